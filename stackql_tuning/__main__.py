@@ -1,0 +1,3 @@
+from stackql_tuning.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""The Session: owns the registry, the settings, the transports and the DuckDB connection.
+
+``Session.execute(sql)`` parses one statement, dispatches it by kind to its handler and returns a
+:class:`~stackql_tuning.result.Result`. The CLI, the shell, scripts and manifests all go through
+this one entry point. Heavy modules (duckdb, boto3, google-auth) are imported by the handlers
+that need them, never at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from stackql_tuning.errors import ParseError
+from stackql_tuning.registry.loader import Registry, default_registry
+from stackql_tuning.result import Result
+from stackql_tuning.settings import Settings
+from stackql_tuning.sql.statement import Statement
+
+
+@dataclass
+class Progress:
+    """What a running statement has done so far (for the shell's progress line)."""
+
+    calls_done: int
+    calls_total: int
+    rows: int
+
+
+class Session:
+    def __init__(self, registry: Registry | None = None, **settings: Any) -> None:
+        self.registry = registry or default_registry()
+        self.settings = Settings(**settings)
+        #: called from worker threads as calls complete
+        self.progress: Callable[[Progress], None] | None = None
+        self._cancel = threading.Event()
+        self._state: dict[str, Any] = {}
+
+    # -- entry points -------------------------------------------------------------------------
+    def execute(self, sql: str | Statement, *, source: str | None = None) -> Result:
+        """Run exactly one statement (text or parsed) and return its result."""
+        if isinstance(sql, Statement):
+            return self.execute_statement(sql)
+        from stackql_tuning.sql import parse
+
+        statements = parse(sql, source=source)
+        if not statements:
+            raise ParseError("no statement to run", hint="write a statement, e.g. SHOW PROVIDERS")
+        if len(statements) > 1:
+            raise ParseError(
+                f"execute() runs one statement, got {len(statements)}",
+                hint="use execute_script() for several statements",
+            )
+        return self.execute_statement(statements[0])
+
+    def execute_script(self, text: str, *, source: str | None = None) -> Iterator[Result]:
+        """Run every statement of ``text`` in order, yielding each result; stops at the first error."""
+        from stackql_tuning.sql import parse
+
+        for stmt in parse(text, source=source):
+            yield self.execute_statement(stmt)
+
+    def execute_statement(self, stmt: Statement) -> Result:
+        from stackql_tuning.handlers import run_statement
+
+        self._cancel.clear()
+        return run_statement(self, stmt)
+
+    def cancel(self) -> None:
+        """Abandon the running statement (in-flight calls are left to finish unseen)."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def close(self) -> None:
+        for closer in list(self._state.values()):
+            close = getattr(closer, "close", None)
+            if callable(close):
+                close()
+        self._state.clear()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
