@@ -1,0 +1,148 @@
+"""The catalog statements, answered from the registry alone (no network, no DuckDB).
+
+``SHOW PROVIDERS``, ``SHOW SERVICES IN p``, ``SHOW RESOURCES IN p.s``, ``SHOW METHODS IN
+p.s.r``, ``DESCRIBE [EXTENDED] p.s.r`` and ``SHOW INSERT INTO p.s.r``: each is a pure function
+over a :class:`~stackql_tuning.registry.loader.Registry` returning ``(columns, rows)``. ``LIKE``
+patterns follow SQL (``%`` any run, ``_`` one character), case-insensitively, and filter on the
+first (name) column. Unknown names raise the loader's PlanError with the closest names.
+
+Must not import duckdb, boto3, requests or google.auth, and never names a particular resource.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from stackql_tuning.errors import Location, PlanError
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.registry.model import Method, Resource
+
+Table = tuple[list[str], list[tuple[Any, ...]]]
+
+
+@lru_cache(maxsize=64)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for ch in pattern:
+        if ch == "%":
+            parts.append(".*")
+        elif ch == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def like(value: str, pattern: str | None) -> bool:
+    """SQL ``value LIKE pattern``, case-insensitive; a None pattern matches everything."""
+    if pattern is None:
+        return True
+    return _like_regex(pattern).fullmatch(value) is not None
+
+
+def _filter(rows: list[tuple[Any, ...]], pattern: str | None) -> list[tuple[Any, ...]]:
+    return [r for r in rows if like(str(r[0]), pattern)]
+
+
+def show_providers(reg: Registry, like: str | None = None) -> Table:
+    rows = [(p.name, p.version) for p in reg.providers.values()]
+    return ["name", "version"], _filter(rows, like)
+
+
+def show_services(
+    reg: Registry, provider: str, like: str | None = None, extended: bool = False
+) -> Table:
+    cols = ["name", "id", "title"] + (["version", "description"] if extended else [])
+    rows = []
+    for svc in reg.services(provider):
+        row: tuple[Any, ...] = (svc.name, svc.id, svc.title)
+        if extended:
+            row += (svc.version, str(svc.data.get("description", "")))
+        rows.append(row)
+    return cols, _filter(rows, like)
+
+
+def show_resources(
+    reg: Registry, provider: str, service: str, like: str | None = None, extended: bool = False
+) -> Table:
+    cols = ["name", "id"] + (["description"] if extended else [])
+    rows = []
+    for res in reg.resources(provider, service):
+        row: tuple[Any, ...] = (res.name, res.id)
+        if extended:
+            row += (res.description,)
+        rows.append(row)
+    return cols, _filter(rows, like)
+
+
+def required_params_text(method: Method) -> str:
+    """Required params as the StackQL pages print them: sorted, comma-joined."""
+    return ", ".join(sorted(method.required_params, key=lambda n: (n.lower(), n)))
+
+
+def show_methods(
+    reg: Registry, resource_id: str, like: str | None = None, extended: bool = False
+) -> Table:
+    res = reg.resource(resource_id)
+    cols = ["MethodName", "RequiredParams", "SQLVerb"] + (["description"] if extended else [])
+    rows = []
+    for m in res.methods:
+        row: tuple[Any, ...] = (m.name, required_params_text(m), m.sql_verb)
+        if extended:
+            row += (m.description,)
+        rows.append(row)
+    return cols, _filter(rows, like)
+
+
+def describe(reg: Registry, resource_id: str, extended: bool = False) -> Table:
+    res = reg.resource(resource_id)
+    cols = ["name", "type"] + (["description"] if extended else [])
+    rows = []
+    for c in res.columns:
+        row: tuple[Any, ...] = (c.name, c.type)
+        if extended:
+            row += (c.description,)
+        rows.append(row)
+    return cols, rows
+
+
+def insert_method(res: Resource) -> Method:
+    """The resource's INSERT method; a PlanError naming what it does offer."""
+    methods = res.methods_for("INSERT")
+    if not methods:
+        verbs = sorted({m.sql_verb for m in res.methods})
+        raise PlanError(
+            f"resource {res.id} has no INSERT method (it supports {', '.join(verbs)})",
+            location=Location(resource=res.id),
+            hint=f"SHOW METHODS IN {res.id}",
+        )
+    return methods[0]
+
+
+def insert_columns(res: Resource, required_only: bool = False) -> list[str]:
+    """INSERT column names: required params (sorted), then writable body fields in API order."""
+    m = insert_method(res)
+    params = sorted(m.required_params, key=lambda n: (n.lower(), n))
+    if not required_only:
+        params += [p.name for p in m.params if not p.required]
+    fields = [b.name for b in m.body if not b.output_only and (b.required or not required_only)]
+    return params + [f for f in fields if f not in params]
+
+
+def insert_statement(res: Resource, required_only: bool = False) -> str:
+    """``INSERT INTO res (cols...) SELECT '{{ col }}', ...;`` with jinja-style placeholders."""
+    cols = insert_columns(res, required_only)
+    lines = [f"INSERT INTO {res.id} ("]
+    lines.append(",\n".join(cols))
+    lines.append(")")
+    lines.append("SELECT")
+    lines.append(",\n".join(f"'{{{{ {c} }}}}'" for c in cols))
+    lines.append(";")
+    return "\n".join(lines)
+
+
+def show_insert(reg: Registry, resource_id: str, required_only: bool = False) -> Table:
+    res = reg.resource(resource_id)
+    return ["insert_statement"], [(insert_statement(res, required_only),)]
