@@ -1,0 +1,48 @@
+"""The ``markdown`` format: a GitHub-flavoured Markdown table.
+
+Columns are padded to a common width so the source reads as a table too; number columns are
+right-aligned (``---:``). In cells, ``|`` is escaped as ``\\|``, a newline becomes ``<br>`` and
+other control characters are shown as escapes. NULL is an empty cell. The header row is always
+written (a Markdown table needs one), so ``hide_headers`` does not apply. Nothing is truncated.
+
+This module writes Markdown only; it computes no cell values itself.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from stackql_tuning.render.cell import column_types, escape_controls, is_numeric_type, text_cell
+from stackql_tuning.render.width import display_width, pad
+from stackql_tuning.result import Result
+
+_CELL_ESCAPES = {10: "<br>", 13: ""}
+
+
+def escape_cell(text: str) -> str:
+    return escape_controls(text.replace("|", "\\|"), _CELL_ESCAPES)
+
+
+def render_markdown(
+    result: Result, out: TextIO, *, hide_headers: bool = False, width: int | None = None
+) -> None:
+    """Write ``result`` as a Markdown table."""
+    if not result.columns:
+        return
+    types = column_types(result.columns, result.types)
+    right = [is_numeric_type(t) for t in types]
+    headers = [escape_cell(c) for c in result.columns]
+    body = [
+        [escape_cell(text_cell(v, t)) for v, t in zip(row, types, strict=True)]
+        for row in result.rows
+    ]
+    widths = [max(3, *(display_width(r[i]) for r in [headers, *body])) for i in range(len(headers))]
+    rule = ["-" * (w - 1) + ":" if r else "-" * w for w, r in zip(widths, right, strict=True)]
+
+    def line(cells: list[str], align: list[bool]) -> str:
+        padded = (pad(c, w, right=a) for c, w, a in zip(cells, widths, align, strict=True))
+        return "| " + " | ".join(padded) + " |"
+
+    lines = [line(headers, [False] * len(headers)), line(rule, [False] * len(rule))]
+    lines.extend(line(cells, right) for cells in body)
+    out.write("\n".join(lines) + "\n")

@@ -1,0 +1,105 @@
+"""The ``table`` format: a box like DuckDB's duckbox / psql, fitted to the terminal width.
+
+Numbers are right-aligned, everything else left-aligned; NULL is an empty cell (as in psql).
+When the natural width does not fit, the widest columns shrink first (evenly, down to a few
+cells each; number columns only when nothing else can give) and cut cells end in ``…``;
+lines never wrap. Control characters in cells are shown as escapes (``\\n``, ``\\t``,
+``\\x1b``). Only this format truncates.
+
+This module lays out and writes text; it computes no cell values (see ``cell``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TextIO
+
+from stackql_tuning.render.cell import column_types, escape_controls, is_numeric_type, text_cell
+from stackql_tuning.render.width import display_width, pad, truncate
+from stackql_tuning.result import Result
+
+#: a shrunk column keeps at least this many cells (two characters and the ellipsis)
+MIN_COLUMN_WIDTH = 3
+
+
+def fit_widths(
+    natural: list[int],
+    budget: int,
+    minimum: int = MIN_COLUMN_WIDTH,
+    keep: list[bool] | None = None,
+) -> list[int]:
+    """Column widths summing to at most ``budget`` when possible.
+
+    The widest columns shrink first, evenly, none below ``min(natural, minimum)``; columns
+    flagged in ``keep`` (numbers: a cut number misleads) shrink only when the others cannot make
+    room. When even the minimum widths do not fit, those are returned.
+    """
+    if sum(natural) <= budget:
+        return list(natural)
+    floors = [min(n, minimum) for n in natural]
+    if keep is not None:
+        kept = [n if k else f for n, f, k in zip(natural, floors, keep, strict=True)]
+        if sum(kept) <= budget:
+            floors = kept
+
+    def widths_at(cap: int) -> list[int]:
+        return [max(min(n, cap), f) for n, f in zip(natural, floors, strict=True)]
+
+    low, high = minimum, max(natural)
+    if sum(widths_at(low)) > budget:
+        return widths_at(low)
+    while low < high:  # the largest cap whose total fits
+        mid = (low + high + 1) // 2
+        if sum(widths_at(mid)) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    widths = widths_at(low)
+    spare = budget - sum(widths)
+    for i, n in enumerate(natural):  # hand out what is left, one cell each, left to right
+        if spare <= 0:
+            break
+        if n > widths[i]:
+            widths[i] += 1
+            spare -= 1
+    return widths
+
+
+def _line(left: str, mid: str, right: str, widths: list[int]) -> str:
+    return left + mid.join("─" * (w + 2) for w in widths) + right
+
+
+def _row(cells: list[str], widths: list[int], right: list[bool]) -> str:
+    parts = (
+        " " + pad(truncate(c, w), w, right=r) + " "
+        for c, w, r in zip(cells, widths, right, strict=True)
+    )
+    return "│" + "│".join(parts) + "│"
+
+
+def render_table(
+    result: Result, out: TextIO, *, hide_headers: bool = False, width: int | None = None
+) -> None:
+    """Write ``result`` as a box, at most ``width`` cells wide (default: the terminal's)."""
+    if not result.columns:
+        return
+    types = column_types(result.columns, result.types)
+    right = [is_numeric_type(t) for t in types]
+    headers = [escape_controls(c) for c in result.columns]
+    body = [
+        [escape_controls(text_cell(v, t)) for v, t in zip(row, types, strict=True)]
+        for row in result.rows
+    ]
+    shown = body if hide_headers else [headers, *body]
+    if not shown:
+        return
+    natural = [max(display_width(r[i]) for r in shown) for i in range(len(headers))]
+    total = width if width is not None else shutil.get_terminal_size().columns
+    widths = fit_widths(natural, total - (3 * len(headers) + 1), keep=right)
+    lines = [_line("┌", "┬", "┐", widths)]
+    if not hide_headers:
+        lines.append(_row(headers, widths, [False] * len(headers)))
+        lines.append(_line("├", "┼", "┤", widths))
+    lines.extend(_row(cells, widths, right) for cells in body)
+    lines.append(_line("└", "┴", "┘", widths))
+    out.write("\n".join(lines) + "\n")

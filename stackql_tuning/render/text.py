@@ -1,0 +1,34 @@
+"""The ``text`` format: tab-separated values, a header line unless hidden.
+
+One line per row, fields separated by a tab. So that every value stays on its line and in its
+column, a backslash is written ``\\\\``, and tab, newline and carriage return ``\\t``, ``\\n``,
+``\\r`` (other control characters ``\\xNN``), as in PostgreSQL's COPY text format. NULL is an
+empty field. Values are the texts of ``cell.text_cell``.
+
+This module writes text only; it computes no cell values itself.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from stackql_tuning.render.cell import column_types, escape_controls, text_cell
+from stackql_tuning.result import Result
+
+
+def escape_field(text: str) -> str:
+    return escape_controls(text.replace("\\", "\\\\"))
+
+
+def render_text(
+    result: Result, out: TextIO, *, hide_headers: bool = False, width: int | None = None
+) -> None:
+    """Write ``result`` as tab-separated lines."""
+    if not result.columns:
+        return
+    if not hide_headers:
+        out.write("\t".join(escape_field(c) for c in result.columns) + "\n")
+    types = column_types(result.columns, result.types)
+    for row in result.rows:
+        fields = (escape_field(text_cell(v, t)) for v, t in zip(row, types, strict=True))
+        out.write("\t".join(fields) + "\n")
