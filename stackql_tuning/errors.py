@@ -98,6 +98,18 @@ class PlanError(StackqlTuningError):
     kind = "plan error"
 
 
+class QueryError(StackqlTuningError):
+    """A statement that DuckDB could not run (a conversion error, a failed cast)."""
+
+    kind = "query error"
+
+
+class Cancelled(StackqlTuningError):
+    """The user interrupted the running statement."""
+
+    kind = "cancelled"
+
+
 class AuthError(StackqlTuningError):
     """Missing or unusable credentials for a provider."""
 

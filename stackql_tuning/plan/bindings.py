@@ -1,0 +1,200 @@
+"""Finding provider tables in a statement and the parameter bindings their predicates give.
+
+Pure functions over sqlglot trees and the registry model: no I/O, no SDK imports. A binding is
+``column = constant``, ``column IN (constants)``, ``constant = column``, or ``column = other
+provider table's column`` (a dependent binding resolved at run time), taken from the top-level
+AND conjuncts of the WHERE clause and the JOIN ... ON conditions of the table's own SELECT.
+Constant expressions (``lower('US-EAST1')``) are evaluated by an injected callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from stackql_tuning.errors import Location, PlanError
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.registry.model import Resource
+
+#: evaluates a constant SQL expression (DuckDB SQL text) to a Python value
+ConstEval = Callable[[str], Any]
+
+
+@dataclass
+class TableRef:
+    """One mention of a provider table in the statement."""
+
+    node: exp.Table
+    resource: Resource
+    alias: str
+    scope: exp.Expression | None  # the SELECT (or DELETE) whose predicates apply to it
+
+
+@dataclass
+class Bindings:
+    #: param/column (lower-cased) -> constant values (one value for =, several for IN)
+    static: dict[str, list[Any]] = field(default_factory=dict)
+    #: param/column (lower-cased) -> (other table's alias, its column name)
+    dependent: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: predicates on this table that are not bindings (candidates for pushdown)
+    residual: list[exp.Expression] = field(default_factory=list)
+
+
+def table_resource_id(node: exp.Table) -> str | None:
+    if node.args.get("catalog") and node.args.get("db") and node.name:
+        return f"{node.catalog}.{node.db}.{node.name}".lower()
+    return None
+
+
+def find_provider_tables(tree: exp.Expression, registry: Registry) -> list[TableRef]:
+    """Every 3-part table name whose first part is a provider, resolved against the registry."""
+    refs: list[TableRef] = []
+    providers = registry.providers
+    for node in tree.find_all(exp.Table):
+        rid = table_resource_id(node)
+        if rid is None or rid.split(".")[0] not in providers:
+            continue
+        try:
+            resource = registry.resource(rid)
+        except PlanError as e:
+            e.location = _node_location(node, e.location)
+            raise
+        alias = node.alias_or_name
+        scope = node.find_ancestor(exp.Select, exp.Delete, exp.Update)
+        refs.append(TableRef(node=node, resource=resource, alias=alias, scope=scope))
+    return refs
+
+
+def _node_location(node: exp.Expression, base: Location) -> Location:
+    meta = getattr(node.this, "meta", None) or {}
+    line, col = meta.get("line"), meta.get("col")
+    return Location(file=base.file, line=line or base.line, column=col, resource=base.resource)
+
+
+def conjuncts(scope: exp.Expression | None) -> Iterator[exp.Expression]:
+    """Top-level AND conjuncts of the scope's WHERE and of its JOIN ... ON conditions."""
+    if scope is None:
+        return
+    where = scope.args.get("where")
+    if where is not None:
+        yield from _split_and(where.this)
+    for join in scope.args.get("joins") or []:
+        on = join.args.get("on")
+        if on is not None:
+            yield from _split_and(on)
+
+
+def _split_and(node: exp.Expression) -> Iterator[exp.Expression]:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        yield from _split_and(node.left)
+        yield from _split_and(node.right)
+    else:
+        yield node
+
+
+def is_constant(node: exp.Expression) -> bool:
+    if isinstance(node, (exp.Column, exp.Star, exp.Subquery, exp.Select, exp.Placeholder)):
+        return False
+    return not any(
+        isinstance(n, (exp.Column, exp.Subquery, exp.Select, exp.Placeholder))
+        for n in node.find_all(exp.Expression)
+    )
+
+
+def constant_value(node: exp.Expression, const_eval: ConstEval | None) -> Any:
+    """The Python value of a constant expression; literals without calling out."""
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return node.this
+        text = node.this
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+        return -constant_value(node.this, const_eval)
+    if isinstance(node, exp.Paren):
+        return constant_value(node.this, const_eval)
+    if const_eval is None:
+        raise PlanError(f"cannot evaluate {node.sql()} while planning")
+    return const_eval(node.sql(dialect="duckdb"))
+
+
+def _names(resource: Resource) -> set[str]:
+    names = {c.name.lower() for c in resource.columns}
+    for m in resource.methods:
+        names.update(p.name.lower() for p in m.params)
+    return names
+
+
+def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expression | None) -> TableRef | None:
+    """The provider table (in ``scope``) that a column reference belongs to, if any."""
+    in_scope = [r for r in refs if r.scope is scope]
+    qualifier = col.table
+    if qualifier:
+        for r in in_scope:
+            if r.alias.lower() == qualifier.lower():
+                return r
+        return None
+    name = col.name.lower()
+    hits = [r for r in in_scope if name in _names(r.resource)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def collect_bindings(
+    ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None
+) -> Bindings:
+    """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
+    out = Bindings()
+    known = _names(ref.resource)
+    for pred in conjuncts(ref.scope):
+        if isinstance(pred, exp.EQ):
+            sides = [(pred.left, pred.right), (pred.right, pred.left)]
+            matched = False
+            for col, other in sides:
+                if not isinstance(col, exp.Column) or owner(col, refs, ref.scope) is not ref:
+                    continue
+                name = col.name.lower()
+                if name not in known:
+                    continue
+                if is_constant(other):
+                    out.static.setdefault(name, [])
+                    value = constant_value(other, const_eval)
+                    if value not in out.static[name]:
+                        out.static[name].append(value)
+                    matched = True
+                elif isinstance(other, exp.Column):
+                    src = owner(other, refs, ref.scope)
+                    if src is not None and src is not ref:
+                        out.dependent[name] = (src.alias, other.name)
+                        matched = True
+                break
+            if not matched:
+                out.residual.append(pred)
+        elif (
+            isinstance(pred, exp.In)
+            and isinstance(pred.this, exp.Column)
+            and not pred.args.get("query")
+            and owner(pred.this, refs, ref.scope) is ref
+            and pred.this.name.lower() in known
+            and pred.expressions
+            and all(is_constant(e) for e in pred.expressions)
+        ):
+            name = pred.this.name.lower()
+            values = out.static.setdefault(name, [])
+            for e in pred.expressions:
+                v = constant_value(e, const_eval)
+                if v not in values:
+                    values.append(v)
+        else:
+            out.residual.append(pred)
+    return out

@@ -1,0 +1,45 @@
+"""Which columns of a provider table a statement reads (for lazy hydration).
+
+Conservative by design: when in doubt a column counts as used, so hydration can only be done
+when needed, never skipped when needed. ``None`` means "all columns" (``*`` or ``alias.*``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+if TYPE_CHECKING:
+    from stackql_tuning.plan.bindings import TableRef
+
+
+def used_columns(tree: exp.Expression, ref: TableRef, refs: list[TableRef]) -> set[str] | None:
+    names = {c.name.lower() for c in ref.resource.columns}
+    used: set[str] = set()
+    alias = ref.alias.lower()
+    same_scope = [r for r in refs if r.scope is ref.scope]
+    for node in tree.find_all(exp.Star, exp.Column):
+        if isinstance(node, exp.Star):
+            parent = node.parent
+            if isinstance(parent, exp.Column):
+                continue  # alias.* is handled as a Column below
+            if isinstance(parent, exp.Select) and parent is ref.scope:
+                return None
+            continue
+        col = node
+        if isinstance(col.this, exp.Star):
+            if col.table.lower() == alias and col.find_ancestor(exp.Select) is ref.scope:
+                return None
+            continue
+        name = col.name.lower()
+        if name not in names:
+            continue
+        if col.table:
+            if col.table.lower() == alias:
+                used.add(name)
+            elif not any(r.alias.lower() == col.table.lower() for r in same_scope):
+                used.add(name)  # qualified by something else (a subquery alias): be safe
+        else:
+            used.add(name)
+    return used

@@ -1,0 +1,208 @@
+"""Planning a query over provider tables: method choice, fan-out, dependencies, hydration.
+
+Pure: (sqlglot tree, registry, constant evaluator) -> :class:`QueryPlan`. Each provider table
+mention becomes a :class:`Slot` (a DuckDB table to fill), mentions with identical fetch plans
+share one. The SQL DuckDB runs is the user's own tree, with only the table names of extra slots
+and StackQL-compatibility functions rewritten (see ``plan.rewrite``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from stackql_tuning.errors import Location, PlanError
+from stackql_tuning.plan.bindings import (
+    Bindings,
+    ConstEval,
+    TableRef,
+    collect_bindings,
+    find_provider_tables,
+)
+from stackql_tuning.plan.columns import used_columns
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.registry.model import Method, Resource
+
+
+@dataclass
+class Slot:
+    """One DuckDB table to materialize: which method, with which params, for which mentions."""
+
+    name: str  # DuckDB table name: catalog.schema.table
+    resource: Resource
+    method: Method
+    #: param name (as the method spells it) -> values; the calls are their cartesian product
+    static: dict[str, list[Any]]
+    #: param name -> (source slot name, source column)
+    dependent: dict[str, tuple[str, str]]
+    #: the get method to call per row when the query needs columns the list reply lacks
+    hydrate: Method | None = None
+    #: columns the query reads (None: all)
+    columns: set[str] | None = None
+    #: stop paging once this many rows have arrived (early LIMIT)
+    limit: int | None = None
+    #: extra server params from pushdown (never changes results: predicates stay in the SQL)
+    pushed: dict[str, Any] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def depends_on(self) -> set[str]:
+        return {src for src, _ in self.dependent.values()}
+
+
+@dataclass
+class QueryPlan:
+    tree: exp.Expression  # the statement, with extra slots' table names rewritten
+    slots: list[Slot]
+
+    def stages(self) -> list[list[Slot]]:
+        """Slots grouped so that each stage depends only on earlier ones."""
+        done: set[str] = set()
+        left = list(self.slots)
+        out: list[list[Slot]] = []
+        while left:
+            ready = [s for s in left if s.depends_on <= done]
+            if not ready:
+                names = ", ".join(s.name for s in left)
+                raise PlanError(f"provider tables depend on each other in a cycle: {names}")
+            out.append(ready)
+            done.update(s.name for s in ready)
+            left = [s for s in left if s not in ready]
+        return out
+
+
+def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None = None) -> Method:
+    """The first SELECT method (most specific first) whose required params are all bound."""
+    selects = sorted(resource.methods_for("SELECT"), key=lambda m: -len(m.required_params))
+    if not selects:
+        raise PlanError(f"{resource.id} cannot be queried with SELECT", hint=_hint(resource))
+    for m in selects:
+        if all(p.lower() in bound for p in m.required_params):
+            return m
+    missing = "; ".join(
+        f"{m.name} needs {', '.join(p for p in m.required_params if p.lower() not in bound)}"
+        for m in selects
+    )
+    loc = Location(resource=resource.id)
+    if node is not None:
+        meta = node.this.meta if hasattr(node.this, "meta") else {}
+        loc.line, loc.column = meta.get("line"), meta.get("col")
+    need = min(selects, key=lambda m: len(m.required_params))
+    example = " AND ".join(f"{p} = '...'" for p in need.required_params)
+    raise PlanError(
+        f"cannot query {resource.id} without its required parameters ({missing})",
+        location=loc,
+        hint=f"add WHERE {example} (SHOW METHODS IN {resource.id} lists them)",
+    )
+
+
+def _hint(resource: Resource) -> str:
+    return f"SHOW METHODS IN {resource.id}"
+
+
+def needs_hydration(resource: Resource, method: Method, columns: set[str] | None) -> bool:
+    wanted = (
+        {c.name.lower() for c in resource.columns} if columns is None else set(columns)
+    )
+    omitted = {o.lower() for o in method.omits}
+    for c in resource.columns:
+        if c.name.lower() not in wanted:
+            continue
+        carried = (not c.methods or method.name in c.methods) and c.name.lower() not in omitted
+        if carried:
+            continue
+        src = c.derive.get("column", "").lower() if c.derive else ""
+        src_col = resource.column(src) if src else None
+        if src_col is not None and method.name in src_col.methods:
+            continue
+        return True
+    return False
+
+
+def hydration_method(resource: Resource, method: Method) -> Method | None:
+    """The get-like method that returns full rows, for a list method's rows."""
+    if not method.is_list:
+        return None
+    for m in sorted(resource.methods_for("SELECT"), key=lambda m: -len(m.required_params)):
+        if m is not method and not m.is_list:
+            return m
+    return None
+
+
+def _canonical(method: Method, name: str) -> str:
+    p = method.param(name)
+    return p.name if p else name
+
+
+def plan_query(
+    tree: exp.Expression, registry: Registry, const_eval: ConstEval | None = None
+) -> QueryPlan:
+    refs = find_provider_tables(tree, registry)
+    slots: list[Slot] = []
+    by_key: dict[tuple[Any, ...], Slot] = {}
+    alias_slot: dict[str, Slot] = {}
+    planned: list[tuple[TableRef, Bindings]] = [
+        (ref, collect_bindings(ref, refs, const_eval)) for ref in refs
+    ]
+    for ref, b in planned:
+        resource = ref.resource
+        bound = set(b.static) | set(b.dependent)
+        method = choose_method(resource, bound, node=ref.node)
+        columns = used_columns(tree, ref, refs)
+        hydrate = None
+        if needs_hydration(resource, method, columns):
+            hydrate = hydration_method(resource, method)
+        static = {_canonical(method, k): v for k, v in b.static.items() if _is_param(resource, k)}
+        dependent = {
+            _canonical(method, k): v for k, v in b.dependent.items() if _is_param(resource, k)
+        }
+        unresolved_dep = {k: v for k, v in dependent.items()}
+        key = (
+            resource.id,
+            method.name,
+            tuple(sorted((k, tuple(map(repr, v))) for k, v in static.items())),
+            tuple(sorted((k, v) for k, v in unresolved_dep.items())),
+            hydrate.name if hydrate else None,
+        )
+        slot = by_key.get(key)
+        if slot is None:
+            n = sum(1 for s in slots if s.resource.id == resource.id)
+            name = resource.id if n == 0 else f"{resource.id}__{n + 1}"
+            slot = Slot(
+                name=name,
+                resource=resource,
+                method=method,
+                static=static,
+                dependent=dependent,
+                hydrate=hydrate,
+                columns=columns,
+            )
+            by_key[key] = slot
+            slots.append(slot)
+        elif slot.columns is not None:
+            slot.columns = None if columns is None else slot.columns | columns
+        slot.aliases.append(ref.alias)
+        alias_slot[f"{id(ref.scope)}:{ref.alias.lower()}"] = slot
+        if slot.name != resource.id:
+            _rename(ref.node, slot.name)
+    # dependent bindings name an alias; resolve them to slot names
+    for (ref, _b), slot in zip(planned, [alias_slot[f"{id(r.scope)}:{r.alias.lower()}"] for r, _ in planned], strict=True):
+        for param, (alias, col) in list(slot.dependent.items()):
+            src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
+            if src is not None:
+                slot.dependent[param] = (src.name, col)
+    return QueryPlan(tree=tree, slots=slots)
+
+
+def _is_param(resource: Resource, name: str) -> bool:
+    return any(m.param(name) is not None for m in resource.methods_for("SELECT"))
+
+
+def _rename(node: exp.Table, slot_name: str) -> None:
+    alias = node.alias_or_name
+    table = slot_name.split(".")[-1]
+    node.set("this", exp.to_identifier(table, quoted=True))
+    if not node.alias:
+        node.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))

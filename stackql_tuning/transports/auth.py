@@ -1,0 +1,82 @@
+"""Auth configuration in StackQL's JSON shape, parsed and checked without touching any SDK.
+
+    {"google": {"type": "service_account", "credentialsfilepath": "key.json"}}
+    {"google": {"type": "anonymous"}}
+    {"aws": {"type": "aws_signing_v4", "keyIDenvvar": "AWS_KEY", "credentialsenvvar": "AWS_SECRET"}}
+    {"aws": {"profile": "name"}}
+
+No secret is ever put into a message: errors name env var names and file paths only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from stackql_tuning.errors import AuthError, UsageError
+
+GOOGLE_TYPES = ("service_account", "anonymous", "default", "adc")
+AWS_TYPES = ("aws_signing_v4", "profile", "default")
+
+
+def parse_auth(value: str | dict[str, Any] | None) -> dict[str, Any]:
+    """The auth mapping from ``--auth`` text, a dict, or env ``STACKQL_TUNING_AUTH``."""
+    if value is None:
+        value = os.environ.get("STACKQL_TUNING_AUTH") or "{}"
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise UsageError(
+                f"--auth is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
+                hint='e.g. --auth \'{"google": {"type": "anonymous"}}\'',
+            ) from None
+    if not isinstance(value, dict):
+        raise UsageError("--auth must be a JSON object keyed by provider (google, aws)")
+    for provider, conf in value.items():
+        if provider not in ("google", "aws"):
+            raise UsageError(
+                f"--auth names an unknown provider {provider!r}", hint="use 'google' or 'aws'"
+            )
+        if not isinstance(conf, dict):
+            raise UsageError(f"--auth: the {provider} entry must be an object")
+    return dict(value)
+
+
+def google_kind(conf: dict[str, Any]) -> str:
+    kind = str(conf.get("type", "default")).lower()
+    if kind not in GOOGLE_TYPES:
+        raise AuthError(
+            f"google auth type {kind!r} is not supported",
+            hint=f"use one of {', '.join(GOOGLE_TYPES)}",
+        )
+    return kind
+
+
+def aws_credentials(conf: dict[str, Any]) -> dict[str, str]:
+    """boto3 Session kwargs for an AWS auth entry (reads env vars it names; never logs them)."""
+    if "profile" in conf:
+        return {"profile_name": str(conf["profile"])}
+    kind = str(conf.get("type", "default")).lower()
+    if kind == "default" or not conf:
+        return {}
+    if kind != "aws_signing_v4":
+        raise AuthError(
+            f"aws auth type {kind!r} is not supported",
+            hint="use aws_signing_v4 with keyIDenvvar/credentialsenvvar, or a profile",
+        )
+    key_var = conf.get("keyIDenvvar") or "AWS_ACCESS_KEY_ID"
+    secret_var = conf.get("credentialsenvvar") or "AWS_SECRET_ACCESS_KEY"
+    key, secret = os.environ.get(key_var), os.environ.get(secret_var)
+    missing = [v for v, val in ((key_var, key), (secret_var, secret)) if not val]
+    if missing:
+        raise AuthError(
+            f"aws credentials: environment variable(s) {', '.join(missing)} not set",
+            hint="set them, or use --auth '{\"aws\": {\"profile\": \"NAME\"}}'",
+        )
+    out = {"aws_access_key_id": str(key), "aws_secret_access_key": str(secret)}
+    token_var = conf.get("sessiontokenenvvar")
+    if token_var and os.environ.get(token_var):
+        out["aws_session_token"] = os.environ[token_var]
+    return out

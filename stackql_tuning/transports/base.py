@@ -1,0 +1,87 @@
+"""What every transport takes and gives: one ``Call`` in, one ``Page`` out.
+
+A transport knows HTTP (Google) or boto3 (AWS) but not SQL. The scheduler drives pagination by
+passing the previous page's ``next_token`` back in. Transports are chosen by the provider's
+``transport`` field through :data:`TRANSPORTS` (a dispatch table of lazily imported classes).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from stackql_tuning.registry.model import Method, Resource
+
+
+@dataclass(frozen=True)
+class Call:
+    """One logical API call (a chain of pages for list methods)."""
+
+    resource: Resource
+    method: Method
+    #: path/query/client params (Google) or operation input members + region (AWS)
+    params: dict[str, Any]
+    #: request body (INSERT, EXEC @@json); None for GET-like calls
+    body: dict[str, Any] | None = None
+    #: page size to ask for (list methods), when the planner chose one
+    page_size: int | None = None
+
+    def describe_params(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    @property
+    def label(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.resource.id}.{self.method.name}({args})"
+
+
+@dataclass
+class Page:
+    """One reply. Google keeps the raw bytes (DuckDB reads them); AWS has boto3's dict."""
+
+    raw: bytes | None = None
+    obj: dict[str, Any] | None = None
+    next_token: str | None = None
+    status: int | None = None
+    #: attempts it took (1 = no retry)
+    attempts: int = 1
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """What a call would send, for --dry-run: credentials never included."""
+
+    summary: str  # "GET https://..." or "SageMaker.ListHyperParameterTuningJobs"
+    detail: dict[str, Any]
+
+
+class Transport(Protocol):
+    def fetch(self, call: Call, page_token: str | None = None) -> Page: ...
+
+    def prepare(self, call: Call, page_token: str | None = None) -> PreparedRequest: ...
+
+    def close(self) -> None: ...
+
+
+#: provider transport name -> "module:Class" (imported on first use: lazy start-up)
+TRANSPORTS: dict[str, str] = {
+    "google": "stackql_tuning.transports.google:GoogleTransport",
+    "aws": "stackql_tuning.transports.aws:AwsTransport",
+}
+
+
+def transport_class(name: str) -> type:
+    target = TRANSPORTS[name]
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+class CallError(Exception):
+    """A call that failed for good (after retries): status and the API's own message."""
+
+    def __init__(self, status: int | str | None, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message

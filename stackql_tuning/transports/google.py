@@ -1,0 +1,361 @@
+"""Google REST transport: requests over google-auth's AuthorizedSession, regional hosts, retries.
+
+Builds each request from the method's definition (HTTP verb, ``flatPath`` template, path/query
+params), picks the host from the location param (``https://{location}-aiplatform.googleapis.com/``)
+or the ``google_endpoint`` override, percent-encodes and checks every path value so that no value
+can change the path or the host, and returns the raw reply bytes (``prettyPrint=false``) for
+DuckDB to read. Knows nothing of SQL.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+from urllib.parse import quote
+
+from stackql_tuning.errors import AuthError, PlanError
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.settings import Settings
+from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest
+from stackql_tuning.transports.retry import RateLimits, RetryPolicy, parse_retry_after
+
+SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+_PLACEHOLDER = re.compile(r"\{\+?(\w+)\}")
+_LOCATION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_PARAM_LEN = 1024
+
+
+def check_path_value(name: str, value: Any, pattern: str | None = None) -> str:
+    """A path param value made safe: one non-empty segment, no dot segments, no control chars."""
+    text = str(value)
+    problem = None
+    if not text:
+        problem = "is empty"
+    elif len(text) > MAX_PARAM_LEN:
+        problem = f"is {len(text)} characters long (at most {MAX_PARAM_LEN})"
+    elif "/" in text or "\\" in text:
+        problem = "contains a '/' (a path parameter is one path segment)"
+    elif text in (".", ".."):
+        problem = "is a dot segment"
+    elif _CONTROL.search(text):
+        problem = "contains a control character"
+    elif "%" in text and re.search(r"%[0-9A-Fa-f]{2}", text):
+        problem = "contains a percent-encoded sequence"
+    elif pattern and not _segment_matches(pattern, text):
+        problem = f"does not match the API's pattern {pattern}"
+    if problem:
+        raise PlanError(
+            f"parameter {name} = {_show(text)} {problem}",
+            hint=f"give the bare {name} value, e.g. the last part of the resource name",
+        )
+    return quote(text, safe="")
+
+
+def _segment_matches(pattern: str, text: str) -> bool:
+    try:
+        return re.fullmatch(pattern.lstrip("^").rstrip("$"), text) is not None
+    except re.error:
+        return True
+
+
+def _show(text: str) -> str:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return repr(shown)
+
+
+class GoogleTransport:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        retry: RetryPolicy | None = None,
+        limits: RateLimits | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.retry = retry or RetryPolicy(max_attempts=settings.max_attempts)
+        self.limits = limits or RateLimits(settings.rate_limit)
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    # -- auth ------------------------------------------------------------------------------
+    def _http(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                self._session = self._build_session()
+            return self._session
+
+    def _build_session(self) -> Any:
+        import requests.adapters
+        from google.auth.transport.requests import AuthorizedSession
+
+        from stackql_tuning.transports.auth import google_kind
+
+        conf = self.settings.auth.get("google", {})
+        kind = google_kind(conf)
+        creds = self._credentials(kind, conf)
+        session = AuthorizedSession(creds)
+        size = max(self.settings.concurrency, self.settings.per_host, 10)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=size, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    @staticmethod
+    def _credentials(kind: str, conf: dict[str, Any]) -> Any:
+        if kind == "anonymous":
+            from google.auth.credentials import AnonymousCredentials
+
+            return AnonymousCredentials()
+        if kind == "service_account":
+            from google.oauth2 import service_account
+
+            path = conf.get("credentialsfilepath")
+            if not path:
+                raise AuthError(
+                    "google service_account auth needs credentialsfilepath",
+                    hint='--auth \'{"google": {"type": "service_account", '
+                    '"credentialsfilepath": "key.json"}}\'',
+                )
+            try:
+                return service_account.Credentials.from_service_account_file(
+                    path, scopes=list(SCOPES)
+                )
+            except (OSError, ValueError) as e:
+                raise AuthError(
+                    f"cannot use the google service account key file {path}: "
+                    f"{type(e).__name__}",
+                    hint="check the path and that it is a service account JSON key",
+                ) from None
+        import google.auth
+        import google.auth.exceptions
+
+        try:
+            creds, _ = google.auth.default(scopes=list(SCOPES))
+        except google.auth.exceptions.DefaultCredentialsError:
+            raise AuthError(
+                "no Google credentials found (Application Default Credentials are not set up)",
+                hint="run `gcloud auth application-default login`, set "
+                "GOOGLE_APPLICATION_CREDENTIALS, or pass --auth with a service_account key "
+                '(or {"google": {"type": "anonymous"}} for a local emulator)',
+            ) from None
+        return creds
+
+    # -- request building -------------------------------------------------------------------
+    def _base_url(self, call: Call) -> str:
+        if self.settings.google_endpoint:
+            return self.settings.google_endpoint.rstrip("/") + "/"
+        svc = self.registry.service(call.resource.provider, call.resource.service).data
+        loc_param = svc.get("location_param", "locationsId")
+        location = call.params.get(loc_param)
+        root = str(svc.get("root_url", "")).rstrip("/") + "/"
+        if location is None or location == "global":
+            return root
+        location = str(location)
+        if not _LOCATION.match(location):
+            raise PlanError(
+                f"{loc_param} = {_show(location)} is not a location name",
+                hint="locations look like us-central1 or europe-west4",
+            )
+        known = svc.get("locations") or []
+        if known and location not in known:
+            from stackql_tuning.errors import did_you_mean
+
+            raise PlanError(
+                f"{loc_param} = {location!r} is not a location served by "
+                f"{call.resource.provider}.{call.resource.service}",
+                hint=did_you_mean(location, known) or f"known locations: {', '.join(known[:8])}...",
+            )
+        return str(svc["regional_endpoint"]).format(location=location)
+
+    def build(self, call: Call, page_token: str | None = None) -> tuple[str, str, dict[str, str]]:
+        """(HTTP method, URL, query params) for one page of ``call``."""
+        template = str(call.method.request["path"])
+
+        def fill(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in call.params or call.params[name] is None:
+                raise PlanError(
+                    f"{call.resource.id}.{call.method.name} needs parameter {name}",
+                    hint=f"SHOW METHODS IN {call.resource.id}",
+                )
+            p = call.method.param(name)
+            return check_path_value(name, call.params[name], p.pattern if p else None)
+
+        path = _PLACEHOLDER.sub(fill, template)
+        query: dict[str, str] = {}
+        for p in call.method.params:
+            if p.location == "query" and call.params.get(p.name) is not None:
+                query[p.name] = _query_value(call.params[p.name])
+        pag = call.method.pagination
+        if pag is not None:
+            if page_token:
+                query[pag.input_token] = page_token
+            if call.page_size and pag.limit_param and pag.limit_param not in query:
+                query[pag.limit_param] = str(call.page_size)
+        query["prettyPrint"] = "false"
+        return str(call.method.request["http_method"]), self._base_url(call) + path, query
+
+    def prepare(self, call: Call, page_token: str | None = None) -> PreparedRequest:
+        method, url, query = self.build(call, page_token)
+        from urllib.parse import urlencode
+
+        full = url + ("?" + urlencode(query) if query else "")
+        detail: dict[str, Any] = {"method": method, "url": full}
+        if call.body is not None:
+            detail["body"] = call.body
+        return PreparedRequest(summary=f"{method} {full}", detail=detail)
+
+    # -- sending ----------------------------------------------------------------------------
+    def fetch(self, call: Call, page_token: str | None = None) -> Page:
+        import requests
+
+        method, url, query = self.build(call, page_token)
+        http = self._http()
+        idempotent = method in ("GET", "HEAD") or call.method.name == "cancel"
+        limit_key = ("google", str(call.params.get("projectsId", "")), _host(url))
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.limits.acquire(limit_key)
+            try:
+                resp = http.request(
+                    method,
+                    url,
+                    params=query,
+                    json=call.body,
+                    timeout=timeout,
+                    headers={"Accept": "application/json"},
+                )
+                raw = resp.content
+            except requests.exceptions.RequestException as e:
+                sent = not _refused_before_sending(e)
+                if self.retry.retryable(
+                    attempt, connection_error=True, sent=sent, idempotent=idempotent
+                ):
+                    self.retry.sleep(self.retry.delay(attempt))
+                    continue
+                raise CallError("connection", _connection_message(e, attempt)) from None
+            status = resp.status_code
+            if status >= 400:
+                if self.retry.retryable(attempt, status=status, idempotent=idempotent):
+                    wait = parse_retry_after(resp.headers.get("Retry-After"))
+                    self.retry.sleep(self.retry.delay(attempt, wait))
+                    continue
+                raise CallError(status, _error_message(raw, attempt))
+            page = self._page(call, raw, resp.headers.get("Content-Type", ""), status)
+            page.attempts = attempt
+            return page
+
+    def _page(self, call: Call, raw: bytes, content_type: str, status: int) -> Page:
+        body = raw.strip()
+        if call.method.response.get("kind") == "empty" and not body:
+            return Page(raw=b"{}", status=status)
+        if "json" not in content_type.lower() or not body.startswith(b"{") or not body.endswith(
+            b"}"
+        ):
+            raise CallError(status, f"the reply is not a JSON object ({_snippet(raw)})")
+        if b"\n" in body:
+            import orjson
+
+            try:
+                body = orjson.dumps(orjson.loads(body))
+            except orjson.JSONDecodeError as e:
+                raise CallError(status, f"the reply is not valid JSON: {e}") from None
+        token = None
+        if call.method.pagination is not None:
+            token = next_token(body, call.method.pagination.output_token)
+        return Page(raw=body, next_token=token, status=status)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def next_token(body: bytes, field: str) -> str | None:
+    """The top-level ``field`` of a JSON object reply, without decoding the whole body.
+
+    Fast path: when the last occurrence of the key is a top-level member (its value is followed
+    only by the closing brace, as Google writes it), read just that; otherwise decode it all.
+    """
+    import orjson
+
+    key = b'"' + field.encode() + b'"'
+    idx = body.rfind(key)
+    if idx < 0:
+        return None
+    tail = body[idx:]
+    colon = tail.find(b":")
+    if colon > 0:
+        rest = tail[colon + 1 :].lstrip()
+        if rest.startswith(b'"'):
+            end = rest.find(b'"', 1)
+            while end > 0 and rest[end - 1 : end] == b"\\":
+                end = rest.find(b'"', end + 1)
+            if end > 0 and rest[end + 1 :].strip() == b"}":
+                try:
+                    value = orjson.loads(rest[: end + 1])
+                except orjson.JSONDecodeError:
+                    value = None
+                if isinstance(value, str):
+                    return value or None
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise CallError(None, "the reply is not valid JSON") from None
+    value = obj.get(field) if isinstance(obj, dict) else None
+    return str(value) if value else None
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _host(url: str) -> str:
+    return url.split("/", 3)[2] if "://" in url else url
+
+
+def _refused_before_sending(e: Exception) -> bool:
+    text = repr(e)
+    return "NewConnectionError" in text or "ConnectionRefusedError" in text
+
+
+def _connection_message(e: Exception, attempts: int) -> str:
+    kind = type(e).__name__
+    detail = "connection refused" if _refused_before_sending(e) else kind
+    if "Timeout" in kind:
+        detail = "timed out"
+    elif "ChunkedEncoding" in kind or "IncompleteRead" in repr(e):
+        detail = "the reply was cut off"
+    elif "RemoteDisconnected" in repr(e) or "ConnectionReset" in repr(e):
+        detail = "the server closed the connection"
+    return f"{detail} (after {attempts} attempt{'s' if attempts > 1 else ''})"
+
+
+def _error_message(raw: bytes, attempts: int) -> str:
+    import orjson
+
+    suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
+    try:
+        obj = orjson.loads(raw)
+        err = obj.get("error") if isinstance(obj, dict) else None
+        if isinstance(err, dict):
+            status = err.get("status")
+            msg = str(err.get("message", "")).strip()
+            return (f"{status}: {msg}" if status else msg) + suffix
+    except orjson.JSONDecodeError:
+        pass
+    return _snippet(raw) + suffix
+
+
+def _snippet(raw: bytes) -> str:
+    text = raw[:200].decode("utf-8", "replace")
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return repr(text[:120]) if text else "empty body"
