@@ -229,8 +229,9 @@ def text_cell(value: Any, type_name: str | None = None) -> str:
 
 
 def escape_controls(text: str, table: dict[int, str] | None = None) -> str:
-    """Control characters (C0, DEL) as visible escapes, so no cell can move the cursor or
-    inject terminal sequences. ``table`` overrides single characters (e.g. ``\\n``)."""
+    """Control characters (C0, DEL, C1) and Unicode line/paragraph separators as visible
+    escapes, so no cell can break a line, move the cursor or inject terminal sequences.
+    ``table`` overrides single characters (e.g. ``\\n``)."""
     if text.isprintable():
         return text
     out = []
@@ -238,8 +239,10 @@ def escape_controls(text: str, table: dict[int, str] | None = None) -> str:
         code = ord(ch)
         if table and code in table:
             out.append(table[code])
-        elif code < 32 or code == 127:
+        elif code < 32 or 127 <= code < 160:
             out.append(_NAMED_ESCAPES.get(code, f"\\x{code:02x}"))
+        elif code in (0x2028, 0x2029):
+            out.append(f"\\u{code:04x}")
         else:
             out.append(ch)
     return "".join(out)

@@ -1,8 +1,8 @@
 """Terminal display width of text: measuring, padding and truncating with an ellipsis.
 
-East Asian wide and full-width characters take two cells, combining marks and zero-width
-formatting characters none, everything else one. Pure functions over ``str``; this module writes
-nothing and imports only the standard library.
+East Asian wide and full-width characters take two cells, combining marks (Mn, Me) and
+zero-width formatting characters (Cf) none, everything else one. Pure functions over ``str``;
+this module writes nothing and imports only the standard library.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ ELLIPSIS = "…"
 
 
 def char_width(ch: str) -> int:
-    if unicodedata.combining(ch) or unicodedata.category(ch) == "Cf":
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
