@@ -232,8 +232,9 @@ def build_resource(
     columns: dict[str, dict[str, Any]] = {}
     for ms in selects:
         _, members = _row_members(model, pages, ms["operation"])
-        for col, ref in members.items():
-            columns.setdefault(col, _column(shapes, col, ref))["methods"].append(ms["name"])
+        for member, ref in members.items():
+            entry = columns.setdefault(member, _column(shapes, member, ref))
+            entry["methods"].append(ms["name"])
     for d in sel.get("derived_columns", []):
         source = columns[d["from"]]
         col = columns.get(d["name"])

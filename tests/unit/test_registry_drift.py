@@ -5,6 +5,8 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
+import pytest
+
 from stackql_tuning.registry import docs as docs_gen
 from stackql_tuning.registry import generator
 from stackql_tuning.registry.loader import Registry
@@ -98,3 +100,18 @@ def test_docs_index_keeps_hand_written_text(tmp_path: Path) -> None:
     assert "old" not in text
     for res in reg.all_resources():
         assert f"]({docs_gen.page_path(res).as_posix()})" in text
+
+
+def test_docs_sql_examples_parse() -> None:
+    import re
+
+    import sqlglot
+
+    dialect = pytest.importorskip("stackql_tuning.sql.dialect").Stackql
+    blocks = 0
+    for page in sorted((DOCS / "providers").rglob("*.md")):
+        for block in re.findall(r"```sql\n(.*?)```", page.read_text(), re.S):
+            sql = re.sub(r"\{\{ (\w+) \}\}", r"v_\1", block)
+            assert sqlglot.parse(sql, read=dialect), page
+            blocks += 1
+    assert blocks
