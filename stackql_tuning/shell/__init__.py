@@ -1,1 +1,56 @@
-"""shell."""
+"""The interactive shell (``stackql-tuning shell``): entry point :func:`run_shell`.
+
+Interactive when stdin is a terminal (prompt_toolkit REPL, see :mod:`.repl`); otherwise the
+whole of stdin runs as a script without prompts and the first error ends it with a non-zero
+exit code. The shell sits on top of :class:`~stackql_tuning.session.Session`; nothing below
+imports it. prompt_toolkit is imported only for the interactive mode.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from stackql_tuning.shell.runner import Shell, ShellState
+
+
+def run_shell(
+    session: Any,
+    *,
+    output: str = "table",
+    history_file: Path | None = None,
+    pager: bool | None = None,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+) -> int:
+    """Run the shell over ``session``; return the process exit code.
+
+    ``pager``: None pages wide/long results when stdout is a terminal; False never pages.
+    """
+    stdin = stdin if stdin is not None else sys.stdin
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    state = ShellState(output=output, pager=pager is not False)
+    shell = Shell(session, out=stdout, err=stderr, state=state)
+    if not _is_tty(stdin):
+        return run_batch(shell, stdin.read())
+    from stackql_tuning.shell.repl import run_repl
+
+    return run_repl(shell, session.registry, history_file=history_file)
+
+
+def run_batch(shell: Shell, text: str, *, source: str | None = None) -> int:
+    """Run ``text`` (statements and meta commands) without prompts; stop at the first error."""
+    return shell.handle(text, source=source)
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+__all__ = ["Shell", "ShellState", "run_batch", "run_shell"]

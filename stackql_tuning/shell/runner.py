@@ -1,0 +1,251 @@
+"""Running what the user typed: meta commands and SQL, with progress, Ctrl-C and rendering.
+
+:class:`Shell` is the part of the shell that does not depend on prompt_toolkit: the REPL and the
+non-interactive mode both hand it text. A SQL chunk runs in a worker thread
+(``session.execute_script``); the calling thread waits, draws a progress line on stderr after
+0.5 s, and on Ctrl-C cancels the session and discards whatever the worker still produces, so
+nothing is half-printed. Each result is rendered whole, shown (paged when needed), then
+followed by ``N rows in X.XX s`` on stderr.
+
+Errors are raised to the caller (:meth:`Shell.handle` prints them); this module never exits
+the process.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+from stackql_tuning.errors import StackqlTuningError, UsageError
+from stackql_tuning.shell import pager
+from stackql_tuning.shell.meta import parse_meta, run_meta
+from stackql_tuning.shell.script import split_units
+
+#: a statement shows a progress line after running this long (seconds)
+PROGRESS_AFTER = 0.5
+#: how deep ``\i`` may nest
+MAX_INCLUDE_DEPTH = 16
+#: the most cells a table line may take when it goes through the pager
+PAGED_WIDTH = 2000
+_RED, _DIM, _RESET = "\x1b[31m", "\x1b[2m", "\x1b[0m"
+_CLEAR = "\r\x1b[K"
+
+
+class Cancelled(Exception):
+    """The user pressed Ctrl-C while a statement ran (the statement was abandoned)."""
+
+
+@dataclass
+class ShellState:
+    """What the meta commands switch."""
+
+    output: str = "table"
+    timing: bool = True
+    pager: bool = True
+    quit: bool = False
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class Shell:
+    """Runs meta commands and SQL against one session, writing to ``out`` and ``err``."""
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        out: IO[str],
+        err: IO[str],
+        state: ShellState | None = None,
+        progress: bool | None = None,
+        color: bool | None = None,
+    ) -> None:
+        self.session = session
+        self.out = out
+        self.err = err
+        self.state = state or ShellState()
+        self.progress = _is_tty(err) if progress is None else progress
+        self.color = _is_tty(err) if color is None else color
+        self._latest: Any = None
+        self._depth = 0
+
+    # -- reporting ------------------------------------------------------------------------------
+    def info(self, text: str) -> None:
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def error(self, text: str) -> None:
+        if self.color:
+            text = f"{_RED}{text}{_RESET}"
+        self.info(text)
+
+    # -- entry points ---------------------------------------------------------------------------
+    def handle(self, text: str, *, source: str | None = None) -> int:
+        """Run ``text`` (meta commands and/or SQL); print any error; return an exit code.
+
+        0: ok; the error's exit code (1 query/provider error, 2 usage error); 130: cancelled.
+        """
+        try:
+            self.run_script(text, source=source)
+        except Cancelled:
+            self.error("cancelled")
+            return 130
+        except KeyboardInterrupt:
+            self.error("cancelled")
+            return 130
+        except StackqlTuningError as e:
+            self.error(str(e))
+            return e.exit_code
+        except Exception as e:  # never let a bug kill the shell
+            self.error(f"internal error: {type(e).__name__}: {e} (please report this)")
+            return 1
+        return 0
+
+    def run_script(self, text: str, *, source: str | None = None) -> None:
+        """Run every unit of ``text`` in order; raise at the first error."""
+        if self._depth >= MAX_INCLUDE_DEPTH:
+            raise UsageError(
+                f"\\i nested more than {MAX_INCLUDE_DEPTH} deep", hint="check for a loop"
+            )
+        self._depth += 1
+        try:
+            for unit in split_units(text):
+                if self.state.quit:
+                    return
+                if unit.kind == "meta":
+                    parsed = parse_meta(unit.text)
+                    assert parsed is not None
+                    run_meta(self, *parsed)
+                else:
+                    self.run_sql(unit.positioned(), source=source)
+        finally:
+            self._depth -= 1
+
+    # -- SQL ------------------------------------------------------------------------------------
+    def run_sql(self, text: str, *, source: str | None = None) -> None:
+        """Run the statements of ``text`` in a worker thread, showing each result as it comes."""
+        results: queue.Queue[tuple[str, Any, float]] = queue.Queue()
+        abandoned = threading.Event()
+        session = self.session
+
+        def work() -> None:
+            try:
+                for result in session.execute_script(text, source=source):
+                    if abandoned.is_set():
+                        return
+                    results.put(("result", result, time.monotonic()))
+            except BaseException as e:  # handed to the waiting thread
+                if not abandoned.is_set():
+                    results.put(("error", e, time.monotonic()))
+                return
+            results.put(("done", None, time.monotonic()))
+
+        self._latest = None
+        session.progress = self._on_progress
+        worker = threading.Thread(target=work, name="stackql-tuning-statement", daemon=True)
+        started = time.monotonic()
+        drawn = False
+        try:
+            worker.start()
+            while True:
+                try:
+                    kind, payload, at = results.get(timeout=0.1)
+                except queue.Empty:
+                    drawn = self._draw_progress(started) or drawn
+                    continue
+                if drawn:
+                    self._clear_progress()
+                    drawn = False
+                if kind == "done":
+                    return
+                if kind == "error":
+                    raise payload
+                self._show(payload, at - started)
+                started = time.monotonic()
+                self._latest = None
+        except KeyboardInterrupt:
+            abandoned.set()
+            cancel = getattr(session, "cancel", None)
+            if callable(cancel):
+                cancel()
+            if drawn:
+                self._clear_progress()
+            raise Cancelled() from None
+        finally:
+            session.progress = None
+
+    def _on_progress(self, progress: Any) -> None:
+        self._latest = progress  # called from worker threads; a plain assignment is atomic
+
+    def _draw_progress(self, started: float) -> bool:
+        elapsed = time.monotonic() - started
+        if not self.progress or elapsed < PROGRESS_AFTER:
+            return False
+        p = self._latest
+        if p is None:
+            line = f"running... {elapsed:.1f} s"
+        else:
+            line = f"{p.calls_done}/{p.calls_total} calls, {p.rows} rows, {elapsed:.1f} s"
+        line += "  (Ctrl-C cancels)"
+        if self.color:
+            line = f"{_DIM}{line}{_RESET}"
+        self.err.write(_CLEAR + line)
+        self.err.flush()
+        return True
+
+    def _clear_progress(self) -> None:
+        self.err.write(_CLEAR)
+        self.err.flush()
+
+    # -- results --------------------------------------------------------------------------------
+    def _show(self, result: Any, measured: float) -> None:
+        elapsed = getattr(result, "elapsed", 0.0) or measured
+        if getattr(result, "has_rows", True):
+            paging = self.state.pager and _is_tty(self.out)
+            # when paging, tables keep their natural width and the pager scrolls sideways
+            text = render_text(result, self.state.output, width=PAGED_WIDTH if paging else None)
+            pager.show(text, self.out, paging=paging)
+        for failure in getattr(result, "failures", []):
+            self.error(f"failed: {failure.describe()}")
+        for warning in getattr(result, "warnings", []):
+            self.info(f"warning: {warning}")
+        for message in getattr(result, "messages", []):
+            self.info(message)
+        self.info(footer(result, elapsed, timing=self.state.timing))
+
+
+def footer(result: Any, elapsed: float, *, timing: bool = True) -> str:
+    """``N rows in X.XX s`` (or ``done in X.XX s`` for a statement without rows)."""
+    if getattr(result, "has_rows", True):
+        n = len(result.rows)
+        text = f"{n} row" + ("" if n == 1 else "s")
+        return f"{text} in {elapsed:.2f} s" if timing else text
+    return f"done in {elapsed:.2f} s" if timing else "done"
+
+
+def render_text(result: Any, fmt: str, *, width: int | None = None) -> str:
+    """The whole rendering of ``result`` as text (the render package, or a plain fallback)."""
+    buf = io.StringIO()
+    try:
+        from stackql_tuning.render import render  # type: ignore[attr-defined]
+    except ImportError:
+        _plain(result, buf)
+    else:
+        render(result, fmt, buf, width=width)
+    return buf.getvalue()
+
+
+def _plain(result: Any, out: IO[str]) -> None:
+    """Tab-separated rows with a header: used only until the render package exists."""
+    out.write("\t".join(str(c) for c in result.columns) + "\n")
+    for row in result.rows:
+        out.write("\t".join("" if v is None else str(v) for v in row) + "\n")

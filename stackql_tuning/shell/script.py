@@ -1,0 +1,56 @@
+"""Splitting shell input into units: meta-command lines and chunks of complete SQL statements.
+
+A meta command (``\\o json``, ``help``, ``quit``) is one line of its own, between statements.
+Everything else accumulates until it ends with ``;`` outside quotes and comments; the chunk
+(which may hold several statements) keeps the line it started on so that error positions
+point into the original text. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stackql_tuning.shell.lexing import code_tokens, is_complete, tokenize
+from stackql_tuning.shell.meta import parse_meta
+
+
+@dataclass(frozen=True)
+class Unit:
+    """``kind`` is "meta" (``text`` is the line) or "sql" (one or more statements)."""
+
+    kind: str
+    text: str
+    line: int  # 1-based line of the unit's first line in the whole input
+
+    def positioned(self) -> str:
+        """The text padded with newlines so that its line numbers are those of the input."""
+        return "\n" * (self.line - 1) + self.text
+
+
+def _blank(text: str) -> bool:
+    return not code_tokens(tokenize(text))
+
+
+def split_units(text: str) -> list[Unit]:
+    """The meta lines and SQL chunks of ``text``, in order; a trailing chunk without ``;`` too."""
+    units: list[Unit] = []
+    pending: list[str] = []
+    first = 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not pending or _blank("\n".join(pending)):
+            if parse_meta(line) is not None:
+                units.append(Unit("meta", line.strip(), number))
+                pending = []
+                continue
+            if not pending:
+                first = number
+        pending.append(line)
+        chunk = "\n".join(pending)
+        if is_complete(chunk):
+            if not _blank(chunk):
+                units.append(Unit("sql", chunk, first))
+            pending = []
+    chunk = "\n".join(pending)
+    if pending and not _blank(chunk):
+        units.append(Unit("sql", chunk, first))
+    return units
