@@ -37,6 +37,40 @@ class Session:
         self.progress: Callable[[Progress], None] | None = None
         self._cancel = threading.Event()
         self._state: dict[str, Any] = {}
+        #: time.monotonic() when the running statement started (for --timeout)
+        self.statement_started = 0.0
+
+    @classmethod
+    def from_env(cls, registry: Registry | None = None, **settings: Any) -> Session:
+        """A session whose unset settings come from the environment (auth, endpoints)."""
+        import os
+
+        from stackql_tuning.transports.auth import parse_auth
+
+        if "auth" not in settings or settings["auth"] is None:
+            settings["auth"] = parse_auth(None)
+        settings.setdefault("google_endpoint", os.environ.get("STACKQL_TUNING_GOOGLE_ENDPOINT"))
+        settings.setdefault("aws_endpoint", os.environ.get("AWS_ENDPOINT_URL"))
+        return cls(registry, **settings)
+
+    # -- lazily built parts -------------------------------------------------------------------
+    @property
+    def store(self) -> Any:
+        """The DuckDB store (imports duckdb on first use)."""
+        if "store" not in self._state:
+            from stackql_tuning.run.store import Store
+
+            self._state["store"] = Store()
+        return self._state["store"]
+
+    @property
+    def fetcher(self) -> Any:
+        """The transports (each SDK imported on first use of its provider)."""
+        if "fetcher" not in self._state:
+            from stackql_tuning.run.fetch import Fetcher
+
+            self._state["fetcher"] = Fetcher(self.settings, self.registry)
+        return self._state["fetcher"]
 
     # -- entry points -------------------------------------------------------------------------
     def execute(self, sql: str | Statement, *, source: str | None = None) -> Result:

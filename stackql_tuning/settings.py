@@ -34,8 +34,10 @@ class Settings:
     google_endpoint: str | None = None
     #: AWS endpoint override (sandbox, tests); boto3 also honours AWS_ENDPOINT_URL itself
     aws_endpoint: str | None = None
-    #: max retry attempts per call (first attempt included)
+    #: max retry attempts per call (first attempt included), backoff base and cap in seconds
     max_attempts: int = 5
+    retry_base: float = 0.5
+    retry_cap: float = 20.0
     #: client-side rate limit per (provider, project/account, region), requests per second
     rate_limit: float | None = None
     #: push predicates the API can filter on down to the API (always re-checked locally)

@@ -46,6 +46,10 @@ class Slot:
     #: extra server params from pushdown (never changes results: predicates stay in the SQL)
     pushed: dict[str, Any] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    #: predicates of the mention's scope that are not bindings (pushdown candidates)
+    residual: list[exp.Expression] = field(default_factory=list)
+    #: the SELECT the mention sits in (early LIMIT looks at it)
+    scope: exp.Expression | None = None
 
     @property
     def depends_on(self) -> set[str]:
@@ -178,11 +182,16 @@ def plan_query(
                 dependent=dependent,
                 hydrate=hydrate,
                 columns=columns,
+                residual=list(b.residual),
+                scope=ref.scope,
             )
             by_key[key] = slot
             slots.append(slot)
-        elif slot.columns is not None:
-            slot.columns = None if columns is None else slot.columns | columns
+        else:
+            if slot.columns is not None:
+                slot.columns = None if columns is None else slot.columns | columns
+            slot.scope = None  # shared by several mentions: no single scope to reason about
+            slot.residual = []
         slot.aliases.append(ref.alias)
         alias_slot[f"{id(ref.scope)}:{ref.alias.lower()}"] = slot
         if slot.name != resource.id:

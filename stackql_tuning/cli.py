@@ -1,0 +1,304 @@
+"""The command line: a thin layer over :class:`~stackql_tuning.session.Session`.
+
+    stackql-tuning [global options] exec "SQL" | -f file.iql
+    stackql-tuning [global options] shell
+    stackql-tuning [global options] deploy build|test|teardown STACK_DIR STACK_ENV
+    stackql-tuning deploy init NAME --provider google|aws
+    stackql-tuning sandbox serve [--port-google N] [--port-aws M]
+    stackql-tuning registry generate [--out DIR] | registry docs [--out DIR]
+
+Exit codes: 0 ok, 1 statement/provider error, 2 usage error, 3 partial result
+(``--on-error continue`` with failed calls). Errors print as one or two lines, never a traceback
+(set STACKQL_TUNING_DEBUG=1 to see one for an internal error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from stackql_tuning import __version__
+from stackql_tuning.errors import StackqlTuningError, UsageError
+
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "text")
+
+
+def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    d = argparse.SUPPRESS if suppress else None
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    g = p.add_argument_group("global options")
+    g.add_argument("--sandbox", action="store_true", default=default(False),
+                   help="start the local Vertex AI emulator and AWS sandbox, seed them, use them")
+    g.add_argument("--auth", default=d, metavar="JSON",
+                   help="auth config in StackQL's JSON shape (default: env STACKQL_TUNING_AUTH, "
+                   "then Google ADC and the AWS default chain)")
+    g.add_argument("-o", "--output", default=default("table"), choices=FORMATS,
+                   help="output format (default: table)")
+    g.add_argument("--hide-headers", action="store_true", default=default(False),
+                   help="no header line in csv/text output")
+    g.add_argument("--concurrency", type=int, default=default(16), metavar="N",
+                   help="provider calls in flight at once (default: 16)")
+    g.add_argument("--page-limit", type=int, default=d, metavar="N",
+                   help="stop after N pages per call chain, with a warning (default: unlimited)")
+    g.add_argument("--timeout", type=float, default=d, metavar="SECONDS",
+                   help="per-statement time limit")
+    g.add_argument("--on-error", choices=("fail", "continue"), default=default("fail"),
+                   help="fail (default): a failed call fails the statement; continue: keep the "
+                   "rows that arrived, print each failure, exit 3")
+    g.add_argument("--dry-run", action="store_true", default=default(False),
+                   help="print the calls a statement would make; make none")
+    g.add_argument("--cache-ttl", type=float, default=d, metavar="SECONDS",
+                   help="reuse provider replies for this long (default: off)")
+    g.add_argument("--no-pushdown", action="store_true", default=default(False),
+                   help="do not send filters to the APIs (results are the same; for checks)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stackql-tuning",
+        description="SQL over the ML tuning jobs of Google Vertex AI and AWS SageMaker.",
+    )
+    parser.add_argument("--version", action="version", version=f"stackql-tuning {__version__}")
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("exec", help="run SQL statements (text or an .iql file)")
+    _global_options(p, suppress=True)
+    p.add_argument("sql", nargs="?", help="the statement(s) to run")
+    p.add_argument("-f", "--file", type=Path, help="an .iql script to run")
+    p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
+                   help="a template variable (repeatable)")
+    p.add_argument("--vars-file", action="append", default=[], type=Path, metavar="FILE",
+                   help="template variables from a JSON or YAML file (repeatable)")
+
+    p = sub.add_parser("shell", help="the interactive SQL shell")
+    _global_options(p, suppress=True)
+    p.add_argument("--no-pager", action="store_true", help="never page wide results")
+
+    p = sub.add_parser("deploy", help="build, test or tear down a stack from a manifest")
+    _global_options(p, suppress=True)
+    p.add_argument("action", choices=("build", "test", "teardown", "init"))
+    p.add_argument("stack_dir", help="the stack directory (for init: the new stack's name)")
+    p.add_argument("stack_env", nargs="?", help="the environment (dev, prod, ...)")
+    p.add_argument("--env-file", type=Path, default=None, help="variables file (default: .env)")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="an environment variable for the manifest (repeatable)")
+    p.add_argument("--output-file", type=Path, help="write the stack's exports here (JSON)")
+    p.add_argument("--show-queries", action="store_true", help="print each query it runs")
+    p.add_argument("--log-level", default="INFO",
+                   choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="log verbosity")
+    p.add_argument("--provider", choices=("google", "aws"), default="google",
+                   help="init: the provider of the scaffolded stack")
+
+    p = sub.add_parser("sandbox", help="run the local emulators standalone")
+    p.add_argument("action", choices=("serve",))
+    p.add_argument("--port-google", type=int, default=0, metavar="N")
+    p.add_argument("--port-aws", type=int, default=0, metavar="N")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("registry", help="generate provider definitions and docs")
+    p.add_argument("action", choices=("generate", "docs"))
+    p.add_argument("--out", type=Path, default=None, help="output directory")
+    return parser
+
+
+def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
+    return getattr(args, name, default)
+
+
+@contextmanager
+def open_session(args: argparse.Namespace) -> Iterator[Any]:
+    from stackql_tuning.session import Session
+    from stackql_tuning.transports.auth import parse_auth
+
+    settings: dict[str, Any] = {
+        "concurrency": _opt(args, "concurrency", 16),
+        "page_limit": _opt(args, "page_limit"),
+        "timeout": _opt(args, "timeout"),
+        "on_error": _opt(args, "on_error", "fail"),
+        "dry_run": bool(_opt(args, "dry_run", False)),
+        "cache_ttl": _opt(args, "cache_ttl"),
+        "pushdown": not _opt(args, "no_pushdown", False),
+    }
+    if _opt(args, "concurrency", 16) < 1:
+        raise UsageError("--concurrency must be at least 1")
+    auth = _opt(args, "auth")
+    sandbox = None
+    if _opt(args, "sandbox", False):
+        from stackql_tuning.sandbox.runner import Sandbox
+
+        sandbox = Sandbox()
+        sandbox.start()
+        settings.update(sandbox.settings())
+        if auth is not None:
+            settings["auth"] = parse_auth(auth)
+    else:
+        settings["auth"] = parse_auth(auth)
+    session = Session.from_env(**settings)
+    try:
+        yield session
+    finally:
+        session.close()
+        if sandbox is not None:
+            sandbox.stop()
+
+
+def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from stackql_tuning.render import render
+
+    if result.has_rows:
+        render(result, _opt(args, "output", "table"), out,
+               hide_headers=bool(_opt(args, "hide_headers", False)))
+        out.flush()
+    for line in result.messages:
+        print(line, file=err)
+    for line in result.warnings:
+        print(f"warning: {line}", file=err)
+    if result.failures:
+        print(f"{len(result.failures)} call(s) failed; the rows that arrived are shown:", file=err)
+        for f in result.failures:
+            print(f"  - {f.describe()}", file=err)
+        return 3
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from stackql_tuning.sql import parse
+    from stackql_tuning.sql.template import load_vars, render_script
+
+    if args.file is None and args.sql is None:
+        raise UsageError("exec needs SQL text or -f FILE", hint='stackql-tuning exec "SHOW PROVIDERS"')
+    if args.file is not None and args.sql is not None:
+        raise UsageError("give either SQL text or -f FILE, not both")
+    variables = load_vars(args.var, args.vars_file)
+    if args.file is not None:
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read {str(args.file)!r}: {e.strerror}") from None
+        source: str | None = str(args.file)
+        text = render_script(text, variables=variables, source=source)
+    else:
+        text, source = args.sql, None
+        if variables:
+            text = render_script(text, variables=variables, source="<sql>")
+    statements = parse(text, source=source)
+    if not statements:
+        raise UsageError("no statement to run")
+    code = 0
+    with open_session(args) as session:
+        for stmt in statements:
+            if session.settings.dry_run:
+                print(f"-- {stmt.source or 'statement'}:{stmt.line}\n{stmt.text.strip()};", file=err)
+            result = session.execute(stmt)
+            code = max(code, _print_result(result, args, out, err))
+    return code
+
+
+def cmd_shell(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from stackql_tuning.shell import run_shell
+
+    with open_session(args) as session:
+        if session.settings.cache_ttl is None:
+            session.settings.cache_ttl = 300.0
+        return int(run_shell(session, output=_opt(args, "output", "table"),
+                             pager=False if args.no_pager else None))
+
+
+def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import stackql_tuning.deploy as deploy
+
+    if args.action == "init":
+        path = deploy.init_stack(args.stack_dir, args.provider, Path.cwd())
+        print(f"created stack {path}", file=err)
+        return 0
+    if not args.stack_env:
+        raise UsageError(f"deploy {args.action} needs STACK_DIR and STACK_ENV")
+    from stackql_tuning.deploy.context import load_env_vars
+
+    env_vars = load_env_vars(args.env_file, args.env, Path(args.stack_dir))
+    action: Callable[..., Any] = {"build": deploy.build, "test": deploy.test,
+                                  "teardown": deploy.teardown}[args.action]
+
+    def log(line: str) -> None:
+        print(line, file=err, flush=True)
+
+    with open_session(args) as session:
+        report = action(session, Path(args.stack_dir), args.stack_env, env_vars=env_vars,
+                        dry_run=bool(_opt(args, "dry_run", False)),
+                        show_queries=args.show_queries, output_file=args.output_file,
+                        log=log, log_level=args.log_level)
+    summary = getattr(report, "summary", None)
+    if summary:
+        print(summary() if callable(summary) else summary, file=err)
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from stackql_tuning.sandbox.runner import serve
+
+    serve(args.port_google, args.port_aws, args.seed)
+    return 0
+
+
+def cmd_registry(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    root = Path(__file__).resolve().parent.parent
+    if args.action == "generate":
+        from stackql_tuning.registry.generator import generate
+
+        paths = generate(args.out or root / "providers")
+    else:
+        from stackql_tuning.registry.docs import generate_docs
+        from stackql_tuning.registry.loader import Registry
+
+        paths = generate_docs(Registry(), args.out or root / "docs")
+    print(f"wrote {len(paths)} files", file=err)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, TextIO], int]] = {
+    "exec": cmd_exec,
+    "shell": cmd_shell,
+    "deploy": cmd_deploy,
+    "sandbox": cmd_sandbox,
+    "registry": cmd_registry,
+}
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        return COMMANDS[args.command](args, out, err)
+    except StackqlTuningError as e:
+        print(str(e), file=err)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # a bug: one line, and the traceback only on request
+        if os.environ.get("STACKQL_TUNING_DEBUG"):
+            raise
+        print(f"internal error: {type(e).__name__}: {e} (set STACKQL_TUNING_DEBUG=1 for a "
+              "traceback, and please report it)", file=err)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

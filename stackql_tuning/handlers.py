@@ -1,0 +1,123 @@
+"""Statement handlers: one function per statement kind, chosen from a dispatch table.
+
+Catalog statements (SHOW, DESCRIBE, REGISTRY) are answered from the registry alone and import
+nothing heavy. Queries plan (pure), bind-check against empty typed tables (so a typo costs no
+call), fetch, materialize and run in DuckDB. Mutations live in ``run.mutate``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from stackql_tuning import catalog
+from stackql_tuning.errors import Location, ParseError, PlanError, StackqlTuningError
+from stackql_tuning.result import Result
+from stackql_tuning.sql.statement import Statement
+
+if TYPE_CHECKING:
+    from stackql_tuning.session import Session
+
+Handler = Callable[["Session", Statement], Result]
+
+
+def _table(kind: str, table: catalog.Table) -> Result:
+    columns, rows = table
+    return Result(columns=list(columns), types=["VARCHAR"] * len(columns), rows=rows, kind=kind)
+
+
+def _parts(target: str | None, n: int, what: str, stmt: Statement) -> list[str]:
+    parts = (target or "").split(".") if target else []
+    if len(parts) != n:
+        shape = ["provider", "provider.service", "provider.service.resource"][n - 1]
+        raise PlanError(
+            f"{what} needs {shape}, got {target!r}" if target else f"{what} needs IN {shape}",
+            location=Location(file=stmt.source, line=stmt.line, column=stmt.column),
+        )
+    return parts
+
+
+def handle_show(session: Session, stmt: Statement) -> Result:
+    node = stmt.expression
+    what, reg = node.what, session.registry  # type: ignore[attr-defined]
+    like, ext, target = node.like, node.extended, node.target  # type: ignore[attr-defined]
+    if what == "PROVIDERS":
+        return _table("show", catalog.show_providers(reg, like))
+    if what == "SERVICES":
+        (prov,) = _parts(target, 1, "SHOW SERVICES", stmt)
+        return _table("show", catalog.show_services(reg, prov, like, ext))
+    if what == "RESOURCES":
+        prov, svc = _parts(target, 2, "SHOW RESOURCES", stmt)
+        return _table("show", catalog.show_resources(reg, prov, svc, like, ext))
+    if what == "METHODS":
+        _parts(target, 3, "SHOW METHODS", stmt)
+        return _table("show", catalog.show_methods(reg, str(target), like, ext))
+    if what == "INSERT":
+        _parts(target, 3, "SHOW INSERT INTO", stmt)
+        required = stmt.has_hint("REQUIRED")
+        return _table("show", catalog.show_insert(reg, str(target), required))
+    raise ParseError(f"SHOW {what} is not supported")
+
+
+def handle_describe(session: Session, stmt: Statement) -> Result:
+    node = stmt.expression
+    _parts(node.target, 3, "DESCRIBE", stmt)  # type: ignore[attr-defined]
+    table = catalog.describe(session.registry, node.target, node.extended)  # type: ignore[attr-defined]
+    return _table("describe", table)
+
+
+def handle_registry(session: Session, stmt: Statement) -> Result:
+    action = stmt.expression.action  # type: ignore[attr-defined]
+    if action != "LIST":
+        raise PlanError(f"REGISTRY {action} is not supported", hint="REGISTRY LIST")
+    rows = []
+    for prov in session.registry.providers.values():
+        for svc in session.registry.services(prov.name):
+            rows.append((prov.name, prov.version, svc.name, svc.version, len(svc.resource_names)))
+    cols = ["provider", "version", "service", "service_version", "resources"]
+    return Result(columns=cols, types=["VARCHAR"] * 4 + ["INTEGER"], rows=rows, kind="registry")
+
+
+def handle_query(session: Session, stmt: Statement) -> Result:
+    from stackql_tuning.run.select import run_query
+
+    return run_query(session, stmt)
+
+
+def handle_mutation(session: Session, stmt: Statement) -> Result:
+    from stackql_tuning.run.mutate import run_mutation
+
+    return run_mutation(session, stmt)
+
+
+HANDLERS: dict[str, Handler] = {
+    "show": handle_show,
+    "describe": handle_describe,
+    "registry": handle_registry,
+    "select": handle_query,
+    "other": handle_query,
+    "insert": handle_mutation,
+    "delete": handle_mutation,
+    "exec": handle_mutation,
+}
+
+
+def run_statement(session: Session, stmt: Statement) -> Result:
+    handler = HANDLERS.get(stmt.kind)
+    if handler is None:
+        raise PlanError(
+            f"{stmt.kind.upper()} statements are not supported",
+            location=Location(file=stmt.source, line=stmt.line, column=stmt.column),
+        )
+    started = time.monotonic()
+    session.statement_started = started
+    try:
+        result = handler(session, stmt)
+    except StackqlTuningError as e:
+        if e.location.line is None and stmt.source:
+            e.location.file = e.location.file or stmt.source
+            e.location.line = stmt.line
+        raise
+    result.elapsed = time.monotonic() - started
+    return result

@@ -1,0 +1,48 @@
+"""Early LIMIT: stop paging once enough rows have arrived, when that cannot change the answer.
+
+Only for a query over exactly one provider table with no ORDER BY, GROUP BY, DISTINCT,
+aggregate, window function, join or predicate that DuckDB would still filter on: then the first
+``LIMIT + OFFSET`` rows that arrive are a correct answer. Pure.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from stackql_tuning.plan.select import QueryPlan
+
+_BLOCKERS = (exp.AggFunc, exp.Window, exp.Join, exp.Order, exp.Group, exp.Distinct, exp.Having)
+
+
+def early_limit(plan: QueryPlan) -> int | None:
+    if len(plan.slots) != 1:
+        return None
+    slot = plan.slots[0]
+    tree = plan.tree
+    if not isinstance(tree, exp.Select) or slot.scope is not tree or slot.residual:
+        return None
+    if slot.hydrate is not None or slot.dependent:
+        return None
+    limit = tree.args.get("limit")
+    if limit is None or not isinstance(limit.expression, exp.Literal):
+        return None
+    if any(True for _ in tree.find_all(*_BLOCKERS)):
+        return None
+    if any(True for _ in tree.find_all(exp.Subquery)):
+        return None
+    try:
+        n = int(limit.expression.this)
+    except ValueError:
+        return None
+    offset = tree.args.get("offset")
+    if offset is not None:
+        if not isinstance(offset.expression, exp.Literal):
+            return None
+        n += int(offset.expression.this)
+    return n
+
+
+def apply_early_limit(plan: QueryPlan) -> None:
+    n = early_limit(plan)
+    if n is not None:
+        plan.slots[0].limit = n

@@ -1,0 +1,59 @@
+"""The session's transports, created lazily per provider and shared by every statement.
+
+Keeps HTTP connection pools and boto3 clients warm across statements. Chooses the transport
+class from the provider's ``transport`` field (dispatch table in ``transports.base``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.settings import Settings
+from stackql_tuning.transports.base import Call, Page, PreparedRequest, transport_class
+from stackql_tuning.transports.retry import RateLimits, RetryPolicy
+
+
+class Fetcher:
+    def __init__(self, settings: Settings, registry: Registry) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.retry = RetryPolicy(
+            max_attempts=settings.max_attempts, base=settings.retry_base, cap=settings.retry_cap
+        )
+        self.limits = RateLimits(settings.rate_limit)
+        self._transports: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        #: every call fetched, for tests and --dry-run bookkeeping: (label, page token)
+        self.log: list[tuple[str, str | None]] = []
+
+    def transport(self, provider: str) -> Any:
+        t = self._transports.get(provider)
+        if t is not None:
+            return t
+        with self._lock:
+            t = self._transports.get(provider)
+            if t is None:
+                name = self.registry.provider(provider).transport
+                cls = transport_class(name)
+                t = cls(self.settings, self.registry, retry=self.retry, limits=self.limits)
+                self._transports[provider] = t
+            return t
+
+    def fetch(self, call: Call, token: str | None = None) -> Page:
+        self.log.append((call.label, token))
+        return self.transport(call.resource.provider).fetch(call, token)  # type: ignore[no-any-return]
+
+    def prepare(self, call: Call, token: str | None = None) -> PreparedRequest:
+        return self.transport(call.resource.provider).prepare(call, token)  # type: ignore[no-any-return]
+
+    def host_of(self, call: Call) -> str:
+        svc = self.registry.service(call.resource.provider, call.resource.service).data
+        key = svc.get("location_param") or svc.get("region_param") or "region"
+        return f"{call.resource.provider}:{call.params.get(key, '')}"
+
+    def close(self) -> None:
+        for t in self._transports.values():
+            t.close()
+        self._transports.clear()

@@ -1,0 +1,219 @@
+"""Running a planned query: expand slots into calls, fetch them, materialize, run the SQL.
+
+Stages run in dependency order (a dependent join's table after the table it reads values
+from); within a stage every call chain of every slot shares one scheduler run. Hydration gets
+are queued as the list pages that need them arrive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from stackql_tuning.errors import PlanError, ProviderError
+from stackql_tuning.plan.select import QueryPlan, Slot
+from stackql_tuning.registry.model import Method, Resource
+from stackql_tuning.run.scheduler import RunStats, Scheduler
+from stackql_tuning.run.store import PageFile, Store, TableSchema, qualified, q
+from stackql_tuning.transports.base import Call, Page
+
+if TYPE_CHECKING:
+    from stackql_tuning.session import Session
+
+
+def slot_calls(slot: Slot, store: Store) -> list[Call]:
+    """The calls of a slot: the cartesian product of its static values and dependent rows."""
+    names = list(slot.static)
+    static_combos = list(itertools.product(*(slot.static[n] for n in names))) or [()]
+    dep_combos: list[dict[str, Any]] = [{}]
+    by_source: dict[str, list[tuple[str, str]]] = {}
+    for param, (src, col) in slot.dependent.items():
+        if param in slot.static:
+            continue
+        by_source.setdefault(src, []).append((param, col))
+    for src, pairs in by_source.items():
+        cols = ", ".join(q(col) for _, col in pairs)
+        not_null = " AND ".join(f"{q(col)} IS NOT NULL" for _, col in pairs)
+        rows = store.con.execute(
+            f"SELECT DISTINCT {cols} FROM {qualified(src)} WHERE {not_null} ORDER BY ALL"
+        ).fetchall()
+        new: list[dict[str, Any]] = []
+        for base in dep_combos:
+            for row in rows:
+                d = dict(base)
+                d.update({param: value for (param, _), value in zip(pairs, row, strict=True)})
+                new.append(d)
+        dep_combos = new
+    calls: list[Call] = []
+    for combo in static_combos:
+        for dep in dep_combos:
+            params = dict(zip(names, combo, strict=True))
+            params.update(dep)
+            params.update(slot.pushed)
+            calls.append(Call(slot.resource, slot.method, params))
+    return calls
+
+
+def identity_params(resource: Resource, get: Method, item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The params of ``get`` for one list item: from the call, same-named fields, or the name."""
+    out: dict[str, Any] = {}
+    ident = resource.identity
+    parsed: dict[str, str] = {}
+    if ident.get("template") and ident.get("column") in item:
+        parsed = parse_template(str(ident["template"]), str(item[ident["column"]]))
+    for p in get.params:
+        if not p.required:
+            continue
+        if p.name in item:
+            out[p.name] = item[p.name]
+        elif p.name in parsed:
+            out[p.name] = parsed[p.name]
+        elif p.name in base:
+            out[p.name] = base[p.name]
+    for k, v in base.items():
+        if get.param(k) is not None and k not in out:
+            out[k] = v
+    return out
+
+
+def parse_template(template: str, value: str) -> dict[str, str]:
+    names = re.findall(r"\{(\w+)\}", template)
+    regex = "^" + re.sub(r"\\\{\w+\\\}", "([^/]+)", re.escape(template)) + "$"
+    m = re.match(regex, value)
+    return dict(zip(names, m.groups(), strict=True)) if m else {}
+
+
+class QueryRun:
+    """One statement's fetch-and-materialize work."""
+
+    def __init__(self, session: Session, store: Store, plan: QueryPlan) -> None:
+        self.session = session
+        self.store = store
+        self.plan = plan
+        self.fetcher = session.fetcher
+        self.stats = RunStats()
+
+    def create_tables(self) -> None:
+        for slot in self.plan.slots:
+            self.store.create_table(slot.name, TableSchema(slot.resource))
+
+    def fill(self) -> RunStats:
+        for stage in self.plan.stages():
+            self._run_stage(stage)
+        return self.stats
+
+    def _run_stage(self, stage: list[Slot]) -> None:
+        settings = self.session.settings
+        files: dict[str, PageFile] = {s.name: PageFile(self.store.tmpdir) for s in stage}
+        by_call: dict[int, Slot] = {}
+        calls: list[Call] = []
+        for slot in stage:
+            for call in slot_calls(slot, self.store):
+                by_call[id(call)] = slot
+                calls.append(call)
+        row_limit = stage[0].limit if len(stage) == 1 else None
+        count_rows = row_limit is not None or self.session.progress is not None
+
+        def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
+            slot = by_call[id(call)]
+            if slot.hydrate is not None and call.method is slot.method:
+                follow = []
+                for item in _items(call, page):
+                    params = identity_params(slot.resource, slot.hydrate, item, call.params)
+                    get = Call(slot.resource, slot.hydrate, params)
+                    by_call[id(get)] = slot
+                    follow.append(get)
+                return follow, 0
+            key = "r" if call.method.is_list else "o"
+            origin = (call.resource.id, call.method.name, call.describe_params())
+            f = files[slot.name]
+            if page.raw is not None:
+                f.add_raw(call.params, page.raw, key, origin)
+                rows = len(_items(call, page)) if count_rows else 0
+            else:
+                obj = page.obj or {}
+                f.add_obj(call.params, obj, key, origin)
+                rows = len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
+            return (), rows
+
+        deadline = None
+        if settings.timeout:
+            deadline = self.session.statement_started + settings.timeout
+        progress = None
+        if self.session.progress is not None:
+            from stackql_tuning.session import Progress
+
+            cb = self.session.progress
+
+            def progress(done: int, total: int, rows: int) -> None:
+                cb(Progress(done, total, rows))
+
+        scheduler = Scheduler(
+            self.fetcher.fetch,
+            concurrency=settings.concurrency,
+            per_host=settings.per_host,
+            host_of=self.fetcher.host_of,
+            page_limit=settings.page_limit,
+            deadline=deadline,
+            cancelled=lambda: self.session.cancelled,
+            progress=progress,
+        )
+        try:
+            stats = scheduler.run(calls, sink, row_limit=row_limit)
+            self._merge(stats)
+            for slot in stage:
+                items_key = slot.method.items_key if slot.hydrate is None else None
+                self.store.load(slot.name, TableSchema(slot.resource), files[slot.name], items_key)
+        finally:
+            for f in files.values():
+                f.remove()
+
+    def _merge(self, stats: RunStats) -> None:
+        self.stats.calls += stats.calls
+        self.stats.requests += stats.requests
+        self.stats.rows += stats.rows
+        self.stats.retries += stats.retries
+        self.stats.failures.extend(stats.failures)
+        self.stats.warnings.extend(stats.warnings)
+
+
+def _items(call: Call, page: Page) -> list[dict[str, Any]]:
+    if page.obj is not None:
+        obj = page.obj
+    else:
+        try:
+            obj = orjson.loads(page.raw or b"{}")
+        except orjson.JSONDecodeError:
+            raise ProviderError(f"{call.label} replied with invalid JSON") from None
+    if not call.method.is_list:
+        return [obj]
+    items = obj.get(call.method.items_key or "", [])
+    if not isinstance(items, list):
+        raise ProviderError(f"{call.label} replied with a non-list {call.method.items_key}")
+    return items
+
+
+def failures_error(stats: RunStats) -> ProviderError:
+    n = len(stats.failures)
+    first = stats.failures[0]
+    if n == 1:
+        msg = f"{first.describe()}"
+    else:
+        msg = f"{n} of {stats.calls} calls failed"
+    return ProviderError(
+        msg,
+        failures=stats.failures,
+        hint="fix the failing calls, or use --on-error continue to keep the rows that arrived",
+    )
+
+
+def now() -> float:
+    return time.monotonic()
+
+
+__all__ = ["PlanError", "QueryRun", "failures_error", "slot_calls"]

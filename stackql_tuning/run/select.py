@@ -1,0 +1,92 @@
+"""SELECT (and any other DuckDB statement over provider tables): plan, check, fetch, run.
+
+Order of work, so that mistakes cost no calls: plan (pure) -> create empty typed tables ->
+let DuckDB bind the SQL against them (unknown columns, bad functions fail here) -> fetch ->
+materialize -> run. ``--dry-run`` stops before the fetch and lists the calls instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stackql_tuning.errors import PartialResult
+from stackql_tuning.plan.limit import apply_early_limit
+from stackql_tuning.plan.pushdown import apply_pushdown
+from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.select import plan_query
+from stackql_tuning.result import Result
+from stackql_tuning.run.query import QueryRun, failures_error, slot_calls
+from stackql_tuning.sql.statement import Statement
+
+if TYPE_CHECKING:
+    from stackql_tuning.session import Session
+
+
+def on_error_continue(session: Session, stmt: Statement) -> bool:
+    hint = stmt.hint("ON_ERROR")
+    if hint is not None:
+        value = (hint.options.get("value") or next(iter(hint.options.values()), "")).lower()
+        return value in ("continue", "")
+    return session.settings.on_error == "continue"
+
+
+def run_query(session: Session, stmt: Statement) -> Result:
+    store = session.store
+    tree = stmt.expression.copy()
+    plan = plan_query(tree, session.registry, const_eval=store.const)
+    if session.settings.pushdown:
+        apply_pushdown(plan)
+    apply_early_limit(plan)
+    run = QueryRun(session, store, plan)
+    run.create_tables()
+    sql = to_duckdb_sql(plan.tree)
+    is_query = stmt.kind == "select"
+    if is_query:
+        store.run(sql)  # bind check against the empty tables: no call for a typo
+    if session.settings.dry_run:
+        return dry_run_result(session, plan)
+    stats = run.fill()
+    result_failures = []
+    if stats.failures:
+        if not on_error_continue(session, stmt):
+            raise failures_error(stats)
+        result_failures = stats.failures
+    rel = store.run(sql)
+    if rel is None:
+        result = Result(columns=[], types=[], rows=[], kind=stmt.kind, has_rows=False)
+        result.messages.append("OK")
+    else:
+        result = Result(
+            columns=list(rel.columns),
+            types=[str(t) for t in rel.types],
+            rows=rel.fetchall(),
+            kind=stmt.kind,
+        )
+        result._relation = rel
+    result.calls = stats.requests
+    result.failures = result_failures
+    result.warnings.extend(stats.warnings)
+    return result
+
+
+def dry_run_result(session: Session, plan: object) -> Result:
+    rows = []
+    for slot in plan.slots:  # type: ignore[attr-defined]
+        if slot.dependent:
+            srcs = ", ".join(sorted(slot.depends_on))
+            rows.append((slot.resource.id, slot.method.name, f"one call per row of {srcs}"))
+            continue
+        for call in slot_calls(slot, session.store):
+            prepared = session.fetcher.prepare(call)
+            rows.append((slot.resource.id, slot.method.name, prepared.summary))
+        if slot.hydrate is not None:
+            rows.append((slot.resource.id, slot.hydrate.name, "one call per listed row"))
+    return Result(
+        columns=["resource", "method", "request"],
+        types=["VARCHAR"] * 3,
+        rows=rows,
+        kind="dry-run",
+    )
+
+
+__all__ = ["PartialResult", "run_query"]
