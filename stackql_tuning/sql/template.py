@@ -1,0 +1,257 @@
+"""Jinja rendering of ``.iql`` scripts and manifest values, and loading of script variables.
+
+Every template is rendered in a ``jinja2.sandbox.SandboxedEnvironment`` with a strict undefined:
+a missing variable is a :class:`~stackql_tuning.errors.ManifestError` naming the variable and the
+``file:line`` where it is used, never an empty string. Dicts and lists render as JSON, booleans
+as ``true``/``false`` and ``None`` as ``null`` (a ``finalize`` hook, not string replacement).
+``env.NAME`` reads an environment variable.
+
+This module renders text only: it never parses SQL and never runs anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import traceback
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from stackql_tuning.errors import Location, ManifestError, UsageError
+
+#: the template name jinja reports when a template has no source file
+_ANONYMOUS = "<template>"
+
+
+class EnvVars(dict[str, str]):
+    """The ``env`` mapping of templates: environment variables, by name."""
+
+
+class _StrictUndefined(jinja2.StrictUndefined):
+    """StrictUndefined with messages that say what is missing in our terms."""
+
+    def _undefined_message_text(self) -> str:
+        obj = self._undefined_obj
+        name = self._undefined_name
+        if isinstance(obj, EnvVars):
+            return f"environment variable {name!r} is not set"
+        if self._undefined_hint:
+            return str(self._undefined_hint)
+        if obj is jinja2.utils.missing:
+            return f"variable {name!r} is undefined"
+        return f"{type(obj).__name__} value has no attribute or key {name!r}"
+
+    @property
+    def _undefined_message(self) -> str:  # type: ignore[override]
+        return self._undefined_message_text()
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, separators=(", ", ": "))
+    return value
+
+
+def _from_json(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"from_json: not valid JSON ({e.msg} at character {e.pos})") from None
+
+
+def _base64_encode(value: Any) -> str:
+    return base64.b64encode(str(value).encode()).decode()
+
+
+def _sql_escape(value: Any) -> str:
+    """A value made safe inside a single-quoted SQL string (quotes doubled)."""
+    text = _finalize(value)
+    return str(text).replace("'", "''")
+
+
+def make_environment() -> SandboxedEnvironment:
+    """The one jinja environment used for scripts and manifests."""
+    env = SandboxedEnvironment(
+        undefined=_StrictUndefined,
+        finalize=_finalize,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["from_json"] = _from_json
+    env.filters["base64_encode"] = _base64_encode
+    env.filters["sql_escape"] = _sql_escape
+    return env
+
+
+_ENV: SandboxedEnvironment | None = None
+
+
+def _environment() -> SandboxedEnvironment:
+    global _ENV
+    if _ENV is None:
+        _ENV = make_environment()
+    return _ENV
+
+
+def _template_line(exc: BaseException, name: str) -> int | None:
+    """The template line of a rendering error, from jinja's rewritten traceback."""
+    lineno = getattr(exc, "lineno", None)
+    if isinstance(lineno, int):
+        return lineno
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == name and frame.lineno is not None:
+            line = frame.lineno
+    return line
+
+
+def render(
+    text: str,
+    context: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    line: int = 1,
+    what: str | None = None,
+    resource: str | None = None,
+) -> str:
+    """Render ``text`` with ``context``; ``line`` is the file line where ``text`` starts.
+
+    Errors become ManifestError located at ``source:line`` (line of the failing expression),
+    with ``what`` (e.g. "anchor create") in the message when given.
+    """
+    name = source or _ANONYMOUS
+    where = f" in {what}" if what else ""
+    try:
+        template = _environment().from_string(text)
+        template.name = name
+        template.filename = name
+        return template.render(dict(context))
+    except jinja2.TemplateSyntaxError as e:
+        lineno = line + (e.lineno or 1) - 1
+        raise ManifestError(
+            f"template syntax error{where}: {e.message}",
+            location=Location(file=source, line=lineno, resource=resource),
+        ) from None
+    except jinja2.UndefinedError as e:
+        rel = _template_line(e, name)
+        lineno = line + rel - 1 if rel else line
+        message = e.message or "undefined value"
+        hint = (
+            "set it in the environment, or give a fallback: {{ env.NAME | default('x') }}"
+            if message.startswith("environment variable")
+            else "define it (--var k=v, a vars file, globals or props), or guard it with "
+            "{% if name is defined %}"
+        )
+        raise ManifestError(
+            f"{message}{where}",
+            location=Location(file=source, line=lineno, resource=resource),
+            hint=hint,
+        ) from None
+    except jinja2.exceptions.SecurityError as e:
+        rel = _template_line(e, name)
+        raise ManifestError(
+            f"template uses something the sandbox forbids{where}: {e}",
+            location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
+        ) from None
+    except (jinja2.TemplateError, ValueError, TypeError, ZeroDivisionError) as e:
+        rel = _template_line(e, name)
+        raise ManifestError(
+            f"template error{where}: {e}",
+            location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
+        ) from None
+
+
+def environment_variables() -> EnvVars:
+    """A snapshot of the process environment as the template ``env`` mapping."""
+    return EnvVars(os.environ)
+
+
+def render_script(text: str, *, variables: Mapping[str, Any], source: str | None = None) -> str:
+    """Render an ``.iql`` script before it is parsed.
+
+    ``variables`` are the script's variables (``--var``, ``--vars-file``); ``env`` is the process
+    environment (``{{ env.HOME }}``). Line structure is preserved for simple substitutions, so
+    parse errors keep pointing at the right line.
+    """
+    context: dict[str, Any] = {"env": environment_variables()}
+    context.update(variables)
+    return render(text, context, source=source)
+
+
+def parse_pair(pair: str, *, option: str = "--var") -> tuple[str, str]:
+    """``k=v`` -> (k, v); a clear UsageError otherwise."""
+    key, sep, value = pair.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise UsageError(
+            f"{option} expects KEY=VALUE, got {pair!r}",
+            hint=f"write e.g. {option} project=my-project",
+        )
+    if not key.replace("_", "a").isalnum() or key[0].isdigit():
+        raise UsageError(
+            f"{option}: {key!r} is not a valid variable name",
+            hint="use letters, digits and underscores, not starting with a digit",
+        )
+    return key, value
+
+
+def load_vars_file(path: Path) -> dict[str, Any]:
+    """Variables from a JSON or YAML file (by extension; other extensions: YAML, a superset)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read vars file {str(path)!r}: {e.strerror}") from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ManifestError(
+                f"vars file is not valid JSON: {e.msg}",
+                location=Location(file=str(path), line=e.lineno, column=e.colno),
+            ) from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            problem = getattr(e, "problem", None) or str(e)
+            raise ManifestError(
+                f"vars file is not valid YAML: {problem}",
+                location=Location(
+                    file=str(path),
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                ),
+            ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ManifestError(
+            f"vars file must hold a mapping of names to values, got {type(data).__name__}",
+            location=Location(file=str(path)),
+        )
+    return {str(k): v for k, v in data.items()}
+
+
+def load_vars(pairs: Iterable[str], files: Iterable[Path]) -> dict[str, Any]:
+    """Script variables: every file in order, then ``k=v`` pairs (later ones win)."""
+    out: dict[str, Any] = {}
+    for f in files:
+        out.update(load_vars_file(Path(f)))
+    for pair in pairs:
+        key, value = parse_pair(pair)
+        out[key] = value
+    return out

@@ -1,0 +1,122 @@
+"""sql/template.py: sandboxed, strict jinja for .iql scripts and the --var / --vars-file loaders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stackql_tuning.errors import ManifestError, ParseError, UsageError
+from stackql_tuning.sql import parse
+from stackql_tuning.sql.template import load_vars, render, render_script
+
+SCRIPT = """\
+-- list jobs, then cancel one
+SELECT displayName, state
+FROM google.aiplatform.hyperparameter_tuning_jobs
+WHERE projectsId = '{{ project }}' AND locationsId IN ('{{ locations | join("', '") }}');
+/* a block
+   comment */
+EXEC google.aiplatform.hyperparameter_tuning_jobs.cancel
+  @projectsId='{{ project }}', @locationsId='{{ locations[0] }}',
+  @hyperparameterTuningJobsId='{{ job }}';
+"""
+
+
+def test_multi_statement_script_with_variables() -> None:
+    text = render_script(
+        SCRIPT, variables={"project": "p1", "locations": ["us-central1", "eu"], "job": "42"}
+    )
+    assert "locationsId IN ('us-central1', 'eu')" in text
+    assert "projectsId = 'p1'" in text
+    assert "@hyperparameterTuningJobsId='42'" in text
+    statements = parse(text, source="jobs.iql")
+    assert [s.kind for s in statements] == ["select", "exec"]
+    assert statements[1].line == 7  # line structure survives rendering
+
+
+def test_missing_variable_names_it_and_its_line() -> None:
+    with pytest.raises(ManifestError) as info:
+        render_script(SCRIPT, variables={"project": "p1", "locations": ["x"]}, source="jobs.iql")
+    err = info.value
+    assert "'job'" in err.message and "undefined" in err.message
+    assert err.location.file == "jobs.iql" and err.location.line == 9
+    assert "jobs.iql:9" in str(err)
+
+
+def test_missing_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STQ_NOT_SET", raising=False)
+    monkeypatch.setenv("STQ_SET", "from-env")
+    assert render_script("{{ env.STQ_SET }}", variables={}) == "from-env"
+    assert render_script("{{ env.STQ_NOT_SET | default('x') }}", variables={}) == "x"
+    with pytest.raises(ManifestError, match="environment variable 'STQ_NOT_SET' is not set"):
+        render_script("\n{{ env.STQ_NOT_SET }}", variables={}, source="a.iql")
+
+
+def test_syntax_error_on_line_7_reports_line_7() -> None:
+    lines = [
+        "SELECT 1;",
+        "-- two",
+        "SELECT '{{ name }}';",
+        "",
+        "/* five */",
+        "SELECT 2;",
+        "SELEC name FROM google.aiplatform.tuning_jobs;",
+    ]
+    text = render_script("\n".join(lines) + "\n", variables={"name": "n"}, source="bad.iql")
+    with pytest.raises(ParseError) as info:
+        parse(text, source="bad.iql")
+    assert info.value.location.line == 7
+    assert "bad.iql:7" in str(info.value)
+
+
+def test_template_syntax_error_has_line() -> None:
+    with pytest.raises(ManifestError) as info:
+        render_script("SELECT 1;\n{% if %}\n", variables={}, source="t.iql")
+    assert info.value.location.line == 2
+    assert "syntax" in info.value.message
+
+
+def test_dicts_lists_booleans_render_as_json() -> None:
+    out = render(
+        "{{ d }} {{ l }} {{ t }} {{ n }}",
+        {"d": {"a": [1, "x"]}, "l": [True], "t": False, "n": None},
+    )
+    assert out == '{"a": [1, "x"]} [true] false null'
+    assert json.loads(render("{{ d }}", {"d": {"k": "it's"}})) == {"k": "it's"}
+    assert render("'{{ s | sql_escape }}'", {"s": "it's"}) == "'it''s'"
+
+
+def test_sandbox_forbids_unsafe_attributes() -> None:
+    with pytest.raises(ManifestError, match="sandbox"):
+        render_script("{{ ''.__class__.__mro__ }}", variables={})
+    with pytest.raises(ManifestError):
+        render_script("{{ cycler.__init__.__globals__ }}", variables={})
+
+
+def test_load_vars_files_then_pairs(tmp_path) -> None:
+    (tmp_path / "v.json").write_text('{"project": "a", "n": 3}')
+    (tmp_path / "v.yaml").write_text("project: b\nlocations: [x, y]\n")
+    got = load_vars(["project=c", "empty="], [tmp_path / "v.json", tmp_path / "v.yaml"])
+    assert got == {"project": "c", "n": 3, "locations": ["x", "y"], "empty": ""}
+
+
+@pytest.mark.parametrize("pair", ["noequals", "=v", "1abc=v", "a-b=v"])
+def test_load_vars_rejects_bad_pairs(pair: str) -> None:
+    with pytest.raises(UsageError, match="--var"):
+        load_vars([pair], [])
+
+
+def test_load_vars_bad_files(tmp_path) -> None:
+    (tmp_path / "bad.json").write_text('{"a": 1,\n "b": }')
+    with pytest.raises(ManifestError) as info:
+        load_vars([], [tmp_path / "bad.json"])
+    assert info.value.location.line == 2
+    (tmp_path / "bad.yaml").write_text("a: [1, 2\nb: 3\n")
+    with pytest.raises(ManifestError, match="not valid YAML"):
+        load_vars([], [tmp_path / "bad.yaml"])
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ManifestError, match="mapping"):
+        load_vars([], [tmp_path / "list.yaml"])
+    with pytest.raises(UsageError, match="cannot read"):
+        load_vars([], [tmp_path / "missing.json"])
