@@ -1,0 +1,84 @@
+"""Query hints: ``/*+ AWAIT */``, ``/*+ statecheck, retries=5, retry_delay=10 */``.
+
+The DuckDB tokenizer keeps hints only as plain comments, so hints are read from the source text
+between two tokens (a gap the tokenizer has proven holds nothing but whitespace and comments).
+
+Grammar of a hint comment body: items separated by commas or whitespace; an item is ``NAME`` (a new
+hint) or ``key=value`` (an option of the hint before it). A ``key=value`` with no hint before it
+is a hint of its own: ``/*+ ON_ERROR=CONTINUE */`` -> ``Hint("ON_ERROR", {"on_error":
+"CONTINUE"})``.
+Names are upper-cased, option keys lower-cased, values kept as written.
+
+This module holds hint reading only; it raises ``HintSyntaxError`` (with the offset of the bad
+comment) and leaves positions and messages for users to ``stackql_tuning.sql.parser``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stackql_tuning.sql.statement import Hint
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
+_EQUALS = re.compile(r"\s*=\s*")
+_SEPARATORS = re.compile(r"[,\s]+")
+
+
+class HintSyntaxError(ValueError):
+    """A malformed ``/*+ ... */`` comment at ``offset`` in the scanned text."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def parse_hint_body(body: str, offset: int = 0) -> list[Hint]:
+    """The hints of one comment body (the text between ``/*+`` and ``*/``)."""
+    items = [i for i in _SEPARATORS.split(_EQUALS.sub("=", body.strip())) if i]
+    if not items:
+        raise HintSyntaxError("empty hint '/*+ */': write a hint name, e.g. /*+ AWAIT */", offset)
+    hints: list[tuple[str, dict[str, str]]] = []
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not _NAME.match(key):
+            raise HintSyntaxError(
+                f"malformed hint item '{item}': expected NAME or name=value", offset
+            )
+        if not eq:
+            hints.append((key.upper(), {}))
+            continue
+        if not value:
+            raise HintSyntaxError(f"hint option '{key}' has no value: write {key}=<value>", offset)
+        if not hints:
+            hints.append((key.upper(), {}))
+        hints[-1][1][key.lower()] = value
+    return [Hint(name, options) for name, options in hints]
+
+
+def hints_in_gap(text: str, start: int, end: int) -> tuple[list[Hint], int | None, list[str]]:
+    """Hints in ``text[start:end]`` (whitespace and comments only), the offset of the first hint
+    comment (None when there is none), and each hint comment as sqlglot stores it (``"+ AWAIT "``:
+    the text between ``/*`` and ``*/``), so that callers can drop them from the tree."""
+    hints: list[Hint] = []
+    first: int | None = None
+    raw: list[str] = []
+    i = start
+    while i < end:
+        if text.startswith("--", i):
+            newline = text.find("\n", i, end)
+            i = end if newline < 0 else newline + 1
+        elif text.startswith("/*", i):
+            close = text.find("*/", i + 2, end)
+            close = end if close < 0 else close
+            if text.startswith("/*+", i):
+                hints.extend(parse_hint_body(text[i + 3 : close], i))
+                raw.append(text[i + 2 : close])
+                first = i if first is None else first
+            i = close + 2
+        else:
+            i += 1
+    return hints, first, raw
+
+
+__all__ = ["HintSyntaxError", "hints_in_gap", "parse_hint_body"]
