@@ -39,9 +39,9 @@ def slot_calls(slot: Slot, store: Store) -> list[Call]:
     for src, pairs in by_source.items():
         cols = ", ".join(q(col) for _, col in pairs)
         not_null = " AND ".join(f"{q(col)} IS NOT NULL" for _, col in pairs)
-        rows = store.con.execute(
+        rows = store.execute(
             f"SELECT DISTINCT {cols} FROM {qualified(src)} WHERE {not_null} ORDER BY ALL"
-        ).fetchall()
+        )
         new: list[dict[str, Any]] = []
         for base in dep_combos:
             for row in rows:

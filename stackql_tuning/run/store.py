@@ -148,24 +148,29 @@ class Store:
         import duckdb
 
         self.duckdb = duckdb
-        self.con = duckdb.connect(config={"TimeZone": "UTC"})
+        self.con = duckdb.connect()
+        self.execute("SET TimeZone = 'UTC'")
         self._attached: set[str] = set()
         self._schemas: set[str] = set()
         self.tmpdir = tempfile.mkdtemp(prefix="stackql-tuning-")
 
+    def execute(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run ``sql`` and fetch its rows (DuckDB 2 wants every result consumed)."""
+        return self.con.execute(sql, params or []).fetchall()
+
     def ensure_schema(self, catalog: str, schema: str) -> None:
         if catalog not in self._attached:
-            self.con.execute(f"ATTACH ':memory:' AS {q(catalog)}")
+            self.execute(f"ATTACH ':memory:' AS {q(catalog)}")
             self._attached.add(catalog)
         key = f"{catalog}.{schema}"
         if key not in self._schemas:
-            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {q(catalog)}.{q(schema)}")
+            self.execute(f"CREATE SCHEMA IF NOT EXISTS {q(catalog)}.{q(schema)}")
             self._schemas.add(key)
 
     def create_table(self, name: str, schema: TableSchema) -> None:
         catalog, db, _ = name.split(".", 2)
         self.ensure_schema(catalog, db)
-        self.con.execute(f"CREATE OR REPLACE TABLE {qualified(name)} ({schema.ddl()})")
+        self.execute(f"CREATE OR REPLACE TABLE {qualified(name)} ({schema.ddl()})")
 
     def load(self, name: str, schema: TableSchema, pages: PageFile, items_key: str | None) -> int:
         """Append every page line of ``pages`` to table ``name``; the number of rows loaded."""
@@ -183,11 +188,11 @@ class Store:
             f"format='newline_delimited', maximum_object_size=1073741824))"
         )
         try:
-            self.con.execute(sql, [pages.path])
+            self.execute(sql, [pages.path])
         except self.duckdb.Error as e:
             raise self._load_error(e, pages) from None
-        count = self.con.execute(f"SELECT count(*) FROM {qualified(name)}").fetchone()
-        return int(count[0]) if count else 0
+        count = self.execute(f"SELECT count(*) FROM {qualified(name)}")
+        return int(count[0][0]) if count else 0
 
     def _load_error(self, e: Exception, pages: PageFile) -> ProviderError:
         text = str(e).split("\n")[0]
@@ -215,10 +220,10 @@ class Store:
 
     def const(self, sql: str) -> Any:
         try:
-            row = self.con.execute(f"SELECT {sql}").fetchone()
+            rows = self.execute(f"SELECT {sql}")
         except self.duckdb.Error as e:
             raise PlanError(f"cannot evaluate {sql}: {str(e).splitlines()[0]}") from None
-        return row[0] if row else None
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
         self.con.close()
