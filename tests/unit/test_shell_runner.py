@@ -1,0 +1,337 @@
+"""The shell's runner, meta commands and non-interactive mode, over a fake session (no I/O)."""
+
+from __future__ import annotations
+
+import _thread
+import io
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackql_tuning.errors import PlanError
+from stackql_tuning.result import Result
+from stackql_tuning.session import Progress
+from stackql_tuning.settings import Settings
+from stackql_tuning.shell import run_shell
+from stackql_tuning.shell import runner as runner_mod
+from stackql_tuning.shell.meta import parse_meta
+from stackql_tuning.shell.runner import Shell, ShellState, footer
+from stackql_tuning.shell.script import split_units
+
+
+class FakeSession:
+    """Statements are words: ``ROWS n``, ``FAIL``, ``BOOM``, ``SLOW``, ``DELETE``, ``WARN``."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.registry: Any = None
+        self.progress: Any = None
+        self.ran: list[str] = []
+        self.sources: list[str | None] = []
+        self.cancel_calls = 0
+        self._cancel = threading.Event()
+        self.late_result_made = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_calls += 1
+        self._cancel.set()
+
+    def execute_script(self, text: str, *, source: str | None = None) -> Iterator[Result]:
+        self.sources.append(source)
+        for part in text.split(";"):
+            stmt = " ".join(part.split())
+            if not stmt:
+                continue
+            self.ran.append(stmt)
+            yield self._one(stmt, text)
+
+    def _one(self, stmt: str, text: str) -> Result:
+        word, _, arg = stmt.partition(" ")
+        if word == "ROWS":
+            n = int(arg)
+            return Result(["id", "name"], ["INTEGER", "VARCHAR"], [(i, f"n{i}") for i in range(n)])
+        if word == "FAIL":
+            line = text[: text.index("FAIL")].count("\n") + 1
+            raise PlanError(f"failed at line {line}", hint="fix it")
+        if word == "BOOM":
+            raise RuntimeError("kaput")
+        if word == "DELETE":
+            return Result([], [], [], kind="delete", has_rows=False, messages=["1 job deleted"])
+        if word == "WARN":
+            return Result(["a"], ["INTEGER"], [(1,)], warnings=["page limit hit"])
+        if word == "SLOW":
+            for i in range(1, 1000):
+                if self.progress:
+                    self.progress(Progress(i, 1000, i * 10))
+                if self._cancel.wait(0.02):
+                    break
+            self.late_result_made.set()
+            return Result(["late"], ["VARCHAR"], [("LATE ROW",)])
+        raise AssertionError(f"fake session cannot run {stmt!r}")
+
+
+def make_shell(**state: Any) -> tuple[Shell, FakeSession, io.StringIO, io.StringIO]:
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    shell = Shell(session, out=out, err=err, state=ShellState(**state), progress=False)
+    return shell, session, out, err
+
+
+# -- SQL ------------------------------------------------------------------------------------------
+def test_result_is_rendered_then_footer() -> None:
+    shell, _, out, err = make_shell()
+    assert shell.handle("ROWS 2;") == 0
+    assert "n1" in out.getvalue() and "name" in out.getvalue()
+    assert err.getvalue().startswith("2 rows in ")
+    assert err.getvalue().rstrip().endswith(" s")
+
+
+def test_footer_forms() -> None:
+    one = Result(["a"], ["INTEGER"], [(1,)])
+    assert footer(one, 1.234) == "1 row in 1.23 s"
+    assert footer(one, 1.0, timing=False) == "1 row"
+    done = Result([], [], [], has_rows=False)
+    assert footer(done, 0.5) == "done in 0.50 s"
+
+
+def test_messages_and_warnings_go_to_stderr() -> None:
+    shell, _, out, err = make_shell()
+    shell.handle("DELETE; WARN;")
+    assert "1 job deleted" in err.getvalue()
+    assert "warning: page limit hit" in err.getvalue()
+    assert "deleted" not in out.getvalue()
+
+
+def test_error_prints_and_returns_its_exit_code() -> None:
+    shell, session, _, err = make_shell()
+    assert shell.handle("ROWS 1; FAIL; ROWS 2;") == 1
+    assert "plan error: failed" in err.getvalue()
+    assert "hint: fix it" in err.getvalue()
+    assert session.ran == ["ROWS 1", "FAIL"]
+
+
+def test_unexpected_exception_is_one_line_internal_error() -> None:
+    shell, _, _, err = make_shell()
+    assert shell.handle("BOOM;") == 1
+    assert err.getvalue().strip() == "internal error: RuntimeError: kaput (please report this)"
+
+
+def test_ctrl_c_cancels_and_discards_late_result() -> None:
+    shell, session, out, err = make_shell()
+
+    def interrupt() -> None:
+        while session.progress is None:
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    assert shell.handle("SLOW;") == 130
+    assert session.cancel_calls == 1
+    assert "cancelled" in err.getvalue()
+    assert session.late_result_made.wait(5)
+    time.sleep(0.05)
+    assert "LATE ROW" not in out.getvalue()
+    assert shell.handle("ROWS 1;") == 0  # the shell carries on
+
+
+def test_progress_line_is_drawn_and_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_mod, "PROGRESS_AFTER", 0.0)
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    shell = Shell(session, out=out, err=err, progress=True, color=False)
+    session.settings.timeout = None
+
+    def stop_soon() -> None:
+        session.late_result_made.clear()
+        time.sleep(0.35)
+        session.cancel()
+
+    threading.Thread(target=stop_soon, daemon=True).start()
+    assert shell.handle("SLOW;") == 0
+    text = err.getvalue()
+    assert "calls," in text and "rows," in text and "Ctrl-C cancels" in text
+    assert "\r\x1b[K1 row in" in text  # cleared before the footer
+    assert "LATE ROW" in out.getvalue()
+
+
+def test_no_progress_line_when_not_a_terminal() -> None:
+    shell, session, _, err = make_shell()
+    threading.Timer(0.7, session.cancel).start()
+    shell.handle("SLOW;")
+    assert "calls" not in err.getvalue()
+
+
+# -- meta commands --------------------------------------------------------------------------------
+def test_parse_meta() -> None:
+    assert parse_meta("\\o json") == ("\\o", "json")
+    assert parse_meta("  quit; ") == ("quit", "")
+    assert parse_meta("EXIT") == ("exit", "")
+    assert parse_meta("SELECT 1;") is None
+    assert parse_meta("help me") is None
+
+
+def test_output_format_switch() -> None:
+    shell, _, out, _err = make_shell()
+    assert shell.handle("\\o json") == 0
+    assert shell.state.output == "json"
+    shell.handle("ROWS 1;")
+    assert '"name": "n0"' in out.getvalue() or '"name":"n0"' in out.getvalue()
+
+
+def test_unknown_output_format_is_usage_error() -> None:
+    shell, _, _, err = make_shell()
+    assert shell.handle("\\o jsn") == 2
+    assert "unknown output format 'jsn'" in err.getvalue()
+    assert "json" in err.getvalue()
+    assert shell.state.output == "table"
+
+
+def test_timing_toggle() -> None:
+    shell, _, _, err = make_shell()
+    shell.handle("\\timing")
+    assert shell.state.timing is False
+    shell.handle("ROWS 3;")
+    assert "3 rows\n" in err.getvalue()
+    shell.handle("\\timing on")
+    assert shell.state.timing is True
+    assert shell.handle("\\timing maybe") == 2
+
+
+def test_dry_run_and_cache_and_pager_toggles() -> None:
+    shell, session, _, err = make_shell()
+    shell.handle("\\dry")
+    assert session.settings.dry_run is True
+    shell.handle("\\dry off")
+    assert session.settings.dry_run is False
+    shell.handle("\\c on")
+    assert session.settings.cache_ttl == 300
+    shell.handle("\\c")
+    assert session.settings.cache_ttl == 0
+    shell.handle("\\pager off")
+    assert shell.state.pager is False
+    assert "cache: on (ttl 300 s)" in err.getvalue()
+
+
+def test_unknown_meta_command_lists_valid_ones() -> None:
+    shell, _, _, err = make_shell()
+    assert shell.handle("\\zz") == 2
+    assert "unknown meta command \\zz" in err.getvalue()
+    assert "\\timing" in err.getvalue() and "\\o" in err.getvalue()
+
+
+def test_help_lists_every_command() -> None:
+    shell, _, _, err = make_shell()
+    shell.handle("help")
+    for usage in ("\\o [FORMAT]", "\\timing", "\\dry", "\\i FILE", "\\c", "\\pager", "\\q"):
+        assert usage in err.getvalue()
+
+
+def test_quit_stops_the_rest(tmp_path: Path) -> None:
+    shell, session, _, _ = make_shell()
+    shell.handle("ROWS 1;\n\\q\nROWS 2;\n")
+    assert session.ran == ["ROWS 1"]
+    assert shell.state.quit
+
+
+def test_include_runs_a_file_with_its_name_as_source(tmp_path: Path) -> None:
+    script = tmp_path / "s.iql"
+    script.write_text("ROWS 1;\n\\o csv\nROWS 2;\n")
+    shell, session, _out, _ = make_shell()
+    assert shell.handle(f"\\i {script}") == 0
+    assert session.ran == ["ROWS 1", "ROWS 2"]
+    assert session.sources == [str(script), str(script)]
+    assert shell.state.output == "csv"
+
+
+def test_include_missing_file_and_loop(tmp_path: Path) -> None:
+    shell, _, _, err = make_shell()
+    assert shell.handle(f"\\i {tmp_path / 'nope.iql'}") == 2
+    assert "cannot read" in err.getvalue()
+    loop = tmp_path / "loop.iql"
+    loop.write_text(f"\\i {loop}\n")
+    assert shell.handle(f"\\i {loop}") == 2
+    assert "nested more than" in err.getvalue()
+
+
+# -- scripts and the non-interactive mode ---------------------------------------------------------
+def test_split_units_keeps_lines_and_meta() -> None:
+    text = "-- intro\nROWS 1;\n\\o json\nROWS\n 2; ROWS 3;\nROWS 4"
+    units = split_units(text)
+    assert [(u.kind, u.line) for u in units] == [("sql", 1), ("meta", 3), ("sql", 4), ("sql", 6)]
+    assert units[2].positioned().startswith("\n\n\nROWS")
+
+
+def test_split_units_meta_only_between_statements() -> None:
+    units = split_units("SELECT\nquit\n;")
+    assert [u.kind for u in units] == ["sql"]
+
+
+def test_non_interactive_runs_all_and_exits_zero() -> None:
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    code = run_shell(session, stdin=io.StringIO("ROWS 1;\nROWS 2;\n"), stdout=out, stderr=err)
+    assert code == 0
+    assert session.ran == ["ROWS 1", "ROWS 2"]
+    assert "stackql-tuning>" not in out.getvalue() + err.getvalue()
+
+
+def test_non_interactive_stops_at_first_error_with_its_line() -> None:
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    stdin = io.StringIO("ROWS 1;\n\nFAIL;\nROWS 2;\n")
+    code = run_shell(session, stdin=stdin, stdout=out, stderr=err, output="csv")
+    assert code == 1
+    assert session.ran == ["ROWS 1", "FAIL"]
+    assert "failed at line 3" in err.getvalue()
+    assert out.getvalue().startswith("id,name")
+
+
+def test_pager_is_skipped_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAGER", "false-pager-that-does-not-exist")
+    shell, _, out, _ = make_shell(pager=True)
+    shell.handle("ROWS 300;")
+    assert "n299" in out.getvalue()
+
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_pager_fits() -> None:
+    from stackql_tuning.shell.pager import fits
+
+    assert fits("ab\ncd\n", 80, 24)
+    assert not fits("x" * 81, 80, 24)
+    assert not fits("a\n" * 30, 80, 24)
+
+
+def test_wide_result_goes_through_pager_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stackql_tuning.shell import pager
+
+    paged = tmp_path / "paged.txt"
+    monkeypatch.setenv("STACKQL_TUNING_PAGER", f"sh -c 'cat > {paged}'")
+    monkeypatch.setattr(pager.shutil, "get_terminal_size", lambda: os.terminal_size((40, 10)))
+    out = _TTY()
+    pager.show("x" * 100 + "\n", out, paging=True)
+    assert paged.read_text() == "x" * 100 + "\n"
+    assert out.getvalue() == ""
+    pager.show("short\n", out, paging=True)
+    assert out.getvalue() == "short\n"
+
+
+def test_missing_pager_falls_back_to_direct_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackql_tuning.shell import pager
+
+    monkeypatch.setenv("STACKQL_TUNING_PAGER", "/nonexistent/pager")
+    monkeypatch.setattr(pager.shutil, "get_terminal_size", lambda: os.terminal_size((40, 10)))
+    out = _TTY()
+    pager.show("y" * 100 + "\n", out, paging=True)
+    assert out.getvalue() == "y" * 100 + "\n"
