@@ -35,30 +35,75 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         return argparse.SUPPRESS if suppress else value
 
     g = p.add_argument_group("global options")
-    g.add_argument("--sandbox", action="store_true", default=default(False),
-                   help="start the local Vertex AI emulator and AWS sandbox, seed them, use them")
-    g.add_argument("--auth", default=d, metavar="JSON",
-                   help="auth config in StackQL's JSON shape (default: env STACKQL_TUNING_AUTH, "
-                   "then Google ADC and the AWS default chain)")
-    g.add_argument("-o", "--output", default=default("table"), choices=FORMATS,
-                   help="output format (default: table)")
-    g.add_argument("--hide-headers", action="store_true", default=default(False),
-                   help="no header line in csv/text output")
-    g.add_argument("--concurrency", type=int, default=default(16), metavar="N",
-                   help="provider calls in flight at once (default: 16)")
-    g.add_argument("--page-limit", type=int, default=d, metavar="N",
-                   help="stop after N pages per call chain, with a warning (default: unlimited)")
-    g.add_argument("--timeout", type=float, default=d, metavar="SECONDS",
-                   help="per-statement time limit")
-    g.add_argument("--on-error", choices=("fail", "continue"), default=default("fail"),
-                   help="fail (default): a failed call fails the statement; continue: keep the "
-                   "rows that arrived, print each failure, exit 3")
-    g.add_argument("--dry-run", action="store_true", default=default(False),
-                   help="print the calls a statement would make; make none")
-    g.add_argument("--cache-ttl", type=float, default=d, metavar="SECONDS",
-                   help="reuse provider replies for this long (default: off)")
-    g.add_argument("--no-pushdown", action="store_true", default=default(False),
-                   help="do not send filters to the APIs (results are the same; for checks)")
+    g.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=default(False),
+        help="start the local Vertex AI emulator and AWS sandbox, seed them, use them",
+    )
+    g.add_argument(
+        "--auth",
+        default=d,
+        metavar="JSON",
+        help="auth config in StackQL's JSON shape (default: env STACKQL_TUNING_AUTH, "
+        "then Google ADC and the AWS default chain)",
+    )
+    g.add_argument(
+        "-o",
+        "--output",
+        default=default("table"),
+        choices=FORMATS,
+        help="output format (default: table)",
+    )
+    g.add_argument(
+        "--hide-headers",
+        action="store_true",
+        default=default(False),
+        help="no header line in csv/text output",
+    )
+    g.add_argument(
+        "--concurrency",
+        type=int,
+        default=default(16),
+        metavar="N",
+        help="provider calls in flight at once (default: 16)",
+    )
+    g.add_argument(
+        "--page-limit",
+        type=int,
+        default=d,
+        metavar="N",
+        help="stop after N pages per call chain, with a warning (default: unlimited)",
+    )
+    g.add_argument(
+        "--timeout", type=float, default=d, metavar="SECONDS", help="per-statement time limit"
+    )
+    g.add_argument(
+        "--on-error",
+        choices=("fail", "continue"),
+        default=default("fail"),
+        help="fail (default): a failed call fails the statement; continue: keep the "
+        "rows that arrived, print each failure, exit 3",
+    )
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=default(False),
+        help="print the calls a statement would make; make none",
+    )
+    g.add_argument(
+        "--cache-ttl",
+        type=float,
+        default=d,
+        metavar="SECONDS",
+        help="reuse provider replies for this long (default: off)",
+    )
+    g.add_argument(
+        "--no-pushdown",
+        action="store_true",
+        default=default(False),
+        help="do not send filters to the APIs (results are the same; for checks)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,10 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(p, suppress=True)
     p.add_argument("sql", nargs="?", help="the statement(s) to run")
     p.add_argument("-f", "--file", type=Path, help="an .iql script to run")
-    p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
-                   help="a template variable (repeatable)")
-    p.add_argument("--vars-file", action="append", default=[], type=Path, metavar="FILE",
-                   help="template variables from a JSON or YAML file (repeatable)")
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a template variable (repeatable)",
+    )
+    p.add_argument(
+        "--vars-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="template variables from a JSON or YAML file (repeatable)",
+    )
 
     p = sub.add_parser("shell", help="the interactive SQL shell")
     _global_options(p, suppress=True)
@@ -89,14 +145,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("stack_dir", help="the stack directory (for init: the new stack's name)")
     p.add_argument("stack_env", nargs="?", help="the environment (dev, prod, ...)")
     p.add_argument("--env-file", type=Path, default=None, help="variables file (default: .env)")
-    p.add_argument("-e", "--env", action="append", default=[], metavar="KEY=VALUE",
-                   help="an environment variable for the manifest (repeatable)")
+    p.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for the manifest (repeatable)",
+    )
     p.add_argument("--output-file", type=Path, help="write the stack's exports here (JSON)")
     p.add_argument("--show-queries", action="store_true", help="print each query it runs")
-    p.add_argument("--log-level", default="INFO",
-                   choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="log verbosity")
-    p.add_argument("--provider", choices=("google", "aws"), default="google",
-                   help="init: the provider of the scaffolded stack")
+    p.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log verbosity",
+    )
+    p.add_argument(
+        "--provider",
+        choices=("google", "aws"),
+        default="google",
+        help="init: the provider of the scaffolded stack",
+    )
 
     p = sub.add_parser("sandbox", help="run the local emulators standalone")
     p.add_argument("action", choices=("serve",))
@@ -155,8 +225,12 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
     from stackql_tuning.render import render
 
     if result.has_rows:
-        render(result, _opt(args, "output", "table"), out,
-               hide_headers=bool(_opt(args, "hide_headers", False)))
+        render(
+            result,
+            _opt(args, "output", "table"),
+            out,
+            hide_headers=bool(_opt(args, "hide_headers", False)),
+        )
         out.flush()
     for line in result.messages:
         print(line, file=err)
@@ -175,7 +249,9 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.sql.template import load_vars, render_script
 
     if args.file is None and args.sql is None:
-        raise UsageError("exec needs SQL text or -f FILE", hint='stackql-tuning exec "SHOW PROVIDERS"')
+        raise UsageError(
+            "exec needs SQL text or -f FILE", hint='stackql-tuning exec "SHOW PROVIDERS"'
+        )
     if args.file is not None and args.sql is not None:
         raise UsageError("give either SQL text or -f FILE, not both")
     variables = load_vars(args.var, args.vars_file)
@@ -197,7 +273,9 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_session(args) as session:
         for stmt in statements:
             if session.settings.dry_run:
-                print(f"-- {stmt.source or 'statement'}:{stmt.line}\n{stmt.text.strip()};", file=err)
+                print(
+                    f"-- {stmt.source or 'statement'}:{stmt.line}\n{stmt.text.strip()};", file=err
+                )
             result = session.execute(stmt)
             code = max(code, _print_result(result, args, out, err))
     return code
@@ -209,8 +287,13 @@ def cmd_shell(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with open_session(args) as session:
         if session.settings.cache_ttl is None:
             session.settings.cache_ttl = 300.0
-        return int(run_shell(session, output=_opt(args, "output", "table"),
-                             pager=False if args.no_pager else None))
+        return int(
+            run_shell(
+                session,
+                output=_opt(args, "output", "table"),
+                pager=False if args.no_pager else None,
+            )
+        )
 
 
 def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -225,17 +308,27 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.deploy.context import load_env_vars
 
     env_vars = load_env_vars(args.env_file, args.env, Path(args.stack_dir))
-    action: Callable[..., Any] = {"build": deploy.build, "test": deploy.test,
-                                  "teardown": deploy.teardown}[args.action]
+    action: Callable[..., Any] = {
+        "build": deploy.build,
+        "test": deploy.test,
+        "teardown": deploy.teardown,
+    }[args.action]
 
     def log(line: str) -> None:
         print(line, file=err, flush=True)
 
     with open_session(args) as session:
-        report = action(session, Path(args.stack_dir), args.stack_env, env_vars=env_vars,
-                        dry_run=bool(_opt(args, "dry_run", False)),
-                        show_queries=args.show_queries, output_file=args.output_file,
-                        log=log, log_level=args.log_level)
+        report = action(
+            session,
+            Path(args.stack_dir),
+            args.stack_env,
+            env_vars=env_vars,
+            dry_run=bool(_opt(args, "dry_run", False)),
+            show_queries=args.show_queries,
+            output_file=args.output_file,
+            log=log,
+            log_level=args.log_level,
+        )
     summary = getattr(report, "summary", None)
     if summary:
         print(summary() if callable(summary) else summary, file=err)
@@ -273,8 +366,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, TextIO], int]] = {
 }
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
@@ -295,8 +389,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except Exception as e:  # a bug: one line, and the traceback only on request
         if os.environ.get("STACKQL_TUNING_DEBUG"):
             raise
-        print(f"internal error: {type(e).__name__}: {e} (set STACKQL_TUNING_DEBUG=1 for a "
-              "traceback, and please report it)", file=err)
+        print(
+            f"internal error: {type(e).__name__}: {e} (set STACKQL_TUNING_DEBUG=1 for a "
+            "traceback, and please report it)",
+            file=err,
+        )
         return 1
 
 

@@ -173,7 +173,7 @@ class ProviderError(StackqlTuningError):
 
 
 class PartialResult(StackqlTuningError):
-    """Raised by the CLI layer when rows were returned but some calls failed (--on-error continue)."""
+    """Rows were returned but some calls failed (``--on-error continue``): exit code 3."""
 
     exit_code = 3
     kind = "partial result"

@@ -52,7 +52,9 @@ class Result:
                     placeholders = ", ".join("?" for _ in self.columns)
                     values = ", ".join(f"({placeholders})" for _ in self.rows)
                     flat = [v for r in self.rows for v in r]
-                    self._relation = con.sql(f"SELECT * FROM (VALUES {values}) t({cols})", params=flat)
+                    self._relation = con.sql(
+                        f"SELECT * FROM (VALUES {values}) t({cols})", params=flat
+                    )
                 else:
                     self._relation = con.sql(f"SELECT * FROM (SELECT NULL) t({cols}) WHERE false")
         return self._relation

@@ -90,7 +90,7 @@ class Session:
         return self.execute_statement(statements[0])
 
     def execute_script(self, text: str, *, source: str | None = None) -> Iterator[Result]:
-        """Run every statement of ``text`` in order, yielding each result; stops at the first error."""
+        """Run the statements of ``text`` in order, yielding results; stop at the first error."""
         from stackql_tuning.sql import parse
 
         for stmt in parse(text, source=source):

@@ -150,9 +150,7 @@ def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expression | None) -
     return hits[0] if len(hits) == 1 else None
 
 
-def collect_bindings(
-    ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None
-) -> Bindings:
+def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None) -> Bindings:
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
     known = _names(ref.resource)

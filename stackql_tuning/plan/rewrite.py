@@ -29,7 +29,7 @@ def _numeric_context(node: exp.Expression) -> bool:
     parent = node.parent
     while isinstance(parent, exp.Paren):
         parent = parent.parent
-    if isinstance(parent, _ARITH) or isinstance(parent, _NUMERIC_AGGS):
+    if isinstance(parent, (*_ARITH, *_NUMERIC_AGGS)):
         return True
     if isinstance(parent, _COMPARISONS):
         other = parent.right if parent.left is node else parent.left
@@ -47,9 +47,7 @@ def sqlite_json_compat(tree: exp.Expression) -> exp.Expression:
             continue
         scalar = exp.JSONExtractScalar(this=node.this.copy(), expression=node.expression.copy())
         if _numeric_context(node):
-            replacement: exp.Expression = exp.TryCast(
-                this=scalar, to=exp.DataType.build("DOUBLE")
-            )
+            replacement: exp.Expression = exp.TryCast(this=scalar, to=exp.DataType.build("DOUBLE"))
         else:
             replacement = scalar
         node.replace(replacement)

@@ -107,9 +107,7 @@ def _hint(resource: Resource) -> str:
 
 
 def needs_hydration(resource: Resource, method: Method, columns: set[str] | None) -> bool:
-    wanted = (
-        {c.name.lower() for c in resource.columns} if columns is None else set(columns)
-    )
+    wanted = {c.name.lower() for c in resource.columns} if columns is None else set(columns)
     omitted = {o.lower() for o in method.omits}
     for c in resource.columns:
         if c.name.lower() not in wanted:
@@ -197,7 +195,9 @@ def plan_query(
         if slot.name != resource.id:
             _rename(ref.node, slot.name)
     # dependent bindings name an alias; resolve them to slot names
-    for (ref, _b), slot in zip(planned, [alias_slot[f"{id(r.scope)}:{r.alias.lower()}"] for r, _ in planned], strict=True):
+    for (ref, _b), slot in zip(
+        planned, [alias_slot[f"{id(r.scope)}:{r.alias.lower()}"] for r, _ in planned], strict=True
+    ):
         for param, (alias, col) in list(slot.dependent.items()):
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
             if src is not None:

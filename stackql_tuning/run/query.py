@@ -19,7 +19,7 @@ from stackql_tuning.errors import PlanError, ProviderError
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.scheduler import RunStats, Scheduler
-from stackql_tuning.run.store import PageFile, Store, TableSchema, qualified, q
+from stackql_tuning.run.store import PageFile, Store, TableSchema, q, qualified
 from stackql_tuning.transports.base import Call, Page
 
 if TYPE_CHECKING:
@@ -59,7 +59,9 @@ def slot_calls(slot: Slot, store: Store) -> list[Call]:
     return calls
 
 
-def identity_params(resource: Resource, get: Method, item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+def identity_params(
+    resource: Resource, get: Method, item: dict[str, Any], base: dict[str, Any]
+) -> dict[str, Any]:
     """The params of ``get`` for one list item: from the call, same-named fields, or the name."""
     out: dict[str, Any] = {}
     ident = resource.identity

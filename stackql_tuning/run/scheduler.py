@@ -64,9 +64,7 @@ class Scheduler:
         self.cancelled = cancelled
         self.progress = progress
 
-    def run(
-        self, calls: Iterable[Call], sink: Sink, *, row_limit: int | None = None
-    ) -> RunStats:
+    def run(self, calls: Iterable[Call], sink: Sink, *, row_limit: int | None = None) -> RunStats:
         stats = RunStats()
         ready: deque[Work] = deque(Work(c) for c in calls)
         stats.calls = len(ready)
@@ -92,7 +90,9 @@ class Scheduler:
                     except StackqlTuningError:
                         raise
                     except Exception as e:  # a bug or an unexpected library error
-                        stats.failures.append(_failed(work.call, "error", f"{type(e).__name__}: {e}"))
+                        stats.failures.append(
+                            _failed(work.call, "error", f"{type(e).__name__}: {e}")
+                        )
                         continue
                     stats.retries += max(0, page.attempts - 1)
                     follow, rows = sink(work.call, page)
@@ -138,7 +138,9 @@ class Scheduler:
             raise Cancelled("statement cancelled; in-flight calls were abandoned")
         if self.deadline is not None and time.monotonic() > self.deadline:
             pending = sorted({w.call.label for w in in_flight.values()})
-            shown = "; ".join(pending[:5]) + (f"; and {len(pending) - 5} more" if len(pending) > 5 else "")
+            shown = "; ".join(pending[:5]) + (
+                f"; and {len(pending) - 5} more" if len(pending) > 5 else ""
+            )
             raise StatementTimeout(
                 f"the statement ran past its time limit with {len(pending)} call(s) pending: "
                 f"{shown}",

@@ -10,6 +10,7 @@ bytes are never decoded in Python (see FINDINGS.md: 7-8x faster than decoding in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -135,10 +136,8 @@ class PageFile:
 
     def remove(self) -> None:
         self.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.path)
-        except OSError:
-            pass
 
 
 class Store:

@@ -73,7 +73,7 @@ def aws_credentials(conf: dict[str, Any]) -> dict[str, str]:
     if missing:
         raise AuthError(
             f"aws credentials: environment variable(s) {', '.join(missing)} not set",
-            hint="set them, or use --auth '{\"aws\": {\"profile\": \"NAME\"}}'",
+            hint='set them, or use --auth \'{"aws": {"profile": "NAME"}}\'',
         )
     out = {"aws_access_key_id": str(key), "aws_secret_access_key": str(secret)}
     token_var = conf.get("sessiontokenenvvar")

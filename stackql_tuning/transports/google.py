@@ -98,7 +98,9 @@ class GoogleTransport:
         creds = self._credentials(kind, conf)
         session = AuthorizedSession(creds)
         size = max(self.settings.concurrency, self.settings.per_host, 10)
-        adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=size, max_retries=0)
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=8, pool_maxsize=size, max_retries=0
+        )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -125,8 +127,7 @@ class GoogleTransport:
                 )
             except (OSError, ValueError) as e:
                 raise AuthError(
-                    f"cannot use the google service account key file {path}: "
-                    f"{type(e).__name__}",
+                    f"cannot use the google service account key file {path}: {type(e).__name__}",
                     hint="check the path and that it is a service account JSON key",
                 ) from None
         import google.auth
@@ -254,8 +255,10 @@ class GoogleTransport:
         body = raw.strip()
         if call.method.response.get("kind") == "empty" and not body:
             return Page(raw=b"{}", status=status)
-        if "json" not in content_type.lower() or not body.startswith(b"{") or not body.endswith(
-            b"}"
+        if (
+            "json" not in content_type.lower()
+            or not body.startswith(b"{")
+            or not body.endswith(b"}")
         ):
             raise CallError(status, f"the reply is not a JSON object ({_snippet(raw)})")
         if b"\n" in body:
