@@ -1,0 +1,199 @@
+"""``AwsSandbox``: moto's server application plus the gap layer, served on 127.0.0.1.
+
+Starts werkzeug's threaded server (TCP_NODELAY, no access log; werkzeug closes each connection
+after one request) in a daemon thread around :class:`~.wsgi.SandboxApp`, and offers the knobs
+tests use: latency, speed, a frozen/advanceable clock, the request log, boto3 clients with dummy
+credentials.
+
+moto keeps its state in module globals: every AwsSandbox in one process shares the same jobs
+(each keyed by account and region). Use distinct names or regions per test, or one sandbox.
+moto and werkzeug are imported by ``start()``, not at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from stackql_tuning.sandbox.aws.clock import Clock
+from stackql_tuning.sandbox.aws.gap import GapLayer
+from stackql_tuning.sandbox.aws.sim import JobSim
+from stackql_tuning.sandbox.aws.wsgi import DEFAULT_ACCOUNT, SandboxApp
+
+#: the dummy credentials every sandbox client signs with (never the user's real keys)
+SANDBOX_KEY_ID = "AKIASANDBOXTESTING01"
+SANDBOX_SECRET = "sandbox-secret-not-a-real-key"
+
+
+class AwsSandbox:
+    """A local SageMaker endpoint: ``with AwsSandbox() as aws: aws.client("us-east-1")``."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        seed: int = 0,
+        latency: float = 0.0,
+        speed: float = 3600.0,
+        accounts: dict[str, str] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.clock = Clock()
+        self.gap = GapLayer(self.clock, seed=seed, speed=speed)
+        self._accounts = accounts
+        self._latency = latency
+        self.app: SandboxApp | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> str:
+        """Start serving (idempotent); returns the endpoint URL."""
+        if self._server is not None:
+            return self.url
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        class Handler(MotoRequestHandler):
+            disable_nagle_algorithm = True  # else each loopback request waits ~40 ms
+
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        moto = DomainDispatcherApplication(create_backend_app)
+        self.app = SandboxApp(moto, self.gap, accounts=self._accounts)
+        self.app.configure(latency=self._latency)
+        self._server = make_server(
+            self.host, self.port, self.app, threaded=True, request_handler=Handler
+        )
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"aws-sandbox:{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> AwsSandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- knobs ---------------------------------------------------------------------------------
+    def _require_app(self) -> SandboxApp:
+        if self.app is None:
+            raise RuntimeError("the AWS sandbox is not started; call start() first")
+        return self.app
+
+    def configure(
+        self,
+        *,
+        latency: float | None = None,
+        speed: float | None = None,
+        frozen: bool | None = None,
+    ) -> dict[str, Any]:
+        """Set per-request latency (s), speed (simulated seconds per second), clock freeze."""
+        if self.app is None:
+            self._latency = self._latency if latency is None else latency
+            self.gap.speed = self.gap.speed if speed is None else speed
+            if frozen is not None:
+                (self.clock.freeze if frozen else self.clock.unfreeze)()
+            return {"latency": self._latency, "speed": self.gap.speed, "frozen": self.clock.frozen}
+        return self.app.configure(latency=latency, speed=speed, frozen=frozen)
+
+    def advance(self, seconds: float) -> float:
+        """Move the sandbox clock forward; returns the new time (epoch seconds)."""
+        return self.clock.advance(seconds)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log: one dict per request (operation, service, region, account, status,
+        error, params, time), oldest first. Admin requests are not logged."""
+        return self._require_app().requests()
+
+    def reset_log(self) -> None:
+        self._require_app().reset_log()
+
+    # -- helpers for seeds and tests -----------------------------------------------------------
+    def client(
+        self,
+        region: str = "us-east-1",
+        service: str = "sagemaker",
+        *,
+        account: str | None = None,
+        **kw: Any,
+    ) -> Any:
+        """A boto3 client for this sandbox, signed with the dummy sandbox credentials.
+
+        ``account`` (12 digits) sends moto's ``x-moto-account-id`` header: the client then acts
+        in that account (the default is 123456789012)."""
+        import boto3
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 1, "mode": "standard"})
+        client = boto3.client(
+            service,
+            endpoint_url=self._require_app() and self.url,
+            region_name=region,
+            aws_access_key_id=kw.pop("aws_access_key_id", SANDBOX_KEY_ID),
+            aws_secret_access_key=kw.pop("aws_secret_access_key", SANDBOX_SECRET),
+            config=kw.pop("config", config),
+            **kw,
+        )
+        if account is not None and account != DEFAULT_ACCOUNT:
+
+            def add_account(request: Any, **_: Any) -> None:
+                request.headers["x-moto-account-id"] = account
+
+            client.meta.events.register("before-sign", add_account)
+        return client
+
+    def job(
+        self, name: str, *, region: str = "us-east-1", account: str = DEFAULT_ACCOUNT
+    ) -> JobSim:
+        """The simulation behind tuning job ``name`` (raises AwsError ResourceNotFound)."""
+        return self.gap.sim(account, region, name)
+
+    def truth(
+        self, name: str, *, region: str = "us-east-1", account: str = DEFAULT_ACCOUNT
+    ) -> dict[str, Any]:
+        """What the sandbox serves for job ``name`` right now: status, counts, best training."""
+        sim = self.job(name, region=region, account=account)
+        view = sim.view(self.clock.now())
+        best = view.best
+        return {
+            "name": name,
+            "region": region,
+            "account": account,
+            "status": view.status,
+            "training_jobs": len(view.trainings),
+            "best_training_job": None if best is None else best.plan.name,
+            "best_hyperparameters": None if best is None else dict(best.plan.hyperparameters),
+            "best_metric": None
+            if best is None
+            else {
+                "MetricName": sim.objective.metric,
+                "Type": sim.objective.type,
+                "Value": best.plan.value,
+            },
+        }

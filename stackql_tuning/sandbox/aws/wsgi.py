@@ -1,0 +1,152 @@
+"""The AWS sandbox's WSGI application: admin endpoints, latency, a request log, then dispatch.
+
+Every request first meets this layer. ``/__admin/...`` paths are answered here (request log,
+configuration, clock); every other request waits the configured latency, is routed to the gap
+layer when it is a SageMaker call and to moto's own application otherwise, and is recorded in
+the request log (operation, service, region, account, HTTP status, error code, JSON params).
+No job logic here (that is ``gap.py``), no server lifecycle (that is ``server.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from stackql_tuning.sandbox.aws import protocol
+from stackql_tuning.sandbox.aws.gap import GapLayer, WsgiApp
+from stackql_tuning.sandbox.aws.protocol import AwsError, Caller
+
+DEFAULT_ACCOUNT = "123456789012"
+ADMIN = "/__admin/"
+
+
+class SandboxApp:
+    def __init__(
+        self, moto: WsgiApp, gap: GapLayer, *, accounts: Mapping[str, str] | None = None
+    ) -> None:
+        self.moto = moto
+        self.gap = gap
+        #: access key id -> account id (the account moto files the caller's resources under)
+        self.accounts = dict(accounts or {})
+        self.latency = 0.0
+        self._log: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+        self.admin_routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
+            ("GET", "requests"): lambda _: self.requests(),
+            ("POST", "reset-log"): lambda _: self.reset_log() or {"ok": True},
+            ("GET", "config"): lambda _: self.config(),
+            ("POST", "config"): lambda body: self.configure(**body),
+            ("POST", "advance"): lambda body: {"now": self.gap.clock.advance(body["seconds"])},
+            ("GET", "health"): lambda _: {"ok": True},
+        }
+
+    # -- knobs ---------------------------------------------------------------------------------
+    def requests(self) -> list[dict[str, Any]]:
+        with self._log_lock:
+            return [dict(r) for r in self._log]
+
+    def reset_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def config(self) -> dict[str, Any]:
+        return {"latency": self.latency, "speed": self.gap.speed, "frozen": self.gap.clock.frozen}
+
+    def configure(
+        self, latency: float | None = None, speed: float | None = None, frozen: bool | None = None
+    ) -> dict[str, Any]:
+        if latency is not None:
+            if latency < 0:
+                raise ValueError(f"latency must be >= 0 seconds, got {latency}")
+            self.latency = float(latency)
+        if speed is not None:
+            if speed <= 0:
+                raise ValueError(f"speed must be > 0 (simulated seconds per second), got {speed}")
+            self.gap.speed = float(speed)
+        if frozen is not None:
+            (self.gap.clock.freeze if frozen else self.gap.clock.unfreeze)()
+        return self.config()
+
+    def account_of(self, environ: dict[str, Any], who: Caller) -> str:
+        """moto's rule (MOTO_ACCOUNT_ID, x-moto-account-id), plus the sandbox's key map."""
+        if "MOTO_ACCOUNT_ID" in os.environ:
+            return os.environ["MOTO_ACCOUNT_ID"]
+        if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+            return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
+        account = self.accounts.get(who.access_key)
+        if account:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = account  # so moto files it under the same account
+            return account
+        return DEFAULT_ACCOUNT
+
+    # -- WSGI ----------------------------------------------------------------------------------
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(ADMIN):
+            return self.admin(environ, start_response, path[len(ADMIN) :])
+        if self.latency:
+            time.sleep(self.latency)
+        who = protocol.caller(environ)
+        account = self.account_of(environ, who)
+        seen: dict[str, Any] = {}
+
+        def recording_start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            seen["status"] = int(status.split()[0])
+            seen["error"] = next((v for k, v in headers if k.lower() == "x-amzn-errortype"), None)
+            return start_response(status, headers, *exc)
+
+        params = _json_params(environ)
+        try:
+            if who.target == "SageMaker" or who.service == "sagemaker":
+                body: Iterable[bytes] = self.gap.handle(
+                    who, account, environ, recording_start, self.moto
+                )
+            else:
+                body = self.moto(environ, recording_start)
+        except AwsError as e:
+            body = protocol.error_reply(recording_start, e)
+        entry = {
+            "operation": who.operation,
+            "service": who.service or who.target.lower(),
+            "region": who.region,
+            "account": account,
+            "status": seen.get("status"),
+            "error": (seen.get("error") or "").split(":")[0] or None,
+            "params": params,
+            "time": time.time(),
+        }
+        with self._log_lock:
+            self._log.append(entry)
+        return body
+
+    def admin(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], route: str
+    ) -> list[bytes]:
+        handler = self.admin_routes.get((environ.get("REQUEST_METHOD", "GET"), route))
+        if handler is None:
+            known = ", ".join(f"{m} {ADMIN}{r}" for m, r in self.admin_routes)
+            error = AwsError("NotFound", f"no admin endpoint {route!r}; known: {known}", 404)
+            return protocol.error_reply(start_response, error)
+        try:
+            reply = handler(protocol.request_json(environ))
+        except (TypeError, ValueError, KeyError) as e:
+            return protocol.error_reply(start_response, AwsError("ValidationException", str(e)))
+        except AwsError as e:
+            return protocol.error_reply(start_response, e)
+        return protocol.json_reply(start_response, reply)
+
+
+def _json_params(environ: dict[str, Any]) -> dict[str, Any]:
+    if not environ.get("CONTENT_TYPE", "").startswith("application/x-amz-json"):
+        return {}
+    try:
+        data = json.loads(protocol.read_body(environ) or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
