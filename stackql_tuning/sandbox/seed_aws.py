@@ -163,7 +163,8 @@ def _request(
 
 
 def _states(rng: random.Random, n: int) -> list[str]:
-    counts = {s: max(1, round(w * n)) for s, w in STATES.items()}
+    least = 2 if n >= 10 else 1
+    counts = {s: max(least, round(w * n)) for s, w in STATES.items()}
     while sum(counts.values()) > n and counts["Completed"] > 1:
         counts["Completed"] -= 1
     counts["Completed"] += n - sum(counts.values())
@@ -240,7 +241,9 @@ def seed_aws(
 ) -> dict[str, Any]:
     """Create and place the demo jobs; returns the ground truth.
 
-    ``jobs_per_region[i]`` jobs go to ``regions[i]`` (the last count repeats for extra regions).
+    Each region gets between ``jobs_per_region[0]`` and ``jobs_per_region[1]`` jobs (as
+    ``seed_google``'s ``jobs_per_location``), at least two in every state when there are ten
+    or more. The same seed, regions and counts always give the same data.
     ``via="boto3"`` creates every job with boto3 through the server, as a user would;
     ``via="direct"`` makes the same create calls on moto's backend without HTTP (3-4x faster;
     the data is identical, a test checks it).
@@ -248,13 +251,13 @@ def seed_aws(
     "jobs": {region: {name: {status, strategy, objective, training_jobs, best_training_job,
     best_hyperparameters, best_metric, creation_time}}}}``.
     """
-    if not regions:
-        raise ValueError("seed_aws needs at least one region")
+    if not regions or not 1 <= int(jobs_per_region[0]) <= int(jobs_per_region[-1]):
+        raise ValueError(f"seed_aws needs regions and 1 <= low <= high, got {jobs_per_region}")
     now = sandbox.clock.now()
     truth: dict[str, Any] = {"seed": seed, "account": account, "regions": {}, "jobs": {}}
-    for i, region in enumerate(regions):
+    for region in regions:
         rng = random.Random(f"seed-aws/{seed}/{region}")
-        n = jobs_per_region[min(i, len(jobs_per_region) - 1)]
+        n = rng.randint(int(jobs_per_region[0]), int(jobs_per_region[-1]))
         create = _creator(sandbox, via, region, account)
         names: set[str] = set()
         truth["regions"][region] = {}
