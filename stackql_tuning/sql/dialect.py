@@ -26,7 +26,7 @@ from sqlglot.errors import ParseError as SqlglotParseError
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.duckdb import DuckDBParser
 from sqlglot.tokens import Token, TokenType
-from sqlglot.trie import new_trie
+from sqlglot.trie import TrieResult, in_trie, new_trie
 
 from stackql_tuning.sql.expressions import (
     Describe,
@@ -269,6 +269,23 @@ class Stackql(DuckDB):
                 tok,
             )
             raise AssertionError("unreachable")  # pragma: no cover
+
+        def _find_parser(self, parsers: dict[str, t.Callable], trie: dict) -> t.Callable | None:
+            """sqlglot's trie walk, stopping at the end of the tokens (``SHOW EXTENDED`` alone
+            made sqlglot's version index past the end)."""
+            index = self._index
+            this: list[str] = []
+            while self._curr:
+                word = self._curr.text.upper()
+                this.append(word)
+                self._advance()
+                result, trie = in_trie(trie, word.split(" "))
+                if result == TrieResult.FAILED:
+                    break
+                if result == TrieResult.EXISTS:
+                    return parsers[" ".join(this)]
+            self._retreat(index)
+            return None
 
         def _parse_show(self) -> exp.Expression | None:
             parser = self._find_parser(self.SHOW_PARSERS, self.SHOW_TRIE)

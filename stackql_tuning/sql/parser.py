@@ -32,6 +32,8 @@ from stackql_tuning.sql.statement import Hint, Statement
 # expression class -> statement kind, first match wins
 KINDS: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.Query, "select"),
+    (exp.Values, "select"),  # DuckDB's bare VALUES (1), (2)
+    (exp.Pivot, "select"),  # DuckDB's PIVOT statement
     (exp.Insert, "insert"),
     (exp.Delete, "delete"),
     (exp.Update, "update"),
@@ -218,6 +220,14 @@ def parse(text: str, *, source: str | None = None) -> list[Statement]:
             trees = _dialect().parser().parse(tokens, text)
         except SqlglotParseError as error:
             raise _from_sqlglot(error, text, source) from None
+        except (TokenError, IndexError, AttributeError, TypeError, ValueError) as error:
+            # a sqlglot bug on odd input must still be a located ParseError, not a traceback
+            raise parse_error(
+                f"cannot parse this statement ({type(error).__name__} in the SQL parser)",
+                text,
+                tokens[0].start,
+                source=source,
+            ) from None
         node = trees[0] if trees else None
         if node is None:  # pragma: no cover - pieces are never empty
             continue

@@ -34,3 +34,7 @@ DELETE google.aiplatform.tuning_jobs WHERE projectsId = 'p';
 INSERT INTO;
 -- title: trailing garbage after a query
 SELECT 1 2 3;
+-- title: duckdb SHOW TABLES is not StackQL SHOW
+SHOW TABLES;
+-- title: EXPLAIN falls back to a generic Command
+EXPLAIN SELECT 1;

@@ -11,3 +11,9 @@ CREATE VIEW v AS SELECT 1 AS a;
 DROP VIEW v;
 -- title: duckdb FROM-first query
 FROM snap SELECT name;
+-- title: duckdb bare VALUES and PIVOT statements return rows
+VALUES (1, 'a'), (2, 'b');
+PIVOT snap ON state USING count(*);
+-- title: attach and schema that host the provider names
+ATTACH ':memory:' AS google;
+CREATE SCHEMA google.aiplatform;
