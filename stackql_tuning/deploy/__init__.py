@@ -1,1 +1,164 @@
-"""deploy."""
+"""Manifests: build / test / teardown of a stack of tuning jobs (stackql-deploy compatible).
+
+    >>> from stackql_tuning.deploy import build, load_env_vars
+    >>> report = build(session, "manifests/vertex-hpt", "dev", env_vars=load_env_vars(None, []))
+    >>> report.created
+
+Modules: ``manifest`` (YAML -> dataclasses), ``context`` (variables, env files, masking),
+``anchors`` (``.iql`` anchors), ``condition`` (safe ``if``), ``engine`` (the state machine),
+``report`` (what happened), ``scaffold`` (``deploy init``). This package sits on top of
+``Session``; nothing below it imports it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stackql_tuning.deploy.context import load_env_vars
+from stackql_tuning.deploy.engine import Engine, Log, SessionLike
+from stackql_tuning.deploy.manifest import Manifest, load_manifest
+from stackql_tuning.deploy.report import DeployReport, ResourceOutcome, write_output_file
+from stackql_tuning.deploy.scaffold import init_stack
+
+
+def _run(
+    operation: str,
+    session: SessionLike,
+    stack_dir: Path | str,
+    stack_env: str,
+    *,
+    env_vars: dict[str, Any] | None,
+    dry_run: bool,
+    show_queries: bool,
+    output_file: Path | str | None,
+    log: Log | None,
+    log_level: str,
+    sleep: Callable[[float], None],
+) -> DeployReport:
+    manifest = load_manifest(stack_dir)
+    engine = Engine(
+        session,
+        manifest,
+        stack_env,
+        env_vars=dict(env_vars or {}),
+        dry_run=dry_run,
+        show_queries=show_queries,
+        log=log,
+        log_level=log_level,
+        sleep=sleep,
+    )
+    report: DeployReport = getattr(engine, operation)()
+    if output_file is not None and operation != "teardown":
+        if dry_run:
+            engine.log(f"dry run: {output_file} not written")
+        else:
+            write_output_file(output_file, report)
+    return report
+
+
+def build(
+    session: SessionLike,
+    stack_dir: Path | str,
+    stack_env: str,
+    *,
+    env_vars: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    show_queries: bool = False,
+    output_file: Path | str | None = None,
+    log: Log | None = None,
+    log_level: str = "INFO",
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeployReport:
+    """Create or update every resource of the stack so that its statechecks pass."""
+    return _run(
+        "build",
+        session,
+        stack_dir,
+        stack_env,
+        env_vars=env_vars,
+        dry_run=dry_run,
+        show_queries=show_queries,
+        output_file=output_file,
+        log=log,
+        log_level=log_level,
+        sleep=sleep,
+    )
+
+
+def test(
+    session: SessionLike,
+    stack_dir: Path | str,
+    stack_env: str,
+    *,
+    env_vars: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    show_queries: bool = False,
+    output_file: Path | str | None = None,
+    log: Log | None = None,
+    log_level: str = "INFO",
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeployReport:
+    """Check every resource's statecheck and collect exports; ManifestError on the first failure."""
+    return _run(
+        "test",
+        session,
+        stack_dir,
+        stack_env,
+        env_vars=env_vars,
+        dry_run=dry_run,
+        show_queries=show_queries,
+        output_file=output_file,
+        log=log,
+        log_level=log_level,
+        sleep=sleep,
+    )
+
+
+# pytest would collect a module-level function named test_*; `test` is fine, but keep it explicit
+test.__test__ = False  # type: ignore[attr-defined]
+
+
+def teardown(
+    session: SessionLike,
+    stack_dir: Path | str,
+    stack_env: str,
+    *,
+    env_vars: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    show_queries: bool = False,
+    output_file: Path | str | None = None,
+    log: Log | None = None,
+    log_level: str = "INFO",
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeployReport:
+    """Delete the stack's resources in reverse order (exists -> delete -> gone)."""
+    return _run(
+        "teardown",
+        session,
+        stack_dir,
+        stack_env,
+        env_vars=env_vars,
+        dry_run=dry_run,
+        show_queries=show_queries,
+        output_file=output_file,
+        log=log,
+        log_level=log_level,
+        sleep=sleep,
+    )
+
+
+__all__ = [
+    "DeployReport",
+    "Engine",
+    "Manifest",
+    "ResourceOutcome",
+    "build",
+    "init_stack",
+    "load_env_vars",
+    "load_manifest",
+    "teardown",
+    "test",
+]

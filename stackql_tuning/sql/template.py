@@ -172,6 +172,16 @@ def render(
         ) from None
 
 
+def references(text: str) -> set[str]:
+    """The top-level variable names a template refers to (empty when it does not parse)."""
+    from jinja2 import meta
+
+    try:
+        return set(meta.find_undeclared_variables(_environment().parse(text)))
+    except jinja2.TemplateSyntaxError:
+        return set()
+
+
 def environment_variables() -> EnvVars:
     """A snapshot of the process environment as the template ``env`` mapping."""
     return EnvVars(os.environ)

@@ -1,0 +1,189 @@
+"""Variable resolution for a stack: env files, globals, props per environment, exports, masking.
+
+The context of a resource is, in order of precedence (later wins): the variables from the env
+file and ``-e KEY=VAL`` (also reachable as ``env.KEY``), ``stack_name`` / ``stack_env``, the
+globals (each rendered against what came before it), the exports of earlier resources, and the
+resource's props (each rendered against the globals, the exports and the props before it).
+Rendering is sandboxed jinja with a strict undefined (``stackql_tuning.sql.template``).
+
+Values keep their YAML types (dicts and lists render as JSON in templates). Protected values
+are remembered so that :meth:`StackContext.mask` can hide them in every line of output.
+
+This module resolves variables only: it never runs queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from stackql_tuning.deploy.manifest import MISSING, Manifest, ResourceSpec
+from stackql_tuning.errors import Location, ManifestError, UsageError
+from stackql_tuning.sql.template import EnvVars, parse_pair, render
+
+MASK = "****"
+_SINGLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """A dotenv file: ``KEY=VALUE`` lines, ``export`` prefixes, quotes, ``#`` comments."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read env file {str(path)!r}: {e.strerror}") from None
+    out: dict[str, str] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key or not key.replace("_", "a").isalnum():
+            raise ManifestError(
+                f"env file line is not KEY=VALUE: {raw!r}",
+                location=Location(file=str(path), line=lineno),
+            )
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+            if raw.strip().partition("=")[2].strip()[0] == '"':
+                value = value.replace("\\n", "\n").replace('\\"', '"')
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        out[key] = value
+    return out
+
+
+def load_env_vars(
+    env_file: Path | str | None = None,
+    pairs: Iterable[str] = (),
+    stack_dir: Path | str | None = None,
+) -> dict[str, str]:
+    """Variables from ``--env-file`` overlaid with ``-e KEY=VAL`` pairs.
+
+    Without ``env_file``, ``.env`` is read from the current directory, else from ``stack_dir``;
+    no ``.env`` at all is fine. A named ``env_file`` that cannot be read is a UsageError.
+    """
+    out: dict[str, str] = {}
+    if env_file is not None:
+        out.update(parse_env_file(Path(env_file)))
+    else:
+        for candidate in (Path(".env"), Path(stack_dir) / ".env" if stack_dir else None):
+            if candidate is not None and candidate.is_file():
+                out.update(parse_env_file(candidate))
+                break
+    for pair in pairs:
+        key, value = parse_pair(pair, option="-e")
+        out[key] = value
+    return out
+
+
+class StackContext:
+    """The variables of one stack in one environment, growing as exports arrive."""
+
+    def __init__(self, manifest: Manifest, stack_env: str, env_vars: Mapping[str, Any]) -> None:
+        self.manifest = manifest
+        self.stack_env = stack_env
+        self.file = str(manifest.path)
+        self._secrets: set[str] = set()
+        self.values: dict[str, Any] = {"env": EnvVars({k: str(v) for k, v in env_vars.items()})}
+        self.values.update(env_vars)
+        self.values["stack_name"] = manifest.name
+        self.values["stack_env"] = stack_env
+        for g in manifest.globals:
+            value = self.render_value(g.value, self.values, line=g.line, what=f"global {g.name!r}")
+            if value is None or value == "":
+                raise ManifestError(
+                    f"global {g.name!r} renders to an empty value",
+                    location=Location(file=self.file, line=g.line),
+                    hint="give it a value, or set the variable it refers to",
+                )
+            self.values[g.name] = value
+            if g.protected:
+                self.protect(value)
+
+    # -- rendering ----------------------------------------------------------------------------
+    def render_value(
+        self,
+        value: Any,
+        context: Mapping[str, Any],
+        *,
+        line: int | None,
+        what: str,
+        resource: str | None = None,
+    ) -> Any:
+        """Render every string inside ``value`` (dicts and lists keep their shape).
+
+        A string that is exactly one variable (``"{{ max_jobs }}"``) takes that variable's value
+        with its type (an int stays an int inside a dict that renders as JSON).
+        """
+        if isinstance(value, str):
+            single = _SINGLE.match(value)
+            if single and single.group(1) in context:
+                return context[single.group(1)]
+            return render(
+                value, context, source=self.file, line=line or 1, what=what, resource=resource
+            )
+        if isinstance(value, dict):
+            return {
+                str(k): self.render_value(v, context, line=line, what=what, resource=resource)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [
+                self.render_value(v, context, line=line, what=what, resource=resource)
+                for v in value
+            ]
+        return value
+
+    def resource_context(self, resource: ResourceSpec) -> dict[str, Any]:
+        """The context of ``resource``: everything so far plus its own props, in order."""
+        ctx = dict(self.values)
+        ctx["resource_name"] = resource.name
+        # an aliased export is also visible under its column name in its own resource's
+        # anchors (teardown's delete uses the id the exports query gave it)
+        for e in resource.exports:
+            if e.column != e.alias and e.alias in self.values:
+                ctx[e.column] = self.values[e.alias]
+        for prop in resource.props:
+            raw = prop.value_for(self.stack_env)
+            if raw is MISSING:
+                have = ", ".join(sorted(prop.values or {})) or "none"
+                raise ManifestError(
+                    f"prop {prop.name!r} of resource {resource.name!r} has no value for "
+                    f"environment {self.stack_env!r} (environments with a value: {have})",
+                    location=Location(file=self.file, line=prop.line, resource=resource.name),
+                    hint=f"add values: {{{self.stack_env}: {{value: ...}}}} to the prop",
+                )
+            ctx[prop.name] = self.render_value(
+                raw, ctx, line=prop.line, what=f"prop {prop.name!r}", resource=resource.name
+            )
+        return ctx
+
+    # -- exports and masking ------------------------------------------------------------------
+    def export(self, name: str, value: Any, *, protected: bool = False) -> None:
+        self.values[name] = value
+        if protected:
+            self.protect(value)
+
+    def protect(self, value: Any) -> None:
+        text = value if isinstance(value, str) else str(value)
+        if text:
+            self._secrets.add(text)
+
+    def mask(self, text: str) -> str:
+        """``text`` with every protected value replaced by ``****`` (longest first)."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        return text
+
+    def masked_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.mask(value)
+        if value is not None and str(value) in self._secrets:
+            return MASK
+        return value

@@ -1,0 +1,308 @@
+"""The build / test / teardown state machine over a manifest and a Session.
+
+- build: for each resource in order: ``if`` -> exists -> create (or statecheck -> update) ->
+  statecheck (with retries) -> exports, which flow into the context of later resources.
+  A resource that exists and passes its statecheck is left alone: a second build creates nothing.
+- test: for each resource: statecheck (or exists) must return count 1; then exports.
+- teardown: exports of every resource first (to learn ids), then in reverse order:
+  exists -> delete -> exists again until it returns 0 (``postdelete_retries``).
+
+``exists`` and ``statecheck`` must return exactly one row with a ``count`` column of 0 or 1;
+``exports`` exactly one row holding the exported columns. Retries: ``retries=N`` gives N more
+attempts, ``retry_delay=S`` seconds apart (``sleep`` is injectable for tests). Each statement of
+a mutation anchor is retried on its own, so a ``cancel`` that worked is not sent twice.
+Dry run renders and logs every query and runs none. Protected values are masked in every log
+line, query listing, report and error message.
+
+This module never names a provider resource; the manifests' ``.iql`` files do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from stackql_tuning.deploy.anchors import Anchor, load_anchors
+from stackql_tuning.deploy.condition import evaluate
+from stackql_tuning.deploy.context import StackContext
+from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
+from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
+from stackql_tuning.deploy.runner import AnchorRunner, Log, Parse, SessionLike
+from stackql_tuning.errors import Location, ManifestError, StackqlTuningError
+from stackql_tuning.sql.template import references
+
+DEFAULT_POSTDELETE_RETRIES = 10
+DEFAULT_POSTDELETE_DELAY = 5
+
+__all__ = ["Engine", "Log", "SessionLike"]
+
+
+class Engine(AnchorRunner):
+    def __init__(
+        self,
+        session: SessionLike,
+        manifest: Manifest,
+        stack_env: str,
+        *,
+        env_vars: dict[str, Any],
+        dry_run: bool = False,
+        show_queries: bool = False,
+        log: Log | None = None,
+        log_level: str = "INFO",
+        sleep: Callable[[float], None] = time.sleep,
+        parse: Parse | None = None,
+    ) -> None:
+        self.manifest = manifest
+        super().__init__(
+            session,
+            StackContext(manifest, stack_env, env_vars),
+            DeployReport("", manifest.name, stack_env, dry_run=dry_run),
+            dry_run=dry_run,
+            show_queries=show_queries,
+            log=log,
+            log_level=log_level,
+            sleep=sleep,
+            parse=parse,
+        )
+        #: teardown: exports whose resource no longer exists
+        self._missing: set[str] = set()
+
+    # -- operations ---------------------------------------------------------------------------
+    def build(self) -> DeployReport:
+        return self._operation("build", self._build_one, self.manifest.resources)
+
+    def test(self) -> DeployReport:
+        return self._operation("test", self._test_one, self.manifest.resources)
+
+    def teardown(self) -> DeployReport:
+        resources = tuple(r for r in reversed(self.manifest.resources) if r.type != "query")
+        return self._operation("teardown", self._teardown_one, resources, collect=True)
+
+    def _collect_exports(self) -> None:
+        """Teardown's first pass: every resource's exports (ids for the delete anchors)."""
+        self.log(f"collecting exports of {self.manifest.name} [{self.ctx.stack_env}]")
+        for res in self.manifest.resources:
+            if self._needs_missing(res):
+                self._missing.update(e.alias for e in res.exports)
+                continue
+            ctx = self.ctx.resource_context(res)
+            if self._condition(res, ctx) and (res.exports or res.type == "query"):
+                got = self._exports(res, self._anchors(res), ctx, required=False)
+                if not got:
+                    self._missing.update(e.alias for e in res.exports)
+
+    def _needs_missing(self, res: ResourceSpec) -> set[str]:
+        """Exports of absent resources that ``res``'s props, ``if`` or exists query refer to."""
+        if not self._missing:
+            return set()
+        texts = [res.condition or ""]
+        stack: list[Any] = [p.value_for(self.ctx.stack_env) for p in res.props]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                texts.append(item)
+            elif isinstance(item, dict | list):
+                stack.extend(item.values() if isinstance(item, dict) else item)
+        if res.sql is None and res.file.is_file():
+            anchors = self._anchors(res)
+            check = anchors.get("exists") or anchors.get("statecheck")
+            texts.append(check.text if check else "")
+        names: set[str] = set()
+        for text in texts:
+            names |= references(text)
+        return names & self._missing
+
+    def _operation(
+        self,
+        name: str,
+        step: Callable[[ResourceSpec], ResourceOutcome],
+        resources: Any,
+        *,
+        collect: bool = False,
+    ) -> DeployReport:
+        self.report.operation = name
+        mode = " (dry run)" if self.dry_run else ""
+        self.log(f"{name} of {self.manifest.name} [{self.ctx.stack_env}]{mode}")
+        start = time.monotonic()
+        try:
+            if collect:
+                self._collect_exports()
+            for res in resources:
+                outcome = step(res)
+                self.log(f"[{res.name}] {outcome.action}")
+                self.log(f"[{res.name}] exports: {outcome.exports}", logging.DEBUG)
+                self.report.resources.append(outcome)
+            if name in ("build", "test"):
+                self._stack_exports()
+        except StackqlTuningError as e:
+            self._mask_error(e)
+            raise
+        finally:
+            self.report.elapsed = time.monotonic() - start
+        return self.report
+
+    # -- one resource per operation -----------------------------------------------------------
+    def _build_one(self, res: ResourceSpec) -> ResourceOutcome:
+        ctx = self.ctx.resource_context(res)
+        if not self._condition(res, ctx):
+            return ResourceOutcome(res.name, "skipped")
+        anchors = self._anchors(res)
+        if res.type == "query":
+            return ResourceOutcome(res.name, "exported", self._exports(res, anchors, ctx))
+        action = self._build_resource(res, anchors, ctx)
+        return ResourceOutcome(res.name, action, self._exports(res, anchors, ctx))
+
+    def _build_resource(self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict) -> str:
+        create = anchors.get("createorupdate") or anchors.get("create")
+        update = anchors.get("createorupdate") or anchors.get("update")
+        exists_q, state_q = anchors.get("exists"), anchors.get("statecheck")
+        if create is None:
+            raise self._error(res, None, "has no /*+ create */ or /*+ createorupdate */ anchor")
+        if exists_q is None and state_q is None and "createorupdate" not in anchors:
+            raise self._error(
+                res,
+                None,
+                "has neither an /*+ exists */ nor a /*+ statecheck */ "
+                "anchor, so a build cannot tell whether it exists",
+            )
+        if self.dry_run:
+            for anchor in (exists_q, create, state_q):
+                if anchor is not None:
+                    self._statements(res, anchor, ctx)
+            return "planned"
+        in_state: bool | None = None
+        if exists_q is not None:
+            exists = self._count(res, exists_q, ctx) == 1
+        elif state_q is not None:
+            exists = in_state = self._count(res, state_q, ctx) == 1
+        else:
+            exists = False
+        if exists:
+            if state_q is None or res.skip_validation:
+                return "unchanged"
+            if in_state is None:
+                in_state = self._count(res, state_q, ctx) == 1
+            if in_state:
+                return "unchanged"
+            if update is None:
+                raise self._error(
+                    res,
+                    state_q,
+                    "exists but its statecheck returns count 0, and it has no /*+ update */ anchor",
+                    hint="tear the stack down and build it again",
+                )
+            self._mutate(res, update, ctx)
+            action = "updated"
+        else:
+            self._mutate(res, create, ctx)
+            action = "created"
+        check = None if res.skip_validation else state_q or exists_q
+        if check is not None:
+            attempts = check.option("retries", 0) + 1
+            if self._count(res, check, ctx, want=1, attempts=attempts) != 1:
+                raise self._error(
+                    res,
+                    check,
+                    f"was {action} but its {check.name} query still returns count 0 "
+                    f"after {attempts} attempt(s)",
+                    hint="raise retries / retry_delay on the anchor, or check the query",
+                )
+        return action
+
+    def _test_one(self, res: ResourceSpec) -> ResourceOutcome:
+        ctx = self.ctx.resource_context(res)
+        if not self._condition(res, ctx):
+            return ResourceOutcome(res.name, "skipped")
+        anchors = self._anchors(res)
+        if res.type != "query":
+            check = anchors.get("statecheck") or anchors.get("exists")
+            if check is None:
+                raise self._error(
+                    res, None, "has no /*+ statecheck */ or /*+ exists */ anchor to test"
+                )
+            attempts = check.option("retries", 0) + 1
+            count = self._count(res, check, ctx, want=1, attempts=attempts)
+            if count is not None and count != 1:
+                raise self._error(
+                    res,
+                    check,
+                    f"test failed: its {check.name} query returned count {count} "
+                    f"after {attempts} attempt(s): the resource is missing or not in its "
+                    "desired state",
+                    hint="run build to create or update it",
+                )
+        exports = self._exports(res, anchors, ctx)
+        action = "planned" if self.dry_run else "passed" if res.type != "query" else "exported"
+        return ResourceOutcome(res.name, action, exports)
+
+    def _teardown_one(self, res: ResourceSpec) -> ResourceOutcome:
+        missing = self._needs_missing(res)
+        if missing:
+            names = ", ".join(sorted(missing))
+            self.log(f"[{res.name}] depends on {names}, exported by a resource that is gone")
+            return ResourceOutcome(res.name, "absent")
+        ctx = self.ctx.resource_context(res)
+        if not self._condition(res, ctx):
+            return ResourceOutcome(res.name, "skipped")
+        anchors = self._anchors(res)
+        delete = anchors.get("delete")
+        if delete is None:
+            self.log(f"[{res.name}] has no /*+ delete */ anchor: left in place")
+            return ResourceOutcome(res.name, "kept")
+        check = anchors.get("exists") or anchors.get("statecheck")
+        if check is None:
+            raise self._error(
+                res,
+                None,
+                "has a /*+ delete */ anchor but no /*+ exists */ "
+                "anchor to tell whether there is anything to delete",
+            )
+        if self.dry_run:
+            self._statements(res, check, ctx)
+            self._statements(res, delete, ctx)
+            return ResourceOutcome(res.name, "planned")
+        if self._count(res, check, ctx) == 0:
+            return ResourceOutcome(res.name, "absent")
+        self._mutate(res, delete, ctx)
+        attempts = check.option("postdelete_retries", DEFAULT_POSTDELETE_RETRIES) + 1
+        delay = check.option("postdelete_retry_delay", DEFAULT_POSTDELETE_DELAY)
+        if self._count(res, check, ctx, want=0, attempts=attempts, delay=delay) != 0:
+            raise self._error(
+                res,
+                check,
+                f"still exists after its delete anchor ran ({attempts} checks)",
+                hint="raise postdelete_retries / postdelete_retry_delay on the exists anchor",
+            )
+        return ResourceOutcome(res.name, "deleted")
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _anchors(self, res: ResourceSpec) -> dict[str, Anchor]:
+        if res.sql is not None:
+            line = res.line or 1
+            return {"exports": Anchor("exports", res.sql, self.ctx.file, line, line)}
+        return load_anchors(res.file, resource=res.name)
+
+    def _condition(self, res: ResourceSpec, ctx: dict[str, Any]) -> bool:
+        if res.condition is None:
+            return True
+        what = f"'if' of resource {res.name!r}"
+        text = self.ctx.render_value(res.condition, ctx, line=res.line, what=what)
+        ok = evaluate(text, file=self.ctx.file, line=res.line, resource=res.name)
+        if not ok:
+            self.log(f"[{res.name}] skipped: if {res.condition} is false")
+        return ok
+
+    def _stack_exports(self) -> None:
+        for name in self.manifest.exports:
+            if name not in self.ctx.values:
+                if self.dry_run:
+                    self.report.exports[name] = f"<{name}>"
+                    continue
+                raise ManifestError(
+                    f"stack export {name!r} is not a global, a resource export or a variable",
+                    location=Location(file=self.ctx.file),
+                    hint="list it under 'exports' of the resource that produces it",
+                )
+            self.report.exports[name] = self.ctx.masked_value(self.ctx.values[name])

@@ -1,0 +1,392 @@
+"""Loading and validating ``stackql_manifest.yml`` into plain dataclasses.
+
+The format is stackql-deploy's: ``version``, ``name``, ``description``, ``providers``, ``globals``
+(``name``, ``value``, ``description``, ``protected``), ``resources`` (``name``, ``type``, ``file``,
+``props`` with ``value`` or per-environment ``values``, ``exports``, ``protected``, ``if``,
+``description``, ``sql``) and stack-level ``exports``. Every error names the file and the line
+(from PyYAML's marks). Values are kept unrendered: rendering is ``context.py``'s job.
+
+This module reads files and validates shapes; it never renders templates nor runs queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stackql_tuning.errors import Location, ManifestError, did_you_mean
+
+MANIFEST_FILE = "stackql_manifest.yml"
+RESOURCE_TYPES = ("resource", "query", "multi")
+_LINE = "__line__"
+
+_TOP_KEYS = {"version", "name", "description", "providers", "globals", "resources", "exports"}
+_GLOBAL_KEYS = {"name", "value", "description", "protected"}
+_RESOURCE_KEYS = {
+    "name",
+    "type",
+    "file",
+    "props",
+    "exports",
+    "protected",
+    "if",
+    "description",
+    "sql",
+    "auth",
+    "skip_validation",
+    "skipvalidation",
+}
+_PROP_KEYS = {"name", "value", "values", "description"}
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class Global:
+    name: str
+    value: Any
+    description: str = ""
+    protected: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Prop:
+    name: str
+    #: the one value for every environment, or MISSING when ``values`` is used
+    value: Any = MISSING
+    #: per-environment values: {env: value}
+    values: dict[str, Any] | None = None
+    description: str = ""
+    line: int | None = None
+
+    def value_for(self, stack_env: str) -> Any:
+        """The unrendered value for ``stack_env``; MISSING when that environment has none."""
+        if self.values is None:
+            return self.value
+        return self.values.get(stack_env, MISSING)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One export: the query's ``column``, stored in the context as ``alias``."""
+
+    column: str
+    alias: str
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    name: str
+    type: str
+    file: Path
+    props: tuple[Prop, ...] = ()
+    exports: tuple[Export, ...] = ()
+    protected: frozenset[str] = frozenset()
+    condition: str | None = None
+    description: str = ""
+    sql: str | None = None
+    skip_validation: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    stack_dir: Path
+    name: str
+    version: Any = 1
+    description: str = ""
+    providers: tuple[str, ...] = ()
+    globals: tuple[Global, ...] = ()
+    resources: tuple[ResourceSpec, ...] = ()
+    exports: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that records each mapping's line under ``__line__``."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[_LINE] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def strip_lines(value: Any) -> Any:
+    """A loaded value without the ``__line__`` bookkeeping (for values given to templates)."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != _LINE}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def load_yaml(path: Path) -> Any:
+    """A YAML file with line numbers recorded; a clear ManifestError when it is malformed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ManifestError(
+            f"cannot read {path.name}: {e.strerror}", location=Location(file=str(path))
+        ) from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        context = getattr(e, "context", None)
+        message = f"malformed YAML: {problem}" + (f" ({context})" if context else "")
+        raise ManifestError(
+            message,
+            location=Location(
+                file=str(path),
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+            ),
+        ) from None
+
+
+class _Checker:
+    """Shape checks with the manifest path at hand."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, message: str, node: Any = None, *, line: int | None = None, **kw: Any) -> Any:
+        if line is None and isinstance(node, dict):
+            line = node.get(_LINE)
+        raise ManifestError(message, location=Location(file=str(self.path), line=line), **kw)
+
+    def mapping(self, node: Any, what: str, *, line: int | None) -> dict[str, Any]:
+        if not isinstance(node, dict):
+            self.fail(f"{what} must be a mapping, got {_type_name(node)}", line=line)
+        return node
+
+    def keys(self, node: dict[str, Any], allowed: set[str], what: str) -> None:
+        for key in node:
+            if key != _LINE and key not in allowed:
+                self.fail(
+                    f"unknown key {key!r} in {what}",
+                    node,
+                    hint=did_you_mean(str(key), allowed)
+                    or "allowed keys: " + ", ".join(sorted(allowed)),
+                )
+
+    def string(self, node: dict[str, Any], key: str, what: str, *, required: bool = True) -> str:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{what} has no {key!r}", node)
+            return ""
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.fail(f"{key!r} of {what} must be a string, got {_type_name(value)}", node)
+        return str(value)
+
+    def str_list(self, node: dict[str, Any], key: str, what: str) -> list[Any]:
+        value = node.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(f"{key!r} of {what} must be a list, got {_type_name(value)}", node)
+        return value
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _load_global(check: _Checker, node: Any, parent_line: int | None) -> Global:
+    g = check.mapping(node, "each entry of 'globals'", line=parent_line)
+    check.keys(g, _GLOBAL_KEYS, "a global")
+    name = check.string(g, "name", "a global")
+    if "value" not in g:
+        check.fail(f"global {name!r} has no 'value'", g)
+    return Global(
+        name=name,
+        value=strip_lines(g["value"]),
+        description=check.string(g, "description", "a global", required=False),
+        protected=bool(g.get("protected", False)),
+        line=g.get(_LINE),
+    )
+
+
+def _load_prop(check: _Checker, node: Any, resource: str, parent_line: int | None) -> Prop:
+    what = f"a prop of resource {resource!r}"
+    p = check.mapping(node, what, line=parent_line)
+    check.keys(p, _PROP_KEYS, what)
+    name = check.string(p, "name", what)
+    what = f"prop {name!r} of resource {resource!r}"
+    has_value, has_values = "value" in p, "values" in p
+    if has_value == has_values:
+        check.fail(
+            f"{what} needs exactly one of 'value' or 'values'",
+            p,
+            hint="values: {dev: {value: ...}, prod: {value: ...}} gives one value per environment",
+        )
+    if has_value:
+        return Prop(name, value=strip_lines(p["value"]), description=_desc(p), line=p.get(_LINE))
+    values_node = check.mapping(p["values"], f"'values' of {what}", line=p.get(_LINE))
+    values: dict[str, Any] = {}
+    for env, entry in values_node.items():
+        if env == _LINE:
+            continue
+        line = entry.get(_LINE) if isinstance(entry, dict) else values_node.get(_LINE)
+        if not isinstance(entry, dict) or "value" not in entry:
+            check.fail(
+                f"'values' of {what}: environment {env!r} must be a mapping with a 'value'",
+                line=line,
+                hint=f"write {env}: {{value: ...}}",
+            )
+        check.keys(entry, {"value"}, f"environment {env!r} of {what}")
+        values[str(env)] = strip_lines(entry["value"])
+    return Prop(name, values=values, description=_desc(p), line=p.get(_LINE))
+
+
+def _desc(node: dict[str, Any]) -> str:
+    value = node.get("description")
+    return "" if value is None else str(value)
+
+
+def _load_exports(check: _Checker, r: dict[str, Any], what: str) -> tuple[Export, ...]:
+    out: list[Export] = []
+    for item in check.str_list(r, "exports", what):
+        if isinstance(item, str):
+            out.append(Export(item, item))
+            continue
+        pairs = {k: v for k, v in item.items() if k != _LINE} if isinstance(item, dict) else {}
+        if len(pairs) != 1 or not all(isinstance(v, str) for v in pairs.values()):
+            check.fail(
+                f"each export of {what} must be a name or a one-key mapping column: alias",
+                r,
+            )
+        ((column, alias),) = pairs.items()
+        out.append(Export(str(column), alias))
+    return tuple(out)
+
+
+def _load_resource(
+    check: _Checker, node: Any, stack_dir: Path, parent_line: int | None
+) -> ResourceSpec:
+    r = check.mapping(node, "each entry of 'resources'", line=parent_line)
+    name = check.string(r, "name", "a resource")
+    what = f"resource {name!r}"
+    check.keys(r, _RESOURCE_KEYS, what)
+    rtype = check.string(r, "type", what, required=False) or "resource"
+    if rtype not in RESOURCE_TYPES:
+        check.fail(
+            f"{what} has type {rtype!r}; the types are {', '.join(RESOURCE_TYPES)}",
+            r,
+            hint=did_you_mean(rtype, RESOURCE_TYPES),
+        )
+    file_name = check.string(r, "file", what, required=False) or f"{name}.iql"
+    file = Path(file_name)
+    if not file.is_absolute():
+        file = stack_dir / "resources" / file
+    props = tuple(
+        _load_prop(check, p, name, r.get(_LINE)) for p in check.str_list(r, "props", what)
+    )
+    seen: set[str] = set()
+    for p in props:
+        if p.name in seen:
+            check.fail(f"{what} defines prop {p.name!r} twice", line=p.line)
+        seen.add(p.name)
+    exports = _load_exports(check, r, what)
+    protected = check.str_list(r, "protected", what)
+    aliases = {e.alias for e in exports}
+    for item in protected:
+        if item not in aliases:
+            check.fail(
+                f"{what} protects {item!r}, which is not one of its exports",
+                r,
+                hint=did_you_mean(str(item), aliases) or "protected names are a subset of exports",
+            )
+    condition = r.get("if")
+    if condition is not None and not isinstance(condition, str):
+        check.fail(f"'if' of {what} must be a string expression", r)
+    sql = r.get("sql")
+    if sql is not None and not isinstance(sql, str):
+        check.fail(f"'sql' of {what} must be a string", r)
+    return ResourceSpec(
+        name=name,
+        type=rtype,
+        file=file,
+        props=props,
+        exports=exports,
+        protected=frozenset(str(p) for p in protected),
+        condition=condition,
+        description=_desc(r),
+        sql=sql,
+        skip_validation=bool(r.get("skip_validation") or r.get("skipvalidation")),
+        line=r.get(_LINE),
+    )
+
+
+def load_manifest(stack_dir: Path | str) -> Manifest:
+    """Read ``STACK_DIR/stackql_manifest.yml`` and validate it."""
+    stack_dir = Path(stack_dir)
+    path = stack_dir / MANIFEST_FILE
+    if not stack_dir.is_dir():
+        raise ManifestError(
+            f"stack directory {str(stack_dir)!r} does not exist",
+            hint="create one with: stackql-tuning deploy init NAME --provider google|aws",
+        )
+    if not path.is_file():
+        raise ManifestError(
+            f"no {MANIFEST_FILE} in {str(stack_dir)!r}",
+            location=Location(file=str(path)),
+            hint="create one with: stackql-tuning deploy init NAME --provider google|aws",
+        )
+    data = load_yaml(path)
+    check = _Checker(path)
+    top = check.mapping(data, "the manifest", line=1)
+    check.keys(top, _TOP_KEYS, "the manifest")
+    name = check.string(top, "name", "the manifest")
+    globals_ = tuple(
+        _load_global(check, g, top.get(_LINE)) for g in check.str_list(top, "globals", "manifest")
+    )
+    resources = tuple(
+        _load_resource(check, r, stack_dir, top.get(_LINE))
+        for r in check.str_list(top, "resources", "the manifest")
+    )
+    if not resources:
+        check.fail("the manifest has no resources", top)
+    names: set[str] = set()
+    for res in resources:
+        if res.name in names:
+            check.fail(f"resource {res.name!r} is defined twice", line=res.line)
+        names.add(res.name)
+    exports = check.str_list(top, "exports", "the manifest")
+    if not all(isinstance(e, str) for e in exports):
+        check.fail("stack-level 'exports' must be a list of names", top)
+    providers = check.str_list(top, "providers", "the manifest")
+    return Manifest(
+        path=path,
+        stack_dir=stack_dir,
+        name=name,
+        version=top.get("version", 1),
+        description=_desc(top),
+        providers=tuple(str(p) for p in providers),
+        globals=globals_,
+        resources=resources,
+        exports=tuple(exports),
+    )

@@ -1,0 +1,300 @@
+"""Running one anchor of one resource: render, parse, execute with retries, check shapes.
+
+:class:`AnchorRunner` is the half of the deploy engine that talks to the Session: it renders an
+anchor with the resource's context (sandboxed jinja), parses it into statements (padded so that
+statement lines are ``.iql`` file lines), executes each statement with its own retries, checks
+that ``exists`` / ``statecheck`` return one row with a ``count`` of 0 or 1 and that ``exports``
+return one row with the exported columns, and puts every error at file, line, resource and
+anchor with protected values masked. It knows nothing of build / test / teardown order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from stackql_tuning.deploy.anchors import Anchor
+from stackql_tuning.deploy.context import StackContext
+from stackql_tuning.deploy.manifest import ResourceSpec
+from stackql_tuning.deploy.report import DeployReport
+from stackql_tuning.errors import (
+    Location,
+    ManifestError,
+    ProviderError,
+    StackqlTuningError,
+    StatementTimeout,
+)
+from stackql_tuning.result import Result
+from stackql_tuning.sql.statement import Statement
+from stackql_tuning.sql.template import render
+
+logger = logging.getLogger("stackql_tuning.deploy")
+
+Log = Callable[[str], None]
+Parse = Callable[..., Sequence[Statement]]
+#: errors worth another attempt: the provider said no (maybe not yet), or it was too slow
+RETRYABLE = (ProviderError, StatementTimeout)
+LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
+
+
+class SessionLike(Protocol):
+    def execute(self, sql: str | Statement) -> Result: ...
+
+
+def _default_parse(text: str, *, source: str | None = None) -> Sequence[Statement]:
+    from stackql_tuning.sql import parse
+
+    return parse(text, source=source)
+
+
+class AnchorRunner:
+    """Session access for the engine; subclasses set everything ``__init__`` sets here."""
+
+    def __init__(
+        self,
+        session: SessionLike,
+        ctx: StackContext,
+        report: DeployReport,
+        *,
+        dry_run: bool,
+        show_queries: bool,
+        log: Log | None,
+        log_level: str,
+        sleep: Callable[[float], None],
+        parse: Parse | None,
+    ) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.report = report
+        self.dry_run = dry_run
+        self.show_queries = show_queries
+        self._log = log
+        self.level = LEVELS.get(str(log_level).upper(), logging.INFO)
+        self.sleep = sleep
+        self.parse = parse or _default_parse
+
+    def log(self, message: str, level: int = logging.INFO) -> None:
+        """A progress line, masked; below ``log_level`` it is dropped."""
+        if self._log is None:
+            logger.log(level, self.ctx.mask(message))
+        elif level >= self.level:
+            self._log(self.ctx.mask(message))
+
+    # -- building blocks ----------------------------------------------------------------------
+
+    def _render(self, res: ResourceSpec, anchor: Anchor, ctx: dict[str, Any]) -> str:
+        text = render(
+            anchor.text,
+            ctx,
+            source=anchor.file,
+            line=anchor.body_line,
+            what=f"anchor {anchor.name}",
+            resource=res.name,
+        )
+        masked = self.ctx.mask(text.strip())
+        self.report.queries.append((res.name, anchor.name, masked))
+        if self.show_queries or self.dry_run:
+            verb = "would run" if self.dry_run else "running"
+            line = f"[{res.name}] {verb} /*+ {anchor.name} */:\n{masked}"
+            if self._log is None:
+                logger.warning(line)
+            else:
+                self._log(line)
+        return text
+
+    def _statements(self, res: ResourceSpec, anchor: Anchor, ctx: dict) -> Sequence[Statement]:
+        text = self._render(res, anchor, ctx)
+        try:
+            # pad so that statement lines are the lines of the .iql file
+            statements = self.parse("\n" * (anchor.body_line - 1) + text, source=anchor.file)
+        except StackqlTuningError as e:
+            self._locate(e, res, anchor)
+            raise
+        if not statements:
+            raise self._error(res, anchor, f"anchor {anchor.name!r} holds no statement")
+        return statements
+
+    def _execute(self, res: ResourceSpec, anchor: Anchor, stmt: Statement, attempts: int) -> Result:
+        delay = anchor.option("retry_delay", 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.session.execute(stmt)
+            except RETRYABLE as e:
+                if attempt == attempts:
+                    self._locate(e, res, anchor, stmt)
+                    raise
+                self.log(
+                    f"[{res.name}] /*+ {anchor.name} */ failed (attempt {attempt}/"
+                    f"{attempts}): {e.message}; retrying in {delay}s"
+                )
+                self.sleep(delay)
+            except StackqlTuningError as e:
+                self._locate(e, res, anchor, stmt)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _mutate(self, res: ResourceSpec, anchor: Anchor, ctx: dict[str, Any]) -> None:
+        attempts = anchor.option("retries", 0) + 1
+        for stmt in self._statements(res, anchor, ctx):
+            try:
+                result = self._execute(res, anchor, stmt, attempts)
+            except StackqlTuningError as e:
+                if res.type != "multi":
+                    raise
+                self.log(f"[{res.name}] /*+ {anchor.name} */ failed, ignored (multi): {e}")
+                continue
+            for message in result.messages:
+                self.log(f"[{res.name}] {message}")
+
+    def _count(
+        self,
+        res: ResourceSpec,
+        anchor: Anchor,
+        ctx: dict[str, Any],
+        *,
+        want: int | None = None,
+        attempts: int = 1,
+        delay: int | None = None,
+    ) -> int | None:
+        """Run an exists/statecheck anchor; with ``want``, retry until the count is ``want``."""
+        statements = self._statements(res, anchor, ctx)
+        if self.dry_run:
+            return None
+        delay = anchor.option("retry_delay", 0) if delay is None else delay
+        count = 0
+        for attempt in range(1, attempts + 1):
+            result = None
+            for stmt in statements:
+                result = self._execute(res, anchor, stmt, 1)
+            count = self._shape_count(res, anchor, result)
+            if want is None or count == want or attempt == attempts:
+                break
+            self.log(
+                f"[{res.name}] /*+ {anchor.name} */ returned count {count}, want {want} "
+                f"(attempt {attempt}/{attempts}); checking again in {delay}s"
+            )
+            self.sleep(delay)
+        return count
+
+    def _shape_count(self, res: ResourceSpec, anchor: Anchor, result: Result | None) -> int:
+        columns = [c.lower() for c in result.columns] if result is not None else []
+        rows = result.rows if result is not None else []
+        if len(rows) != 1 or "count" not in columns:
+            raise self._error(
+                res,
+                anchor,
+                f"the {anchor.name} query must return exactly one row with a "
+                f"'count' column; it returned {len(rows)} row(s) with columns {columns}",
+                hint="write it as SELECT count(*) AS count FROM ... WHERE ...",
+            )
+        value = rows[0][columns.index("count")]
+        try:
+            count = int(value)
+        except (TypeError, ValueError):
+            count = -1
+        if count not in (0, 1):
+            raise self._error(
+                res,
+                anchor,
+                f"the {anchor.name} query returned count {value!r}; it must be 0 or "
+                "1 (it has to identify exactly one resource)",
+                hint="make the WHERE clause match one resource (name, id, state)",
+            )
+        return count
+
+    def _exports(
+        self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict, *, required: bool = True
+    ) -> dict[str, Any]:
+        anchor = anchors.get("exports")
+        if anchor is None:
+            if res.exports:
+                raise self._error(res, None, "declares exports but has no /*+ exports */ anchor")
+            return {}
+        if not res.exports and res.type != "query":
+            return {}
+        statements = self._statements(res, anchor, ctx)
+        if self.dry_run:
+            for e in res.exports:
+                self._set(res, e.alias, f"<{e.alias}>", ctx)
+            return {e.alias: f"<{e.alias}>" for e in res.exports}
+        attempts, delay = anchor.option("retries", 0) + 1, anchor.option("retry_delay", 0)
+        rows: list[dict[str, Any]] = []
+        for attempt in range(1, attempts + 1):
+            result = None
+            for stmt in statements:
+                result = self._execute(res, anchor, stmt, 1)
+            rows = result.to_dicts() if result is not None else []
+            if rows or attempt == attempts:
+                break
+            self.sleep(delay)
+        if len(rows) != 1:
+            if not rows and not required:
+                return {}
+            raise self._error(
+                res,
+                anchor,
+                f"the exports query must return exactly one row; it returned {len(rows)}",
+                hint="make the WHERE clause match exactly one resource",
+            )
+        row = rows[0]
+        pairs = [(e.column, e.alias) for e in res.exports] or [(c, c) for c in row]
+        missing = [c for c, _ in pairs if c not in row]
+        if missing:
+            raise self._error(
+                res,
+                anchor,
+                f"the exports query has no column {', '.join(map(repr, missing))}; "
+                f"it returned {list(row)}",
+                hint="alias the columns: SELECT x AS name ...",
+            )
+        out: dict[str, Any] = {}
+        for column, alias in pairs:
+            self._set(res, alias, row[column], ctx)
+            out[alias] = self.ctx.masked_value(row[column])
+        return out
+
+    def _set(self, res: ResourceSpec, name: str, value: Any, ctx: dict[str, Any]) -> None:
+        self.ctx.export(name, value, protected=name in res.protected)
+        ctx[name] = value
+
+    # -- errors -------------------------------------------------------------------------------
+    def _error(
+        self, res: ResourceSpec, anchor: Anchor | None, message: str, hint: str | None = None
+    ) -> ManifestError:
+        where = f", anchor {anchor.name}" if anchor else ""
+        return ManifestError(
+            self.ctx.mask(f"resource {res.name!r} {message}"),
+            location=Location(
+                file=anchor.file if anchor else str(res.file),
+                line=anchor.line if anchor else None,
+                resource=f"resource {res.name}{where}",
+            ),
+            hint=hint,
+        )
+
+    def _locate(
+        self,
+        e: StackqlTuningError,
+        res: ResourceSpec,
+        anchor: Anchor,
+        stmt: Statement | None = None,
+    ) -> None:
+        loc = e.location
+        if loc.file is None:
+            loc.file = anchor.file
+            loc.line = stmt.line if stmt is not None else anchor.body_line
+        if loc.resource is None:
+            loc.resource = f"resource {res.name}, anchor {anchor.name}"
+        self._mask_error(e)
+
+    def _mask_error(self, e: StackqlTuningError) -> None:
+        e.message = self.ctx.mask(e.message)
+        e.args = (e.message,)
+        if e.excerpt:
+            e.excerpt = self.ctx.mask(e.excerpt)

@@ -1,0 +1,407 @@
+"""deploy/engine.py + runner.py over a fake session: build / test / teardown, retries, exports,
+idempotence, masking, conditions, dry run and every error the issue lists."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackql_tuning.deploy import build, teardown, test
+from stackql_tuning.errors import ManifestError, ParseError, ProviderError
+from stackql_tuning.result import Result
+from stackql_tuning.sql.statement import Statement
+
+MANIFEST = """\
+version: 1
+name: demo
+description: two jobs, the second named after the first's id
+providers: [google]
+globals:
+  - name: project
+    value: "{{ PROJECT | default('p-' ~ stack_env) }}"
+resources:
+  - name: first
+    props:
+      - name: display_name
+        value: "{{ stack_name }}-{{ stack_env }}-first"
+    exports:
+      - job_id: first_job_id
+      - token
+    protected:
+      - token
+  - name: second
+    file: job.iql
+    props:
+      - name: display_name
+        value: "after-{{ first_job_id }}"
+    exports:
+      - job_id
+  - name: prod_only
+    file: job.iql
+    if: "'{{ stack_env }}' == 'prod'"
+    props:
+      - name: display_name
+        value: "{{ stack_name }}-prod-only"
+exports:
+  - first_job_id
+  - token
+  - project
+"""
+
+JOB_IQL = """\
+/*+ exists */
+SELECT count(*) AS count FROM google.aiplatform.hyperparameter_tuning_jobs
+WHERE projectsId = '{{ project }}' AND displayName = '{{ display_name }}';
+
+/*+ create, retries=2, retry_delay=3 */
+INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, displayName)
+SELECT '{{ project }}', 'us-central1', '{{ display_name }}';
+
+/*+ statecheck, retries=4, retry_delay=7 */
+SELECT count(*) AS count FROM google.aiplatform.hyperparameter_tuning_jobs
+WHERE projectsId = '{{ project }}' AND displayName = '{{ display_name }}'
+  AND state = 'JOB_STATE_RUNNING';
+
+/*+ exports */
+SELECT split_part(name, '/', 6) AS job_id, 'tok-' || displayName AS token
+FROM google.aiplatform.hyperparameter_tuning_jobs
+WHERE projectsId = '{{ project }}' AND displayName = '{{ display_name }}';
+
+/*+ delete */
+EXEC google.aiplatform.hyperparameter_tuning_jobs.cancel
+  @projectsId='{{ project }}', @locationsId='us-central1',
+  @hyperparameterTuningJobsId='{{ job_id }}';
+DELETE FROM google.aiplatform.hyperparameter_tuning_jobs
+WHERE projectsId = '{{ project }}' AND locationsId = 'us-central1'
+  AND hyperparameterTuningJobsId = '{{ job_id }}';
+"""
+
+_NAME = re.compile(r"displayName\s*=\s*'([^']*)'")
+_ID = re.compile(r"(?:hyperparameterTuningJobsId\s*=\s*|@hyperparameterTuningJobsId=)'([^']*)'")
+
+
+class FakeCloud:
+    """A session that keeps jobs in a dict and answers the demo stack's queries."""
+
+    def __init__(self, pending_polls: int = 1) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.statements: list[Statement] = []
+        self.pending_polls = pending_polls
+        self.fail_next_insert = 0
+        self.next_id = 100
+
+    def kinds(self) -> list[str]:
+        return [s.kind for s in self.statements]
+
+    def execute(self, stmt: Statement | str) -> Result:
+        assert isinstance(stmt, Statement)
+        self.statements.append(stmt)
+        text = stmt.text
+        if stmt.kind == "insert":
+            if self.fail_next_insert:
+                self.fail_next_insert -= 1
+                raise ProviderError("503 backend unavailable")
+            name = re.findall(r"'([^']*)'", text.split("SELECT", 1)[1])[2]
+            self.next_id += 1
+            self.jobs[name] = {"id": str(self.next_id), "state": "JOB_STATE_PENDING", "polls": 0}
+            return Result([], [], [], kind="insert", messages=[f"created {name}"])
+        if stmt.kind == "exec":
+            job_id = _ID.search(text).group(1)
+            for job in self.jobs.values():
+                if job["id"] == job_id:
+                    job["state"] = "JOB_STATE_CANCELLED"
+            return Result([], [], [], kind="exec")
+        if stmt.kind == "delete":
+            job_id = _ID.search(text).group(1)
+            self.jobs = {k: v for k, v in self.jobs.items() if v["id"] != job_id}
+            return Result([], [], [], kind="delete")
+        name = _NAME.search(text).group(1)
+        job = self.jobs.get(name)
+        if "count(*)" in text:
+            if job and "JOB_STATE_RUNNING" in text:
+                job["polls"] += 1
+                if job["polls"] >= self.pending_polls:
+                    job["state"] = "JOB_STATE_RUNNING"
+                return Result(["count"], ["BIGINT"], [(int(job["state"] == "JOB_STATE_RUNNING"),)])
+            return Result(["count"], ["BIGINT"], [(int(job is not None),)])
+        rows = [(job["id"], f"tok-{name}")] if job else []
+        return Result(["job_id", "token"], ["VARCHAR", "VARCHAR"], rows)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Path:
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "stackql_manifest.yml").write_text(MANIFEST)
+    (tmp_path / "resources" / "first.iql").write_text(JOB_IQL)
+    (tmp_path / "resources" / "job.iql").write_text(JOB_IQL)
+    return tmp_path
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.sleeps: list[float] = []
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def run(op: Any, cloud: FakeCloud, stack: Path, env: str = "dev", **kw: Any) -> Any:
+    rec = kw.pop("rec", None) or Recorder()
+    return op(
+        cloud, stack, env, env_vars=kw.pop("env_vars", {}), log=rec.log, sleep=rec.sleep, **kw
+    )
+
+
+def test_build_creates_in_order_with_retries_and_exports(stack: Path, tmp_path: Path) -> None:
+    cloud, rec = FakeCloud(pending_polls=3), Recorder()
+    out = tmp_path / "exports.json"
+    report = run(build, cloud, stack, rec=rec, output_file=out)
+    assert report.created == ["first", "second"]
+    assert [r.action for r in report.resources] == ["created", "created", "skipped"]
+    # statecheck polled until RUNNING, 7 s apart, through the injected sleep
+    assert rec.sleeps == [7, 7, 7, 7]
+    # the first job's export named the second job
+    assert "after-101" in cloud.jobs
+    assert report.exports["first_job_id"] == "101"
+    assert report.exports["project"] == "p-dev"
+    data = json.loads(out.read_text())
+    assert data["stack_name"] == "demo" and data["first_job_id"] == "101"
+
+
+def test_second_build_creates_nothing(stack: Path) -> None:
+    cloud = FakeCloud()
+    run(build, cloud, stack)
+    cloud.statements.clear()
+    report = run(build, cloud, stack)
+    assert report.created == []
+    assert [r.action for r in report.resources] == ["unchanged", "unchanged", "skipped"]
+    assert "insert" not in cloud.kinds()
+
+
+def test_create_retried_on_provider_error(stack: Path) -> None:
+    cloud, rec = FakeCloud(), Recorder()
+    cloud.fail_next_insert = 2
+    report = run(build, cloud, stack, rec=rec)
+    assert report.created == ["first", "second"]
+    assert rec.sleeps[:2] == [3, 3]
+    assert "attempt 1/3" in rec.text and "503" in rec.text
+
+
+def test_create_gives_up_after_retries(stack: Path) -> None:
+    cloud = FakeCloud()
+    cloud.fail_next_insert = 3
+    with pytest.raises(ProviderError) as info:
+        run(build, cloud, stack)
+    loc = info.value.location
+    assert loc.file.endswith("first.iql") and loc.line == 6
+    assert loc.resource == "resource first, anchor create"
+
+
+def test_test_passes_then_fails_after_teardown(stack: Path) -> None:
+    cloud = FakeCloud()
+    run(build, cloud, stack)
+    report = run(test, cloud, stack)
+    assert [r.action for r in report.resources] == ["passed", "passed", "skipped"]
+    assert report.exports["first_job_id"] == "101"
+    cloud.statements.clear()
+    down = run(teardown, cloud, stack)
+    assert down.deleted == ["second", "first"]  # reverse order
+    assert [r.action for r in down.resources] == ["skipped", "deleted", "deleted"]
+    mutations = [
+        (s.kind, _ID.search(s.text).group(1))
+        for s in cloud.statements
+        if s.kind in ("exec", "delete")
+    ]
+    assert mutations == [("exec", "102"), ("delete", "102"), ("exec", "101"), ("delete", "101")]
+    assert cloud.jobs == {}
+    with pytest.raises(ManifestError) as info:
+        run(test, cloud, stack)
+    err = info.value
+    assert "test failed" in err.message and "count 0" in err.message
+    assert err.location.resource == "resource first, anchor statecheck"
+    assert "first.iql:9" in str(err)
+
+
+def test_teardown_of_absent_stack_deletes_nothing(stack: Path) -> None:
+    cloud = FakeCloud()
+    report = run(teardown, cloud, stack)
+    assert [r.action for r in report.resources] == ["skipped", "absent", "absent"]
+    assert set(cloud.kinds()) == {"select"}
+
+
+def test_protected_exports_are_masked_everywhere(stack: Path, tmp_path: Path) -> None:
+    cloud, rec = FakeCloud(), Recorder()
+    out = tmp_path / "o.json"
+    report = run(
+        build, cloud, stack, rec=rec, show_queries=True, output_file=out, log_level="DEBUG"
+    )
+    secret = "tok-demo-dev-first"
+    assert report.exports["token"] == "****"
+    assert report.resources[0].exports["token"] == "****"
+    assert secret not in rec.text and secret not in out.read_text()
+    assert "SELECT count(*)" in rec.text  # show_queries logged the queries
+    # a later error carrying the secret is masked too
+    (stack / "resources" / "job.iql").write_text(
+        JOB_IQL.replace("/*+ exports */", "/*+ exports */\nSELECT '{{ token }}' AS oops FROMM x;")
+    )
+    cloud2 = FakeCloud()
+    with pytest.raises(ParseError) as info:
+        run(build, cloud2, stack)
+    assert "tok-" not in str(info.value) and "****" in str(info.value)
+
+
+def test_condition_includes_resource_for_prod(stack: Path) -> None:
+    cloud = FakeCloud()
+    report = run(build, cloud, stack, "prod")
+    assert report.created == ["first", "second", "prod_only"]
+    assert "demo-prod-only" in cloud.jobs
+
+
+def test_dry_run_runs_nothing(stack: Path, tmp_path: Path) -> None:
+    cloud, rec = FakeCloud(), Recorder()
+    out = tmp_path / "o.json"
+    report = run(build, cloud, stack, rec=rec, dry_run=True, output_file=out)
+    assert cloud.statements == []
+    assert not out.exists()
+    assert [r.action for r in report.resources] == ["planned", "planned", "skipped"]
+    assert "would run /*+ create */" in rec.text
+    assert "after-<first_job_id>" in rec.text
+    down = run(teardown, cloud, stack, dry_run=True)
+    assert cloud.statements == [] and [r.action for r in down.resources] == [
+        "skipped",
+        "planned",
+        "planned",
+    ]
+
+
+def test_env_vars_reach_globals(stack: Path) -> None:
+    cloud = FakeCloud()
+    report = run(build, cloud, stack, env_vars={"PROJECT": "from-env"})
+    assert report.exports["project"] == "from-env"
+
+
+# -- errors --------------------------------------------------------------------------------
+def test_missing_environment_value(stack: Path) -> None:
+    text = MANIFEST.replace(
+        '        value: "{{ stack_name }}-{{ stack_env }}-first"',
+        "        values:\n          dev:\n            value: a\n"
+        "          prod:\n            value: b",
+    )
+    (stack / "stackql_manifest.yml").write_text(text)
+    with pytest.raises(ManifestError) as info:
+        run(build, FakeCloud(), stack, "staging")
+    err = info.value
+    assert "'display_name'" in err.message and "'staging'" in err.message
+    assert "dev, prod" in err.message
+    assert err.location.line == 11 and err.location.file.endswith("stackql_manifest.yml")
+
+
+def test_bad_yaml(stack: Path) -> None:
+    (stack / "stackql_manifest.yml").write_text("name: demo\nresources:\n  - name: [a\n")
+    with pytest.raises(ManifestError) as info:
+        run(build, FakeCloud(), stack)
+    assert "malformed YAML" in info.value.message
+    assert info.value.location.line == 4
+
+
+def test_unknown_anchor(stack: Path) -> None:
+    (stack / "resources" / "first.iql").write_text(
+        JOB_IQL.replace("/*+ statecheck", "/*+ statechek")
+    )
+    with pytest.raises(ManifestError) as info:
+        run(build, FakeCloud(), stack)
+    err = info.value
+    assert "unknown anchor 'statechek'" in err.message
+    assert err.location.line == 9 and "statecheck" in (err.hint or "")
+
+
+def test_exists_returning_two_rows(stack: Path) -> None:
+    class TwoRows(FakeCloud):
+        def execute(self, stmt: Statement | str) -> Result:
+            assert isinstance(stmt, Statement)
+            if "count(*)" in stmt.text:
+                self.statements.append(stmt)
+                return Result(["count"], ["BIGINT"], [(1,), (1,)])
+            return super().execute(stmt)
+
+    with pytest.raises(ManifestError) as info:
+        run(build, TwoRows(), stack)
+    err = info.value
+    assert "exactly one row with a 'count' column" in err.message
+    assert "returned 2 row(s)" in err.message
+    assert err.location.resource == "resource first, anchor exists"
+    assert err.location.line == 1
+
+
+def test_exists_without_count_column_and_count_above_one(stack: Path) -> None:
+    class Shapes(FakeCloud):
+        answer: Result
+
+        def execute(self, stmt: Statement | str) -> Result:
+            return self.answer
+
+    cloud = Shapes()
+    cloud.answer = Result(["n"], ["BIGINT"], [(1,)])
+    with pytest.raises(ManifestError, match=r"columns \['n'\]"):
+        run(build, cloud, stack)
+    cloud.answer = Result(["count"], ["BIGINT"], [(2,)])
+    with pytest.raises(ManifestError, match="count 2; it must be 0 or 1"):
+        run(build, cloud, stack)
+
+
+def test_if_that_is_not_a_plain_comparison(stack: Path) -> None:
+    text = MANIFEST.replace(
+        "if: \"'{{ stack_env }}' == 'prod'\"", "if: \"__import__('os').getcwd() == 'x'\""
+    )
+    (stack / "stackql_manifest.yml").write_text(text)
+    with pytest.raises(ManifestError) as info:
+        run(build, FakeCloud(), stack)
+    assert "not a plain comparison" in info.value.message
+    assert info.value.location.resource == "prod_only"
+
+
+def test_parse_error_in_an_anchor_points_into_the_file(stack: Path) -> None:
+    (stack / "resources" / "first.iql").write_text(JOB_IQL.replace("INSERT INTO", "INSERT INTOO"))
+    cloud = FakeCloud()
+    with pytest.raises(ParseError) as info:
+        run(build, cloud, stack)
+    loc = info.value.location
+    assert loc.file.endswith("first.iql") and loc.line == 6
+    assert loc.resource == "resource first, anchor create"
+
+
+def test_undefined_variable_in_an_anchor(stack: Path) -> None:
+    (stack / "resources" / "first.iql").write_text(
+        JOB_IQL.replace("{{ project }}', 'us", "{{ nope }}', 'us")
+    )
+    with pytest.raises(ManifestError) as info:
+        run(build, FakeCloud(), stack)
+    err = info.value
+    assert "'nope' is undefined" in err.message and "anchor create" in err.message
+    assert err.location.line == 7 and err.location.resource == "first"
+
+
+def test_exports_missing_column(stack: Path) -> None:
+    text = MANIFEST.replace("      - job_id\n", "      - job_uid\n")
+    (stack / "stackql_manifest.yml").write_text(text)
+    with pytest.raises(ManifestError, match="no column 'job_uid'"):
+        run(build, FakeCloud(), stack)
+
+
+def test_statecheck_never_passes(stack: Path) -> None:
+    cloud = FakeCloud(pending_polls=99)
+    with pytest.raises(ManifestError) as info:
+        run(build, cloud, stack)
+    assert "still returns count 0 after 5 attempt(s)" in info.value.message
