@@ -146,11 +146,10 @@ class Stackql(DuckDB):
         # -- statements -----------------------------------------------------------------------
 
         def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
-            return self._parse(
-                parse_method=self.__class__._parse_top_statement, raw_tokens=raw_tokens, sql=sql
-            )
+            method: t.Any = type(self)._parse_top_statement
+            return self._parse(parse_method=method, raw_tokens=raw_tokens, sql=sql)
 
-        def _parse_top_statement(self) -> exp.Expression | None:
+        def _parse_top_statement(self) -> exp.Expr | None:
             """A whole statement: it must start with a statement keyword (nested statements, e.g.
             the value of SET, go through sqlglot's own ``_parse_statement``)."""
             curr = self._curr

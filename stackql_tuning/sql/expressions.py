@@ -90,7 +90,7 @@ class Show(exp.Expression):
         return dotted_name(self.args.get("target"))
 
     @property
-    def like(self) -> str | None:
+    def like(self) -> str | None:  # type: ignore[override]  # shadows the Expr.like builder
         pattern = self.args.get("like")
         return pattern.name if pattern is not None else None
 

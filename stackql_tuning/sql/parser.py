@@ -237,7 +237,7 @@ def parse(text: str, *, source: str | None = None) -> list[Statement]:
         statements.append(
             Statement(
                 kind=_classify(node, text, tokens[0], source),
-                expression=node,
+                expression=t.cast(exp.Expression, node),
                 text=text[start : tokens[-1].end + 1],
                 line=line,
                 column=column,
