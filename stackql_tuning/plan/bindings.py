@@ -136,6 +136,11 @@ def _names(resource: Resource) -> set[str]:
     return names
 
 
+def _param_names(resource: Resource) -> set[str]:
+    """Names that a predicate can bind: the params of the resource's SELECT methods."""
+    return {p.name.lower() for m in resource.methods_for("SELECT") for p in m.params}
+
+
 def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expression | None) -> TableRef | None:
     """The provider table (in ``scope``) that a column reference belongs to, if any."""
     in_scope = [r for r in refs if r.scope is scope]
@@ -153,7 +158,7 @@ def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expression | None) -
 def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None) -> Bindings:
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
-    known = _names(ref.resource)
+    known = _param_names(ref.resource)
     for pred in conjuncts(ref.scope):
         if isinstance(pred, exp.EQ):
             sides = [(pred.left, pred.right), (pred.right, pred.left)]

@@ -1,11 +1,261 @@
-"""Translation of residual predicates into server-side filter params (filled in by issue 10)."""
+"""Translating residual predicates into server-side filters, by the rules in the definition.
+
+Two styles, chosen by the rules' ``style`` (a dispatch table, no per-resource code):
+
+- ``google-filter``: one AIP-160 ``filter`` string (``state="JOB_STATE_RUNNING" AND
+  create_time>"2026-01-01T00:00:00Z"``); AND keeps what translates, OR/NOT only when every part
+  translates.
+- ``params``: individual input params (SageMaker ``StatusEquals``, ``NameContains`` from
+  ``LIKE '%x%'``, ``CreationTimeAfter`` from ``CreationTime > t``) from top-level conjuncts.
+
+Whatever is pushed stays in the SQL too, so results never change; a predicate that cannot be
+translated exactly is simply not pushed. Time bounds are widened by a second so that a server's
+inclusive/exclusive reading can only return more rows, never fewer. Pure.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlglot import exp
+
 from stackql_tuning.plan.select import Slot
+from stackql_tuning.registry.model import pushdown_rules
+
+_OPS: dict[type, str] = {
+    exp.EQ: "=",
+    exp.NEQ: "!=",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "=": "=", "!=": "!="}
+
+
+def _owned(col: exp.Column, slot: Slot) -> bool:
+    if col.table:
+        return col.table.lower() in {a.lower() for a in slot.aliases}
+    return slot.resource.column(col.name) is not None
+
+
+def _literal(node: exp.Expression) -> Any:
+    if isinstance(node, exp.Literal):
+        return node.this if node.is_string else _number(node.this)
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
+        return node.this.this
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    return _NOPE
+
+
+def _number(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+class _Nope:
+    pass
+
+
+_NOPE = _Nope()
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _comparison(node: exp.Expression, slot: Slot) -> tuple[str, str, Any] | None:
+    """(column, op, value) for ``col <op> literal`` / ``literal <op> col`` on this slot."""
+    op = _OPS.get(type(node))
+    if op is None:
+        return None
+    left, right = node.left, node.right  # type: ignore[attr-defined]
+    if isinstance(left, exp.Column) and _owned(left, slot):
+        value = _literal(right)
+        return None if value is _NOPE else (left.name, op, value)
+    if isinstance(right, exp.Column) and _owned(right, slot):
+        value = _literal(left)
+        return None if value is _NOPE else (right.name, _FLIP[op], value)
+    return None
+
+
+def _quote(value: Any) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _rfc3339(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- google-filter -----------------------------------------------------------------------------
+def _google_term(node: exp.Expression, slot: Slot, fields: dict[str, Any]) -> str | None:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        left = _google_term(node.left, slot, fields)
+        right = _google_term(node.right, slot, fields)
+        parts = [p for p in (left, right) if p]
+        return " AND ".join(parts) if parts else None
+    if isinstance(node, exp.Or):
+        left = _google_term(node.left, slot, fields)
+        right = _google_term(node.right, slot, fields)
+        return f"({left} OR {right})" if left and right else None
+    if isinstance(node, exp.In) and isinstance(node.this, exp.Column) and _owned(node.this, slot):
+        spec = _field(fields, node.this.name)
+        values = [_literal(v) for v in node.expressions]
+        if spec is None or "in" not in spec["ops"] or not values or _NOPE in values:
+            return None
+        terms = [f"{spec['field']}={_quote(v)}" for v in values]
+        return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+    if isinstance(node, exp.Like) and isinstance(node.this, exp.Column) and _owned(node.this, slot):
+        spec = _field(fields, node.this.name)
+        pattern = _literal(node.expression)
+        if spec is None or "prefix" not in spec["ops"] or not isinstance(pattern, str):
+            return None
+        prefix = pattern[:-1] if pattern.endswith("%") else None
+        if not prefix or "%" in prefix or "_" in prefix or "*" in prefix:
+            return None
+        return f"{spec['field']}:{_quote(prefix + '*')}"
+    labels = _label_term(node, slot, fields)
+    if labels is not None:
+        return labels
+    cmp = _comparison(node, slot)
+    if cmp is None:
+        return None
+    column, op, value = cmp
+    spec = _field(fields, column)
+    if spec is None or op not in spec["ops"]:
+        return None
+    if spec["field"].endswith("_time"):
+        t = _timestamp(value)
+        if t is None:
+            return None
+        if op in (">", ">="):
+            return f"{spec['field']}>={_quote(_rfc3339(t - timedelta(seconds=1)))}"
+        if op in ("<", "<="):
+            return f"{spec['field']}<={_quote(_rfc3339(t + timedelta(seconds=1)))}"
+        return None  # time equality: exact sub-second match is not reliable server-side
+    if not isinstance(value, str):
+        return None
+    return f"{spec['field']}{op}{_quote(value)}"
+
+
+def _field(fields: dict[str, Any], column: str) -> dict[str, Any] | None:
+    for name, spec in fields.items():
+        if name.lower() == column.lower():
+            return dict(spec)
+    return None
+
+
+def _label_term(node: exp.Expression, slot: Slot, fields: dict[str, Any]) -> str | None:
+    """``labels->>'team' = 'x'`` / ``json_extract_string(labels, '$.team') = 'x'``."""
+    if not isinstance(node, exp.EQ):
+        return None
+    for side, other in ((node.left, node.right), (node.right, node.left)):
+        if not isinstance(side, exp.JSONExtractScalar) or not isinstance(side.this, exp.Column):
+            continue
+        if not _owned(side.this, slot):
+            continue
+        spec = _field(fields, side.this.name)
+        if spec is None or "key=" not in spec["ops"]:
+            continue
+        key = _json_key(side.expression)
+        value = _literal(other)
+        if key is None or not isinstance(value, str):
+            continue
+        return f"{spec['field']}.{key}={_quote(value)}"
+    return None
+
+
+def _json_key(path: exp.Expression) -> str | None:
+    if isinstance(path, exp.JSONPath):
+        parts = path.expressions
+        if len(parts) == 2 and isinstance(parts[1], exp.JSONPathKey):
+            key = str(parts[1].this)
+            return key if key.replace("_", "").replace("-", "").isalnum() else None
+        return None
+    if isinstance(path, exp.Literal) and path.is_string:
+        key = path.this[2:] if path.this.startswith("$.") else path.this
+        return key if key.replace("_", "").replace("-", "").isalnum() else None
+    return None
+
+
+def _google_filter(slot: Slot, rules: dict[str, Any]) -> dict[str, Any]:
+    param = rules.get("param", "filter")
+    if any(k.lower() == param.lower() for k in slot.static):
+        return {}
+    terms = [t for t in (_google_term(p, slot, rules["fields"]) for p in slot.residual) if t]
+    return {param: " AND ".join(terms)} if terms else {}
+
+
+# -- params ------------------------------------------------------------------------------------
+def _param_push(slot: Slot, rules: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    bound = {k.lower() for k in slot.static}
+    for pred in slot.residual:
+        for param, value in _param_terms(pred, slot, rules["rules"]):
+            if param.lower() in bound or param in out:
+                continue
+            out[param] = value
+    return out
+
+
+def _param_terms(
+    pred: exp.Expression, slot: Slot, rules: list[dict[str, Any]]
+) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if isinstance(pred, exp.Like) and isinstance(pred.this, exp.Column) and _owned(pred.this, slot):
+        pattern = _literal(pred.expression)
+        if isinstance(pattern, str) and len(pattern) > 2 and pattern[0] == pattern[-1] == "%":
+            inner = pattern[1:-1]
+            if inner and "%" not in inner and "_" not in inner:
+                found += [
+                    (r["param"], inner)
+                    for r in rules
+                    if r["op"] == "contains" and r["column"].lower() == pred.this.name.lower()
+                ]
+        return found
+    cmp = _comparison(pred, slot)
+    if cmp is None:
+        return found
+    column, op, value = cmp
+    for r in rules:
+        if r["column"].lower() != column.lower():
+            continue
+        if r["op"] == "=" and op == "=" and isinstance(value, str):
+            found.append((r["param"], value))
+        elif r["op"] in ("after", "before"):
+            t = _timestamp(value)
+            if t is None:
+                continue
+            if r["op"] == "after" and op in (">", ">="):
+                found.append((r["param"], _rfc3339(t - timedelta(seconds=1))))
+            elif r["op"] == "before" and op in ("<", "<="):
+                found.append((r["param"], _rfc3339(t + timedelta(seconds=1))))
+    return found
+
+
+STYLES: dict[str, Callable[[Slot, dict[str, Any]], dict[str, Any]]] = {
+    "google-filter": _google_filter,
+    "params": _param_push,
+}
 
 
 def pushed_params(slot: Slot) -> dict[str, Any]:
-    return {}
+    rules = pushdown_rules(slot.resource)
+    style = STYLES.get(rules.get("style", ""))
+    if style is None or not slot.residual:
+        return {}
+    # only params the chosen method accepts
+    return {k: v for k, v in style(slot, rules).items() if slot.method.param(k) is not None}

@@ -42,6 +42,11 @@ BUILDERS: dict[str, tuple[Callable[[dict[str, Any]], Built], str]] = {
 }
 
 
+#: selection keys copied as they are into a resource's definition (read by the planner:
+#: ``pushdown`` rules, and ``lifecycle`` for /*+ AWAIT */ terminal states)
+PASSTHROUGH = ("pushdown", "lifecycle")
+
+
 def dump_json(obj: Any) -> str:
     """The one JSON text format of ``providers/``: 2-space indent, UTF-8, trailing newline."""
     return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
@@ -61,6 +66,10 @@ def build(selections: list[dict[str, Any]]) -> dict[Path, Any]:
         prov, svc = sel["provider"], sel["service"]
         files[Path(prov, svc, "service.json")] = service
         for name, res in resources.items():
+            chosen = sel["resources"].get(name, {})
+            for key in PASSTHROUGH:
+                if key in chosen:
+                    res[key] = chosen[key]
             files[Path(prov, svc, f"{name}.json")] = res
         entry = providers.setdefault(
             prov,

@@ -294,3 +294,13 @@ class Resource:
                     continue
                 seen[key] = p
         return tuple(seen.values())
+
+
+def pushdown_rules(resource: Resource) -> dict[str, Any]:
+    """The resource's pushdown rules (``{"style": "google-filter" | "params", ...}``) or {}."""
+    return dict(resource.raw.get("pushdown") or {})
+
+
+def lifecycle(resource: Resource) -> dict[str, Any]:
+    """``{"state_column": ..., "terminal": [...]}`` for /*+ AWAIT */, or {}."""
+    return dict(resource.raw.get("lifecycle") or {})

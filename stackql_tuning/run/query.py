@@ -134,12 +134,14 @@ class QueryRun:
             key = "r" if call.method.is_list else "o"
             origin = (call.resource.id, call.method.name, call.describe_params())
             f = files[slot.name]
+            # pushed filters are not the user's bindings: they do not show as columns
+            params = {k: v for k, v in call.params.items() if k not in slot.pushed}
             if page.raw is not None:
-                f.add_raw(call.params, page.raw, key, origin)
+                f.add_raw(params, page.raw, key, origin)
                 rows = len(_items(call, page)) if count_rows else 0
             else:
                 obj = page.obj or {}
-                f.add_obj(call.params, obj, key, origin)
+                f.add_obj(params, obj, key, origin)
                 rows = len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
             return (), rows
 
