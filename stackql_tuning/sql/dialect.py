@@ -21,13 +21,13 @@ import typing as t
 
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
-from sqlglot.errors import ErrorLevel
 from sqlglot.errors import ParseError as SqlglotParseError
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.duckdb import DuckDBParser
 from sqlglot.tokens import Token, TokenType
 from sqlglot.trie import TrieResult, in_trie, new_trie
 
+from stackql_tuning.errors import did_you_mean
 from stackql_tuning.sql.expressions import (
     Describe,
     Exec,
@@ -164,8 +164,6 @@ class Stackql(DuckDB):
                 and curr.token_type not in self.QUERY_START_TOKENS
                 and curr.token_type not in self.dialect.tokenizer_class.COMMANDS
             ):
-                from stackql_tuning.errors import did_you_mean
-
                 self.raise_error(
                     f"'{curr.text}' does not start a statement; expected "
                     + ", ".join(STATEMENT_WORDS)
@@ -374,5 +372,4 @@ def _show_sql(self: DuckDBGenerator, e: Show) -> str:
     return text
 
 
-# ErrorLevel is re-exported for callers that parse with the dialect directly.
-__all__ = ["NAME_PARTS", "SHOW_FORMS", "ErrorLevel", "Stackql"]
+__all__ = ["NAME_PARTS", "REGISTRY_ACTIONS", "SHOW_FORMS", "STATEMENT_WORDS", "Stackql"]
