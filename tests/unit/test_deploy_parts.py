@@ -1,0 +1,284 @@
+"""deploy/: manifest validation, anchors, the safe `if`, env files, context rendering, scaffold,
+and the example manifests under manifests/ (rendered and parsed for dev and prod)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stackql_tuning.deploy import build, init_stack, load_manifest, teardown, test
+from stackql_tuning.deploy.anchors import split_anchors
+from stackql_tuning.deploy.condition import evaluate
+from stackql_tuning.deploy.context import StackContext, load_env_vars
+from stackql_tuning.errors import ManifestError, UsageError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.parent for p in (ROOT / "manifests").glob("*/stackql_manifest.yml"))
+
+
+def write(tmp: Path, manifest: str) -> Path:
+    (tmp / "stackql_manifest.yml").write_text(manifest)
+    return tmp
+
+
+# -- manifest ---------------------------------------------------------------------------------
+def test_manifest_fields(tmp_path: Path) -> None:
+    m = load_manifest(
+        write(
+            tmp_path,
+            """\
+version: 1
+name: s
+description: d
+providers: [google]
+globals:
+  - name: g
+    value: x
+    description: a global
+resources:
+  - name: r
+    type: query
+    description: q
+    file: other.iql
+    props:
+      - name: a
+        value: {k: [1, 2]}
+      - name: b
+        values:
+          dev: {value: 1}
+    exports:
+      - id
+      - arn: role_arn
+    protected: [role_arn]
+    if: "'a' == 'a'"
+exports: [id]
+""",
+        )
+    )
+    r = m.resources[0]
+    assert (m.name, m.providers, m.exports) == ("s", ("google",), ("id",))
+    assert r.file == tmp_path / "resources" / "other.iql"
+    assert r.props[0].value == {"k": [1, 2]}
+    assert r.props[1].value_for("dev") == 1 and r.props[1].line == 17
+    assert [(e.column, e.alias) for e in r.exports] == [("id", "id"), ("arn", "role_arn")]
+    assert r.protected == {"role_arn"} and r.condition == "'a' == 'a'"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("name: s\nresources:\n  - name: r\n    type: resourse\n", "type 'resourse'", 3),
+        ("name: s\nresources:\n  - name: r\n    propz: []\n", "unknown key 'propz'", 3),
+        ("name: s\nresources:\n  - name: r\n    props:\n      - name: a\n", "exactly one", 5),
+        (
+            "name: s\nresources:\n  - name: r\n    props:\n      - name: a\n        values:\n"
+            "          dev: 3\n",
+            "environment 'dev' must be a mapping",
+            7,
+        ),
+        ("name: s\nresources:\n  - name: r\n  - name: r\n", "defined twice", 4),
+        (
+            "name: s\nresources:\n  - name: r\n    exports: [a]\n    protected: [b]\n",
+            "protects 'b'",
+            3,
+        ),
+        ("name: s\nresources: []\n", "no resources", 1),
+        ("resources:\n  - name: r\n", "no 'name'", 1),
+        ("- just\n- a list\n", "must be a mapping", 1),
+        ("name: s\nresources:\n  - name: r\n   bad: indent\n", "malformed YAML", 4),
+    ],
+)
+def test_manifest_errors(tmp_path: Path, text: str, message: str, line: int) -> None:
+    with pytest.raises(ManifestError) as info:
+        load_manifest(write(tmp_path, text))
+    assert message in info.value.message
+    assert info.value.location.line == line
+    assert info.value.location.file.endswith("stackql_manifest.yml")
+
+
+def test_missing_stack_dir_and_manifest(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="does not exist"):
+        load_manifest(tmp_path / "nope")
+    with pytest.raises(ManifestError, match=r"no stackql_manifest\.yml"):
+        load_manifest(tmp_path)
+
+
+# -- anchors ----------------------------------------------------------------------------------
+def test_split_anchors_options_lines_and_aliases() -> None:
+    text = (
+        "-- header comment\n"
+        "/*+ preflight */\nSELECT 1 AS count\n\n"
+        "/*+ postdeploy, retries=5, retry_delay=10 */\nSELECT 1 AS count;\n"
+        "/*+ delete */ DELETE FROM x WHERE a = 1;\n"
+    )
+    anchors = split_anchors(text, file="r.iql")
+    assert list(anchors) == ["exists", "statecheck", "delete"]
+    assert anchors["exists"].body_line == 3 and anchors["exists"].line == 2
+    assert anchors["statecheck"].options == {"retries": 5, "retry_delay": 10}
+    assert anchors["delete"].body_line == 7
+    assert anchors["delete"].text.strip() == "DELETE FROM x WHERE a = 1;"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("/*+ exist */\nSELECT 1;\n", "unknown anchor 'exist'", 1),
+        ("/*+ exists */\nSELECT 1;\n/*+ exists */\nSELECT 2;\n", "appears twice", 3),
+        ("SELECT 1;\n/*+ exists */\n", "before the first anchor", 1),
+        ("/*+ statecheck, retrys=3 */\n", "unknown option", 1),
+        ("/*+ statecheck, retries=x */\n", "whole number", 1),
+    ],
+)
+def test_anchor_errors(text: str, message: str, line: int) -> None:
+    with pytest.raises(ManifestError) as info:
+        split_anchors(text, file="r.iql")
+    assert message in info.value.message
+    assert (info.value.location.file, info.value.location.line) == ("r.iql", line)
+
+
+# -- if -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("'prod' == 'prod'", True),
+        ("'dev' == 'prod'", False),
+        ("'dev' != 'prod' and not 'a' in ['b', 'c']", True),
+        ("'x' in ('a', 'b') or 3 > 2", True),
+        ("'eu-west-1' not in ['us-east-1']", True),
+        ("true == true", True),
+        ("1 < 2 < 3", True),
+        ("-1 <= 0", True),
+    ],
+)
+def test_condition_plain_comparisons(expr: str, expected: bool) -> None:
+    assert evaluate(expr) is expected
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "__import__('os').system('true')",
+        "open('/etc/passwd')",
+        "prod == 'prod'",
+        "'a'.upper() == 'A'",
+        "[x for x in 'ab']",
+        "1 + 1 == 2",
+        "'a' < 1",
+        "{'a': 1}",
+        "'a' ==",
+        "",
+    ],
+)
+def test_condition_rejects_anything_else(expr: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        evaluate(expr, file="m.yml", line=4, resource="r")
+    assert info.value.location.line == 4
+
+
+# -- env files and context ----------------------------------------------------------------------
+def test_env_file_and_pairs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = tmp_path / "vars.env"
+    env.write_text("# comment\nA=1\nexport B=\"two words\"\nC='x # y'\nD=v # trailing\n\n")
+    assert load_env_vars(env, ["A=3", "E="]) == {
+        "A": "3", "B": "two words", "C": "x # y", "D": "v", "E": ""}  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stack").mkdir()
+    (tmp_path / "stack" / ".env").write_text("S=stack\n")
+    assert load_env_vars(None, [], tmp_path / "stack") == {"S": "stack"}
+    (tmp_path / ".env").write_text("S=cwd\n")
+    assert load_env_vars(None, [], tmp_path / "stack") == {"S": "cwd"}
+    with pytest.raises(UsageError, match="cannot read env file"):
+        load_env_vars(tmp_path / "missing.env", [])
+    with pytest.raises(UsageError, match="-e expects KEY=VALUE"):
+        load_env_vars(None, ["novalue"])
+    (tmp_path / "bad.env").write_text("A=1\nnot a pair\n")
+    with pytest.raises(ManifestError) as info:
+        load_env_vars(tmp_path / "bad.env", [])
+    assert info.value.location.line == 2
+
+
+def test_context_globals_props_and_types(tmp_path: Path) -> None:
+    m = load_manifest(
+        write(
+            tmp_path,
+            """\
+name: s
+globals:
+  - name: region
+    value: "{{ REGION }}"
+  - name: prefix
+    value: "{{ stack_name }}-{{ stack_env }}-{{ region }}"
+  - name: secret
+    value: "{{ env.TOKEN }}"
+    protected: true
+resources:
+  - name: r
+    props:
+      - name: n
+        values:
+          dev: {value: 4}
+      - name: spec
+        value:
+          limit: "{{ n }}"
+          name: "{{ prefix }}-job"
+          flags: [true, "{{ n }}x"]
+""",
+        )
+    )
+    ctx = StackContext(m, "dev", {"REGION": "eu", "TOKEN": "hunter2"})
+    assert ctx.values["prefix"] == "s-dev-eu"
+    values = ctx.resource_context(m.resources[0])
+    assert values["spec"] == {"limit": 4, "name": "s-dev-eu-job", "flags": [True, "4x"]}
+    assert ctx.mask("token=hunter2") == "token=****"
+    with pytest.raises(ManifestError, match="'REGION' is undefined"):
+        StackContext(m, "dev", {})
+
+
+# -- scaffold -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("provider", ["google", "aws"])
+def test_init_stack_builds_in_dry_run(tmp_path: Path, provider: str) -> None:
+    path = init_stack("my_stack", provider, tmp_path)
+    assert path == tmp_path / "my_stack"
+    m = load_manifest(path)
+    assert m.name == "my-stack"
+    assert "my-stack" in (path / "README.md").read_text()
+    for env in ("dev", "prod"):
+        report = build(None, path, env, dry_run=True, log=lambda line: None)
+        assert [r.action for r in report.resources] == ["planned"]
+    with pytest.raises(ManifestError, match="already exists"):
+        init_stack("my_stack", provider, tmp_path)
+
+
+def test_init_stack_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no starter template"):
+        init_stack("x", "azure", tmp_path)
+    with pytest.raises(UsageError, match="not usable"):
+        init_stack("Bad Name", "google", tmp_path)
+
+
+# -- the example manifests ------------------------------------------------------------------------
+def test_three_examples_exist() -> None:
+    names = {p.name for p in EXAMPLES}
+    assert names == {"vertex-hpt", "vertex-supervised-tuning", "sagemaker-hpo"}
+    for p in EXAMPLES:
+        assert (p / "README.md").is_file()
+
+
+@pytest.mark.parametrize("stack", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_examples_render_and_parse(stack: Path, env: str) -> None:
+    lines: list[str] = []
+    for op, n in ((build, 4), (test, 2), (teardown, 3)):
+        report = op(None, stack, env, dry_run=True, log=lines.append)
+        assert report.resources and all(r.action == "planned" for r in report.resources)
+        assert len(report.queries) == n, [q[1] for q in report.queries]
+    text = "\n".join(lines)
+    assert "{{" not in text and "would run /*+ create */" in text
+
+
+def test_examples_differ_between_dev_and_prod() -> None:
+    for stack in EXAMPLES:
+        dev = build(None, stack, "dev", dry_run=True, log=lambda line: None).queries
+        prod = build(None, stack, "prod", dry_run=True, log=lambda line: None).queries
+        assert dev != prod
