@@ -221,6 +221,14 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
             sandbox.stop()
 
 
+def _width(out: TextIO) -> int | None:
+    """The terminal's width for tables; unlimited when piped (unless COLUMNS is set)."""
+    isatty = getattr(out, "isatty", None)
+    if (callable(isatty) and isatty()) or os.environ.get("COLUMNS"):
+        return None
+    return 1_000_000
+
+
 def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.render import render
 
@@ -230,6 +238,7 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
             _opt(args, "output", "table"),
             out,
             hide_headers=bool(_opt(args, "hide_headers", False)),
+            width=_width(out),
         )
         out.flush()
     for line in result.messages:
