@@ -8,6 +8,7 @@ Must not: start threads; the emulator computes job progress lazily from timestam
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -53,9 +54,22 @@ class Clock:
             self._speed = float(speed)
 
 
+_DATES: dict[int, str] = {}
+
+
 def rfc3339(t: float) -> str:
     """Google's timestamp spelling, microsecond precision, ``Z`` suffix."""
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    secs = math.floor(t)
+    micros = min(999_999, round((t - secs) * 1_000_000))
+    day, rem = divmod(secs, 86400)
+    date = _DATES.get(day)
+    if date is None:
+        g = time.gmtime(day * 86400)
+        date = _DATES[day] = f"{g.tm_year:04d}-{g.tm_mon:02d}-{g.tm_mday:02d}T"
+    hour, rem = divmod(rem, 3600)
+    minute, sec = divmod(rem, 60)
+    # %-formatting: measured twice as fast as an f-string here, and list pages call it a lot
+    return "%s%02d:%02d:%02d.%06dZ" % (date, hour, minute, sec, micros)  # noqa: UP031
 
 
 def parse_rfc3339(text: str) -> float:

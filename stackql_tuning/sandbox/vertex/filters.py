@@ -170,8 +170,9 @@ class _Parser:
         if tok == ("punct", "("):
             self.lex.take()
             inner = self.expr()
-            if self.lex.take() != ("punct", ")"):
+            if self.lex.peek() != ("punct", ")"):
                 raise _invalid(self.text, "missing ')'")
+            self.lex.take()
             return inner
         return self.restriction()
 

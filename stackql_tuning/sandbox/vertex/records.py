@@ -80,7 +80,10 @@ def plan_timeline(
     durations = [steps.get(s, 0.0) for s in path]
     total = sum(durations)
     room = now - create_time
-    scale = 1.0 if total <= room * 0.95 or room <= 0 else room * 0.95 / total
+    if room <= 0:
+        scale = 0.0  # created "now": every step happens at once, so the pinned state holds
+    else:
+        scale = 1.0 if total <= room * 0.95 else room * 0.95 / total
     timeline, t = [], create_time
     for state, d in zip(path, durations, strict=True):
         t += d * scale
@@ -118,6 +121,7 @@ class Record:
         "run_start",
         "seed",
         "spec",
+        "stamps",
         "stop_time",
         "timeline",
         "times",
@@ -167,6 +171,7 @@ class Record:
     def set_timeline(self, timeline: list[tuple[float, str]]) -> None:
         self.timeline = timeline
         self.times = [t for t, _ in timeline]
+        self.stamps: dict[float, str] = {}
         self._bytes: bytes | None = None
         self._valid = (0.0, 0.0)
 
@@ -225,8 +230,12 @@ class Record:
             out["error"] = self.kind.failure(self)
         elif state == CANCELLED:
             out["error"] = {"code": 1, "message": "CANCELED"}
+        stamps = self.stamps
         for key, t in self._times(seg).items():
-            out[key] = rfc3339(t)
+            stamp = stamps.get(t)
+            if stamp is None:
+                stamp = stamps[t] = rfc3339(t)
+            out[key] = stamp
         for key, produce in self.kind.outputs.items():
             if not full and key in self.omit:
                 continue

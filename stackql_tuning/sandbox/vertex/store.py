@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import gc
 import random
 import re
 import threading
@@ -349,15 +350,22 @@ class Store:
         if vary:
             cleaned.pop(field_name, None)
         spec = Spec(cleaned)
+        gc_was_on = gc.isenabled()
+        gc.disable()  # 100k new records would trigger many full collections for nothing
+        try:
+            with self._lock:
+                end = self.clock.now() if create_time is None else float(create_time)
+                recs = []
+                for i in range(count):
+                    own = {field_name: f"{base}-{i:06d}"} if vary else {}
+                    t = end - (count - 1 - i) * spacing
+                    rec = self._add(collection, parent, spec, own, state, t)
+                    if i == 0 or i == count - 1:
+                        recs.append(rec)
+        finally:
+            if gc_was_on:
+                gc.enable()
         with self._lock:
-            end = self.clock.now() if create_time is None else float(create_time)
-            recs = []
-            for i in range(count):
-                own = {field_name: f"{base}-{i:06d}"} if vary else {}
-                t = end - (count - 1 - i) * spacing
-                rec = self._add(collection, parent, spec, own, state, t)
-                if i == 0 or i == count - 1:
-                    recs.append(rec)
             now = self.clock.now()
             return [r.to_dict(now) for r in recs]
 
