@@ -282,3 +282,17 @@ def test_examples_differ_between_dev_and_prod() -> None:
         dev = build(None, stack, "dev", dry_run=True, log=lambda line: None).queries
         prod = build(None, stack, "prod", dry_run=True, log=lambda line: None).queries
         assert dev != prod
+
+
+@pytest.mark.parametrize(
+    ("provider", "example"), [("google", "vertex-hpt"), ("aws", "sagemaker-hpo")]
+)
+def test_starter_templates_match_their_examples(provider: str, example: str) -> None:
+    from stackql_tuning.deploy.scaffold import TEMPLATES
+
+    source, target = ROOT / "manifests" / example, TEMPLATES / provider
+    for path in (source / "resources").glob("*.iql"):
+        assert (target / "resources" / path.name).read_text() == path.read_text()
+    manifest = (source / "stackql_manifest.yml").read_text()
+    expected = manifest.replace(f"name: {example}\n", "name: ${stack_name}\n", 1)
+    assert (target / "stackql_manifest.yml").read_text() == expected

@@ -1,0 +1,115 @@
+"""The three example manifests against the sandbox: build creates the job, test passes, a
+second build creates nothing (the request logs prove it), teardown cancels/stops and deletes,
+and test then fails with a clear message.
+
+Skips (with the reason) while the sandbox or the mutation handlers are not available.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackql_tuning.deploy import build, teardown, test
+from stackql_tuning.errors import ManifestError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: per example: (its directory, which log, how a create / a cancel-or-stop / a delete looks)
+Matcher = Callable[[dict[str, Any]], bool]
+
+
+def _google(method: str, collection: str) -> Matcher:
+    return lambda e: e.get("action") == method and e.get("collection") == collection
+
+
+def _aws(operation: str) -> Matcher:
+    return lambda e: e.get("operation") == operation
+
+
+EXAMPLES = {
+    "vertex-hpt": (
+        "google",
+        _google("create", "hyperparameterTuningJobs"),
+        _google("cancel", "hyperparameterTuningJobs"),
+        _google("delete", "hyperparameterTuningJobs"),
+    ),
+    "vertex-supervised-tuning": (
+        "google",
+        _google("create", "tuningJobs"),
+        _google("cancel", "tuningJobs"),
+        None,  # tuning jobs have no delete method: teardown cancels them
+    ),
+    "sagemaker-hpo": (
+        "aws",
+        _aws("CreateHyperParameterTuningJob"),
+        None,  # a job the sandbox has already completed needs no stop
+        _aws("DeleteHyperParameterTuningJob"),
+    ),
+}
+
+
+def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def _log(sandbox: Any, cloud: str) -> list[dict[str, Any]]:
+    entries = (sandbox.google if cloud == "google" else sandbox.aws).requests()
+    return list(entries)
+
+
+def _reset(sandbox: Any) -> None:
+    sandbox.google.reset_log()
+    sandbox.aws.reset_log()
+
+
+@pytest.fixture
+def session(fresh_sandbox: Any) -> Any:
+    from stackql_tuning.session import Session
+
+    with Session(**fresh_sandbox.settings()) as s:
+        yield s
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_example_lifecycle(example: str, fresh_sandbox: Any, session: Any) -> None:
+    stack = ROOT / "manifests" / example
+    cloud, is_create, is_cancel, is_delete = EXAMPLES[example]
+    lines: list[str] = []
+    kw: dict[str, Any] = {"env_vars": {}, "log": lines.append, "sleep": _no_sleep}
+
+    try:
+        first = build(session, stack, "dev", **kw)
+    except (ModuleNotFoundError, NotImplementedError) as e:
+        pytest.skip(f"mutation handlers not available yet: {e!r}")
+    assert len(first.created) == 1, first.resources
+    assert sum(map(is_create, _log(fresh_sandbox, cloud))) == 1
+
+    passed = test(session, stack, "dev", **kw)
+    assert [r.action for r in passed.resources] == ["passed"]
+    assert all(v not in (None, "") for v in passed.exports.values())
+
+    _reset(fresh_sandbox)
+    again = build(session, stack, "dev", **kw)
+    assert again.created == [] and [r.action for r in again.resources] == ["unchanged"]
+    assert not any(map(is_create, _log(fresh_sandbox, cloud)))
+
+    _reset(fresh_sandbox)
+    down = teardown(session, stack, "dev", **kw)
+    assert down.deleted == [r.name for r in first.resources]
+    log = _log(fresh_sandbox, cloud)
+    if is_cancel is not None:
+        assert any(map(is_cancel, log)), "teardown did not cancel the job"
+    if is_delete is not None:
+        assert any(map(is_delete, log)), "teardown did not delete the job"
+
+    with pytest.raises(ManifestError) as info:
+        test(session, stack, "dev", **kw)
+    assert "test failed" in info.value.message
+    assert "statecheck" in str(info.value)
+
+    # and a teardown of what is gone finds nothing to do
+    assert [r.action for r in teardown(session, stack, "dev", **kw).resources] == ["absent"]
