@@ -13,6 +13,8 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from stackql_tuning.errors import UsageError
+
 
 class Clock:
     """Emulated epoch seconds: ``start + (real elapsed) * speed + advanced``."""
@@ -40,7 +42,7 @@ class Clock:
     def advance(self, seconds: float) -> float:
         """Move emulated time forward by ``seconds``; returns the new ``now()``."""
         if seconds < 0:
-            raise ValueError("a clock only moves forward")
+            raise UsageError(f"the emulator clock only moves forward, got advance({seconds})")
         with self._lock:
             self._base += seconds
         return self.now()
