@@ -28,6 +28,13 @@ from stackql_tuning.errors import StackqlTuningError, UsageError
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "text")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are ours: one message, exit code 2, on the given stream."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(message, hint=f"{self.prog} --help")
+
+
 def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
     d = argparse.SUPPRESS if suppress else None
 
@@ -107,13 +114,15 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="stackql-tuning",
         description="SQL over the ML tuning jobs of Google Vertex AI and AWS SageMaker.",
     )
     parser.add_argument("--version", action="version", version=f"stackql-tuning {__version__}")
     _global_options(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
     p = sub.add_parser("exec", help="run SQL statements (text or an .iql file)")
     _global_options(p, suppress=True)
@@ -382,10 +391,10 @@ def main(
     err = err or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help, --version
+            return int(e.code or 0)
         return COMMANDS[args.command](args, out, err)
     except StackqlTuningError as e:
         print(str(e), file=err)

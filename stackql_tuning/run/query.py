@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from stackql_tuning.errors import PlanError, ProviderError
+from stackql_tuning.errors import FailedCall, PlanError, ProviderError
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.scheduler import RunStats, Scheduler
@@ -178,12 +178,31 @@ class QueryRun:
                 f.remove()
 
     def _merge(self, stats: RunStats) -> None:
+        # a get of a resource that does not exist is an empty answer, not an error (as in
+        # StackQL and SQL: WHERE id = 'x' matches nothing); a list that 404s stays an error
+        stats.failures = [f for f in stats.failures if not _not_found_get(self.plan, f)]
         self.stats.calls += stats.calls
         self.stats.requests += stats.requests
         self.stats.rows += stats.rows
         self.stats.retries += stats.retries
         self.stats.failures.extend(stats.failures)
         self.stats.warnings.extend(stats.warnings)
+
+
+#: how each provider says "no such resource" (HTTP status or error code prefix)
+NOT_FOUND = ("404", "ResourceNotFound", "NOT_FOUND")
+
+
+def _not_found_get(plan: QueryPlan, failure: FailedCall) -> bool:
+    for slot in plan.slots:
+        if slot.resource.id != failure.resource:
+            continue
+        method = slot.resource.method(failure.method)
+        if method.is_list:
+            return False
+        text = f"{failure.status} {failure.message}"
+        return any(text.startswith(m) or f" {m}" in text or f"{m}:" in text for m in NOT_FOUND)
+    return False
 
 
 def _items(call: Call, page: Page) -> list[dict[str, Any]]:

@@ -1,0 +1,306 @@
+"""The read path end to end against the sandbox over loopback (issue 3's acceptance queries).
+
+Expected answers come from the sandbox's own truth (``sandbox.truth``) or from jobs created by
+the test itself, so every assertion is an exact equality. The Vertex clock is frozen while a test
+compares states, because seeded jobs progress over (accelerated) time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+import stackql_tuning
+from stackql_tuning.errors import PlanError, ProviderError
+from stackql_tuning.sandbox.runner import Sandbox
+
+PROJECTS = ("ml-research-prod", "ml-research-dev")
+LOCATIONS = ("us-central1", "europe-west4", "asia-northeast1")
+HPT = "hyperparameterTuningJobs"
+TUNING = "tuningJobs"
+#: regions the AWS seed does not use, so the jobs created here are all there is
+AWS_REGIONS = ("us-west-2", "ap-southeast-2")
+AWS_PER_REGION = 130
+
+
+@pytest.fixture(scope="module")
+def session(sandbox: Sandbox) -> Iterator[Any]:
+    s = stackql_tuning.connect(**sandbox.settings())
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def frozen(sandbox: Sandbox) -> Iterator[None]:
+    clock = sandbox.google.clock
+    speed = clock.speed
+    clock.set_speed(0)
+    try:
+        yield
+    finally:
+        clock.set_speed(speed)
+
+
+def google_truth(sandbox: Sandbox, project: str, location: str, collection: str) -> list[dict]:
+    return list(sandbox.truth["google"]["jobs"][project][location][collection])
+
+
+def _short(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+@pytest.fixture(scope="module")
+def aws_jobs(sandbox: Sandbox) -> dict[str, list[str]]:
+    """130 jobs in each of two unseeded regions (3 pages of 100 at most per region)."""
+    made: dict[str, list[str]] = {}
+    for region in AWS_REGIONS:
+        client = sandbox.aws.client(region)
+        names = []
+        for i in range(AWS_PER_REGION):
+            name = f"sel-{region[:2]}-{i:04d}"
+            client.create_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName=name,
+                HyperParameterTuningJobConfig={
+                    "Strategy": ("Bayesian", "Random", "Grid")[i % 3],
+                    "ResourceLimits": {"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2},
+                    "HyperParameterTuningJobObjective": {
+                        "Type": "Maximize",
+                        "MetricName": "validation:auc",
+                    },
+                },
+                TrainingJobDefinition=_training_definition(),
+            )
+            names.append(name)
+        made[region] = names
+    return made
+
+
+def _training_definition() -> dict[str, Any]:
+    return {
+        "AlgorithmSpecification": {
+            "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
+            "TrainingInputMode": "File",
+        },
+        "RoleArn": "arn:aws:iam::123456789012:role/sagemaker",
+        "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+        "ResourceConfig": {
+            "InstanceType": "ml.m5.xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 10,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    }
+
+
+# -- Google -------------------------------------------------------------------------------------
+def test_google_list_query_of_the_stackql_docs(
+    session: Any, sandbox: Sandbox, frozen: None
+) -> None:
+    r = session.execute(
+        "SELECT name, displayName, state FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE locationsId = 'us-central1' AND projectsId = 'ml-research-prod'"
+    )
+    want = google_truth(sandbox, "ml-research-prod", "us-central1", HPT)
+    assert sorted(r.rows) == sorted(
+        (j["name"], j["displayName"], _state_now(sandbox, j)) for j in want
+    )
+
+
+def _state_now(sandbox: Sandbox, job: dict) -> str:
+    """The job's state as the (frozen) emulator reports it now."""
+    import orjson
+
+    parent, _, rest = job["name"].partition("/" + HPT + "/")
+    return str(orjson.loads(sandbox.google.store.get(HPT, parent, rest))["state"])
+
+
+def test_google_get_query(session: Any, sandbox: Sandbox) -> None:
+    job = google_truth(sandbox, "ml-research-dev", "europe-west4", HPT)[3]
+    r = session.execute(
+        "SELECT name, displayName, hyperparameterTuningJobsId, projectsId, locationsId "
+        "FROM google.aiplatform.hyperparameter_tuning_jobs "
+        f"WHERE projectsId = 'ml-research-dev' AND locationsId = 'europe-west4' "
+        f"AND hyperparameterTuningJobsId = '{_short(job['name'])}'"
+    )
+    assert r.rows == [
+        (job["name"], job["displayName"], _short(job["name"]), "ml-research-dev", "europe-west4")
+    ]
+    assert r.calls == 1
+
+
+def test_tuning_jobs_list_and_get(session: Any, sandbox: Sandbox) -> None:
+    want = google_truth(sandbox, "ml-research-prod", "asia-northeast1", TUNING)
+    assert want, "the seed has tuning jobs"
+    r = session.execute(
+        "SELECT name, baseModel FROM google.aiplatform.tuning_jobs "
+        "WHERE locationsId = 'asia-northeast1' AND projectsId = 'ml-research-prod' ORDER BY name"
+    )
+    assert [row[0] for row in r.rows] == sorted(j["name"] for j in want)
+    assert all(row[1] for row in r.rows)
+    one = want[0]
+    r = session.execute(
+        "SELECT name, tuningJobsId FROM google.aiplatform.tuning_jobs WHERE "
+        f"projectsId = 'ml-research-prod' AND locationsId = 'asia-northeast1' "
+        f"AND tuningJobsId = '{_short(one['name'])}'"
+    )
+    assert r.rows == [(one["name"], _short(one["name"]))]
+
+
+def test_fan_out_two_projects_three_locations_many_pages(session: Any, sandbox: Sandbox) -> None:
+    sandbox.google.reset_log()
+    r = session.execute(
+        "SELECT projectsId, locationsId, name FROM google.aiplatform.hyperparameter_tuning_jobs "
+        f"WHERE projectsId IN {PROJECTS} AND locationsId IN {LOCATIONS} AND pageSize = 7"
+    )
+    want = sorted(
+        (p, loc, j["name"])
+        for p in PROJECTS
+        for loc in LOCATIONS
+        for j in google_truth(sandbox, p, loc, HPT)
+    )
+    assert sorted(r.rows) == want
+    lists = [q for q in sandbox.google.requests() if q["path"].endswith("/" + HPT)]
+    per_chain: dict[str, int] = {}
+    for q in lists:
+        per_chain[q["path"]] = per_chain.get(q["path"], 0) + 1
+    assert len(per_chain) == 6
+    assert min(per_chain.values()) >= 3
+
+
+def test_json_functions_group_by_and_order_limit(
+    session: Any, sandbox: Sandbox, frozen: None
+) -> None:
+    base = (
+        "FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    )
+    everything = session.execute(f"SELECT name, state, createTime, studySpec {base}").to_dicts()
+    by_state: dict[str, int] = {}
+    for row in everything:
+        by_state[row["state"]] = by_state.get(row["state"], 0) + 1
+    r = session.execute(f"SELECT state, COUNT(*) AS n {base} GROUP BY state ORDER BY state")
+    assert r.rows == sorted(by_state.items())
+    r = session.execute(f"SELECT name {base} ORDER BY createTime DESC LIMIT 5")
+    newest = sorted(everything, key=lambda d: d["createTime"], reverse=True)[:5]
+    assert [x[0] for x in r.rows] == [d["name"] for d in newest]
+    import json
+
+    random_jobs = sorted(
+        d["name"]
+        for d in everything
+        if json.loads(d["studySpec"]).get("algorithm") == "RANDOM_SEARCH"
+    )
+    r = session.execute(
+        f"SELECT name {base} AND json_extract(studySpec, '$.algorithm') = 'RANDOM_SEARCH' ORDER BY name"
+    )
+    assert [x[0] for x in r.rows] == random_jobs
+    r = session.execute(
+        f"SELECT j.name, m.value ->> 'metricId' AS metric {base.replace('jobs ', 'jobs j ')} "
+        "CROSS JOIN json_each(json_extract(j.studySpec, '$.metrics')) AS m ORDER BY 1"
+    )
+    assert len(r.rows) >= len(everything)
+    assert all(metric for _, metric in r.rows)
+
+
+# -- AWS ----------------------------------------------------------------------------------------
+def test_aws_list_fan_out_and_pagination(session: Any, sandbox: Sandbox, aws_jobs: dict) -> None:
+    sandbox.aws.reset_log()
+    r = session.execute(
+        "SELECT HyperParameterTuningJobName, HyperParameterTuningJobStatus, Strategy "
+        f"FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region IN {AWS_REGIONS} ORDER BY 1"
+    )
+    names = sorted(n for ns in aws_jobs.values() for n in ns)
+    assert [row[0] for row in r.rows] == names
+    assert len(r.rows) == 2 * AWS_PER_REGION
+    strategies = {row[0]: row[2] for row in r.rows}
+    assert strategies["sel-us-0000"] == "Bayesian" and strategies["sel-us-0001"] == "Random"
+    lists = [q for q in sandbox.aws.requests() if "ListHyperParameterTuningJobs" in str(q)]
+    assert len(lists) == 4  # 2 pages of 100 per region for 130 jobs
+
+
+def test_aws_get_returns_describe_only_columns(session: Any, aws_jobs: dict) -> None:
+    r = session.execute(
+        "SELECT HyperParameterTuningJobName, BestTrainingJob, HyperParameterTuningJobConfig, "
+        "TrainingJobDefinition, Strategy FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+        "WHERE region = 'us-west-2' AND HyperParameterTuningJobName = 'sel-us-0004'"
+    )
+    assert len(r.rows) == 1
+    row = r.to_dicts()[0]
+    import json
+
+    config = json.loads(row["HyperParameterTuningJobConfig"])
+    assert config["Strategy"] == row["Strategy"] == "Random"
+    assert json.loads(row["TrainingJobDefinition"])["RoleArn"].endswith(":role/sagemaker")
+    assert r.calls == 1
+
+
+# -- across clouds ------------------------------------------------------------------------------
+def test_cross_cloud_union_and_join_with_a_cte(
+    session: Any, sandbox: Sandbox, aws_jobs: dict
+) -> None:
+    r = session.execute(
+        """
+        WITH wanted(loc) AS (VALUES ('us-central1'), ('us-west-2'))
+        SELECT provider, loc, count(*) AS n FROM (
+          SELECT 'google' AS provider, locationsId AS loc, name
+          FROM google.aiplatform.hyperparameter_tuning_jobs
+          WHERE projectsId = 'ml-research-prod' AND locationsId IN ('us-central1', 'europe-west4')
+          UNION ALL
+          SELECT 'aws', region, HyperParameterTuningJobName
+          FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region IN ('us-west-2', 'ap-southeast-2')
+        ) jobs JOIN wanted USING (loc)
+        GROUP BY ALL ORDER BY ALL
+        """
+    )
+    n_google = len(google_truth(sandbox, "ml-research-prod", "us-central1", HPT))
+    assert r.rows == [("aws", "us-west-2", AWS_PER_REGION), ("google", "us-central1", n_google)]
+
+
+# -- errors -------------------------------------------------------------------------------------
+def test_missing_params_unknown_columns_and_provider_errors(session: Any, sandbox: Sandbox) -> None:
+    sandbox.google.reset_log()
+    with pytest.raises(PlanError, match=r"list needs projectsId, locationsId"):
+        session.execute("SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs")
+    with pytest.raises(PlanError, match=r"displayNam"):
+        session.execute(
+            "SELECT displayNam FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+        )
+    assert sandbox.google.requests() == []  # a typo costs no call
+    # a get of a job that does not exist is an empty answer (as in StackQL), not an error
+    r = session.execute(
+        "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs WHERE projectsId = 'p' "
+        "AND locationsId = 'us-central1' AND hyperparameterTuningJobsId = '999'"
+    )
+    assert r.rows == [] and r.columns == ["name"]
+    r = session.execute(
+        "SELECT HyperParameterTuningJobName FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+        "WHERE region = 'us-east-1' AND HyperParameterTuningJobName = 'no-such-job'"
+    )
+    assert r.rows == []
+    # a provider error is never an empty result: the API's 400 comes through, naming the call
+    with pytest.raises(ProviderError, match=r"INVALID_ARGUMENT.*pageSize"):
+        session.execute(
+            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs WHERE projectsId = 'p' "
+            "AND locationsId = 'us-central1' AND pageSize = -1"
+        )
+
+
+def test_a_boto3_client_sees_the_same_jobs(sandbox: Sandbox, aws_jobs: dict) -> None:
+    client = boto3.client(
+        "sagemaker",
+        region_name="ap-southeast-2",
+        endpoint_url=sandbox.aws.url,
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
+    pages = client.get_paginator("list_hyper_parameter_tuning_jobs").paginate()
+    got = sorted(
+        j["HyperParameterTuningJobName"]
+        for p in pages
+        for j in p["HyperParameterTuningJobSummaries"]
+    )
+    assert got == sorted(aws_jobs["ap-southeast-2"])
