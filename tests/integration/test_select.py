@@ -194,7 +194,8 @@ def test_json_functions_group_by_and_order_limit(
         if json.loads(d["studySpec"]).get("algorithm") == "RANDOM_SEARCH"
     )
     r = session.execute(
-        f"SELECT name {base} AND json_extract(studySpec, '$.algorithm') = 'RANDOM_SEARCH' ORDER BY name"
+        f"SELECT name {base} AND json_extract(studySpec, '$.algorithm') = 'RANDOM_SEARCH' "
+        "ORDER BY name"
     )
     assert [x[0] for x in r.rows] == random_jobs
     r = session.execute(
@@ -250,7 +251,8 @@ def test_cross_cloud_union_and_join_with_a_cte(
           WHERE projectsId = 'ml-research-prod' AND locationsId IN ('us-central1', 'europe-west4')
           UNION ALL
           SELECT 'aws', region, HyperParameterTuningJobName
-          FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region IN ('us-west-2', 'ap-southeast-2')
+          FROM aws.sagemaker.hyper_parameter_tuning_jobs
+          WHERE region IN ('us-west-2', 'ap-southeast-2')
         ) jobs JOIN wanted USING (loc)
         GROUP BY ALL ORDER BY ALL
         """
