@@ -1,0 +1,143 @@
+"""Type checks for mutation values: one SQL value -> the JSON value a request body or param wants.
+
+Pure: (field type, format, enum, value) -> value, or a PlanError naming the column and what would
+be right. Rules (the same for INSERT columns, EXEC ``@params`` and ``@@json`` keys):
+
+- ``object`` / ``array``: a dict/list is kept; a string is parsed as JSON (the error names the
+  line and column of the JSON problem) and must give an object / array.
+- ``integer``: an int, an integral float or a string of digits; int64 formats are sent as a
+  decimal *string* (Google's JSON mapping of int64), other integers as JSON numbers.
+- ``string`` with an int64 format: the same, sent as a string.
+- ``number``: an int or a float (or a numeric string).
+- ``boolean``: a boolean, or the strings ``true`` / ``false``.
+- ``string``: a string (a datetime is sent in ISO-8601); a number is refused with a hint to
+  quote it, so ``displayName = 5`` is never silently sent.
+- An ``enum`` value must be one of the listed values.
+
+Must not: import an SDK, do I/O, or name a resource.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from stackql_tuning.errors import Location, PlanError, did_you_mean
+
+INT64_FORMATS = frozenset({"int64", "uint64"})
+
+
+def _fail(where: str, message: str, hint: str | None = None, resource: str | None = None) -> None:
+    raise PlanError(f"{where}: {message}", location=Location(resource=resource), hint=hint)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float | Decimal):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
+    """``text`` parsed as JSON; a PlanError with the JSON error's line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        _fail(
+            where,
+            f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
+            hint='write the value as a JSON text in single quotes, e.g. \'{"key": "value"}\'',
+            resource=resource,
+        )
+    raise AssertionError("unreachable")
+
+
+def _as_int(where: str, value: Any, resource: str | None) -> int:
+    if isinstance(value, bool):
+        _fail(where, f"expects an integer, got {_describe(value)}", resource=resource)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("+-").isdigit():
+            return int(text)
+    _fail(where, f"expects an integer, got {_describe(value)}", resource=resource)
+    raise AssertionError("unreachable")
+
+
+def coerce_value(
+    where: str,
+    api_type: str,
+    value: Any,
+    *,
+    fmt: str | None = None,
+    enum: tuple[str, ...] = (),
+    resource: str | None = None,
+) -> Any:
+    """``value`` checked and converted for a field of ``api_type`` (see the module docstring)."""
+    if api_type in ("object", "array"):
+        if isinstance(value, str):
+            value = parse_json_text(where, value, resource)
+        want = dict if api_type == "object" else list
+        if not isinstance(value, want):
+            article = "a JSON object" if api_type == "object" else "a JSON array"
+            _fail(
+                where,
+                f"expects {article}, got {_describe(value)}",
+                hint='give it as JSON text, e.g. \'{"key": "value"}\''
+                if api_type == "object"
+                else 'give it as JSON text, e.g. \'["a", "b"]\'',
+                resource=resource,
+            )
+        return value
+    if api_type == "integer" or (api_type == "string" and fmt in INT64_FORMATS):
+        number = _as_int(where, value, resource)
+        return str(number) if fmt in INT64_FORMATS else number
+    if api_type == "number":
+        if isinstance(value, bool):
+            _fail(where, f"expects a number, got {_describe(value)}", resource=resource)
+        if isinstance(value, int | float):
+            return value
+        if isinstance(value, Decimal):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value) if any(c in value for c in ".eE") else int(value)
+            except ValueError:
+                pass
+        _fail(where, f"expects a number, got {_describe(value)}", resource=resource)
+    if api_type == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        _fail(where, f"expects a boolean, got {_describe(value)}", resource=resource)
+    # string (and anything the registry calls by another scalar name)
+    if isinstance(value, datetime | date):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        hint = None
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            hint = f"quote it: '{value}'"
+        _fail(where, f"expects a string, got {_describe(value)}", hint=hint, resource=resource)
+    if enum and value not in enum:
+        _fail(
+            where,
+            f"{value!r} is not one of {', '.join(enum)}",
+            hint=did_you_mean(value, enum),
+            resource=resource,
+        )
+    return value
+
+
+__all__ = ["INT64_FORMATS", "coerce_value", "parse_json_text"]

@@ -1,0 +1,256 @@
+"""``/*+ AWAIT */``: polling until a mutation has finished, with progress lines and a time limit.
+
+Three waits, chosen by what the call returned (never by resource name):
+
+- a Google long-running operation: ``GET {version}/{operation name}`` until ``done`` (an
+  ``error`` in the operation is a ProviderError);
+- a state change the API only starts (cancel, stop): the resource's get method until its state
+  column is terminal. The state column is the column whose ``enum`` holds one of
+  :data:`TERMINAL_STATES` (a small vocabulary table, not a per-resource rule);
+- a delete without an operation: the get method until it answers "not found".
+
+Progress goes to ``session.notify`` when set, else to stderr, about every
+:data:`PROGRESS_EVERY` seconds. Past ``settings.await_timeout`` a StatementTimeout names the
+state last seen. Must not: plan statements or name a particular resource.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from stackql_tuning.errors import Cancelled, PlanError, ProviderError, StatementTimeout
+from stackql_tuning.plan.mutate import split_identity
+from stackql_tuning.registry.model import Column, Method, Param, Resource
+from stackql_tuning.transports.base import Call, CallError, Page
+
+if TYPE_CHECKING:
+    from stackql_tuning.session import Session
+
+#: states after which a job changes no more (Vertex AI JobState, SageMaker tuning job status)
+TERMINAL_STATES = frozenset(
+    {
+        "JOB_STATE_SUCCEEDED",
+        "JOB_STATE_FAILED",
+        "JOB_STATE_CANCELLED",
+        "JOB_STATE_EXPIRED",
+        "JOB_STATE_PARTIALLY_SUCCEEDED",
+        "Completed",
+        "Failed",
+        "Stopped",
+        "DeleteFailed",
+    }
+)
+PROGRESS_EVERY = 5.0
+#: statuses/messages that mean "this resource does not exist (any more)"
+_GONE_MARKERS = ("NotFound", "NOT_FOUND", "does not exist", "ResourceNotFound")
+
+
+def notify(session: Session, text: str) -> None:
+    """A progress line: to ``session.notify`` when the caller set one, else to stderr."""
+    sink = getattr(session, "notify", None)
+    if callable(sink):
+        sink(text)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
+def reply_obj(page: Page) -> dict[str, Any]:
+    if page.obj is not None:
+        return page.obj
+    try:
+        obj = orjson.loads(page.raw or b"{}")
+    except orjson.JSONDecodeError:
+        raise ProviderError("the reply is not valid JSON") from None
+    return obj if isinstance(obj, dict) else {}
+
+
+def state_column(resource: Resource) -> Column | None:
+    for c in resource.columns:
+        if TERMINAL_STATES.intersection(c.enum):
+            return c
+    return None
+
+
+def get_method(resource: Resource) -> Method | None:
+    """The method returning one full row (the non-list SELECT method)."""
+    for m in sorted(resource.methods_for("SELECT"), key=lambda m: -len(m.required_params)):
+        if not m.is_list:
+            return m
+    return None
+
+
+def get_params(
+    resource: Resource, get: Method, sources: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The get method's params from the call's params/body and the reply (identity parsed)."""
+    merged: dict[str, Any] = {}
+    for src in sources:
+        for k, v in src.items():
+            merged.setdefault(k, v)
+    ident = resource.identity
+    col = ident.get("column")
+    if ident.get("template") and col and isinstance(merged.get(col), str):
+        parts = split_identity(str(ident["template"]), merged[col]) or {}
+        merged.update(parts)
+    out = {}
+    for p in get.params:
+        if p.name in merged and merged[p.name] is not None:
+            out[p.name] = merged[p.name]
+        elif p.required:
+            return None
+    return out
+
+
+def fetch_state(session: Session, resource: Resource, params: dict[str, Any]) -> str | None:
+    get, col = get_method(resource), state_column(resource)
+    if get is None or col is None:
+        return None
+    obj = reply_obj(session.fetcher.fetch(Call(resource, get, params)))
+    value = obj.get(col.name)
+    return str(value) if value is not None else None
+
+
+def poll(session: Session, label: str, probe: Callable[[], tuple[bool, str]]) -> str:
+    """Call ``probe`` until it says done; returns the last state text."""
+    settings = session.settings
+    started = time.monotonic()
+    last_note = started
+    state = "unknown"
+    while True:
+        done, state = probe()
+        if done:
+            return state
+        now = time.monotonic()
+        elapsed = now - started
+        if elapsed >= settings.await_timeout:
+            raise StatementTimeout(
+                f"/*+ AWAIT */ {label}: not finished after {settings.await_timeout:g} s; "
+                f"last state seen: {state}",
+                hint="raise the await_timeout setting, or check later with a SELECT",
+            )
+        if now - last_note >= PROGRESS_EVERY:
+            notify(session, f"{label} in progress, {int(elapsed)} s elapsed (state {state})")
+            last_note = now
+        wait = min(settings.await_interval, max(0.0, settings.await_timeout - elapsed))
+        end = time.monotonic() + wait
+        while time.monotonic() < end:
+            if session.cancelled:
+                raise Cancelled(f"stopped waiting for {label}; last state seen: {state}")
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+
+
+def await_terminal(session: Session, resource: Resource, params: dict[str, Any], label: str) -> str:
+    """Poll the resource until its state is terminal; the final state."""
+
+    def probe() -> tuple[bool, str]:
+        try:
+            state = fetch_state(session, resource, params)
+        except CallError as e:
+            raise ProviderError(f"{label}: polling failed: {e.status}: {e.message}") from None
+        if state is None:
+            return True, "unknown"
+        return state in TERMINAL_STATES, state
+
+    return poll(session, label, probe)
+
+
+def await_gone(session: Session, resource: Resource, params: dict[str, Any], label: str) -> str:
+    """Poll the resource until the API says it does not exist."""
+    get = get_method(resource)
+    if get is None:
+        return "deleted"
+    col = state_column(resource)
+
+    def probe() -> tuple[bool, str]:
+        try:
+            obj = reply_obj(session.fetcher.fetch(Call(resource, get, params)))
+        except CallError as e:
+            if e.status == 404 or any(m in str(e.message) for m in _GONE_MARKERS):
+                return True, "deleted"
+            raise ProviderError(f"{label}: polling failed: {e.status}: {e.message}") from None
+        state = obj.get(col.name) if col is not None else None
+        return False, str(state or "still present")
+
+    return poll(session, label, probe)
+
+
+def operation_call(resource: Resource, name: str) -> Call:
+    """A GET of a Google operation by name, as a call through the resource's transport.
+
+    ``projects/p/locations/l/operations/7`` -> path ``v1/projects/{projectsId}/locations/
+    {locationsId}/operations/{operationsId}``: every segment is a checked path param, and the
+    location param picks the regional host as for any other call.
+    """
+    segs = name.split("/")
+    if len(segs) < 2 or len(segs) % 2 or not all(segs):
+        raise ProviderError(f"cannot poll operation {name[:120]!r}: not a resource name")
+    version = "v1"
+    for m in resource.methods:
+        path = str(m.request.get("path", ""))
+        if path:
+            version = path.split("/", 1)[0]
+            break
+    parts, params, names = [], {}, set()
+    for coll, value in zip(segs[::2], segs[1::2], strict=True):
+        pname = f"{coll}Id"
+        while pname in names:
+            pname += "_"
+        names.add(pname)
+        parts.append(f"{coll}/{{{pname}}}")
+        params[pname] = value
+    method = Method(
+        name="operations.get",
+        sql_verb="SELECT",
+        description="",
+        params=tuple(Param(p, "path", True) for p in params),
+        request={"http_method": "GET", "path": f"{version}/" + "/".join(parts)},
+        response={"kind": "object"},
+    )
+    return Call(resource, method, params)
+
+
+def await_operation(session: Session, resource: Resource, op: dict[str, Any], label: str) -> dict:
+    """Poll a long-running operation until ``done``; its final JSON (error -> ProviderError)."""
+    name = op.get("name")
+    final = dict(op)
+    if not op.get("done"):
+        if not isinstance(name, str):
+            raise PlanError(f"{label}: the reply is not an operation with a name")
+        call = operation_call(resource, name)
+
+        def probe() -> tuple[bool, str]:
+            try:
+                obj = reply_obj(session.fetcher.fetch(call))
+            except CallError as e:
+                raise ProviderError(
+                    f"{label}: polling {name} failed: {e.status}: {e.message}"
+                ) from None
+            final.clear()
+            final.update(obj)
+            return bool(obj.get("done")), "done" if obj.get("done") else "running"
+
+        poll(session, label, probe)
+    err = final.get("error")
+    if isinstance(err, dict):
+        code, msg = err.get("code", ""), err.get("message", "")
+        raise ProviderError(f"{label}: operation {name} failed: {code} {msg}".strip())
+    return final
+
+
+__all__ = [
+    "TERMINAL_STATES",
+    "await_gone",
+    "await_operation",
+    "await_terminal",
+    "get_method",
+    "get_params",
+    "notify",
+    "operation_call",
+    "reply_obj",
+    "state_column",
+]
