@@ -150,8 +150,15 @@ def plan_query(
     ]
     for ref, b in planned:
         resource = ref.resource
-        bound = set(b.static) | set(b.dependent)
-        method = choose_method(resource, bound, node=ref.node)
+        # dependent bindings (values from another provider table) are used only when the
+        # static ones cannot plan the table: that keeps joins acyclic and calls few
+        try:
+            method = choose_method(resource, set(b.static), node=ref.node)
+            b.dependent = {}
+        except PlanError:
+            method = choose_method(resource, set(b.static) | set(b.dependent), node=ref.node)
+            needed = {p.lower() for p in method.required_params}
+            b.dependent = {k: v for k, v in b.dependent.items() if k in needed}
         columns = used_columns(tree, ref, refs)
         hydrate = None
         if needs_hydration(resource, method, columns):

@@ -1,0 +1,159 @@
+"""The Google transport and the read path over mocked HTTP (``responses``): regional hosts,
+pagination, path safety, errors, auth headers. No network: every URL is registered."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+
+import stackql_tuning
+from stackql_tuning.errors import PlanError, ProviderError
+
+HOST = "https://us-central1-aiplatform.googleapis.com"
+PATH = "/v1/projects/p/locations/us-central1/hyperparameterTuningJobs"
+
+
+def job(i: int, loc: str = "us-central1") -> dict:
+    return {
+        "name": f"projects/p/locations/{loc}/hyperparameterTuningJobs/{i}",
+        "displayName": f"job-{i}",
+        "state": "JOB_STATE_RUNNING" if i % 2 else "JOB_STATE_SUCCEEDED",
+        "createTime": f"2026-01-0{1 + i % 9}T00:00:00Z",
+        "maxTrialCount": i,
+        "studySpec": {"algorithm": "RANDOM_SEARCH" if i % 3 == 0 else "GRID_SEARCH"},
+    }
+
+
+@pytest.fixture
+def session():  # noqa: ANN201
+    s = stackql_tuning.connect(auth={"google": {"type": "anonymous"}})
+    yield s
+    s.close()
+
+
+@responses.activate
+def test_regional_host_pagination_and_types(session) -> None:  # noqa: ANN001
+    pages = [
+        ({"hyperparameterTuningJobs": [job(1), job(2)], "nextPageToken": "t1"}, None),
+        ({"hyperparameterTuningJobs": [job(3)], "nextPageToken": "t2"}, "t1"),
+        ({"hyperparameterTuningJobs": [job(4)]}, "t2"),
+    ]
+    for body, token in pages:
+        params = {"prettyPrint": "false"} | ({"pageToken": token} if token else {})
+        responses.get(
+            HOST + PATH,
+            json=body,
+            match=[responses.matchers.query_param_matcher(params)],
+        )
+    r = session.execute(
+        "SELECT displayName, maxTrialCount, createTime, projectsId, hyperparameterTuningJobsId "
+        "FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'p' AND locationsId = 'us-central1' ORDER BY maxTrialCount"
+    )
+    assert [row[0] for row in r.rows] == ["job-1", "job-2", "job-3", "job-4"]
+    assert r.types[1:3] == ["INTEGER", "TIMESTAMP WITH TIME ZONE"]
+    assert r.rows[0][3:] == ("p", "1")
+    assert len(responses.calls) == 3
+    assert all("Authorization" not in c.request.headers for c in responses.calls)
+
+
+@responses.activate
+def test_pretty_printed_replies_still_load(session) -> None:  # noqa: ANN001
+    body = json.dumps({"hyperparameterTuningJobs": [job(5)]}, indent=2)
+    responses.get(HOST + PATH, body=body, content_type="application/json")
+    r = session.execute(
+        "SELECT displayName FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+    )
+    assert r.rows == [("job-5",)]
+
+
+@responses.activate
+def test_empty_list_still_has_every_column(session) -> None:  # noqa: ANN001
+    responses.get(HOST + PATH, json={})
+    r = session.execute(
+        "SELECT * FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'p' AND locationsId = 'us-central1' AND state = 'X'"
+    )
+    assert r.rows == [] and "studySpec" in r.columns and "projectsId" in r.columns
+
+
+@responses.activate
+def test_errors_name_the_call_and_never_become_empty(session) -> None:  # noqa: ANN001
+    responses.get(
+        HOST + PATH,
+        status=403,
+        json={"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "denied on p"}},
+    )
+    with pytest.raises(ProviderError) as e:
+        session.execute(
+            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+        )
+    text = str(e.value)
+    assert "403" in text and "PERMISSION_DENIED: denied on p" in text
+    assert "projectsId='p'" in text
+
+
+@responses.activate
+def test_html_error_page_is_a_provider_error(session) -> None:  # noqa: ANN001
+    responses.get(
+        HOST + PATH,
+        body="<html><body>Bad gateway</body></html>",
+        status=200,
+        content_type="text/html",
+    )
+    with pytest.raises(ProviderError, match="not a JSON object"):
+        session.execute(
+            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+        )
+
+
+@responses.activate
+def test_wrong_types_in_a_reply_name_the_call(session) -> None:  # noqa: ANN001
+    bad = job(1) | {"maxTrialCount": "lots"}
+    responses.get(HOST + PATH, json={"hyperparameterTuningJobs": [bad]})
+    with pytest.raises(ProviderError, match="hyperparameter_tuning_jobs.list"):
+        session.execute(
+            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+        )
+
+
+@pytest.mark.parametrize("value", ["../x", "a/b", "%2F", "x%2e%2e", "a\nb", "x" * 2000, ".."])
+def test_hostile_path_values_never_reach_the_wire(session, value: str) -> None:  # noqa: ANN001
+    with responses.RequestsMock() as mock:  # any request would fail: none is registered
+        with pytest.raises(PlanError):
+            session.execute(
+                "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+                f"WHERE projectsId = 'p' AND locationsId = 'us-central1' "
+                f"AND hyperparameterTuningJobsId = '{value}'"
+            )
+        assert len(mock.calls) == 0
+
+
+@pytest.mark.parametrize("location", ["evil.com/x", "evil.com", "us-central1.evil.com", "x y"])
+def test_location_cannot_redirect_the_host(session, location: str) -> None:  # noqa: ANN001
+    with responses.RequestsMock() as mock:
+        with pytest.raises(PlanError):
+            session.execute(
+                "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+                f"WHERE projectsId = 'p' AND locationsId = '{location}'"
+            )
+        assert len(mock.calls) == 0
+
+
+@responses.activate
+def test_unicode_and_quotes_are_encoded_not_interpreted(session) -> None:  # noqa: ANN001
+    responses.get(
+        HOST + "/v1/projects/p%C3%A9%27%3F%23/locations/us-central1/hyperparameterTuningJobs",
+        json={"hyperparameterTuningJobs": [job(1) | {"displayName": "x'); DROP TABLE t; --"}]},
+    )
+    r = session.execute(
+        "SELECT displayName, projectsId FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'pé''?#' AND locationsId = 'us-central1'"
+    )
+    assert r.rows == [("x'); DROP TABLE t; --", "pé'?#")]

@@ -1,0 +1,155 @@
+"""Planner golden cases: SQL -> slots (method, fan-out, dependencies, hydration, pushdown, limit).
+
+Pure: the registry is the committed providers/, no I/O.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from stackql_tuning.errors import PlanError
+from stackql_tuning.plan.limit import apply_early_limit
+from stackql_tuning.plan.pushdown import apply_pushdown
+from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.select import plan_query
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.sql import parse_one
+
+REG = Registry()
+HPT = "google.aiplatform.hyperparameter_tuning_jobs"
+AWS = "aws.sagemaker.hyper_parameter_tuning_jobs"
+W = "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+
+
+def plan(sql: str):  # noqa: ANN201
+    p = plan_query(parse_one(sql).expression, REG, const_eval=lambda s: s.upper())
+    apply_pushdown(p)
+    apply_early_limit(p)
+    return p
+
+
+def test_list_is_chosen_with_project_and_location() -> None:
+    (slot,) = plan(f"SELECT name FROM {HPT} {W}").slots
+    assert slot.method.name == "list"
+    assert slot.static == {"projectsId": ["p"], "locationsId": ["us-central1"]}
+    assert slot.hydrate is None
+
+
+def test_get_is_chosen_when_the_id_is_bound() -> None:
+    (slot,) = plan(f"SELECT name FROM {HPT} {W} AND hyperparameterTuningJobsId = '7'").slots
+    assert slot.method.name == "get"
+
+
+def test_in_lists_fan_out_and_constants_are_evaluated() -> None:
+    (slot,) = plan(
+        f"SELECT name FROM {HPT} WHERE projectsId IN ('a', 'b') "
+        "AND locationsId IN ('us-central1', lower('EUROPE-WEST4'))"
+    ).slots
+    assert slot.static["projectsId"] == ["a", "b"]
+    # the test's const_eval upper-cases the SQL text it is given: proves it was called
+    assert slot.static["locationsId"] == ["us-central1", "LOWER('EUROPE-WEST4')"]
+
+
+def test_join_on_literal_binds_too() -> None:
+    (slot,) = plan(
+        f"SELECT j.name FROM {HPT} j JOIN (SELECT 1) x ON j.projectsId = 'p' "
+        "AND j.locationsId = 'us-central1'"
+    ).slots
+    assert slot.method.name == "list"
+
+
+def test_missing_params_name_each_method() -> None:
+    with pytest.raises(PlanError) as e:
+        plan(f"SELECT name FROM {HPT} WHERE projectsId = 'p'")
+    assert "list needs locationsId" in str(e.value)
+    assert "SHOW METHODS IN" in str(e.value)
+
+
+def test_hydration_only_for_columns_the_list_lacks() -> None:
+    assert plan(f"SELECT name, state FROM {HPT} {W}").slots[0].hydrate is None
+    slot = plan(f"SELECT name, trials FROM {HPT} {W}").slots[0]
+    assert slot.hydrate is not None and slot.hydrate.name == "get"
+    assert plan(f"SELECT * FROM {HPT} {W}").slots[0].hydrate is not None
+    assert plan(f"SELECT count(*) FROM {HPT} {W}").slots[0].hydrate is None
+    aws = f"FROM {AWS} WHERE region = 'us-east-1'"
+    assert plan(f"SELECT HyperParameterTuningJobName, Strategy {aws}").slots[0].hydrate is None
+    assert plan(f"SELECT BestTrainingJob {aws}").slots[0].hydrate is not None
+
+
+def test_dependent_join_runs_after_its_source() -> None:
+    p = plan(
+        f"SELECT t.TrainingJobName FROM {AWS} j JOIN "
+        "aws.sagemaker.hyper_parameter_tuning_job_training_jobs t "
+        "ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName AND t.region = j.region "
+        "WHERE j.region = 'us-east-1'"
+    )
+    stages = p.stages()
+    assert [s.resource.name for s in stages[0]] == ["hyper_parameter_tuning_jobs"]
+    dep = stages[1][0]
+    assert dep.dependent == {
+        "HyperParameterTuningJobName": (AWS, "HyperParameterTuningJobName"),
+        "region": (AWS, "region"),
+    }
+
+
+def test_self_join_with_different_bindings_gets_two_tables() -> None:
+    p = plan(
+        f"SELECT a.name FROM {HPT} a, {HPT} b WHERE a.projectsId = 'p' "
+        "AND a.locationsId = 'us-central1' AND b.projectsId = 'p' AND b.locationsId = 'europe-west4'"
+    )
+    assert [s.name for s in p.slots] == [HPT, HPT + "__2"]
+    assert '"hyperparameter_tuning_jobs__2"' in to_duckdb_sql(p.tree)
+
+
+def test_google_filter_pushdown() -> None:
+    (slot,) = plan(
+        f"SELECT name FROM {HPT} {W} AND state IN ('JOB_STATE_RUNNING', 'JOB_STATE_PENDING') "
+        "AND displayName LIKE 'xgb%' AND labels->>'team' = 'ads' AND createTime >= '2026-01-01' "
+        "AND maxTrialCount > 3"
+    ).slots
+    assert slot.pushed == {
+        "filter": '(state="JOB_STATE_RUNNING" OR state="JOB_STATE_PENDING") AND '
+        'display_name:"xgb*" AND labels.team="ads" AND create_time>="2025-12-31T23:59:59Z"'
+    }
+
+
+def test_unpushable_or_is_not_pushed_and_user_filter_wins() -> None:
+    (slot,) = plan(f"SELECT name FROM {HPT} {W} AND (state = 'X' OR maxTrialCount = 3)").slots
+    assert slot.pushed == {}
+    (slot,) = plan(f"SELECT name FROM {HPT} {W} AND filter = 'state=\"X\"' AND state = 'Y'").slots
+    assert slot.pushed == {}
+
+
+def test_sagemaker_param_pushdown() -> None:
+    (slot,) = plan(
+        f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND HyperParameterTuningJobStatus = "
+        "'InProgress' AND HyperParameterTuningJobName LIKE '%xgb%' AND CreationTime > '2026-02-01'"
+    ).slots
+    assert slot.pushed == {
+        "StatusEquals": "InProgress",
+        "NameContains": "xgb",
+        "CreationTimeAfter": "2026-01-31T23:59:59Z",
+    }
+
+
+def test_early_limit_only_when_safe() -> None:
+    assert plan(f"SELECT name FROM {HPT} {W} LIMIT 10").slots[0].limit == 10
+    assert plan(f"SELECT name FROM {HPT} {W} LIMIT 10 OFFSET 5").slots[0].limit == 15
+    for tail in ("ORDER BY name LIMIT 10", "AND state = 'X' LIMIT 10", "GROUP BY name LIMIT 10"):
+        assert plan(f"SELECT name FROM {HPT} {W} {tail}").slots[0].limit is None
+    assert plan(f"SELECT count(*) FROM {HPT} {W} LIMIT 1").slots[0].limit is None
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("json_extract(s, '$.a') = 'x'", "(s ->> '$.a') = 'x'"),
+        ("json_extract(s, '$.n') > 5", "TRY_CAST(s ->> '$.n' AS DOUBLE) > 5"),
+        ("json_extract(s, '$.a')", "s ->> '$.a'"),
+        ("s -> '$.a'", "s -> '$.a'"),
+        ("sum(json_extract(s, '$.n'))", "SUM(TRY_CAST(s ->> '$.n' AS DOUBLE))"),
+    ],
+)
+def test_sqlite_json_extract_compat(sql: str, expected: str) -> None:
+    tree = parse_one(f"SELECT {sql} FROM t").expression
+    assert to_duckdb_sql(tree) == f"SELECT {expected} FROM t"
