@@ -27,14 +27,14 @@ def job(i: int, loc: str = "us-central1") -> dict:
 
 
 @pytest.fixture
-def session():  # noqa: ANN201
+def session():
     s = stackql_tuning.connect(auth={"google": {"type": "anonymous"}})
     yield s
     s.close()
 
 
 @responses.activate
-def test_regional_host_pagination_and_types(session) -> None:  # noqa: ANN001
+def test_regional_host_pagination_and_types(session) -> None:
     pages = [
         ({"hyperparameterTuningJobs": [job(1), job(2)], "nextPageToken": "t1"}, None),
         ({"hyperparameterTuningJobs": [job(3)], "nextPageToken": "t2"}, "t1"),
@@ -60,7 +60,7 @@ def test_regional_host_pagination_and_types(session) -> None:  # noqa: ANN001
 
 
 @responses.activate
-def test_pretty_printed_replies_still_load(session) -> None:  # noqa: ANN001
+def test_pretty_printed_replies_still_load(session) -> None:
     body = json.dumps({"hyperparameterTuningJobs": [job(5)]}, indent=2)
     responses.get(HOST + PATH, body=body, content_type="application/json")
     r = session.execute(
@@ -71,7 +71,7 @@ def test_pretty_printed_replies_still_load(session) -> None:  # noqa: ANN001
 
 
 @responses.activate
-def test_empty_list_still_has_every_column(session) -> None:  # noqa: ANN001
+def test_empty_list_still_has_every_column(session) -> None:
     responses.get(HOST + PATH, json={})
     r = session.execute(
         "SELECT * FROM google.aiplatform.hyperparameter_tuning_jobs "
@@ -81,7 +81,7 @@ def test_empty_list_still_has_every_column(session) -> None:  # noqa: ANN001
 
 
 @responses.activate
-def test_errors_name_the_call_and_never_become_empty(session) -> None:  # noqa: ANN001
+def test_errors_name_the_call_and_never_become_empty(session) -> None:
     responses.get(
         HOST + PATH,
         status=403,
@@ -98,7 +98,7 @@ def test_errors_name_the_call_and_never_become_empty(session) -> None:  # noqa: 
 
 
 @responses.activate
-def test_html_error_page_is_a_provider_error(session) -> None:  # noqa: ANN001
+def test_html_error_page_is_a_provider_error(session) -> None:
     responses.get(
         HOST + PATH,
         body="<html><body>Bad gateway</body></html>",
@@ -113,10 +113,10 @@ def test_html_error_page_is_a_provider_error(session) -> None:  # noqa: ANN001
 
 
 @responses.activate
-def test_wrong_types_in_a_reply_name_the_call(session) -> None:  # noqa: ANN001
+def test_wrong_types_in_a_reply_name_the_call(session) -> None:
     bad = job(1) | {"maxTrialCount": "lots"}
     responses.get(HOST + PATH, json={"hyperparameterTuningJobs": [bad]})
-    with pytest.raises(ProviderError, match="hyperparameter_tuning_jobs.list"):
+    with pytest.raises(ProviderError, match=r"hyperparameter_tuning_jobs\.list"):
         session.execute(
             "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
             "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
@@ -124,7 +124,7 @@ def test_wrong_types_in_a_reply_name_the_call(session) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("value", ["../x", "a/b", "%2F", "x%2e%2e", "a\nb", "x" * 2000, ".."])
-def test_hostile_path_values_never_reach_the_wire(session, value: str) -> None:  # noqa: ANN001
+def test_hostile_path_values_never_reach_the_wire(session, value: str) -> None:
     with responses.RequestsMock() as mock:  # any request would fail: none is registered
         with pytest.raises(PlanError):
             session.execute(
@@ -136,7 +136,7 @@ def test_hostile_path_values_never_reach_the_wire(session, value: str) -> None: 
 
 
 @pytest.mark.parametrize("location", ["evil.com/x", "evil.com", "us-central1.evil.com", "x y"])
-def test_location_cannot_redirect_the_host(session, location: str) -> None:  # noqa: ANN001
+def test_location_cannot_redirect_the_host(session, location: str) -> None:
     with responses.RequestsMock() as mock:
         with pytest.raises(PlanError):
             session.execute(
@@ -147,7 +147,7 @@ def test_location_cannot_redirect_the_host(session, location: str) -> None:  # n
 
 
 @responses.activate
-def test_unicode_and_quotes_are_encoded_not_interpreted(session) -> None:  # noqa: ANN001
+def test_unicode_and_quotes_are_encoded_not_interpreted(session) -> None:
     responses.get(
         HOST + "/v1/projects/p%C3%A9%27%3F%23/locations/us-central1/hyperparameterTuningJobs",
         json={"hyperparameterTuningJobs": [job(1) | {"displayName": "x'); DROP TABLE t; --"}]},

@@ -21,7 +21,7 @@ AWS = "aws.sagemaker.hyper_parameter_tuning_jobs"
 W = "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
 
 
-def plan(sql: str):  # noqa: ANN201
+def plan(sql: str):
     p = plan_query(parse_one(sql).expression, REG, const_eval=lambda s: s.upper())
     apply_pushdown(p)
     apply_early_limit(p)
@@ -95,7 +95,8 @@ def test_dependent_join_runs_after_its_source() -> None:
 def test_self_join_with_different_bindings_gets_two_tables() -> None:
     p = plan(
         f"SELECT a.name FROM {HPT} a, {HPT} b WHERE a.projectsId = 'p' "
-        "AND a.locationsId = 'us-central1' AND b.projectsId = 'p' AND b.locationsId = 'europe-west4'"
+        "AND a.locationsId = 'us-central1' AND b.projectsId = 'p' "
+        "AND b.locationsId = 'europe-west4'"
     )
     assert [s.name for s in p.slots] == [HPT, HPT + "__2"]
     assert '"hyperparameter_tuning_jobs__2"' in to_duckdb_sql(p.tree)
