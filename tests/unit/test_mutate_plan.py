@@ -1,0 +1,415 @@
+"""Planning mutations without I/O: columns, types, DELETE bindings, EXEC params, dry-run, AWAIT."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from test_mutate_golden import no_call_session
+
+from stackql_tuning import catalog, errors
+from stackql_tuning.plan import mutate as pm
+from stackql_tuning.plan.coerce import coerce_value
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.run import await_
+from stackql_tuning.sql import parse
+from stackql_tuning.transports.base import Call, CallError, Page
+
+REPO = Path(__file__).resolve().parents[2]
+HPT = "google.aiplatform.hyperparameter_tuning_jobs"
+TJ = "google.aiplatform.tuning_jobs"
+SM = "aws.sagemaker.hyper_parameter_tuning_jobs"
+STUDY = '{"metrics": [{"metricId": "acc", "goal": "MAXIMIZE"}], "parameters": []}'
+
+
+@pytest.fixture(scope="module")
+def reg() -> Registry:
+    return Registry(REPO / "providers")
+
+
+def stmt(sql: str):  # type: ignore[no-untyped-def]
+    (s,) = parse(sql)
+    return s
+
+
+def insert_calls(reg: Registry, sql: str) -> list[pm.PlannedCall]:
+    node = stmt(sql).expression
+    resource, method, written = pm.insert_target(node, reg)
+    slots = pm.resolve_columns(resource, method, written)
+    rows = pm.literal_rows(node, None)
+    assert rows is not None
+    return [pm.build_insert_call(resource, method, slots, r, i) for i, r in enumerate(rows, 1)]
+
+
+# ----------------------------------------------------------------------------- coercion
+@pytest.mark.parametrize(
+    ("api_type", "fmt", "value", "want"),
+    [
+        ("integer", "int32", 5, 5),
+        ("integer", "int32", "7", 7),
+        ("integer", "int32", 3.0, 3),
+        ("integer", "int64", 5, "5"),
+        ("string", "int64", "12", "12"),
+        ("string", "int64", 12, "12"),
+        ("number", None, 1, 1),
+        ("number", None, "0.5", 0.5),
+        ("boolean", None, "true", True),
+        ("boolean", None, False, False),
+        ("object", None, '{"a": 1}', {"a": 1}),
+        ("object", None, {"a": 1}, {"a": 1}),
+        ("array", None, "[1, 2]", [1, 2]),
+        ("string", None, "x", "x"),
+    ],
+)
+def test_coerce_accepts(api_type: str, fmt: str | None, value: object, want: object) -> None:
+    assert coerce_value("c", api_type, value, fmt=fmt) == want
+
+
+@pytest.mark.parametrize(
+    ("api_type", "value", "fragment"),
+    [
+        ("integer", True, "expects an integer, got the boolean true"),
+        ("integer", "1.5", "expects an integer"),
+        ("number", "abc", "expects a number"),
+        ("boolean", 1, "expects a boolean"),
+        ("object", "[1]", "expects a JSON object, got a JSON array"),
+        ("object", "{bad", "is not valid JSON"),
+        ("string", 5, "quote it: '5'"),
+    ],
+)
+def test_coerce_refuses(api_type: str, value: object, fragment: str) -> None:
+    with pytest.raises(errors.PlanError) as info:
+        coerce_value("row 1, column c", api_type, value)
+    assert fragment in str(info.value)
+    assert "row 1, column c" in str(info.value)
+
+
+def test_enum_values_are_checked() -> None:
+    with pytest.raises(errors.PlanError) as info:
+        coerce_value("c", "string", "Bayesain", enum=("Bayesian", "Random"))
+    assert "did you mean 'Bayesian'" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- INSERT
+def test_insert_values_types_and_data_prefix(reg: Registry) -> None:
+    (call,) = insert_calls(
+        reg,
+        f"INSERT INTO {HPT} (projectsId, locationsId, data__displayName, maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec, labels) VALUES ('p', 'us-central1', 'd', "
+        f"'4', 2, '{STUDY}', '{{}}', '{{\"team\": \"ml\"}}')",
+    )
+    assert call.params == {"projectsId": "p", "locationsId": "us-central1"}
+    assert call.body == {
+        "displayName": "d",
+        "maxTrialCount": 4,
+        "parallelTrialCount": 2,
+        "studySpec": json.loads(STUDY),
+        "trialJobSpec": {},
+        "labels": {"team": "ml"},
+    }
+
+
+def test_insert_several_rows_one_call_each(reg: Registry) -> None:
+    calls = insert_calls(
+        reg,
+        f"INSERT INTO {TJ} (projectsId, locationsId, baseModel) VALUES "
+        "('p', 'us-central1', 'a'), ('p', 'europe-west4', 'b')",
+    )
+    assert [c.row for c in calls] == [1, 2]
+    assert [c.params["locationsId"] for c in calls] == ["us-central1", "europe-west4"]
+    assert [c.body for c in calls] == [{"baseModel": "a"}, {"baseModel": "b"}]
+
+
+def test_insert_output_only_columns_are_dropped_with_a_warning(reg: Registry) -> None:
+    sql = (
+        f"INSERT INTO {TJ} (projectsId, locationsId, baseModel, name, state, createTime) "
+        "VALUES ('p', 'us-central1', 'm', 'x', 'JOB_STATE_RUNNING', 'now')"
+    )
+    node = stmt(sql).expression
+    resource, method, written = pm.insert_target(node, reg)
+    slots = pm.resolve_columns(resource, method, written)
+    warning = pm.dropped_warning(resource, slots)
+    assert warning is not None and "name, state, createTime" in warning
+    (call,) = insert_calls(reg, sql)
+    assert call.body == {"baseModel": "m"}
+
+
+def test_insert_aws_body_follows_the_input_shape(reg: Registry) -> None:
+    (call,) = insert_calls(
+        reg,
+        f"INSERT INTO {SM} (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig) "
+        'VALUES (\'us-east-1\', \'j\', \'{"Strategy": "Random", "ResourceLimits": '
+        '{"MaxParallelTrainingJobs": 1}}\')',
+    )
+    assert call.params == {"region": "us-east-1"}
+    assert call.body == {
+        "HyperParameterTuningJobName": "j",
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Random",
+            "ResourceLimits": {"MaxParallelTrainingJobs": 1},
+        },
+    }
+
+
+def test_show_insert_output_is_a_runnable_insert(reg: Registry) -> None:
+    """SHOW INSERT INTO's statement, placeholders filled, plans to one create call."""
+    fills = {
+        "projectsId": "p",
+        "locationsId": "us-central1",
+        "region": "us-east-1",
+        "displayName": "d",
+        "maxTrialCount": "3",
+        "parallelTrialCount": "1",
+        "maxFailedTrialCount": "0",
+        "studySpec": STUDY,
+        "trialJobSpec": "{}",
+        "baseModel": "m",
+        "HyperParameterTuningJobName": "j",
+        "HyperParameterTuningJobConfig": '{"Strategy": "Random", "ResourceLimits": '
+        '{"MaxParallelTrainingJobs": 1}}',
+    }
+    for rid in (HPT, TJ, SM):
+        for required in (True, False):
+            text = catalog.insert_statement(reg.resource(rid), required)
+            res = reg.resource(rid)
+            method = res.methods_for("INSERT")[0]
+            types = {b.name: b.type for b in method.body}
+            for col in catalog.insert_columns(res, required):
+                value = fills.get(col)
+                if value is None:  # optional: NULL (left out) or a value of its type
+                    simple = {"boolean": "false", "string": "x"}.get(types.get(col, ""))
+                    text = text.replace(
+                        "'{{ " + col + " }}'", "NULL" if simple is None else f"'{simple}'"
+                    )
+                    continue
+                text = text.replace("{{ " + col + " }}", value.replace("'", "''"))
+            session = no_call_session(dry_run=True)
+            try:
+                result = session.execute(text)
+            finally:
+                session.close()
+            assert result.kind == "dry-run" and len(result.rows) == 1, text
+
+
+# ----------------------------------------------------------------------------- DELETE
+def test_delete_expands_in_lists(reg: Registry) -> None:
+    plan = pm.plan_delete(
+        stmt(
+            f"DELETE FROM {HPT} WHERE projectsId = 'p' AND locationsId IN ('us-central1', "
+            "'europe-west4') AND hyperparameterTuningJobsId = 12"
+        ).expression,
+        reg,
+        None,
+    )
+    assert [c.params for c in plan.calls] == [
+        {"projectsId": "p", "locationsId": "us-central1", "hyperparameterTuningJobsId": "12"},
+        {"projectsId": "p", "locationsId": "europe-west4", "hyperparameterTuningJobsId": "12"},
+    ]
+
+
+def test_delete_by_identity_name(reg: Registry) -> None:
+    name = "projects/p/locations/us-central1/hyperparameterTuningJobs/{}"
+    plan = pm.plan_delete(
+        stmt(
+            f"DELETE FROM {HPT} j WHERE j.name IN ('{name.format(1)}', '{name.format(2)}')"
+        ).expression,
+        reg,
+        None,
+    )
+    assert [c.params["hyperparameterTuningJobsId"] for c in plan.calls] == ["1", "2"]
+    assert {c.params["projectsId"] for c in plan.calls} == {"p"}
+
+
+def test_delete_by_names_of_different_parents_is_refused(reg: Registry) -> None:
+    a = "projects/p/locations/us-central1/hyperparameterTuningJobs/1"
+    b = "projects/q/locations/us-central1/hyperparameterTuningJobs/2"
+    with pytest.raises(errors.PlanError, match="one parent"):
+        pm.plan_delete(
+            stmt(f"DELETE FROM {HPT} WHERE name IN ('{a}', '{b}')").expression, reg, None
+        )
+
+
+def test_delete_column_of_another_table_is_refused(reg: Registry) -> None:
+    with pytest.raises(errors.PlanError, match="is not allowed"):
+        pm.plan_delete(
+            stmt(
+                f"DELETE FROM {HPT} j WHERE x.projectsId = 'p' AND locationsId = 'l' "
+                "AND hyperparameterTuningJobsId = '1'"
+            ).expression,
+            reg,
+            None,
+        )
+
+
+# ----------------------------------------------------------------------------- EXEC
+def test_exec_doc_form_with_required_comments(reg: Registry) -> None:
+    plan = pm.plan_exec(
+        stmt(
+            f"EXEC {HPT}.cancel\n@hyperparameterTuningJobsId='7' --required,\n"
+            "@locationsId='us-central1' --required,\n@projectsId='p' --required;"
+        ).expression,
+        reg,
+    )
+    assert plan.method.name == "cancel"
+    assert plan.calls[0].params == {
+        "hyperparameterTuningJobsId": "7",
+        "locationsId": "us-central1",
+        "projectsId": "p",
+    }
+    assert plan.calls[0].body is None
+
+
+def test_exec_json_is_merged_into_the_body(reg: Registry) -> None:
+    plan = pm.plan_exec(
+        stmt(
+            f"EXEC {TJ}.rebase_tuned_model @projectsId='p', @locationsId='us-central1' "
+            '@@json=\'{"tunedModelRef": "{\\"tuningJob\\": \\"t\\"}", "deployToSameEndpoint": '
+            'true, "tuningJob": {"name": "ignored-by-server"}}\''
+        ).expression,
+        reg,
+    )
+    body = plan.calls[0].body
+    assert body == {
+        "tunedModelRef": {"tuningJob": "t"},  # StackQL's doc form quotes objects: parsed
+        "deployToSameEndpoint": True,
+        "tuningJob": {"name": "ignored-by-server"},
+    }
+
+
+def test_exec_aws_param_names_are_case_insensitive(reg: Registry) -> None:
+    plan = pm.plan_exec(
+        stmt(
+            f"EXEC {SM}.stop_hyper_parameter_tuning_job @Region='us-east-1', "
+            "@hyperparametertuningjobname=42"
+        ).expression,
+        reg,
+    )
+    assert plan.method.name == "stop"
+    assert plan.calls[0].params == {"region": "us-east-1", "HyperParameterTuningJobName": "42"}
+
+
+# ----------------------------------------------------------------------------- dry run
+def test_dry_run_lists_calls_and_makes_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("H7_KEY", "AKIAH7SECRETKEYID000")
+    monkeypatch.setenv("H7_SECRET", "h7-super-secret-value")
+    session = no_call_session(
+        dry_run=True,
+        auth={
+            "google": {"type": "anonymous"},
+            "aws": {
+                "type": "aws_signing_v4",
+                "keyIDenvvar": "H7_KEY",
+                "credentialsenvvar": "H7_SECRET",
+            },
+        },
+    )
+    try:
+        texts = []
+        for sql in (
+            f"INSERT INTO {TJ} (projectsId, locationsId, baseModel) "
+            "VALUES ('p', 'us-central1', 'm')",
+            f"DELETE FROM {SM} WHERE region = 'us-east-1' "
+            "AND HyperParameterTuningJobName IN ('a', 'b')",
+            f"/*+ AWAIT */ EXEC {HPT}.cancel @projectsId='p', @locationsId='us-central1', "
+            "@hyperparameterTuningJobsId='1'",
+        ):
+            result = session.execute(sql)
+            assert result.kind == "dry-run"
+            assert any("none was made" in m for m in result.messages)
+            texts.append(repr(result.rows) + repr(result.messages))
+        joined = "\n".join(texts)
+        assert "POST https://us-central1-aiplatform.googleapis.com/v1/projects/p/" in joined
+        assert '"baseModel": "m"' in joined
+        assert joined.count("DeleteHyperParameterTuningJob") == 2
+        assert ":cancel" in joined
+        assert "AKIAH7SECRETKEYID000" not in joined and "h7-super-secret-value" not in joined
+    finally:
+        session.close()
+
+
+# ----------------------------------------------------------------------------- AWAIT
+class ScriptedFetcher:
+    """Replies from a script, one per fetch; records the calls."""
+
+    def __init__(self, replies: list[object]) -> None:
+        self.replies = list(replies)
+        self.calls: list[Call] = []
+
+    def fetch(self, call: Call, token: str | None = None) -> Page:
+        self.calls.append(call)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, CallError):
+            raise reply
+        return Page(raw=orjson.dumps(reply))
+
+
+class FakeSession:
+    def __init__(self, fetcher: ScriptedFetcher, timeout: float = 30.0) -> None:
+        from stackql_tuning.settings import Settings
+
+        self.fetcher = fetcher
+        self.settings = Settings(await_interval=0.0, await_timeout=timeout)
+        self.cancelled = False
+        self.lines: list[str] = []
+        self.notify = self.lines.append
+
+
+def test_state_column_comes_from_the_enum(reg: Registry) -> None:
+    assert await_.state_column(reg.resource(HPT)).name == "state"  # type: ignore[union-attr]
+    col = await_.state_column(reg.resource(SM))
+    assert col is not None and col.name == "HyperParameterTuningJobStatus"
+
+
+def test_await_terminal_polls_until_cancelled(reg: Registry) -> None:
+    fetcher = ScriptedFetcher(
+        [{"state": "JOB_STATE_CANCELLING"}] * 3 + [{"state": "JOB_STATE_CANCELLED"}]
+    )
+    params = {"projectsId": "p", "locationsId": "us-central1", "hyperparameterTuningJobsId": "1"}
+    state = await_.await_terminal(FakeSession(fetcher), reg.resource(HPT), params, "cancel x")  # type: ignore[arg-type]
+    assert state == "JOB_STATE_CANCELLED"
+    assert len(fetcher.calls) == 4 and all(c.method.name == "get" for c in fetcher.calls)
+
+
+def test_await_timeout_names_the_last_state(reg: Registry) -> None:
+    fetcher = ScriptedFetcher([{"state": "JOB_STATE_CANCELLING"}])
+    session = FakeSession(fetcher, timeout=0.0)
+    with pytest.raises(errors.StatementTimeout) as info:
+        await_.await_terminal(
+            session,
+            reg.resource(HPT),
+            {
+                "projectsId": "p",
+                "locationsId": "l",  # type: ignore[arg-type]
+                "hyperparameterTuningJobsId": "1",
+            },
+            "cancel x",
+        )
+    assert "last state seen: JOB_STATE_CANCELLING" in str(info.value)
+
+
+def test_await_gone_ends_on_not_found(reg: Registry) -> None:
+    fetcher = ScriptedFetcher(
+        [{"HyperParameterTuningJobStatus": "Deleting"}, CallError(400, "ResourceNotFound: gone")]
+    )
+    params = {"region": "us-east-1", "HyperParameterTuningJobName": "j"}
+    assert (
+        await_.await_gone(FakeSession(fetcher), reg.resource(SM), params, "delete j") == "deleted"
+    )  # type: ignore[arg-type]
+
+
+def test_operation_polling_builds_a_checked_get(reg: Registry) -> None:
+    name = "projects/p/locations/us-central1/operations/42"
+    call = await_.operation_call(reg.resource(HPT), name)
+    assert call.method.request == {
+        "http_method": "GET",
+        "path": "v1/projects/{projectsId}/locations/{locationsId}/operations/{operationsId}",
+    }
+    assert call.params == {"projectsId": "p", "locationsId": "us-central1", "operationsId": "42"}
+    fetcher = ScriptedFetcher([{"name": name}, {"name": name, "done": True, "response": {}}])
+    final = await_.await_operation(FakeSession(fetcher), reg.resource(HPT), {"name": name}, "d")  # type: ignore[arg-type]
+    assert final["done"] is True
+    failing = ScriptedFetcher([{"name": name, "done": True, "error": {"code": 9, "message": "no"}}])
+    with pytest.raises(errors.ProviderError, match="failed: 9 no"):
+        await_.await_operation(FakeSession(failing), reg.resource(HPT), {"name": name}, "d")  # type: ignore[arg-type]
