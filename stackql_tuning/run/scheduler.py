@@ -30,6 +30,8 @@ class Work:
     call: Call
     token: str | None = None
     page_no: int = 1
+    #: page tokens already followed in this chain (a repeated one would loop forever)
+    seen: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -102,13 +104,26 @@ class Scheduler:
                         stats.calls += 1
                         total += 1
                     if page.next_token and not (row_limit is not None and stats.rows >= row_limit):
-                        if self.page_limit is not None and work.page_no >= self.page_limit:
+                        if page.next_token in work.seen or page.next_token == work.token:
+                            stats.failures.append(
+                                _failed(
+                                    work.call,
+                                    "bad reply",
+                                    f"page {work.page_no} repeats an earlier page token "
+                                    f"{page.next_token[:40]!r}: the listing would never end",
+                                )
+                            )
+                        elif self.page_limit is not None and work.page_no >= self.page_limit:
                             stats.warnings.append(
                                 f"page limit {self.page_limit} reached for {work.call.label}: "
                                 "more rows exist (raise --page-limit to get them)"
                             )
                         else:
-                            ready.appendleft(Work(work.call, page.next_token, work.page_no + 1))
+                            if work.token:
+                                work.seen.add(work.token)
+                            ready.appendleft(
+                                Work(work.call, page.next_token, work.page_no + 1, work.seen)
+                            )
                     if self.progress is not None:
                         self.progress(stats.requests, total, stats.rows)
         finally:

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError, QueryError
-from stackql_tuning.registry.model import Column, Param, Resource
+from stackql_tuning.registry.model import Column, Param, Resource, param_sources
 
 
 def q(name: str) -> str:
@@ -84,6 +84,11 @@ class TableSchema:
 
     def _param_expr(self, p: Param) -> str:
         base = f"p.{q(p.name)}"
+        source = param_sources(self.resource).get(p.name)
+        if source:
+            regex = source["regex"].replace("'", "''")
+            extracted = f"regexp_extract(it.{q(source['column'])}, '{regex}', 1)"
+            return f"coalesce({base}, NULLIF({extracted}, ''))"
         ident = self.resource.identity
         template = ident.get("template")
         col = ident.get("column")
@@ -120,8 +125,12 @@ class PageFile:
         self.origin: list[tuple[str, str, dict[str, Any]]] = []
 
     def add_raw(self, params: dict[str, Any], raw: bytes, key: str, origin: Any) -> None:
-        line = b'{"p":' + orjson.dumps(params, default=str) + b',"' + key.encode() + b'":'
-        line += raw + b"}\n"
+        # Both payload keys are always written (the unused one as null): a reply that is not
+        # one JSON object (``{...},"p":{...}``) then repeats a key, which DuckDB rejects, so a
+        # hostile body can never override the params or smuggle in an extra item.
+        other = b"o" if key == "r" else b"r"
+        line = b'{"p":' + orjson.dumps(params, default=str) + b',"' + other + b'":null,"'
+        line += key.encode() + b'":' + raw + b"}\n"
         with self._lock:
             self._fh.write(line)
             self.lines += 1

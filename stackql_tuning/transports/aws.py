@@ -27,46 +27,97 @@ class AwsTransport:
         self.settings = settings
         self.registry = registry
         self.limits = limits or RateLimits(settings.rate_limit)
-        self._clients: dict[tuple[str, str], Any] = {}
-        self._session: Any = None
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
+        self._sessions: dict[str | None, Any] = {}
         self._lock = threading.Lock()
 
-    def _client(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def _client(self, service: str, region: str, account: str | None = None) -> Any:
+        key = (service, region, account)
         client = self._clients.get(key)
         if client is not None:
             return client
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._clients[key] = self._make_client(service, region)
+                client = self._clients[key] = self._make_client(service, region, account)
             return client
 
-    def _make_client(self, service: str, region: str) -> Any:
+    def _endpoint(self) -> dict[str, str]:
+        return {"endpoint_url": self.settings.aws_endpoint} if self.settings.aws_endpoint else {}
+
+    def _default_session(self) -> Any:
         import boto3
-        from botocore.config import Config
 
         from stackql_tuning.transports.auth import aws_credentials
 
-        if self._session is None:
+        if None not in self._sessions:
             kwargs = aws_credentials(self.settings.auth.get("aws", {}))
             try:
-                self._session = boto3.session.Session(**kwargs)
+                self._sessions[None] = boto3.session.Session(**kwargs)
             except Exception as e:  # botocore.exceptions.ProfileNotFound and friends
                 raise AuthError(
                     f"cannot set up AWS credentials: {type(e).__name__}: {e}",
                     hint="check --auth / AWS_PROFILE",
                 ) from None
+        return self._sessions[None]
+
+    def _account_session(self, account: str | None, region: str) -> Any:
+        """The boto3 session for an AwsAccountId: its configured profile or role, or the
+        default credentials after checking they belong to that account."""
+        if account in self._sessions:
+            return self._sessions[account]
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        base = self._default_session()
+        if account is None:
+            return base
+        conf = self.settings.accounts.get(account)
+        try:
+            if conf and "profile" in conf:
+                session = boto3.session.Session(profile_name=conf["profile"])
+            elif conf and "role_arn" in conf:
+                sts = base.client("sts", region_name=region, **self._endpoint())
+                creds = sts.assume_role(RoleArn=conf["role_arn"], RoleSessionName="stackql-tuning")[
+                    "Credentials"
+                ]
+                session = boto3.session.Session(
+                    aws_access_key_id=creds["AccessKeyId"],
+                    aws_secret_access_key=creds["SecretAccessKey"],
+                    aws_session_token=creds["SessionToken"],
+                )
+            else:
+                sts = base.client("sts", region_name=region, **self._endpoint())
+                own = sts.get_caller_identity()["Account"]
+                if own != account:
+                    raise AuthError(
+                        f"AwsAccountId {account} is not configured, and the default AWS "
+                        f"credentials belong to account {own}",
+                        hint=f'map it in the config file: [aws.accounts."{account}"] '
+                        'profile = "..." or role_arn = "..."',
+                    )
+                session = base
+        except (BotoCoreError, ClientError) as e:
+            raise AuthError(
+                f"cannot get credentials for AwsAccountId {account}: {type(e).__name__}",
+                hint="check the profile or role in the config file's [aws.accounts]",
+            ) from None
+        self._sessions[account] = session
+        return session
+
+    def _make_client(self, service: str, region: str, account: str | None = None) -> Any:
+        from botocore.config import Config
+
+        session = self._account_session(account, region)
         config = Config(
             max_pool_connections=max(self.settings.concurrency, 10),
-            retries={"mode": "standard", "max_attempts": self.settings.max_attempts},
+            # total_max_attempts counts the first attempt, as our max_attempts does (botocore's
+            # max_attempts would count retries only: one attempt more than asked)
+            retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts},
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
         )
-        extra = {}
-        if self.settings.aws_endpoint:
-            extra["endpoint_url"] = self.settings.aws_endpoint
-        return self._session.client(service, region_name=region, config=config, **extra)
+        return session.client(service, region_name=region, config=config, **self._endpoint())
 
     def _service_name(self, call: Call) -> str:
         data = self.registry.service(call.resource.provider, call.resource.service).data
@@ -111,7 +162,8 @@ class AwsTransport:
         )
 
         region = _region(call)
-        client = self._client(self._service_name(call), region)
+        account = call.params.get("AwsAccountId")
+        client = self._client(self._service_name(call), region, str(account) if account else None)
         fn = getattr(client, str(call.method.request["client_method"]))
         kwargs = self._kwargs(call, page_token)
         self.limits.acquire(("aws", str(call.params.get("AwsAccountId", "")), region))
@@ -149,6 +201,7 @@ class AwsTransport:
 
     def close(self) -> None:
         self._clients.clear()
+        self._sessions.clear()
 
 
 def _region(call: Call) -> str:

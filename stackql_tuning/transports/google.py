@@ -146,20 +146,22 @@ class GoogleTransport:
 
     # -- request building -------------------------------------------------------------------
     def _base_url(self, call: Call) -> str:
-        if self.settings.google_endpoint:
-            return self.settings.google_endpoint.rstrip("/") + "/"
         svc = self.registry.service(call.resource.provider, call.resource.service).data
         loc_param = svc.get("location_param", "locationsId")
         location = call.params.get(loc_param)
+        # the location picks the host: check its form even when an endpoint override is set,
+        # so that a value is rejected the same way against the sandbox and the real cloud
+        if location is not None and not _LOCATION.match(str(location)):
+            raise PlanError(
+                f"{loc_param} = {_show(str(location))} is not a location name",
+                hint="locations look like us-central1 or europe-west4",
+            )
+        if self.settings.google_endpoint:
+            return self.settings.google_endpoint.rstrip("/") + "/"
         root = str(svc.get("root_url", "")).rstrip("/") + "/"
         if location is None or location == "global":
             return root
         location = str(location)
-        if not _LOCATION.match(location):
-            raise PlanError(
-                f"{loc_param} = {_show(location)} is not a location name",
-                hint="locations look like us-central1 or europe-west4",
-            )
         known = svc.get("locations") or []
         if known and location not in known:
             from stackql_tuning.errors import did_you_mean
@@ -239,7 +241,7 @@ class GoogleTransport:
                 ):
                     self.retry.sleep(self.retry.delay(attempt))
                     continue
-                raise CallError("connection", _connection_message(e, attempt)) from None
+                raise CallError("connection", _connection_message(e, attempt, timeout)) from None
             status = resp.status_code
             if status >= 400:
                 if self.retry.retryable(attempt, status=status, idempotent=idempotent):
@@ -271,6 +273,8 @@ class GoogleTransport:
         token = None
         if call.method.pagination is not None:
             token = next_token(body, call.method.pagination.output_token)
+        if call.method.is_list:
+            _check_list_reply(call, body, status)
         return Page(raw=body, next_token=token, status=status)
 
     def close(self) -> None:
@@ -314,6 +318,36 @@ def next_token(body: bytes, field: str) -> str | None:
     return str(value) if value else None
 
 
+#: top-level members a list reply may have besides its items and its next-page token
+_LIST_EXTRAS = frozenset({"unreachable"})
+
+
+def _check_list_reply(call: Call, body: bytes, status: int) -> None:
+    """A list reply without its items key must be an empty page (Google omits empty lists).
+
+    Only such replies (small) are decoded; a reply that holds something else (an error object
+    with status 200, another resource's list) is a failed call, never an empty result.
+    """
+    import orjson
+
+    key = call.method.items_key
+    if not key or re.search(b'"' + re.escape(key.encode()) + rb'"\s*:', body):
+        return
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise CallError(status, f"the reply is not valid JSON: {e}") from None
+    allowed = set(_LIST_EXTRAS)
+    if call.method.pagination is not None:
+        allowed.add(call.method.pagination.output_token)
+    extra = sorted(set(obj) - allowed) if isinstance(obj, dict) else ["<not an object>"]
+    if extra:
+        raise CallError(
+            status,
+            f"the reply has no {key!r} list (it has {', '.join(map(repr, extra[:5]))})",
+        )
+
+
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -329,11 +363,17 @@ def _refused_before_sending(e: Exception) -> bool:
     return "NewConnectionError" in text or "ConnectionRefusedError" in text
 
 
-def _connection_message(e: Exception, attempts: int) -> str:
+def _connection_message(
+    e: Exception, attempts: int, timeout: tuple[float, float] | None = None
+) -> str:
     kind = type(e).__name__
     detail = "connection refused" if _refused_before_sending(e) else kind
-    if "Timeout" in kind:
-        detail = "timed out"
+    if "ConnectTimeout" in kind:
+        limit = f" within the connect timeout of {timeout[0]:g} s" if timeout else ""
+        detail = f"could not connect{limit}"
+    elif "Timeout" in kind:
+        limit = f" within the read timeout of {timeout[1]:g} s" if timeout else ""
+        detail = f"no reply{limit}"
     elif "ChunkedEncoding" in kind or "IncompleteRead" in repr(e):
         detail = "the reply was cut off"
     elif "RemoteDisconnected" in repr(e) or "ConnectionReset" in repr(e):
