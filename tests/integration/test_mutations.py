@@ -1,0 +1,369 @@
+"""Mutations against the sandbox (loopback only): INSERT, DELETE, EXEC, AWAIT, --dry-run.
+
+Own names, so no other module's jobs are touched: Google project ``h7-mutations`` and AWS region
+``ca-central-1`` (no other integration module uses either).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from stackql_tuning import errors
+from stackql_tuning.sandbox.runner import Sandbox
+from stackql_tuning.session import Session
+
+HPT = "google.aiplatform.hyperparameter_tuning_jobs"
+TJ = "google.aiplatform.tuning_jobs"
+SM = "aws.sagemaker.hyper_parameter_tuning_jobs"
+PROJECT = "h7-mutations"
+LOC = "us-central1"
+REGION = "ca-central-1"
+WHERE = f"projectsId = '{PROJECT}' AND locationsId = '{LOC}'"
+
+STUDY = json.dumps(
+    {
+        "metrics": [{"metricId": "accuracy", "goal": "MAXIMIZE"}],
+        "parameters": [
+            {
+                "parameterId": "learning_rate",
+                "doubleValueSpec": {"minValue": 1e-4, "maxValue": 0.1},
+                "scaleType": "UNIT_LOG_SCALE",
+            },
+            {"parameterId": "batch_size", "discreteValueSpec": {"values": [32, 64, 128]}},
+        ],
+        "algorithm": "RANDOM_SEARCH",
+    }
+)
+TRIAL = json.dumps(
+    {
+        "workerPoolSpecs": [
+            {
+                "machineSpec": {"machineType": "n1-standard-8"},
+                "replicaCount": "1",
+                "containerSpec": {
+                    "imageUri": "us-docker.pkg.dev/h7/trainer:latest",
+                    "args": ["--epochs=10"],
+                },
+            }
+        ]
+    }
+)
+AWS_CONFIG = json.dumps(
+    {
+        "Strategy": "Bayesian",
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+        "ResourceLimits": {"MaxNumberOfTrainingJobs": 6, "MaxParallelTrainingJobs": 2},
+        "ParameterRanges": {
+            "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.1", "MaxValue": "0.5"}]
+        },
+    }
+)
+AWS_DEFINITION = json.dumps(
+    {
+        "StaticHyperParameters": {"objective": "binary:logistic"},
+        "AlgorithmSpecification": {
+            "TrainingImage": "811284229777.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
+            "TrainingInputMode": "File",
+        },
+        "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+        "OutputDataConfig": {"S3OutputPath": "s3://h7-bucket/out"},
+        "ResourceConfig": {
+            "InstanceType": "ml.m5.xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 10,
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    }
+)
+
+
+@pytest.fixture
+def session(sandbox: Sandbox, sandbox_env: dict[str, str]) -> Iterator[Session]:
+    s = Session(**sandbox.settings(), await_interval=0.05, await_timeout=60.0)
+    s.notify = lambda text: None  # type: ignore[attr-defined]
+    yield s
+    s.close()
+
+
+def hpt_insert(name: str, extra: str = "") -> str:
+    return (
+        f"INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec) SELECT '{PROJECT}', '{LOC}', '{name}', 8, "
+        f"2, '{STUDY}', '{TRIAL}' {extra}"
+    )
+
+
+def create_hpt(session: Session, name: str) -> str:
+    result = session.execute(hpt_insert(name, "RETURNING name"))
+    return str(result.rows[0][0])
+
+
+def job_id(name: str) -> str:
+    return name.rsplit("/", 1)[1]
+
+
+def hpt_states(session: Session) -> dict[str, str]:
+    rows = session.execute(f"SELECT name, state FROM {HPT} WHERE {WHERE}").rows
+    return {r[0]: r[1] for r in rows}
+
+
+def test_seed_001_insert_creates_a_tuning_job(session: Session) -> None:
+    """Seed 001's INSERT, its placeholders filled and its output-only fields left out."""
+    spec = json.dumps(
+        {
+            "trainingDatasetUri": "gs://h7-bucket/train.jsonl",
+            "validationDatasetUri": "gs://h7-bucket/validation.jsonl",
+            "hyperParameters": {"epochCount": "4", "learningRateMultiplier": 1.0},
+        }
+    )
+    result = session.execute(
+        f"""/*+ create */
+INSERT INTO {TJ} (
+locationsId,
+projectsId,
+supervisedTuningSpec,
+encryptionSpec,
+tunedModelDisplayName,
+description,
+baseModel,
+labels
+)
+SELECT
+'{LOC}',
+'{PROJECT}',
+'{spec}',
+'{{}}',
+'h7-tuned',
+'seed 001 example',
+'gemini-1.0-pro-002',
+'{{"team": "ml"}}'
+RETURNING name, baseModel, tunedModelDisplayName;"""
+    )
+    name, base, display = result.rows[0]
+    assert name.startswith(f"projects/{PROJECT}/locations/{LOC}/tuningJobs/")
+    assert (base, display) == ("gemini-1.0-pro-002", "h7-tuned")
+    assert result.messages[-1] == "1 resource created"
+    listed = session.execute(f"SELECT name, description FROM {TJ} WHERE {WHERE}").rows
+    assert (name, "seed 001 example") in listed
+
+
+def test_seed_001_insert_with_output_only_fields_drops_them(session: Session) -> None:
+    spec = '{"trainingDatasetUri": "gs://h7-bucket/train.jsonl"}'
+    result = session.execute(
+        f"INSERT INTO {TJ} (locationsId, projectsId, supervisedTuningSpec, name, state, "
+        f"createTime, baseModel) SELECT '{LOC}', '{PROJECT}', '{spec}', 'x', 'JOB_STATE_RUNNING', "
+        "'2020-01-01T00:00:00Z', 'gemini-1.0-pro-002'"
+    )
+    assert result.has_rows is False
+    assert any("output-only" in w and "name, state, createTime" in w for w in result.warnings)
+
+
+def test_hpt_insert_returning_and_select(session: Session) -> None:
+    result = session.execute(hpt_insert("h7-hpt-a", "RETURNING *"))
+    row = result.to_dicts()[0]
+    assert row["displayName"] == "h7-hpt-a"
+    assert row["maxTrialCount"] == 8
+    assert json.loads(row["studySpec"])["algorithm"] == "RANDOM_SEARCH"
+    assert row["projectsId"] == PROJECT and row["hyperparameterTuningJobsId"]
+    assert row["name"] in hpt_states(session)
+
+
+def test_insert_select_clones_a_job_into_another_region(session: Session) -> None:
+    source = create_hpt(session, "h7-clone-source")
+    result = session.execute(
+        f"INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+        "parallelTrialCount, studySpec, trialJobSpec) "
+        "SELECT projectsId, 'europe-west4', displayName || '-clone', maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec FROM {HPT} "
+        f"WHERE {WHERE} AND hyperparameterTuningJobsId = '{job_id(source)}' "
+        "RETURNING name, locationsId, displayName"
+    )
+    ((name, loc, display),) = result.rows
+    assert loc == "europe-west4" and display == "h7-clone-source-clone"
+    assert name.startswith(f"projects/{PROJECT}/locations/europe-west4/")
+
+
+def test_several_rows_report_each_outcome(session: Session) -> None:
+    bad_study = '{"metrics": [{"metricId": "acc"}], "parameters": []}'
+    sql = (
+        f"INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec) VALUES "
+        f"('{PROJECT}', '{LOC}', 'h7-multi-1', 2, 1, '{STUDY}', '{TRIAL}'), "
+        f"('{PROJECT}', '{LOC}', 'h7-multi-2', 2, 1, '{STUDY}', '{TRIAL}'), "
+        f"('{PROJECT}', '{LOC}', 'h7-multi-3', 2, 1, '{bad_study}', '{TRIAL}')"
+    )
+    with pytest.raises(errors.ProviderError) as info:
+        session.execute(sql)
+    text = str(info.value)
+    assert "2 of 3 created; failed: row 3: 400" in text
+    assert "row 1: projects/" in text and "row 2: projects/" in text
+    names = session.execute(f"SELECT displayName FROM {HPT} WHERE {WHERE}").rows
+    shown = {r[0] for r in names}
+    assert {"h7-multi-1", "h7-multi-2"} <= shown and "h7-multi-3" not in shown
+
+
+def test_cancel_with_await_ends_cancelled(session: Session) -> None:
+    name = create_hpt(session, "h7-cancel")
+    lines: list[str] = []
+    session.notify = lines.append  # type: ignore[attr-defined]
+    result = session.execute(
+        f"/*+ AWAIT */ EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}', "
+        f"@hyperparameterTuningJobsId='{job_id(name)}'"
+    )
+    assert result.messages == [f"cancel: {name}: now JOB_STATE_CANCELLED"]
+    assert hpt_states(session)[name] == "JOB_STATE_CANCELLED"
+
+
+def test_cancel_doc_form_with_required_comments_and_json(session: Session) -> None:
+    name = create_hpt(session, "h7-cancel-doc")
+    session.execute(
+        f"""EXEC {HPT}.cancel
+@hyperparameterTuningJobsId='{job_id(name)}' --required,
+@locationsId='{LOC}' --required,
+@projectsId='{PROJECT}' --required
+@@json='{{}}';"""
+    )
+    assert hpt_states(session)[name] in ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
+
+
+def test_exec_list_and_showresults(session: Session) -> None:
+    create_hpt(session, "h7-list")
+    result = session.execute(
+        f"EXEC {HPT}._list @projectsId='{PROJECT}', @locationsId='{LOC}', @pageSize=2"
+    )
+    assert "h7-list" in {r["displayName"] for r in result.to_dicts()}
+    assert result.calls >= 2  # paginated
+    name = create_hpt(session, "h7-showresults")
+    shown = session.execute(
+        f"/*+ SHOWRESULTS */ EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}', "
+        f"@hyperparameterTuningJobsId='{job_id(name)}'"
+    )
+    assert shown.has_rows and shown.rows == [("OK",)]
+
+
+def test_delete_deletes_exactly_one_job(session: Session, fresh_sandbox: Sandbox) -> None:
+    names = [create_hpt(session, f"h7-del-{i}") for i in range(3)]
+    for name in names:
+        session.execute(
+            f"/*+ AWAIT */ EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}', "
+            f"@hyperparameterTuningJobsId='{job_id(name)}'"
+        )
+    before = hpt_states(session)
+    assert all(n in before for n in names)
+    result = session.execute(
+        f"/*+ AWAIT */ DELETE FROM {HPT} WHERE {WHERE} "
+        f"AND hyperparameterTuningJobsId = '{job_id(names[1])}'"
+    )
+    assert result.messages[-1] == "1 resource deleted"
+    after = hpt_states(session)
+    assert set(before) - set(after) == {names[1]}
+    ops = [r for r in fresh_sandbox.google.requests() if "/operations/" in r["path"]]
+    assert ops, "AWAIT polls the delete operation"
+
+
+def test_delete_without_await_reports_the_operation(session: Session) -> None:
+    name = create_hpt(session, "h7-del-op")
+    session.execute(
+        f"/*+ AWAIT */ EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}', "
+        f"@hyperparameterTuningJobsId='{job_id(name)}'"
+    )
+    result = session.execute(f"DELETE FROM {HPT} WHERE name = '{name}'")
+    assert result.messages[-1] == "1 resource deleted"
+    assert name not in hpt_states(session)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"DELETE FROM {HPT} WHERE {WHERE}",
+        f"DELETE FROM {HPT} WHERE {WHERE} AND displayName = 'h7-hpt-a'",
+        f"DELETE FROM {HPT} WHERE {WHERE} AND hyperparameterTuningJobsId IN "
+        f"(SELECT hyperparameterTuningJobsId FROM {HPT} WHERE {WHERE})",
+    ],
+    ids=["no id", "non-param predicate", "subquery"],
+)
+def test_unsafe_delete_fails_before_any_call(
+    session: Session, fresh_sandbox: Sandbox, sql: str
+) -> None:
+    before = hpt_states(session)
+    fresh_sandbox.google.reset_log()
+    with pytest.raises(errors.PlanError):
+        session.execute(sql)
+    assert fresh_sandbox.google.requests() == []
+    assert hpt_states(session) == before
+
+
+def test_aws_insert_select_stop_and_delete(session: Session, fresh_sandbox: Sandbox) -> None:
+    result = session.execute(
+        f"INSERT INTO {SM} (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, "
+        f"TrainingJobDefinition) VALUES ('{REGION}', 'h7-hpo-a', '{AWS_CONFIG}', "
+        f"'{AWS_DEFINITION}'), ('{REGION}', 'h7-hpo-b', '{AWS_CONFIG}', '{AWS_DEFINITION}') "
+        "RETURNING HyperParameterTuningJobName, HyperParameterTuningJobArn"
+    )
+    assert [r[0] for r in result.rows] == ["h7-hpo-a", "h7-hpo-b"]
+    assert all(r[1].endswith(r[0]) for r in result.rows)
+    jobs = dict(
+        session.execute(
+            "SELECT HyperParameterTuningJobName, HyperParameterTuningJobStatus "
+            f"FROM {SM} WHERE region = '{REGION}'"
+        ).rows
+    )
+    assert jobs.keys() >= {"h7-hpo-a", "h7-hpo-b"}
+    stopped = session.execute(
+        f"/*+ AWAIT */ EXEC {SM}.stop @region='{REGION}', @HyperParameterTuningJobName='h7-hpo-a'"
+    )
+    assert stopped.messages == [f"stop: h7-hpo-a in {REGION}: now Stopped"]
+    # the doc form: the input member passed in @@json, --required comments
+    session.execute(
+        f"""/*+ AWAIT */ EXEC {SM}.stop_hyper_parameter_tuning_job
+@region='{REGION}' --required
+@@json='{{"HyperParameterTuningJobName": "h7-hpo-b"}}';"""
+    )
+    deleted = session.execute(
+        f"/*+ AWAIT */ DELETE FROM {SM} WHERE region = '{REGION}' "
+        "AND HyperParameterTuningJobName = 'h7-hpo-a'"
+    )
+    assert deleted.messages[-1] == "1 resource deleted"
+    left = {
+        r[0]
+        for r in session.execute(
+            f"SELECT HyperParameterTuningJobName FROM {SM} WHERE region = '{REGION}'"
+        ).rows
+    }
+    assert "h7-hpo-a" not in left and "h7-hpo-b" in left
+    ops = [r["operation"] for r in fresh_sandbox.aws.requests()]
+    assert "StopHyperParameterTuningJob" in ops and "DeleteHyperParameterTuningJob" in ops
+
+
+def test_dry_run_sends_nothing_and_shows_no_credentials(
+    sandbox: Sandbox, sandbox_env: dict[str, str], fresh_sandbox: Sandbox
+) -> None:
+    s = Session(**sandbox.settings(), dry_run=True)
+    try:
+        outputs = []
+        for sql in (
+            hpt_insert("h7-dry"),
+            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
+            f"HyperParameterTuningJobConfig) VALUES ('{REGION}', 'h7-dry', '{AWS_CONFIG}')",
+            f"DELETE FROM {HPT} WHERE {WHERE} AND hyperparameterTuningJobsId IN ('1', '2')",
+            f"/*+ AWAIT */ EXEC {SM}.stop @region='{REGION}', @HyperParameterTuningJobName='x'",
+            f"EXEC {HPT}._list @projectsId='{PROJECT}', @locationsId='{LOC}'",
+            f"INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+            "parallelTrialCount, studySpec, trialJobSpec) SELECT projectsId, 'europe-west4', "
+            "displayName, maxTrialCount, parallelTrialCount, studySpec, trialJobSpec "
+            f"FROM {HPT} WHERE {WHERE}",
+        ):
+            result = s.execute(sql)
+            assert result.kind == "dry-run"
+            outputs.append(repr(result.rows) + repr(result.messages) + repr(result.warnings))
+    finally:
+        s.close()
+    text = "\n".join(outputs)
+    assert fresh_sandbox.google.requests() == []
+    assert fresh_sandbox.aws.requests() == []
+    for secret in {v for k, v in sandbox_env.items() if "SECRET" in k or "KEY" in k}:
+        assert secret not in text
+    assert "CreateHyperParameterTuningJob" in text and "POST http" in text
