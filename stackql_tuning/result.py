@@ -32,32 +32,150 @@ class Result:
     elapsed: float = 0.0
     #: statements that only report (DELETE, EXEC without SHOWRESULTS) have no rows to print
     has_rows: bool = True
-    _relation: Any = field(default=None, repr=False)
+    _relation: Any = field(default=None, repr=False, compare=False)
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
 
     @property
     def relation(self) -> Any:
-        """The result as a DuckDB relation (``.df()``, ``.arrow()``, ``.pl()``)."""
-        if self._relation is None:
-            import duckdb
+        """The result as a typed DuckDB relation: ``.df()`` (pandas), ``.arrow()`` (pyarrow),
+        ``.pl()`` (polars), ``.fetchall()``, or more SQL (``.filter()``, ``.aggregate()``).
 
-            con = duckdb.connect()
-            if not self.columns:
-                self._relation = con.sql("SELECT NULL WHERE false")
-            else:
-                cols = ", ".join(f'"{c}"' for c in self.columns)
-                if self.rows:
-                    placeholders = ", ".join("?" for _ in self.columns)
-                    values = ", ".join(f"({placeholders})" for _ in self.rows)
-                    flat = [v for r in self.rows for v in r]
-                    self._relation = con.sql(
-                        f"SELECT * FROM (VALUES {values}) t({cols})", params=flat
-                    )
-                else:
-                    self._relation = con.sql(f"SELECT * FROM (SELECT NULL) t({cols}) WHERE false")
+        It lives on a private in-memory DuckDB connection (TimeZone UTC), built once from
+        ``rows`` with each column of its type in ``types``: JSON columns stay JSON, timestamps
+        TIMESTAMPTZ. It never reads the session's provider tables, so later statements do not
+        change it.
+        """
+        if self._relation is None:
+            self._relation = build_relation(self.columns, self.types, self.rows)
         return self._relation
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+#: DuckDB float types whose NaN and infinities JSON cannot carry as numbers
+_FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL", "FLOAT4", "FLOAT8"})
+#: rows per INSERT ... VALUES statement on the slow path
+_VALUES_CHUNK = 500
+
+
+def build_relation(columns: list[str], types: list[str], rows: list[tuple[Any, ...]]) -> Any:
+    """A DuckDB relation over ``rows`` on a private in-memory connection, typed by ``types``.
+
+    Fast path: the rows are written as NDJSON (orjson) and read back by DuckDB's JSON reader
+    with the column types given. Values JSON cannot carry (BLOB bytes, integers beyond 64 bits)
+    fall back to ``INSERT ... VALUES`` with a CAST per column; a type this connection cannot
+    create (a user-defined ENUM) falls back to the types DuckDB infers from the values.
+    """
+    import duckdb
+
+    if len(types) != len(columns):
+        raise ValueError(f"{len(columns)} columns but {len(types)} types")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if not columns:
+        return con.sql("SELECT NULL WHERE false")
+    names = [f"c{i}" for i in range(len(columns))]
+    try:
+        ddl = ", ".join(f"{n} {t}" for n, t in zip(names, types, strict=True))
+        con.execute(f"CREATE TABLE result ({ddl})")
+    except duckdb.Error:
+        _insert_values(con, names, rows, None, create=True)
+    else:
+        if rows:
+            try:
+                _insert_ndjson(con, names, types, rows)
+            except (duckdb.Error, TypeError, ValueError):
+                _insert_values(con, names, rows, types, create=False)
+    select = ", ".join(f"{n} AS {_quote(c)}" for n, c in zip(names, columns, strict=True))
+    return con.sql(f"SELECT {select} FROM result")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _json_default(value: Any) -> Any:
+    import datetime
+    import decimal
+
+    if isinstance(value, decimal.Decimal | datetime.timedelta):
+        return str(value)  # DuckDB casts "1.25" to DECIMAL and "3:00:00" to INTERVAL
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _encoders(types: list[str]) -> dict[int, Any]:
+    """Column index -> value encoder, for the columns whose values need one."""
+    import math
+
+    import orjson
+
+    def as_json(v: Any) -> Any:
+        return orjson.Fragment(v) if isinstance(v, str | bytes) else v
+
+    def as_float(v: Any) -> Any:
+        return str(v) if isinstance(v, float) and not math.isfinite(v) else v
+
+    out: dict[int, Any] = {}
+    for i, t in enumerate(types):
+        if t.upper() == "JSON":
+            out[i] = as_json
+        elif t.upper() in _FLOAT_TYPES:
+            out[i] = as_float
+    return out
+
+
+def _insert_ndjson(con: Any, names: list[str], types: list[str], rows: list[Any]) -> None:
+    import os
+    import tempfile
+
+    import orjson
+
+    encoders = _encoders(types)
+    fd, path = tempfile.mkstemp(prefix="stackql-tuning-result-", suffix=".ndjson")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for row in rows:
+                record = {}
+                for i, value in enumerate(row):
+                    enc = encoders.get(i) if value is not None else None
+                    record[names[i]] = enc(value) if enc else value
+                f.write(orjson.dumps(record, default=_json_default))
+                f.write(b"\n")
+        spec = ", ".join(f"{_literal(n)}: {_literal(t)}" for n, t in zip(names, types, strict=True))
+        con.execute(
+            f"INSERT INTO result SELECT {', '.join(names)} FROM read_json(?, "
+            f"columns={{{spec}}}, format='newline_delimited')",
+            [path],
+        )
+    finally:
+        os.unlink(path)
+
+
+def _insert_values(
+    con: Any, names: list[str], rows: list[Any], types: list[str] | None, *, create: bool
+) -> None:
+    """INSERT ... VALUES in chunks (CAST to ``types``), or CREATE TABLE AS when ``create``."""
+    width = len(names)
+    if types is None:
+        exprs = names
+    else:
+        exprs = [f"CAST({n} AS {t})" for n, t in zip(names, types, strict=True)]
+    if create and not rows:
+        con.execute(f"CREATE TABLE result ({', '.join(f'{n} VARCHAR' for n in names)})")
+        return
+    placeholder = "(" + ", ".join(["?"] * width) + ")"
+    for start in range(0, len(rows), _VALUES_CHUNK):
+        part = rows[start : start + _VALUES_CHUNK]
+        source = (
+            f"SELECT {', '.join(exprs)} FROM (VALUES {', '.join([placeholder] * len(part))})"
+            f" v({', '.join(names)})"
+        )
+        head = "CREATE TABLE result AS " if create and start == 0 else "INSERT INTO result "
+        con.execute(head + source, [v for row in part for v in row])

@@ -62,7 +62,6 @@ def run_query(session: Session, stmt: Statement) -> Result:
             rows=rel.fetchall(),
             kind=stmt.kind,
         )
-        result._relation = rel
     result.calls = stats.requests
     result.failures = result_failures
     result.warnings.extend(stats.warnings)
