@@ -106,6 +106,14 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="reuse provider replies for this long (default: off)",
     )
     g.add_argument(
+        "--config",
+        type=Path,
+        default=d,
+        metavar="FILE",
+        help="config file with [defaults] and [aws.accounts] "
+        "(default: ~/.config/stackql-tuning/config.toml)",
+    )
+    g.add_argument(
         "--no-pushdown",
         action="store_true",
         default=default(False),
@@ -206,6 +214,7 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         "dry_run": bool(_opt(args, "dry_run", False)),
         "cache_ttl": _opt(args, "cache_ttl"),
         "pushdown": not _opt(args, "no_pushdown", False),
+        "config": _opt(args, "config"),
     }
     if _opt(args, "concurrency", 16) < 1:
         raise UsageError("--concurrency must be at least 1")
@@ -217,6 +226,7 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         sandbox = Sandbox()
         sandbox.start()
         settings.update(sandbox.settings())
+        settings["defaults"] = {"region": ["us-east-1"]}  # the sandbox's own default region
         if auth is not None:
             settings["auth"] = parse_auth(auth)
     else:

@@ -45,10 +45,18 @@ class Session:
         """A session whose unset settings come from the environment (auth, endpoints)."""
         import os
 
+        from stackql_tuning.config import load_config
         from stackql_tuning.transports.auth import parse_auth
 
+        for key, value in load_config(settings.pop("config", None)).items():
+            settings.setdefault(key, value)
         if "auth" not in settings or settings["auth"] is None:
             settings["auth"] = parse_auth(None)
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        defaults = dict(settings.get("defaults") or {})
+        if region and "region" not in defaults:
+            defaults["region"] = [region]  # as boto3 and the AWS CLI do
+        settings["defaults"] = defaults
         settings.setdefault("google_endpoint", os.environ.get("STACKQL_TUNING_GOOGLE_ENDPOINT"))
         settings.setdefault("aws_endpoint", os.environ.get("AWS_ENDPOINT_URL"))
         return cls(registry, **settings)

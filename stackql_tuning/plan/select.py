@@ -138,8 +138,20 @@ def _canonical(method: Method, name: str) -> str:
     return p.name if p else name
 
 
+def apply_defaults(resource: Resource, b: Bindings, defaults: dict[str, list[Any]]) -> None:
+    """Fill params the query leaves unbound (neither static nor dependent) from the defaults."""
+    for name, values in defaults.items():
+        key = name.lower()
+        if key in b.static or key in b.dependent or not _is_param(resource, name):
+            continue
+        b.static[key] = list(values)
+
+
 def plan_query(
-    tree: exp.Expression, registry: Registry, const_eval: ConstEval | None = None
+    tree: exp.Expression,
+    registry: Registry,
+    const_eval: ConstEval | None = None,
+    defaults: dict[str, list[Any]] | None = None,
 ) -> QueryPlan:
     refs = find_provider_tables(tree, registry)
     slots: list[Slot] = []
@@ -150,6 +162,8 @@ def plan_query(
     ]
     for ref, b in planned:
         resource = ref.resource
+        if defaults:
+            apply_defaults(resource, b, defaults)
         # dependent bindings (values from another provider table) are used only when the
         # static ones cannot plan the table: that keeps joins acyclic and calls few
         try:

@@ -112,6 +112,23 @@ def _region_param(name: str) -> dict[str, Any]:
     }
 
 
+def _account_param(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "location": "client",
+        "required": False,
+        "type": "string",
+        "db_type": "VARCHAR",
+        "format": None,
+        "pattern": "^[0-9]{12}$",
+        "description": "The AWS account the call is made in: a 12-digit account id, mapped to "
+        "credentials (profile or role to assume) by the config file; the default credentials' "
+        "own account when not given.",
+        "enum": [],
+        "maximum": None,
+    }
+
+
 def _body_field(shapes: dict[str, Any], name: str, ref: dict[str, Any], required: bool) -> dict:
     shape = shapes[ref["shape"]]
     typ, fmt = _type(shape)
@@ -163,7 +180,11 @@ def _row_members(
 
 
 def _method(
-    model: dict[str, Any], pages: dict[str, Any], ms: dict[str, Any], region_param: str
+    model: dict[str, Any],
+    pages: dict[str, Any],
+    ms: dict[str, Any],
+    region_param: str,
+    account_param: str | None = None,
 ) -> dict[str, Any]:
     shapes = model["shapes"]
     op = ms["operation"]
@@ -181,6 +202,8 @@ def _method(
         else [_member_param(shapes, n, ref, n in required) for n, ref in members.items()]
     )
     params.append(_region_param(region_param))
+    if account_param:
+        params.append(_account_param(account_param))
     body = (
         [_body_field(shapes, n, ref, n in required) for n, ref in members.items()] if insert else []
     )
@@ -224,7 +247,8 @@ def build_resource(
 ) -> dict[str, Any]:
     shapes = model["shapes"]
     region_param = selection.get("region_param", "region")
-    methods = [_method(model, pages, ms, region_param) for ms in sel["methods"]]
+    account_param = selection.get("account_param")
+    methods = [_method(model, pages, ms, region_param, account_param) for ms in sel["methods"]]
 
     # columns: the select replies' members, describe (object) replies first, then summaries
     selects = [ms for ms in sel["methods"] if ms["sql_verb"] == "SELECT"]

@@ -43,8 +43,9 @@ BUILDERS: dict[str, tuple[Callable[[dict[str, Any]], Built], str]] = {
 
 
 #: selection keys copied as they are into a resource's definition (read by the planner:
-#: ``pushdown`` rules, and ``lifecycle`` for /*+ AWAIT */ terminal states)
-PASSTHROUGH = ("pushdown", "lifecycle")
+#: ``pushdown`` rules, ``lifecycle`` for /*+ AWAIT */ terminal states, ``param_sources`` to fill
+#: a param column from another column, e.g. the account id from an ARN)
+PASSTHROUGH = ("pushdown", "lifecycle", "param_sources")
 
 
 def dump_json(obj: Any) -> str:

@@ -304,3 +304,8 @@ def pushdown_rules(resource: Resource) -> dict[str, Any]:
 def lifecycle(resource: Resource) -> dict[str, Any]:
     """``{"state_column": ..., "terminal": [...]}`` for /*+ AWAIT */, or {}."""
     return dict(resource.raw.get("lifecycle") or {})
+
+
+def param_sources(resource: Resource) -> dict[str, dict[str, str]]:
+    """Param columns filled from another column when unbound: ``{param: {column, regex}}``."""
+    return dict(resource.raw.get("param_sources") or {})

@@ -33,7 +33,9 @@ def on_error_continue(session: Session, stmt: Statement) -> bool:
 def run_query(session: Session, stmt: Statement) -> Result:
     store = session.store
     tree = stmt.expression.copy()
-    plan = plan_query(tree, session.registry, const_eval=store.const)
+    plan = plan_query(
+        tree, session.registry, const_eval=store.const, defaults=session.settings.defaults
+    )
     if session.settings.pushdown:
         apply_pushdown(plan)
     apply_early_limit(plan)
