@@ -269,9 +269,16 @@ def seed_aws(
                 name = f"{family[0]}-hpo-{rng.randint(1000, 9999)}"
             names.add(name)
             request = _request(rng, name, family, region, account)
-            arn = create(request)
-            sim = _place(sandbox, rng, account, region, arn, request, state, now)
-            sandbox.gap.replace(sim)
+            tag = f"seed-aws/{seed}/{state}"
+            sim = sandbox.gap.sims.get((account, region), {}).get(name)
+            if sim is None or sim.tag != tag:  # else: seeded before in this process, reuse
+                sandbox.gap.delete_direct(account, region, name)
+                arn = create(request)
+                sim = _place(sandbox, rng, account, region, arn, request, state, now)
+                sim.tag = tag
+                sandbox.gap.replace(sim)
+            else:
+                _place(sandbox, rng, account, region, sim.arn, request, state, now)  # same draws
             job = sandbox.truth(name, region=region, account=account)
             if job["status"] != state:  # a seeding bug, not a user error
                 raise AssertionError(f"seeded {name} as {state}, sandbox shows {job['status']}")

@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from stackql_tuning.errors import UsageError
+
 
 class Clock:
     """``now()`` in epoch seconds: the wall clock (or a frozen instant) plus an offset.
@@ -37,7 +39,7 @@ class Clock:
     def advance(self, seconds: float) -> float:
         """Move the clock forward (never backward); returns the new ``now()``."""
         if seconds < 0:
-            raise ValueError(f"the sandbox clock only moves forward, got advance({seconds})")
+            raise UsageError(f"the sandbox clock only moves forward, got advance({seconds})")
         with self._lock:
             self._offset += seconds
         return self.now()

@@ -199,6 +199,12 @@ class GapLayer:
                 )
             )
 
+    def delete_direct(self, account: str, region: str, name: str) -> None:
+        """Delete a job from moto's backend (and its sim), if it exists."""
+        with self.lock:
+            _backend(account, region).hyper_parameter_tuning_jobs.pop(name, None)
+            self.sims.get((account, region), {}).pop(name, None)
+
     def replace(self, sim: JobSim) -> None:
         """Install ``sim`` (e.g. one placed by the seed) and write it to moto now."""
         with self.lock:

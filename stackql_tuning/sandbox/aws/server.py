@@ -5,8 +5,9 @@ after one request) in a daemon thread around :class:`~.wsgi.SandboxApp`, and off
 tests use: latency, speed, a frozen/advanceable clock, the request log, boto3 clients with dummy
 credentials.
 
-moto keeps its state in module globals: every AwsSandbox in one process shares the same jobs
-(each keyed by account and region). Use distinct names or regions per test, or one sandbox.
+moto keeps its state in module globals, so every AwsSandbox in one process shares the same jobs
+(keyed by account and region), the same gap layer and the same clock; each has its own port,
+latency and request log. The last one created sets the seed and speed for jobs created after.
 moto and werkzeug are imported by ``start()``, not at import time.
 """
 
@@ -25,6 +26,19 @@ SANDBOX_KEY_ID = "AKIASANDBOXTESTING01"
 SANDBOX_SECRET = "sandbox-secret-not-a-real-key"
 
 
+_GAP: GapLayer | None = None
+_GAP_LOCK = threading.Lock()
+
+
+def shared_gap() -> GapLayer:
+    """The process's one gap layer and clock (moto's jobs are process-global, so are sims)."""
+    global _GAP
+    with _GAP_LOCK:
+        if _GAP is None:
+            _GAP = GapLayer(Clock())
+        return _GAP
+
+
 class AwsSandbox:
     """A local SageMaker endpoint: ``with AwsSandbox() as aws: aws.client("us-east-1")``."""
 
@@ -40,11 +54,11 @@ class AwsSandbox:
     ) -> None:
         self.host = host
         self.port = port
-        self.clock = Clock()
-        self.gap = GapLayer(self.clock, seed=seed, speed=speed)
-        self._accounts = accounts
-        self._latency = latency
-        self.app: SandboxApp | None = None
+        self.gap = shared_gap()
+        self.gap.seed, self.gap.speed = seed, speed
+        self.clock = self.gap.clock
+        self.app = SandboxApp(self.gap, accounts=accounts)
+        self.app.configure(latency=latency)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -66,9 +80,7 @@ class AwsSandbox:
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
 
-        moto = DomainDispatcherApplication(create_backend_app)
-        self.app = SandboxApp(moto, self.gap, accounts=self._accounts)
-        self.app.configure(latency=self._latency)
+        self.app.moto = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=Handler
         )
@@ -101,11 +113,6 @@ class AwsSandbox:
         return f"http://{self.host}:{self.port}"
 
     # -- knobs ---------------------------------------------------------------------------------
-    def _require_app(self) -> SandboxApp:
-        if self.app is None:
-            raise RuntimeError("the AWS sandbox is not started; call start() first")
-        return self.app
-
     def configure(
         self,
         *,
@@ -114,12 +121,6 @@ class AwsSandbox:
         frozen: bool | None = None,
     ) -> dict[str, Any]:
         """Set per-request latency (s), speed (simulated seconds per second), clock freeze."""
-        if self.app is None:
-            self._latency = self._latency if latency is None else latency
-            self.gap.speed = self.gap.speed if speed is None else speed
-            if frozen is not None:
-                (self.clock.freeze if frozen else self.clock.unfreeze)()
-            return {"latency": self._latency, "speed": self.gap.speed, "frozen": self.clock.frozen}
         return self.app.configure(latency=latency, speed=speed, frozen=frozen)
 
     def advance(self, seconds: float) -> float:
@@ -129,10 +130,10 @@ class AwsSandbox:
     def requests(self) -> list[dict[str, Any]]:
         """The request log: one dict per request (operation, service, region, account, status,
         error, params, time), oldest first. Admin requests are not logged."""
-        return self._require_app().requests()
+        return self.app.requests()
 
     def reset_log(self) -> None:
-        self._require_app().reset_log()
+        self.app.reset_log()
 
     # -- helpers for seeds and tests -----------------------------------------------------------
     def client(
@@ -153,7 +154,7 @@ class AwsSandbox:
         config = Config(retries={"max_attempts": 1, "mode": "standard"})
         client = boto3.client(
             service,
-            endpoint_url=self._require_app() and self.url,
+            endpoint_url=self.url,
             region_name=region,
             aws_access_key_id=kw.pop("aws_access_key_id", SANDBOX_KEY_ID),
             aws_secret_access_key=kw.pop("aws_secret_access_key", SANDBOX_SECRET),

@@ -68,6 +68,8 @@ class JobSim:
     pin: float | None = None
     stop_at: float | None = None
     stop_delay: float = 90.0
+    #: who placed this sim (the seed marks its jobs so that re-seeding can reuse them)
+    tag: str | None = None
     #: the last status written to moto, so settled jobs are not rewritten on every request
     applied: str | None = field(default=None, compare=False)
 
@@ -88,11 +90,10 @@ class JobSim:
 
     def stop(self, now: float) -> None:
         """Request a stop at ``now``; a pinned job is unpinned so stopping completes in time."""
-        e = self.elapsed(now)
         if self.pin is not None:
-            self.origin = now - e
+            self.origin = now - self.elapsed(now)
             self.pin = None
-        self.stop_at = e
+        self.stop_at = self.elapsed(now)  # recomputed: now - (now - e) may differ from e
         self.applied = None
 
     def view(self, now: float) -> JobView:

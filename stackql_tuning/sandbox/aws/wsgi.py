@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from stackql_tuning.errors import StackqlTuningError, UsageError
 from stackql_tuning.sandbox.aws import protocol
 from stackql_tuning.sandbox.aws.gap import GapLayer, WsgiApp
 from stackql_tuning.sandbox.aws.protocol import AwsError, Caller
@@ -26,8 +27,13 @@ ADMIN = "/__admin/"
 
 class SandboxApp:
     def __init__(
-        self, moto: WsgiApp, gap: GapLayer, *, accounts: Mapping[str, str] | None = None
+        self,
+        gap: GapLayer,
+        *,
+        moto: WsgiApp | None = None,
+        accounts: Mapping[str, str] | None = None,
     ) -> None:
+        #: moto's DomainDispatcherApplication (set by AwsSandbox.start, which imports moto)
         self.moto = moto
         self.gap = gap
         #: access key id -> account id (the account moto files the caller's resources under)
@@ -60,12 +66,12 @@ class SandboxApp:
         self, latency: float | None = None, speed: float | None = None, frozen: bool | None = None
     ) -> dict[str, Any]:
         if latency is not None:
-            if latency < 0:
-                raise ValueError(f"latency must be >= 0 seconds, got {latency}")
+            if isinstance(latency, bool) or not isinstance(latency, int | float) or latency < 0:
+                raise UsageError(f"latency must be seconds >= 0, got {latency!r}")
             self.latency = float(latency)
         if speed is not None:
-            if speed <= 0:
-                raise ValueError(f"speed must be > 0 (simulated seconds per second), got {speed}")
+            if isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0:
+                raise UsageError(f"speed must be > 0 (simulated seconds per second), got {speed!r}")
             self.gap.speed = float(speed)
         if frozen is not None:
             (self.gap.clock.freeze if frozen else self.gap.clock.unfreeze)()
@@ -90,6 +96,9 @@ class SandboxApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(ADMIN):
             return self.admin(environ, start_response, path[len(ADMIN) :])
+        moto = self.moto
+        if moto is None:
+            raise RuntimeError("SandboxApp.moto is not set: start the AwsSandbox first")
         if self.latency:
             time.sleep(self.latency)
         who = protocol.caller(environ)
@@ -105,10 +114,10 @@ class SandboxApp:
         try:
             if who.target == "SageMaker" or who.service == "sagemaker":
                 body: Iterable[bytes] = self.gap.handle(
-                    who, account, environ, recording_start, self.moto
+                    who, account, environ, recording_start, moto
                 )
             else:
-                body = self.moto(environ, recording_start)
+                body = moto(environ, recording_start)
         except AwsError as e:
             body = protocol.error_reply(recording_start, e)
         entry = {
@@ -135,8 +144,11 @@ class SandboxApp:
             return protocol.error_reply(start_response, error)
         try:
             reply = handler(protocol.request_json(environ))
+        except StackqlTuningError as e:
+            return protocol.error_reply(start_response, AwsError("ValidationException", e.message))
         except (TypeError, ValueError, KeyError) as e:
-            return protocol.error_reply(start_response, AwsError("ValidationException", str(e)))
+            message = f"bad admin request body for {route!r}: {type(e).__name__}: {e}"
+            return protocol.error_reply(start_response, AwsError("ValidationException", message))
         except AwsError as e:
             return protocol.error_reply(start_response, e)
         return protocol.json_reply(start_response, reply)
