@@ -22,6 +22,7 @@ from stackql_tuning.plan.bindings import (
     find_provider_tables,
 )
 from stackql_tuning.plan.columns import used_columns
+from stackql_tuning.plan.views import OPTIONAL
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource
 
@@ -50,6 +51,8 @@ class Slot:
     residual: list[exp.Expression] = field(default_factory=list)
     #: the SELECT the mention sits in (early LIMIT looks at it)
     scope: exp.Expression | None = None
+    #: an optional view branch that the query does not bind: its table stays empty, no call
+    skip: bool = False
 
     @property
     def depends_on(self) -> set[str]:
@@ -60,6 +63,7 @@ class Slot:
 class QueryPlan:
     tree: exp.Expression  # the statement, with extra slots' table names rewritten
     slots: list[Slot]
+    warnings: list[str] = field(default_factory=list)
 
     def stages(self) -> list[list[Slot]]:
         """Slots grouped so that each stage depends only on earlier ones."""
@@ -154,6 +158,7 @@ def plan_query(
     defaults: dict[str, list[Any]] | None = None,
 ) -> QueryPlan:
     refs = find_provider_tables(tree, registry)
+    warnings: list[str] = []
     slots: list[Slot] = []
     by_key: dict[tuple[Any, ...], Slot] = {}
     alias_slot: dict[str, Slot] = {}
@@ -166,13 +171,24 @@ def plan_query(
             apply_defaults(resource, b, defaults)
         # dependent bindings (values from another provider table) are used only when the
         # static ones cannot plan the table: that keeps joins acyclic and calls few
+        skip = False
         try:
             method = choose_method(resource, set(b.static), node=ref.node)
             b.dependent = {}
-        except PlanError:
-            method = choose_method(resource, set(b.static) | set(b.dependent), node=ref.node)
-            needed = {p.lower() for p in method.required_params}
-            b.dependent = {k: v for k, v in b.dependent.items() if k in needed}
+        except PlanError as e:
+            try:
+                method = choose_method(resource, set(b.static) | set(b.dependent), node=ref.node)
+            except PlanError:
+                branch = ref.node.meta.get(OPTIONAL)
+                if not branch:
+                    raise
+                # an optional view branch the query does not bind: skipped, and said so
+                method, skip = resource.methods_for("SELECT")[0], True
+                b.dependent = {}
+                warnings.append(f"{branch}: {resource.id} not queried ({e.message})")
+            else:
+                needed = {p.lower() for p in method.required_params}
+                b.dependent = {k: v for k, v in b.dependent.items() if k in needed}
         columns = used_columns(tree, ref, refs)
         hydrate = None
         if needs_hydration(resource, method, columns):
@@ -188,6 +204,7 @@ def plan_query(
             tuple(sorted((k, tuple(map(repr, v))) for k, v in static.items())),
             tuple(sorted((k, v) for k, v in unresolved_dep.items())),
             hydrate.name if hydrate else None,
+            skip,
         )
         slot = by_key.get(key)
         if slot is None:
@@ -203,6 +220,7 @@ def plan_query(
                 columns=columns,
                 residual=list(b.residual),
                 scope=ref.scope,
+                skip=skip,
             )
             by_key[key] = slot
             slots.append(slot)
@@ -223,7 +241,7 @@ def plan_query(
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
             if src is not None:
                 slot.dependent[param] = (src.name, col)
-    return QueryPlan(tree=tree, slots=slots)
+    return QueryPlan(tree=tree, slots=slots, warnings=warnings)
 
 
 def _is_param(resource: Resource, name: str) -> bool:

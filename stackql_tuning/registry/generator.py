@@ -35,10 +35,62 @@ def _aws(selection: dict[str, Any]) -> Built:
     return aws_spec.build_service(selection)
 
 
+def _views_only(selection: dict[str, Any]) -> Built:
+    """A service made only of views (no SDK definition behind it)."""
+    service = {
+        "name": selection["service"],
+        "title": selection.get("title", selection["service"]),
+        "version": selection.get("version", "1"),
+        "description": selection.get("description", ""),
+        "source": {"kind": "views"},
+        "resources": [],
+    }
+    return service, {}
+
+
+def view_resource(provider: str, service: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A view's definition: columns typed from the selection, the SQL and its params."""
+    from stackql_tuning.registry.model import db_type_for
+
+    columns = []
+    for c in spec["columns"]:
+        typ, fmt = c.get("type", "string"), c.get("format")
+        columns.append(
+            {
+                "name": c["name"],
+                "type": typ,
+                "format": fmt,
+                "db_type": c.get("db_type") or db_type_for(typ, fmt),
+                "description": c.get("description", ""),
+                "output_only": True,
+                "enum": c.get("enum", []),
+                "methods": [],
+                "derive": None,
+            }
+        )
+    return {
+        "provider": provider,
+        "service": service,
+        "name": name,
+        "title": spec.get("title", name),
+        "description": spec.get("description", ""),
+        "kind": "view",
+        "identity": {},
+        "columns": columns,
+        "methods": [],
+        "view": {
+            "sql": spec["sql"],
+            "params": spec.get("params", {}),
+            "optional_branches": bool(spec.get("optional_branches", False)),
+        },
+    }
+
+
 #: selection ``source.kind`` -> (builder, transport name written to provider.json)
 BUILDERS: dict[str, tuple[Callable[[dict[str, Any]], Built], str]] = {
     "google-discovery": (_google, "google"),
     "botocore": (_aws, "aws"),
+    "views": (_views_only, "views"),
 }
 
 
@@ -65,6 +117,9 @@ def build(selections: list[dict[str, Any]]) -> dict[Path, Any]:
         builder, transport = BUILDERS[sel["source"]["kind"]]
         service, resources = builder(sel)
         prov, svc = sel["provider"], sel["service"]
+        for name, spec in sel.get("views", {}).items():
+            resources[name] = view_resource(prov, svc, name, spec)
+            service["resources"].append(name)
         files[Path(prov, svc, "service.json")] = service
         for name, res in resources.items():
             chosen = sel["resources"].get(name, {})

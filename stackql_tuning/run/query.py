@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 def slot_calls(slot: Slot, store: Store) -> list[Call]:
     """The calls of a slot: the cartesian product of its static values and dependent rows."""
+    if slot.skip:
+        return []
     names = list(slot.static)
     static_combos = list(itertools.product(*(slot.static[n] for n in names))) or [()]
     dep_combos: list[dict[str, Any]] = [{}]

@@ -14,6 +14,7 @@ from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.pushdown import apply_pushdown
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import plan_query
+from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
 from stackql_tuning.run.query import QueryRun, failures_error, slot_calls
 from stackql_tuning.sql.statement import Statement
@@ -32,7 +33,7 @@ def on_error_continue(session: Session, stmt: Statement) -> bool:
 
 def run_query(session: Session, stmt: Statement) -> Result:
     store = session.store
-    tree = stmt.expression.copy()
+    tree = expand_views(stmt.expression.copy(), session.registry)
     plan = plan_query(
         tree, session.registry, const_eval=store.const, defaults=session.settings.defaults
     )
@@ -66,7 +67,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
         )
     result.calls = stats.requests
     result.failures = result_failures
-    result.warnings.extend(stats.warnings)
+    result.warnings.extend(plan.warnings + stats.warnings)
     return result
 
 
