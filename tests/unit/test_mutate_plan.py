@@ -12,6 +12,8 @@ from test_mutate_golden import no_call_session
 from stackql_tuning import catalog, errors
 from stackql_tuning.plan import mutate as pm
 from stackql_tuning.plan.coerce import coerce_value
+from stackql_tuning.plan.mutate_delete import plan_delete
+from stackql_tuning.plan.mutate_exec import plan_exec
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.run import await_
 from stackql_tuning.sql import parse
@@ -195,7 +197,7 @@ def test_show_insert_output_is_a_runnable_insert(reg: Registry) -> None:
 
 # ----------------------------------------------------------------------------- DELETE
 def test_delete_expands_in_lists(reg: Registry) -> None:
-    plan = pm.plan_delete(
+    plan = plan_delete(
         stmt(
             f"DELETE FROM {HPT} WHERE projectsId = 'p' AND locationsId IN ('us-central1', "
             "'europe-west4') AND hyperparameterTuningJobsId = 12"
@@ -211,7 +213,7 @@ def test_delete_expands_in_lists(reg: Registry) -> None:
 
 def test_delete_by_identity_name(reg: Registry) -> None:
     name = "projects/p/locations/us-central1/hyperparameterTuningJobs/{}"
-    plan = pm.plan_delete(
+    plan = plan_delete(
         stmt(
             f"DELETE FROM {HPT} j WHERE j.name IN ('{name.format(1)}', '{name.format(2)}')"
         ).expression,
@@ -226,14 +228,12 @@ def test_delete_by_names_of_different_parents_is_refused(reg: Registry) -> None:
     a = "projects/p/locations/us-central1/hyperparameterTuningJobs/1"
     b = "projects/q/locations/us-central1/hyperparameterTuningJobs/2"
     with pytest.raises(errors.PlanError, match="one parent"):
-        pm.plan_delete(
-            stmt(f"DELETE FROM {HPT} WHERE name IN ('{a}', '{b}')").expression, reg, None
-        )
+        plan_delete(stmt(f"DELETE FROM {HPT} WHERE name IN ('{a}', '{b}')").expression, reg, None)
 
 
 def test_delete_column_of_another_table_is_refused(reg: Registry) -> None:
     with pytest.raises(errors.PlanError, match="is not allowed"):
-        pm.plan_delete(
+        plan_delete(
             stmt(
                 f"DELETE FROM {HPT} j WHERE x.projectsId = 'p' AND locationsId = 'l' "
                 "AND hyperparameterTuningJobsId = '1'"
@@ -245,7 +245,7 @@ def test_delete_column_of_another_table_is_refused(reg: Registry) -> None:
 
 # ----------------------------------------------------------------------------- EXEC
 def test_exec_doc_form_with_required_comments(reg: Registry) -> None:
-    plan = pm.plan_exec(
+    plan = plan_exec(
         stmt(
             f"EXEC {HPT}.cancel\n@hyperparameterTuningJobsId='7' --required,\n"
             "@locationsId='us-central1' --required,\n@projectsId='p' --required;"
@@ -262,7 +262,7 @@ def test_exec_doc_form_with_required_comments(reg: Registry) -> None:
 
 
 def test_exec_json_is_merged_into_the_body(reg: Registry) -> None:
-    plan = pm.plan_exec(
+    plan = plan_exec(
         stmt(
             f"EXEC {TJ}.rebase_tuned_model @projectsId='p', @locationsId='us-central1' "
             '@@json=\'{"tunedModelRef": "{\\"tuningJob\\": \\"t\\"}", "deployToSameEndpoint": '
@@ -279,7 +279,7 @@ def test_exec_json_is_merged_into_the_body(reg: Registry) -> None:
 
 
 def test_exec_aws_param_names_are_case_insensitive(reg: Registry) -> None:
-    plan = pm.plan_exec(
+    plan = plan_exec(
         stmt(
             f"EXEC {SM}.stop_hyper_parameter_tuning_job @Region='us-east-1', "
             "@hyperparametertuningjobname=42"

@@ -1,0 +1,177 @@
+"""The steps every mutation shares: build calls, check them all, send them, report outcomes.
+
+``check_calls`` runs every call through the transport's ``prepare`` (hostile path values, bad
+regions) and the provider's extra validation (:data:`VALIDATORS`: botocore's own input checks
+for AWS) before the first call is sent. ``execute`` sends the calls on a bounded pool and keeps
+each outcome (reply or error) in row order; ``summary_error`` turns partial failure into one
+ProviderError that still reports what was done.
+
+Must not: plan statements or name a particular resource.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from stackql_tuning.errors import FailedCall, PlanError, ProviderError
+from stackql_tuning.plan.mutate import MutationPlan
+from stackql_tuning.registry.model import Method, Resource
+from stackql_tuning.run.await_ import get_method, reply_obj
+from stackql_tuning.transports.base import Call, CallError, Page
+
+if TYPE_CHECKING:
+    from stackql_tuning.session import Session
+
+
+@dataclass
+class Outcome:
+    """One call's fate: its reply or its error."""
+
+    row: int
+    call: Call
+    page: Page | None = None
+    error: CallError | None = None
+    obj: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def to_calls(plan: MutationPlan) -> list[Call]:
+    return [Call(plan.resource, plan.method, dict(c.params), c.body) for c in plan.calls]
+
+
+def check_calls(session: Session, calls: list[Call]) -> None:
+    """Every call checked before the first is sent: path values, regions, AWS input shapes."""
+    for call in calls:
+        session.fetcher.prepare(call)
+    for i, call in enumerate(calls, start=1):
+        name = session.registry.provider(call.resource.provider).transport
+        validator = VALIDATORS.get(name)
+        if validator is not None:
+            validator(session, call, i)
+
+
+@lru_cache(maxsize=4)
+def _aws_model(service_name: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(service_name)
+
+
+def validate_aws(session: Session, call: Call, row: int) -> None:
+    """botocore's own parameter validation, run before any call is sent."""
+    from botocore.exceptions import ParamValidationError
+    from botocore.validate import validate_parameters
+
+    svc = session.registry.service(call.resource.provider, call.resource.service).data
+    detail = session.fetcher.prepare(call).detail
+    op = _aws_model(str(svc.get("service_name", call.resource.service))).operation_model(
+        detail["operation"]
+    )
+    try:
+        validate_parameters(detail["params"], op.input_shape)
+    except ParamValidationError as e:
+        report = " ".join(str(e).split())
+        report = report.replace("Parameter validation failed: ", "")
+        raise PlanError(
+            f"{call.resource.id}.{call.method.name}, row {row}: the request does not fit "
+            f"{op.name}'s input: {report}",
+            hint=f"the body follows the {op.name} input shape (see the AWS API reference)",
+        ) from None
+
+
+#: transport name -> extra pre-flight validation of a call
+VALIDATORS = {"aws": validate_aws}
+
+
+def execute(session: Session, rows: list[int], calls: list[Call]) -> list[Outcome]:
+    """Send every call (bounded pool), in row order; failures are outcomes, not exceptions."""
+
+    def one(pair: tuple[int, Call]) -> Outcome:
+        row, call = pair
+        try:
+            page = session.fetcher.fetch(call)
+        except CallError as e:
+            return Outcome(row, call, error=e)
+        return Outcome(row, call, page=page, obj=reply_obj(page))
+
+    pairs = list(zip(rows, calls, strict=True))
+    workers = max(1, min(session.settings.concurrency, len(pairs)))
+    if workers == 1:
+        return [one(p) for p in pairs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mutate") as pool:
+        return list(pool.map(one, pairs))
+
+
+def target_text(resource: Resource, call: Call, obj: dict[str, Any] | None = None) -> str:
+    """How a report names one resource: its identity (Google name) or its get params."""
+    obj = obj or {}
+    merged = {**(call.body or {}), **call.params}
+    ident = resource.identity
+    col, template = ident.get("column"), ident.get("template")
+    if col and isinstance(obj.get(col), str):
+        return str(obj[col])
+    if template:
+        try:
+            return str(template).format(**merged)
+        except (KeyError, IndexError):
+            pass
+    get = get_method(resource)
+    names = [p for p in (get.params if get else ()) if p.required]
+    own = [str(merged[p.name]) for p in names if p.location != "client" and p.name in merged]
+    where = [str(merged[p.name]) for p in names if p.location == "client" and p.name in merged]
+    text = ", ".join(own) or ", ".join(f"{k}={v}" for k, v in call.params.items())
+    return text + (f" in {', '.join(where)}" if where else "")
+
+
+def failure_of(o: Outcome) -> FailedCall:
+    assert o.error is not None
+    return FailedCall(
+        o.call.resource.id,
+        o.call.method.name,
+        o.call.describe_params(),
+        o.error.status,
+        o.error.message,
+    )
+
+
+def summary_error(verb: str, outcomes: list[Outcome], done: list[str]) -> ProviderError:
+    failed = [o for o in outcomes if not o.ok]
+    ok = len(outcomes) - len(failed)
+    text = f"{ok} of {len(outcomes)} {verb}; failed: " + "; ".join(
+        f"row {o.row}: {o.error.status}: {o.error.message}" for o in failed if o.error
+    )
+    if done:
+        text += f" ({verb}: " + "; ".join(done) + ")"
+    return ProviderError(
+        text,
+        failures=[failure_of(o) for o in failed],
+        hint="the rows reported as done were done; fix the failed rows and run them again",
+    )
+
+
+def plural(n: int, word: str = "resource") -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def is_operation(method: Method) -> bool:
+    return method.response.get("kind") == "operation"
+
+
+__all__ = [
+    "VALIDATORS",
+    "Outcome",
+    "check_calls",
+    "execute",
+    "failure_of",
+    "is_operation",
+    "plural",
+    "summary_error",
+    "target_text",
+    "to_calls",
+]
