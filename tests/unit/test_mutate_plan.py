@@ -413,3 +413,26 @@ def test_operation_polling_builds_a_checked_get(reg: Registry) -> None:
     failing = ScriptedFetcher([{"name": name, "done": True, "error": {"code": 9, "message": "no"}}])
     with pytest.raises(errors.ProviderError, match="failed: 9 no"):
         await_.await_operation(FakeSession(failing), reg.resource(HPT), {"name": name}, "d")  # type: ignore[arg-type]
+
+
+def test_await_prints_progress_lines(reg: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(await_, "PROGRESS_EVERY", 0.0)
+    fetcher = ScriptedFetcher(
+        [{"state": "JOB_STATE_CANCELLING"}] * 2 + [{"state": "JOB_STATE_CANCELLED"}]
+    )
+    session = FakeSession(fetcher)
+    params = {"projectsId": "p", "locationsId": "l", "hyperparameterTuningJobsId": "1"}
+    await_.await_terminal(session, reg.resource(HPT), params, "cancel j")  # type: ignore[arg-type]
+    assert session.lines and all(
+        line.startswith("cancel j in progress, ")
+        and "s elapsed (state JOB_STATE_CANCELLING)" in line
+        for line in session.lines
+    )
+
+
+def test_notify_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    class Bare:
+        pass
+
+    await_.notify(Bare(), "stop j in progress, 5 s elapsed")  # type: ignore[arg-type]
+    assert capsys.readouterr().err == "stop j in progress, 5 s elapsed\n"
