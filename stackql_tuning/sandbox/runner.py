@@ -51,13 +51,7 @@ class Sandbox:
         self.seed_data = seed_data
         self.google: Any = None  # VertexEmulator once started
         self.aws = AwsSandbox(host, aws_port, seed=seed, latency=latency, speed=speed)
-        self._google_args = {
-            "host": host,
-            "port": google_port,
-            "seed": seed,
-            "latency": latency,
-            "speed": speed,
-        }
+        self.host, self.google_port, self.latency, self.speed = host, google_port, latency, speed
         self.truth: dict[str, Any] = {}
         self.startup_seconds: float | None = None
 
@@ -69,11 +63,7 @@ class Sandbox:
         from stackql_tuning.sandbox.vertex import VertexEmulator
 
         google = VertexEmulator(
-            self._google_args["host"],
-            self._google_args["port"],
-            seed=self._google_args["seed"],
-            latency=self._google_args["latency"],
-            speed=self._google_args["speed"],
+            self.host, self.google_port, seed=self.seed, latency=self.latency, speed=self.speed
         )
         google.start()
         self.google = google

@@ -277,6 +277,12 @@ def test_request_log_and_admin_endpoints(fresh_sandbox: Sandbox) -> None:
     bad = requests.post(f"{aws.url}/__admin/config", json={"latency": -1}, timeout=5)
     assert bad.status_code == 400 and "latency" in bad.json()["message"]
     assert requests.get(f"{aws.url}/__admin/nope", timeout=5).status_code == 404
+    assert requests.get(f"{aws.url}/__admin/health", timeout=5).json() == {"ok": True}
+    before = aws.clock.now()
+    moved = requests.post(f"{aws.url}/__admin/advance", json={"seconds": 5}, timeout=5).json()
+    assert moved["now"] >= before + 5
+    back = requests.post(f"{aws.url}/__admin/advance", json={"seconds": -5}, timeout=5)
+    assert back.status_code == 400 and "forward" in back.json()["message"]
     with pytest.raises(ClientError) as e:
         sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="missing-job")
     assert aws.requests()[-1]["error"] == "ResourceNotFound"

@@ -203,7 +203,7 @@ def plan_job(
             categorical = dict(best_cat)
         else:
             categorical = space.pick(rng)
-        value = _metric_value(objective, space.quality(u, categorical), rng)
+        value: float | None = _metric_value(objective, space.quality(u, categorical), rng)
         outcome, reason = "Completed", None
         if i in forced or (not force_fail and rng.random() < failure_rate):
             outcome, reason, value = "Failed", rng.choice(ALGORITHM_ERRORS), None

@@ -118,8 +118,8 @@ class JobSim:
             if t.end <= e and (cut is None or t.end <= cut):
                 views.append(TrainingView(t, t.outcome, self.origin + t.start, self.origin + t.end))
             elif cut is not None and cut_done is not None and e >= cut_done:
-                end = self.origin + cut_done
-                views.append(TrainingView(t, "Stopped", self.origin + t.start, end, cut=True))
+                stopped = self.origin + cut_done
+                views.append(TrainingView(t, "Stopped", self.origin + t.start, stopped, cut=True))
             elif cut is not None:
                 views.append(TrainingView(t, "Stopping", self.origin + t.start, None, cut=True))
             else:
@@ -137,7 +137,7 @@ class JobSim:
         if cut is not None and cut_done is not None:
             events += [cut, cut_done]
         last = max(x for x in events if x <= e)
-        end = None
+        end: float | None = None
         if status in TERMINAL:
             end = self.origin + (cut_done if cut_done is not None else plan.finish)
         reason = plan.failure_reason if status == "Failed" else None

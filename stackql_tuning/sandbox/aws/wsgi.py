@@ -43,7 +43,7 @@ class SandboxApp:
         self._log_lock = threading.Lock()
         self.admin_routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
             ("GET", "requests"): lambda _: self.requests(),
-            ("POST", "reset-log"): lambda _: self.reset_log() or {"ok": True},
+            ("POST", "reset-log"): self._admin_reset_log,
             ("GET", "config"): lambda _: self.config(),
             ("POST", "config"): lambda body: self.configure(**body),
             ("POST", "advance"): lambda body: {"now": self.gap.clock.advance(body["seconds"])},
@@ -58,6 +58,10 @@ class SandboxApp:
     def reset_log(self) -> None:
         with self._log_lock:
             self._log.clear()
+
+    def _admin_reset_log(self, _: dict[str, Any]) -> dict[str, Any]:
+        self.reset_log()
+        return {"ok": True}
 
     def config(self) -> dict[str, Any]:
         return {"latency": self.latency, "speed": self.gap.speed, "frozen": self.gap.clock.frozen}
