@@ -65,9 +65,13 @@ def _param_predicates(
                 if isinstance(side, exp.Column) and is_constant(other):
                     col = side
                     break
-        elif isinstance(pred, exp.In) and not pred.args.get("query"):
-            if isinstance(pred.this, exp.Column) and all(is_constant(e) for e in pred.expressions):
-                col = pred.this
+        elif (
+            isinstance(pred, exp.In)
+            and not pred.args.get("query")
+            and isinstance(pred.this, exp.Column)
+            and all(is_constant(e) for e in pred.expressions)
+        ):
+            col = pred.this
         if not isinstance(col, exp.Column) or col.name.lower() not in names:
             continue
         if col.table and col.table.lower() != alias:

@@ -71,7 +71,11 @@ def test_show_services_unknown_provider_names_the_close_one(reg: Registry) -> No
 def test_show_resources(reg: Registry) -> None:
     cols, rows = catalog.show_resources(reg, "google", "aiplatform")
     assert cols == ["name", "id"]
-    assert rows == [("hyperparameter_tuning_jobs", HPT), ("tuning_jobs", TJ)]
+    trials = (
+        "hyperparameter_tuning_job_trials",
+        "google.aiplatform.hyperparameter_tuning_job_trials",
+    )
+    assert rows == [("hyperparameter_tuning_jobs", HPT), ("tuning_jobs", TJ), trials]
     assert catalog.show_resources(reg, "google", "aiplatform", like="%TUNING%")[1] == rows
     assert catalog.show_resources(reg, "google", "aiplatform", like="tuning%")[1] == [
         ("tuning_jobs", TJ)

@@ -13,7 +13,9 @@ from stackql_tuning.registry.model import DB_TYPES, Resource
 
 REPO = Path(__file__).resolve().parents[2]
 REGISTRY = Registry(REPO / "providers")
-RESOURCES = REGISTRY.all_resources()
+ALL = REGISTRY.all_resources()
+RESOURCES = [r for r in ALL if r.kind != "view"]
+VIEWS = [r for r in ALL if r.kind == "view"]
 KNOWN_DB_TYPES = set(DB_TYPES.values())
 VERBS = {"SELECT", "INSERT", "DELETE", "EXEC"}
 PLACEHOLDER = re.compile(r"\{\+?([A-Za-z0-9_]+)\}")
@@ -27,7 +29,7 @@ def test_something_is_shipped() -> None:
 def test_providers_services_and_files_agree() -> None:
     root = REPO / "providers"
     for prov in REGISTRY.providers.values():
-        assert prov.transport in {"google", "aws"}
+        assert prov.transport in {"google", "aws", "views"}
         assert prov.version
         for svc in REGISTRY.services(prov.name):
             listed = set(svc.resource_names)
@@ -129,3 +131,34 @@ def test_definitions_are_plain_json_with_trailing_newline() -> None:
         text = path.read_text()
         assert text.endswith("}\n") and not text.endswith("\n\n"), path
         assert json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n" == text, path
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=lambda r: r.id)
+def test_view_columns_are_what_its_sql_returns(view: Resource) -> None:
+    """Bind the view's SQL against empty typed provider tables: same names, same types."""
+    from stackql_tuning.plan.select import plan_query
+    from stackql_tuning.plan.views import expand_views
+    from stackql_tuning.run.store import Store, TableSchema
+    from stackql_tuning.sql import parse_one
+
+    assert view.view and view.view["sql"]
+    tree = expand_views(parse_one(f"SELECT * FROM {view.id}").expression, REGISTRY)
+    plan = plan_query(
+        tree,
+        REGISTRY,
+        defaults={"projectsId": ["p"], "locationsId": ["l"], "region": ["us-east-1"]},
+    )
+    store = Store()
+    try:
+        for slot in plan.slots:
+            store.create_table(slot.name, TableSchema(slot.resource))
+        rel = store.run(tree.sql(dialect="duckdb"))
+        got = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+    finally:
+        store.close()
+    want = [
+        (c.name, c.db_type.replace("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")) for c in view.columns
+    ]
+    assert got == want
+    for param in view.view.get("params", {}):
+        assert view.column(param) is not None, f"view param {param} is not a column"
