@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from stackql_tuning.registry.loader import Registry
+from stackql_tuning.run.cache import ResponseCache
 from stackql_tuning.settings import Settings
 from stackql_tuning.transports.base import Call, Page, PreparedRequest, transport_class
 from stackql_tuning.transports.retry import RateLimits, RetryPolicy
@@ -25,8 +26,9 @@ class Fetcher:
         self.limits = RateLimits(settings.rate_limit)
         self._transports: dict[str, Any] = {}
         self._lock = threading.Lock()
-        #: every call fetched, for tests and --dry-run bookkeeping: (label, page token)
+        #: every call sent (cache hits are not), for tests: (label, page token)
         self.log: list[tuple[str, str | None]] = []
+        self.cache = ResponseCache()
 
     def transport(self, provider: str) -> Any:
         t = self._transports.get(provider)
@@ -42,8 +44,20 @@ class Fetcher:
             return t
 
     def fetch(self, call: Call, token: str | None = None) -> Page:
+        ttl = self.settings.cache_ttl
+        reading = call.method.sql_verb == "SELECT"
+        if not reading:
+            # a mutation: never cached, and what was cached of its resource is stale now
+            self.cache.invalidate(call.resource.id)
+        elif ttl:
+            page = self.cache.get(call, token, ttl)
+            if page is not None:
+                return page
         self.log.append((call.label, token))
-        return self.transport(call.resource.provider).fetch(call, token)  # type: ignore[no-any-return]
+        page = self.transport(call.resource.provider).fetch(call, token)
+        if reading and ttl:
+            self.cache.put(call, token, page)
+        return page  # type: ignore[no-any-return]
 
     def prepare(self, call: Call, token: str | None = None) -> PreparedRequest:
         return self.transport(call.resource.provider).prepare(call, token)  # type: ignore[no-any-return]
