@@ -206,7 +206,13 @@ class Store:
         text = str(e).split("\n")[0]
         m = re.search(r"line (\d+)", text)
         origin = None
-        if m and 0 < int(m.group(1)) <= len(pages.origin):
+        if "Malformed JSON" in text or not m or not 0 < int(m.group(1)) <= len(pages.origin):
+            # an unterminated reply runs into the next line, so DuckDB's line number can be
+            # off: find the first line that is not JSON (error path only, so decoding is fine)
+            bad = _first_bad_line(pages.path)
+            if bad is not None and bad <= len(pages.origin):
+                origin = pages.origin[bad - 1]
+        elif m:
             origin = pages.origin[int(m.group(1)) - 1]
         detail = re.sub(r"^[A-Za-z ]+Error: ", "", text)
         detail = re.sub(r'in file "[^"]*", ', "", detail)
@@ -238,6 +244,20 @@ class Store:
         import shutil
 
         shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def _first_bad_line(path: str) -> int | None:
+    """The 1-based number of the first line of ``path`` that is not one JSON value."""
+    try:
+        with open(path, "rb") as fh:
+            for number, line in enumerate(fh, 1):
+                try:
+                    orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    return number
+    except OSError:
+        return None
+    return None
 
 
 def duckdb_error(e: Exception, sql: str) -> Exception:

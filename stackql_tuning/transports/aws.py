@@ -185,9 +185,10 @@ class AwsTransport:
             msg = err.get("Message", "") or str(e)
             attempts = e.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
             suffix = f" (after {attempts + 1} attempts)" if attempts else ""
-            raise CallError(status, f"{code}: {msg}{suffix}" if code else msg + suffix) from None
+            text = f"{code}: {msg}{suffix}" if code else msg + suffix
+            raise CallError(status, self._redact(text)) from None
         except BotoCoreError as e:
-            raise CallError("connection", f"{type(e).__name__}: {e}") from None
+            raise CallError("connection", self._redact(f"{type(e).__name__}: {e}")) from None
         meta = reply.pop("ResponseMetadata", {}) if isinstance(reply, dict) else {}
         token = None
         if call.method.pagination is not None:
@@ -198,6 +199,16 @@ class AwsTransport:
             status=meta.get("HTTPStatusCode"),
             attempts=int(meta.get("RetryAttempts", 0)) + 1,
         )
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the key id, secret or session token (an error may echo them)."""
+        for session in list(self._sessions.values()):
+            creds = session.get_credentials()
+            frozen = creds.get_frozen_credentials() if creds is not None else None
+            for secret in frozen or ():
+                if isinstance(secret, str) and len(secret) >= 8:
+                    text = text.replace(secret, "<redacted>")
+        return text
 
     def close(self) -> None:
         self._clients.clear()

@@ -248,7 +248,7 @@ class GoogleTransport:
                     wait = parse_retry_after(resp.headers.get("Retry-After"))
                     self.retry.sleep(self.retry.delay(attempt, wait))
                     continue
-                raise CallError(status, _error_message(raw, attempt))
+                raise CallError(status, self._redact(_error_message(raw, attempt)))
             page = self._page(call, raw, resp.headers.get("Content-Type", ""), status)
             page.attempts = attempt
             return page
@@ -276,6 +276,13 @@ class GoogleTransport:
         if call.method.is_list:
             _check_list_reply(call, body, status)
         return Page(raw=body, next_token=token, status=status)
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the access token (a server may echo a rejected one back)."""
+        token = getattr(getattr(self._session, "credentials", None), "token", None)
+        if isinstance(token, str) and len(token) >= 8:
+            text = text.replace(token, "<redacted>")
+        return text
 
     def close(self) -> None:
         if self._session is not None:
