@@ -274,7 +274,6 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
 
 def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.sql import parse
-    from stackql_tuning.sql.template import load_vars, render_script
 
     if args.file is None and args.sql is None:
         raise UsageError(
@@ -282,7 +281,12 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     if args.file is not None and args.sql is not None:
         raise UsageError("give either SQL text or -f FILE, not both")
-    variables = load_vars(args.var, args.vars_file)
+    variables: dict[str, Any] = {}
+    if args.var or args.vars_file or args.file is not None:
+        # jinja is imported only when a template is rendered (start-up of plain statements)
+        from stackql_tuning.sql.template import load_vars, render_script
+
+        variables = load_vars(args.var, args.vars_file)
     if args.file is not None:
         try:
             text = args.file.read_text(encoding="utf-8")
