@@ -41,7 +41,8 @@ def _parts(target: str | None, n: int, what: str, stmt: Statement) -> list[str]:
 def handle_show(session: Session, stmt: Statement) -> Result:
     node = stmt.expression
     what, reg = node.what, session.registry  # type: ignore[attr-defined]
-    like, ext, target = node.like, node.extended, node.target  # type: ignore[attr-defined]
+    like: str | None = node.like  # type: ignore[attr-defined,assignment]
+    ext, target = node.extended, node.target  # type: ignore[attr-defined]
     if what == "PROVIDERS":
         return _table("show", catalog.show_providers(reg, like))
     if what == "SERVICES":

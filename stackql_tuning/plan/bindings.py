@@ -30,7 +30,7 @@ class TableRef:
     node: exp.Table
     resource: Resource
     alias: str
-    scope: exp.Expression | None  # the SELECT (or DELETE) whose predicates apply to it
+    scope: exp.Expr | None  # the SELECT (or DELETE) whose predicates apply to it
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Bindings:
     #: param/column (lower-cased) -> (other table's alias, its column name)
     dependent: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: predicates on this table that are not bindings (candidates for pushdown)
-    residual: list[exp.Expression] = field(default_factory=list)
+    residual: list[exp.Expr] = field(default_factory=list)
 
 
 def table_resource_id(node: exp.Table) -> str | None:
@@ -49,7 +49,7 @@ def table_resource_id(node: exp.Table) -> str | None:
     return None
 
 
-def find_provider_tables(tree: exp.Expression, registry: Registry) -> list[TableRef]:
+def find_provider_tables(tree: exp.Expr, registry: Registry) -> list[TableRef]:
     """Every 3-part table name whose first part is a provider, resolved against the registry."""
     refs: list[TableRef] = []
     providers = registry.providers
@@ -68,13 +68,13 @@ def find_provider_tables(tree: exp.Expression, registry: Registry) -> list[Table
     return refs
 
 
-def _node_location(node: exp.Expression, base: Location) -> Location:
+def _node_location(node: exp.Expr, base: Location) -> Location:
     meta = getattr(node.this, "meta", None) or {}
     line, col = meta.get("line"), meta.get("col")
     return Location(file=base.file, line=line or base.line, column=col, resource=base.resource)
 
 
-def conjuncts(scope: exp.Expression | None) -> Iterator[exp.Expression]:
+def conjuncts(scope: exp.Expr | None) -> Iterator[exp.Expr]:
     """Top-level AND conjuncts of the scope's WHERE and of its JOIN ... ON conditions."""
     if scope is None:
         return
@@ -87,7 +87,7 @@ def conjuncts(scope: exp.Expression | None) -> Iterator[exp.Expression]:
             yield from _split_and(on)
 
 
-def _split_and(node: exp.Expression) -> Iterator[exp.Expression]:
+def _split_and(node: exp.Expr) -> Iterator[exp.Expr]:
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.And):
@@ -97,16 +97,16 @@ def _split_and(node: exp.Expression) -> Iterator[exp.Expression]:
         yield node
 
 
-def is_constant(node: exp.Expression) -> bool:
+def is_constant(node: exp.Expr) -> bool:
     if isinstance(node, (exp.Column, exp.Star, exp.Subquery, exp.Select, exp.Placeholder)):
         return False
     return not any(
         isinstance(n, (exp.Column, exp.Subquery, exp.Select, exp.Placeholder))
-        for n in node.find_all(exp.Expression)
+        for n in node.find_all(exp.Expr)
     )
 
 
-def constant_value(node: exp.Expression, const_eval: ConstEval | None) -> Any:
+def constant_value(node: exp.Expr, const_eval: ConstEval | None) -> Any:
     """The Python value of a constant expression; literals without calling out."""
     if isinstance(node, exp.Literal):
         if node.is_string:
@@ -141,7 +141,7 @@ def _param_names(resource: Resource) -> set[str]:
     return {p.name.lower() for m in resource.methods_for("SELECT") for p in m.params}
 
 
-def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expression | None) -> TableRef | None:
+def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expr | None) -> TableRef | None:
     """The provider table (in ``scope``) that a column reference belongs to, if any."""
     in_scope = [r for r in refs if r.scope is scope]
     qualifier = col.table

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
 
 
-def used_columns(tree: exp.Expression, ref: TableRef, refs: list[TableRef]) -> set[str] | None:
+def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str] | None:
     names = {c.name.lower() for c in ref.resource.columns}
     used: set[str] = set()
     alias = ref.alias.lower()
@@ -28,6 +28,7 @@ def used_columns(tree: exp.Expression, ref: TableRef, refs: list[TableRef]) -> s
                 return None
             continue
         col = node
+        assert isinstance(col, exp.Column)
         if isinstance(col.this, exp.Star):
             if col.table.lower() == alias and col.find_ancestor(exp.Select) is ref.scope:
                 return None

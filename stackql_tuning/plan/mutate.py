@@ -76,7 +76,7 @@ def target_resource(node: exp.Expression, registry: Registry, verb: str) -> Reso
         raise PlanError(
             f"{verb} needs a provider resource (provider.service.resource), got {shown}",
             location=node_location(table),
-            hint="SHOW RESOURCES IN google.aiplatform lists them",
+            hint="SHOW PROVIDERS, then SHOW RESOURCES IN provider.service, lists them",
         )
     rid = f"{table.catalog}.{table.db}.{table.name}".lower()
     try:

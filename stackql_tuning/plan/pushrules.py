@@ -41,7 +41,7 @@ def _owned(col: exp.Column, slot: Slot) -> bool:
     return slot.resource.column(col.name) is not None
 
 
-def _literal(node: exp.Expression) -> Any:
+def _literal(node: exp.Expr) -> Any:
     if isinstance(node, exp.Literal):
         return node.this if node.is_string else _number(node.this)
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
@@ -75,7 +75,7 @@ def _timestamp(value: Any) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _comparison(node: exp.Expression, slot: Slot) -> tuple[str, str, Any] | None:
+def _comparison(node: exp.Expr, slot: Slot) -> tuple[str, str, Any] | None:
     """(column, op, value) for ``col <op> literal`` / ``literal <op> col`` on this slot."""
     op = _OPS.get(type(node))
     if op is None:
@@ -99,7 +99,7 @@ def _rfc3339(t: datetime) -> str:
 
 
 # -- google-filter -----------------------------------------------------------------------------
-def _google_term(node: exp.Expression, slot: Slot, fields: dict[str, Any]) -> str | None:
+def _google_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | None:
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.And):
@@ -158,7 +158,7 @@ def _field(fields: dict[str, Any], column: str) -> dict[str, Any] | None:
     return None
 
 
-def _label_term(node: exp.Expression, slot: Slot, fields: dict[str, Any]) -> str | None:
+def _label_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | None:
     """``labels->>'team' = 'x'`` / ``json_extract_string(labels, '$.team') = 'x'``."""
     if not isinstance(node, exp.EQ):
         return None
@@ -178,7 +178,7 @@ def _label_term(node: exp.Expression, slot: Slot, fields: dict[str, Any]) -> str
     return None
 
 
-def _json_key(path: exp.Expression) -> str | None:
+def _json_key(path: exp.Expr) -> str | None:
     if isinstance(path, exp.JSONPath):
         parts = path.expressions
         if len(parts) == 2 and isinstance(parts[1], exp.JSONPathKey):
@@ -211,9 +211,7 @@ def _param_push(slot: Slot, rules: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _param_terms(
-    pred: exp.Expression, slot: Slot, rules: list[dict[str, Any]]
-) -> list[tuple[str, Any]]:
+def _param_terms(pred: exp.Expr, slot: Slot, rules: list[dict[str, Any]]) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
     if isinstance(pred, exp.Like) and isinstance(pred.this, exp.Column) and _owned(pred.this, slot):
         pattern = _literal(pred.expression)

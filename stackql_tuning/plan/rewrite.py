@@ -20,12 +20,12 @@ _ARITH = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 _NUMERIC_AGGS = (exp.Sum, exp.Avg)
 
 
-def _is_sqlite_json_extract(node: exp.Expression) -> bool:
+def _is_sqlite_json_extract(node: exp.Expr) -> bool:
     # sqlglot marks the ``->`` operator with ``only_json_types``; the function form lacks it
     return isinstance(node, exp.JSONExtract) and "only_json_types" not in node.args
 
 
-def _numeric_context(node: exp.Expression) -> bool:
+def _numeric_context(node: exp.Expr) -> bool:
     parent = node.parent
     while isinstance(parent, exp.Paren):
         parent = parent.parent
@@ -40,20 +40,20 @@ def _numeric_context(node: exp.Expression) -> bool:
     return False
 
 
-def sqlite_json_compat(tree: exp.Expression) -> exp.Expression:
+def sqlite_json_compat(tree: exp.Expr) -> exp.Expr:
     """Rewrite function-form ``json_extract`` calls to StackQL (SQLite) semantics, in place."""
     for node in list(tree.find_all(exp.JSONExtract)):
         if not _is_sqlite_json_extract(node):
             continue
         scalar = exp.JSONExtractScalar(this=node.this.copy(), expression=node.expression.copy())
         if _numeric_context(node):
-            replacement: exp.Expression = exp.TryCast(this=scalar, to=exp.DataType.build("DOUBLE"))
+            replacement: exp.Expr = exp.TryCast(this=scalar, to=exp.DataType.build("DOUBLE"))
         else:
             replacement = scalar
         node.replace(replacement)
     return tree
 
 
-def to_duckdb_sql(tree: exp.Expression) -> str:
+def to_duckdb_sql(tree: exp.Expr) -> str:
     """The SQL text DuckDB runs for a planned statement."""
     return sqlite_json_compat(tree).sql(dialect="duckdb")

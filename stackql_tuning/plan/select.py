@@ -48,9 +48,9 @@ class Slot:
     pushed: dict[str, Any] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
     #: predicates of the mention's scope that are not bindings (pushdown candidates)
-    residual: list[exp.Expression] = field(default_factory=list)
+    residual: list[exp.Expr] = field(default_factory=list)
     #: the SELECT the mention sits in (early LIMIT looks at it)
-    scope: exp.Expression | None = None
+    scope: exp.Expr | None = None
     #: an optional view branch that the query does not bind: its table stays empty, no call
     skip: bool = False
 
@@ -61,7 +61,7 @@ class Slot:
 
 @dataclass
 class QueryPlan:
-    tree: exp.Expression  # the statement, with extra slots' table names rewritten
+    tree: exp.Expr  # the statement, with extra slots' table names rewritten
     slots: list[Slot]
     warnings: list[str] = field(default_factory=list)
 
@@ -152,7 +152,7 @@ def apply_defaults(resource: Resource, b: Bindings, defaults: dict[str, list[Any
 
 
 def plan_query(
-    tree: exp.Expression,
+    tree: exp.Expr,
     registry: Registry,
     const_eval: ConstEval | None = None,
     defaults: dict[str, list[Any]] | None = None,

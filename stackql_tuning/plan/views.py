@@ -28,13 +28,13 @@ OPTIONAL = "stackql_optional_branch"
 
 
 @lru_cache(maxsize=64)
-def _parsed(sql: str) -> exp.Expression:
+def _parsed(sql: str) -> exp.Expr:
     from stackql_tuning.sql import parse_one
 
     return parse_one(sql).expression
 
 
-def _branches(tree: exp.Expression) -> list[exp.Select]:
+def _branches(tree: exp.Expr) -> list[exp.Select]:
     if isinstance(tree, exp.Union):
         return _branches(tree.left) + _branches(tree.right)
     if isinstance(tree, exp.Subquery):
@@ -50,16 +50,14 @@ def _inner(spec: Any, branch: int) -> str | None:
     return str(spec) if spec else None
 
 
-def _param_predicates(
-    node: exp.Table, view_params: dict[str, Any]
-) -> list[tuple[str, exp.Expression]]:
+def _param_predicates(node: exp.Table, view_params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
     """(param, predicate) for the outer conjuncts that bind a view param with constants."""
     scope = node.find_ancestor(exp.Select)
     alias = node.alias_or_name.lower()
     names = {p.lower(): p for p in view_params}
-    out: list[tuple[str, exp.Expression]] = []
+    out: list[tuple[str, exp.Expr]] = []
     for pred in conjuncts(scope):
-        col: exp.Expression | None = None
+        col: exp.Expr | None = None
         if isinstance(pred, exp.EQ):
             for side, other in ((pred.left, pred.right), (pred.right, pred.left)):
                 if isinstance(side, exp.Column) and is_constant(other):
@@ -80,9 +78,9 @@ def _param_predicates(
     return out
 
 
-def _bind_into(branch: exp.Select, param: str, pred: exp.Expression, inner_sql: str) -> None:
+def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str) -> None:
     copy = pred.copy()
-    inner = exp.maybe_parse(inner_sql, dialect="duckdb")
+    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
     for c in copy.find_all(exp.Column):
         if c.name.lower() == param.lower():
             c.replace(inner.copy())
@@ -113,7 +111,7 @@ def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
     return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def expand_views(tree: exp.Expression, registry: Registry) -> exp.Expression:
+def expand_views(tree: exp.Expr, registry: Registry) -> exp.Expr:
     """Inline every view mention of ``tree`` (views over views too), in place."""
     for _ in range(MAX_DEPTH):
         found = False
