@@ -1,13 +1,17 @@
 """The sandbox runner end to end: a Session over ``Sandbox.settings()``, and ``serve`` in a
-subprocess printing export lines that boto3 can use, stopped by Ctrl-C."""
+subprocess printing export lines that boto3 can use, stopped by Ctrl-C; the AWS CLI over
+``Sandbox.env()``."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import boto3
 import pytest
@@ -65,3 +69,53 @@ def test_serve_prints_exports_and_stops_on_ctrl_c() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
+def test_the_aws_cli_works_with_the_sandbox_env(fresh_sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox = fresh_sandbox
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(sandbox.env(), AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env["AWS_DEFAULT_REGION"] = "sa-east-1"
+
+    def aws(*args: str) -> dict:
+        done = subprocess.run(
+            ["aws", "sagemaker", *args, "--output", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    spec = tmp_path / "job.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "HyperParameterTuningJobName": "cli-job",
+                "HyperParameterTuningJobConfig": {
+                    "Strategy": "Random",
+                    "ResourceLimits": {"MaxNumberOfTrainingJobs": 40, "MaxParallelTrainingJobs": 2},
+                },
+            }
+        )
+    )
+    aws("create-hyper-parameter-tuning-job", "--cli-input-json", f"file://{spec}")
+    aws("stop-hyper-parameter-tuning-job", "--hyper-parameter-tuning-job-name", "cli-job")
+    job = aws("describe-hyper-parameter-tuning-job", "--hyper-parameter-tuning-job-name", "cli-job")
+    assert job["HyperParameterTuningJobStatus"] in ("Stopping", "Stopped")
+    for name in ("cli-other-1", "cli-other-2"):
+        config = {"Strategy": "Random", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}
+        sandbox.aws.gap.create_direct(
+            "123456789012",
+            "sa-east-1",
+            {"HyperParameterTuningJobName": name, "HyperParameterTuningJobConfig": config},
+        )
+    sandbox.aws.reset_log()
+    listed = aws("list-hyper-parameter-tuning-jobs", "--page-size", "1")
+    names = [j["HyperParameterTuningJobName"] for j in listed["HyperParameterTuningJobSummaries"]]
+    assert names == ["cli-job", "cli-other-1", "cli-other-2"]
+    pages = [r for r in sandbox.aws.requests() if r["operation"] == "ListHyperParameterTuningJobs"]
+    assert len(pages) == 3
