@@ -67,7 +67,7 @@ def _lexer() -> Any:
     return PygmentsLexer(SqlLexer)
 
 
-def _continuation(width: int, line_number: int, is_soft_wrap: bool) -> str:
+def _continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
     return "-> ".rjust(width)
 
 

@@ -77,6 +77,7 @@ class Shell:
         self.color = _is_tty(err) if color is None else color
         self._latest: Any = None
         self._depth = 0
+        self._worker: threading.Thread | None = None
 
     # -- reporting ------------------------------------------------------------------------------
     def info(self, text: str) -> None:
@@ -149,9 +150,11 @@ class Shell:
                 return
             results.put(("done", None, time.monotonic()))
 
+        self._wait_for_abandoned()
         self._latest = None
         session.progress = self._on_progress
         worker = threading.Thread(target=work, name="stackql-tuning-statement", daemon=True)
+        self._worker = worker
         started = time.monotonic()
         drawn = False
         try:
@@ -182,6 +185,21 @@ class Shell:
             raise Cancelled() from None
         finally:
             session.progress = None
+
+    def _wait_for_abandoned(self) -> None:
+        """Let a cancelled statement's in-flight calls finish before the session runs another.
+
+        (Starting a statement clears the session's cancel flag, which would revive it.)
+        """
+        worker = self._worker
+        if worker is None or not worker.is_alive():
+            return
+        self.info("waiting for the cancelled statement's calls to finish (Ctrl-C to give up)")
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+        except KeyboardInterrupt:
+            raise Cancelled() from None
 
     def _on_progress(self, progress: Any) -> None:
         self._latest = progress  # called from worker threads; a plain assignment is atomic

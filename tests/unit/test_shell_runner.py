@@ -36,6 +36,7 @@ class FakeSession:
         self.cancel_calls = 0
         self._cancel = threading.Event()
         self.late_result_made = threading.Event()
+        self.release = threading.Event()
 
     def cancel(self) -> None:
         self.cancel_calls += 1
@@ -71,6 +72,11 @@ class FakeSession:
                 if self._cancel.wait(0.02):
                     break
             self.late_result_made.set()
+            return Result(["late"], ["VARCHAR"], [("LATE ROW",)])
+        if word == "STUBBORN":  # ignores cancel until released
+            if self.progress:
+                self.progress(Progress(0, 1, 0))
+            self.release.wait(10)
             return Result(["late"], ["VARCHAR"], [("LATE ROW",)])
         raise AssertionError(f"fake session cannot run {stmt!r}")
 
@@ -137,6 +143,23 @@ def test_ctrl_c_cancels_and_discards_late_result() -> None:
     time.sleep(0.05)
     assert "LATE ROW" not in out.getvalue()
     assert shell.handle("ROWS 1;") == 0  # the shell carries on
+
+
+def test_next_statement_waits_for_the_cancelled_one() -> None:
+    shell, session, out, err = make_shell()
+
+    def interrupt() -> None:
+        while session.progress is None:
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    assert shell.handle("STUBBORN;") == 130
+    threading.Timer(0.2, session.release.set).start()
+    assert shell.handle("ROWS 1;") == 0
+    assert "waiting for the cancelled statement" in err.getvalue()
+    assert "LATE ROW" not in out.getvalue()
+    assert session.ran == ["STUBBORN", "ROWS 1"]
 
 
 def test_progress_line_is_drawn_and_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
