@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from typing import Any
 
+import pytest
+
+from stackql_tuning.errors import UsageError
 from stackql_tuning.sandbox.aws.clock import Clock
 from stackql_tuning.sandbox.aws.gap import GapLayer
 from stackql_tuning.sandbox.aws.wsgi import SandboxApp
@@ -97,3 +101,12 @@ def test_admin_routes() -> None:
     status, body = call(app, "/__admin/requests", "DELETE")
     assert status.startswith("404") and "GET /__admin/requests" in body["message"]
     assert moto.environs == [] and app.requests() == []  # admin calls are not logged
+
+
+def test_missing_moto_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackql_tuning.sandbox.aws import AwsSandbox
+
+    monkeypatch.setitem(sys.modules, "moto.moto_server.werkzeug_app", None)
+    with pytest.raises(UsageError, match="moto") as e:
+        AwsSandbox().start()
+    assert "stackql-tuning[sandbox]" in (e.value.hint or "")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from stackql_tuning.errors import UsageError
 from stackql_tuning.sandbox.aws.clock import Clock
 from stackql_tuning.sandbox.aws.gap import GapLayer
 from stackql_tuning.sandbox.aws.sim import JobSim
@@ -67,12 +68,18 @@ class AwsSandbox:
         """Start serving (idempotent); returns the endpoint URL."""
         if self._server is not None:
             return self.url
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
+        try:
+            from moto.moto_server.werkzeug_app import (
+                DomainDispatcherApplication,
+                MotoRequestHandler,
+                create_backend_app,
+            )
+            from werkzeug.serving import make_server
+        except ImportError as e:
+            raise UsageError(
+                f"the AWS sandbox needs moto's server ({e.name or e} is not installed)",
+                hint="pip install 'stackql-tuning[sandbox]' (it brings moto[server])",
+            ) from None
 
         class Handler(MotoRequestHandler):
             disable_nagle_algorithm = True  # else each loopback request waits ~40 ms
