@@ -180,8 +180,18 @@ class Store:
         self.ensure_schema(catalog, db)
         self.execute(f"CREATE OR REPLACE TABLE {qualified(name)} ({schema.ddl()})")
 
-    def load(self, name: str, schema: TableSchema, pages: PageFile, items_key: str | None) -> int:
-        """Append every page line of ``pages`` to table ``name``; the number of rows loaded."""
+    def load(
+        self,
+        name: str,
+        schema: TableSchema,
+        pages: PageFile,
+        items_key: str | None,
+        con: Any = None,
+    ) -> int:
+        """Append every page line of ``pages`` to table ``name``; the number of rows in it.
+
+        ``con``: another connection to this database (a background loader's cursor); then the
+        row count is not taken and 0 is returned."""
         pages.close()
         if pages.lines == 0:
             return 0
@@ -196,6 +206,9 @@ class Store:
             f"format='newline_delimited', maximum_object_size=1073741824))"
         )
         try:
+            if con is not None:
+                con.execute(sql, [pages.path]).fetchall()
+                return 0
             self.execute(sql, [pages.path])
         except self.duckdb.Error as e:
             raise self._load_error(e, pages) from None
@@ -268,5 +281,9 @@ def duckdb_error(e: Exception, sql: str) -> Exception:
     first = re.sub(r"^(Binder|Catalog|Parser|Conversion|Invalid Input) Error: ", "", first)
     excerpt = "\n".join(lines[1:]).strip() or None
     if isinstance(e, (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException)):
-        return PlanError(first, excerpt=excerpt)
+        hint = None
+        if "does not exist" in first and ("Table" in first or "Catalog" in first):
+            hint = "provider tables are named provider.service.resource: SHOW PROVIDERS lists them"
+            excerpt = None
+        return PlanError(first, excerpt=excerpt, hint=hint)
     return QueryError(first, excerpt=excerpt)
