@@ -1,7 +1,9 @@
 """The result of one statement: column names and DuckDB types, rows, and what happened.
 
-A ``Result`` is plain data (no DuckDB import needed to build or read one); ``relation`` gives
-the DuckDB relation when the statement ran in DuckDB.
+A ``Result`` is plain data (no DuckDB import needed to build or read one); ``relation`` builds,
+on first use, a typed DuckDB relation over the rows on a private connection (for ``.df()``,
+``.arrow()``, ``.pl()``). This module must not import duckdb, orjson, pandas or pyarrow at import
+time, and never reads the session's store.
 """
 
 from __future__ import annotations
