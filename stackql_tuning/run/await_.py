@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -46,6 +47,8 @@ TERMINAL_STATES = frozenset(
     }
 )
 PROGRESS_EVERY = 5.0
+#: the verb of polling calls: anything but SELECT keeps them out of the response cache
+POLL_VERB = "AWAIT"
 #: statuses/messages that mean "this resource does not exist (any more)"
 _GONE_MARKERS = ("NotFound", "NOT_FOUND", "does not exist", "ResourceNotFound")
 
@@ -106,11 +109,18 @@ def get_params(
     return out
 
 
+def polling(method: Method) -> Method:
+    """``method`` marked as a poll: not a SELECT, so the fetcher's response cache never answers
+    it (a cached reply would freeze the state being waited for) and drops the resource's stale
+    entries."""
+    return replace(method, sql_verb=POLL_VERB)
+
+
 def fetch_state(session: Session, resource: Resource, params: dict[str, Any]) -> str | None:
     get, col = get_method(resource), state_column(resource)
     if get is None or col is None:
         return None
-    obj = reply_obj(session.fetcher.fetch(Call(resource, get, params)))
+    obj = reply_obj(session.fetcher.fetch(Call(resource, polling(get), params)))
     value = obj.get(col.name)
     return str(value) if value is not None else None
 
@@ -168,7 +178,7 @@ def await_gone(session: Session, resource: Resource, params: dict[str, Any], lab
 
     def probe() -> tuple[bool, str]:
         try:
-            obj = reply_obj(session.fetcher.fetch(Call(resource, get, params)))
+            obj = reply_obj(session.fetcher.fetch(Call(resource, polling(get), params)))
         except CallError as e:
             if e.status == 404 or any(m in str(e.message) for m in _GONE_MARKERS):
                 return True, "deleted"
@@ -205,7 +215,7 @@ def operation_call(resource: Resource, name: str) -> Call:
         params[pname] = value
     method = Method(
         name="operations.get",
-        sql_verb="SELECT",
+        sql_verb=POLL_VERB,
         description="",
         params=tuple(Param(p, "path", True) for p in params),
         request={"http_method": "GET", "path": f"{version}/" + "/".join(parts)},

@@ -436,3 +436,20 @@ def test_notify_defaults_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
 
     await_.notify(Bare(), "stop j in progress, 5 s elapsed")  # type: ignore[arg-type]
     assert capsys.readouterr().err == "stop j in progress, 5 s elapsed\n"
+
+
+def test_await_polls_past_the_response_cache(reg: Registry) -> None:
+    """With a response cache on (the shell's default), every poll still reaches the API."""
+    from stackql_tuning.run.fetch import Fetcher
+    from stackql_tuning.settings import Settings
+
+    script = ScriptedFetcher(
+        [{"state": "JOB_STATE_CANCELLING"}] * 2 + [{"state": "JOB_STATE_CANCELLED"}]
+    )
+    fetcher = Fetcher(Settings(cache_ttl=300.0), reg)
+    fetcher._transports["google"] = script
+    session = FakeSession(script)
+    session.fetcher = fetcher  # type: ignore[assignment]
+    params = {"projectsId": "p", "locationsId": "l", "hyperparameterTuningJobsId": "1"}
+    state = await_.await_terminal(session, reg.resource(HPT), params, "cancel j")  # type: ignore[arg-type]
+    assert state == "JOB_STATE_CANCELLED" and len(script.calls) == 3
