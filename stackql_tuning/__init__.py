@@ -32,4 +32,11 @@ def load_ipython_extension(ipython: Any) -> None:
     _load(ipython)
 
 
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext stackql_tuning``: closes the notebook session and sandbox."""
+    from stackql_tuning.notebook import unload_ipython_extension as _unload
+
+    _unload(ipython)
+
+
 __all__ = ["__version__", "connect"]
