@@ -35,6 +35,8 @@ class Session:
         self.settings = Settings(**settings)
         #: called from worker threads as calls complete
         self.progress: Callable[[Progress], None] | None = None
+        #: progress lines of long waits (/*+ AWAIT */); None: they go to stderr
+        self.notify: Callable[[str], None] | None = None
         self._cancel = threading.Event()
         self._state: dict[str, Any] = {}
         #: time.monotonic() when the running statement started (for --timeout)
