@@ -60,7 +60,7 @@ def find_provider_tables(tree: exp.Expr, registry: Registry) -> list[TableRef]:
         try:
             resource = registry.resource(rid)
         except PlanError as e:
-            e.location = _node_location(node, e.location)
+            e.location = node_location(node, e.location)
             raise
         alias = node.alias_or_name
         scope = node.find_ancestor(exp.Select, exp.Delete, exp.Update)
@@ -68,7 +68,7 @@ def find_provider_tables(tree: exp.Expr, registry: Registry) -> list[TableRef]:
     return refs
 
 
-def _node_location(node: exp.Expr, base: Location) -> Location:
+def node_location(node: exp.Expr, base: Location) -> Location:
     meta = getattr(node.this, "meta", None) or {}
     line, col = meta.get("line"), meta.get("col")
     return Location(file=base.file, line=line or base.line, column=col, resource=base.resource)

@@ -3,11 +3,27 @@
 A view's definition (``kind: "view"``) carries ``view.sql`` and ``view.params``: for each
 param column of the view, the inner expression it binds, per branch of the view's UNION (a
 string applies to every branch; a list gives one entry per branch, ``null`` where the branch has
-no such param). The outer query's ``col = const`` / ``col IN (consts)`` predicates on those
-columns are copied into the matching branches' WHERE (and stay in the outer WHERE, so nothing
-changes but what is fetched). A branch marked optional (``view.optional_branches``) whose provider
-tables stay unplannable is skipped with a warning instead of failing the statement, so a
-cross-cloud view asked only about one cloud queries only that cloud.
+no such param). Expanding a mention of a view applies four rules, in this order:
+
+1. **Params flow in.** The outer query's ``col = const`` / ``col IN (consts)`` predicates on the
+   param columns are copied into the matching branches' WHERE, through each branch's inner
+   expression, and stay in the outer WHERE (so nothing changes but what is fetched).
+2. **Routed params move.** A param that only some branches have (a list with ``null`` entries,
+   e.g. ``projectsId`` for the Google branches of a cross-cloud view) routes: its predicate is
+   *moved* into the branches that have it and leaves the outer WHERE, so it says nothing about
+   the other branches' rows (``WHERE projectsId = 'p' AND region = 'r'`` reads Google project
+   ``p`` and AWS region ``r``).
+3. **Contradicted branches drop.** A branch that projects a literal for a column (``'aws' AS
+   provider``) is removed when an outer ``col = const`` / ``col IN (consts)`` predicate accepts
+   no such literal: ``WHERE provider = 'google'`` makes no AWS call at all. When every branch
+   drops, the view becomes an empty relation with the view's typed columns.
+4. **Unused columns are pruned.** Projections the outer query never names are removed from every
+   branch (when that cannot change the rows: no DISTINCT, GROUP BY, aggregates...), so a
+   column that needs a per-row describe call hydrates only when it is asked for.
+
+A branch marked optional (``view.optional_branches``) whose provider tables stay unplannable is
+skipped with a warning instead of failing the statement, so a cross-cloud view asked only about
+one cloud queries only that cloud. Must not: do I/O or know any particular resource.
 """
 
 from __future__ import annotations
@@ -18,23 +34,25 @@ from typing import Any
 from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.bindings import conjuncts, is_constant, table_resource_id
+from stackql_tuning.plan.bindings import conjuncts, is_constant, node_location, table_resource_id
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
 
 MAX_DEPTH = 8
 #: Table.meta key set on provider tables inside an optional view branch
 OPTIONAL = "stackql_optional_branch"
+#: nodes that make a branch's row count depend on its projections: no pruning then
+_ROW_SHAPING = ("distinct", "group", "having", "qualify")
 
 
 @lru_cache(maxsize=64)
-def _parsed(sql: str) -> exp.Expr:
+def _parsed(sql: str) -> exp.Expression:
     from stackql_tuning.sql import parse_one
 
     return parse_one(sql).expression
 
 
-def _branches(tree: exp.Expr) -> list[exp.Select]:
+def _branches(tree: exp.Expression) -> list[exp.Select]:
     if isinstance(tree, exp.Union):
         return _branches(tree.left) + _branches(tree.right)
     if isinstance(tree, exp.Subquery):
@@ -44,20 +62,36 @@ def _branches(tree: exp.Expr) -> list[exp.Select]:
     raise PlanError(f"a view's SQL must be a SELECT or a UNION of SELECTs, got {tree.key}")
 
 
+def _plain_union_all(tree: exp.Expression) -> bool:
+    """A single SELECT or a chain of UNION ALL without ORDER BY / LIMIT of its own."""
+    if isinstance(tree, exp.Select):
+        return True
+    if not isinstance(tree, exp.Union) or type(tree) is not exp.Union:
+        return False
+    if tree.args.get("distinct") or any(tree.args.get(k) for k in ("order", "limit", "offset")):
+        return False
+    return all(_plain_union_all(side) for side in (tree.left, tree.right))
+
+
 def _inner(spec: Any, branch: int) -> str | None:
     if isinstance(spec, list):
         return spec[branch] if branch < len(spec) else None
     return str(spec) if spec else None
 
 
-def _param_predicates(node: exp.Table, view_params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
-    """(param, predicate) for the outer conjuncts that bind a view param with constants."""
+def _routed(spec: Any, n_branches: int) -> bool:
+    """A param that only some branches have: its predicate moves into them."""
+    return n_branches > 1 and any(not _inner(spec, i) for i in range(n_branches))
+
+
+def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.Expression]]:
+    """(view column, predicate) for the outer ``col = const`` / ``col IN (consts)`` conjuncts
+    of the view's scope on one of ``names`` (lower-cased)."""
     scope = node.find_ancestor(exp.Select)
     alias = node.alias_or_name.lower()
-    names = {p.lower(): p for p in view_params}
-    out: list[tuple[str, exp.Expr]] = []
+    out: list[tuple[str, exp.Expression]] = []
     for pred in conjuncts(scope):
-        col: exp.Expr | None = None
+        col: exp.Expression | None = None
         if isinstance(pred, exp.EQ):
             for side, other in ((pred.left, pred.right), (pred.right, pred.left)):
                 if isinstance(side, exp.Column) and is_constant(other):
@@ -74,18 +108,125 @@ def _param_predicates(node: exp.Table, view_params: dict[str, Any]) -> list[tupl
             continue
         if col.table and col.table.lower() != alias:
             continue
-        out.append((names[col.name.lower()], pred))
+        out.append((col.name.lower(), pred))
     return out
 
 
-def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str) -> None:
+def _bind_into(branch: exp.Select, param: str, pred: exp.Expression, inner_sql: str) -> None:
     copy = pred.copy()
-    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
+    inner = exp.maybe_parse(inner_sql, dialect="duckdb")
     for c in copy.find_all(exp.Column):
         if c.name.lower() == param.lower():
             c.replace(inner.copy())
             break
     branch.where(copy, copy=False)
+
+
+def _literal_values(pred: exp.Expression) -> list[exp.Literal] | None:
+    """The literals a constant predicate accepts, or None when it is not made of literals."""
+    values = pred.expressions if isinstance(pred, exp.In) else [pred.left, pred.right]
+    lits = [v for v in values if isinstance(v, exp.Literal)]
+    if isinstance(pred, exp.In):
+        return lits if len(lits) == len(values) else None
+    return lits if len(lits) == 1 else None
+
+
+def _same(a: exp.Literal, b: exp.Literal) -> bool | None:
+    if a.is_string and b.is_string:
+        return bool(a.this == b.this)
+    if not a.is_string and not b.is_string:
+        return float(a.this) == float(b.this)
+    return None  # mixed types: DuckDB decides, so do not guess
+
+
+def _contradicted(branch: exp.Select, preds: list[tuple[str, exp.Expression]]) -> bool:
+    """True when a literal projection of ``branch`` fails an outer constant predicate."""
+    literal: dict[str, exp.Literal] = {}
+    for proj in branch.expressions:
+        value = proj.this if isinstance(proj, exp.Alias) else proj
+        if isinstance(value, exp.Literal):
+            literal[proj.alias_or_name.lower()] = value
+    for name, pred in preds:
+        mine = literal.get(name)
+        accepted = _literal_values(pred)
+        if mine is None or accepted is None:
+            continue
+        verdicts = [_same(mine, v) for v in accepted]
+        if None not in verdicts and not any(verdicts):
+            return True
+    return False
+
+
+def _outer_refs(node: exp.Table) -> set[str] | None:
+    """View columns (lower-cased) the statement around ``node`` may read; None: all of them."""
+    scope = node.find_ancestor(exp.Select)
+    if scope is None:
+        return None
+    alias = node.alias_or_name.lower()
+    for proj in scope.expressions:
+        if isinstance(proj, exp.Star):
+            return None
+    used: set[str] = set()
+    for join in scope.args.get("joins") or []:
+        if join.args.get("method") or join.args.get("kind") == "NATURAL":
+            return None
+        used.update(i.name.lower() for i in join.args.get("using") or [])
+    root = node.root()
+    if any(True for _ in root.find_all(exp.Columns)):
+        return None
+    for col in root.find_all(exp.Column):
+        if isinstance(col.this, exp.Star):
+            if not col.table or col.table.lower() == alias:
+                return None
+            continue
+        if not col.table or col.table.lower() == alias:
+            used.add(col.name.lower())
+    return used
+
+
+def _prunable(branch: exp.Select) -> bool:
+    if any(branch.args.get(k) for k in _ROW_SHAPING):
+        return False
+    for agg in branch.find_all(exp.AggFunc):
+        if agg.find_ancestor(exp.Window, exp.Select) is branch:
+            return False
+    return True
+
+
+def _reads_alias(branch: exp.Select, index: int, name: str) -> bool:
+    """True when ``branch`` names its projection ``name`` outside that projection itself
+    (a lateral alias, or an alias in ORDER BY): then the projection must stay."""
+    own = branch.expressions[index] if index < len(branch.expressions) else None
+    for col in branch.find_all(exp.Column):
+        if col.table or col.name.lower() != name:
+            continue
+        top: exp.Expression = col
+        while top.parent is not None and top.parent is not branch:
+            top = top.parent
+        if top is not own:
+            return True
+    return False
+
+
+def _prune(branches: list[exp.Select], used: set[str]) -> None:
+    """Drop, from every branch alike, the projections that ``used`` does not name."""
+    names = [p.alias_or_name.lower() for p in branches[0].expressions]
+    keep = [
+        i
+        for i, name in enumerate(names)
+        if name in used or any(_reads_alias(b, i, name) for b in branches)
+    ] or [0]
+    if len(keep) == len(names):
+        return
+    for b in branches:
+        b.set("expressions", [b.expressions[i] for i in keep if i < len(b.expressions)])
+
+
+def _empty(view: Resource, alias: str) -> exp.Subquery:
+    """A typed relation with the view's columns and no row (every branch contradicted)."""
+    cols = ", ".join(f'CAST(NULL AS {c.db_type}) AS "{c.name}"' for c in view.columns)
+    select = exp.maybe_parse(f"SELECT {cols} WHERE false", dialect="duckdb")
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
@@ -96,22 +237,43 @@ def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
         raise PlanError(f"view {view.id} has no SQL in its definition")
     tree = _parsed(str(sql)).copy()
     branches = _branches(tree)
-    params: dict[str, Any] = dict(spec.get("params") or {})
-    for param, pred in _param_predicates(node, params):
+    params: dict[str, Any] = {p.lower(): s for p, s in (spec.get("params") or {}).items()}
+    for param, pred in _const_predicates(node, set(params)):
         for i, branch in enumerate(branches):
             inner = _inner(params[param], i)
             if inner:
                 _bind_into(branch, param, pred, inner)
+        if _routed(params[param], len(branches)):
+            pred.replace(exp.true())
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"
             for t in branch.find_all(exp.Table):
                 t.meta[OPTIONAL] = label
     alias = node.alias_or_name
+    if _plain_union_all(tree):
+        names = [p.alias_or_name for p in branches[0].expressions]
+        preds = _const_predicates(node, {c.name.lower() for c in view.columns})
+        kept = [b for b in branches if not _contradicted(b, preds)]
+        if not kept:
+            return _empty(view, alias)
+        used = _outer_refs(node)
+        if used is not None and all(_prunable(b) for b in kept):
+            first = kept[0]
+            for proj, name in zip(list(first.expressions), names, strict=False):
+                if proj.alias_or_name != name:
+                    proj.replace(
+                        exp.alias_(proj.this if isinstance(proj, exp.Alias) else proj, name)
+                    )
+            _prune(kept, used)
+        if len(kept) != len(branches):
+            tree = kept[0]
+            for b in kept[1:]:
+                tree = exp.union(tree, b, distinct=False, copy=False)
     return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def expand_views(tree: exp.Expr, registry: Registry) -> exp.Expr:
+def expand_views(tree: exp.Expression, registry: Registry) -> exp.Expression:
     """Inline every view mention of ``tree`` (views over views too), in place."""
     for _ in range(MAX_DEPTH):
         found = False
@@ -119,7 +281,11 @@ def expand_views(tree: exp.Expr, registry: Registry) -> exp.Expr:
             rid = table_resource_id(node)
             if rid is None or rid.split(".")[0] not in registry.providers:
                 continue
-            resource = registry.resource(rid)
+            try:
+                resource = registry.resource(rid)
+            except PlanError as e:
+                e.location = node_location(node, e.location)
+                raise
             if resource.kind != "view":
                 continue
             replacement = expand_view(node, resource)
