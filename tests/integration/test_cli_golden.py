@@ -20,7 +20,7 @@ from stackql_tuning.sandbox.runner import Sandbox
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "cli"
 UPDATE = bool(os.environ.get("STACKQL_TUNING_UPDATE_GOLDEN"))
-REGION = "ca-central-1"
+REGION = "eu-north-1"
 
 QUERY = (
     "SELECT HyperParameterTuningJobName AS name, Strategy, ResourceLimits, "
