@@ -7,6 +7,8 @@ Retries are botocore's ``standard`` mode with the session's attempt budget. Know
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,47 @@ from stackql_tuning.transports.base import Call, CallError, Page, PreparedReques
 from stackql_tuning.transports.retry import RateLimits
 
 CLIENT_PARAMS = ("region", "AwsAccountId")
+
+#: loggers of botocore and urllib3 whose DEBUG records can hold request headers (the
+#: Authorization header names the access key id; the session token is a header too)
+_HEADER_LOGGERS = (
+    "botocore.endpoint",
+    "botocore.auth",
+    "botocore.awsrequest",
+    "botocore.httpsession",
+    "botocore.hooks",
+    "botocore.parsers",
+    "botocore.retryhandler",
+    "urllib3.connectionpool",
+)
+_SECRET_HEADERS = re.compile(
+    r"(?i)((?:authorization|x-amz-security-token)['\"]?\s*[:=]\s*b?['\"]?)[^'\"\n]+"
+)
+
+
+class _RedactHeaders(logging.Filter):
+    """Rewrites a log record's text with the values of credential headers redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a record whose args do not fit its format: leave it alone
+            return True
+        clean = _SECRET_HEADERS.sub(r"\1<redacted>", text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+_REDACT = _RedactHeaders()
+
+
+def redact_sdk_logs() -> None:
+    """Keep credentials out of botocore's and urllib3's DEBUG logs (idempotent)."""
+    for name in _HEADER_LOGGERS:
+        log = logging.getLogger(name)
+        if _REDACT not in log.filters:
+            log.addFilter(_REDACT)
 
 
 class AwsTransport:
@@ -108,6 +151,7 @@ class AwsTransport:
     def _make_client(self, service: str, region: str, account: str | None = None) -> Any:
         from botocore.config import Config
 
+        redact_sdk_logs()
         session = self._account_session(account, region)
         config = Config(
             max_pool_connections=max(self.settings.concurrency, 10),
