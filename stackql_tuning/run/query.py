@@ -18,8 +18,9 @@ import orjson
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
+from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.scheduler import RunStats, Scheduler
-from stackql_tuning.run.store import PageFile, Store, TableSchema, q, qualified
+from stackql_tuning.run.store import Store, TableSchema, q, qualified
 from stackql_tuning.transports.base import Call, Page
 
 if TYPE_CHECKING:
@@ -113,7 +114,15 @@ class QueryRun:
 
     def _run_stage(self, stage: list[Slot]) -> None:
         settings = self.session.settings
-        files: dict[str, PageFile] = {s.name: PageFile(self.store.tmpdir) for s in stage}
+        files = {
+            s.name: TableLoader(
+                self.store,
+                s.name,
+                TableSchema(s.resource),
+                s.method.items_key if s.hydrate is None else None,
+            )
+            for s in stage
+        }
         by_call: dict[int, Slot] = {}
         calls: list[Call] = []
         for slot in stage:
@@ -172,9 +181,8 @@ class QueryRun:
         try:
             stats = scheduler.run(calls, sink, row_limit=row_limit)
             self._merge(stats)
-            for slot in stage:
-                items_key = slot.method.items_key if slot.hydrate is None else None
-                self.store.load(slot.name, TableSchema(slot.resource), files[slot.name], items_key)
+            for loader in files.values():
+                loader.finish()
         finally:
             for f in files.values():
                 f.remove()

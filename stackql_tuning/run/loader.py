@@ -1,0 +1,88 @@
+"""Pipelined materialization: page lines are loaded into DuckDB while fetching goes on.
+
+A :class:`TableLoader` takes page lines for one provider table (the same ``add_raw`` /
+``add_obj`` as :class:`~stackql_tuning.run.store.PageFile`) and starts a new file every
+``batch_bytes``; each full file is loaded by one background thread on its own DuckDB cursor
+(DuckDB runs without the GIL), so reading JSON overlaps the network wait, and DuckDB's reader
+never holds more than one batch. ``finish()`` loads the rest and raises the first load error.
+
+Must not: decide what to fetch, or touch a table other than its own.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from stackql_tuning.run.store import PageFile, Store, TableSchema
+
+#: start a new page file (and load the full one in the background) at this size
+BATCH_BYTES = 8 << 20
+
+
+class TableLoader:
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        schema: TableSchema,
+        items_key: str | None,
+        batch_bytes: int = BATCH_BYTES,
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.schema = schema
+        self.items_key = items_key
+        self.batch_bytes = batch_bytes
+        self.current = PageFile(store.tmpdir)
+        self._size = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._cursor: Any = None
+        self._loads: list[tuple[Future[int], PageFile]] = []
+
+    def add_raw(self, params: dict[str, Any], raw: bytes, key: str, origin: Any) -> None:
+        self.current.add_raw(params, raw, key, origin)
+        self._size += len(raw)
+        if self._size >= self.batch_bytes:
+            self._seal()
+
+    def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
+        import orjson
+
+        self.add_raw(params, orjson.dumps(obj, default=str), key, origin)
+
+    def _seal(self) -> None:
+        full, self.current, self._size = self.current, PageFile(self.store.tmpdir), 0
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
+        self._loads.append((self._pool.submit(self._load, full), full))
+
+    def _load(self, pages: PageFile) -> int:
+        if self._cursor is None:
+            self._cursor = self.store.con.cursor()
+        try:
+            return self.store.load(self.name, self.schema, pages, self.items_key, con=self._cursor)
+        finally:
+            pages.remove()
+
+    def finish(self) -> None:
+        """Wait for the background loads, load the last file here, raise the first error."""
+        for fut, _ in self._loads:
+            fut.result()
+        self._shutdown()
+        self.store.load(self.name, self.schema, self.current, self.items_key)
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+    def remove(self) -> None:
+        """Drop every file left (after an error or a cancel: pending loads are abandoned)."""
+        self._shutdown()
+        for _, pages in self._loads:
+            pages.remove()
+        self.current.remove()
