@@ -1,0 +1,228 @@
+"""The performance rules of issue 10, checked without timing anything (loopback sandbox only).
+
+- pushdown never changes results: the same queries with pushdown on and off return equal rows
+  (Vertex ``filter``; SageMaker StatusEquals / NameContains / time bounds), and it does send
+  something for the pushable ones;
+- early LIMIT: ``LIMIT 10`` over 5,000 jobs makes exactly one list call;
+- lazy hydration: no get/describe unless a get-only column is used, then one per job;
+- the scheduler respects ``concurrency`` and ``per_host``: the most requests in flight at once,
+  counted from the emulator's request log (each request occupies the latency before its log
+  time), never exceeds the bound.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from stackql_tuning.sandbox.runner import Sandbox
+from stackql_tuning.session import Session
+
+G = "google.aiplatform.hyperparameter_tuning_jobs"
+A = "aws.sagemaker.hyper_parameter_tuning_jobs"
+G_WHERE = "projectsId IN ('ml-research-prod', 'ml-research-dev') AND locationsId IN ('us-central1', 'europe-west4', 'asia-northeast1')"  # noqa: E501
+A_WHERE = "region IN ('us-east-1', 'eu-west-1')"
+HPT = "hyperparameterTuningJobs"
+
+
+@pytest.fixture
+def sessions(fresh_sandbox: Sandbox) -> Iterator[tuple[Session, Session]]:
+    on = Session(**fresh_sandbox.settings())
+    off = Session(**fresh_sandbox.settings(), pushdown=False)
+    try:
+        yield on, off
+    finally:
+        on.close()
+        off.close()
+
+
+def _middle(session: Session, sql: str) -> str:
+    values = sorted(r[0] for r in session.execute(sql).rows if r[0] is not None)
+    return values[len(values) // 2].isoformat()
+
+
+def _queries(session: Session) -> list[str]:
+    g_mid = _middle(session, f"SELECT createTime FROM {G} WHERE {G_WHERE}")
+    a_mid = _middle(session, f"SELECT CreationTime FROM {A} WHERE {A_WHERE}")
+    m_mid = _middle(session, f"SELECT LastModifiedTime FROM {A} WHERE {A_WHERE}")
+    name = session.execute(f"SELECT displayName FROM {G} WHERE {G_WHERE} LIMIT 1").rows[0][0]
+    g_cols = "name, displayName, state, createTime, projectsId, locationsId"
+    a_cols = "HyperParameterTuningJobName, HyperParameterTuningJobStatus, CreationTime, region"
+    return [
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND state = 'JOB_STATE_SUCCEEDED'",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND state != 'JOB_STATE_FAILED'",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} "
+        "AND state IN ('JOB_STATE_RUNNING', 'JOB_STATE_PENDING')",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND displayName LIKE 'xgb%'",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND displayName = '{name}'",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND createTime > '{g_mid}'",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} "
+        "AND json_extract_string(labels, '$.team') = 'growth'",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} "
+        "AND (state = 'JOB_STATE_FAILED' OR displayName LIKE 'bert%')",
+        f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND HyperParameterTuningJobStatus = 'Completed'",
+        f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND HyperParameterTuningJobName LIKE '%xgb%'",
+        f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND CreationTime > '{a_mid}'",
+        f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND LastModifiedTime <= '{m_mid}'",
+        f"SELECT {a_cols}, BestTrainingJob FROM {A} WHERE {A_WHERE} "
+        "AND HyperParameterTuningJobStatus = 'InProgress' AND HyperParameterTuningJobName "
+        "LIKE '%churn%'",
+        f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND (HyperParameterTuningJobStatus = "
+        "'Failed' OR HyperParameterTuningJobName LIKE '%lgbm%')",
+    ]
+
+
+def _sent_filters(sandbox: Sandbox) -> tuple[int, int]:
+    google = sum(1 for r in sandbox.google.requests() if r.get("query", {}).get("filter"))
+    keys = ("StatusEquals", "NameContains", "CreationTimeAfter", "LastModifiedTimeBefore")
+    aws = sum(1 for r in sandbox.aws.requests() if any(k in r.get("params", {}) for k in keys))
+    return google, aws
+
+
+def test_pushdown_never_changes_results(
+    sessions: tuple[Session, Session], fresh_sandbox: Sandbox
+) -> None:
+    on, off = sessions
+    queries = _queries(off)
+    nonempty = 0
+    for sql in queries:
+        fresh_sandbox.google.reset_log()
+        fresh_sandbox.aws.reset_log()
+        without = sorted(map(repr, off.execute(sql).rows))
+        assert _sent_filters(fresh_sandbox) == (0, 0), sql
+        with_pushdown = sorted(map(repr, on.execute(sql).rows))
+        assert with_pushdown == without, sql
+        nonempty += bool(without)
+    assert nonempty >= len(queries) - 2  # the comparisons are not all of empty results
+    fresh_sandbox.google.reset_log()
+    fresh_sandbox.aws.reset_log()
+    for sql in queries:
+        on.execute(sql)
+    google, aws = _sent_filters(fresh_sandbox)
+    assert google > 0 and aws > 0  # pushdown did send filters to both clouds
+
+
+def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
+    parent = "projects/perf-limit/locations/us-central1"
+    template = {
+        "displayName": "limit",
+        "studySpec": {
+            "metrics": [{"metricId": "auc", "goal": "MAXIMIZE"}],
+            "parameters": [
+                {"parameterId": "lr", "doubleValueSpec": {"minValue": 0.001, "maxValue": 0.1}}
+            ],
+        },
+        "maxTrialCount": 4,
+        "parallelTrialCount": 1,
+        "trialJobSpec": {
+            "workerPoolSpecs": [
+                {
+                    "machineSpec": {"machineType": "n1-standard-4"},
+                    "replicaCount": "1",
+                    "containerSpec": {"imageUri": "gcr.io/p/t:1"},
+                }
+            ]
+        },
+    }
+    if not fresh_sandbox.google.store.jobs(HPT, parent):
+        fresh_sandbox.google.store.insert_many(
+            HPT, parent, 5000, template, state="JOB_STATE_SUCCEEDED"
+        )
+    session = Session(**fresh_sandbox.settings())
+    sql = (
+        f"SELECT displayName, state FROM {G} "
+        "WHERE projectsId = 'perf-limit' AND locationsId = 'us-central1' LIMIT 10"
+    )
+    fresh_sandbox.google.reset_log()
+    rows = session.execute(sql).rows
+    lists = [r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]
+    assert len(rows) == 10
+    assert len(lists) == 1
+    # without LIMIT (or with ORDER BY) every page is needed
+    fresh_sandbox.google.reset_log()
+    ordered = session.execute(sql.replace("LIMIT", "ORDER BY displayName LIMIT")).rows
+    assert len(ordered) == 10
+    assert len([r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]) > 1
+    session.close()
+
+
+def _ops(sandbox: Sandbox) -> Counter[str]:
+    return Counter(r["operation"] for r in sandbox.aws.requests())
+
+
+def test_aws_hydration_is_lazy(fresh_sandbox: Sandbox) -> None:
+    session = Session(**fresh_sandbox.settings())
+    where = "region = 'us-east-1'"
+    jobs = len(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])
+    rows = session.execute(
+        f"SELECT HyperParameterTuningJobName, HyperParameterTuningJobStatus, "
+        f"TrainingJobStatusCounters FROM {A} WHERE {where}"
+    ).rows
+    assert len(rows) == jobs
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == 0
+    fresh_sandbox.aws.reset_log()
+    rows = session.execute(
+        f"SELECT HyperParameterTuningJobName, BestTrainingJob FROM {A} WHERE {where}"
+    ).rows
+    assert len(rows) == jobs
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == jobs
+    session.close()
+
+
+def test_google_hydration_is_lazy(fresh_sandbox: Sandbox) -> None:
+    session = Session(**fresh_sandbox.settings())
+    where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    jobs = len(fresh_sandbox.truth["google"]["jobs"]["ml-research-prod"]["us-central1"][HPT])
+
+    def gets() -> int:
+        return sum(1 for r in fresh_sandbox.google.requests() if r.get("action") == "get")
+
+    rows = session.execute(f"SELECT name, state, studySpec FROM {G} WHERE {where}").rows
+    assert len(rows) == jobs and gets() == 0
+    fresh_sandbox.google.reset_log()
+    rows = session.execute(f"SELECT name, trials FROM {G} WHERE {where}").rows
+    assert len(rows) == jobs and gets() == jobs
+    session.close()
+
+
+def _max_in_flight(entries: list[dict[str, Any]], latency: float) -> int:
+    """Most requests in flight at once: each occupies [time - latency, time) at least."""
+    events = []
+    for e in entries:
+        events.append((e["time"] - latency, 1))
+        events.append((e["time"], -1))
+    events.sort(key=lambda ev: (ev[0], ev[1]))  # an end before a start at the same instant
+    now = peak = 0
+    for _, step in events:
+        now += step
+        peak = max(peak, now)
+    return peak
+
+
+@pytest.mark.parametrize(
+    ("settings", "where", "bound"),
+    [
+        ({"concurrency": 3}, G_WHERE, 3),
+        (
+            {"concurrency": 16, "per_host": 2},
+            "projectsId IN ('ml-research-prod', 'ml-research-dev', 'p3', 'p4') "
+            "AND locationsId = 'us-central1'",
+            2,
+        ),
+    ],
+)
+def test_the_scheduler_respects_its_bounds(
+    fresh_sandbox: Sandbox, settings: dict[str, Any], where: str, bound: int
+) -> None:
+    latency = 0.05
+    fresh_sandbox.google.configure(latency=latency)
+    session = Session(**fresh_sandbox.settings(), **settings)
+    session.execute(f"SELECT name FROM {G} WHERE {where}")
+    entries = [r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]
+    assert len(entries) > bound
+    peak = _max_in_flight(entries, latency)
+    assert 2 <= peak <= bound
+    session.close()
