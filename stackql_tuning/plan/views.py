@@ -46,13 +46,13 @@ _ROW_SHAPING = ("distinct", "group", "having", "qualify")
 
 
 @lru_cache(maxsize=64)
-def _parsed(sql: str) -> exp.Expression:
+def _parsed(sql: str) -> exp.Expr:
     from stackql_tuning.sql import parse_one
 
     return parse_one(sql).expression
 
 
-def _branches(tree: exp.Expression) -> list[exp.Select]:
+def _branches(tree: exp.Expr) -> list[exp.Select]:
     if isinstance(tree, exp.Union):
         return _branches(tree.left) + _branches(tree.right)
     if isinstance(tree, exp.Subquery):
@@ -62,7 +62,7 @@ def _branches(tree: exp.Expression) -> list[exp.Select]:
     raise PlanError(f"a view's SQL must be a SELECT or a UNION of SELECTs, got {tree.key}")
 
 
-def _plain_union_all(tree: exp.Expression) -> bool:
+def _plain_union_all(tree: exp.Expr) -> bool:
     """A single SELECT or a chain of UNION ALL without ORDER BY / LIMIT of its own."""
     if isinstance(tree, exp.Select):
         return True
@@ -84,14 +84,14 @@ def _routed(spec: Any, n_branches: int) -> bool:
     return n_branches > 1 and any(not _inner(spec, i) for i in range(n_branches))
 
 
-def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.Expression]]:
+def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.Expr]]:
     """(view column, predicate) for the outer ``col = const`` / ``col IN (consts)`` conjuncts
     of the view's scope on one of ``names`` (lower-cased)."""
     scope = node.find_ancestor(exp.Select)
     alias = node.alias_or_name.lower()
-    out: list[tuple[str, exp.Expression]] = []
+    out: list[tuple[str, exp.Expr]] = []
     for pred in conjuncts(scope):
-        col: exp.Expression | None = None
+        col: exp.Expr | None = None
         if isinstance(pred, exp.EQ):
             for side, other in ((pred.left, pred.right), (pred.right, pred.left)):
                 if isinstance(side, exp.Column) and is_constant(other):
@@ -112,9 +112,9 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
-def _bind_into(branch: exp.Select, param: str, pred: exp.Expression, inner_sql: str) -> None:
+def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str) -> None:
     copy = pred.copy()
-    inner = exp.maybe_parse(inner_sql, dialect="duckdb")
+    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
     for c in copy.find_all(exp.Column):
         if c.name.lower() == param.lower():
             c.replace(inner.copy())
@@ -122,9 +122,14 @@ def _bind_into(branch: exp.Select, param: str, pred: exp.Expression, inner_sql: 
     branch.where(copy, copy=False)
 
 
-def _literal_values(pred: exp.Expression) -> list[exp.Literal] | None:
+def _literal_values(pred: exp.Expr) -> list[exp.Literal] | None:
     """The literals a constant predicate accepts, or None when it is not made of literals."""
-    values = pred.expressions if isinstance(pred, exp.In) else [pred.left, pred.right]
+    if isinstance(pred, exp.In):
+        values = list(pred.expressions)
+    elif isinstance(pred, exp.EQ):
+        values = [pred.left, pred.right]
+    else:
+        return None
     lits = [v for v in values if isinstance(v, exp.Literal)]
     if isinstance(pred, exp.In):
         return lits if len(lits) == len(values) else None
@@ -139,7 +144,7 @@ def _same(a: exp.Literal, b: exp.Literal) -> bool | None:
     return None  # mixed types: DuckDB decides, so do not guess
 
 
-def _contradicted(branch: exp.Select, preds: list[tuple[str, exp.Expression]]) -> bool:
+def _contradicted(branch: exp.Select, preds: list[tuple[str, exp.Expr]]) -> bool:
     """True when a literal projection of ``branch`` fails an outer constant predicate."""
     literal: dict[str, exp.Literal] = {}
     for proj in branch.expressions:
@@ -200,7 +205,7 @@ def _reads_alias(branch: exp.Select, index: int, name: str) -> bool:
     for col in branch.find_all(exp.Column):
         if col.table or col.name.lower() != name:
             continue
-        top: exp.Expression = col
+        top: exp.Expr = col
         while top.parent is not None and top.parent is not branch:
             top = top.parent
         if top is not own:
@@ -225,7 +230,7 @@ def _prune(branches: list[exp.Select], used: set[str]) -> None:
 def _empty(view: Resource, alias: str) -> exp.Subquery:
     """A typed relation with the view's columns and no row (every branch contradicted)."""
     cols = ", ".join(f'CAST(NULL AS {c.db_type}) AS "{c.name}"' for c in view.columns)
-    select = exp.maybe_parse(f"SELECT {cols} WHERE false", dialect="duckdb")
+    select: exp.Expr = exp.maybe_parse(f"SELECT {cols} WHERE false", dialect="duckdb")
     return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
@@ -273,7 +278,7 @@ def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
     return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def expand_views(tree: exp.Expression, registry: Registry) -> exp.Expression:
+def expand_views(tree: exp.Expr, registry: Registry) -> exp.Expr:
     """Inline every view mention of ``tree`` (views over views too), in place."""
     for _ in range(MAX_DEPTH):
         found = False

@@ -2,8 +2,10 @@
 
 ``docs/providers/<provider>/<service>/<resource>.md``: front matter, Overview (Name, Type, Id),
 Fields and Methods tables, then SELECT, INSERT (SQL + manifest tabs), DELETE and EXEC examples,
-all read from the registry. ``docs/index.md`` links every page (other top-level docs are left
-alone; only the block between the generated-index markers is rewritten).
+all read from the registry. A view's page has Overview, Fields, its Parameters (which provider
+params each one binds, per branch), a SELECT example and the view's SQL instead of methods
+(``docs_view.py``). ``docs/index.md`` links every page (other top-level docs are left alone;
+only the block between the generated-index markers is rewritten).
 
 Run ``python -m stackql_tuning.registry.docs [--out DIR]``. Reads ``providers/`` only; never
 names a particular resource.
@@ -212,8 +214,12 @@ def _exec(res: Resource) -> list[str]:
     return out
 
 
-def resource_page(res: Resource) -> str:
+def resource_page(res: Resource, reg: Registry | None = None) -> str:
     lines = [_FRONT.format(name=res.name, service=res.service, provider=res.provider)]
+    if res.kind == "view":
+        from stackql_tuning.registry.docs_view import view_sections
+
+        return "\n".join(lines + view_sections(res, reg)).rstrip("\n") + "\n"
     for part in (_overview, _fields, _methods, _select, _insert, _delete, _exec):
         lines += part(res)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -254,7 +260,7 @@ def index_page(reg: Registry, existing: str | None = None) -> str:
 
 def build_docs(reg: Registry, existing_index: str | None = None) -> dict[Path, str]:
     """Relative path -> page text, for every generated page and docs/index.md."""
-    files = {page_path(res): resource_page(res) for res in reg.all_resources()}
+    files = {page_path(res): resource_page(res, reg) for res in reg.all_resources()}
     files[Path("index.md")] = index_page(reg, existing_index)
     return files
 

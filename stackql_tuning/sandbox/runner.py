@@ -22,6 +22,10 @@ from stackql_tuning.sandbox.aws import SANDBOX_KEY_ID, SANDBOX_SECRET, AwsSandbo
 KEY_ID_VAR = "STACKQL_TUNING_SANDBOX_KEY_ID"
 SECRET_VAR = "STACKQL_TUNING_SANDBOX_SECRET"
 DEFAULT_REGION = "us-east-1"
+#: a second AWS account, reached by assuming this role (the sandbox's settings() map it)
+SECOND_ACCOUNT = "210987654321"
+SECOND_ACCOUNT_ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/sandbox"
+SECOND_ACCOUNT_REGIONS = ("us-east-1", "us-west-2")
 #: the auth configuration (StackQL's JSON shape) for a sandbox: no real credential anywhere
 AUTH: dict[str, Any] = {
     "google": {"type": "anonymous"},
@@ -75,10 +79,18 @@ class Sandbox:
                 from stackql_tuning.sandbox.seed_aws import seed_aws
                 from stackql_tuning.sandbox.seed_google import seed_google
 
-                self.truth = {
-                    "google": seed_google(google, seed=self.seed),
-                    "aws": seed_aws(self.aws, seed=self.seed, via="direct"),
-                }
+                aws = seed_aws(self.aws, seed=self.seed, via="direct")
+                second = seed_aws(  # its own jobs (another seed), with clock limits
+                    self.aws,
+                    seed=self.seed + 1,
+                    regions=SECOND_ACCOUNT_REGIONS,
+                    jobs_per_region=(6, 10),
+                    account=SECOND_ACCOUNT,
+                    via="direct",
+                    clock_limit=True,
+                )
+                aws["accounts"] = {aws["account"]: dict(aws), SECOND_ACCOUNT: second}
+                self.truth = {"google": seed_google(google, seed=self.seed), "aws": aws}
         except BaseException:
             self.stop()
             raise
@@ -122,12 +134,17 @@ class Sandbox:
         }
 
     def settings(self) -> dict[str, Any]:
-        """Session settings: ``Session(**sandbox.settings())``."""
+        """Session settings: ``Session(**sandbox.settings())``.
+
+        ``accounts`` maps the second sandbox account (``SECOND_ACCOUNT``) to a role that the
+        session assumes through the sandbox's STS, so ``AwsAccountId IN (...)`` fans out.
+        """
         google = self._require()
         return {
             "google_endpoint": google.url,
             "aws_endpoint": self.aws.url,
             "auth": json.loads(json.dumps(AUTH)),
+            "accounts": {SECOND_ACCOUNT: {"role_arn": SECOND_ACCOUNT_ROLE}},
         }
 
 

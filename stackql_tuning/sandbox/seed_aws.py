@@ -93,11 +93,18 @@ TEAMS = ("growth", "risk", "forecasting", "vision", "nlp")
 
 
 def _request(
-    rng: random.Random, name: str, family: tuple[Any, ...], region: str, account: str
+    rng: random.Random,
+    name: str,
+    family: tuple[Any, ...],
+    region: str,
+    account: str,
+    clock_limit: bool = False,
 ) -> dict[str, Any]:
     stem, image, metric, kind, ranges, instance = family
     strategy = rng.choice(STRATEGIES)
     limits: dict[str, int] = {"MaxParallelTrainingJobs": rng.choice((2, 3, 4, 5))}
+    if clock_limit:
+        limits["MaxRuntimeInSeconds"] = 3600 * rng.choice((24, 48, 72))
     if strategy == "Grid":
         ranges = _GRID_RANGES
     else:
@@ -238,12 +245,14 @@ def seed_aws(
     jobs_per_region: Sequence[int] = (20, 40),
     account: str = DEFAULT_ACCOUNT,
     via: str = "boto3",
+    clock_limit: bool = False,
 ) -> dict[str, Any]:
     """Create and place the demo jobs; returns the ground truth.
 
     Each region gets between ``jobs_per_region[0]`` and ``jobs_per_region[1]`` jobs (as
     ``seed_google``'s ``jobs_per_location``), at least two in every state when there are ten
     or more. The same seed, regions and counts always give the same data.
+    ``clock_limit`` also caps each job's clock (ResourceLimits.MaxRuntimeInSeconds).
     ``via="boto3"`` creates every job with boto3 through the server, as a user would;
     ``via="direct"`` makes the same create calls on moto's backend without HTTP (3-4x faster;
     the data is identical, a test checks it).
@@ -268,7 +277,7 @@ def seed_aws(
             while name in names:
                 name = f"{family[0]}-hpo-{rng.randint(1000, 9999)}"
             names.add(name)
-            request = _request(rng, name, family, region, account)
+            request = _request(rng, name, family, region, account, clock_limit)
             tag = f"seed-aws/{seed}/{state}"
             sim = sandbox.gap.sims.get((account, region), {}).get(name)
             if sim is None or sim.tag != tag:  # else: seeded before in this process, reuse
