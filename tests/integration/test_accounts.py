@@ -1,0 +1,119 @@
+"""Many AWS accounts over the sandbox: ``AwsAccountId IN (...)`` fans out like ``region``.
+
+The sandbox seeds a second account (``SECOND_ACCOUNT``) that a session reaches by assuming
+``SECOND_ACCOUNT_ROLE`` through the sandbox's STS; the accounts come from ``Settings.accounts``
+(API) or from a config file (``--config`` on the command line).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from stackql_tuning.cli import main
+from stackql_tuning.errors import AuthError
+from stackql_tuning.sandbox.runner import SECOND_ACCOUNT, SECOND_ACCOUNT_ROLE, Sandbox
+from stackql_tuning.session import Session
+
+DEFAULT_ACCOUNT = "123456789012"
+REGIONS = ("us-east-1", "us-west-2")
+
+
+def _expected(sandbox: Sandbox) -> Counter[tuple[str, str]]:
+    """(account, region) -> seeded jobs, for REGIONS."""
+    out: Counter[tuple[str, str]] = Counter()
+    for account, truth in sandbox.truth["aws"]["accounts"].items():
+        for region in REGIONS:
+            out[(account, region)] += len(truth["regions"].get(region, {}))
+    return +out
+
+
+def _names(sandbox: Sandbox) -> set[tuple[str, str, str]]:
+    return {
+        (account, region, name)
+        for account, truth in sandbox.truth["aws"]["accounts"].items()
+        for region in REGIONS
+        for name in truth["regions"].get(region, {})
+    }
+
+
+QUERY = (
+    "SELECT AwsAccountId, region, HyperParameterTuningJobName"
+    " FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+    f" WHERE AwsAccountId IN ('{DEFAULT_ACCOUNT}', '{SECOND_ACCOUNT}')"
+    f" AND region IN ('{REGIONS[0]}', '{REGIONS[1]}')"
+)
+
+
+def test_account_fan_out_through_settings_accounts(fresh_sandbox: Sandbox) -> None:
+    with Session(**fresh_sandbox.settings()) as s:
+        rows = s.execute(QUERY).rows
+    got = {tuple(r) for r in rows}
+    assert _names(fresh_sandbox) <= got  # other tests may add jobs of their own
+    assert Counter((a, r) for a, r, _ in got if (a, r, _) in _names(fresh_sandbox)) == _expected(
+        fresh_sandbox
+    )
+    lists = Counter(
+        r["region"]
+        for r in fresh_sandbox.aws.requests()
+        if r["operation"] == "ListHyperParameterTuningJobs"
+    )
+    assert lists == {REGIONS[0]: 2, REGIONS[1]: 2}  # one list per (account, region)
+    second = {n for a, _, n in got if a == SECOND_ACCOUNT}
+    first = {n for a, _, n in got if a == DEFAULT_ACCOUNT}
+    assert second and first and not (second & first)
+
+
+def test_account_fan_out_through_a_config_file(
+    sandbox_env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[defaults]\n"
+        f'region = ["{REGIONS[0]}", "{REGIONS[1]}"]\n\n'
+        f'[aws.accounts."{SECOND_ACCOUNT}"]\n'
+        f'role_arn = "{SECOND_ACCOUNT_ROLE}"\n'
+    )
+    out, err = io.StringIO(), io.StringIO()
+    sql = (
+        "SELECT AwsAccountId, region, count(*) AS n FROM aws.sagemaker.tuning_jobs"
+        f" WHERE AwsAccountId IN ('{DEFAULT_ACCOUNT}', '{SECOND_ACCOUNT}')"
+        " AND TuningJobStartTime <= now() GROUP BY ALL ORDER BY ALL"
+    )
+    code = main(["exec", "--config", str(config), "--output", "json", sql], out=out, err=err)
+    assert code == 0, err.getvalue()
+    rows = json.loads(out.getvalue())
+    got = {(r["AwsAccountId"], r["region"]): r["n"] for r in rows}
+    for key, n in _expected(sandbox).items():
+        assert got[key] >= n  # at least the seeded jobs (other tests may add their own)
+    assert set(got) == set(_expected(sandbox))
+
+
+def test_unified_view_fans_out_over_accounts(sandbox: Sandbox) -> None:
+    with Session(**sandbox.settings()) as s:
+        rows = s.execute(
+            "SELECT account_or_project, location_or_region, name, status FROM unified.tuning.jobs"
+            f" WHERE provider = 'aws' AND AwsAccountId IN ('{DEFAULT_ACCOUNT}', '{SECOND_ACCOUNT}')"
+            f" AND region = '{REGIONS[1]}'"
+        ).rows
+    truth = sandbox.truth["aws"]["accounts"][SECOND_ACCOUNT]["regions"][REGIONS[1]]
+    normal = {"InProgress": "RUNNING", "Completed": "SUCCEEDED", "Failed": "FAILED"}
+    normal |= {"Stopping": "STOPPING", "Stopped": "STOPPED"}
+    seeded = {(SECOND_ACCOUNT, REGIONS[1], n, normal[s]) for n, s in truth.items()}
+    assert seeded <= {tuple(r) for r in rows}
+    assert {r[0] for r in rows} == {SECOND_ACCOUNT}  # the default account has no job there
+
+
+def test_an_account_without_credentials_is_an_auth_error(sandbox: Sandbox) -> None:
+    other = "999999999999"
+    with Session(**sandbox.settings()) as s, pytest.raises(AuthError) as err:
+        s.execute(
+            "SELECT HyperParameterTuningJobName FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+            f" WHERE AwsAccountId = '{other}' AND region = 'us-east-1'"
+        )
+    message = str(err.value)
+    assert other in message and "aws.accounts" in message

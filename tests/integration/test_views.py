@@ -1,0 +1,419 @@
+"""Issue 9 acceptance over the sandbox: the views answer what the seed data says.
+
+- the trials view names the winning hyperparameters of every succeeded job in every location of
+  two projects, in one query (``truth["google"]["best_trials"]``);
+- ``unified.tuning.jobs`` lists every seeded job of both clouds exactly once with its normalized
+  status, and ``GROUP BY provider, status`` matches the seed counts;
+- hydration through views is lazy: describe / get calls are counted in the request logs;
+- ``aws.sagemaker.tuning_jobs`` returns every field of seed 004 for a sandbox job;
+- the dependent join over training jobs makes one call per tuning job.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from stackql_tuning.sandbox.runner import SECOND_ACCOUNT, Sandbox
+from stackql_tuning.session import Session
+
+PROJECTS = ("ml-research-prod", "ml-research-dev")
+LOCATIONS = ("us-central1", "europe-west4", "asia-northeast1")
+DEFAULT_ACCOUNT = "123456789012"
+GOOGLE_STATUS = {
+    "JOB_STATE_PENDING": "PENDING",
+    "JOB_STATE_RUNNING": "RUNNING",
+    "JOB_STATE_SUCCEEDED": "SUCCEEDED",
+    "JOB_STATE_FAILED": "FAILED",
+    "JOB_STATE_CANCELLING": "CANCELLING",
+    "JOB_STATE_CANCELLED": "CANCELLED",
+}
+AWS_STATUS = {
+    "InProgress": "RUNNING",
+    "Completed": "SUCCEEDED",
+    "Failed": "FAILED",
+    "Stopping": "STOPPING",
+    "Stopped": "STOPPED",
+}
+KIND = {"hyperparameterTuningJobs": "hyperparameter", "tuningJobs": "supervised"}
+
+
+def _in(values: Any) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+GOOGLE_WHERE = f"projectsId IN {_in(PROJECTS)} AND locationsId IN {_in(LOCATIONS)}"
+
+
+@pytest.fixture(scope="module")
+def session(sandbox: Sandbox) -> Iterator[Session]:
+    with Session(**sandbox.settings()) as s:
+        yield s
+
+
+def _aws_regions(sandbox: Sandbox) -> dict[str, list[str]]:
+    """AwsAccountId -> its seeded regions."""
+    return {a: sorted(t["regions"]) for a, t in sandbox.truth["aws"]["accounts"].items()}
+
+
+def _aws_where(sandbox: Sandbox) -> str:
+    accounts = _aws_regions(sandbox)
+    regions = sorted({r for rs in accounts.values() for r in rs})
+    return f"AwsAccountId IN {_in(sorted(accounts))} AND region IN {_in(regions)}"
+
+
+def _seeded_before(sandbox: Sandbox) -> str:
+    """A predicate keeping only seeded jobs (tests elsewhere create theirs later)."""
+    google = datetime.fromtimestamp(sandbox.google.clock.start, UTC).isoformat()
+    aws = max(
+        j["creation_time"]
+        for t in sandbox.truth["aws"]["accounts"].values()
+        for jobs in t["jobs"].values()
+        for j in jobs.values()
+    )
+    return (
+        f"((provider = 'google' AND create_time < TIMESTAMPTZ '{google}')"
+        f" OR (provider = 'aws' AND create_time <= TIMESTAMPTZ '{aws}'))"
+    )
+
+
+def _expected_jobs(sandbox: Sandbox) -> Counter[tuple[str, str, str, str, str, str]]:
+    """(provider, kind, account_or_project, location_or_region, name, status) -> 1."""
+    out: Counter[tuple[str, str, str, str, str, str]] = Counter()
+    for project, locations in sandbox.truth["google"]["jobs"].items():
+        for location, collections in locations.items():
+            for collection, jobs in collections.items():
+                for job in jobs:
+                    key = ("google", KIND[collection], project, location, job["name"])
+                    out[(*key, GOOGLE_STATUS[job["state"]])] += 1
+    for account, truth in sandbox.truth["aws"]["accounts"].items():
+        for region, jobs in truth["regions"].items():
+            for name, status in jobs.items():
+                out[("aws", "hyperparameter", account, region, name, AWS_STATUS[status])] += 1
+    return out
+
+
+@pytest.fixture
+def frozen(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The Vertex clock stopped while states are compared (restored after)."""
+    speed = sandbox.google.clock.speed
+    sandbox.google.clock.set_speed(0)
+    try:
+        yield sandbox
+    finally:
+        sandbox.google.clock.set_speed(speed)
+
+
+def test_which_hyperparameters_won_per_job_in_every_location_of_two_projects(
+    sandbox: Sandbox, session: Session
+) -> None:
+    result = session.execute(
+        f"""
+        SELECT t.job_name, t.trial_id, t.metric_id, t.metric_value,
+               p.value ->> 'parameterId' AS parameter_id, p.value -> 'value' AS value
+        FROM google.aiplatform.hyperparameter_tuning_job_trials AS t, json_each(t.parameters) AS p
+        WHERE t.projectsId IN {_in(PROJECTS)} AND t.locationsId IN {_in(LOCATIONS)}
+          AND t.job_state = 'JOB_STATE_SUCCEEDED' AND t.is_best
+        ORDER BY t.job_name, parameter_id
+        """
+    )
+    got: dict[str, dict[str, Any]] = {}
+    for job, trial, metric, value, parameter, param_value in result.rows:
+        won = got.setdefault(job, {"id": trial, "metricId": metric, "value": value})
+        won.setdefault("parameters", {})[parameter] = json.loads(param_value)
+    best = sandbox.truth["google"]["best_trials"]
+    assert best, "the seed has succeeded jobs with trials"
+    assert got == best
+    assert not result.warnings
+
+
+def test_unified_view_lists_every_seeded_job_once_with_normalized_status(
+    frozen: Sandbox, session: Session
+) -> None:
+    where = f"{GOOGLE_WHERE} AND {_aws_where(frozen)} AND {_seeded_before(frozen)}"
+    rows = session.execute(
+        "SELECT provider, kind, account_or_project, location_or_region, name, status"
+        f" FROM unified.tuning.jobs WHERE {where}"
+    ).rows
+    got = Counter(tuple(r) for r in rows)
+    expected = _expected_jobs(frozen)
+    assert max(got.values()) == 1, "a job listed twice"
+    assert got == expected
+
+    grouped = session.execute(
+        f"SELECT provider, status, count(*) FROM unified.tuning.jobs WHERE {where}"
+        " GROUP BY provider, status ORDER BY provider, status"
+    ).rows
+    by_status: Counter[tuple[str, str]] = Counter()
+    for provider, _kind, _acct, _loc, _name, status in expected.elements():
+        by_status[(provider, status)] += 1
+    assert grouped == sorted((p, s, n) for (p, s), n in by_status.items())
+    assert {s for _, s, _ in grouped} <= {
+        "PENDING",
+        "RUNNING",
+        "SUCCEEDED",
+        "FAILED",
+        "CANCELLING",
+        "CANCELLED",
+        "STOPPING",
+        "STOPPED",
+    }
+
+
+def test_unified_view_normalized_columns_agree_with_the_native_ones(
+    sandbox: Sandbox, session: Session
+) -> None:
+    region = "eu-west-1"
+    rows = session.execute(
+        "SELECT name, strategy, objective_metric, objective_goal, best_objective_value,"
+        " trials_completed, trials_max, duration_s, raw"
+        f" FROM unified.tuning.jobs WHERE provider = 'aws' AND region = '{region}'"
+        " AND status = 'SUCCEEDED'"
+    ).rows
+    jobs = sandbox.truth["aws"]["jobs"][region]
+    assert len(rows) == sum(1 for j in jobs.values() if j["status"] == "Completed")
+    for name, strategy, metric, goal, best, done, most, duration, raw in rows:
+        facts = jobs[name]
+        assert strategy == facts["strategy"].upper()
+        assert metric == facts["objective"]["MetricName"]
+        assert goal == facts["objective"]["Type"].upper()
+        assert best == pytest.approx(facts["best_metric"]["Value"])
+        assert 0 < done <= facts["training_jobs"]  # launched jobs include failed ones
+        assert most is None or done <= most  # Grid runs the whole grid: no maximum
+        assert duration > 0
+        native = json.loads(raw)
+        assert native["HyperParameterTuningJobName"] == name
+        assert native["BestTrainingJob"]["TrainingJobName"] == facts["best_training_job"]
+
+    project, location = PROJECTS[0], LOCATIONS[0]
+    google = session.execute(
+        "SELECT name, best_objective_value, trials_completed, trials_max, objective_goal"
+        f" FROM unified.tuning.jobs WHERE provider = 'google' AND kind = 'hyperparameter'"
+        f" AND projectsId = '{project}' AND locationsId = '{location}' AND status = 'SUCCEEDED'"
+    ).rows
+    best = sandbox.truth["google"]["best_trials"]
+    assert google
+    for name, value, done, most, goal in google:
+        assert goal in ("MAXIMIZE", "MINIMIZE")
+        assert 0 < done <= most
+        if name in best:
+            assert value == pytest.approx(best[name]["value"])
+
+
+def _describes(sandbox: Sandbox) -> int:
+    return sum(
+        1 for r in sandbox.aws.requests() if r["operation"] == "DescribeHyperParameterTuningJob"
+    )
+
+
+def _gets(sandbox: Sandbox) -> int:
+    return sum(1 for r in sandbox.google.requests() if r.get("action") == "get")
+
+
+def test_hydration_through_views_is_lazy(fresh_sandbox: Sandbox, session: Session) -> None:
+    sb, region = fresh_sandbox, "eu-west-1"
+    n_jobs = len(sb.truth["aws"]["regions"][region])
+    aws = f"FROM unified.tuning.jobs WHERE provider = 'aws' AND region = '{region}'"
+
+    rows = session.execute(f"SELECT name, status, trials_completed, trials_max {aws}").rows
+    assert len(rows) >= n_jobs and _describes(sb) == 0
+    sb.aws.reset_log()
+    rows = session.execute(f"SELECT name, objective_metric {aws}").rows
+    assert _describes(sb) == len(rows) >= n_jobs  # one describe per job
+
+    sb.aws.reset_log()
+    seed004 = f"FROM aws.sagemaker.tuning_jobs WHERE region = '{region}'"
+    rows = session.execute(f"SELECT TuningJobName, TuningJobStatus, Strategy {seed004}").rows
+    assert len(rows) >= n_jobs and _describes(sb) == 0
+    sb.aws.reset_log()
+    rows = session.execute(f"SELECT TuningJobName, BestTrainingJob {seed004}").rows
+    assert _describes(sb) == len(rows)
+
+    google = (
+        "FROM unified.tuning.jobs WHERE provider = 'google' AND kind = 'hyperparameter'"
+        f" AND projectsId = '{PROJECTS[0]}' AND locationsId = '{LOCATIONS[0]}'"
+    )
+    sb.google.reset_log()
+    rows = session.execute(f"SELECT name, status, trials_max, objective_metric {google}").rows
+    assert rows and _gets(sb) == 0
+    sb.google.reset_log()
+    rows = session.execute(f"SELECT name, trials_completed {google}").rows
+    assert _gets(sb) == len(rows)  # lists omit trials: one get per job
+
+
+def test_a_constant_column_predicate_drops_the_other_cloud(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    sb = fresh_sandbox
+    where = f"{GOOGLE_WHERE} AND region = 'us-east-1'"
+    rows = session.execute(
+        f"SELECT DISTINCT provider FROM unified.tuning.jobs WHERE {where} AND provider = 'aws'"
+    ).rows
+    assert rows == [("aws",)] and sb.google.requests() == []
+    sb.aws.reset_log()
+    result = session.execute(
+        f"SELECT DISTINCT kind FROM unified.tuning.jobs WHERE {where} AND kind = 'supervised'"
+    )
+    assert result.rows == [("supervised",)] and sb.aws.requests() == []
+    assert {r["collection"] for r in sb.google.requests()} == {"tuningJobs"}
+    assert not result.warnings
+
+
+def test_routed_params_bind_one_cloud_and_filter_no_other_rows(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    project, location, region = PROJECTS[1], LOCATIONS[1], "us-east-1"
+    rows = session.execute(
+        "SELECT provider, account_or_project, location_or_region, count(*)"
+        f" FROM unified.tuning.jobs WHERE projectsId = '{project}'"
+        f" AND locationsId = '{location}' AND region = '{region}' GROUP BY ALL ORDER BY ALL"
+    ).rows
+    assert [r[:3] for r in rows] == [
+        ("aws", DEFAULT_ACCOUNT, region),
+        ("google", project, location),
+    ]
+    only_google = session.execute(
+        f"SELECT DISTINCT provider FROM unified.tuning.jobs WHERE projectsId = '{project}'"
+        f" AND locationsId = '{location}'"
+    )
+    assert only_google.rows == [("google",)]
+    assert any("branch 3" in w and "not queried" in w for w in only_google.warnings)
+
+
+def test_seed_004_view_returns_every_field_for_a_sandbox_job(
+    sandbox: Sandbox, session: Session
+) -> None:
+    truth = sandbox.truth["aws"]["accounts"][SECOND_ACCOUNT]
+    region = sorted(truth["jobs"])[0]
+    completed = sorted(n for n, j in truth["jobs"][region].items() if j["status"] == "Completed")
+    name = next((n for n in completed if not n.startswith("xgb")), completed[0])
+    facts = truth["jobs"][region][name]
+    calls_before = len(sandbox.aws.requests())
+    result = session.execute(
+        f"SELECT * FROM aws.sagemaker.tuning_jobs WHERE TuningJobName = '{name}'"
+        f" AND AwsAccountId = '{SECOND_ACCOUNT}' AND region = '{region}'"
+    )
+    ops = Counter(r["operation"] for r in sandbox.aws.requests()[calls_before:])
+    assert ops["DescribeHyperParameterTuningJob"] == 1 and ops["ListHyperParameterTuningJobs"] == 0
+    [row] = result.to_dicts()
+    assert list(row) == [
+        "TuningJobName",
+        "AwsAccountId",
+        "region",
+        "TuningJobStatus",
+        "Strategy",
+        "TuningJobStartTime",
+        "TuningJobEndTime",
+        "FailureReason",
+        "BestTrainingJob",
+        "MetricDefinitions",
+        "ParameterRanges",
+        "ResourcesStats",
+    ]
+    assert row["TuningJobName"] == name and row["AwsAccountId"] == SECOND_ACCOUNT
+    assert row["TuningJobStatus"] == "Completed" and row["Strategy"] == facts["strategy"]
+    assert row["TuningJobStartTime"] < row["TuningJobEndTime"]
+    assert row["FailureReason"] is None  # a completed job has none
+
+    best = json.loads(row["BestTrainingJob"])
+    assert set(best) == {
+        "FinalTuningJobObjectiveMetric",
+        "HyperParameters",
+        "RetriedAttempt",
+        "TrainingJobName",
+        "TrainingJobStatus",
+    }
+    assert best["FinalTuningJobObjectiveMetric"] == {
+        "MetricName": facts["best_metric"]["MetricName"],
+        "Value": pytest.approx(facts["best_metric"]["Value"]),
+    }
+    assert best["HyperParameters"] == facts["best_hyperparameters"]
+    assert best["TrainingJobName"] == facts["best_training_job"]
+    assert best["TrainingJobStatus"] == "Completed"
+    assert best["RetriedAttempt"] is None  # DescribeHyperParameterTuningJob does not report it
+
+    metrics = json.loads(row["MetricDefinitions"])
+    assert isinstance(metrics, list)
+    if not name.startswith("xgb"):  # custom images declare their metric; built-ins do not
+        assert metrics and set(metrics[0]) == {"Name", "Regex"}
+
+    ranges = json.loads(row["ParameterRanges"])
+    assert set(ranges) == {
+        "CategoricalParameterRanges",
+        "ContinuousParameterRanges",
+        "IntegerParameterRanges",
+    }
+    types = {
+        "CategoricalParameterRanges": ("Categorical", {"Name", "Type", "Values"}),
+        "ContinuousParameterRanges": ("Continuous", {"Name", "Type", "MinValue", "MaxValue"}),
+        "IntegerParameterRanges": ("Integer", {"Name", "Type", "MinValue", "MaxValue"}),
+    }
+    assert any(ranges.values())
+    for key, items in ranges.items():
+        kind, keys = types[key]
+        for item in items:
+            assert set(item) == keys and item["Type"] == kind
+            assert all(v is not None for v in item.values())
+
+    stats = json.loads(row["ResourcesStats"])
+    consumed = stats["ConsumedResources"]
+    assert set(stats) == {"ConsumedResources"}
+    assert set(consumed) == {"ComputeHours", "Jobs", "ResourceLimits"}
+    assert set(consumed["ComputeHours"]) == {"Finished", "InFlight"}
+    assert set(consumed["Jobs"]) == {"Completed", "Failed", "Pending", "Running"}
+    assert set(consumed["ResourceLimits"]) == {
+        "MaxClockTimeInHours",
+        "MaxNumberOfTrainingJobs",
+        "MaxParallelTrainingJobs",
+    }
+    for group in consumed.values():
+        assert all(v is not None for v in group.values()), group
+    assert consumed["ComputeHours"]["Finished"] > 0 and consumed["ComputeHours"]["InFlight"] == 0
+    assert consumed["Jobs"]["Running"] == 0 and consumed["Jobs"]["Pending"] == 0
+    assert consumed["Jobs"]["Completed"] + consumed["Jobs"]["Failed"] <= facts["training_jobs"]
+
+
+def test_seed_004_where_name_and_account_with_a_default_region(sandbox: Sandbox) -> None:
+    region = "us-east-1"
+    jobs = sandbox.truth["aws"]["jobs"][region]
+    name = sorted(n for n, j in jobs.items() if j["status"] == "InProgress")[0]
+    with Session(**sandbox.settings(), defaults={"region": [region]}) as s:
+        rows = s.execute(
+            "SELECT TuningJobName, AwsAccountId, TuningJobStatus, ResourcesStats"
+            " FROM aws.sagemaker.tuning_jobs"
+            f" WHERE TuningJobName = '{name}' AND AwsAccountId = '{DEFAULT_ACCOUNT}'"
+        ).rows
+    [(got, account, status, stats)] = rows
+    assert (got, account, status) == (name, DEFAULT_ACCOUNT, "InProgress")
+    consumed = json.loads(stats)["ConsumedResources"]
+    assert consumed["ComputeHours"]["Finished"] == 0 and consumed["ComputeHours"]["InFlight"] > 0
+    assert consumed["Jobs"]["Running"] > 0
+
+
+def test_dependent_join_over_training_jobs_makes_one_call_per_job(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    region = "eu-west-1"
+    rows = session.execute(
+        "SELECT j.HyperParameterTuningJobName, count(*) FROM"
+        " aws.sagemaker.hyper_parameter_tuning_jobs AS j"
+        " JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
+        " ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName"
+        " AND t.region = j.region"
+        f" WHERE j.region = '{region}' AND j.HyperParameterTuningJobStatus = 'Completed'"
+        " GROUP BY 1 ORDER BY 1"
+    ).rows
+    jobs = fresh_sandbox.truth["aws"]["jobs"][region]
+    seeded = {n: j["training_jobs"] for n, j in jobs.items() if j["status"] == "Completed"}
+    assert {n: c for n, c in rows if n in seeded} == seeded
+    calls = [
+        r["params"]["HyperParameterTuningJobName"]
+        for r in fresh_sandbox.aws.requests()
+        if r["operation"] == "ListTrainingJobsForHyperParameterTuningJob"
+    ]
+    assert sorted(calls) == sorted(n for n, _ in rows)  # one call per job, no more

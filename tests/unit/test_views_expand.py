@@ -1,0 +1,142 @@
+"""View expansion rules (pure, over the shipped registry): params flow in, routed params move,
+contradicted branches drop, unused columns are pruned; and the view doc pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlglot import exp
+
+from stackql_tuning.plan.bindings import table_resource_id
+from stackql_tuning.plan.views import expand_views
+from stackql_tuning.registry.docs import resource_page
+from stackql_tuning.registry.loader import default_registry
+from stackql_tuning.sql import parse_one
+
+REG = default_registry()
+UNIFIED = "unified.tuning.jobs"
+
+
+def expand(sql: str) -> exp.Expr:
+    return expand_views(parse_one(sql).expression, REG)
+
+
+def tables(tree: exp.Expr) -> list[str]:
+    return sorted(
+        rid for t in tree.find_all(exp.Table) if (rid := table_resource_id(t)) is not None
+    )
+
+
+def branches(tree: exp.Expr) -> list[exp.Select]:
+    """The branches of the (innermost) subquery that a view became."""
+    innermost = [s for s in tree.find_all(exp.Subquery) if not list(s.this.find_all(exp.Subquery))]
+    sub = innermost[-1]
+    out, stack = [], [sub.this]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Union):
+            stack += [node.right, node.left]
+        else:
+            out.append(node)
+    return out
+
+
+def test_a_constant_predicate_drops_the_branches_it_contradicts() -> None:
+    aws = expand(f"SELECT name FROM {UNIFIED} WHERE provider = 'aws' AND region = 'r'")
+    assert tables(aws) == ["aws.sagemaker.hyper_parameter_tuning_jobs"]
+    google = expand(f"SELECT name FROM {UNIFIED} WHERE provider IN ('google') AND kind = 'x'")
+    assert tables(google) == []  # every branch contradicted: an empty typed relation
+    sup = expand(f"SELECT name FROM {UNIFIED} WHERE kind = 'supervised'")
+    assert tables(sup) == ["google.aiplatform.tuning_jobs"]
+    both = expand(f"SELECT name FROM {UNIFIED} WHERE provider IN ('aws', 'google')")
+    assert len(tables(both)) == 3
+
+
+def test_routed_params_move_into_their_branches_and_leave_the_outer_where() -> None:
+    tree = expand(f"SELECT name FROM {UNIFIED} AS u WHERE u.projectsId = 'p' AND u.region = 'r'")
+    outer = tree.args["where"].sql()
+    assert "projectsId" not in outer and "region" not in outer
+    hpt, sft, aws = branches(tree)
+    assert "j.projectsId = 'p'" in hpt.args["where"].sql()
+    assert "j.projectsId = 'p'" in sft.args["where"].sql()
+    assert "j.region = 'r'" in aws.args["where"].sql()
+    assert "projectsId" not in aws.args["where"].sql()
+
+
+def test_params_of_every_branch_stay_in_the_outer_where() -> None:
+    tree = expand(
+        "SELECT trial_id FROM google.aiplatform.hyperparameter_tuning_job_trials"
+        " WHERE projectsId = 'p' AND locationsId IN ('a', 'b')"
+    )
+    assert "projectsId = 'p'" in tree.args["where"].sql()
+    [branch] = branches(tree)
+    assert "j.locationsId IN ('a', 'b')" in branch.args["where"].sql()
+
+
+@pytest.mark.parametrize(
+    ("sql", "columns"),
+    [
+        (f"SELECT name, status FROM {UNIFIED}", ["name", "status"]),
+        (f"SELECT count(*) FROM {UNIFIED}", ["provider"]),
+        (f"SELECT u.name FROM {UNIFIED} AS u ORDER BY u.create_time", ["name", "create_time"]),
+        (f"SELECT name FROM {UNIFIED} WHERE status = 'RUNNING'", ["name", "status"]),
+    ],
+)
+def test_unused_columns_are_pruned_from_every_branch(sql: str, columns: list[str]) -> None:
+    for branch in branches(expand(sql)):
+        assert sorted(p.alias_or_name for p in branch.expressions) == sorted(columns)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT * FROM {UNIFIED}",
+        f"SELECT u.* FROM {UNIFIED} AS u",
+        f"SELECT * FROM (SELECT * FROM {UNIFIED}) AS s",
+    ],
+)
+def test_a_star_keeps_every_column(sql: str) -> None:
+    n = len(REG.resource(UNIFIED).columns)
+    assert all(len(b.expressions) == n for b in branches(expand(sql)))
+
+
+def test_pruning_keeps_what_a_describe_needs_out_of_the_plan() -> None:
+    tree = expand("SELECT TuningJobName FROM aws.sagemaker.tuning_jobs WHERE region = 'r'")
+    used = {c.name for c in tree.find_all(exp.Column)}
+    assert "BestTrainingJob" not in used and "HyperParameterTuningJobConfig" not in used
+
+
+def test_raw_names_every_native_column_of_its_branch() -> None:
+    for branch in branches(expand(f"SELECT raw FROM {UNIFIED}")):
+        [table] = tables(branch)
+        raw = branch.expressions[0]
+        keys = [e.this for e in raw.find_all(exp.Literal) if e.is_string]
+        native = [c.name for c in REG.resource(table).columns if c.derive is None]
+        assert keys == native, table
+
+
+def test_a_view_page_shows_params_select_and_sql_but_no_methods() -> None:
+    page = resource_page(REG.resource("aws.sagemaker.tuning_jobs"), REG)
+    assert "## Methods" not in page and "INSERT" not in page
+    for part in ("## Fields", "## Parameters", "## `SELECT` example", "## Definition"):
+        assert part in page
+    assert "WHERE TuningJobName = '{{ TuningJobName }}'" in page
+    unified = resource_page(REG.resource(UNIFIED), REG)
+    assert "yes: binds only these branches" in unified and "optional" in unified
+
+
+def test_the_unified_status_column_lists_its_eight_values() -> None:
+    status = REG.resource(UNIFIED).column("status")
+    assert status is not None
+    assert list(status.enum) == [
+        "PENDING",
+        "RUNNING",
+        "SUCCEEDED",
+        "FAILED",
+        "CANCELLING",
+        "CANCELLED",
+        "STOPPING",
+        "STOPPED",
+    ]
+    assert json.loads(json.dumps(REG.resource(UNIFIED).view))["optional_branches"] is True
