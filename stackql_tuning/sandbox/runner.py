@@ -25,7 +25,7 @@ DEFAULT_REGION = "us-east-1"
 #: a second AWS account, reached by assuming this role (the sandbox's settings() map it)
 SECOND_ACCOUNT = "210987654321"
 SECOND_ACCOUNT_ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/sandbox"
-SECOND_ACCOUNT_REGIONS = ("us-east-1", "us-west-2")
+SECOND_ACCOUNT_REGIONS = ("us-east-1", "eu-central-1")
 #: the auth configuration (StackQL's JSON shape) for a sandbox: no real credential anywhere
 AUTH: dict[str, Any] = {
     "google": {"type": "anonymous"},
