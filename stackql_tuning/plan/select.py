@@ -142,6 +142,33 @@ def _canonical(method: Method, name: str) -> str:
     return p.name if p else name
 
 
+def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
+    """A table bound to another by a dependent join takes that partner's location too.
+
+    ``JOIN t ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName`` also means "in
+    j's region and account": params of ``t`` that are required or name where a call goes
+    (``client`` params such as region, AwsAccountId) and that the query leaves unbound are
+    taken from the partner's same-named columns, row by row.
+    """
+    if not b.dependent:
+        return
+    partners = {alias.lower() for alias, _ in b.dependent.values()}
+    wanted = {
+        p.name.lower()
+        for m in ref.resource.methods_for("SELECT")
+        for p in m.params
+        if p.required or p.location == "client"
+    }
+    for other in refs:
+        if other is ref or other.scope is not ref.scope or other.alias.lower() not in partners:
+            continue
+        have = {c.name.lower(): c.name for c in other.resource.columns}
+        have.update({p.name.lower(): p.name for p in other.resource.param_columns})
+        for key in wanted:
+            if key not in b.static and key not in b.dependent and key in have:
+                b.dependent[key] = (other.alias, have[key])
+
+
 def apply_defaults(resource: Resource, b: Bindings, defaults: dict[str, list[Any]]) -> None:
     """Fill params the query leaves unbound (neither static nor dependent) from the defaults."""
     for name, values in defaults.items():
@@ -167,6 +194,7 @@ def plan_query(
     ]
     for ref, b in planned:
         resource = ref.resource
+        colocate(ref, b, refs)
         if defaults:
             apply_defaults(resource, b, defaults)
         # dependent bindings (values from another provider table) are used only when the
@@ -188,6 +216,7 @@ def plan_query(
                 warnings.append(f"{branch}: {resource.id} not queried ({e.message})")
             else:
                 needed = {p.lower() for p in method.required_params}
+                needed |= {p.name.lower() for p in method.params if p.location == "client"}
                 b.dependent = {k: v for k, v in b.dependent.items() if k in needed}
         columns = used_columns(tree, ref, refs)
         hydrate = None

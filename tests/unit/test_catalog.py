@@ -46,7 +46,7 @@ def test_like_is_sql_like(value: str, pattern: str | None, hit: bool) -> None:
 def test_show_providers(reg: Registry) -> None:
     cols, rows = catalog.show_providers(reg)
     assert cols == ["name", "version"]
-    assert [r[0] for r in rows] == ["aws", "google"]
+    assert [r[0] for r in rows] == ["aws", "google", "unified"]
     assert all(r[1] for r in rows)
     assert [r[0] for r in catalog.show_providers(reg, like="G_OGLE")[1]] == ["google"]
     assert catalog.show_providers(reg, like="azure%")[1] == []
@@ -82,7 +82,7 @@ def test_show_resources(reg: Registry) -> None:
     ]
     cols, rows = catalog.show_resources(reg, "aws", "sagemaker", extended=True)
     assert cols == ["name", "id", "description"]
-    assert {r[1] for r in rows} == {SM, SM_TRAINING}
+    assert {r[1] for r in rows} == {SM, SM_TRAINING, "aws.sagemaker.tuning_jobs"}
     assert all(r[2] for r in rows)
 
 

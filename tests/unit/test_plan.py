@@ -89,6 +89,7 @@ def test_dependent_join_runs_after_its_source() -> None:
     assert dep.dependent == {
         "HyperParameterTuningJobName": (AWS, "HyperParameterTuningJobName"),
         "region": (AWS, "region"),
+        "AwsAccountId": (AWS, "AwsAccountId"),
     }
 
 
@@ -154,3 +155,18 @@ def test_early_limit_only_when_safe() -> None:
 def test_sqlite_json_extract_compat(sql: str, expected: str) -> None:
     tree = parse_one(f"SELECT {sql} FROM t").expression
     assert to_duckdb_sql(tree) == f"SELECT {expected} FROM t"
+
+
+def test_dependent_join_takes_the_partners_region_and_account() -> None:
+    p = plan(
+        f"SELECT t.TrainingJobName FROM {AWS} j JOIN "
+        "aws.sagemaker.hyper_parameter_tuning_job_training_jobs t "
+        "ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName "
+        "WHERE j.region IN ('us-east-1', 'eu-west-1')"
+    )
+    dep = p.stages()[1][0]
+    assert dep.dependent == {
+        "HyperParameterTuningJobName": (AWS, "HyperParameterTuningJobName"),
+        "region": (AWS, "region"),
+        "AwsAccountId": (AWS, "AwsAccountId"),
+    }
