@@ -34,6 +34,8 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
                 return None
             continue
         name = col.name.lower()
+        if not col.table and name == alias and name not in names:
+            return None  # the whole row (``to_json(j)``, ``struct_pack(j)``): every column
         if name not in names:
             continue
         if col.table:

@@ -71,6 +71,7 @@ def test_hydration_only_for_columns_the_list_lacks() -> None:
     assert slot.hydrate is not None and slot.hydrate.name == "get"
     assert plan(f"SELECT * FROM {HPT} {W}").slots[0].hydrate is not None
     assert plan(f"SELECT count(*) FROM {HPT} {W}").slots[0].hydrate is None
+    assert plan(f"SELECT to_json(j) FROM {HPT} j {W}").slots[0].hydrate is not None
     aws = f"FROM {AWS} WHERE region = 'us-east-1'"
     assert plan(f"SELECT HyperParameterTuningJobName, Strategy {aws}").slots[0].hydrate is None
     assert plan(f"SELECT BestTrainingJob {aws}").slots[0].hydrate is not None
