@@ -7,14 +7,46 @@ import stackql_tuning
 from stackql_tuning.sandbox.runner import Sandbox
 from stackql_tuning.transports.base import Call
 
+PROJECT = "cache-tests"  # a project of its own: the seeded jobs are other tests' truth
 Q = (
     "SELECT name, state FROM google.aiplatform.hyperparameter_tuning_jobs "
-    "WHERE projectsId = 'ml-research-dev' AND locationsId = 'us-central1'"
+    f"WHERE projectsId = '{PROJECT}' AND locationsId = 'us-central1'"
 )
+JOB = {
+    "displayName": "cache-test",
+    "studySpec": {
+        "algorithm": "RANDOM_SEARCH",
+        "metrics": [{"metricId": "auc", "goal": "MAXIMIZE"}],
+        "parameters": [
+            {"parameterId": "lr", "doubleValueSpec": {"minValue": 0.001, "maxValue": 0.1}}
+        ],
+    },
+    "maxTrialCount": 4,
+    "parallelTrialCount": 2,
+    "trialJobSpec": {
+        "workerPoolSpecs": [
+            {
+                "machineSpec": {"machineType": "n1-standard-4"},
+                "replicaCount": "1",
+                "containerSpec": {"imageUri": "gcr.io/x/y"},
+            }
+        ]
+    },
+}
+
+
+def _create_jobs(sandbox: Sandbox) -> None:
+    parent = f"projects/{PROJECT}/locations/us-central1"
+    if not sandbox.google.store.jobs("hyperparameterTuningJobs", parent):
+        for _ in range(2):
+            sandbox.google.store.insert(
+                "hyperparameterTuningJobs", parent, dict(JOB), state="JOB_STATE_RUNNING"
+            )
 
 
 def test_reads_are_cached_and_mutations_invalidate(fresh_sandbox: Sandbox) -> None:
     sb = fresh_sandbox
+    _create_jobs(sb)
     with stackql_tuning.connect(**sb.settings(), cache_ttl=60) as s:
         first = s.execute(Q)
         sent = len(sb.google.requests())
@@ -22,7 +54,7 @@ def test_reads_are_cached_and_mutations_invalidate(fresh_sandbox: Sandbox) -> No
         again = s.execute(Q)
         assert sorted(again.rows) == sorted(first.rows)
         assert len(sb.google.requests()) == sent, "the second read was served from the cache"
-        # another resource's mutation leaves this cache alone; this resource's clears it
+        # a mutation of this resource clears what was cached of it
         res = s.registry.resource("google.aiplatform.hyperparameter_tuning_jobs")
         running = [n for n, st in first.rows if st in ("JOB_STATE_RUNNING", "JOB_STATE_PENDING")]
         assert running
@@ -31,7 +63,7 @@ def test_reads_are_cached_and_mutations_invalidate(fresh_sandbox: Sandbox) -> No
             res,
             res.method("cancel"),
             {
-                "projectsId": "ml-research-dev",
+                "projectsId": PROJECT,
                 "locationsId": "us-central1",
                 "hyperparameterTuningJobsId": job_id,
             },
@@ -45,6 +77,7 @@ def test_reads_are_cached_and_mutations_invalidate(fresh_sandbox: Sandbox) -> No
 
 
 def test_cache_is_off_by_default(fresh_sandbox: Sandbox) -> None:
+    _create_jobs(fresh_sandbox)
     with stackql_tuning.connect(**fresh_sandbox.settings()) as s:
         s.execute(Q)
         n = len(fresh_sandbox.google.requests())
