@@ -171,7 +171,9 @@ def _response(
     return {"kind": "object", "items_key": None, "schema": ref}
 
 
-def _pagination(schemas: dict[str, Any], method: dict[str, Any]) -> dict[str, Any] | None:
+def _pagination(
+    schemas: dict[str, Any], method: dict[str, Any], max_page_size: int | None = None
+) -> dict[str, Any] | None:
     params = method.get("parameters", {})
     ref = (method.get("response") or {}).get("$ref", "")
     reply = schemas.get(ref, {}).get("properties", {})
@@ -181,7 +183,7 @@ def _pagination(schemas: dict[str, Any], method: dict[str, Any]) -> dict[str, An
         "input_token": "pageToken",
         "output_token": "nextPageToken",
         "limit_param": "pageSize" if "pageSize" in params else None,
-        "max_page_size": None,
+        "max_page_size": max_page_size if "pageSize" in params else None,
     }
 
 
@@ -277,7 +279,7 @@ def build_resource(
                 },
                 "params": _path_params(am) + _query_params(am),
                 "response": response,
-                "pagination": _pagination(schemas, am),
+                "pagination": _pagination(schemas, am, selection.get("page_size")),
                 "omits": omits,
                 "body": body,
                 "body_schema": body_schema,

@@ -197,8 +197,9 @@ class GoogleTransport:
         if pag is not None:
             if page_token:
                 query[pag.input_token] = page_token
-            if call.page_size and pag.limit_param and pag.limit_param not in query:
-                query[pag.limit_param] = str(call.page_size)
+            size = call.page_size or pag.max_page_size
+            if size and pag.limit_param and pag.limit_param not in query:
+                query[pag.limit_param] = str(size)
         query["prettyPrint"] = "false"
         return str(call.method.request["http_method"]), self._base_url(call) + path, query
 

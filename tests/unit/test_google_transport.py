@@ -41,7 +41,9 @@ def test_regional_host_pagination_and_types(session) -> None:
         ({"hyperparameterTuningJobs": [job(4)]}, "t2"),
     ]
     for body, token in pages:
-        params = {"prettyPrint": "false"} | ({"pageToken": token} if token else {})
+        params = {"prettyPrint": "false", "pageSize": "1000"} | (
+            {"pageToken": token} if token else {}
+        )
         responses.get(
             HOST + PATH,
             json=body,
