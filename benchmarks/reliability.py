@@ -305,6 +305,12 @@ def render_doc(fig: dict[str, Any]) -> str:
         "0.2^8 with 8); it then fails with a ProviderError naming the page's call, never with "
         "fewer rows.",
         "",
+        "AWS replies come from moto, which injects no faults; "
+        "`tests/integration/test_faults.py::test_aws_pagination_is_exact_under_faults` puts a "
+        "proxy that throttles, fails with 500 or drops 20% of requests in front of it and "
+        "checks that paginated lists over two regions (`MaxResults = 3`) return exactly the "
+        "server's rows, five times in a row.",
+        "",
         "## One location down",
         "",
         "Every request to `europe-west4` answers 503:",

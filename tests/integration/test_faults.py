@@ -9,13 +9,17 @@ Backoff is shrunk (``retry_base=0.01``) so that the whole module takes a few sec
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
+import random
 import socket
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -247,3 +251,86 @@ def test_aws_uses_the_same_attempt_budget(monkeypatch: pytest.MonkeyPatch) -> No
         server.server_close()
     assert len(_Always503.hits) == 3
     assert "region='us-east-1'" in str(info.value) and "503" in str(info.value)
+
+
+# -- AWS: pagination through a fault-injecting proxy in front of the sandbox ----------------------
+class _FaultyProxy(BaseHTTPRequestHandler):
+    """Forwards to the AWS sandbox; 20% of requests get a throttle, a 500 or a dropped line."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    upstream = ""
+    rng = random.Random(7)
+    lock = threading.Lock()
+    faults: Counter[str] = Counter()
+    forwarded = 0
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.lock:
+            fault = None
+            if self.rng.random() < 0.2:
+                fault = self.rng.choice(["throttle", "500", "drop"])
+                self.faults[fault] += 1
+            else:
+                type(self).forwarded += 1
+        if fault == "drop":
+            self.close_connection = True
+            return
+        if fault is not None:
+            code, kind = (
+                (400, "ThrottlingException") if fault == "throttle" else (500, "InternalFailure")
+            )
+            self._reply(code, {"Content-Type": "application/x-amz-json-1.1"},
+                        json.dumps({"__type": kind, "message": "injected"}).encode())  # fmt: skip
+            return
+        url = urlsplit(self.upstream)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        conn.request("POST", self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        self._reply(resp.status, {"Content-Type": resp.getheader("Content-Type", "")}, data)
+
+    def _reply(self, status: int, headers: dict[str, str], data: bytes) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_aws_pagination_is_exact_under_faults(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.retries import standard
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0.0)
+    sql = (
+        "SELECT HyperParameterTuningJobName, region FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+        "WHERE region IN ('us-east-1', 'eu-west-1') AND MaxResults = 3"
+    )
+    with Session(**sandbox.settings()) as session:
+        truth_rows = sorted(session.execute(sql).rows)  # the server's truth, no faults
+    assert len(truth_rows) > 20
+    _FaultyProxy.upstream = sandbox.aws.url
+    _FaultyProxy.faults = Counter()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyProxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = {
+            **sandbox.settings(),
+            "aws_endpoint": f"http://127.0.0.1:{server.server_address[1]}",
+        }
+        with Session(**settings, max_attempts=8) as session:
+            for _ in range(5):
+                assert sorted(session.execute(sql).rows) == truth_rows
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert set(_FaultyProxy.faults) == {"throttle", "500", "drop"}, _FaultyProxy.faults
