@@ -33,7 +33,8 @@ def run(repeat: int = 5) -> ScenarioResult:
         f"WHERE projectsId IN {sql_list(PROJECTS)} AND locationsId IN {sql_list(LOCATIONS)} "
         "GROUP BY ALL"
     )
-    with Servers(latency=LATENCY) as srv:
+    # the API default page (50) is also its maximum here, so every chain has 3 pages
+    with Servers(latency=LATENCY, max_page_size=50) as srv:
         for project in PROJECTS:
             for location in LOCATIONS:
                 srv.add_google_jobs(project, location, JOBS_PER_CHAIN)

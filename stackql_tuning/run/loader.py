@@ -17,7 +17,7 @@ from typing import Any
 from stackql_tuning.run.store import PageFile, Store, TableSchema
 
 #: start a new page file (and load the full one in the background) at this size
-BATCH_BYTES = 8 << 20
+BATCH_BYTES = 2 << 20
 
 
 class TableLoader:
