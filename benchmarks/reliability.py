@@ -34,6 +34,7 @@ FANOUT = (
     f"WHERE projectsId IN {PROJECTS!r} AND locationsId IN {LOCATIONS!r} AND pageSize = 5"
 )
 MIXED = {"429": 1, "503": 1, "drop": 1, "truncate": 1}
+FAULT_RUNS = ("default", "deep", "retry_after")
 
 
 def truth(sandbox: Any, skip: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
@@ -47,58 +48,68 @@ def truth(sandbox: Any, skip: tuple[str, ...] = ()) -> list[tuple[str, str, str]
     )
 
 
+def _retry_waits(entries: list[dict[str, Any]]) -> list[float]:
+    """The wait after each retried 429 of one run: to the next request for the same page."""
+    by_page: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in entries:
+        by_page.setdefault((e["path"], e["query"].get("pageToken", "")), []).append(e)
+    waits = []
+    for attempts in by_page.values():
+        attempts.sort(key=lambda e: e["time"])
+        for a, b in itertools.pairwise(attempts):
+            if a["fault"] == "429":
+                waits.append(b["time"] - a["time"])
+    return waits
+
+
 def fault_run(sandbox: Any, runs: int, retry_after: float, **settings: Any) -> dict[str, Any]:
     """``runs`` fan-out SELECTs under 20% mixed faults; every outcome classified."""
     from stackql_tuning.errors import ProviderError
     from stackql_tuning.session import Session
 
     expected = truth(sandbox)
-    sandbox.google.reset_log()
     sandbox.google.configure(faults={"rate": 0.2, "kinds": MIXED, "retry_after": retry_after})
     out: Counter[str] = Counter()
-    pages = 0
-    returned = 0
-    answered = 0
+    faults: Counter[str] = Counter()
+    errors: list[str] = []
+    requests = answered_pages = gave_up = returned = answered = 0
+    waits: list[float] = []
     began = time.perf_counter()
     try:
         with Session(**sandbox.settings(), **settings) as session:
             for _ in range(runs):
+                sandbox.google.reset_log()
                 try:
                     result = session.execute(FANOUT)
+                    rows = sorted((r[0], r[1], r[2]) for r in result.rows)
+                    returned += len(rows)
+                    answered += 1
+                    out["exact rows" if rows == expected else "WRONG rows"] += 1
                 except ProviderError as e:
                     right = bool(e.failures) and all(
                         f.status in (429, 503, "connection") for f in e.failures
                     )
                     out["failed, correct error" if right else "failed, WRONG error"] += 1
-                    pages += sum(1 for _ in e.failures)
-                    continue
-                rows = sorted((r[0], r[1], r[2]) for r in result.rows)
-                returned += len(rows)
-                answered += 1
-                pages += result.calls
-                out["exact rows" if rows == expected else "WRONG rows"] += 1
+                    gave_up += len(e.failures)  # their last attempt was no retry
+                    errors.extend(f.describe() for f in e.failures)
+                entries = sandbox.google.requests()
+                requests += len(entries)
+                faults.update(e["fault"] for e in entries if e["fault"])
+                answered_pages += sum(1 for e in entries if e["status"] == 200 and not e["fault"])
+                waits += _retry_waits(entries)
     finally:
         sandbox.google.configure(faults={})
-    stats = sandbox.google.stats()
-    # the wait after each 429: from it to the next request for the same page
-    by_page: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for e in sandbox.google.requests():
-        by_page.setdefault((e["path"], e["query"].get("pageToken", "")), []).append(e)
-    waits = []
-    for entries in by_page.values():
-        entries.sort(key=lambda e: e["time"])
-        for a, b in itertools.pairwise(entries):
-            if a["fault"] == "429":
-                waits.append(b["time"] - a["time"])
     return {
         "min_wait_after_429": min(waits) if waits else None,
+        "errors": errors,
         "runs": runs,
         "outcomes": dict(out),
         "expected_rows": len(expected) * answered,
         "returned_rows": returned,
-        "requests": stats["requests"],
-        "faults": stats["faults"],
-        "retries": stats["requests"] - pages,
+        "requests": requests,
+        "faults": dict(faults),
+        # every page's first attempt either succeeded or began a chain that gave up
+        "retries": requests - answered_pages - gave_up,
         "seconds": time.perf_counter() - began,
     }
 
@@ -311,6 +322,16 @@ def render_doc(fig: dict[str, Any]) -> str:
         "checks that paginated lists over two regions (`MaxResults = 3`) return exactly the "
         "server's rows, five times in a row.",
         "",
+        *(
+            [
+                "The failed runs' errors (each names the call and its params):",
+                "",
+                *[f"- `{x}`" for k in FAULT_RUNS for x in fig[k]["errors"]],
+                "",
+            ]
+            if any(fig[k]["errors"] for k in FAULT_RUNS)
+            else []
+        ),
         "## One location down",
         "",
         "Every request to `europe-west4` answers 503:",
