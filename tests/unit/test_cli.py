@@ -1,0 +1,70 @@
+"""The command line without servers: catalog output, usage errors, and docs that match it."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+from stackql_tuning.cli import COMMANDS, build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main(argv, out=out, err=err), out.getvalue(), err.getvalue()
+
+
+def test_show_methods_of_the_sagemaker_resource_as_json() -> None:
+    code, out, err = run(
+        ["exec", "--output", "json", "SHOW METHODS IN aws.sagemaker.hyper_parameter_tuning_jobs"]
+    )
+    assert code == 0, err
+    rows = {r["MethodName"]: r for r in json.loads(out)}
+    assert list(rows) == ["get", "list", "create", "delete", "stop"]
+    assert rows["get"]["RequiredParams"] == "HyperParameterTuningJobName, region"
+    assert rows["list"]["RequiredParams"] == "region"
+    assert rows["stop"]["SQLVerb"] == "EXEC"
+
+
+def test_describe_and_show_insert() -> None:
+    code, out, _ = run(
+        [
+            "exec",
+            "-o",
+            "csv",
+            "DESCRIBE google.aiplatform.tuning_jobs; "
+            "SHOW INSERT INTO google.aiplatform.tuning_jobs",
+        ]
+    )
+    assert code == 0
+    assert "baseModel,string" in out
+    assert "INSERT INTO google.aiplatform.tuning_jobs" in out
+
+
+def test_usage_errors_exit_2_and_statement_errors_exit_1() -> None:
+    assert run(["exec", "--concurrency", "0", "SHOW PROVIDERS"])[0] == 2
+    assert run(["nope"])[0] == 2
+    code, out, err = run(["exec", "SHOW METHODS IN google.aiplatform.nope"])
+    assert code == 1 and out == "" and "SHOW RESOURCES IN google.aiplatform" in err
+
+
+def test_script_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    script = tmp_path / "x.iql"
+    script.write_text("SHOW PROVIDERS;\n\nSHOW METHODS IN google.aiplatform.nope;\n")
+    code, out, err = run(["exec", "-f", str(script)])
+    assert code == 1
+    assert "aws" in out  # the first statement ran and printed before the failure
+    assert f"{script}:3" in err
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for command in COMMANDS:
+        assert re.search(rf"stackql-tuning[^\n`]* {command}\b", readme), command
+    for action in build_parser()._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and flag not in ("--help", "--version", "--hide-headers"):
+                assert flag in readme, f"{flag} is not in the README"
