@@ -106,6 +106,34 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="reuse provider replies for this long (default: off)",
     )
     g.add_argument(
+        "--max-attempts",
+        type=int,
+        default=d,
+        metavar="N",
+        help="attempts per call, the first included, for retryable failures (default: 5)",
+    )
+    g.add_argument(
+        "--rate-limit",
+        type=float,
+        default=d,
+        metavar="RPS",
+        help="client-side limit of requests per second per provider, project/account and region",
+    )
+    g.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=d,
+        metavar="SECONDS",
+        help="per-request connect time limit (default: 10)",
+    )
+    g.add_argument(
+        "--read-timeout",
+        type=float,
+        default=d,
+        metavar="SECONDS",
+        help="per-request read time limit (default: 60)",
+    )
+    g.add_argument(
         "--config",
         type=Path,
         default=d,
@@ -216,6 +244,12 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         "pushdown": not _opt(args, "no_pushdown", False),
         "config": _opt(args, "config"),
     }
+    for flag in ("max_attempts", "rate_limit", "connect_timeout", "read_timeout"):
+        value = _opt(args, flag)
+        if value is not None:
+            if value <= 0:
+                raise UsageError(f"--{flag.replace('_', '-')} must be positive")
+            settings[flag] = value
     if _opt(args, "concurrency", 16) < 1:
         raise UsageError("--concurrency must be at least 1")
     auth = _opt(args, "auth")

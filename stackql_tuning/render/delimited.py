@@ -11,6 +11,7 @@ This module writes CSV only; it computes no cell values itself.
 from __future__ import annotations
 
 import csv
+import io
 from typing import TextIO
 
 from stackql_tuning.render.cell import column_types, text_cell
@@ -23,9 +24,19 @@ def render_csv(
     """Write ``result`` as CSV."""
     if not result.columns:
         return
-    writer = csv.writer(out, lineterminator="\n")
+    # the writer ends rows with "\r\n" so that it quotes any field holding "\r" or "\n";
+    # each row's own terminator is then written as a plain "\n" (as psql and DuckDB do)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+
+    def emit(cells: list[str]) -> None:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(cells)
+        out.write(buf.getvalue()[:-2] + "\n")
+
     if not hide_headers:
-        writer.writerow(result.columns)
+        emit(list(result.columns))
     types = column_types(result.columns, result.types)
     for row in result.rows:
-        writer.writerow([text_cell(v, t) for v, t in zip(row, types, strict=True)])
+        emit([text_cell(v, t) for v, t in zip(row, types, strict=True)])

@@ -129,6 +129,9 @@ class QueryRun:
             for call in slot_calls(slot, self.store):
                 by_call[id(call)] = slot
                 calls.append(call)
+        # every call is built and checked (path values, hosts) before the first is sent
+        for call in calls:
+            self.fetcher.prepare(call)
         row_limit = stage[0].limit if len(stage) == 1 else None
         count_rows = row_limit is not None or self.session.progress is not None
 

@@ -220,6 +220,13 @@ def parse(text: str, *, source: str | None = None) -> list[Statement]:
             trees = _dialect().parser().parse(tokens, text)
         except SqlglotParseError as error:
             raise _from_sqlglot(error, text, source) from None
+        except RecursionError:
+            raise parse_error(
+                "the statement is nested too deeply to parse",
+                text,
+                tokens[0].start,
+                source=source,
+            ) from None
         except (TokenError, IndexError, AttributeError, TypeError, ValueError) as error:
             # a sqlglot bug on odd input must still be a located ParseError, not a traceback
             raise parse_error(

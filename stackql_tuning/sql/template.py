@@ -80,9 +80,37 @@ def _sql_escape(value: Any) -> str:
     return str(text).replace("'", "''")
 
 
+#: the largest string, list or number a template's ``*`` / ``**`` may build
+MAX_PRODUCT = 10_000_000
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, with ``*`` and ``**`` checked so a template cannot exhaust memory or CPU."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            numbers = isinstance(left, (int, float)) and isinstance(right, (int, float))
+            if numbers and (
+                abs(right) > 1024
+                or (abs(left) > 1 and abs(right) * len(str(abs(int(left)))) > 4096)
+            ):
+                raise OverflowError(f"{left!r} ** {right!r} is too large for a template")
+            return super().call_binop(context, operator, left, right)
+        size = None
+        if isinstance(left, (str, list, tuple)) and isinstance(right, int):
+            size = len(left) * right
+        elif isinstance(right, (str, list, tuple)) and isinstance(left, int):
+            size = len(right) * left
+        if size is not None and size > MAX_PRODUCT:
+            raise OverflowError(f"a template value of {size} items is too large")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_environment() -> SandboxedEnvironment:
     """The one jinja environment used for scripts and manifests."""
-    env = SandboxedEnvironment(
+    env = _BoundedEnvironment(
         undefined=_StrictUndefined,
         finalize=_finalize,
         keep_trailing_newline=True,
@@ -164,7 +192,15 @@ def render(
             f"template uses something the sandbox forbids{where}: {e}",
             location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
         ) from None
-    except (jinja2.TemplateError, ValueError, TypeError, ZeroDivisionError) as e:
+    except (
+        jinja2.TemplateError,
+        ValueError,
+        TypeError,
+        ZeroDivisionError,
+        OverflowError,
+        RecursionError,
+        MemoryError,
+    ) as e:
         rel = _template_line(e, name)
         raise ManifestError(
             f"template error{where}: {e}",
