@@ -103,7 +103,9 @@ class GoogleTransport:
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        session.merge_environment_settings = _memo_environment(session.merge_environment_settings)
+        session.merge_environment_settings = _memo_environment(  # type: ignore[method-assign]
+            session.merge_environment_settings
+        )
         return session
 
     @staticmethod

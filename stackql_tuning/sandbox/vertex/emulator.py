@@ -108,8 +108,8 @@ class VertexEmulator:
         self.host = host
         self.port = port
         self.clock = Clock(speed=speed, start=start_time)
-        self.store = Store(self.clock, seed=seed, max_page_size=max_page_size)
-        self.knobs = Knobs(seed=seed, latency=latency, faults=faults)
+        self.store: Store = Store(self.clock, seed=seed, max_page_size=max_page_size)
+        self.knobs: Knobs = Knobs(seed=seed, latency=latency, faults=faults)
         self.log = RequestLog()
         self.routes = build_routes(self.store)
         self._server: Server | None = None

@@ -373,7 +373,7 @@ class Store:
         """Every record of ``collection`` (under ``parent`` when given), in id order."""
         self._kind(collection)
         with self._lock:
-            out = []
+            out: list[Record] = []
             for (coll, par), bucket in sorted(self._buckets.items()):
                 if coll == collection and (parent is None or par == parent):
                     out.extend(bucket.records[i] for i in bucket.ids)
