@@ -29,7 +29,8 @@ def test_google_fan_out_on_the_sandbox() -> None:
         "json",
         "SELECT projectsId, locationsId, displayName, state FROM "
         "google.aiplatform.hyperparameter_tuning_jobs WHERE projectsId IN "
-        "('ml-research-prod', 'ml-research-dev') AND locationsId IN ('us-central1', 'europe-west4')",
+        "('ml-research-prod', 'ml-research-dev') "
+        "AND locationsId IN ('us-central1', 'europe-west4')",
     )
     assert p.returncode == 0, p.stderr
     rows = json.loads(p.stdout)
