@@ -49,11 +49,11 @@ def table_resource_id(node: exp.Table) -> str | None:
     return None
 
 
-def find_provider_tables(tree: exp.Expr, registry: Registry) -> list[TableRef]:
-    """Every 3-part table name whose first part is a provider, resolved against the registry."""
-    refs: list[TableRef] = []
+def provider_tables(tree: exp.Expr, registry: Registry) -> Iterator[tuple[exp.Table, Resource]]:
+    """(node, resource) for every 3-part table name whose first part is a provider; an unknown
+    service or resource is a PlanError located at the name."""
     providers = registry.providers
-    for node in tree.find_all(exp.Table):
+    for node in list(tree.find_all(exp.Table)):
         rid = table_resource_id(node)
         if rid is None or rid.split(".")[0] not in providers:
             continue
@@ -62,6 +62,13 @@ def find_provider_tables(tree: exp.Expr, registry: Registry) -> list[TableRef]:
         except PlanError as e:
             e.location = node_location(node, e.location)
             raise
+        yield node, resource
+
+
+def find_provider_tables(tree: exp.Expr, registry: Registry) -> list[TableRef]:
+    """Every provider table of ``tree``, with its alias and the scope its predicates live in."""
+    refs: list[TableRef] = []
+    for node, resource in provider_tables(tree, registry):
         alias = node.alias_or_name
         scope = node.find_ancestor(exp.Select, exp.Delete, exp.Update)
         refs.append(TableRef(node=node, resource=resource, alias=alias, scope=scope))

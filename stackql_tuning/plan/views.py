@@ -34,7 +34,7 @@ from typing import Any
 from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.bindings import conjuncts, is_constant, node_location, table_resource_id
+from stackql_tuning.plan.bindings import conjuncts, is_constant, provider_tables
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
 
@@ -282,15 +282,7 @@ def expand_views(tree: exp.Expr, registry: Registry) -> exp.Expr:
     """Inline every view mention of ``tree`` (views over views too), in place."""
     for _ in range(MAX_DEPTH):
         found = False
-        for node in list(tree.find_all(exp.Table)):
-            rid = table_resource_id(node)
-            if rid is None or rid.split(".")[0] not in registry.providers:
-                continue
-            try:
-                resource = registry.resource(rid)
-            except PlanError as e:
-                e.location = node_location(node, e.location)
-                raise
+        for node, resource in list(provider_tables(tree, registry)):
             if resource.kind != "view":
                 continue
             replacement = expand_view(node, resource)
