@@ -1,0 +1,15 @@
+"""Suite-wide guards: no test may reach beyond loopback, not even by a credential lookup.
+
+Without credentials, google-auth probes the GCE metadata server and boto3 the EC2 instance
+metadata service, both on a link-local address. Point the first at a closed loopback port and
+switch the second off, so a test that forgets its sandbox credentials fails fast and locally.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+os.environ.setdefault("GCE_METADATA_HOST", "127.0.0.1:9")
+os.environ.setdefault("GCE_METADATA_IP", "127.0.0.1:9")
+os.environ.setdefault("NO_GCE_CHECK", "True")
