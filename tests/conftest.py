@@ -12,4 +12,4 @@ import os
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 os.environ.setdefault("GCE_METADATA_HOST", "127.0.0.1:9")
 os.environ.setdefault("GCE_METADATA_IP", "127.0.0.1:9")
-os.environ.setdefault("NO_GCE_CHECK", "True")
+os.environ.setdefault("NO_GCE_CHECK", "true")
