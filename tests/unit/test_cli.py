@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from stackql_tuning.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,3 +70,38 @@ def test_every_command_is_documented_in_the_readme() -> None:
         for flag in action.option_strings:
             if flag.startswith("--") and flag not in ("--help", "--version", "--hide-headers"):
                 assert flag in readme, f"{flag} is not in the README"
+
+
+def test_missing_credentials_say_which_provider_and_how(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    for var in (
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "STACKQL_TUNING_AUTH",
+        "STACKQL_TUNING_GOOGLE_ENDPOINT",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    code, out, err = run(
+        [
+            "exec",
+            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'",
+        ]
+    )
+    assert code == 1 and out == ""
+    assert err.startswith("auth error: no Google credentials found")
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in err and "--auth" in err
+    monkeypatch.setenv(
+        "STACKQL_TUNING_AUTH",
+        '{"aws": {"type": "aws_signing_v4", '
+        '"keyIDenvvar": "NO_SUCH_KEY_VAR", "credentialsenvvar": "NO_SUCH_SECRET"}}',
+    )
+    code, _, err = run(
+        [
+            "exec",
+            "SELECT 1 FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = 'us-east-1'",
+        ]
+    )
+    assert code == 1 and "NO_SUCH_KEY_VAR, NO_SUCH_SECRET not set" in err
