@@ -55,7 +55,7 @@ def run(repeat: int = 3) -> ScenarioResult:
     res.measures += [
         Measure("ours: fetch + typed table + query", o, "ms", f"{total / o * 1000:,.0f} rows/s"),
         Measure("plain client: requests + json.loads", p, "ms", f"{total / p * 1000:,.0f} rows/s"),
-        Measure("DuckDB read_json of the same bytes in memory (tmpfs)", d, "ms", "no fetch"),
+        Measure("DuckDB read_json of the same bytes, already fetched", d, "ms", "no fetch"),
         Measure(
             "emulator alone: every page, nothing decoded",
             s,
