@@ -1,0 +1,211 @@
+"""The command line's arguments: global options (accepted before or after the command) and
+the sub-commands. Parsing only: what each command does is in ``cli.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from stackql_tuning import __version__
+from stackql_tuning.errors import UsageError
+
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "text")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are ours: one message, exit code 2, on the given stream."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(message, hint=f"{self.prog} --help")
+
+
+def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    d = argparse.SUPPRESS if suppress else None
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    g = p.add_argument_group("global options")
+    g.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=default(False),
+        help="start the local Vertex AI emulator and AWS sandbox, seed them, use them",
+    )
+    g.add_argument(
+        "--auth",
+        default=d,
+        metavar="JSON",
+        help="auth config in StackQL's JSON shape (default: env STACKQL_TUNING_AUTH, "
+        "then Google ADC and the AWS default chain)",
+    )
+    g.add_argument(
+        "-o",
+        "--output",
+        default=default("table"),
+        choices=FORMATS,
+        help="output format (default: table)",
+    )
+    g.add_argument(
+        "--hide-headers",
+        action="store_true",
+        default=default(False),
+        help="no header line in csv/text output",
+    )
+    g.add_argument(
+        "--concurrency",
+        type=int,
+        default=default(16),
+        metavar="N",
+        help="provider calls in flight at once (default: 16)",
+    )
+    g.add_argument(
+        "--page-limit",
+        type=int,
+        default=d,
+        metavar="N",
+        help="stop after N pages per call chain, with a warning (default: unlimited)",
+    )
+    g.add_argument(
+        "--timeout", type=float, default=d, metavar="SECONDS", help="per-statement time limit"
+    )
+    g.add_argument(
+        "--on-error",
+        choices=("fail", "continue"),
+        default=default("fail"),
+        help="fail (default): a failed call fails the statement; continue: keep the "
+        "rows that arrived, print each failure, exit 3",
+    )
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=default(False),
+        help="print the calls a statement would make; make none",
+    )
+    g.add_argument(
+        "--cache-ttl",
+        type=float,
+        default=d,
+        metavar="SECONDS",
+        help="reuse provider replies for this long (default: off)",
+    )
+    g.add_argument(
+        "--max-attempts",
+        type=int,
+        default=d,
+        metavar="N",
+        help="attempts per call, the first included, for retryable failures (default: 5)",
+    )
+    g.add_argument(
+        "--rate-limit",
+        type=float,
+        default=d,
+        metavar="RPS",
+        help="client-side limit of requests per second per provider, project/account and region",
+    )
+    g.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=d,
+        metavar="SECONDS",
+        help="per-request connect time limit (default: 10)",
+    )
+    g.add_argument(
+        "--read-timeout",
+        type=float,
+        default=d,
+        metavar="SECONDS",
+        help="per-request read time limit (default: 60)",
+    )
+    g.add_argument(
+        "--config",
+        type=Path,
+        default=d,
+        metavar="FILE",
+        help="config file with [defaults] and [aws.accounts] "
+        "(default: ~/.config/stackql-tuning/config.toml)",
+    )
+    g.add_argument(
+        "--no-pushdown",
+        action="store_true",
+        default=default(False),
+        help="do not send filters to the APIs (results are the same; for checks)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="stackql-tuning",
+        description="SQL over the ML tuning jobs of Google Vertex AI and AWS SageMaker.",
+    )
+    parser.add_argument("--version", action="version", version=f"stackql-tuning {__version__}")
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
+
+    p = sub.add_parser("exec", help="run SQL statements (text or an .iql file)")
+    _global_options(p, suppress=True)
+    p.add_argument("sql", nargs="?", help="the statement(s) to run")
+    p.add_argument("-f", "--file", type=Path, help="an .iql script to run")
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a template variable (repeatable)",
+    )
+    p.add_argument(
+        "--vars-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="template variables from a JSON or YAML file (repeatable)",
+    )
+
+    p = sub.add_parser("shell", help="the interactive SQL shell")
+    _global_options(p, suppress=True)
+    p.add_argument("--no-pager", action="store_true", help="never page wide results")
+
+    p = sub.add_parser("deploy", help="build, test or tear down a stack from a manifest")
+    _global_options(p, suppress=True)
+    p.add_argument("action", choices=("build", "test", "teardown", "init"))
+    p.add_argument("stack_dir", help="the stack directory (for init: the new stack's name)")
+    p.add_argument("stack_env", nargs="?", help="the environment (dev, prod, ...)")
+    p.add_argument("--env-file", type=Path, default=None, help="variables file (default: .env)")
+    p.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for the manifest (repeatable)",
+    )
+    p.add_argument("--output-file", type=Path, help="write the stack's exports here (JSON)")
+    p.add_argument("--show-queries", action="store_true", help="print each query it runs")
+    p.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log verbosity",
+    )
+    p.add_argument(
+        "--provider",
+        choices=("google", "aws"),
+        default="google",
+        help="init: the provider of the scaffolded stack",
+    )
+
+    p = sub.add_parser("sandbox", help="run the local emulators standalone")
+    p.add_argument("action", choices=("serve",))
+    p.add_argument("--port-google", type=int, default=0, metavar="N")
+    p.add_argument("--port-aws", type=int, default=0, metavar="N")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("registry", help="generate provider definitions and docs")
+    p.add_argument("action", choices=("generate", "docs"))
+    p.add_argument("--out", type=Path, default=None, help="output directory")
+    return parser
