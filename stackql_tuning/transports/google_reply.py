@@ -1,0 +1,124 @@
+"""Reading Google's replies: the next page token without decoding the page, the shape check of
+a list reply, and the one-line messages for HTTP errors and connection failures.
+
+Pure functions over bytes and exceptions; no HTTP of their own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stackql_tuning.transports.base import Call, CallError
+
+
+def next_token(body: bytes, field: str) -> str | None:
+    """The top-level ``field`` of a JSON object reply, without decoding the whole body.
+
+    Fast path: when the last occurrence of the key is a top-level member (its value is followed
+    only by the closing brace, as Google writes it), read just that; otherwise decode it all.
+    """
+    import orjson
+
+    key = b'"' + field.encode() + b'"'
+    idx = body.rfind(key)
+    if idx < 0:
+        return None
+    tail = body[idx:]
+    colon = tail.find(b":")
+    if colon > 0:
+        rest = tail[colon + 1 :].lstrip()
+        if rest.startswith(b'"'):
+            end = rest.find(b'"', 1)
+            while end > 0 and rest[end - 1 : end] == b"\\":
+                end = rest.find(b'"', end + 1)
+            if end > 0 and rest[end + 1 :].strip() == b"}":
+                try:
+                    value = orjson.loads(rest[: end + 1])
+                except orjson.JSONDecodeError:
+                    value = None
+                if isinstance(value, str):
+                    return value or None
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise CallError(None, "the reply is not valid JSON") from None
+    value = obj.get(field) if isinstance(obj, dict) else None
+    return str(value) if value else None
+
+
+#: top-level members a list reply may have besides its items and its next-page token
+
+
+_LIST_EXTRAS = frozenset({"unreachable"})
+
+
+def check_list_reply(call: Call, body: bytes, status: int) -> None:
+    """A list reply without its items key must be an empty page (Google omits empty lists).
+
+    Only such replies (small) are decoded; a reply that holds something else (an error object
+    with status 200, another resource's list) is a failed call, never an empty result.
+    """
+    import orjson
+
+    key = call.method.items_key
+    if not key or re.search(b'"' + re.escape(key.encode()) + rb'"\s*:', body):
+        return
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise CallError(status, f"the reply is not valid JSON: {e}") from None
+    allowed = set(_LIST_EXTRAS)
+    if call.method.pagination is not None:
+        allowed.add(call.method.pagination.output_token)
+    extra = sorted(set(obj) - allowed) if isinstance(obj, dict) else ["<not an object>"]
+    if extra:
+        raise CallError(
+            status,
+            f"the reply has no {key!r} list (it has {', '.join(map(repr, extra[:5]))})",
+        )
+
+
+def refused_before_sending(e: Exception) -> bool:
+    text = repr(e)
+    return "NewConnectionError" in text or "ConnectionRefusedError" in text
+
+
+def connection_message(
+    e: Exception, attempts: int, timeout: tuple[float, float] | None = None
+) -> str:
+    kind = type(e).__name__
+    detail = "connection refused" if refused_before_sending(e) else kind
+    if "ConnectTimeout" in kind:
+        limit = f" within the connect timeout of {timeout[0]:g} s" if timeout else ""
+        detail = f"could not connect{limit}"
+    elif "Timeout" in kind:
+        limit = f" within the read timeout of {timeout[1]:g} s" if timeout else ""
+        detail = f"no reply{limit}"
+    elif "ChunkedEncoding" in kind or "IncompleteRead" in repr(e):
+        detail = "the reply was cut off"
+    elif "RemoteDisconnected" in repr(e) or "ConnectionReset" in repr(e):
+        detail = "the server closed the connection"
+    return f"{detail} (after {attempts} attempt{'s' if attempts > 1 else ''})"
+
+
+def error_message(raw: bytes, attempts: int) -> str:
+    import orjson
+
+    suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
+    try:
+        obj = orjson.loads(raw)
+        err = obj.get("error") if isinstance(obj, dict) else None
+        if isinstance(err, dict):
+            status = err.get("status")
+            msg = str(err.get("message", "")).strip()
+            return (f"{status}: {msg}" if status else msg) + suffix
+    except orjson.JSONDecodeError:
+        pass
+    return snippet(raw) + suffix
+
+
+def snippet(raw: bytes) -> str:
+    text = raw[:200].decode("utf-8", "replace")
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return repr(text[:120]) if text else "empty body"
