@@ -306,3 +306,25 @@ def test_a_boto3_client_sees_the_same_jobs(sandbox: Sandbox, aws_jobs: dict) -> 
         for j in p["HyperParameterTuningJobSummaries"]
     )
     assert got == sorted(aws_jobs["ap-southeast-2"])
+
+
+def test_page_limit_stops_with_a_warning_never_silently(
+    sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    import io
+
+    from stackql_tuning.cli import main
+
+    sql = (
+        "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1' AND pageSize = 5"
+    )
+    with stackql_tuning.connect(**sandbox.settings(), page_limit=2) as s:
+        r = s.execute(sql)
+    assert len(r.rows) == 10
+    assert len(r.warnings) == 1 and "page limit 2 reached" in r.warnings[0]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["exec", "--page-limit", "1", "-o", "csv", sql], out=out, err=err)
+    assert code == 0
+    assert len(out.getvalue().splitlines()) == 1 + 5
+    assert "warning: page limit 1 reached" in err.getvalue()
