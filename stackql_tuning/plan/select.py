@@ -270,6 +270,14 @@ def plan_query(
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
             if src is not None:
                 slot.dependent[param] = (src.name, col)
+    if slots and all(s.skip for s in slots):
+        # every branch of every view was skipped: nothing would be asked; say what to bind
+        raise PlanError(
+            "no provider table of this query can be queried with the parameters given: "
+            + "; ".join(warnings),
+            hint="bind the parameters of at least one cloud (e.g. projectsId and locationsId, "
+            "or region), or set [defaults] in the config file",
+        )
     return QueryPlan(tree=tree, slots=slots, warnings=warnings)
 
 

@@ -171,3 +171,18 @@ def test_dependent_join_takes_the_partners_region_and_account() -> None:
         "region": (AWS, "region"),
         "AwsAccountId": (AWS, "AwsAccountId"),
     }
+
+
+def test_a_view_with_no_branch_bound_is_an_error_not_an_empty_result() -> None:
+    from stackql_tuning.plan.views import expand_views
+
+    tree = expand_views(parse_one("SELECT count(*) FROM unified.tuning.jobs").expression, REG)
+    with pytest.raises(PlanError, match="bind the parameters of at least one cloud"):
+        plan_query(tree, REG)
+    tree = expand_views(
+        parse_one("SELECT count(*) FROM unified.tuning.jobs WHERE region = 'us-east-1'").expression,
+        REG,
+    )
+    p = plan_query(tree, REG)
+    assert [s.resource.provider for s in p.slots if not s.skip] == ["aws"]
+    assert len(p.warnings) == 2
