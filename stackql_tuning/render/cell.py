@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -254,3 +255,17 @@ _NAMED_ESCAPES = {9: "\\t", 10: "\\n", 13: "\\r"}
 def column_types(columns: list[str], types: list[str]) -> list[str]:
     """One type name per column (an empty name, treated as untyped, where none is known)."""
     return list(types[: len(columns)]) + [""] * (len(columns) - len(types))
+
+
+def text_grid(
+    result: Any, escape: Callable[[str], str]
+) -> tuple[list[bool], list[str], list[list[str]]]:
+    """What a grid format (table, markdown) draws: per column whether it is numeric (right
+    aligned), the escaped headers, and the escaped text of every cell."""
+    types = column_types(result.columns, result.types)
+    right = [is_numeric_type(t) for t in types]
+    headers = [escape(c) for c in result.columns]
+    body = [
+        [escape(text_cell(v, t)) for v, t in zip(row, types, strict=True)] for row in result.rows
+    ]
+    return right, headers, body

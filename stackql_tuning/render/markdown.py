@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from stackql_tuning.render.cell import column_types, escape_controls, is_numeric_type, text_cell
+from stackql_tuning.render.cell import escape_controls, text_grid
 from stackql_tuning.render.width import display_width, pad
 from stackql_tuning.result import Result
 
@@ -29,13 +29,7 @@ def render_markdown(
     """Write ``result`` as a Markdown table."""
     if not result.columns:
         return
-    types = column_types(result.columns, result.types)
-    right = [is_numeric_type(t) for t in types]
-    headers = [escape_cell(c) for c in result.columns]
-    body = [
-        [escape_cell(text_cell(v, t)) for v, t in zip(row, types, strict=True)]
-        for row in result.rows
-    ]
+    right, headers, body = text_grid(result, escape_cell)
     widths = [max(3, *(display_width(r[i]) for r in [headers, *body])) for i in range(len(headers))]
     rule = ["-" * (w - 1) + ":" if r else "-" * w for w, r in zip(widths, right, strict=True)]
 

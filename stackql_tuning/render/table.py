@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 from typing import TextIO
 
-from stackql_tuning.render.cell import column_types, escape_controls, is_numeric_type, text_cell
+from stackql_tuning.render.cell import escape_controls, text_grid
 from stackql_tuning.render.width import display_width, pad, truncate
 from stackql_tuning.result import Result
 
@@ -83,13 +83,7 @@ def render_table(
     """Write ``result`` as a box, at most ``width`` cells wide (default: the terminal's)."""
     if not result.columns:
         return
-    types = column_types(result.columns, result.types)
-    right = [is_numeric_type(t) for t in types]
-    headers = [escape_controls(c) for c in result.columns]
-    body = [
-        [escape_controls(text_cell(v, t)) for v, t in zip(row, types, strict=True)]
-        for row in result.rows
-    ]
+    right, headers, body = text_grid(result, escape_controls)
     shown = body if hide_headers else [headers, *body]
     if not shown:
         return
