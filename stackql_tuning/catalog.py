@@ -15,7 +15,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from stackql_tuning.errors import Location, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource
 
@@ -110,15 +109,7 @@ def describe(reg: Registry, resource_id: str, extended: bool = False) -> Table:
 
 def insert_method(res: Resource) -> Method:
     """The resource's INSERT method; a PlanError naming what it does offer."""
-    methods = res.methods_for("INSERT")
-    if not methods:
-        verbs = sorted({m.sql_verb for m in res.methods})
-        raise PlanError(
-            f"resource {res.id} has no INSERT method (it supports {', '.join(verbs)})",
-            location=Location(resource=res.id),
-            hint=f"SHOW METHODS IN {res.id}",
-        )
-    return methods[0]
+    return res.method_for_verb("INSERT")
 
 
 def insert_columns(res: Resource, required_only: bool = False) -> list[str]:

@@ -86,18 +86,6 @@ def target_resource(node: exp.Expression, registry: Registry, verb: str) -> Reso
         raise
 
 
-def method_for_verb(resource: Resource, verb: str) -> Method:
-    methods = resource.methods_for(verb)
-    if not methods:
-        verbs = sorted({m.sql_verb for m in resource.methods})
-        raise PlanError(
-            f"resource {resource.id} has no {verb} method (it supports {', '.join(verbs)})",
-            location=Location(resource=resource.id),
-            hint=f"SHOW METHODS IN {resource.id}",
-        )
-    return methods[0]
-
-
 def param_value(where: str, p: Param, value: Any, resource: str) -> Any:
     """A param value: strings accept numbers (ids are often numeric), others are type-checked."""
     if p.type == "string" and isinstance(value, int | float) and not isinstance(value, bool):
@@ -125,7 +113,7 @@ def insert_target(node: exp.Insert, registry: Registry) -> tuple[Resource, Metho
     """The resource, its create method and the column names as written."""
     schema = node.this
     resource = target_resource(schema, registry, "INSERT")
-    method = method_for_verb(resource, "INSERT")
+    method = resource.method_for_verb("INSERT")
     if not isinstance(schema, exp.Schema) or not schema.expressions:
         raise PlanError(
             f"INSERT INTO {resource.id} needs a column list",
@@ -260,7 +248,6 @@ __all__ = [
     "dropped_warning",
     "insert_target",
     "literal_rows",
-    "method_for_verb",
     "missing_error",
     "node_location",
     "param_value",

@@ -18,7 +18,6 @@ from stackql_tuning.plan.bindings import ConstEval, constant_value, is_constant
 from stackql_tuning.plan.mutate import (
     MutationPlan,
     PlannedCall,
-    method_for_verb,
     missing_error,
     node_location,
     param_value,
@@ -37,7 +36,7 @@ _WHY = (
 def plan_delete(node: exp.Delete, registry: Registry, const_eval: ConstEval | None) -> MutationPlan:
     table = node.this
     resource = target_resource(table, registry, "DELETE")
-    method = method_for_verb(resource, "DELETE")
+    method = resource.method_for_verb("DELETE")
     need = ", ".join(f"{p} = '...'" for p in method.required_params)
     hint = f"write DELETE FROM {resource.id} WHERE {need}"
     if node.args.get("using"):

@@ -276,6 +276,18 @@ class Resource:
             or f"SHOW METHODS IN {self.id}",
         )
 
+    def method_for_verb(self, verb: str) -> Method:
+        """The resource's (first) method for a SQL verb; a PlanError naming what it offers."""
+        methods = self.methods_for(verb)
+        if not methods:
+            verbs = sorted({m.sql_verb for m in self.methods})
+            raise PlanError(
+                f"resource {self.id} has no {verb} method (it supports {', '.join(verbs)})",
+                location=Location(resource=self.id),
+                hint=f"SHOW METHODS IN {self.id}",
+            )
+        return methods[0]
+
     @property
     def param_columns(self) -> tuple[Param, ...]:
         """Params of the select methods that are not response fields: they become columns too.
