@@ -137,6 +137,8 @@ class FailedCall:
     params: dict[str, object]
     status: int | str | None
     message: str
+    #: the API said the named resource does not exist
+    not_found: bool = False
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())

@@ -202,19 +202,13 @@ class QueryRun:
         self.stats.warnings.extend(stats.warnings)
 
 
-#: how each provider says "no such resource" (HTTP status or error code prefix)
-NOT_FOUND = ("404", "ResourceNotFound", "NOT_FOUND")
-
-
 def _not_found_get(plan: QueryPlan, failure: FailedCall) -> bool:
+    """A get (not a list) that the API answered with "no such resource"."""
+    if not failure.not_found:
+        return False
     for slot in plan.slots:
-        if slot.resource.id != failure.resource:
-            continue
-        method = slot.resource.method(failure.method)
-        if method.is_list:
-            return False
-        text = f"{failure.status} {failure.message}"
-        return any(text.startswith(m) or f" {m}" in text or f"{m}:" in text for m in NOT_FOUND)
+        if slot.resource.id == failure.resource:
+            return not slot.resource.method(failure.method).is_list
     return False
 
 

@@ -87,7 +87,9 @@ class Scheduler:
                     try:
                         page = fut.result()
                     except CallError as e:
-                        stats.failures.append(_failed(work.call, e.status, e.message))
+                        stats.failures.append(
+                            _failed(work.call, e.status, e.message, not_found=e.not_found)
+                        )
                         continue
                     except StackqlTuningError:
                         raise
@@ -163,5 +165,6 @@ class Scheduler:
             )
 
 
-def _failed(call: Call, status: Any, message: str) -> FailedCall:
-    return FailedCall(call.resource.id, call.method.name, call.describe_params(), status, message)
+def _failed(call: Call, status: Any, message: str, *, not_found: bool = False) -> FailedCall:
+    params = call.describe_params()
+    return FailedCall(call.resource.id, call.method.name, params, status, message, not_found)

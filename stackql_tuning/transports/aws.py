@@ -230,7 +230,9 @@ class AwsTransport:
             attempts = e.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
             suffix = f" (after {attempts + 1} attempts)" if attempts else ""
             text = f"{code}: {msg}{suffix}" if code else msg + suffix
-            raise CallError(status, self._redact(text)) from None
+            raise CallError(
+                status, self._redact(text), not_found=code in ("ResourceNotFound", "NotFound")
+            ) from None
         except BotoCoreError as e:
             raise CallError("connection", self._redact(f"{type(e).__name__}: {e}")) from None
         meta = reply.pop("ResponseMetadata", {}) if isinstance(reply, dict) else {}

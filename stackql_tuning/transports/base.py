@@ -81,7 +81,9 @@ def transport_class(name: str) -> type:
 class CallError(Exception):
     """A call that failed for good (after retries): status and the API's own message."""
 
-    def __init__(self, status: int | str | None, message: str) -> None:
+    def __init__(self, status: int | str | None, message: str, *, not_found: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        #: the API said the named resource does not exist (Google 404, AWS ResourceNotFound)
+        self.not_found = not_found

@@ -260,7 +260,9 @@ class GoogleTransport:
                     wait = parse_retry_after(resp.headers.get("Retry-After"))
                     self.retry.sleep(self.retry.delay(attempt, wait))
                     continue
-                raise CallError(status, self._redact(error_message(raw, attempt)))
+                raise CallError(
+                    status, self._redact(error_message(raw, attempt)), not_found=status == 404
+                )
             page = self._page(call, raw, resp.headers.get("Content-Type", ""), status)
             page.attempts = attempt
             return page
