@@ -127,7 +127,8 @@ class AwsSandbox:
         speed: float | None = None,
         frozen: bool | None = None,
     ) -> dict[str, Any]:
-        """Set per-request latency (s), speed (simulated seconds per second), clock freeze."""
+        """Set latency (s, the response time: work included), speed (simulated seconds per
+        second), clock freeze."""
         return self.app.configure(latency=latency, speed=speed, frozen=frozen)
 
     def advance(self, seconds: float) -> float:

@@ -1,9 +1,11 @@
 """The AWS sandbox's WSGI application: admin endpoints, latency, a request log, then dispatch.
 
 Every request first meets this layer. ``/__admin/...`` paths are answered here (request log,
-configuration, clock); every other request waits the configured latency, is routed to the gap
-layer when it is a SageMaker call and to moto's own application otherwise, and is recorded in
-the request log (operation, service, region, account, HTTP status, error code, JSON params).
+configuration, clock); every other request is routed to the gap layer when it is a SageMaker
+call and to moto's own application otherwise, its reply is held until the configured latency
+after it arrived (the latency is the response time, the work of answering inside it), and it is
+recorded in the request log (operation, service, region, account, HTTP status, error code, JSON
+params).
 No job logic here (that is ``gap.py``), no server lifecycle (that is ``server.py``).
 """
 
@@ -103,8 +105,7 @@ class SandboxApp:
         moto = self.moto
         if moto is None:
             raise RuntimeError("SandboxApp.moto is not set: start the AwsSandbox first")
-        if self.latency:
-            time.sleep(self.latency)
+        arrived = time.monotonic()
         who = protocol.caller(environ)
         account = self.account_of(environ, who)
         seen: dict[str, Any] = {}
@@ -124,6 +125,7 @@ class SandboxApp:
                 body = moto(environ, recording_start)
         except AwsError as e:
             body = protocol.error_reply(recording_start, e)
+        self._wait_latency(arrived)
         entry = {
             "operation": who.operation,
             "service": who.service or who.target.lower(),
@@ -137,6 +139,16 @@ class SandboxApp:
         with self._log_lock:
             self._log.append(entry)
         return body
+
+    def _wait_latency(self, arrived: float) -> None:
+        """Hold the reply until ``latency`` seconds after the request arrived (``monotonic``).
+
+        The latency knob is the API's response time: moto's and the gap layer's work happens
+        inside it, as on a real server, instead of after a fixed sleep. A reply that took longer
+        than the knob goes out at once."""
+        left = arrived + self.latency - time.monotonic()
+        if left > 0:
+            time.sleep(left)
 
     def admin(
         self, environ: dict[str, Any], start_response: Callable[..., Any], route: str
