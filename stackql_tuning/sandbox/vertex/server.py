@@ -101,6 +101,9 @@ def build_routes(store: Store) -> list[Bound]:
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: socketserver's default backlog of 5 drops connects when a client opens 16 at once (the
+    #: kernel then retries the SYN after 1 s)
+    request_queue_size = 128
     emulator: VertexEmulator
 
 
@@ -109,6 +112,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # without it every loopback reply waits ~40 ms
     timeout = 120
     server: Server
+    _arrived: float | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -133,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, headers: dict[str, str] | None = None, cut: bool = False
     ) -> None:
+        self._wait_latency()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(body)))
@@ -148,22 +153,37 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(body)
 
+    def _wait_latency(self) -> None:
+        """Hold the reply until ``latency`` seconds after the request arrived.
+
+        The latency knob is the API's response time: the work of answering happens inside it
+        (as on a real server), instead of being added after a fixed sleep, so that the
+        emulator's own Python time does not inflate every request. An admin request, or a
+        reply that took longer than the knob, goes out at once."""
+        latency = self.server.emulator.knobs.latency
+        arrived = self._arrived
+        if latency > 0 and arrived is not None:
+            left = arrived + latency - time.monotonic()
+            if left > 0:
+                time.sleep(left)
+
     def _serve(self, method: str) -> None:
+        self._arrived = time.monotonic()
         url = urlsplit(self.path)
         path = url.path
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         raw = self._read_body()
         emulator = self.server.emulator
         if path.startswith(ADMIN_PREFIX):
+            self._arrived = None
             status, payload = emulator.admin(method, path[len(ADMIN_PREFIX) :], raw)
             self._send(status, orjson.dumps(payload))
             return
         entry: dict[str, Any] = {"method": method, "path": path, "query": query, "fault": None}
         fault = emulator.knobs.decide(path)
-        if emulator.knobs.latency > 0:
-            time.sleep(emulator.knobs.latency)
         entry["fault"] = fault
         if fault == "drop":
+            self._wait_latency()
             entry["status"] = None
             emulator.log.add(entry)
             self.close_connection = True
@@ -174,6 +194,7 @@ class Handler(BaseHTTPRequestHandler):
             if fault == "429":
                 headers["Retry-After"] = str(emulator.knobs.faults["retry_after"])
             entry["status"] = code
+            self._wait_latency()  # logged when the reply leaves
             emulator.log.add(entry)
             self._send(
                 code, self._format(ApiError(code, status_name, message).body(), query), headers
@@ -181,6 +202,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         status, body = self._dispatch(method, path, query, raw, entry)
         entry["status"] = status
+        self._wait_latency()  # logged when the reply leaves
         emulator.log.add(entry)
         self._send(status, self._format(body, query), cut=fault == "truncate")
 
