@@ -1,20 +1,26 @@
-"""The fetch scheduler: every call chain of a statement on one bounded worker pool.
+"""The fetch scheduler: every call chain of a statement on one bounded set of workers.
 
-A chain is one call and its pages (token chaining keeps pages of a chain sequential). Chains
-run concurrently up to ``concurrency`` with at most ``per_host`` in flight per host; follow-up
-work (the next page, hydration gets) is queued as replies arrive, and only ``concurrency``
-tasks are ever submitted to the pool, so nothing grows without bound but the work list itself.
-The main thread waits in short slices so that cancel (Ctrl-C) and the statement timeout act
-promptly. Failed calls are collected, never hidden; errors that are the user's (a bad path
-value, missing credentials) stop the statement at once.
+A chain is one call and its pages. ``concurrency`` worker threads take chains from one work
+list, at most ``per_host`` in flight per host; a worker follows its chain's page tokens itself
+(pages of a chain stay sequential, and the next page leaves as soon as a reply is read, without
+a hop through another thread). Replies go to the calling thread, which runs the sink (that
+writes the page for DuckDB and may queue follow-up calls, e.g. hydration gets), reports
+progress, and waits in short slices so that cancel (Ctrl-C) and the statement timeout act
+promptly. There is never a thread per call, and the work list grows only with calls the
+statement needs. Failed calls are collected, never hidden; errors that are the user's (a bad
+path value, missing credentials) stop the statement at once.
+
+With a row limit (early LIMIT) a chain's next page is decided by the calling thread after the
+sink has counted the rows, so no page is fetched past the limit.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +29,9 @@ from stackql_tuning.transports.base import Call, CallError, Page
 
 #: what to do with a page: returns follow-up calls (e.g. hydration) and the rows it held
 Sink = Callable[[Call, Page], tuple[Iterable[Call], int]]
+
+#: how long the calling thread waits for a reply before it checks cancel and the deadline
+POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -42,6 +51,21 @@ class RunStats:
     retries: int = 0
     failures: list[FailedCall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Reply:
+    """One finished request, from a worker to the calling thread."""
+
+    work: Work
+    page: Page | None = None
+    error: BaseException | None = None
+    #: the chain's next page, when the worker decided it (None: the chain ended here)
+    follow: Work | None = None
+    failure: FailedCall | None = None
+    warning: str | None = None
+    #: the worker is done with this chain (it returns its host slot after this reply)
+    chain_done: bool = True
 
 
 class Scheduler:
@@ -68,93 +92,109 @@ class Scheduler:
 
     def run(self, calls: Iterable[Call], sink: Sink, *, row_limit: int | None = None) -> RunStats:
         stats = RunStats()
-        ready: deque[Work] = deque(Work(c) for c in calls)
-        stats.calls = len(ready)
-        total = len(ready)
-        in_flight: dict[Future[Page], Work] = {}
-        per_host: dict[str, int] = {}
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fetch")
+        board = _Board(self, chain_pages=row_limit is None)
+        initial = [Work(c) for c in calls]
+        stats.calls = len(initial)
+        total = len(initial)
+        if not initial:
+            return stats
+        board.add(initial)
+        workers = [
+            threading.Thread(target=board.work, name=f"fetch-{i}", daemon=True)
+            for i in range(min(self.concurrency, len(initial)))
+        ]
+        board.spare = self.concurrency - len(workers)
+        for t in workers:
+            t.start()
         try:
-            while ready or in_flight:
-                self._submit(pool, ready, in_flight, per_host)
-                done, _ = wait(list(in_flight), timeout=0.05, return_when=FIRST_COMPLETED)
-                self._check(in_flight)
-                for fut in done:
-                    work = in_flight.pop(fut)
-                    host = self.host_of(work.call)
-                    per_host[host] -= 1
-                    stats.requests += 1
-                    try:
-                        page = fut.result()
-                    except CallError as e:
+            while not board.finished():
+                try:
+                    reply = board.replies.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    self._check(board)
+                    continue
+                stats.requests += 1
+                if reply.error is not None:
+                    if isinstance(reply.error, CallError):
+                        e = reply.error
                         stats.failures.append(
-                            _failed(work.call, e.status, e.message, not_found=e.not_found)
+                            _failed(reply.work.call, e.status, e.message, not_found=e.not_found)
                         )
-                        continue
-                    except StackqlTuningError:
-                        raise
-                    except Exception as e:  # a bug or an unexpected library error
+                    elif isinstance(reply.error, StackqlTuningError):
+                        raise reply.error
+                    else:  # a bug or an unexpected library error
+                        e2 = reply.error
                         stats.failures.append(
-                            _failed(work.call, "error", f"{type(e).__name__}: {e}")
+                            _failed(reply.work.call, "error", f"{type(e2).__name__}: {e2}")
                         )
-                        continue
-                    stats.retries += max(0, page.attempts - 1)
-                    follow, rows = sink(work.call, page)
-                    stats.rows += rows
-                    for c in follow:
-                        ready.append(Work(c))
-                        stats.calls += 1
-                        total += 1
-                    if page.next_token and not (row_limit is not None and stats.rows >= row_limit):
-                        if page.next_token in work.seen or page.next_token == work.token:
-                            stats.failures.append(
-                                _failed(
-                                    work.call,
-                                    "bad reply",
-                                    f"page {work.page_no} repeats an earlier page token "
-                                    f"{page.next_token[:40]!r}: the listing would never end",
-                                )
-                            )
-                        elif self.page_limit is not None and work.page_no >= self.page_limit:
-                            stats.warnings.append(
-                                f"page limit {self.page_limit} reached for {work.call.label}: "
-                                "more rows exist (raise --page-limit to get them)"
-                            )
-                        else:
-                            if work.token:
-                                work.seen.add(work.token)
-                            ready.appendleft(
-                                Work(work.call, page.next_token, work.page_no + 1, work.seen)
-                            )
-                    if self.progress is not None:
-                        self.progress(stats.requests, total, stats.rows)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+                    board.done(reply)
+                    continue
+                page = reply.page
+                assert page is not None
+                stats.retries += max(0, page.attempts - 1)
+                follow, rows = sink(reply.work.call, page)
+                stats.rows += rows
+                new = [Work(c) for c in follow]
+                stats.calls += len(new)
+                total += len(new)
+                if reply.failure is not None:
+                    stats.failures.append(reply.failure)
+                if reply.warning is not None:
+                    stats.warnings.append(reply.warning)
+                if not board.chain_pages and page.next_token:
+                    if row_limit is not None and stats.rows >= row_limit:
+                        pass  # enough rows: this chain ends here
+                    else:
+                        nxt, failure, warning = self._next(reply.work, page)
+                        if failure is not None:
+                            stats.failures.append(failure)
+                        if warning is not None:
+                            stats.warnings.append(warning)
+                        if nxt is not None:
+                            board.add_first(nxt)
+                board.add(new)
+                board.done(reply)
+                if self.progress is not None:
+                    self.progress(stats.requests, total, stats.rows)
+                self._check(board)
+        except BaseException:
+            board.stop()
+            raise
+        board.stop()
         return stats
 
-    def _submit(
-        self,
-        pool: ThreadPoolExecutor,
-        ready: deque[Work],
-        in_flight: dict[Future[Page], Work],
-        per_host: dict[str, int],
-    ) -> None:
-        skipped: list[Work] = []
-        while ready and len(in_flight) < self.concurrency:
-            work = ready.popleft()
-            host = self.host_of(work.call)
-            if per_host.get(host, 0) >= self.per_host:
-                skipped.append(work)
-                continue
-            per_host[host] = per_host.get(host, 0) + 1
-            in_flight[pool.submit(self.fetch, work.call, work.token)] = work
-        ready.extendleft(reversed(skipped))
+    def _next(self, work: Work, page: Page) -> tuple[Work | None, FailedCall | None, str | None]:
+        """The chain's next page after ``page``, or why there is none."""
+        token = page.next_token
+        assert token is not None
+        if token in work.seen or token == work.token:
+            return (
+                None,
+                _failed(
+                    work.call,
+                    "bad reply",
+                    f"page {work.page_no} repeats an earlier page token {token[:40]!r}: "
+                    "the listing would never end",
+                ),
+                None,
+            )
+        if self.page_limit is not None and work.page_no >= self.page_limit:
+            return (
+                None,
+                None,
+                f"page limit {self.page_limit} reached for {work.call.label}: "
+                "more rows exist (raise --page-limit to get them)",
+            )
+        seen = work.seen
+        if work.token:
+            seen.add(work.token)
+        return Work(work.call, token, work.page_no + 1, seen), None, None
 
-    def _check(self, in_flight: dict[Future[Page], Work]) -> None:
+    def _check(self, board: _Board) -> None:
         if self.cancelled():
             raise Cancelled("statement cancelled; in-flight calls were abandoned")
         if self.deadline is not None and time.monotonic() > self.deadline:
-            pending = sorted({w.call.label for w in in_flight.values()})
+            pending = board.pending_labels()
             shown = "; ".join(pending[:5]) + (
                 f"; and {len(pending) - 5} more" if len(pending) > 5 else ""
             )
@@ -163,6 +203,117 @@ class Scheduler:
                 f"{shown}",
                 hint="raise --timeout, or narrow the query (fewer regions/projects)",
             )
+
+
+class _Board:
+    """The shared state of one run: the work list, host slots, replies, and the workers."""
+
+    def __init__(self, scheduler: Scheduler, *, chain_pages: bool) -> None:
+        self.s = scheduler
+        self.chain_pages = chain_pages
+        self.ready: deque[Work] = deque()
+        self.per_host: dict[str, int] = {}
+        self.active: dict[int, Work] = {}  # worker ident -> the work it is fetching
+        self.busy = 0  # chains held by workers (taken, not yet done by the caller)
+        self.replies: queue.SimpleQueue[_Reply] = queue.SimpleQueue()
+        self.unread = 0  # replies put and not yet handled by the calling thread
+        self.stopped = False
+        self.spare = 0  # workers that may still be started for follow-up work
+        self.cond = threading.Condition()
+
+    # -- calling thread ----------------------------------------------------------------------
+    def add(self, works: list[Work]) -> None:
+        if not works:
+            return
+        with self.cond:
+            self.ready.extend(works)
+            self._grow()
+            self.cond.notify(len(works))
+
+    def add_first(self, work: Work) -> None:
+        with self.cond:
+            self.ready.appendleft(work)
+            self.cond.notify()
+
+    def done(self, reply: _Reply) -> None:
+        """The calling thread has handled ``reply``."""
+        with self.cond:
+            self.unread -= 1
+            if reply.chain_done:
+                self.busy -= 1
+                host = self.s.host_of(reply.work.call)
+                self.per_host[host] -= 1
+            self.cond.notify_all()
+
+    def finished(self) -> bool:
+        with self.cond:
+            return not self.ready and self.busy == 0 and self.unread == 0
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.ready.clear()
+            self.cond.notify_all()
+
+    def pending_labels(self) -> list[str]:
+        with self.cond:
+            return sorted({w.call.label for w in self.active.values()})
+
+    def _grow(self) -> None:
+        """Start another worker when queued work could use one (follow-up calls)."""
+        idle = self.s.concurrency - self.spare - self.busy
+        want = min(self.spare, len(self.ready) - max(0, idle))
+        for _ in range(max(0, want)):
+            self.spare -= 1
+            threading.Thread(target=self.work, name="fetch", daemon=True).start()
+
+    # -- workers ------------------------------------------------------------------------------
+    def _take(self) -> Work | None:
+        """The next chain this worker may start (host slot taken), or None to exit."""
+        with self.cond:
+            while True:
+                if self.stopped:
+                    return None
+                for i, work in enumerate(self.ready):
+                    host = self.s.host_of(work.call)
+                    if self.per_host.get(host, 0) < self.s.per_host:
+                        del self.ready[i]
+                        self.per_host[host] = self.per_host.get(host, 0) + 1
+                        self.busy += 1
+                        return work
+                if not self.ready and self.busy == 0 and self.unread == 0:
+                    return None
+                self.cond.wait()
+
+    def work(self) -> None:
+        me = threading.get_ident()
+        while True:
+            work = self._take()
+            if work is None:
+                return
+            while work is not None:
+                with self.cond:
+                    if self.stopped:
+                        return
+                    self.active[me] = work
+                reply = self._fetch(work)
+                with self.cond:
+                    self.active.pop(me, None)
+                    self.unread += 1
+                self.replies.put(reply)
+                work = reply.follow
+
+    def _fetch(self, work: Work) -> _Reply:
+        try:
+            page = self.s.fetch(work.call, work.token)
+        except BaseException as e:  # handed to the calling thread, which decides
+            return _Reply(work, error=e)
+        reply = _Reply(work, page=page)
+        if self.chain_pages and page.next_token:
+            follow, reply.failure, reply.warning = self.s._next(work, page)
+            if follow is not None:
+                reply.follow, reply.chain_done = follow, False
+        return reply
 
 
 def _failed(call: Call, status: Any, message: str, *, not_found: bool = False) -> FailedCall:
