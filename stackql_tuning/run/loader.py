@@ -1,16 +1,19 @@
 """Pipelined materialization: page lines are loaded into DuckDB while fetching goes on.
 
 A :class:`TableLoader` takes page lines for one provider table (the same ``add_raw`` /
-``add_obj`` as :class:`~stackql_tuning.run.store.PageFile`) and starts a new file every
-``batch_bytes``; each full file is loaded by one background thread on its own DuckDB cursor
-(DuckDB runs without the GIL), so reading JSON overlaps the network wait, and DuckDB's reader
-never holds more than one batch. ``finish()`` loads the rest and raises the first load error.
+``add_obj`` as :class:`~stackql_tuning.run.store.PageFile`) and hands them, a file at a time,
+to one background thread that loads them on its own DuckDB cursor (DuckDB runs without the
+GIL), so reading JSON overlaps the network wait. A file is sealed and loaded as soon as the
+loader is idle and it holds ``min_bytes`` (so little is left for the end of the statement), or
+when it reaches ``batch_bytes`` (so DuckDB's reader never holds more than one batch).
+``finish()`` loads the rest and raises the first load error.
 
 Must not: decide what to fetch, or touch a table other than its own.
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +21,8 @@ from stackql_tuning.run.store import PageFile, Store, TableSchema
 
 #: start a new page file (and load the full one in the background) at this size
 BATCH_BYTES = 2 << 20
+#: while the loader is idle, load a file as soon as it holds this much
+MIN_BYTES = 256 << 10
 
 
 class TableLoader:
@@ -28,22 +33,34 @@ class TableLoader:
         schema: TableSchema,
         items_key: str | None,
         batch_bytes: int = BATCH_BYTES,
+        min_bytes: int = MIN_BYTES,
     ) -> None:
         self.store = store
         self.name = name
         self.schema = schema
         self.items_key = items_key
         self.batch_bytes = batch_bytes
+        self.min_bytes = min_bytes
         self.current = PageFile(store.tmpdir)
         self._size = 0
         self._pool: ThreadPoolExecutor | None = None
         self._cursor: Any = None
         self._loads: list[tuple[Future[int], PageFile]] = []
+        self._running = 0  # files submitted and not yet loaded
+        self._lock = threading.Lock()
+        self._finishing = False
 
     def add_raw(self, params: dict[str, Any], raw: bytes, key: str, origin: Any) -> None:
-        self.current.add_raw(params, raw, key, origin)
-        self._size += len(raw)
-        if self._size >= self.batch_bytes:
+        with self._lock:
+            self.current.add_raw(params, raw, key, origin)
+            self._size += len(raw)
+            self._maybe_seal()
+
+    def _maybe_seal(self) -> None:
+        """(under the lock) Seal the current file if it is big enough, or the loader idle."""
+        if self._finishing or self._size == 0:
+            return
+        if self._size >= self.batch_bytes or (not self._running and self._size >= self.min_bytes):
             self._seal()
 
     def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
@@ -55,6 +72,7 @@ class TableLoader:
         full, self.current, self._size = self.current, PageFile(self.store.tmpdir), 0
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
+        self._running += 1
         self._loads.append((self._pool.submit(self._load, full), full))
 
     def _load(self, pages: PageFile) -> int:
@@ -64,10 +82,15 @@ class TableLoader:
             return self.store.load(self.name, self.schema, pages, self.items_key, con=self._cursor)
         finally:
             pages.remove()
+            with self._lock:
+                self._running -= 1
+                self._maybe_seal()
 
     def finish(self) -> None:
         """Wait for the background loads, load the last file here, raise the first error."""
-        for fut, _ in self._loads:
+        with self._lock:
+            self._finishing = True
+        for fut, _ in list(self._loads):
             fut.result()
         self._shutdown()
         self.store.load(self.name, self.schema, self.current, self.items_key)
