@@ -45,6 +45,7 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         "dry_run": bool(_opt(args, "dry_run", False)),
         "cache_ttl": _opt(args, "cache_ttl"),
         "pushdown": not _opt(args, "no_pushdown", False),
+        "projection": not _opt(args, "no_projection", False),
         "config": _opt(args, "config"),
     }
     for flag in ("max_attempts", "rate_limit", "connect_timeout", "read_timeout"):

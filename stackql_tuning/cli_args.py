@@ -133,6 +133,13 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=default(False),
         help="do not send filters to the APIs (results are the same; for checks)",
     )
+    g.add_argument(
+        "--no-projection",
+        action="store_true",
+        default=default(False),
+        help="read every field of every reply, not only those the statement uses "
+        "(results are the same; for checks)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

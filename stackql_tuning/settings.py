@@ -42,6 +42,8 @@ class Settings:
     rate_limit: float | None = None
     #: push predicates the API can filter on down to the API (always re-checked locally)
     pushdown: bool = True
+    #: parse and fill only the fields a statement reads (the others stay NULL; for checks)
+    projection: bool = True
     #: param name -> values used when a query leaves that param unbound (config [defaults])
     defaults: dict[str, list[Any]] = field(default_factory=dict)
     #: AwsAccountId -> {"profile": ...} or {"role_arn": ...} (config [aws.accounts])

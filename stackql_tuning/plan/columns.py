@@ -1,7 +1,10 @@
-"""Which columns of a provider table a statement reads (for lazy hydration).
+"""Which columns of a provider table a statement reads (for lazy hydration, and for loading
+only the fields a statement reads).
 
 Conservative by design: when in doubt a column counts as used, so hydration can only be done
-when needed, never skipped when needed. ``None`` means "all columns" (``*`` or ``alias.*``).
+when needed, never skipped when needed, and no field the statement reads is left unloaded.
+``None`` means "all columns": ``*``, ``alias.*``, the whole row (``to_json(j)``), and DuckDB's
+column selectors ``COLUMNS(...)`` and ``#n`` anywhere in the statement.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
     used: set[str] = set()
     alias = ref.alias.lower()
     same_scope = [r for r in refs if r.scope is ref.scope]
+    if tree.find(exp.Columns, exp.PositionalColumn) is not None:
+        return None
     for node in tree.find_all(exp.Star, exp.Column):
         if isinstance(node, exp.Star):
             parent = node.parent

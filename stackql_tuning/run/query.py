@@ -118,7 +118,7 @@ class QueryRun:
             s.name: TableLoader(
                 self.store,
                 s.name,
-                TableSchema(s.resource),
+                TableSchema(s.resource, read=s.columns if settings.projection else None),
                 s.method.items_key if s.hydrate is None else None,
             )
             for s in stage

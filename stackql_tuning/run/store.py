@@ -39,23 +39,50 @@ def _struct(fields: list[tuple[str, str]]) -> str:
 
 @dataclass
 class TableSchema:
-    """The columns of a provider table: the resource's fields, then its param columns."""
+    """The columns of a provider table: the resource's fields, then its param columns.
+
+    ``read``: the (lower-case) names of the fields the statement uses, or None for all. The
+    table always has every column (so that the SQL binds as written); only the fields read are
+    parsed from the replies and filled, the others stay NULL. Fields that a read column or a
+    param column is derived from are always read too.
+    """
 
     resource: Resource
+    read: set[str] | None = None
     columns: list[Column] = field(init=False)
     params: list[Param] = field(init=False)
+    #: the columns filled from the replies (``columns`` narrowed to ``read``)
+    loaded: list[Column] = field(init=False)
 
     def __post_init__(self) -> None:
         self.columns = list(self.resource.columns)
         self.params = list(self.resource.param_columns)
+        self.loaded = self.columns if self.read is None else self._narrow(self.read)
+
+    def _narrow(self, read: set[str]) -> list[Column]:
+        wanted = set(read)
+        for c in self.columns:
+            if c.name.lower() in wanted and c.derive:
+                wanted.add(str(c.derive["column"]).lower())
+        for source in param_sources(self.resource).values():
+            wanted.add(str(source["column"]).lower())
+        ident = self.resource.identity.get("column")
+        if ident:
+            wanted.add(str(ident).lower())
+        return [c for c in self.columns if c.name.lower() in wanted]
 
     def ddl(self) -> str:
         cols = [f"{q(c.name)} {c.db_type}" for c in self.columns]
         cols += [f"{q(p.name)} {p.db_type}" for p in self.params]
         return ", ".join(cols)
 
+    def insert_columns(self) -> str:
+        """The table's columns that ``select_list`` fills, in its order."""
+        names = [c.name for c in self.loaded] + [p.name for p in self.params]
+        return ", ".join(q(n) for n in names)
+
     def read_columns(self, items_key: str | None) -> dict[str, str]:
-        item = _struct([(c.name, c.db_type) for c in self.columns])
+        item = _struct([(c.name, c.db_type) for c in self.loaded])
         out = {"p": _struct([(p.name, p.db_type) for p in self.params] or [("_", "VARCHAR")])}
         out["o"] = item
         if items_key:
@@ -64,7 +91,7 @@ class TableSchema:
 
     def select_list(self) -> str:
         """Expressions over ``it`` (the item) and ``p`` (the params) in table column order."""
-        exprs = [self._column_expr(c) for c in self.columns]
+        exprs = [self._column_expr(c) for c in self.loaded]
         exprs += [self._param_expr(p) for p in self.params]
         return ", ".join(exprs)
 
@@ -201,7 +228,8 @@ class Store:
         if items_key:
             items = f"CASE WHEN o IS NOT NULL THEN [o] ELSE r.{q(items_key)} END"
         sql = (
-            f"INSERT INTO {qualified(name)} SELECT {schema.select_list()} FROM ("
+            f"INSERT INTO {qualified(name)} ({schema.insert_columns()}) "
+            f"SELECT {schema.select_list()} FROM ("
             f"SELECT p, unnest({items}) AS it FROM read_json(?, columns={col_arg}, "
             f"format='newline_delimited', maximum_object_size=1073741824))"
         )

@@ -105,6 +105,48 @@ def test_pushdown_never_changes_results(
     assert google > 0 and aws > 0  # pushdown did send filters to both clouds
 
 
+def test_loading_only_the_fields_read_never_changes_results(fresh_sandbox: Sandbox) -> None:
+    """Each query returns the same rows whether every field of the replies is loaded or only
+    those it reads; the forms that read a whole row (``*``, ``j.*``, ``to_json(j)``,
+    ``COLUMNS(...)``, ``#n``) load everything."""
+    fresh_sandbox.aws.configure(frozen=True)  # the fixture lets the clocks run again
+    speed = fresh_sandbox.google.clock.speed
+    fresh_sandbox.google.clock.set_speed(0.0)
+    on = Session(**fresh_sandbox.settings())
+    off = Session(**fresh_sandbox.settings(), projection=False)
+    g_one = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    queries = [
+        f"SELECT count(*) FROM {G} WHERE {G_WHERE}",
+        f"SELECT projectsId, locationsId, count(*) FROM {G} WHERE {G_WHERE} GROUP BY ALL",
+        f"SELECT * FROM {G} WHERE {g_one}",
+        f"SELECT j.* FROM {G} AS j WHERE {g_one}",
+        f"SELECT to_json(j) FROM {G} AS j WHERE {g_one}",
+        f"SELECT COLUMNS('.*Time') FROM {G} WHERE {g_one}",
+        f"SELECT #2, #3 FROM {G} WHERE {g_one}",
+        f"SELECT * EXCLUDE (studySpec) FROM {G} WHERE {g_one}",
+        f"SELECT displayName, json_extract_string(studySpec, '$.algorithm') FROM {G} "
+        f"WHERE {G_WHERE} AND state = 'JOB_STATE_SUCCEEDED'",
+        f"WITH x AS (SELECT * FROM {G} WHERE {g_one}) SELECT name, createTime FROM x",
+        f"SELECT name, (SELECT max(createTime) FROM {G} WHERE {g_one}) FROM {G} WHERE {g_one}",
+        f"SELECT a.HyperParameterTuningJobName, a.CreationTime, a.region FROM {A} AS a "
+        f"WHERE a.{A_WHERE}",
+        f"SELECT HyperParameterTuningJobName, AwsAccountId FROM {A} WHERE {A_WHERE}",
+        f"SELECT * FROM {A} WHERE region = 'us-east-1'",
+        f"SELECT HyperParameterTuningJobName, BestTrainingJob FROM {A} WHERE region = 'us-east-1'",
+        f"SELECT provider, name, status FROM unified.tuning.jobs WHERE {G_WHERE} AND {A_WHERE}",
+        f"SELECT * FROM unified.tuning.jobs WHERE {G_WHERE} AND {A_WHERE}",
+    ]
+    try:
+        for sql in queries:
+            loaded_all = sorted(map(repr, off.execute(sql).rows))
+            assert loaded_all, sql
+            assert sorted(map(repr, on.execute(sql).rows)) == loaded_all, sql
+    finally:
+        fresh_sandbox.google.clock.set_speed(speed)
+        on.close()
+        off.close()
+
+
 def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
     parent = "projects/perf-limit/locations/us-central1"
     template = {

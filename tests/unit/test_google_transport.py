@@ -120,9 +120,15 @@ def test_wrong_types_in_a_reply_name_the_call(session) -> None:
     responses.get(HOST + PATH, json={"hyperparameterTuningJobs": [bad]})
     with pytest.raises(ProviderError, match=r"hyperparameter_tuning_jobs\.list"):
         session.execute(
-            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "SELECT name, maxTrialCount FROM google.aiplatform.hyperparameter_tuning_jobs "
             "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
         )
+    # only the fields a statement reads are parsed: the bad one does not stop another query
+    rows = session.execute(
+        "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+    ).rows
+    assert rows == [(bad["name"],)]
 
 
 @pytest.mark.parametrize("value", ["../x", "a/b", "%2F", "x%2e%2e", "a\nb", "x" * 2000, ".."])
