@@ -2,7 +2,9 @@
 
 Calls the operation named by the method definition with the call's input members, converts
 param values to the shapes' types (timestamps, integers), and hands back boto3's parsed dict.
-Retries are botocore's ``standard`` mode with the session's attempt budget. Knows nothing of SQL.
+Retries are botocore's ``standard`` mode with the session's attempt budget. Sessions come from
+:mod:`~stackql_tuning.transports.aws_data` (clients built from a trimmed copy of botocore's data,
+the stock data when that fails). Knows nothing of SQL.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class AwsTransport:
         self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._sessions: dict[str | None, Any] = {}
         self._lock = threading.Lock()
+        self._ops: dict[str, set[str]] | None = None
 
     def _client(self, service: str, region: str, account: str | None = None) -> Any:
         key = (service, region, account)
@@ -88,15 +91,50 @@ class AwsTransport:
     def _endpoint(self) -> dict[str, str]:
         return {"endpoint_url": self.settings.aws_endpoint} if self.settings.aws_endpoint else {}
 
-    def _default_session(self) -> Any:
-        import boto3
+    def _operations(self) -> dict[str, set[str]]:
+        """botocore service name -> the operations the registry's AWS methods call."""
+        if self._ops is None:
+            ops: dict[str, set[str]] = {}
+            for r in self.registry.all_resources():
+                if self.registry.provider(r.provider).transport != "aws":
+                    continue
+                data = self.registry.service(r.provider, r.service).data
+                names = ops.setdefault(str(data.get("service_name", r.service)), set())
+                names.update(str(m.request.get("operation", m.name)) for m in r.methods)
+            self._ops = ops
+        return self._ops
 
+    def _new_session(self, **kwargs: Any) -> Any:
+        """``boto3.session.Session(**kwargs)``, its clients built from trimmed botocore data."""
+        from stackql_tuning.transports import aws_data
+
+        return aws_data.new_session(self._operations(), **kwargs)
+
+    def _sdk_client(self, session: Any, service: str, **kwargs: Any) -> Any:
+        """``session.client(service, **kwargs)``. When that fails on trimmed botocore data, the
+        same on a stock-data twin of ``session``, which replaces it from then on."""
+        from stackql_tuning.transports import aws_data
+
+        try:
+            return session.client(service, **kwargs)
+        except Exception:
+            twin = aws_data.stock_twin(session)
+            if twin is None:
+                raise
+        client = twin.client(service, **kwargs)  # a failure here is the stock behaviour
+        aws_data.disable()
+        for key, known in list(self._sessions.items()):
+            if known is session:
+                self._sessions[key] = twin
+        return client
+
+    def _default_session(self) -> Any:
         from stackql_tuning.transports.auth import aws_credentials
 
         if None not in self._sessions:
             kwargs = aws_credentials(self.settings.auth.get("aws", {}))
             try:
-                self._sessions[None] = boto3.session.Session(**kwargs)
+                self._sessions[None] = self._new_session(**kwargs)
             except Exception as e:  # botocore.exceptions.ProfileNotFound and friends
                 raise AuthError(
                     f"cannot set up AWS credentials: {type(e).__name__}: {e}",
@@ -109,7 +147,6 @@ class AwsTransport:
         default credentials after checking they belong to that account."""
         if account in self._sessions:
             return self._sessions[account]
-        import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
         base = self._default_session()
@@ -118,19 +155,19 @@ class AwsTransport:
         conf = self.settings.accounts.get(account)
         try:
             if conf and "profile" in conf:
-                session = boto3.session.Session(profile_name=conf["profile"])
+                session = self._new_session(profile_name=conf["profile"])
             elif conf and "role_arn" in conf:
-                sts = base.client("sts", region_name=region, **self._endpoint())
+                sts = self._sdk_client(base, "sts", region_name=region, **self._endpoint())
                 creds = sts.assume_role(RoleArn=conf["role_arn"], RoleSessionName="stackql-tuning")[
                     "Credentials"
                 ]
-                session = boto3.session.Session(
+                session = self._new_session(
                     aws_access_key_id=creds["AccessKeyId"],
                     aws_secret_access_key=creds["SecretAccessKey"],
                     aws_session_token=creds["SessionToken"],
                 )
             else:
-                sts = base.client("sts", region_name=region, **self._endpoint())
+                sts = self._sdk_client(base, "sts", region_name=region, **self._endpoint())
                 own = sts.get_caller_identity()["Account"]
                 if own != account:
                     raise AuthError(
@@ -139,7 +176,7 @@ class AwsTransport:
                         hint=f'map it in the config file: [aws.accounts."{account}"] '
                         'profile = "..." or role_arn = "..."',
                     )
-                session = base
+                session = self._sessions.get(None, base)  # a stock twin may have replaced it
         except (BotoCoreError, ClientError) as e:
             raise AuthError(
                 f"cannot get credentials for AwsAccountId {account}: {type(e).__name__}",
@@ -161,7 +198,9 @@ class AwsTransport:
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
         )
-        return session.client(service, region_name=region, config=config, **self._endpoint())
+        return self._sdk_client(
+            session, service, region_name=region, config=config, **self._endpoint()
+        )
 
     def _service_name(self, call: Call) -> str:
         data = self.registry.service(call.resource.provider, call.resource.service).data
