@@ -111,8 +111,6 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
 
 
 def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from stackql_tuning.sql import parse
-
     if args.file is None and args.sql is None:
         raise UsageError(
             "exec needs SQL text or -f FILE", hint='stackql-tuning exec "SHOW PROVIDERS"'
@@ -136,6 +134,11 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         text, source = args.sql, None
         if variables:
             text = render_script(text, variables=variables, source="<sql>")
+    from stackql_tuning.run.store import prewarm_for
+
+    prewarm_for(text)  # DuckDB starts while sqlglot is imported and the SQL parsed
+    from stackql_tuning.sql import parse
+
     statements = parse(text, source=source)
     if not statements:
         raise UsageError("no statement to run")

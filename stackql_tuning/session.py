@@ -87,6 +87,10 @@ class Session:
         """Run exactly one statement (text or parsed) and return its result."""
         if isinstance(sql, Statement):
             return self.execute_statement(sql)
+        if "store" not in self._state:
+            from stackql_tuning.run.store import prewarm_for
+
+            prewarm_for(sql)  # DuckDB starts while the statement is parsed and planned
         from stackql_tuning.sql import parse
 
         statements = parse(sql, source=source)

@@ -1,0 +1,47 @@
+"""DuckDB is started in the background only for statements that need it, and used once."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackql_tuning.run import store
+from stackql_tuning.run.store import Store, _first_word, prewarm_for
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("select 1", "SELECT"),
+        ("  -- a comment\n/*+ AWAIT */ WITH x AS (SELECT 1) SELECT * FROM x", "WITH"),
+        ("(SELECT 1)", "("),
+        ("SHOW PROVIDERS", "SHOW"),
+        ("/* never closed", ""),
+        ("", ""),
+    ],
+)
+def test_first_word_skips_blanks_and_comments(text: str, word: str) -> None:
+    assert _first_word(text) == word
+
+
+def test_catalog_statements_start_nothing() -> None:
+    for text in ("SHOW PROVIDERS", "DESCRIBE google.aiplatform.hyperparameter_tuning_jobs"):
+        prewarm_for(text)
+        assert "thread" not in store._warm
+
+
+def test_a_query_starts_duckdb_and_the_next_store_takes_it_once() -> None:
+    prewarm_for("SELECT 1")
+    warm = store._warm.get("thread")
+    assert warm is not None
+    first = Store()
+    try:
+        assert "thread" not in store._warm and "con" not in store._warm
+        assert first.execute("SELECT 42") == [(42,)]
+        second = Store()  # nothing warm left: it connects itself, to its own database
+        try:
+            first.execute("CREATE TABLE only_here (x INTEGER)")
+            assert second.execute("SELECT count(*) FROM duckdb_tables()") == [(0,)]
+        finally:
+            second.close()
+    finally:
+        first.close()
