@@ -5,7 +5,8 @@
   A resource that exists and passes its statecheck is left alone: a second build creates nothing.
 - test: for each resource: statecheck (or exists) must return count 1; then exports.
 - teardown: exports of every resource first (to learn ids), then in reverse order:
-  exists -> delete -> exists again until it returns 0 (``postdelete_retries``).
+  exists -> delete -> exists again until it returns 0 (``postdelete_retries``). Each attempt
+  of the delete anchor reads the resource's exports again first (a state may have changed).
 
 ``exists`` and ``statecheck`` must return exactly one row with a ``count`` column of 0 or 1;
 ``exports`` exactly one row holding the exported columns. Retries: ``retries=N`` gives N more
@@ -29,7 +30,7 @@ from stackql_tuning.deploy.condition import evaluate
 from stackql_tuning.deploy.context import StackContext
 from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
-from stackql_tuning.deploy.runner import AnchorRunner, Log, Parse, SessionLike
+from stackql_tuning.deploy.runner import RETRYABLE, AnchorRunner, Log, Parse, SessionLike
 from stackql_tuning.errors import Location, ManifestError, StackqlTuningError
 from stackql_tuning.sql.template import references
 
@@ -265,7 +266,7 @@ class Engine(AnchorRunner):
             return ResourceOutcome(res.name, "planned")
         if self._count(res, check, ctx) == 0:
             return ResourceOutcome(res.name, "absent")
-        self._mutate(res, delete, ctx)
+        self._delete(res, anchors, delete, ctx)
         attempts = check.option("postdelete_retries", DEFAULT_POSTDELETE_RETRIES) + 1
         delay = check.option("postdelete_retry_delay", DEFAULT_POSTDELETE_DELAY)
         if self._count(res, check, ctx, want=0, attempts=attempts, delay=delay) != 0:
@@ -276,6 +277,29 @@ class Engine(AnchorRunner):
                 hint="raise postdelete_retries / postdelete_retry_delay on the exists anchor",
             )
         return ResourceOutcome(res.name, "deleted")
+
+    def _delete(
+        self, res: ResourceSpec, anchors: dict[str, Anchor], delete: Anchor, ctx: dict[str, Any]
+    ) -> None:
+        """Run the delete anchor; its ``retries`` re-read the resource's exports and render it
+        again, because what it does may depend on a state that changes meanwhile (a job that
+        finishes between the check and the stop: the next attempt no longer stops it)."""
+        attempts = delete.option("retries", 0) + 1
+        delay = delete.option("retry_delay", 0)
+        for attempt in range(1, attempts + 1):
+            if res.exports:
+                self._exports(res, anchors, ctx, required=False)
+            try:
+                self._mutate(res, delete, ctx, attempts=1)
+                return
+            except RETRYABLE as e:
+                if attempt == attempts:
+                    raise
+                self.log(
+                    f"[{res.name}] /*+ delete */ failed (attempt {attempt}/{attempts}): "
+                    f"{e.message}; reading its state again in {delay}s"
+                )
+                self.sleep(delay)
 
     # -- helpers ----------------------------------------------------------------------------
     def _anchors(self, res: ResourceSpec) -> dict[str, Anchor]:

@@ -139,8 +139,11 @@ class AnchorRunner:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _mutate(self, res: ResourceSpec, anchor: Anchor, ctx: dict[str, Any]) -> None:
-        attempts = anchor.option("retries", 0) + 1
+    def _mutate(
+        self, res: ResourceSpec, anchor: Anchor, ctx: dict[str, Any], attempts: int | None = None
+    ) -> None:
+        if attempts is None:
+            attempts = anchor.option("retries", 0) + 1
         for stmt in self._statements(res, anchor, ctx):
             try:
                 result = self._execute(res, anchor, stmt, attempts)

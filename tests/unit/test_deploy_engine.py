@@ -405,3 +405,52 @@ def test_statecheck_never_passes(stack: Path) -> None:
     with pytest.raises(ManifestError) as info:
         run(build, cloud, stack)
     assert "still returns count 0 after 5 attempt(s)" in info.value.message
+
+
+class FinishingCloud(FakeCloud):
+    """A job finishes on its own just before the first cancel: that cancel fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancels = 0
+
+    def execute(self, stmt: Statement | str) -> Result:
+        assert isinstance(stmt, Statement)
+        if stmt.kind == "exec":
+            self.cancels += 1
+            self.statements.append(stmt)
+            for job in self.jobs.values():
+                job["state"] = "JOB_STATE_SUCCEEDED"
+            raise ProviderError("400: FAILED_PRECONDITION: the job has already finished")
+        result = super().execute(stmt)
+        if result.columns == ["job_id", "token"] and result.rows:
+            job = next(j for j in self.jobs.values() if j["id"] == result.rows[0][0])
+            finished = "finished" if job["state"] == "JOB_STATE_SUCCEEDED" else "running"
+            result.rows = [(result.rows[0][0], finished)]
+        return result
+
+
+def test_a_delete_retry_reads_the_state_again_and_renders_the_anchor_anew(stack: Path) -> None:
+    iql = JOB_IQL.replace("/*+ delete */", "/*+ delete, retries=1, retry_delay=2 */")
+    iql = iql.replace(
+        "EXEC google.aiplatform.hyperparameter_tuning_jobs.cancel",
+        "{% if token == 'running' %}EXEC google.aiplatform.hyperparameter_tuning_jobs.cancel",
+    ).replace(
+        "@hyperparameterTuningJobsId='{{ job_id }}';",
+        "@hyperparameterTuningJobsId='{{ job_id }}';{% endif %}",
+    )
+    (stack / "resources" / "job.iql").write_text(iql)
+    (stack / "resources" / "first.iql").write_text(iql)
+    manifest = MANIFEST.replace(
+        "    exports:\n      - job_id\n  - name: prod_only",
+        "    exports:\n      - job_id\n      - token\n  - name: prod_only",
+    )
+    assert manifest != MANIFEST
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    cloud, rec = FinishingCloud(), Recorder()
+    run(build, cloud, stack)
+    report = run(teardown, cloud, stack, rec=rec)
+    assert [r.action for r in report.resources] == ["skipped", "deleted", "deleted"]
+    # the first cancel failed (the job had finished); the retry saw that and only deleted
+    assert cloud.cancels == 1 and cloud.jobs == {}
+    assert 2 in rec.sleeps and "reading its state again" in rec.text
