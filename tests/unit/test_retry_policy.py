@@ -274,12 +274,11 @@ def test_the_configured_timeouts_are_sent(monkeypatch: pytest.MonkeyPatch) -> No
     )
     t = GoogleTransport(settings, default_registry())
 
-    class FakeHttp:
-        def request(self, method: str, url: str, **kwargs: Any) -> Any:
-            seen.update(kwargs)
-            raise requests.exceptions.ReadTimeout("slow")
+    def send(http: Any, method: str, url: str, query: Any, body: Any, timeout: Any) -> Any:
+        seen["timeout"] = timeout
+        raise requests.exceptions.ReadTimeout("slow")
 
-    monkeypatch.setattr(t, "_http", lambda: FakeHttp())
+    monkeypatch.setattr(t, "_send", send)
     t.retry = RetryPolicy(max_attempts=1)
     with pytest.raises(CallError, match="read timeout of 4 s"):
         t.fetch(_call())
