@@ -32,14 +32,19 @@ def on_error_continue(session: Session, stmt: Statement) -> bool:
 
 
 def run_query(session: Session, stmt: Statement) -> Result:
-    store = session.store
     tree = expand_views(stmt.expression.copy(), session.registry)
+    # planning needs DuckDB only for constant expressions: the store (which may still be
+    # starting in the background) is first waited for after the plan
     plan = plan_query(
-        tree, session.registry, const_eval=store.const, defaults=session.settings.defaults
+        tree,
+        session.registry,
+        const_eval=lambda sql: session.store.const(sql),
+        defaults=session.settings.defaults,
     )
     if session.settings.pushdown:
         apply_pushdown(plan)
     apply_early_limit(plan)
+    store = session.store
     run = QueryRun(session, store, plan)
     run.create_tables()
     sql = to_duckdb_sql(plan.tree)

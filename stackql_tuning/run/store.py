@@ -148,6 +148,8 @@ class PageFile:
         self._fh = os.fdopen(fd, "wb")
         self._lock = threading.Lock()
         self.lines = 0
+        #: the longest line written (DuckDB's reader is told to expect no larger object)
+        self.longest = 0
         #: line number (1-based) -> the call whose reply it holds, for error messages
         self.origin: list[tuple[str, str, dict[str, Any]]] = []
 
@@ -161,6 +163,7 @@ class PageFile:
         with self._lock:
             self._fh.write(line)
             self.lines += 1
+            self.longest = max(self.longest, len(line))
             self.origin.append(origin)
 
     def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
@@ -293,7 +296,7 @@ class Store:
             f"INSERT INTO {qualified(name)} ({schema.insert_columns()}) "
             f"SELECT {schema.select_list()} FROM ("
             f"SELECT p, unnest({items}) AS it FROM read_json(?, columns={col_arg}, "
-            f"format='newline_delimited', maximum_object_size=1073741824))"
+            f"format='newline_delimited', maximum_object_size={_object_limit(pages.longest)}))"
         )
         try:
             if con is not None:
@@ -347,6 +350,15 @@ class Store:
         import shutil
 
         shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def _object_limit(longest: int) -> int:
+    """DuckDB's ``maximum_object_size`` for a file whose longest line is ``longest`` bytes: the
+    next power of two, at least 2 MB (its reader sizes buffers by it: 1 GB costs ~1 ms a load)."""
+    limit = 2 << 20
+    while limit <= longest:
+        limit <<= 1
+    return limit
 
 
 def _first_bad_line(path: str) -> int | None:

@@ -117,6 +117,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
+    def parse_request(self) -> bool:
+        # the request has arrived once its first line is read: latency counts from here
+        self._arrived = time.monotonic()
+        return super().parse_request()
+
     def do_GET(self) -> None:
         self._serve("GET")
 
@@ -168,7 +173,6 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(left)
 
     def _serve(self, method: str) -> None:
-        self._arrived = time.monotonic()
         url = urlsplit(self.path)
         path = url.path
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
