@@ -4,7 +4,8 @@ Calls the operation named by the method definition with the call's input members
 param values to the shapes' types (timestamps, integers), and hands back boto3's parsed dict.
 Retries are botocore's ``standard`` mode with the session's attempt budget. Sessions come from
 :mod:`~stackql_tuning.transports.aws_data` (clients built from a trimmed copy of botocore's data,
-the stock data when that fails). Knows nothing of SQL.
+the stock data when that fails); SELECT calls parse their replies with
+:mod:`~stackql_tuning.transports.aws_parse` (the same dict, less CPU). Knows nothing of SQL.
 """
 
 from __future__ import annotations
@@ -244,6 +245,8 @@ class AwsTransport:
             ParamValidationError,
         )
 
+        from stackql_tuning.transports import aws_parse
+
         region = _region(call)
         account = call.params.get("AwsAccountId")
         client = self._client(self._service_name(call), region, str(account) if account else None)
@@ -251,7 +254,9 @@ class AwsTransport:
         kwargs = self._kwargs(call, page_token)
         self.limits.acquire(("aws", str(call.params.get("AwsAccountId", "")), region))
         try:
-            reply = fn(**kwargs)
+            # reads (what DuckDB gets) take the fast parser; mutations and polls botocore's
+            with aws_parse.fast_read(call.method.sql_verb == "SELECT"):
+                reply = fn(**kwargs)
         except NoCredentialsError:
             raise AuthError(
                 "no AWS credentials found",

@@ -14,8 +14,10 @@ our clients load:
 
 :func:`new_session` returns a boto3 session whose botocore ``data_loader`` is a
 :class:`TrimmedLoader`: it reads those files from the directory and hands every other load to
-the stock loader. Anything unexpected (no writable cache, a missing or broken file, models of
-the user's own under ``~/.aws/models`` or ``AWS_DATA_PATH``) means the stock loader, silently.
+the stock loader (its ``response_parser_factory`` is :mod:`~stackql_tuning.transports.aws_parse`'s,
+botocore's parser outside ``fast_read()``). Anything unexpected (no writable cache, a missing
+or broken file, models of the user's own under ``~/.aws/models`` or ``AWS_DATA_PATH``) means
+the stock loader, silently.
 ``STACKQL_TUNING_NO_SDK_CACHE=1`` turns the whole thing off.
 
 Must not: change what a client does (same models, endpoints and defaults as stock), or fail
@@ -348,9 +350,17 @@ def _loader_factory(session: Any, operations: Operations) -> Any:
     return create
 
 
+def _core_session() -> Any:
+    from stackql_tuning.transports.aws_parse import FastParserFactory
+
+    core = botocore.session.get_session()
+    core.register_component("response_parser_factory", FastParserFactory())
+    return core
+
+
 def new_session(operations: Operations, **kwargs: Any) -> Any:
     """``boto3.session.Session(**kwargs)`` whose clients load the trimmed data when they can."""
-    core = botocore.session.get_session()
+    core = _core_session()
     if enabled():
         core.lazy_register_component("data_loader", _loader_factory(core, operations))
     session = boto3.session.Session(botocore_session=core, **kwargs)
@@ -365,4 +375,4 @@ def stock_twin(session: Any) -> Any | None:
     kwargs = _trimmed.get(session)
     if kwargs is None:
         return None
-    return boto3.session.Session(botocore_session=botocore.session.get_session(), **kwargs)
+    return boto3.session.Session(botocore_session=_core_session(), **kwargs)
