@@ -208,8 +208,21 @@ def prewarm_for(text: str) -> None:
             except Exception:  # the Store connects itself, and reports what fails
                 pass
 
-        _warm["thread"] = thread = threading.Thread(target=connect, name="duckdb", daemon=True)
+        # not a daemon: the interpreter waits for it at exit (a DuckDB start-up cut short by
+        # interpreter shutdown aborts the process), and what it made is then closed
+        _warm["thread"] = thread = threading.Thread(target=connect, name="duckdb")
         thread.start()
+        if not _warm.get("atexit"):
+            import atexit
+
+            atexit.register(_close_warm)
+            _warm["atexit"] = True
+
+
+def _close_warm() -> None:
+    con = _take_warm()
+    if con is not None:
+        con.close()
 
 
 def _take_warm() -> Any:

@@ -23,7 +23,7 @@ from stackql_tuning.transports import aws_parse
 from stackql_tuning.transports.aws import AwsTransport
 from stackql_tuning.transports.base import Call, CallError, Page
 
-REGION = "ap-southeast-2"  # no other unit test seeds moto; its state is process-wide
+REGION = "af-south-1"  # no other test seeds this region of moto, whose state is process-wide
 JOBS = 10
 
 

@@ -42,6 +42,7 @@ class SandboxApp:
         self.accounts = dict(accounts or {})
         self.latency = 0.0
         self._log: list[dict[str, Any]] = []
+        self._reset_at = 0.0
         self._log_lock = threading.Lock()
         self.admin_routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
             ("GET", "requests"): lambda _: self.requests(),
@@ -59,6 +60,7 @@ class SandboxApp:
 
     def reset_log(self) -> None:
         with self._log_lock:
+            self._reset_at = time.monotonic()
             self._log.clear()
 
     def _admin_reset_log(self, _: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +139,9 @@ class SandboxApp:
             "time": time.time(),
         }
         with self._log_lock:
-            self._log.append(entry)
+            # a request that arrived before the last reset belongs to the log that was reset
+            if arrived >= self._reset_at:
+                self._log.append(entry)
         return body
 
     def _wait_latency(self, arrived: float) -> None:

@@ -124,10 +124,16 @@ class RequestLog:
         self._faults: Counter[str] = Counter()
         self._statuses: Counter[str] = Counter()
         self._total = 0
+        self._reset_at = 0.0
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: dict[str, Any], arrived: float | None = None) -> None:
+        """Log ``entry`` (``arrived``: its ``time.monotonic()`` of arrival). A request that
+        arrived before the last reset belongs to the log that was reset, not to this one
+        (a slow reply of an earlier test must not count in the next one's)."""
         entry.setdefault("time", time.time())
         with self._lock:
+            if arrived is not None and arrived < self._reset_at:
+                return
             self._entries.append(entry)
             self._total += 1
             if entry.get("fault"):
@@ -148,6 +154,7 @@ class RequestLog:
 
     def reset(self) -> None:
         with self._lock:
+            self._reset_at = time.monotonic()
             self._entries.clear()
             self._faults.clear()
             self._statuses.clear()

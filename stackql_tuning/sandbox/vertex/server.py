@@ -189,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "drop":
             self._wait_latency()
             entry["status"] = None
-            emulator.log.add(entry)
+            emulator.log.add(entry, self._arrived)
             self.close_connection = True
             return
         if fault in _FAULT_REPLIES:
@@ -199,7 +199,7 @@ class Handler(BaseHTTPRequestHandler):
                 headers["Retry-After"] = str(emulator.knobs.faults["retry_after"])
             entry["status"] = code
             self._wait_latency()  # logged when the reply leaves
-            emulator.log.add(entry)
+            emulator.log.add(entry, self._arrived)
             self._send(
                 code, self._format(ApiError(code, status_name, message).body(), query), headers
             )
@@ -207,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
         status, body = self._dispatch(method, path, query, raw, entry)
         entry["status"] = status
         self._wait_latency()  # logged when the reply leaves
-        emulator.log.add(entry)
+        emulator.log.add(entry, self._arrived)
         self._send(status, self._format(body, query), cut=fault == "truncate")
 
     def _dispatch(
