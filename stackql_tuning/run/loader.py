@@ -87,13 +87,26 @@ class TableLoader:
                 self._maybe_seal()
 
     def finish(self) -> None:
-        """Wait for the background loads, load the last file here, raise the first error."""
+        """Load the last file here while the background loads end (DuckDB appends to one table
+        from two cursors at once), then raise the first error."""
         with self._lock:
             self._finishing = True
-        for fut, _ in list(self._loads):
-            fut.result()
-        self._shutdown()
-        self.store.load(self.name, self.schema, self.current, self.items_key)
+        error: BaseException | None = None
+        if self._loads:
+            cursor = self.store.con.cursor()
+            try:
+                self.store.load(self.name, self.schema, self.current, self.items_key, con=cursor)
+            except BaseException as e:  # reported after the earlier files' errors
+                error = e
+            finally:
+                cursor.close()
+            for fut, _ in list(self._loads):
+                fut.result()
+            self._shutdown()
+            if error is not None:
+                raise error
+        else:
+            self.store.load(self.name, self.schema, self.current, self.items_key)
 
     def _shutdown(self) -> None:
         if self._pool is not None:
