@@ -20,7 +20,7 @@ from benchmarks.common import (
     ScenarioResult,
     Target,
     median_ms,
-    time_command,
+    time_commands,
 )
 from benchmarks.data import AWS_TABLE, REGIONS, sql_list
 from benchmarks.servers import Servers
@@ -58,12 +58,13 @@ def _cli_loop(aws: str, regions: tuple[str, ...]) -> list[str]:
     return ["bash", "-c", loop]
 
 
-def run(repeat: int = 5) -> ScenarioResult:
+def run(repeat: int = 7) -> ScenarioResult:
     res = ScenarioResult(
         "awscli",
         "AWS CLI and boto3 vs ours (whole processes)",
         f"moto, zero latency: {JOBS} jobs in each of {len(REGIONS)} regions, {SMALL_JOBS} in "
-        f"{SMALL_REGION}; wall time of the whole process, median of {repeat} after a warm-up",
+        f"{SMALL_REGION}; wall time of the whole process, median of {repeat} after a warm-up, "
+        "the sides interleaved",
     )
     aws = aws_cli()
     boto3_script = [PYTHON, str(ROOT / "benchmarks/scripts/boto3_list.py")]
@@ -72,23 +73,28 @@ def run(repeat: int = 5) -> ScenarioResult:
         env = {**srv.env(), "AWS_PAGER": ""}
         env.pop("STACKQL_TUNING_GOOGLE_ENDPOINT")
         for label, regions in (("1 region", REGIONS[:1]), ("4 regions", REGIONS)):
-            ours, out = time_command(_ours(regions), env, repeat)
+            sides = {"ours": _ours(regions), "boto3": boto3_script + list(regions)}
+            if aws is not None:
+                sides["cli"] = _cli_loop(aws, regions)
+            timed = time_commands(sides, env, repeat)
+            ours, out = timed["ours"]
             if out.count('"HyperParameterTuningJobName"') != JOBS * len(regions):
                 res.notes.append(f"ours ({label}) did not return {JOBS * len(regions)} rows")
             o = median_ms(ours)
             res.measures.append(Measure(f"ours, {label}", o, "ms"))
-            script, _ = time_command(boto3_script + list(regions), env, repeat)
+            script, _ = timed["boto3"]
             res.measures.append(Measure(f"boto3 script, {label}", median_ms(script), "ms"))
             if aws is None:
                 res.notes.append("the AWS CLI is not installed: its rows are skipped")
                 continue
-            cli, _ = time_command(_cli_loop(aws, regions), env, repeat)
+            cli, _ = timed["cli"]
             c = median_ms(cli)
             res.measures.append(Measure(f"aws CLI once per region, {label}", c, "ms", aws))
             bound = 0.9 if len(regions) == 1 else 0.4
             res.targets.append(Target(f"{label} vs the AWS CLI", o, c, bound))
-        ours, _ = time_command(_ours((SMALL_REGION,)), env, repeat)
-        script, _ = time_command([*boto3_script, SMALL_REGION], env, repeat)
+        small = {"ours": _ours((SMALL_REGION,)), "boto3": [*boto3_script, SMALL_REGION]}
+        timed = time_commands(small, env, repeat)
+        ours, script = timed["ours"][0], timed["boto3"][0]
     o, s = median_ms(ours), median_ms(script)
     res.measures += [
         Measure(f"ours, one page ({SMALL_JOBS} jobs)", o, "ms"),

@@ -84,16 +84,26 @@ def time_command(
 ) -> tuple[list[float], str]:
     """Wall seconds of ``argv`` as a whole process, ``repeat`` times (after one warm-up run,
     so that the page cache is warm for every side); and the last run's stdout."""
+    return time_commands({"only": argv}, env, repeat)["only"]
+
+
+def time_commands(
+    argvs: dict[str, list[str]], env: dict[str, str] | None = None, repeat: int = 5
+) -> dict[str, tuple[list[float], str]]:
+    """:func:`time_command` for several commands compared with each other, interleaved: one
+    warm-up run each, then ``repeat`` rounds that run every command once in turn, so that a
+    change of load on a shared machine falls on every side alike."""
     full_env = {**os.environ, **(env or {})}
-    times: list[float] = []
-    stdout = ""
+    out: dict[str, tuple[list[float], str]] = {name: ([], "") for name in argvs}
     for i in range(repeat + 1):
-        start = time.perf_counter()
-        out = subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=ROOT)
-        elapsed = time.perf_counter() - start
-        if out.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv[:3])} ... failed:\n{out.stderr[-3000:]}")
-        if i:
-            times.append(elapsed)
-        stdout = out.stdout
-    return times, stdout
+        for name, argv in argvs.items():
+            start = time.perf_counter()
+            run = subprocess.run(argv, capture_output=True, text=True, env=full_env, cwd=ROOT)
+            elapsed = time.perf_counter() - start
+            if run.returncode != 0:
+                raise RuntimeError(f"{' '.join(argv[:3])} ... failed:\n{run.stderr[-3000:]}")
+            times, _ = out[name]
+            if i:
+                times.append(elapsed)
+            out[name] = (times, run.stdout)
+    return out

@@ -50,7 +50,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
     sql = to_duckdb_sql(plan.tree)
     is_query = stmt.kind == "select"
     if is_query:
-        store.run(sql)  # bind check against the empty tables: no call for a typo
+        store.bind(sql)  # bind check against the empty tables: no call for a typo
     if session.settings.dry_run:
         return dry_run_result(session, plan)
     stats = run.fill()

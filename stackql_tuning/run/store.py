@@ -179,6 +179,36 @@ class PageFile:
             os.unlink(self.path)
 
 
+def engine() -> Any:
+    """DuckDB's engine module: its compiled core ``_duckdb`` when present.
+
+    ``duckdb.connect`` *is* ``_duckdb.connect``; the ``duckdb`` package around it adds Python
+    relations, expressions and a version lookup through ``importlib.metadata`` that cost ~130 ms
+    of import (measured, duckdb 2.0), none of which the store uses: it runs SQL text and fetches
+    rows. Notebook relations (``Result.relation``) import the whole package themselves.
+    """
+    try:
+        import _duckdb
+
+        return _duckdb
+    except ImportError:  # a DuckDB without the split
+        import duckdb
+
+        return duckdb
+
+
+@dataclass
+class Rows:
+    """What a statement returned: column names, DuckDB type names and every row."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
 #: the first word of statements that run in DuckDB over provider tables (see ``prewarm_for``)
 _STORE_WORDS = frozenset({"SELECT", "WITH", "FROM", "(", "INSERT", "DELETE", "COPY", "VALUES"})
 _warm: dict[str, Any] = {}
@@ -201,12 +231,9 @@ def prewarm_for(text: str) -> None:
             return
 
         def connect() -> None:
-            try:
-                import duckdb
-
-                _warm["con"] = duckdb.connect()
-            except Exception:  # the Store connects itself, and reports what fails
-                pass
+            # on failure the Store connects itself, and reports what fails
+            with contextlib.suppress(Exception):
+                _warm["con"] = engine().connect()
 
         # not a daemon: the interpreter waits for it at exit (a DuckDB start-up cut short by
         # interpreter shutdown aborts the process), and what it made is then closed
@@ -258,10 +285,8 @@ class Store:
     """A session's DuckDB connection with one attached catalog per provider."""
 
     def __init__(self) -> None:
-        import duckdb
-
-        self.duckdb = duckdb
-        self.con = _take_warm() or duckdb.connect()
+        self.duckdb = engine()
+        self.con = _take_warm() or self.duckdb.connect()
         self.execute("SET TimeZone = 'UTC'")
         self._attached: set[str] = set()
         self._schemas: set[str] = set()
@@ -344,10 +369,25 @@ class Store:
             )
         return ProviderError(f"a reply does not fit the API's schema: {detail}")
 
-    def run(self, sql: str) -> Any:
-        """A DuckDB relation for ``sql`` (binding errors become PlanError)."""
+    def run(self, sql: str) -> Rows | None:
+        """Run ``sql``: its rows, or None for a statement that returns none (DDL, SET)."""
         try:
-            return self.con.sql(sql)
+            statements = self.con.extract_statements(sql)
+            returns = self.duckdb.ExpectedResultType.QUERY_RESULT
+            has_rows = bool(statements) and statements[-1].expected_result_type[0] == returns
+            cursor = self.con.execute(sql)
+            rows = cursor.fetchall()
+        except self.duckdb.Error as e:
+            raise duckdb_error(e, sql) from None
+        if not has_rows or cursor.description is None:
+            return None
+        names = [str(d[0]) for d in cursor.description]
+        return Rows(names, [str(d[1]) for d in cursor.description], rows)
+
+    def bind(self, sql: str) -> None:
+        """Bind query ``sql`` without running it (unknown columns, bad functions: PlanError)."""
+        try:
+            self.con.execute("DESCRIBE " + sql).fetchall()
         except self.duckdb.Error as e:
             raise duckdb_error(e, sql) from None
 
@@ -389,12 +429,15 @@ def _first_bad_line(path: str) -> int | None:
 
 
 def duckdb_error(e: Exception, sql: str) -> Exception:
-    import duckdb
+    duckdb = engine()
 
     lines = str(e).strip().splitlines()
     first = lines[0] if lines else type(e).__name__
     first = re.sub(r"^(Binder|Catalog|Parser|Conversion|Invalid Input) Error: ", "", first)
-    excerpt = "\n".join(lines[1:]).strip() or None
+    # DuckDB's "LINE n:" excerpt and caret point into the SQL it was given (regenerated, or
+    # wrapped for the bind check), not into the user's text: they would mislead
+    rest = [ln for ln in lines[1:] if not re.match(r"^(LINE \d+:|\s*\^+\s*$)", ln)]
+    excerpt = "\n".join(rest).strip() or None
     if isinstance(e, (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException)):
         hint = None
         if "does not exist" in first and ("Table" in first or "Catalog" in first):

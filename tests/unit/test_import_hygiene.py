@@ -20,6 +20,7 @@ HEAVY = (
     "googleapiclient",
     "requests",
     "duckdb",
+    "_duckdb",  # its compiled core, which the store imports alone
     "prompt_toolkit",
 )
 
