@@ -59,6 +59,23 @@ class Fetcher:
             self.cache.put(call, token, page)
         return page  # type: ignore[no-any-return]
 
+    def warm(self, calls: list[Call]) -> None:
+        """Start building, in the background, the SDK clients ``calls`` will use (Python work
+        that can overlap DuckDB's start-up and the bind check, which run without the GIL).
+        Sends nothing; a failure is left for the real call to report."""
+        wanted = [c for c in calls if hasattr(self.transport(c.resource.provider), "warm")]
+        if not wanted:
+            return
+
+        def run() -> None:
+            for call in wanted:
+                try:
+                    self.transport(call.resource.provider).warm(call)
+                except Exception:  # the real call reports it
+                    continue
+
+        threading.Thread(target=run, name="warm", daemon=True).start()
+
     def prepare(self, call: Call, token: str | None = None) -> PreparedRequest:
         return self.transport(call.resource.provider).prepare(call, token)  # type: ignore[no-any-return]
 

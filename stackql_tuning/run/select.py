@@ -7,17 +7,19 @@ materialize -> run. ``--dry-run`` stops before the fetch and lists the calls ins
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from stackql_tuning.errors import PartialResult
 from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.pushdown import apply_pushdown
 from stackql_tuning.plan.rewrite import to_duckdb_sql
-from stackql_tuning.plan.select import plan_query
+from stackql_tuning.plan.select import QueryPlan, plan_query
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
 from stackql_tuning.run.query import QueryRun, failures_error, slot_calls
 from stackql_tuning.sql.statement import Statement
+from stackql_tuning.transports.base import Call
 
 if TYPE_CHECKING:
     from stackql_tuning.session import Session
@@ -44,6 +46,8 @@ def run_query(session: Session, stmt: Statement) -> Result:
     if session.settings.pushdown:
         apply_pushdown(plan)
     apply_early_limit(plan)
+    if not session.settings.dry_run:
+        session.fetcher.warm(warm_calls(plan))
     store = session.store
     run = QueryRun(session, store, plan)
     run.create_tables()
@@ -74,6 +78,21 @@ def run_query(session: Session, stmt: Statement) -> Result:
     result.failures = result_failures
     result.warnings.extend(plan.warnings + stats.warnings)
     return result
+
+
+def warm_calls(plan: QueryPlan, limit: int = 16) -> list[Call]:
+    """Calls that stand for the plan's static fan-out (one per combination, at most ``limit``),
+    for building SDK clients early; dependent slots need rows first and are left out."""
+    out: list[Call] = []
+    for slot in plan.slots:
+        if slot.skip or slot.dependent:
+            continue
+        names = list(slot.static)
+        for combo in itertools.islice(
+            itertools.product(*(slot.static[n] for n in names)), limit - len(out)
+        ):
+            out.append(Call(slot.resource, slot.method, dict(zip(names, combo, strict=True))))
+    return out
 
 
 def dry_run_result(session: Session, plan: object) -> Result:

@@ -237,6 +237,13 @@ class AwsTransport:
             detail={"operation": op, "region": region, "params": kwargs},
         )
 
+    def warm(self, call: Call) -> None:
+        """Create the SDK client ``call`` will use (no request is sent). Only for the default
+        credentials: an account's role would need an STS call before the statement is checked."""
+        if call.params.get("AwsAccountId"):
+            return
+        self._client(self._service_name(call), _region(call), None)
+
     def fetch(self, call: Call, page_token: str | None = None) -> Page:
         from botocore.exceptions import (
             BotoCoreError,
