@@ -35,6 +35,10 @@ def _one(res: ScenarioResult, label: str, sql: str, repeat: int, aws: bool) -> N
         )
         cpu = (srv.cpu_seconds() - cpu0) / repeat * 1000
         requests = len(srv.aws_requests()) if aws else len(srv.google_requests())
+        bare = None
+        if aws:
+            job = {"probe": "boto3_hydrate", "region": REGION, "repeat": repeat}
+            bare = run_probe(job, env)
     per_run = requests // repeat
     if ours["rows"] != JOBS:
         res.notes.append(f"{label}: ours returned {ours['rows']} rows, expected {JOBS}")
@@ -47,6 +51,19 @@ def _one(res: ScenarioResult, label: str, sql: str, repeat: int, aws: bool) -> N
         Measure(f"{label}: server CPU per run", cpu, "ms", "a floor for any client"),
     ]
     res.targets.append(Target(f"hydration vs ideal ({label})", o, bound, 1.2))
+    if bare is not None:
+        floor = median_ms(bare["seconds"])
+        res.measures.append(
+            Measure(
+                f"{label}: floor, a bare boto3 client on 16 threads",
+                floor,
+                "ms",
+                "list, then describe every job; parsed and dropped",
+            )
+        )
+        res.targets.append(
+            Target(f"hydration vs the bare-client floor (info: {label})", o, floor, 1.0)
+        )
 
 
 def run(repeat: int = 5) -> ScenarioResult:

@@ -158,6 +158,46 @@ def probe_boto3(job: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": times, "rows": rows, "calls": 0}
 
 
+def probe_boto3_hydrate(job: dict[str, Any]) -> dict[str, Any]:
+    """A bare boto3 client doing the hydration's work and nothing else: list the region's jobs,
+    then describe each one on 16 threads (one client, as boto3 allows across threads); the
+    replies are parsed by botocore and dropped. What this machine and moto allow."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "sagemaker", region_name=job["region"], config=Config(max_pool_connections=16)
+    )
+    times, rows = [], 0
+    for _ in range(job.get("repeat", 1)):
+        start = time.perf_counter()
+        names: list[str] = []
+        kwargs: dict[str, Any] = {"MaxResults": 100}
+        with ThreadPoolExecutor(16) as pool:
+            futures = []
+            while True:
+                reply = client.list_hyper_parameter_tuning_jobs(**kwargs)
+                page = [
+                    j["HyperParameterTuningJobName"]
+                    for j in reply["HyperParameterTuningJobSummaries"]
+                ]
+                names.extend(page)
+                futures += [
+                    pool.submit(
+                        client.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName=n
+                    )
+                    for n in page
+                ]
+                if not reply.get("NextToken"):
+                    break
+                kwargs["NextToken"] = reply["NextToken"]
+            rows = sum(1 for f in futures if f.result())
+        times.append(time.perf_counter() - start)
+    return {"seconds": times, "rows": rows, "calls": 0}
+
+
 def probe_fetch(job: dict[str, Any]) -> dict[str, Any]:
     """The emulator alone: every page over one keep-alive connection, nothing decoded."""
     import http.client
@@ -193,6 +233,7 @@ PROBES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "plain": probe_plain,
     "duckdb": probe_duckdb,
     "boto3": probe_boto3,
+    "boto3_hydrate": probe_boto3_hydrate,
     "fetch": probe_fetch,
 }
 
