@@ -6,9 +6,10 @@ list, at most ``per_host`` in flight per host; a worker follows its chain's page
 a hop through another thread). Replies go to the calling thread, which runs the sink (that
 writes the page for DuckDB and may queue follow-up calls, e.g. hydration gets), reports
 progress, and waits in short slices so that cancel (Ctrl-C) and the statement timeout act
-promptly. There is never a thread per call, and the work list grows only with calls the
-statement needs. Failed calls are collected, never hidden; errors that are the user's (a bad
-path value, missing credentials) stop the statement at once.
+promptly. There is never a thread per call, the work list grows only with calls the
+statement needs, and at most ``2 x concurrency`` replies wait for the calling thread. Failed
+calls are collected, never hidden; errors that are the user's (a bad path value, missing
+credentials) stop the statement at once.
 
 With a row limit (early LIMIT) a chain's next page is decided by the calling thread after the
 sink has counted the rows, so no page is fetched past the limit.
@@ -219,6 +220,7 @@ class _Board:
         self.unread = 0  # replies put and not yet handled by the calling thread
         self.stopped = False
         self.spare = 0  # workers that may still be started for follow-up work
+        self.max_unread = 2 * scheduler.concurrency
         self.cond = threading.Condition()
 
     # -- calling thread ----------------------------------------------------------------------
@@ -293,6 +295,10 @@ class _Board:
                 return
             while work is not None:
                 with self.cond:
+                    # replies wait for the calling thread: a worker does not run ahead of it by
+                    # more than ``max_unread`` pages (memory stays bounded if the sink is slow)
+                    while self.unread >= self.max_unread and not self.stopped:
+                        self.cond.wait()
                     if self.stopped:
                         return
                     self.active[me] = work

@@ -1,0 +1,81 @@
+"""The scheduler over a fake fetch: chains stay sequential, concurrency and memory stay bounded,
+early LIMIT stops paging, and failures are collected (no HTTP)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+
+from stackql_tuning.registry.loader import default_registry
+from stackql_tuning.run.scheduler import Scheduler
+from stackql_tuning.transports.base import Call, CallError, Page
+
+RES = default_registry().resource("google.aiplatform.hyperparameter_tuning_jobs")
+
+
+def _calls(n: int) -> list[Call]:
+    return [
+        Call(RES, RES.method("list"), {"projectsId": f"p{i}", "locationsId": "us-central1"})
+        for i in range(n)
+    ]
+
+
+class FakeApi:
+    """Each chain has ``pages`` pages; counts what is in flight and what the sink has not seen."""
+
+    def __init__(self, pages: int, delay: float = 0.0) -> None:
+        self.pages = pages
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.in_flight = self.peak_in_flight = 0
+        self.fetched = self.sunk = self.peak_ahead = 0
+        self.order: dict[str, list[str | None]] = {}
+
+    def fetch(self, call: Call, token: str | None) -> Page:
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self.order.setdefault(call.params["projectsId"], []).append(token)
+        time.sleep(self.delay)
+        n = int(token or 0) + 1
+        with self.lock:
+            self.in_flight -= 1
+            self.fetched += 1
+            self.peak_ahead = max(self.peak_ahead, self.fetched - self.sunk)
+        return Page(raw=b"{}", next_token=str(n) if n < self.pages else None)
+
+    def sink(self, call: Call, page: Page) -> tuple[Iterable[Call], int]:
+        time.sleep(self.delay * 2)  # a slow sink: workers must not run far ahead of it
+        with self.lock:
+            self.sunk += 1
+        return (), 10
+
+
+def test_chains_are_sequential_and_concurrency_and_memory_bounded() -> None:
+    api = FakeApi(pages=20, delay=0.002)
+    stats = Scheduler(api.fetch, concurrency=4).run(_calls(6), api.sink)
+    assert stats.requests == 6 * 20 and not stats.failures
+    assert all(tokens == [None, *map(str, range(1, 20))] for tokens in api.order.values())
+    assert api.peak_in_flight <= 4
+    # at most 2 x concurrency replies wait for the sink, plus what is being fetched
+    assert api.peak_ahead <= 3 * 4
+
+
+def test_early_limit_stops_paging() -> None:
+    api = FakeApi(pages=50)
+    stats = Scheduler(api.fetch, concurrency=4).run(_calls(1), api.sink, row_limit=25)
+    assert stats.requests == 3  # 10 rows a page: the third page reaches 25
+
+
+def test_failures_are_collected_and_other_chains_finish() -> None:
+    api = FakeApi(pages=3)
+
+    def fetch(call: Call, token: str | None) -> Page:
+        if call.params["projectsId"] == "p1" and token == "1":
+            raise CallError(503, "unavailable")
+        return api.fetch(call, token)
+
+    stats = Scheduler(fetch, concurrency=2).run(_calls(3), api.sink)
+    assert [f.status for f in stats.failures] == [503]
+    assert stats.requests == 3 + 2 + 3
