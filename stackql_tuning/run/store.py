@@ -158,12 +158,15 @@ class PageFile:
         # one JSON object (``{...},"p":{...}``) then repeats a key, which DuckDB rejects, so a
         # hostile body can never override the params or smuggle in an extra item.
         other = b"o" if key == "r" else b"r"
-        line = b'{"p":' + orjson.dumps(params, default=str) + b',"' + other + b'":null,"'
-        line += key.encode() + b'":' + raw + b"}\n"
+        head = b'{"p":' + orjson.dumps(params, default=str) + b',"' + other + b'":null,"'
+        head += key.encode() + b'":'
         with self._lock:
-            self._fh.write(line)
+            # three writes, not one joined line: a page is not copied once more
+            self._fh.write(head)
+            self._fh.write(raw)
+            self._fh.write(b"}\n")
             self.lines += 1
-            self.longest = max(self.longest, len(line))
+            self.longest = max(self.longest, len(head) + len(raw) + 2)
             self.origin.append(origin)
 
     def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
