@@ -96,7 +96,7 @@ def probe_duckdb(job: dict[str, Any]) -> dict[str, Any]:
 
     from stackql_tuning.registry.loader import default_registry
     from stackql_tuning.run.loader import BATCH_BYTES
-    from stackql_tuning.run.store import PageFile, Store, TableSchema
+    from stackql_tuning.run.store import PageFile, Store, TableSchema, qualified
 
     http = requests.Session()
     pages: list[tuple[dict[str, str], bytes]] = []
@@ -131,8 +131,9 @@ def probe_duckdb(job: dict[str, Any]) -> dict[str, Any]:
         store.create_table(job["resource"], schema)
         start = time.perf_counter()
         for b in batches:
-            rows = store.load(job["resource"], schema, b, items_key)
+            store.load(job["resource"], schema, b, items_key)
         times.append(time.perf_counter() - start)
+        rows = store.execute(f"SELECT count(*) FROM {qualified(job['resource'])}")[0][0]
         store.close()
     return {"seconds": times, "rows": rows, "calls": 0}
 

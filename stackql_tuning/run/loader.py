@@ -45,7 +45,7 @@ class TableLoader:
         self._size = 0
         self._pool: ThreadPoolExecutor | None = None
         self._cursor: Any = None
-        self._loads: list[tuple[Future[int], PageFile]] = []
+        self._loads: list[tuple[Future[None], PageFile]] = []
         self._running = 0  # files submitted and not yet loaded
         self._lock = threading.Lock()
         self._finishing = False
@@ -75,11 +75,11 @@ class TableLoader:
         self._running += 1
         self._loads.append((self._pool.submit(self._load, full), full))
 
-    def _load(self, pages: PageFile) -> int:
+    def _load(self, pages: PageFile) -> None:
         if self._cursor is None:
             self._cursor = self.store.con.cursor()
         try:
-            return self.store.load(self.name, self.schema, pages, self.items_key, con=self._cursor)
+            self.store.load(self.name, self.schema, pages, self.items_key, con=self._cursor)
         finally:
             pages.remove()
             with self._lock:
@@ -92,21 +92,18 @@ class TableLoader:
         with self._lock:
             self._finishing = True
         error: BaseException | None = None
-        if self._loads:
-            cursor = self.store.con.cursor()
-            try:
-                self.store.load(self.name, self.schema, self.current, self.items_key, con=cursor)
-            except BaseException as e:  # reported after the earlier files' errors
-                error = e
-            finally:
-                cursor.close()
-            for fut, _ in list(self._loads):
-                fut.result()
-            self._shutdown()
-            if error is not None:
-                raise error
-        else:
-            self.store.load(self.name, self.schema, self.current, self.items_key)
+        cursor = self.store.con.cursor()
+        try:
+            self.store.load(self.name, self.schema, self.current, self.items_key, con=cursor)
+        except BaseException as e:  # reported after the earlier files' errors
+            error = e
+        finally:
+            cursor.close()
+        for fut, _ in list(self._loads):
+            fut.result()
+        self._shutdown()
+        if error is not None:
+            raise error
 
     def _shutdown(self) -> None:
         if self._pool is not None:

@@ -115,19 +115,19 @@ class Scheduler:
                     self._check(board)
                     continue
                 stats.requests += 1
-                if reply.error is not None:
-                    if isinstance(reply.error, CallError):
-                        e = reply.error
-                        stats.failures.append(
-                            _failed(reply.work.call, e.status, e.message, not_found=e.not_found)
+                error = reply.error
+                if error is not None:
+                    if isinstance(error, StackqlTuningError):
+                        raise error
+                    if isinstance(error, CallError):
+                        failed = _failed(
+                            reply.work.call, error.status, error.message, not_found=error.not_found
                         )
-                    elif isinstance(reply.error, StackqlTuningError):
-                        raise reply.error
                     else:  # a bug or an unexpected library error
-                        e2 = reply.error
-                        stats.failures.append(
-                            _failed(reply.work.call, "error", f"{type(e2).__name__}: {e2}")
+                        failed = _failed(
+                            reply.work.call, "error", f"{type(error).__name__}: {error}"
                         )
+                    stats.failures.append(failed)
                     board.done(reply)
                     continue
                 page = reply.page
@@ -138,30 +138,22 @@ class Scheduler:
                 new = [Work(c) for c in follow]
                 stats.calls += len(new)
                 total += len(new)
+                if row_limit is not None and page.next_token and stats.rows < row_limit:
+                    # the worker left the next page to this thread: the sink has counted rows
+                    nxt, reply.failure, reply.warning = self._next(reply.work, page)
+                    if nxt is not None:
+                        board.add_first(nxt)
                 if reply.failure is not None:
                     stats.failures.append(reply.failure)
                 if reply.warning is not None:
                     stats.warnings.append(reply.warning)
-                if not board.chain_pages and page.next_token:
-                    if row_limit is not None and stats.rows >= row_limit:
-                        pass  # enough rows: this chain ends here
-                    else:
-                        nxt, failure, warning = self._next(reply.work, page)
-                        if failure is not None:
-                            stats.failures.append(failure)
-                        if warning is not None:
-                            stats.warnings.append(warning)
-                        if nxt is not None:
-                            board.add_first(nxt)
                 board.add(new)
                 board.done(reply)
                 if self.progress is not None:
                     self.progress(stats.requests, total, stats.rows)
                 self._check(board)
-        except BaseException:
+        finally:
             board.stop()
-            raise
-        board.stop()
         return stats
 
     def _next(self, work: Work, page: Page) -> tuple[Work | None, FailedCall | None, str | None]:

@@ -320,14 +320,13 @@ class Store:
         pages: PageFile,
         items_key: str | None,
         con: Any = None,
-    ) -> int:
-        """Append every page line of ``pages`` to table ``name``; the number of rows in it.
+    ) -> None:
+        """Append every page line of ``pages`` to table ``name``.
 
-        ``con``: another connection to this database (a background loader's cursor); then the
-        row count is not taken and 0 is returned."""
+        ``con``: another connection to this database (a loader's cursor); this one by default."""
         pages.close()
         if pages.lines == 0:
-            return 0
+            return
         cols = schema.read_columns(items_key)
         col_arg = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
         items = "[o]"
@@ -340,14 +339,9 @@ class Store:
             f"format='newline_delimited', maximum_object_size={_object_limit(pages.longest)}))"
         )
         try:
-            if con is not None:
-                con.execute(sql, [pages.path]).fetchall()
-                return 0
-            self.execute(sql, [pages.path])
+            (con if con is not None else self.con).execute(sql, [pages.path]).fetchall()
         except self.duckdb.Error as e:
             raise self._load_error(e, pages) from None
-        count = self.execute(f"SELECT count(*) FROM {qualified(name)}")
-        return int(count[0][0]) if count else 0
 
     def _load_error(self, e: Exception, pages: PageFile) -> ProviderError:
         text = str(e).split("\n")[0]
