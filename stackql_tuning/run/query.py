@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from stackql_tuning.session import Session
 
 
-def slot_calls(slot: Slot, store: Store) -> list[Call]:
-    """The calls of a slot: the cartesian product of its static values and dependent rows."""
+def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
+    """The calls of a slot: the cartesian product of its static values and dependent rows
+    (read from ``store``, which only a dependent slot needs)."""
     if slot.skip:
         return []
     names = list(slot.static)
@@ -40,6 +41,7 @@ def slot_calls(slot: Slot, store: Store) -> list[Call]:
             continue
         by_source.setdefault(src, []).append((param, col))
     for src, pairs in by_source.items():
+        assert store is not None, "a dependent slot reads its values from the store"
         cols = ", ".join(q(col) for _, col in pairs)
         not_null = " AND ".join(f"{q(col)} IS NOT NULL" for _, col in pairs)
         rows = store.execute(

@@ -81,18 +81,10 @@ def run_query(session: Session, stmt: Statement) -> Result:
 
 
 def warm_calls(plan: QueryPlan, limit: int = 16) -> list[Call]:
-    """Calls that stand for the plan's static fan-out (one per combination, at most ``limit``),
-    for building SDK clients early; dependent slots need rows first and are left out."""
-    out: list[Call] = []
-    for slot in plan.slots:
-        if slot.skip or slot.dependent:
-            continue
-        names = list(slot.static)
-        for combo in itertools.islice(
-            itertools.product(*(slot.static[n] for n in names)), limit - len(out)
-        ):
-            out.append(Call(slot.resource, slot.method, dict(zip(names, combo, strict=True))))
-    return out
+    """The first ``limit`` calls of the plan's static fan-out, for building SDK clients early;
+    dependent slots need rows of other tables first and are left out."""
+    calls = (c for s in plan.slots if not s.dependent for c in slot_calls(s, None))
+    return list(itertools.islice(calls, limit))
 
 
 def dry_run_result(session: Session, plan: object) -> Result:
