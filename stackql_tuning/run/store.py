@@ -10,6 +10,7 @@ bytes are never decoded in Python (see FINDINGS.md: 7-8x faster than decoding in
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -242,17 +243,15 @@ def prewarm_for(text: str) -> None:
         # interpreter shutdown aborts the process), and what it made is then closed
         _warm["thread"] = thread = threading.Thread(target=connect, name="duckdb")
         thread.start()
-        if not _warm.get("atexit"):
-            import atexit
-
-            atexit.register(_close_warm)
-            _warm["atexit"] = True
 
 
 def _close_warm() -> None:
     con = _take_warm()
     if con is not None:
         con.close()
+
+
+atexit.register(_close_warm)
 
 
 def _take_warm() -> Any:
