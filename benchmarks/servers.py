@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 import orjson
 
 from benchmarks.data import HPT, hpt_template
+from stackql_tuning.sandbox.latency import hold_reply
 
 
 def serve(config: dict[str, Any]) -> None:
@@ -94,9 +95,7 @@ class MotoServer:
         finally:
             if hasattr(reply, "close"):
                 reply.close()
-        left = arrived + self.latency - time.monotonic()
-        if left > 0:
-            time.sleep(left)
+        hold_reply(arrived, self.latency)
         auth = environ.get("HTTP_AUTHORIZATION", "")
         region = auth.split("Credential=", 1)[-1].split("/")[2] if "Credential=" in auth else ""
         self.log.append(

@@ -22,6 +22,7 @@ from stackql_tuning.errors import StackqlTuningError, UsageError
 from stackql_tuning.sandbox.aws import protocol
 from stackql_tuning.sandbox.aws.gap import GapLayer, WsgiApp
 from stackql_tuning.sandbox.aws.protocol import AwsError, Caller
+from stackql_tuning.sandbox.latency import hold_reply
 
 DEFAULT_ACCOUNT = "123456789012"
 ADMIN = "/__admin/"
@@ -127,7 +128,7 @@ class SandboxApp:
                 body = moto(environ, recording_start)
         except AwsError as e:
             body = protocol.error_reply(recording_start, e)
-        self._wait_latency(arrived)
+        hold_reply(arrived, self.latency)  # moto's and the gap layer's work inside it
         entry = {
             "operation": who.operation,
             "service": who.service or who.target.lower(),
@@ -143,16 +144,6 @@ class SandboxApp:
             if arrived >= self._reset_at:
                 self._log.append(entry)
         return body
-
-    def _wait_latency(self, arrived: float) -> None:
-        """Hold the reply until ``latency`` seconds after the request arrived (``monotonic``).
-
-        The latency knob is the API's response time: moto's and the gap layer's work happens
-        inside it, as on a real server, instead of after a fixed sleep. A reply that took longer
-        than the knob goes out at once."""
-        left = arrived + self.latency - time.monotonic()
-        if left > 0:
-            time.sleep(left)
 
     def admin(
         self, environ: dict[str, Any], start_response: Callable[..., Any], route: str

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from stackql_tuning.errors import StackqlTuningError
+from stackql_tuning.sandbox.latency import hold_reply
 from stackql_tuning.sandbox.vertex import discovery
 from stackql_tuning.sandbox.vertex.errors import ApiError
 from stackql_tuning.sandbox.vertex.store import Store
@@ -159,18 +160,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _wait_latency(self) -> None:
-        """Hold the reply until ``latency`` seconds after the request arrived.
-
-        The latency knob is the API's response time: the work of answering happens inside it
-        (as on a real server), instead of being added after a fixed sleep, so that the
-        emulator's own Python time does not inflate every request. An admin request, or a
-        reply that took longer than the knob, goes out at once."""
-        latency = self.server.emulator.knobs.latency
-        arrived = self._arrived
-        if latency > 0 and arrived is not None:
-            left = arrived + latency - time.monotonic()
-            if left > 0:
-                time.sleep(left)
+        """Hold the reply to the latency knob (``sandbox/latency.py``); admin requests, which
+        have no arrival time, go out at once."""
+        if self._arrived is not None:
+            hold_reply(self._arrived, self.server.emulator.knobs.latency)
 
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
