@@ -218,9 +218,7 @@ class GoogleTransport:
 
     def prepare(self, call: Call, page_token: str | None = None) -> PreparedRequest:
         method, url, query = self.build(call, page_token)
-        from urllib.parse import urlencode
-
-        full = url + ("?" + urlencode(query) if query else "")
+        full = _with_query(url, query)
         detail: dict[str, Any] = {"method": method, "url": full}
         if call.body is not None:
             detail["body"] = call.body
@@ -280,7 +278,6 @@ class GoogleTransport:
         google-auth does. The adapter is requests' own, so proxies, CA bundles and test
         doubles of requests apply unchanged.
         """
-
         base = dict(http.headers)
         base["Accept"] = "application/json"
         refreshes = 0
@@ -339,6 +336,9 @@ class GoogleTransport:
         if self._session is not None:
             self._session.close()
             self._session = None
+        if self._auth_request is not None:  # the token refreshes' own requests session
+            self._auth_request.session.close()
+            self._auth_request = None
 
 
 def _memo_environment(merge: Any) -> Any:
@@ -382,18 +382,23 @@ def _prepared(
 
     if body is not None:
         return requests.Request(method, url, params=query, json=body, headers=headers).prepare()
-    from urllib.parse import urlencode
-
     from requests.hooks import default_hooks
     from requests.structures import CaseInsensitiveDict
 
     prepared = requests.PreparedRequest()
     prepared.method = method
-    prepared.url = url + ("?" + urlencode(query) if query else "")
+    prepared.url = _with_query(url, query)
     prepared.headers = CaseInsensitiveDict(headers)
     prepared.body = None
     prepared.hooks = default_hooks()
     return prepared
+
+
+def _with_query(url: str, query: dict[str, str]) -> str:
+    """``url`` with ``query`` form-encoded, as requests encodes ``params``."""
+    from urllib.parse import urlencode
+
+    return url + ("?" + urlencode(query) if query else "")
 
 
 def _refreshable(credentials: Any) -> bool:
