@@ -99,8 +99,7 @@ class AwsTransport:
             for r in self.registry.all_resources():
                 if self.registry.provider(r.provider).transport != "aws":
                     continue
-                data = self.registry.service(r.provider, r.service).data
-                names = ops.setdefault(str(data.get("service_name", r.service)), set())
+                names = ops.setdefault(self._service_of(r), set())
                 names.update(str(m.request.get("operation", m.name)) for m in r.methods)
             self._ops = ops
         return self._ops
@@ -204,8 +203,12 @@ class AwsTransport:
         )
 
     def _service_name(self, call: Call) -> str:
-        data = self.registry.service(call.resource.provider, call.resource.service).data
-        return str(data.get("service_name", call.resource.service))
+        return self._service_of(call.resource)
+
+    def _service_of(self, resource: Any) -> str:
+        """The botocore service name of ``resource`` (its service's ``service_name``)."""
+        data = self.registry.service(resource.provider, resource.service).data
+        return str(data.get("service_name", resource.service))
 
     def _kwargs(self, call: Call, page_token: str | None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
