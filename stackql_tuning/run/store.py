@@ -91,7 +91,7 @@ class TableSchema:
         return out
 
     def select_list(self) -> str:
-        """Expressions over ``it`` (the item) and ``p`` (the params) in table column order."""
+        """Expressions over ``it`` (the item) and ``p`` (the params), as ``insert_columns``."""
         exprs = [self._column_expr(c) for c in self.loaded]
         exprs += [self._param_expr(p) for p in self.params]
         return ", ".join(exprs)
