@@ -42,6 +42,8 @@ class Work:
     page_no: int = 1
     #: page tokens already followed in this chain (a repeated one would loop forever)
     seen: set[str] = field(default_factory=set)
+    #: the host slot the chain takes (``Scheduler.host_of``, worked out once per chain)
+    host: str = ""
 
 
 @dataclass
@@ -65,7 +67,7 @@ class _Reply:
     follow: Work | None = None
     failure: FailedCall | None = None
     warning: str | None = None
-    #: the worker is done with this chain (it returns its host slot after this reply)
+    #: the worker is done with this chain (its host slot was returned with this reply)
     chain_done: bool = True
 
 
@@ -94,7 +96,7 @@ class Scheduler:
     def run(self, calls: Iterable[Call], sink: Sink, *, row_limit: int | None = None) -> RunStats:
         stats = RunStats()
         board = _Board(self, chain_pages=row_limit is None)
-        initial = [Work(c) for c in calls]
+        initial = [Work(c, host=self.host_of(c)) for c in calls]
         stats.calls = len(initial)
         total = len(initial)
         if not initial:
@@ -128,14 +130,14 @@ class Scheduler:
                             reply.work.call, "error", f"{type(error).__name__}: {error}"
                         )
                     stats.failures.append(failed)
-                    board.done(reply)
+                    board.done()
                     continue
                 page = reply.page
                 assert page is not None
                 stats.retries += max(0, page.attempts - 1)
                 follow, rows = sink(reply.work.call, page)
                 stats.rows += rows
-                new = [Work(c) for c in follow]
+                new = [Work(c, host=self.host_of(c)) for c in follow]
                 stats.calls += len(new)
                 total += len(new)
                 if row_limit is not None and page.next_token and stats.rows < row_limit:
@@ -148,7 +150,7 @@ class Scheduler:
                 if reply.warning is not None:
                     stats.warnings.append(reply.warning)
                 board.add(new)
-                board.done(reply)
+                board.done()
                 if self.progress is not None:
                     self.progress(stats.requests, total, stats.rows)
                 self._check(board)
@@ -181,7 +183,7 @@ class Scheduler:
         seen = work.seen
         if work.token:
             seen.add(work.token)
-        return Work(work.call, token, work.page_no + 1, seen), None, None
+        return Work(work.call, token, work.page_no + 1, seen, work.host), None, None
 
     def _check(self, board: _Board) -> None:
         if self.cancelled():
@@ -199,15 +201,22 @@ class Scheduler:
 
 
 class _Board:
-    """The shared state of one run: the work list, host slots, replies, and the workers."""
+    """The shared state of one run: the work list, host slots, replies, and the workers.
+
+    The work list is one FIFO per host, in the order hosts first appeared, so that a worker
+    finds startable work by looking at each host once (not at every queued call). A worker
+    returns its chain's host slot as it hands over the chain's last reply, and can start the
+    next chain at once, without waiting for the calling thread to read that reply.
+    """
 
     def __init__(self, scheduler: Scheduler, *, chain_pages: bool) -> None:
         self.s = scheduler
         self.chain_pages = chain_pages
-        self.ready: deque[Work] = deque()
-        self.per_host: dict[str, int] = {}
+        self.ready: dict[str, deque[Work]] = {}  # host -> its queued chains
+        self.queued = 0  # chains in ``ready``
+        self.per_host: dict[str, int] = {}  # host -> chains being fetched
         self.active: dict[int, Work] = {}  # worker ident -> the work it is fetching
-        self.busy = 0  # chains held by workers (taken, not yet done by the caller)
+        self.busy = 0  # chains held by workers (taken, last reply not yet handed over)
         self.replies: queue.SimpleQueue[_Reply] = queue.SimpleQueue()
         self.unread = 0  # replies put and not yet handled by the calling thread
         self.stopped = False
@@ -220,33 +229,33 @@ class _Board:
         if not works:
             return
         with self.cond:
-            self.ready.extend(works)
+            for work in works:
+                self.ready.setdefault(work.host, deque()).append(work)
+            self.queued += len(works)
             self._grow()
             self.cond.notify(len(works))
 
     def add_first(self, work: Work) -> None:
         with self.cond:
-            self.ready.appendleft(work)
+            self.ready.setdefault(work.host, deque()).appendleft(work)
+            self.queued += 1
             self.cond.notify()
 
-    def done(self, reply: _Reply) -> None:
-        """The calling thread has handled ``reply``."""
+    def done(self) -> None:
+        """The calling thread has handled a reply."""
         with self.cond:
             self.unread -= 1
-            if reply.chain_done:
-                self.busy -= 1
-                host = self.s.host_of(reply.work.call)
-                self.per_host[host] -= 1
             self.cond.notify_all()
 
     def finished(self) -> bool:
         with self.cond:
-            return not self.ready and self.busy == 0 and self.unread == 0
+            return not self.queued and self.busy == 0 and self.unread == 0
 
     def stop(self) -> None:
         with self.cond:
             self.stopped = True
             self.ready.clear()
+            self.queued = 0
             self.cond.notify_all()
 
     def pending_labels(self) -> list[str]:
@@ -256,7 +265,7 @@ class _Board:
     def _grow(self) -> None:
         """Start another worker when queued work could use one (follow-up calls)."""
         idle = self.s.concurrency - self.spare - self.busy
-        want = min(self.spare, len(self.ready) - max(0, idle))
+        want = min(self.spare, self.queued - max(0, idle))
         for _ in range(max(0, want)):
             self.spare -= 1
             threading.Thread(target=self.work, name="fetch", daemon=True).start()
@@ -268,14 +277,13 @@ class _Board:
             while True:
                 if self.stopped:
                     return None
-                for i, work in enumerate(self.ready):
-                    host = self.s.host_of(work.call)
-                    if self.per_host.get(host, 0) < self.s.per_host:
-                        del self.ready[i]
+                for host, works in self.ready.items():
+                    if works and self.per_host.get(host, 0) < self.s.per_host:
+                        self.queued -= 1
                         self.per_host[host] = self.per_host.get(host, 0) + 1
                         self.busy += 1
-                        return work
-                if not self.ready and self.busy == 0 and self.unread == 0:
+                        return works.popleft()
+                if not self.queued and self.busy == 0 and self.unread == 0:
                     return None
                 self.cond.wait()
 
@@ -298,6 +306,10 @@ class _Board:
                 with self.cond:
                     self.active.pop(me, None)
                     self.unread += 1
+                    if reply.chain_done:  # the host slot is free for the next chain
+                        self.busy -= 1
+                        self.per_host[work.host] -= 1
+                        self.cond.notify_all()
                 self.replies.put(reply)
                 work = reply.follow
 

@@ -79,3 +79,38 @@ def test_failures_are_collected_and_other_chains_finish() -> None:
     stats = Scheduler(fetch, concurrency=2).run(_calls(3), api.sink)
     assert [f.status for f in stats.failures] == [503]
     assert stats.requests == 3 + 2 + 3
+
+
+def test_a_worker_starts_its_next_chain_without_waiting_for_the_sink() -> None:
+    # one-page chains and a slow sink: the host slot of a finished chain is free at once, so the
+    # workers fetch ahead (up to the 2 x concurrency unread replies) instead of one reply each
+    api = FakeApi(pages=1, delay=0.005)
+    stats = Scheduler(api.fetch, concurrency=2, per_host=2).run(_calls(12), api.sink)
+    assert stats.requests == 12 and not stats.failures
+    assert api.peak_in_flight <= 2
+    assert 2 < api.peak_ahead <= 3 * 2
+
+
+def test_per_host_cap_holds_across_hosts() -> None:
+    calls = [
+        Call(RES, RES.method("list"), {"projectsId": f"p{i}", "locationsId": f"loc{i % 3}"})
+        for i in range(12)
+    ]
+    lock = threading.Lock()
+    in_flight: dict[str, int] = {}
+    peak: dict[str, int] = {}
+
+    def fetch(call: Call, token: str | None) -> Page:
+        host = call.params["locationsId"]
+        with lock:
+            in_flight[host] = in_flight.get(host, 0) + 1
+            peak[host] = max(peak.get(host, 0), in_flight[host])
+        time.sleep(0.003)
+        with lock:
+            in_flight[host] -= 1
+        return Page(raw=b"{}", next_token="1" if token is None else None)
+
+    sched = Scheduler(fetch, concurrency=6, per_host=1, host_of=lambda c: c.params["locationsId"])
+    stats = sched.run(calls, lambda c, p: ((), 1))
+    assert stats.requests == 24 and not stats.failures
+    assert peak == {"loc0": 1, "loc1": 1, "loc2": 1}
