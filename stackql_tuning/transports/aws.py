@@ -19,7 +19,7 @@ from typing import Any
 from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.settings import Settings
-from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest
+from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
 from stackql_tuning.transports.retry import RateLimits
 
 CLIENT_PARAMS = ("region", "AwsAccountId")
@@ -197,6 +197,7 @@ class AwsTransport:
             retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts},
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
+            user_agent=_user_agent(),
         )
         return self._sdk_client(
             session, service, region_name=region, config=config, **self._endpoint()
@@ -313,6 +314,13 @@ class AwsTransport:
     def close(self) -> None:
         self._clients.clear()
         self._sessions.clear()
+
+
+def _user_agent() -> str:
+    import boto3
+    import botocore
+
+    return user_agent(("Boto3", boto3.__version__), ("Botocore", botocore.__version__))
 
 
 def _region(call: Call) -> str:

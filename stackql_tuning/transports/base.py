@@ -14,6 +14,19 @@ from typing import Any, Protocol
 from stackql_tuning.registry.model import Method, Resource
 
 
+def user_agent(*sdk: tuple[str, str]) -> str:
+    """The ``User-Agent`` both transports send: ours first, then the SDKs that carry the call
+    (``("Boto3", "1.44.5")``...) and Python, e.g. ``stackql-tuning/0.1.0 Boto3/1.44.5
+    Python/3.11.7``. For AWS it is also botocore's ``Config(user_agent=...)``: a fixed string,
+    where botocore's own is rebuilt twice for every request (~0.2 ms of a ~1.4 ms describe)."""
+    import platform
+
+    from stackql_tuning import __version__
+
+    parts = [f"stackql-tuning/{__version__}", *(f"{name}/{ver}" for name, ver in sdk)]
+    return " ".join([*parts, f"Python/{platform.python_version()}"])
+
+
 @dataclass(frozen=True)
 class Call:
     """One logical API call (a chain of pages for list methods)."""

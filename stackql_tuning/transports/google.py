@@ -17,7 +17,7 @@ from urllib.parse import quote
 from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.settings import Settings
-from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest
+from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
 from stackql_tuning.transports.google_reply import (
     check_list_reply,
     connection_message,
@@ -107,6 +107,7 @@ class GoogleTransport:
         kind = google_kind(conf)
         creds = self._credentials(kind, conf)
         session = AuthorizedSession(creds)
+        session.headers["User-Agent"] = user_agent(("requests", requests.__version__))
         self._auth_request = GoogleAuthRequest()
         size = max(self.settings.concurrency, self.settings.per_host, 10)
         adapter = requests.adapters.HTTPAdapter(

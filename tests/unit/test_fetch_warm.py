@@ -47,3 +47,20 @@ def test_warm_leaves_accounts_and_bad_regions_alone(fetcher: Fetcher) -> None:
     fetcher.warm(calls)  # an account would need STS; a bad region is the real call's error
     _wait_for_warm_threads()
     assert fetcher.transport("aws")._clients == {}
+
+
+def test_aws_calls_say_who_sends_them(fetcher: Fetcher) -> None:
+    # a fixed User-Agent (botocore's own is rebuilt twice for every request)
+    client = fetcher.transport("aws")._client("sagemaker", "us-east-1", None)
+    sent: list[str] = []
+
+    def keep(request: object, **kwargs: object) -> None:
+        agent = request.headers["User-Agent"]  # type: ignore[attr-defined]
+        sent.append(agent.decode() if isinstance(agent, bytes) else agent)
+        raise RuntimeError("not sent")  # nothing leaves: the endpoint is a closed port anyway
+
+    client.meta.events.register_first("before-send.sagemaker", keep)
+    with pytest.raises(RuntimeError, match="not sent"):
+        client.list_hyper_parameter_tuning_jobs()
+    assert sent and sent[0].startswith("stackql-tuning/0.1.0 Boto3/"), sent
+    assert "Botocore/" in sent[0]

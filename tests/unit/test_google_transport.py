@@ -59,6 +59,8 @@ def test_regional_host_pagination_and_types(session) -> None:
     assert r.rows[0][3:] == ("p", "1")
     assert len(responses.calls) == 3
     assert all("Authorization" not in c.request.headers for c in responses.calls)
+    agent = responses.calls[0].request.headers["User-Agent"]
+    assert agent.startswith(f"stackql-tuning/{stackql_tuning.__version__} requests/"), agent
 
 
 @responses.activate
