@@ -35,10 +35,11 @@ def _one(res: ScenarioResult, label: str, sql: str, repeat: int, aws: bool) -> N
         )
         cpu = (srv.cpu_seconds() - cpu0) / repeat * 1000
         requests = len(srv.aws_requests()) if aws else len(srv.google_requests())
-        bare = None
+        bare = check = None
         if aws:
             job = {"probe": "boto3_hydrate", "region": REGION, "repeat": repeat}
             bare = run_probe(job, env)
+            check = srv.moto_replay_check()
     per_run = requests // repeat
     if ours["rows"] != JOBS:
         res.notes.append(f"{label}: ours returned {ours['rows']} rows, expected {JOBS}")
@@ -64,6 +65,18 @@ def _one(res: ScenarioResult, label: str, sql: str, repeat: int, aws: bool) -> N
         res.targets.append(
             Target(f"hydration vs the bare-client floor (info: {label})", o, floor, 1.0)
         )
+    if check is not None:
+        res.measures.append(
+            Measure(
+                f"{label}: reads answered from moto's earlier reply",
+                check["replayed"],
+                "replies",
+                f"moto asked again: {check['same']} of {check['same'] + check['differ']} "
+                "bodies byte-identical",
+            )
+        )
+        if check["differ"]:
+            res.notes.append(f"{label}: {check['differ']} replayed replies differ from moto's")
 
 
 def run(repeat: int = 5) -> ScenarioResult:
