@@ -3,10 +3,13 @@
 A :class:`TableLoader` takes page lines for one provider table (the same ``add_raw`` /
 ``add_obj`` as :class:`~stackql_tuning.run.store.PageFile`) and hands them, a file at a time,
 to one background thread that loads them on its own DuckDB cursor (DuckDB runs without the
-GIL), so reading JSON overlaps the network wait. A file is sealed and loaded as soon as the
-loader is idle and it holds ``min_bytes`` (so little is left for the end of the statement), or
-when it reaches ``batch_bytes`` (so DuckDB's reader never holds more than one batch).
-``finish()`` loads the rest and raises the first load error.
+GIL), so reading JSON overlaps the network wait. A file is sealed as soon as the loader is idle
+and it holds ``min_bytes`` (so little is left for the end of the statement), or when it reaches
+``batch_bytes`` (so DuckDB's reader never holds more than one batch per file). Files sealed
+while a load runs wait, and the next load takes all of them in one scan, which DuckDB spreads
+over its threads: when replies come faster than one thread reads JSON, the loads catch up
+instead of falling further behind one file at a time. ``finish()`` loads what the background
+thread has not taken, in one scan beside it, and raises the first load error.
 
 Must not: decide what to fetch, or touch a table other than its own.
 """
@@ -43,25 +46,31 @@ class TableLoader:
         self.min_bytes = min_bytes
         self.current = PageFile(store.tmpdir)
         self._size = 0
+        self._sealed: list[PageFile] = []  # full files no load has taken yet
+        self._files: list[PageFile] = []  # every file sealed (removed at the end)
         self._pool: ThreadPoolExecutor | None = None
         self._cursor: Any = None
-        self._loads: list[tuple[Future[None], PageFile]] = []
-        self._running = 0  # files submitted and not yet loaded
+        self._loads: list[Future[None]] = []
+        self._busy = False  # the background thread is loading (or about to)
         self._lock = threading.Lock()
         self._finishing = False
+        #: how many loads ran and the most files one of them read (for tests and probes)
+        self.load_count = 0
+        self.widest_load = 0
 
     def add_raw(self, params: dict[str, Any], raw: bytes, key: str, origin: Any) -> None:
         with self._lock:
             self.current.add_raw(params, raw, key, origin)
             self._size += len(raw)
-            self._maybe_seal()
-
-    def _maybe_seal(self) -> None:
-        """(under the lock) Seal the current file if it is big enough, or the loader idle."""
-        if self._finishing or self._size == 0:
-            return
-        if self._size >= self.batch_bytes or (not self._running and self._size >= self.min_bytes):
-            self._seal()
+            if self._finishing:
+                return
+            if self._size >= self.batch_bytes or (not self._busy and self._size >= self.min_bytes):
+                self._seal()
+                if not self._busy:
+                    self._busy = True
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
+                    self._loads.append(self._pool.submit(self._drain))
 
     def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
         import orjson
@@ -69,37 +78,62 @@ class TableLoader:
         self.add_raw(params, orjson.dumps(obj, default=str), key, origin)
 
     def _seal(self) -> None:
+        """(under the lock) The current file is full: it waits for a load, a new one starts."""
         full, self.current, self._size = self.current, PageFile(self.store.tmpdir), 0
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load")
-        self._running += 1
-        self._loads.append((self._pool.submit(self._load, full), full))
+        self._sealed.append(full)
+        self._files.append(full)
 
-    def _load(self, pages: PageFile) -> None:
+    def _take(self) -> list[PageFile]:
+        """(under the lock) Every sealed file, for one load."""
+        batch, self._sealed = self._sealed, []
+        if batch:
+            self.load_count += 1
+            self.widest_load = max(self.widest_load, len(batch))
+        return batch
+
+    def _drain(self) -> None:
+        """The background thread: load what has been sealed, all of it at once, until nothing
+        is left (sealing the current file when it is worth a load of its own)."""
         if self._cursor is None:
             self._cursor = self.store.con.cursor()
         try:
-            self.store.load(self.name, self.schema, pages, self.items_key, con=self._cursor)
-        finally:
-            pages.remove()
+            while True:
+                with self._lock:
+                    if not self._sealed and not self._finishing and self._size >= self.min_bytes:
+                        self._seal()
+                    batch = self._take()
+                    if not batch:
+                        self._busy = False
+                        return
+                try:
+                    self.store.load(self.name, self.schema, batch, self.items_key, self._cursor)
+                finally:
+                    for pages in batch:
+                        pages.remove()
+        except BaseException:
             with self._lock:
-                self._running -= 1
-                self._maybe_seal()
+                self._finishing = True  # nothing more is loaded in the background
+            raise
 
     def finish(self) -> None:
-        """Load the last file here while the background loads end (DuckDB appends to one table
-        from two cursors at once), then raise the first error."""
+        """Load what the background thread has not taken here, on a cursor of our own, while
+        its last load ends (DuckDB appends to one table from two cursors at once); then raise
+        the first error."""
         with self._lock:
             self._finishing = True
+            self._seal()
+            rest = self._take()
         error: BaseException | None = None
         cursor = self.store.con.cursor()
         try:
-            self.store.load(self.name, self.schema, self.current, self.items_key, con=cursor)
+            self.store.load(self.name, self.schema, rest, self.items_key, con=cursor)
         except BaseException as e:  # reported after the earlier files' errors
             error = e
         finally:
             cursor.close()
-        for fut, _ in list(self._loads):
+            for pages in rest:
+                pages.remove()
+        for fut in list(self._loads):
             fut.result()
         self._shutdown()
         if error is not None:
@@ -115,7 +149,9 @@ class TableLoader:
 
     def remove(self) -> None:
         """Drop every file left (after an error or a cancel: pending loads are abandoned)."""
+        with self._lock:
+            self._finishing = True
         self._shutdown()
-        for _, pages in self._loads:
+        for pages in self._files:
             pages.remove()
         self.current.remove()

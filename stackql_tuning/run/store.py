@@ -316,44 +316,57 @@ class Store:
         self,
         name: str,
         schema: TableSchema,
-        pages: PageFile,
+        pages: PageFile | list[PageFile],
         items_key: str | None,
         con: Any = None,
     ) -> None:
-        """Append every page line of ``pages`` to table ``name``.
+        """Append every page line of ``pages`` (one file, or several read in one scan that
+        DuckDB spreads over its threads) to table ``name``.
 
         ``con``: another connection to this database (a loader's cursor); this one by default."""
-        pages.close()
-        if pages.lines == 0:
+        files = [pages] if isinstance(pages, PageFile) else list(pages)
+        for f in files:
+            f.close()
+        files = [f for f in files if f.lines]
+        if not files:
             return
         cols = schema.read_columns(items_key)
         col_arg = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
         items = "[o]"
         if items_key:
             items = f"CASE WHEN o IS NOT NULL THEN [o] ELSE r.{q(items_key)} END"
+        longest = max(f.longest for f in files)
         sql = (
             f"INSERT INTO {qualified(name)} ({schema.insert_columns()}) "
             f"SELECT {schema.select_list()} FROM ("
             f"SELECT p, unnest({items}) AS it FROM read_json(?, columns={col_arg}, "
-            f"format='newline_delimited', maximum_object_size={_object_limit(pages.longest)}))"
+            f"format='newline_delimited', maximum_object_size={_object_limit(longest)}))"
         )
+        paths: Any = files[0].path if len(files) == 1 else [f.path for f in files]
         try:
-            (con if con is not None else self.con).execute(sql, [pages.path]).fetchall()
+            (con if con is not None else self.con).execute(sql, [paths]).fetchall()
         except self.duckdb.Error as e:
-            raise self._load_error(e, pages) from None
+            raise self._load_error(e, files) from None
 
-    def _load_error(self, e: Exception, pages: PageFile) -> ProviderError:
+    def _load_error(self, e: Exception, files: list[PageFile]) -> ProviderError:
         text = str(e).split("\n")[0]
+        named = re.search(r'in file "([^"]*)"', text)
+        if named:  # DuckDB names the file the error is in
+            files = [f for f in files if f.path == named.group(1)] or files
         m = re.search(r"line (\d+)", text)
         origin = None
-        if "Malformed JSON" in text or not m or not 0 < int(m.group(1)) <= len(pages.origin):
+        if len(files) == 1 and m and "Malformed JSON" not in text:
+            pages = files[0]
+            if 0 < int(m.group(1)) <= len(pages.origin):
+                origin = pages.origin[int(m.group(1)) - 1]
+        if origin is None:
             # an unterminated reply runs into the next line, so DuckDB's line number can be
             # off: find the first line that is not JSON (error path only, so decoding is fine)
-            bad = _first_bad_line(pages.path)
-            if bad is not None and bad <= len(pages.origin):
-                origin = pages.origin[bad - 1]
-        elif m:
-            origin = pages.origin[int(m.group(1)) - 1]
+            for pages in files:
+                bad = _first_bad_line(pages.path)
+                if bad is not None and bad <= len(pages.origin):
+                    origin = pages.origin[bad - 1]
+                    break
         detail = re.sub(r"^[A-Za-z ]+Error: ", "", text)
         detail = re.sub(r'in file "[^"]*", ', "", detail)
         if origin is not None:

@@ -1,0 +1,85 @@
+"""The table loader: files sealed while a load runs are read together by the next load, every
+row arrives once, and an error in a batch of files still names the call whose reply was bad
+(DuckDB and files on disk, no HTTP)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import orjson
+import pytest
+
+from stackql_tuning.errors import ProviderError
+from stackql_tuning.registry.loader import default_registry
+from stackql_tuning.run.loader import TableLoader
+from stackql_tuning.run.store import Store, TableSchema, qualified
+
+NAME = "google.aiplatform.hyperparameter_tuning_jobs"
+RES = default_registry().resource(NAME)
+ITEMS = "hyperparameterTuningJobs"
+
+
+def _page(i: int, bad: bool = False) -> bytes:
+    job: dict[str, Any] = {
+        "name": f"projects/p/locations/l/hyperparameterTuningJobs/{i}",
+        "displayName": f"job-{i}",
+        "maxTrialCount": "lots" if bad else i,
+    }
+    return orjson.dumps({ITEMS: [job]})
+
+
+@pytest.fixture
+def store() -> Any:
+    s = Store()
+    s.create_table(NAME, TableSchema(RES))
+    yield s
+    s.close()
+
+
+def _slow_first_load(monkeypatch: pytest.MonkeyPatch, store: Store) -> threading.Event:
+    """The first load waits until released, so that the next files pile up behind it."""
+    release = threading.Event()
+    real = store.load
+    first = [True]
+
+    def load(*args: Any, **kwargs: Any) -> None:
+        if first[0]:
+            first[0] = False
+            release.wait(10)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "load", load)
+    return release
+
+
+def test_files_sealed_during_a_load_are_read_together(
+    monkeypatch: pytest.MonkeyPatch, store: Store
+) -> None:
+    release = _slow_first_load(monkeypatch, store)
+    loader = TableLoader(store, NAME, TableSchema(RES), ITEMS, batch_bytes=1, min_bytes=1)
+    for i in range(20):  # every page fills a file: the first load is held, 19 files wait
+        loader.add_raw({"projectsId": "p", "locationsId": "l"}, _page(i), "r", None)
+    release.set()
+    loader.finish()
+    loader.remove()
+    rows = store.execute(f"SELECT maxTrialCount FROM {qualified(NAME)} ORDER BY 1")
+    assert [r[0] for r in rows] == list(range(20))
+    assert loader.load_count < 20 and loader.widest_load > 1
+
+
+def test_a_bad_reply_in_a_batch_names_its_call(
+    monkeypatch: pytest.MonkeyPatch, store: Store
+) -> None:
+    release = _slow_first_load(monkeypatch, store)
+    loader = TableLoader(store, NAME, TableSchema(RES), ITEMS, batch_bytes=1, min_bytes=1)
+    for i in range(8):
+        params = {"projectsId": "p", "locationsId": f"loc-{i}"}
+        origin = (RES.id, "list", params)
+        loader.add_raw(params, _page(i, bad=i == 5), "r", origin)
+    release.set()
+    with pytest.raises(ProviderError) as err:
+        loader.finish()
+    loader.remove()
+    assert "hyperparameter_tuning_jobs.list" in str(err.value)
+    assert [f.params for f in err.value.failures] == [{"projectsId": "p", "locationsId": "loc-5"}]
