@@ -207,32 +207,49 @@ def probe_boto3_hydrate(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe_fetch(job: dict[str, Any]) -> dict[str, Any]:
-    """The emulator alone: every page over one keep-alive connection, nothing decoded."""
+    """The emulator alone: every page, nothing decoded, over one keep-alive connection; with
+    ``"parallel": true`` one thread and connection per location, as ours fetches them."""
     import http.client
     import re
+    from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import urlsplit
 
     parts = urlsplit(job["google"])
     token_re = re.compile(rb'"nextPageToken":"([^"]+)"}$')
-    times, size = [], 0
-    for _ in range(job.get("repeat", 1)):
-        conn = http.client.HTTPConnection(parts.hostname, parts.port)
-        start = time.perf_counter()
+
+    def chain(conn: http.client.HTTPConnection, project: str, location: str) -> int:
         size = 0
-        for project, location in _google_pages(job):
-            path = urlsplit(_list_url(job["google"], project, location)).path
-            query = f"?prettyPrint=false&pageSize={job['page_size']}"
-            while True:
-                conn.request("GET", path + query)
-                raw = conn.getresponse().read()
-                size += len(raw)
-                m = token_re.search(raw)
-                if not m:
-                    break
-                query = f"?prettyPrint=false&pageSize={job['page_size']}&pageToken="
-                query += m.group(1).decode()
+        path = urlsplit(_list_url(job["google"], project, location)).path
+        query = f"?prettyPrint=false&pageSize={job['page_size']}"
+        while True:
+            conn.request("GET", path + query)
+            raw = conn.getresponse().read()
+            size += len(raw)
+            m = token_re.search(raw)
+            if not m:
+                return size
+            query = f"?prettyPrint=false&pageSize={job['page_size']}&pageToken="
+            query += m.group(1).decode()
+
+    def own_connection(chain_of: tuple[str, str]) -> int:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port)
+        try:
+            return chain(conn, *chain_of)
+        finally:
+            conn.close()
+
+    times, size = [], 0
+    chains = _google_pages(job)
+    for _ in range(job.get("repeat", 1)):
+        start = time.perf_counter()
+        if job.get("parallel"):
+            with ThreadPoolExecutor(len(chains)) as pool:
+                size = sum(pool.map(own_connection, chains))
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port)
+            size = sum(chain(conn, project, location) for project, location in chains)
+            conn.close()
         times.append(time.perf_counter() - start)
-        conn.close()
     return {"seconds": times, "rows": 0, "calls": 0, "bytes": size}
 
 
