@@ -232,8 +232,12 @@ class _Board:
             for work in works:
                 self.ready.setdefault(work.host, deque()).append(work)
             self.queued += len(works)
-            self._grow()
+            grow = self._grow()
             self.cond.notify(len(works))
+        # started outside the lock: each new worker takes its work at once, instead of waiting
+        # for the lock while the others start (15 starts took 6-15 ms here)
+        for _ in range(grow):
+            threading.Thread(target=self.work, name="fetch", daemon=True).start()
 
     def add_first(self, work: Work) -> None:
         with self.cond:
@@ -262,13 +266,13 @@ class _Board:
         with self.cond:
             return sorted({w.call.label for w in self.active.values()})
 
-    def _grow(self) -> None:
-        """Start another worker when queued work could use one (follow-up calls)."""
+    def _grow(self) -> int:
+        """(under the lock) How many more workers queued work could use (follow-up calls);
+        they are counted as started."""
         idle = self.s.concurrency - self.spare - self.busy
-        want = min(self.spare, self.queued - max(0, idle))
-        for _ in range(max(0, want)):
-            self.spare -= 1
-            threading.Thread(target=self.work, name="fetch", daemon=True).start()
+        want = max(0, min(self.spare, self.queued - max(0, idle)))
+        self.spare -= want
+        return want
 
     # -- workers ------------------------------------------------------------------------------
     def _take(self) -> Work | None:
