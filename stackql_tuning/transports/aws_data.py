@@ -26,6 +26,7 @@ where the stock loader would not. Imports botocore: import this module lazily.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -350,10 +351,34 @@ def _loader_factory(session: Any, operations: Operations) -> Any:
     return create
 
 
+_hooks: dict[str, Any] = {}
+_hooks_lock = threading.Lock()
+
+
+def _builtin_hooks() -> Any:
+    """A copy of an event emitter holding botocore's built-in handlers, registered once per
+    process. A botocore session registers ~130 of them when it is made, each checked with
+    ``inspect`` (~15-20 ms here); copying the registered table (as botocore does for every
+    client it makes) gives each session the same handlers of its own. Used only while no
+    session initializer is registered (``botocore.register_initializer``)."""
+    with _hooks_lock:
+        if "builtin" not in _hooks:
+            from botocore.hooks import HierarchicalEmitter
+
+            emitter = HierarchicalEmitter()
+            botocore.session.Session(event_hooks=emitter)  # registers them into ``emitter``
+            _hooks["builtin"] = emitter
+        return copy.copy(_hooks["builtin"])
+
+
 def _core_session() -> Any:
     from stackql_tuning.transports.aws_parse import FastParserFactory
 
-    core = botocore.session.get_session()
+    if getattr(botocore, "_INITIALIZERS", None) == []:
+        hooks = _builtin_hooks()
+        core = botocore.session.Session(event_hooks=hooks, include_builtin_handlers=False)
+    else:  # a plugin's session initializers would register their handlers twice on a copy
+        core = botocore.session.get_session()
     core.register_component("response_parser_factory", FastParserFactory())
     return core
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3.session
+import botocore.awsrequest
 import botocore.session
 import pytest
 
@@ -249,3 +250,32 @@ def test_client_creation_reads_only_the_trimmed_files(
     session.client("sagemaker", region_name="us-east-1")
     session.client("sts", region_name="us-east-1")
     assert loaded and all(p.startswith(str(root())) for p in loaded), loaded
+
+
+def test_sessions_get_botocore_handlers_of_their_own(operations) -> None:
+    # each session copies a table of botocore's built-in handlers registered once per process:
+    # the same handlers as a stock session, and a handler added to one session stays there
+    one = aws_data.new_session(operations, region_name="us-east-1")
+    two = aws_data.new_session(operations, region_name="us-east-1")
+    seen: list[str] = []
+    one._session.register("before-call.sagemaker", lambda **kw: seen.append("one"))
+    for session in (one, two):
+        client = session.client(
+            "sagemaker",
+            aws_access_key_id="AKIAHANDLERTEST00000",
+            aws_secret_access_key="x",
+            endpoint_url="http://127.0.0.1:9",
+        )
+        client.meta.events.register_first(
+            "before-send.sagemaker", lambda **kw: botocore.awsrequest.AWSResponse("", 200, {}, None)
+        )
+        with pytest.raises(Exception):  # noqa: B017  (an empty reply: only the hooks matter)
+            client.list_hyper_parameter_tuning_jobs()
+    assert seen == ["one"]
+    stock = botocore.session.get_session()
+    for event in ("before-parameter-build.s3", "request-created", "needs-retry.sagemaker"):
+        mine = list(
+            one._session.get_component("event_emitter")._emitter._handlers.prefix_search(event)
+        )
+        theirs = list(stock.get_component("event_emitter")._emitter._handlers.prefix_search(event))
+        assert mine == theirs, event
