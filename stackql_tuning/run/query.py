@@ -184,7 +184,8 @@ class QueryRun:
             progress=progress,
         )
         try:
-            stats = scheduler.run(calls, sink, row_limit=row_limit)
+            with self.store.fetching():
+                stats = scheduler.run(calls, sink, row_limit=row_limit)
             self._merge(stats)
             for loader in files.values():
                 loader.finish()

@@ -83,3 +83,18 @@ def test_a_bad_reply_in_a_batch_names_its_call(
     loader.remove()
     assert "hyperparameter_tuning_jobs.list" in str(err.value)
     assert [f.params for f in err.value.failures] == [{"projectsId": "p", "locationsId": "loc-5"}]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_duckdb_leaves_a_core_to_the_fetch_and_gets_it_back(store: Store, threads: int) -> None:
+    store.execute(f"SET threads = {threads}")  # the user's setting is what comes back
+
+    def current() -> int:
+        return int(store.execute("SELECT current_setting('threads')")[0][0])
+
+    with store.fetching():
+        assert current() == max(1, threads - 1)
+    assert current() == threads
+    with pytest.raises(RuntimeError), store.fetching():
+        raise RuntimeError("a failed fetch")
+    assert current() == threads
