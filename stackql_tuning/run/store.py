@@ -411,11 +411,13 @@ class Store:
         took ~8% less wall and ~12% less CPU with one DuckDB thread while fetching (measured
         interleaved, `benchmarks` throughput shape). The last load and the query get them all.
         """
-        threads = int(self.execute("SELECT current_setting('threads')")[0][0])
-        if threads <= 1:
+        row = self.execute("SELECT current_setting('threads'), current_setting('external_threads')")
+        threads, external = int(row[0][0]), int(row[0][1])
+        fewer = max(1, threads - 1, external)  # DuckDB refuses fewer threads than external ones
+        if fewer >= threads:
             yield
             return
-        self.execute(f"SET threads = {threads - 1}")
+        self.execute(f"SET threads = {fewer}")
         try:
             yield
         finally:

@@ -98,3 +98,10 @@ def test_duckdb_leaves_a_core_to_the_fetch_and_gets_it_back(store: Store, thread
     with pytest.raises(RuntimeError), store.fetching():
         raise RuntimeError("a failed fetch")
     assert current() == threads
+
+
+def test_a_user_s_external_threads_are_respected(store: Store) -> None:
+    store.execute("SET threads = 2")
+    store.execute("SET external_threads = 2")  # DuckDB refuses threads below this
+    with store.fetching():
+        assert store.execute("SELECT current_setting('threads')")[0][0] == 2
