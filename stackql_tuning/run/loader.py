@@ -106,6 +106,7 @@ class TableLoader:
                         self._busy = False
                         return
                 try:
+                    self.store.leave_a_core(self._cursor)  # the fetch is still running
                     self.store.load(self.name, self.schema, batch, self.items_key, self._cursor)
                 finally:
                     for pages in batch:

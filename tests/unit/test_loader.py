@@ -93,15 +93,24 @@ def test_duckdb_leaves_a_core_to_the_fetch_and_gets_it_back(store: Store, thread
         return int(store.execute("SELECT current_setting('threads')")[0][0])
 
     with store.fetching():
+        assert current() == threads  # nothing changes until a background load runs
+        cursor = store.con.cursor()
+        store.leave_a_core(cursor)
+        store.leave_a_core(cursor)  # once per fetch
         assert current() == max(1, threads - 1)
     assert current() == threads
+    store.leave_a_core(cursor)  # outside a fetch: nothing
+    assert current() == threads
     with pytest.raises(RuntimeError), store.fetching():
+        store.leave_a_core(cursor)
         raise RuntimeError("a failed fetch")
     assert current() == threads
+    cursor.close()
 
 
 def test_a_user_s_external_threads_are_respected(store: Store) -> None:
     store.execute("SET threads = 2")
     store.execute("SET external_threads = 2")  # DuckDB refuses threads below this
     with store.fetching():
+        store.leave_a_core(store.con.cursor())
         assert store.execute("SELECT current_setting('threads')")[0][0] == 2
