@@ -27,14 +27,13 @@ import time
 import traceback
 import uuid
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import orjson
 
 from benchmarks.data import HPT, hpt_template
-from stackql_tuning.sandbox.latency import hold_reply
+from stackql_tuning.sandbox.latency import LoopbackServer, TimedHandler, hold_reply
 
 
 def serve(config: dict[str, Any]) -> None:
@@ -220,18 +219,13 @@ ARRIVED = "benchmarks.arrived"
 _READS = ("Describe", "List")
 
 
-class WSGIServer(ThreadingHTTPServer):
+class WSGIServer(LoopbackServer):
     """A lean threaded HTTP/1.1 keep-alive server for one WSGI app (moto behind MotoServer).
 
     Enough WSGI for moto's Flask apps: the body is read whole (by Content-Length) before the
     app runs, the reply is buffered and sent in one ``sendall``. Request bodies in chunked
     transfer coding are refused (501): boto3 and the AWS CLI send Content-Length.
     """
-
-    daemon_threads = True
-    allow_reuse_address = True
-    #: socketserver's default backlog of 5 drops connects when a client opens 16 at once
-    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: Any) -> None:
         self.app = app
@@ -243,20 +237,8 @@ class WSGIServer(ThreadingHTTPServer):
         self.server_name, self.server_port = str(host), int(port)
 
 
-class WSGIHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # without it every loopback reply waits ~40 ms
-    timeout = 120
+class WSGIHandler(TimedHandler):
     server: WSGIServer
-    _arrived = 0.0
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def parse_request(self) -> bool:
-        # the request has arrived once its first line is read: latency counts from here
-        self._arrived = time.monotonic()
-        return super().parse_request()
 
     def handle_one_request(self) -> None:
         # the standard library's, with every method going to the WSGI app (no do_<METHOD>)

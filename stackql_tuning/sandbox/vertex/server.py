@@ -11,17 +11,15 @@ Must not: hold job state (``store.py``) or decide faults (``knobs.py``).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from stackql_tuning.errors import StackqlTuningError
-from stackql_tuning.sandbox.latency import hold_reply
+from stackql_tuning.sandbox.latency import LoopbackServer, TimedHandler, hold_reply
 from stackql_tuning.sandbox.vertex import discovery
 from stackql_tuning.sandbox.vertex.errors import ApiError
 from stackql_tuning.sandbox.vertex.store import Store
@@ -99,29 +97,12 @@ def build_routes(store: Store) -> list[Bound]:
     return out
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    #: socketserver's default backlog of 5 drops connects when a client opens 16 at once (the
-    #: kernel then retries the SYN after 1 s)
-    request_queue_size = 128
+class Server(LoopbackServer):
     emulator: VertexEmulator
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # without it every loopback reply waits ~40 ms
-    timeout = 120
+class Handler(TimedHandler):
     server: Server
-    _arrived: float | None = None
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def parse_request(self) -> bool:
-        # the request has arrived once its first line is read: latency counts from here
-        self._arrived = time.monotonic()
-        return super().parse_request()
 
     def do_GET(self) -> None:
         self._serve("GET")
