@@ -1,3 +1,3 @@
-from stackql_tuning.cli import main
+from stackql_tuning.cli import run
 
-raise SystemExit(main())
+run()

@@ -1,0 +1,73 @@
+"""The command's quick exit (``cli.run`` / ``cli.leave``): a whole process, as a user runs it.
+
+It skips the interpreter's teardown, so everything a normal exit does that can be seen from
+outside is checked here: the exit code, all of the output through a pipe, atexit handlers,
+non-daemon threads, and a reader that stops early.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+RUN = "import sys; from stackql_tuning.cli import run; sys.argv[0] = 'stackql-tuning'; run()"
+
+
+def _cli(*args: str, prelude: str = "", **kw: object) -> subprocess.CompletedProcess[str]:
+    code = textwrap.dedent(prelude) + "\n" + RUN
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, **kw
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("exec", "SELECT 1 AS x"), 0),
+        (("exec", "SELEC 1"), 1),  # a statement error
+        (("exec",), 2),  # a usage error
+        (("--version",), 0),
+    ],
+)
+def test_the_exit_code_is_main_s(args: tuple[str, ...], code: int) -> None:
+    out = _cli(*args)
+    assert out.returncode == code, out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_all_of_a_large_output_arrives_through_a_pipe() -> None:
+    out = _cli("-o", "csv", "exec", "SELECT i, repeat('x', 50) AS pad FROM range(40000) t(i)")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 40001  # header + every row: nothing left in a buffer
+    assert lines[-1].startswith("39999,")
+
+
+def test_atexit_handlers_and_non_daemon_threads_still_run(tmp_path: Path) -> None:
+    marks = tmp_path / "marks.txt"
+    prelude = f"""
+        import atexit, threading, time
+        def mark(text):
+            with open({str(marks)!r}, "a") as f:
+                f.write(text + "\\n")
+        atexit.register(mark, "atexit")
+        def late():
+            time.sleep(0.3)
+            mark("thread")
+        threading.Thread(target=late).start()
+    """
+    out = _cli("exec", "SELECT 1", prelude=prelude)
+    assert out.returncode == 0, out.stderr
+    # the thread ends before the atexit handlers run, as at a normal exit
+    assert marks.read_text().splitlines() == ["thread", "atexit"]
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    code = f'{sys.executable} -c "{RUN}" -o csv exec "SELECT i FROM range(200000) t(i)" | head -n 2'
+    out = subprocess.run(["bash", "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines() == ["i", "0"]
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
