@@ -1,7 +1,7 @@
-"""The command's quick exit (``cli.run`` / ``cli.leave``): a whole process, as a user runs it.
+"""The command as a process (``cli.run``): its quick exit (``cli.leave``) and its collector.
 
-It skips the interpreter's teardown, so everything a normal exit does that can be seen from
-outside is checked here: the exit code, all of the output through a pipe, atexit handlers,
+The exit skips the interpreter's teardown, so everything a normal exit does that can be seen
+from outside is checked here: the exit code, all of the output through a pipe, atexit handlers,
 non-daemon threads, and a reader that stops early.
 """
 
@@ -71,3 +71,16 @@ def test_a_reader_that_stops_early_is_not_an_error() -> None:
     out = subprocess.run(["bash", "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.splitlines() == ["i", "0"]
     assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+
+
+def test_the_command_collects_garbage_less_often_during_start_up(tmp_path: Path) -> None:
+    seen = tmp_path / "gc.txt"
+    prelude = f"""
+        import atexit, gc
+        atexit.register(lambda: open({str(seen)!r}, "w").write(repr(gc.get_threshold())))
+    """
+    out = _cli("exec", "SELECT 1", prelude=prelude)
+    assert out.returncode == 0, out.stderr
+    from stackql_tuning.cli import GC_THRESHOLDS
+
+    assert seen.read_text() == repr(GC_THRESHOLDS)
