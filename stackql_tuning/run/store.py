@@ -66,8 +66,11 @@ class TableSchema:
         for c in self.columns:
             if c.name.lower() in wanted and c.derive:
                 wanted.add(str(c.derive["column"]).lower())
-        for source in param_sources(self.resource).values():
-            wanted.add(str(source["column"]).lower())
+        for p in self.params:
+            source = self._param_source(p)
+            if source:
+                wanted.add(source.lower())
+        # the identity is always read: hydration and mutations find each row's resource by it
         ident = self.resource.identity.get("column")
         if ident:
             wanted.add(str(ident).lower())
@@ -111,23 +114,32 @@ class TableSchema:
             derived = f"TRY_CAST(json_extract_string({src}, {path}) AS {c.db_type})"
         return f"coalesce({base}, {derived})"
 
-    def _param_expr(self, p: Param) -> str:
-        base = f"p.{q(p.name)}"
+    def _param_source(self, p: Param) -> str | None:
+        """The item field that param column ``p`` is read from when the call did not set it:
+        the registry's param source, else the identity field whose template holds ``p``."""
         source = param_sources(self.resource).get(p.name)
         if source:
-            regex = source["regex"].replace("'", "''")
-            extracted = f"regexp_extract(it.{q(source['column'])}, '{regex}', 1)"
-            return f"coalesce({base}, NULLIF({extracted}, ''))"
-        ident = self.resource.identity
-        template = ident.get("template")
-        col = ident.get("column")
+            return str(source["column"])
+        template, col = self.resource.identity.get("template"), self.resource.identity.get("column")
         if template and col and "{" + p.name + "}" in template:
-            regex = _template_regex(template, p.name)
-            extracted = f"NULLIF(regexp_extract(it.{q(col)}, '{regex}', 1), '')"
-            if p.db_type != "VARCHAR":
-                extracted = f"TRY_CAST({extracted} AS {p.db_type})"
-            return f"coalesce({base}, {extracted})"
-        return base
+            return str(col)
+        return None
+
+    def _param_expr(self, p: Param) -> str:
+        base = f"p.{q(p.name)}"
+        column = self._param_source(p)
+        if column is None:
+            return base
+        source = param_sources(self.resource).get(p.name)
+        if source:
+            regex, cast = source["regex"].replace("'", "''"), False
+        else:
+            regex = _template_regex(str(self.resource.identity["template"]), p.name)
+            cast = p.db_type != "VARCHAR"
+        extracted = f"NULLIF(regexp_extract(it.{q(column)}, '{regex}', 1), '')"
+        if cast:
+            extracted = f"TRY_CAST({extracted} AS {p.db_type})"
+        return f"coalesce({base}, {extracted})"
 
 
 def _template_regex(template: str, target: str) -> str:
