@@ -12,6 +12,9 @@ our clients load:
 - the top-level files botocore reads at client creation (:data:`TOP_LEVEL`), endpoints.json
   with only the services our sessions make clients for (ours and botocore's credential chain).
 
+Building a directory also removes other botocore versions' directories that were not rebuilt
+for 30 days, and temporary directories of builds that died (:func:`prune_cache`).
+
 :func:`new_session` returns a boto3 session whose botocore ``data_loader`` is a
 :class:`TrimmedLoader`: it reads those files from the directory and hands every other load to
 the stock loader (its ``response_parser_factory`` is :mod:`~stackql_tuning.transports.aws_parse`'s,
@@ -33,6 +36,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -62,6 +66,10 @@ CREDENTIAL_SERVICES = ("sts", "sso", "sso-oidc", "signin")
 TOP_LEVEL = ("endpoints", "partitions", "sdk-default-configuration", "_retry")
 #: per-service files botocore loads at client creation
 SERVICE_FILES = ("service-2", "endpoint-rule-set-1")
+#: a directory of another botocore version is removed once it was not rebuilt for this long
+KEEP_OTHER_VERSIONS_DAYS = 30
+#: a build's temporary directory still there after this long is left from a build that died
+TEMP_DIR_HOURS = 1
 
 Operations = Mapping[str, Iterable[str]]
 
@@ -146,7 +154,43 @@ def _ensure(root: Path, ops: Mapping[str, frozenset[str]]) -> Path | None:
         _publish(tmp, root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    prune_cache(root)
     return root if _covers(_read_manifest(root), ops) else None
+
+
+def prune_cache(keep: Path, now: float | None = None) -> list[Path]:
+    """Remove what ``keep``'s siblings left behind; the paths removed.
+
+    Runs when a directory is built (a new botocore version, or new operations), never on the
+    path of a plain start-up. Removes the directories of other botocore versions not rebuilt
+    for :data:`KEEP_OTHER_VERSIONS_DAYS` (another environment still on one rebuilds it once,
+    in about a second), and temporary directories of builds that died (older than an hour:
+    a build in progress takes seconds). Anything it cannot remove stays.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        siblings = list(keep.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        if path == keep or not path.is_dir():
+            continue
+        if path.name.startswith("."):
+            age_limit, stamp = TEMP_DIR_HOURS * 3600, path
+        else:
+            age_limit, stamp = KEEP_OTHER_VERSIONS_DAYS * 86400, path / MANIFEST
+        try:
+            age = now - stamp.stat().st_mtime
+        except OSError:  # no manifest: not a directory of ours
+            continue
+        if age > age_limit:
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                removed.append(path)
+    if removed:
+        log.debug("removed old trimmed botocore data: %s", ", ".join(p.name for p in removed))
+    return removed
 
 
 def _publish(tmp: Path, root: Path) -> None:

@@ -6,6 +6,8 @@ clients are only built, never asked to send."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -279,3 +281,44 @@ def test_sessions_get_botocore_handlers_of_their_own(operations) -> None:
         )
         theirs = list(stock.get_component("event_emitter")._emitter._handlers.prefix_search(event))
         assert mine == theirs, event
+
+
+def _aged(path: Path, days: float) -> None:
+    stamp = time.time() - days * 86400
+    os.utime(path, (stamp, stamp))
+
+
+def test_building_removes_old_versions_and_dead_builds_only(operations) -> None:
+    parent = root().parent
+    old, recent = parent / "1.0.0", parent / "1.0.1"
+    for version, days in ((old, 31), (recent, 2)):
+        (version / "sagemaker").mkdir(parents=True)
+        (version / aws_data.MANIFEST).write_text("{}")
+        _aged(version / aws_data.MANIFEST, days)
+    dead, building = parent / ".1.0.2.dead", parent / ".1.0.2.live"
+    dead.mkdir()
+    building.mkdir()
+    _aged(dead, 2 / 24)
+    stranger = parent / "notes"  # not a directory of ours (no manifest): never touched
+    stranger.mkdir()
+    _aged(stranger, 400)
+
+    assert aws_data.data_dir({"sagemaker": {"ListHyperParameterTuningJobs"}}) == root()
+
+    assert sorted(p.name for p in parent.iterdir()) == sorted(
+        [root().name, recent.name, building.name, stranger.name]
+    )
+    # a start-up that finds its directory complete removes nothing
+    _aged(recent / aws_data.MANIFEST, 40)
+    aws_data._dirs.clear()
+    assert aws_data.data_dir({"sagemaker": {"ListHyperParameterTuningJobs"}}) == root()
+    assert recent.exists()
+
+
+def test_pruning_never_removes_the_directory_in_use() -> None:
+    keep = root()
+    (keep).mkdir(parents=True)
+    (keep / aws_data.MANIFEST).write_text("{}")
+    _aged(keep / aws_data.MANIFEST, 365)
+    assert aws_data.prune_cache(keep) == []
+    assert keep.exists()
