@@ -34,6 +34,7 @@ import orjson
 
 from benchmarks.data import HPT, hpt_template
 from stackql_tuning.sandbox.latency import LoopbackServer, TimedHandler, hold_reply
+from stackql_tuning.sandbox.request_log import RequestLog
 
 
 def serve(config: dict[str, Any]) -> None:
@@ -94,7 +95,7 @@ class MotoServer:
         #: (target, region, body) -> moto's status, headers and body, and the request's environ
         self.replies: dict[tuple[str, str, bytes], tuple[str, list[Any], bytes, Any]] = {}
         self.replayed = 0
-        self.log: list[dict[str, Any]] = []
+        self.log = RequestLog()
         self._server: Any = None
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -112,7 +113,7 @@ class MotoServer:
         if body is None:
             body = self._moto(environ, start_response, target, operation, region)
         hold_reply(arrived, self.latency)
-        self.log.append({"operation": operation, "region": region, "time": time.time()})
+        self.log.add({"operation": operation, "region": region}, arrived)
         return body
 
     def _key(self, environ: dict[str, Any], target: str, region: str) -> tuple[str, str, bytes]:
@@ -177,10 +178,10 @@ class MotoServer:
 
     def _admin(self, environ: dict[str, Any], start_response: Any, action: str) -> Any:
         if action == "reset-log":
-            self.log.clear()
+            self.log.reset()
             reply: Any = {"ok": True}
         elif action == "requests":
-            reply = list(self.log)
+            reply = self.log.entries()
         elif action == "replay-check":
             reply = self.replay_check()
         elif action == "config":

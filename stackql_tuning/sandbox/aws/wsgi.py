@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -23,6 +22,7 @@ from stackql_tuning.sandbox.aws import protocol
 from stackql_tuning.sandbox.aws.gap import GapLayer, WsgiApp
 from stackql_tuning.sandbox.aws.protocol import AwsError, Caller
 from stackql_tuning.sandbox.latency import hold_reply
+from stackql_tuning.sandbox.request_log import RequestLog
 
 DEFAULT_ACCOUNT = "123456789012"
 ADMIN = "/__admin/"
@@ -42,9 +42,7 @@ class SandboxApp:
         #: access key id -> account id (the account moto files the caller's resources under)
         self.accounts = dict(accounts or {})
         self.latency = 0.0
-        self._log: list[dict[str, Any]] = []
-        self._reset_at = 0.0
-        self._log_lock = threading.Lock()
+        self.log = RequestLog()
         self.admin_routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
             ("GET", "requests"): lambda _: self.requests(),
             ("POST", "reset-log"): self._admin_reset_log,
@@ -56,13 +54,10 @@ class SandboxApp:
 
     # -- knobs ---------------------------------------------------------------------------------
     def requests(self) -> list[dict[str, Any]]:
-        with self._log_lock:
-            return [dict(r) for r in self._log]
+        return self.log.entries()
 
     def reset_log(self) -> None:
-        with self._log_lock:
-            self._reset_at = time.monotonic()
-            self._log.clear()
+        self.log.reset()
 
     def _admin_reset_log(self, _: dict[str, Any]) -> dict[str, Any]:
         self.reset_log()
@@ -139,10 +134,7 @@ class SandboxApp:
             "params": params,
             "time": time.time(),
         }
-        with self._log_lock:
-            # a request that arrived before the last reset belongs to the log that was reset
-            if arrived >= self._reset_at:
-                self._log.append(entry)
+        self.log.add(entry, arrived)
         return body
 
     def admin(

@@ -29,8 +29,9 @@ from typing import Any
 import orjson
 
 from stackql_tuning.errors import StackqlTuningError, UsageError
+from stackql_tuning.sandbox.request_log import RequestLog
 from stackql_tuning.sandbox.vertex.clock import Clock, rfc3339
-from stackql_tuning.sandbox.vertex.knobs import Knobs, RequestLog
+from stackql_tuning.sandbox.vertex.knobs import Knobs
 from stackql_tuning.sandbox.vertex.server import Handler, Server, build_routes
 from stackql_tuning.sandbox.vertex.store import Store
 

@@ -1,8 +1,8 @@
-"""Test and benchmark knobs of the emulator: latency, fault injection, the request log, stats.
+"""Test and benchmark knobs of the emulator: latency and fault injection.
 
 Holds: :class:`Knobs` (per-request ``latency`` in seconds and a fault config
-``{"rate", "kinds", "match", "retry_after"}``), the seeded fault decision, and :class:`RequestLog`
-(what was asked, what was answered, which fault was injected; counts of faults by kind).
+``{"rate", "kinds", "match", "retry_after"}``) and the seeded fault decision. The request log
+is :class:`~stackql_tuning.sandbox.request_log.RequestLog`, shared with the AWS sandbox.
 
 Fault kinds: ``"429"`` (RESOURCE_EXHAUSTED with ``Retry-After``), ``"500"``, ``"503"``,
 ``"drop"`` (the connection closes without a reply) and ``"truncate"`` (a Content-Length for the
@@ -16,8 +16,6 @@ from __future__ import annotations
 import random
 import re
 import threading
-import time
-from collections import Counter, deque
 from typing import Any
 
 from stackql_tuning.errors import UsageError, did_you_mean
@@ -113,49 +111,3 @@ class Knobs:
                 return None
             names, weights = zip(*kinds, strict=True)
             return self._rng.choices(names, weights)[0]
-
-
-class RequestLog:
-    """Every API request the emulator answered (admin requests are not logged)."""
-
-    def __init__(self, limit: int = 200_000) -> None:
-        self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
-        self._faults: Counter[str] = Counter()
-        self._statuses: Counter[str] = Counter()
-        self._total = 0
-        self._reset_at = 0.0
-
-    def add(self, entry: dict[str, Any], arrived: float | None = None) -> None:
-        """Log ``entry`` (``arrived``: its ``time.monotonic()`` of arrival). A request that
-        arrived before the last reset belongs to the log that was reset, not to this one
-        (a slow reply of an earlier test must not count in the next one's)."""
-        entry.setdefault("time", time.time())
-        with self._lock:
-            if arrived is not None and arrived < self._reset_at:
-                return
-            self._entries.append(entry)
-            self._total += 1
-            if entry.get("fault"):
-                self._faults[entry["fault"]] += 1
-            self._statuses[str(entry.get("status"))] += 1
-
-    def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(e) for e in self._entries]
-
-    def stats(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "requests": self._total,
-                "faults": dict(self._faults),
-                "statuses": dict(self._statuses),
-            }
-
-    def reset(self) -> None:
-        with self._lock:
-            self._reset_at = time.monotonic()
-            self._entries.clear()
-            self._faults.clear()
-            self._statuses.clear()
-            self._total = 0
