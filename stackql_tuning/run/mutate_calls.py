@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError
@@ -56,23 +55,13 @@ def check_calls(session: Session, calls: list[Call]) -> None:
             validator(session, call, i)
 
 
-@lru_cache(maxsize=4)
-def _aws_model(service_name: str) -> Any:
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model(service_name)
-
-
 def validate_aws(session: Session, call: Call, row: int) -> None:
     """botocore's own parameter validation, run before any call is sent."""
     from botocore.exceptions import ParamValidationError
     from botocore.validate import validate_parameters
 
-    svc = session.registry.service(call.resource.provider, call.resource.service).data
     detail = session.fetcher.prepare(call).detail
-    op = _aws_model(str(svc.get("service_name", call.resource.service))).operation_model(
-        detail["operation"]
-    )
+    op = session.fetcher.transport(call.resource.provider).operation_model(call)
     try:
         validate_parameters(detail["params"], op.input_shape)
     except ParamValidationError as e:

@@ -77,6 +77,7 @@ class AwsTransport:
         self._sessions: dict[str | None, Any] = {}
         self._lock = threading.Lock()
         self._ops: dict[str, set[str]] | None = None
+        self._models: dict[str, Any] = {}
 
     def _client(self, service: str, region: str, account: str | None = None) -> Any:
         key = (service, region, account)
@@ -240,6 +241,19 @@ class AwsTransport:
             summary=f"{self._service_name(call)}.{op} region={region} {_compact(kwargs)}",
             detail={"operation": op, "region": region, "params": kwargs},
         )
+
+    def operation_model(self, call: Call) -> Any:
+        """botocore's model of the operation ``call`` sends, for checking a request before it
+        is sent: from the trimmed data (the stock data when that fails), with no credentials
+        and no client needed, so that ``--dry-run`` checks without either."""
+        service = self._service_name(call)
+        with self._lock:
+            model = self._models.get(service)
+            if model is None:
+                model = self._models[service] = self._new_session()._session.get_service_model(
+                    service
+                )
+        return model.operation_model(call.method.request.get("operation", call.method.name))
 
     def warm(self, call: Call) -> None:
         """Create the SDK client ``call`` will use (no request is sent). Only for the default

@@ -322,3 +322,23 @@ def test_pruning_never_removes_the_directory_in_use() -> None:
     _aged(keep / aws_data.MANIFEST, 365)
     assert aws_data.prune_cache(keep) == []
     assert keep.exists()
+
+
+def test_an_insert_is_checked_on_the_trimmed_model_without_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stackql_tuning.transports.base import Call
+
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    registry = default_registry()
+    res = registry.resource("aws.sagemaker.hyper_parameter_tuning_jobs")
+    transport = AwsTransport(Settings(), registry)
+    op = transport.operation_model(Call(res, res.method("create"), {"region": "us-east-1"}))
+    assert op.name == "CreateHyperParameterTuningJob"
+    stock = botocore.session.get_session().get_service_model("sagemaker")
+    assert (
+        op.input_shape.members.keys() == stock.operation_model(op.name).input_shape.members.keys()
+    )
+    assert len(op.service_model.operation_names) < len(stock.operation_names)  # the trimmed model
+    assert not transport._clients  # no client was made for it
