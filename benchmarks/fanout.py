@@ -90,6 +90,8 @@ def run(repeat: int = 5) -> ScenarioResult:
         Target("fan-out vs --concurrency 1 (info: the speed-up)", ours, ours1, 1.0),
         Target("fan-out, DuckDB already started, vs ideal (info)", ours_ready, ideal, 1.15),
         Target("fan-out vs the bare-client floor (info)", ours, floor, 1.0),
+        # the same bound applied to the bare client: over it, no requests-based client can pass
+        Target("the bare-client floor vs ideal (info: what the bound leaves)", floor, ideal, 1.15),
         Target("LIMIT 10 over 5,000 jobs: list calls", list_calls, 1, 1, exact=True),
     ]
     return res

@@ -70,6 +70,15 @@ def _one(res: ScenarioResult, label: str, sql: str, repeat: int, aws: bool) -> N
         res.targets.append(
             Target(f"hydration vs the bare-client floor (info: {label})", o, floor, 1.0)
         )
+        # the same bound applied to the bare client: over it, no boto3 client can pass here
+        res.targets.append(
+            Target(
+                f"the bare-client floor vs ideal (info: {label}, what the bound leaves)",
+                floor,
+                bound,
+                1.2,
+            )
+        )
     if check is not None:
         res.measures.append(
             Measure(
