@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from stackql_tuning.cli_args import FORMATS, build_parser
-from stackql_tuning.errors import StackqlTuningError, UsageError
+from stackql_tuning.errors import OutputError, StackqlTuningError, UsageError
 
 __all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "run"]
 
@@ -93,14 +93,22 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
     from stackql_tuning.render import render
 
     if result.has_rows:
-        render(
-            result,
-            _opt(args, "output", "table"),
-            out,
-            hide_headers=bool(_opt(args, "hide_headers", False)),
-            width=_width(out),
-        )
-        out.flush()
+        try:
+            render(
+                result,
+                _opt(args, "output", "table"),
+                out,
+                hide_headers=bool(_opt(args, "hide_headers", False)),
+                width=_width(out),
+            )
+            out.flush()
+        except BrokenPipeError:  # a reader that stopped early (`| head`): main ends quietly
+            raise
+        except OSError as e:  # the output's own problem, not ours: say so, not "internal error"
+            raise OutputError(
+                f"cannot write the result: {e.strerror or e}",
+                hint="check the disk or the file that the output goes to",
+            ) from None
     for line in result.messages:
         print(line, file=err)
     for line in result.warnings:

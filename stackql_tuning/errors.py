@@ -122,6 +122,12 @@ class ManifestError(StackqlTuningError):
     kind = "manifest error"
 
 
+class OutputError(StackqlTuningError):
+    """The result could not be written (a full disk, an output file that went away)."""
+
+    kind = "output error"
+
+
 class StatementTimeout(StackqlTuningError):
     """A statement or request that ran past its time limit."""
 

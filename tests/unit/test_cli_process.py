@@ -84,3 +84,18 @@ def test_the_command_collects_garbage_less_often_during_start_up(tmp_path: Path)
     from stackql_tuning.cli import GC_THRESHOLDS
 
     assert seen.read_text() == repr(GC_THRESHOLDS)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_an_output_error_not_an_internal_one() -> None:
+    with open("/dev/full", "w") as full:
+        out = subprocess.run(
+            [sys.executable, "-c", RUN, "-o", "json", "exec", "SELECT 1 AS x"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert out.returncode == 1
+    assert "output error: cannot write the result: No space left on device" in out.stderr
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr
