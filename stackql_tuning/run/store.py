@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -306,6 +307,9 @@ class Store:
         self._attached: set[str] = set()
         self._schemas: set[str] = set()
         self.tmpdir = tempfile.mkdtemp(prefix="stackql-tuning-")
+        # the page files' directory goes with the Store even when nobody closes it (a library
+        # session left open, garbage-collected or alive at exit): an empty one stayed per session
+        self._remove_tmpdir = weakref.finalize(self, _remove_dir, self.tmpdir)
         #: while a fetch runs (``fetching``): the threads to give back, once one was taken
         self._fetch: dict[str, int] | None = None
         self._fetch_lock = threading.Lock()
@@ -462,9 +466,13 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
-        import shutil
+        self._remove_tmpdir()
 
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+def _remove_dir(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _object_limit(longest: int) -> int:

@@ -45,3 +45,25 @@ def test_a_query_starts_duckdb_and_the_next_store_takes_it_once() -> None:
             second.close()
     finally:
         first.close()
+
+
+def test_a_store_nobody_closes_still_removes_its_directory() -> None:
+    import gc
+    import os
+
+    s = Store()
+    path = s.tmpdir
+    assert os.path.isdir(path)
+    s.con.close()  # a session dropped without close(): only the connection is let go here
+    del s
+    gc.collect()
+    assert not os.path.exists(path)
+
+
+def test_close_removes_the_directory_once() -> None:
+    import os
+
+    s = Store()
+    s.close()
+    assert not os.path.exists(s.tmpdir)
+    s._remove_tmpdir()  # a second removal (the finalizer) is a no-op
