@@ -109,9 +109,13 @@ class MotoServer:
         operation = target.rpartition(".")[2]
         auth = environ.get("HTTP_AUTHORIZATION", "")
         region = auth.split("Credential=", 1)[-1].split("/")[2] if "Credential=" in auth else ""
-        body = self._replayed(environ, start_response, target, operation, region)
+        # a SageMaker request's replay key, read from its body once (None: replay is off)
+        key = None
+        if self.replay and target.startswith("SageMaker."):
+            key = self._key(environ, target, region)
+        body = self._replayed(start_response, key, operation)
         if body is None:
-            body = self._moto(environ, start_response, target, operation, region)
+            body = self._moto(environ, start_response, target, operation, key)
         hold_reply(arrived, self.latency)
         self.log.add({"operation": operation, "region": region}, arrived)
         return body
@@ -126,11 +130,11 @@ class MotoServer:
         return target, region, raw
 
     def _replayed(
-        self, environ: dict[str, Any], start_response: Any, target: str, op: str, region: str
+        self, start_response: Any, key: tuple[str, str, bytes] | None, op: str
     ) -> list[bytes] | None:
-        if not (self.replay and target.startswith("SageMaker.") and op.startswith(_READS)):
+        if key is None or not op.startswith(_READS):
             return None
-        hit = self.replies.get(self._key(environ, target, region))
+        hit = self.replies.get(key)
         if hit is None:
             return None
         status, headers, data, _ = hit
@@ -140,10 +144,14 @@ class MotoServer:
         return [data]
 
     def _moto(
-        self, environ: dict[str, Any], start_response: Any, target: str, op: str, region: str
+        self,
+        environ: dict[str, Any],
+        start_response: Any,
+        target: str,
+        op: str,
+        key: tuple[str, str, bytes] | None,
     ) -> list[bytes]:
         sagemaker = target.startswith("SageMaker.")
-        key = self._key(environ, target, region) if self.replay and sagemaker else None
         if key is not None and not op.startswith(_READS):
             self.replies.clear()  # a write (or anything else) may change what reads return
         seen: list[Any] = []

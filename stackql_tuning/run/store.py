@@ -70,7 +70,7 @@ class TableSchema:
         for p in self.params:
             source = self._param_source(p)
             if source:
-                wanted.add(source.lower())
+                wanted.add(source[0].lower())
         # the identity is always read: hydration and mutations find each row's resource by it
         ident = self.resource.identity.get("column")
         if ident:
@@ -115,28 +115,24 @@ class TableSchema:
             derived = f"TRY_CAST(json_extract_string({src}, {path}) AS {c.db_type})"
         return f"coalesce({base}, {derived})"
 
-    def _param_source(self, p: Param) -> str | None:
-        """The item field that param column ``p`` is read from when the call did not set it:
-        the registry's param source, else the identity field whose template holds ``p``."""
+    def _param_source(self, p: Param) -> tuple[str, str, bool] | None:
+        """Where param column ``p`` is read from when the call did not set it: the item field,
+        the regex whose first group is the value, and whether it is cast to ``p``'s type. The
+        registry's param source first, else the identity field whose template holds ``p``."""
         source = param_sources(self.resource).get(p.name)
         if source:
-            return str(source["column"])
+            return str(source["column"]), str(source["regex"]).replace("'", "''"), False
         template, col = self.resource.identity.get("template"), self.resource.identity.get("column")
         if template and col and "{" + p.name + "}" in template:
-            return str(col)
+            return str(col), _template_regex(str(template), p.name), p.db_type != "VARCHAR"
         return None
 
     def _param_expr(self, p: Param) -> str:
         base = f"p.{q(p.name)}"
-        column = self._param_source(p)
-        if column is None:
+        source = self._param_source(p)
+        if source is None:
             return base
-        source = param_sources(self.resource).get(p.name)
-        if source:
-            regex, cast = source["regex"].replace("'", "''"), False
-        else:
-            regex = _template_regex(str(self.resource.identity["template"]), p.name)
-            cast = p.db_type != "VARCHAR"
+        column, regex, cast = source
         extracted = f"NULLIF(regexp_extract(it.{q(column)}, '{regex}', 1), '')"
         if cast:
             extracted = f"TRY_CAST({extracted} AS {p.db_type})"

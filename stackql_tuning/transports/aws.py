@@ -101,7 +101,7 @@ class AwsTransport:
                 if self.registry.provider(r.provider).transport != "aws":
                     continue
                 names = ops.setdefault(self._service_of(r), set())
-                names.update(str(m.request.get("operation", m.name)) for m in r.methods)
+                names.update(_operation(m) for m in r.methods)
             self._ops = ops
         return self._ops
 
@@ -235,7 +235,7 @@ class AwsTransport:
 
     def prepare(self, call: Call, page_token: str | None = None) -> PreparedRequest:
         region = _region(call)
-        op = call.method.request.get("operation", call.method.name)
+        op = _operation(call.method)
         kwargs = self._kwargs(call, page_token)
         return PreparedRequest(
             summary=f"{self._service_name(call)}.{op} region={region} {_compact(kwargs)}",
@@ -253,7 +253,7 @@ class AwsTransport:
                 model = self._models[service] = self._new_session()._session.get_service_model(
                     service
                 )
-        return model.operation_model(call.method.request.get("operation", call.method.name))
+        return model.operation_model(_operation(call.method))
 
     def warm(self, call: Call) -> None:
         """Create the SDK client ``call`` will use (no request is sent). Only for the default
@@ -328,6 +328,11 @@ class AwsTransport:
     def close(self) -> None:
         self._clients.clear()
         self._sessions.clear()
+
+
+def _operation(method: Any) -> str:
+    """The botocore operation a method calls (its ``request.operation``, else its name)."""
+    return str(method.request.get("operation", method.name))
 
 
 def _user_agent() -> str:
