@@ -14,8 +14,9 @@
 - ``sandbox_env`` (function): the sandbox's environment variables set in ``os.environ`` for the
   test (monkeypatched), for code that reads AWS_ENDPOINT_URL / STACKQL_TUNING_AUTH itself.
 - ``fresh_sandbox`` (function): the ``sandbox`` with both request logs emptied before the test
-  and the knobs restored after it (latency 0, AWS speed 3600 and clock running), for tests that
-  count calls (``sandbox.aws.requests()``, ``sandbox.google.requests()``) or set knobs.
+  and the knobs restored after it (latency 0, AWS speed 3600 and clock running, the Vertex
+  emulator's clock speed as it was), for tests that count calls (``sandbox.aws.requests()``,
+  ``sandbox.google.requests()``) or set knobs.
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ def sandbox_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 def fresh_sandbox(sandbox: Sandbox) -> Iterator[Sandbox]:
     sandbox.aws.reset_log()
     sandbox.google.reset_log()
+    speed = sandbox.google.clock.speed
     try:
         yield sandbox
     finally:
         sandbox.aws.configure(latency=0.0, speed=3600.0, frozen=False)
         sandbox.google.configure(latency=0.0)
+        sandbox.google.clock.set_speed(speed)
         sandbox.aws.reset_log()
         sandbox.google.reset_log()

@@ -288,6 +288,9 @@ def test_delete_without_await_reports_the_operation(session: Session) -> None:
 def test_unsafe_delete_fails_before_any_call(
     session: Session, fresh_sandbox: Sandbox, sql: str
 ) -> None:
+    # emulated time stands still: jobs of earlier tests must not change state while we compare
+    # (at 3600x, the ~0.1 s of this test was 6 emulated minutes: RUNNING became SUCCEEDED)
+    fresh_sandbox.google.clock.set_speed(0.0)
     before = hpt_states(session)
     fresh_sandbox.google.reset_log()
     with pytest.raises(errors.PlanError):
