@@ -111,7 +111,7 @@ class GoogleTransport:
         self._auth_request = GoogleAuthRequest()
         size = max(self.settings.concurrency, self.settings.per_host, 10)
         adapter = requests.adapters.HTTPAdapter(
-            pool_connections=8, pool_maxsize=size, max_retries=0
+            pool_connections=self._pool_count(), pool_maxsize=size, max_retries=0
         )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -119,6 +119,23 @@ class GoogleTransport:
             session.merge_environment_settings
         )
         return session
+
+    def _pool_count(self) -> int:
+        """How many hosts' connection pools the session keeps: one per host it may call (every
+        regional host of the services this transport serves, and their global root), and never
+        fewer than the calls in flight.
+
+        Past that many, requests' pool manager closes the least recently used pool: with 8
+        (requests' default is 10) and 16 regions of a fan-out in flight at the default
+        concurrency, every request opened a new connection (a TCP and TLS handshake per page).
+        """
+        hosts = sum(
+            len(svc.data.get("locations") or []) + 1
+            for provider in self.registry.providers.values()
+            if provider.transport == "google"
+            for svc in self.registry.services(provider.name)
+        )
+        return max(hosts, self.settings.concurrency, self.settings.per_host, 10)
 
     @staticmethod
     def _credentials(kind: str, conf: dict[str, Any]) -> Any:
