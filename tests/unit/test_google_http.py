@@ -1,16 +1,20 @@
-"""The Google transport keeps one connection per host across a chain's pages, however many
-hosts are in flight (real HTTP servers on 127.0.0.1, one per "region": no mocks)."""
+"""The Google transport over real HTTP servers on 127.0.0.1 (no mocks): one connection per host
+across a chain's pages, however many hosts are in flight; compressed replies, asked for as
+Google's front ends want."""
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import orjson
 import pytest
 
+import stackql_tuning
 from stackql_tuning.registry.loader import default_registry
 from stackql_tuning.settings import Settings
 from stackql_tuning.transports.google import GoogleTransport
@@ -85,3 +89,62 @@ def test_the_session_keeps_a_pool_for_every_regional_host() -> None:
     locations = registry.service("google", "aiplatform").data["locations"]
     assert transport._pool_count() >= len(locations) + 1
     assert GoogleTransport(Settings(concurrency=200), registry)._pool_count() == 200
+
+
+class _GoogleLike(BaseHTTPRequestHandler):
+    """A list page, gzip-compressed only when the client asks as Google requires: gzip in its
+    Accept-Encoding and in its User-Agent."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[str, str, bool]] = []
+
+    def do_GET(self) -> None:
+        jobs = [
+            {
+                "name": f"projects/p/locations/us-central1/hyperparameterTuningJobs/{i}",
+                "displayName": f"job-{i}",
+                "state": "JOB_STATE_SUCCEEDED",
+            }
+            for i in range(200)
+        ]
+        body = orjson.dumps({"hyperparameterTuningJobs": jobs})
+        agent = self.headers.get("User-Agent", "")
+        accepts = self.headers.get("Accept-Encoding", "")
+        compress = "gzip" in agent and "gzip" in accepts
+        if compress:
+            body = gzip.compress(body)
+        self.seen.append((agent, accepts, compress))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        if compress:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_replies_are_asked_for_compressed_and_read_decompressed() -> None:
+    _GoogleLike.seen.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GoogleLike)
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    session = stackql_tuning.connect(
+        auth={"google": {"type": "anonymous"}},
+        google_endpoint=f"http://127.0.0.1:{server.server_address[1]}/",
+    )
+    try:
+        r = session.execute(
+            "SELECT displayName, state FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1' ORDER BY displayName"
+        )
+    finally:
+        session.close()
+        server.shutdown()
+        server.server_close()
+    assert len(r.rows) == 200 and r.rows[0] == ("job-0", "JOB_STATE_SUCCEEDED")
+    [(agent, accepts, compressed)] = _GoogleLike.seen
+    assert compressed, (agent, accepts)
+    assert agent.startswith(f"stackql-tuning/{stackql_tuning.__version__} requests/"), agent
+    assert agent.endswith(" (gzip)"), agent
