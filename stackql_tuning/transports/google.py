@@ -90,6 +90,10 @@ class GoogleTransport:
         self._session: Any = None
         self._auth_request: Any = None
         self._lock = threading.Lock()
+        #: one token refresh at a time; its round number and, when refused, its error
+        self._token_lock = threading.Lock()
+        self._token_round = 0
+        self._token_error: AuthError | None = None
 
     # -- auth ------------------------------------------------------------------------------
     def _http(self) -> Any:
@@ -298,14 +302,18 @@ class GoogleTransport:
         that a JSON API call does not need (cookies, redirects, hooks, netrc, a body read in
         10 KB chunks): about half of a page's client CPU. The credentials add their headers,
         and a 401 refreshes refreshable credentials and is sent again, at most twice, as
-        google-auth does. The adapter is requests' own, so proxies, CA bundles and test
-        doubles of requests apply unchanged.
+        google-auth does (one refresh for every thread that needs it: :meth:`_refresh`). The
+        adapter is requests' own, so proxies, CA bundles and test doubles of requests apply
+        unchanged.
         """
         base = dict(http.headers)
         base["Accept"] = "application/json"
         refreshes = 0
         while True:
             headers = dict(base)
+            seen = self._token_round
+            if not http.credentials.valid:
+                self._refresh(http.credentials, seen)
             http.credentials.before_request(self._auth_request, method, url, headers)
             prepared = _prepared(method, url, query, body, headers)
             env = http.merge_environment_settings(prepared.url, {}, None, None, None)
@@ -320,9 +328,45 @@ class GoogleTransport:
             raw = resp.raw.read(decode_content=True)  # the connection goes back to the pool
             if resp.status_code == 401 and refreshes < 2 and _refreshable(http.credentials):
                 refreshes += 1
-                http.credentials.refresh(self._auth_request)
+                self._refresh(http.credentials, seen)
                 continue
             return int(resp.status_code), resp.headers, raw
+
+    def _refresh(self, credentials: Any, seen: int) -> None:
+        """Refresh ``credentials`` once for every thread that found them stale in token round
+        ``seen`` (no token yet, expired, or refused with a 401).
+
+        google-auth refreshes in each thread that finds the token stale, without a lock: the 16
+        chains of a fan-out starting together asked the token service 16 times. Threads that
+        wait here while another refreshes take its outcome, the new token or the same error; a
+        thread that comes later tries again. A refusal is an :class:`AuthError` that names the
+        cause, and the statement stops (every call would fail the same way).
+        """
+        import google.auth.exceptions
+
+        with self._token_lock:
+            if self._token_round != seen:  # refreshed (or refused) while this thread waited
+                if self._token_error is not None:
+                    raise self._token_error
+                return
+            try:
+                credentials.refresh(self._auth_request)
+                self._token_error = None
+            except google.auth.exceptions.RefreshError as e:
+                self._token_error = AuthError(
+                    f"the Google credentials were refused when refreshed: {_reason(e)}",
+                    hint="run `gcloud auth application-default login`, or check the key and "
+                    "account given with --auth",
+                )
+            except google.auth.exceptions.TransportError as e:
+                self._token_error = AuthError(
+                    f"cannot reach Google's token service to refresh the credentials: {_reason(e)}",
+                    hint="check the network and proxy settings (HTTPS_PROXY, NO_PROXY)",
+                )
+            finally:
+                self._token_round = seen + 1
+            if self._token_error is not None:
+                raise self._token_error
 
     def _page(self, call: Call, raw: bytes, content_type: str, status: int) -> Page:
         body = raw.strip()
@@ -422,6 +466,12 @@ def _with_query(url: str, query: dict[str, str]) -> str:
     from urllib.parse import urlencode
 
     return url + ("?" + urlencode(query) if query else "")
+
+
+def _reason(e: Exception) -> str:
+    """google-auth's message of ``e`` (its first argument; the rest is the raw reply)."""
+    first = e.args[0] if e.args else e
+    return str(first) or type(e).__name__
 
 
 def _refreshable(credentials: Any) -> bool:

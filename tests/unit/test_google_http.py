@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import google.auth.credentials
+import google.auth.exceptions
 import orjson
 import pytest
 
@@ -148,3 +150,133 @@ def test_replies_are_asked_for_compressed_and_read_decompressed() -> None:
     assert compressed, (agent, accepts)
     assert agent.startswith(f"stackql-tuning/{stackql_tuning.__version__} requests/"), agent
     assert agent.endswith(" (gzip)"), agent
+
+
+class _FakeToken(google.auth.credentials.Credentials):
+    """Credentials whose refresh takes a while (so threads overlap) and hands out tok-1, tok-2..."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        super().__init__()
+        self.refreshes = 0
+        self.refuse = refuse
+        self._count = threading.Lock()
+
+    def refresh(self, request: object) -> None:
+        with self._count:
+            self.refreshes += 1
+            n = self.refreshes
+        time.sleep(0.05)
+        if self.refuse:
+            raise google.auth.exceptions.RefreshError(
+                "invalid_grant: Token has been expired or revoked.", {"error": "invalid_grant"}
+            )
+        self.token = f"tok-{n}"
+
+
+class _Bearer(BaseHTTPRequestHandler):
+    """200 for any token but ``refused`` (401), recording the Authorization headers."""
+
+    protocol_version = "HTTP/1.1"
+    refused = ""
+    seen: list[str] = []
+
+    def do_GET(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        self.seen.append(auth)
+        status = 401 if self.refused and auth == f"Bearer {self.refused}" else 200
+        body = b'{"error": {"code": 401, "message": "expired"}}' if status == 401 else b"{}"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def bearer_server() -> Iterator[str]:
+    _Bearer.seen.clear()
+    _Bearer.refused = ""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Bearer)
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _send_from_threads(transport: GoogleTransport, url: str, n: int = 16) -> list[int]:
+    http = transport._http()
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            statuses.append(transport._send(http, "GET", url + "v1/x", {}, None, (5, 5))[0])
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return statuses
+
+
+def _with_credentials(monkeypatch: pytest.MonkeyPatch, creds: _FakeToken) -> GoogleTransport:
+    monkeypatch.setattr(GoogleTransport, "_credentials", staticmethod(lambda kind, conf: creds))
+    return GoogleTransport(Settings(), default_registry())
+
+
+def test_threads_that_start_together_share_one_token_refresh(monkeypatch, bearer_server) -> None:
+    creds = _FakeToken()
+    transport = _with_credentials(monkeypatch, creds)
+    assert _send_from_threads(transport, bearer_server) == [200] * 16
+    transport.close()
+    # google-auth alone refreshes in every thread that finds no token: 16 token requests
+    assert creds.refreshes == 1
+    assert set(_Bearer.seen) == {"Bearer tok-1"}
+
+
+def test_a_401_refreshes_once_for_every_thread_it_reaches(monkeypatch, bearer_server) -> None:
+    creds = _FakeToken()
+    creds.token = "tok-0"  # valid until the server refuses it
+    _Bearer.refused = "tok-0"
+    transport = _with_credentials(monkeypatch, creds)
+    assert _send_from_threads(transport, bearer_server) == [200] * 16
+    transport.close()
+    assert creds.refreshes == 1
+    assert set(_Bearer.seen) == {"Bearer tok-0", "Bearer tok-1"}
+
+
+def test_a_refused_refresh_stops_the_statement_with_an_auth_error(
+    monkeypatch, bearer_server, capsys
+) -> None:
+    creds = _FakeToken(refuse=True)
+    monkeypatch.setattr(GoogleTransport, "_credentials", staticmethod(lambda kind, conf: creds))
+    monkeypatch.setenv("STACKQL_TUNING_GOOGLE_ENDPOINT", bearer_server)
+    from stackql_tuning import cli
+
+    rc = cli.main(
+        [
+            "--auth",
+            '{"google": {"type": "service_account", "credentialsfilepath": "unused.json"}}',
+            "exec",
+            "SELECT displayName FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId IN ('us-central1', 'europe-west4', "
+            "'asia-east1', 'us-east1')",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.startswith(
+        "auth error: the Google credentials were refused when refreshed: invalid_grant: "
+        "Token has been expired or revoked."
+    ), err
+    assert "gcloud auth application-default login" in err and "Traceback" not in err
+    assert creds.refreshes == 1  # four chains, one refusal: not one token request each
+    assert _Bearer.seen == []  # no API call went out without a token
