@@ -118,7 +118,7 @@ def _google_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | No
             return None
         terms = [f"{spec['field']}={_quote(v)}" for v in values]
         return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
-    if isinstance(node, exp.Like) and isinstance(node.this, exp.Column) and _owned(node.this, slot):
+    if _positive_like(node, slot):
         spec = _field(fields, node.this.name)
         pattern = _literal(node.expression)
         if spec is None or "prefix" not in spec["ops"] or not isinstance(pattern, str):
@@ -149,6 +149,17 @@ def _google_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | No
     if not isinstance(value, str):
         return None
     return f"{spec['field']}{op}{_quote(value)}"
+
+
+def _positive_like(node: exp.Expr, slot: Slot) -> bool:
+    """``column LIKE pattern`` on a column of ``slot``; not ``NOT LIKE``, which sqlglot keeps in
+    the same node (``negate``): pushed as a LIKE, it kept the rows it should drop."""
+    return (
+        isinstance(node, exp.Like)
+        and not node.args.get("negate")
+        and isinstance(node.this, exp.Column)
+        and _owned(node.this, slot)
+    )
 
 
 def _field(fields: dict[str, Any], column: str) -> dict[str, Any] | None:
@@ -213,7 +224,7 @@ def _param_push(slot: Slot, rules: dict[str, Any]) -> dict[str, Any]:
 
 def _param_terms(pred: exp.Expr, slot: Slot, rules: list[dict[str, Any]]) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = []
-    if isinstance(pred, exp.Like) and isinstance(pred.this, exp.Column) and _owned(pred.this, slot):
+    if _positive_like(pred, slot):
         pattern = _literal(pred.expression)
         if isinstance(pattern, str) and len(pattern) > 2 and pattern[0] == pattern[-1] == "%":
             inner = pattern[1:-1]

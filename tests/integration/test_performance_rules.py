@@ -57,6 +57,7 @@ def _queries(session: Session) -> list[str]:
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} "
         "AND state IN ('JOB_STATE_RUNNING', 'JOB_STATE_PENDING')",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND displayName LIKE 'xgb%'",
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND displayName NOT LIKE 'xgb%'",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND displayName = '{name}'",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND createTime > '{g_mid}'",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} "
@@ -65,6 +66,8 @@ def _queries(session: Session) -> list[str]:
         "AND (state = 'JOB_STATE_FAILED' OR displayName LIKE 'bert%')",
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND HyperParameterTuningJobStatus = 'Completed'",
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND HyperParameterTuningJobName LIKE '%xgb%'",
+        f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} "
+        "AND HyperParameterTuningJobName NOT LIKE '%xgb%'",
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND CreationTime > '{a_mid}'",
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND LastModifiedTime <= '{m_mid}'",
         f"SELECT {a_cols}, BestTrainingJob FROM {A} WHERE {A_WHERE} "

@@ -123,6 +123,17 @@ def test_unpushable_or_is_not_pushed_and_user_filter_wins() -> None:
     assert slot.pushed == {}
 
 
+def test_not_like_is_never_pushed_as_a_like() -> None:
+    # sqlglot keeps NOT LIKE in the Like node (negate=True): pushed, it kept the rows to drop
+    (slot,) = plan(f"SELECT name FROM {HPT} {W} AND displayName NOT LIKE 'xgb%'").slots
+    assert slot.pushed == {}
+    (slot,) = plan(
+        f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' "
+        "AND HyperParameterTuningJobName NOT LIKE '%xgb%'"
+    ).slots
+    assert slot.pushed == {}
+
+
 def test_sagemaker_param_pushdown() -> None:
     (slot,) = plan(
         f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND HyperParameterTuningJobStatus = "
