@@ -20,6 +20,7 @@ from stackql_tuning.plan.bindings import (
     TableRef,
     collect_bindings,
     find_provider_tables,
+    owner,
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.views import OPTIONAL
@@ -106,6 +107,20 @@ def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None
     )
 
 
+def _explain_constrained(e: PlanError, constrained: set[str]) -> PlanError:
+    """``e`` with a hint for params the query constrains without binding them."""
+    if not constrained:
+        return e
+    names = ", ".join(sorted(constrained))
+    e.hint = (
+        f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
+        "with another provider table's column binds a parameter (not OR, LIKE, <>, a subquery "
+        "or a join on a local table), and config defaults do not stand in for it: "
+        + (e.hint or "")
+    )
+    return e
+
+
 def _hint(resource: Resource) -> str:
     return f"SHOW METHODS IN {resource.id}"
 
@@ -169,13 +184,41 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
                 b.dependent[key] = (other.alias, have[key])
 
 
-def apply_defaults(resource: Resource, b: Bindings, defaults: dict[str, list[Any]]) -> None:
-    """Fill params the query leaves unbound (neither static nor dependent) from the defaults."""
+def apply_defaults(
+    resource: Resource, b: Bindings, defaults: dict[str, list[Any]], constrained: set[str]
+) -> None:
+    """Fill params the query leaves alone (neither bound nor ``constrained``) from the defaults.
+
+    A param the query constrains without binding it (``region = 'a' OR region = 'b'``,
+    ``region LIKE 'eu-%'``, ``region IN (SELECT ...)``, a join on a local table) gets no
+    default: the default region's rows, filtered by that predicate, were a silent wrong or
+    empty answer. It stays unbound, and the plan says so.
+    """
     for name, values in defaults.items():
         key = name.lower()
-        if key in b.static or key in b.dependent or not _is_param(resource, name):
+        if key in b.static or key in b.dependent or key in constrained:
+            continue
+        if not _is_param(resource, name):
             continue
         b.static[key] = list(values)
+
+
+def constrained_params(ref: TableRef, b: Bindings, refs: list[TableRef]) -> set[str]:
+    """The (lower-case) param columns of ``ref`` that a non-binding predicate of its scope
+    names (``b.residual``): columns of nested queries count only when qualified by ``ref``."""
+    params = {p.name.lower() for m in ref.resource.methods_for("SELECT") for p in m.params}
+    out: set[str] = set()
+    for pred in b.residual:
+        for col in pred.find_all(exp.Column):
+            name = col.name.lower()
+            if name not in params:
+                continue
+            nested = col.find_ancestor(exp.Select) is not ref.scope
+            if nested and (col.table or "").lower() != ref.alias.lower():
+                continue
+            if owner(col, refs, ref.scope) is ref or (nested and col.table):
+                out.add(name)
+    return out
 
 
 def plan_query(
@@ -195,8 +238,9 @@ def plan_query(
     for ref, b in planned:
         resource = ref.resource
         colocate(ref, b, refs)
+        constrained = constrained_params(ref, b, refs) - set(b.static) - set(b.dependent)
         if defaults:
-            apply_defaults(resource, b, defaults)
+            apply_defaults(resource, b, defaults, constrained)
         # dependent bindings (values from another provider table) are used only when the
         # static ones cannot plan the table: that keeps joins acyclic and calls few
         skip = False
@@ -206,10 +250,10 @@ def plan_query(
         except PlanError as e:
             try:
                 method = choose_method(resource, set(b.static) | set(b.dependent), node=ref.node)
-            except PlanError:
+            except PlanError as unbound:
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
-                    raise
+                    raise _explain_constrained(unbound, constrained) from None
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True
                 b.dependent = {}

@@ -197,3 +197,53 @@ def test_a_view_with_no_branch_bound_is_an_error_not_an_empty_result() -> None:
     p = plan_query(tree, REG)
     assert [s.resource.provider for s in p.slots if not s.skip] == ["aws"]
     assert len(p.warnings) == 2
+
+
+DEFAULTS = {"region": ["us-east-1"], "projectsId": ["p"], "locationsId": ["us-central1"]}
+
+
+def _with_defaults(sql: str):
+    return plan_query(parse_one(sql).expression, REG, defaults=DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "region = 'eu-west-1' OR region = 'us-west-2'",
+        "region LIKE 'eu-%'",
+        "region <> 'us-east-1'",
+        "region IN (SELECT 'eu-west-1')",
+    ],
+)
+def test_a_param_the_query_constrains_gets_no_default(where: str) -> None:
+    # before: the default region was queried and the predicate then dropped its rows (exit 0)
+    with pytest.raises(PlanError) as e:
+        _with_defaults(f"SELECT 1 FROM {AWS} WHERE {where}")
+    assert "list needs region" in e.value.message
+    assert e.value.hint and e.value.hint.startswith("region is constrained here")
+
+
+def test_a_join_on_a_local_table_gets_no_default() -> None:
+    with pytest.raises(PlanError, match="list needs region"):
+        _with_defaults(
+            f"SELECT r.reg FROM (VALUES ('eu-west-1')) r(reg) JOIN {AWS} a ON a.region = r.reg"
+        )
+    with pytest.raises(PlanError, match="list needs projectsId"):
+        _with_defaults(f"SELECT 1 FROM {HPT} WHERE projectsId LIKE 'ml-%'")
+
+
+def test_defaults_still_fill_what_the_query_leaves_alone() -> None:
+    (slot,) = _with_defaults(
+        f"SELECT region FROM {AWS} WHERE HyperParameterTuningJobStatus = 'x'"
+    ).slots
+    assert slot.static == {"region": ["us-east-1"]}
+    (slot,) = _with_defaults(
+        f"SELECT 1 FROM {AWS} WHERE region IN ('eu-west-1', 'us-west-2')"
+    ).slots
+    assert slot.static == {"region": ["eu-west-1", "us-west-2"]}
+    # a nested query's own column of the same name does not constrain the outer table
+    (slot,) = _with_defaults(
+        f"SELECT 1 FROM {AWS} a WHERE EXISTS (SELECT 1 FROM (SELECT 'x' AS region) t "
+        "WHERE t.region = 'x')"
+    ).slots
+    assert slot.static == {"region": ["us-east-1"]}
