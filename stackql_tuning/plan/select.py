@@ -115,8 +115,7 @@ def _explain_constrained(e: PlanError, constrained: set[str]) -> PlanError:
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
         "with another provider table's column binds a parameter (not OR, LIKE, <>, a subquery "
-        "or a join on a local table), and config defaults do not stand in for it: "
-        + (e.hint or "")
+        "or a join on a local table), and config defaults do not stand in for it: " + (e.hint or "")
     )
     return e
 
