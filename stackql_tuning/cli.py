@@ -67,12 +67,18 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         sandbox = Sandbox()
         sandbox.start()
         settings.update(sandbox.settings())
-        settings["defaults"] = {"region": ["us-east-1"]}  # the sandbox's own default region
         if auth is not None:
             settings["auth"] = parse_auth(auth)
     else:
         settings["auth"] = parse_auth(auth)
-    session = Session.from_env(**settings)
+    # the sandbox's own region, when neither the config file nor the environment names one
+    # (it once replaced every [defaults] entry of the config file)
+    fallback = None
+    if sandbox is not None:
+        from stackql_tuning.sandbox.runner import DEFAULT_REGION
+
+        fallback = {"region": [DEFAULT_REGION]}
+    session = Session.from_env(fallback_defaults=fallback, **settings)
     try:
         yield session
     finally:

@@ -141,17 +141,18 @@ class NotebookState:
         from stackql_tuning.session import Session
 
         settings: dict[str, Any] = {}
+        fallback = None
         if opts.sandbox:
             from stackql_tuning.sandbox.runner import DEFAULT_REGION
 
             settings.update(self._start_sandbox().settings())
-            settings["defaults"] = {"region": [DEFAULT_REGION]}  # as the CLI's --sandbox
+            fallback = {"region": [DEFAULT_REGION]}  # as the CLI's --sandbox
         elif self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
         if opts.auth is not None:
             settings["auth"] = opts.auth
-        self.session = Session.from_env(**settings)
+        self.session = Session.from_env(fallback_defaults=fallback, **settings)
         self.auth = opts.auth
         return self.session
 

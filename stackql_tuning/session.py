@@ -43,8 +43,16 @@ class Session:
         self.statement_started = 0.0
 
     @classmethod
-    def from_env(cls, registry: Registry | None = None, **settings: Any) -> Session:
-        """A session whose unset settings come from the environment (auth, endpoints)."""
+    def from_env(
+        cls,
+        registry: Registry | None = None,
+        *,
+        fallback_defaults: dict[str, list[Any]] | None = None,
+        **settings: Any,
+    ) -> Session:
+        """A session whose unset settings come from the config file and the environment (auth,
+        endpoints, the AWS region). ``fallback_defaults``: param defaults for what neither
+        ``defaults``, the config file nor the environment sets (the sandbox's own region)."""
         import os
 
         from stackql_tuning.config import load_config
@@ -58,6 +66,8 @@ class Session:
         defaults = dict(settings.get("defaults") or {})
         if region and "region" not in defaults:
             defaults["region"] = [region]  # as boto3 and the AWS CLI do
+        for key, values in (fallback_defaults or {}).items():
+            defaults.setdefault(key, list(values))
         settings["defaults"] = defaults
         settings.setdefault("google_endpoint", os.environ.get("STACKQL_TUNING_GOOGLE_ENDPOINT"))
         settings.setdefault("aws_endpoint", os.environ.get("AWS_ENDPOINT_URL"))

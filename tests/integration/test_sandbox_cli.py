@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,3 +63,29 @@ def test_the_readme_example_script_runs() -> None:
     p = cli("exec", "-f", "examples/inventory.iql")
     assert p.returncode == 0, p.stderr
     assert "provider" in p.stdout and "google" in p.stdout and "aws" in p.stdout
+
+
+def test_the_config_files_defaults_apply_on_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --sandbox once replaced the whole [defaults] table with its own region
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[defaults]\nprojectsId = ["ml-research-prod"]\nlocationsId = ["us-central1"]\n'
+        'region = ["eu-west-1"]\n'
+    )
+    google = (
+        "SELECT DISTINCT projectsId, locationsId FROM google.aiplatform.hyperparameter_tuning_jobs"
+    )
+    aws = "SELECT DISTINCT region FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+    p = cli("--config", str(config), "exec", "--output", "json", google + "; " + aws)
+    assert p.returncode == 0, p.stderr
+    assert '"projectsId":"ml-research-prod"' in p.stdout.replace(" ", "")
+    assert '"region":"eu-west-1"' in p.stdout.replace(" ", "")
+    # without a region in the config, the sandbox's own region is still the fallback
+    config.write_text('[defaults]\nprojectsId = ["ml-research-prod"]\n')
+    p = cli("--config", str(config), "exec", "--output", "json", aws)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == [{"region": "us-east-1"}]
