@@ -181,6 +181,18 @@ def test_stop_moves_through_stopping_to_stopped(frozen: Sandbox) -> None:
     ] == [name]
 
 
+def test_a_region_sagemaker_is_not_offered_in_is_an_aws_error(
+    sandbox: Sandbox, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # moto raised a KeyError: a 500 HTML page and the server's traceback on stderr
+    sm = sandbox.aws.client("us-east-99")
+    with pytest.raises(ClientError) as e:
+        sm.list_hyper_parameter_tuning_jobs()
+    assert error_code(e) == "UnrecognizedClientException"
+    assert "'us-east-99'" in e.value.response["Error"]["Message"]
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_unknown_jobs_and_bad_tokens_are_aws_errors(sandbox: Sandbox) -> None:
     sm = sandbox.aws.client("us-east-2")
     calls = [

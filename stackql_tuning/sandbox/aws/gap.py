@@ -46,9 +46,20 @@ TRAINING_SORT = {
 
 
 def _backend(account: str, region: str) -> Any:
+    """moto's SageMaker of ``account`` in ``region``; a region SageMaker is not offered in is
+    an AWS-shaped error (moto raised a KeyError, and the sandbox printed its traceback)."""
     from moto.sagemaker.models import sagemaker_backends
 
-    return sagemaker_backends[account][region]
+    backends = sagemaker_backends[account]
+    if region not in backends.regions:
+        from stackql_tuning.errors import did_you_mean
+
+        close = did_you_mean(region, backends.regions)
+        raise AwsError(
+            "UnrecognizedClientException",
+            f"The sandbox serves no SageMaker region '{region}'" + (f" ({close})" if close else ""),
+        )
+    return backends[region]
 
 
 def not_found(name: str) -> AwsError:
