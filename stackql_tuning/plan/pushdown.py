@@ -17,3 +17,13 @@ def apply_pushdown(plan: QueryPlan) -> None:
         if slot.dependent or slot.scope is None:
             continue
         slot.pushed = pushed_params(slot)
+
+
+def check_literals(plan: QueryPlan) -> None:
+    """A PlanError for a literal that no value of an enum column can equal (see
+    ``check_enum_literals``): checked with and without pushdown, so that both answer alike."""
+    from stackql_tuning.plan.pushrules import check_enum_literals
+
+    for slot in plan.slots:
+        if slot.scope is not None:
+            check_enum_literals(slot)

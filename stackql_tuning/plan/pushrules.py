@@ -268,3 +268,53 @@ def pushed_params(slot: Slot) -> dict[str, Any]:
         return {}
     # only params the chosen method accepts
     return {k: v for k, v in style(slot, rules).items() if slot.method.param(k) is not None}
+
+
+# -- enum literals -----------------------------------------------------------------------------
+def check_enum_literals(slot: Slot) -> None:
+    """A PlanError for ``col = / != / IN / NOT IN 'literal'`` on an enum column of ``slot``
+    when the literal is none of the API's values (closest ones in the hint).
+
+    Such a predicate matches no row (or every row) by mistake, and the API refuses it where it
+    is pushed (Vertex: 400 INVALID_ARGUMENT for ``state="RUNNING"``): with and without pushdown
+    the answer differed. It is an error either way, before any call.
+    """
+    from stackql_tuning.errors import Location, PlanError, did_you_mean
+
+    for pred in slot.residual:
+        for node in pred.find_all(exp.EQ, exp.NEQ, exp.In):
+            if node.find_ancestor(exp.Select) is not slot.scope:
+                continue  # a nested query's own predicate
+            for col, value in _enum_operands(node, slot):
+                spec = slot.resource.column(col.name)
+                if spec is None or not spec.enum or not isinstance(value, str):
+                    continue
+                if value in spec.enum:
+                    continue
+                close = [v for v in spec.enum if v.lower() == value.lower()]
+                hint = (
+                    f"did you mean {close[0]!r}? (values are case-sensitive)"
+                    if close
+                    else did_you_mean(value, spec.enum)
+                    or f"{spec.name} is one of {', '.join(spec.enum)}"
+                )
+                meta = col.this.meta if isinstance(col.this, exp.Expr) else {}
+                raise PlanError(
+                    f"{value!r} is not a value of {slot.resource.id}.{spec.name}",
+                    location=Location(
+                        line=meta.get("line"), column=meta.get("col"), resource=slot.resource.id
+                    ),
+                    hint=hint,
+                )
+
+
+def _enum_operands(node: exp.Expr, slot: Slot) -> list[tuple[exp.Column, Any]]:
+    """(column, literal) pairs that ``col = lit``, ``lit != col`` or ``col IN (lits)`` compare."""
+    if isinstance(node, exp.In):
+        if not isinstance(node.this, exp.Column) or not _owned(node.this, slot):
+            return []
+        return [(node.this, _literal(e)) for e in node.expressions]
+    for col, other in ((node.left, node.right), (node.right, node.left)):  # type: ignore[attr-defined]
+        if isinstance(col, exp.Column) and _owned(col, slot):
+            return [(col, _literal(other))]
+    return []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from stackql_tuning.errors import PartialResult
 from stackql_tuning.plan.limit import apply_early_limit
-from stackql_tuning.plan.pushdown import apply_pushdown
+from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
 from stackql_tuning.plan.views import expand_views
@@ -43,6 +43,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
         const_eval=lambda sql: session.store.const(sql),
         defaults=session.settings.defaults,
     )
+    check_literals(plan)
     if session.settings.pushdown:
         apply_pushdown(plan)
     apply_early_limit(plan)

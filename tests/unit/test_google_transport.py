@@ -79,7 +79,7 @@ def test_empty_list_still_has_every_column(session) -> None:
     responses.get(HOST + PATH, json={})
     r = session.execute(
         "SELECT * FROM google.aiplatform.hyperparameter_tuning_jobs "
-        "WHERE projectsId = 'p' AND locationsId = 'us-central1' AND state = 'X'"
+        "WHERE projectsId = 'p' AND locationsId = 'us-central1' AND state = 'JOB_STATE_PAUSED'"
     )
     assert r.rows == [] and "studySpec" in r.columns and "projectsId" in r.columns
 

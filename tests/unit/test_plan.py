@@ -247,3 +247,33 @@ def test_defaults_still_fill_what_the_query_leaves_alone() -> None:
         "WHERE t.region = 'x')"
     ).slots
     assert slot.static == {"region": ["us-east-1"]}
+
+
+@pytest.mark.parametrize(
+    ("where", "hint"),
+    [
+        (f"{HPT} {W} AND state = 'RUNNING'", "did you mean 'JOB_STATE_RUNNING'?"),
+        (f"{HPT} {W} AND state IN ('JOB_STATE_RUNNING', 'job_state_failed')", "case-sensitive"),
+        (
+            f"{AWS} WHERE region = 'x' AND 'inprogress' != HyperParameterTuningJobStatus",
+            "'InProgress'",
+        ),
+    ],
+)
+def test_a_literal_outside_an_enum_is_a_plan_error(where: str, hint: str) -> None:
+    # pushed, the API refused it (400); not pushed, it matched nothing: now the same error
+    from stackql_tuning.plan.pushdown import check_literals
+
+    p = plan_query(parse_one(f"SELECT 1 FROM {where}").expression, REG)
+    with pytest.raises(PlanError, match="is not a value of") as e:
+        check_literals(p)
+    assert hint in (e.value.hint or "")
+
+
+def test_enum_literals_that_exist_and_nested_queries_pass() -> None:
+    from stackql_tuning.plan.pushdown import check_literals
+
+    check_literals(plan(f"SELECT 1 FROM {HPT} {W} AND state IN ('JOB_STATE_RUNNING')"))
+    check_literals(
+        plan(f"SELECT 1 FROM {HPT} {W} AND name IN (SELECT 'x' AS state WHERE 'a' = 'RUNNING')")
+    )
