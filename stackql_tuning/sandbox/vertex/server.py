@@ -22,6 +22,7 @@ from stackql_tuning.errors import StackqlTuningError
 from stackql_tuning.sandbox.latency import LoopbackServer, TimedHandler, hold_reply
 from stackql_tuning.sandbox.vertex import discovery
 from stackql_tuning.sandbox.vertex.errors import ApiError
+from stackql_tuning.sandbox.vertex.fieldmask import apply_mask, parse_mask
 from stackql_tuning.sandbox.vertex.store import Store
 
 if TYPE_CHECKING:
@@ -179,6 +180,8 @@ class Handler(TimedHandler):
             )
             return
         status, body = self._dispatch(method, path, query, raw, entry)
+        if status == 200 and query.get("fields"):
+            status, body = _partial(body, query["fields"])
         entry["status"] = status
         self._wait_latency()  # logged when the reply leaves
         emulator.log.add(entry, self._arrived)
@@ -227,3 +230,12 @@ class Handler(TimedHandler):
         if query.get("prettyPrint", "true").lower() in ("false", "0"):
             return body
         return orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def _partial(body: bytes, fields: str) -> tuple[int, bytes]:
+    """A reply cut to the ``fields`` mask (a partial response), or the mask's 400."""
+    try:
+        mask = parse_mask(fields)
+    except ApiError as exc:
+        return exc.code, exc.body()
+    return 200, orjson.dumps(apply_mask(orjson.loads(body), mask))
