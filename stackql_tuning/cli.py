@@ -49,6 +49,7 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         "cache_ttl": _opt(args, "cache_ttl"),
         "pushdown": not _opt(args, "no_pushdown", False),
         "projection": not _opt(args, "no_projection", False),
+        "partial_response": not _opt(args, "no_partial_response", False),
         "config": _opt(args, "config"),
     }
     for flag in ("max_attempts", "rate_limit", "connect_timeout", "read_timeout"):

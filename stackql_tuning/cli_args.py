@@ -140,6 +140,13 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="read every field of every reply, not only those the statement uses "
         "(results are the same; for checks)",
     )
+    g.add_argument(
+        "--no-partial-response",
+        action="store_true",
+        default=default(False),
+        help="ask the APIs for whole replies, not only the fields the statement uses "
+        "(Google's fields=; results are the same; for checks)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,6 +44,9 @@ class Settings:
     pushdown: bool = True
     #: parse and fill only the fields a statement reads (the others stay NULL; for checks)
     projection: bool = True
+    #: with projection, ask APIs that offer partial responses (Google's ``fields``) for only
+    #: those fields: smaller replies, the same rows
+    partial_response: bool = True
     #: param name -> values used when a query leaves that param unbound (config [defaults])
     defaults: dict[str, list[Any]] = field(default_factory=dict)
     #: AwsAccountId -> {"profile": ...} or {"role_arn": ...} (config [aws.accounts])

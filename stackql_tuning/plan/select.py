@@ -54,6 +54,9 @@ class Slot:
     scope: exp.Expr | None = None
     #: an optional view branch that the query does not bind: its table stays empty, no call
     skip: bool = False
+    #: the reply fields the loaded rows need, asked of APIs that offer partial responses
+    #: (None: every field)
+    reply_fields: tuple[str, ...] | None = None
 
     @property
     def depends_on(self) -> set[str]:

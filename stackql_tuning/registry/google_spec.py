@@ -337,5 +337,8 @@ def build_service(selection: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
         "regional_endpoint": root.replace("https://", "https://{location}-", 1),
         "locations": locations,
         "location_param": selection.get("location_param", "locationsId"),
+        # the API's system parameter for partial responses ("fields"), when it has one: a
+        # statement asks only for the reply fields it reads
+        "partial_response": "fields" if "fields" in doc.get("parameters", {}) else None,
     }
     return service, resources

@@ -21,9 +21,12 @@ MAX_BYTES = 256 * 1024 * 1024
 MAX_ENTRIES = 20_000
 
 
-def cache_key(call: Call, token: str | None) -> tuple[str, str, bytes, str | None]:
+def cache_key(
+    call: Call, token: str | None
+) -> tuple[str, str, bytes, str | None, tuple[str, ...] | None]:
+    """A reply's key: a partial reply (``reply_fields``) never answers a call that needs more."""
     params = orjson.dumps(call.params, option=orjson.OPT_SORT_KEYS, default=str)
-    return (call.resource.id, call.method.name, params, token)
+    return (call.resource.id, call.method.name, params, token, call.reply_fields)
 
 
 class ResponseCache:

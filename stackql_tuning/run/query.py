@@ -60,8 +60,30 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
             params = dict(zip(names, combo, strict=True))
             params.update(dep)
             params.update(slot.pushed)
-            calls.append(Call(slot.resource, slot.method, params))
+            fields = identity_fields(slot.resource, slot.hydrate) if slot.hydrate else None
+            fields = fields if fields is not None else slot.reply_fields
+            calls.append(Call(slot.resource, slot.method, params, reply_fields=fields))
     return calls
+
+
+def apply_reply_fields(slots: Iterable[Slot]) -> None:
+    """Set each slot's ``reply_fields``: the fields its table loads (``TableSchema.loaded``,
+    which adds what derived and param columns come from and the identity), without the
+    derived columns themselves. Left None when the statement reads every column."""
+    for slot in slots:
+        if slot.columns is not None:
+            loaded = TableSchema(slot.resource, read=slot.columns).loaded
+            slot.reply_fields = tuple(c.name for c in loaded if not c.derive)
+
+
+def identity_fields(resource: Resource, get: Method) -> tuple[str, ...] | None:
+    """The item fields a list reply needs for ``identity_params`` to build each hydration
+    get: the identity column and the get's required params that are columns (None: unknown,
+    ask for every field)."""
+    names = [str(resource.identity.get("column") or "")]
+    names += [p for p in get.required_params if resource.column(p) is not None]
+    fields = tuple(dict.fromkeys(n for n in names if n and resource.column(n) is not None))
+    return fields or None
 
 
 def identity_params(
@@ -143,7 +165,7 @@ class QueryRun:
                 follow = []
                 for item in _items(call, page):
                     params = identity_params(slot.resource, slot.hydrate, item, call.params)
-                    get = Call(slot.resource, slot.hydrate, params)
+                    get = Call(slot.resource, slot.hydrate, params, reply_fields=slot.reply_fields)
                     by_call[id(get)] = slot
                     follow.append(get)
                 return follow, 0

@@ -17,7 +17,7 @@ from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
-from stackql_tuning.run.query import QueryRun, failures_error, slot_calls
+from stackql_tuning.run.query import QueryRun, apply_reply_fields, failures_error, slot_calls
 from stackql_tuning.sql.statement import Statement
 from stackql_tuning.transports.base import Call
 
@@ -46,6 +46,8 @@ def run_query(session: Session, stmt: Statement) -> Result:
     check_literals(plan)
     if session.settings.pushdown:
         apply_pushdown(plan)
+    if session.settings.projection and session.settings.partial_response:
+        apply_reply_fields(plan.slots)
     apply_early_limit(plan)
     if not session.settings.dry_run:
         session.fetcher.warm(warm_calls(plan))

@@ -39,6 +39,9 @@ class Call:
     body: dict[str, Any] | None = None
     #: page size to ask for (list methods), when the planner chose one
     page_size: int | None = None
+    #: the only reply fields the statement needs (a list's item fields, a get's fields), for
+    #: an API with partial responses (Google's ``fields``); None: every field
+    reply_fields: tuple[str, ...] | None = None
 
     def describe_params(self) -> dict[str, Any]:
         return dict(self.params)

@@ -240,8 +240,31 @@ class GoogleTransport:
             size = call.page_size or pag.max_page_size
             if size and pag.limit_param and pag.limit_param not in query:
                 query[pag.limit_param] = str(size)
+        mask = self._mask(call)
+        if mask:
+            query[mask[0]] = mask[1]
         query["prettyPrint"] = "false"
         return str(call.method.request["http_method"]), self._base_url(call) + path, query
+
+    def _mask(self, call: Call) -> tuple[str, str] | None:
+        """(system param, field mask) asking for only ``call.reply_fields``, when the service
+        offers partial responses: ``items(a,b),nextPageToken`` for a list (the token keeps
+        paging right), ``a,b`` for a get. None: the whole reply."""
+        if not call.reply_fields:
+            return None
+        svc = self.registry.service(call.resource.provider, call.resource.service).data
+        param = svc.get("partial_response")
+        if not param:
+            return None
+        fields = ",".join(call.reply_fields)
+        if not call.method.is_list:
+            return str(param), fields
+        if not call.method.items_key:
+            return None
+        mask = f"{call.method.items_key}({fields})"
+        if call.method.pagination is not None:
+            mask += "," + call.method.pagination.output_token
+        return str(param), mask
 
     def prepare(self, call: Call, page_token: str | None = None) -> PreparedRequest:
         method, url, query = self.build(call, page_token)

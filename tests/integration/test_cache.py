@@ -83,3 +83,17 @@ def test_cache_is_off_by_default(fresh_sandbox: Sandbox) -> None:
         n = len(fresh_sandbox.google.requests())
         s.execute(Q)
         assert len(fresh_sandbox.google.requests()) == 2 * n
+
+
+def test_a_partial_reply_never_answers_a_read_of_more_fields(fresh_sandbox: Sandbox) -> None:
+    sb = fresh_sandbox
+    _create_jobs(sb)
+    wider = Q.replace("SELECT name, state", "SELECT name, state, displayName, maxTrialCount")
+    with stackql_tuning.connect(**sb.settings(), cache_ttl=60) as s:
+        s.execute(Q)  # cached: names and states only
+        sent = len(sb.google.requests())
+        rows = s.execute(wider).rows
+        assert len(sb.google.requests()) > sent, "the wider read went to the API"
+        assert rows and all(r[2] == "cache-test" and r[3] == 4 for r in rows)
+        s.execute(wider)
+        assert len(sb.google.requests()) == sent + 1, "and is then cached in its turn"

@@ -117,6 +117,8 @@ def test_loading_only_the_fields_read_never_changes_results(fresh_sandbox: Sandb
     fresh_sandbox.google.clock.set_speed(0.0)
     on = Session(**fresh_sandbox.settings())
     off = Session(**fresh_sandbox.settings(), projection=False)
+    # the loader's projection alone, every reply whole (no partial response)
+    whole = Session(**fresh_sandbox.settings(), partial_response=False)
     g_one = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
     queries = [
         f"SELECT count(*) FROM {G} WHERE {G_WHERE}",
@@ -138,16 +140,34 @@ def test_loading_only_the_fields_read_never_changes_results(fresh_sandbox: Sandb
         f"SELECT HyperParameterTuningJobName, BestTrainingJob FROM {A} WHERE region = 'us-east-1'",
         f"SELECT provider, name, status FROM unified.tuning.jobs WHERE {G_WHERE} AND {A_WHERE}",
         f"SELECT * FROM unified.tuning.jobs WHERE {G_WHERE} AND {A_WHERE}",
+        f"SELECT displayName, trials FROM {G} WHERE {g_one}",
+        f"SELECT j.name, json_extract_string(j.trials, '$[0].id') FROM {G} j WHERE j.{g_one}",
     ]
     try:
         for sql in queries:
             loaded_all = sorted(map(repr, off.execute(sql).rows))
             assert loaded_all, sql
             assert sorted(map(repr, on.execute(sql).rows)) == loaded_all, sql
+            assert sorted(map(repr, whole.execute(sql).rows)) == loaded_all, sql
+        # the replies were cut to what the query reads: a hydrating list asks for the names
+        # only, each get for the fields the query reads (and the name)
+        fresh_sandbox.google.reset_log()
+        on.execute(f"SELECT displayName, trials FROM {G} WHERE {g_one}")
+        sent = fresh_sandbox.google.requests()
+        lists = [r["query"] for r in sent if r.get("action") == "list"]
+        gets = [r["query"] for r in sent if r.get("action") == "get"]
+        assert lists and gets
+        assert {q.get("fields") for q in lists} == {"hyperparameterTuningJobs(name),nextPageToken"}
+        assert {q.get("fields") for q in gets} == {"name,displayName,trials"}
+        fresh_sandbox.google.reset_log()
+        off.execute(f"SELECT displayName FROM {G} WHERE {g_one}")
+        whole.execute(f"SELECT displayName FROM {G} WHERE {g_one}")
+        assert all("fields" not in r["query"] for r in fresh_sandbox.google.requests())
     finally:
         fresh_sandbox.google.clock.set_speed(speed)
         on.close()
         off.close()
+        whole.close()
 
 
 def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:

@@ -40,8 +40,10 @@ def test_regional_host_pagination_and_types(session) -> None:
         ({"hyperparameterTuningJobs": [job(3)], "nextPageToken": "t2"}, "t1"),
         ({"hyperparameterTuningJobs": [job(4)]}, "t2"),
     ]
+    # only the fields the query reads (and the name its hyperparameterTuningJobsId comes from)
+    fields = "hyperparameterTuningJobs(name,createTime,displayName,maxTrialCount),nextPageToken"
     for body, token in pages:
-        params = {"prettyPrint": "false", "pageSize": "1000"} | (
+        params = {"prettyPrint": "false", "pageSize": "1000", "fields": fields} | (
             {"pageToken": token} if token else {}
         )
         responses.get(
