@@ -27,6 +27,7 @@ from typing import Any, NoReturn, TextIO
 
 from stackql_tuning.cli_args import FORMATS, build_parser
 from stackql_tuning.errors import OutputError, StackqlTuningError, UsageError
+from stackql_tuning.textfile import read_text
 
 __all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "run"]
 
@@ -143,7 +144,7 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         variables = load_vars(args.var, args.vars_file)
     if args.file is not None:
         try:
-            text = args.file.read_text(encoding="utf-8")
+            text = read_text(args.file)
         except OSError as e:
             raise UsageError(f"cannot read {str(args.file)!r}: {e.strerror}") from None
         source: str | None = str(args.file)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stackql_tuning.errors import Location, UsageError
+from stackql_tuning.textfile import read_text
 
 ACCOUNT = re.compile(r"^[0-9]{12}$")
 
@@ -45,7 +46,7 @@ def load_config(path: Path | str | None = None) -> dict[str, Any]:
             raise UsageError(f"config file {str(p)!r} does not exist")
         return {}
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(p))
     except tomllib.TOMLDecodeError as e:
         raise UsageError(
             f"config file is not valid TOML: {e}", location=Location(file=str(p))

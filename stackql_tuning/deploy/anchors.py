@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stackql_tuning.errors import Location, ManifestError, did_you_mean
+from stackql_tuning.textfile import read_text
 
 ANCHORS = ("exists", "create", "update", "createorupdate", "statecheck", "exports", "delete")
 ALIASES = {"preflight": "exists", "postdeploy": "statecheck"}
@@ -125,7 +126,7 @@ def split_anchors(text: str, *, file: str) -> dict[str, Anchor]:
 def load_anchors(path: Path, *, resource: str) -> dict[str, Anchor]:
     """Read and split a resource file; a clear error when it is missing."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, error=ManifestError, resource=resource)
     except FileNotFoundError:
         raise ManifestError(
             f"resource {resource!r} has no query file {str(path)!r}",

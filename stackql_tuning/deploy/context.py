@@ -22,6 +22,7 @@ from typing import Any
 from stackql_tuning.deploy.manifest import MISSING, Manifest, ResourceSpec
 from stackql_tuning.errors import Location, ManifestError, UsageError
 from stackql_tuning.sql.template import EnvVars, parse_pair, render
+from stackql_tuning.textfile import read_text
 
 MASK = "****"
 _SINGLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
@@ -30,7 +31,7 @@ _SINGLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 def parse_env_file(path: Path) -> dict[str, str]:
     """A dotenv file: ``KEY=VALUE`` lines, ``export`` prefixes, quotes, ``#`` comments."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, error=ManifestError)
     except OSError as e:
         raise UsageError(f"cannot read env file {str(path)!r}: {e.strerror}") from None
     out: dict[str, str] = {}

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from stackql_tuning.errors import Location, ManifestError, did_you_mean
+from stackql_tuning.textfile import read_text
 
 MANIFEST_FILE = "stackql_manifest.yml"
 RESOURCE_TYPES = ("resource", "query", "multi")
@@ -138,7 +139,7 @@ def strip_lines(value: Any) -> Any:
 def load_yaml(path: Path) -> Any:
     """A YAML file with line numbers recorded; a clear ManifestError when it is malformed."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, error=ManifestError)
     except OSError as e:
         raise ManifestError(
             f"cannot read {path.name}: {e.strerror}", location=Location(file=str(path))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stackql_tuning.errors import Location, UsageError, did_you_mean
+from stackql_tuning.textfile import read_text
 
 if TYPE_CHECKING:
     from stackql_tuning.shell.runner import Shell
@@ -128,7 +129,7 @@ def _include(shell: Shell, arg: str) -> None:
         raise UsageError("\\i needs a file name", hint="\\i path/to/script.iql")
     path = Path(name).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as e:
         raise UsageError(
             f"cannot read {name}: {e.strerror or e}",

@@ -23,6 +23,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from stackql_tuning.errors import Location, ManifestError, UsageError
+from stackql_tuning.textfile import read_text
 
 #: the template name jinja reports when a template has no source file
 _ANONYMOUS = "<template>"
@@ -255,7 +256,7 @@ def parse_pair(pair: str, *, option: str = "--var") -> tuple[str, str]:
 def load_vars_file(path: Path) -> dict[str, Any]:
     """Variables from a JSON or YAML file (by extension; other extensions: YAML, a superset)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, error=ManifestError)
     except OSError as e:
         raise UsageError(f"cannot read vars file {str(path)!r}: {e.strerror}") from None
     if path.suffix.lower() == ".json":

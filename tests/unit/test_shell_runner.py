@@ -281,6 +281,16 @@ def test_include_missing_file_and_loop(tmp_path: Path) -> None:
     assert "nested more than" in err.getvalue()
 
 
+def test_include_of_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    script = tmp_path / "latin1.iql"
+    script.write_bytes(b"ROWS 1; -- caf\xe9\n")
+    shell, session, _, err = make_shell()
+    assert shell.handle(f"\\i {script}") == 2
+    assert session.ran == []
+    assert f"({script}:1:15): the file is not UTF-8 text: byte 0xe9" in err.getvalue()
+    assert "internal error" not in err.getvalue()
+
+
 # -- scripts and the non-interactive mode ---------------------------------------------------------
 def test_split_units_keeps_lines_and_meta() -> None:
     text = "-- intro\nROWS 1;\n\\o json\nROWS\n 2; ROWS 3;\nROWS 4"

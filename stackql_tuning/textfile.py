@@ -1,0 +1,53 @@
+"""Reading the text files a user gives us (.iql scripts, manifests, vars, env and config files).
+
+Every such file is read through :func:`read_text`: bytes that are not UTF-8 become a user-facing
+error naming the file and the byte's position (never a ``UnicodeDecodeError``). I/O errors
+(``OSError``) are left to the caller, which knows what the file is for.
+
+This module imports nothing but the standard library and :mod:`stackql_tuning.errors`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stackql_tuning.errors import Location, StackqlTuningError, UsageError
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode(
+    data: bytes,
+    *,
+    file: str,
+    error: type[StackqlTuningError] = UsageError,
+    resource: str | None = None,
+) -> str:
+    """``data`` as UTF-8 text; ``error`` naming ``file`` and the byte when it is not UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        start = e.start
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line = data.count(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        hint = "save the file as UTF-8"
+        if data.startswith(_UTF16_BOMS):
+            hint = "it looks like UTF-16 text: save the file as UTF-8"
+        raise error(
+            f"the file is not UTF-8 text: byte 0x{data[start]:02x} at byte offset {start} "
+            f"({e.reason})",
+            location=Location(file=file, line=line, column=column, resource=resource),
+            hint=hint,
+        ) from None
+    return text
+
+
+def read_text(
+    path: Path,
+    *,
+    error: type[StackqlTuningError] = UsageError,
+    resource: str | None = None,
+) -> str:
+    """The text of a user's file (see :func:`decode`); ``OSError`` propagates to the caller."""
+    return decode(path.read_bytes(), file=str(path), error=error, resource=resource)
