@@ -1,7 +1,9 @@
 """Reading the text files a user gives us (.iql scripts, manifests, vars, env and config files).
 
 Every such file is read through :func:`read_text`: bytes that are not UTF-8 become a user-facing
-error naming the file and the byte's position (never a ``UnicodeDecodeError``). I/O errors
+error naming the file and the byte's position (never a ``UnicodeDecodeError``), and a leading
+UTF-8 byte order mark (which some Windows editors write) is dropped so that it is not taken for
+part of the first word; line and column numbers are those an editor shows. I/O errors
 (``OSError``) are left to the caller, which knows what the file is for.
 
 This module imports nothing but the standard library and :mod:`stackql_tuning.errors`.
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from stackql_tuning.errors import Location, StackqlTuningError, UsageError
 
+BOM = "\ufeff"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -23,14 +26,15 @@ def decode(
     error: type[StackqlTuningError] = UsageError,
     resource: str | None = None,
 ) -> str:
-    """``data`` as UTF-8 text; ``error`` naming ``file`` and the byte when it is not UTF-8."""
+    """``data`` as UTF-8 text without a leading BOM; ``error`` naming the byte if not UTF-8."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         start = e.start
         line_start = data.rfind(b"\n", 0, start) + 1
         line = data.count(b"\n", 0, start) + 1
-        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        before = data[line_start:start].decode("utf-8", "replace")
+        column = len(before.removeprefix(BOM) if line_start == 0 else before) + 1
         hint = "save the file as UTF-8"
         if data.startswith(_UTF16_BOMS):
             hint = "it looks like UTF-16 text: save the file as UTF-8"
@@ -40,7 +44,7 @@ def decode(
             location=Location(file=file, line=line, column=column, resource=resource),
             hint=hint,
         ) from None
-    return text
+    return text.removeprefix(BOM)
 
 
 def read_text(

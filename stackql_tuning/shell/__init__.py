@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from stackql_tuning.shell.runner import Shell, ShellState
+from stackql_tuning.textfile import BOM
 
 
 def run_shell(
@@ -35,7 +36,7 @@ def run_shell(
     state = ShellState(output=output, pager=pager is not False)
     shell = Shell(session, out=stdout, err=stderr, state=state)
     if not _is_tty(stdin):
-        return run_batch(shell, stdin.read())
+        return run_batch(shell, stdin.read().removeprefix(BOM))  # a script piped in
     from stackql_tuning.shell.repl import run_repl
 
     return run_repl(shell, session.registry, history_file=history_file)

@@ -368,3 +368,11 @@ def test_missing_pager_falls_back_to_direct_output(monkeypatch: pytest.MonkeyPat
     out = _TTY()
     pager.show("y" * 100 + "\n", out, paging=True)
     assert out.getvalue() == "y" * 100 + "\n"
+
+
+def test_non_interactive_script_with_a_bom() -> None:
+    shell_out, err = io.StringIO(), io.StringIO()
+    session = FakeSession()
+    code = run_shell(session, stdin=io.StringIO("\ufeffROWS 1;\n"), stdout=shell_out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert session.ran == ["ROWS 1"]

@@ -90,3 +90,49 @@ def test_manifest_yaml_env_and_config_files_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not UTF-8") as info:
         load_config(config)
     assert info.value.location.line == 2
+
+
+# -- a leading UTF-8 byte order mark is not part of the text ---------------------------------------
+BOM = b"\xef\xbb\xbf"
+
+
+def test_exec_file_with_a_bom_runs_and_keeps_line_and_column(tmp_path: Path) -> None:
+    script = tmp_path / "bom.iql"
+    script.write_bytes(BOM + b"SELECT 41 + 1 AS x;")
+    code, out, err = run(["exec", "-o", "csv", "-f", str(script)])
+    assert (code, out, err) == (0, "x\n42\n", "")
+    script.write_bytes(BOM + b"SELECT 1; SELEC 2;")
+    code, _, err = run(["exec", "-f", str(script)])
+    assert code == 1 and f"parse error ({script}:1:11): 'SELEC'" in err, err
+    script.write_bytes(BOM + b"SELECT 1;\n  SELEC 2;")
+    code, _, err = run(["exec", "-f", str(script)])
+    assert code == 1 and f"parse error ({script}:2:3): 'SELEC'" in err, err
+    # a byte that is not UTF-8 after a BOM: the column an editor shows
+    script.write_bytes(BOM + b"-- \xe9")
+    code, _, err = run(["exec", "-f", str(script)])
+    assert_not_utf8(err, script, 1, 4, 6)
+
+
+def test_manifest_and_resource_files_with_a_bom(tmp_path: Path) -> None:
+    stack = tmp_path / "stack"
+    shutil.copytree(ROOT / "manifests" / "sagemaker-hpo", stack)
+    for path in (stack / "stackql_manifest.yml", stack / "resources" / "hpo_job.iql"):
+        path.write_bytes(BOM + path.read_bytes())
+    code, out, err = run(["deploy", "build", str(stack), "dev", "--dry-run"])
+    assert code == 0, err
+    assert "would run /*+ create */" in out + err
+
+
+def test_vars_env_and_config_files_with_a_bom(tmp_path: Path) -> None:
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_bytes(BOM + b'{"n": 7}')
+    code, out, err = run(
+        ["exec", "-o", "csv", "--vars-file", str(vars_file), "SELECT {{ n }} AS n"]
+    )
+    assert (code, out) == (0, "n\n7\n"), err
+    env = tmp_path / "e.env"
+    env.write_bytes(BOM + b"A=1\n")
+    assert load_env_vars(env, []) == {"A": "1"}
+    config = tmp_path / "config.toml"
+    config.write_bytes(BOM + b"[defaults]\nregion = 'eu-west-1'\n")
+    assert load_config(config)["defaults"] == {"region": ["eu-west-1"]}
