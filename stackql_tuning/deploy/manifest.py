@@ -159,6 +159,12 @@ def load_yaml(path: Path) -> Any:
                 column=mark.column + 1 if mark else None,
             ),
         ) from None
+    except RecursionError:  # PyYAML's composer recurses once per level
+        raise ManifestError(
+            f"{path.name} nests its values too deeply to be read",
+            location=Location(file=str(path)),
+            hint="no manifest needs this many levels of lists and mappings",
+        ) from None
 
 
 class _Checker:

@@ -4,7 +4,9 @@ Pure: (field type, format, enum, value) -> value, or a PlanError naming the colu
 be right. Rules (the same for INSERT columns, EXEC ``@params`` and ``@@json`` keys):
 
 - ``object`` / ``array``: a dict/list is kept; a string is parsed as JSON (the error names the
-  line and column of the JSON problem) and must give an object / array.
+  line and column of the JSON problem) and must give an object / array, nested at most
+  ``MAX_JSON_DEPTH`` levels (deeper values would overflow the recursive encoders and validators
+  downstream, and no API shape comes near it).
 - ``integer``: an int, an integral float or a string of digits; int64 formats are sent as a
   decimal *string* (Google's JSON mapping of int64), other integers as JSON numbers.
 - ``string`` with an int64 format: the same, sent as a string.
@@ -27,6 +29,8 @@ from typing import Any
 from stackql_tuning.errors import Location, PlanError, did_you_mean
 
 INT64_FORMATS = frozenset({"int64", "uint64"})
+#: the deepest nesting of objects and arrays accepted in a value (protobuf's JSON parser: 100)
+MAX_JSON_DEPTH = 100
 
 
 def _fail(where: str, message: str, hint: str | None = None, resource: str | None = None) -> None:
@@ -46,10 +50,43 @@ def _describe(value: Any) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
+def nesting_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in ``value`` (0 for a scalar); not recursive."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def check_depth(where: str, value: Any, resource: str | None = None) -> Any:
+    """``value`` itself, or a PlanError when it nests deeper than ``MAX_JSON_DEPTH``."""
+    if nesting_depth(value) > MAX_JSON_DEPTH:
+        _too_deep(where, resource)
+    return value
+
+
+def _too_deep(where: str, resource: str | None) -> None:
+    _fail(
+        where,
+        f"is too deeply nested (more than {MAX_JSON_DEPTH} levels of objects and arrays)",
+        hint="no API field nests this deep: check how the value was built",
+        resource=resource,
+    )
+
+
 def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
     """``text`` parsed as JSON; a PlanError with the JSON error's line and column."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as e:
         _fail(
             where,
@@ -57,7 +94,9 @@ def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
             hint='write the value as a JSON text in single quotes, e.g. \'{"key": "value"}\'',
             resource=resource,
         )
-    raise AssertionError("unreachable")
+    except RecursionError:  # the decoder recurses once per level
+        _too_deep(where, resource)
+    return check_depth(where, value, resource)
 
 
 def _as_int(where: str, value: Any, resource: str | None) -> int:
@@ -88,6 +127,8 @@ def coerce_value(
     if api_type in ("object", "array"):
         if isinstance(value, str):
             value = parse_json_text(where, value, resource)
+        else:
+            check_depth(where, value, resource)
         want = dict if api_type == "object" else list
         if not isinstance(value, want):
             article = "a JSON object" if api_type == "object" else "a JSON array"
@@ -140,4 +181,11 @@ def coerce_value(
     return value
 
 
-__all__ = ["INT64_FORMATS", "coerce_value", "parse_json_text"]
+__all__ = [
+    "INT64_FORMATS",
+    "MAX_JSON_DEPTH",
+    "check_depth",
+    "coerce_value",
+    "nesting_depth",
+    "parse_json_text",
+]

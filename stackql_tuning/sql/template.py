@@ -253,6 +253,14 @@ def parse_pair(pair: str, *, option: str = "--var") -> tuple[str, str]:
     return key, value
 
 
+def _too_deep(path: Path) -> ManifestError:
+    return ManifestError(
+        "vars file nests its values too deeply to be read",
+        location=Location(file=str(path)),
+        hint="no variable needs this many levels of lists and mappings",
+    )
+
+
 def load_vars_file(path: Path) -> dict[str, Any]:
     """Variables from a JSON or YAML file (by extension; other extensions: YAML, a superset)."""
     try:
@@ -267,6 +275,8 @@ def load_vars_file(path: Path) -> dict[str, Any]:
                 f"vars file is not valid JSON: {e.msg}",
                 location=Location(file=str(path), line=e.lineno, column=e.colno),
             ) from None
+        except RecursionError:
+            raise _too_deep(path) from None
     else:
         import yaml
 
@@ -283,6 +293,8 @@ def load_vars_file(path: Path) -> dict[str, Any]:
                     column=mark.column + 1 if mark else None,
                 ),
             ) from None
+        except RecursionError:
+            raise _too_deep(path) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -32,6 +32,8 @@ def parse_auth(value: str | dict[str, Any] | None) -> dict[str, Any]:
                 f"--auth is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
                 hint='e.g. --auth \'{"google": {"type": "anonymous"}}\'',
             ) from None
+        except RecursionError:
+            raise UsageError("--auth nests its values too deeply to be read") from None
     if not isinstance(value, dict):
         raise UsageError("--auth must be a JSON object keyed by provider (google, aws)")
     for provider, conf in value.items():

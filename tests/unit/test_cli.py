@@ -105,3 +105,10 @@ def test_missing_credentials_say_which_provider_and_how(
         ]
     )
     assert code == 1 and "NO_SUCH_KEY_VAR, NO_SUCH_SECRET not set" in err
+
+
+def test_auth_json_nested_too_deeply_is_a_usage_error() -> None:
+    deep = '{"google": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    code, out, err = run(["--auth", deep, "exec", "SELECT 1"])
+    assert (code, out) == (2, "")
+    assert "usage error: --auth nests its values too deeply" in err

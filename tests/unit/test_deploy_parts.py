@@ -97,6 +97,13 @@ def test_manifest_errors(tmp_path: Path, text: str, message: str, line: int) -> 
     assert info.value.location.file.endswith("stackql_manifest.yml")
 
 
+def test_manifest_nested_too_deeply(tmp_path: Path) -> None:
+    n = 100_000
+    with pytest.raises(ManifestError, match="nests its values too deeply") as info:
+        load_manifest(write(tmp_path, "name: s\nglobals: " + "[" * n + "]" * n + "\n"))
+    assert info.value.location.file and info.value.location.file.endswith("stackql_manifest.yml")
+
+
 def test_missing_stack_dir_and_manifest(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="does not exist"):
         load_manifest(tmp_path / "nope")

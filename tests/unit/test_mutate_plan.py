@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 from test_mutate_golden import no_call_session
 
 from stackql_tuning import catalog, errors
+from stackql_tuning.cli import main
 from stackql_tuning.plan import mutate as pm
-from stackql_tuning.plan.coerce import coerce_value
+from stackql_tuning.plan.coerce import coerce_value, nesting_depth
 from stackql_tuning.plan.mutate_delete import plan_delete
 from stackql_tuning.plan.mutate_exec import plan_exec
 from stackql_tuning.registry.loader import Registry
@@ -86,6 +88,43 @@ def test_coerce_refuses(api_type: str, value: object, fragment: str) -> None:
         coerce_value("row 1, column c", api_type, value)
     assert fragment in str(info.value)
     assert "row 1, column c" in str(info.value)
+
+
+def test_json_nested_too_deeply_is_a_plan_error_naming_the_column() -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # the decoder itself would overflow the stack
+    with pytest.raises(errors.PlanError, match=r"row 1, column c: is too deeply nested"):
+        coerce_value("row 1, column c", "array", deep)
+    # deep enough to decode, too deep for the encoders and validators downstream
+    with pytest.raises(errors.PlanError, match="more than 100 levels"):
+        coerce_value("c", "object", '{"a": ' + "[" * 980 + "]" * 980 + "}")
+    nested: list[object] = []
+    for _ in range(2000):
+        nested = [nested]
+    with pytest.raises(errors.PlanError, match="too deeply nested"):
+        coerce_value("c", "array", nested)
+    ok = "[" * 99 + "]" * 99
+    assert coerce_value("c", "object", '{"a": ' + ok + "}") == {"a": json.loads(ok)}
+    assert nesting_depth({"a": [1, {"b": []}], "c": 2}) == 4 and nesting_depth(5) == 0
+
+
+def test_deep_json_in_insert_and_exec_is_refused_before_any_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    script = tmp_path / "deep.iql"
+    script.write_text(
+        f"INSERT INTO {SM} (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig)"
+        f" SELECT 'us-east-1', 'deep', '{deep}';\n"
+        f"EXEC {SM}.stop @region='us-east-1' @@json='{{\"a\": {deep}}}';\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--dry-run", "exec", "-f", str(script)], out=out, err=err) == 1
+    assert "column HyperParameterTuningJobConfig: is too deeply nested" in err.getvalue()
+    assert "internal error" not in err.getvalue()
+    script.write_text(f"EXEC {SM}.stop @region='us-east-1' @@json='{{\"a\": {deep}}}';\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--dry-run", "exec", "-f", str(script)], out=out, err=err) == 1
+    assert "@@json: is too deeply nested" in err.getvalue()
 
 
 def test_enum_values_are_checked() -> None:

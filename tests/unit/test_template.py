@@ -120,3 +120,12 @@ def test_load_vars_bad_files(tmp_path) -> None:
         load_vars([], [tmp_path / "list.yaml"])
     with pytest.raises(UsageError, match="cannot read"):
         load_vars([], [tmp_path / "missing.json"])
+
+
+@pytest.mark.parametrize("name", ["deep.json", "deep.yaml"])
+def test_load_vars_file_nested_too_deeply(tmp_path, name: str) -> None:
+    n = 100_000
+    (tmp_path / name).write_text('{"a": ' + "[" * n + "]" * n + "}")
+    with pytest.raises(ManifestError, match="too deeply") as info:
+        load_vars([], [tmp_path / name])
+    assert info.value.location.file == str(tmp_path / name)
