@@ -9,6 +9,10 @@ is a hint of its own: ``/*+ ON_ERROR=CONTINUE */`` -> ``Hint("ON_ERROR", {"on_er
 "CONTINUE"})``.
 Names are upper-cased, option keys lower-cased, values kept as written.
 
+A hint name must be one of ``HINTS`` (what the engine reads) or ``ANCHORS`` (stackql-deploy's
+anchors, which a resource ``.iql`` may carry; the engine ignores them): any other name is a
+``HintSyntaxError``, so that a misspelt ``/*+ AWIAT */`` is not silently a comment.
+
 This module holds hint reading only; it raises ``HintSyntaxError`` (with the offset of the bad
 comment) and leaves positions and messages for users to ``stackql_tuning.sql.parser``.
 """
@@ -17,7 +21,25 @@ from __future__ import annotations
 
 import re
 
+from stackql_tuning.errors import did_you_mean
 from stackql_tuning.sql.statement import Hint
+
+#: the hints the engine reads, and what each does
+HINTS = {
+    "AWAIT": "INSERT / DELETE / EXEC: wait until the operation or job is done",
+    "SHOWRESULTS": "INSERT / EXEC: print the finished resource",
+    "REQUIRED": "SHOW INSERT INTO: only the required columns",
+    "ON_ERROR": "SELECT: ON_ERROR=CONTINUE keeps the rows of the calls that succeeded",
+}
+#: the options each hint takes (``/*+ ON_ERROR=CONTINUE */`` is ON_ERROR's option on_error), and
+#: the values an option takes when they are few
+OPTIONS: dict[str, tuple[str, ...]] = {"ON_ERROR": ("on_error", "value")}
+VALUES = {"on_error": ("continue", "fail"), "value": ("continue", "fail")}
+#: stackql-deploy's anchors and their old names (deploy/anchors.py), accepted and ignored
+ANCHORS = frozenset(
+    {"EXISTS", "CREATE", "UPDATE", "CREATEORUPDATE", "STATECHECK", "EXPORTS", "DELETE"}
+    | {"PREFLIGHT", "POSTDEPLOY"}
+)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 _EQUALS = re.compile(r"\s*=\s*")
@@ -27,10 +49,11 @@ _SEPARATORS = re.compile(r"[,\s]+")
 class HintSyntaxError(ValueError):
     """A malformed ``/*+ ... */`` comment at ``offset`` in the scanned text."""
 
-    def __init__(self, message: str, offset: int) -> None:
+    def __init__(self, message: str, offset: int, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.offset = offset
+        self.hint = hint
 
 
 def parse_hint_body(body: str, offset: int = 0) -> list[Hint]:
@@ -72,7 +95,10 @@ def hints_in_gap(text: str, start: int, end: int) -> tuple[list[Hint], int | Non
             close = text.find("*/", i + 2, end)
             close = end if close < 0 else close
             if text.startswith("/*+", i):
-                hints.extend(parse_hint_body(text[i + 3 : close], i))
+                found = parse_hint_body(text[i + 3 : close], i)
+                for h in found:
+                    _check_hint(h, text, i, close)
+                hints.extend(found)
                 raw.append(text[i + 2 : close])
                 first = i if first is None else first
             i = close + 2
@@ -81,4 +107,45 @@ def hints_in_gap(text: str, start: int, end: int) -> tuple[list[Hint], int | Non
     return hints, first, raw
 
 
-__all__ = ["HintSyntaxError", "hints_in_gap", "parse_hint_body"]
+def _check_hint(h: Hint, text: str, start: int, end: int) -> None:
+    """A HintSyntaxError at the word in ``text[start:end]`` for an unknown name or option."""
+
+    def at(word: str) -> int:
+        found = text.upper().find(word.upper(), start + 3, end)
+        return found if found >= 0 else start
+
+    if h.name in ANCHORS:  # deploy validates its anchors' options
+        return
+    if h.name not in HINTS:
+        raise HintSyntaxError(
+            f"unknown hint '{h.name}': the hints are {', '.join(sorted(HINTS))}",
+            at(h.name),
+            hint=did_you_mean(h.name, HINTS) or "a plain comment is written /* ... */, without '+'",
+        )
+    allowed = OPTIONS.get(h.name, ())
+    for key, value in h.options.items():
+        if key not in allowed:
+            takes = f"takes {', '.join(allowed)}" if allowed else "takes no options"
+            raise HintSyntaxError(
+                f"unknown option '{key}' of hint {h.name}: {h.name} {takes}",
+                at(key),
+                hint=did_you_mean(key, allowed)
+                or f"a hint of its own has a comment of its own: /*+ {key.upper()}={value} */",
+            )
+        if key in VALUES and value.lower() not in VALUES[key]:
+            raise HintSyntaxError(
+                f"{h.name} value '{value}': the values are {', '.join(VALUES[key])}",
+                at(value),
+                hint=did_you_mean(value, VALUES[key]),
+            )
+
+
+__all__ = [
+    "ANCHORS",
+    "HINTS",
+    "OPTIONS",
+    "VALUES",
+    "HintSyntaxError",
+    "hints_in_gap",
+    "parse_hint_body",
+]

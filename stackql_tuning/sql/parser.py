@@ -120,7 +120,9 @@ def _hints(
             after, _, raw_after = hints_in_gap(text, tokens[0].end + 1, tokens[1].start)
             before, raw = before + after, raw + raw_after
     except HintSyntaxError as error:
-        raise parse_error(error.message, text, error.offset, source=source) from None
+        raise parse_error(
+            error.message, text, error.offset, source=source, hint=error.hint
+        ) from None
     return tuple(before), first if first is not None else tokens[0].start, set(raw)
 
 

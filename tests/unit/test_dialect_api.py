@@ -176,3 +176,33 @@ def test_only_our_parse_error_escapes(text: str) -> None:
                 "registry", "other",
             }  # fmt: skip
     is_complete(text)
+
+
+def test_every_hint_the_engine_reads_is_known_and_anchors_match_deploy() -> None:
+    import re
+    from pathlib import Path
+
+    from stackql_tuning.deploy import anchors
+    from stackql_tuning.sql.hints import ANCHORS, HINTS
+
+    package = Path(__file__).resolve().parents[2] / "stackql_tuning"
+    read = {
+        name.upper()
+        for path in package.rglob("*.py")
+        for name in re.findall(r"\b(?:has_hint|hint)\(\s*\"(\w+)\"", path.read_text())
+    }
+    assert read and read <= set(HINTS), read - set(HINTS)
+    assert {a.upper() for a in (*anchors.ANCHORS, *anchors.ALIASES)} == ANCHORS
+
+
+def test_unknown_hint_is_refused_before_anything_runs() -> None:
+    with pytest.raises(ParseError) as info:
+        parse("SELECT 1;\nDELETE /*+ AWIAT */ FROM t WHERE a = 1;", source="x.iql")
+    e = info.value
+    assert (e.location.file, e.location.line, e.location.column) == ("x.iql", 2, 12)
+    assert "unknown hint 'AWIAT'" in e.message and e.hint == "did you mean 'AWAIT'?"
+    # known hints, stackql-deploy anchors (with their options) and plain comments still parse
+    (stmt,) = parse("/*+ statecheck, retries=5 */ /*+ AWAIT, SHOWRESULTS */ SELECT /* x */ 1")
+    assert [h.name for h in stmt.hints] == ["STATECHECK", "AWAIT", "SHOWRESULTS"]
+    (stmt,) = parse("/*+ ON_ERROR=continue */ /*+ on_error value=FAIL */ SELECT 1")
+    assert [h.options for h in stmt.hints] == [{"on_error": "continue"}, {"value": "FAIL"}]
