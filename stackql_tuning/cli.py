@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import gc
+import math
 import os
 import sys
 import threading
@@ -34,6 +35,29 @@ __all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "run"]
 
 def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
     return getattr(args, name, default)
+
+
+#: numeric options -> (check, what a valid value is); every one is refused with exit 2 otherwise
+NUMERIC_RULES: dict[str, tuple[Callable[[float], bool], str]] = {
+    "concurrency": (lambda v: v >= 1, "at least 1"),
+    "page_limit": (lambda v: v >= 1, "at least 1"),
+    "max_attempts": (lambda v: v >= 1, "at least 1"),
+    "timeout": (lambda v: v > 0, "a positive number of seconds"),
+    "connect_timeout": (lambda v: v > 0, "a positive number of seconds"),
+    "read_timeout": (lambda v: v > 0, "a positive number of seconds"),
+    "rate_limit": (lambda v: v > 0, "a positive number of requests per second"),
+    "cache_ttl": (lambda v: v >= 0, "a number of seconds >= 0"),
+}
+NUMERIC_HINTS = {
+    "concurrency": "the number of calls in flight at once (default 16)",
+    "page_limit": "leave it out for no limit",
+    "max_attempts": "1 makes one attempt and no retry",
+    "timeout": "leave it out for no time limit",
+    "connect_timeout": "the default is 10",
+    "read_timeout": "the default is 60",
+    "rate_limit": "leave it out for no limit",
+    "cache_ttl": "0 or leaving it out turns the cache off",
+}
 
 
 @contextmanager
@@ -56,11 +80,14 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
     for flag in ("max_attempts", "rate_limit", "connect_timeout", "read_timeout"):
         value = _opt(args, flag)
         if value is not None:
-            if value <= 0:
-                raise UsageError(f"--{flag.replace('_', '-')} must be positive")
             settings[flag] = value
-    if _opt(args, "concurrency", 16) < 1:
-        raise UsageError("--concurrency must be at least 1")
+    for flag, (check, rule) in NUMERIC_RULES.items():
+        value = _opt(args, flag)
+        if value is not None and not (math.isfinite(value) and check(value)):
+            option = "--" + flag.replace("_", "-")
+            raise UsageError(
+                f"{option} must be {rule}, got {value:g}", hint=f"{option}: {NUMERIC_HINTS[flag]}"
+            )
     auth = _opt(args, "auth")
     sandbox = None
     if _opt(args, "sandbox", False):

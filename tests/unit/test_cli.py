@@ -112,3 +112,32 @@ def test_auth_json_nested_too_deeply_is_a_usage_error() -> None:
     code, out, err = run(["--auth", deep, "exec", "SELECT 1"])
     assert (code, out) == (2, "")
     assert "usage error: --auth nests its values too deeply" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "rule"),
+    [
+        ("--page-limit", "0", "at least 1"),
+        ("--page-limit", "-1", "at least 1"),
+        ("--concurrency", "0", "at least 1"),
+        ("--max-attempts", "0", "at least 1"),
+        ("--timeout", "0", "a positive number of seconds"),
+        ("--timeout", "nan", "a positive number of seconds"),
+        ("--connect-timeout", "-2", "a positive number of seconds"),
+        ("--read-timeout", "inf", "a positive number of seconds"),
+        ("--rate-limit", "0", "a positive number of requests per second"),
+        ("--cache-ttl", "-1", "a number of seconds >= 0"),
+    ],
+)
+def test_numeric_options_out_of_range_are_usage_errors(option: str, value: str, rule: str) -> None:
+    code, out, err = run([option, value, "exec", "SELECT 1"])
+    assert (code, out) == (2, "")
+    assert err.startswith(f"usage error: {option} must be {rule}, got ")
+
+
+@pytest.mark.parametrize(
+    "options", [["--cache-ttl", "0"], ["--page-limit", "1"], ["--timeout", "0.5"]]
+)
+def test_numeric_options_at_their_bounds_are_accepted(options: list[str]) -> None:
+    code, out, err = run([*options, "exec", "-o", "csv", "SELECT 1 AS x"])
+    assert (code, out, err) == (0, "x\n1\n", "")
