@@ -10,6 +10,9 @@ be right. Rules (the same for INSERT columns, EXEC ``@params`` and ``@@json`` ke
 - ``integer``: an int, an integral float or a string of digits; int64 formats are sent as a
   decimal *string* (Google's JSON mapping of int64), other integers as JSON numbers.
 - ``string`` with an int64 format: the same, sent as a string.
+- Integers must fit their format (int32, uint32, int64, uint64) and the API's own ``minimum`` /
+  ``maximum`` when the definition gives them; so must every integer inside an object / array
+  field that the definition lists in its ``limits`` (the error names the path inside the JSON).
 - ``number``: an int or a float (or a numeric string).
 - ``boolean``: a boolean, or the strings ``true`` / ``false``.
 - ``string``: a string (a datetime is sent in ISO-8601); a number is refused with a hint to
@@ -22,15 +25,26 @@ Must not: import an SDK, do I/O, or name a resource.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from stackql_tuning.errors import Location, PlanError, did_you_mean
+from stackql_tuning.registry.model import IntLimit
 
 INT64_FORMATS = frozenset({"int64", "uint64"})
 #: the deepest nesting of objects and arrays accepted in a value (protobuf's JSON parser: 100)
 MAX_JSON_DEPTH = 100
+#: integer format -> (lowest, highest) value; an integer without a format is an int32
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "int32": (-(2**31), 2**31 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+}
+_SEGMENT = re.compile(r"\[\]|\{\}|[^.\[\]{}]+")
 
 
 def _fail(where: str, message: str, hint: str | None = None, resource: str | None = None) -> None:
@@ -114,6 +128,68 @@ def _as_int(where: str, value: Any, resource: str | None) -> int:
     raise AssertionError("unreachable")
 
 
+def _check_range(
+    where: str,
+    number: int,
+    fmt: str | None,
+    minimum: int | None,
+    maximum: int | None,
+    resource: str | None,
+) -> None:
+    low, high = INT_RANGES.get(fmt or "int32", INT_RANGES["int32"])
+    if minimum is not None:
+        low = max(low, minimum)
+    if maximum is not None:
+        high = min(high, maximum)
+    if not low <= number <= high:
+        kind = f" ({fmt})" if fmt else ""
+        _fail(
+            where,
+            f"{number} is out of range: it must be between {low} and {high}{kind}",
+            resource=resource,
+        )
+
+
+def _limit_values(value: Any, segments: list[str], path: str) -> Iterable[tuple[str, Any]]:
+    """(path as written, value) of every value at ``segments`` inside ``value``."""
+    if not segments:
+        yield path, value
+        return
+    head, rest = segments[0], segments[1:]
+    if head == "[]":
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _limit_values(item, rest, f"{path}[{i}]")
+    elif head == "{}":
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from _limit_values(item, rest, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, dict) and head in value:
+        yield from _limit_values(value[head], rest, f"{path}.{head}" if path else head)
+
+
+def check_limits(
+    where: str, value: Any, limits: Iterable[IntLimit], resource: str | None = None
+) -> None:
+    """Every integer of ``value`` (an object / array) that ``limits`` names is in its range."""
+    for limit in limits:
+        for path, item in _limit_values(value, _SEGMENT.findall(limit.path), ""):
+            if isinstance(item, bool) or item is None:
+                continue
+            try:
+                number = _as_int(f"{where}, field {path}", item, resource)
+            except PlanError:
+                continue  # not an integer: the API's own type check reports it
+            _check_range(
+                f"{where}, field {path}",
+                number,
+                limit.format,
+                limit.minimum,
+                limit.maximum,
+                resource,
+            )
+
+
 def coerce_value(
     where: str,
     api_type: str,
@@ -122,6 +198,9 @@ def coerce_value(
     fmt: str | None = None,
     enum: tuple[str, ...] = (),
     resource: str | None = None,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    limits: tuple[IntLimit, ...] = (),
 ) -> Any:
     """``value`` checked and converted for a field of ``api_type`` (see the module docstring)."""
     if api_type in ("object", "array"):
@@ -140,9 +219,11 @@ def coerce_value(
                 else 'give it as JSON text, e.g. \'["a", "b"]\'',
                 resource=resource,
             )
+        check_limits(where, value, limits, resource)
         return value
     if api_type == "integer" or (api_type == "string" and fmt in INT64_FORMATS):
         number = _as_int(where, value, resource)
+        _check_range(where, number, fmt, minimum, maximum, resource)
         return str(number) if fmt in INT64_FORMATS else number
     if api_type == "number":
         if isinstance(value, bool):
@@ -183,8 +264,10 @@ def coerce_value(
 
 __all__ = [
     "INT64_FORMATS",
+    "INT_RANGES",
     "MAX_JSON_DEPTH",
     "check_depth",
+    "check_limits",
     "coerce_value",
     "nesting_depth",
     "parse_json_text",

@@ -92,11 +92,30 @@ def param_value(where: str, p: Param, value: Any, resource: str) -> Any:
         value = str(value)
     if p.format in ("date-time", "google-datetime"):
         return value
-    return coerce_value(where, p.type, value, fmt=p.format, enum=p.enum, resource=resource)
+    return coerce_value(
+        where,
+        p.type,
+        value,
+        fmt=p.format,
+        enum=p.enum,
+        resource=resource,
+        minimum=p.minimum,
+        maximum=p.maximum,
+    )
 
 
 def body_value(where: str, f: BodyField, value: Any, resource: str) -> Any:
-    return coerce_value(where, f.type, value, fmt=f.format, enum=f.enum, resource=resource)
+    return coerce_value(
+        where,
+        f.type,
+        value,
+        fmt=f.format,
+        enum=f.enum,
+        resource=resource,
+        minimum=f.minimum,
+        maximum=f.maximum,
+        limits=f.limits,
+    )
 
 
 def missing_error(what: str, missing: list[str], resource: Resource, hint: str) -> PlanError:

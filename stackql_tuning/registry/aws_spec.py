@@ -82,7 +82,7 @@ def _member_param(
 ) -> dict[str, Any]:
     shape = shapes[ref["shape"]]
     typ, fmt = _type(shape)
-    maximum = shape.get("max") if typ in ("integer", "number") else None
+    minimum, maximum = _bounds(shape)
     return {
         "name": name,
         "location": "body",
@@ -93,8 +93,47 @@ def _member_param(
         "pattern": None,
         "description": text(ref.get("documentation") or shape.get("documentation")),
         "enum": list(shape.get("enum", [])),
-        "maximum": int(maximum) if maximum is not None else None,
+        "minimum": minimum,
+        "maximum": maximum,
     }
+
+
+def _bounds(shape: dict[str, Any]) -> tuple[int | None, int | None]:
+    """An integer shape's ``min`` / ``max`` (botocore's bounds), else (None, None)."""
+    if _type(shape)[0] != "integer":
+        return None, None
+    low, high = shape.get("min"), shape.get("max")
+    return (
+        int(low) if low is not None else None,
+        int(high) if high is not None else None,
+    )
+
+
+def int_limits(
+    shapes: dict[str, Any], shape_name: str, path: str = "", seen: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Every integer inside shape ``shape_name``: its path (``a.b``, ``[]`` for list members,
+    ``{}`` for map values), format and botocore bounds. A shape already on the path (a recursive
+    shape) is not walked again."""
+    shape = shapes[shape_name]
+    if shape_name in seen:
+        return []
+    seen = (*seen, shape_name)
+    kind = shape["type"]
+    if kind == "structure":
+        out = []
+        for member, ref in shape.get("members", {}).items():
+            out += int_limits(shapes, ref["shape"], f"{path}.{member}" if path else member, seen)
+        return out
+    if kind == "list":
+        return int_limits(shapes, shape["member"]["shape"], f"{path}[]", seen)
+    if kind == "map":
+        return int_limits(shapes, shape["value"]["shape"], f"{path}{{}}", seen)
+    typ, fmt = _type(shape)
+    if typ != "integer" or not path:
+        return []
+    minimum, maximum = _bounds(shape)
+    return [{"path": path, "format": fmt, "minimum": minimum, "maximum": maximum}]
 
 
 def _region_param(name: str) -> dict[str, Any]:
@@ -108,6 +147,7 @@ def _region_param(name: str) -> dict[str, Any]:
         "pattern": None,
         "description": "The AWS region the call is sent to (e.g. us-east-1).",
         "enum": [],
+        "minimum": None,
         "maximum": None,
     }
 
@@ -125,6 +165,7 @@ def _account_param(name: str) -> dict[str, Any]:
         "credentials (profile or role to assume) by the config file; the default credentials' "
         "own account when not given.",
         "enum": [],
+        "minimum": None,
         "maximum": None,
     }
 
@@ -135,6 +176,7 @@ def _body_field(shapes: dict[str, Any], name: str, ref: dict[str, Any], required
     nested = ref["shape"] if shape["type"] in ("structure", "map") else None
     if shape["type"] == "list":
         nested = shape["member"]["shape"]
+    minimum, maximum = _bounds(shape)
     return {
         "name": name,
         "type": typ,
@@ -144,6 +186,11 @@ def _body_field(shapes: dict[str, Any], name: str, ref: dict[str, Any], required
         "description": text(ref.get("documentation") or shape.get("documentation")),
         "enum": list(shape.get("enum", [])),
         "ref": nested,
+        "minimum": minimum,
+        "maximum": maximum,
+        "limits": int_limits(shapes, ref["shape"])
+        if shape["type"] in ("structure", "list", "map")
+        else [],
     }
 
 

@@ -65,6 +65,46 @@ def _ref_of(prop: dict[str, Any]) -> str | None:
     return items.get("$ref")
 
 
+def _is_int(prop: dict[str, Any]) -> bool:
+    """An integer field: ``integer``, or a ``string`` with an int64 / uint64 format."""
+    fmt = prop.get("format")
+    return prop.get("type") == "integer" or (
+        prop.get("type") == "string" and fmt in ("int64", "uint64")
+    )
+
+
+def int_limits(
+    schemas: dict[str, Any], prop: dict[str, Any], path: str = "", seen: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Every integer inside property ``prop`` (not itself): its path (``a.b``, ``[]`` for array
+    items, ``{}`` for map values), format and discovery bounds. Output-only fields are skipped; a
+    schema already on the path (a recursive schema) is not walked again."""
+    if "$ref" in prop:
+        ref = str(prop["$ref"])
+        if ref in seen:
+            return []
+        out = []
+        for name, sub in schemas[ref].get("properties", {}).items():
+            if not sub.get("readOnly"):
+                out += int_limits(schemas, sub, f"{path}.{name}" if path else name, (*seen, ref))
+        return out
+    if prop.get("type") == "array":
+        return int_limits(schemas, prop.get("items") or {}, f"{path}[]", seen)
+    if prop.get("type") == "object" and prop.get("additionalProperties"):
+        extra = prop["additionalProperties"]
+        return int_limits(schemas, extra, f"{path}{{}}", seen)
+    if not path or not _is_int(prop):
+        return []
+    return [
+        {
+            "path": path,
+            "format": prop.get("format"),
+            "minimum": int(prop["minimum"]) if "minimum" in prop else None,
+            "maximum": int(prop["maximum"]) if "maximum" in prop else None,
+        }
+    ]
+
+
 def _segment_patterns(method: dict[str, Any], source: str | None) -> dict[str, str]:
     """Each flatPath placeholder's own pattern, cut from the full-name param's pattern.
 
@@ -115,6 +155,7 @@ def _path_params(method: dict[str, Any]) -> list[dict[str, Any]]:
                 "pattern": patterns.get(name, "^[^/]+$"),
                 "description": desc,
                 "enum": [],
+                "minimum": None,
                 "maximum": None,
             }
         )
@@ -138,6 +179,7 @@ def _query_params(method: dict[str, Any]) -> list[dict[str, Any]]:
                 "pattern": p.get("pattern"),
                 "description": p.get("description", ""),
                 "enum": list(p.get("enum", [])),
+                "minimum": int(p["minimum"]) if "minimum" in p else None,
                 "maximum": int(p["maximum"]) if "maximum" in p else None,
             }
         )
@@ -207,6 +249,9 @@ def _body(
                 "description": desc,
                 "enum": list(prop.get("enum", [])),
                 "ref": _ref_of(prop),
+                "minimum": int(prop["minimum"]) if "minimum" in prop else None,
+                "maximum": int(prop["maximum"]) if "maximum" in prop else None,
+                "limits": int_limits(schemas, prop),
             }
         )
     return out, ref

@@ -88,6 +88,7 @@ class Param:
     pattern: str | None = None
     description: str = ""
     enum: tuple[str, ...] = ()
+    minimum: int | None = None
     maximum: int | None = None
 
     @classmethod
@@ -102,6 +103,7 @@ class Param:
             pattern=d.get("pattern"),
             description=d.get("description", ""),
             enum=tuple(d.get("enum") or ()),
+            minimum=d.get("minimum"),
             maximum=d.get("maximum"),
         )
 
@@ -126,6 +128,26 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class IntLimit:
+    """An integer inside an object / array body field: where (``a.b``, ``[]`` = every item,
+    ``{}`` = every map value), its format (int32, int64, ...) and the API's own bounds."""
+
+    path: str
+    format: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> IntLimit:
+        return cls(
+            path=d["path"],
+            format=d.get("format"),
+            minimum=d.get("minimum"),
+            maximum=d.get("maximum"),
+        )
+
+
+@dataclass(frozen=True)
 class BodyField:
     """A top-level field of a method's request body (INSERT columns, EXEC @@json keys)."""
 
@@ -137,6 +159,10 @@ class BodyField:
     description: str = ""
     enum: tuple[str, ...] = ()
     ref: str | None = None  # schema/shape name of an object field, for nested validation
+    minimum: int | None = None
+    maximum: int | None = None
+    #: the integers inside an object / array field, for range checks
+    limits: tuple[IntLimit, ...] = ()
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> BodyField:
@@ -149,6 +175,9 @@ class BodyField:
             description=d.get("description", ""),
             enum=tuple(d.get("enum") or ()),
             ref=d.get("ref"),
+            minimum=d.get("minimum"),
+            maximum=d.get("maximum"),
+            limits=tuple(IntLimit.from_json(x) for x in d.get("limits") or ()),
         )
 
 

@@ -299,6 +299,26 @@ def test_unsafe_delete_fails_before_any_call(
     assert hpt_states(session) == before
 
 
+def test_out_of_range_integers_fail_before_any_call(
+    session: Session, fresh_sandbox: Sandbox
+) -> None:
+    fresh_sandbox.google.reset_log()
+    fresh_sandbox.aws.reset_log()
+    too_big = hpt_insert("h7-range").replace(", 8, ", ", 3000000000, ")
+    with pytest.raises(errors.PlanError, match=r"column maxTrialCount: 3000000000 is out of"):
+        session.execute(too_big)
+    config = AWS_CONFIG.replace(
+        '"MaxNumberOfTrainingJobs": 6', '"MaxNumberOfTrainingJobs": 99999999999'
+    )
+    with pytest.raises(errors.PlanError, match=r"field ResourceLimits.MaxNumberOfTrainingJobs"):
+        session.execute(
+            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
+            f"HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES ('{REGION}', "
+            f"'h7-range', '{config}', '{AWS_DEFINITION}')"
+        )
+    assert fresh_sandbox.google.requests() == [] and fresh_sandbox.aws.requests() == []
+
+
 def test_aws_insert_select_stop_and_delete(session: Session, fresh_sandbox: Sandbox) -> None:
     result = session.execute(
         f"INSERT INTO {SM} (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, "

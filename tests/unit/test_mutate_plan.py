@@ -127,6 +127,78 @@ def test_deep_json_in_insert_and_exec_is_refused_before_any_call(
     assert "@@json: is too deeply nested" in err.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("fmt", "value", "fragment"),
+    [
+        ("int32", 3_000_000_000, "between -2147483648 and 2147483647 (int32)"),
+        ("int32", 9999999999999999999999, "between -2147483648 and 2147483647 (int32)"),
+        ("int32", "9999999999999999999999", "between -2147483648 and 2147483647 (int32)"),
+        ("uint32", -1, "between 0 and 4294967295 (uint32)"),
+        ("int64", 2**63, "between -9223372036854775808 and 9223372036854775807 (int64)"),
+    ],
+)
+def test_integers_are_checked_against_their_format_range(
+    fmt: str, value: object, fragment: str
+) -> None:
+    with pytest.raises(errors.PlanError) as info:
+        coerce_value("row 1, column c", "integer", value, fmt=fmt)
+    assert f"row 1, column c: {value} is out of range: it must be {fragment}" in str(info.value)
+    assert coerce_value("c", "integer", 2**31 - 1, fmt="int32") == 2**31 - 1
+
+
+def test_integer_bounds_of_the_definition_narrow_the_range() -> None:
+    with pytest.raises(errors.PlanError) as info:
+        coerce_value("c", "integer", 0, fmt="int32", minimum=1, maximum=100)
+    assert "between 1 and 100 (int32)" in str(info.value)
+
+
+def test_insert_int32_column_out_of_range_is_a_plan_error(reg: Registry) -> None:
+    with pytest.raises(errors.PlanError) as info:
+        insert_calls(
+            reg,
+            f"INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+            f"parallelTrialCount, studySpec, trialJobSpec) VALUES ('p', 'us-central1', 'd', "
+            f"3000000000, 2, '{STUDY}', '{{}}')",
+        )
+    assert "row 1, column maxTrialCount: 3000000000 is out of range" in str(info.value)
+    assert "2147483647 (int32)" in str(info.value)
+
+
+def test_nested_integers_of_json_columns_are_range_checked(reg: Registry) -> None:
+    # the path inside the JSON column is named, with botocore's min and the int32 max
+    with pytest.raises(errors.PlanError) as info:
+        insert_calls(
+            reg,
+            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
+            "HyperParameterTuningJobConfig) VALUES ('us-east-1', 'j', '{\"Strategy\": "
+            '"Random", "ResourceLimits": {"MaxNumberOfTrainingJobs": 99999999999}}\')',
+        )
+    text = str(info.value)
+    assert (
+        "column HyperParameterTuningJobConfig, field ResourceLimits.MaxNumberOfTrainingJobs: "
+        "99999999999 is out of range: it must be between 1 and 2147483647 (int32)"
+    ) in text
+    with pytest.raises(errors.PlanError) as info:
+        insert_calls(
+            reg,
+            f"INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+            f"parallelTrialCount, studySpec, trialJobSpec) VALUES ('p', 'us-central1', 'd', "
+            f'4, 2, \'{STUDY}\', \'{{"workerPoolSpecs": [{{}}, {{"replicaCount": '
+            '"99999999999999999999"}]}\')',
+        )
+    assert "field workerPoolSpecs[1].replicaCount: 99999999999999999999" in str(info.value)
+    with pytest.raises(errors.PlanError) as info:
+        plan_exec(
+            stmt(
+                f"EXEC {TJ}.rebase_tuned_model @projectsId='p', @locationsId='us-central1' "
+                '@@json=\'{"tuningJob": {"supervisedTuningSpec": {"hyperParameters": '
+                '{"epochCount": 99999999999999999999}}}}\''
+            ).expression,
+            reg,
+        )
+    assert "field supervisedTuningSpec.hyperParameters.epochCount" in str(info.value)
+
+
 def test_enum_values_are_checked() -> None:
     with pytest.raises(errors.PlanError) as info:
         coerce_value("c", "string", "Bayesain", enum=("Bayesian", "Random"))

@@ -103,6 +103,29 @@ def test_wrong_types_name_the_field_path(emu: VertexEmulator, patch: dict, path:
     assert path in info.value.message
 
 
+@pytest.mark.parametrize(
+    ("patch", "path"),
+    [
+        ({"maxTrialCount": 3_000_000_000}, "maxTrialCount"),
+        ({"maxTrialCount": 9999999999999999999999}, "maxTrialCount"),
+        ({"maxTrialCount": 1e22}, "maxTrialCount"),
+        (
+            {"trialJobSpec": {"workerPoolSpecs": [{"replicaCount": "99999999999999999999"}]}},
+            "trialJobSpec.workerPoolSpecs[0].replicaCount",
+        ),
+    ],
+)
+def test_integers_out_of_their_format_range_are_400(
+    emu: VertexEmulator, patch: dict, path: str
+) -> None:
+    # the real API answers 400 INVALID_ARGUMENT; storing the value broke later lists
+    with pytest.raises(ApiError) as info:
+        emu.store.create(HPT, PARENT, {**HPT_BODY, **patch})
+    assert info.value.code == 400 and info.value.fields == [path]
+    assert f"Invalid value at '{path}' (TYPE_INT" in info.value.message
+    assert emu.store.jobs(HPT, PARENT) == []
+
+
 def test_required_fields_are_named(emu: VertexEmulator) -> None:
     with pytest.raises(ApiError) as info:
         emu.store.create(HPT, PARENT, {"displayName": "x"})

@@ -1,8 +1,9 @@
 """Validating create bodies against the discovery schemas, as Google does.
 
-Holds: a walk of a JSON body along a discovery schema that rejects unknown fields and wrong JSON
-types (naming the field path), drops output-only (``readOnly``) fields, checks enum values, and
-a check of required dotted field paths. Raises :class:`ApiError` (``INVALID_ARGUMENT``).
+Holds: a walk of a JSON body along a discovery schema that rejects unknown fields, wrong JSON
+types and integers outside their format's range (naming the field path), drops output-only
+(``readOnly``) fields, checks enum values, and a check of required
+dotted field paths. Raises :class:`ApiError` (``INVALID_ARGUMENT``).
 
 Must not: know particular resources (their required fields come from ``kinds.py``), or do I/O.
 """
@@ -14,27 +15,35 @@ from typing import Any
 from stackql_tuning.sandbox.vertex.discovery import schema
 from stackql_tuning.sandbox.vertex.errors import ApiError
 
-_INT_FORMATS = {"int32", "uint32", "int64", "uint64"}
+#: integer format -> (lowest, highest): a value outside is a 400, as Google's JSON mapping does
+_INT_RANGES = {
+    "int32": (-(2**31), 2**31 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+}
+_INT_FORMATS = set(_INT_RANGES)
 
 
 def _bad(path: str, why: str) -> ApiError:
     return ApiError.invalid(f"Invalid value at '{path}': {why}", field=path)
 
 
-def _check_int(value: Any, path: str) -> None:
+def _check_int(value: Any, path: str, fmt: str | None) -> None:
     if isinstance(value, bool):
         raise _bad(path, f"expected an integer, got {value!r}")
-    if isinstance(value, int):
-        return
-    if isinstance(value, float) and value.is_integer():
-        return
-    if isinstance(value, str):
-        try:
-            int(value)
-            return
-        except ValueError:
-            pass
-    raise _bad(path, f"expected an integer, got {value!r}")
+    integral = (
+        isinstance(value, int)
+        or (isinstance(value, float) and value.is_integer())
+        or (isinstance(value, str) and value.strip().lstrip("+-").isdigit())
+    )
+    if not integral:
+        raise _bad(path, f"expected an integer, got {value!r}")
+    number = int(value)
+    low, high = _INT_RANGES.get(fmt or "int32", _INT_RANGES["int32"])
+    if not low <= number <= high:
+        kind = (fmt or "int32").upper()
+        raise ApiError.invalid(f"Invalid value at '{path}' (TYPE_{kind}), {value}", field=path)
 
 
 def _check_number(value: Any, path: str) -> None:
@@ -62,7 +71,7 @@ def clean(value: Any, spec: dict[str, Any], path: str, root: str) -> Any:
     if kind == "string":
         fmt = spec.get("format")
         if fmt in _INT_FORMATS:
-            _check_int(value, where)
+            _check_int(value, where, fmt)
             return value
         if not isinstance(value, str):
             raise _bad(where, f"expected a string, got {value!r}")
@@ -71,7 +80,7 @@ def clean(value: Any, spec: dict[str, Any], path: str, root: str) -> Any:
             raise _bad(where, f"{value!r} is not one of {', '.join(enum)}")
         return value
     if kind == "integer":
-        _check_int(value, where)
+        _check_int(value, where, spec.get("format"))
         return value
     if kind == "number":
         _check_number(value, where)
