@@ -22,6 +22,7 @@ from stackql_tuning.deploy.engine import Engine, Log, SessionLike
 from stackql_tuning.deploy.manifest import Manifest, load_manifest
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome, write_output_file
 from stackql_tuning.deploy.scaffold import init_stack
+from stackql_tuning.registry.loader import Registry, default_registry
 
 
 def _run(
@@ -38,7 +39,10 @@ def _run(
     log_level: str,
     sleep: Callable[[float], None],
 ) -> DeployReport:
-    manifest = load_manifest(stack_dir)
+    registry = getattr(session, "registry", None)
+    if not isinstance(registry, Registry):
+        registry = default_registry()
+    manifest = load_manifest(stack_dir, providers=registry.providers)
     engine = Engine(
         session,
         manifest,

@@ -11,6 +11,7 @@ This module reads files and validates shapes; it never renders templates nor run
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -348,8 +349,36 @@ def _load_resource(
     )
 
 
-def load_manifest(stack_dir: Path | str) -> Manifest:
-    """Read ``STACK_DIR/stackql_manifest.yml`` and validate it."""
+def _item_line(path: Path, key: str, index: int) -> int | None:
+    """The line of item ``index`` of the top-level list ``key`` (lists do not record lines)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):  # pragma: no cover - load_yaml read it a moment ago
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for k, v in root.value:
+        if k.value == key and isinstance(v, yaml.SequenceNode) and index < len(v.value):
+            return int(v.value[index].start_mark.line) + 1
+    return None
+
+
+def _check_providers(
+    check: _Checker, top: dict[str, Any], providers: list[Any], known: Iterable[str]
+) -> None:
+    names = sorted(known)
+    for i, p in enumerate(providers):
+        if not isinstance(p, str) or p.lower() not in names:
+            check.fail(
+                f"unknown provider {p!r} in 'providers'; known providers: {', '.join(names)}",
+                line=_item_line(check.path, "providers", i) or top.get(_LINE),
+                hint=did_you_mean(str(p), names) or "SHOW PROVIDERS lists them",
+            )
+
+
+def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None) -> Manifest:
+    """Read ``STACK_DIR/stackql_manifest.yml`` and validate it; ``providers`` are the known
+    provider names (the registry's) that its ``providers`` list may name."""
     stack_dir = Path(stack_dir)
     path = stack_dir / MANIFEST_FILE
     if not stack_dir.is_dir():
@@ -385,14 +414,16 @@ def load_manifest(stack_dir: Path | str) -> Manifest:
     exports = check.str_list(top, "exports", "the manifest")
     if not all(isinstance(e, str) for e in exports):
         check.fail("stack-level 'exports' must be a list of names", top)
-    providers = check.str_list(top, "providers", "the manifest")
+    listed = check.str_list(top, "providers", "the manifest")
+    if providers is not None:
+        _check_providers(check, top, listed, providers)
     return Manifest(
         path=path,
         stack_dir=stack_dir,
         name=name,
         version=top.get("version", 1),
         description=_desc(top),
-        providers=tuple(str(p) for p in providers),
+        providers=tuple(str(p) for p in listed),
         globals=globals_,
         resources=resources,
         exports=tuple(exports),

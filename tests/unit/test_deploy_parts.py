@@ -104,6 +104,34 @@ def test_manifest_nested_too_deeply(tmp_path: Path) -> None:
     assert info.value.location.file and info.value.location.file.endswith("stackql_manifest.yml")
 
 
+def test_unknown_provider_is_named_with_its_line(tmp_path: Path) -> None:
+    known = ["aws", "google", "unified"]
+    text = "name: s\nproviders:\n  - aws\n  - gogle\nresources:\n  - name: r\n"
+    with pytest.raises(ManifestError) as info:
+        load_manifest(write(tmp_path, text), providers=known)
+    assert "unknown provider 'gogle' in 'providers'" in info.value.message
+    assert info.value.location.line == 4
+    assert info.value.hint == "did you mean 'google'?"
+    assert load_manifest(tmp_path).providers == ("aws", "gogle")  # no names given: not checked
+
+
+def test_deploy_checks_providers_against_the_registry(tmp_path: Path) -> None:
+    # the shipped stack with its provider misspelled: build and teardown stop before any call
+    stack = tmp_path / "stack"
+    (stack / "resources").mkdir(parents=True)
+    src = ROOT / "manifests" / "vertex-hpt"
+    text = (src / "stackql_manifest.yml").read_text().replace("  - google\n", "  - gogle\n")
+    (stack / "stackql_manifest.yml").write_text(text)
+    for f in (src / "resources").iterdir():
+        (stack / "resources" / f.name).write_text(f.read_text())
+    for operation in (build, teardown):
+        with pytest.raises(ManifestError) as info:
+            operation(None, stack, "dev", log=lambda line: None)
+        text = str(info.value)
+        assert text.startswith(f"manifest error ({stack / 'stackql_manifest.yml'}:5): ")
+        assert "unknown provider 'gogle'" in text and "did you mean 'google'?" in text
+
+
 def test_missing_stack_dir_and_manifest(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="does not exist"):
         load_manifest(tmp_path / "nope")
