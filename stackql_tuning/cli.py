@@ -149,7 +149,8 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
     for line in result.warnings:
         print(f"warning: {line}", file=err)
     if result.failures:
-        print(f"{len(result.failures)} call(s) failed; the rows that arrived are shown:", file=err)
+        shown = "; the rows that arrived are shown" if result.has_rows else ""
+        print(f"{len(result.failures)} call(s) failed{shown}:", file=err)
         for f in result.failures:
             print(f"  - {f.describe()}", file=err)
         return 3

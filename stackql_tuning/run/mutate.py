@@ -6,7 +6,9 @@ through the transport's ``prepare`` (hostile path values, bad regions) and, for 
 own input validation -> ``--dry-run`` stops here and lists the calls -> send, one call per row,
 on a bounded pool, collecting every outcome -> ``/*+ AWAIT */`` -> report (and RETURNING /
 SHOWRESULTS rows). When some calls of a statement fail, the others' outcomes are still reported
-and the statement fails with a summary (``2 of 3 created; failed: row 3: ...``).
+and the statement fails with a summary (``2 of 3 created; failed: row 3: ...``); with
+``--on-error continue`` (or ``/*+ ON_ERROR=CONTINUE */``) an INSERT or DELETE reports what was
+done and carries the failed calls in ``Result.failures`` instead (exit code 3), as SELECT does.
 
 Must not: name a particular resource; all behaviour comes from the registry's definitions.
 """
@@ -63,6 +65,20 @@ from stackql_tuning.transports.base import Call, CallError, Page
 
 if TYPE_CHECKING:
     from stackql_tuning.session import Session
+
+
+def failed_calls(
+    session: Session, stmt: Statement, verb: str, outcomes: list[Outcome], done: list[str]
+) -> list[FailedCall]:
+    """The failed calls of a statement that goes on (``--on-error continue``), else the summary
+    error when any call failed."""
+    from stackql_tuning.run.select import on_error_continue
+
+    if len(done) == len(outcomes):
+        return []
+    if not on_error_continue(session, stmt):
+        raise summary_error(verb, outcomes, done)
+    return [failure_of(o) for o in outcomes if not o.ok]
 
 
 # ----------------------------------------------------------------------------- INSERT
@@ -131,15 +147,16 @@ def run_insert(session: Session, stmt: Statement) -> Result:
             target = target_text(resource, o.call, o.obj)
             done.append(f"row {o.row}: {target}")
             messages.append(f"row {o.row}: created {target}")
-    if len(done) < len(outcomes):
-        raise summary_error("created", outcomes, done)
-    messages.append(f"{plural(len(done))} created")
+    failures = failed_calls(session, stmt, "created", outcomes, done)
+    messages.append(_count(len(done), len(outcomes), "created"))
     returning = node.args.get("returning")
     if returning is not None:
-        result = returning_rows(session, resource, outcomes, list(returning.expressions))
+        created = [o for o in outcomes if o.ok]
+        result = returning_rows(session, resource, created, list(returning.expressions))
     else:
         result = Result([], [], [], kind="insert", has_rows=False)
     result.messages = messages
+    result.failures = failures
     result.warnings.extend(warnings)
     result.calls = len(calls)
     return result
@@ -175,6 +192,11 @@ def returning_rows(
     return result
 
 
+def _count(done: int, total: int, verb: str) -> str:
+    """``2 resources deleted``, or ``1 of 2 resources deleted`` when some calls failed."""
+    return f"{plural(done)} {verb}" if done == total else f"{done} of {plural(total)} {verb}"
+
+
 # ----------------------------------------------------------------------------- DELETE
 def run_delete(session: Session, stmt: Statement) -> Result:
     node = stmt.expression
@@ -206,10 +228,10 @@ def run_delete(session: Session, stmt: Statement) -> Result:
         else:
             messages.append(f"deleted {target}")
         done.append(f"row {o.row}: {target}")
-    if len(done) < len(outcomes):
-        raise summary_error("deleted", outcomes, done)
-    messages.append(f"{plural(len(done))} deleted")
+    failures = failed_calls(session, stmt, "deleted", outcomes, done)
+    messages.append(_count(len(done), len(outcomes), "deleted"))
     result = Result([], [], [], kind="delete", has_rows=False, messages=messages)
+    result.failures = failures
     result.calls = len(calls)
     return result
 

@@ -6,12 +6,13 @@ Own names, so no other module's jobs are touched: Google project ``h7-mutations`
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 
 import pytest
 
-from stackql_tuning import errors
+from stackql_tuning import cli, errors
 from stackql_tuning.sandbox.runner import Sandbox
 from stackql_tuning.session import Session
 
@@ -297,6 +298,61 @@ def test_unsafe_delete_fails_before_any_call(
         session.execute(sql)
     assert fresh_sandbox.google.requests() == []
     assert hpt_states(session) == before
+
+
+def cancelled_hpt(session: Session, name: str) -> str:
+    job = create_hpt(session, name)
+    session.execute(
+        f"/*+ AWAIT */ EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}', "
+        f"@hyperparameterTuningJobsId='{job_id(job)}'"
+    )
+    return job
+
+
+def half_failed_delete(job: str, hint: str = "") -> str:
+    return (
+        f"DELETE {hint} FROM {HPT} WHERE {WHERE} "
+        f"AND hyperparameterTuningJobsId IN ('{job_id(job)}', '999999999')"
+    )
+
+
+def test_half_failed_delete_fails_unless_on_error_continue(
+    session: Session, sandbox: Sandbox
+) -> None:
+    job = cancelled_hpt(session, "h7-partial-a")
+    with pytest.raises(errors.ProviderError, match="1 of 2 deleted"):
+        session.execute(half_failed_delete(job))
+    assert job not in hpt_states(session)  # the call that could be made was made
+
+    job = cancelled_hpt(session, "h7-partial-b")
+    result = session.execute(half_failed_delete(job, "/*+ ON_ERROR=CONTINUE */"))
+    assert result.messages[-1] == "1 of 2 resources deleted"
+    assert [f.params["hyperparameterTuningJobsId"] for f in result.failures] == ["999999999"]
+    assert job not in hpt_states(session)
+
+    # the CLI: exit 3 (partial result), as SELECT with --on-error continue
+    job = cancelled_hpt(session, "h7-partial-c")
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["exec", half_failed_delete(job), "--on-error", "continue"], out, err)
+    assert code == 3, err.getvalue()
+    assert "1 of 2 resources deleted" in err.getvalue()
+    assert "1 call(s) failed:" in err.getvalue() and "999999999" in err.getvalue()
+    assert job not in hpt_states(session)
+
+
+def test_half_failed_insert_with_on_error_continue_returns_what_was_created(
+    session: Session,
+) -> None:
+    # the second row names the same job: SageMaker refuses one of the two
+    row = f"('{REGION}', 'h7-partial-dup', '{AWS_CONFIG}', '{AWS_DEFINITION}')"
+    result = session.execute(
+        f"INSERT /*+ ON_ERROR=CONTINUE */ INTO {SM} (region, HyperParameterTuningJobName, "
+        f"HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES {row}, {row} "
+        "RETURNING HyperParameterTuningJobName"
+    )
+    assert result.rows == [("h7-partial-dup",)]
+    assert result.messages[-1] == "1 of 2 resources created"
+    assert len(result.failures) == 1
 
 
 def test_out_of_range_integers_fail_before_any_call(
