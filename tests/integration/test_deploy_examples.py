@@ -113,3 +113,57 @@ def test_example_lifecycle(example: str, fresh_sandbox: Any, session: Any) -> No
 
     # and a teardown of what is gone finds nothing to do
     assert [r.action for r in teardown(session, stack, "dev", **kw).resources] == ["absent"]
+
+
+def test_supervised_tuning_after_a_failed_job(fresh_sandbox: Any, session: Any) -> None:
+    """A failed job is history: teardown has nothing to cancel, build creates a new job."""
+    stack = ROOT / "manifests" / "vertex-supervised-tuning"
+    kw: dict[str, Any] = {"env_vars": {}, "log": [].append, "sleep": _no_sleep}
+    parent = "projects/ml-research-dev/locations/us-central1"
+    body = {
+        "baseModel": "gemini-2.0-flash-lite-001",
+        "tunedModelDisplayName": "vertex-sft-dev",
+        "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/dev/train.jsonl"},
+    }
+    failed = fresh_sandbox.google.store.insert("tuningJobs", parent, body, state="JOB_STATE_FAILED")
+    assert failed["state"] == "JOB_STATE_FAILED"
+
+    _reset(fresh_sandbox)
+    down = teardown(session, stack, "dev", **kw)
+    assert [r.action for r in down.resources] == ["absent"]
+    assert not any(map(_google("cancel", "tuningJobs"), _log(fresh_sandbox, "google")))
+
+    first = build(session, stack, "dev", **kw)
+    assert len(first.created) == 1, first.resources
+    passed = test(session, stack, "dev", **kw)
+    assert passed.exports["tuning_job_name"] != failed["name"]
+    again = build(session, stack, "dev", **kw)
+    assert [r.action for r in again.resources] == ["unchanged"]
+
+    # the new job fails too (as ~10% do): teardown cancels nothing, build makes another one
+    clock = fresh_sandbox.google.clock
+    speed = clock.speed
+    clock.set_speed(0.0)  # still while the job is rewritten
+    (job,) = [
+        j
+        for j in fresh_sandbox.google.store.jobs("tuningJobs", parent)
+        if j is not None and j.name == passed.exports["tuning_job_name"]
+    ]
+    job.outcome = "JOB_STATE_FAILED"
+    job.set_timeline([(job.create_time, "JOB_STATE_PENDING"), (clock.now(), "JOB_STATE_FAILED")])
+    clock.set_speed(speed)  # the cancel at the end waits for CANCELLED
+    failed_test = None
+    try:
+        test(session, stack, "dev", **kw)
+    except ManifestError as e:
+        failed_test = e
+    assert failed_test is not None and "test failed" in failed_test.message
+    _reset(fresh_sandbox)
+    down = teardown(session, stack, "dev", **kw)
+    assert [r.action for r in down.resources] == ["absent"]
+    assert not any(map(_google("cancel", "tuningJobs"), _log(fresh_sandbox, "google")))
+    rebuilt = build(session, stack, "dev", **kw)
+    assert len(rebuilt.created) == 1
+    gone = teardown(session, stack, "dev", **kw)
+    assert gone.deleted == ["tuning_job"]
+    assert any(map(_google("cancel", "tuningJobs"), _log(fresh_sandbox, "google")))
