@@ -4,6 +4,7 @@ Google's front ends want."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import time
@@ -25,19 +26,16 @@ HOSTS = 20  # more than requests' default of 10 pools, more than the default con
 PAGES = 3
 
 
-class _Counting(BaseHTTPRequestHandler):
+class _Json(BaseHTTPRequestHandler):
+    """A keep-alive JSON server's handler: ``reply`` sends one answer; no access log."""
+
     protocol_version = "HTTP/1.1"
-    connections: Counter[int] = Counter()
 
-    def setup(self) -> None:
-        super().setup()
-        self.connections[self.server.server_address[1]] += 1
-
-    def do_GET(self) -> None:
-        time.sleep(0.02)  # every host's chain is in flight at once
-        body = b"{}"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -46,16 +44,39 @@ class _Counting(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """A server of ``handler`` on 127.0.0.1, stopped at the end."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _url(server: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+class _Counting(_Json):
+    connections: Counter[int] = Counter()
+
+    def setup(self) -> None:
+        super().setup()
+        self.connections[self.server.server_address[1]] += 1
+
+    def do_GET(self) -> None:
+        time.sleep(0.02)  # every host's chain is in flight at once
+        self.reply(200, b"{}")
+
+
 @pytest.fixture
 def servers() -> Iterator[list[ThreadingHTTPServer]]:
     _Counting.connections.clear()
-    out = [ThreadingHTTPServer(("127.0.0.1", 0), _Counting) for _ in range(HOSTS)]
-    for s in out:
-        threading.Thread(target=s.serve_forever, args=(0.02,), daemon=True).start()
-    yield out
-    for s in out:
-        s.shutdown()
-        s.server_close()
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(serving(_Counting)) for _ in range(HOSTS)]
 
 
 def test_many_hosts_in_flight_each_keep_one_connection(servers) -> None:
@@ -93,11 +114,10 @@ def test_the_session_keeps_a_pool_for_every_regional_host() -> None:
     assert GoogleTransport(Settings(concurrency=200), registry)._pool_count() == 200
 
 
-class _GoogleLike(BaseHTTPRequestHandler):
+class _GoogleLike(_Json):
     """A list page, gzip-compressed only when the client asks as Google requires: gzip in its
     Accept-Encoding and in its User-Agent."""
 
-    protocol_version = "HTTP/1.1"
     seen: list[tuple[str, str, bool]] = []
 
     def do_GET(self) -> None:
@@ -116,35 +136,18 @@ class _GoogleLike(BaseHTTPRequestHandler):
         if compress:
             body = gzip.compress(body)
         self.seen.append((agent, accepts, compress))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        if compress:
-            self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(200, body, {"Content-Encoding": "gzip"} if compress else None)
 
 
 def test_replies_are_asked_for_compressed_and_read_decompressed() -> None:
     _GoogleLike.seen.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GoogleLike)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    session = stackql_tuning.connect(
-        auth={"google": {"type": "anonymous"}},
-        google_endpoint=f"http://127.0.0.1:{server.server_address[1]}/",
-    )
-    try:
-        r = session.execute(
-            "SELECT displayName, state FROM google.aiplatform.hyperparameter_tuning_jobs "
-            "WHERE projectsId = 'p' AND locationsId = 'us-central1' ORDER BY displayName"
-        )
-    finally:
-        session.close()
-        server.shutdown()
-        server.server_close()
+    with serving(_GoogleLike) as server:
+        anonymous = {"google": {"type": "anonymous"}}
+        with stackql_tuning.connect(auth=anonymous, google_endpoint=_url(server)) as session:
+            r = session.execute(
+                "SELECT displayName, state FROM google.aiplatform.hyperparameter_tuning_jobs "
+                "WHERE projectsId = 'p' AND locationsId = 'us-central1' ORDER BY displayName"
+            )
     assert len(r.rows) == 200 and r.rows[0] == ("job-0", "JOB_STATE_SUCCEEDED")
     [(agent, accepts, compressed)] = _GoogleLike.seen
     assert compressed, (agent, accepts)
@@ -173,10 +176,9 @@ class _FakeToken(google.auth.credentials.Credentials):
         self.token = f"tok-{n}"
 
 
-class _Bearer(BaseHTTPRequestHandler):
+class _Bearer(_Json):
     """200 for any token but ``refused`` (401), recording the Authorization headers."""
 
-    protocol_version = "HTTP/1.1"
     refused = ""
     seen: list[str] = []
 
@@ -185,25 +187,15 @@ class _Bearer(BaseHTTPRequestHandler):
         self.seen.append(auth)
         status = 401 if self.refused and auth == f"Bearer {self.refused}" else 200
         body = b'{"error": {"code": 401, "message": "expired"}}' if status == 401 else b"{}"
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(status, body)
 
 
 @pytest.fixture
 def bearer_server() -> Iterator[str]:
     _Bearer.seen.clear()
     _Bearer.refused = ""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Bearer)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(_Bearer) as server:
+        yield _url(server)
 
 
 def _send_from_threads(transport: GoogleTransport, url: str, n: int = 16) -> list[int]:
