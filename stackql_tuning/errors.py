@@ -193,7 +193,7 @@ def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     lowered = {c.lower(): c for c in cands}
     hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
     out = [lowered[h] for h in hits]
-    if not out:
+    if not out and len(name) >= 3:  # a letter or two is in too many names to be a hint
         out = [c for c in cands if name.lower() in c.lower() or c.lower() in name.lower()][:n]
     return out
 

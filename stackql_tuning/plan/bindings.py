@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from stackql_tuning.errors import Location, PlanError
+from stackql_tuning.errors import Location, PlanError, closest
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
 
@@ -55,7 +55,10 @@ def provider_tables(tree: exp.Expr, registry: Registry) -> Iterator[tuple[exp.Ta
     providers = registry.providers
     for node in list(tree.find_all(exp.Table)):
         rid = table_resource_id(node)
-        if rid is None or rid.split(".")[0] not in providers:
+        if rid is None:
+            continue
+        if rid.split(".")[0] not in providers:
+            _check_misspelled_provider(node, rid, registry)
             continue
         try:
             resource = registry.resource(rid)
@@ -79,6 +82,22 @@ def node_location(node: exp.Expr, base: Location) -> Location:
     meta = getattr(node.this, "meta", None) or {}
     line, col = meta.get("line"), meta.get("col")
     return Location(file=base.file, line=line or base.line, column=col, resource=base.resource)
+
+
+def _check_misspelled_provider(node: exp.Table, rid: str, registry: Registry) -> None:
+    """A PlanError for ``googl.aiplatform.x``: a 3-part name whose first part is close to a
+    provider that has the second part as a service (DuckDB said only "schema does not exist").
+    Other 3-part names (an attached database's tables) are left to DuckDB."""
+    first, service, _ = rid.split(".", 2)
+    catalog = node.args.get("catalog")
+    meta = catalog.meta if isinstance(catalog, exp.Expr) else {}
+    for provider in closest(first, registry.providers):
+        if service in registry.provider(provider).service_names:
+            raise PlanError(
+                f"unknown provider {first!r} in {rid}",
+                location=Location(line=meta.get("line"), column=meta.get("col")),
+                hint=f"did you mean {provider!r}? (SHOW PROVIDERS lists them)",
+            )
 
 
 def conjuncts(scope: exp.Expr | None) -> Iterator[exp.Expr]:

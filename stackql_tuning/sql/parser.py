@@ -213,11 +213,37 @@ def _classify(node: exp.Expr, text: str, first: Token, source: str | None) -> st
     )
 
 
+#: the deepest nesting of brackets a statement may have: sqlglot's parser recurses ~20 frames
+#: per level, so the interpreter's stack gave out somewhere past 40 levels, earlier when it was
+#: called from deeper in the stack (a test harness, a thread): a fixed limit answers the same
+#: everywhere
+MAX_NESTING = 32
+_OPEN = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE})
+_CLOSE = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE})
+
+
+def _check_nesting(tokens: list[Token], text: str, source: str | None) -> None:
+    depth = 0
+    for token in tokens:
+        if token.token_type in _OPEN:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise parse_error(
+                    f"the statement nests brackets more than {MAX_NESTING} levels deep",
+                    text,
+                    token.start,
+                    source=source,
+                )
+        elif token.token_type in _CLOSE:
+            depth -= 1
+
+
 def parse(text: str, *, source: str | None = None) -> list[Statement]:
     """Every statement of ``text`` (a script, a file, a shell buffer), in order."""
     statements: list[Statement] = []
     for gap_start, tokens in _pieces(_tokenize(text, source)):
         hints, start, hint_comments = _hints(text, gap_start, tokens, source)
+        _check_nesting(tokens, text, source)
         try:
             trees = _dialect().parser().parse(tokens, text)
         except SqlglotParseError as error:

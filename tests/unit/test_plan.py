@@ -277,3 +277,19 @@ def test_enum_literals_that_exist_and_nested_queries_pass() -> None:
     check_literals(
         plan(f"SELECT 1 FROM {HPT} {W} AND name IN (SELECT 'x' AS state WHERE 'a' = 'RUNNING')")
     )
+
+
+def test_a_misspelled_provider_is_named_with_the_closest_one() -> None:
+    with pytest.raises(PlanError, match="unknown provider 'googl'") as e:
+        plan(f"SELECT 1 FROM googl.aiplatform.hyperparameter_tuning_jobs {W}")
+    assert e.value.hint and e.value.hint.startswith("did you mean 'google'?")
+    # another catalog's tables (an attached database) are DuckDB's to resolve
+    assert plan("SELECT 1 FROM mydb.main.t").slots == []
+    assert plan("SELECT 1 FROM gogle.main.t").slots == []  # no provider has a 'main' service
+
+
+def test_a_letter_or_two_is_no_did_you_mean() -> None:
+    from stackql_tuning.errors import closest
+
+    assert closest("X", ["JOB_STATE_EXPIRED", "JOB_STATE_RUNNING"]) == []
+    assert closest("RUNNING", ["JOB_STATE_EXPIRED", "JOB_STATE_RUNNING"]) == ["JOB_STATE_RUNNING"]
