@@ -100,8 +100,14 @@ def _check_misspelled_provider(node: exp.Table, rid: str, registry: Registry) ->
             )
 
 
-def conjuncts(scope: exp.Expr | None) -> Iterator[exp.Expr]:
-    """Top-level AND conjuncts of the scope's WHERE and of its JOIN ... ON conditions."""
+def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator[exp.Expr]:
+    """Top-level AND conjuncts of the scope's WHERE and of its JOIN ... ON conditions that
+    restrict ``table``'s rows (all of them when ``table`` is None).
+
+    An outer join's ON condition does not restrict the side whose rows it keeps: in ``a LEFT
+    JOIN b ON b.k = a.k AND a.state = 'X'`` every row of ``a`` stays, so ``a.state = 'X'``
+    must neither bind nor be pushed down for ``a`` (it was, and dropped rows); it may for ``b``.
+    """
     if scope is None:
         return
     where = scope.args.get("where")
@@ -109,8 +115,15 @@ def conjuncts(scope: exp.Expr | None) -> Iterator[exp.Expr]:
         yield from _split_and(where.this)
     for join in scope.args.get("joins") or []:
         on = join.args.get("on")
-        if on is not None:
+        if on is not None and (table is None or not _keeps_rows_of(join, table)):
             yield from _split_and(on)
+
+
+def _keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
+    """Whether outer ``join`` keeps every row of ``table`` (a table of its scope)."""
+    side = (join.side or "").upper()
+    joined = join.this is table
+    return side == "FULL" or (side == "LEFT" and not joined) or (side == "RIGHT" and joined)
 
 
 def _split_and(node: exp.Expr) -> Iterator[exp.Expr]:
@@ -185,7 +198,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
     known = _param_names(ref.resource)
-    for pred in conjuncts(ref.scope):
+    for pred in conjuncts(ref.scope, ref.node):
         if isinstance(pred, exp.EQ):
             sides = [(pred.left, pred.right), (pred.right, pred.left)]
             matched = False

@@ -90,7 +90,7 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     scope = node.find_ancestor(exp.Select)
     alias = node.alias_or_name.lower()
     out: list[tuple[str, exp.Expr]] = []
-    for pred in conjuncts(scope):
+    for pred in conjuncts(scope, node):
         col: exp.Expr | None = None
         if isinstance(pred, exp.EQ):
             for side, other in ((pred.left, pred.right), (pred.right, pred.left)):

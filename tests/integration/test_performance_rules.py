@@ -75,6 +75,12 @@ def _queries(session: Session) -> list[str]:
         "LIKE '%churn%'",
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND (HyperParameterTuningJobStatus = "
         "'Failed' OR HyperParameterTuningJobName LIKE '%lgbm%')",
+        # an outer join's ON condition on the side it keeps restricts nothing of that side
+        f"SELECT {a_cols}, v.n FROM {A} LEFT JOIN (VALUES ('x')) v(n) ON v.n = "
+        "HyperParameterTuningJobName AND HyperParameterTuningJobStatus = 'Completed' "
+        f"WHERE {A_WHERE}",
+        f"SELECT {g_cols}, v.n FROM (VALUES ('x')) v(n) RIGHT JOIN {G} ON v.n = name "
+        f"AND state = 'JOB_STATE_SUCCEEDED' AND displayName LIKE 'xgb%' WHERE {G_WHERE}",
     ]
 
 

@@ -293,3 +293,27 @@ def test_a_letter_or_two_is_no_did_you_mean() -> None:
 
     assert closest("X", ["JOB_STATE_EXPIRED", "JOB_STATE_RUNNING"]) == []
     assert closest("RUNNING", ["JOB_STATE_EXPIRED", "JOB_STATE_RUNNING"]) == ["JOB_STATE_RUNNING"]
+
+
+def test_an_outer_joins_on_condition_never_restricts_the_side_it_keeps() -> None:
+    # every row of the kept side stays: its ON conditions neither bind nor are pushed down
+    keep = "j.HyperParameterTuningJobStatus = 'Completed'"
+    left = plan(
+        f"SELECT 1 FROM {AWS} j LEFT JOIN (VALUES ('a')) v(n) "
+        f"ON v.n = j.HyperParameterTuningJobName AND {keep} WHERE j.region = 'us-east-1'"
+    )
+    assert left.slots[0].pushed == {}
+    right = plan(
+        f"SELECT 1 FROM (VALUES ('a')) v(n) RIGHT JOIN {AWS} j "
+        f"ON v.n = j.HyperParameterTuningJobName AND {keep} WHERE j.region = 'us-east-1'"
+    )
+    assert right.slots[0].pushed == {}
+    with pytest.raises(PlanError, match="list needs region"):
+        plan(f"SELECT 1 FROM {AWS} j FULL JOIN (VALUES ('a')) v(n) ON j.region = 'us-east-1'")
+    # the side whose rows only match may be restricted, as with an inner join
+    nullable = plan(
+        f"SELECT 1 FROM (VALUES ('a')) v(n) LEFT JOIN {AWS} j "
+        f"ON v.n = j.HyperParameterTuningJobName AND {keep} AND j.region = 'us-east-1'"
+    )
+    assert nullable.slots[0].pushed == {"StatusEquals": "Completed"}
+    assert nullable.slots[0].static == {"region": ["us-east-1"]}
