@@ -19,7 +19,9 @@ from stackql_tuning.plan.bindings import (
     ConstEval,
     TableRef,
     collect_bindings,
+    conjuncts,
     find_provider_tables,
+    node_location,
     owner,
 )
 from stackql_tuning.plan.columns import used_columns
@@ -117,8 +119,9 @@ def _explain_constrained(e: PlanError, constrained: set[str]) -> PlanError:
     names = ", ".join(sorted(constrained))
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
-        "with another provider table's column binds a parameter (not OR, LIKE, <>, a subquery "
-        "or a join on a local table), and config defaults do not stand in for it: " + (e.hint or "")
+        "with another provider table's column binds a parameter (not OR, LIKE, <>, a subquery, "
+        "a join on a local table, or a condition outside the CTE or subquery that reads the "
+        "table: move it inside), and config defaults do not stand in for it: " + (e.hint or "")
     )
     return e
 
@@ -223,6 +226,66 @@ def constrained_params(ref: TableRef, b: Bindings, refs: list[TableRef]) -> set[
     return out
 
 
+def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
+    """The (lower-case) param columns of ``ref`` that predicates of the queries around its
+    own name: ``WITH x AS (SELECT * FROM t) SELECT ... FROM x WHERE region = 'a'`` constrains
+    t's region, which the CTE's own scope leaves unbound (the config default stood in, and the
+    outer filter then dropped every row). Qualified columns count when their qualifier is the
+    subquery or CTE that holds ``ref``; unqualified ones unless another provider table of
+    that scope has the column."""
+    params = {p.name.lower() for m in ref.resource.methods_for("SELECT") for p in m.params}
+    out: set[str] = set()
+    outer = ref.scope.find_ancestor(exp.Select) if ref.scope is not None else None
+    while outer is not None:
+        for pred in conjuncts(outer):
+            for col in pred.find_all(exp.Column):
+                name = col.name.lower()
+                if name not in params or col.find_ancestor(exp.Select) is not outer:
+                    continue
+                if col.table:
+                    if _holds(outer, col.table, ref.node):
+                        out.add(name)
+                elif owner(col, refs, outer) is None:
+                    out.add(name)
+        outer = outer.find_ancestor(exp.Select)
+    return out
+
+
+def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:
+    """Whether ``scope``'s source named ``source`` (a subquery, or a CTE) contains ``node``."""
+    sources = [scope.args.get("from_"), *(scope.args.get("joins") or [])]
+    for src in (s.this for s in sources if s is not None):
+        if src.alias_or_name.lower() != source.lower():
+            continue
+        if isinstance(src, exp.Subquery):
+            return _within(node, src)
+        for with_ in _withs(scope):
+            for cte in with_.expressions:
+                if cte.alias_or_name.lower() == src.name.lower() and _within(node, cte):
+                    return True
+    return False
+
+
+def _withs(scope: exp.Expr) -> list[exp.With]:
+    out = []
+    node: exp.Expr | None = scope
+    while node is not None:
+        with_ = node.args.get("with")
+        if isinstance(with_, exp.With):
+            out.append(with_)
+        node = node.parent
+    return out
+
+
+def _within(node: exp.Expr, container: exp.Expr) -> bool:
+    parent: exp.Expr | None = node
+    while parent is not None:
+        if parent is container:
+            return True
+        parent = parent.parent
+    return False
+
+
 def plan_query(
     tree: exp.Expr,
     registry: Registry,
@@ -240,7 +303,8 @@ def plan_query(
     for ref, b in planned:
         resource = ref.resource
         colocate(ref, b, refs)
-        constrained = constrained_params(ref, b, refs) - set(b.static) - set(b.dependent)
+        constrained = constrained_params(ref, b, refs) | outer_constrained(ref, refs)
+        constrained -= set(b.static) | set(b.dependent)
         if defaults:
             apply_defaults(resource, b, defaults, constrained)
         # dependent bindings (values from another provider table) are used only when the
@@ -264,6 +328,26 @@ def plan_query(
                 needed = {p.lower() for p in method.required_params}
                 needed |= {p.name.lower() for p in method.params if p.location == "client"}
                 b.dependent = {k: v for k, v in b.dependent.items() if k in needed}
+        # an optional param that picks where the call goes (AwsAccountId: unbound, the default
+        # credentials' account) must not be left to its default when the query constrains it
+        loose = constrained & {p.name.lower() for p in method.params if p.location == "client"}
+        loose -= set(b.static) | set(b.dependent)
+        if loose and not skip:
+            names = ", ".join(sorted(p.name for p in method.params if p.name.lower() in loose))
+            problem = (
+                f"{names} of {resource.id} is constrained but not bound: only the rows of "
+                "its default would be read"
+            )
+            branch = ref.node.meta.get(OPTIONAL)
+            if not branch:
+                raise PlanError(
+                    problem,
+                    location=node_location(ref.node, Location(resource=resource.id)),
+                    hint=f"bind it with {names} = '...' or {names} IN ('...', '...') in the "
+                    "query that reads the table",
+                )
+            skip = True
+            warnings.append(f"{branch}: {resource.id} not queried ({problem})")
         columns = used_columns(tree, ref, refs)
         hydrate = None
         if needs_hydration(resource, method, columns):

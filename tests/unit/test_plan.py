@@ -317,3 +317,36 @@ def test_an_outer_joins_on_condition_never_restricts_the_side_it_keeps() -> None
     )
     assert nullable.slots[0].pushed == {"StatusEquals": "Completed"}
     assert nullable.slots[0].static == {"region": ["us-east-1"]}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"WITH x AS (SELECT region FROM {AWS}) SELECT count(*) FROM x WHERE region = 'eu-west-1'",
+        f"SELECT 1 FROM (SELECT region FROM {AWS}) s WHERE s.region = 'eu-west-1'",
+        f"SELECT 1 FROM (SELECT region FROM {AWS}) s WHERE region LIKE 'eu-%'",
+    ],
+)
+def test_a_condition_outside_the_cte_that_reads_a_table_gets_no_default(sql: str) -> None:
+    # before: the default region was read, and the outer filter then dropped every row
+    with pytest.raises(PlanError, match="list needs region") as e:
+        _with_defaults(sql)
+    assert "outside the CTE or subquery" in (e.value.hint or "")
+
+
+def test_outer_conditions_on_other_sources_leave_the_default_alone() -> None:
+    p = _with_defaults(
+        f"WITH x AS (SELECT HyperParameterTuningJobName AS n, region FROM {AWS}) "
+        "SELECT 1 FROM x JOIN (VALUES ('a', 'eu-west-1')) r(n, region) ON x.n = r.n "
+        "WHERE r.region = 'eu-west-1'"
+    )
+    assert p.slots[0].static == {"region": ["us-east-1"]}
+
+
+def test_an_account_constrained_but_not_bound_is_an_error() -> None:
+    # before: only the default credentials' account was read, and the filter kept what matched
+    for where in ("AwsAccountId LIKE '2109%'", "(AwsAccountId = '2109' OR Strategy = 'Grid')"):
+        with pytest.raises(PlanError, match=r"AwsAccountId of .* is constrained but not bound"):
+            plan(f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND {where}")
+    (slot,) = plan(f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND AwsAccountId = '1'").slots
+    assert slot.static["AwsAccountId"] == ["1"]
