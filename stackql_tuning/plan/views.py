@@ -241,6 +241,7 @@ def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
     if not sql:
         raise PlanError(f"view {view.id} has no SQL in its definition")
     tree = _parsed(str(sql)).copy()
+    _relocate(tree, node)
     branches = _branches(tree)
     params: dict[str, Any] = {p.lower(): s for p, s in (spec.get("params") or {}).items()}
     for param, pred in _const_predicates(node, set(params)):
@@ -276,6 +277,22 @@ def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
             for b in kept[1:]:
                 tree = exp.union(tree, b, distinct=False, copy=False)
     return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _relocate(tree: exp.Expr, mention: exp.Table) -> None:
+    """Give every node of a view's expansion the position of the view's mention: positions in
+    the view's own SQL meant nothing to the user ('line 1, column 1101' for a 100-character
+    query)."""
+    where = getattr(mention.this, "meta", None) or {}
+    keys = ("line", "col", "start", "end")
+    for n in tree.walk():
+        meta = n.meta
+        if any(k in meta for k in keys):
+            for k in keys:
+                if k in where:
+                    meta[k] = where[k]
+                else:
+                    meta.pop(k, None)
 
 
 def expand_views(tree: exp.Expr, registry: Registry) -> exp.Expr:

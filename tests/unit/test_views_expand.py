@@ -140,3 +140,18 @@ def test_the_unified_status_column_lists_its_eight_values() -> None:
         "STOPPED",
     ]
     assert json.loads(json.dumps(REG.resource(UNIFIED).view))["optional_branches"] is True
+
+
+def test_errors_inside_a_view_point_at_its_mention() -> None:
+    # positions in the view's own SQL meant nothing to the user (line 1, column 1101)
+    from stackql_tuning.errors import PlanError
+    from stackql_tuning.plan.select import plan_query
+
+    sql = (
+        "SELECT trial_id\nFROM google.aiplatform.hyperparameter_tuning_job_trials "
+        "WHERE projectsId = 'p'"
+    )
+    with pytest.raises(PlanError, match="without its required parameters") as e:
+        plan_query(expand(sql), REG)
+    assert e.value.location.line == 2
+    assert e.value.location.column is not None and e.value.location.column <= 56
