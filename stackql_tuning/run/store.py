@@ -506,6 +506,11 @@ def duckdb_error(e: Exception, sql: str) -> Exception:
     excerpt = "\n".join(rest).strip() or None
     if isinstance(e, (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException)):
         hint = None
+        # a view is a subquery by the time DuckDB binds it, which DuckDB calls a "Values list"
+        m = re.match(r'Values list "([^"]+)" does not have a column named "([^"]+)"', first)
+        if m:
+            first = f'"{m.group(1)}" has no column "{m.group(2)}"'
+            hint = "DESCRIBE the view or table to list its columns"
         if "does not exist" in first and ("Table" in first or "Catalog" in first):
             hint = "provider tables are named provider.service.resource: SHOW PROVIDERS lists them"
             excerpt = None

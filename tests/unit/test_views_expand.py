@@ -155,3 +155,15 @@ def test_errors_inside_a_view_point_at_its_mention() -> None:
         plan_query(expand(sql), REG)
     assert e.value.location.line == 2
     assert e.value.location.column is not None and e.value.location.column <= 56
+
+
+def test_a_mistyped_view_column_names_the_alias_and_column() -> None:
+    # DuckDB calls the expanded view a "Values list"
+    import duckdb
+
+    from stackql_tuning.run.store import duckdb_error
+
+    err = duckdb.BinderException('Values list "u" does not have a column named "nosuch"')
+    out = duckdb_error(err, "SELECT u.nosuch FROM (SELECT 1 AS a) u")
+    assert out.message == '"u" has no column "nosuch"'
+    assert out.hint == "DESCRIBE the view or table to list its columns"
