@@ -26,7 +26,7 @@ import io
 import keyword
 import shlex
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,14 +269,20 @@ def run_magic(
         return None
 
 
-def _run(session: Any, text: str, display: Callable[[Any], None] | None) -> Any:
-    """Run the statements; show the rows of each but the last as soon as the next one starts."""
-    pending: Result | None = None
-    for result in session.execute_script(text, source="<cell>"):
-        if pending is not None and pending.has_rows and display is not None:
-            display(frame(pending))
+def _run(session: Any, text: str, display: Callable[[Any], None] | None) -> Iterator[Result]:
+    """Run the statements; show the rows of each but the last as soon as it completes.
+
+    A statement's rows are shown before the next statement runs, so a later statement that
+    fails (its error is printed by :func:`run_magic`) never hides the rows that came before.
+    """
+    from stackql_tuning.sql import parse
+
+    statements = parse(text, source="<cell>")
+    for index, stmt in enumerate(statements):
+        result = session.execute_statement(stmt)
         report(result)
-        pending = result
+        if index < len(statements) - 1 and result.has_rows and display is not None:
+            display(frame(result))
         yield result
 
 

@@ -107,6 +107,26 @@ def test_several_statements_return_the_last(shell: Any) -> None:
     assert rows_of(value) == 1
 
 
+def test_rows_that_completed_are_shown_when_a_later_statement_fails(
+    shell: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # each statement's rows used to be shown only once the next statement succeeded, so a
+    # failing statement hid the rows of the one before it
+    shown: list[Any] = []
+    cell = "SELECT 1 AS v1;\nSELECT 2 AS v2;\nSELECT 1/'a' AS boom;"
+    assert notebook.run_magic(shell, "", cell, shown.append) is None
+    assert [rows_of(value) for value in shown] == [1, 1]
+    columns = [list(value.columns) for value in shown] if HAS_PANDAS else []
+    assert not HAS_PANDAS or columns == [["v1"], ["v2"]]
+    err = capsys.readouterr().err
+    assert err.startswith("query error (<cell>:3)"), err
+    # through IPython: the rows are displayed (on stdout here), then the error is printed
+    assert shell.run_cell_magic(notebook.MAGIC_NAME, "", "SELECT 1 AS v1;\nSELECT 1/'a';") is None
+    out, err = capsys.readouterr()
+    assert "v1" in out
+    assert err.startswith("query error (<cell>:2)") and "Traceback" not in err, err
+
+
 def test_variables_from_the_line_and_the_notebook(shell: Any, sandbox: Sandbox) -> None:
     shell.user_ns["project"] = PROJECT
     try:
