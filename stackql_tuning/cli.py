@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import gc
-import math
 import os
 import sys
 import threading
@@ -28,6 +27,7 @@ from typing import Any, NoReturn, TextIO
 
 from stackql_tuning.cli_args import FORMATS, build_parser
 from stackql_tuning.errors import OutputError, StackqlTuningError, UsageError
+from stackql_tuning.settings import NUMERIC_RULES, check_numeric
 from stackql_tuning.textfile import read_text
 
 __all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "run"]
@@ -35,29 +35,6 @@ __all__ = ["COMMANDS", "FORMATS", "build_parser", "main", "run"]
 
 def _opt(args: argparse.Namespace, name: str, default: Any = None) -> Any:
     return getattr(args, name, default)
-
-
-#: numeric options -> (check, what a valid value is); every one is refused with exit 2 otherwise
-NUMERIC_RULES: dict[str, tuple[Callable[[float], bool], str]] = {
-    "concurrency": (lambda v: v >= 1, "at least 1"),
-    "page_limit": (lambda v: v >= 1, "at least 1"),
-    "max_attempts": (lambda v: v >= 1, "at least 1"),
-    "timeout": (lambda v: v > 0, "a positive number of seconds"),
-    "connect_timeout": (lambda v: v > 0, "a positive number of seconds"),
-    "read_timeout": (lambda v: v > 0, "a positive number of seconds"),
-    "rate_limit": (lambda v: v > 0, "a positive number of requests per second"),
-    "cache_ttl": (lambda v: v >= 0, "a number of seconds >= 0"),
-}
-NUMERIC_HINTS = {
-    "concurrency": "the number of calls in flight at once (default 16)",
-    "page_limit": "leave it out for no limit",
-    "max_attempts": "1 makes one attempt and no retry",
-    "timeout": "leave it out for no time limit",
-    "connect_timeout": "the default is 10",
-    "read_timeout": "the default is 60",
-    "rate_limit": "leave it out for no limit",
-    "cache_ttl": "0 or leaving it out turns the cache off",
-}
 
 
 @contextmanager
@@ -81,13 +58,10 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         value = _opt(args, flag)
         if value is not None:
             settings[flag] = value
-    for flag, (check, rule) in NUMERIC_RULES.items():
+    for flag in NUMERIC_RULES:  # the library's own checks, named as the options
         value = _opt(args, flag)
-        if value is not None and not (math.isfinite(value) and check(value)):
-            option = "--" + flag.replace("_", "-")
-            raise UsageError(
-                f"{option} must be {rule}, got {value:g}", hint=f"{option}: {NUMERIC_HINTS[flag]}"
-            )
+        if value is not None:
+            check_numeric(flag, value, label="--" + flag.replace("_", "-"))
     auth = _opt(args, "auth")
     sandbox = None
     if _opt(args, "sandbox", False):

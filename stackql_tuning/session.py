@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from stackql_tuning.errors import ParseError
+from stackql_tuning.errors import ParseError, UsageError
 from stackql_tuning.registry.loader import Registry, default_registry
 from stackql_tuning.result import Result
 from stackql_tuning.settings import Settings
@@ -29,10 +29,20 @@ class Progress:
     rows: int
 
 
+def _check_text(sql: object, method: str) -> None:
+    """Refuse what is not SQL text (None, bytes, a number) with a UsageError."""
+    if isinstance(sql, str):
+        return
+    hint = f'e.g. session.{method}("SHOW PROVIDERS")'
+    if isinstance(sql, (bytes, bytearray)):
+        hint = f"decode it first: session.{method}(sql.decode())"
+    raise UsageError(f"{method}() needs SQL text (a str), got {type(sql).__name__}", hint=hint)
+
+
 class Session:
     def __init__(self, registry: Registry | None = None, **settings: Any) -> None:
         self.registry = registry or default_registry()
-        self.settings = Settings(**settings)
+        self.settings = Settings.from_values(settings)
         #: called from worker threads as calls complete
         self.progress: Callable[[Progress], None] | None = None
         #: progress lines of long waits (/*+ AWAIT */); None: they go to stderr
@@ -97,6 +107,7 @@ class Session:
         """Run exactly one statement (text or parsed) and return its result."""
         if isinstance(sql, Statement):
             return self.execute_statement(sql)
+        _check_text(sql, "execute")
         if "store" not in self._state:
             from stackql_tuning.run.store import prewarm_for
 
@@ -117,6 +128,7 @@ class Session:
         """Run the statements of ``text`` in order, yielding results; stop at the first error."""
         from stackql_tuning.sql import parse
 
+        _check_text(text, "execute_script")
         for stmt in parse(text, source=source):
             yield self.execute_statement(stmt)
 

@@ -1,9 +1,99 @@
-"""Run-time settings of a Session: one dataclass, set from the CLI, the API or the shell."""
+"""Run-time settings of a Session: one dataclass, set from the CLI, the API or the shell.
+
+Also the checks of what a setting may hold (:data:`NUMERIC_RULES`, :data:`CHOICES`, the type of
+each field), shared by the command line's options and the library's keyword arguments: a bad
+value is a :class:`~stackql_tuning.errors.UsageError` naming the option or setting, before any
+call. This module imports no SDK.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from stackql_tuning.errors import UsageError, did_you_mean
+
+
+@dataclass(frozen=True)
+class NumericRule:
+    """What a numeric setting accepts: ``check`` on a finite number, said in words."""
+
+    check: Callable[[float], bool]
+    #: what a valid value is ("at least 1")
+    text: str
+    #: what the setting does or how to turn it off
+    hint: str
+
+    def accepts(self, value: float) -> bool:
+        return math.isfinite(value) and self.check(value)
+
+
+#: numeric settings -> their rule; the CLI refuses its options with these (exit 2), and
+#: ``Session(...)`` / ``connect(...)`` their keyword arguments
+NUMERIC_RULES: dict[str, NumericRule] = {
+    "concurrency": NumericRule(
+        lambda v: v >= 1, "at least 1", "the number of calls in flight at once (default 16)"
+    ),
+    "page_limit": NumericRule(lambda v: v >= 1, "at least 1", "leave it out for no limit"),
+    "max_attempts": NumericRule(lambda v: v >= 1, "at least 1", "1 makes one attempt and no retry"),
+    "timeout": NumericRule(
+        lambda v: v > 0, "a positive number of seconds", "leave it out for no time limit"
+    ),
+    "connect_timeout": NumericRule(
+        lambda v: v > 0, "a positive number of seconds", "the default is 10"
+    ),
+    "read_timeout": NumericRule(
+        lambda v: v > 0, "a positive number of seconds", "the default is 60"
+    ),
+    "rate_limit": NumericRule(
+        lambda v: v > 0, "a positive number of requests per second", "leave it out for no limit"
+    ),
+    "cache_ttl": NumericRule(
+        lambda v: v >= 0, "a number of seconds >= 0", "0 or leaving it out turns the cache off"
+    ),
+    "per_host": NumericRule(
+        lambda v: v >= 1, "at least 1", "the calls in flight at once to one host (default 16)"
+    ),
+    "await_timeout": NumericRule(
+        lambda v: v >= 0, "a number of seconds >= 0", "the default is 600"
+    ),
+    "await_interval": NumericRule(lambda v: v >= 0, "a number of seconds >= 0", "the default is 1"),
+    "retry_base": NumericRule(lambda v: v >= 0, "a number of seconds >= 0", "the default is 0.5"),
+    "retry_cap": NumericRule(lambda v: v >= 0, "a number of seconds >= 0", "the default is 20"),
+}
+
+#: settings that take one of a few strings
+CHOICES: dict[str, tuple[str, ...]] = {"on_error": ("fail", "continue")}
+
+#: a field's annotated type (without ``| None``) -> the Python types it accepts, in words
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "a whole number"),
+    "float": ((int, float), "a number"),
+    "bool": ((bool,), "True or False"),
+    "str": ((str,), "a string"),
+    "dict": ((dict,), "a mapping"),
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    return repr(value)
+
+
+def check_numeric(name: str, value: float, *, label: str | None = None) -> None:
+    """Refuse ``value`` for the numeric setting ``name`` unless its rule accepts it.
+
+    ``label`` is how the user spelled it (``--read-timeout``); the setting's name by default.
+    """
+    rule = NUMERIC_RULES[name]
+    if not rule.accepts(value):
+        label = label or name
+        raise UsageError(
+            f"{label} must be {rule.text}, got {_shown(value)}", hint=f"{label}: {rule.hint}"
+        )
 
 
 @dataclass
@@ -51,3 +141,54 @@ class Settings:
     defaults: dict[str, list[Any]] = field(default_factory=dict)
     #: AwsAccountId -> {"profile": ...} or {"role_arn": ...} (config [aws.accounts])
     accounts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Check every field's value (type, range, choices); ``auth`` may be JSON text."""
+        from stackql_tuning.transports.auth import parse_auth
+
+        self.auth = parse_auth({} if self.auth is None else self.auth, option="auth")
+        for f in fields(self):
+            if f.name == "auth":
+                continue
+            _check_field(f.name, str(f.type), getattr(self, f.name))
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Settings:
+        """Settings from keyword arguments (``connect(...)``): an unknown name is a UsageError
+        with the closest setting names, as is a value of the wrong type or out of range."""
+        names = [f.name for f in fields(cls)]
+        for name in values:
+            if name not in names:
+                raise UsageError(
+                    f"unknown setting {name!r}",
+                    hint=did_you_mean(name, names) or "settings are: " + ", ".join(names),
+                )
+        return cls(**values)
+
+
+def _is_a(value: object, accepted: tuple[type, ...]) -> bool:
+    """``isinstance``, but True and False are not numbers here."""
+    return isinstance(value, accepted) and (bool in accepted or not isinstance(value, bool))
+
+
+def _check_field(name: str, annotation: str, value: Any) -> None:
+    optional = annotation.endswith("| None")
+    if value is None and optional:
+        return
+    base = annotation.split("|")[0].split("[")[0].strip()
+    accepted, words = _TYPES.get(base, ((object,), "a value"))
+    if not _is_a(value, accepted):
+        rule = NUMERIC_RULES.get(name)
+        what = rule.text if rule is not None and base == "float" else words
+        hint = f"{name}: {rule.hint}" if rule is not None else None
+        if optional:
+            what += " or None"
+        raise UsageError(f"{name} must be {what}, got {value!r}", hint=hint)
+    if name in NUMERIC_RULES:
+        check_numeric(name, value)
+    if name in CHOICES and value not in CHOICES[name]:
+        choices = CHOICES[name]
+        raise UsageError(
+            f"{name} must be {' or '.join(repr(c) for c in choices)}, got {value!r}",
+            hint=did_you_mean(str(value), choices),
+        )

@@ -20,29 +20,40 @@ GOOGLE_TYPES = ("service_account", "anonymous", "default", "adc")
 AWS_TYPES = ("aws_signing_v4", "profile", "default")
 
 
-def parse_auth(value: str | dict[str, Any] | None) -> dict[str, Any]:
-    """The auth mapping from ``--auth`` text, a dict, or env ``STACKQL_TUNING_AUTH``."""
+def parse_auth(value: str | dict[str, Any] | None, *, option: str = "--auth") -> dict[str, Any]:
+    """The auth mapping from ``--auth`` text, a dict, or env ``STACKQL_TUNING_AUTH``.
+
+    ``option`` names the value in errors: ``--auth`` on the command line, ``auth`` for the
+    library's setting.
+    """
     if value is None:
         value = os.environ.get("STACKQL_TUNING_AUTH") or "{}"
+    example = (
+        'e.g. --auth \'{"google": {"type": "anonymous"}}\''
+        if option.startswith("-")
+        else 'e.g. auth={"google": {"type": "anonymous"}}'
+    )
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError as e:
             raise UsageError(
-                f"--auth is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
-                hint='e.g. --auth \'{"google": {"type": "anonymous"}}\'',
+                f"{option} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
+                hint=example,
             ) from None
         except RecursionError:
-            raise UsageError("--auth nests its values too deeply to be read") from None
+            raise UsageError(f"{option} nests its values too deeply to be read") from None
     if not isinstance(value, dict):
-        raise UsageError("--auth must be a JSON object keyed by provider (google, aws)")
+        raise UsageError(
+            f"{option} must be a JSON object keyed by provider (google, aws)", hint=example
+        )
     for provider, conf in value.items():
         if provider not in ("google", "aws"):
             raise UsageError(
-                f"--auth names an unknown provider {provider!r}", hint="use 'google' or 'aws'"
+                f"{option} names an unknown provider {provider!r}", hint="use 'google' or 'aws'"
             )
         if not isinstance(conf, dict):
-            raise UsageError(f"--auth: the {provider} entry must be an object")
+            raise UsageError(f"{option}: the {provider} entry must be an object")
     return dict(value)
 
 

@@ -1,0 +1,90 @@
+"""The library checks its settings as the command line checks its options (one table).
+
+``connect(timeout="abc")`` was a TypeError deep in a statement, ``read_timeout=-1`` and
+``auth="not json"`` a ProviderError per call, ``max_attempts=0`` and ``concurrency=0`` were
+taken silently and a misspelled setting was Python's own TypeError.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import stackql_tuning
+from stackql_tuning import cli
+from stackql_tuning.errors import UsageError
+from stackql_tuning.session import Session
+from stackql_tuning.settings import NUMERIC_RULES, Settings
+
+ANON = {"google": {"type": "anonymous"}}
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"timeout": "abc"}, "timeout must be a positive number of seconds or None, got 'abc'"),
+        ({"timeout": float("nan")}, "timeout must be a positive number of seconds, got nan"),
+        ({"read_timeout": -1}, "read_timeout must be a positive number of seconds, got -1"),
+        ({"connect_timeout": float("inf")}, "connect_timeout must be a positive number"),
+        ({"max_attempts": 0}, "max_attempts must be at least 1, got 0"),
+        ({"concurrency": 0}, "concurrency must be at least 1, got 0"),
+        ({"concurrency": 2.5}, "concurrency must be a whole number, got 2.5"),
+        ({"page_limit": True}, "page_limit must be a whole number or None, got True"),
+        ({"cache_ttl": -1}, "cache_ttl must be a number of seconds >= 0, got -1"),
+        ({"rate_limit": 0}, "rate_limit must be a positive number of requests per second"),
+        ({"on_error": "contine"}, "on_error must be 'fail' or 'continue', got 'contine'"),
+        ({"dry_run": "yes"}, "dry_run must be True or False, got 'yes'"),
+        ({"accounts": ["111122223333"]}, "accounts must be a mapping"),
+        ({"auth": "not json"}, "auth is not valid JSON: Expecting value at line 1, column 1"),
+        ({"auth": ["google"]}, "auth must be a JSON object keyed by provider"),
+        ({"auth": {"gcp": {}}}, "auth names an unknown provider 'gcp'"),
+    ],
+)
+def test_bad_values_are_usage_errors_naming_the_setting(
+    settings: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        stackql_tuning.connect(**settings)
+    assert info.value.message.startswith(message), info.value.message
+    assert str(info.value).startswith("usage error: ")
+
+
+def test_an_unknown_setting_says_which_was_meant() -> None:
+    with pytest.raises(UsageError) as info:
+        stackql_tuning.connect(concurency=4)
+    assert info.value.message == "unknown setting 'concurency'"
+    assert info.value.hint == "did you mean 'concurrency'?"
+    with pytest.raises(UsageError) as info:
+        Session(zzzz=1)
+    assert info.value.hint is not None and "settings are: auth, concurrency" in info.value.hint
+
+
+def test_good_values_are_taken() -> None:
+    session = stackql_tuning.connect(
+        auth='{"google": {"type": "anonymous"}}',  # JSON text, as --auth
+        timeout=5,
+        read_timeout=0.5,
+        page_limit=None,
+        cache_ttl=0,
+        max_attempts=1,
+        on_error="continue",
+    )
+    assert session.settings.auth == ANON
+    assert (session.settings.timeout, session.settings.max_attempts) == (5, 1)
+    assert Settings(auth=None).auth == {}  # type: ignore[arg-type]
+
+
+def test_the_command_line_checks_with_the_same_table() -> None:
+    assert cli.NUMERIC_RULES is NUMERIC_RULES
+    assert {"concurrency", "timeout", "read_timeout", "max_attempts"} <= set(NUMERIC_RULES)
+
+
+@pytest.mark.parametrize("sql", [None, b"SELECT 1", 5])
+def test_execute_needs_text(sql: Any) -> None:
+    session = stackql_tuning.connect(auth=ANON)
+    with pytest.raises(UsageError, match=r"execute\(\) needs SQL text \(a str\), got "):
+        session.execute(sql)
+    with pytest.raises(UsageError, match=r"execute_script\(\) needs SQL text"):
+        list(session.execute_script(sql))
+    assert session.execute("SELECT 1 AS x").rows == [(1,)]
