@@ -62,13 +62,24 @@ class Session:
     ) -> Session:
         """A session whose unset settings come from the config file and the environment (auth,
         endpoints, the AWS region). ``fallback_defaults``: param defaults for what neither
-        ``defaults``, the config file nor the environment sets (the sandbox's own region)."""
+        ``defaults``, the config file nor the environment sets (the sandbox's own region).
+        ``accounts`` given here and the config file's ``[aws.accounts]`` are merged; on the
+        same account id the one given here wins."""
         import os
 
         from stackql_tuning.config import load_config
         from stackql_tuning.transports.auth import parse_auth
 
-        for key, value in load_config(settings.pop("config", None)).items():
+        config = load_config(settings.pop("config", None))
+        # the config file's named accounts are added to those given (the sandbox's own); on
+        # the same account id the given entry wins, as every given setting beats the config
+        # file: the sandbox's data of its accounts is reachable only through its own role
+        # (it once replaced the whole [aws.accounts] table of the config file)
+        accounts = dict(config.pop("accounts", {}))
+        accounts.update(settings.get("accounts") or {})
+        if accounts:
+            settings["accounts"] = accounts
+        for key, value in config.items():
             settings.setdefault(key, value)
         if "auth" not in settings or settings["auth"] is None:
             settings["auth"] = parse_auth(None)

@@ -118,3 +118,24 @@ def test_an_account_without_credentials_is_an_auth_error(sandbox: Sandbox) -> No
         )
     message = str(err.value)
     assert other in message and "aws.accounts" in message
+
+
+def test_from_env_merges_the_config_files_accounts(sandbox: Sandbox, tmp_path: Path) -> None:
+    # the given accounts (the sandbox's) once replaced the config file's [aws.accounts]
+    third = "111122223333"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[aws.accounts."{third}"]\nrole_arn = "arn:aws:iam::{third}:role/TuningReadOnly"\n\n'
+        f'[aws.accounts."{SECOND_ACCOUNT}"]\nprofile = "prod"\n'
+    )
+    with Session.from_env(config=config, **sandbox.settings()) as s:
+        assert s.settings.accounts == {
+            SECOND_ACCOUNT: {"role_arn": SECOND_ACCOUNT_ROLE},  # the given entry wins
+            third: {"role_arn": f"arn:aws:iam::{third}:role/TuningReadOnly"},
+        }
+        rows = s.execute(
+            "SELECT AwsAccountId, count(*) FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+            f" WHERE AwsAccountId IN ('{third}', '{SECOND_ACCOUNT}') AND region = '{REGIONS[1]}'"
+            " GROUP BY ALL"
+        ).rows
+    assert {r[0] for r in rows} == {SECOND_ACCOUNT}  # the third account has no job

@@ -89,3 +89,28 @@ def test_the_config_files_defaults_apply_on_the_sandbox(
     p = cli("--config", str(config), "exec", "--output", "json", aws)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == [{"region": "us-east-1"}]
+
+
+def test_the_config_files_accounts_apply_on_the_sandbox(tmp_path: Path) -> None:
+    # --sandbox's own accounts once replaced the whole [aws.accounts] table of the config file:
+    # "AwsAccountId 111122223333 is not configured". Now they are merged; on the sandbox's own
+    # second account its entry wins (the config's profile would not reach the sandbox's data).
+    from stackql_tuning.sandbox.runner import SECOND_ACCOUNT
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[aws.accounts."111122223333"]\n'
+        'role_arn = "arn:aws:iam::111122223333:role/TuningReadOnly"\n\n'
+        f'[aws.accounts."{SECOND_ACCOUNT}"]\n'
+        'profile = "no-such-profile"\n'
+    )
+    sql = (
+        "SELECT AwsAccountId, count(*) AS n FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+        f" WHERE AwsAccountId IN ('123456789012', '111122223333', '{SECOND_ACCOUNT}')"
+        " AND region = 'us-east-1' GROUP BY ALL ORDER BY ALL"
+    )
+    p = cli("--config", str(config), "exec", "--output", "json", sql)
+    assert p.returncode == 0, p.stderr
+    got = {r["AwsAccountId"]: r["n"] for r in json.loads(p.stdout)}
+    assert set(got) == {"123456789012", SECOND_ACCOUNT}  # 111122223333 has no job
+    assert all(n > 0 for n in got.values())
