@@ -312,3 +312,47 @@ def test_sandbox_env_and_settings(sandbox: Sandbox) -> None:
     assert settings["auth"]["aws"]["keyIDenvvar"] == "STACKQL_TUNING_SANDBOX_KEY_ID"
     assert settings["auth"]["google"] == {"type": "anonymous"}
     assert set(sandbox.truth) == {"google", "aws"}
+
+
+def test_an_assumed_roles_calls_are_all_in_its_account(frozen: Sandbox) -> None:
+    # the gap layer's own operations (list training jobs, stop) and the request log took the
+    # keys of an assumed role for the default account while moto served describe from the
+    # role's: listing the training jobs of the second account's job was ResourceNotFound
+    from stackql_tuning.sandbox.runner import SECOND_ACCOUNT, SECOND_ACCOUNT_ROLE
+
+    keys = frozen.aws.client("us-east-2", "sts").assume_role(
+        RoleArn=SECOND_ACCOUNT_ROLE, RoleSessionName="test"
+    )["Credentials"]
+    sm = frozen.aws.client(
+        "us-east-2",
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+    )
+    name = unique("role")
+    arn = sm.create_hyper_parameter_tuning_job(**request(name, jobs=6))[
+        "HyperParameterTuningJobArn"
+    ]
+    assert f":{SECOND_ACCOUNT}:" in arn
+    frozen.aws.advance(0.5)
+    frozen.aws.reset_log()
+    sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    listed = sm.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    assert listed["TrainingJobSummaries"]
+    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    job = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    assert job["HyperParameterTuningJobStatus"] == "Stopping"
+    assert frozen.aws.job(name, region="us-east-2", account=SECOND_ACCOUNT).name == name
+    log = [(r["operation"], r["account"], r["status"]) for r in frozen.aws.requests()]
+    assert log == [
+        ("DescribeHyperParameterTuningJob", SECOND_ACCOUNT, 200),
+        ("ListTrainingJobsForHyperParameterTuningJob", SECOND_ACCOUNT, 200),
+        ("StopHyperParameterTuningJob", SECOND_ACCOUNT, 200),
+        ("DescribeHyperParameterTuningJob", SECOND_ACCOUNT, 200),
+    ]
+    with pytest.raises(ClientError) as e:  # not in the default account
+        frozen.aws.client("us-east-2").describe_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=name
+        )
+    assert error_code(e) == "ResourceNotFound"
+    sm.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)

@@ -82,13 +82,24 @@ class SandboxApp:
         return self.config()
 
     def account_of(self, environ: dict[str, Any], who: Caller) -> str:
-        """moto's rule (MOTO_ACCOUNT_ID, x-moto-account-id), plus the sandbox's key map."""
+        """The account of a request, for moto, the gap layer's own operations and the log alike.
+
+        moto's rule (MOTO_ACCOUNT_ID, x-moto-account-id), then the sandbox's key map, then
+        moto's own look-up of the access key: the keys of an assumed role (STS AssumeRole)
+        belong to the role's account. The gap layer once stopped at the key map, so its own
+        operations (list training jobs, stop) and the log took an assumed role's calls for the
+        default account while moto served them from the role's.
+        """
         if "MOTO_ACCOUNT_ID" in os.environ:
             return os.environ["MOTO_ACCOUNT_ID"]
         if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
             return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
         account = self.accounts.get(who.access_key)
-        if account:
+        if not account and who.access_key:
+            from moto.iam.models import get_account_id_from
+
+            account = get_account_id_from(who.access_key)
+        if account and account != DEFAULT_ACCOUNT:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account  # so moto files it under the same account
             return account
         return DEFAULT_ACCOUNT
