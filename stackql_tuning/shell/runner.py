@@ -106,6 +106,8 @@ class Shell:
         except StackqlTuningError as e:
             self.error(str(e))
             return e.exit_code
+        except BrokenPipeError:  # a reader that stopped early (`| head`): the command ends quietly
+            raise
         except Exception as e:  # never let a bug kill the shell
             self.error(f"internal error: {type(e).__name__}: {e} (please report this)")
             return 1
@@ -176,15 +178,24 @@ class Shell:
                 started = time.monotonic()
                 self._latest = None
         except KeyboardInterrupt:
-            abandoned.set()
-            cancel = getattr(session, "cancel", None)
-            if callable(cancel):
-                cancel()
+            self._abandon(abandoned)
             if drawn:
                 self._clear_progress()
             raise Cancelled() from None
+        except BaseException:
+            # showing a result failed (a closed pipe, a full disk): the rest is not wanted
+            if worker.is_alive():
+                self._abandon(abandoned)
+            raise
         finally:
             session.progress = None
+
+    def _abandon(self, abandoned: threading.Event) -> None:
+        """Discard whatever the running statement still produces and cancel its calls."""
+        abandoned.set()
+        cancel = getattr(self.session, "cancel", None)
+        if callable(cancel):
+            cancel()
 
     def _wait_for_abandoned(self) -> None:
         """Let a cancelled statement's in-flight calls finish before the session runs another.

@@ -99,3 +99,14 @@ def test_a_full_disk_is_an_output_error_not_an_internal_one() -> None:
     assert out.returncode == 1
     assert "output error: cannot write the result: No space left on device" in out.stderr
     assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_reader_that_stops_early_ends_a_shell_script_quietly() -> None:
+    script = "SELECT i FROM range(200000) t(i);\\nSELECT 2;\\n"
+    code = f"printf '{script}' | {sys.executable} -c \"{RUN}\" -o csv shell | head -n 2"
+    out = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert out.stdout.splitlines() == ["i", "0"]
+    assert out.returncode == 0, out.stderr  # the shell's own exit code (pipefail), as exec's
+    assert "internal error" not in out.stderr and "Traceback" not in out.stderr

@@ -376,3 +376,23 @@ def test_non_interactive_script_with_a_bom() -> None:
     code = run_shell(session, stdin=io.StringIO("\ufeffROWS 1;\n"), stdout=shell_out, stderr=err)
     assert code == 0, err.getvalue()
     assert session.ran == ["ROWS 1"]
+
+
+class _Failing(io.StringIO):
+    """An output whose writes fail with ``error``."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__()
+        self.failure = error
+
+    def write(self, text: str) -> int:
+        raise self.failure
+
+
+def test_a_closed_output_pipe_ends_the_script_quietly() -> None:
+    session = FakeSession()
+    err = io.StringIO()
+    shell = Shell(session, out=_Failing(BrokenPipeError(32, "Broken pipe")), err=err)
+    with pytest.raises(BrokenPipeError):  # to the command, which ends quietly as exec does
+        shell.handle("ROWS 2; ROWS 3;")
+    assert err.getvalue() == ""  # no "internal error", and no footer of an unseen result
