@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from stackql_tuning.cli_args import FORMATS, build_parser
-from stackql_tuning.errors import OutputError, StackqlTuningError, UsageError
+from stackql_tuning.errors import StackqlTuningError, UsageError
 from stackql_tuning.settings import NUMERIC_RULES, check_numeric
 from stackql_tuning.textfile import read_text
 
@@ -100,9 +100,10 @@ def _width(out: TextIO) -> int | None:
 
 def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.render import render
+    from stackql_tuning.render.output import writing
 
     if result.has_rows:
-        try:
+        with writing():  # a closed pipe (`| head`) passes to main, which ends quietly
             render(
                 result,
                 _opt(args, "output", "table"),
@@ -111,13 +112,6 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
                 width=_width(out),
             )
             out.flush()
-        except BrokenPipeError:  # a reader that stopped early (`| head`): main ends quietly
-            raise
-        except OSError as e:  # the output's own problem, not ours: say so, not "internal error"
-            raise OutputError(
-                f"cannot write the result: {e.strerror or e}",
-                hint="check the disk or the file that the output goes to",
-            ) from None
     for line in result.messages:
         print(line, file=err)
     for line in result.warnings:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from stackql_tuning.errors import StackqlTuningError, UsageError
+from stackql_tuning.render.output import writing
 from stackql_tuning.shell import pager
 from stackql_tuning.shell.meta import parse_meta, run_meta
 from stackql_tuning.shell.script import split_units
@@ -242,7 +243,8 @@ class Shell:
             paging = self.state.pager and _is_tty(self.out)
             # when paging, tables keep their natural width and the pager scrolls sideways
             text = render_text(result, self.state.output, width=PAGED_WIDTH if paging else None)
-            pager.show(text, self.out, paging=paging)
+            with writing():  # a full disk is an output error; a closed pipe ends the command
+                pager.show(text, self.out, paging=paging)
         for failure in getattr(result, "failures", []):
             self.error(f"failed: {failure.describe()}")
         for warning in getattr(result, "warnings", []):

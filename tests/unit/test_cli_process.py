@@ -87,10 +87,17 @@ def test_the_command_collects_garbage_less_often_during_start_up(tmp_path: Path)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
-def test_a_full_disk_is_an_output_error_not_an_internal_one() -> None:
+@pytest.mark.parametrize(
+    ("args", "script"),
+    [(("exec", "SELECT 1 AS x"), None), (("shell",), "SELECT 1 AS x;\nSELECT 2 AS y;\n")],
+)
+def test_a_full_disk_is_an_output_error_not_an_internal_one(
+    args: tuple[str, ...], script: str | None
+) -> None:
     with open("/dev/full", "w") as full:
         out = subprocess.run(
-            [sys.executable, "-c", RUN, "-o", "json", "exec", "SELECT 1 AS x"],
+            [sys.executable, "-c", RUN, "-o", "json", *args],
+            input=script,
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,

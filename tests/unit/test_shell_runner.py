@@ -396,3 +396,15 @@ def test_a_closed_output_pipe_ends_the_script_quietly() -> None:
     with pytest.raises(BrokenPipeError):  # to the command, which ends quietly as exec does
         shell.handle("ROWS 2; ROWS 3;")
     assert err.getvalue() == ""  # no "internal error", and no footer of an unseen result
+
+
+def test_a_full_disk_is_an_output_error_not_an_internal_one() -> None:
+    session = FakeSession()
+    err = io.StringIO()
+    out = _Failing(OSError(28, "No space left on device"))
+    shell = Shell(session, out=out, err=err, progress=False)
+    assert shell.handle("ROWS 2; ROWS 3;") == 1
+    assert err.getvalue() == (
+        "output error: cannot write the result: No space left on device\n"
+        "hint: check the disk or the file that the output goes to\n"
+    )
