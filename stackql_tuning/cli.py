@@ -90,17 +90,9 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
             sandbox.stop()
 
 
-def _width(out: TextIO) -> int | None:
-    """The terminal's width for tables; unlimited when piped (unless COLUMNS is set)."""
-    isatty = getattr(out, "isatty", None)
-    if (callable(isatty) and isatty()) or os.environ.get("COLUMNS"):
-        return None
-    return 1_000_000
-
-
 def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.render import render
-    from stackql_tuning.render.output import writing
+    from stackql_tuning.render.output import table_width, writing
 
     if result.has_rows:
         with writing():  # a closed pipe (`| head`) passes to main, which ends quietly
@@ -109,7 +101,7 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
                 _opt(args, "output", "table"),
                 out,
                 hide_headers=bool(_opt(args, "hide_headers", False)),
-                width=_width(out),
+                width=table_width(out),
             )
             out.flush()
     for line in result.messages:

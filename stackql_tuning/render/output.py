@@ -1,5 +1,7 @@
 """Writing results to the user's output: the rules ``exec`` and the shell share.
 
+- :func:`table_width`: a table fits the terminal when the output is one (or COLUMNS is set);
+  through a pipe or into a file it keeps its natural width (nothing is cut silently).
 - :func:`writing`: an output that cannot be written (a full disk, a file that went away) is an
   :class:`~stackql_tuning.errors.OutputError`; a reader that stopped early (``| head``) stays a
   ``BrokenPipeError``, which the command ends on quietly.
@@ -9,10 +11,28 @@ Standard library only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from stackql_tuning.errors import OutputError
+
+#: the most cells of a table line when the output is not a terminal: in effect no limit
+UNLIMITED_WIDTH = 1_000_000
+
+
+def table_width(out: Any) -> int | None:
+    """The ``width`` to render a table with for ``out``: None (the terminal's width) for a
+    terminal or when COLUMNS is set; unlimited through a pipe or into a file."""
+    isatty = getattr(out, "isatty", None)
+    try:
+        tty = bool(callable(isatty) and isatty())
+    except ValueError:  # a closed stream
+        tty = False
+    if tty or os.environ.get("COLUMNS"):
+        return None
+    return UNLIMITED_WIDTH
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from stackql_tuning.errors import StackqlTuningError, UsageError
-from stackql_tuning.render.output import writing
+from stackql_tuning.render.output import table_width, writing
 from stackql_tuning.shell import pager
 from stackql_tuning.shell.meta import parse_meta, run_meta
 from stackql_tuning.shell.script import split_units
@@ -241,8 +241,10 @@ class Shell:
         elapsed = getattr(result, "elapsed", 0.0) or measured
         if getattr(result, "has_rows", True):
             paging = self.state.pager and _is_tty(self.out)
-            # when paging, tables keep their natural width and the pager scrolls sideways
-            text = render_text(result, self.state.output, width=PAGED_WIDTH if paging else None)
+            # when paging, tables keep their natural width and the pager scrolls sideways; not
+            # on a terminal, they keep it too (as in exec: nothing is cut where no one sees it)
+            width = PAGED_WIDTH if paging else table_width(self.out)
+            text = render_text(result, self.state.output, width=width)
             with writing():  # a full disk is an output error; a closed pipe ends the command
                 pager.show(text, self.out, paging=paging)
         for failure in getattr(result, "failures", []):

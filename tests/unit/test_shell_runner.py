@@ -25,7 +25,8 @@ from stackql_tuning.shell.script import split_units
 
 
 class FakeSession:
-    """Statements are words: ``ROWS n``, ``FAIL``, ``BOOM``, ``SLOW``, ``DELETE``, ``WARN``."""
+    """Statements are words: ``ROWS n``, ``FAIL``, ``BOOM``, ``SLOW``, ``DELETE``, ``WARN``,
+    ``WIDE`` (a 200-character cell)."""
 
     def __init__(self) -> None:
         self.settings = Settings()
@@ -63,6 +64,8 @@ class FakeSession:
             raise RuntimeError("kaput")
         if word == "DELETE":
             return Result([], [], [], kind="delete", has_rows=False, messages=["1 job deleted"])
+        if word == "WIDE":
+            return Result(["long", "e"], ["VARCHAR", "VARCHAR"], [("x" * 200, "end")])
         if word == "WARN":
             return Result(["a"], ["INTEGER"], [(1,)], warnings=["page limit hit"])
         if word == "SLOW":
@@ -408,3 +411,21 @@ def test_a_full_disk_is_an_output_error_not_an_internal_one() -> None:
         "output error: cannot write the result: No space left on device\n"
         "hint: check the disk or the file that the output goes to\n"
     )
+
+
+def test_tables_keep_their_width_when_not_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    shell, _, out, _ = make_shell(pager=False)  # a file or a pipe, as exec: nothing is cut
+    assert shell.handle("WIDE;") == 0
+    assert "x" * 200 + " │ end" in out.getvalue()
+    assert "…" not in out.getvalue()
+
+
+def test_tables_fit_the_terminal_when_not_paged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    session = FakeSession()
+    out, err = _TTY(), io.StringIO()
+    shell = Shell(session, out=out, err=err, state=ShellState(pager=False), progress=False)
+    assert shell.handle("WIDE;") == 0
+    lines = out.getvalue().splitlines()
+    assert "…" in out.getvalue() and max(len(line) for line in lines) <= 60
