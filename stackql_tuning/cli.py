@@ -171,7 +171,10 @@ def cmd_shell(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             run_shell(
                 session,
                 output=_opt(args, "output", "table"),
+                hide_headers=bool(_opt(args, "hide_headers", False)),
                 pager=False if args.no_pager else None,
+                stdout=out,
+                stderr=err,
             )
         )
 

@@ -20,6 +20,7 @@ def run_shell(
     session: Any,
     *,
     output: str = "table",
+    hide_headers: bool = False,
     history_file: Path | None = None,
     pager: bool | None = None,
     stdin: IO[str] | None = None,
@@ -29,11 +30,12 @@ def run_shell(
     """Run the shell over ``session``; return the process exit code.
 
     ``pager``: None pages wide/long results when stdout is a terminal; False never pages.
+    ``hide_headers``: no header line in csv, text and table output (``--hide-headers``).
     """
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
-    state = ShellState(output=output, pager=pager is not False)
+    state = ShellState(output=output, hide_headers=hide_headers, pager=pager is not False)
     shell = Shell(session, out=stdout, err=stderr, state=state)
     if not _is_tty(stdin):
         return run_batch(shell, stdin.read().removeprefix(BOM))  # a script piped in

@@ -45,6 +45,7 @@ class ShellState:
     """What the meta commands switch."""
 
     output: str = "table"
+    hide_headers: bool = False
     timing: bool = True
     pager: bool = True
     quit: bool = False
@@ -244,7 +245,9 @@ class Shell:
             # when paging, tables keep their natural width and the pager scrolls sideways; not
             # on a terminal, they keep it too (as in exec: nothing is cut where no one sees it)
             width = PAGED_WIDTH if paging else table_width(self.out)
-            text = render_text(result, self.state.output, width=width)
+            text = render_text(
+                result, self.state.output, width=width, hide_headers=self.state.hide_headers
+            )
             with writing():  # a full disk is an output error; a closed pipe ends the command
                 pager.show(text, self.out, paging=paging)
         for failure in getattr(result, "failures", []):
@@ -265,7 +268,9 @@ def footer(result: Any, elapsed: float, *, timing: bool = True) -> str:
     return f"done in {elapsed:.2f} s" if timing else "done"
 
 
-def render_text(result: Any, fmt: str, *, width: int | None = None) -> str:
+def render_text(
+    result: Any, fmt: str, *, width: int | None = None, hide_headers: bool = False
+) -> str:
     """The whole rendering of ``result`` as text (the render package, or a plain fallback)."""
     buf = io.StringIO()
     try:
@@ -273,7 +278,7 @@ def render_text(result: Any, fmt: str, *, width: int | None = None) -> str:
     except ImportError:
         _plain(result, buf)
     else:
-        render(result, fmt, buf, width=width)
+        render(result, fmt, buf, width=width, hide_headers=hide_headers)
     return buf.getvalue()
 
 

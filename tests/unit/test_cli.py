@@ -141,3 +141,22 @@ def test_numeric_options_out_of_range_are_usage_errors(option: str, value: str, 
 def test_numeric_options_at_their_bounds_are_accepted(options: list[str]) -> None:
     code, out, err = run([*options, "exec", "-o", "csv", "SELECT 1 AS x"])
     assert (code, out, err) == (0, "x\n1\n", "")
+
+
+def shell(argv: list[str], script: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    """``main`` running the shell over ``script`` as a non-interactive stdin."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    return run(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["shell", "--hide-headers", "-o", "csv"], ["--hide-headers", "-o", "csv", "shell"]],
+)
+def test_the_shell_hides_headers_as_exec_does(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = shell(argv, "SELECT 1 AS x, 'a' AS y;\n", monkeypatch)
+    assert code == 0, err
+    assert out == "1,a\n"
+    assert run(["--hide-headers", "-o", "csv", "exec", "SELECT 1 AS x, 'a' AS y"])[1] == out
