@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from stackql_tuning.cli_args import FORMATS, build_parser
-from stackql_tuning.errors import StackqlTuningError, UsageError
+from stackql_tuning.errors import PartialResult, StackqlTuningError, UsageError
 from stackql_tuning.settings import NUMERIC_RULES, check_numeric
 from stackql_tuning.textfile import read_text
 
@@ -92,7 +92,7 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
 
 def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.render import render
-    from stackql_tuning.render.output import table_width, writing
+    from stackql_tuning.render.output import failure_report, table_width, writing
 
     if result.has_rows:
         with writing():  # a closed pipe (`| head`) passes to main, which ends quietly
@@ -108,13 +108,10 @@ def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextI
         print(line, file=err)
     for line in result.warnings:
         print(f"warning: {line}", file=err)
-    if result.failures:
-        shown = "; the rows that arrived are shown" if result.has_rows else ""
-        print(f"{len(result.failures)} call(s) failed{shown}:", file=err)
-        for f in result.failures:
-            print(f"  - {f.describe()}", file=err)
-        return 3
-    return 0
+    report = failure_report(result)
+    for line in report:
+        print(line, file=err)
+    return PartialResult.exit_code if report else 0
 
 
 def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -5,6 +5,8 @@
 - :func:`writing`: an output that cannot be written (a full disk, a file that went away) is an
   :class:`~stackql_tuning.errors.OutputError`; a reader that stopped early (``| head``) stays a
   ``BrokenPipeError``, which the command ends on quietly.
+- :func:`failure_report`: the lines (for stderr) that list the failed calls of a partial result
+  (``--on-error continue``); a statement with failed calls makes the command exit 3.
 
 Standard library only.
 """
@@ -48,3 +50,13 @@ def writing() -> Iterator[None]:
             f"cannot write the result: {e.strerror or e}",
             hint="check the disk or the file that the output goes to",
         ) from None
+
+
+def failure_report(result: Any) -> list[str]:
+    """``N call(s) failed[; the rows that arrived are shown]:`` then ``  - call: why`` per
+    failed call of ``result``; no lines when no call failed."""
+    failures = list(getattr(result, "failures", None) or [])
+    if not failures:
+        return []
+    shown = "; the rows that arrived are shown" if getattr(result, "has_rows", True) else ""
+    return [f"{len(failures)} call(s) failed{shown}:"] + [f"  - {f.describe()}" for f in failures]

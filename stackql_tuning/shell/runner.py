@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from stackql_tuning.errors import StackqlTuningError, UsageError
-from stackql_tuning.render.output import table_width, writing
+from stackql_tuning.errors import PartialResult, StackqlTuningError, UsageError
+from stackql_tuning.render.output import failure_report, table_width, writing
 from stackql_tuning.shell import pager
 from stackql_tuning.shell.meta import parse_meta, run_meta
 from stackql_tuning.shell.script import split_units
@@ -80,6 +80,8 @@ class Shell:
         self._latest: Any = None
         self._depth = 0
         self._worker: threading.Thread | None = None
+        #: a result of the text being handled had failed calls (--on-error continue)
+        self._partial = False
 
     # -- reporting ------------------------------------------------------------------------------
     def info(self, text: str) -> None:
@@ -95,8 +97,10 @@ class Shell:
     def handle(self, text: str, *, source: str | None = None) -> int:
         """Run ``text`` (meta commands and/or SQL); print any error; return an exit code.
 
-        0: ok; the error's exit code (1 query/provider error, 2 usage error); 130: cancelled.
+        0: ok; the error's exit code (1 query/provider error, 2 usage error); 3: everything ran
+        but some calls failed (a partial result, as exec); 130: cancelled.
         """
+        self._partial = False
         try:
             self.run_script(text, source=source)
         except Cancelled:
@@ -113,7 +117,7 @@ class Shell:
         except Exception as e:  # never let a bug kill the shell
             self.error(f"internal error: {type(e).__name__}: {e} (please report this)")
             return 1
-        return 0
+        return PartialResult.exit_code if self._partial else 0
 
     def run_script(self, text: str, *, source: str | None = None) -> None:
         """Run every unit of ``text`` in order; raise at the first error."""
@@ -250,8 +254,10 @@ class Shell:
             )
             with writing():  # a full disk is an output error; a closed pipe ends the command
                 pager.show(text, self.out, paging=paging)
-        for failure in getattr(result, "failures", []):
-            self.error(f"failed: {failure.describe()}")
+        report = failure_report(result)
+        if report:
+            self._partial = True
+            self.error("\n".join(report))
         for warning in getattr(result, "warnings", []):
             self.info(f"warning: {warning}")
         for message in getattr(result, "messages", []):

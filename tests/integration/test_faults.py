@@ -156,6 +156,28 @@ def test_cli_on_error_continue_exits_3(
     assert "europe-west4" in err.getvalue() and "Traceback" not in err.getvalue()
 
 
+def test_shell_script_on_error_continue_exits_3_as_exec(
+    faulty: Sandbox, sandbox_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fast_retries(monkeypatch)
+    faulty.google.configure(faults={"rate": 1.0, "kinds": {"503": 1}, "match": "/europe-west4/"})
+    sql = " ".join(FANOUT.split())
+    reports = []
+    for command in ("exec", "shell"):
+        monkeypatch.setattr("sys.stdin", io.StringIO(sql + ";\n"))
+        argv = [command, sql] if command == "exec" else [command]
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main([*argv, "-o", "json", "--on-error", "continue"], out, err)
+        assert code == 3, err.getvalue()
+        rows = json.loads(out.getvalue())
+        assert len(rows) == len(truth(faulty, skip=("europe-west4",)))
+        lines = err.getvalue().splitlines()
+        assert "2 call(s) failed; the rows that arrived are shown:" in lines
+        assert sum("(after 5 attempts)" in line for line in lines) == 2
+        reports.append(sorted(line for line in lines if "call(s) failed" in line or "  - " in line))
+    assert reports[0] == reports[1]  # the shell words its report as exec does
+
+
 def test_read_timeout_says_what_was_pending(faulty: Sandbox) -> None:
     faulty.google.configure(latency=0.6)
     sql = "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs WHERE "

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stackql_tuning.errors import PlanError
+from stackql_tuning.errors import FailedCall, PlanError
 from stackql_tuning.result import Result
 from stackql_tuning.session import Progress
 from stackql_tuning.settings import Settings
@@ -26,7 +26,7 @@ from stackql_tuning.shell.script import split_units
 
 class FakeSession:
     """Statements are words: ``ROWS n``, ``FAIL``, ``BOOM``, ``SLOW``, ``DELETE``, ``WARN``,
-    ``WIDE`` (a 200-character cell)."""
+    ``WIDE`` (a 200-character cell), ``PARTIAL`` (a row and a failed call)."""
 
     def __init__(self) -> None:
         self.settings = Settings()
@@ -64,6 +64,9 @@ class FakeSession:
             raise RuntimeError("kaput")
         if word == "DELETE":
             return Result([], [], [], kind="delete", has_rows=False, messages=["1 job deleted"])
+        if word == "PARTIAL":  # --on-error continue with one failed call
+            failed = FailedCall("g.s.r", "list", {"region": "eu"}, 503, "down (after 5 attempts)")
+            return Result(["a"], ["INTEGER"], [(1,)], failures=[failed])
         if word == "WIDE":
             return Result(["long", "e"], ["VARCHAR", "VARCHAR"], [("x" * 200, "end")])
         if word == "WARN":
@@ -429,3 +432,17 @@ def test_tables_fit_the_terminal_when_not_paged(monkeypatch: pytest.MonkeyPatch)
     assert shell.handle("WIDE;") == 0
     lines = out.getvalue().splitlines()
     assert "…" in out.getvalue() and max(len(line) for line in lines) <= 60
+
+
+def test_a_partial_result_exits_3_with_exec_s_report() -> None:
+    shell, session, out, err = make_shell(output="csv")
+    assert shell.handle("PARTIAL; ROWS 1;") == 3  # the script goes on, as exec's does
+    assert session.ran == ["PARTIAL", "ROWS 1"]
+    assert out.getvalue().startswith("a\n1\n")
+    assert err.getvalue().startswith(
+        "1 call(s) failed; the rows that arrived are shown:\n"
+        "  - g.s.r.list(region='eu'): 503: down (after 5 attempts)\n"
+        "1 row in "
+    )
+    assert shell.handle("ROWS 1;") == 0  # each run of the REPL starts afresh
+    assert shell.handle("PARTIAL; FAIL;") == 1  # an error still has its own exit code
