@@ -169,7 +169,7 @@ def cmd_shell(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 session,
                 output=_opt(args, "output", "table"),
                 hide_headers=bool(_opt(args, "hide_headers", False)),
-                pager=False if args.no_pager else None,
+                pager=False if _opt(args, "no_pager", False) else None,
                 stdout=out,
                 stderr=err,
             )

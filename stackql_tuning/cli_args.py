@@ -149,6 +149,17 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _no_pager(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The shell's ``--no-pager``: accepted before ``shell`` as the global options are, and after
+    it (the command's own value wins only when given)."""
+    p.add_argument(
+        "--no-pager",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="shell: never page wide or long results",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stackql-tuning",
@@ -156,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"stackql-tuning {__version__}")
     _global_options(parser, suppress=False)
+    _no_pager(parser, suppress=False)
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
@@ -182,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("shell", help="the interactive SQL shell")
     _global_options(p, suppress=True)
-    p.add_argument("--no-pager", action="store_true", help="never page wide results")
+    _no_pager(p, suppress=True)
 
     p = sub.add_parser("deploy", help="build, test or tear down a stack from a manifest")
     _global_options(p, suppress=True)

@@ -160,3 +160,27 @@ def test_the_shell_hides_headers_as_exec_does(
     assert code == 0, err
     assert out == "1,a\n"
     assert run(["--hide-headers", "-o", "csv", "exec", "SELECT 1 AS x, 'a' AS y"])[1] == out
+
+
+@pytest.mark.parametrize(
+    ("argv", "no_pager"),
+    [
+        (["--no-pager", "shell"], True),  # as docs/shell.md's synopsis gives it
+        (["shell", "--no-pager"], True),
+        (["shell"], False),
+    ],
+)
+def test_no_pager_is_accepted_before_and_after_shell(argv: list[str], no_pager: bool) -> None:
+    assert build_parser().parse_args(argv).no_pager is no_pager
+
+
+def test_no_pager_before_shell_reaches_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_run_shell(session: object, **kw: object) -> int:
+        seen.update(kw)
+        return 0
+
+    monkeypatch.setattr("stackql_tuning.shell.run_shell", fake_run_shell)
+    assert run(["--no-pager", "shell"])[0] == 0
+    assert seen["pager"] is False
