@@ -198,9 +198,15 @@ def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     return out
 
 
+def _quoted(text: str) -> str:
+    """``text`` in single quotes as the user would type it (``'\\o'``, not repr's ``'\\\\o'``);
+    repr only when it holds a quote or an unprintable character."""
+    return f"'{text}'" if text.isprintable() and "'" not in text else repr(text)
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean ...?' hint, or None when nothing is close."""
     hits = closest(name, candidates)
     if not hits:
         return None
-    return "did you mean " + " or ".join(repr(h) for h in hits) + "?"
+    return "did you mean " + " or ".join(_quoted(h) for h in hits) + "?"

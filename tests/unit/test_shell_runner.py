@@ -253,6 +253,12 @@ def test_unknown_meta_command_lists_valid_ones() -> None:
     assert "\\timing" in err.getvalue() and "\\o" in err.getvalue()
 
 
+def test_a_hint_shows_a_meta_command_as_it_is_typed() -> None:
+    shell, _, _, err = make_shell()
+    assert shell.handle("\\oo") == 2
+    assert err.getvalue().endswith("hint: did you mean '\\o'?\n")  # one backslash, not repr's two
+
+
 def test_help_lists_every_command() -> None:
     shell, _, _, err = make_shell()
     shell.handle("help")
