@@ -266,6 +266,13 @@ def test_help_lists_every_command() -> None:
         assert usage in err.getvalue()
 
 
+@pytest.mark.parametrize("command", ["help", "\\?", "\\h", "\\help"])
+def test_every_help_spelling_shows_the_help(command: str) -> None:
+    shell, _, _, err = make_shell()
+    assert shell.handle(command) == 0
+    assert err.getvalue().startswith("Meta commands:")
+
+
 def test_quit_stops_the_rest(tmp_path: Path) -> None:
     shell, session, _, _ = make_shell()
     shell.handle("ROWS 1;\n\\q\nROWS 2;\n")
