@@ -237,9 +237,14 @@ class AwsTransport:
         region = _region(call)
         op = _operation(call.method)
         kwargs = self._kwargs(call, page_token)
+        account = call.params.get("AwsAccountId")
+        where = f"region={region}" + (f" account={account}" if account else "")
+        detail = {"operation": op, "region": region, "params": kwargs}
+        if account:
+            detail["account"] = str(account)
         return PreparedRequest(
-            summary=f"{self._service_name(call)}.{op} region={region} {_compact(kwargs)}",
-            detail={"operation": op, "region": region, "params": kwargs},
+            summary=f"{self._service_name(call)}.{op} {where} {_compact(kwargs)}",
+            detail=detail,
         )
 
     def operation_model(self, call: Call) -> Any:

@@ -139,3 +139,16 @@ def test_from_env_merges_the_config_files_accounts(sandbox: Sandbox, tmp_path: P
             " GROUP BY ALL"
         ).rows
     assert {r[0] for r in rows} == {SECOND_ACCOUNT}  # the third account has no job
+
+
+def test_dry_run_names_the_account_of_each_call() -> None:
+    import stackql_tuning
+
+    with stackql_tuning.connect(dry_run=True, auth={"aws": {}}) as s:
+        r = s.execute(
+            "SELECT HyperParameterTuningJobName FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+            "WHERE region = 'us-east-1' AND AwsAccountId IN ('111111111111', '222222222222')"
+        )
+    requests = [row[2] for row in r.rows]
+    assert any("region=us-east-1 account=111111111111 " in q for q in requests), requests
+    assert any("region=us-east-1 account=222222222222 " in q for q in requests), requests
