@@ -315,6 +315,8 @@ def build_resource(
         if d.get("description"):
             col["description"] = d["description"]
         col["derive"] = {"column": d["from"], "path": d["path"]}
+        if d.get("members"):  # an object rebuilt with other member names: {new: source member}
+            col["derive"]["members"] = dict(d["members"])
     select_names = [ms["name"] for ms in sel["methods"] if ms["sql_verb"] == "SELECT"]
     for col in columns.values():
         col["methods"] = [n for n in select_names if n in col["methods"]]

@@ -58,7 +58,8 @@ class Column:
     #: the methods whose replies carry this column (list summaries and describe differ)
     methods: tuple[str, ...] = ()
     #: when the reply lacks the field: {"column": other, "path": "$.a.b"} to derive it from
-    derive: dict[str, str] | None = None
+    #: (and "members": {name: source member} to rebuild an object with other member names)
+    derive: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Column:

@@ -107,7 +107,13 @@ class TableSchema:
             return base
         src = f"it.{q(c.derive['column'])}"
         path = "'" + c.derive.get("path", "$").replace("'", "''") + "'"
-        if c.db_type == "JSON":
+        members = c.derive.get("members")
+        if members and c.db_type == "JSON":
+            pairs = ", ".join(
+                f"'{name}', json_extract({src}, '$.{member}')" for name, member in members.items()
+            )
+            derived = f"CASE WHEN {src} IS NULL THEN NULL ELSE json_object({pairs}) END"
+        elif c.db_type == "JSON":
             derived = f"json_extract({src}, {path})"
         elif c.db_type == "VARCHAR":
             derived = f"json_extract_string({src}, {path})"

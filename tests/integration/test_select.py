@@ -238,6 +238,25 @@ def test_aws_get_returns_describe_only_columns(session: Any, aws_jobs: dict) -> 
     assert r.calls == 1
 
 
+def test_the_legacy_training_job_counters_have_the_references_members(
+    session: Any, aws_jobs: dict
+) -> None:
+    # seed 003 (DescribeHyperParameterTuningJob) names ClientError, Completed, Fault, InProgress,
+    # Stopped; botocore's TrainingJobStatusCounters has NonRetryableError and RetryableError
+    import json
+
+    r = session.execute(
+        "SELECT TrainingJobCounters, TrainingJobStatusCounters "
+        "FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = 'us-west-2'"
+    )
+    assert r.rows
+    for legacy, status in ((json.loads(a), json.loads(b)) for a, b in r.rows):
+        assert list(legacy) == ["ClientError", "Completed", "Fault", "InProgress", "Stopped"]
+        assert legacy["ClientError"] == status["NonRetryableError"]
+        assert legacy["Fault"] == status["RetryableError"]
+        assert all(legacy[k] == status[k] for k in ("Completed", "InProgress", "Stopped"))
+
+
 # -- across clouds ------------------------------------------------------------------------------
 def test_cross_cloud_union_and_join_with_a_cte(
     session: Any, sandbox: Sandbox, aws_jobs: dict
