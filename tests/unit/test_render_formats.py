@@ -68,6 +68,20 @@ def test_csv_round_trip() -> None:
     assert next(csv.reader(io.StringIO(_out("csv", hide_headers=True)))) == rows[1]
 
 
+def test_csv_tells_null_from_the_empty_string() -> None:
+    # as psql and DuckDB's COPY write them: NULL an empty field, '' a quoted empty one
+    from stackql_tuning.result import Result
+
+    r = Result(columns=["a", "b"], types=["VARCHAR", "VARCHAR"], rows=[(None, ""), ("", None)])
+    out = io.StringIO()
+    render(r, "csv", out)
+    assert out.getvalue() == 'a,b\n,""\n"",\n'
+    one = Result(columns=["a"], types=["VARCHAR"], rows=[(None,)])
+    out = io.StringIO()
+    render(one, "csv", out)
+    assert out.getvalue() == 'a\n""\n'  # not a blank line, which readers skip
+
+
 def test_text_keeps_one_line_per_row() -> None:
     lines = _out("text").split("\n")
     assert lines[0] == "name\tspec\tn\tat"
