@@ -69,7 +69,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
     rel = store.run(sql)
     if rel is None:
         result = Result(columns=[], types=[], rows=[], kind=stmt.kind, has_rows=False)
-        result.messages.append("OK")
+        result.messages.append(_changed_message(store.changed))
     else:
         result = Result(
             columns=list(rel.columns),
@@ -81,6 +81,16 @@ def run_query(session: Session, stmt: Statement) -> Result:
     result.failures = result_failures
     result.warnings.extend(plan.warnings + stats.warnings)
     return result
+
+
+def _changed_message(changed: tuple[int, bool] | None) -> str:
+    """ "124 rows written" for a COPY, "3 rows changed" for another statement that reports its
+    count, "OK" for the rest (DDL, SET)."""
+    if changed is None:
+        return "OK"
+    count, copied = changed
+    noun = "row" if count == 1 else "rows"
+    return f"{count} {noun} {'written' if copied else 'changed'}"
 
 
 def warm_calls(plan: QueryPlan, limit: int = 16) -> list[Call]:

@@ -312,6 +312,8 @@ class Store:
         # the page files' directory goes with the Store even when nobody closes it (a library
         # session left open, garbage-collected or alive at exit): an empty one stayed per session
         self._remove_tmpdir = weakref.finalize(self, _remove_dir, self.tmpdir)
+        #: after ``run``: (rows changed, whether by a COPY) when the statement reported them
+        self.changed: tuple[int, bool] | None = None
         #: while a fetch runs (``fetching``): the threads to give back, once one was taken
         self._fetch: dict[str, int] | None = None
         self._fetch_lock = threading.Lock()
@@ -401,16 +403,22 @@ class Store:
         return ProviderError(f"a reply does not fit the API's schema: {detail}")
 
     def run(self, sql: str) -> Rows | None:
-        """Run ``sql``: its rows, or None for a statement that returns none (DDL, SET)."""
+        """Run ``sql``: its rows, or None for a statement that returns none (DDL, SET). For one
+        that changes rows (COPY, INSERT into a local table) ``changed`` is then their count."""
+        self.changed = None
         try:
             statements = self.con.extract_statements(sql)
             returns = self.duckdb.ExpectedResultType.QUERY_RESULT
-            has_rows = bool(statements) and statements[-1].expected_result_type[0] == returns
+            kinds = statements[-1].expected_result_type if statements else []
+            has_rows = bool(kinds) and kinds[0] == returns
             cursor = self.con.execute(sql)
             rows = cursor.fetchall()
         except self.duckdb.Error as e:
             raise duckdb_error(e, sql) from None
         if not has_rows or cursor.description is None:
+            counted = kinds and kinds[0] == self.duckdb.ExpectedResultType.CHANGED_ROWS
+            if counted and len(rows) == 1 and len(rows[0]) == 1 and isinstance(rows[0][0], int):
+                self.changed = (rows[0][0], statements[-1].type == self.duckdb.StatementType.COPY)
             return None
         names = [str(d[0]) for d in cursor.description]
         return Rows(names, [str(d[1]) for d in cursor.description], rows)

@@ -54,6 +54,7 @@ def test_copy_google_jobs_to_parquet(session: Any, sandbox: Sandbox, tmp_path: P
     con = read_back()
     count = con.sql(f"SELECT count(*) FROM '{target}'").fetchall()[0][0]
     assert count == google_count(sandbox) > 0
+    assert result.messages == [f"{count} rows written"]  # as docs/notebooks.md says
     described = con.sql(f"DESCRIBE SELECT * FROM '{target}'").fetchall()
     types = {name: kind for name, kind, *_ in described}
     assert types["createTime"] == "TIMESTAMP WITH TIME ZONE"
