@@ -92,29 +92,27 @@ def param_value(where: str, p: Param, value: Any, resource: str) -> Any:
         value = str(value)
     if p.format in ("date-time", "google-datetime"):
         return value
-    return coerce_value(
-        where,
-        p.type,
-        value,
-        fmt=p.format,
-        enum=p.enum,
-        resource=resource,
-        minimum=p.minimum,
-        maximum=p.maximum,
-    )
+    return _coerce(where, p, value, resource)
 
 
 def body_value(where: str, f: BodyField, value: Any, resource: str) -> Any:
+    return _coerce(where, f, value, resource, limits=f.limits)
+
+
+def _coerce(
+    where: str, spec: Param | BodyField, value: Any, resource: str, limits: Any = None
+) -> Any:
+    """``value`` checked against ``spec``'s type, format, enum and bounds (``coerce_value``)."""
     return coerce_value(
         where,
-        f.type,
+        spec.type,
         value,
-        fmt=f.format,
-        enum=f.enum,
+        fmt=spec.format,
+        enum=spec.enum,
         resource=resource,
-        minimum=f.minimum,
-        maximum=f.maximum,
-        limits=f.limits,
+        minimum=spec.minimum,
+        maximum=spec.maximum,
+        limits=limits,
     )
 
 
