@@ -100,7 +100,7 @@ def body_value(where: str, f: BodyField, value: Any, resource: str) -> Any:
 
 
 def _coerce(
-    where: str, spec: Param | BodyField, value: Any, resource: str, limits: Any = None
+    where: str, spec: Param | BodyField, value: Any, resource: str, limits: Any = ()
 ) -> Any:
     """``value`` checked against ``spec``'s type, format, enum and bounds (``coerce_value``)."""
     return coerce_value(
