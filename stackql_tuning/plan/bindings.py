@@ -175,7 +175,7 @@ def _names(resource: Resource) -> set[str]:
     return names
 
 
-def _param_names(resource: Resource) -> set[str]:
+def param_names(resource: Resource) -> set[str]:
     """Names that a predicate can bind: the params of the resource's SELECT methods."""
     return {p.name.lower() for m in resource.methods_for("SELECT") for p in m.params}
 
@@ -197,7 +197,7 @@ def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expr | None) -> Tabl
 def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None) -> Bindings:
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
-    known = _param_names(ref.resource)
+    known = param_names(ref.resource)
     for pred in conjuncts(ref.scope, ref.node):
         if isinstance(pred, exp.EQ):
             sides = [(pred.left, pred.right), (pred.right, pred.left)]

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlglot import exp
 
+from stackql_tuning.errors import Location, PlanError, did_you_mean
+from stackql_tuning.plan.bindings import node_location
 from stackql_tuning.plan.select import Slot
 from stackql_tuning.registry.model import pushdown_rules
 
@@ -279,8 +281,6 @@ def check_enum_literals(slot: Slot) -> None:
     is pushed (Vertex: 400 INVALID_ARGUMENT for ``state="RUNNING"``): with and without pushdown
     the answer differed. It is an error either way, before any call.
     """
-    from stackql_tuning.errors import Location, PlanError, did_you_mean
-
     for pred in slot.residual:
         for node in pred.find_all(exp.EQ, exp.NEQ, exp.In):
             if node.find_ancestor(exp.Select) is not slot.scope:
@@ -298,12 +298,9 @@ def check_enum_literals(slot: Slot) -> None:
                     else did_you_mean(value, spec.enum)
                     or f"{spec.name} is one of {', '.join(spec.enum)}"
                 )
-                meta = col.this.meta if isinstance(col.this, exp.Expr) else {}
                 raise PlanError(
                     f"{value!r} is not a value of {slot.resource.id}.{spec.name}",
-                    location=Location(
-                        line=meta.get("line"), column=meta.get("col"), resource=slot.resource.id
-                    ),
+                    location=node_location(col, Location(resource=slot.resource.id)),
                     hint=hint,
                 )
 

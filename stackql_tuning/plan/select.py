@@ -23,6 +23,7 @@ from stackql_tuning.plan.bindings import (
     find_provider_tables,
     node_location,
     owner,
+    param_names,
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.views import OPTIONAL
@@ -211,7 +212,7 @@ def apply_defaults(
 def constrained_params(ref: TableRef, b: Bindings, refs: list[TableRef]) -> set[str]:
     """The (lower-case) param columns of ``ref`` that a non-binding predicate of its scope
     names (``b.residual``): columns of nested queries count only when qualified by ``ref``."""
-    params = {p.name.lower() for m in ref.resource.methods_for("SELECT") for p in m.params}
+    params = param_names(ref.resource)
     out: set[str] = set()
     for pred in b.residual:
         for col in pred.find_all(exp.Column):
@@ -233,7 +234,7 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
     outer filter then dropped every row). Qualified columns count when their qualifier is the
     subquery or CTE that holds ``ref``; unqualified ones unless another provider table of
     that scope has the column."""
-    params = {p.name.lower() for m in ref.resource.methods_for("SELECT") for p in m.params}
+    params = param_names(ref.resource)
     out: set[str] = set()
     outer = ref.scope.find_ancestor(exp.Select) if ref.scope is not None else None
     while outer is not None:
