@@ -54,14 +54,17 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
                 d.update({param: value for (param, _), value in zip(pairs, row, strict=True)})
                 new.append(d)
         dep_combos = new
+    # with partial responses (reply_fields set), a hydrating list asks only for what its gets
+    # need; the gets ask for the slot's reply_fields
+    fields = slot.reply_fields
+    if slot.hydrate is not None and fields is not None:
+        fields = identity_fields(slot.resource, slot.hydrate) or fields
     calls: list[Call] = []
     for combo in static_combos:
         for dep in dep_combos:
             params = dict(zip(names, combo, strict=True))
             params.update(dep)
             params.update(slot.pushed)
-            fields = identity_fields(slot.resource, slot.hydrate) if slot.hydrate else None
-            fields = fields if fields is not None else slot.reply_fields
             calls.append(Call(slot.resource, slot.method, params, reply_fields=fields))
     return calls
 
@@ -80,8 +83,7 @@ def identity_fields(resource: Resource, get: Method) -> tuple[str, ...] | None:
     """The item fields a list reply needs for ``identity_params`` to build each hydration
     get: the identity column and the get's required params that are columns (None: unknown,
     ask for every field)."""
-    names = [str(resource.identity.get("column") or "")]
-    names += [p for p in get.required_params if resource.column(p) is not None]
+    names = [str(resource.identity.get("column") or ""), *get.required_params]
     fields = tuple(dict.fromkeys(n for n in names if n and resource.column(n) is not None))
     return fields or None
 
