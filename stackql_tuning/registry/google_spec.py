@@ -73,6 +73,11 @@ def _is_int(prop: dict[str, Any]) -> bool:
     )
 
 
+def _bounds(prop: dict[str, Any]) -> dict[str, int | None]:
+    """A parameter's or property's discovery ``minimum`` / ``maximum`` (None when absent)."""
+    return {k: int(prop[k]) if k in prop else None for k in ("minimum", "maximum")}
+
+
 def int_limits(
     schemas: dict[str, Any], prop: dict[str, Any], path: str = "", seen: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
@@ -99,8 +104,7 @@ def int_limits(
         {
             "path": path,
             "format": prop.get("format"),
-            "minimum": int(prop["minimum"]) if "minimum" in prop else None,
-            "maximum": int(prop["maximum"]) if "maximum" in prop else None,
+            **_bounds(prop),
         }
     ]
 
@@ -179,8 +183,7 @@ def _query_params(method: dict[str, Any]) -> list[dict[str, Any]]:
                 "pattern": p.get("pattern"),
                 "description": p.get("description", ""),
                 "enum": list(p.get("enum", [])),
-                "minimum": int(p["minimum"]) if "minimum" in p else None,
-                "maximum": int(p["maximum"]) if "maximum" in p else None,
+                **_bounds(p),
             }
         )
     return out
@@ -249,8 +252,7 @@ def _body(
                 "description": desc,
                 "enum": list(prop.get("enum", [])),
                 "ref": _ref_of(prop),
-                "minimum": int(prop["minimum"]) if "minimum" in prop else None,
-                "maximum": int(prop["maximum"]) if "maximum" in prop else None,
+                **_bounds(prop),
                 "limits": int_limits(schemas, prop),
             }
         )
