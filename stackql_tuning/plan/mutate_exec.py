@@ -57,6 +57,17 @@ def plan_exec(node: Any, registry: Registry) -> MutationPlan:
         if value is not None:
             params[p.name] = param_value(f"parameter @{p.name}", p, value, resource.id)
     body = exec_body(resource, method, node.json_body, plan.warnings)
+    for name in sorted(set(params) & set(body or {})):
+        assert body is not None
+        if params[name] != body[name]:
+            # which one the SDK would send is not the user's to guess: the call must target
+            # exactly what the statement names
+            raise PlanError(
+                f"EXEC {resource.id}.{method.name}: @{name} is {params[name]!r} but @@json "
+                f"gives {name} = {body[name]!r}",
+                location=Location(resource=resource.id, parameter=name),
+                hint=f"give {name} once, as @{name}='...' or in @@json",
+            )
     missing = [p for p in method.required_params if p not in params and p not in (body or {})]
     missing += [f.name for f in method.body if f.required and f.name not in (body or {})]
     if missing:

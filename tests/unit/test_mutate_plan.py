@@ -401,6 +401,27 @@ def test_exec_aws_param_names_are_case_insensitive(reg: Registry) -> None:
     assert plan.calls[0].params == {"region": "us-east-1", "HyperParameterTuningJobName": "42"}
 
 
+def test_exec_param_and_json_naming_two_jobs_is_refused(reg: Registry) -> None:
+    # the body member would win in the SDK call while the report named the @param job
+    with pytest.raises(errors.PlanError, match="HyperParameterTuningJobName") as e:
+        plan_exec(
+            stmt(
+                f"EXEC {SM}.stop @region='us-east-1', @HyperParameterTuningJobName='a' "
+                '@@json=\'{"HyperParameterTuningJobName": "b"}\''
+            ).expression,
+            reg,
+        )
+    assert "'a'" in str(e.value) and "'b'" in str(e.value)
+    same = plan_exec(
+        stmt(
+            f"EXEC {SM}.stop @region='us-east-1', @HyperParameterTuningJobName='a' "
+            '@@json=\'{"HyperParameterTuningJobName": "a"}\''
+        ).expression,
+        reg,
+    )
+    assert same.calls[0].params["HyperParameterTuningJobName"] == "a"
+
+
 # ----------------------------------------------------------------------------- dry run
 def test_dry_run_lists_calls_and_makes_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("H7_KEY", "AKIAH7SECRETKEYID000")
