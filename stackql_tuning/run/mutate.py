@@ -54,6 +54,7 @@ from stackql_tuning.run.mutate_calls import (
     to_calls,
 )
 from stackql_tuning.run.mutate_rows import (
+    check_returning,
     dict_rows,
     dry_run_table,
     is_resource_reply,
@@ -134,6 +135,15 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     plan = MutationPlan(resource, method, planned, warnings)
     calls = to_calls(plan)
     check_calls(session, calls)
+    returning = node.args.get("returning")
+    if returning is not None:
+        check_returning(session, resource, list(returning.expressions))
+        if not is_resource_reply(resource, method) and get_method(resource) is None:
+            raise PlanError(
+                f"RETURNING: {resource.id}.{method.name} does not reply with the created "
+                "resource and it has no get method to read it back",
+                hint="drop RETURNING and SELECT the new resource afterwards",
+            )
     if session.settings.dry_run:
         result = dry_run_table(session, calls, [])
         result.warnings.extend(warnings)
@@ -149,7 +159,6 @@ def run_insert(session: Session, stmt: Statement) -> Result:
             messages.append(f"row {o.row}: created {target}")
     failures = failed_calls(session, stmt, "created", outcomes, done)
     messages.append(_count(len(done), len(outcomes), "created"))
-    returning = node.args.get("returning")
     if returning is not None:
         created = [o for o in outcomes if o.ok]
         result = returning_rows(session, resource, created, list(returning.expressions))

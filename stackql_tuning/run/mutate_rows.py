@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.result import Result
@@ -76,6 +77,21 @@ def select_rows(
     return result
 
 
+def check_returning(session: Session, resource: Resource, exprs: list[exp.Expression]) -> None:
+    """Bind ``RETURNING <exprs>`` over the resource's (empty) typed table, before any call: a
+    mistyped column is a plan error while nothing has been created yet."""
+    store = session.store
+    store.create_table(resource.id, TableSchema(resource))
+    select = exp.select(*exprs).from_(exp.to_table(qualified(resource.id), dialect="duckdb"))
+    try:
+        store.bind(to_duckdb_sql(select))
+    except PlanError as e:
+        raise PlanError(
+            f"RETURNING: {e.message} (nothing was created)",
+            hint=e.hint or f"DESCRIBE {resource.id} lists its columns",
+        ) from None
+
+
 def dict_rows(objs: list[dict[str, Any]], kind: str) -> Result:
     """Replies that are not resource rows: one row each, columns = the union of their keys."""
     columns: list[str] = []
@@ -134,4 +150,6 @@ def dry_run_table(session: Session, calls: list[Call], extra: list[tuple[str, ..
     return result
 
 
-__all__ = ["dict_rows", "dry_run_table", "is_resource_reply", "load_replies", "q", "select_rows"]
+__all__ = [
+    "check_returning",
+    "dict_rows", "dry_run_table", "is_resource_reply", "load_replies", "q", "select_rows"]

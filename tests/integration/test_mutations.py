@@ -300,6 +300,19 @@ def test_unsafe_delete_fails_before_any_call(
     assert hpt_states(session) == before
 
 
+def test_a_returning_mistake_fails_before_the_create(
+    session: Session, fresh_sandbox: Sandbox
+) -> None:
+    """RETURNING is bound before any call: a mistyped column used to be reported as a plan
+    error after the job was created, so a re-run made a second one."""
+    fresh_sandbox.google.reset_log()
+    with pytest.raises(errors.PlanError, match="nme"):
+        session.execute(hpt_insert("h7-returning-typo", "RETURNING nme"))
+    assert fresh_sandbox.google.requests() == []
+    names = session.execute(f"SELECT displayName FROM {HPT} WHERE {WHERE}").rows
+    assert ("h7-returning-typo",) not in names
+
+
 def cancelled_hpt(session: Session, name: str) -> str:
     job = create_hpt(session, name)
     session.execute(
