@@ -92,22 +92,25 @@ def insert_select(node: exp.Insert) -> exp.Expression:
     return select
 
 
-def insert_source_rows(session: Session, node: exp.Insert, stmt: Statement) -> list[Any] | None:
-    """The rows to insert; None under --dry-run when the SELECT reads provider tables."""
+def insert_source_rows(
+    session: Session, node: exp.Insert, stmt: Statement
+) -> tuple[list[Any] | None, list[FailedCall]]:
+    """The rows to insert (None under --dry-run when the SELECT reads provider tables), and the
+    calls of that SELECT that failed (only under ``--on-error continue``: else it raised)."""
     rows = literal_rows(node, lambda sql: session.store.const(sql))
     if rows is not None:
-        return rows
+        return rows, []
     select = insert_select(node)
     if not find_provider_tables(select, session.registry):
         rel = session.store.run(to_duckdb_sql(select))
-        return [list(r) for r in rel.fetchall()]
+        return [list(r) for r in rel.fetchall()], []
     if session.settings.dry_run:
-        return None
+        return None, []
     from stackql_tuning.run.select import run_query
 
     sub = Statement("select", select, select.sql(dialect="duckdb"), stmt.line, stmt.column)
     result = run_query(session, sub)
-    return [list(r) for r in result.rows]
+    return [list(r) for r in result.rows], list(result.failures)
 
 
 def run_insert(session: Session, stmt: Statement) -> Result:
@@ -116,7 +119,7 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     resource, method, written = insert_target(node, session.registry)
     slots = resolve_columns(resource, method, written)
     warnings = [w for w in [dropped_warning(resource, slots)] if w]
-    rows = insert_source_rows(session, node, stmt)
+    rows, read_failures = insert_source_rows(session, node, stmt)
     if rows is None:
         from stackql_tuning.plan.select import plan_query
         from stackql_tuning.run.select import dry_run_result
@@ -157,7 +160,8 @@ def run_insert(session: Session, stmt: Statement) -> Result:
             target = target_text(resource, o.call, o.obj)
             done.append(f"row {o.row}: {target}")
             messages.append(f"row {o.row}: created {target}")
-    failures = failed_calls(session, stmt, "created", outcomes, done)
+    # the SELECT's own failed reads come first: the rows they would have given were not inserted
+    failures = read_failures + failed_calls(session, stmt, "created", outcomes, done)
     messages.append(_count(len(done), len(outcomes), "created"))
     if returning is not None:
         created = [o for o in outcomes if o.ok]

@@ -152,4 +152,10 @@ def dry_run_table(session: Session, calls: list[Call], extra: list[tuple[str, ..
 
 __all__ = [
     "check_returning",
-    "dict_rows", "dry_run_table", "is_resource_reply", "load_replies", "q", "select_rows"]
+    "dict_rows",
+    "dry_run_table",
+    "is_resource_reply",
+    "load_replies",
+    "q",
+    "select_rows",
+]

@@ -360,3 +360,29 @@ def test_aws_pagination_is_exact_under_faults(
         server.shutdown()
         server.server_close()
     assert set(_FaultyProxy.faults) == {"throttle", "500", "drop"}, _FaultyProxy.faults
+
+
+def test_insert_select_on_error_continue_reports_the_failed_reads(
+    faulty: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SELECT of an INSERT ... SELECT that lost a location under ``--on-error continue``:
+    its failed list is reported with the statement's failures (exit 3), not dropped."""
+    _fast_retries(monkeypatch)
+    project, kept = PROJECTS[1], LOCATIONS[0]
+    source = faulty.truth["google"]["jobs"][project][kept][COLLECTION][0]["displayName"]
+    faulty.google.configure(faults={"rate": 1.0, "kinds": {"503": 1}, "match": "/europe-west4/"})
+    sql = (
+        "INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, "
+        "displayName, maxTrialCount, parallelTrialCount, studySpec, trialJobSpec) "
+        f"SELECT '{project}', '{kept}', 'copy-' || displayName, maxTrialCount, "
+        "parallelTrialCount, studySpec, trialJobSpec "
+        "FROM google.aiplatform.hyperparameter_tuning_jobs "
+        f"WHERE projectsId = '{project}' AND locationsId IN ('{kept}', 'europe-west4') "
+        f"AND displayName = '{source}'"
+    )
+    with session_for(faulty, on_error="continue") as session:
+        result = session.execute(sql)
+    assert result.messages[-1] == "1 resource created"
+    assert [(f.method, f.params["locationsId"]) for f in result.failures] == [
+        ("list", "europe-west4")
+    ]
