@@ -145,11 +145,14 @@ class FailedCall:
     message: str
     #: the API said the named resource does not exist
     not_found: bool = False
+    #: the statement's row the call was for (a mutation's), when it had several
+    row: int | None = None
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         status = f"{self.status}: " if self.status is not None else ""
-        return f"{self.resource}.{self.method}({args}): {status}{self.message}"
+        row = f"row {self.row}: " if self.row is not None else ""
+        return f"{row}{self.resource}.{self.method}({args}): {status}{self.message}"
 
 
 @dataclass

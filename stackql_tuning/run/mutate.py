@@ -79,7 +79,7 @@ def failed_calls(
         return []
     if not on_error_continue(session, stmt):
         raise summary_error(verb, outcomes, done)
-    return [failure_of(o) for o in outcomes if not o.ok]
+    return [failure_of(o, verb) for o in outcomes if not o.ok]
 
 
 # ----------------------------------------------------------------------------- INSERT
@@ -267,10 +267,11 @@ def run_exec(session: Session, stmt: Statement) -> Result:
     (o,) = execute(session, [1], calls)
     target = target_text(resource, call, None)
     if not o.ok:
-        assert o.error is not None
+        failed = failure_of(o, "done")
+        failed.row = None  # one call: no row to name
         raise ProviderError(
-            f"{method.name} {target} failed: {o.error.status}: {o.error.message}",
-            failures=[failure_of(o)],
+            f"{method.name} {target} failed: {failed.status}: {failed.message}",
+            failures=[failed],
         )
     messages = [f"{method.name}: {target}: request accepted"]
     if stmt.has_hint("AWAIT"):

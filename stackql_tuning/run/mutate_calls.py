@@ -118,30 +118,51 @@ def target_text(resource: Resource, call: Call, obj: dict[str, Any] | None = Non
     return text + (f" in {', '.join(where)}" if where else "")
 
 
-def failure_of(o: Outcome) -> FailedCall:
+def failure_of(o: Outcome, verb: str = "done") -> FailedCall:
+    """The failed call of ``o`` with its row; when the request was sent but its reply lost, its
+    message says that it may have been ``verb`` all the same."""
     assert o.error is not None
+    message = o.error.message
+    if o.error.sent:
+        message = f"outcome unknown, it may have been {verb}: {message}"
     return FailedCall(
         o.call.resource.id,
         o.call.method.name,
         o.call.describe_params(),
         o.error.status,
-        o.error.message,
+        message,
+        row=o.row,
     )
+
+
+def _outcome(o: Outcome, verb: str) -> str:
+    f = failure_of(o, verb)
+    return f"{f.status}: {f.message}"
 
 
 def summary_error(verb: str, outcomes: list[Outcome], done: list[str]) -> ProviderError:
     failed = [o for o in outcomes if not o.ok]
     ok = len(outcomes) - len(failed)
     text = f"{ok} of {len(outcomes)} {verb}; failed: " + "; ".join(
-        f"row {o.row}: {o.error.status}: {o.error.message}" for o in failed if o.error
+        f"row {o.row}: {_outcome(o, verb)}" for o in failed
     )
     if done:
         text += f" ({verb}: " + "; ".join(done) + ")"
-    return ProviderError(
-        text,
-        failures=[failure_of(o) for o in failed],
-        hint="the rows reported as done were done; fix the failed rows and run them again",
-    )
+    unknown = [str(o.row) for o in failed if o.error is not None and o.error.sent]
+    if unknown:
+        rows = ", ".join(unknown)
+        hint = (
+            f"the request of row {rows} was sent but its reply was lost: check whether it was "
+            f"{verb} (SELECT it) before running it again"
+            if len(unknown) == 1
+            else f"the requests of rows {rows} were sent but their replies were lost: check "
+            f"whether they were {verb} (SELECT them) before running them again"
+        )
+    elif done:
+        hint = "the rows reported as done were done; fix the failed rows and run them again"
+    else:
+        hint = f"nothing was {verb}; fix the failed rows and run them again"
+    return ProviderError(text, failures=[failure_of(o, verb) for o in failed], hint=hint)
 
 
 def plural(n: int, word: str = "resource") -> str:

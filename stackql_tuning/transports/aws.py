@@ -308,7 +308,15 @@ class AwsTransport:
                 status, self._redact(text), not_found=code in ("ResourceNotFound", "NotFound")
             ) from None
         except BotoCoreError as e:
-            raise CallError("connection", self._redact(f"{type(e).__name__}: {e}")) from None
+            # botocore's ConnectionError family fails before the request is sent; the others
+            # (closed connection, read timeout, a cut-off reply) after it
+            from botocore.exceptions import ConnectionError as NotConnected
+
+            raise CallError(
+                "connection",
+                self._redact(f"{type(e).__name__}: {e}"),
+                sent=not isinstance(e, NotConnected),
+            ) from None
         meta = reply.pop("ResponseMetadata", {}) if isinstance(reply, dict) else {}
         token = None
         if call.method.pagination is not None:

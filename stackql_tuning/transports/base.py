@@ -97,9 +97,19 @@ def transport_class(name: str) -> type:
 class CallError(Exception):
     """A call that failed for good (after retries): status and the API's own message."""
 
-    def __init__(self, status: int | str | None, message: str, *, not_found: bool = False) -> None:
+    def __init__(
+        self,
+        status: int | str | None,
+        message: str,
+        *,
+        not_found: bool = False,
+        sent: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         #: the API said the named resource does not exist (Google 404, AWS ResourceNotFound)
         self.not_found = not_found
+        #: the request reached the server but its outcome is not known: the reply was lost or
+        #: cut off, or a success reply could not be read (a mutation may have been done)
+        self.sent = sent

@@ -297,7 +297,11 @@ class GoogleTransport:
                 ):
                     self.retry.sleep(self.retry.delay(attempt))
                     continue
-                raise CallError("connection", connection_message(e, attempt, timeout)) from None
+                refused = int(getattr(e, "status_seen", 0) or 0) >= 400
+                connected = sent and not refused and "ConnectTimeout" not in type(e).__name__
+                raise CallError(
+                    "connection", connection_message(e, attempt, timeout), sent=connected
+                ) from None
             if status >= 400:
                 if self.retry.retryable(attempt, status=status, idempotent=idempotent):
                     wait = parse_retry_after(headers.get("Retry-After"))
@@ -306,7 +310,11 @@ class GoogleTransport:
                 raise CallError(
                     status, self._redact(error_message(raw, attempt)), not_found=status == 404
                 )
-            page = self._page(call, raw, headers.get("Content-Type", ""), status)
+            try:
+                page = self._page(call, raw, headers.get("Content-Type", ""), status)
+            except CallError as e:  # a success reply that cannot be read: the call was done
+                e.sent = 200 <= status < 300
+                raise
             page.attempts = attempt
             return page
 
@@ -348,7 +356,13 @@ class GoogleTransport:
                 cert=env["cert"],
                 proxies=env["proxies"],
             )
-            raw = resp.raw.read(decode_content=True)  # the connection goes back to the pool
+            try:
+                raw = resp.raw.read(decode_content=True)  # the connection goes back to the pool
+            except Exception as e:
+                # the status line arrived: an error status says the call was not done, even
+                # when its body was then cut off
+                e.status_seen = resp.status_code  # type: ignore[attr-defined]
+                raise
             if resp.status_code == 401 and refreshes < 2 and _refreshable(http.credentials):
                 refreshes += 1
                 self._refresh(http.credentials, seen)

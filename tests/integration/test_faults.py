@@ -386,3 +386,50 @@ def test_insert_select_on_error_continue_reports_the_failed_reads(
     assert [(f.method, f.params["locationsId"]) for f in result.failures] == [
         ("list", "europe-west4")
     ]
+
+
+def test_a_create_whose_reply_is_cut_off_is_reported_as_unknown(
+    faulty: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create is not retried once sent; when its reply is cut off the job may exist, so the
+    report must not say "0 created ... run them again" (a re-run made a duplicate)."""
+    _fast_retries(monkeypatch)
+    project, location = PROJECTS[1], "us-west1"  # a location no other test here reads
+    faulty.google.configure(
+        faults={"rate": 1.0, "kinds": {"truncate": 1}, "match": f"/{project}/locations/{location}/"}
+    )
+    study = (
+        '{"metrics": [{"metricId": "a", "goal": "MAXIMIZE"}], "parameters": [{"parameterId": '
+        '"lr", "doubleValueSpec": {"minValue": 0.001, "maxValue": 0.1}}]}'
+    )
+    trial = (
+        '{"workerPoolSpecs": [{"machineSpec": {"machineType": "n1-standard-4"}, '
+        '"replicaCount": 1, "containerSpec": {"imageUri": "gcr.io/x/y:1"}}]}'
+    )
+    sql = (
+        "INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, "
+        "displayName, maxTrialCount, parallelTrialCount, studySpec, trialJobSpec) "
+        f"SELECT '{project}', '{location}', 'cut-off', 2, 1, '{study}', '{trial}'"
+    )
+    with session_for(faulty) as session:
+        with pytest.raises(ProviderError) as e:
+            session.execute(sql)
+        text = str(e.value)
+        assert "0 of 1 created; failed: row 1: connection: outcome unknown" in text
+        assert "check whether it was created" in text and "run them again" not in text
+        assert e.value.failures[0].row == 1
+        faulty.google.configure(faults={})
+        rows = session.execute(
+            "SELECT displayName FROM google.aiplatform.hyperparameter_tuning_jobs "
+            f"WHERE projectsId = '{project}' AND locationsId = '{location}' "
+            "AND displayName = 'cut-off'"
+        ).rows
+    assert rows == [("cut-off",)]  # it was created: "unknown" was the truth
+
+    # a refused create (400) whose error body is cut off is known not to be done
+    faulty.google.configure(
+        faults={"rate": 1.0, "kinds": {"truncate": 1}, "match": f"/{project}/locations/{location}/"}
+    )
+    with session_for(faulty) as session, pytest.raises(ProviderError) as e:
+        session.execute(sql.replace('"parameters": [{', '"parameters": [], "x": [{'))
+    assert "outcome unknown" not in str(e.value) and "nothing was created" in str(e.value)
