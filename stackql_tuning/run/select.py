@@ -15,6 +15,7 @@ from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
+from stackql_tuning.plan.targets import check_not_written
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
 from stackql_tuning.run.query import QueryRun, apply_reply_fields, failures_error, slot_calls
@@ -34,6 +35,8 @@ def on_error_continue(session: Session, stmt: Statement) -> bool:
 
 
 def run_query(session: Session, stmt: Statement) -> Result:
+    if stmt.kind == "other":
+        check_not_written(stmt, session.registry)
     tree = expand_views(stmt.expression.copy(), session.registry)
     # planning needs DuckDB only for constant expressions: the store (which may still be
     # starting in the background) is first waited for after the plan
