@@ -37,8 +37,17 @@ def plan_delete(node: exp.Delete, registry: Registry, const_eval: ConstEval | No
     table = node.this
     resource = target_resource(table, registry, "DELETE")
     method = resource.method_for_verb("DELETE")
-    need = ", ".join(f"{p} = '...'" for p in method.required_params)
+    need = " AND ".join(f"{p} = '...'" for p in method.required_params)
     hint = f"write DELETE FROM {resource.id} WHERE {need}"
+    for clause, key in (("RETURNING", "returning"), ("LIMIT", "limit"), ("ORDER BY", "order")):
+        if node.args.get(key) is not None:
+            # never silently dropped: LIMIT would look like it bounds the deletes
+            raise PlanError(
+                f"DELETE FROM {resource.id} ... {clause} is not supported",
+                location=node_location(table, resource.id),
+                hint=f"drop {clause}: the WHERE names exactly the resources deleted"
+                + (" (SELECT them first to see them)" if clause == "RETURNING" else ""),
+            )
     if node.args.get("using"):
         raise PlanError(
             f"DELETE FROM {resource.id} USING ... is not allowed: {_WHY}",

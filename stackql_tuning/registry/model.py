@@ -311,8 +311,11 @@ class Resource:
         methods = self.methods_for(verb)
         if not methods:
             verbs = sorted({m.sql_verb for m in self.methods})
+            what = f"it supports {', '.join(verbs)}"
+            if not verbs:
+                what = "it is a read-only view" if self.view is not None else "it has no methods"
             raise PlanError(
-                f"resource {self.id} has no {verb} method (it supports {', '.join(verbs)})",
+                f"resource {self.id} has no {verb} method ({what})",
                 location=Location(resource=self.id),
                 hint=f"SHOW METHODS IN {self.id}",
             )

@@ -205,9 +205,11 @@ def returning_rows(
     return result
 
 
-def _count(done: int, total: int, verb: str) -> str:
+def _count(done: int, total: int, verb: str, word: str = "resource") -> str:
     """``2 resources deleted``, or ``1 of 2 resources deleted`` when some calls failed."""
-    return f"{plural(done)} {verb}" if done == total else f"{done} of {plural(total)} {verb}"
+    if done == total:
+        return f"{plural(done, word)} {verb}"
+    return f"{done} of {plural(total, word)} {verb}"
 
 
 # ----------------------------------------------------------------------------- DELETE
@@ -222,6 +224,7 @@ def run_delete(session: Session, stmt: Statement) -> Result:
     outcomes = execute(session, [c.row for c in plan.calls], calls)
     resource, method = plan.resource, plan.method
     done, messages = [], []
+    started = 0  # deletions still running as operations (no AWAIT)
     for o in outcomes:
         if not o.ok:
             continue
@@ -238,11 +241,16 @@ def run_delete(session: Session, stmt: Statement) -> Result:
                 f"deleting {target} (operation {o.obj.get('name', '?')}; "
                 "add /*+ AWAIT */ to wait for it)"
             )
+            started += 1
         else:
             messages.append(f"deleted {target}")
         done.append(f"row {o.row}: {target}")
     failures = failed_calls(session, stmt, "deleted", outcomes, done)
-    messages.append(_count(len(done), len(outcomes), "deleted"))
+    if started == len(done) and done:
+        # the API accepted each deletion; none is known to be finished
+        messages.append(_count(len(done), len(outcomes), "started", word="deletion"))
+    else:
+        messages.append(_count(len(done), len(outcomes), "deleted"))
     result = Result([], [], [], kind="delete", has_rows=False, messages=messages)
     result.failures = failures
     result.calls = len(calls)

@@ -111,11 +111,23 @@ def target_text(resource: Resource, call: Call, obj: dict[str, Any] | None = Non
         except (KeyError, IndexError):
             pass
     get = get_method(resource)
-    names = [p for p in (get.params if get else ()) if p.required]
+    params = list(get.params if get else ())
+    names = [p for p in params if p.required]
     own = [str(merged[p.name]) for p in names if p.location != "client" and p.name in merged]
     where = [str(merged[p.name]) for p in names if p.location == "client" and p.name in merged]
+    # an optional client param the call names (an AWS account) tells two otherwise equal
+    # targets apart
+    extra = [
+        f"{p.name}={merged[p.name]}"
+        for p in params
+        if p.location == "client" and not p.required and merged.get(p.name) is not None
+    ]
     text = ", ".join(own) or ", ".join(f"{k}={v}" for k, v in call.params.items())
-    return text + (f" in {', '.join(where)}" if where else "")
+    return (
+        text
+        + (f" in {', '.join(where)}" if where else "")
+        + (f" ({', '.join(extra)})" if extra else "")
+    )
 
 
 def failure_of(o: Outcome, verb: str = "done") -> FailedCall:

@@ -272,7 +272,9 @@ def test_delete_without_await_reports_the_operation(session: Session) -> None:
         f"@hyperparameterTuningJobsId='{job_id(name)}'"
     )
     result = session.execute(f"DELETE FROM {HPT} WHERE name = '{name}'")
-    assert result.messages[-1] == "1 resource deleted"
+    # the emulator's delete operation is not done when it replies: started, not deleted
+    assert result.messages[0].startswith(f"deleting {name} (operation ")
+    assert result.messages[-1] == "1 deletion started"
     assert name not in hpt_states(session)
 
 
@@ -339,7 +341,7 @@ def test_half_failed_delete_fails_unless_on_error_continue(
 
     job = cancelled_hpt(session, "h7-partial-b")
     result = session.execute(half_failed_delete(job, "/*+ ON_ERROR=CONTINUE */"))
-    assert result.messages[-1] == "1 of 2 resources deleted"
+    assert result.messages[-1] == "1 of 2 deletions started"
     assert [f.params["hyperparameterTuningJobsId"] for f in result.failures] == ["999999999"]
     assert job not in hpt_states(session)
 
@@ -348,7 +350,7 @@ def test_half_failed_delete_fails_unless_on_error_continue(
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["exec", half_failed_delete(job), "--on-error", "continue"], out, err)
     assert code == 3, err.getvalue()
-    assert "1 of 2 resources deleted" in err.getvalue()
+    assert "1 of 2 deletions started" in err.getvalue()
     assert "1 call(s) failed:" in err.getvalue() and "999999999" in err.getvalue()
     assert job not in hpt_states(session)
 

@@ -585,3 +585,32 @@ def test_await_polls_past_the_response_cache(reg: Registry) -> None:
     params = {"projectsId": "p", "locationsId": "l", "hyperparameterTuningJobsId": "1"}
     state = await_.await_terminal(session, reg.resource(HPT), params, "cancel j")  # type: ignore[arg-type]
     assert state == "JOB_STATE_CANCELLED" and len(script.calls) == 3
+
+
+def test_a_mutation_report_names_the_aws_account_it_changed(reg: Registry) -> None:
+    from stackql_tuning.run.mutate_calls import target_text
+
+    resource = reg.resource(SM)
+    stop = resource.method("stop")
+    params = {"region": "us-east-1", "HyperParameterTuningJobName": "j1"}
+    assert target_text(resource, Call(resource, stop, dict(params))) == "j1 in us-east-1"
+    other = Call(resource, stop, {**params, "AwsAccountId": "210987654321"})
+    assert target_text(resource, other) == "j1 in us-east-1 (AwsAccountId=210987654321)"
+
+
+@pytest.mark.parametrize("clause", ["RETURNING HyperParameterTuningJobArn", "LIMIT 1"])
+def test_delete_returning_or_limit_is_refused_not_ignored(reg: Registry, clause: str) -> None:
+    sql = f"DELETE FROM {SM} WHERE region = 'us-east-1' AND HyperParameterTuningJobName = 'a' "
+    with pytest.raises(errors.PlanError, match=clause.split()[0] + " is not supported"):
+        plan_delete(stmt(sql + clause).expression, reg, None)
+
+
+def test_delete_hint_is_runnable_sql(reg: Registry) -> None:
+    with pytest.raises(errors.PlanError) as e:
+        plan_delete(stmt(f"DELETE FROM {HPT} WHERE projectsId = 'p'").expression, reg, None)
+    assert "projectsId = '...' AND locationsId = '...' AND" in (e.value.hint or "")
+
+
+def test_a_view_has_no_insert_method_and_says_it_is_a_view(reg: Registry) -> None:
+    with pytest.raises(errors.PlanError, match=r"no INSERT method \(it is a read-only view\)"):
+        reg.resource("aws.sagemaker.tuning_jobs").method_for_verb("INSERT")
