@@ -122,7 +122,10 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.file is not None and args.sql is not None:
         raise UsageError("give either SQL text or -f FILE, not both")
     variables: dict[str, Any] = {}
-    if args.var or args.vars_file or args.file is not None:
+    # inline SQL is a template when it looks like one, or when variables are given (the
+    # notebook magic's rule): adding an unused --var never changes what a statement means
+    templated = args.sql is not None and any(m in args.sql for m in ("{{", "{%", "{#"))
+    if args.var or args.vars_file or args.file is not None or templated:
         # jinja is imported only when a template is rendered (start-up of plain statements)
         from stackql_tuning.sql.template import load_vars, render_script
 
@@ -136,7 +139,7 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         text = render_script(text, variables=variables, source=source)
     else:
         text, source = args.sql, None
-        if variables:
+        if variables or templated:
             text = render_script(text, variables=variables, source="<sql>")
     from stackql_tuning.run.store import prewarm_for
 

@@ -52,7 +52,7 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         "--hide-headers",
         action="store_true",
         default=default(False),
-        help="no header line in csv/text output",
+        help="no header line in csv, text and table output (a Markdown table always has one)",
     )
     g.add_argument(
         "--concurrency",

@@ -122,6 +122,13 @@ class ManifestError(StackqlTuningError):
     kind = "manifest error"
 
 
+class TemplateError(ManifestError):
+    """A jinja error in an ``.iql`` script, inline SQL or a notebook cell (a ManifestError
+    elsewhere: the same rendering, outside a manifest)."""
+
+    kind = "template error"
+
+
 class OutputError(StackqlTuningError):
     """The result could not be written (a full disk, an output file that went away)."""
 

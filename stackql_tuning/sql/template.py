@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from stackql_tuning.errors import Location, ManifestError, UsageError
+from stackql_tuning.errors import Location, ManifestError, TemplateError, UsageError
 from stackql_tuning.textfile import read_text
 
 #: the template name jinja reports when a template has no source file
@@ -153,11 +153,14 @@ def render(
     line: int = 1,
     what: str | None = None,
     resource: str | None = None,
+    error: type[ManifestError] = ManifestError,
+    define: str = "globals, props, -e NAME=value or the env file",
 ) -> str:
     """Render ``text`` with ``context``; ``line`` is the file line where ``text`` starts.
 
-    Errors become ManifestError located at ``source:line`` (line of the failing expression),
-    with ``what`` (e.g. "anchor create") in the message when given.
+    Errors become ``error`` (a ManifestError by default) located at ``source:line`` (line of the
+    failing expression), with ``what`` (e.g. "anchor create") in the message when given;
+    ``define`` says where a missing variable can be defined.
     """
     name = source or _ANONYMOUS
     where = f" in {what}" if what else ""
@@ -168,7 +171,7 @@ def render(
         return template.render(dict(context))
     except jinja2.TemplateSyntaxError as e:
         lineno = line + (e.lineno or 1) - 1
-        raise ManifestError(
+        raise error(
             f"template syntax error{where}: {e.message}",
             location=Location(file=source, line=lineno, resource=resource),
         ) from None
@@ -179,17 +182,16 @@ def render(
         hint = (
             "set it in the environment, or give a fallback: {{ env.NAME | default('x') }}"
             if message.startswith("environment variable")
-            else "define it (--var k=v, a vars file, globals or props), or guard it with "
-            "{% if name is defined %}"
+            else f"define it ({define}), or guard it with {{% if name is defined %}}"
         )
-        raise ManifestError(
+        raise error(
             f"{message}{where}",
             location=Location(file=source, line=lineno, resource=resource),
             hint=hint,
         ) from None
     except jinja2.exceptions.SecurityError as e:
         rel = _template_line(e, name)
-        raise ManifestError(
+        raise error(
             f"template uses something the sandbox forbids{where}: {e}",
             location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
         ) from None
@@ -203,7 +205,7 @@ def render(
         MemoryError,
     ) as e:
         rel = _template_line(e, name)
-        raise ManifestError(
+        raise error(
             f"template error{where}: {e}",
             location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
         ) from None
@@ -233,7 +235,9 @@ def render_script(text: str, *, variables: Mapping[str, Any], source: str | None
     """
     context: dict[str, Any] = {"env": environment_variables()}
     context.update(variables)
-    return render(text, context, source=source)
+    return render(
+        text, context, source=source, error=TemplateError, define="--var k=v or a vars file"
+    )
 
 
 def parse_pair(pair: str, *, option: str = "--var") -> tuple[str, str]:

@@ -129,3 +129,44 @@ def test_load_vars_file_nested_too_deeply(tmp_path, name: str) -> None:
     with pytest.raises(ManifestError, match="too deeply") as info:
         load_vars([], [tmp_path / name])
     assert info.value.location.file == str(tmp_path / name)
+
+
+def test_script_errors_are_template_errors_with_the_scripts_hint() -> None:
+    from stackql_tuning.errors import TemplateError
+
+    with pytest.raises(TemplateError) as info:
+        render_script("SELECT 1;\nSELECT '{{ nope }}';", variables={}, source="s.iql")
+    assert str(info.value).startswith("template error (s.iql:2): variable 'nope' is undefined")
+    assert "--var k=v or a vars file" in (info.value.hint or "")
+    with pytest.raises(ManifestError) as info:  # a manifest's prop: the deploy options
+        render("{{ nope }}", {}, source="m.yml", what="prop x")
+    assert str(info.value).startswith("manifest error") and "-e NAME=value" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "out"),
+    [
+        (["exec", "SELECT 'a{#b#}c' AS x"], "ac"),  # a template with or without --var
+        (["exec", "SELECT 'a{#b#}c' AS x", "--var", "unused=1"], "ac"),
+        (["exec", "SELECT '{{ p }}' AS x", "--var", "p=q"], "q"),
+        (["exec", "SELECT 'a{b}c' AS x"], "a{b}c"),  # not a template: untouched
+    ],
+)
+def test_inline_sql_is_a_template_by_one_rule(argv: list[str], out: str) -> None:
+    import io
+
+    from stackql_tuning.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert main([*argv, "-o", "csv"], stdout, stderr) == 0, stderr.getvalue()
+    assert stdout.getvalue().splitlines() == ["x", out]
+
+
+def test_inline_sql_with_a_forgotten_var_is_an_error() -> None:
+    import io
+
+    from stackql_tuning.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert main(["exec", "SELECT '{{ p }}' AS x"], stdout, stderr) == 1
+    assert "variable 'p' is undefined" in stderr.getvalue() and stdout.getvalue() == ""
