@@ -127,7 +127,7 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     templated = args.sql is not None and any(m in args.sql for m in ("{{", "{%", "{#"))
     if args.var or args.vars_file or args.file is not None or templated:
         # jinja is imported only when a template is rendered (start-up of plain statements)
-        from stackql_tuning.sql.template import load_vars, render_script
+        from stackql_tuning.sql.template import load_vars, render_script, rendered_source
 
         variables = load_vars(args.var, args.vars_file)
     if args.file is not None:
@@ -136,11 +136,14 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except OSError as e:
             raise UsageError(f"cannot read {str(args.file)!r}: {e.strerror}") from None
         source: str | None = str(args.file)
-        text = render_script(text, variables=variables, source=source)
+        template, text = text, render_script(text, variables=variables, source=source)
+        source = rendered_source(str(source), template, text)
     else:
         text, source = args.sql, None
         if variables or templated:
             text = render_script(text, variables=variables, source="<sql>")
+            if rendered_source("<sql>", args.sql, text) != "<sql>":
+                source = "<sql> (rendered)"
     from stackql_tuning.run.store import prewarm_for
 
     prewarm_for(text)  # DuckDB starts while sqlglot is imported and the SQL parsed

@@ -116,9 +116,32 @@ def run_statement(session: Session, stmt: Statement) -> Result:
     try:
         result = handler(session, stmt)
     except StackqlTuningError as e:
-        if e.location.line is None and stmt.source:
-            e.location.file = e.location.file or stmt.source
-            e.location.line = stmt.line
+        _locate_named_column(e, stmt)
+        if stmt.source and e.location.file is None:
+            # a planner error located in the statement's text is in the script's file
+            e.location.file = stmt.source
+            if e.location.line is None:
+                e.location.line = stmt.line
         raise
     result.elapsed = time.monotonic() - started
     return result
+
+
+def _locate_named_column(e: StackqlTuningError, stmt: Statement) -> None:
+    """DuckDB names an unknown column but not where it is (its position is in the SQL we gave
+    it): the first column of that name in the statement's own text is."""
+    import re
+
+    from sqlglot import exp
+
+    from stackql_tuning.plan.bindings import node_location
+
+    m = re.match(r'Referenced column "([^"]+)" not found', e.message)
+    if m is None or e.location.column is not None:
+        return
+    for col in stmt.expression.find_all(exp.Column):
+        if col.name == m.group(1):
+            found = node_location(col, e.location)
+            if found.column is not None:
+                e.location.line, e.location.column = found.line, found.column
+            return

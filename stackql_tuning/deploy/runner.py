@@ -27,7 +27,7 @@ from stackql_tuning.errors import (
 )
 from stackql_tuning.result import Result
 from stackql_tuning.sql.statement import Statement
-from stackql_tuning.sql.template import render
+from stackql_tuning.sql.template import render, rendered_source
 
 logger = logging.getLogger("stackql_tuning.deploy")
 
@@ -112,7 +112,8 @@ class AnchorRunner:
         text = self._render(res, anchor, ctx)
         try:
             # pad so that statement lines are the lines of the .iql file
-            statements = self.parse("\n" * (anchor.body_line - 1) + text, source=anchor.file)
+            source = rendered_source(anchor.file, anchor.text, text)
+            statements = self.parse("\n" * (anchor.body_line - 1) + text, source=source)
         except StackqlTuningError as e:
             self._locate(e, res, anchor)
             raise

@@ -79,9 +79,30 @@ def find_provider_tables(tree: exp.Expr, registry: Registry) -> list[TableRef]:
 
 
 def node_location(node: exp.Expr, base: Location) -> Location:
-    meta = getattr(node.this, "meta", None) or {}
+    """Where ``node`` starts in the statement's text: the line and column of its first token
+    (sqlglot notes each token's line, *last* column and offsets; a table's first token is its
+    provider part, a column's its qualifier)."""
+    meta = _first_token_meta(node)
     line, col = meta.get("line"), meta.get("col")
+    if (
+        isinstance(col, int)
+        and isinstance(meta.get("start"), int)
+        and isinstance(meta.get("end"), int)
+    ):
+        col = max(1, col - (meta["end"] - meta["start"]))
     return Location(file=base.file, line=line or base.line, column=col, resource=base.resource)
+
+
+def _first_token_meta(node: exp.Expr) -> dict[str, Any]:
+    parts: list[Any] = []
+    if isinstance(node, exp.Table | exp.Column):
+        parts = [node.args.get(k) for k in ("catalog", "db", "table")]
+    parts += [node, node.this]
+    for part in parts:
+        meta = getattr(part, "meta", None) if isinstance(part, exp.Expr) else None
+        if meta and meta.get("line") is not None:
+            return dict(meta)
+    return {}
 
 
 def _check_misspelled_provider(node: exp.Table, rid: str, registry: Registry) -> None:

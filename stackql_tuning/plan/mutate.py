@@ -26,6 +26,7 @@ from typing import Any
 from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, did_you_mean
+from stackql_tuning.plan import bindings
 from stackql_tuning.plan.bindings import ConstEval, constant_value, is_constant
 from stackql_tuning.plan.coerce import coerce_value
 from stackql_tuning.registry.loader import Registry
@@ -64,8 +65,9 @@ class MutationPlan:
 
 # ----------------------------------------------------------------------------- shared helpers
 def node_location(node: exp.Expression | None, resource: str | None = None) -> Location:
-    meta = getattr(getattr(node, "this", None), "meta", None) or getattr(node, "meta", None) or {}
-    return Location(line=meta.get("line"), column=meta.get("col"), resource=resource)
+    if node is None:
+        return Location(resource=resource)
+    return bindings.node_location(node, Location(resource=resource))
 
 
 def target_resource(node: exp.Expression, registry: Registry, verb: str) -> Resource:

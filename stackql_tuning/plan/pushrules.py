@@ -298,9 +298,11 @@ def check_enum_literals(slot: Slot) -> None:
                     else did_you_mean(value, spec.enum)
                     or f"{spec.name} is one of {', '.join(spec.enum)}"
                 )
+                lits = [lit for lit in node.find_all(exp.Literal) if lit.is_string]
+                literal = next((lit for lit in lits if lit.this == value), col)
                 raise PlanError(
                     f"{value!r} is not a value of {slot.resource.id}.{spec.name}",
-                    location=node_location(col, Location(resource=slot.resource.id)),
+                    location=node_location(literal, Location(resource=slot.resource.id)),
                     hint=hint,
                 )
 

@@ -102,8 +102,7 @@ def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None
     )
     loc = Location(resource=resource.id)
     if node is not None:
-        meta = node.this.meta if hasattr(node.this, "meta") else {}
-        loc.line, loc.column = meta.get("line"), meta.get("col")
+        loc = node_location(node, loc)
     need = min(selects, key=lambda m: len(m.required_params))
     example = " AND ".join(f"{p} = '...'" for p in need.required_params)
     raise PlanError(

@@ -231,13 +231,23 @@ def render_script(text: str, *, variables: Mapping[str, Any], source: str | None
 
     ``variables`` are the script's variables (``--var``, ``--vars-file``); ``env`` is the process
     environment (``{{ env.HOME }}``). Line structure is preserved for simple substitutions, so
-    parse errors keep pointing at the right line.
+    parse errors keep pointing at the right line; :func:`rendered_source` names the text
+    otherwise.
     """
     context: dict[str, Any] = {"env": environment_variables()}
     context.update(variables)
     return render(
         text, context, source=source, error=TemplateError, define="--var k=v or a vars file"
     )
+
+
+def rendered_source(source: str, template: str, rendered: str) -> str:
+    """The name errors give a rendered script: ``source`` while rendering kept its lines, else
+    ``source (rendered)`` (a loop or a multi-line value moved them: a line number is then one
+    of the rendered text, which ``--dry-run`` and the error's excerpt show)."""
+    if template.count("\n") == rendered.count("\n"):
+        return source
+    return f"{source} (rendered)"
 
 
 def parse_pair(pair: str, *, option: str = "--var") -> tuple[str, str]:

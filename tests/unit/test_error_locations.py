@@ -1,0 +1,51 @@
+"""Errors of scripts point at the file, line and column of what is wrong (no call is made)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from stackql_tuning.cli import main
+
+
+def run(path: Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["exec", "-f", str(path), "-o", "csv"], out, err)
+    return code, err.getvalue()
+
+
+def test_a_planner_error_names_the_file_and_the_literal(tmp_path: Path) -> None:
+    script = tmp_path / "bad.iql"
+    script.write_text(
+        "SELECT 1 AS a;\n\nSELECT count(*) AS n\n"
+        "FROM google.aiplatform.hyperparameter_tuning_jobs\n"
+        "WHERE projectsId = 'p' AND locationsId = 'us-central1'\n"
+        "  AND state = 'JOB_STATE_BOGUS';\n"
+    )
+    code, err = run(script)
+    assert code == 1
+    assert f"plan error ({script}:6:15, " in err  # the literal, not the table's name
+
+
+def test_a_table_error_points_at_the_start_of_its_name(tmp_path: Path) -> None:
+    script = tmp_path / "t.iql"
+    script.write_text("SELECT name\n  FROM google.aiplatform.hyperparameter_tuning_jobz;\n")
+    code, err = run(script)
+    assert code == 1 and f"({script}:2:8, " in err
+
+
+def test_an_unknown_column_is_located_in_the_statement(tmp_path: Path) -> None:
+    script = tmp_path / "c.iql"
+    script.write_text("SELECT 1 AS a;\nSELECT 2 AS b,\n       bogus_col AS d\nFROM range(3);\n")
+    code, err = run(script)
+    assert code == 1 and f"plan error ({script}:3:8): " in err and "bogus_col" in err
+
+
+def test_lines_moved_by_rendering_are_named_as_rendered(tmp_path: Path) -> None:
+    script = tmp_path / "loop.iql"
+    script.write_text(
+        "{% for r in ['a', 'b'] %}\nSELECT '{{ r }}' AS r;\n{% endfor %}\n"
+        "SELECT bogus FROM range(1);\n"
+    )
+    code, err = run(script)
+    assert code == 1 and f"({script} (rendered):" in err
