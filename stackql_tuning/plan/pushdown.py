@@ -6,17 +6,27 @@ results never change: the predicates stay in the SQL DuckDB runs. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from stackql_tuning.plan.select import QueryPlan
 
 
-def apply_pushdown(plan: QueryPlan) -> None:
-    """Fill ``slot.pushed`` for every slot from its residual predicates (see ``pushdown_rules``)."""
-    from stackql_tuning.plan.pushrules import pushed_params
+def apply_pushdown(plan: QueryPlan, time_zone: Callable[[], str] = lambda: "UTC") -> None:
+    """Fill ``slot.pushed`` for every slot from its residual predicates (see ``pushdown_rules``).
 
-    for slot in plan.slots:
-        if slot.dependent or slot.scope is None:
-            continue
-        slot.pushed = pushed_params(slot)
+    ``time_zone``: gives the session's (DuckDB's ``TimeZone``), in which a timestamp literal
+    without an offset is read, by DuckDB's re-check and so by the pushed bound; asked only when
+    such a literal is pushed."""
+    from stackql_tuning.plan.pushrules import NAIVE_ZONE, pushed_params
+
+    token = NAIVE_ZONE.set(time_zone)
+    try:
+        for slot in plan.slots:
+            if slot.dependent or slot.scope is None:
+                continue
+            slot.pushed = pushed_params(slot)
+    finally:
+        NAIVE_ZONE.reset(token)
 
 
 def check_literals(plan: QueryPlan) -> None:

@@ -16,8 +16,10 @@ inclusive/exclusive reading can only return more rows, never fewer. Pure.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
 
@@ -67,14 +69,31 @@ class _Nope:
 _NOPE = _Nope()
 
 
-def _timestamp(value: Any) -> datetime | None:
+#: the session's TimeZone while a plan's pushdown is worked out (``apply_pushdown``): DuckDB
+#: reads a timestamp literal without an offset in it, so the pushed bound must too
+#: (a function, asked only when such a literal is met: it may wait for the DuckDB database)
+NAIVE_ZONE: ContextVar[Callable[[], str]] = ContextVar("naive_zone", default=lambda: "UTC")
+
+
+def _instants(value: Any) -> tuple[datetime, datetime] | None:
+    """The earliest and latest instant a timestamp literal can mean: itself when it has an
+    offset; read in the session's time zone when it has none (both readings of a wall time that
+    a DST change repeats); any zone's reading (UTC-12 to UTC+14) when the zone is unknown."""
     if not isinstance(value, str):
         return None
     try:
         t = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    if t.tzinfo:
+        return t, t
+    try:
+        zone = ZoneInfo(NAIVE_ZONE.get()())
+    except (ValueError, ZoneInfoNotFoundError):
+        utc = t.replace(tzinfo=UTC)
+        return utc - timedelta(hours=14), utc + timedelta(hours=12)
+    readings = [t.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1)]
+    return min(readings), max(readings)
 
 
 def _comparison(node: exp.Expr, slot: Slot) -> tuple[str, str, Any] | None:
@@ -140,13 +159,13 @@ def _google_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | No
     if spec is None or op not in spec["ops"]:
         return None
     if spec["field"].endswith("_time"):
-        t = _timestamp(value)
-        if t is None:
+        window = _instants(value)
+        if window is None:
             return None
         if op in (">", ">="):
-            return f"{spec['field']}>={_quote(_rfc3339(t - timedelta(seconds=1)))}"
+            return f"{spec['field']}>={_quote(_rfc3339(window[0] - timedelta(seconds=1)))}"
         if op in ("<", "<="):
-            return f"{spec['field']}<={_quote(_rfc3339(t + timedelta(seconds=1)))}"
+            return f"{spec['field']}<={_quote(_rfc3339(window[1] + timedelta(seconds=1)))}"
         return None  # time equality: exact sub-second match is not reliable server-side
     if not isinstance(value, str):
         return None
@@ -247,13 +266,13 @@ def _param_terms(pred: exp.Expr, slot: Slot, rules: list[dict[str, Any]]) -> lis
         if r["op"] == "=" and op == "=" and isinstance(value, str):
             found.append((r["param"], value))
         elif r["op"] in ("after", "before"):
-            t = _timestamp(value)
-            if t is None:
+            window = _instants(value)
+            if window is None:
                 continue
             if r["op"] == "after" and op in (">", ">="):
-                found.append((r["param"], _rfc3339(t - timedelta(seconds=1))))
+                found.append((r["param"], _rfc3339(window[0] - timedelta(seconds=1))))
             elif r["op"] == "before" and op in ("<", "<="):
-                found.append((r["param"], _rfc3339(t + timedelta(seconds=1))))
+                found.append((r["param"], _rfc3339(window[1] + timedelta(seconds=1))))
     return found
 
 

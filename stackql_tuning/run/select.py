@@ -48,7 +48,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
     )
     check_literals(plan)
     if session.settings.pushdown:
-        apply_pushdown(plan)
+        apply_pushdown(plan, lambda: session.store.time_zone())
     if session.settings.projection and session.settings.partial_response:
         apply_reply_fields(plan.slots)
     apply_early_limit(plan)

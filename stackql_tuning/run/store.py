@@ -467,6 +467,10 @@ class Store:
                 con.execute(f"SET threads = {fewer}").fetchall()
                 state["threads"] = threads
 
+    def time_zone(self) -> str:
+        """DuckDB's ``TimeZone`` setting (``SET TimeZone`` changes it; UTC by default)."""
+        return str(self.execute("SELECT current_setting('TimeZone')")[0][0])
+
     def const(self, sql: str) -> Any:
         try:
             rows = self.execute(f"SELECT {sql}")

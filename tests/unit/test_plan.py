@@ -146,6 +146,40 @@ def test_sagemaker_param_pushdown() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("zone", "after", "before"),
+    [
+        ("UTC", "2026-01-31T23:59:59Z", "2026-02-01T00:00:01Z"),
+        ("Asia/Tokyo", "2026-01-31T14:59:59Z", "2026-01-31T15:00:01Z"),  # UTC+9
+        ("America/New_York", "2026-02-01T04:59:59Z", "2026-02-01T05:00:01Z"),  # UTC-5
+        ("No/Such_Zone", "2026-01-31T09:59:59Z", "2026-02-01T12:00:01Z"),  # any zone's reading
+    ],
+)
+def test_a_timestamp_without_offset_is_pushed_in_the_sessions_zone(
+    zone: str, after: str, before: str
+) -> None:
+    """DuckDB reads '2026-02-01' in the session's TimeZone; a bound read in UTC dropped rows
+    after SET TimeZone (pushdown changed the result)."""
+    p = plan_query(
+        parse_one(
+            f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND CreationTime > '2026-02-01' "
+            "AND LastModifiedTime < '2026-02-01'"
+        ).expression,
+        REG,
+    )
+    apply_pushdown(p, lambda: zone)
+    assert p.slots[0].pushed == {"CreationTimeAfter": after, "LastModifiedTimeBefore": before}
+    offset = plan_query(
+        parse_one(
+            f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' "
+            "AND CreationTime > '2026-02-01T00:00:00+01:00'"
+        ).expression,
+        REG,
+    )
+    apply_pushdown(offset, lambda: "zone never asked")
+    assert offset.slots[0].pushed == {"CreationTimeAfter": "2026-01-31T22:59:59Z"}
+
+
 def test_early_limit_only_when_safe() -> None:
     assert plan(f"SELECT name FROM {HPT} {W} LIMIT 10").slots[0].limit == 10
     assert plan(f"SELECT name FROM {HPT} {W} LIMIT 10 OFFSET 5").slots[0].limit == 15
