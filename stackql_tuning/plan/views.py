@@ -184,6 +184,8 @@ def _outer_refs(node: exp.Table) -> set[str] | None:
             if not col.table or col.table.lower() == alias:
                 return None
             continue
+        if not col.table and col.name.lower() == alias:
+            return None  # the whole row (``to_json(t)``, ``SELECT t``): every column
         if not col.table or col.table.lower() == alias:
             used.add(col.name.lower())
     return used

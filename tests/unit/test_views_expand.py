@@ -94,6 +94,9 @@ def test_unused_columns_are_pruned_from_every_branch(sql: str, columns: list[str
         f"SELECT * FROM {UNIFIED}",
         f"SELECT u.* FROM {UNIFIED} AS u",
         f"SELECT * FROM (SELECT * FROM {UNIFIED}) AS s",
+        # the whole row by its alias: every column (it kept only those named elsewhere)
+        f"SELECT to_json(u) FROM {UNIFIED} AS u WHERE provider = 'aws'",
+        f"SELECT u FROM {UNIFIED} u",
     ],
 )
 def test_a_star_keeps_every_column(sql: str) -> None:
