@@ -7,8 +7,11 @@ operator, which keeps DuckDB's meaning) is rewritten by context:
 
 - compared with (or IN) string literals, in LIKE, in string functions: ``json_extract_string``
 - compared with numeric literals, in arithmetic, in ``sum``/``avg``: ``TRY_CAST(... AS DOUBLE)``
-- anywhere else (SELECT list, ORDER BY, GROUP BY): ``json_extract_string`` (a JSON string comes
-  back unquoted, as in StackQL; numbers come back as their text)
+- in ``min``/``max``, ``ORDER BY`` and a comparison of two such calls: SQLite's order of values,
+  numbers (compared as numbers) before text (compared as text), the JSON value's own type
+  deciding per row (``json_type``); ``max`` of 8 and 34 is 34, not '8'
+- anywhere else (SELECT list, GROUP BY): ``json_extract_string`` (a JSON string comes back
+  unquoted, as in StackQL; numbers come back as their text)
 """
 
 from __future__ import annotations
@@ -37,13 +40,95 @@ def _numeric_context(node: exp.Expr) -> bool:
     if isinstance(parent, exp.In):
         vals = parent.expressions
         return bool(vals) and all(isinstance(v, exp.Literal) and not v.is_string for v in vals)
+    if isinstance(parent, exp.Between) and parent.this is node:
+        bounds = (parent.args.get("low"), parent.args.get("high"))
+        return all(isinstance(b, exp.Literal) and not b.is_string for b in bounds)
+    return False
+
+
+#: json_type names of JSON numbers
+_NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT', 'UHUGEINT')"
+
+
+def _text_and_number(node: exp.Expr) -> tuple[str, str]:
+    """SQL of the value as text (a string unquoted), and as a number when the JSON value is
+    one (else NULL)."""
+    this, path = node.this.sql(dialect="duckdb"), node.expression.sql(dialect="duckdb")
+    text = f"json_extract_string({this}, {path})"
+    number = (
+        f"(CASE WHEN json_type({this}, {path}) IN {_NUMBER_TYPES} "
+        f"THEN TRY_CAST({text} AS DOUBLE) END)"
+    )
+    return text, number
+
+
+def _sql(text: str) -> exp.Expr:
+    return exp.maybe_parse(text, dialect="duckdb")
+
+
+def _ordered_by_value(node: exp.Expr) -> bool:
+    """``min``/``max``/``ORDER BY``/a comparison with another call: rewritten to SQLite's order of
+    values (True when done)."""
+    parent = node.parent
+    text, number = _text_and_number(node)
+    if isinstance(parent, exp.Max | exp.Min) and parent.this is node:
+        if parent.find_ancestor(exp.Window) is not None or isinstance(parent.parent, exp.Window):
+            return False
+        if isinstance(parent, exp.Max):  # any text is above every number
+            sql = (
+                f"coalesce(max({text}) FILTER (WHERE {number} IS NULL), arg_max({text}, {number}))"
+            )
+        else:
+            sql = (
+                f"coalesce(arg_min({text}, {number}), min({text}) FILTER (WHERE {number} IS NULL))"
+            )
+        parent.replace(_sql(sql))
+        return True
+    if isinstance(parent, exp.Ordered) and isinstance(parent.parent, exp.Order):
+        select = parent.parent.parent
+        if isinstance(select, exp.Select) and (
+            select.args.get("group") or select.args.get("distinct")
+        ):
+            return False  # the new sort keys would not be in the GROUP BY / DISTINCT
+        keys = [f"({number} IS NULL)", number, text]
+        order = parent.parent
+        ordered = [
+            exp.Ordered(
+                this=_sql(k),
+                desc=parent.args.get("desc"),
+                nulls_first=parent.args.get("nulls_first"),
+            )
+            for k in keys
+        ]
+        items = list(order.expressions)
+        i = next(j for j, e in enumerate(items) if e is parent)
+        order.set("expressions", [*items[:i], *ordered, *items[i + 1 :]])
+        return True
+    if isinstance(parent, _COMPARISONS):
+        other = parent.right if parent.left is node else parent.left
+        if not _is_sqlite_json_extract(other):
+            return False
+        (t1, n1), (t2, n2) = _text_and_number(parent.left), _text_and_number(parent.right)
+        op = parent.key  # eq, neq, gt, gte, lt, lte
+        sym = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
+        # numbers compare as numbers, text as text; a number is below any text (SQLite)
+        sql = (
+            f"(CASE WHEN {n1} IS NOT NULL AND {n2} IS NOT NULL THEN {n1} {sym} {n2} "
+            f"WHEN {n1} IS NULL AND {n2} IS NULL THEN {t1} {sym} {t2} "
+            f"WHEN {t1} IS NULL OR {t2} IS NULL THEN NULL "
+            f"ELSE ({n1} IS NULL)::INT {sym} ({n2} IS NULL)::INT END)"
+        )
+        parent.replace(_sql(sql))
+        return True
     return False
 
 
 def sqlite_json_compat(tree: exp.Expr) -> exp.Expr:
     """Rewrite function-form ``json_extract`` calls to StackQL (SQLite) semantics, in place."""
     for node in list(tree.find_all(exp.JSONExtract)):
-        if not _is_sqlite_json_extract(node):
+        if not _is_sqlite_json_extract(node) or node.parent is None:
+            continue  # (already replaced with its comparison's other side)
+        if _ordered_by_value(node):
             continue
         scalar = exp.JSONExtractScalar(this=node.this.copy(), expression=node.expression.copy())
         if _numeric_context(node):

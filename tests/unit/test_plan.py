@@ -203,6 +203,37 @@ def test_sqlite_json_extract_compat(sql: str, expected: str) -> None:
     assert to_duckdb_sql(tree) == f"SELECT {expected} FROM t"
 
 
+def _run(sql: str) -> list[tuple[object, ...]]:
+    """``sql`` rewritten, run by DuckDB over JSON documents with numbers and text."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        'CREATE TABLE t AS SELECT * FROM (VALUES (1, \'{"a": 8, "b": 2}\'::JSON), '
+        '(2, \'{"a": 34, "b": 40}\'::JSON), (3, \'{"a": 11, "b": 11.0}\'::JSON), '
+        '(4, \'{"a": "x", "b": 5}\'::JSON), (5, \'{"b": 1}\'::JSON)) v(id, c)'
+    )
+    return con.execute(to_duckdb_sql(parse_one(sql).expression)).fetchall()
+
+
+def test_sqlite_json_extract_orders_numbers_as_numbers_and_below_text() -> None:
+    # SQLite (StackQL): numbers compare as numbers and sort before any text
+    assert _run("SELECT max(json_extract(c, '$.a')), min(json_extract(c, '$.a')) FROM t") == [
+        ("x", "8")
+    ]
+    assert _run(
+        "SELECT max(json_extract(c, '$.a')) FROM t WHERE json_extract(c, '$.a') != 'x'"
+    ) == [("34",)]
+    ids = _run("SELECT id FROM t WHERE id < 5 ORDER BY json_extract(c, '$.a') DESC")
+    assert [r[0] for r in ids] == [4, 2, 3, 1]
+    ids = _run("SELECT id FROM t WHERE json_extract(c, '$.a') > json_extract(c, '$.b') ORDER BY id")
+    assert [r[0] for r in ids] == [1, 4]  # 8 > 2; 'x' > 5 (text above numbers); 11 = 11.0
+    ids = _run("SELECT id FROM t WHERE json_extract(c, '$.a') = json_extract(c, '$.b')")
+    assert ids == [(3,)]
+    ids = _run("SELECT id FROM t WHERE json_extract(c, '$.a') BETWEEN 10 AND 40 ORDER BY id")
+    assert [r[0] for r in ids] == [2, 3]
+
+
 def test_dependent_join_takes_the_partners_region_and_account() -> None:
     p = plan(
         f"SELECT t.TrainingJobName FROM {AWS} j JOIN "
