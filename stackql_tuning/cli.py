@@ -224,7 +224,17 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.sandbox.runner import serve
 
-    serve(args.port_google, args.port_aws, args.seed)
+    for flag, port in (("--port-google", args.port_google), ("--port-aws", args.port_aws)):
+        if not 0 <= port <= 65535:
+            raise UsageError(f"{flag} {port} is not a port (0-65535; 0 picks a free one)")
+    try:
+        serve(args.port_google, args.port_aws, args.seed)
+    except OSError as e:  # the port is taken, or not ours to open
+        raise UsageError(
+            f"the sandbox cannot listen on 127.0.0.1 ({args.port_google or 'any'} for Vertex AI, "
+            f"{args.port_aws or 'any'} for AWS): {e.strerror or e}",
+            hint="pick other ports with --port-google N --port-aws M, or 0 for free ones",
+        ) from None
     return 0
 
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from stackql_tuning.errors import Location, UsageError
+from stackql_tuning.errors import Location, UsageError, did_you_mean
 from stackql_tuning.textfile import read_text
 
 ACCOUNT = re.compile(r"^[0-9]{12}$")
@@ -37,8 +38,12 @@ def default_path() -> Path:
     return Path(base) / "stackql-tuning" / "config.toml"
 
 
-def load_config(path: Path | str | None = None) -> dict[str, Any]:
-    """Session settings (``accounts``, ``defaults``) from the config file; {} when none."""
+def load_config(
+    path: Path | str | None = None, param_names: Callable[[], Iterable[str]] | None = None
+) -> dict[str, Any]:
+    """Session settings (``accounts``, ``defaults``) from the config file; {} when none.
+    ``param_names``: gives the registry's params, which ``[defaults]`` keys must name (asked
+    only when the file has defaults)."""
     explicit = path is not None
     p = Path(path) if path is not None else default_path()
     if not p.is_file():
@@ -51,16 +56,51 @@ def load_config(path: Path | str | None = None) -> dict[str, Any]:
         raise UsageError(
             f"config file is not valid TOML: {e}", location=Location(file=str(p))
         ) from None
-    return settings_from(data, str(p))
+    return settings_from(data, str(p), param_names)
 
 
-def settings_from(data: dict[str, Any], source: str = "config") -> dict[str, Any]:
+#: the config file's top-level tables, and those of its [aws] table
+_TABLES = ("defaults", "aws")
+_AWS_KEYS = ("accounts",)
+
+
+def settings_from(
+    data: dict[str, Any],
+    source: str = "config",
+    param_names: Callable[[], Iterable[str]] | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    where = Location(file=source)
+    for key in data:
+        if key not in _TABLES:
+            raise UsageError(
+                f"unknown config key {key!r}; the config file has [defaults] and [aws.accounts]",
+                location=where,
+                hint=did_you_mean(key, list(_TABLES)),
+            )
+    aws = data.get("aws", {})
+    if not isinstance(aws, dict):
+        raise UsageError('aws must be a table ([aws.accounts."ID"])', location=where)
+    for key in aws:
+        if key not in _AWS_KEYS:
+            raise UsageError(
+                f"unknown config key 'aws.{key}'; [aws] has accounts",
+                location=where,
+                hint=did_you_mean(key, list(_AWS_KEYS)),
+            )
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise UsageError("[defaults] must be a table", location=Location(file=source))
+    known = {n.lower(): n for n in (param_names() if param_names and defaults else ())}
     norm: dict[str, list[Any]] = {}
     for name, value in defaults.items():
+        if known and str(name).lower() not in known:
+            raise UsageError(
+                f"unknown default {name!r}: defaults name the parameters of provider tables",
+                location=where,
+                hint=did_you_mean(str(name), list(known.values()))
+                or "e.g. projectsId, locationsId, region (SHOW METHODS IN a resource lists them)",
+            )
         values = value if isinstance(value, list) else [value]
         if not values or not all(isinstance(v, (str, int)) for v in values):
             raise UsageError(
@@ -70,7 +110,7 @@ def settings_from(data: dict[str, Any], source: str = "config") -> dict[str, Any
         norm[str(name)] = list(values)
     if norm:
         out["defaults"] = norm
-    accounts = data.get("aws", {}).get("accounts", {})
+    accounts = aws.get("accounts", {})
     if not isinstance(accounts, dict):
         raise UsageError("[aws.accounts] must be a table", location=Location(file=source))
     checked: dict[str, dict[str, str]] = {}

@@ -70,7 +70,8 @@ class Session:
         from stackql_tuning.config import load_config
         from stackql_tuning.transports.auth import parse_auth
 
-        config = load_config(settings.pop("config", None))
+        registry = registry or default_registry()
+        config = load_config(settings.pop("config", None), registry.param_names)
         # the config file's named accounts are added to those given (the sandbox's own); on
         # the same account id the given entry wins, as every given setting beats the config
         # file: the sandbox's data of its accounts is reachable only through its own role

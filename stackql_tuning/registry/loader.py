@@ -155,6 +155,10 @@ class Registry:
                 out.extend(self.resources(prov.name, svc))
         return out
 
+    def param_names(self) -> set[str]:
+        """Every parameter name of every resource's methods (what config defaults may name)."""
+        return {p.name for r in self.all_resources() for m in r.methods for p in m.params}
+
     def is_resource(self, ref: str) -> bool:
         try:
             self.resource(ref)

@@ -184,3 +184,21 @@ def test_no_pager_before_shell_reaches_the_shell(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("stackql_tuning.shell.run_shell", fake_run_shell)
     assert run(["--no-pager", "shell"])[0] == 0
     assert seen["pager"] is False
+
+
+def test_sandbox_serve_port_mistakes_are_usage_errors() -> None:
+    import io
+    import socket
+
+    from stackql_tuning.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["sandbox", "serve", "--port-google", "99999"], out, err) == 2
+    assert "--port-google 99999 is not a port" in err.getvalue()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["sandbox", "serve", "--port-google", str(port)], out, err) == 2
+    assert "cannot listen on 127.0.0.1" in err.getvalue() and "Traceback" not in err.getvalue()

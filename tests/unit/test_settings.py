@@ -88,3 +88,35 @@ def test_execute_needs_text(sql: Any) -> None:
     with pytest.raises(UsageError, match=r"execute_script\(\) needs SQL text"):
         list(session.execute_script(sql))
     assert session.execute("SELECT 1 AS x").rows == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("aws = 5\n", "aws must be a table"),
+        ("[aws]\naccount = 1\n", "unknown config key 'aws.account'"),
+        ("[defaultz]\nregion = 'x'\n", "unknown config key 'defaultz'"),
+        ('[defaults]\nregions = ["eu-west-1"]\n', "unknown default 'regions'"),
+    ],
+)
+def test_config_file_mistakes_are_usage_errors(tmp_path: Any, text: str, message: str) -> None:
+    """A misspelled default was ignored: the query read another region than the one asked."""
+    from stackql_tuning.config import load_config
+    from stackql_tuning.errors import UsageError
+    from stackql_tuning.registry.loader import default_registry
+
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message) as e:
+        load_config(path, default_registry().param_names)
+    assert e.value.location.file == str(path)
+
+
+def test_config_defaults_name_params_in_any_case(tmp_path: Any) -> None:
+    from stackql_tuning.config import load_config
+    from stackql_tuning.registry.loader import default_registry
+
+    path = tmp_path / "config.toml"
+    path.write_text('[defaults]\nRegion = "eu-west-1"\nprojectsId = ["a", "b"]\n')
+    got = load_config(path, default_registry().param_names)
+    assert got["defaults"] == {"Region": ["eu-west-1"], "projectsId": ["a", "b"]}
