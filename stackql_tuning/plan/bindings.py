@@ -256,8 +256,15 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
             values = out.static.setdefault(name, [])
             for e in pred.expressions:
                 v = constant_value(e, const_eval)
-                if v not in values:
+                if v is not None and v not in values:  # a NULL in IN matches nothing (SQL)
                     values.append(v)
+            if not values:
+                raise PlanError(
+                    f"{pred.this.sql()} IN ({', '.join(e.sql() for e in pred.expressions)}) "
+                    "matches nothing: NULL never equals a value, so no call could be made",
+                    location=node_location(pred.this, Location(resource=ref.resource.id)),
+                    hint=f"give {pred.this.name} a value, or write IS NULL to test for NULL",
+                )
         else:
             out.residual.append(pred)
     return out

@@ -30,7 +30,7 @@ from stackql_tuning.transports.retry import RateLimits, RetryPolicy, parse_retry
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 _PLACEHOLDER = re.compile(r"\{\+?(\w+)\}")
-_LOCATION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_LOCATION = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")  # a letter first: not `1`
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_PARAM_LEN = 1024
 #: the User-Agent's last word, which Google's front ends want before they compress a reply

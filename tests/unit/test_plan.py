@@ -415,3 +415,12 @@ def test_an_account_constrained_but_not_bound_is_an_error() -> None:
             plan(f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND {where}")
     (slot,) = plan(f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND AwsAccountId = '1'").slots
     assert slot.static["AwsAccountId"] == ["1"]
+
+
+def test_a_null_in_an_in_list_binds_nothing() -> None:
+    (slot,) = plan(
+        f"SELECT name FROM {HPT} WHERE projectsId = 'p' AND locationsId IN ('a', NULL)"
+    ).slots
+    assert slot.static["locationsId"] == ["a"]  # NULL matches nothing: no call for it
+    with pytest.raises(PlanError, match="matches nothing"):
+        plan(f"SELECT name FROM {HPT} WHERE projectsId = 'p' AND locationsId IN (NULL)")
