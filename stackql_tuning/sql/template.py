@@ -205,8 +205,11 @@ def render(
         MemoryError,
     ) as e:
         rel = _template_line(e, name)
+        text = str(e)
+        if "no loader for this environment" in text:
+            text = "{% include %}, {% import %} and {% extends %} are not supported"
         raise error(
-            f"template error{where}: {e}",
+            f"template error{where}: {text}",
             location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
         ) from None
 

@@ -170,3 +170,10 @@ def test_inline_sql_with_a_forgotten_var_is_an_error() -> None:
     stdout, stderr = io.StringIO(), io.StringIO()
     assert main(["exec", "SELECT '{{ p }}' AS x"], stdout, stderr) == 1
     assert "variable 'p' is undefined" in stderr.getvalue() and stdout.getvalue() == ""
+
+
+def test_include_is_refused_in_plain_words() -> None:
+    from stackql_tuning.errors import TemplateError
+
+    with pytest.raises(TemplateError, match=r"\{% include %\}.* are not supported"):
+        render_script('SELECT 1;\n{% include "other.iql" %}\n', variables={}, source="s.iql")
