@@ -31,7 +31,7 @@ from stackql_tuning.deploy.context import StackContext
 from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
 from stackql_tuning.deploy.runner import RETRYABLE, AnchorRunner, Log, Parse, SessionLike
-from stackql_tuning.errors import Location, ManifestError, StackqlTuningError
+from stackql_tuning.errors import Location, ManifestError, StackqlTuningError, did_you_mean
 from stackql_tuning.sql.template import references
 
 DEFAULT_POSTDELETE_RETRIES = 10
@@ -128,6 +128,8 @@ class Engine(AnchorRunner):
         self.log(f"{name} of {self.manifest.name} [{self.ctx.stack_env}]{mode}")
         start = time.monotonic()
         try:
+            if name in ("build", "test"):
+                self._check_stack_exports()
             if collect:
                 self._collect_exports()
             for res in resources:
@@ -318,15 +320,40 @@ class Engine(AnchorRunner):
             self.log(f"[{res.name}] skipped: if {res.condition} is false")
         return ok
 
+    def _check_stack_exports(self) -> None:
+        """Before anything runs: every stack export is a global, a variable or an export some
+        resource declares (it was found missing after the resources were created)."""
+        known = set(self.ctx.values) | {
+            e.alias for res in self.manifest.resources for e in res.exports
+        }
+        for name in self.manifest.exports:
+            if name not in known:
+                raise ManifestError(
+                    f"stack export {name!r} is not a global, a resource export or a variable",
+                    location=Location(file=self.ctx.file),
+                    hint=did_you_mean(name, sorted(k for k in known if k != "env"))
+                    or "list it under 'exports' of the resource that produces it",
+                )
+
     def _stack_exports(self) -> None:
         for name in self.manifest.exports:
             if name not in self.ctx.values:
                 if self.dry_run:
                     self.report.exports[name] = f"<{name}>"
                     continue
+                owners = [
+                    r.name for r in self.manifest.resources if name in {e.alias for e in r.exports}
+                ]
+                skipped = {o.name for o in self.report.resources if o.action == "skipped"}
+                why = (
+                    f"it is an export of resource {owners[0]!r}, which was skipped (its 'if' "
+                    "was false)"
+                    if owners and owners[0] in skipped
+                    else "no resource gave it a value"
+                )
                 raise ManifestError(
-                    f"stack export {name!r} is not a global, a resource export or a variable",
+                    f"stack export {name!r} has no value: {why}",
                     location=Location(file=self.ctx.file),
-                    hint="list it under 'exports' of the resource that produces it",
+                    hint="drop it from the stack's exports, or export it only when it exists",
                 )
             self.report.exports[name] = self.ctx.masked_value(self.ctx.values[name])

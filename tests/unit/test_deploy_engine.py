@@ -454,3 +454,23 @@ def test_a_delete_retry_reads_the_state_again_and_renders_the_anchor_anew(stack:
     # the first cancel failed (the job had finished); the retry saw that and only deleted
     assert cloud.cancels == 1 and cloud.jobs == {}
     assert 2 in rec.sleeps and "reading its state again" in rec.text
+
+
+def test_an_unknown_stack_export_fails_before_anything_runs(stack: Path) -> None:
+    manifest = stack / "stackql_manifest.yml"
+    manifest.write_text(manifest.read_text().replace("  - project\n", "  - projekt\n"))
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match="stack export 'projekt' is not a global") as e:
+        run(build, cloud, stack)
+    assert "did you mean 'project'" in (e.value.hint or "")
+    assert cloud.statements == []  # it was found after the jobs were created
+
+
+def test_a_stack_export_of_a_skipped_resource_names_it(stack: Path) -> None:
+    manifest = stack / "stackql_manifest.yml"
+    line = '        value: "{{ stack_name }}-prod-only"\n'
+    exports = "    exports:\n      - job_id: prod_job_id\n"
+    text = manifest.read_text().replace(line, line + exports)
+    manifest.write_text(text + "  - prod_job_id\n")
+    with pytest.raises(ManifestError, match="resource 'prod_only', which was skipped"):
+        run(build, FakeCloud(), stack)
