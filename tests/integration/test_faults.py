@@ -370,11 +370,12 @@ def test_insert_select_on_error_continue_reports_the_failed_reads(
     _fast_retries(monkeypatch)
     project, kept = PROJECTS[1], LOCATIONS[0]
     source = faulty.truth["google"]["jobs"][project][kept][COLLECTION][0]["displayName"]
+    target = "h10-faults"  # a project of this test's own: the seeded ones are compared to truth
     faulty.google.configure(faults={"rate": 1.0, "kinds": {"503": 1}, "match": "/europe-west4/"})
     sql = (
         "INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, "
         "displayName, maxTrialCount, parallelTrialCount, studySpec, trialJobSpec) "
-        f"SELECT '{project}', '{kept}', 'copy-' || displayName, maxTrialCount, "
+        f"SELECT '{target}', '{kept}', 'copy-' || displayName, maxTrialCount, "
         "parallelTrialCount, studySpec, trialJobSpec "
         "FROM google.aiplatform.hyperparameter_tuning_jobs "
         f"WHERE projectsId = '{project}' AND locationsId IN ('{kept}', 'europe-west4') "
@@ -394,7 +395,7 @@ def test_a_create_whose_reply_is_cut_off_is_reported_as_unknown(
     """A create is not retried once sent; when its reply is cut off the job may exist, so the
     report must not say "0 created ... run them again" (a re-run made a duplicate)."""
     _fast_retries(monkeypatch)
-    project, location = PROJECTS[1], "us-west1"  # a location no other test here reads
+    project, location = "h10-faults", "us-west1"  # a project of this test's own
     faulty.google.configure(
         faults={"rate": 1.0, "kinds": {"truncate": 1}, "match": f"/{project}/locations/{location}/"}
     )
