@@ -64,6 +64,18 @@ _TABLES = ("defaults", "aws")
 _AWS_KEYS = ("accounts",)
 
 
+def _check_keys(
+    table: dict[str, Any], known: tuple[str, ...], prefix: str, has: str, where: Location
+) -> None:
+    for key in table:
+        if key not in known:
+            raise UsageError(
+                f"unknown config key '{prefix}{key}'; {has}",
+                location=where,
+                hint=did_you_mean(key, list(known)),
+            )
+
+
 def settings_from(
     data: dict[str, Any],
     source: str = "config",
@@ -71,23 +83,11 @@ def settings_from(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     where = Location(file=source)
-    for key in data:
-        if key not in _TABLES:
-            raise UsageError(
-                f"unknown config key {key!r}; the config file has [defaults] and [aws.accounts]",
-                location=where,
-                hint=did_you_mean(key, list(_TABLES)),
-            )
+    _check_keys(data, _TABLES, "", "the config file has [defaults] and [aws.accounts]", where)
     aws = data.get("aws", {})
     if not isinstance(aws, dict):
         raise UsageError('aws must be a table ([aws.accounts."ID"])', location=where)
-    for key in aws:
-        if key not in _AWS_KEYS:
-            raise UsageError(
-                f"unknown config key 'aws.{key}'; [aws] has accounts",
-                location=where,
-                hint=did_you_mean(key, list(_AWS_KEYS)),
-            )
+    _check_keys(aws, _AWS_KEYS, "aws.", "[aws] has accounts", where)
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise UsageError("[defaults] must be a table", location=Location(file=source))
