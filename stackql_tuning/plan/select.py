@@ -112,18 +112,24 @@ def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None
     )
 
 
-def _explain_constrained(e: PlanError, constrained: set[str]) -> PlanError:
+def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource) -> PlanError:
     """``e`` with a hint for params the query constrains without binding them."""
     if not constrained:
         return e
-    names = ", ".join(sorted(constrained))
+    spelled = {p.lower(): p for p in param_names_of(resource)}
+    names = ", ".join(sorted(spelled.get(n, n) for n in constrained))
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
-        "with another provider table's column binds a parameter (not OR, LIKE, <>, a subquery, "
-        "a join on a local table, or a condition outside the CTE or subquery that reads the "
-        "table: move it inside), and config defaults do not stand in for it: " + (e.hint or "")
+        "with a column of another provider table joined in the same FROM binds a parameter "
+        "(not OR, LIKE, <>, a subquery, a correlated subquery's outer column: write a JOIN, a "
+        "join on a local table, or a condition outside the CTE or subquery that reads the "
+        "table: move it inside), and config defaults do not stand in for it; " + (e.hint or "")
     )
     return e
+
+
+def param_names_of(resource: Resource) -> list[str]:
+    return [p.name for m in resource.methods_for("SELECT") for p in m.params]
 
 
 def _hint(resource: Resource) -> str:
@@ -319,7 +325,7 @@ def plan_query(
             except PlanError as unbound:
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
-                    raise _explain_constrained(unbound, constrained) from None
+                    raise _explain_constrained(unbound, constrained, resource) from None
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True
                 b.dependent = {}

@@ -424,3 +424,15 @@ def test_a_null_in_an_in_list_binds_nothing() -> None:
     assert slot.static["locationsId"] == ["a"]  # NULL matches nothing: no call for it
     with pytest.raises(PlanError, match="matches nothing"):
         plan(f"SELECT name FROM {HPT} WHERE projectsId = 'p' AND locationsId IN (NULL)")
+
+
+def test_a_correlated_subquery_hint_names_the_param_as_spelled_and_says_join() -> None:
+    with pytest.raises(PlanError) as e:
+        plan(
+            f"SELECT j.HyperParameterTuningJobName FROM {AWS} j WHERE j.region = 'us-east-1' "
+            "AND EXISTS (SELECT 1 FROM aws.sagemaker.hyper_parameter_tuning_job_training_jobs t "
+            "WHERE t.HyperParameterTuningJobName = j.HyperParameterTuningJobName)"
+        )
+    hint = e.value.hint or ""
+    assert hint.startswith("HyperParameterTuningJobName is constrained here")
+    assert "correlated subquery's outer column: write a JOIN" in hint
