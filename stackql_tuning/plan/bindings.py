@@ -110,13 +110,11 @@ def _check_misspelled_provider(node: exp.Table, rid: str, registry: Registry) ->
     provider that has the second part as a service (DuckDB said only "schema does not exist").
     Other 3-part names (an attached database's tables) are left to DuckDB."""
     first, service, _ = rid.split(".", 2)
-    catalog = node.args.get("catalog")
-    meta = catalog.meta if isinstance(catalog, exp.Expr) else {}
     for provider in closest(first, registry.providers):
         if service in registry.provider(provider).service_names:
             raise PlanError(
                 f"unknown provider {first!r} in {rid}",
-                location=Location(line=meta.get("line"), column=meta.get("col")),
+                location=node_location(node, Location()),
                 hint=f"did you mean {provider!r}? (SHOW PROVIDERS lists them)",
             )
 
@@ -196,9 +194,14 @@ def _names(resource: Resource) -> set[str]:
     return names
 
 
+def param_spellings(resource: Resource) -> dict[str, str]:
+    """The params of the resource's SELECT methods: lower-cased name -> the API's spelling."""
+    return {p.name.lower(): p.name for m in resource.methods_for("SELECT") for p in m.params}
+
+
 def param_names(resource: Resource) -> set[str]:
-    """Names that a predicate can bind: the params of the resource's SELECT methods."""
-    return {p.name.lower() for m in resource.methods_for("SELECT") for p in m.params}
+    """Names that a predicate can bind (lower-cased): the params of its SELECT methods."""
+    return set(param_spellings(resource))
 
 
 def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expr | None) -> TableRef | None:

@@ -70,10 +70,10 @@ def _ordered_by_value(node: exp.Expr) -> bool:
     """``min``/``max``/``ORDER BY``/a comparison with another call: rewritten to SQLite's order of
     values (True when done)."""
     parent = node.parent
-    text, number = _text_and_number(node)
     if isinstance(parent, exp.Max | exp.Min) and parent.this is node:
         if parent.find_ancestor(exp.Window) is not None or isinstance(parent.parent, exp.Window):
             return False
+        text, number = _text_and_number(node)
         if isinstance(parent, exp.Max):  # any text is above every number
             sql = (
                 f"coalesce(max({text}) FILTER (WHERE {number} IS NULL), arg_max({text}, {number}))"
@@ -90,6 +90,7 @@ def _ordered_by_value(node: exp.Expr) -> bool:
             select.args.get("group") or select.args.get("distinct")
         ):
             return False  # the new sort keys would not be in the GROUP BY / DISTINCT
+        text, number = _text_and_number(node)
         keys = [f"({number} IS NULL)", number, text]
         order = parent.parent
         ordered = [

@@ -24,6 +24,7 @@ from stackql_tuning.plan.bindings import (
     node_location,
     owner,
     param_names,
+    param_spellings,
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.views import OPTIONAL
@@ -116,7 +117,7 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
     """``e`` with a hint for params the query constrains without binding them."""
     if not constrained:
         return e
-    spelled = {p.lower(): p for p in param_names_of(resource)}
+    spelled = param_spellings(resource)
     names = ", ".join(sorted(spelled.get(n, n) for n in constrained))
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
@@ -126,10 +127,6 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
         "table: move it inside), and config defaults do not stand in for it; " + (e.hint or "")
     )
     return e
-
-
-def param_names_of(resource: Resource) -> list[str]:
-    return [p.name for m in resource.methods_for("SELECT") for p in m.params]
 
 
 def _hint(resource: Resource) -> str:

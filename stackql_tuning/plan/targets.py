@@ -45,7 +45,7 @@ def check_not_written(stmt: Statement, registry: Registry) -> None:
     (TRUNCATE, DROP, MERGE, ...) changes nothing in the cloud, so it is refused, never an "OK"."""
     for target in written_tables(stmt.expression):
         for node, resource in provider_tables(target, registry):
-            verb = stmt.text.split(None, 1)[0].upper() if stmt.text.strip() else "this statement"
+            verb = stmt.expression.sql(dialect="duckdb").split(None, 1)[0].upper()
             raise PlanError(
                 f"{verb} cannot change {resource.id}: a provider table holds the cloud's "
                 "resources, read per statement; changing it here would change nothing in the cloud",

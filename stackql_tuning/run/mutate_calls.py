@@ -147,16 +147,12 @@ def failure_of(o: Outcome, verb: str = "done") -> FailedCall:
     )
 
 
-def _outcome(o: Outcome, verb: str) -> str:
-    f = failure_of(o, verb)
-    return f"{f.status}: {f.message}"
-
-
 def summary_error(verb: str, outcomes: list[Outcome], done: list[str]) -> ProviderError:
     failed = [o for o in outcomes if not o.ok]
+    failures = [failure_of(o, verb) for o in failed]
     ok = len(outcomes) - len(failed)
     text = f"{ok} of {len(outcomes)} {verb}; failed: " + "; ".join(
-        f"row {o.row}: {_outcome(o, verb)}" for o in failed
+        f"row {f.row}: {f.status}: {f.message}" for f in failures
     )
     if done:
         text += f" ({verb}: " + "; ".join(done) + ")"
@@ -174,7 +170,7 @@ def summary_error(verb: str, outcomes: list[Outcome], done: list[str]) -> Provid
         hint = "the rows reported as done were done; fix the failed rows and run them again"
     else:
         hint = f"nothing was {verb}; fix the failed rows and run them again"
-    return ProviderError(text, failures=[failure_of(o, verb) for o in failed], hint=hint)
+    return ProviderError(text, failures=failures, hint=hint)
 
 
 def plural(n: int, word: str = "resource") -> str:
