@@ -106,6 +106,16 @@ class Session:
         return self._state["store"]
 
     @property
+    def store_starting(self) -> bool:
+        """Whether reading ``store`` now would wait for DuckDB's start-up (the session has no
+        store yet, and no database started in the background is ready for it)."""
+        if "store" in self._state:
+            return False
+        from stackql_tuning.run.store import started_already
+
+        return not started_already()
+
+    @property
     def fetcher(self) -> Any:
         """The transports (each SDK imported on first use of its provider)."""
         if "fetcher" not in self._state:

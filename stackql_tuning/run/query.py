@@ -11,6 +11,7 @@ import itertools
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,7 +20,7 @@ from stackql_tuning.errors import FailedCall, PlanError, ProviderError
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.loader import TableLoader
-from stackql_tuning.run.scheduler import RunStats, Scheduler
+from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
 from stackql_tuning.run.store import Store, TableSchema, q, qualified
 from stackql_tuning.transports.base import Call, Page
 
@@ -119,26 +120,96 @@ def parse_template(template: str, value: str) -> dict[str, str]:
     return dict(zip(names, m.groups(), strict=True)) if m else {}
 
 
+@dataclass
+class EarlyStage:
+    """A stage whose calls were started (:meth:`QueryRun.begin`) and whose replies wait."""
+
+    stage: list[Slot]
+    by_call: dict[int, Slot]
+    started: Started
+    row_limit: int | None
+
+    def abort(self) -> None:
+        self.started.abort()
+
+
 class QueryRun:
     """One statement's fetch-and-materialize work."""
 
-    def __init__(self, session: Session, store: Store, plan: QueryPlan) -> None:
+    def __init__(self, session: Session, plan: QueryPlan) -> None:
         self.session = session
-        self.store = store
         self.plan = plan
         self.fetcher = session.fetcher
         self.stats = RunStats()
+
+    @property
+    def store(self) -> Store:
+        """The session's store (made on first use: :meth:`begin_early` does not need it)."""
+        return self.session.store  # type: ignore[no-any-return]
 
     def create_tables(self) -> None:
         for slot in self.plan.slots:
             self.store.create_table(slot.name, TableSchema(slot.resource))
 
-    def fill(self) -> RunStats:
-        for stage in self.plan.stages():
-            self._run_stage(stage)
+    def fill(self, early: EarlyStage | None = None) -> RunStats:
+        """Fetch and load every stage (the first one from ``early`` when it was started
+        before the store was ready)."""
+        for i, stage in enumerate(self.plan.stages()):
+            begun = early if i == 0 and early is not None else self.begin(stage)
+            self._finish_stage(begun)
         return self.stats
 
-    def _run_stage(self, stage: list[Slot]) -> None:
+    def begin_early(self) -> EarlyStage | None:
+        """Start fetching the first stage now, before the store is ready (None when that stage
+        needs rows from the store: a dependent slot). Nothing is read into the store until
+        :meth:`fill`; :meth:`EarlyStage.abort` drops it all."""
+        stages = self.plan.stages()
+        if not stages or any(s.dependent for s in stages[0]):
+            return None
+        return self.begin(stages[0])
+
+    def begin(self, stage: list[Slot]) -> EarlyStage:
+        """Build ``stage``'s calls (each checked before the first is sent) and start them."""
+        by_call: dict[int, Slot] = {}
+        calls: list[Call] = []
+        for slot in stage:
+            for call in slot_calls(slot, self.store if slot.dependent else None):
+                by_call[id(call)] = slot
+                calls.append(call)
+        # every call is built and checked (path values, hosts) before the first is sent
+        for call in calls:
+            self.fetcher.prepare(call)
+        row_limit = stage[0].limit if len(stage) == 1 else None
+        started = self._scheduler().start(calls, row_limit=row_limit)
+        return EarlyStage(stage, by_call, started, row_limit)
+
+    def _scheduler(self) -> Scheduler:
+        settings = self.session.settings
+        deadline = None
+        if settings.timeout:
+            deadline = self.session.statement_started + settings.timeout
+        progress = None
+        if self.session.progress is not None:
+            from stackql_tuning.session import Progress
+
+            cb = self.session.progress
+
+            def progress(done: int, total: int, rows: int) -> None:
+                cb(Progress(done, total, rows))
+
+        return Scheduler(
+            self.fetcher.fetch,
+            concurrency=settings.concurrency,
+            per_host=settings.per_host,
+            host_of=self.fetcher.host_of,
+            page_limit=settings.page_limit,
+            deadline=deadline,
+            cancelled=lambda: self.session.cancelled,
+            progress=progress,
+        )
+
+    def _finish_stage(self, begun: EarlyStage) -> None:
+        stage, by_call = begun.stage, begun.by_call
         settings = self.session.settings
         files = {
             s.name: TableLoader(
@@ -149,17 +220,7 @@ class QueryRun:
             )
             for s in stage
         }
-        by_call: dict[int, Slot] = {}
-        calls: list[Call] = []
-        for slot in stage:
-            for call in slot_calls(slot, self.store):
-                by_call[id(call)] = slot
-                calls.append(call)
-        # every call is built and checked (path values, hosts) before the first is sent
-        for call in calls:
-            self.fetcher.prepare(call)
-        row_limit = stage[0].limit if len(stage) == 1 else None
-        count_rows = row_limit is not None or self.session.progress is not None
+        count_rows = begun.row_limit is not None or self.session.progress is not None
 
         def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
             slot = by_call[id(call)]
@@ -185,31 +246,9 @@ class QueryRun:
                 rows = len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
             return (), rows
 
-        deadline = None
-        if settings.timeout:
-            deadline = self.session.statement_started + settings.timeout
-        progress = None
-        if self.session.progress is not None:
-            from stackql_tuning.session import Progress
-
-            cb = self.session.progress
-
-            def progress(done: int, total: int, rows: int) -> None:
-                cb(Progress(done, total, rows))
-
-        scheduler = Scheduler(
-            self.fetcher.fetch,
-            concurrency=settings.concurrency,
-            per_host=settings.per_host,
-            host_of=self.fetcher.host_of,
-            page_limit=settings.page_limit,
-            deadline=deadline,
-            cancelled=lambda: self.session.cancelled,
-            progress=progress,
-        )
         try:
             with self.store.fetching():
-                stats = scheduler.run(calls, sink, row_limit=row_limit)
+                stats = begun.started.drain(sink)
             self._merge(stats)
             for loader in files.values():
                 loader.finish()

@@ -94,13 +94,19 @@ class Scheduler:
         self.progress = progress
 
     def run(self, calls: Iterable[Call], sink: Sink, *, row_limit: int | None = None) -> RunStats:
+        return self.start(calls, row_limit=row_limit).drain(sink)
+
+    def start(self, calls: Iterable[Call], *, row_limit: int | None = None) -> Started:
+        """Start the workers on ``calls`` and return at once: replies wait (at most
+        ``2 x concurrency`` of them) until :meth:`Started.drain` hands them to a sink, or
+        :meth:`Started.abort` drops them."""
         stats = RunStats()
         board = _Board(self, chain_pages=row_limit is None)
         initial = [Work(c, host=self.host_of(c)) for c in calls]
         stats.calls = len(initial)
-        total = len(initial)
+        started = Started(self, board, stats, row_limit)
         if not initial:
-            return stats
+            return started
         board.add(initial)
         workers = [
             threading.Thread(target=board.work, name=f"fetch-{i}", daemon=True)
@@ -109,6 +115,13 @@ class Scheduler:
         board.spare = self.concurrency - len(workers)
         for t in workers:
             t.start()
+        return started
+
+    def _drain(self, started: Started, sink: Sink) -> RunStats:
+        board, stats, row_limit = started.board, started.stats, started.row_limit
+        total = stats.calls
+        if not total:
+            return stats
         try:
             while not board.finished():
                 try:
@@ -198,6 +211,23 @@ class Scheduler:
                 f"{shown}",
                 hint="raise --timeout, or narrow the query (fewer regions/projects)",
             )
+
+
+class Started:
+    """A run whose workers are fetching: :meth:`drain` takes the replies (in the calling
+    thread, as ``Scheduler.run``); :meth:`abort` stops the workers and drops what arrives."""
+
+    def __init__(self, scheduler: Scheduler, board: _Board, stats: RunStats, row_limit: int | None):
+        self.scheduler = scheduler
+        self.board = board
+        self.stats = stats
+        self.row_limit = row_limit
+
+    def drain(self, sink: Sink) -> RunStats:
+        return self.scheduler._drain(self, sink)
+
+    def abort(self) -> None:
+        self.board.stop()
 
 
 class _Board:

@@ -3,6 +3,12 @@
 Order of work, so that mistakes cost no calls: plan (pure) -> create empty typed tables ->
 let DuckDB bind the SQL against them (unknown columns, bad functions fail here) -> fetch ->
 materialize -> run. ``--dry-run`` stops before the fetch and lists the calls instead.
+
+One exception, while a session's DuckDB is still starting (its first statement, unless the
+CLI's background start is done): when every
+column and function of the query is known without DuckDB (``plan.precheck``), the first
+stage's calls start before the tables are made and bound, and wait for the bind before their
+replies are read; a bind error drops them.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from stackql_tuning.errors import PartialResult
 from stackql_tuning.plan.limit import apply_early_limit
+from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
@@ -52,18 +59,28 @@ def run_query(session: Session, stmt: Statement) -> Result:
     if session.settings.projection and session.settings.partial_response:
         apply_reply_fields(plan.slots)
     apply_early_limit(plan)
-    if not session.settings.dry_run:
-        session.fetcher.warm(warm_calls(plan))
-    store = session.store
-    run = QueryRun(session, store, plan)
-    run.create_tables()
-    sql = to_duckdb_sql(plan.tree)
     is_query = stmt.kind == "select"
-    if is_query:
-        store.bind(sql)  # bind check against the empty tables: no call for a typo
+    sql = to_duckdb_sql(plan.tree)
+    run = QueryRun(session, plan)
+    early = None
+    if not session.settings.dry_run:
+        if is_query and session.store_starting and names_resolve(plan.tree, plan.slots):
+            # DuckDB is still starting: the first calls leave now and the bind runs beside them
+            early = run.begin_early()
+        if early is None:
+            session.fetcher.warm(warm_calls(plan))
+    try:
+        store = session.store
+        run.create_tables()
+        if is_query:
+            store.bind(sql)  # bind check against the empty tables: no call for a typo
+    except BaseException:
+        if early is not None:
+            early.abort()  # nothing was read into the store: the replies are dropped
+        raise
     if session.settings.dry_run:
         return dry_run_result(session, plan)
-    stats = run.fill()
+    stats = run.fill(early)
     result_failures = []
     if stats.failures:
         if not on_error_continue(session, stmt):

@@ -261,6 +261,14 @@ def prewarm_for(text: str) -> None:
         thread.start()
 
 
+def started_already() -> bool:
+    """Whether a DuckDB database started in the background (``prewarm_for``) is ready to take:
+    a :class:`Store` made now would not wait for DuckDB's start-up."""
+    with _warm_lock:
+        thread = _warm.get("thread")
+        return thread is not None and not thread.is_alive() and "con" in _warm
+
+
 def _close_warm() -> None:
     con = _take_warm()
     if con is not None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from stackql_tuning.errors import PlanError
 from stackql_tuning.sandbox.runner import Sandbox
 from stackql_tuning.session import Session
 
@@ -219,6 +220,56 @@ def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
     assert len(ordered) == 10
     assert len([r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]) > 1
     session.close()
+
+
+def test_a_first_statement_starts_its_calls_while_duckdb_starts(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session's first query sends its first calls before DuckDB is ready (when its names are
+    sure to bind) and gives the rows a warm session gives; a typo still costs no call, and a
+    mistake only DuckDB sees drops the replies and leaves the session working."""
+    from stackql_tuning.run.query import QueryRun
+
+    early: list[bool] = []
+    begin_early = QueryRun.begin_early
+
+    def spy(self: QueryRun) -> Any:
+        started = begin_early(self)
+        early.append(started is not None)
+        return started
+
+    monkeypatch.setattr(QueryRun, "begin_early", spy)
+    # DuckDB's start-up (~30 ms) is still running when a first statement is planned (~5 ms);
+    # said here so that a slow plan on a busy machine cannot make it otherwise
+    monkeypatch.setattr("stackql_tuning.run.store.started_already", lambda: False)
+    sql = f"SELECT name, state, projectsId FROM {G} WHERE {G_WHERE} ORDER BY name"
+    first = Session(**fresh_sandbox.settings())
+    try:
+        rows = first.execute(sql).rows
+        assert early == [True] and rows
+        assert first.execute(sql).rows == rows  # a warm session: the usual order
+        assert early == [True]  # the store was ready: begin_early was not asked
+    finally:
+        first.close()
+
+    for typo in (
+        f"SELECT displayNam FROM {G} WHERE {G_WHERE}",
+        f"SELECT lenn(name) FROM {G} WHERE {G_WHERE}",
+    ):
+        s = Session(**fresh_sandbox.settings())
+        fresh_sandbox.google.reset_log()
+        with pytest.raises(PlanError):
+            s.execute(typo)
+        assert fresh_sandbox.google.requests() == []  # a typo costs no call, first or not
+        s.close()
+
+    s = Session(**fresh_sandbox.settings())
+    try:
+        with pytest.raises(PlanError, match=r"sum"):
+            s.execute(f"SELECT sum(name) FROM {G} WHERE {G_WHERE}")  # only DuckDB sees it
+        assert s.execute(sql).rows == rows
+    finally:
+        s.close()
 
 
 def _ops(sandbox: Sandbox) -> Counter[str]:

@@ -114,3 +114,21 @@ def test_per_host_cap_holds_across_hosts() -> None:
     stats = sched.run(calls, lambda c, p: ((), 1))
     assert stats.requests == 24 and not stats.failures
     assert peak == {"loc0": 1, "loc1": 1, "loc2": 1}
+
+
+def test_a_started_run_waits_for_drain_and_abort_stops_its_workers() -> None:
+    api = FakeApi(pages=50, delay=0.002)
+    started = Scheduler(api.fetch, concurrency=4).start(_calls(4))
+    time.sleep(0.05)
+    assert api.sunk == 0  # nothing is handed to a sink before drain
+    assert api.peak_ahead <= 2 * 4 + 4  # the workers wait for it: replies stay bounded
+    started.abort()
+    time.sleep(0.02)
+    fetched = api.fetched
+    time.sleep(0.05)
+    assert api.fetched == fetched < 4 * 50  # stopped: no chain ran to its end
+
+    api = FakeApi(pages=3)
+    started = Scheduler(api.fetch, concurrency=4).start(_calls(5))
+    stats = started.drain(api.sink)
+    assert stats.requests == 15 and stats.rows == 150 and api.sunk == 15

@@ -33,9 +33,12 @@ def test_a_query_starts_duckdb_and_the_next_store_takes_it_once() -> None:
     prewarm_for("SELECT 1")
     warm = store._warm.get("thread")
     assert warm is not None
+    warm.join()
+    assert store.started_already()  # a Store made now does not wait for DuckDB's start-up
     first = Store()
     try:
         assert "thread" not in store._warm and "con" not in store._warm
+        assert not store.started_already()
         assert first.execute("SELECT 42") == [(42,)]
         second = Store()  # nothing warm left: it connects itself, to its own database
         try:
