@@ -38,6 +38,9 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
             if col.table.lower() == alias and col.find_ancestor(exp.Select) is ref.scope:
                 return None
             continue
+        # a struct field (``studySpec.metrics``, ``j.studySpec.algorithm``) reads the column
+        # that holds it, which sqlglot parses as a table or schema name: count it as used
+        used.update(part.lower() for part in (col.table, col.db) if part.lower() in names)
         name = col.name.lower()
         if not col.table and name == alias and name not in names:
             return None  # the whole row (``to_json(j)``, ``struct_pack(j)``): every column

@@ -149,6 +149,10 @@ def test_loading_only_the_fields_read_never_changes_results(fresh_sandbox: Sandb
         f"SELECT * FROM unified.tuning.jobs WHERE {G_WHERE} AND {A_WHERE}",
         f"SELECT displayName, trials FROM {G} WHERE {g_one}",
         f"SELECT j.name, json_extract_string(j.trials, '$[0].id') FROM {G} j WHERE j.{g_one}",
+        # a struct field reads its column (sqlglot parses the column as a table name)
+        f"SELECT name, studySpec.metrics, j.studySpec.algorithm FROM {G} AS j WHERE {g_one}",
+        f"SELECT HyperParameterTuningJobName, BestTrainingJob.TrainingJobName FROM {A} "
+        "WHERE region = 'us-east-1'",
     ]
     try:
         for sql in queries:
