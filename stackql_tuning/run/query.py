@@ -147,9 +147,24 @@ class QueryRun:
         """The session's store (made on first use: :meth:`begin_early` does not need it)."""
         return self.session.store  # type: ignore[no-any-return]
 
-    def create_tables(self) -> None:
+    def _schema(self, slot: Slot) -> TableSchema:
+        """The slot's table: the columns the statement reads (all, without projection)."""
+        read = slot.columns if self.session.settings.projection else None
+        return TableSchema(slot.resource, read=read)
+
+    def create_tables(self, *, narrow: bool = True) -> None:
+        """The empty provider tables: with only the columns the statement reads (``narrow``),
+        or with every column (what a statement that DuckDB cannot bind first is run against:
+        an unknown column's message then names every column it could have meant)."""
         for slot in self.plan.slots:
-            self.store.create_table(slot.name, TableSchema(slot.resource))
+            schema = self._schema(slot) if narrow else TableSchema(slot.resource)
+            self.store.create_table(slot.name, schema)
+
+    def load_every_column(self) -> None:
+        """Read every field of every slot from here on (projection missed a column)."""
+        for slot in self.plan.slots:
+            slot.columns = None
+            slot.reply_fields = None
 
     def fill(self, early: EarlyStage | None = None) -> RunStats:
         """Fetch and load every stage (the first one from ``early`` when it was started
@@ -210,12 +225,11 @@ class QueryRun:
 
     def _finish_stage(self, begun: EarlyStage) -> None:
         stage, by_call = begun.stage, begun.by_call
-        settings = self.session.settings
         files = {
             s.name: TableLoader(
                 self.store,
                 s.name,
-                TableSchema(s.resource, read=s.columns if settings.projection else None),
+                self._schema(s),
                 s.method.items_key if s.hydrate is None else None,
             )
             for s in stage

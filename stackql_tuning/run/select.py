@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from stackql_tuning.errors import PartialResult
+from stackql_tuning.errors import PartialResult, PlanError, QueryError
 from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
@@ -30,6 +30,7 @@ from stackql_tuning.sql.statement import Statement
 from stackql_tuning.transports.base import Call
 
 if TYPE_CHECKING:
+    from stackql_tuning.run.store import Store
     from stackql_tuning.session import Session
 
 
@@ -71,9 +72,16 @@ def run_query(session: Session, stmt: Statement) -> Result:
             session.fetcher.warm(warm_calls(plan))
     try:
         store = session.store
-        run.create_tables()
-        if is_query:
-            store.bind(sql)  # bind check against the empty tables: no call for a typo
+        run.create_tables(narrow=is_query)
+        if is_query and not _binds(store, sql):
+            # against every column: the error names them all; or, should it bind there,
+            # the statement reads a column that projection missed, and gets every column
+            run.create_tables(narrow=False)
+            store.bind(sql)
+            run.load_every_column()
+            if early is not None:
+                early.abort()  # its calls asked for the fields read
+                early = None
     except BaseException:
         if early is not None:
             early.abort()  # nothing was read into the store: the replies are dropped
@@ -101,6 +109,15 @@ def run_query(session: Session, stmt: Statement) -> Result:
     result.failures = result_failures
     result.warnings.extend(plan.warnings + stats.warnings)
     return result
+
+
+def _binds(store: Store, sql: str) -> bool:
+    """Whether DuckDB binds ``sql`` against the empty tables (the check before any call)."""
+    try:
+        store.bind(sql)
+    except (PlanError, QueryError):
+        return False
+    return True
 
 
 def _changed_message(changed: tuple[int, bool] | None) -> str:

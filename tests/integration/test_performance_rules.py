@@ -226,6 +226,22 @@ def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
     session.close()
 
 
+def test_a_column_projection_missed_is_loaded_not_refused(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Provider tables hold only the columns a query reads. Should the planner miss one, the
+    query binds against every column instead and loads them all: the same rows, no error;
+    an unknown column's message still names the table's real columns."""
+    sql = f"SELECT name, displayName FROM {G} WHERE {G_WHERE} ORDER BY name"
+    with Session(**fresh_sandbox.settings(), projection=False) as s:
+        expected = s.execute(sql).rows
+    monkeypatch.setattr("stackql_tuning.plan.select.used_columns", lambda tree, ref, refs: {"name"})
+    with Session(**fresh_sandbox.settings()) as s:
+        assert s.execute(sql).rows == expected
+        with pytest.raises(PlanError, match=r"Candidate bindings: .*displayName"):
+            s.execute(f"SELECT displayNam FROM {G} WHERE {G_WHERE}")
+
+
 def test_a_first_statement_starts_its_calls_while_duckdb_starts(
     fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
