@@ -18,6 +18,7 @@ from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.settings import Settings
 from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
+from stackql_tuning.transports.google_http import HttpFailure, LeanHttp
 from stackql_tuning.transports.google_reply import (
     check_list_reply,
     connection_message,
@@ -76,6 +77,9 @@ def _show(text: str) -> str:
 
 
 class GoogleTransport:
+    #: send through the lean client when nothing requires requests' adapter (see ``_send``)
+    lean_http = True
+
     def __init__(
         self,
         settings: Settings,
@@ -89,6 +93,7 @@ class GoogleTransport:
         self.limits = limits or RateLimits(settings.rate_limit)
         self._session: Any = None
         self._auth_request: Any = None
+        self._lean = LeanHttp(maxsize=max(settings.concurrency, settings.per_host, 10))
         self._lock = threading.Lock()
         #: one token refresh at a time; its round number and, when refused, its error
         self._token_lock = threading.Lock()
@@ -290,7 +295,11 @@ class GoogleTransport:
             self.limits.acquire(limit_key)
             try:
                 status, headers, raw = self._send(http, method, url, query, call.body, timeout)
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as e:
+            except (
+                HttpFailure,
+                requests.exceptions.RequestException,
+                urllib3.exceptions.HTTPError,
+            ) as e:
                 sent = not refused_before_sending(e)
                 if self.retry.retryable(
                     attempt, connection_error=True, sent=sent, idempotent=idempotent
@@ -327,18 +336,28 @@ class GoogleTransport:
         body: Any,
         timeout: tuple[float, float],
     ) -> tuple[int, Any, bytes]:
-        """One request through the session's connection pools: (status, headers, body bytes).
+        """One request: (status, headers, body bytes).
 
         What ``AuthorizedSession.request`` does, without the generic work of a requests Session
-        that a JSON API call does not need (cookies, redirects, hooks, netrc, a body read in
-        10 KB chunks): about half of a page's client CPU. The credentials add their headers,
-        and a 401 refreshes refreshable credentials and is sent again, at most twice, as
-        google-auth does (one refresh for every thread that needs it: :meth:`_refresh`). The
-        adapter is requests' own, so proxies, CA bundles and test doubles of requests apply
-        unchanged.
+        that a JSON API call does not need (cookies, redirects, hooks, netrc). The credentials
+        add their headers, and a 401 refreshes refreshable credentials and is sent again, at
+        most twice, as google-auth does (one refresh for every thread that needs it:
+        :meth:`_refresh`). The request goes through the lean client (``google_http``) unless a
+        proxy or a client certificate applies to its URL, or ``lean_http`` is off (the unit
+        tests' ``responses`` doubles replace requests' adapter): then through requests' own
+        adapter, so that proxies and CA bundles apply as requests applies them.
         """
+        full = _with_query(url, query)
+        env = http.merge_environment_settings(full, {}, None, None, None)
+        lean = self._lean if self.lean_http and _lean_fits(full, env) else None
         base = dict(http.headers)
         base["Accept"] = "application/json"
+        data = None
+        if body is not None and lean is not None:
+            import orjson
+
+            data = orjson.dumps(body)
+            base["Content-Type"] = "application/json"
         refreshes = 0
         while True:
             headers = dict(base)
@@ -346,28 +365,49 @@ class GoogleTransport:
             if not http.credentials.valid:
                 self._refresh(http.credentials, seen)
             http.credentials.before_request(self._auth_request, method, url, headers)
-            prepared = _prepared(method, url, query, body, headers)
-            env = http.merge_environment_settings(prepared.url, {}, None, None, None)
-            resp = http.get_adapter(prepared.url).send(
-                prepared,
-                stream=True,
-                timeout=timeout,
-                verify=env["verify"],
-                cert=env["cert"],
-                proxies=env["proxies"],
-            )
-            try:
-                raw = resp.raw.read(decode_content=True)  # the connection goes back to the pool
-            except Exception as e:
-                # the status line arrived: an error status says the call was not done, even
-                # when its body was then cut off
-                e.status_seen = resp.status_code  # type: ignore[attr-defined]
-                raise
-            if resp.status_code == 401 and refreshes < 2 and _refreshable(http.credentials):
+            if lean is not None:
+                status, reply_headers, raw = lean.request(
+                    method, full, headers, data, timeout, verify=env["verify"]
+                )
+            else:
+                status, reply_headers, raw = self._send_requests(
+                    http, method, url, query, body, headers, timeout, env
+                )
+            if status == 401 and refreshes < 2 and _refreshable(http.credentials):
                 refreshes += 1
                 self._refresh(http.credentials, seen)
                 continue
-            return int(resp.status_code), resp.headers, raw
+            return status, reply_headers, raw
+
+    @staticmethod
+    def _send_requests(
+        http: Any,
+        method: str,
+        url: str,
+        query: dict[str, str],
+        body: Any,
+        headers: dict[str, str],
+        timeout: tuple[float, float],
+        env: dict[str, Any],
+    ) -> tuple[int, Any, bytes]:
+        """One request through requests' adapter (proxies, client certificates, test doubles)."""
+        prepared = _prepared(method, url, query, body, headers)
+        resp = http.get_adapter(prepared.url).send(
+            prepared,
+            stream=True,
+            timeout=timeout,
+            verify=env["verify"],
+            cert=env["cert"],
+            proxies=env["proxies"],
+        )
+        try:
+            raw = resp.raw.read(decode_content=True)  # the connection goes back to the pool
+        except Exception as e:
+            # the status line arrived: an error status says the call was not done, even
+            # when its body was then cut off
+            e.status_seen = resp.status_code  # type: ignore[attr-defined]
+            raise
+        return int(resp.status_code), resp.headers, raw
 
     def _refresh(self, credentials: Any, seen: int) -> None:
         """Refresh ``credentials`` once for every thread that found them stale in token round
@@ -437,6 +477,7 @@ class GoogleTransport:
         return text
 
     def close(self) -> None:
+        self._lean.close()
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -473,6 +514,19 @@ def _memo_environment(merge: Any) -> Any:
         return out
 
     return merged
+
+
+def _lean_fits(url: str, env: dict[str, Any]) -> bool:
+    """Whether the lean client can send to ``url``: no proxy applies to it and no client
+    certificate is configured (``env``: requests' environment settings for the URL)."""
+    if env.get("cert"):
+        return False
+    proxies = env.get("proxies") or {}
+    if not proxies:
+        return True
+    from requests.utils import select_proxy
+
+    return select_proxy(url, proxies) is None
 
 
 def _prepared(

@@ -79,6 +79,11 @@ def check_list_reply(call: Call, body: bytes, status: int) -> None:
 
 
 def refused_before_sending(e: Exception) -> bool:
+    """Whether no connection was made, so nothing of the request was sent."""
+    from stackql_tuning.transports.google_http import ConnectFailed
+
+    if isinstance(e, ConnectFailed):
+        return True
     text = repr(e)
     return "NewConnectionError" in text or "ConnectionRefusedError" in text
 
@@ -86,9 +91,13 @@ def refused_before_sending(e: Exception) -> bool:
 def connection_message(
     e: Exception, attempts: int, timeout: tuple[float, float] | None = None
 ) -> str:
+    from stackql_tuning.transports.google_http import ConnectFailed
+
     kind = type(e).__name__
     detail = "connection refused" if refused_before_sending(e) else kind
-    if "ConnectTimeout" in kind:
+    if isinstance(e, ConnectFailed) and not isinstance(e.args[0], ConnectionRefusedError):
+        detail = f"could not connect ({e.args[0]})"  # no such host, no route
+    elif "ConnectTimeout" in kind:
         limit = f" within the connect timeout of {timeout[0]:g} s" if timeout else ""
         detail = f"could not connect{limit}"
     elif "Timeout" in kind:

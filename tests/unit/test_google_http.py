@@ -272,3 +272,131 @@ def test_a_refused_refresh_stops_the_statement_with_an_auth_error(
     assert "gcloud auth application-default login" in err and "Traceback" not in err
     assert creds.refreshes == 1  # four chains, one refusal: not one token request each
     assert _Bearer.seen == []  # no API call went out without a token
+
+
+# -- the lean client (google_http) ---------------------------------------------------------
+class _Closing(_Json):
+    """Replies, then closes the connection after ``close_after`` requests on it without saying
+    so (an idle keep-alive timeout); with ``drop`` set, the next request on such a connection is
+    read and dropped unanswered instead (the close racing the request). Counts connections
+    and requests by method."""
+
+    close_after = 1
+    drop = False
+    connections = 0
+    seen: list[str] = []
+
+    def setup(self) -> None:
+        super().setup()
+        type(self).connections += 1
+        self.served = 0
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.seen.append(self.command)
+        if self.served >= self.close_after:  # only with drop: read, never answered
+            self.close_connection = True
+            return
+        self.served += 1
+        self.reply(200, b'{"ok": true}')
+        if self.served >= self.close_after and not self.drop:
+            self.close_connection = True  # closed, though the reply said keep-alive
+
+    do_GET = _answer
+    do_POST = _answer
+
+
+@pytest.fixture
+def closing() -> Iterator[str]:
+    _Closing.connections = 0
+    _Closing.seen = []
+    _Closing.drop = False
+    with serving(_Closing) as server:
+        yield _url(server)
+
+
+def _lean_transport() -> tuple[GoogleTransport, object]:
+    transport = GoogleTransport(
+        Settings(auth={"google": {"type": "anonymous"}}), default_registry()
+    )
+    return transport, transport._http()
+
+
+def test_a_connection_the_server_closed_is_not_reused(closing: str) -> None:
+    transport, http = _lean_transport()
+    for _ in range(3):
+        time.sleep(0.05)  # the server's close has arrived by the next request
+        assert transport._send(http, "GET", closing + "v1/x", {}, None, (5, 5))[0] == 200
+    transport.close()
+    assert _Closing.seen == ["GET"] * 3 and _Closing.connections == 3
+    assert transport._lean.opened == 3
+
+
+def test_a_get_the_closing_server_dropped_is_sent_again_once_a_post_is_not(closing: str) -> None:
+    from stackql_tuning.transports.google_http import ReplyFailed
+
+    _Closing.drop = True
+    transport, http = _lean_transport()
+    url = closing + "v1/x"
+    assert transport._send(http, "GET", url, {}, None, (5, 5))[0] == 200
+    # the server has not closed yet when the next request is written (the race)
+    assert transport._send(http, "GET", url, {}, None, (5, 5))[0] == 200
+    assert _Closing.seen == ["GET", "GET", "GET"] and _Closing.connections == 2
+    with pytest.raises(ReplyFailed) as failed:  # it may have been done: never sent twice
+        transport._send(http, "POST", url, {}, {"a": 1}, (5, 5))
+    assert "RemoteDisconnected" in repr(failed.value)
+    assert _Closing.seen[-1] == "POST" and _Closing.seen.count("POST") == 1
+    transport.close()
+
+
+class _Proxy(_Json):
+    """Answers any request, recording its request line (a proxy sees the absolute URL)."""
+
+    lines: list[str] = []
+
+    def do_GET(self) -> None:
+        self.lines.append(self.requestline)
+        self.reply(200, b"{}")
+
+
+def test_a_proxy_in_the_environment_is_used_through_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _Proxy.lines.clear()
+    with serving(_Proxy) as proxy, serving(_Proxy) as target:
+        port = target.server_address[1]
+        url = f"http://localhost:{port}/v1/x"
+        monkeypatch.setenv("HTTP_PROXY", _url(proxy))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        transport, http = _lean_transport()
+        assert transport._send(http, "GET", url, {}, None, (5, 5))[0] == 200
+        assert _Proxy.lines == [f"GET {url} HTTP/1.1"]  # through the proxy, by requests
+        assert transport._lean.opened == 0
+        # NO_PROXY names this host: the lean client sends it straight
+        direct = f"http://127.0.0.1:{port}/v1/x"
+        assert transport._send(http, "GET", direct, {}, None, (5, 5))[0] == 200
+        assert _Proxy.lines[-1] == "GET /v1/x HTTP/1.1" and transport._lean.opened == 1
+        transport.close()
+
+
+def test_lean_failures_read_as_requests_failures() -> None:
+    import socket
+
+    from stackql_tuning.transports.google_http import ConnectFailed, ReadTimeout, ReplyFailed
+    from stackql_tuning.transports.google_reply import connection_message, refused_before_sending
+
+    refused = ConnectFailed(ConnectionRefusedError(111, "Connection refused"))
+    no_host = ConnectFailed(socket.gaierror(-2, "Name or service not known"))
+    assert refused_before_sending(refused) and refused_before_sending(no_host)
+    assert connection_message(refused, 1) == "connection refused (after 1 attempt)"
+    assert connection_message(no_host, 2).startswith("could not connect ([Errno -2] Name")
+    assert not refused_before_sending(ReadTimeout(TimeoutError("timed out")))
+    assert connection_message(ReadTimeout(TimeoutError()), 1, (3, 7)) == (
+        "no reply within the read timeout of 7 s (after 1 attempt)"
+    )
+    import http.client
+
+    cut = ReplyFailed(http.client.IncompleteRead(b"ab", 10))
+    assert connection_message(cut, 1) == "the reply was cut off (after 1 attempt)"

@@ -11,6 +11,9 @@ import responses
 import stackql_tuning
 from stackql_tuning.errors import PlanError, ProviderError
 
+#: ``responses`` replaces requests' adapter: the transport sends through it
+pytestmark = pytest.mark.usefixtures("requests_http")
+
 HOST = "https://us-central1-aiplatform.googleapis.com"
 PATH = "/v1/projects/p/locations/us-central1/hyperparameterTuningJobs"
 

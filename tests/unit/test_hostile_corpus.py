@@ -30,6 +30,9 @@ import yaml
 from stackql_tuning.errors import StackqlTuningError
 from stackql_tuning.session import Session
 
+#: ``responses`` replaces requests' adapter: the transport sends through it
+pytestmark = pytest.mark.usefixtures("requests_http")
+
 CORPUS = Path(__file__).resolve().parents[1] / "golden" / "hostile" / "corpus.yaml"
 REPLY_SQL = (
     "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "

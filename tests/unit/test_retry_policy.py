@@ -26,6 +26,9 @@ from stackql_tuning.transports.retry import (
     parse_retry_after,
 )
 
+#: ``responses`` replaces requests' adapter: the transport sends through it
+pytestmark = pytest.mark.usefixtures("requests_http")
+
 BASE = "http://vertex.test"
 HPT = "google.aiplatform.hyperparameter_tuning_jobs"
 LIST_URL = f"{BASE}/v1/projects/p1/locations/us-central1/hyperparameterTuningJobs"
