@@ -67,6 +67,7 @@ class LeanHttp:
         self._contexts: dict[Any, ssl.SSLContext] = {}
         #: connections opened (for tests: one per thread per host across a chain's pages)
         self.opened = 0
+        self._closed = False
 
     def request(
         self,
@@ -158,7 +159,7 @@ class LeanHttp:
     def _give_back(self, key: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
-            if len(idle) < self.maxsize:
+            if len(idle) < self.maxsize and not self._closed:
                 idle.append(conn)
                 return
         conn.close()
@@ -210,8 +211,10 @@ class LeanHttp:
         return ctx
 
     def close(self) -> None:
+        """Close the idle connections; one in use is closed when its reply has been read."""
         with self._lock:
             idle, self._idle = self._idle, {}
+            self._closed = True
         for conns in idle.values():
             for conn in conns:
                 conn.close()

@@ -29,9 +29,7 @@ import yaml
 
 from stackql_tuning.errors import StackqlTuningError
 from stackql_tuning.session import Session
-
-#: ``responses`` replaces requests' adapter: the transport sends through it
-pytestmark = pytest.mark.usefixtures("requests_http")
+from stackql_tuning.transports.google import GoogleTransport
 
 CORPUS = Path(__file__).resolve().parents[1] / "golden" / "hostile" / "corpus.yaml"
 REPLY_SQL = (
@@ -157,10 +155,13 @@ class Harness:
         settings = {"auth": self.auth(), "retry_base": 0.0005, "max_attempts": 2}
         self.live = Session(**settings)
         self.dry = Session(**settings, dry_run=True)
+        lean = GoogleTransport.lean_http
+        GoogleTransport.lean_http = False  # ``responses`` replaces requests' adapter
         try:
             with mock:
                 yield self
         finally:
+            GoogleTransport.lean_http = lean
             self.live.close()
             self.dry.close()
             for k, v in saved.items():
