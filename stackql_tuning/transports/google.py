@@ -1,4 +1,5 @@
-"""Google REST transport: requests' adapter with google-auth's credentials, regional hosts, retries.
+"""Google REST transport: google-auth's credentials, regional hosts, retries; requests go through
+the lean client of ``google_http`` (requests' adapter when a proxy or client certificate applies).
 
 Builds each request from the method's definition (HTTP verb, ``flatPath`` template, path/query
 params), picks the host from the location param (``https://{location}-aiplatform.googleapis.com/``)
@@ -25,6 +26,7 @@ from stackql_tuning.transports.google_reply import (
     error_message,
     next_token,
     refused_before_sending,
+    rejected_certificate,
     snippet,
 )
 from stackql_tuning.transports.retry import RateLimits, RetryPolicy, parse_retry_after
@@ -301,7 +303,7 @@ class GoogleTransport:
                 urllib3.exceptions.HTTPError,
             ) as e:
                 sent = not refused_before_sending(e)
-                if self.retry.retryable(
+                if not rejected_certificate(e) and self.retry.retryable(
                     attempt, connection_error=True, sent=sent, idempotent=idempotent
                 ):
                     self.retry.sleep(self.retry.delay(attempt))

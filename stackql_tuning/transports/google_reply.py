@@ -88,6 +88,11 @@ def refused_before_sending(e: Exception) -> bool:
     return "NewConnectionError" in text or "ConnectionRefusedError" in text
 
 
+def rejected_certificate(e: Exception) -> bool:
+    """Whether the server's TLS certificate failed verification (sending again cannot help)."""
+    return "CERTIFICATE_VERIFY_FAILED" in repr(e)
+
+
 def connection_message(
     e: Exception, attempts: int, timeout: tuple[float, float] | None = None
 ) -> str:

@@ -400,3 +400,74 @@ def test_lean_failures_read_as_requests_failures() -> None:
 
     cut = ReplyFailed(http.client.IncompleteRead(b"ab", 10))
     assert connection_message(cut, 1) == "the reply was cut off (after 1 attempt)"
+
+
+def _self_signed(tmp_path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_tls_is_verified_against_the_ca_bundle_requests_would_use(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from stackql_tuning.errors import ProviderError
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    _Proxy.lines.clear()
+    with serving(_Proxy) as server:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        url = f"https://127.0.0.1:{server.server_address[1]}/"
+        sql = (
+            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+        )
+        anonymous = {"google": {"type": "anonymous"}}
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert)  # requests' own variable: trusted
+        with stackql_tuning.connect(auth=anonymous, google_endpoint=url) as session:
+            assert session.execute(sql).rows == []
+        assert _Proxy.lines and _Proxy.lines[0].startswith("GET /v1/projects/p/")
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE")  # the default bundle does not know it
+        monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+        refused = pytest.raises(ProviderError, match=r"could not connect \(.*CERTIFICATE_VERIFY")
+        with stackql_tuning.connect(auth=anonymous, google_endpoint=url) as session, refused as e:
+            session.execute(sql)
+        assert "(after 1 attempt)" in str(e.value)  # sending again cannot help
