@@ -279,6 +279,7 @@ def render_doc(fig: dict[str, Any]) -> str:
         "| backoff | full jitter: uniform(0, min(`retry_cap` 20 s, `retry_base` 0.5 s x "
         "2^(n-1))); `Retry-After` is honoured (up to the cap) | botocore's |",
         "| not retried | 400, 401 (google-auth refreshes the token twice), 403, 404, 409; "
+        "a TLS certificate that fails verification; "
         "`create` and `delete` once the request may have reached the server | - |",
         "| retried although not idempotent | `create` when the connection was refused before "
         "anything was sent | - |",
