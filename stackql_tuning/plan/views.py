@@ -236,8 +236,9 @@ def _empty(view: Resource, alias: str) -> exp.Subquery:
     return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
-    """The subquery that replaces ``node`` (a mention of ``view``), with params bound."""
+def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subquery:
+    """The subquery that replaces ``node`` (a mention of ``view``), with params bound (and the
+    columns the statement does not read pruned, unless ``prune`` is off)."""
     spec = view.view or {}
     sql = spec.get("sql")
     if not sql:
@@ -265,7 +266,7 @@ def expand_view(node: exp.Table, view: Resource) -> exp.Subquery:
         kept = [b for b in branches if not _contradicted(b, preds)]
         if not kept:
             return _empty(view, alias)
-        used = _outer_refs(node)
+        used = _outer_refs(node) if prune else None
         if used is not None and all(_prunable(b) for b in kept):
             first = kept[0]
             for proj, name in zip(list(first.expressions), names, strict=False):
@@ -297,14 +298,15 @@ def _relocate(tree: exp.Expr, mention: exp.Table) -> None:
                     meta.pop(k, None)
 
 
-def expand_views(tree: exp.Expr, registry: Registry) -> exp.Expr:
-    """Inline every view mention of ``tree`` (views over views too), in place."""
+def expand_views(tree: exp.Expr, registry: Registry, prune: bool = True) -> exp.Expr:
+    """Inline every view mention of ``tree`` (views over views too), in place. ``prune`` off
+    keeps every view column (for an error that names them all)."""
     for _ in range(MAX_DEPTH):
         found = False
         for node, resource in list(provider_tables(tree, registry)):
             if resource.kind != "view":
                 continue
-            replacement = expand_view(node, resource)
+            replacement = expand_view(node, resource, prune)
             if node is tree:
                 return replacement
             node.replace(replacement)

@@ -17,6 +17,7 @@ import itertools
 from typing import TYPE_CHECKING
 
 from stackql_tuning.errors import PartialResult, PlanError, QueryError
+from stackql_tuning.plan.bindings import provider_tables
 from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
@@ -77,7 +78,10 @@ def run_query(session: Session, stmt: Statement) -> Result:
             # against every column: the error names them all; or, should it bind there,
             # the statement reads a column that projection missed, and gets every column
             run.create_tables(narrow=False)
-            store.bind(sql)
+            try:
+                store.bind(sql)
+            except PlanError as e:
+                raise _with_every_view_column(session, stmt, e) from None
             run.load_every_column()
             if early is not None:
                 early.abort()  # its calls asked for the fields read
@@ -109,6 +113,28 @@ def run_query(session: Session, stmt: Statement) -> Result:
     result.failures = result_failures
     result.warnings.extend(plan.warnings + stats.warnings)
     return result
+
+
+def _with_every_view_column(session: Session, stmt: Statement, error: PlanError) -> PlanError:
+    """``error`` as DuckDB words it with the statement's views unpruned: a view keeps only the
+    columns a statement names, so an unknown column's candidates were only those (``location``
+    got "region", "provider" and not "location_or_region"). ``error`` itself without views."""
+    registry = session.registry
+    if not any(r.kind == "view" for _, r in provider_tables(stmt.expression, registry)):
+        return error
+    try:
+        tree = expand_views(stmt.expression.copy(), registry, prune=False)
+        defaults = session.settings.defaults
+        plan = plan_query(tree, registry, const_eval=session.store.const, defaults=defaults)
+        QueryRun(session, plan).create_tables(narrow=False)
+        sql = to_duckdb_sql(plan.tree)
+    except Exception:  # the first error stands
+        return error
+    try:
+        session.store.bind(sql)
+    except PlanError as unpruned:
+        return unpruned
+    return error
 
 
 def _binds(store: Store, sql: str) -> bool:

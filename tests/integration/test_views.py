@@ -417,3 +417,21 @@ def test_dependent_join_over_training_jobs_makes_one_call_per_job(
         if r["operation"] == "ListTrainingJobsForHyperParameterTuningJob"
     ]
     assert sorted(calls) == sorted(n for n, _ in rows)  # one call per job, no more
+
+
+def test_an_unknown_view_column_is_offered_the_view_columns(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    """A view keeps only the columns a statement reads; the error for a column it does not
+    have still offers the view's own columns, and costs no call."""
+    from stackql_tuning.errors import PlanError
+
+    sql = (
+        "SELECT provider, location FROM unified.tuning.jobs "
+        "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1' "
+        "AND region = 'us-east-1'"
+    )
+    with pytest.raises(PlanError, match=r'"location" not found') as e:
+        session.execute(sql)
+    assert "location_or_region" in str(e.value)
+    assert fresh_sandbox.google.requests() == [] and fresh_sandbox.aws.requests() == []
