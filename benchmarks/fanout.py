@@ -81,7 +81,8 @@ def run(repeat: int = 5) -> ScenarioResult:
             "ours, the Session's DuckDB database made before the clock",
             ours_ready,
             "ms",
-            "info: the statement without the session's one-off DuckDB start (15-30 ms here)",
+            "info: without the session's one-off DuckDB start "
+            "(a first query's calls leave while it starts)",
         ),
         Measure("ours, --concurrency 1 (StackQL's default)", ours1, "ms"),
         Measure(
