@@ -121,8 +121,9 @@ def parse_template(template: str, value: str) -> dict[str, str]:
 
 
 @dataclass
-class EarlyStage:
-    """A stage whose calls were started (:meth:`QueryRun.begin`) and whose replies wait."""
+class StartedStage:
+    """A stage whose calls were started (:meth:`QueryRun.begin`; early, or when its turn came)
+    and whose replies wait for :meth:`QueryRun.fill` to read them."""
 
     stage: list[Slot]
     by_call: dict[int, Slot]
@@ -166,7 +167,7 @@ class QueryRun:
             slot.columns = None
             slot.reply_fields = None
 
-    def fill(self, early: EarlyStage | None = None) -> RunStats:
+    def fill(self, early: StartedStage | None = None) -> RunStats:
         """Fetch and load every stage (the first one from ``early`` when it was started
         before the store was ready)."""
         for i, stage in enumerate(self.plan.stages()):
@@ -174,16 +175,16 @@ class QueryRun:
             self._finish_stage(begun)
         return self.stats
 
-    def begin_early(self) -> EarlyStage | None:
+    def begin_early(self) -> StartedStage | None:
         """Start fetching the first stage now, before the store is ready (None when that stage
         needs rows from the store: a dependent slot). Nothing is read into the store until
-        :meth:`fill`; :meth:`EarlyStage.abort` drops it all."""
+        :meth:`fill`; :meth:`StartedStage.abort` drops it all."""
         stages = self.plan.stages()
         if not stages or any(s.dependent for s in stages[0]):
             return None
         return self.begin(stages[0])
 
-    def begin(self, stage: list[Slot]) -> EarlyStage:
+    def begin(self, stage: list[Slot]) -> StartedStage:
         """Build ``stage``'s calls (each checked before the first is sent) and start them."""
         by_call: dict[int, Slot] = {}
         calls: list[Call] = []
@@ -196,7 +197,7 @@ class QueryRun:
             self.fetcher.prepare(call)
         row_limit = stage[0].limit if len(stage) == 1 else None
         started = self._scheduler().start(calls, row_limit=row_limit)
-        return EarlyStage(stage, by_call, started, row_limit)
+        return StartedStage(stage, by_call, started, row_limit)
 
     def _scheduler(self) -> Scheduler:
         settings = self.session.settings
@@ -223,7 +224,7 @@ class QueryRun:
             progress=progress,
         )
 
-    def _finish_stage(self, begun: EarlyStage) -> None:
+    def _finish_stage(self, begun: StartedStage) -> None:
         stage, by_call = begun.stage, begun.by_call
         files = {
             s.name: TableLoader(

@@ -5,10 +5,13 @@ let DuckDB bind the SQL against them (unknown columns, bad functions fail here) 
 materialize -> run. ``--dry-run`` stops before the fetch and lists the calls instead.
 
 One exception, while a session's DuckDB is still starting (its first statement, unless the
-CLI's background start is done): when every
-column and function of the query is known without DuckDB (``plan.precheck``), the first
-stage's calls start before the tables are made and bound, and wait for the bind before their
-replies are read; a bind error drops them.
+CLI's background start is done): when every column and function of the query is known without
+DuckDB (``plan.precheck``), the first stage's calls start before the tables are made and
+bound, and wait for the bind before their replies are read; a bind error drops them.
+
+The tables hold only the columns the query reads (``QueryRun.create_tables``); a query that
+does not bind against them is bound again against every column, for an error that names them
+all (with its views unpruned too), or, should it bind there, to load every column.
 """
 
 from __future__ import annotations
