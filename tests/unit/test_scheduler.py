@@ -123,9 +123,10 @@ def test_a_started_run_waits_for_drain_and_abort_stops_its_workers() -> None:
     assert api.sunk == 0  # nothing is handed to a sink before drain
     assert api.peak_ahead <= 2 * 4 + 4  # the workers wait for it: replies stay bounded
     started.abort()
-    time.sleep(0.02)
-    fetched = api.fetched
-    time.sleep(0.05)
+    fetched, deadline = -1, time.monotonic() + 5
+    while api.fetched != fetched and time.monotonic() < deadline:  # in-flight fetches end
+        fetched = api.fetched
+        time.sleep(0.1)
     assert api.fetched == fetched < 4 * 50  # stopped: no chain ran to its end
 
     api = FakeApi(pages=3)
