@@ -19,7 +19,9 @@ from typing import Any
 from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.settings import Settings
+from stackql_tuning.transports.aws_http import lean_client
 from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
+from stackql_tuning.transports.lean_http import LeanHttp
 from stackql_tuning.transports.retry import RateLimits
 
 CLIENT_PARAMS = ("region", "AwsAccountId")
@@ -67,6 +69,9 @@ def redact_sdk_logs() -> None:
 
 
 class AwsTransport:
+    #: send through the lean HTTP pool when nothing requires botocore's own sender
+    lean_http = True
+
     def __init__(
         self, settings: Settings, registry: Registry, limits: RateLimits | None = None, **_: Any
     ) -> None:
@@ -78,6 +83,8 @@ class AwsTransport:
         self._lock = threading.Lock()
         self._ops: dict[str, set[str]] | None = None
         self._models: dict[str, Any] = {}
+        #: the clients' HTTP connections (``aws_http``: botocore signs, this pool sends)
+        self._pool = LeanHttp(maxsize=max(settings.concurrency, settings.per_host, 10), gzip=False)
 
     def _client(self, service: str, region: str, account: str | None = None) -> Any:
         key = (service, region, account)
@@ -200,9 +207,13 @@ class AwsTransport:
             read_timeout=self.settings.read_timeout,
             user_agent=_user_agent(),
         )
-        return self._sdk_client(
+        client = self._sdk_client(
             session, service, region_name=region, config=config, **self._endpoint()
         )
+        if not self.lean_http:
+            return client
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        return lean_client(client, self._pool, timeout)
 
     def _service_name(self, call: Call) -> str:
         return self._service_of(call.resource)
@@ -341,6 +352,7 @@ class AwsTransport:
     def close(self) -> None:
         self._clients.clear()
         self._sessions.clear()
+        self._pool.close()
 
 
 def _operation(method: Any) -> str:

@@ -1,5 +1,5 @@
 """Google REST transport: google-auth's credentials, regional hosts, retries; requests go through
-the lean client of ``google_http`` (requests' adapter when a proxy or client certificate applies).
+the lean client of ``lean_http`` (requests' adapter when a proxy or client certificate applies).
 
 Builds each request from the method's definition (HTTP verb, ``flatPath`` template, path/query
 params), picks the host from the location param (``https://{location}-aiplatform.googleapis.com/``)
@@ -19,7 +19,6 @@ from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.settings import Settings
 from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
-from stackql_tuning.transports.google_http import HttpFailure, LeanHttp
 from stackql_tuning.transports.google_reply import (
     check_list_reply,
     connection_message,
@@ -29,6 +28,7 @@ from stackql_tuning.transports.google_reply import (
     rejected_certificate,
     snippet,
 )
+from stackql_tuning.transports.lean_http import HttpFailure, LeanHttp
 from stackql_tuning.transports.retry import RateLimits, RetryPolicy, parse_retry_after
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
@@ -344,7 +344,7 @@ class GoogleTransport:
         that a JSON API call does not need (cookies, redirects, hooks, netrc). The credentials
         add their headers, and a 401 refreshes refreshable credentials and is sent again, at
         most twice, as google-auth does (one refresh for every thread that needs it:
-        :meth:`_refresh`). The request goes through the lean client (``google_http``) unless a
+        :meth:`_refresh`). The request goes through the lean client (``lean_http``) unless a
         proxy or a client certificate applies to its URL, or ``lean_http`` is off (the unit
         tests' ``responses`` doubles replace requests' adapter): then through requests' own
         adapter, so that proxies and CA bundles apply as requests applies them.

@@ -80,7 +80,7 @@ def check_list_reply(call: Call, body: bytes, status: int) -> None:
 
 def refused_before_sending(e: Exception) -> bool:
     """Whether no connection was made, so nothing of the request was sent."""
-    from stackql_tuning.transports.google_http import ConnectFailed
+    from stackql_tuning.transports.lean_http import ConnectFailed
 
     if isinstance(e, ConnectFailed):
         return True
@@ -96,7 +96,7 @@ def rejected_certificate(e: Exception) -> bool:
 def connection_message(
     e: Exception, attempts: int, timeout: tuple[float, float] | None = None
 ) -> str:
-    from stackql_tuning.transports.google_http import ConnectFailed
+    from stackql_tuning.transports.lean_http import ConnectFailed
 
     kind = type(e).__name__
     detail = "connection refused" if refused_before_sending(e) else kind

@@ -335,7 +335,7 @@ def test_a_connection_the_server_closed_is_not_reused(closing: str) -> None:
 
 
 def test_a_get_the_closing_server_dropped_is_sent_again_once_a_post_is_not(closing: str) -> None:
-    from stackql_tuning.transports.google_http import ReplyFailed
+    from stackql_tuning.transports.lean_http import ReplyFailed
 
     _Closing.drop = True
     transport, http = _lean_transport()
@@ -384,8 +384,8 @@ def test_a_proxy_in_the_environment_is_used_through_requests(
 def test_lean_failures_read_as_requests_failures() -> None:
     import socket
 
-    from stackql_tuning.transports.google_http import ConnectFailed, ReadTimeout, ReplyFailed
     from stackql_tuning.transports.google_reply import connection_message, refused_before_sending
+    from stackql_tuning.transports.lean_http import ConnectFailed, ReadTimeout, ReplyFailed
 
     refused = ConnectFailed(ConnectionRefusedError(111, "Connection refused"))
     no_host = ConnectFailed(socket.gaierror(-2, "Name or service not known"))

@@ -1,20 +1,24 @@
-"""A lean HTTP/1.1 client for Google's JSON API: ``http.client`` with pooled keep-alive
-connections per origin, TLS with the CA bundle requests would use, gzip, and timeouts.
+"""A lean HTTP/1.1 client: ``http.client`` with pooled keep-alive connections per origin, TLS with
+the CA bundle requests would use, optional gzip, and timeouts.
 
-The Google transport sends a request here whenever no proxy applies to its URL and no client
-certificate is configured (requests' adapter otherwise). A page through requests and urllib3
-cost ~0.97 ms of client CPU here against ~0.33 ms through ``http.client`` alone (200 pages of
-247 KB, one thread): with 16 threads sharing the GIL, that is the fan-out's first-wave stagger
-and, on 1,000 pages, most of the client's share of a 100k-row read.
+Both transports send through it whenever nothing needs their SDK's own HTTP layer: the Google
+transport when no proxy applies to a URL and no client certificate is configured (requests'
+adapter otherwise); the AWS transport under botocore, which still signs, retries and parses
+(``aws_http``). A Google page through requests and urllib3 cost ~0.97 ms of client CPU here
+against ~0.33 ms through ``http.client`` alone (200 pages of 247 KB, one thread); a SageMaker
+describe ~2.7 ms through botocore's sender against ~2.0 ms. With 16 threads sharing the GIL,
+that is the fan-out's first-wave stagger and, on 1,000 pages, most of the client's share of a
+100k-row read.
 
 Failures are :class:`HttpFailure` subclasses whose ``repr`` holds the underlying exception
 (``ConnectFailed(ConnectionRefusedError(...))``), so ``google_reply``'s classification (refused
 before sending, read timeout, reply cut off, connection closed) reads them as it reads
-requests' own. A reused connection that the server had closed (an idle keep-alive timeout) is
-found before the request is written, or, should the close race the request, a GET is sent
-again once on a new connection; a request with a body never is.
+requests' own, and ``aws_http`` maps them to botocore's. A reused connection that the server
+had closed (an idle keep-alive timeout) is found before the request is written, or, should the
+close race the request, a GET is sent again once on a new connection; a request with a body
+never is.
 
-Must not: retry (``RetryPolicy`` does), or know anything of the API.
+Must not: retry (``RetryPolicy`` and botocore do), or know anything of an API.
 """
 
 from __future__ import annotations
@@ -60,8 +64,10 @@ class LeanHttp:
     """Keep-alive connections per origin (``scheme://host:port``), shared by threads: a thread
     takes an idle one (or opens one), and gives it back once the reply is read whole."""
 
-    def __init__(self, maxsize: int = 16) -> None:
+    def __init__(self, maxsize: int = 16, gzip: bool = True) -> None:
         self.maxsize = maxsize
+        #: ask for (and decompress) gzip replies; off, the headers go as given
+        self.gzip = gzip
         self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._contexts: dict[Any, ssl.SSLContext] = {}
@@ -85,7 +91,8 @@ class LeanHttp:
         port = parts.port or (443 if scheme == "https" else 80)
         target = parts.path + ("?" + parts.query if parts.query else "")
         key = (scheme, host, port)
-        headers = {**headers, "Accept-Encoding": "gzip"}
+        if self.gzip:
+            headers = {**headers, "Accept-Encoding": "gzip"}
         conn, reused = self._take(key)
         if conn is None:
             conn = self._open(key, timeout, verify)
@@ -135,7 +142,7 @@ class LeanHttp:
             failure.status_seen = resp.status
             raise failure from None
         encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
-        if encoding == "gzip" and raw:
+        if self.gzip and encoding == "gzip" and raw:
             try:
                 raw = zlib.decompress(raw, 16 + zlib.MAX_WBITS)
             except zlib.error as e:
