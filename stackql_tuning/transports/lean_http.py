@@ -247,12 +247,12 @@ def _dropped(sock: socket.socket) -> bool:
 
 
 def _default_ca_bundle() -> str | None:
+    """certifi's bundle, which requests and botocore both use by default (None: the system's)."""
     try:
-        from requests.utils import DEFAULT_CA_BUNDLE_PATH
-
-        return str(DEFAULT_CA_BUNDLE_PATH)
+        import certifi
     except ImportError:
         return None
+    return str(certifi.where())
 
 
 def _is_dir(path: str) -> bool:
