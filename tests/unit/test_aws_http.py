@@ -136,3 +136,36 @@ def test_botocore_failures_keep_their_types() -> None:
     sender = LeanSender(_Stock(), LeanHttp(gzip=False), (1, 1))
     with pytest.raises(EndpointConnectionError):  # port 9: refused, before anything was sent
         sender.send(_Request())
+
+
+def test_tls_is_verified_against_the_aws_ca_bundle(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from stackql_tuning.errors import ProviderError
+    from tests.unit.test_google_http import _self_signed
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDLEANHTTP")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lean-http-secret")
+    monkeypatch.setattr("time.sleep", lambda s: None)  # botocore's backoff
+    _SageMaker.seen, _SageMaker.connections, _SageMaker.drop = [], 0, False
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SageMaker)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    endpoint = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        monkeypatch.setenv("AWS_CA_BUNDLE", cert)  # botocore's own variable: trusted
+        with Session(aws_endpoint=endpoint) as session:
+            assert session.execute(SQL).rows == [("a",), ("b",)]
+            assert _transport(session)._pool.opened == 1
+        monkeypatch.delenv("AWS_CA_BUNDLE")  # the default bundle does not know it
+        with Session(aws_endpoint=endpoint) as session, pytest.raises(ProviderError) as e:
+            session.execute(SQL)
+        assert "CERTIFICATE_VERIFY_FAILED" in str(e.value)
+    finally:
+        server.shutdown()
+        server.server_close()
