@@ -17,6 +17,7 @@ Must not: sign, retry or parse (botocore does).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,7 +78,7 @@ class LeanSender:
             )
         except ConnectFailed as e:
             cause = e.args[0]
-            if "SSL" in type(cause).__name__:
+            if isinstance(cause, ssl.SSLError):
                 raise SSLError(endpoint_url=request.url, error=cause) from None
             raise EndpointConnectionError(endpoint_url=request.url, error=cause) from None
         except ConnectTimeout as e:

@@ -372,44 +372,13 @@ class GoogleTransport:
                     method, full, headers, data, timeout, verify=env["verify"]
                 )
             else:
-                status, reply_headers, raw = self._send_requests(
-                    http, method, url, query, body, headers, timeout, env
-                )
+                prepared = _prepared(method, url, query, body, headers)
+                status, reply_headers, raw = _send_requests(http, prepared, timeout, env)
             if status == 401 and refreshes < 2 and _refreshable(http.credentials):
                 refreshes += 1
                 self._refresh(http.credentials, seen)
                 continue
             return status, reply_headers, raw
-
-    @staticmethod
-    def _send_requests(
-        http: Any,
-        method: str,
-        url: str,
-        query: dict[str, str],
-        body: Any,
-        headers: dict[str, str],
-        timeout: tuple[float, float],
-        env: dict[str, Any],
-    ) -> tuple[int, Any, bytes]:
-        """One request through requests' adapter (proxies, client certificates, test doubles)."""
-        prepared = _prepared(method, url, query, body, headers)
-        resp = http.get_adapter(prepared.url).send(
-            prepared,
-            stream=True,
-            timeout=timeout,
-            verify=env["verify"],
-            cert=env["cert"],
-            proxies=env["proxies"],
-        )
-        try:
-            raw = resp.raw.read(decode_content=True)  # the connection goes back to the pool
-        except Exception as e:
-            # the status line arrived: an error status says the call was not done, even
-            # when its body was then cut off
-            e.status_seen = resp.status_code  # type: ignore[attr-defined]
-            raise
-        return int(resp.status_code), resp.headers, raw
 
     def _refresh(self, credentials: Any, seen: int) -> None:
         """Refresh ``credentials`` once for every thread that found them stale in token round
@@ -529,6 +498,29 @@ def _lean_fits(url: str, env: dict[str, Any]) -> bool:
     from requests.utils import select_proxy
 
     return select_proxy(url, proxies) is None
+
+
+def _send_requests(
+    http: Any, prepared: Any, timeout: tuple[float, float], env: dict[str, Any]
+) -> tuple[int, Any, bytes]:
+    """One prepared request through requests' adapter (proxies, client certificates, test
+    doubles): (status, headers, body bytes)."""
+    resp = http.get_adapter(prepared.url).send(
+        prepared,
+        stream=True,
+        timeout=timeout,
+        verify=env["verify"],
+        cert=env["cert"],
+        proxies=env["proxies"],
+    )
+    try:
+        raw = resp.raw.read(decode_content=True)  # the connection goes back to the pool
+    except Exception as e:
+        # the status line arrived: an error status says the call was not done, even
+        # when its body was then cut off
+        e.status_seen = resp.status_code  # type: ignore[attr-defined]
+        raise
+    return int(resp.status_code), resp.headers, raw
 
 
 def _prepared(

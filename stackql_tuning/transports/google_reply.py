@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from stackql_tuning.transports.base import Call, CallError
+from stackql_tuning.transports.lean_http import ConnectFailed
 
 
 def next_token(body: bytes, field: str) -> str | None:
@@ -80,8 +81,6 @@ def check_list_reply(call: Call, body: bytes, status: int) -> None:
 
 def refused_before_sending(e: Exception) -> bool:
     """Whether no connection was made, so nothing of the request was sent."""
-    from stackql_tuning.transports.lean_http import ConnectFailed
-
     if isinstance(e, ConnectFailed):
         return True
     text = repr(e)
@@ -96,8 +95,6 @@ def rejected_certificate(e: Exception) -> bool:
 def connection_message(
     e: Exception, attempts: int, timeout: tuple[float, float] | None = None
 ) -> str:
-    from stackql_tuning.transports.lean_http import ConnectFailed
-
     kind = type(e).__name__
     detail = "connection refused" if refused_before_sending(e) else kind
     if isinstance(e, ConnectFailed) and not isinstance(e.args[0], ConnectionRefusedError):

@@ -93,32 +93,28 @@ class LeanHttp:
         key = (scheme, host, port)
         if self.gzip:
             headers = {**headers, "Accept-Encoding": "gzip"}
-        conn, reused = self._take(key)
-        if conn is None:
-            conn = self._open(key, timeout, verify)
-        else:
-            assert conn.sock is not None
-            conn.sock.settimeout(timeout[1])
-        try:
-            status, reply_headers, raw, keep = self._exchange(conn, method, target, headers, body)
-        except _STALE as e:
-            conn.close()
-            if not (reused and body is None and method in ("GET", "HEAD")):
-                raise ReplyFailed(e) from None
-            conn = self._open(key, timeout, verify)  # the server had closed it: once more
+        conn = self._take(key, timeout[1])
+        reused = conn is not None
+        while True:
+            if conn is None:
+                conn = self._open(key, timeout, verify)
             try:
                 status, reply_headers, raw, keep = self._exchange(
                     conn, method, target, headers, body
                 )
-            except (OSError, http.client.HTTPException) as again:
+            except _STALE as e:
                 conn.close()
-                raise _failure(again) from None
-        except HttpFailure:
-            conn.close()
-            raise
-        except (OSError, http.client.HTTPException) as e:
-            conn.close()
-            raise _failure(e) from None
+                if reused and body is None and method in ("GET", "HEAD"):
+                    conn, reused = None, False  # the server had closed it: once more, new
+                    continue
+                raise ReplyFailed(e) from None
+            except HttpFailure:
+                conn.close()
+                raise
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                raise _failure(e) from None
+            break
         if keep:
             self._give_back(key, conn)
         else:
@@ -151,16 +147,20 @@ class LeanHttp:
                 raise failure from None
         return resp.status, resp.headers, raw, not resp.will_close
 
-    def _take(self, key: tuple[str, str, int]) -> tuple[http.client.HTTPConnection | None, bool]:
-        """An idle connection to ``key`` that the server has not closed (and whether one was)."""
+    def _take(
+        self, key: tuple[str, str, int], read_timeout: float
+    ) -> http.client.HTTPConnection | None:
+        """An idle connection to ``key`` that the server has not closed, set to
+        ``read_timeout`` (None: there is none)."""
         while True:
             with self._lock:
                 idle = self._idle.get(key)
                 conn = idle.pop() if idle else None
             if conn is None:
-                return None, False
+                return None
             if conn.sock is not None and not _dropped(conn.sock):
-                return conn, True
+                conn.sock.settimeout(read_timeout)
+                return conn
             conn.close()
 
     def _give_back(self, key: tuple[str, str, int], conn: http.client.HTTPConnection) -> None:
