@@ -18,6 +18,7 @@ from googleapiclient.errors import HttpError
 
 from stackql_tuning.sandbox.vertex import VertexEmulator
 from stackql_tuning.sandbox.vertex.discovery import document
+from stackql_tuning.sandbox.vertex.fieldmask import apply_mask, parse_mask
 
 pytestmark = pytest.mark.integration
 
@@ -143,6 +144,34 @@ def test_pretty_print_and_compact_replies(emu: VertexEmulator) -> None:
     assert pretty.content.count(b"\n") > 10
     assert pretty.json() == compact.json()
     assert "trials" not in compact.json()["hyperparameterTuningJobs"][0]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        "hyperparameterTuningJobs(name,state),nextPageToken",
+        "hyperparameterTuningJobs/studySpec/algorithm",
+        "hyperparameterTuningJobs(*),nextPageToken",
+        "*",
+        "nextPageToken",
+    ],
+)
+def test_a_partial_list_reply_is_the_whole_page_cut_to_its_fields(
+    emu: VertexEmulator, fields: str
+) -> None:
+    # each job is cut from its cache before the page is cut by the whole mask: the same reply
+    emu.store.insert_many(
+        "hyperparameterTuningJobs", PARENT, 5, HPT_BODY, state="JOB_STATE_SUCCEEDED"
+    )
+    base = emu.url + "v1/" + PARENT + "/hyperparameterTuningJobs"
+    query = {"prettyPrint": "false", "pageSize": "2"}
+    whole = requests.get(base, params=query).json()
+    for _ in range(2):  # the second time from the jobs' caches
+        cut = requests.get(base, params={**query, "fields": fields})
+        assert cut.status_code == 200
+        assert cut.json() == apply_mask(whole, parse_mask(fields))
+    bad = requests.get(base, params={**query, "fields": "hyperparameterTuningJobs(name"})
+    assert bad.status_code == 400 and "Invalid field selection" in bad.text
 
 
 def test_fault_rate_503_is_really_applied(emu: VertexEmulator) -> None:

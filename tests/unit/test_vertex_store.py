@@ -12,6 +12,7 @@ from stackql_tuning.errors import UsageError
 from stackql_tuning.sandbox.seed_google import STATES, seed_google
 from stackql_tuning.sandbox.vertex import ApiError, VertexEmulator
 from stackql_tuning.sandbox.vertex.clock import rfc3339
+from stackql_tuning.sandbox.vertex.fieldmask import apply_mask, parse_mask
 from stackql_tuning.sandbox.vertex.store import decode_token, encode_token
 
 HPT, TUNING = "hyperparameterTuningJobs", "tuningJobs"
@@ -290,6 +291,32 @@ def test_list_bytes_are_cached_until_the_state_changes(emu: VertexEmulator) -> N
     emu.clock.advance(601)
     assert orjson.loads(rec.list_bytes(emu.clock.now()))["state"] == "JOB_STATE_RUNNING"
     assert job["name"] == rec.name
+
+
+def test_a_page_cut_to_a_partial_response_is_cached_until_the_state_changes(
+    emu: VertexEmulator,
+) -> None:
+    for _ in range(3):
+        create(emu)
+    sub = parse_mask("hyperparameterTuningJobs(name,state)")["hyperparameterTuningJobs"]
+    assert sub is not None
+    item_mask = (sub, "name,state")
+    whole = orjson.loads(emu.store.page(HPT, PARENT))
+    cut = orjson.loads(emu.store.page(HPT, PARENT, item_mask=item_mask))
+    assert cut == apply_mask(whole, {"hyperparameterTuningJobs": sub})
+    assert {j["state"] for j in cut["hyperparameterTuningJobs"]} == {"JOB_STATE_PENDING"}
+    rec = emu.store.jobs(HPT)[0]
+    now = emu.clock.now()
+    assert rec.masked_list_bytes(now, sub, "name,state") is rec.masked_list_bytes(
+        now, sub, "name,state"
+    )
+    emu.clock.advance(601)  # every job is running now: no cut of the pending state is served
+    cut = orjson.loads(emu.store.page(HPT, PARENT, item_mask=item_mask))
+    assert {j["state"] for j in cut["hyperparameterTuningJobs"]} == {"JOB_STATE_RUNNING"}
+    emu.store.cancel(HPT, PARENT, str(rec.id))  # a change inside the state's time: reset too
+    cut = orjson.loads(emu.store.page(HPT, PARENT, item_mask=item_mask))
+    states = {j["name"]: j["state"] for j in cut["hyperparameterTuningJobs"]}
+    assert states[rec.name] == "JOB_STATE_CANCELLING"
 
 
 def test_python_api_misuse_is_a_usage_error(emu: VertexEmulator) -> None:

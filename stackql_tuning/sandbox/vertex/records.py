@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from stackql_tuning.sandbox.vertex.clock import rfc3339
+from stackql_tuning.sandbox.vertex.fieldmask import Mask, apply_mask
 from stackql_tuning.sandbox.vertex.kinds import (
     CANCELLED,
     CANCELLING,
@@ -106,6 +107,7 @@ class Record:
 
     __slots__ = (
         "_bytes",
+        "_masked",
         "_valid",
         "collection",
         "create_time",
@@ -173,6 +175,7 @@ class Record:
         self.times = [t for t, _ in timeline]
         self.stamps: dict[float, str] = {}
         self._bytes: bytes | None = None
+        self._masked: dict[str, bytes] = {}
         self._valid = (0.0, 0.0)
 
     def segment(self, now: float) -> int:
@@ -266,8 +269,19 @@ class Record:
         seg = self.segment(now)
         nxt = self.times[seg + 1] if seg + 1 < len(self.times) else float("inf")
         self._bytes = self._render(now, full=False)
+        self._masked = {}
         self._valid = (self.times[seg] if now >= self.times[0] else float("-inf"), nxt)
         return self._bytes
+
+    def masked_list_bytes(self, now: float, mask: Mask, key: str) -> bytes:
+        """:meth:`list_bytes` cut to a partial response's ``mask`` (``key``: its canonical
+        text), cached beside it: a list page with ``fields`` then costs what a whole page costs,
+        not a decode and re-encode of every job on every request."""
+        whole = self.list_bytes(now)  # re-rendered when the state moved on: the cache is reset
+        out = self._masked.get(key)
+        if out is None:
+            out = self._masked[key] = orjson.dumps(apply_mask(orjson.loads(whole), mask))
+        return out
 
     def full_bytes(self, now: float) -> bytes:
         """Compact JSON of the job as ``get`` shows it (with the fields lists omit)."""

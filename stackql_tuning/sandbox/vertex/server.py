@@ -22,7 +22,7 @@ from stackql_tuning.errors import StackqlTuningError
 from stackql_tuning.sandbox.latency import LoopbackServer, TimedHandler, hold_reply
 from stackql_tuning.sandbox.vertex import discovery
 from stackql_tuning.sandbox.vertex.errors import ApiError
-from stackql_tuning.sandbox.vertex.fieldmask import apply_mask, parse_mask
+from stackql_tuning.sandbox.vertex.fieldmask import Mask, apply_mask, parse_mask
 from stackql_tuning.sandbox.vertex.store import Store
 
 if TYPE_CHECKING:
@@ -54,6 +54,22 @@ def _page_size(query: Query) -> int | None:
         raise ApiError.invalid(f"Invalid value for pageSize: {raw!r}", field="pageSize") from None
 
 
+def _item_mask(store: Store, coll: str, query: Query) -> tuple[Mask, str] | None:
+    """What a list's ``fields`` selects inside each item, with its canonical text (None: the
+    whole item). The page is cut by the whole mask afterwards (``_partial``), as any reply;
+    cutting each item first, from the job's cache, only spares decoding every job on every
+    request (a 50-job page: ~1.3 ms of the emulator's CPU)."""
+    text = query.get("fields")
+    if not text:
+        return None
+    mask = parse_mask(text)  # a malformed mask is the 400 it is for any reply
+    key = store.collections[coll].items_key
+    sub = mask[key] if key in mask else mask.get("*")
+    if not sub:
+        return None
+    return sub, orjson.dumps(sub, option=orjson.OPT_SORT_KEYS).decode()
+
+
 def _id(store: Store, coll: str, params: dict[str, str]) -> str:
     return params[store.collections[coll].id_param]
 
@@ -68,6 +84,7 @@ ACTIONS: dict[str, Action] = {
         page_size=_page_size(q),
         page_token=q.get("pageToken"),
         filter=q.get("filter"),
+        item_mask=_item_mask(s, c, q),
     ),
     "cancel": lambda s, c, p, q, b: s.cancel(c, _parent(p), _id(s, c, p)),
     "delete": lambda s, c, p, q, b: s.delete(c, _parent(p), _id(s, c, p)),

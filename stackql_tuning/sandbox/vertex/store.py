@@ -28,6 +28,7 @@ from stackql_tuning.errors import UsageError, did_you_mean
 from stackql_tuning.sandbox.vertex import discovery
 from stackql_tuning.sandbox.vertex.clock import Clock, rfc3339
 from stackql_tuning.sandbox.vertex.errors import ApiError
+from stackql_tuning.sandbox.vertex.fieldmask import Mask
 from stackql_tuning.sandbox.vertex.filters import parse_filter
 from stackql_tuning.sandbox.vertex.kinds import CANCELLING, KINDS, Kind
 from stackql_tuning.sandbox.vertex.records import PINNABLE, Record, Spec, plan_timeline
@@ -194,8 +195,12 @@ class Store:
         page_size: int | None = None,
         page_token: str | None = None,
         filter: str | None = None,
+        item_mask: tuple[Mask, str] | None = None,
     ) -> bytes:
-        """One ``list`` reply: ``{"<itemsKey>": [...], "nextPageToken": "..."}`` (or ``{}``)."""
+        """One ``list`` reply: ``{"<itemsKey>": [...], "nextPageToken": "..."}`` (or ``{}``).
+
+        ``item_mask``: a partial response's selection inside each item, and its canonical
+        text (each job's cut is cached with its list bytes)."""
         coll = self.collections[collection]
         if page_size is not None and page_size < 0:
             raise ApiError.invalid(
@@ -208,13 +213,19 @@ class Store:
         after = decode_token(page_token) if page_token else None
         with self._lock:
             now = self.clock.now()
+
+            def render(rec: Record) -> bytes:
+                if item_mask is None:
+                    return rec.list_bytes(now)
+                return rec.masked_list_bytes(now, *item_mask)
+
             bucket = self._buckets.get((collection, parent)) or Bucket()
             ids, records = bucket.ids, bucket.records
             pos = 0 if after is None else bisect.bisect_right(ids, after)
             more = False
             if pred is None:
                 chunk = ids[pos : pos + size]
-                items = [records[i].list_bytes(now) for i in chunk]
+                items = [render(records[i]) for i in chunk]
                 more = pos + size < len(ids)
             else:
                 chunk, items = [], []
@@ -225,7 +236,7 @@ class Store:
                             more = True
                             break
                         chunk.append(i)
-                        items.append(rec.list_bytes(now))
+                        items.append(render(rec))
         if not items:
             return b"{}"
         out = b'{"' + coll.items_key.encode() + b'":[' + b",".join(items) + b"]"
