@@ -66,10 +66,10 @@ def markdown(results: list[ScenarioResult], elapsed: float, load: str) -> str:
         "Written by `make bench` (`python -m benchmarks`); do not edit by hand. Every scenario "
         "runs ours and its baseline in the same run, against the sandbox servers over loopback "
         "(each scenario's servers in their own process). Ours reads whole replies "
-        "(`--no-partial-response`), as every baseline does: the same bytes for all sides "
-        "(against the emulator, cutting replies to the fields read costs the emulator's CPU on "
-        "the client's cores; a real server does it on its own). Times are medians; ratios are "
-        "ours / baseline.",
+        "(`--no-partial-response`), as every baseline does: the same bytes for all sides. "
+        "The product's default, replies cut by the server to the fields a query reads, is "
+        "shown as information beside it in the fan-out. Times are medians; ratios "
+        "are ours / baseline.",
         "",
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {machine()}",
