@@ -13,7 +13,7 @@ import pytest
 from stackql_tuning.errors import ProviderError
 from stackql_tuning.registry.loader import default_registry
 from stackql_tuning.run.loader import TableLoader
-from stackql_tuning.run.store import Store, TableSchema, qualified
+from stackql_tuning.run.store import PageFile, Store, TableSchema, qualified
 
 NAME = "google.aiplatform.hyperparameter_tuning_jobs"
 RES = default_registry().resource(NAME)
@@ -114,3 +114,38 @@ def test_a_user_s_external_threads_are_respected(store: Store) -> None:
     with store.fetching():
         store.leave_a_core(store.con.cursor())
         assert store.execute("SELECT current_setting('threads')")[0][0] == 2
+
+
+def _rows(store: Store) -> list[tuple[Any, ...]]:
+    sql = (
+        f"SELECT projectsId, locationsId, hyperparameterTuningJobsId FROM {qualified(NAME)} "
+        "ORDER BY 3"
+    )
+    return [tuple(r) for r in store.execute(sql)]
+
+
+def test_params_every_line_gives_are_read_as_given(store: Store) -> None:
+    schema = TableSchema(RES)
+    given = {"projectsId", "locationsId"}
+    # a list's calls set these: no extraction from the item for them (the job id still is)
+    assert schema.select_list().count("regexp_extract") == 3
+    assert schema.select_list(given).count("regexp_extract") == 1
+    pages = PageFile(store.tmpdir)
+    for i in range(3):
+        pages.add_raw({"projectsId": "p", "locationsId": "l", "filter": None}, _page(i), "r", None)
+    assert pages.given == given
+    store.load(NAME, schema, pages, ITEMS)
+    pages.remove()
+    assert _rows(store) == [("p", "l", str(i)) for i in range(3)]
+
+
+def test_a_param_one_line_lacks_is_still_taken_from_the_item(store: Store) -> None:
+    schema = TableSchema(RES)
+    pages = PageFile(store.tmpdir)
+    pages.add_raw({"projectsId": "x", "locationsId": "y"}, _page(1), "r", None)
+    pages.add_raw({"locationsId": "y"}, _page(2), "r", None)  # no projectsId for this call
+    assert pages.given == {"locationsId"}
+    store.load(NAME, schema, pages, ITEMS)
+    pages.remove()
+    # the call's value wins where it was set; else the item's name gives it, as before
+    assert _rows(store) == [("x", "y", "1"), ("p", "y", "2")]
