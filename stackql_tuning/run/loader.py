@@ -4,7 +4,10 @@ A :class:`TableLoader` takes page lines for one provider table (the same ``add_r
 ``add_obj`` as :class:`~stackql_tuning.run.store.PageFile`) and hands them, a file at a time,
 to one background thread that loads them on its own DuckDB cursor (DuckDB runs without the
 GIL), so reading JSON overlaps the network wait. A file is sealed as soon as the loader is idle
-and it holds ``min_bytes`` (so little is left for the end of the statement), or when it reaches
+and it holds ``min_bytes`` or ``min_lines`` pages (so little is left for the end of the
+statement; a load's cost grows with its rows too, and replies cut to a few fields are small:
+a fan-out's 96 such pages never reached ``min_bytes``, and all of them waited for the end),
+or when it reaches
 ``batch_bytes`` (so DuckDB's reader never holds more than one batch per file). Files sealed
 while a load runs wait, and the next load takes all of them in one scan, which DuckDB spreads
 over its threads: when replies come faster than one thread reads JSON, the loads catch up
@@ -26,6 +29,8 @@ from stackql_tuning.run.store import PageFile, Store, TableSchema
 BATCH_BYTES = 2 << 20
 #: while the loader is idle, load a file as soon as it holds this much
 MIN_BYTES = 256 << 10
+#: ... or this many pages
+MIN_LINES = 8
 
 
 class TableLoader:
@@ -37,6 +42,7 @@ class TableLoader:
         items_key: str | None,
         batch_bytes: int = BATCH_BYTES,
         min_bytes: int = MIN_BYTES,
+        min_lines: int = MIN_LINES,
     ) -> None:
         self.store = store
         self.name = name
@@ -44,6 +50,7 @@ class TableLoader:
         self.items_key = items_key
         self.batch_bytes = batch_bytes
         self.min_bytes = min_bytes
+        self.min_lines = min_lines
         self.current = PageFile(store.tmpdir)
         self._size = 0
         self._sealed: list[PageFile] = []  # full files no load has taken yet
@@ -64,7 +71,7 @@ class TableLoader:
             self._size += len(raw)
             if self._finishing:
                 return
-            if self._size >= self.batch_bytes or (not self._busy and self._size >= self.min_bytes):
+            if self._size >= self.batch_bytes or (not self._busy and self._worth_a_load()):
                 self._seal()
                 if not self._busy:
                     self._busy = True
@@ -76,6 +83,10 @@ class TableLoader:
         import orjson
 
         self.add_raw(params, orjson.dumps(obj, default=str), key, origin)
+
+    def _worth_a_load(self) -> bool:
+        """(under the lock) The current file holds enough for a load of its own."""
+        return self._size >= self.min_bytes or self.current.lines >= self.min_lines
 
     def _seal(self) -> None:
         """(under the lock) The current file is full: it waits for a load, a new one starts."""
@@ -99,7 +110,7 @@ class TableLoader:
         try:
             while True:
                 with self._lock:
-                    if not self._sealed and not self._finishing and self._size >= self.min_bytes:
+                    if not self._sealed and not self._finishing and self._worth_a_load():
                         self._seal()
                     batch = self._take()
                     if not batch:

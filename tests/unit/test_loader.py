@@ -149,3 +149,19 @@ def test_a_param_one_line_lacks_is_still_taken_from_the_item(store: Store) -> No
     pages.remove()
     # the call's value wins where it was set; else the item's name gives it, as before
     assert _rows(store) == [("x", "y", "1"), ("p", "y", "2")]
+
+
+def test_small_pages_are_loaded_by_count_while_fetching(store: Store) -> None:
+    # replies cut to a few fields are small: the loader does not wait for MIN_BYTES of them,
+    # which left every page of a fan-out to the statement's end
+    loader = TableLoader(store, NAME, TableSchema(RES), ITEMS, min_bytes=1 << 30, min_lines=3)
+    for i in range(2):
+        loader.add_raw({"projectsId": "p", "locationsId": "l"}, _page(i), "r", None)
+    assert loader.load_count == 0  # two pages: not yet worth a load
+    loader.add_raw({"projectsId": "p", "locationsId": "l"}, _page(2), "r", None)
+    for fut in list(loader._loads):
+        fut.result()
+    assert loader.load_count == 1
+    loader.finish()
+    loader.remove()
+    assert len(store.execute(f"SELECT * FROM {qualified(NAME)}")) == 3
