@@ -7,6 +7,9 @@ tables it reads (sqlglot's qualifier, over the provider tables' columns) and eve
 known, the first calls may leave while DuckDB starts and binds (``run.select``): the typos a
 user makes most, a column or a function name, still cost no call.
 
+The common shape, one SELECT over one provider table, is placed without the qualifier
+(0.14 ms against 1.35 ms for the fan-out's query here); anything else goes to it.
+
 It only ever says "sure" or "not sure": not sure (a column it cannot place, a struct field, a
 local table or file, an unknown function, anything sqlglot cannot qualify) keeps the usual
 order.
@@ -31,6 +34,9 @@ def names_resolve(tree: exp.Expr, slots: Iterable[Slot]) -> bool:
     slots' provider tables, its own CTEs and subqueries) and it calls no unknown function."""
     if any(isinstance(n, (exp.Anonymous, exp.AnonymousAggFunc)) for n in tree.walk()):
         return False
+    slots = list(slots)
+    if _one_table_resolves(tree, slots):
+        return True
     schema: dict[str, Any] = {}
     for slot in slots:
         catalog, db, table = slot.name.split(".", 2)
@@ -54,4 +60,36 @@ def names_resolve(tree: exp.Expr, slots: Iterable[Slot]) -> bool:
         )
     except Exception:  # anything it cannot place: not sure
         return False
+    return True
+
+
+def _one_table_resolves(tree: exp.Expr, slots: list[Slot]) -> bool:
+    """The common shape, told without the qualifier (~3 ms of sqlglot here, on the path to the
+    first call): one SELECT over one provider table, no join, subquery or CTE, where every
+    column is one of the table's (or an alias of the select list), unqualified or qualified by
+    the table's own name or alias. False means "ask the qualifier", not "no"."""
+    if not isinstance(tree, exp.Select) or len(slots) != 1:
+        return False
+    tables = list(tree.find_all(exp.Table))
+    if len(tables) != 1 or tree.args.get("joins") or tree.args.get("with_"):
+        return False
+    if any(isinstance(n, (exp.Subquery, exp.Union, exp.Lambda)) for n in tree.walk()):
+        return False
+    if sum(1 for _ in tree.find_all(exp.Select)) != 1:
+        return False
+    table, slot = tables[0], slots[0]
+    if ".".join((table.catalog, table.db, table.name)) != slot.name:
+        return False
+    names = {c.name.lower() for c in slot.resource.columns}
+    names |= {p.name.lower() for p in slot.resource.param_columns}
+    aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
+    own = {table.name.lower(), table.alias_or_name.lower()}
+    for col in tree.find_all(exp.Column):
+        if col.args.get("db") or col.args.get("catalog"):
+            return False
+        if col.table:
+            if col.table.lower() not in own or col.name.lower() not in names:
+                return False
+        elif col.name.lower() not in names and col.name.lower() not in aliases:
+            return False
     return True
