@@ -196,7 +196,8 @@ class QueryRun:
         for call in calls:
             self.fetcher.prepare(call)
         row_limit = stage[0].limit if len(stage) == 1 else None
-        started = self._scheduler().start(calls, row_limit=row_limit)
+        follow_ups = any(slot.hydrate is not None for slot in stage)
+        started = self._scheduler().start(calls, row_limit=row_limit, follow_ups=follow_ups)
         return StartedStage(stage, by_call, started, row_limit)
 
     def _scheduler(self) -> Scheduler:

@@ -13,6 +13,11 @@ credentials) stop the statement at once.
 
 With a row limit (early LIMIT) a chain's next page is decided by the calling thread after the
 sink has counted the rows, so no page is fetched past the limit.
+
+Idle workers are woken only when something changed for them (work queued, a host slot freed
+for queued work, the reply backlog under its bound, the run finished), and when the sink can
+queue no calls (no hydration) a worker with no chain left ends at once: at the end of a
+fan-out, the last replies no longer wait behind idle workers' GIL turns.
 """
 
 from __future__ import annotations
@@ -96,12 +101,19 @@ class Scheduler:
     def run(self, calls: Iterable[Call], sink: Sink, *, row_limit: int | None = None) -> RunStats:
         return self.start(calls, row_limit=row_limit).drain(sink)
 
-    def start(self, calls: Iterable[Call], *, row_limit: int | None = None) -> Started:
+    def start(
+        self, calls: Iterable[Call], *, row_limit: int | None = None, follow_ups: bool = True
+    ) -> Started:
         """Start the workers on ``calls`` and return at once: replies wait (at most
         ``2 x concurrency`` of them) until :meth:`Started.drain` hands them to a sink, or
-        :meth:`Started.abort` drops them."""
+        :meth:`Started.abort` drops them.
+
+        ``follow_ups=False``: the sink never queues calls (no hydration), so a worker that
+        finds no chain left ends at once instead of waiting for the last reply to be read."""
         stats = RunStats()
         board = _Board(self, chain_pages=row_limit is None)
+        # with a row limit the calling thread queues each next page: work can still come
+        board.follow_ups = follow_ups or row_limit is not None
         initial = [Work(c, host=self.host_of(c)) for c in calls]
         stats.calls = len(initial)
         started = Started(self, board, stats, row_limit)
@@ -253,6 +265,8 @@ class _Board:
         self.spare = 0  # workers that may still be started for follow-up work
         self.max_unread = 2 * scheduler.concurrency
         self.cond = threading.Condition()
+        #: the sink may queue calls: idle workers wait for them until the run is finished
+        self.follow_ups = True
 
     # -- calling thread ----------------------------------------------------------------------
     def add(self, works: list[Work]) -> None:
@@ -276,10 +290,15 @@ class _Board:
             self.cond.notify()
 
     def done(self) -> None:
-        """The calling thread has handled a reply."""
+        """The calling thread has handled a reply. Workers are woken only when that changes
+        something for them: a worker held back by ``max_unread`` may go on, or the run is
+        finished and the idle ones end. (Waking every idle worker on every reply made the
+        last replies of a fan-out wait for up to 15 workers' GIL turns each.)"""
         with self.cond:
+            held = self.unread >= self.max_unread
             self.unread -= 1
-            self.cond.notify_all()
+            if held or (not self.queued and self.busy == 0 and self.unread == 0):
+                self.cond.notify_all()
 
     def finished(self) -> bool:
         with self.cond:
@@ -317,7 +336,9 @@ class _Board:
                         self.per_host[host] = self.per_host.get(host, 0) + 1
                         self.busy += 1
                         return works.popleft()
-                if not self.queued and self.busy == 0 and self.unread == 0:
+                if not self.queued and (
+                    not self.follow_ups or (self.busy == 0 and self.unread == 0)
+                ):
                     return None
                 self.cond.wait()
 
@@ -343,7 +364,8 @@ class _Board:
                     if reply.chain_done:  # the host slot is free for the next chain
                         self.busy -= 1
                         self.per_host[work.host] -= 1
-                        self.cond.notify_all()
+                        if self.queued:  # for a worker that waits for this host's slot
+                            self.cond.notify_all()
                 self.replies.put(reply)
                 work = reply.follow
 

@@ -133,3 +133,30 @@ def test_a_started_run_waits_for_drain_and_abort_stops_its_workers() -> None:
     started = Scheduler(api.fetch, concurrency=4).start(_calls(5))
     stats = started.drain(api.sink)
     assert stats.requests == 15 and stats.rows == 150 and api.sunk == 15
+
+
+def _fetch_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name.startswith("fetch"))
+
+
+def test_without_follow_ups_a_worker_with_no_chain_left_ends_at_once() -> None:
+    # two chains: p0 answers at once, p1 is held. Without follow-up calls (no hydration) the
+    # worker that finished p0 ends while p1 is still out; with them it waits for more work.
+    for follow_ups, idle_workers_left in ((False, 0), (True, 1)):
+        release = threading.Event()
+
+        def fetch(call: Call, token: str | None, release: threading.Event = release) -> Page:
+            if call.params["projectsId"] == "p1":
+                release.wait(10)
+            return Page(raw=b"{}")
+
+        before = _fetch_threads()
+        started = Scheduler(fetch, concurrency=2).start(_calls(2), follow_ups=follow_ups)
+        deadline = time.monotonic() + 5
+        while _fetch_threads() - before > 1 + idle_workers_left and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # a worker that should wait is still there
+        assert _fetch_threads() - before == 1 + idle_workers_left
+        release.set()
+        stats = started.drain(lambda call, page: ((), 1))
+        assert stats.requests == 2 and stats.rows == 2 and not stats.failures
