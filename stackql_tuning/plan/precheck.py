@@ -64,8 +64,8 @@ def names_resolve(tree: exp.Expr, slots: Iterable[Slot]) -> bool:
 
 
 def _one_table_resolves(tree: exp.Expr, slots: list[Slot]) -> bool:
-    """The common shape, told without the qualifier (~3 ms of sqlglot here, on the path to the
-    first call): one SELECT over one provider table, no join, subquery or CTE, where every
+    """The common shape, told without the qualifier (its 1.35 ms were on the path to the first
+    call): one SELECT over one provider table, no join, subquery or CTE, where every
     column is one of the table's (or an alias of the select list), unqualified or qualified by
     the table's own name or alias. False means "ask the qualifier", not "no"."""
     if not isinstance(tree, exp.Select) or len(slots) != 1:

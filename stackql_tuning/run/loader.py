@@ -7,8 +7,8 @@ GIL), so reading JSON overlaps the network wait. A file is sealed as soon as the
 and it holds ``min_bytes`` or ``min_lines`` pages (so little is left for the end of the
 statement; a load's cost grows with its rows too, and replies cut to a few fields are small:
 a fan-out's 96 such pages never reached ``min_bytes``, and all of them waited for the end),
-or when it reaches
-``batch_bytes`` (so DuckDB's reader never holds more than one batch per file). Files sealed
+or when it reaches ``batch_bytes`` (so DuckDB's reader never holds more than one batch per
+file). Files sealed
 while a load runs wait, and the next load takes all of them in one scan, which DuckDB spreads
 over its threads: when replies come faster than one thread reads JSON, the loads catch up
 instead of falling further behind one file at a time. ``finish()`` loads what the background

@@ -111,9 +111,10 @@ class Scheduler:
         ``follow_ups=False``: the sink never queues calls (no hydration), so a worker that
         finds no chain left ends at once instead of waiting for the last reply to be read."""
         stats = RunStats()
-        board = _Board(self, chain_pages=row_limit is None)
         # with a row limit the calling thread queues each next page: work can still come
-        board.follow_ups = follow_ups or row_limit is not None
+        board = _Board(
+            self, chain_pages=row_limit is None, follow_ups=follow_ups or row_limit is not None
+        )
         initial = [Work(c, host=self.host_of(c)) for c in calls]
         stats.calls = len(initial)
         started = Started(self, board, stats, row_limit)
@@ -251,9 +252,11 @@ class _Board:
     next chain at once, without waiting for the calling thread to read that reply.
     """
 
-    def __init__(self, scheduler: Scheduler, *, chain_pages: bool) -> None:
+    def __init__(self, scheduler: Scheduler, *, chain_pages: bool, follow_ups: bool) -> None:
         self.s = scheduler
         self.chain_pages = chain_pages
+        #: the sink may queue calls: idle workers wait for them until the run is finished
+        self.follow_ups = follow_ups
         self.ready: dict[str, deque[Work]] = {}  # host -> its queued chains
         self.queued = 0  # chains in ``ready``
         self.per_host: dict[str, int] = {}  # host -> chains being fetched
@@ -265,8 +268,6 @@ class _Board:
         self.spare = 0  # workers that may still be started for follow-up work
         self.max_unread = 2 * scheduler.concurrency
         self.cond = threading.Condition()
-        #: the sink may queue calls: idle workers wait for them until the run is finished
-        self.follow_ups = True
 
     # -- calling thread ----------------------------------------------------------------------
     def add(self, works: list[Work]) -> None:
