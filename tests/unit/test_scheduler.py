@@ -135,28 +135,36 @@ def test_a_started_run_waits_for_drain_and_abort_stops_its_workers() -> None:
     assert stats.requests == 15 and stats.rows == 150 and api.sunk == 15
 
 
-def _fetch_threads() -> int:
-    return sum(1 for t in threading.enumerate() if t.name.startswith("fetch"))
-
-
 def test_without_follow_ups_a_worker_with_no_chain_left_ends_at_once() -> None:
     # two chains: p0 answers at once, p1 is held. Without follow-up calls (no hydration) the
     # worker that finished p0 ends while p1 is still out; with them it waits for more work.
-    for follow_ups, idle_workers_left in ((False, 0), (True, 1)):
-        release = threading.Event()
+    # (This run's own workers are watched: other tests' threads may come and go meanwhile.)
+    for follow_ups in (False, True):
+        release, p1_taken = threading.Event(), threading.Event()
+        workers: dict[str, threading.Thread] = {}
 
-        def fetch(call: Call, token: str | None, release: threading.Event = release) -> Page:
+        def fetch(
+            call: Call,
+            token: str | None,
+            release: threading.Event = release,
+            p1_taken: threading.Event = p1_taken,
+            workers: dict[str, threading.Thread] = workers,
+        ) -> Page:
+            workers[call.params["projectsId"]] = threading.current_thread()
             if call.params["projectsId"] == "p1":
+                p1_taken.set()
                 release.wait(10)
+            else:  # p1 is another worker's: p0's cannot take it after p0
+                p1_taken.wait(10)
             return Page(raw=b"{}")
 
-        before = _fetch_threads()
         started = Scheduler(fetch, concurrency=2).start(_calls(2), follow_ups=follow_ups)
         deadline = time.monotonic() + 5
-        while _fetch_threads() - before > 1 + idle_workers_left and time.monotonic() < deadline:
+        while len(workers) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.05)  # a worker that should wait is still there
-        assert _fetch_threads() - before == 1 + idle_workers_left
+        workers["p0"].join(0.5)  # ends at once without follow-ups; waits with them
+        assert workers["p0"].is_alive() is follow_ups
+        assert workers["p1"].is_alive()
         release.set()
         stats = started.drain(lambda call, page: ((), 1))
         assert stats.requests == 2 and stats.rows == 2 and not stats.failures
