@@ -133,7 +133,9 @@ class Session:
         if "store" not in self._state:
             from stackql_tuning.run.store import prewarm_for
 
-            prewarm_for(sql)  # DuckDB starts while the statement is parsed and planned
+            # DuckDB starts while the statement is parsed and planned; a query's own first
+            # calls leave before it starts (see prewarm_for)
+            prewarm_for(sql, queries=False)
         from stackql_tuning.sql import parse
 
         statements = parse(sql, source=source)

@@ -29,6 +29,24 @@ def test_catalog_statements_start_nothing() -> None:
         assert "thread" not in store._warm
 
 
+def test_a_library_session_leaves_a_query_s_duckdb_until_its_first_calls_have_left() -> None:
+    """``Session.execute`` starts DuckDB in the background for a statement that writes, not for
+    a query: a query sends its first calls first, and DuckDB's start-up competed with them."""
+    from stackql_tuning.session import Session
+
+    for text in ("SELECT 1", "WITH x AS (SELECT 1) SELECT * FROM x", "(SELECT 1)", "FROM t"):
+        prewarm_for(text, queries=False)
+        assert "thread" not in store._warm, text
+    prewarm_for("INSERT INTO t SELECT 1", queries=False)
+    warm = store._warm.get("thread")
+    assert warm is not None
+    store._close_warm()  # taken and closed: nothing is left for the next Store
+
+    with Session() as session:
+        assert session.execute("SELECT 41 + 1").rows == [(42,)]
+        assert "thread" not in store._warm  # the store was made when the query needed it
+
+
 def test_a_query_starts_duckdb_and_the_next_store_takes_it_once() -> None:
     prewarm_for("SELECT 1")
     warm = store._warm.get("thread")
