@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 
 
 def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str] | None:
+    """The lower-cased names of the columns of ``ref``'s table that ``tree`` reads (its param
+    columns among them), or None for all of them."""
     names = {c.name.lower() for c in ref.resource.columns}
+    names |= {p.name.lower() for p in ref.resource.param_columns}
     used: set[str] = set()
     alias = ref.alias.lower()
     same_scope = [r for r in refs if r.scope is ref.scope]

@@ -403,6 +403,8 @@ def plan_query(
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
             if src is not None:
                 slot.dependent[param] = (src.name, col)
+                if src.columns is not None:  # the dependent calls read it from src's table
+                    src.columns = src.columns | {col.lower()}
     if slots and all(s.skip for s in slots):
         # every branch of every view was skipped: nothing would be asked; say what to bind
         raise PlanError(

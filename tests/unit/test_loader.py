@@ -139,6 +139,23 @@ def test_params_every_line_gives_are_read_as_given(store: Store) -> None:
     assert _rows(store) == [("p", "l", str(i)) for i in range(3)]
 
 
+def test_a_param_column_the_statement_does_not_read_is_not_extracted(store: Store) -> None:
+    # the job id comes from each item's name by a regex: only a statement that reads it pays
+    schema = TableSchema(RES, read={"state", "projectsid"})
+    assert "regexp_extract" not in schema.select_list({"projectsId", "locationsId"})
+    # projectsId is read: taken from the name where a call did not give it; locationsId not
+    assert schema.select_list().count("regexp_extract") == 1
+    reading = TableSchema(RES, read={"hyperparametertuningjobsid"})
+    assert reading.select_list({"projectsId", "locationsId"}).count("regexp_extract") == 1
+    pages = PageFile(store.tmpdir)
+    pages.add_raw({"projectsId": "p", "locationsId": "l"}, _page(7), "r", None)
+    store.create_table(NAME, schema)
+    store.load(NAME, schema, pages, ITEMS)
+    pages.remove()
+    # what the calls set is kept; the unread id is left NULL
+    assert _rows(store) == [("p", "l", None)]
+
+
 def test_a_param_one_line_lacks_is_still_taken_from_the_item(store: Store) -> None:
     schema = TableSchema(RES)
     pages = PageFile(store.tmpdir)
