@@ -47,8 +47,9 @@ class TableSchema:
     ``read``: the (lower-case) names of the fields and param columns the statement uses, or
     None for all. The table has only the fields read (``loaded``) and every param column: only
     those are parsed from the replies. Fields that a read column or a read param column is
-    derived from are read too; a param column that is not read holds what the calls set. (A table with every column cost ~5 ms more per load here, most of a page's load:
-    DuckDB makes the empty vectors of every nested field of each row it appends.)
+    derived from are read too; a param column that is not read holds what the calls set. (A
+    table with every column cost ~5 ms more per load here, most of a page's load: DuckDB makes
+    the empty vectors of every nested field of each row it appends.)
     """
 
     resource: Resource

@@ -334,6 +334,36 @@ def test_a_connection_the_server_closed_is_not_reused(closing: str) -> None:
     assert transport._lean.opened == 3
 
 
+def test_only_a_connection_idle_a_while_or_a_request_with_a_body_asks_the_socket(
+    closing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET takes a connection given back moments ago as it is (should the server have closed
+    it, the GET is sent again on a new one); after FRESH_SECONDS idle, or for a POST, the pool
+    first asks the socket whether the server closed it."""
+    from stackql_tuning.transports import lean_http
+
+    _Closing.close_after = 100
+    asked: list[object] = []
+    real = lean_http._dropped
+    monkeypatch.setattr(lean_http, "_dropped", lambda sock: asked.append(sock) or real(sock))
+    pool = lean_http.LeanHttp(gzip=False)
+    try:
+        url = closing + "v1/x"
+        for _ in range(3):
+            assert pool.request("GET", url, {}, None, (5, 5))[0] == 200
+        assert asked == [] and pool.opened == 1
+        for conns in pool._idle.values():
+            for conn in conns:
+                conn.idle_since -= lean_http.FRESH_SECONDS
+        assert pool.request("GET", url, {}, None, (5, 5))[0] == 200
+        assert len(asked) == 1
+        assert pool.request("POST", url, {}, b"{}", (5, 5))[0] == 200
+        assert len(asked) == 2 and pool.opened == 1
+    finally:
+        pool.close()
+        _Closing.close_after = 1
+
+
 def test_a_get_the_closing_server_dropped_is_sent_again_once_a_post_is_not(closing: str) -> None:
     from stackql_tuning.transports.lean_http import ReplyFailed
 
