@@ -15,13 +15,20 @@ from sqlglot import exp
 
 if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
+    from stackql_tuning.registry.model import Resource
+
+
+def table_column_names(resource: Resource) -> set[str]:
+    """The lower-cased names of every column of ``resource``'s table: its fields, then its
+    param columns."""
+    names = {c.name.lower() for c in resource.columns}
+    return names | {p.name.lower() for p in resource.param_columns}
 
 
 def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str] | None:
     """The lower-cased names of the columns of ``ref``'s table that ``tree`` reads (its param
     columns among them), or None for all of them."""
-    names = {c.name.lower() for c in ref.resource.columns}
-    names |= {p.name.lower() for p in ref.resource.param_columns}
+    names = table_column_names(ref.resource)
     used: set[str] = set()
     alias = ref.alias.lower()
     same_scope = [r for r in refs if r.scope is ref.scope]

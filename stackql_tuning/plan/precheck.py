@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from stackql_tuning.plan.columns import table_column_names
 from stackql_tuning.plan.select import Slot
 
 
@@ -80,8 +81,7 @@ def _one_table_resolves(tree: exp.Expr, slots: list[Slot]) -> bool:
     table, slot = tables[0], slots[0]
     if ".".join((table.catalog, table.db, table.name)) != slot.name:
         return False
-    names = {c.name.lower() for c in slot.resource.columns}
-    names |= {p.name.lower() for p in slot.resource.param_columns}
+    names = table_column_names(slot.resource)
     aliases = {e.alias.lower() for e in tree.expressions if isinstance(e, exp.Alias)}
     own = {table.name.lower(), table.alias_or_name.lower()}
     for col in tree.find_all(exp.Column):

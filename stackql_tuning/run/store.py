@@ -70,7 +70,7 @@ class TableSchema:
             if c.name.lower() in wanted and c.derive:
                 wanted.add(str(c.derive["column"]).lower())
         for p in self.params:
-            source = self._param_source(p) if p.name.lower() in wanted else None
+            source = self._param_source(p) if self._reads(p) else None
             if source:
                 wanted.add(source[0].lower())
         # the identity is always read: hydration and mutations find each row's resource by it

@@ -88,9 +88,11 @@ def exchange(
     """Send one request (``head`` from :func:`request_head`, then ``body``) on ``sock`` and read
     its reply from ``reader`` (the connection's buffered reader): (status, header fields, body,
     whether the connection may carry another request)."""
-    sock.sendall(head + body if body and len(body) < 65536 else head)
-    if body and len(body) >= 65536:
+    if body and len(body) >= 65536:  # a large body is sent as it is, not copied after the head
+        sock.sendall(head)
         sock.sendall(body)
+    else:
+        sock.sendall(head + (body or b""))
     status, version, headers = _head(reader, first=True)
     while 100 <= status < 200:  # interim replies (100 Continue, 103 Early Hints)
         status, version, headers = _head(reader, first=False)
@@ -139,17 +141,15 @@ def _head(reader: BinaryIO, *, first: bool) -> tuple[int, str, Headers]:
         text = line.decode("iso-8859-1").rstrip("\r\n")
         if text[:1] in (" ", "\t"):  # obsolete line folding: part of the field before
             if last:
-                dict.__setitem__(
-                    headers, last, dict.__getitem__(headers, last) + " " + text.strip()
-                )
+                headers[last] += " " + text.strip()
             continue
         name, colon, value = text.partition(":")
         if not colon:
             continue  # not a field (http.client keeps it as a defect and goes on)
         last = name.strip().lower()
         value = value.strip()
-        had = dict.get(headers, last)
-        dict.__setitem__(headers, last, value if had is None else f"{had}, {value}")
+        had = headers.get(last)
+        headers[last] = value if had is None else f"{had}, {value}"
     raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
 
 
