@@ -41,6 +41,8 @@ class Bindings:
     dependent: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: predicates on this table that are not bindings (candidates for pushdown)
     residual: list[exp.Expr] = field(default_factory=list)
+    #: the conjuncts that gave ``static`` its values: (predicate, param, its own values)
+    sources: list[tuple[exp.Expr, str, list[Any]]] = field(default_factory=list)
 
 
 def table_resource_id(node: exp.Table) -> str | None:
@@ -237,6 +239,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                     value = constant_value(other, const_eval)
                     if value not in out.static[name]:
                         out.static[name].append(value)
+                    out.sources.append((pred, name, [value]))
                     matched = True
                 elif isinstance(other, exp.Column):
                     src = owner(other, refs, ref.scope)
@@ -257,10 +260,14 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
         ):
             name = pred.this.name.lower()
             values = out.static.setdefault(name, [])
+            own: list[Any] = []
             for e in pred.expressions:
                 v = constant_value(e, const_eval)
-                if v is not None and v not in values:  # a NULL in IN matches nothing (SQL)
-                    values.append(v)
+                if v is not None and v not in own:  # a NULL in IN matches nothing (SQL)
+                    own.append(v)
+                    if v not in values:
+                        values.append(v)
+            out.sources.append((pred, name, own))
             if not values:
                 raise PlanError(
                     f"{pred.this.sql()} IN ({', '.join(e.sql() for e in pred.expressions)}) "

@@ -27,6 +27,7 @@ from stackql_tuning.plan.bindings import (
     param_spellings,
 )
 from stackql_tuning.plan.columns import used_columns
+from stackql_tuning.plan.implied import BoundPredicate, placed_well
 from stackql_tuning.plan.views import OPTIONAL
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource
@@ -72,6 +73,8 @@ class QueryPlan:
     tree: exp.Expr  # the statement, with extra slots' table names rewritten
     slots: list[Slot]
     warnings: list[str] = field(default_factory=list)
+    #: the conjuncts that bound the slots' params (``plan.implied`` leaves some out of the SQL)
+    bound: list[BoundPredicate] = field(default_factory=list)
 
     def stages(self) -> list[list[Slot]]:
         """Slots grouped so that each stage depends only on earlier ones."""
@@ -298,6 +301,7 @@ def plan_query(
     refs = find_provider_tables(tree, registry)
     warnings: list[str] = []
     slots: list[Slot] = []
+    bound: list[BoundPredicate] = []
     by_key: dict[tuple[Any, ...], Slot] = {}
     alias_slot: dict[str, Slot] = {}
     planned: list[tuple[TableRef, Bindings]] = [
@@ -393,6 +397,11 @@ def plan_query(
             slot.residual = []
         slot.aliases.append(ref.alias)
         alias_slot[f"{id(ref.scope)}:{ref.alias.lower()}"] = slot
+        for pred, name, values in b.sources:
+            param = _canonical(method, name)
+            if param in static:
+                well = placed_well(pred, ref.scope, ref.node)
+                bound.append(BoundPredicate(pred, slot, param, values, well))
         if slot.name != resource.id:
             _rename(ref.node, slot.name)
     # dependent bindings name an alias; resolve them to slot names
@@ -413,7 +422,7 @@ def plan_query(
             hint="bind the parameters of at least one cloud (e.g. projectsId and locationsId, "
             "or region), or set [defaults] in the config file",
         )
-    return QueryPlan(tree=tree, slots=slots, warnings=warnings)
+    return QueryPlan(tree=tree, slots=slots, warnings=warnings, bound=bound)
 
 
 def _is_param(resource: Resource, name: str) -> bool:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from stackql_tuning.errors import PartialResult, PlanError, QueryError
 from stackql_tuning.plan.bindings import provider_tables
+from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
@@ -64,6 +65,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
     if session.settings.projection and session.settings.partial_response:
         apply_reply_fields(plan.slots)
     apply_early_limit(plan)
+    leave_out_implied(plan)  # after pushdown: a pushed param keeps its predicate
     is_query = stmt.kind == "select"
     sql = to_duckdb_sql(plan.tree)
     run = QueryRun(session, plan)

@@ -115,6 +115,58 @@ def test_pushdown_never_changes_results(
     assert google > 0 and aws > 0  # pushdown did send filters to both clouds
 
 
+def test_leaving_out_bound_predicates_never_changes_results(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound-param predicates that the SQL DuckDB runs leaves out (``plan.implied``) were
+    true of every row: each query returns the same rows as with all of them re-checked,
+    outer joins and predicates that bind a param twice included."""
+    from stackql_tuning.run import select
+
+    fresh_sandbox.aws.configure(frozen=True)
+    speed = fresh_sandbox.google.clock.speed
+    fresh_sandbox.google.clock.set_speed(0.0)
+    one = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    job = "HyperParameterTuningJobName"
+    queries = [
+        f"SELECT projectsId, locationsId, count(*) FROM {G} WHERE {G_WHERE} GROUP BY ALL",
+        f"SELECT name, state FROM {G} WHERE ({one}) AND state = 'JOB_STATE_SUCCEEDED'",
+        f"SELECT count(*) FROM {G} WHERE {one} AND projectsId = 'ml-research-dev'",
+        f"SELECT v.n, j.name FROM (VALUES ('x')) v(n) LEFT JOIN {G} j "
+        f"ON j.projectsId = 'ml-research-prod' AND j.locationsId = 'us-central1' "
+        "WHERE j.projectsId = 'ml-research-prod'",
+        f"SELECT v.n, j.name FROM (VALUES ('x')) v(n) LEFT JOIN {G} j ON j.name = v.n "
+        "AND j.projectsId = 'ml-research-prod' AND j.locationsId = 'us-central1'",
+        f"SELECT a.name, b.name FROM {G} a JOIN {G} b ON b.projectsId = 'ml-research-dev' "
+        "AND b.locationsId = 'us-central1' AND b.state = a.state "
+        f"WHERE a.{one.replace(' AND ', ' AND a.')} AND a.state = 'JOB_STATE_FAILED'",
+        f"SELECT {job}, region FROM {A} WHERE {A_WHERE}",
+        f"SELECT {job}, BestTrainingJob FROM {A} WHERE region = 'us-east-1'",
+    ]
+
+    def rows_of_every_query() -> list[list[tuple[object, ...]]]:
+        session = Session(**fresh_sandbox.settings())
+        try:
+            return [session.execute(sql).rows for sql in queries]
+        finally:
+            session.close()
+
+    try:
+        name = rows_of_every_query()[-1][0][0]
+        queries.append(
+            f"SELECT {job}, region FROM {A} WHERE region = 'us-east-1' AND {job} = '{name}'"
+        )
+        left_out = rows_of_every_query()
+        monkeypatch.setattr(select, "leave_out_implied", lambda plan: 0)
+        kept = rows_of_every_query()
+    finally:
+        fresh_sandbox.google.clock.set_speed(speed)
+    for sql, a, b in zip(queries, left_out, kept, strict=True):
+        assert sorted(map(repr, a)) == sorted(map(repr, b)), sql
+    assert sum(1 for rows in kept if rows) >= len(queries) - 1  # not all empty
+    assert left_out[2] == [(0,)]  # two projects bound at once: no row is both
+
+
 def test_loading_only_the_fields_read_never_changes_results(fresh_sandbox: Sandbox) -> None:
     """Each query returns the same rows whether every field of the replies is loaded or only
     those it reads; the forms that read a whole row (``*``, ``j.*``, ``to_json(j)``,

@@ -108,6 +108,37 @@ def test_duckdb_leaves_a_core_to_the_fetch_and_gets_it_back(store: Store, thread
     cursor.close()
 
 
+@pytest.mark.parametrize(("batch_bytes", "fewer"), [(1 << 20, False), (1, True)])
+def test_only_loads_of_a_batch_s_size_take_a_core_from_duckdb(
+    store: Store, batch_bytes: int, fewer: bool
+) -> None:
+    """Loads smaller than a batch (a fan-out's few pages) leave DuckDB's threads alone, so
+    nothing is restored at the end; a load of a whole batch (replies outrun the loads) takes
+    one for the fetch."""
+    store.execute("SET threads = 2")
+    seen: list[int] = []  # DuckDB's threads during each background load
+    loaded = threading.Event()
+    real = store.load
+
+    def load(*args: Any, **kwargs: Any) -> None:
+        if kwargs.get("con") is None:  # the background thread's (finish passes con=)
+            seen.append(int(store.execute("SELECT current_setting('threads')")[0][0]))
+            loaded.set()
+        real(*args, **kwargs)
+
+    store.load = load  # type: ignore[method-assign]
+    with store.fetching():
+        loader = TableLoader(
+            store, NAME, TableSchema(RES), ITEMS, batch_bytes=batch_bytes, min_bytes=1
+        )
+        loader.add_raw({"projectsId": "p", "locationsId": "l"}, _page(0), "r", None)
+        assert loaded.wait(10)
+        loader.finish()
+    loader.remove()
+    assert seen == [1 if fewer else 2]
+    assert store.execute("SELECT current_setting('threads')")[0][0] == 2
+
+
 def test_a_user_s_external_threads_are_respected(store: Store) -> None:
     store.execute("SET threads = 2")
     store.execute("SET external_threads = 2")  # DuckDB refuses threads below this
