@@ -170,21 +170,39 @@ def test_params_every_line_gives_are_read_as_given(store: Store) -> None:
     assert _rows(store) == [("p", "l", str(i)) for i in range(3)]
 
 
-def test_a_param_column_the_statement_does_not_read_is_not_extracted(store: Store) -> None:
+def test_a_param_column_the_statement_does_not_read_is_not_in_its_table(store: Store) -> None:
     # the job id comes from each item's name by a regex: only a statement that reads it pays
     schema = TableSchema(RES, read={"state", "projectsid"})
+    assert [p.name for p in schema.params] == ["projectsId"]
     assert "regexp_extract" not in schema.select_list({"projectsId", "locationsId"})
-    # projectsId is read: taken from the name where a call did not give it; locationsId not
+    # projectsId is read: taken from the name where a call did not give it
     assert schema.select_list().count("regexp_extract") == 1
     reading = TableSchema(RES, read={"hyperparametertuningjobsid"})
     assert reading.select_list({"projectsId", "locationsId"}).count("regexp_extract") == 1
     pages = PageFile(store.tmpdir)
-    pages.add_raw({"projectsId": "p", "locationsId": "l"}, _page(7), "r", None)
+    pages.add_raw({"projectsId": "p", "locationsId": "l", "filter": "x"}, _page(7), "r", None)
     store.create_table(NAME, schema)
     store.load(NAME, schema, pages, ITEMS)
     pages.remove()
-    # what the calls set is kept; the unread id is left NULL
-    assert _rows(store) == [("p", "l", None)]
+    # what the calls set of the params read is kept; the lines' other params are not read
+    sql = f"SELECT state, projectsId FROM {qualified(NAME)}"
+    assert [tuple(r) for r in store.execute(sql)] == [(None, "p")]
+    columns = {r[0] for r in store.execute(f"DESCRIBE {qualified(NAME)}")}
+    assert not columns & {"locationsId", "hyperparameterTuningJobsId", "filter"}
+
+
+def test_a_reply_that_repeats_a_line_s_key_fails_in_list_only_loads(store: Store) -> None:
+    """A list page's line reads ``o`` (the null written beside the page) although no item
+    comes from it: a reply body that ends its object early and adds an ``o`` repeats the key,
+    and the load fails instead of ignoring what the reply smuggled in."""
+    schema = TableSchema(RES, read={"name"})
+    store.create_table(NAME, schema)
+    pages = PageFile(store.tmpdir)
+    hostile = b'{"hyperparameterTuningJobs":[]},"o":{"name":"smuggled"},"x":{}'
+    pages.add_raw({"projectsId": "p", "locationsId": "l"}, hostile, "r", ("t", "list", {}))
+    with pytest.raises(ProviderError, match="duplicate"):
+        store.load(NAME, schema, pages, ITEMS)
+    pages.remove()
 
 
 def test_a_param_one_line_lacks_is_still_taken_from_the_item(store: Store) -> None:
