@@ -457,12 +457,50 @@ class GoogleTransport:
             self._auth_request = None
 
 
+#: what requests' environment reading gave, for every session of the process: (the variables it
+#: reads, the session's own settings, origin, arguments) -> its answer
+_ENVIRONMENT_SEEN: dict[Any, dict[str, Any]] = {}
+_ENVIRONMENT_LOCK = threading.Lock()
+#: besides every ``*_proxy`` variable (any case), what requests' answer depends on
+_ENVIRONMENT_NAMES = frozenset({b"REQUEST_METHOD", b"REQUESTS_CA_BUNDLE", b"CURL_CA_BUNDLE"})
+
+
+def _environment_key(session: Any) -> Any:
+    """What requests' ``merge_environment_settings`` reads besides its arguments: the proxy and
+    CA variables (read from ``os.environb``, without decoding every variable as requests does)
+    and the session's own settings; None where ``os.environb`` does not exist (Windows)."""
+    import os
+
+    environ = getattr(os, "environb", None)
+    if environ is None:
+        return None
+    names = _ENVIRONMENT_NAMES
+    variables = tuple(
+        sorted(
+            (k, v)
+            for k, v in environ.items()
+            if k.upper() in names or k.lower().endswith(b"_proxy")
+        )
+    )
+    own = (
+        getattr(session, "trust_env", None),
+        tuple(sorted((getattr(session, "proxies", None) or {}).items())),
+        repr(getattr(session, "verify", None)),
+        repr(getattr(session, "cert", None)),
+        getattr(session, "stream", None),
+    )
+    return variables, own
+
+
 def _memo_environment(merge: Any) -> Any:
     """``merge`` (requests' per-request read of the proxy and CA variables) kept per host.
 
     requests scans every variable of ``os.environ`` for proxy settings on each request (about
     1.7 ms with 90 variables, most of a page's client CPU); they do not change while a session
-    lives, so the answer is kept per (scheme, host, explicit arguments).
+    lives, so the answer is kept per (scheme, host, explicit arguments). A session's first
+    request to a host takes the answer another session of the process got for the same
+    variables and settings (~0.5 ms of the first request here, 43 variables): only the proxy
+    and CA variables are read for it.
     """
     cache: dict[Any, dict[str, Any]] = {}
     lock = threading.Lock()
@@ -477,7 +515,16 @@ def _memo_environment(merge: Any) -> Any:
         with lock:
             hit = cache.get(key)
         if hit is None:
-            hit = merge(url, proxies, stream, verify, cert)
+            environment = _environment_key(getattr(merge, "__self__", None))
+            shared = None if environment is None else (environment, key)
+            if shared is not None:
+                with _ENVIRONMENT_LOCK:
+                    hit = _ENVIRONMENT_SEEN.get(shared)
+            if hit is None:
+                hit = merge(url, proxies, stream, verify, cert)
+                if shared is not None:
+                    with _ENVIRONMENT_LOCK:
+                        _ENVIRONMENT_SEEN[shared] = hit
             with lock:
                 cache[key] = hit
         out = dict(hit)

@@ -411,6 +411,40 @@ def test_a_proxy_in_the_environment_is_used_through_requests(
         transport.close()
 
 
+def test_sessions_share_what_the_environment_gave_until_it_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A session's first request to a host takes requests' environment answer from another
+    session of the process when the proxy and CA variables are the same; a changed proxy
+    variable is read again, and applies."""
+    import requests
+
+    calls: list[str] = []
+    real = requests.Session.merge_environment_settings
+
+    def counted(self: requests.Session, url: str, *args: object) -> dict[str, object]:
+        calls.append(url)
+        return real(self, url, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(requests.Session, "merge_environment_settings", counted)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    monkeypatch.delenv("http_proxy", raising=False)
+    _Proxy.lines.clear()
+    with serving(_Proxy) as proxy, serving(_Proxy) as target:
+        url = f"http://localhost:{target.server_address[1]}/v1/x"
+        for _ in range(2):
+            transport, http = _lean_transport()
+            assert transport._send(http, "GET", url, {}, None, (5, 5))[0] == 200
+            assert transport._send(http, "GET", url, {}, None, (5, 5))[0] == 200
+            transport.close()
+        assert len(calls) <= 1 and _Proxy.lines == ["GET /v1/x HTTP/1.1"] * 4
+        monkeypatch.setenv("http_proxy", _url(proxy))  # any case of the name counts
+        transport, http = _lean_transport()
+        assert transport._send(http, "GET", url, {}, None, (5, 5))[0] == 200
+        assert _Proxy.lines[-1] == f"GET {url} HTTP/1.1"  # through the proxy now
+        transport.close()
+
+
 def test_lean_failures_read_as_requests_failures() -> None:
     import socket
 
