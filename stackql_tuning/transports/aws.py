@@ -19,7 +19,7 @@ from typing import Any
 from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.settings import Settings
-from stackql_tuning.transports.aws_http import lean_client
+from stackql_tuning.transports.aws_http import lean_client, reading
 from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
 from stackql_tuning.transports.lean_http import LeanHttp
 from stackql_tuning.transports.retry import RateLimits
@@ -295,8 +295,10 @@ class AwsTransport:
         kwargs = self._kwargs(call, page_token)
         self.limits.acquire(("aws", str(call.params.get("AwsAccountId", "")), region))
         try:
-            # reads (what DuckDB gets) take the fast parser; mutations and polls botocore's
-            with aws_parse.fast_read(call.method.sql_verb == "SELECT"):
+            # reads (what DuckDB gets) take the fast parser, and may be sent twice (a closed
+            # pooled connection); mutations and polls take botocore's parser, and are sent once
+            read = call.method.sql_verb == "SELECT"
+            with aws_parse.fast_read(read), reading(read):
                 reply = fn(**kwargs)
         except NoCredentialsError:
             raise AuthError(

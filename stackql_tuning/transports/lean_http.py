@@ -113,8 +113,13 @@ class LeanHttp:
         body: bytes | None,
         timeout: tuple[float, float],
         verify: bool | str = True,
+        idempotent: bool | None = None,
     ) -> tuple[int, http_wire.Headers, bytes]:
-        """(status, headers, body bytes, decompressed) of one request."""
+        """(status, headers, body bytes, decompressed) of one request.
+
+        ``idempotent``: the request may be sent twice (None: only a GET or HEAD without a
+        body); it is then sent again, once, when the server turns out to have closed the
+        pooled connection, and a fresh connection is taken without asking the socket."""
         parts = urlsplit(url)
         scheme = parts.scheme
         host = parts.hostname or ""
@@ -123,7 +128,7 @@ class LeanHttp:
         key = (scheme, host, port)
         if self.gzip:
             headers = {**headers, "Accept-Encoding": "gzip"}
-        resend = body is None and method in ("GET", "HEAD")
+        resend = body is None and method in ("GET", "HEAD") if idempotent is None else idempotent
         conn = self._take(key, timeout[1], resend)
         reused = conn is not None
         while True:

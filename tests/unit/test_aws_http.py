@@ -169,3 +169,37 @@ def test_tls_is_verified_against_the_aws_ca_bundle(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_reads_take_a_fresh_pooled_connection_without_asking_the_socket(
+    sagemaker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read (a Describe or List, a POST in the JSON protocol) reuses a connection given back
+    a moment ago without the ``select`` that asks whether the server closed it: it may be sent
+    again should the server have. Any other request still asks."""
+    from stackql_tuning.transports import lean_http
+    from stackql_tuning.transports.aws_http import LeanSender, reading
+
+    asked: list[object] = []
+    real = lean_http._dropped
+    monkeypatch.setattr(lean_http, "_dropped", lambda sock: asked.append(sock) or real(sock))
+    with Session(aws_endpoint=sagemaker) as session:
+        assert session.execute(SQL).rows == [("a",), ("b",)]
+        assert _transport(session)._pool.opened == 1  # page 2 on page 1's connection
+    assert asked == []
+
+    class _Request:
+        method, url, body, stream_output = "POST", sagemaker + "/", b"{}", False
+        headers = {"X-Amz-Target": "SageMaker.StopHyperParameterTuningJob"}
+
+    class _Stock:
+        _verify = True
+
+    sender = LeanSender(_Stock(), lean_http.LeanHttp(gzip=False), (5, 5))
+    for _ in range(2):
+        assert sender.send(_Request()).status_code == 200
+    assert len(asked) == 1  # not a read: the second request asked the socket first
+    with reading():
+        assert sender.send(_Request()).status_code == 200
+    assert len(asked) == 1
+    sender.pool.close()
