@@ -16,11 +16,12 @@ Building a directory also removes other botocore versions' directories that were
 for 30 days, and temporary directories of builds that died (:func:`prune_cache`).
 
 :func:`new_session` returns a boto3 session whose botocore ``data_loader`` is a
-:class:`TrimmedLoader`: it reads those files from the directory and hands every other load to
-the stock loader (its ``response_parser_factory`` is :mod:`~stackql_tuning.transports.aws_parse`'s,
-botocore's parser outside ``fast_read()``). Anything unexpected (no writable cache, a missing
-or broken file, models of the user's own under ``~/.aws/models`` or ``AWS_DATA_PATH``) means
-the stock loader, silently.
+:class:`TrimmedLoader` (one for every session of the process with the same data path and
+directory, so that each file is decoded once): it reads those files from the directory and
+hands every other load to the stock loader (its ``response_parser_factory`` is
+:mod:`~stackql_tuning.transports.aws_parse`'s, botocore's parser outside ``fast_read()``).
+Anything unexpected (no writable cache, a missing or broken file, models of the user's own
+under ``~/.aws/models`` or ``AWS_DATA_PATH``) means the stock loader, silently.
 ``STACKQL_TUNING_NO_SDK_CACHE=1`` turns the whole thing off.
 
 Must not: change what a client does (same models, endpoints and defaults as stock), or fail
@@ -379,20 +380,46 @@ def _customized(paths: Iterable[str], services: Iterable[str]) -> bool:
     return False
 
 
+#: (data path, operations) -> the loader every session of the process with them shares
+_loaders: dict[Any, Any] = {}
+_loaders_lock = threading.Lock()
+
+
 def _loader_factory(session: Any, operations: Operations) -> Any:
+    """The session's ``data_loader``: one per data path (and operations) for the process.
+
+    A botocore loader keeps every file it decoded; a loader per session decoded the same
+    model files (JSON) again for each session's first client, ~4 ms of the ~11 ms a SageMaker
+    client took to make here. The files do not change while the process runs."""
+
     def create() -> Any:
         # as botocore's own: config errors (an unknown profile) surface here, as they would
-        stock = create_loader(session.get_config_variable("data_path"))
+        data_path = session.get_config_variable("data_path")
         try:
             root = data_dir(operations)
-            if root is None or _customized(stock.search_paths, with_extras(operations)):
-                return stock
-            return TrimmedLoader(root, stock)
         except Exception as e:
             log.debug("trimmed botocore data not used: %s: %s", type(e).__name__, e)
-            return stock
+            root = None
+        ops = tuple(sorted((k, tuple(sorted(v))) for k, v in operations.items()))
+        key = (data_path, None if root is None else str(root), ops)
+        with _loaders_lock:
+            loader = _loaders.get(key)
+            if loader is None:
+                loader = _loaders[key] = _new_loader(data_path, root, operations)
+        return loader
 
     return create
+
+
+def _new_loader(data_path: Any, root: Path | None, operations: Operations) -> Any:
+    stock = create_loader(data_path)
+    try:
+        if root is None or _customized(stock.search_paths, with_extras(operations)):
+            return stock
+        return TrimmedLoader(root, stock)
+    except Exception as e:
+        log.debug("trimmed botocore data not used: %s: %s", type(e).__name__, e)
+        return stock
 
 
 _hooks: dict[str, Any] = {}

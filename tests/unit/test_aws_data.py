@@ -254,6 +254,32 @@ def test_client_creation_reads_only_the_trimmed_files(
     assert loaded and all(p.startswith(str(root())) for p in loaded), loaded
 
 
+def test_sessions_of_the_process_share_one_loader(
+    monkeypatch: pytest.MonkeyPatch, operations
+) -> None:
+    """Each file a client needs is decoded once for the process, not once per session: the
+    sessions' loaders are one, for the same data path and cache directory."""
+    from botocore.loaders import JSONFileLoader
+
+    loaded: list[str] = []
+    real = JSONFileLoader.load_file
+
+    def load_file(self: Any, path: str) -> Any:
+        loaded.append(path)
+        return real(self, path)
+
+    monkeypatch.setattr(JSONFileLoader, "load_file", load_file)
+    first = trimmed_session(operations)
+    first.client("sagemaker", region_name="us-east-1")
+    decoded = len(loaded)
+    second = trimmed_session(operations)
+    second.client("sagemaker", region_name="us-east-1")
+    assert decoded and len(loaded) == decoded
+    loader = first._session.get_component("data_loader")
+    assert loader is second._session.get_component("data_loader")
+    assert isinstance(loader, aws_data.TrimmedLoader)
+
+
 def test_sessions_get_botocore_handlers_of_their_own(operations) -> None:
     # each session copies a table of botocore's built-in handlers registered once per process:
     # the same handlers as a stock session, and a handler added to one session stays there
