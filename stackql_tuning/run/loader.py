@@ -36,7 +36,8 @@ MIN_BYTES = 2 << 20
 #: ... or this many pages. Each load costs ~3 ms of DuckDB's planning whatever its size, and
 #: a fan-out's loads of a few 120 KB pages competed for the 2 cores with its replies: at 2 MB or
 #: 16 pages (was 256 KB or 8) the fan-out took ~6 ms less and 100k rows ~35 ms less, the
-#: hydrations the same (interleaved medians, 16-30 runs each)
+#: hydrations the same (interleaved medians, 16-30 runs each). 16 is also the default
+#: concurrency: about one load per round of replies; 12, 20, 24 and 32 pages were all slower
 MIN_LINES = 16
 
 
