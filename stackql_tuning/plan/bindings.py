@@ -133,11 +133,11 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
         return
     where = scope.args.get("where")
     if where is not None:
-        yield from _split_and(where.this)
+        yield from split_and(where.this)
     for join in scope.args.get("joins") or []:
         on = join.args.get("on")
         if on is not None and (table is None or not _keeps_rows_of(join, table)):
-            yield from _split_and(on)
+            yield from split_and(on)
 
 
 def _keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
@@ -147,12 +147,13 @@ def _keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
     return side == "FULL" or (side == "LEFT" and not joined) or (side == "RIGHT" and joined)
 
 
-def _split_and(node: exp.Expr) -> Iterator[exp.Expr]:
+def split_and(node: exp.Expr) -> Iterator[exp.Expr]:
+    """The top-level AND conjuncts of ``node``, parentheses around them taken off."""
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.And):
-        yield from _split_and(node.left)
-        yield from _split_and(node.right)
+        yield from split_and(node.left)
+        yield from split_and(node.right)
     else:
         yield node
 

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from stackql_tuning.plan.bindings import split_and
+
 if TYPE_CHECKING:
     from stackql_tuning.plan.select import QueryPlan, Slot
 
@@ -117,19 +119,10 @@ def _marked_true() -> exp.Expr:
 def _kept(cond: exp.Expr) -> exp.Expr | None:
     """``cond``'s conjuncts without the stand-ins of left-out predicates (None: no conjunct
     is left)."""
-    parts = list(_split(cond))
+    parts = list(split_and(cond))
     kept = [p for p in parts if not p.meta.get(_LEFT_OUT)]
     if len(kept) == len(parts):
         return cond
     if not kept:
         return None
     return exp.and_(*kept, copy=False)
-
-
-def _split(node: exp.Expr) -> list[exp.Expr]:
-    inner = node
-    while isinstance(inner, exp.Paren):
-        inner = inner.this
-    if isinstance(inner, exp.And):
-        return [*_split(inner.left), *_split(inner.right)]
-    return [node if inner.meta.get(_LEFT_OUT) is None else inner]

@@ -60,7 +60,6 @@ class TableLoader:
         self.min_bytes = min_bytes
         self.min_lines = min_lines
         self.current = PageFile(store.tmpdir)
-        self._size = 0
         self._sealed: list[PageFile] = []  # full files no load has taken yet
         self._files: list[PageFile] = []  # every file sealed (removed at the end)
         self._pool: ThreadPoolExecutor | None = None
@@ -76,10 +75,9 @@ class TableLoader:
     def add_raw(self, params: dict[str, Any], raw: bytes, key: str, origin: Any) -> None:
         with self._lock:
             self.current.add_raw(params, raw, key, origin)
-            self._size += len(raw)
             if self._finishing:
                 return
-            if self._size >= self.batch_bytes or (not self._busy and self._worth_a_load()):
+            if self.current.size >= self.batch_bytes or (not self._busy and self._worth_a_load()):
                 self._seal()
                 if not self._busy:
                     self._busy = True
@@ -94,11 +92,11 @@ class TableLoader:
 
     def _worth_a_load(self) -> bool:
         """(under the lock) The current file holds enough for a load of its own."""
-        return self._size >= self.min_bytes or self.current.lines >= self.min_lines
+        return self.current.size >= self.min_bytes or self.current.lines >= self.min_lines
 
     def _seal(self) -> None:
         """(under the lock) The current file is full: it waits for a load, a new one starts."""
-        full, self.current, self._size = self.current, PageFile(self.store.tmpdir), 0
+        full, self.current = self.current, PageFile(self.store.tmpdir)
         self._sealed.append(full)
         self._files.append(full)
 
