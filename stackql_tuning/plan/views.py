@@ -12,7 +12,9 @@ no such param). Expanding a mention of a view applies four rules, in this order:
    e.g. ``projectsId`` for the Google branches of a cross-cloud view) routes: its predicate is
    *moved* into the branches that have it and leaves the outer WHERE, so it says nothing about
    the other branches' rows (``WHERE projectsId = 'p' AND region = 'r'`` reads Google project
-   ``p`` and AWS region ``r``).
+   ``p`` and AWS region ``r``). It still says no to a row that an outer join pads with NULLs
+   for the view, as it did in the WHERE: such a join no longer pads the view (a LEFT join of
+   the view becomes inner, a FULL one keeps only the view's rows).
 3. **Contradicted branches drop.** A branch that projects a literal for a column (``'aws' AS
    provider``) is removed when an outer ``col = const`` / ``col IN (consts)`` predicate accepts
    no such literal: ``WHERE provider = 'google'`` makes no AWS call at all. When every branch
@@ -120,6 +122,43 @@ def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str) -
             c.replace(inner.copy())
             break
     branch.where(copy, copy=False)
+
+
+def _reject_null_rows(node: exp.Table, pred: exp.Expr) -> None:
+    """Before routed ``pred`` leaves the WHERE of ``node``'s scope: the outer joins that would
+    add rows with no view row (every view column NULL) stop adding them, as ``pred`` did there.
+
+    ``pred`` (``col = const``, ``col IN (consts)``) is false on such a row, so ``a LEFT JOIN
+    view v ... WHERE v.projectsId = 'p'`` is ``a JOIN view v ...``: moved into the branches
+    alone, the predicate no longer dropped the rows of ``a`` that matched no job. A LEFT (or
+    RIGHT) join that pads the view becomes an inner join, a FULL one keeps the view's side
+    only. ON conditions, and joins of other kinds, are left as they are."""
+    scope = node.find_ancestor(exp.Select)
+    where = scope.args.get("where") if scope is not None else None
+    if scope is None or where is None or pred.find_ancestor(exp.Where) is not where:
+        return
+    from_ = scope.args.get("from_")
+    joins = list(scope.args.get("joins") or [])
+    found = -1 if from_ is not None and from_.this is node else None
+    if found is None:
+        found = next((i for i, j in enumerate(joins) if j.this is node), None)
+    if found is None:
+        return  # inside a nested join or subquery: not this scope's own table
+    position: int = found
+    for i, join in enumerate(joins):
+        side = (join.side or "").upper()
+        if (join.kind or "").upper() not in ("", "OUTER") or side not in ("LEFT", "RIGHT", "FULL"):
+            continue
+        if i == position:  # the view is the joined side: padded by LEFT and FULL
+            pads, keeps = side in ("LEFT", "FULL"), "RIGHT"
+        elif position < i:  # the view is left of the join: padded by RIGHT and FULL
+            pads, keeps = side in ("RIGHT", "FULL"), "LEFT"
+        else:
+            continue
+        if not pads:
+            continue
+        join.set("kind", None)
+        join.set("side", keeps if side == "FULL" else None)
 
 
 def _literal_values(pred: exp.Expr) -> list[exp.Literal] | None:
@@ -253,6 +292,7 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
             if inner:
                 _bind_into(branch, param, pred, inner)
         if _routed(params[param], len(branches)):
+            _reject_null_rows(node, pred)
             pred.replace(exp.true())
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):

@@ -285,6 +285,39 @@ def test_routed_params_bind_one_cloud_and_filter_no_other_rows(
     assert any("branch 3" in w and "not queried" in w for w in only_google.warnings)
 
 
+def test_routed_params_in_the_where_of_an_outer_join_drop_the_rows_no_job_matched(
+    sandbox: Sandbox,
+) -> None:
+    """``WHERE u.projectsId = 'p'`` is false on a row that an outer join padded with NULLs
+    for the view: moving it into the view's branches must not bring such rows back."""
+    project, location = PROJECTS[0], LOCATIONS[0]
+    with Session(**sandbox.settings()) as s:
+        [(name,)] = s.execute(
+            f"SELECT name FROM unified.tuning.jobs WHERE projectsId = '{project}'"
+            f" AND locationsId = '{location}' AND kind = 'hyperparameter' ORDER BY name LIMIT 1"
+        ).rows
+        s.execute(f"CREATE TABLE wanted AS SELECT * FROM (VALUES ('{name}'), ('nope')) t(n)")
+        where = f"u.projectsId = '{project}' AND u.locationsId = '{location}'"
+        view = "unified.tuning.jobs"
+        queries = {
+            "left": f"FROM wanted w LEFT JOIN {view} u ON u.name = w.n WHERE {where}",
+            "right": f"FROM {view} u RIGHT JOIN wanted w ON u.name = w.n WHERE {where}",
+            "full": f"FROM wanted w FULL JOIN {view} u ON u.name = w.n WHERE {where}",
+        }
+        for join, tail in queries.items():
+            rows = s.execute(f"SELECT w.n, u.name {tail}").rows
+            got = sorted(rows, key=lambda r: (r[0] is None, r))
+            assert got[0] == (name, name), join
+            assert all(n is not None or u is not None for n, u in got), join
+            assert ("nope", None) not in got, join
+        # in the ON condition the padded row stays, as SQL has it
+        on = s.execute(
+            "SELECT w.n, u.name FROM wanted w LEFT JOIN unified.tuning.jobs u"
+            f" ON u.name = w.n AND {where} ORDER BY w.n"
+        ).rows
+        assert sorted(on, key=str) == sorted([(name, name), ("nope", None)], key=str)
+
+
 def test_seed_004_view_returns_every_field_for_a_sandbox_job(
     sandbox: Sandbox, session: Session
 ) -> None:

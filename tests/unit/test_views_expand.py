@@ -170,3 +170,38 @@ def test_a_mistyped_view_column_names_the_alias_and_column() -> None:
     out = duckdb_error(err, "SELECT u.nosuch FROM (SELECT 1 AS a) u")
     assert out.message == '"u" has no column "nosuch"'
     assert out.hint == "DESCRIBE the view or table to list its columns"
+
+
+@pytest.mark.parametrize(
+    ("joins", "expected"),
+    [
+        ("FROM t LEFT JOIN {v} AS u ON u.name = t.a", "FROM t JOIN"),
+        ("FROM t LEFT OUTER JOIN {v} AS u ON u.name = t.a", "FROM t JOIN"),
+        ("FROM t FULL JOIN {v} AS u ON u.name = t.a", "FROM t RIGHT JOIN"),
+        ("FROM {v} AS u RIGHT JOIN t ON u.name = t.a", "AS u JOIN t"),
+        ("FROM {v} AS u FULL OUTER JOIN t ON u.name = t.a", "AS u LEFT JOIN t"),
+        # joins that never pad the view stay
+        ("FROM {v} AS u LEFT JOIN t ON u.name = t.a", "AS u LEFT JOIN t"),
+        ("FROM t RIGHT JOIN {v} AS u ON u.name = t.a", "FROM t RIGHT JOIN"),
+        ("FROM t LEFT JOIN {v} AS u ON u.name = t.a LEFT JOIN b ON b.x = t.a", "LEFT JOIN b"),
+    ],
+)
+def test_a_routed_param_leaving_the_where_keeps_outer_joins_from_padding_the_view(
+    joins: str, expected: str
+) -> None:
+    """The routed predicate was false on a row an outer join padded for the view; once it
+    moves into the branches, the join must not pad the view either."""
+    sql = f"SELECT t.a, u.name {joins.format(v=UNIFIED)} WHERE u.projectsId = 'p'"
+    tree = expand(sql)
+    text = tree.sql()
+    assert expected in text
+    assert "projectsId" not in tree.args["where"].sql()
+    if "LEFT JOIN b" in joins:
+        assert "FROM t JOIN" in text
+
+
+def test_a_routed_param_in_an_outer_joins_on_condition_leaves_the_join_as_it_is() -> None:
+    tree = expand(
+        f"SELECT t.a FROM t LEFT JOIN {UNIFIED} AS u ON u.name = t.a AND u.projectsId = 'p'"
+    )
+    assert "LEFT JOIN" in tree.sql()
