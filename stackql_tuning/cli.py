@@ -90,15 +90,22 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
             sandbox.stop()
 
 
-def _print_result(result: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from stackql_tuning.render import render
+def _print_result(
+    result: Any, args: argparse.Namespace, out: TextIO, err: TextIO, *, after: bool = False
+) -> int:
+    """Write ``result`` (``after``: an earlier result of the run wrote rows to ``out``); the
+    exit code it asks for."""
+    from stackql_tuning.render import SEPARATED, render
     from stackql_tuning.render.output import failure_report, table_width, writing
 
     if result.has_rows:
+        fmt = str(_opt(args, "output", "table"))
         with writing():  # a closed pipe (`| head`) passes to main, which ends quietly
+            if after and result.columns and fmt.strip().lower() in SEPARATED:
+                out.write("\n")
             render(
                 result,
-                _opt(args, "output", "table"),
+                fmt,
                 out,
                 hide_headers=bool(_opt(args, "hide_headers", False)),
                 width=table_width(out),
@@ -152,7 +159,7 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     statements = parse(text, source=source)
     if not statements:
         raise UsageError("no statement to run")
-    code = 0
+    code, wrote = 0, False
     with open_session(args) as session:
         for stmt in statements:
             if session.settings.dry_run:
@@ -160,7 +167,8 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     f"-- {stmt.source or 'statement'}:{stmt.line}\n{stmt.text.strip()};", file=err
                 )
             result = session.execute(stmt)
-            code = max(code, _print_result(result, args, out, err))
+            code = max(code, _print_result(result, args, out, err, after=wrote))
+            wrote = wrote or bool(result.has_rows and result.columns)
     return code
 
 

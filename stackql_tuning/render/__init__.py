@@ -41,6 +41,10 @@ RENDERERS: dict[str, Renderer] = {
 #: the valid values of ``--output``, the default first
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
 
+#: formats in which two results written one after the other need a blank line between them to
+#: stay two (a Markdown table would take the next one's lines as rows of its own)
+SEPARATED: frozenset[str] = frozenset({"markdown"})
+
 
 def get_renderer(fmt: str) -> Renderer:
     """The renderer for ``fmt`` (case-insensitive); a UsageError naming the valid formats."""
@@ -75,4 +79,4 @@ def render(
         renderer(result, out, hide_headers=hide_headers, width=width)
 
 
-__all__ = ["FORMATS", "RENDERERS", "Renderer", "get_renderer", "render"]
+__all__ = ["FORMATS", "RENDERERS", "SEPARATED", "Renderer", "get_renderer", "render"]

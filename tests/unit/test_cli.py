@@ -202,3 +202,15 @@ def test_sandbox_serve_port_mistakes_are_usage_errors() -> None:
         out, err = io.StringIO(), io.StringIO()
         assert main(["sandbox", "serve", "--port-google", str(port)], out, err) == 2
     assert "cannot listen on 127.0.0.1" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_markdown_results_of_several_statements_stay_separate_tables() -> None:
+    """A Markdown table runs on into the next lines: the second result's header would read as
+    rows of the first. A blank line keeps them two tables (and none leads a first result)."""
+    code, out, err = run(
+        ["exec", "-o", "markdown", "SELECT 1 AS a; CREATE TABLE t AS SELECT 1 AS x; SELECT 2 AS b"]
+    )
+    assert code == 0, err
+    assert out == "| a   |\n| --: |\n|   1 |\n\n| b   |\n| --: |\n|   2 |\n"
+    code, out, err = run(["exec", "-o", "csv", "SELECT 1 AS a; SELECT 2 AS b"])
+    assert out == "a\n1\nb\n2\n"  # CSV as it was: one header per result, nothing between
