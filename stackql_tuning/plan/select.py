@@ -28,7 +28,7 @@ from stackql_tuning.plan.bindings import (
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.implied import BoundPredicate, placed_well
-from stackql_tuning.plan.views import OPTIONAL
+from stackql_tuning.plan.views import OPTIONAL, VIEW
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource
 
@@ -130,6 +130,42 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
         "table: move it inside), and config defaults do not stand in for it; " + (e.hint or "")
     )
     return e
+
+
+def _explain_view_source(e: PlanError, ref: TableRef, b: Bindings) -> PlanError:
+    """``e`` saying so when a param of ``ref`` is joined to a column of a view: a dependent
+    join takes its values from a provider table's rows, and a view is a query over those."""
+    for pred in b.residual:
+        if not isinstance(pred, exp.EQ):
+            continue
+        for side, other in ((pred.left, pred.right), (pred.right, pred.left)):
+            if not (isinstance(side, exp.Column) and isinstance(other, exp.Column)):
+                continue
+            if side.name.lower() not in param_names(ref.resource) or not other.table:
+                continue
+            view = _view_named(ref.scope, other.table)
+            if view is None:
+                continue
+            view_id, reads = view
+            e.hint = (
+                f"{other.table} is the view {view_id}: a join binds {side.name} only from a "
+                f"provider table's column; join {' or '.join(reads) or 'a provider table'} "
+                "for it instead. " + (e.hint or "")
+            )
+            return e
+    return e
+
+
+def _view_named(scope: exp.Expr | None, alias: str) -> tuple[str, list[str]] | None:
+    """(view id, provider tables it reads) of the view expansion named ``alias`` in ``scope``."""
+    if scope is None:
+        return None
+    for sub in scope.find_all(exp.Subquery):
+        named = VIEW in sub.meta and sub.alias_or_name.lower() == alias.lower()
+        if named and sub.find_ancestor(exp.Select) is scope:
+            view_id, reads = sub.meta[VIEW]
+            return str(view_id), list(reads)
+    return None
 
 
 def _hint(resource: Resource) -> str:
@@ -326,7 +362,8 @@ def plan_query(
             except PlanError as unbound:
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
-                    raise _explain_constrained(unbound, constrained, resource) from None
+                    unbound = _explain_constrained(unbound, constrained, resource)
+                    raise _explain_view_source(unbound, ref, b) from None
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True
                 b.dependent = {}

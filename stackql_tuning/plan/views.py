@@ -43,6 +43,8 @@ from stackql_tuning.registry.model import Resource
 MAX_DEPTH = 8
 #: Table.meta key set on provider tables inside an optional view branch
 OPTIONAL = "stackql_optional_branch"
+#: Subquery.meta key set on a view's expansion: (the view's id, the provider tables it reads)
+VIEW = "stackql_view"
 #: nodes that make a branch's row count depend on its projections: no pruning then
 _ROW_SHAPING = ("distinct", "group", "having", "qualify")
 
@@ -319,7 +321,17 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
             tree = kept[0]
             for b in kept[1:]:
                 tree = exp.union(tree, b, distinct=False, copy=False)
-    return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    sub = exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    sub.meta[VIEW] = (view.id, [])  # the tables it reads: once views in it are expanded too
+    return sub
+
+
+def _note_reads(tree: exp.Expr) -> None:
+    """Complete each view expansion's ``VIEW`` meta with the provider tables it reads."""
+    for sub in tree.find_all(exp.Subquery):
+        if VIEW in sub.meta:
+            reads = {".".join((t.catalog, t.db, t.name)) for t in sub.this.find_all(exp.Table)}
+            sub.meta[VIEW] = (sub.meta[VIEW][0], sorted(r for r in reads if r.count(".") == 2))
 
 
 def _relocate(tree: exp.Expr, mention: exp.Table) -> None:
@@ -348,9 +360,11 @@ def expand_views(tree: exp.Expr, registry: Registry, prune: bool = True) -> exp.
                 continue
             replacement = expand_view(node, resource, prune)
             if node is tree:
+                _note_reads(replacement)
                 return replacement
             node.replace(replacement)
             found = True
         if not found:
+            _note_reads(tree)
             return tree
     raise PlanError(f"views nest deeper than {MAX_DEPTH} levels (a view that reads itself?)")

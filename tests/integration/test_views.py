@@ -468,3 +468,24 @@ def test_an_unknown_view_column_is_offered_the_view_columns(
         session.execute(sql)
     assert "location_or_region" in str(e.value)
     assert fresh_sandbox.google.requests() == [] and fresh_sandbox.aws.requests() == []
+
+
+def test_a_view_as_a_dependent_joins_source_is_named_in_the_error(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    """A join binds a param from a provider table's column only; joined to a view's column
+    instead, the error says which view it was and which provider table to join, and costs no
+    call."""
+    from stackql_tuning.errors import PlanError
+
+    sql = (
+        "SELECT u.TuningJobName, count(*) FROM aws.sagemaker.tuning_jobs AS u"
+        " JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
+        " ON t.HyperParameterTuningJobName = u.TuningJobName AND t.region = u.region"
+        " WHERE u.region = 'eu-west-1' GROUP BY 1"
+    )
+    with pytest.raises(PlanError, match="without its required parameters") as e:
+        session.execute(sql)
+    assert "u is the view aws.sagemaker.tuning_jobs" in (e.value.hint or "")
+    assert "join aws.sagemaker.hyper_parameter_tuning_jobs for it instead" in (e.value.hint or "")
+    assert fresh_sandbox.aws.requests() == [] and fresh_sandbox.google.requests() == []
