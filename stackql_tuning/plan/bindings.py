@@ -21,6 +21,8 @@ from stackql_tuning.registry.model import Resource
 
 #: evaluates a constant SQL expression (DuckDB SQL text) to a Python value
 ConstEval = Callable[[str], Any]
+#: Subquery.meta key of a view's expansion (``plan.views``): the view's id
+VIEW = "stackql_view"
 
 
 @dataclass
@@ -37,7 +39,7 @@ class TableRef:
 class Bindings:
     #: param/column (lower-cased) -> constant values (one value for =, several for IN)
     static: dict[str, list[Any]] = field(default_factory=dict)
-    #: param/column (lower-cased) -> (other table's alias, its column name)
+    #: param/column (lower-cased) -> (other table's or view's alias, its column name)
     dependent: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: predicates on this table that are not bindings (candidates for pushdown)
     residual: list[exp.Expr] = field(default_factory=list)
@@ -221,6 +223,18 @@ def owner(col: exp.Column, refs: list[TableRef], scope: exp.Expr | None) -> Tabl
     return hits[0] if len(hits) == 1 else None
 
 
+def view_named(scope: exp.Expr | None, alias: str) -> exp.Subquery | None:
+    """The view expansion (``VIEW`` in its meta) named ``alias`` among ``scope``'s own
+    sources, if any."""
+    if scope is None:
+        return None
+    for sub in scope.find_all(exp.Subquery):
+        named = VIEW in sub.meta and sub.alias_or_name.lower() == alias.lower()
+        if named and sub.find_ancestor(exp.Select) is scope:
+            return sub
+    return None
+
+
 def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None) -> Bindings:
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
@@ -246,6 +260,11 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                     src = owner(other, refs, ref.scope)
                     if src is not None and src is not ref:
                         out.dependent[name] = (src.alias, other.name)
+                        matched = True
+                    elif src is None and other.table and view_named(ref.scope, other.table):
+                        # a view's column: its rows come from the view's query, run once the
+                        # provider tables it reads are filled (``plan.select``)
+                        out.dependent[name] = (other.table, other.name)
                         matched = True
                 break
             if not matched:

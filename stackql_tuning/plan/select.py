@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError
 from stackql_tuning.plan.bindings import (
+    VIEW,
     Bindings,
     ConstEval,
     TableRef,
@@ -25,10 +26,11 @@ from stackql_tuning.plan.bindings import (
     owner,
     param_names,
     param_spellings,
+    view_named,
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.implied import BoundPredicate, placed_well
-from stackql_tuning.plan.views import OPTIONAL, VIEW
+from stackql_tuning.plan.views import OPTIONAL
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource
 
@@ -42,7 +44,7 @@ class Slot:
     method: Method
     #: param name (as the method spells it) -> values; the calls are their cartesian product
     static: dict[str, list[Any]]
-    #: param name -> (source slot name, source column)
+    #: param name -> (source slot name, or a key of ``view_sources``; source column)
     dependent: dict[str, tuple[str, str]]
     #: the get method to call per row when the query needs columns the list reply lacks
     hydrate: Method | None = None
@@ -62,10 +64,17 @@ class Slot:
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
+    #: dependent sources that are views: key -> the view's expansion (its rows are its query's,
+    #: over the slots it reads) and the names of those slots
+    view_sources: dict[str, tuple[exp.Subquery, set[str]]] = field(default_factory=dict)
 
     @property
     def depends_on(self) -> set[str]:
-        return {src for src, _ in self.dependent.values()}
+        out: set[str] = set()
+        for src, _ in self.dependent.values():
+            view = self.view_sources.get(src)
+            out |= view[1] if view is not None else {src}
+        return out
 
 
 @dataclass
@@ -132,42 +141,6 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
     return e
 
 
-def _explain_view_source(e: PlanError, ref: TableRef, b: Bindings) -> PlanError:
-    """``e`` saying so when a param of ``ref`` is joined to a column of a view: a dependent
-    join takes its values from a provider table's rows, and a view is a query over those."""
-    for pred in b.residual:
-        if not isinstance(pred, exp.EQ):
-            continue
-        for side, other in ((pred.left, pred.right), (pred.right, pred.left)):
-            if not (isinstance(side, exp.Column) and isinstance(other, exp.Column)):
-                continue
-            if side.name.lower() not in param_names(ref.resource) or not other.table:
-                continue
-            view = _view_named(ref.scope, other.table)
-            if view is None:
-                continue
-            view_id, reads = view
-            e.hint = (
-                f"{other.table} is the view {view_id}: a join binds {side.name} only from a "
-                f"provider table's column; join {' or '.join(reads) or 'a provider table'} "
-                "for it instead. " + (e.hint or "")
-            )
-            return e
-    return e
-
-
-def _view_named(scope: exp.Expr | None, alias: str) -> tuple[str, list[str]] | None:
-    """(view id, provider tables it reads) of the view expansion named ``alias`` in ``scope``."""
-    if scope is None:
-        return None
-    for sub in scope.find_all(exp.Subquery):
-        named = VIEW in sub.meta and sub.alias_or_name.lower() == alias.lower()
-        if named and sub.find_ancestor(exp.Select) is scope:
-            view_id, reads = sub.meta[VIEW]
-            return str(view_id), list(reads)
-    return None
-
-
 def _hint(resource: Resource) -> str:
     return f"SHOW METHODS IN {resource.id}"
 
@@ -221,14 +194,29 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
         for p in m.params
         if p.required or p.location == "client"
     }
+    sources: list[tuple[str, dict[str, str]]] = []
     for other in refs:
         if other is ref or other.scope is not ref.scope or other.alias.lower() not in partners:
             continue
         have = {c.name.lower(): c.name for c in other.resource.columns}
         have.update({p.name.lower(): p.name for p in other.resource.param_columns})
+        sources.append((other.alias, have))
+    for alias, _ in b.dependent.values():
+        view = view_named(ref.scope, alias)
+        if view is not None:  # the columns the view's expansion projects (its params kept)
+            names = [p.alias_or_name for p in _first_select(view).expressions]
+            sources.append((alias, {n.lower(): n for n in names}))
+    for alias, have in sources:
         for key in wanted:
             if key not in b.static and key not in b.dependent and key in have:
-                b.dependent[key] = (other.alias, have[key])
+                b.dependent[key] = (alias, have[key])
+
+
+def _first_select(node: exp.Expr) -> exp.Select:
+    """The first SELECT of a (possibly UNION) query: it names the columns."""
+    while not isinstance(node, exp.Select):
+        node = node.this if isinstance(node, exp.Subquery) else node.args["this"]
+    return node
 
 
 def apply_defaults(
@@ -340,6 +328,7 @@ def plan_query(
     bound: list[BoundPredicate] = []
     by_key: dict[tuple[Any, ...], Slot] = {}
     alias_slot: dict[str, Slot] = {}
+    node_slot: dict[int, Slot] = {}  # id of a mention's node -> its slot
     planned: list[tuple[TableRef, Bindings]] = [
         (ref, collect_bindings(ref, refs, const_eval)) for ref in refs
     ]
@@ -362,8 +351,7 @@ def plan_query(
             except PlanError as unbound:
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
-                    unbound = _explain_constrained(unbound, constrained, resource)
-                    raise _explain_view_source(unbound, ref, b) from None
+                    raise _explain_constrained(unbound, constrained, resource) from None
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True
                 b.dependent = {}
@@ -434,6 +422,7 @@ def plan_query(
             slot.residual = []
         slot.aliases.append(ref.alias)
         alias_slot[f"{id(ref.scope)}:{ref.alias.lower()}"] = slot
+        node_slot[id(ref.node)] = slot
         for pred, name, values in b.sources:
             param = _canonical(method, name)
             if param in static:
@@ -451,6 +440,13 @@ def plan_query(
                 slot.dependent[param] = (src.name, col)
                 if src.columns is not None:  # the dependent calls read it from src's table
                     src.columns = src.columns | {col.lower()}
+                continue
+            view = view_named(ref.scope, alias)
+            if view is not None:  # the view's query gives the values (its column is projected)
+                source = f"view {view.meta[VIEW]} AS {alias}"
+                inner = [node_slot[id(t)] for t in view.find_all(exp.Table) if id(t) in node_slot]
+                slot.dependent[param] = (source, col)
+                slot.view_sources[source] = (view, {s.name for s in inner})
     if slots and all(s.skip for s in slots):
         # every branch of every view was skipped: nothing would be asked; say what to bind
         raise PlanError(

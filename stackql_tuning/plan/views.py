@@ -21,7 +21,9 @@ no such param). Expanding a mention of a view applies four rules, in this order:
    drops, the view becomes an empty relation with the view's typed columns.
 4. **Unused columns are pruned.** Projections the outer query never names are removed from every
    branch (when that cannot change the rows: no DISTINCT, GROUP BY, aggregates...), so a
-   column that needs a per-row describe call hydrates only when it is asked for.
+   column that needs a per-row describe call hydrates only when it is asked for. A view joined
+   to another table by an equality keeps its param columns: a dependent join on the view takes
+   its region and account from them (``plan.select.colocate``).
 
 A branch marked optional (``view.optional_branches``) whose provider tables stay unplannable is
 skipped with a warning instead of failing the statement, so a cross-cloud view asked only about
@@ -36,15 +38,13 @@ from typing import Any
 from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.bindings import conjuncts, is_constant, provider_tables
+from stackql_tuning.plan.bindings import VIEW, conjuncts, is_constant, provider_tables
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
 
 MAX_DEPTH = 8
 #: Table.meta key set on provider tables inside an optional view branch
 OPTIONAL = "stackql_optional_branch"
-#: Subquery.meta key set on a view's expansion: (the view's id, the provider tables it reads)
-VIEW = "stackql_view"
 #: nodes that make a branch's row count depend on its projections: no pruning then
 _ROW_SHAPING = ("distinct", "group", "having", "qualify")
 
@@ -232,6 +232,22 @@ def _outer_refs(node: exp.Table) -> set[str] | None:
     return used
 
 
+def _joined_to_another(node: exp.Table) -> bool:
+    """Whether a conjunct of ``node``'s scope equates one of its columns with a column of
+    another table (a dependent join may take its values, and its location, from the view)."""
+    scope = node.find_ancestor(exp.Select)
+    alias = node.alias_or_name.lower()
+    for pred in conjuncts(scope):
+        if not isinstance(pred, exp.EQ):
+            continue
+        left, right = pred.left, pred.right
+        if isinstance(left, exp.Column) and isinstance(right, exp.Column):
+            owners = {(left.table or "").lower(), (right.table or "").lower()}
+            if alias in owners and len(owners) == 2:
+                return True
+    return False
+
+
 def _prunable(branch: exp.Select) -> bool:
     if any(branch.args.get(k) for k in _ROW_SHAPING):
         return False
@@ -309,6 +325,8 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
         if not kept:
             return _empty(view, alias)
         used = _outer_refs(node) if prune else None
+        if used is not None and _joined_to_another(node):
+            used |= set(params)  # a dependent join's partner takes its location from them
         if used is not None and all(_prunable(b) for b in kept):
             first = kept[0]
             for proj, name in zip(list(first.expressions), names, strict=False):
@@ -322,16 +340,8 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
             for b in kept[1:]:
                 tree = exp.union(tree, b, distinct=False, copy=False)
     sub = exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-    sub.meta[VIEW] = (view.id, [])  # the tables it reads: once views in it are expanded too
+    sub.meta[VIEW] = view.id
     return sub
-
-
-def _note_reads(tree: exp.Expr) -> None:
-    """Complete each view expansion's ``VIEW`` meta with the provider tables it reads."""
-    for sub in tree.find_all(exp.Subquery):
-        if VIEW in sub.meta:
-            reads = {".".join((t.catalog, t.db, t.name)) for t in sub.this.find_all(exp.Table)}
-            sub.meta[VIEW] = (sub.meta[VIEW][0], sorted(r for r in reads if r.count(".") == 2))
 
 
 def _relocate(tree: exp.Expr, mention: exp.Table) -> None:
@@ -360,11 +370,9 @@ def expand_views(tree: exp.Expr, registry: Registry, prune: bool = True) -> exp.
                 continue
             replacement = expand_view(node, resource, prune)
             if node is tree:
-                _note_reads(replacement)
                 return replacement
             node.replace(replacement)
             found = True
         if not found:
-            _note_reads(tree)
             return tree
     raise PlanError(f"views nest deeper than {MAX_DEPTH} levels (a view that reads itself?)")

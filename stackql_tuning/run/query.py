@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError
+from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.loader import TableLoader
@@ -45,9 +46,10 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
         assert store is not None, "a dependent slot reads its values from the store"
         cols = ", ".join(q(col) for _, col in pairs)
         not_null = " AND ".join(f"{q(col)} IS NOT NULL" for _, col in pairs)
-        rows = store.execute(
-            f"SELECT DISTINCT {cols} FROM {qualified(src)} WHERE {not_null} ORDER BY ALL"
-        )
+        view = slot.view_sources.get(src)
+        # a view's rows are its query's, over the tables of the stages before this one
+        source = qualified(src) if view is None else f"({to_duckdb_sql(view[0].this)}) AS v"
+        rows = store.execute(f"SELECT DISTINCT {cols} FROM {source} WHERE {not_null} ORDER BY ALL")
         new: list[dict[str, Any]] = []
         for base in dep_combos:
             for row in rows:

@@ -172,7 +172,7 @@ def dry_run_result(session: Session, plan: object) -> Result:
     rows = []
     for slot in plan.slots:  # type: ignore[attr-defined]
         if slot.dependent:
-            srcs = ", ".join(sorted(slot.depends_on))
+            srcs = ", ".join(sorted({src for src, _ in slot.dependent.values()}))
             rows.append((slot.resource.id, slot.method.name, f"one call per row of {srcs}"))
             continue
         for call in slot_calls(slot, session.store):

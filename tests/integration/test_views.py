@@ -470,22 +470,47 @@ def test_an_unknown_view_column_is_offered_the_view_columns(
     assert fresh_sandbox.google.requests() == [] and fresh_sandbox.aws.requests() == []
 
 
-def test_a_view_as_a_dependent_joins_source_is_named_in_the_error(
-    fresh_sandbox: Sandbox, session: Session
-) -> None:
-    """A join binds a param from a provider table's column only; joined to a view's column
-    instead, the error says which view it was and which provider table to join, and costs no
-    call."""
-    from stackql_tuning.errors import PlanError
-
-    sql = (
-        "SELECT u.TuningJobName, count(*) FROM aws.sagemaker.tuning_jobs AS u"
+def test_a_view_is_a_dependent_joins_source(fresh_sandbox: Sandbox, session: Session) -> None:
+    """A param joined to a view's column takes its values from the view's rows (its query
+    over the tables of an earlier stage): the same answer, and the same one call per job, as
+    the join on the provider table the view reads."""
+    region = "eu-west-1"
+    tail = (
         " JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
-        " ON t.HyperParameterTuningJobName = u.TuningJobName AND t.region = u.region"
-        " WHERE u.region = 'eu-west-1' GROUP BY 1"
+        " ON t.HyperParameterTuningJobName = {name} AND t.region = u.region"
+        f" WHERE u.region = '{region}' AND {{status}} = 'Completed' GROUP BY 1 ORDER BY 1"
     )
-    with pytest.raises(PlanError, match="without its required parameters") as e:
-        session.execute(sql)
-    assert "u is the view aws.sagemaker.tuning_jobs" in (e.value.hint or "")
-    assert "join aws.sagemaker.hyper_parameter_tuning_jobs for it instead" in (e.value.hint or "")
-    assert fresh_sandbox.aws.requests() == [] and fresh_sandbox.google.requests() == []
+    native = session.execute(
+        "SELECT u.HyperParameterTuningJobName, count(*)"
+        " FROM aws.sagemaker.hyper_parameter_tuning_jobs AS u"
+        + tail.format(
+            name="u.HyperParameterTuningJobName", status="u.HyperParameterTuningJobStatus"
+        )
+    ).rows
+    fresh_sandbox.aws.reset_log()
+    through_view = session.execute(
+        "SELECT u.TuningJobName, count(*) FROM aws.sagemaker.tuning_jobs AS u"
+        + tail.format(name="u.TuningJobName", status="u.TuningJobStatus")
+    )
+    assert through_view.rows == native and native
+    listed = [
+        r["params"]["HyperParameterTuningJobName"]
+        for r in fresh_sandbox.aws.requests()
+        if r["operation"] == "ListTrainingJobsForHyperParameterTuningJob"
+    ]
+    assert sorted(listed) == [n for n, _ in native]  # one call per job the view gave, no more
+    # without `t.region = u.region`, the calls still go to each row's region (and account)
+    located = session.execute(
+        "SELECT u.TuningJobName, count(*) FROM aws.sagemaker.tuning_jobs AS u"
+        + tail.format(name="u.TuningJobName", status="u.TuningJobStatus").replace(
+            " AND t.region = u.region", ""
+        )
+    )
+    assert located.rows == native and not located.failures
+    unified = session.execute(
+        "SELECT count(*) FROM unified.tuning.jobs AS u"
+        " JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
+        " ON t.HyperParameterTuningJobName = u.name AND t.region = u.region"
+        f" WHERE u.region = '{region}' AND u.status = 'SUCCEEDED'"
+    ).rows
+    assert unified == [(sum(n for _, n in native),)]

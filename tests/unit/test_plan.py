@@ -436,3 +436,29 @@ def test_a_correlated_subquery_hint_names_the_param_as_spelled_and_says_join() -
     hint = e.value.hint or ""
     assert hint.startswith("HyperParameterTuningJobName is constrained here")
     assert "correlated subquery's outer column: write a JOIN" in hint
+
+
+def test_a_view_is_a_dependent_joins_source_after_the_tables_it_reads() -> None:
+    """A param joined to a view's column takes its values from the view's query; the view's
+    param columns (kept by the expansion) give the partner's region and account too."""
+    from stackql_tuning.plan.views import expand_views
+
+    tree = expand_views(
+        parse_one(
+            "SELECT t.TrainingJobName FROM aws.sagemaker.tuning_jobs u JOIN "
+            "aws.sagemaker.hyper_parameter_tuning_job_training_jobs t "
+            "ON t.HyperParameterTuningJobName = u.TuningJobName WHERE u.region = 'us-east-1'"
+        ).expression,
+        REG,
+    )
+    p = plan_query(tree, REG)
+    first, second = p.stages()
+    assert [s.name for s in first] == [AWS]
+    [dep] = second
+    source = "view aws.sagemaker.tuning_jobs AS u"
+    assert dep.dependent == {
+        "HyperParameterTuningJobName": (source, "TuningJobName"),
+        "region": (source, "region"),
+        "AwsAccountId": (source, "AwsAccountId"),
+    }
+    assert dep.depends_on == {AWS}
