@@ -308,7 +308,14 @@ class AwsTransport:
                 '"credentialsenvvar": "..."}}\'',
             ) from None
         except ParamValidationError as e:
-            raise CallError("invalid parameters", " ".join(str(e).split())) from None
+            # botocore checks the input before sending: the values are the statement's (an
+            # empty name, a malformed one), so the statement stops here, as a bad Google path
+            # value does, instead of counting a failed call
+            report = " ".join(str(e).split()).replace("Parameter validation failed: ", "")
+            raise PlanError(
+                f"{call.label} does not fit the {_operation(call.method)} request: {report}",
+                hint=f"SHOW METHODS IN {call.resource.id} lists the parameters",
+            ) from None
         except ClientError as e:
             err = e.response.get("Error", {})
             status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

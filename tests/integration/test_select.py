@@ -302,6 +302,17 @@ def test_missing_params_unknown_columns_and_provider_errors(session: Any, sandbo
         "WHERE region = 'us-east-1' AND HyperParameterTuningJobName = 'no-such-job'"
     )
     assert r.rows == []
+    # a value botocore refuses before sending (an empty name) is the statement's mistake: a
+    # PlanError naming the call and the rule, even with --on-error continue, not a failed call
+    sandbox.aws.reset_log()
+    for mode in ("FAIL", "CONTINUE"):
+        with pytest.raises(PlanError, match=r"does not fit the DescribeHyperParameterTuningJob"):
+            session.execute(
+                f"SELECT /*+ ON_ERROR={mode} */ HyperParameterTuningJobStatus"
+                " FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+                " WHERE region = 'us-east-1' AND HyperParameterTuningJobName = ''"
+            )
+    assert sandbox.aws.requests() == []
     # a provider error is never an empty result: the API's 400 comes through, naming the call
     with pytest.raises(ProviderError, match=r"INVALID_ARGUMENT.*pageSize"):
         session.execute(
