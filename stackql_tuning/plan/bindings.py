@@ -23,6 +23,8 @@ from stackql_tuning.registry.model import Resource
 ConstEval = Callable[[str], Any]
 #: Subquery.meta key of a view's expansion (``plan.views``): the view's id
 VIEW = "stackql_view"
+#: meta key of a predicate copied into a view's branch: the view column it was written on
+VIEW_COLUMN = "stackql_view_column"
 
 
 @dataclass

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, did_you_mean
-from stackql_tuning.plan.bindings import node_location
+from stackql_tuning.plan.bindings import VIEW_COLUMN, node_location
 from stackql_tuning.plan.select import Slot
 from stackql_tuning.registry.model import pushdown_rules
 
@@ -319,8 +319,12 @@ def check_enum_literals(slot: Slot) -> None:
                 )
                 lits = [lit for lit in node.find_all(exp.Literal) if lit.is_string]
                 literal = next((lit for lit in lits if lit.this == value), col)
+                column = f"{slot.resource.id}.{spec.name}"
+                written = node.meta.get(VIEW_COLUMN) or pred.meta.get(VIEW_COLUMN)
+                if written:  # a view's column, bound into the branch that reads this table
+                    column = f"{written} ({column})"
                 raise PlanError(
-                    f"{value!r} is not a value of {slot.resource.id}.{spec.name}",
+                    f"{value!r} is not a value of {column}",
                     location=node_location(literal, Location(resource=slot.resource.id)),
                     hint=hint,
                 )

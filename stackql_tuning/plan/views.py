@@ -38,7 +38,13 @@ from typing import Any
 from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.bindings import VIEW, conjuncts, is_constant, provider_tables
+from stackql_tuning.plan.bindings import (
+    VIEW,
+    VIEW_COLUMN,
+    conjuncts,
+    is_constant,
+    provider_tables,
+)
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
 
@@ -116,11 +122,17 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
-def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str) -> None:
+def _bind_into(
+    branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str, view: str = ""
+) -> None:
+    """A copy of ``pred`` (on the view's ``param``) in ``branch``'s WHERE, over the branch's own
+    expression for it; the copy's meta keeps the view column it was written on (``VIEW_COLUMN``:
+    messages about the copy name what the user wrote)."""
     copy = pred.copy()
     inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
     for c in copy.find_all(exp.Column):
         if c.name.lower() == param.lower():
+            copy.meta[VIEW_COLUMN] = f"{view}.{c.name}" if view else c.name
             c.replace(inner.copy())
             break
     branch.where(copy, copy=False)
@@ -308,7 +320,7 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
         for i, branch in enumerate(branches):
             inner = _inner(params[param], i)
             if inner:
-                _bind_into(branch, param, pred, inner)
+                _bind_into(branch, param, pred, inner, view.id)
         if _routed(params[param], len(branches)):
             _reject_null_rows(node, pred)
             pred.replace(exp.true())

@@ -462,3 +462,25 @@ def test_a_view_is_a_dependent_joins_source_after_the_tables_it_reads() -> None:
         "AwsAccountId": (source, "AwsAccountId"),
     }
     assert dep.depends_on == {AWS}
+
+
+def test_an_enum_typo_on_a_view_column_names_the_view_column() -> None:
+    """The predicate is checked where it binds (the branch's table), but the message names
+    the column the user wrote, then the table's column it stands for."""
+    from stackql_tuning.plan.pushdown import check_literals
+    from stackql_tuning.plan.views import expand_views
+
+    tree = expand_views(
+        parse_one(
+            "SELECT TuningJobName FROM aws.sagemaker.tuning_jobs"
+            " WHERE region = 'us-east-1' AND TuningJobStatus = 'Complete'"
+        ).expression,
+        REG,
+    )
+    with pytest.raises(PlanError) as e:
+        check_literals(plan_query(tree, REG))
+    assert e.value.message == (
+        "'Complete' is not a value of aws.sagemaker.tuning_jobs.TuningJobStatus"
+        f" ({AWS}.HyperParameterTuningJobStatus)"
+    )
+    assert "Completed" in (e.value.hint or "")
