@@ -133,10 +133,10 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
     names = ", ".join(sorted(spelled.get(n, n) for n in constrained))
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
-        "with a column of another provider table joined in the same FROM binds a parameter "
-        "(not OR, LIKE, <>, a subquery, a correlated subquery's outer column: write a JOIN, a "
-        "join on a local table, or a condition outside the CTE or subquery that reads the "
-        "table: move it inside), and config defaults do not stand in for it; " + (e.hint or "")
+        "with a column of another provider table or view joined in the same FROM binds a "
+        "parameter (not OR, LIKE, <>, a subquery, a correlated subquery's outer column: write "
+        "a JOIN, a join on a local table, or a condition outside the CTE or subquery that reads "
+        "the table: move it inside), and config defaults do not stand in for it; " + (e.hint or "")
     )
     return e
 
