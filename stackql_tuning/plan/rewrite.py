@@ -7,9 +7,11 @@ operator, which keeps DuckDB's meaning) is rewritten by context:
 
 - compared with (or IN) string literals, in LIKE, in string functions: ``json_extract_string``
 - compared with numeric literals, in arithmetic, in ``sum``/``avg``: ``TRY_CAST(... AS DOUBLE)``
-- in ``min``/``max``, ``ORDER BY`` and a comparison of two such calls: SQLite's order of values,
-  numbers (compared as numbers) before text (compared as text), the JSON value's own type
-  deciding per row (``json_type``); ``max`` of 8 and 34 is 34, not '8'
+- in ``min``/``max`` (aggregates and window functions), ``ORDER BY`` and a comparison of two
+  such calls: SQLite's order of values, numbers (compared as numbers) before text (compared as
+  text), the JSON value's own type deciding per row (``json_type``); ``max`` of 8 and 34 is 34,
+  not '8'. (``ORDER BY`` in a GROUP BY or DISTINCT query keeps the text order: the sort keys
+  this needs would not be grouped.)
 - anywhere else (SELECT list, GROUP BY): ``json_extract_string`` (a JSON string comes back
   unquoted, as in StackQL; numbers come back as their text)
 """
@@ -71,18 +73,24 @@ def _ordered_by_value(node: exp.Expr) -> bool:
     values (True when done)."""
     parent = node.parent
     if isinstance(parent, exp.Max | exp.Min) and parent.this is node:
-        if parent.find_ancestor(exp.Window) is not None or isinstance(parent.parent, exp.Window):
-            return False
+        window = parent.parent if isinstance(parent.parent, exp.Window) else None
+        if window is None and parent.find_ancestor(exp.Window) is not None:
+            return False  # inside a window's PARTITION BY / ORDER BY: left as text
         text, number = _text_and_number(node)
         if isinstance(parent, exp.Max):  # any text is above every number
-            sql = (
-                f"coalesce(max({text}) FILTER (WHERE {number} IS NULL), arg_max({text}, {number}))"
-            )
+            parts = (f"max({text}) FILTER (WHERE {number} IS NULL)", f"arg_max({text}, {number})")
         else:
-            sql = (
-                f"coalesce(arg_min({text}, {number}), min({text}) FILTER (WHERE {number} IS NULL))"
-            )
-        parent.replace(_sql(sql))
+            parts = (f"arg_min({text}, {number})", f"min({text}) FILTER (WHERE {number} IS NULL)")
+        if window is None:
+            parent.replace(_sql(f"coalesce({parts[0]}, {parts[1]})"))
+            return True
+        # max(...) OVER (w): each aggregate of the pair over the same window
+        over = []
+        for part in parts:
+            copy = window.copy()
+            copy.set("this", _sql(part))
+            over.append(copy.sql(dialect="duckdb"))
+        window.replace(_sql(f"coalesce({over[0]}, {over[1]})"))
         return True
     if isinstance(parent, exp.Ordered) and isinstance(parent.parent, exp.Order):
         select = parent.parent.parent

@@ -232,6 +232,12 @@ def test_sqlite_json_extract_orders_numbers_as_numbers_and_below_text() -> None:
     assert ids == [(3,)]
     ids = _run("SELECT id FROM t WHERE json_extract(c, '$.a') BETWEEN 10 AND 40 ORDER BY id")
     assert [r[0] for r in ids] == [2, 3]
+    # as window functions too: each row gets the order of values, not of their text
+    rows = _run(
+        "SELECT id, max(json_extract(c, '$.a')) OVER (PARTITION BY id < 4),"
+        " min(json_extract(c, '$.a')) OVER (ORDER BY id) FROM t ORDER BY id"
+    )
+    assert rows == [(1, "34", "8"), (2, "34", "8"), (3, "34", "8"), (4, "x", "8"), (5, "x", "8")]
 
 
 def test_dependent_join_takes_the_partners_region_and_account() -> None:
