@@ -10,8 +10,8 @@ operator, which keeps DuckDB's meaning) is rewritten by context:
 - in ``min``/``max`` (aggregates and window functions), ``ORDER BY`` and a comparison of two
   such calls: SQLite's order of values, numbers (compared as numbers) before text (compared as
   text), the JSON value's own type deciding per row (``json_type``); ``max`` of 8 and 34 is 34,
-  not '8'. (``ORDER BY`` in a GROUP BY or DISTINCT query keeps the text order: the sort keys
-  this needs would not be grouped.)
+  not '8'. (``ORDER BY`` in a DISTINCT query keeps the text order: the sort keys this needs
+  would not be in its select list.)
 - anywhere else (SELECT list, GROUP BY): ``json_extract_string`` (a JSON string comes back
   unquoted, as in StackQL; numbers come back as their text)
 """
@@ -94,12 +94,13 @@ def _ordered_by_value(node: exp.Expr) -> bool:
         return True
     if isinstance(parent, exp.Ordered) and isinstance(parent.parent, exp.Order):
         select = parent.parent.parent
-        if isinstance(select, exp.Select) and (
-            select.args.get("group") or select.args.get("distinct")
-        ):
-            return False  # the new sort keys would not be in the GROUP BY / DISTINCT
+        grouped = isinstance(select, exp.Select) and bool(select.args.get("group"))
+        if isinstance(select, exp.Select) and select.args.get("distinct"):
+            return False  # the new sort keys would not be in the DISTINCT select list
         text, number = _text_and_number(node)
         keys = [f"({number} IS NULL)", number, text]
+        if grouped:  # one value per group (it is grouped on): any_value makes the keys legal
+            keys = [f"(any_value({number}) IS NULL)", f"any_value({number})", f"any_value({text})"]
         order = parent.parent
         ordered = [
             exp.Ordered(

@@ -232,6 +232,12 @@ def test_sqlite_json_extract_orders_numbers_as_numbers_and_below_text() -> None:
     assert ids == [(3,)]
     ids = _run("SELECT id FROM t WHERE json_extract(c, '$.a') BETWEEN 10 AND 40 ORDER BY id")
     assert [r[0] for r in ids] == [2, 3]
+    # in a GROUP BY query too: the value is the group's own
+    rows = _run(
+        "SELECT json_extract(c, '$.a') AS a, count(*) FROM t WHERE id < 5"
+        " GROUP BY json_extract(c, '$.a') ORDER BY json_extract(c, '$.a') DESC"
+    )
+    assert [r[0] for r in rows] == ["x", "34", "11", "8"]
     # as window functions too: each row gets the order of values, not of their text
     rows = _run(
         "SELECT id, max(json_extract(c, '$.a')) OVER (PARTITION BY id < 4),"
