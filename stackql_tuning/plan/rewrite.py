@@ -94,9 +94,13 @@ def _ordered_by_value(node: exp.Expr) -> bool:
         return True
     if isinstance(parent, exp.Ordered) and isinstance(parent.parent, exp.Order):
         select = parent.parent.parent
-        grouped = isinstance(select, exp.Select) and bool(select.args.get("group"))
-        if isinstance(select, exp.Select) and select.args.get("distinct"):
-            return False  # the new sort keys would not be in the DISTINCT select list
+        grouped = False
+        if isinstance(select, exp.Select):
+            if select.args.get("distinct"):
+                return False  # the new sort keys would not be in the DISTINCT select list
+            grouped = bool(select.args.get("group"))
+            if grouped and not _grouped_on(select, node):
+                return False  # DuckDB says it is not grouped, as it would have
         text, number = _text_and_number(node)
         keys = [f"({number} IS NULL)", number, text]
         if grouped:  # one value per group (it is grouped on): any_value makes the keys legal
@@ -131,6 +135,22 @@ def _ordered_by_value(node: exp.Expr) -> bool:
         parent.replace(_sql(sql))
         return True
     return False
+
+
+def _grouped_on(select: exp.Select, node: exp.Expr) -> bool:
+    """Whether ``select`` groups on the json_extract call ``node`` (a GROUP BY key, or a select
+    item under GROUP BY ALL), already rewritten or not."""
+    group = select.args["group"]
+    keys = list(group.expressions)
+    if group.args.get("all"):
+        keys += [e.this if isinstance(e, exp.Alias) else e for e in select.expressions]
+    this, path = node.this.sql(), node.expression.sql()
+    return any(
+        isinstance(k, exp.JSONExtract | exp.JSONExtractScalar)
+        and k.this.sql() == this
+        and k.expression.sql() == path
+        for k in keys
+    )
 
 
 def sqlite_json_compat(tree: exp.Expr) -> exp.Expr:

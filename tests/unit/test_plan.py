@@ -238,6 +238,14 @@ def test_sqlite_json_extract_orders_numbers_as_numbers_and_below_text() -> None:
         " GROUP BY json_extract(c, '$.a') ORDER BY json_extract(c, '$.a') DESC"
     )
     assert [r[0] for r in rows] == ["x", "34", "11", "8"]
+    rows = _run(
+        "SELECT json_extract(c, '$.a'), count(*) FROM t WHERE id < 5"
+        " GROUP BY ALL ORDER BY json_extract(c, '$.a')"
+    )
+    assert [r[0] for r in rows] == ["8", "11", "34", "x"]
+    # not grouped on it: DuckDB's own error, as without the rewrite (not an arbitrary value)
+    with pytest.raises(Exception, match="GROUP BY"):
+        _run("SELECT id % 2, count(*) FROM t GROUP BY id % 2 ORDER BY json_extract(c, '$.a')")
     # as window functions too: each row gets the order of values, not of their text
     rows = _run(
         "SELECT id, max(json_extract(c, '$.a')) OVER (PARTITION BY id < 4),"
