@@ -122,17 +122,15 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
-def _bind_into(
-    branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str, view: str = ""
-) -> None:
-    """A copy of ``pred`` (on the view's ``param``) in ``branch``'s WHERE, over the branch's own
+def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str, view: str) -> None:
+    """A copy of ``pred`` (on ``view``'s ``param``) in ``branch``'s WHERE, over the branch's own
     expression for it; the copy's meta keeps the view column it was written on (``VIEW_COLUMN``:
     messages about the copy name what the user wrote)."""
     copy = pred.copy()
     inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
     for c in copy.find_all(exp.Column):
         if c.name.lower() == param.lower():
-            copy.meta[VIEW_COLUMN] = f"{view}.{c.name}" if view else c.name
+            copy.meta[VIEW_COLUMN] = f"{view}.{c.name}"
             c.replace(inner.copy())
             break
     branch.where(copy, copy=False)

@@ -60,16 +60,16 @@ def validate_aws(session: Session, call: Call, row: int) -> None:
     from botocore.exceptions import ParamValidationError
     from botocore.validate import validate_parameters
 
+    from stackql_tuning.transports.aws import validation_report
+
     detail = session.fetcher.prepare(call).detail
     op = session.fetcher.transport(call.resource.provider).operation_model(call)
     try:
         validate_parameters(detail["params"], op.input_shape)
     except ParamValidationError as e:
-        report = " ".join(str(e).split())
-        report = report.replace("Parameter validation failed: ", "")
         raise PlanError(
             f"{call.resource.id}.{call.method.name}, row {row}: the request does not fit "
-            f"{op.name}'s input: {report}",
+            f"{op.name}'s input: {validation_report(e)}",
             hint=f"the body follows the {op.name} input shape (see the AWS API reference)",
         ) from None
 

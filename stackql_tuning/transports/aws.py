@@ -311,9 +311,9 @@ class AwsTransport:
             # botocore checks the input before sending: the values are the statement's (an
             # empty name, a malformed one), so the statement stops here, as a bad Google path
             # value does, instead of counting a failed call
-            report = " ".join(str(e).split()).replace("Parameter validation failed: ", "")
             raise PlanError(
-                f"{call.label} does not fit the {_operation(call.method)} request: {report}",
+                f"{call.label} does not fit the {_operation(call.method)} request: "
+                + validation_report(e),
                 hint=f"SHOW METHODS IN {call.resource.id} lists the parameters",
             ) from None
         except ClientError as e:
@@ -362,6 +362,11 @@ class AwsTransport:
         self._clients.clear()
         self._sessions.clear()
         self._pool.close()
+
+
+def validation_report(error: Exception) -> str:
+    """botocore's ``ParamValidationError`` text on one line, without its generic lead-in."""
+    return " ".join(str(error).split()).replace("Parameter validation failed: ", "")
 
 
 def _operation(method: Any) -> str:
