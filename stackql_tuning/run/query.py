@@ -253,6 +253,8 @@ class QueryRun:
             key = "r" if call.method.is_list else "o"
             origin = (call.resource.id, call.method.name, call.describe_params())
             f = files[slot.name]
+            if page.next_token is None and begun.started.last_round():
+                f.last_round()  # a chain ended and no other starts: load pages as they come
             # pushed filters are not the user's bindings: they do not show as columns
             params = {k: v for k, v in call.params.items() if k not in slot.pushed}
             if page.raw is not None:

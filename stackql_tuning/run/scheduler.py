@@ -242,6 +242,13 @@ class Started:
     def abort(self) -> None:
         self.board.stop()
 
+    def last_round(self) -> bool:
+        """No chain waits for a worker and a worker has none left: what is in flight is all
+        there will be (unless a sink queues more)."""
+        board = self.board
+        with board.cond:
+            return not board.queued and board.busy < self.scheduler.concurrency
+
 
 class _Board:
     """The shared state of one run: the work list, host slots, replies, and the workers.

@@ -231,3 +231,21 @@ def test_small_pages_are_loaded_by_count_while_fetching(store: Store) -> None:
     loader.finish()
     loader.remove()
     assert len(store.execute(f"SELECT * FROM {qualified(NAME)}")) == 3
+
+
+def test_in_the_last_round_every_page_is_loaded_as_soon_as_the_loader_is_idle(
+    store: Store,
+) -> None:
+    # what is left for finish() after the last reply is then one load's worth of pages, not a
+    # whole file of them
+    loader = TableLoader(store, NAME, TableSchema(RES), ITEMS, min_bytes=1 << 30, min_lines=16)
+    loader.add_raw({"projectsId": "p", "locationsId": "l"}, _page(0), "r", None)
+    assert loader.load_count == 0  # one page: not worth a load before the last round
+    loader.last_round()
+    loader.add_raw({"projectsId": "p", "locationsId": "l"}, _page(1), "r", None)
+    for fut in list(loader._loads):
+        fut.result()
+    assert loader.load_count == 1
+    loader.finish()
+    loader.remove()
+    assert len(store.execute(f"SELECT * FROM {qualified(NAME)}")) == 2

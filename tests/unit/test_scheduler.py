@@ -168,3 +168,22 @@ def test_without_follow_ups_a_worker_with_no_chain_left_ends_at_once() -> None:
         release.set()
         stats = started.drain(lambda call, page: ((), 1))
         assert stats.requests == 2 and stats.rows == 2 and not stats.failures
+
+
+def test_the_last_round_begins_when_a_worker_finds_no_chain_left() -> None:
+    # 4 chains of 3 pages on 2 workers: the first chain's end starts the third chain (not the
+    # last round, although the queue may be empty by the time the sink sees it); a worker with
+    # no chain left is
+    api = FakeApi(pages=3, delay=0.002)
+    seen: list[tuple[str, bool]] = []
+    started = Scheduler(api.fetch, concurrency=2).start(_calls(4), follow_ups=False)
+
+    def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
+        if page.next_token is None:
+            seen.append((call.params["projectsId"], started.last_round()))
+        return (), 0
+
+    started.drain(sink)
+    ends = dict(seen)
+    assert not ends["p0"] and not ends["p1"]  # each was followed by a queued chain
+    assert ends["p3"]  # the last chain to start: nothing was left for its worker
