@@ -300,7 +300,7 @@ def _withs(scope: exp.Expr) -> list[exp.With]:
     out = []
     node: exp.Expr | None = scope
     while node is not None:
-        with_ = node.args.get("with")
+        with_ = node.args.get("with_")
         if isinstance(with_, exp.With):
             out.append(with_)
         node = node.parent

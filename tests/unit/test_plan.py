@@ -408,6 +408,9 @@ def test_an_outer_joins_on_condition_never_restricts_the_side_it_keeps() -> None
     "sql",
     [
         f"WITH x AS (SELECT region FROM {AWS}) SELECT count(*) FROM x WHERE region = 'eu-west-1'",
+        # qualified by the CTE's name (was missed: the default region was read, and then dropped)
+        f"WITH x AS (SELECT region FROM {AWS}) SELECT count(*) FROM x WHERE x.region = 'eu-west-1'",
+        f"WITH x AS (SELECT region FROM {AWS}) SELECT 1 FROM x AS y WHERE y.region = 'eu-west-1'",
         f"SELECT 1 FROM (SELECT region FROM {AWS}) s WHERE s.region = 'eu-west-1'",
         f"SELECT 1 FROM (SELECT region FROM {AWS}) s WHERE region LIKE 'eu-%'",
     ],
