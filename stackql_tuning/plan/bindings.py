@@ -237,6 +237,124 @@ def view_named(scope: exp.Expr | None, alias: str) -> exp.Subquery | None:
     return None
 
 
+def _named_query(scope: exp.Expr | None, alias: str) -> bool:
+    return view_named(scope, alias) is not None or source_named(scope, alias) is not None
+
+
+def withs(scope: exp.Expr) -> list[exp.With]:
+    """The WITH clauses that ``scope`` sees: its own first, then its ancestors'."""
+    out = []
+    node: exp.Expr | None = scope
+    while node is not None:
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With):
+            out.append(with_)
+        node = node.parent
+    return out
+
+
+@dataclass
+class RowSource:
+    """A source of ``scope``'s FROM that is neither a provider table nor a view, whose rows a
+    dependent join reads: a CTE, a subquery, a VALUES list or a local table (or table function).
+    """
+
+    #: the source as the FROM names it (a CTE's is the Table that reads it)
+    node: exp.Expr
+    #: the CTE the source reads (None: the source is its own query)
+    cte: exp.CTE | None
+    #: the CTEs its query needs, in the order they are defined
+    ctes: list[exp.CTE]
+
+    @property
+    def label(self) -> str:
+        if self.cte is not None:
+            return f"cte {self.cte.alias_or_name} AS {self.node.alias_or_name}"
+        kinds: dict[type, str] = {exp.Subquery: "subquery", exp.Values: "values"}
+        kind = kinds.get(type(self.node), "table")
+        name = ""
+        if kind == "table":  # a local table's name, or a table function's call
+            name = self.node.name or self.node.this.sql(dialect="duckdb")
+        return " ".join(p for p in (kind, name, "AS", self.node.alias_or_name) if p)
+
+    def columns(self) -> list[str]:
+        """The column names the source gives, as far as the statement says: its alias's column
+        list, else what its query projects (``*`` of a CTE or subquery followed); a local
+        table's are DuckDB's to know (none here)."""
+        ctes = {c.alias_or_name.lower(): c for c in self.ctes}
+        return _columns_of(self.cte if self.cte is not None else self.node, ctes, 8)
+
+
+def _columns_of(body: exp.Expr, ctes: dict[str, exp.CTE], depth: int) -> list[str]:
+    alias = body.args.get("alias")
+    named = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    if named or depth <= 0:
+        return named
+    if isinstance(body, exp.Table):
+        cte = None if body.args.get("db") else ctes.get(body.name.lower())
+        return [] if cte is None or cte is body else _columns_of(cte, ctes, depth - 1)
+    select: exp.Expr = body
+    while not isinstance(select, exp.Select):
+        inner = select.args.get("this")
+        if not isinstance(inner, exp.Expr):
+            return []
+        select = inner
+    out: list[str] = []
+    for e in select.expressions:
+        if not isinstance(e, exp.Star) and not (isinstance(e, exp.Column) and e.is_star):
+            out.append(e.alias_or_name)
+            continue
+        source = select.args.get("from_")
+        if source is not None and not select.args.get("joins"):  # one source: its columns
+            out += _columns_of(source.this, ctes, depth - 1)
+    return out
+
+
+def source_named(scope: exp.Expr | None, alias: str) -> RowSource | None:
+    """The source of ``scope``'s own FROM and JOINs named ``alias`` that is not a provider
+    table or a view (``FROM picked AS p``, ``JOIN (SELECT ...) AS p``), with the CTEs its rows
+    need; None when there is none, or a recursive WITH is in sight (its rows are not one
+    query's)."""
+    if scope is None:
+        return None
+    sources = [scope.args.get("from_"), *(scope.args.get("joins") or [])]
+    named = [
+        s.this
+        for s in sources
+        if s is not None
+        and isinstance(s.this, (exp.Table, exp.Subquery, exp.Values))
+        and VIEW not in s.this.meta
+        and s.this.alias_or_name.lower() == alias.lower()
+    ]
+    if len(named) != 1:
+        return None
+    node = named[0]
+    visible: dict[str, exp.CTE] = {}
+    order: list[exp.CTE] = []
+    for with_ in reversed(withs(scope)):  # outer first: an inner name shadows an outer one
+        if with_.args.get("recursive"):
+            return None
+        for c in with_.expressions:
+            visible[c.alias_or_name.lower()] = c
+            order.append(c)
+    cte = None
+    if isinstance(node, exp.Table) and not node.args.get("db"):
+        cte = visible.get(node.name.lower())
+    needed: set[int] = set()
+    todo: list[exp.Expr] = [cte if cte is not None else node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, exp.CTE):
+            if id(current) in needed:
+                continue
+            needed.add(id(current))
+        for table in current.find_all(exp.Table):
+            other = None if table.args.get("db") else visible.get(table.name.lower())
+            if other is not None and other is not current:
+                todo.append(other)
+    return RowSource(node, cte, [c for c in order if id(c) in needed])
+
+
 def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None) -> Bindings:
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
@@ -263,8 +381,8 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                     if src is not None and src is not ref:
                         out.dependent[name] = (src.alias, other.name)
                         matched = True
-                    elif src is None and other.table and view_named(ref.scope, other.table):
-                        # a view's column: its rows come from the view's query, run once the
+                    elif src is None and other.table and _named_query(ref.scope, other.table):
+                        # a view's or CTE's column: its rows come from its query, run once the
                         # provider tables it reads are filled (``plan.select``)
                         out.dependent[name] = (other.table, other.name)
                         matched = True

@@ -18,6 +18,7 @@ from stackql_tuning.plan.bindings import (
     VIEW,
     Bindings,
     ConstEval,
+    RowSource,
     TableRef,
     collect_bindings,
     conjuncts,
@@ -26,7 +27,9 @@ from stackql_tuning.plan.bindings import (
     owner,
     param_names,
     param_spellings,
+    source_named,
     view_named,
+    withs,
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.implied import BoundPredicate, placed_well
@@ -133,10 +136,11 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
     names = ", ".join(sorted(spelled.get(n, n) for n in constrained))
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
-        "with a column of another provider table or view joined in the same FROM binds a "
-        "parameter (not OR, LIKE, <>, a subquery, a correlated subquery's outer column: write "
-        "a JOIN, a join on a local table, or a condition outside the CTE or subquery that reads "
-        "the table: move it inside), and config defaults do not stand in for it; " + (e.hint or "")
+        "with a column of another source joined in the same FROM (a provider table, view, CTE, "
+        "subquery, VALUES list or local table) binds a parameter (not OR, LIKE, <>, "
+        "IN (SELECT ...), a correlated subquery's outer column: write a JOIN; nor a condition "
+        "outside the CTE or subquery that reads the table: move it inside), and config defaults "
+        "do not stand in for it; " + (e.hint or "")
     )
     return e
 
@@ -206,6 +210,10 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
         if view is not None:  # the columns the view's expansion projects (its params kept)
             names = [p.alias_or_name for p in _first_select(view).expressions]
             sources.append((alias, {n.lower(): n for n in names}))
+            continue
+        rows = source_named(ref.scope, alias)
+        if rows is not None:  # a CTE's, a subquery's or a VALUES list's named columns
+            sources.append((alias, {n.lower(): n for n in rows.columns()}))
     for alias, have in sources:
         for key in wanted:
             if key not in b.static and key not in b.dependent and key in have:
@@ -225,7 +233,7 @@ def apply_defaults(
     """Fill params the query leaves alone (neither bound nor ``constrained``) from the defaults.
 
     A param the query constrains without binding it (``region = 'a' OR region = 'b'``,
-    ``region LIKE 'eu-%'``, ``region IN (SELECT ...)``, a join on a local table) gets no
+    ``region LIKE 'eu-%'``, ``region IN (SELECT ...)``) gets no
     default: the default region's rows, filtered by that predicate, were a silent wrong or
     empty answer. It stays unbound, and the plan says so.
     """
@@ -289,22 +297,11 @@ def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:
             continue
         if isinstance(src, exp.Subquery):
             return _within(node, src)
-        for with_ in _withs(scope):
+        for with_ in withs(scope):
             for cte in with_.expressions:
                 if cte.alias_or_name.lower() == src.name.lower() and _within(node, cte):
                     return True
     return False
-
-
-def _withs(scope: exp.Expr) -> list[exp.With]:
-    out = []
-    node: exp.Expr | None = scope
-    while node is not None:
-        with_ = node.args.get("with_")
-        if isinstance(with_, exp.With):
-            out.append(with_)
-        node = node.parent
-    return out
 
 
 def _within(node: exp.Expr, container: exp.Expr) -> bool:
@@ -447,6 +444,18 @@ def plan_query(
                 inner = [node_slot[id(t)] for t in view.find_all(exp.Table) if id(t) in node_slot]
                 slot.dependent[param] = (source, col)
                 slot.view_sources[source] = (view, {s.name for s in inner})
+                continue
+            rows = source_named(ref.scope, alias)
+            if rows is not None:  # so does a CTE's, a subquery's, a local table's...
+                source = rows.label
+                read = {
+                    node_slot[id(t)].name
+                    for part in [rows.node, *rows.ctes]
+                    for t in part.find_all(exp.Table)
+                    if id(t) in node_slot
+                }
+                slot.dependent[param] = (source, col)
+                slot.view_sources[source] = (_rows_query(rows), read)
     if slots and all(s.skip for s in slots):
         # every branch of every view was skipped: nothing would be asked; say what to bind
         raise PlanError(
@@ -456,6 +465,15 @@ def plan_query(
             "or region), or set [defaults] in the config file",
         )
     return QueryPlan(tree=tree, slots=slots, warnings=warnings, bound=bound)
+
+
+def _rows_query(rows: RowSource) -> exp.Subquery:
+    """``(WITH <the CTEs it needs> SELECT * FROM <source>)``: a dependent join's source as a
+    query of its own (of copies: the statement's tree keeps its nodes)."""
+    query = exp.Select(expressions=[exp.Star()], from_=exp.From(this=rows.node.copy()))
+    if rows.ctes:
+        query.set("with_", exp.With(expressions=[c.copy() for c in rows.ctes]))
+    return exp.Subquery(this=query)
 
 
 def _is_param(resource: Resource, name: str) -> bool:

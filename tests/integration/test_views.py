@@ -470,6 +470,54 @@ def test_an_unknown_view_column_is_offered_the_view_columns(
     assert fresh_sandbox.google.requests() == [] and fresh_sandbox.aws.requests() == []
 
 
+@pytest.mark.parametrize("kind", ["cte", "subquery", "local table", "values"])
+def test_a_cte_subquery_local_table_or_values_is_a_dependent_joins_source(
+    fresh_sandbox: Sandbox, session: Session, kind: str
+) -> None:
+    """A param joined to a column of a CTE, a subquery, a local table or a VALUES list takes its
+    values from their rows: the same answer, and one call per job they gave, as the join on
+    the provider table itself."""
+    region = "eu-west-1"
+    where = f"h.region = '{region}' AND h.HyperParameterTuningJobStatus = 'Completed'"
+    native = session.execute(
+        "SELECT h.HyperParameterTuningJobName, count(*)"
+        " FROM aws.sagemaker.hyper_parameter_tuning_jobs AS h"
+        " JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
+        " ON t.HyperParameterTuningJobName = h.HyperParameterTuningJobName"
+        f" AND t.region = h.region WHERE {where} GROUP BY 1 ORDER BY 1"
+    ).rows
+    assert native
+    jobs = (
+        "SELECT HyperParameterTuningJobName AS jn, region"
+        f" FROM aws.sagemaker.hyper_parameter_tuning_jobs AS h WHERE {where}"
+    )
+    literal = ", ".join(f"('{name}', '{region}')" for name, _ in native)
+    head, source = {
+        "cte": (f"WITH c AS ({jobs}) ", "c"),
+        "subquery": ("", f"({jobs}) AS c"),
+        "local table": ("", "picked AS c"),
+        "values": ("", f"(VALUES {literal}) AS c(jn, region)"),
+    }[kind]
+    if kind == "local table":
+        session.execute(f"CREATE OR REPLACE TABLE picked AS {jobs}")
+    # the region comes from the source's region column (colocation) where the statement names
+    # the source's columns; a local table's are DuckDB's to know, so its join says it
+    on_region = " AND t.region = c.region" if kind == "local table" else ""
+    fresh_sandbox.aws.reset_log()
+    joined = session.execute(
+        f"{head}SELECT c.jn, count(*) FROM {source}"
+        " JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
+        f" ON t.HyperParameterTuningJobName = c.jn{on_region} GROUP BY 1 ORDER BY 1"
+    )
+    assert joined.rows == native and not joined.failures
+    listed = [
+        (r["params"]["HyperParameterTuningJobName"], r["region"])
+        for r in fresh_sandbox.aws.requests()
+        if r["operation"] == "ListTrainingJobsForHyperParameterTuningJob"
+    ]
+    assert sorted(listed) == [(n, region) for n, _ in native]  # one call per job, no more
+
+
 def test_a_view_is_a_dependent_joins_source(fresh_sandbox: Sandbox, session: Session) -> None:
     """A param joined to a view's column takes its values from the view's rows (its query
     over the tables of an earlier stage): the same answer, and the same one call per job, as
@@ -514,3 +562,15 @@ def test_a_view_is_a_dependent_joins_source(fresh_sandbox: Sandbox, session: Ses
         f" WHERE u.region = '{region}' AND u.status = 'SUCCEEDED'"
     ).rows
     assert unified == [(sum(n for _, n in native),)]
+
+
+def test_the_readmes_dependent_join_on_a_cte_runs(session: Session) -> None:
+    """The README's example of a CTE as a dependent join's source, as printed there."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index("WITH picked AS (")
+    sql = readme[start : readme.index(";", start)]
+    result = session.execute(sql)
+    assert result.rows and not result.failures
+    assert len({job for job, _, _ in result.rows}) == 3  # LIMIT 3 jobs, each with its trials

@@ -308,11 +308,14 @@ def test_a_param_the_query_constrains_gets_no_default(where: str) -> None:
     assert e.value.hint and e.value.hint.startswith("region is constrained here")
 
 
-def test_a_join_on_a_local_table_gets_no_default() -> None:
-    with pytest.raises(PlanError, match="list needs region"):
-        _with_defaults(
-            f"SELECT r.reg FROM (VALUES ('eu-west-1')) r(reg) JOIN {AWS} a ON a.region = r.reg"
-        )
+def test_a_join_on_local_rows_binds_the_param_instead_of_the_default() -> None:
+    # was: no binding, so the default region was read and the join dropped its rows; then an
+    # error; now the VALUES list's rows give the region (one call per distinct value)
+    p = _with_defaults(
+        f"SELECT r.reg FROM (VALUES ('eu-west-1')) r(reg) JOIN {AWS} a ON a.region = r.reg"
+    )
+    [slot] = p.slots
+    assert slot.dependent == {"region": ("values AS r", "reg")} and "region" not in slot.static
     with pytest.raises(PlanError, match="list needs projectsId"):
         _with_defaults(f"SELECT 1 FROM {HPT} WHERE projectsId LIKE 'ml-%'")
 
@@ -485,6 +488,87 @@ def test_a_view_is_a_dependent_joins_source_after_the_tables_it_reads() -> None:
         "AwsAccountId": (source, "AwsAccountId"),
     }
     assert dep.depends_on == {AWS}
+
+
+TRAINING = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+
+
+def test_a_cte_is_a_dependent_joins_source_after_the_tables_it_reads() -> None:
+    """A param joined to a CTE's column takes its values from the CTE's query (with the CTEs
+    it reads), run once the provider tables in them are loaded."""
+    p = plan(
+        f"WITH a AS (SELECT HyperParameterTuningJobName AS jn, region FROM {AWS} "
+        "WHERE region = 'us-east-1'), b AS (SELECT * FROM a ORDER BY jn LIMIT 2) "
+        f"SELECT t.TrainingJobName FROM b JOIN {TRAINING} t ON t.HyperParameterTuningJobName = b.jn"
+    )
+    first, second = p.stages()
+    assert [s.name for s in first] == [AWS]
+    [dep] = second
+    source = "cte b AS b"
+    # the CTE's region column locates the calls too
+    assert dep.dependent == {
+        "HyperParameterTuningJobName": (source, "jn"),
+        "region": (source, "region"),
+    }
+    assert dep.depends_on == {AWS}
+    query = to_duckdb_sql(dep.view_sources[source][0].this)
+    assert query.startswith("WITH a AS (") and query.endswith("SELECT * FROM b")
+    assert "b AS (SELECT * FROM a ORDER BY jn LIMIT 2)" in query
+
+
+def test_a_cte_of_literal_rows_is_a_dependent_joins_source_by_its_column_names() -> None:
+    p = plan(
+        "WITH p(jn, region) AS (VALUES ('job-1', 'eu-west-1')) "
+        f"SELECT count(*) FROM p JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.jn"
+    )
+    [dep] = p.slots
+    assert dep.dependent == {
+        "HyperParameterTuningJobName": ("cte p AS p", "jn"),
+        "region": ("cte p AS p", "region"),
+    }
+    assert dep.depends_on == set()
+
+
+@pytest.mark.parametrize(
+    ("source", "label", "query"),
+    [
+        (
+            f"(SELECT HyperParameterTuningJobName AS jn, region FROM {AWS} "
+            "WHERE region = 'us-east-1') AS p",
+            "subquery AS p",
+            "SELECT * FROM (SELECT HyperParameterTuningJobName AS jn",
+        ),
+        (
+            "(VALUES ('job-1', 'eu-west-1')) AS p(jn, region)",
+            "values AS p",
+            "SELECT * FROM (VALUES ('job-1', 'eu-west-1')) AS p(jn, region)",
+        ),
+        ("my_jobs AS p", "table my_jobs AS p", "SELECT * FROM my_jobs AS p"),
+    ],
+)
+def test_a_subquery_values_or_local_table_is_a_dependent_joins_source(
+    source: str, label: str, query: str
+) -> None:
+    p = plan(
+        f"SELECT count(*) FROM {source} JOIN {TRAINING} t "
+        "ON t.HyperParameterTuningJobName = p.jn AND t.region = p.region"
+    )
+    dep = next(s for s in p.slots if s.resource.id == TRAINING)
+    assert dep.dependent == {
+        "HyperParameterTuningJobName": (label, "jn"),
+        "region": (label, "region"),
+    }
+    assert to_duckdb_sql(dep.view_sources[label][0].this).startswith(query)
+    assert dep.depends_on == ({AWS} if label.startswith("subquery") else set())
+
+
+def test_a_recursive_cte_is_not_a_dependent_joins_source() -> None:
+    with pytest.raises(PlanError, match="without its required parameters"):
+        plan(
+            "WITH RECURSIVE p(jn) AS (SELECT 'a' UNION ALL SELECT jn FROM p WHERE false) "
+            f"SELECT 1 FROM p JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.jn "
+            "WHERE t.region = 'us-east-1'"
+        )
 
 
 def test_an_enum_typo_on_a_view_column_names_the_view_column() -> None:
