@@ -43,6 +43,9 @@ class Bindings:
     static: dict[str, list[Any]] = field(default_factory=dict)
     #: param/column (lower-cased) -> (other table's or view's alias, its column name)
     dependent: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the ``dependent`` params taken from a partner's same-named column, not from the SQL's
+    #: own equality (``plan.select.colocate``): where the column is missing or NULL, left out
+    located: set[str] = field(default_factory=set)
     #: predicates on this table that are not bindings (candidates for pushdown)
     residual: list[exp.Expr] = field(default_factory=list)
     #: the conjuncts that gave ``static`` its values: (predicate, param, its own values)
@@ -282,7 +285,28 @@ class RowSource:
         list, else what its query projects (``*`` of a CTE or subquery followed); a local
         table's are DuckDB's to know (none here)."""
         ctes = {c.alias_or_name.lower(): c for c in self.ctes}
+        alias = self.node.args.get("alias")  # FROM picked AS p(job, region)
+        if isinstance(alias, exp.TableAlias) and alias.columns:
+            return [c.name for c in alias.columns]
         return _columns_of(self.cte if self.cte is not None else self.node, ctes, 8)
+
+
+#: functions whose value changes from one read of a source to the next
+_UNSTABLE_FUNCTIONS = frozenset(
+    {"random", "setseed", "uuid", "uuidv4", "uuidv7", "gen_random_uuid"}
+)
+
+
+def unstable_part(rows: RowSource) -> str | None:
+    """What makes ``rows`` differ from one read to the next (``random()``, a sample), if
+    anything: a dependent join reads a source for its calls, and again in the join."""
+    for part in [rows.node, *rows.ctes]:
+        for node in part.walk():
+            if isinstance(node, (exp.Rand, exp.Uuid, exp.TableSample)):
+                return node.sql(dialect="duckdb")
+            if isinstance(node, exp.Anonymous) and node.name.lower() in _UNSTABLE_FUNCTIONS:
+                return node.sql(dialect="duckdb")
+    return None
 
 
 def _columns_of(body: exp.Expr, ctes: dict[str, exp.CTE], depth: int) -> list[str]:
@@ -301,12 +325,17 @@ def _columns_of(body: exp.Expr, ctes: dict[str, exp.CTE], depth: int) -> list[st
         select = inner
     out: list[str] = []
     for e in select.expressions:
-        if not isinstance(e, exp.Star) and not (isinstance(e, exp.Column) and e.is_star):
+        star = e if isinstance(e, exp.Star) else e.this if isinstance(e, exp.Column) else None
+        if not isinstance(star, exp.Star):
             out.append(e.alias_or_name)
             continue
         source = select.args.get("from_")
-        if source is not None and not select.args.get("joins"):  # one source: its columns
-            out += _columns_of(source.this, ctes, depth - 1)
+        if source is None or select.args.get("joins"):
+            continue  # several sources: which columns * gives is DuckDB's to say
+        names = _columns_of(source.this, ctes, depth - 1)
+        left_out = {c.name.lower() for c in star.args.get("except_") or []}
+        renamed = {a.this.name.lower(): a.alias for a in star.args.get("rename") or []}
+        out += [renamed.get(n.lower(), n) for n in names if n.lower() not in left_out]
     return out
 
 
@@ -329,30 +358,40 @@ def source_named(scope: exp.Expr | None, alias: str) -> RowSource | None:
     if len(named) != 1:
         return None
     node = named[0]
-    visible: dict[str, exp.CTE] = {}
+    # what each WITH sees: its own CTEs over its ancestors' (a CTE's query reads the names
+    # of the WITH that defines it, not those of a WITH nested inside the statement)
+    seen: dict[str, exp.CTE] = {}
     order: list[exp.CTE] = []
-    for with_ in reversed(withs(scope)):  # outer first: an inner name shadows an outer one
+    sees: dict[int, dict[str, exp.CTE]] = {}  # id(CTE) -> the names its query sees
+    for with_ in reversed(withs(scope)):  # outermost first
         if with_.args.get("recursive"):
             return None
+        seen = dict(seen)
         for c in with_.expressions:
-            visible[c.alias_or_name.lower()] = c
+            seen[c.alias_or_name.lower()] = c
             order.append(c)
+        for c in with_.expressions:
+            sees[id(c)] = seen
     cte = None
     if isinstance(node, exp.Table) and not node.args.get("db"):
-        cte = visible.get(node.name.lower())
-    needed: set[int] = set()
-    todo: list[exp.Expr] = [cte if cte is not None else node]
+        cte = seen.get(node.name.lower())
+    needed: dict[int, exp.CTE] = {}
+    todo: list[tuple[exp.Expr, dict[str, exp.CTE]]] = [(cte or node, seen)]
     while todo:
-        current = todo.pop()
+        current, names = todo.pop()
         if isinstance(current, exp.CTE):
             if id(current) in needed:
                 continue
-            needed.add(id(current))
+            needed[id(current)] = current
+            names = sees[id(current)]
         for table in current.find_all(exp.Table):
-            other = None if table.args.get("db") else visible.get(table.name.lower())
+            other = None if table.args.get("db") else names.get(table.name.lower())
             if other is not None and other is not current:
-                todo.append(other)
-    return RowSource(node, cte, [c for c in order if id(c) in needed])
+                todo.append((other, names))
+    ctes = [c for c in order if id(c) in needed]
+    if len({c.alias_or_name.lower() for c in ctes}) < len(ctes):
+        return None  # two CTEs of one name (one shadows the other): not one WITH's rows
+    return RowSource(node, cte, ctes)
 
 
 def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None) -> Bindings:

@@ -28,6 +28,8 @@ from stackql_tuning.plan.bindings import (
     param_names,
     param_spellings,
     source_named,
+    split_and,
+    unstable_part,
     view_named,
     withs,
 )
@@ -49,6 +51,9 @@ class Slot:
     static: dict[str, list[Any]]
     #: param name -> (source slot name, or a key of ``view_sources``; source column)
     dependent: dict[str, tuple[str, str]]
+    #: the dependent params taken from a same-named column of the source (``colocate``), not
+    #: from the SQL: a row whose value is NULL, or a source without the column, leaves them out
+    located: set[str] = field(default_factory=set)
     #: the get method to call per row when the query needs columns the list reply lacks
     hydrate: Method | None = None
     #: columns the query reads (None: all)
@@ -70,6 +75,9 @@ class Slot:
     #: dependent sources that are views: key -> the view's expansion (its rows are its query's,
     #: over the slots it reads) and the names of those slots
     view_sources: dict[str, tuple[exp.Subquery, set[str]]] = field(default_factory=dict)
+    #: dependent source (as ``dependent`` names it) -> the WHERE conjuncts over it alone,
+    #: unqualified: its values are read through them (``source_filters``)
+    source_filters: dict[str, list[exp.Expr]] = field(default_factory=dict)
 
     @property
     def depends_on(self) -> set[str]:
@@ -136,9 +144,10 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
     names = ", ".join(sorted(spelled.get(n, n) for n in constrained))
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
-        "with a column of another source joined in the same FROM (a provider table, view, CTE, "
-        "subquery, VALUES list or local table) binds a parameter (not OR, LIKE, <>, "
-        "IN (SELECT ...), a correlated subquery's outer column: write a JOIN; nor a condition "
+        "with a column of another source joined in the same FROM (a provider table, view, CTE "
+        "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
+        "(not OR, LIKE, <>, IN (SELECT ...), a correlated subquery's outer column: write a "
+        "JOIN; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside), and config defaults "
         "do not stand in for it; " + (e.hint or "")
     )
@@ -185,9 +194,11 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
     """A table bound to another by a dependent join takes that partner's location too.
 
     ``JOIN t ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName`` also means "in
-    j's region and account": params of ``t`` that are required or name where a call goes
-    (``client`` params such as region, AwsAccountId) and that the query leaves unbound are
-    taken from the partner's same-named columns, row by row.
+    j's region and account": params of ``t``'s list calls that are required or name where a
+    call goes (``client`` params such as region, AwsAccountId) and that the query leaves
+    unbound are taken from the partner's same-named columns, row by row. Never a param that
+    only a get takes (an id): a partner's column of that name would turn the list the SQL
+    means into one get per partner row.
     """
     if not b.dependent:
         return
@@ -195,6 +206,7 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
     wanted = {
         p.name.lower()
         for m in ref.resource.methods_for("SELECT")
+        if m.is_list
         for p in m.params
         if p.required or p.location == "client"
     }
@@ -218,6 +230,7 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
         for key in wanted:
             if key not in b.static and key not in b.dependent and key in have:
                 b.dependent[key] = (alias, have[key])
+                b.located.add(key)
 
 
 def _first_select(node: exp.Expr) -> exp.Select:
@@ -393,6 +406,9 @@ def plan_query(
             tuple(sorted((k, v) for k, v in unresolved_dep.items())),
             hydrate.name if hydrate else None,
             skip,
+            # a dependent binding names an alias of its own scope: the same alias in another
+            # scope (a UNION's other branch) is another source, whose values must not be lost
+            id(ref.scope) if unresolved_dep else None,
         )
         slot = by_key.get(key)
         if slot is None:
@@ -404,6 +420,7 @@ def plan_query(
                 method=method,
                 static=static,
                 dependent=dependent,
+                located={_canonical(method, k) for k in b.located if k in b.dependent},
                 hydrate=hydrate,
                 columns=columns,
                 residual=list(b.residual),
@@ -433,14 +450,17 @@ def plan_query(
     ):
         for param, (alias, col) in list(slot.dependent.items()):
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
+            filters = source_filters(ref.scope, alias)
             if src is not None:
                 slot.dependent[param] = (src.name, col)
+                _add_filters(slot, src.name, filters)
                 if src.columns is not None:  # the dependent calls read it from src's table
                     src.columns = src.columns | {col.lower()}
                 continue
             view = view_named(ref.scope, alias)
             if view is not None:  # the view's query gives the values (its column is projected)
                 source = f"view {view.meta[VIEW]} AS {alias}"
+                _add_filters(slot, source, filters)
                 inner = [node_slot[id(t)] for t in view.find_all(exp.Table) if id(t) in node_slot]
                 slot.dependent[param] = (source, col)
                 slot.view_sources[source] = (view, {s.name for s in inner})
@@ -448,6 +468,16 @@ def plan_query(
             rows = source_named(ref.scope, alias)
             if rows is not None:  # so does a CTE's, a subquery's, a local table's...
                 source = rows.label
+                unstable = unstable_part(rows)
+                if unstable is not None:
+                    raise PlanError(
+                        f"the rows of {source} change from one read to the next ({unstable}): "
+                        f"a dependent join reads them for {slot.resource.id}'s calls and again "
+                        "in the join, which would then match other rows",
+                        location=node_location(rows.node, Location(resource=slot.resource.id)),
+                        hint="make them a table first (CREATE TABLE picked AS SELECT ...), "
+                        "then join the table",
+                    )
                 read = {
                     node_slot[id(t)].name
                     for part in [rows.node, *rows.ctes]
@@ -456,6 +486,7 @@ def plan_query(
                 }
                 slot.dependent[param] = (source, col)
                 slot.view_sources[source] = (_rows_query(rows), read)
+                _add_filters(slot, source, filters)
     if slots and all(s.skip for s in slots):
         # every branch of every view was skipped: nothing would be asked; say what to bind
         raise PlanError(
@@ -465,6 +496,31 @@ def plan_query(
             "or region), or set [defaults] in the config file",
         )
     return QueryPlan(tree=tree, slots=slots, warnings=warnings, bound=bound)
+
+
+def source_filters(scope: exp.Expr | None, alias: str) -> list[exp.Expr]:
+    """The conjuncts of ``scope``'s WHERE that read only columns of its source ``alias`` (no
+    subquery, aggregate or window), unqualified: a row of the source that fails one is in no
+    row of the scope, so a dependent join needs no call for it (``WHERE p.job <> 'bogus'``
+    made a call for 'bogus', whose failure stopped the statement)."""
+    where = scope.args.get("where") if scope is not None else None
+    out: list[exp.Expr] = []
+    for pred in split_and(where.this) if where is not None else []:
+        cols = list(pred.find_all(exp.Column))
+        if not cols or any((c.table or "").lower() != alias.lower() for c in cols):
+            continue
+        if pred.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window):
+            continue
+        copy = pred.copy()
+        for c in copy.find_all(exp.Column):
+            c.set("table", None)
+        out.append(copy)
+    return out
+
+
+def _add_filters(slot: Slot, source: str, filters: list[exp.Expr]) -> None:
+    if filters:
+        slot.source_filters[source] = filters
 
 
 def _rows_query(rows: RowSource) -> exp.Subquery:

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from stackql_tuning.errors import FailedCall, PlanError, ProviderError
+from stackql_tuning.errors import FailedCall, PlanError, ProviderError, StackqlTuningError
+from stackql_tuning.plan.bindings import VIEW
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
-from stackql_tuning.run.store import Store, TableSchema, q, qualified
+from stackql_tuning.run.store import Store, TableSchema, duckdb_error, q, qualified
 from stackql_tuning.transports.base import Call, Page
 
 if TYPE_CHECKING:
@@ -44,17 +45,31 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
         by_source.setdefault(src, []).append((param, col))
     for src, pairs in by_source.items():
         assert store is not None, "a dependent slot reads its values from the store"
-        cols = ", ".join(q(col) for _, col in pairs)
-        not_null = " AND ".join(f"{q(col)} IS NOT NULL" for _, col in pairs)
         view = slot.view_sources.get(src)
         # a view's rows are its query's, over the tables of the stages before this one
         source = qualified(src) if view is None else f"({to_duckdb_sql(view[0].this)}) AS v"
-        rows = store.execute(f"SELECT DISTINCT {cols} FROM {source} WHERE {not_null} ORDER BY ALL")
+        if view is not None and VIEW not in view[0].meta and slot.located:
+            # a CTE's, subquery's or local table's columns were guessed from the statement:
+            # a located param whose column the source lacks is left out (its default applies)
+            described = _read_source(store, src, f"DESCRIBE SELECT * FROM {source}")
+            have = {str(r[0]).lower() for r in described}
+            pairs = [(p, c) for p, c in pairs if p not in slot.located or c.lower() in have]
+        if not pairs:
+            continue
+        cols = ", ".join(q(col) for _, col in pairs)
+        # a NULL in a column the SQL joins on matches nothing; in a located one, the default
+        not_null = [f"{q(col)} IS NOT NULL" for p, col in pairs if p not in slot.located]
+        # the statement's own conditions on the source alone: no call for a row they drop
+        not_null += [f"({to_duckdb_sql(f)})" for f in slot.source_filters.get(src, [])]
+        where = f" WHERE {' AND '.join(not_null)}" if not_null else ""
+        sql = f"SELECT DISTINCT {cols} FROM {source}{where} ORDER BY ALL"
+        rows = _read_source(store, src, sql)
         new: list[dict[str, Any]] = []
         for base in dep_combos:
             for row in rows:
                 d = dict(base)
-                d.update({param: value for (param, _), value in zip(pairs, row, strict=True)})
+                values = zip(pairs, row, strict=True)
+                d.update({p: value for (p, _), value in values if value is not None})
                 new.append(d)
         dep_combos = new
     # with partial responses (reply_fields set), a hydrating list asks only for what its gets
@@ -70,6 +85,23 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
             params.update(slot.pushed)
             calls.append(Call(slot.resource, slot.method, params, reply_fields=fields))
     return calls
+
+
+def _read_source(store: Store, label: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` over a dependent join's source ``label``; DuckDB's error, as the
+    user's (an error the source's own SQL raises, or a column of an outer query's row)."""
+    try:
+        return store.execute(sql)
+    except store.duckdb.Error as e:
+        error = duckdb_error(e, sql)
+        assert isinstance(error, StackqlTuningError)
+        error.message = f"cannot read the rows of {label} for a dependent join: {error.message}"
+        if isinstance(error, PlanError) and not error.hint:  # not bound: an outer row's?
+            error.hint = (
+                "a dependent join's source is read on its own, before the join: it must not "
+                "refer to a column of an outer query's row"
+            )
+        raise error from None
 
 
 def apply_reply_fields(slots: Iterable[Slot]) -> None:

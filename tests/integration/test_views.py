@@ -574,3 +574,40 @@ def test_the_readmes_dependent_join_on_a_cte_runs(session: Session) -> None:
     result = session.execute(sql)
     assert result.rows and not result.failures
     assert len({job for job, _, _ in result.rows}) == 3  # LIMIT 3 jobs, each with its trials
+
+
+def test_a_dependent_sources_rows_are_read_through_the_statements_conditions(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    """No call for a source row that the WHERE drops ('bogus' failed the statement), a NULL in
+    a column taken by name (AwsAccountId) leaves the default, and an error the source's own
+    SQL raises is the user's."""
+    from stackql_tuning.errors import QueryError
+
+    training = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+    jobs = session.execute(
+        "SELECT HyperParameterTuningJobName, region FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+        " WHERE region = 'eu-west-1' AND HyperParameterTuningJobStatus = 'Completed' ORDER BY 1"
+    ).rows[:2]
+    (first, region), (second, _) = jobs
+    fresh_sandbox.aws.reset_log()
+    result = session.execute(
+        f"SELECT p.job, count(*) FROM (VALUES ('{first}', '{region}', NULL),"
+        f" ('{second}', '{region}', NULL), ('bogus', '{region}', NULL))"
+        f" AS p(job, region, AwsAccountId) JOIN {training} AS t"
+        " ON t.HyperParameterTuningJobName = p.job"
+        " WHERE p.job <> 'bogus' GROUP BY 1 ORDER BY 1"
+    )
+    assert [job for job, _ in result.rows] == sorted([first, second])
+    assert not result.failures
+    listed = [
+        r["params"]["HyperParameterTuningJobName"]
+        for r in fresh_sandbox.aws.requests()
+        if r["operation"] == "ListTrainingJobsForHyperParameterTuningJob"
+    ]
+    assert sorted(listed) == sorted([first, second])  # none for 'bogus'
+    with pytest.raises(QueryError, match=r"cannot read the rows of subquery AS p.*boom"):
+        session.execute(
+            f"SELECT 1 FROM (SELECT error('boom') AS job, '{region}' AS region) AS p"
+            f" JOIN {training} AS t ON t.HyperParameterTuningJobName = p.job"
+        )

@@ -562,6 +562,100 @@ def test_a_subquery_values_or_local_table_is_a_dependent_joins_source(
     assert dep.depends_on == ({AWS} if label.startswith("subquery") else set())
 
 
+def test_one_alias_in_two_scopes_is_two_sources() -> None:
+    # the two branches' tables were one slot, keyed by the alias: one branch's values were lost
+    branch = (
+        "SELECT p.job FROM (VALUES ('{job}', 'us-east-1')) AS p(job, region) "
+        f"JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job"
+    )
+    p = plan(branch.format(job="a") + " UNION ALL " + branch.format(job="b"))
+    assert len(p.slots) == 2
+    queries = {to_duckdb_sql(s.view_sources["values AS p"][0].this) for s in p.slots}
+    assert len(queries) == 2
+
+
+def test_a_partners_column_named_like_a_gets_id_does_not_turn_the_list_into_a_get() -> None:
+    p = plan(
+        "SELECT count(*) FROM (VALUES ('proj', 'us-central1', '123')) "
+        f"p(proj, locationsId, hyperparameterTuningJobsId) JOIN {HPT} g ON g.projectsId = p.proj"
+    )
+    [slot] = p.slots
+    assert slot.method.name == "list"
+    assert set(slot.dependent) == {"projectsId", "locationsId"}
+    assert slot.located == {"locationsId"}  # taken by name: left out where NULL or missing
+
+
+@pytest.mark.parametrize(
+    ("source", "located"),
+    [
+        # the reference's column list wins over the CTE's own names
+        ("WITH c AS (SELECT 'j' AS job, 'r' AS region) ", "c AS p(job, reg)"),
+        (
+            "WITH c AS (SELECT 'j' AS job, 'r' AS region), "
+            "d AS (SELECT * EXCLUDE (region) FROM c) ",
+            "d AS p",
+        ),
+    ],
+)
+def test_columns_a_source_does_not_give_do_not_locate_calls(source: str, located: str) -> None:
+    p = plan(
+        f"{source}SELECT 1 FROM {located} JOIN {TRAINING} t "
+        "ON t.HyperParameterTuningJobName = p.job WHERE t.region = 'us-east-1'"
+    )
+    dep = next(s for s in p.slots if s.resource.id == TRAINING)
+    assert dep.static == {"region": ["us-east-1"]} and dep.located == set()
+
+
+def test_a_renamed_star_column_locates_the_calls() -> None:
+    p = plan(
+        "WITH c AS (SELECT 'j' AS job, 'r' AS reg), d AS (SELECT * RENAME (reg AS region) FROM c) "
+        f"SELECT 1 FROM d AS p JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job"
+    )
+    [dep] = p.slots
+    assert dep.dependent["region"] == ("cte d AS p", "region") and dep.located == {"region"}
+
+
+def test_a_cte_reads_the_names_of_the_with_that_defines_it() -> None:
+    # b reads the outer a, not the a that a nested WITH defines where b is joined
+    p = plan(
+        "WITH a AS (SELECT 'outer' AS job, 'r' AS region), b AS (SELECT * FROM a) "
+        "SELECT * FROM (WITH a AS (SELECT 'inner' AS job, 'r' AS region) "
+        f"SELECT p.job FROM b p JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job) s"
+    )
+    [dep] = p.slots
+    query = to_duckdb_sql(dep.view_sources["cte b AS p"][0].this)
+    assert "'outer'" in query and "'inner'" not in query
+
+
+@pytest.mark.parametrize("unstable", ["ORDER BY random() LIMIT 3", "USING SAMPLE 3 ROWS"])
+def test_a_source_that_changes_between_reads_is_refused(unstable: str) -> None:
+    with pytest.raises(PlanError, match="change from one read to the next") as e:
+        plan(
+            f"WITH c AS (SELECT HyperParameterTuningJobName AS job, region FROM {AWS} "
+            f"WHERE region = 'us-east-1' {unstable}) "
+            f"SELECT 1 FROM c JOIN {TRAINING} t ON t.HyperParameterTuningJobName = c.job"
+        )
+    assert "CREATE TABLE" in (e.value.hint or "")
+
+
+def test_where_conditions_on_the_source_alone_filter_its_values() -> None:
+    p = plan(
+        "SELECT 1 FROM (VALUES ('a', 'r'), ('bogus', 'r')) p(job, region) "
+        f"JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job "
+        "WHERE p.job <> 'bogus' AND t.TrainingJobStatus = 'Completed' AND p.job || t.region > ''"
+    )
+    [dep] = p.slots
+    assert [f.sql() for f in dep.source_filters["values AS p"]] == ["job <> 'bogus'"]
+    # a provider table's too: its LIKE is not sent to the API, its rows are read through it
+    p = plan(
+        f"SELECT 1 FROM {AWS} h JOIN {TRAINING} t ON t.HyperParameterTuningJobName = "
+        "h.HyperParameterTuningJobName AND t.region = h.region "
+        "WHERE h.region = 'us-east-1' AND h.HyperParameterTuningJobName LIKE 'lgbm%'"
+    )
+    dep = next(s for s in p.slots if s.resource.id == TRAINING)
+    assert "HyperParameterTuningJobName LIKE 'lgbm%'" in [f.sql() for f in dep.source_filters[AWS]]
+
+
 def test_a_recursive_cte_is_not_a_dependent_joins_source() -> None:
     with pytest.raises(PlanError, match="without its required parameters"):
         plan(
