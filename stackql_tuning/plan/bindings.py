@@ -280,15 +280,21 @@ class RowSource:
             name = self.node.name or self.node.this.sql(dialect="duckdb")
         return " ".join(p for p in (kind, name, "AS", self.node.alias_or_name) if p)
 
-    def columns(self) -> list[str]:
+    def columns(self, provider: ProviderColumns = lambda table: None) -> list[str]:
         """The column names the source gives, as far as the statement says: its alias's column
-        list, else what its query projects (``*`` of a CTE or subquery followed); a local
-        table's are DuckDB's to know (none here)."""
+        list, else what its query projects (``*`` of a CTE, a subquery or a provider table,
+        whose columns ``provider`` gives, followed); a local table's are DuckDB's to know
+        (none here)."""
         ctes = {c.alias_or_name.lower(): c for c in self.ctes}
         alias = self.node.args.get("alias")  # FROM picked AS p(job, region)
         if isinstance(alias, exp.TableAlias) and alias.columns:
             return [c.name for c in alias.columns]
-        return _columns_of(self.cte if self.cte is not None else self.node, ctes, 8)
+        body = self.cte if self.cte is not None else self.node
+        return _columns_of(body, ctes, provider, 8)
+
+
+#: the columns of a provider table's mention (None: not a provider table)
+ProviderColumns = Callable[[exp.Table], "list[str] | None"]
 
 
 #: functions whose value changes from one read of a source to the next
@@ -309,14 +315,18 @@ def unstable_part(rows: RowSource) -> str | None:
     return None
 
 
-def _columns_of(body: exp.Expr, ctes: dict[str, exp.CTE], depth: int) -> list[str]:
+def _columns_of(
+    body: exp.Expr, ctes: dict[str, exp.CTE], provider: ProviderColumns, depth: int
+) -> list[str]:
     alias = body.args.get("alias")
     named = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
     if named or depth <= 0:
         return named
     if isinstance(body, exp.Table):
         cte = None if body.args.get("db") else ctes.get(body.name.lower())
-        return [] if cte is None or cte is body else _columns_of(cte, ctes, depth - 1)
+        if cte is None:
+            return provider(body) or []
+        return _columns_of(cte, ctes, provider, depth - 1)
     select: exp.Expr = body
     while not isinstance(select, exp.Select):
         inner = select.args.get("this")
@@ -332,7 +342,7 @@ def _columns_of(body: exp.Expr, ctes: dict[str, exp.CTE], depth: int) -> list[st
         source = select.args.get("from_")
         if source is None or select.args.get("joins"):
             continue  # several sources: which columns * gives is DuckDB's to say
-        names = _columns_of(source.this, ctes, depth - 1)
+        names = _columns_of(source.this, ctes, provider, depth - 1)
         left_out = {c.name.lower() for c in star.args.get("except_") or []}
         renamed = {a.this.name.lower(): a.alias for a in star.args.get("rename") or []}
         out += [renamed.get(n.lower(), n) for n in names if n.lower() not in left_out]

@@ -225,12 +225,21 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
             continue
         rows = source_named(ref.scope, alias)
         if rows is not None:  # a CTE's, a subquery's or a VALUES list's named columns
-            sources.append((alias, {n.lower(): n for n in rows.columns()}))
+            names = rows.columns(lambda table: _provider_columns(table, refs))
+            sources.append((alias, {n.lower(): n for n in names}))
     for alias, have in sources:
         for key in wanted:
             if key not in b.static and key not in b.dependent and key in have:
                 b.dependent[key] = (alias, have[key])
                 b.located.add(key)
+
+
+def _provider_columns(table: exp.Table, refs: list[TableRef]) -> list[str] | None:
+    """The columns (and param columns) of the provider table that ``table`` mentions."""
+    for r in refs:
+        if r.node is table:
+            return [c.name for c in r.resource.columns] + [p.name for p in r.resource.param_columns]
+    return None
 
 
 def _first_select(node: exp.Expr) -> exp.Select:

@@ -615,6 +615,18 @@ def test_a_renamed_star_column_locates_the_calls() -> None:
     assert dep.dependent["region"] == ("cte d AS p", "region") and dep.located == {"region"}
 
 
+def test_a_star_over_a_provider_table_gives_its_columns_to_locate_the_calls() -> None:
+    # was: no columns known, so the default region was asked for every job
+    p = plan(
+        f"WITH picked AS (SELECT * FROM {AWS} WHERE region IN ('us-east-1', 'eu-west-1')) "
+        f"SELECT 1 FROM picked p JOIN {TRAINING} t "
+        "ON t.HyperParameterTuningJobName = p.HyperParameterTuningJobName"
+    )
+    dep = next(s for s in p.slots if s.resource.id == TRAINING)
+    assert dep.dependent["region"] == ("cte picked AS p", "region")
+    assert dep.located == {"region", "AwsAccountId"}
+
+
 def test_a_cte_reads_the_names_of_the_with_that_defines_it() -> None:
     # b reads the outer a, not the a that a nested WITH defines where b is joined
     p = plan(
