@@ -44,7 +44,7 @@ class Bindings:
     #: param/column (lower-cased) -> (other table's or view's alias, its column name)
     dependent: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: the ``dependent`` params taken from a partner's same-named column, not from the SQL's
-    #: own equality (``plan.select.colocate``): where the column is missing or NULL, left out
+    #: own equality (``plan.select.colocate``): left out where the source lacks the column
     located: set[str] = field(default_factory=set)
     #: predicates on this table that are not bindings (candidates for pushdown)
     residual: list[exp.Expr] = field(default_factory=list)
@@ -286,10 +286,12 @@ class RowSource:
         whose columns ``provider`` gives, followed); a local table's are DuckDB's to know
         (none here)."""
         ctes = {c.alias_or_name.lower(): c for c in self.ctes}
-        alias = self.node.args.get("alias")  # FROM picked AS p(job, region)
-        if isinstance(alias, exp.TableAlias) and alias.columns:
-            return [c.name for c in alias.columns]
         body = self.cte if self.cte is not None else self.node
+        alias = self.node.args.get("alias")  # FROM picked AS p(job, region)
+        if self.cte is not None and isinstance(alias, exp.TableAlias) and alias.columns:
+            # the list renames the first columns; DuckDB keeps the rest as they were
+            renamed = [c.name for c in alias.columns]
+            return renamed + _columns_of(body, ctes, provider, 8)[len(renamed) :]
         return _columns_of(body, ctes, provider, 8)
 
 
@@ -307,11 +309,19 @@ def unstable_part(rows: RowSource) -> str | None:
     """What makes ``rows`` differ from one read to the next (``random()``, a sample), if
     anything: a dependent join reads a source for its calls, and again in the join."""
     for part in [rows.node, *rows.ctes]:
-        for node in part.walk():
-            if isinstance(node, (exp.Rand, exp.Uuid, exp.TableSample)):
-                return node.sql(dialect="duckdb")
-            if isinstance(node, exp.Anonymous) and node.name.lower() in _UNSTABLE_FUNCTIONS:
-                return node.sql(dialect="duckdb")
+        found = unstable(part)
+        if found is not None:
+            return found
+    return None
+
+
+def unstable(node: exp.Expr) -> str | None:
+    """The first part of ``node`` whose value changes from one evaluation to the next."""
+    for part in node.walk():
+        if isinstance(part, (exp.Rand, exp.Uuid, exp.TableSample)):
+            return part.sql(dialect="duckdb")
+        if isinstance(part, exp.Anonymous) and part.name.lower() in _UNSTABLE_FUNCTIONS:
+            return part.sql(dialect="duckdb")
     return None
 
 

@@ -29,6 +29,7 @@ from stackql_tuning.plan.bindings import (
     param_spellings,
     source_named,
     split_and,
+    unstable,
     unstable_part,
     view_named,
     withs,
@@ -52,7 +53,8 @@ class Slot:
     #: param name -> (source slot name, or a key of ``view_sources``; source column)
     dependent: dict[str, tuple[str, str]]
     #: the dependent params taken from a same-named column of the source (``colocate``), not
-    #: from the SQL: a row whose value is NULL, or a source without the column, leaves them out
+    #: from the SQL: a source without the column leaves them out (a NULL, as in a column the
+    #: SQL joins on, names no call: the row of a view's Google branch has no AWS region)
     located: set[str] = field(default_factory=set)
     #: the get method to call per row when the query needs columns the list reply lacks
     hydrate: Method | None = None
@@ -457,9 +459,24 @@ def plan_query(
     for (ref, _b), slot in zip(
         planned, [alias_slot[f"{id(r.scope)}:{r.alias.lower()}"] for r, _ in planned], strict=True
     ):
+        # a table read through several aliases (j1's names, j2's regions) gives each its own
+        # values, read through its own filters
+        aliases: dict[str, set[str]] = {}
+        for alias, _ in slot.dependent.values():
+            src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
+            if src is not None:
+                aliases.setdefault(src.name, set()).add(alias.lower())
         for param, (alias, col) in list(slot.dependent.items()):
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
             filters = source_filters(ref.scope, alias)
+            if src is not None and len(aliases[src.name]) > 1:
+                source = f"{src.name} AS {alias}"
+                slot.dependent[param] = (source, col)
+                slot.view_sources[source] = (_table_query(src.name), {src.name})
+                _add_filters(slot, source, filters)
+                if src.columns is not None:
+                    src.columns = src.columns | {col.lower()}
+                continue
             if src is not None:
                 slot.dependent[param] = (src.name, col)
                 _add_filters(slot, src.name, filters)
@@ -513,12 +530,14 @@ def source_filters(scope: exp.Expr | None, alias: str) -> list[exp.Expr]:
     row of the scope, so a dependent join needs no call for it (``WHERE p.job <> 'bogus'``
     made a call for 'bogus', whose failure stopped the statement)."""
     where = scope.args.get("where") if scope is not None else None
+    if scope is None or where is None or _padded(scope, alias):
+        return []
     out: list[exp.Expr] = []
-    for pred in split_and(where.this) if where is not None else []:
+    for pred in split_and(where.this):
         cols = list(pred.find_all(exp.Column))
         if not cols or any((c.table or "").lower() != alias.lower() for c in cols):
             continue
-        if pred.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window):
+        if pred.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window) or unstable(pred):
             continue
         copy = pred.copy()
         for c in copy.find_all(exp.Column):
@@ -527,9 +546,40 @@ def source_filters(scope: exp.Expr | None, alias: str) -> list[exp.Expr]:
     return out
 
 
+def _padded(scope: exp.Expr, alias: str) -> bool:
+    """Whether an outer join of ``scope`` may pad source ``alias`` with NULLs: its WHERE then
+    also sees rows that a join with fewer rows of the source pads differently (``... FULL
+    JOIN q ON q.k = p.k WHERE coalesce(p.x, 'none') <> 'set'`` kept a padded row when the
+    values read through the WHERE left the dependent table empty)."""
+    for join in scope.args.get("joins") or []:
+        side = (join.side or "").upper()
+        if side in ("RIGHT", "FULL"):
+            return True
+        if side == "LEFT" and join.this.alias_or_name.lower() == alias.lower():
+            return True
+    return False
+
+
 def _add_filters(slot: Slot, source: str, filters: list[exp.Expr]) -> None:
     if filters:
         slot.source_filters[source] = filters
+
+
+#: Subquery.meta key of a provider table's rows read as a dependent source (``_table_query``)
+TABLE_ROWS = "stackql_table_rows"
+
+
+def _table_query(name: str) -> exp.Subquery:
+    """``(SELECT * FROM <the provider table's DuckDB table>)``."""
+    catalog, db, table = name.split(".", 2)
+    node = exp.Table(
+        this=exp.to_identifier(table, quoted=True),
+        db=exp.to_identifier(db, quoted=True),
+        catalog=exp.to_identifier(catalog, quoted=True),
+    )
+    sub = exp.Subquery(this=exp.Select(expressions=[exp.Star()], from_=exp.From(this=node)))
+    sub.meta[TABLE_ROWS] = name
+    return sub
 
 
 def _rows_query(rows: RowSource) -> exp.Subquery:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from sqlglot import exp
 
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError, StackqlTuningError
 from stackql_tuning.plan.bindings import VIEW
 from stackql_tuning.plan.rewrite import to_duckdb_sql
-from stackql_tuning.plan.select import QueryPlan, Slot
+from stackql_tuning.plan.select import TABLE_ROWS, QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
@@ -47,29 +48,22 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
         assert store is not None, "a dependent slot reads its values from the store"
         view = slot.view_sources.get(src)
         # a view's rows are its query's, over the tables of the stages before this one
-        source = qualified(src) if view is None else f"({to_duckdb_sql(view[0].this)}) AS v"
-        if view is not None and VIEW not in view[0].meta and slot.located:
+        source = qualified(src) if view is None else f"({to_duckdb_sql(view[0].this)})"
+        guessed = view is not None and not ({VIEW, TABLE_ROWS} & set(view[0].meta))
+        if guessed and slot.located:
             # a CTE's, subquery's or local table's columns were guessed from the statement:
             # a located param whose column the source lacks is left out (its default applies)
-            described = _read_source(store, src, f"DESCRIBE SELECT * FROM {source}")
+            described = _read_source(store, src, f"DESCRIBE SELECT * FROM {source} AS v")
             have = {str(r[0]).lower() for r in described}
             pairs = [(p, c) for p, c in pairs if p not in slot.located or c.lower() in have]
         if not pairs:
             continue
-        cols = ", ".join(q(col) for _, col in pairs)
-        # a NULL in a column the SQL joins on matches nothing; in a located one, the default
-        not_null = [f"{q(col)} IS NOT NULL" for p, col in pairs if p not in slot.located]
-        # the statement's own conditions on the source alone: no call for a row they drop
-        not_null += [f"({to_duckdb_sql(f)})" for f in slot.source_filters.get(src, [])]
-        where = f" WHERE {' AND '.join(not_null)}" if not_null else ""
-        sql = f"SELECT DISTINCT {cols} FROM {source}{where} ORDER BY ALL"
-        rows = _read_source(store, src, sql)
+        rows = _read_source(store, src, _values_sql(source, pairs, slot.source_filters.get(src)))
         new: list[dict[str, Any]] = []
         for base in dep_combos:
             for row in rows:
                 d = dict(base)
-                values = zip(pairs, row, strict=True)
-                d.update({p: value for (p, _), value in values if value is not None})
+                d.update({param: value for (param, _), value in zip(pairs, row, strict=True)})
                 new.append(d)
         dep_combos = new
     # with partial responses (reply_fields set), a hydrating list asks only for what its gets
@@ -85,6 +79,29 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
             params.update(slot.pushed)
             calls.append(Call(slot.resource, slot.method, params, reply_fields=fields))
     return calls
+
+
+#: stands for a dependent source in the SQL of its filters, until its own SQL replaces it
+_SOURCE = "__stackql_tuning_source__"
+
+
+def _values_sql(source: str, pairs: list[tuple[str, str]], filters: list[Any] | None) -> str:
+    """The distinct values of ``pairs``' columns in ``source``'s rows that its ``filters`` (the
+    statement's WHERE conjuncts over it alone) keep, NULLs left out: a NULL in a column the
+    join reads, or in one that locates the calls, names no call."""
+    rows = f"{source} AS v"
+    if filters:
+        # a query of its own, so that DuckDB SQL is made of the conjuncts as of the statement's
+        # WHERE (json_extract's SQLite semantics, a bare value as a condition)
+        query = exp.Select(
+            expressions=[exp.Star()],
+            from_=exp.From(this=exp.Table(this=exp.to_identifier(_SOURCE), alias="v")),
+            where=exp.Where(this=exp.and_(*(f.copy() for f in filters))),
+        )
+        rows = f"({to_duckdb_sql(query).replace(_SOURCE, source, 1)}) AS v"
+    cols = ", ".join(q(col) for _, col in pairs)
+    not_null = " AND ".join(f"{q(col)} IS NOT NULL" for _, col in pairs)
+    return f"SELECT DISTINCT {cols} FROM {rows} WHERE {not_null} ORDER BY ALL"
 
 
 def _read_source(store: Store, label: str, sql: str) -> list[tuple[Any, ...]]:

@@ -579,9 +579,9 @@ def test_the_readmes_dependent_join_on_a_cte_runs(session: Session) -> None:
 def test_a_dependent_sources_rows_are_read_through_the_statements_conditions(
     fresh_sandbox: Sandbox, session: Session
 ) -> None:
-    """No call for a source row that the WHERE drops ('bogus' failed the statement), a NULL in
-    a column taken by name (AwsAccountId) leaves the default, and an error the source's own
-    SQL raises is the user's."""
+    """No call for a source row that the WHERE drops ('bogus' failed the statement) or whose
+    region, taken by name, is NULL (a view's Google rows have none), and an error the source's
+    own SQL raises is the user's."""
     from stackql_tuning.errors import QueryError
 
     training = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
@@ -592,12 +592,13 @@ def test_a_dependent_sources_rows_are_read_through_the_statements_conditions(
     (first, region), (second, _) = jobs
     fresh_sandbox.aws.reset_log()
     result = session.execute(
-        f"SELECT p.job, count(*) FROM (VALUES ('{first}', '{region}', NULL),"
-        f" ('{second}', '{region}', NULL), ('bogus', '{region}', NULL))"
-        f" AS p(job, region, AwsAccountId) JOIN {training} AS t"
+        f"SELECT p.job, count(*) FROM (VALUES ('{first}', '{region}'),"
+        f" ('{second}', '{region}'), ('bogus', '{region}'), ('{first}', NULL))"
+        f" AS p(job, region) JOIN {training} AS t"
         " ON t.HyperParameterTuningJobName = p.job"
         " WHERE p.job <> 'bogus' GROUP BY 1 ORDER BY 1"
     )
+    # the NULL region's row joins the rows fetched for the first one
     assert [job for job, _ in result.rows] == sorted([first, second])
     assert not result.failures
     listed = [
@@ -606,6 +607,16 @@ def test_a_dependent_sources_rows_are_read_through_the_statements_conditions(
         if r["operation"] == "ListTrainingJobsForHyperParameterTuningJob"
     ]
     assert sorted(listed) == sorted([first, second])  # none for 'bogus'
+    # a condition read as the statement's WHERE reads it: json_extract's SQLite semantics
+    # (1 = 1.0), a bare value as a condition ('1' is true)
+    same = session.execute(
+        f"WITH p AS (SELECT '{first}' AS job, '{region}' AS region,"
+        """ '{"a": 1, "b": 1.0, "on": "1"}' AS cfg) SELECT count(*) FROM p"""
+        f" JOIN {training} AS t ON t.HyperParameterTuningJobName = p.job"
+        " WHERE json_extract(p.cfg, '$.a') = json_extract(p.cfg, '$.b')"
+        " AND json_extract(p.cfg, '$.on')"
+    )
+    assert same.rows[0][0] * 2 == dict(result.rows)[first]  # there, two rows of first
     with pytest.raises(QueryError, match=r"cannot read the rows of subquery AS p.*boom"):
         session.execute(
             f"SELECT 1 FROM (SELECT error('boom') AS job, '{region}' AS region) AS p"

@@ -668,6 +668,57 @@ def test_where_conditions_on_the_source_alone_filter_its_values() -> None:
     assert "HyperParameterTuningJobName LIKE 'lgbm%'" in [f.sql() for f in dep.source_filters[AWS]]
 
 
+@pytest.mark.parametrize("outer", ["FULL JOIN", "RIGHT JOIN"])
+def test_no_filter_reads_a_source_that_an_outer_join_pads(outer: str) -> None:
+    # fewer values read left the dependent table empty, and the outer join padded differently
+    p = plan(
+        "SELECT 1 FROM (VALUES ('a', 'r', 'set', 1)) p(job, region, x, k) "
+        f"JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job "
+        f"{outer} (VALUES (1)) q(k) ON q.k = p.k WHERE coalesce(p.x, 'none') <> 'set'"
+    )
+    [dep] = p.slots
+    assert dep.source_filters == {}
+
+
+def test_no_filter_with_a_value_that_changes_between_reads() -> None:
+    p = plan(
+        "SELECT 1 FROM (VALUES ('a', 'r', 0.5)) p(job, region, r) "
+        f"JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job WHERE p.r < random()"
+    )
+    assert p.slots[0].source_filters == {}
+
+
+def test_a_table_read_through_two_aliases_gives_each_its_values_and_filters() -> None:
+    p = plan(
+        f"SELECT 1 FROM {AWS} j2 JOIN {AWS} j1 ON j2.region = j1.region JOIN {TRAINING} t "
+        "ON t.region = j2.region "
+        "AND t.HyperParameterTuningJobName = j1.HyperParameterTuningJobName "
+        "WHERE j1.region = 'eu-west-1' AND j2.region = 'eu-west-1' "
+        "AND j2.HyperParameterTuningJobName LIKE 'a%' AND j1.HyperParameterTuningJobName LIKE 'b%'"
+    )
+    dep = next(s for s in p.slots if s.resource.id == TRAINING)
+    assert dep.dependent == {
+        "HyperParameterTuningJobName": (f"{AWS} AS j1", "HyperParameterTuningJobName"),
+        "region": (f"{AWS} AS j2", "region"),
+        "AwsAccountId": (f"{AWS} AS j2", "AwsAccountId"),  # located with the region
+    }
+    like = {k: [f.sql() for f in v if "LIKE" in f.sql()] for k, v in dep.source_filters.items()}
+    assert like == {
+        f"{AWS} AS j1": ["HyperParameterTuningJobName LIKE 'b%'"],
+        f"{AWS} AS j2": ["HyperParameterTuningJobName LIKE 'a%'"],
+    }
+    assert dep.depends_on == {AWS}
+
+
+def test_a_partial_column_list_renames_the_first_columns_only() -> None:
+    p = plan(
+        "WITH c AS (SELECT 'j' AS job, 'r' AS region) "
+        f"SELECT 1 FROM c AS p(j) JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.j"
+    )
+    [dep] = p.slots
+    assert dep.dependent["region"] == ("cte c AS p", "region")
+
+
 def test_a_recursive_cte_is_not_a_dependent_joins_source() -> None:
     with pytest.raises(PlanError, match="without its required parameters"):
         plan(
