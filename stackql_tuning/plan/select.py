@@ -8,6 +8,7 @@ and StackQL-compatibility functions rewritten (see ``plan.rewrite``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,6 @@ from stackql_tuning.plan.bindings import (
     param_names,
     param_spellings,
     source_named,
-    split_and,
     unstable,
     unstable_part,
     view_named,
@@ -36,6 +36,7 @@ from stackql_tuning.plan.bindings import (
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.implied import BoundPredicate, placed_well
+from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.views import OPTIONAL
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource
@@ -192,7 +193,13 @@ def _canonical(method: Method, name: str) -> str:
     return p.name if p else name
 
 
-def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
+#: the column names of a query's rows (DuckDB SQL), None when it cannot say
+Describe = Callable[[str], "list[str] | None"]
+
+
+def colocate(
+    ref: TableRef, b: Bindings, refs: list[TableRef], describe: Describe | None = None
+) -> None:
     """A table bound to another by a dependent join takes that partner's location too.
 
     ``JOIN t ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName`` also means "in
@@ -228,12 +235,21 @@ def colocate(ref: TableRef, b: Bindings, refs: list[TableRef]) -> None:
         rows = source_named(ref.scope, alias)
         if rows is not None:  # a CTE's, a subquery's or a VALUES list's named columns
             names = rows.columns(lambda table: _provider_columns(table, refs))
+            if not names and describe is not None and not _reads_provider(rows, refs):
+                # a local table's or a file's: DuckDB knows them already
+                names = describe(to_duckdb_sql(_rows_query(rows).this)) or []
             sources.append((alias, {n.lower(): n for n in names}))
     for alias, have in sources:
         for key in wanted:
             if key not in b.static and key not in b.dependent and key in have:
                 b.dependent[key] = (alias, have[key])
                 b.located.add(key)
+
+
+def _reads_provider(rows: RowSource, refs: list[TableRef]) -> bool:
+    """Whether ``rows`` read a provider table (not filled while planning)."""
+    nodes = {id(r.node) for r in refs}
+    return any(id(t) in nodes for part in [rows.node, *rows.ctes] for t in part.find_all(exp.Table))
 
 
 def _provider_columns(table: exp.Table, refs: list[TableRef]) -> list[str] | None:
@@ -342,7 +358,12 @@ def plan_query(
     registry: Registry,
     const_eval: ConstEval | None = None,
     defaults: dict[str, list[Any]] | None = None,
+    describe: Describe | None = None,
 ) -> QueryPlan:
+    """The statement's provider tables as slots: method, bindings, columns.
+
+    ``describe``: the columns of a query over local tables or files (DuckDB's answer), for a
+    dependent join whose source the statement does not spell out (``FROM picks p``)."""
     refs = find_provider_tables(tree, registry)
     warnings: list[str] = []
     slots: list[Slot] = []
@@ -355,7 +376,7 @@ def plan_query(
     ]
     for ref, b in planned:
         resource = ref.resource
-        colocate(ref, b, refs)
+        colocate(ref, b, refs, describe)
         constrained = constrained_params(ref, b, refs) | outer_constrained(ref, refs)
         constrained -= set(b.static) | set(b.dependent)
         if defaults:
@@ -459,8 +480,9 @@ def plan_query(
     for (ref, _b), slot in zip(
         planned, [alias_slot[f"{id(r.scope)}:{r.alias.lower()}"] for r, _ in planned], strict=True
     ):
-        # a table read through several aliases (j1's names, j2's regions) gives each its own
-        # values, read through its own filters
+        # a table read through several aliases (j1's names, j2's regions): the values are
+        # read as pairs from its rows, as the join usually ties them (j1.name = j2.name), and
+        # no alias's conditions apply to the others' columns (j2's LIKE cut j1's names)
         aliases: dict[str, set[str]] = {}
         for alias, _ in slot.dependent.values():
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
@@ -468,15 +490,9 @@ def plan_query(
                 aliases.setdefault(src.name, set()).add(alias.lower())
         for param, (alias, col) in list(slot.dependent.items()):
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
-            filters = source_filters(ref.scope, alias)
+            filters = source_filters(ref.scope, alias, ref.node)
             if src is not None and len(aliases[src.name]) > 1:
-                source = f"{src.name} AS {alias}"
-                slot.dependent[param] = (source, col)
-                slot.view_sources[source] = (_table_query(src.name), {src.name})
-                _add_filters(slot, source, filters)
-                if src.columns is not None:
-                    src.columns = src.columns | {col.lower()}
-                continue
+                filters = []
             if src is not None:
                 slot.dependent[param] = (src.name, col)
                 _add_filters(slot, src.name, filters)
@@ -524,16 +540,19 @@ def plan_query(
     return QueryPlan(tree=tree, slots=slots, warnings=warnings, bound=bound)
 
 
-def source_filters(scope: exp.Expr | None, alias: str) -> list[exp.Expr]:
-    """The conjuncts of ``scope``'s WHERE that read only columns of its source ``alias`` (no
-    subquery, aggregate or window), unqualified: a row of the source that fails one is in no
-    row of the scope, so a dependent join needs no call for it (``WHERE p.job <> 'bogus'``
-    made a call for 'bogus', whose failure stopped the statement)."""
-    where = scope.args.get("where") if scope is not None else None
-    if scope is None or where is None or _padded(scope, alias):
+def source_filters(
+    scope: exp.Expr | None, alias: str, table: exp.Expr | None = None
+) -> list[exp.Expr]:
+    """The conjuncts of ``scope``'s WHERE, and of the ON conditions that restrict the dependent
+    ``table``'s rows (an inner join's, the ON of ``table``'s own join), that read only columns
+    of its source ``alias`` (no subquery, aggregate or window), unqualified: a row of the
+    source that fails one meets no row of ``table`` in the scope, so a dependent join needs no
+    call for it (``WHERE p.job <> 'bogus'`` made a call for 'bogus', whose failure stopped the
+    statement)."""
+    if scope is None or _padded(scope, alias):
         return []
     out: list[exp.Expr] = []
-    for pred in split_and(where.this):
+    for pred in conjuncts(scope, table):
         cols = list(pred.find_all(exp.Column))
         if not cols or any((c.table or "").lower() != alias.lower() for c in cols):
             continue
@@ -563,23 +582,6 @@ def _padded(scope: exp.Expr, alias: str) -> bool:
 def _add_filters(slot: Slot, source: str, filters: list[exp.Expr]) -> None:
     if filters:
         slot.source_filters[source] = filters
-
-
-#: Subquery.meta key of a provider table's rows read as a dependent source (``_table_query``)
-TABLE_ROWS = "stackql_table_rows"
-
-
-def _table_query(name: str) -> exp.Subquery:
-    """``(SELECT * FROM <the provider table's DuckDB table>)``."""
-    catalog, db, table = name.split(".", 2)
-    node = exp.Table(
-        this=exp.to_identifier(table, quoted=True),
-        db=exp.to_identifier(db, quoted=True),
-        catalog=exp.to_identifier(catalog, quoted=True),
-    )
-    sub = exp.Subquery(this=exp.Select(expressions=[exp.Star()], from_=exp.From(this=node)))
-    sub.meta[TABLE_ROWS] = name
-    return sub
 
 
 def _rows_query(rows: RowSource) -> exp.Subquery:

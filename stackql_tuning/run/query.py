@@ -20,7 +20,7 @@ from sqlglot import exp
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError, StackqlTuningError
 from stackql_tuning.plan.bindings import VIEW
 from stackql_tuning.plan.rewrite import to_duckdb_sql
-from stackql_tuning.plan.select import TABLE_ROWS, QueryPlan, Slot
+from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
@@ -49,7 +49,7 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
         view = slot.view_sources.get(src)
         # a view's rows are its query's, over the tables of the stages before this one
         source = qualified(src) if view is None else f"({to_duckdb_sql(view[0].this)})"
-        guessed = view is not None and not ({VIEW, TABLE_ROWS} & set(view[0].meta))
+        guessed = view is not None and VIEW not in view[0].meta
         if guessed and slot.located:
             # a CTE's, subquery's or local table's columns were guessed from the statement:
             # a located param whose column the source lacks is left out (its default applies)

@@ -58,6 +58,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
         session.registry,
         const_eval=lambda sql: session.store.const(sql),
         defaults=session.settings.defaults,
+        describe=lambda sql: session.store.columns_of(sql),
     )
     check_literals(plan)
     if session.settings.pushdown:

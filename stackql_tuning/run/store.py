@@ -521,6 +521,14 @@ class Store:
         """DuckDB's ``TimeZone`` setting (``SET TimeZone`` changes it; UTC by default)."""
         return str(self.execute("SELECT current_setting('TimeZone')")[0][0])
 
+    def columns_of(self, sql: str) -> list[str] | None:
+        """The column names of query ``sql`` (None when DuckDB cannot bind it: its error is
+        left for the statement's own bind check to report)."""
+        try:
+            return [str(r[0]) for r in self.execute("DESCRIBE " + sql)]
+        except self.duckdb.Error:
+            return None
+
     def const(self, sql: str) -> Any:
         try:
             rows = self.execute(f"SELECT {sql}")

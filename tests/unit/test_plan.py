@@ -688,7 +688,10 @@ def test_no_filter_with_a_value_that_changes_between_reads() -> None:
     assert p.slots[0].source_filters == {}
 
 
-def test_a_table_read_through_two_aliases_gives_each_its_values_and_filters() -> None:
+def test_a_table_read_through_two_aliases_gives_pairs_of_its_rows_and_no_filters() -> None:
+    # one source per alias crossed j1's names with j2's regions (calls for names in regions
+    # they are not in, which failed the statement); filters per table mixed j2's LIKE into
+    # j1's names. Pairs from the same rows, as the join usually ties them, and no filter
     p = plan(
         f"SELECT 1 FROM {AWS} j2 JOIN {AWS} j1 ON j2.region = j1.region JOIN {TRAINING} t "
         "ON t.region = j2.region "
@@ -697,17 +700,19 @@ def test_a_table_read_through_two_aliases_gives_each_its_values_and_filters() ->
         "AND j2.HyperParameterTuningJobName LIKE 'a%' AND j1.HyperParameterTuningJobName LIKE 'b%'"
     )
     dep = next(s for s in p.slots if s.resource.id == TRAINING)
-    assert dep.dependent == {
-        "HyperParameterTuningJobName": (f"{AWS} AS j1", "HyperParameterTuningJobName"),
-        "region": (f"{AWS} AS j2", "region"),
-        "AwsAccountId": (f"{AWS} AS j2", "AwsAccountId"),  # located with the region
-    }
-    like = {k: [f.sql() for f in v if "LIKE" in f.sql()] for k, v in dep.source_filters.items()}
-    assert like == {
-        f"{AWS} AS j1": ["HyperParameterTuningJobName LIKE 'b%'"],
-        f"{AWS} AS j2": ["HyperParameterTuningJobName LIKE 'a%'"],
-    }
-    assert dep.depends_on == {AWS}
+    assert dep.dependent["HyperParameterTuningJobName"] == (AWS, "HyperParameterTuningJobName")
+    assert dep.dependent["region"] == (AWS, "region")
+    assert dep.source_filters == {}
+
+
+def test_on_conditions_of_the_dependent_tables_join_on_the_source_alone_filter_it() -> None:
+    p = plan(
+        "SELECT 1 FROM (VALUES ('a', 'r'), ('bogus', 'r')) p(job, region) "
+        f"JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job AND p.job <> 'bogus' "
+        "LEFT JOIN (VALUES (1)) x(k) ON x.k = 1 AND p.region = 'kept: x is padded, not p'"
+    )
+    [dep] = p.slots
+    assert [f.sql() for f in dep.source_filters["values AS p"]] == ["job <> 'bogus'"]
 
 
 def test_a_partial_column_list_renames_the_first_columns_only() -> None:
@@ -717,6 +722,30 @@ def test_a_partial_column_list_renames_the_first_columns_only() -> None:
     )
     [dep] = p.slots
     assert dep.dependent["region"] == ("cte c AS p", "region")
+
+
+def test_a_local_tables_columns_come_from_duckdb_to_locate_the_calls() -> None:
+    asked: list[str] = []
+
+    def describe(sql: str) -> list[str]:
+        asked.append(sql)
+        return ["job", "region"]
+
+    tree = parse_one(
+        f"SELECT 1 FROM picks p JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job"
+    ).expression
+    [dep] = plan_query(tree, REG, describe=describe).slots
+    assert dep.dependent["region"] == ("table picks AS p", "region")
+    assert asked == ["SELECT * FROM picks AS p"]
+    # a source over provider tables is not asked about: their tables are not filled yet
+    asked.clear()
+    tree = parse_one(
+        f"SELECT 1 FROM (SELECT HyperParameterTuningJobName AS job FROM {AWS} "
+        f"WHERE region = 'us-east-1') p JOIN {TRAINING} t "
+        "ON t.HyperParameterTuningJobName = p.job AND t.region = 'us-east-1'"
+    ).expression
+    plan_query(tree, REG, describe=describe)
+    assert asked == []
 
 
 def test_a_recursive_cte_is_not_a_dependent_joins_source() -> None:
