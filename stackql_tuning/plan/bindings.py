@@ -143,6 +143,8 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
         yield from split_and(where.this)
     for join in scope.args.get("joins") or []:
         on = join.args.get("on")
+        if (join.kind or "").upper() == "ANTI":
+            continue  # it keeps the rows its ON condition fails: nothing is restricted to it
         if on is not None and (table is None or not _keeps_rows_of(join, table)):
             yield from split_and(on)
 

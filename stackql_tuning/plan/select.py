@@ -235,9 +235,10 @@ def colocate(
         rows = source_named(ref.scope, alias)
         if rows is not None:  # a CTE's, a subquery's or a VALUES list's named columns
             names = rows.columns(lambda table: _provider_columns(table, refs))
-            if not names and describe is not None and not _reads_provider(rows, refs):
-                # a local table's or a file's: DuckDB knows them already
-                names = describe(to_duckdb_sql(_rows_query(rows).this)) or []
+            if describe is not None and not _reads_provider(rows, refs):
+                # over local tables or files only: DuckDB knows them already, and its answer
+                # holds where the statement's is partial (``*`` over a local table)
+                names = describe(to_duckdb_sql(_rows_query(rows).this)) or names
             sources.append((alias, {n.lower(): n for n in names}))
     for alias, have in sources:
         for key in wanted:
@@ -441,6 +442,14 @@ def plan_query(
             # a dependent binding names an alias of its own scope: the same alias in another
             # scope (a UNION's other branch) is another source, whose values must not be lost
             id(ref.scope) if unresolved_dep else None,
+            # and two mentions whose joins filter the source differently (one ON's condition)
+            # each read the values they need
+            tuple(
+                sorted(
+                    (a.lower(), tuple(f.sql() for f in source_filters(ref.scope, a, ref.node)))
+                    for a, _ in unresolved_dep.values()
+                )
+            ),
         )
         slot = by_key.get(key)
         if slot is None:

@@ -748,6 +748,42 @@ def test_a_local_tables_columns_come_from_duckdb_to_locate_the_calls() -> None:
     assert asked == []
 
 
+def test_an_anti_joins_on_condition_neither_binds_nor_filters() -> None:
+    # an ANTI join keeps the rows its ON fails: its name bound one get for the very job the
+    # join then removed (0 rows instead of all the others)
+    p = plan(
+        f"SELECT count(*) FROM {AWS} p ANTI JOIN (VALUES (1)) x(k) "
+        "ON x.k = 1 AND p.HyperParameterTuningJobName = 'a' WHERE p.region = 'us-east-1'"
+    )
+    [slot] = p.slots
+    assert slot.method.name == "list" and slot.static == {"region": ["us-east-1"]}
+    p = plan(
+        "SELECT 1 FROM (VALUES ('a', 'r'), ('b', 'r')) p(job, region) "
+        f"JOIN {TRAINING} t ON t.HyperParameterTuningJobName = p.job "
+        "ANTI JOIN (VALUES (1)) x(k) ON x.k = 1 AND p.job = 'a'"
+    )
+    assert p.slots[0].source_filters == {}
+
+
+def test_mentions_whose_joins_filter_the_source_differently_read_their_own_values() -> None:
+    p = plan(
+        "SELECT 1 FROM (VALUES ('a', 'r'), ('b', 'r')) p(job, region) "
+        f"LEFT JOIN {TRAINING} t2 ON t2.HyperParameterTuningJobName = p.job AND p.job <> 'a' "
+        f"JOIN {TRAINING} t1 ON t1.HyperParameterTuningJobName = p.job"
+    )
+    filters = sorted([f.sql() for f in s.source_filters.get("values AS p", [])] for s in p.slots)
+    assert filters == [[], ["job <> 'a'"]]  # t1 reads every job; only t2's ON cuts 'a'
+
+
+def test_duckdb_gives_the_columns_of_a_star_over_a_local_table() -> None:
+    tree = parse_one(
+        "WITH c AS (SELECT *, 1 AS k FROM picks) "
+        f"SELECT 1 FROM c JOIN {TRAINING} t ON t.HyperParameterTuningJobName = c.job"
+    ).expression
+    [dep] = plan_query(tree, REG, describe=lambda sql: ["job", "region", "k"]).slots
+    assert dep.dependent["region"] == ("cte c AS c", "region")
+
+
 def test_a_recursive_cte_is_not_a_dependent_joins_source() -> None:
     with pytest.raises(PlanError, match="without its required parameters"):
         plan(
