@@ -135,6 +135,8 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
     An outer join's ON condition does not restrict the side whose rows it keeps: in ``a LEFT
     JOIN b ON b.k = a.k AND a.state = 'X'`` every row of ``a`` stays, so ``a.state = 'X'``
     must neither bind nor be pushed down for ``a`` (it was, and dropped rows); it may for ``b``.
+    An ANTI join's restricts only the table it joins (the rows of ``a`` it keeps are those
+    that fail it).
     """
     if scope is None:
         return
@@ -143,8 +145,8 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
         yield from split_and(where.this)
     for join in scope.args.get("joins") or []:
         on = join.args.get("on")
-        if (join.kind or "").upper() == "ANTI":
-            continue  # it keeps the rows its ON condition fails: nothing is restricted to it
+        if (join.kind or "").upper() == "ANTI" and table is not None and join.this is not table:
+            continue  # it keeps the rows its ON fails: only the table it joins is restricted
         if on is not None and (table is None or not _keeps_rows_of(join, table)):
             yield from split_and(on)
 
@@ -416,6 +418,30 @@ def source_named(scope: exp.Expr | None, alias: str) -> RowSource | None:
     return RowSource(node, cte, ctes)
 
 
+def _pin(node: exp.Expr, value: Any) -> None:
+    """Put the value a bound param got in place of the expression that gave it, when that was
+    evaluated (``now() - INTERVAL 3 DAY``): the call is sent with it, the param column holds
+    it, and the predicate, re-checked in the query, must compare with the same value, not
+    with one evaluated again later (which never matched)."""
+    if isinstance(node, (exp.Literal, exp.Boolean, exp.Null)) or (
+        isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)
+    ):
+        return
+    if value is None:
+        literal: exp.Expr = exp.Null()
+    elif isinstance(value, bool):
+        literal = exp.Boolean(this=value)
+    elif isinstance(value, (int, float)):
+        literal = exp.Literal.number(value)
+    elif hasattr(value, "hour"):  # a datetime
+        literal = exp.Literal.string(value.isoformat(sep=" "))
+    elif hasattr(value, "isoformat"):  # a date
+        literal = exp.Literal.string(value.isoformat())
+    else:
+        literal = exp.Literal.string(str(value))
+    node.replace(literal)
+
+
 def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None) -> Bindings:
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
@@ -433,6 +459,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                 if is_constant(other):
                     out.static.setdefault(name, [])
                     value = constant_value(other, const_eval)
+                    _pin(other, value)
                     if value not in out.static[name]:
                         out.static[name].append(value)
                     out.sources.append((pred, name, [value]))
@@ -464,6 +491,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
             own: list[Any] = []
             for e in pred.expressions:
                 v = constant_value(e, const_eval)
+                _pin(e, v)
                 if v is not None and v not in own:  # a NULL in IN matches nothing (SQL)
                     own.append(v)
                     if v not in values:

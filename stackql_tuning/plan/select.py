@@ -8,6 +8,7 @@ and StackQL-compatibility functions rewritten (see ``plan.rewrite``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,7 @@ from stackql_tuning.plan.implied import BoundPredicate, placed_well
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.views import OPTIONAL
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Method, Resource
+from stackql_tuning.registry.model import Method, Resource, param_sources
 
 
 @dataclass
@@ -382,6 +383,7 @@ def plan_query(
         constrained -= set(b.static) | set(b.dependent)
         if defaults:
             apply_defaults(resource, b, defaults, constrained)
+        joined = set(b.dependent)  # params the statement joins to a column (before pruning)
         # dependent bindings (values from another provider table) are used only when the
         # static ones cannot plan the table: that keeps joins acyclic and calls few
         skip = False
@@ -423,6 +425,18 @@ def plan_query(
                 )
             skip = True
             warnings.append(f"{branch}: {resource.id} not queried ({problem})")
+        unset = (constrained | joined) & _request_only(resource, method)
+        unset -= set(b.static) | set(b.dependent)
+        if unset and not skip:
+            names = ", ".join(sorted(p.name for p in method.params if p.name.lower() in unset))
+            raise PlanError(
+                f"{names} of {resource.id} is a request parameter, not a field of the rows: "
+                "a join or condition on it other than = literal or IN (literals) would compare "
+                "NULL (it has a value only where the call was sent with it)",
+                location=node_location(ref.node, Location(resource=resource.id)),
+                hint=f"write {names} = '...' or {names} IN ('...', ...), or put the condition "
+                "on the field the parameter filters",
+            )
         columns = used_columns(tree, ref, refs)
         hydrate = None
         if needs_hydration(resource, method, columns):
@@ -600,6 +614,22 @@ def _rows_query(rows: RowSource) -> exp.Subquery:
     if rows.ctes:
         query.set("with_", exp.With(expressions=[c.copy() for c in rows.ctes]))
     return exp.Subquery(this=query)
+
+
+def _request_only(resource: Resource, method: Method) -> set[str]:
+    """The (lower-case) params of ``method`` whose column has a value only where the call set
+    it: not a field of the reply, not where the call goes (region, account), not read from
+    another column (a path param in the name)."""
+    derived = {n.lower() for n in param_sources(resource)}
+    template = str(resource.identity.get("template") or "")
+    derived |= {n.lower() for n in re.findall(r"\{(\w+)\}", template)}
+    return {
+        p.name.lower()
+        for p in method.params
+        if p.location != "client"
+        and resource.column(p.name) is None
+        and p.name.lower() not in derived
+    }
 
 
 def _is_param(resource: Resource, name: str) -> bool:

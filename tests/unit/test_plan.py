@@ -765,6 +765,36 @@ def test_an_anti_joins_on_condition_neither_binds_nor_filters() -> None:
     assert p.slots[0].source_filters == {}
 
 
+def test_an_anti_joins_on_condition_restricts_the_table_it_joins() -> None:
+    # the rows of b that fail the ON can match nothing: b is read where the ON says
+    p = plan(
+        f"SELECT count(*) FROM {HPT} a ANTI JOIN {HPT} b ON a.displayName = b.displayName "
+        "AND b.projectsId = 'dev' AND b.locationsId = 'europe-west4' "
+        "WHERE a.projectsId = 'prod' AND a.locationsId = 'us-central1'"
+    )
+    statics = sorted(s.static["projectsId"] for s in p.slots)
+    assert statics == [["dev"], ["prod"]]
+
+
+def test_a_request_parameter_joined_to_a_column_is_a_plan_error() -> None:
+    # StatusEquals has a value only where the call was sent with it: the join compared NULL
+    with pytest.raises(PlanError, match=r"StatusEquals of .* is a request parameter") as e:
+        plan(
+            f"SELECT count(*) FROM {AWS} j JOIN (VALUES ('us-east-1', 'Completed')) r(region, s) "
+            "ON j.region = r.region AND j.StatusEquals = r.s"
+        )
+    assert "StatusEquals = '...'" in (e.value.hint or "")
+
+
+def test_an_evaluated_binding_is_compared_with_the_value_the_call_was_sent_with() -> None:
+    # now() - INTERVAL ... was evaluated for the call, and again in the query: never equal
+    p = plan(f"SELECT 1 FROM {AWS} WHERE region = lower('x') AND CreationTimeAfter = now()")
+    [slot] = p.slots
+    assert slot.static["region"] == ["LOWER('X')"]  # the test's stand-in for DuckDB
+    sql = to_duckdb_sql(p.tree)  # the values, not the calls, are compared in the query
+    assert "region = 'LOWER(''X'')'" in sql and "CreationTimeAfter = 'NOW()'" in sql
+
+
 def test_mentions_whose_joins_filter_the_source_differently_read_their_own_values() -> None:
     p = plan(
         "SELECT 1 FROM (VALUES ('a', 'r'), ('b', 'r')) p(job, region) "
