@@ -150,8 +150,8 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
         "with a column of another source joined in the same FROM (a provider table, view, CTE "
         "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
-        "(not OR, LIKE, <>, IN (SELECT ...), a correlated subquery's outer column: write a "
-        "JOIN; nor a condition "
+        "(not OR, LIKE, <>, IN (SELECT ...), JOIN ... USING, a correlated subquery's outer "
+        "column: write a JOIN ... ON; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside), and config defaults "
         "do not stand in for it; " + (e.hint or "")
     )
@@ -303,6 +303,10 @@ def constrained_params(ref: TableRef, b: Bindings, refs: list[TableRef]) -> set[
                 continue
             if owner(col, refs, ref.scope) is ref or (nested and col.table):
                 out.add(name)
+    # a JOIN ... USING (region) compares the column without binding it: left to its default,
+    # only the default region's rows were read
+    for join in (ref.scope.args.get("joins") or []) if ref.scope is not None else []:
+        out |= {i.name.lower() for i in join.args.get("using") or []} & params
     return out
 
 

@@ -765,6 +765,16 @@ def test_an_anti_joins_on_condition_neither_binds_nor_filters() -> None:
     assert p.slots[0].source_filters == {}
 
 
+def test_a_join_using_a_param_column_gets_no_default() -> None:
+    # USING (region) compares without binding: only the default region was read
+    with pytest.raises(PlanError, match="list needs region") as e:
+        _with_defaults(
+            f"SELECT 1 FROM {AWS} j JOIN (VALUES ('us-east-1'), ('eu-west-1')) r(region) "
+            "USING (region)"
+        )
+    assert "USING" in (e.value.hint or "")
+
+
 def test_an_anti_joins_on_condition_restricts_the_table_it_joins() -> None:
     # the rows of b that fail the ON can match nothing: b is read where the ON says
     p = plan(
