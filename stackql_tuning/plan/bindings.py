@@ -329,6 +329,17 @@ def unstable(node: exp.Expr) -> str | None:
     return None
 
 
+def first_select(node: exp.Expr) -> exp.Select | None:
+    """The first SELECT of a query, a subquery, a CTE or a UNION (it names the columns), or
+    None when there is none (a table, a VALUES list)."""
+    while not isinstance(node, exp.Select):
+        inner = node.args.get("this")
+        if not isinstance(inner, exp.Expr):
+            return None
+        node = inner
+    return node
+
+
 def _columns_of(
     body: exp.Expr, ctes: dict[str, exp.CTE], provider: ProviderColumns, depth: int
 ) -> list[str]:
@@ -341,12 +352,9 @@ def _columns_of(
         if cte is None:
             return provider(body) or []
         return _columns_of(cte, ctes, provider, depth - 1)
-    select: exp.Expr = body
-    while not isinstance(select, exp.Select):
-        inner = select.args.get("this")
-        if not isinstance(inner, exp.Expr):
-            return []
-        select = inner
+    select = first_select(body)
+    if select is None:
+        return []
     out: list[str] = []
     for e in select.expressions:
         star = e if isinstance(e, exp.Star) else e.this if isinstance(e, exp.Column) else None

@@ -25,6 +25,7 @@ from stackql_tuning.plan.bindings import (
     collect_bindings,
     conjuncts,
     find_provider_tables,
+    first_select,
     node_location,
     owner,
     param_names,
@@ -76,11 +77,12 @@ class Slot:
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
-    #: dependent sources that are views: key -> the view's expansion (its rows are its query's,
-    #: over the slots it reads) and the names of those slots
+    #: dependent sources that are not provider tables (views, CTEs, subqueries, VALUES lists,
+    #: local tables): key -> the query of their rows (a view's expansion, or ``_rows_query``),
+    #: over the slots it reads, and the names of those slots
     view_sources: dict[str, tuple[exp.Subquery, set[str]]] = field(default_factory=dict)
-    #: dependent source (as ``dependent`` names it) -> the WHERE conjuncts over it alone,
-    #: unqualified: its values are read through them (``source_filters``)
+    #: dependent source (as ``dependent`` names it) -> the WHERE and ON conjuncts over it
+    #: alone, unqualified: its values are read through them (``source_filters``)
     source_filters: dict[str, list[exp.Expr]] = field(default_factory=dict)
 
     @property
@@ -224,13 +226,12 @@ def colocate(
     for other in refs:
         if other is ref or other.scope is not ref.scope or other.alias.lower() not in partners:
             continue
-        have = {c.name.lower(): c.name for c in other.resource.columns}
-        have.update({p.name.lower(): p.name for p in other.resource.param_columns})
-        sources.append((other.alias, have))
+        sources.append((other.alias, {n.lower(): n for n in _resource_columns(other.resource)}))
     for alias, _ in b.dependent.values():
         view = view_named(ref.scope, alias)
         if view is not None:  # the columns the view's expansion projects (its params kept)
-            names = [p.alias_or_name for p in _first_select(view).expressions]
+            select = first_select(view)
+            names = [p.alias_or_name for p in select.expressions] if select else []
             sources.append((alias, {n.lower(): n for n in names}))
             continue
         rows = source_named(ref.scope, alias)
@@ -258,15 +259,13 @@ def _provider_columns(table: exp.Table, refs: list[TableRef]) -> list[str] | Non
     """The columns (and param columns) of the provider table that ``table`` mentions."""
     for r in refs:
         if r.node is table:
-            return [c.name for c in r.resource.columns] + [p.name for p in r.resource.param_columns]
+            return _resource_columns(r.resource)
     return None
 
 
-def _first_select(node: exp.Expr) -> exp.Select:
-    """The first SELECT of a (possibly UNION) query: it names the columns."""
-    while not isinstance(node, exp.Select):
-        node = node.this if isinstance(node, exp.Subquery) else node.args["this"]
-    return node
+def _resource_columns(resource: Resource) -> list[str]:
+    """A provider table's columns: the resource's fields, then its param columns."""
+    return [c.name for c in resource.columns] + [p.name for p in resource.param_columns]
 
 
 def apply_defaults(
@@ -377,6 +376,15 @@ def plan_query(
     by_key: dict[tuple[Any, ...], Slot] = {}
     alias_slot: dict[str, Slot] = {}
     node_slot: dict[int, Slot] = {}  # id of a mention's node -> its slot
+    filters: dict[tuple[int, str], list[exp.Expr]] = {}  # (mention, source alias) -> ...
+
+    def mention_filters(ref: TableRef, alias: str) -> list[exp.Expr]:
+        """``source_filters`` of a mention's dependent source, worked out once."""
+        key = (id(ref.node), alias.lower())
+        if key not in filters:
+            filters[key] = source_filters(ref.scope, alias, ref.node)
+        return filters[key]
+
     planned: list[tuple[TableRef, Bindings]] = [
         (ref, collect_bindings(ref, refs, const_eval)) for ref in refs
     ]
@@ -464,7 +472,7 @@ def plan_query(
             # each read the values they need
             tuple(
                 sorted(
-                    (a.lower(), tuple(f.sql() for f in source_filters(ref.scope, a, ref.node)))
+                    (a.lower(), tuple(f.sql() for f in mention_filters(ref, a)))
                     for a, _ in unresolved_dep.values()
                 )
             ),
@@ -517,22 +525,21 @@ def plan_query(
                 aliases.setdefault(src.name, set()).add(alias.lower())
         for param, (alias, col) in list(slot.dependent.items()):
             src = alias_slot.get(f"{id(ref.scope)}:{alias.lower()}")
-            filters = source_filters(ref.scope, alias, ref.node)
+            read_through = mention_filters(ref, alias)
             if src is not None and len(aliases[src.name]) > 1:
-                filters = []
+                read_through = []
             if src is not None:
                 slot.dependent[param] = (src.name, col)
-                _add_filters(slot, src.name, filters)
+                _add_filters(slot, src.name, read_through)
                 if src.columns is not None:  # the dependent calls read it from src's table
                     src.columns = src.columns | {col.lower()}
                 continue
             view = view_named(ref.scope, alias)
             if view is not None:  # the view's query gives the values (its column is projected)
                 source = f"view {view.meta[VIEW]} AS {alias}"
-                _add_filters(slot, source, filters)
-                inner = [node_slot[id(t)] for t in view.find_all(exp.Table) if id(t) in node_slot]
+                _add_filters(slot, source, read_through)
                 slot.dependent[param] = (source, col)
-                slot.view_sources[source] = (view, {s.name for s in inner})
+                slot.view_sources[source] = (view, _slots_read([view], node_slot))
                 continue
             rows = source_named(ref.scope, alias)
             if rows is not None:  # so does a CTE's, a subquery's, a local table's...
@@ -547,15 +554,10 @@ def plan_query(
                         hint="make them a table first (CREATE TABLE picked AS SELECT ...), "
                         "then join the table",
                     )
-                read = {
-                    node_slot[id(t)].name
-                    for part in [rows.node, *rows.ctes]
-                    for t in part.find_all(exp.Table)
-                    if id(t) in node_slot
-                }
+                read = _slots_read([rows.node, *rows.ctes], node_slot)
                 slot.dependent[param] = (source, col)
                 slot.view_sources[source] = (_rows_query(rows), read)
-                _add_filters(slot, source, filters)
+                _add_filters(slot, source, read_through)
     if slots and all(s.skip for s in slots):
         # every branch of every view was skipped: nothing would be asked; say what to bind
         raise PlanError(
@@ -604,6 +606,13 @@ def _padded(scope: exp.Expr, alias: str) -> bool:
         if side == "LEFT" and join.this.alias_or_name.lower() == alias.lower():
             return True
     return False
+
+
+def _slots_read(parts: list[exp.Expr], node_slot: dict[int, Slot]) -> set[str]:
+    """The slots of the provider tables that ``parts`` read (a source's query and its CTEs)."""
+    return {
+        node_slot[id(t)].name for p in parts for t in p.find_all(exp.Table) if id(t) in node_slot
+    }
 
 
 def _add_filters(slot: Slot, source: str, filters: list[exp.Expr]) -> None:

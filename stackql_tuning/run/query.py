@@ -51,8 +51,8 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
         source = qualified(src) if view is None else f"({to_duckdb_sql(view[0].this)})"
         guessed = view is not None and VIEW not in view[0].meta
         if guessed and slot.located:
-            # a CTE's, subquery's or local table's columns were guessed from the statement:
-            # a located param whose column the source lacks is left out (its default applies)
+            # a CTE's or subquery's columns were worked out from the statement: a located param
+            # whose column the source lacks is left out of its calls (no value to take)
             described = _read_source(store, src, f"DESCRIBE SELECT * FROM {source} AS v")
             have = {str(r[0]).lower() for r in described}
             pairs = [(p, c) for p, c in pairs if p not in slot.located or c.lower() in have]
