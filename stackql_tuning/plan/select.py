@@ -152,8 +152,8 @@ def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
         "with a column of another source joined in the same FROM (a provider table, view, CTE "
         "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
-        "(not OR, LIKE, <>, IN (SELECT ...), JOIN ... USING, a correlated subquery's outer "
-        "column: write a JOIN ... ON; nor a condition "
+        "(not OR, LIKE, <>, IN (SELECT ...), JOIN ... USING, NATURAL JOIN, a correlated "
+        "subquery's outer column: write a JOIN ... ON; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside), and config defaults "
         "do not stand in for it; " + (e.hint or "")
     )
@@ -214,7 +214,6 @@ def colocate(
     """
     if not b.dependent:
         return
-    partners = {alias.lower() for alias, _ in b.dependent.values()}
     wanted = {
         p.name.lower()
         for m in ref.resource.methods_for("SELECT")
@@ -223,30 +222,41 @@ def colocate(
         if p.required or p.location == "client"
     }
     sources: list[tuple[str, dict[str, str]]] = []
-    for other in refs:
-        if other is ref or other.scope is not ref.scope or other.alias.lower() not in partners:
-            continue
-        sources.append((other.alias, {n.lower(): n for n in _resource_columns(other.resource)}))
-    for alias, _ in b.dependent.values():
-        view = view_named(ref.scope, alias)
-        if view is not None:  # the columns the view's expansion projects (its params kept)
-            select = first_select(view)
-            names = [p.alias_or_name for p in select.expressions] if select else []
-            sources.append((alias, {n.lower(): n for n in names}))
-            continue
-        rows = source_named(ref.scope, alias)
-        if rows is not None:  # a CTE's, a subquery's or a VALUES list's named columns
-            names = rows.columns(lambda table: _provider_columns(table, refs))
-            if describe is not None and not _reads_provider(rows, refs):
-                # over local tables or files only: DuckDB knows them already, and its answer
-                # holds where the statement's is partial (``*`` over a local table)
-                names = describe(to_duckdb_sql(_rows_query(rows).this)) or names
+    for alias in dict.fromkeys(alias for alias, _ in b.dependent.values()):
+        names = source_columns(ref, alias, refs, describe)
+        if names is not None:
             sources.append((alias, {n.lower(): n for n in names}))
     for alias, have in sources:
         for key in wanted:
             if key not in b.static and key not in b.dependent and key in have:
                 b.dependent[key] = (alias, have[key])
                 b.located.add(key)
+
+
+def source_columns(
+    ref: TableRef, alias: str, refs: list[TableRef], describe: Describe | None = None
+) -> list[str] | None:
+    """The column names of the source named ``alias`` in ``ref``'s scope, as far as the
+    statement (or DuckDB, for sources over local tables or files) says; None when it cannot
+    say (not a source of that scope, or a local table without ``describe``)."""
+    for other in refs:
+        if other is not ref and other.scope is ref.scope and other.alias.lower() == alias.lower():
+            return _resource_columns(other.resource)
+    view = view_named(ref.scope, alias)
+    if view is not None:  # the columns the view's expansion projects (its params kept)
+        select = first_select(view)
+        return [p.alias_or_name for p in select.expressions] if select else []
+    rows = source_named(ref.scope, alias)
+    if rows is None:
+        return None
+    # a CTE's, a subquery's or a VALUES list's named columns
+    names = rows.columns(lambda table: _provider_columns(table, refs))
+    if not _reads_provider(rows, refs):
+        # over local tables or files only: DuckDB knows them already, and its answer holds
+        # where the statement's is partial (``*`` over a local table)
+        known = describe(to_duckdb_sql(_rows_query(rows).this)) if describe else None
+        return known or names or None
+    return names
 
 
 def _reads_provider(rows: RowSource, refs: list[TableRef]) -> bool:
@@ -287,9 +297,12 @@ def apply_defaults(
         b.static[key] = list(values)
 
 
-def constrained_params(ref: TableRef, b: Bindings, refs: list[TableRef]) -> set[str]:
+def constrained_params(
+    ref: TableRef, b: Bindings, refs: list[TableRef], describe: Describe | None = None
+) -> set[str]:
     """The (lower-case) param columns of ``ref`` that a non-binding predicate of its scope
-    names (``b.residual``): columns of nested queries count only when qualified by ``ref``."""
+    names (``b.residual``): columns of nested queries count only when qualified by ``ref``;
+    and those a ``JOIN ... USING`` or a ``NATURAL JOIN`` compares."""
     params = param_names(ref.resource)
     out: set[str] = set()
     for pred in b.residual:
@@ -306,6 +319,33 @@ def constrained_params(ref: TableRef, b: Bindings, refs: list[TableRef]) -> set[
     # only the default region's rows were read
     for join in (ref.scope.args.get("joins") or []) if ref.scope is not None else []:
         out |= {i.name.lower() for i in join.args.get("using") or []} & params
+    return out | _natural_params(ref, params, refs, describe)
+
+
+def _natural_params(
+    ref: TableRef, params: set[str], refs: list[TableRef], describe: Describe | None
+) -> set[str]:
+    """The params of ``ref`` that a NATURAL JOIN of its scope compares with a same-named column
+    of the other side (every param when that side's columns are unknown): compared, not bound,
+    as with USING."""
+    if ref.scope is None:
+        return set()
+    sources = [ref.scope.args.get("from_"), *(ref.scope.args.get("joins") or [])]
+    nodes = [s.this if s is not None else None for s in sources]
+    mine = next((i for i, n in enumerate(nodes) if n is ref.node), None)
+    if mine is None:
+        return set()
+    out: set[str] = set()
+    for k, join in enumerate(sources[1:], start=1):
+        if join.method.upper() != "NATURAL" or mine > k:
+            continue
+        # the table a NATURAL JOIN brings meets everything before it
+        others = nodes[:k] if mine == k else [nodes[k]]
+        for node in others:
+            if node is None or node is ref.node:
+                continue
+            names = source_columns(ref, node.alias_or_name, refs, describe)
+            out |= params if names is None else params & {n.lower() for n in names}
     return out
 
 
@@ -391,7 +431,7 @@ def plan_query(
     for ref, b in planned:
         resource = ref.resource
         colocate(ref, b, refs, describe)
-        constrained = constrained_params(ref, b, refs) | outer_constrained(ref, refs)
+        constrained = constrained_params(ref, b, refs, describe) | outer_constrained(ref, refs)
         constrained -= set(b.static) | set(b.dependent)
         if defaults:
             apply_defaults(resource, b, defaults, constrained)

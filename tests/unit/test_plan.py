@@ -775,6 +775,27 @@ def test_a_join_using_a_param_column_gets_no_default() -> None:
     assert "USING" in (e.value.hint or "")
 
 
+def test_a_natural_join_on_a_param_column_gets_no_default() -> None:
+    # NATURAL compares the shared region without binding it: only the default region was read
+    for sql in (
+        f"SELECT 1 FROM (VALUES ('eu-west-1')) r(region) NATURAL JOIN {AWS} j",
+        f"SELECT 1 FROM {AWS} j NATURAL JOIN (VALUES ('eu-west-1')) r(region)",
+    ):
+        with pytest.raises(PlanError, match="list needs region") as e:
+            _with_defaults(sql)
+        assert "NATURAL JOIN" in (e.value.hint or "")
+    # a side without a region column leaves it to its default; a literal binds it
+    for sql in (
+        f"SELECT 1 FROM (VALUES ('x')) r(foo) NATURAL JOIN {AWS} j",
+        f"SELECT 1 FROM (VALUES ('eu-west-1')) r(region) NATURAL JOIN {AWS} j "
+        "WHERE j.region = 'eu-west-1'",
+        f"SELECT 1 FROM (VALUES ('eu-west-1')) r(region) NATURAL JOIN {AWS} j JOIN {AWS} k "
+        "ON k.HyperParameterTuningJobName = j.HyperParameterTuningJobName "
+        "WHERE j.region = 'eu-west-1'",
+    ):
+        assert _with_defaults(sql).slots
+
+
 def test_an_anti_joins_on_condition_restricts_the_table_it_joins() -> None:
     # the rows of b that fail the ON can match nothing: b is read where the ON says
     p = plan(
