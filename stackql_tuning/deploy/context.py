@@ -141,8 +141,12 @@ class StackContext:
             ]
         return value
 
-    def resource_context(self, resource: ResourceSpec) -> dict[str, Any]:
-        """The context of ``resource``: everything so far plus its own props, in order."""
+    def resource_context(
+        self, resource: ResourceSpec, *, omit: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """The context of ``resource``: everything so far plus its own props, in order (but
+        those named in ``omit``: they need values no resource gave)."""
+        omit = set(omit)
         ctx = dict(self.values)
         ctx["resource_name"] = resource.name
         # an aliased export is also visible under its column name in its own resource's
@@ -151,6 +155,8 @@ class StackContext:
             if e.column != e.alias and e.alias in self.values:
                 ctx[e.column] = self.values[e.alias]
         for prop in resource.props:
+            if prop.name in omit:
+                continue
             raw = prop.value_for(self.stack_env)
             if raw is MISSING:
                 have = ", ".join(sorted(prop.values or {})) or "none"

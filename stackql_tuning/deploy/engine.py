@@ -85,35 +85,58 @@ class Engine(AnchorRunner):
         """Teardown's first pass: every resource's exports (ids for the delete anchors)."""
         self.log(f"collecting exports of {self.manifest.name} [{self.ctx.stack_env}]")
         for res in self.manifest.resources:
-            if self._needs_missing(res):
+            if not (res.exports or res.type == "query"):
+                continue
+            anchors = self._anchors(res) if res.sql is not None or res.file.is_file() else {}
+            gone, omit = self._needs_missing(res, [anchors.get("exports")])
+            if gone:
                 self._missing.update(e.alias for e in res.exports)
                 continue
-            ctx = self.ctx.resource_context(res)
-            if self._condition(res, ctx) and (res.exports or res.type == "query"):
-                got = self._exports(res, self._anchors(res), ctx, required=False)
+            ctx = self.ctx.resource_context(res, omit=omit)
+            if self._condition(res, ctx):
+                got = self._exports(res, anchors, ctx, required=False)
                 if not got:
                     self._missing.update(e.alias for e in res.exports)
 
-    def _needs_missing(self, res: ResourceSpec) -> set[str]:
-        """Exports of absent resources that ``res``'s props, ``if`` or exists query refer to."""
+    def _needs_missing(
+        self, res: ResourceSpec, anchors: list[Anchor | None]
+    ) -> tuple[set[str], set[str]]:
+        """Teardown: which exports of absent resources ``res``'s ``if`` and ``anchors`` need,
+        directly or through its props; and the props that need them (left out of its
+        context: a prop no anchor that runs reads does not stop the others)."""
         if not self._missing:
-            return set()
-        texts = [res.condition or ""]
-        stack: list[Any] = [p.value_for(self.ctx.stack_env) for p in res.props]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                texts.append(item)
-            elif isinstance(item, dict | list):
-                stack.extend(item.values() if isinstance(item, dict) else item)
-        if res.sql is None and res.file.is_file():
-            anchors = self._anchors(res)
-            check = anchors.get("exists") or anchors.get("statecheck")
-            texts.append(check.text if check else "")
+            return set(), set()
+        unknown = set(self._missing)
+        omit: set[str] = set()
+        for prop in res.props:  # a prop may read the props before it
+            if self._refers(prop.value_for(self.ctx.stack_env)) & unknown:
+                omit.add(prop.name)
+                unknown.add(prop.name)
+        texts = [res.condition or ""] + [a.text for a in anchors if a is not None]
         names: set[str] = set()
         for text in texts:
             names |= references(text)
-        return names & self._missing
+        return names & self._missing | self._origins(names & omit, res), omit
+
+    def _origins(self, props: set[str], res: ResourceSpec) -> set[str]:
+        """The exports of absent resources that the props ``props`` of ``res`` need."""
+        out: set[str] = set()
+        for prop in res.props:
+            if prop.name in props:
+                out |= self._refers(prop.value_for(self.ctx.stack_env)) & self._missing
+        return out or props
+
+    def _refers(self, value: Any) -> set[str]:
+        """The variable names every string inside ``value`` refers to."""
+        names: set[str] = set()
+        stack: list[Any] = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                names |= references(item)
+            elif isinstance(item, dict | list):
+                stack.extend(item.values() if isinstance(item, dict) else item)
+        return names
 
     def _operation(
         self,
@@ -159,16 +182,18 @@ class Engine(AnchorRunner):
 
     def _build_resource(self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict) -> str:
         create = anchors.get("createorupdate") or anchors.get("create")
-        update = anchors.get("createorupdate") or anchors.get("update")
+        update = anchors.get("update") or anchors.get("createorupdate")
         exists_q, state_q = anchors.get("exists"), anchors.get("statecheck")
         if create is None:
             raise self._error(res, None, "has no /*+ create */ or /*+ createorupdate */ anchor")
-        if exists_q is None and state_q is None and "createorupdate" not in anchors:
+        if exists_q is None and state_q is None:
+            # a createorupdate anchor is no exception: every create here is an INSERT, which
+            # makes another resource on each build (no provider method is an upsert)
             raise self._error(
                 res,
                 None,
                 "has neither an /*+ exists */ nor a /*+ statecheck */ "
-                "anchor, so a build cannot tell whether it exists",
+                "anchor, so a build cannot tell whether it exists (and would create it again)",
             )
         if self.dry_run:
             for anchor in (exists_q, create, state_q):
@@ -196,7 +221,17 @@ class Engine(AnchorRunner):
                     "exists but its statecheck returns count 0, and it has no /*+ update */ anchor",
                     hint="tear the stack down and build it again",
                 )
-            self._mutate(res, update, ctx)
+            statements = self._statements(res, update, ctx)
+            if any(stmt.kind == "insert" for stmt in statements):
+                # an INSERT creates another resource beside the one that exists
+                raise self._error(
+                    res,
+                    state_q,
+                    f"exists but its statecheck returns count 0, and its /*+ {update.name} */ "
+                    "anchor is an INSERT, which would create a second one, not update it",
+                    hint="tear the stack down and build it again, or add an /*+ update */ anchor",
+                )
+            self._mutate(res, update, ctx, statements=statements)
             action = "updated"
         else:
             self._mutate(res, create, ctx)
@@ -241,20 +276,25 @@ class Engine(AnchorRunner):
         return ResourceOutcome(res.name, action, exports)
 
     def _teardown_one(self, res: ResourceSpec) -> ResourceOutcome:
-        missing = self._needs_missing(res)
-        if missing:
-            names = ", ".join(sorted(missing))
-            self.log(f"[{res.name}] depends on {names}, exported by a resource that is gone")
-            return ResourceOutcome(res.name, "absent")
-        ctx = self.ctx.resource_context(res)
-        if not self._condition(res, ctx):
-            return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
         delete = anchors.get("delete")
+        check = anchors.get("exists") or anchors.get("statecheck")
+        missing, omit = self._needs_missing(res, [check])
+        if missing:
+            # its exists query (or 'if') identifies it by what a resource that is gone
+            # exported: it went with that resource
+            names = ", ".join(sorted(missing))
+            self.log(
+                f"[{res.name}] its exists query needs {names}, exported by a resource that "
+                "is gone: taken as gone with it"
+            )
+            return ResourceOutcome(res.name, "absent")
+        ctx = self.ctx.resource_context(res, omit=omit)
+        if not self._condition(res, ctx):
+            return ResourceOutcome(res.name, "skipped")
         if delete is None:
             self.log(f"[{res.name}] has no /*+ delete */ anchor: left in place")
             return ResourceOutcome(res.name, "kept")
-        check = anchors.get("exists") or anchors.get("statecheck")
         if check is None:
             raise self._error(
                 res,
@@ -262,12 +302,24 @@ class Engine(AnchorRunner):
                 "has a /*+ delete */ anchor but no /*+ exists */ "
                 "anchor to tell whether there is anything to delete",
             )
+        needs = ", ".join(sorted(self._needs_missing(res, [delete])[0]))
         if self.dry_run:
             self._statements(res, check, ctx)
-            self._statements(res, delete, ctx)
+            if needs:
+                self.log(f"[{res.name}] its delete anchor needs {needs}, which nothing exports")
+            else:
+                self._statements(res, delete, ctx)
             return ResourceOutcome(res.name, "planned")
         if self._count(res, check, ctx) == 0:
             return ResourceOutcome(res.name, "absent")
+        if needs:
+            raise self._error(
+                res,
+                delete,
+                f"still exists, but its delete anchor needs {needs}, exported by a resource "
+                "that is gone (or by its own exports query, which found nothing)",
+                hint="delete it by hand, or build the stack again and tear it down",
+            )
         self._delete(res, anchors, delete, ctx)
         attempts = check.option("postdelete_retries", DEFAULT_POSTDELETE_RETRIES) + 1
         delay = check.option("postdelete_retry_delay", DEFAULT_POSTDELETE_DELAY)

@@ -141,11 +141,19 @@ class AnchorRunner:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _mutate(
-        self, res: ResourceSpec, anchor: Anchor, ctx: dict[str, Any], attempts: int | None = None
+        self,
+        res: ResourceSpec,
+        anchor: Anchor,
+        ctx: dict[str, Any],
+        attempts: int | None = None,
+        statements: Sequence[Statement] | None = None,
     ) -> None:
+        """Run a mutation anchor's statements (``statements``: already rendered and parsed)."""
         if attempts is None:
             attempts = anchor.option("retries", 0) + 1
-        for stmt in self._statements(res, anchor, ctx):
+        if statements is None:
+            statements = self._statements(res, anchor, ctx)
+        for stmt in statements:
             try:
                 result = self._execute(res, anchor, stmt, attempts)
             except StackqlTuningError as e:

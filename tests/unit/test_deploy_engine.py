@@ -474,3 +474,65 @@ def test_a_stack_export_of_a_skipped_resource_names_it(stack: Path) -> None:
     manifest.write_text(text + "  - prod_job_id\n")
     with pytest.raises(ManifestError, match="resource 'prod_only', which was skipped"):
         run(build, FakeCloud(), stack)
+
+
+def test_teardown_checks_a_resource_whose_unused_prop_needs_a_gone_export(stack: Path) -> None:
+    # second is named on its own; only a prop its anchors never read needs first's id: when
+    # first is gone, second's exists query still runs, and second is deleted, not "absent"
+    manifest = MANIFEST.replace(
+        'value: "after-{{ first_job_id }}"',
+        'value: "second"\n      - name: note\n        value: "after-{{ first_job_id }}"',
+    )
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    cloud, rec = FakeCloud(), Recorder()
+    run(build, cloud, stack)
+    del cloud.jobs["demo-dev-first"]  # gone by other means
+    down = run(teardown, cloud, stack, rec=rec)
+    assert [r.action for r in down.resources] == ["skipped", "deleted", "absent"]
+    assert "second" not in cloud.jobs
+
+
+def test_teardown_refuses_a_delete_that_needs_a_gone_export(stack: Path) -> None:
+    # the delete anchor reads a prop made of first's id: second still exists, and nothing
+    # can name what to delete: an error, never "absent"
+    manifest = MANIFEST.replace(
+        'value: "after-{{ first_job_id }}"',
+        'value: "second"\n      - name: note\n        value: "after-{{ first_job_id }}"',
+    )
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    iql = JOB_IQL.replace("@hyperparameterTuningJobsId='{{ job_id }}'", "@note='{{ note }}'")
+    (stack / "resources" / "job.iql").write_text(iql)
+    cloud = FakeCloud()
+    run(build, cloud, stack)
+    del cloud.jobs["demo-dev-first"]
+    with pytest.raises(ManifestError, match="still exists, but its delete anchor needs"):
+        run(teardown, cloud, stack)
+    assert "second" in cloud.jobs
+    assert "exec" not in cloud.kinds() and "delete" not in cloud.kinds()
+
+
+def test_createorupdate_alone_is_refused_as_a_create_is(stack: Path) -> None:
+    # every create is an INSERT: without an exists or statecheck anchor, each build made one
+    iql = (
+        "/*+ createorupdate */\n"
+        + JOB_IQL.split("/*+ create, retries=2, retry_delay=3 */\n")[1].split("\n\n")[0]
+    )
+    (stack / "resources" / "first.iql").write_text(iql)
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match="cannot tell whether it exists"):
+        run(build, cloud, stack)
+    assert "insert" not in cloud.kinds()
+
+
+def test_a_createorupdate_insert_never_updates_an_existing_resource(stack: Path) -> None:
+    # the job exists but is not RUNNING: the INSERT would make a second one beside it
+    iql = JOB_IQL.replace("/*+ create, retries=2, retry_delay=3 */", "/*+ createorupdate */")
+    (stack / "resources" / "first.iql").write_text(iql)
+    cloud = FakeCloud()
+    run(build, cloud, stack)
+    cloud.jobs["demo-dev-first"]["state"] = "JOB_STATE_FAILED"
+    cloud.pending_polls = 10**6
+    cloud.statements.clear()
+    with pytest.raises(ManifestError, match="is an INSERT, which would create a second one"):
+        run(build, cloud, stack)
+    assert "insert" not in cloud.kinds()
