@@ -210,7 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="an environment variable for the manifest (repeatable)",
     )
-    p.add_argument("--output-file", type=Path, help="write the stack's exports here (JSON)")
+    p.add_argument(
+        "--output-file",
+        type=Path,
+        help="write the stack's exports here (JSON; protected values unmasked, the file then "
+        "readable by its owner only)",
+    )
     p.add_argument("--show-queries", action="store_true", help="print each query it runs")
     p.add_argument(
         "--log-level",

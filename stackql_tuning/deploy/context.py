@@ -14,6 +14,7 @@ This module resolves variables only: it never runs queries.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -182,15 +183,40 @@ class StackContext:
         if text:
             self._secrets.add(text)
 
+    def is_protected(self, value: Any) -> bool:
+        """Whether ``value`` is itself a protected value."""
+        return value is not None and str(value) in self._secrets
+
     def mask(self, text: str) -> str:
-        """``text`` with every protected value replaced by ``****`` (longest first)."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
+        """``text`` with every protected value replaced by ``****``, in each form a template or
+        a message may have written it (as is, JSON-escaped, quoted for SQL), longest first.
+        Values shorter than :data:`MIN_MASKED` are masked only where they are a whole value
+        (:meth:`masked_value`): replacing every ``1`` in a log would garble it, and hide
+        nothing."""
+        forms = {f for s in self._secrets if len(s) >= MIN_MASKED for f in _written_forms(s)}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, MASK)
         return text
 
     def masked_value(self, value: Any) -> Any:
+        """``value`` for display: ``****`` when it is protected, else strings masked."""
+        if self.is_protected(value):
+            return MASK
         if isinstance(value, str):
             return self.mask(value)
-        if value is not None and str(value) in self._secrets:
-            return MASK
         return value
+
+
+#: the shortest protected value that is masked inside longer text
+MIN_MASKED = 4
+
+
+def _written_forms(secret: str) -> set[str]:
+    """``secret`` as a template may write it: as is, inside a JSON string (dict props render as
+    JSON: ASCII-escaped or not), and inside an SQL string literal (quotes doubled)."""
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        secret.replace("'", "''"),
+    }

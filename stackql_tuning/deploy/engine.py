@@ -408,4 +408,7 @@ class Engine(AnchorRunner):
                     location=Location(file=self.ctx.file),
                     hint="drop it from the stack's exports, or export it only when it exists",
                 )
-            self.report.exports[name] = self.ctx.masked_value(self.ctx.values[name])
+            value = self.ctx.values[name]
+            self.report.exports[name] = self.ctx.masked_value(value)
+            self.report.values[name] = value
+            self.report.has_secrets |= self.report.exports[name] != value

@@ -1,12 +1,14 @@
 """What a build / test / teardown did: one outcome per resource, the stack exports, the queries.
 
-Plain data for the CLI to print (every value in here is already masked).
+Plain data for the CLI to print (every value in here is already masked, but ``values``:
+the stack exports for the output file).
 This module does no I/O except :func:`write_output_file`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,10 @@ class DeployReport:
     resources: list[ResourceOutcome] = field(default_factory=list)
     #: stack-level exports (masked)
     exports: dict[str, Any] = field(default_factory=dict)
+    #: the same, unmasked: for the output file only, never printed
+    values: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: whether ``values`` holds a protected value
+    has_secrets: bool = False
     #: rendered queries, in order, as ``(resource, anchor, text)`` (masked)
     queries: list[tuple[str, str, str]] = field(default_factory=list)
     elapsed: float = 0.0
@@ -76,9 +82,21 @@ class DeployReport:
 
 
 def write_output_file(path: Path | str, report: DeployReport) -> None:
-    """The stack exports as JSON: ``{"stack_name", "stack_env", <export>: <value>, ...}``."""
-    data = {"stack_name": report.stack_name, "stack_env": report.stack_env, **report.exports}
+    """The stack exports as JSON: ``{"stack_name", "stack_env", <export>: <value>, ...}``.
+
+    The values are unmasked, as stackql-deploy writes them (masking is for what is displayed;
+    the file is for the pipeline that runs next); a file holding a protected value is made
+    readable by its owner only.
+    """
+    data = {"stack_name": report.stack_name, "stack_env": report.stack_env, **report.values}
+    text = json.dumps(data, indent=2, default=str) + "\n"
     try:
-        Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        if report.has_secrets:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            Path(path).write_text(text, encoding="utf-8")
     except OSError as e:
         raise ManifestError(f"cannot write output file {str(path)!r}: {e.strerror}") from None

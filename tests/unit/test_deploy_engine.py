@@ -250,8 +250,13 @@ def test_protected_exports_are_masked_everywhere(stack: Path, tmp_path: Path) ->
     secret = "tok-demo-dev-first"
     assert report.exports["token"] == "****"
     assert report.resources[0].exports["token"] == "****"
-    assert secret not in rec.text and secret not in out.read_text()
+    assert secret not in rec.text
     assert "SELECT count(*)" in rec.text  # show_queries logged the queries
+    # the output file is for the pipeline that runs next: unmasked, as stackql-deploy writes
+    # it, and readable by its owner only
+    data = json.loads(out.read_text())
+    assert data["token"] == secret and data["first_job_id"] == "101"
+    assert out.stat().st_mode & 0o777 == 0o600
     # a later error carrying the secret is masked too
     (stack / "resources" / "job.iql").write_text(
         JOB_IQL.replace("/*+ exports */", "/*+ exports */\nSELECT '{{ token }}' AS oops FROMM x;")
@@ -536,3 +541,20 @@ def test_a_createorupdate_insert_never_updates_an_existing_resource(stack: Path)
     with pytest.raises(ManifestError, match="is an INSERT, which would create a second one"):
         run(build, cloud, stack)
     assert "insert" not in cloud.kinds()
+
+
+def test_masking_covers_every_written_form_and_never_garbles_other_values() -> None:
+    from stackql_tuning.deploy.context import StackContext
+    from stackql_tuning.deploy.manifest import Manifest
+
+    ctx = StackContext(Manifest(Path("m.yml"), Path("."), "s"), "dev", {})
+    for secret in ("sécret-ünïcode", 'quote"secret', "back\\slash", "it's-secret"):
+        ctx.protect(secret)
+        for written in (secret, json.dumps(secret)[1:-1], json.dumps({"t": secret})):
+            assert "cret" not in ctx.mask(f"token: {written}"), written
+    assert "secret" not in ctx.mask("WHERE x = 'it''s-secret'")
+    # a short protected value is masked as a whole value, not inside other text
+    ctx.protect("1")
+    assert ctx.masked_value("1") == "****" and ctx.masked_value(1) == "****"
+    assert ctx.masked_value("us-east-1") == "us-east-1"
+    assert ctx.mask("region us-east-1") == "region us-east-1"
