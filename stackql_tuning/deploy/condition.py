@@ -85,6 +85,13 @@ def _eval(node: ast.AST) -> Any:
     return _literal(node)
 
 
+def _shown(text: str, limit: int = 200) -> str:
+    """``text`` quoted for a message, cut short when it is long."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
 def evaluate(
     expression: str,
     *,
@@ -99,20 +106,25 @@ def evaluate(
         raise ManifestError("'if' expression is empty", location=where)
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError as e:
+        result = _eval(tree.body)
+    except (RecursionError, MemoryError):  # parsing and evaluating recurse once per level
         raise ManifestError(
-            f"'if' expression is not valid: {e.msg}: {text!r}",
+            "'if' expression nests too deeply to be evaluated",
             location=where,
             hint="write a plain comparison, e.g. '{{ stack_env }}' == 'prod'",
         ) from None
-    try:
-        result = _eval(tree.body)
+    except SyntaxError as e:
+        raise ManifestError(
+            f"'if' expression is not valid: {e.msg}: {_shown(text)}",
+            location=where,
+            hint="write a plain comparison, e.g. '{{ stack_env }}' == 'prod'",
+        ) from None
     except _Unsafe as e:
         what = _DESCRIBE.get(type(e.node), type(e.node).__name__)
         if isinstance(e.node, ast.Compare):
             what = "a comparison of incompatible values"
         raise ManifestError(
-            f"'if' expression is not a plain comparison: {what} in {text!r}",
+            f"'if' expression is not a plain comparison: {what} in {_shown(text)}",
             location=where,
             hint="allowed: quoted strings, numbers, true/false, lists, == != < <= > >= in, "
             "not in, and, or, not",

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from stackql_tuning.deploy.manifest import MISSING, Manifest, ResourceSpec
+from stackql_tuning.deploy.manifest import MISSING, Manifest, Path_, ResourceSpec, TextLine
 from stackql_tuning.errors import Location, ManifestError, UsageError
-from stackql_tuning.sql.template import EnvVars, parse_pair, render
+from stackql_tuning.sql.template import EnvVars, is_name, leading_name, parse_pair, render
 from stackql_tuning.textfile import read_text
 
 MASK = "****"
@@ -44,10 +44,14 @@ def parse_env_file(path: Path) -> dict[str, str]:
             line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
         key = key.strip()
-        if not sep or not key or not key.replace("_", "a").isalnum():
+        if not sep or not is_name(key):
+            # never the line itself: its value may be a secret
+            name = leading_name(line)
             raise ManifestError(
-                f"env file line is not KEY=VALUE: {raw!r}",
+                "env file line is not KEY=VALUE" + (f" (it starts with {name!r})" if name else ""),
                 location=Location(file=str(path), line=lineno),
+                hint="write NAME=value, one per line (a name is letters, digits and "
+                "underscores, not starting with a digit)",
             )
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -97,7 +101,9 @@ class StackContext:
         self.values["stack_name"] = manifest.name
         self.values["stack_env"] = stack_env
         for g in manifest.globals:
-            value = self.render_value(g.value, self.values, line=g.line, what=f"global {g.name!r}")
+            value = self.render_value(
+                g.value, self.values, line=g.line, what=f"global {g.name!r}", lines=g.lines
+            )
             if value is None or value == "":
                 raise ManifestError(
                     f"global {g.name!r} renders to an empty value",
@@ -117,28 +123,39 @@ class StackContext:
         line: int | None,
         what: str,
         resource: str | None = None,
+        lines: Mapping[Path_, TextLine] | None = None,
+        path: Path_ = (),
     ) -> Any:
         """Render every string inside ``value`` (dicts and lists keep their shape).
 
         A string that is exactly one variable (``"{{ max_jobs }}"``) takes that variable's value
-        with its type (an int stays an int inside a dict that renders as JSON).
+        with its type (an int stays an int inside a dict that renders as JSON). ``lines`` gives
+        the file line of each string in ``value`` by its ``path`` (a global's or a prop's
+        ``lines``); a string it does not know is taken to start at ``line``.
         """
         if isinstance(value, str):
             single = _SINGLE.match(value)
             if single and single.group(1) in context:
                 return context[single.group(1)]
+            known = (lines or {}).get(path)
             return render(
-                value, context, source=self.file, line=line or 1, what=what, resource=resource
+                value,
+                context,
+                source=self.file,
+                line=known.line if known else line or 1,
+                what=what,
+                resource=resource,
+                exact=known.exact if known else True,
             )
+        kw: dict[str, Any] = {"line": line, "what": what, "resource": resource, "lines": lines}
         if isinstance(value, dict):
             return {
-                str(k): self.render_value(v, context, line=line, what=what, resource=resource)
+                str(k): self.render_value(v, context, path=(*path, str(k)), **kw)
                 for k, v in value.items()
             }
         if isinstance(value, list):
             return [
-                self.render_value(v, context, line=line, what=what, resource=resource)
-                for v in value
+                self.render_value(v, context, path=(*path, i), **kw) for i, v in enumerate(value)
             ]
         return value
 
@@ -168,7 +185,12 @@ class StackContext:
                     hint=f"add values: {{{self.stack_env}: {{value: ...}}}} to the prop",
                 )
             ctx[prop.name] = self.render_value(
-                raw, ctx, line=prop.line, what=f"prop {prop.name!r}", resource=resource.name
+                raw,
+                ctx,
+                line=prop.line,
+                what=f"prop {prop.name!r}",
+                resource=resource.name,
+                lines=prop.lines_for(self.stack_env),
             )
         return ctx
 

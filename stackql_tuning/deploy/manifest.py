@@ -18,12 +18,20 @@ from typing import Any
 
 import yaml
 
+from stackql_tuning.deploy.yamlfile import LINE as _LINE
+from stackql_tuning.deploy.yamlfile import (
+    Path_,
+    TextLine,
+    child,
+    load_yaml_node,
+    strip_lines,
+    text_line,
+    text_lines,
+)
 from stackql_tuning.errors import Location, ManifestError, did_you_mean
-from stackql_tuning.textfile import read_text
 
 MANIFEST_FILE = "stackql_manifest.yml"
 RESOURCE_TYPES = ("resource", "query", "multi")
-_LINE = "__line__"
 
 _TOP_KEYS = {"version", "name", "description", "providers", "globals", "resources", "exports"}
 _GLOBAL_KEYS = {"name", "value", "description", "protected"}
@@ -59,6 +67,8 @@ class Global:
     description: str = ""
     protected: bool = False
     line: int | None = None
+    #: the line of each string inside ``value``, by its path (``()`` for ``value`` itself)
+    lines: dict[Path_, TextLine] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,12 +80,21 @@ class Prop:
     values: dict[str, Any] | None = None
     description: str = ""
     line: int | None = None
+    #: the line of each string inside the value, by its path; with ``values``, the paths
+    #: start with the environment
+    lines: dict[Path_, TextLine] = field(default_factory=dict, compare=False, repr=False)
 
     def value_for(self, stack_env: str) -> Any:
         """The unrendered value for ``stack_env``; MISSING when that environment has none."""
         if self.values is None:
             return self.value
         return self.values.get(stack_env, MISSING)
+
+    def lines_for(self, stack_env: str) -> dict[Path_, TextLine]:
+        """The lines of the strings of :meth:`value_for` ``(stack_env)``, by path."""
+        if self.values is None:
+            return self.lines
+        return {p[1:]: t for p, t in self.lines.items() if p and p[0] == stack_env}
 
 
 @dataclass(frozen=True)
@@ -115,64 +134,33 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records each mapping's line under ``__line__``."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping[_LINE] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def strip_lines(value: Any) -> Any:
-    """A loaded value without the ``__line__`` bookkeeping (for values given to templates)."""
-    if isinstance(value, dict):
-        return {k: strip_lines(v) for k, v in value.items() if k != _LINE}
-    if isinstance(value, list):
-        return [strip_lines(v) for v in value]
-    return value
-
-
-def load_yaml(path: Path) -> Any:
-    """A YAML file with line numbers recorded; a clear ManifestError when it is malformed."""
-    try:
-        text = read_text(path, error=ManifestError)
-    except OSError as e:
-        raise ManifestError(
-            f"cannot read {path.name}: {e.strerror}", location=Location(file=str(path))
-        ) from None
-    try:
-        return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        problem = getattr(e, "problem", None) or str(e)
-        context = getattr(e, "context", None)
-        message = f"malformed YAML: {problem}" + (f" ({context})" if context else "")
-        raise ManifestError(
-            message,
-            location=Location(
-                file=str(path),
-                line=mark.line + 1 if mark else None,
-                column=mark.column + 1 if mark else None,
-            ),
-        ) from None
-    except RecursionError:  # PyYAML's composer recurses once per level
-        raise ManifestError(
-            f"{path.name} nests its values too deeply to be read",
-            location=Location(file=str(path)),
-            hint="no manifest needs this many levels of lists and mappings",
-        ) from None
-
-
 class _Checker:
     """Shape checks with the manifest path at hand."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: yaml.Node | None = None) -> None:
         self.path = path
+        self.root = root
+
+    def node(self, *keys: str | int) -> yaml.Node | None:
+        """The YAML node at ``keys`` from the top of the manifest (None if there is none)."""
+        node = self.root
+        for key in keys:
+            node = child(node, key)
+        return node
+
+    def value_lines(self, node: yaml.Node | None, what: str) -> dict[Path_, TextLine]:
+        """The lines of the strings in a value; a date or binary value nested in it (a
+        template would write it as JSON, which has neither) is an error at its line."""
+        lines, odd = text_lines(node)
+        if odd:
+            where = "".join(f"[{k!r}]" for k in odd[0])
+            self.fail(
+                f"{what}: {where} is a YAML date or binary value, which a template cannot write "
+                "as JSON",
+                line=lines[odd[0]].line,
+                hint="quote it to keep it as text, e.g. '2024-01-01'",
+            )
+        return lines
 
     def fail(self, message: str, node: Any = None, *, line: int | None = None, **kw: Any) -> Any:
         if line is None and isinstance(node, dict):
@@ -223,7 +211,9 @@ def _type_name(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def _load_global(check: _Checker, node: Any, parent_line: int | None) -> Global:
+def _load_global(
+    check: _Checker, node: Any, parent_line: int | None, ynode: yaml.Node | None = None
+) -> Global:
     g = check.mapping(node, "each entry of 'globals'", line=parent_line)
     check.keys(g, _GLOBAL_KEYS, "a global")
     name = check.string(g, "name", "a global")
@@ -235,10 +225,17 @@ def _load_global(check: _Checker, node: Any, parent_line: int | None) -> Global:
         description=check.string(g, "description", "a global", required=False),
         protected=bool(g.get("protected", False)),
         line=g.get(_LINE),
+        lines=check.value_lines(child(ynode, "value"), f"global {name!r}"),
     )
 
 
-def _load_prop(check: _Checker, node: Any, resource: str, parent_line: int | None) -> Prop:
+def _load_prop(
+    check: _Checker,
+    node: Any,
+    resource: str,
+    parent_line: int | None,
+    ynode: yaml.Node | None = None,
+) -> Prop:
     what = f"a prop of resource {resource!r}"
     p = check.mapping(node, what, line=parent_line)
     check.keys(p, _PROP_KEYS, what)
@@ -252,9 +249,11 @@ def _load_prop(check: _Checker, node: Any, resource: str, parent_line: int | Non
             hint="values: {dev: {value: ...}, prod: {value: ...}} gives one value per environment",
         )
     if has_value:
-        return Prop(name, value=strip_lines(p["value"]), description=_desc(p), line=p.get(_LINE))
+        value, lines = strip_lines(p["value"]), check.value_lines(child(ynode, "value"), what)
+        return Prop(name, value=value, description=_desc(p), line=p.get(_LINE), lines=lines)
     values_node = check.mapping(p["values"], f"'values' of {what}", line=p.get(_LINE))
     values: dict[str, Any] = {}
+    lines = {}
     for env, entry in values_node.items():
         if env == _LINE:
             continue
@@ -267,7 +266,10 @@ def _load_prop(check: _Checker, node: Any, resource: str, parent_line: int | Non
             )
         check.keys(entry, {"value"}, f"environment {env!r} of {what}")
         values[str(env)] = strip_lines(entry["value"])
-    return Prop(name, values=values, description=_desc(p), line=p.get(_LINE))
+        env_node = child(child(child(ynode, "values"), str(env)), "value")
+        for path, text in check.value_lines(env_node, f"{what} ({env})").items():
+            lines[(str(env), *path)] = text
+    return Prop(name, values=values, description=_desc(p), line=p.get(_LINE), lines=lines)
 
 
 def _desc(node: dict[str, Any]) -> str:
@@ -293,7 +295,11 @@ def _load_exports(check: _Checker, r: dict[str, Any], what: str) -> tuple[Export
 
 
 def _load_resource(
-    check: _Checker, node: Any, stack_dir: Path, parent_line: int | None
+    check: _Checker,
+    node: Any,
+    stack_dir: Path,
+    parent_line: int | None,
+    ynode: yaml.Node | None = None,
 ) -> ResourceSpec:
     r = check.mapping(node, "each entry of 'resources'", line=parent_line)
     name = check.string(r, "name", "a resource")
@@ -311,7 +317,8 @@ def _load_resource(
     if not file.is_absolute():
         file = stack_dir / "resources" / file
     props = tuple(
-        _load_prop(check, p, name, r.get(_LINE)) for p in check.str_list(r, "props", what)
+        _load_prop(check, p, name, r.get(_LINE), child(child(ynode, "props"), i))
+        for i, p in enumerate(check.str_list(r, "props", what))
     )
     seen: set[str] = set()
     for p in props:
@@ -321,7 +328,16 @@ def _load_resource(
     exports = _load_exports(check, r, what)
     protected = check.str_list(r, "protected", what)
     aliases = {e.alias for e in exports}
-    for item in protected:
+    for i, item in enumerate(protected):
+        if not isinstance(item, str):
+            item_node = child(child(ynode, "protected"), i)
+            check.fail(
+                f"each item of 'protected' of {what} must be the name of one of its exports "
+                f"(a string), got {_type_name(item)}",
+                r,
+                line=item_node.start_mark.line + 1 if item_node is not None else None,
+                hint="protected: [name, ...] lists export names",
+            )
         if item not in aliases:
             check.fail(
                 f"{what} protects {item!r}, which is not one of its exports",
@@ -334,6 +350,11 @@ def _load_resource(
     sql = r.get("sql")
     if sql is not None and not isinstance(sql, str):
         check.fail(f"'sql' of {what} must be a string", r)
+    sql_node = child(ynode, "sql")
+    if sql is not None and isinstance(sql_node, yaml.ScalarNode) and r.get(_LINE):
+        # the engine renders and parses inline SQL as if it started on the resource's line:
+        # leading blank lines make its lines the manifest's (errors point into the block)
+        sql = "\n" * max(text_line(sql_node).line - r[_LINE], 0) + sql
     return ResourceSpec(
         name=name,
         type=rtype,
@@ -364,15 +385,23 @@ def _item_line(path: Path, key: str, index: int) -> int | None:
 
 
 def _check_providers(
-    check: _Checker, top: dict[str, Any], providers: list[Any], known: Iterable[str]
+    check: _Checker, top: dict[str, Any], providers: list[Any], known: Iterable[str] | None
 ) -> None:
-    names = sorted(known)
+    """Every item of ``providers`` is a name, and one of ``known`` when that is given."""
+    names = sorted(known) if known is not None else None
     for i, p in enumerate(providers):
-        if not isinstance(p, str) or p.lower() not in names:
+        line = _item_line(check.path, "providers", i) or top.get(_LINE)
+        if not isinstance(p, str):
+            check.fail(
+                f"each item of 'providers' must be a provider name, got {_type_name(p)}",
+                line=line,
+                hint="providers: [google, aws]",
+            )
+        if names is not None and p.lower() not in names:
             check.fail(
                 f"unknown provider {p!r} in 'providers'; known providers: {', '.join(names)}",
-                line=_item_line(check.path, "providers", i) or top.get(_LINE),
-                hint=did_you_mean(str(p), names) or "SHOW PROVIDERS lists them",
+                line=line,
+                hint=did_you_mean(p, names) or "SHOW PROVIDERS lists them",
             )
 
 
@@ -392,17 +421,18 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
             location=Location(file=str(path)),
             hint="create one with: stackql-tuning deploy init NAME --provider google|aws",
         )
-    data = load_yaml(path)
-    check = _Checker(path)
+    data, root = load_yaml_node(path)
+    check = _Checker(path, root)
     top = check.mapping(data, "the manifest", line=1)
     check.keys(top, _TOP_KEYS, "the manifest")
     name = check.string(top, "name", "the manifest")
     globals_ = tuple(
-        _load_global(check, g, top.get(_LINE)) for g in check.str_list(top, "globals", "manifest")
+        _load_global(check, g, top.get(_LINE), check.node("globals", i))
+        for i, g in enumerate(check.str_list(top, "globals", "manifest"))
     )
     resources = tuple(
-        _load_resource(check, r, stack_dir, top.get(_LINE))
-        for r in check.str_list(top, "resources", "the manifest")
+        _load_resource(check, r, stack_dir, top.get(_LINE), check.node("resources", i))
+        for i, r in enumerate(check.str_list(top, "resources", "the manifest"))
     )
     if not resources:
         check.fail("the manifest has no resources", top)
@@ -415,8 +445,7 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
     if not all(isinstance(e, str) for e in exports):
         check.fail("stack-level 'exports' must be a list of names", top)
     listed = check.str_list(top, "providers", "the manifest")
-    if providers is not None:
-        _check_providers(check, top, listed, providers)
+    _check_providers(check, top, listed, providers)
     return Manifest(
         path=path,
         stack_dir=stack_dir,

@@ -1,6 +1,7 @@
 """Jinja rendering of ``.iql`` scripts and manifest values, and loading of script variables.
 
-Every template is rendered in a ``jinja2.sandbox.SandboxedEnvironment`` with a strict undefined:
+Every template is rendered in a ``jinja2.sandbox.SandboxedEnvironment`` (bounded in size:
+``sandbox.py``) with a strict undefined:
 a missing variable is a :class:`~stackql_tuning.errors.ManifestError` naming the variable and the
 ``file:line`` where it is used, never an empty string. Dicts and lists render as JSON, booleans
 as ``true``/``false`` and ``None`` as ``null`` (a ``finalize`` hook, not string replacement).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,6 +25,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from stackql_tuning.errors import Location, ManifestError, TemplateError, UsageError
+from stackql_tuning.sql.sandbox import BoundedEnvironment, render_bounded
 from stackql_tuning.textfile import read_text
 
 #: the template name jinja reports when a template has no source file
@@ -81,37 +84,9 @@ def _sql_escape(value: Any) -> str:
     return str(text).replace("'", "''")
 
 
-#: the largest string, list or number a template's ``*`` / ``**`` may build
-MAX_PRODUCT = 10_000_000
-
-
-class _BoundedEnvironment(SandboxedEnvironment):
-    """The sandbox, with ``*`` and ``**`` checked so a template cannot exhaust memory or CPU."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            numbers = isinstance(left, (int, float)) and isinstance(right, (int, float))
-            if numbers and (
-                abs(right) > 1024
-                or (abs(left) > 1 and abs(right) * len(str(abs(int(left)))) > 4096)
-            ):
-                raise OverflowError(f"{left!r} ** {right!r} is too large for a template")
-            return super().call_binop(context, operator, left, right)
-        size = None
-        if isinstance(left, (str, list, tuple)) and isinstance(right, int):
-            size = len(left) * right
-        elif isinstance(right, (str, list, tuple)) and isinstance(left, int):
-            size = len(right) * left
-        if size is not None and size > MAX_PRODUCT:
-            raise OverflowError(f"a template value of {size} items is too large")
-        return super().call_binop(context, operator, left, right)
-
-
 def make_environment() -> SandboxedEnvironment:
     """The one jinja environment used for scripts and manifests."""
-    env = _BoundedEnvironment(
+    env = BoundedEnvironment(
         undefined=_StrictUndefined,
         finalize=_finalize,
         keep_trailing_newline=True,
@@ -155,29 +130,34 @@ def render(
     resource: str | None = None,
     error: type[ManifestError] = ManifestError,
     define: str = "globals, props, -e NAME=value or the env file",
+    exact: bool = True,
 ) -> str:
     """Render ``text`` with ``context``; ``line`` is the file line where ``text`` starts.
 
     Errors become ``error`` (a ManifestError by default) located at ``source:line`` (line of the
     failing expression), with ``what`` (e.g. "anchor create") in the message when given;
-    ``define`` says where a missing variable can be defined.
+    ``define`` says where a missing variable can be defined. Without ``exact`` the lines of
+    ``text`` are not the file's (a folded YAML scalar): every error is then at ``line``.
     """
     name = source or _ANONYMOUS
     where = f" in {what}" if what else ""
+
+    def at(rel: int | None) -> int:
+        return line + rel - 1 if rel and exact else line
+
     try:
         template = _environment().from_string(text)
         template.name = name
         template.filename = name
-        return template.render(dict(context))
+        return render_bounded(template, context)
     except jinja2.TemplateSyntaxError as e:
-        lineno = line + (e.lineno or 1) - 1
+        lineno = at(e.lineno)
         raise error(
             f"template syntax error{where}: {e.message}",
             location=Location(file=source, line=lineno, resource=resource),
         ) from None
     except jinja2.UndefinedError as e:
-        rel = _template_line(e, name)
-        lineno = line + rel - 1 if rel else line
+        lineno = at(_template_line(e, name))
         message = e.message or "undefined value"
         hint = (
             "set it in the environment, or give a fallback: {{ env.NAME | default('x') }}"
@@ -190,10 +170,9 @@ def render(
             hint=hint,
         ) from None
     except jinja2.exceptions.SecurityError as e:
-        rel = _template_line(e, name)
         raise error(
             f"template uses something the sandbox forbids{where}: {e}",
-            location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
+            location=Location(file=source, line=at(_template_line(e, name)), resource=resource),
         ) from None
     except (
         jinja2.TemplateError,
@@ -204,13 +183,17 @@ def render(
         RecursionError,
         MemoryError,
     ) as e:
-        rel = _template_line(e, name)
+        lineno = at(_template_line(e, name))
         text = str(e)
-        if "no loader for this environment" in text:
+        if isinstance(e, RecursionError):
+            text = "the template nests its expressions too deeply"
+        elif "no loader for this environment" in text:
             text = "{% include %}, {% import %} and {% extends %} are not supported"
+        # a TemplateError says "template error" already, before its location
+        said = f"{text}{where}" if issubclass(error, TemplateError) else None
         raise error(
-            f"template error{where}: {text}",
-            location=Location(file=source, line=line + (rel or 1) - 1, resource=resource),
+            said or f"template error{where}: {text}",
+            location=Location(file=source, line=lineno, resource=resource),
         ) from None
 
 
@@ -220,7 +203,7 @@ def references(text: str) -> set[str]:
 
     try:
         return set(meta.find_undeclared_variables(_environment().parse(text)))
-    except jinja2.TemplateSyntaxError:
+    except (jinja2.TemplateSyntaxError, RecursionError):  # rendering will say what is wrong
         return set()
 
 
@@ -253,25 +236,41 @@ def rendered_source(source: str, template: str, rendered: str) -> str:
     return f"{source} (rendered)"
 
 
+def leading_name(text: str) -> str | None:
+    """The variable name a malformed ``KEY=VALUE`` text seems to start with: the text before
+    its first ``:``, ``=`` or blank when that is a valid name (None when nothing follows: a lone
+    word may be the value). For error messages, which must not echo the rest: a secret."""
+    match = re.match(r"\s*([^\s:=]+)\s*[:=\s]", text)
+    return match.group(1) if match and match.group(1).isidentifier() else None
+
+
+def is_name(key: str) -> bool:
+    """``key`` is a valid variable name: letters, digits and underscores, no leading digit."""
+    return key.isidentifier()
+
+
 def parse_pair(pair: str, *, option: str = "--var") -> tuple[str, str]:
-    """``k=v`` -> (k, v); a clear UsageError otherwise."""
+    """``k=v`` -> (k, v); a clear UsageError otherwise (that never shows the value)."""
     key, sep, value = pair.partition("=")
     key = key.strip()
+    name = leading_name(pair)
+    seen = f" (it starts with {name!r})" if name else ""
     if not sep or not key:
         raise UsageError(
-            f"{option} expects KEY=VALUE, got {pair!r}",
+            f"{option} expects KEY=VALUE; the argument given is not{seen}",
             hint=f"write e.g. {option} project=my-project",
         )
-    if not key.replace("_", "a").isalnum() or key[0].isdigit():
+    if not is_name(key):
         raise UsageError(
-            f"{option}: {key!r} is not a valid variable name",
+            f"{option} expects KEY=VALUE where KEY is a variable name; the argument given "
+            f"has none before its '='{seen}",
             hint="use letters, digits and underscores, not starting with a digit",
         )
     return key, value
 
 
-def _too_deep(path: Path) -> ManifestError:
-    return ManifestError(
+def _too_deep(path: Path) -> UsageError:
+    return UsageError(
         "vars file nests its values too deeply to be read",
         location=Location(file=str(path)),
         hint="no variable needs this many levels of lists and mappings",
@@ -279,16 +278,19 @@ def _too_deep(path: Path) -> ManifestError:
 
 
 def load_vars_file(path: Path) -> dict[str, Any]:
-    """Variables from a JSON or YAML file (by extension; other extensions: YAML, a superset)."""
+    """Variables from a JSON or YAML file (by extension; other extensions: YAML, a superset).
+
+    A file that cannot be read or holds no mapping is a UsageError naming it (a wrong
+    ``--vars-file`` argument, like a wrong ``--var``)."""
     try:
-        text = read_text(path, error=ManifestError)
+        text = read_text(path)
     except OSError as e:
         raise UsageError(f"cannot read vars file {str(path)!r}: {e.strerror}") from None
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ManifestError(
+            raise UsageError(
                 f"vars file is not valid JSON: {e.msg}",
                 location=Location(file=str(path), line=e.lineno, column=e.colno),
             ) from None
@@ -302,7 +304,7 @@ def load_vars_file(path: Path) -> dict[str, Any]:
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problem = getattr(e, "problem", None) or str(e)
-            raise ManifestError(
+            raise UsageError(
                 f"vars file is not valid YAML: {problem}",
                 location=Location(
                     file=str(path),
@@ -315,7 +317,7 @@ def load_vars_file(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ManifestError(
+        raise UsageError(
             f"vars file must hold a mapping of names to values, got {type(data).__name__}",
             location=Location(file=str(path)),
         )

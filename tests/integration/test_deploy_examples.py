@@ -167,3 +167,25 @@ def test_supervised_tuning_after_a_failed_job(fresh_sandbox: Any, session: Any) 
     gone = teardown(session, stack, "dev", **kw)
     assert gone.deleted == ["tuning_job"]
     assert any(map(_google("cancel", "tuningJobs"), _log(fresh_sandbox, "google")))
+
+
+def test_supervised_tuning_teardown_of_a_succeeded_job(fresh_sandbox: Any, session: Any) -> None:
+    """A succeeded job cannot be cancelled nor deleted: teardown says that it still exists
+    (not "anchor 'delete' holds no statement") and fails, as the stack's README says."""
+    from stackql_tuning.errors import StackqlTuningError
+
+    stack = ROOT / "manifests" / "vertex-supervised-tuning"
+    kw: dict[str, Any] = {"env_vars": {}, "log": [].append, "sleep": _no_sleep}
+    parent = "projects/ml-research-dev/locations/us-central1"
+    body = {
+        "baseModel": "gemini-2.0-flash-lite-001",
+        "tunedModelDisplayName": "vertex-sft-dev",
+        "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/dev/train.jsonl"},
+    }
+    fresh_sandbox.google.store.insert("tuningJobs", parent, body, state="JOB_STATE_SUCCEEDED")
+    _reset(fresh_sandbox)
+    with pytest.raises(StackqlTuningError) as info:
+        teardown(session, stack, "dev", **kw)
+    assert "has succeeded" in info.value.message and "still exists" in info.value.message
+    assert "anchor delete" in str(info.value.location) and info.value.exit_code != 0
+    assert not any(map(_google("cancel", "tuningJobs"), _log(fresh_sandbox, "google")))

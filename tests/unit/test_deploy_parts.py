@@ -87,6 +87,27 @@ exports: [id]
         ("resources:\n  - name: r\n", "no 'name'", 1),
         ("- just\n- a list\n", "must be a mapping", 1),
         ("name: s\nresources:\n  - name: r\n   bad: indent\n", "malformed YAML", 4),
+        # list items that are not names: a manifest error at the item, not a TypeError
+        (
+            "name: s\nresources:\n  - name: r\n    exports: [a]\n    protected:\n      - {x: y}\n",
+            "each item of 'protected' of resource 'r' must be the name of one of its exports",
+            6,
+        ),
+        (
+            "name: s\nresources:\n  - name: r\n    exports: [a]\n    protected: [[a]]\n",
+            "must be the name of one of its exports (a string), got a list",
+            5,
+        ),
+        ("name: s\nresources:\n  - name: r\n    exports: [{a: [b]}]\n", "each export", 3),
+        ("name: s\nproviders:\n  - {aws: 1}\nresources:\n  - name: r\n", "providers", 3),
+        # a key given twice is an error at the second one
+        ("name: s\nresources:\n  - name: r\n    name: q\n", "'name' appears twice", 4),
+        (
+            "name: s\nresources:\n  - name: r\n    props:\n      - name: a\n"
+            "        value: {k: 1, k: 2}\n",
+            "'k' appears twice (first on line 6)",
+            6,
+        ),
     ],
 )
 def test_manifest_errors(tmp_path: Path, text: str, message: str, line: int) -> None:
@@ -211,7 +232,105 @@ def test_condition_rejects_anything_else(expr: str) -> None:
     assert info.value.location.line == 4
 
 
+def test_condition_nested_too_deeply_is_a_manifest_error() -> None:
+    for expr in ("not " * 5000 + "true", "-" * 100_000 + "1"):
+        with pytest.raises(ManifestError, match="nests too deeply") as info:
+            evaluate(expr, file="m.yml", line=4, resource="r")
+        assert (info.value.location.line, info.value.location.resource) == (4, "r")
+
+
+def test_deep_if_of_a_resource_is_named_at_its_line(tmp_path: Path) -> None:
+    write(tmp_path, f'name: s\nresources:\n  - name: r\n    if: "{"not " * 5000}true"\n')
+    with pytest.raises(ManifestError, match="'if' expression nests too deeply") as info:
+        build(None, tmp_path, "dev", dry_run=True, log=lambda line: None)
+    assert info.value.location.line == 3 and info.value.location.resource == "r"
+
+
+# -- template lines inside the manifest -------------------------------------------------------
+LINES = """\
+name: s
+resources:
+  - name: r
+    type: query
+    props:
+      - name: block
+        value: |
+          first {{ stack_env }}
+          second
+          third {{ BLOCK }}
+      - name: spec
+        value:
+          outer:
+            keep: 1
+            inner: "{{ NESTED }}"
+          items: [a, "{{ ITEM }}"]
+      - name: folded
+        value: >
+          one
+          {{ FOLDED }}
+    sql: |
+      SELECT 1 AS a,
+      -- a comment
+             '{{ SQL }}' AS b
+"""
+
+
+@pytest.mark.parametrize(
+    # a '>' block's lines are folded: its error is at the block's first line
+    ("missing", "line"),
+    [("BLOCK", 10), ("NESTED", 15), ("ITEM", 16), ("FOLDED", 19), ("SQL", 24)],
+)
+def test_template_errors_point_at_their_own_manifest_line(
+    tmp_path: Path, missing: str, line: int
+) -> None:
+    write(tmp_path, LINES)
+    env = {k: "v" for k in ("BLOCK", "NESTED", "ITEM", "FOLDED", "SQL") if k != missing}
+    with pytest.raises(ManifestError, match=f"'{missing}' is undefined") as info:
+        build(None, tmp_path, "dev", env_vars=env, dry_run=True, log=lambda text: None)
+    assert info.value.location.line == line
+    assert info.value.location.file.endswith("stackql_manifest.yml")
+
+
+def test_inline_sql_keeps_its_text(tmp_path: Path) -> None:
+    write(tmp_path, LINES)
+    env = dict.fromkeys(("BLOCK", "NESTED", "ITEM", "FOLDED", "SQL"), "v")
+    report = build(None, tmp_path, "dev", env_vars=env, dry_run=True, log=lambda text: None)
+    assert report.queries[0][2].startswith("SELECT 1 AS a,")
+
+
+def test_yaml_date_in_a_dict_prop_is_blamed_on_its_manifest_line(tmp_path: Path) -> None:
+    text = "name: s\nresources:\n  - name: r\n    props:\n      - name: labels\n"
+    write(tmp_path, text + "        value:\n          team: ml\n          created: 2024-01-01\n")
+    with pytest.raises(ManifestError, match="YAML date") as info:
+        load_manifest(tmp_path)
+    assert info.value.location.line == 8 and "quote it" in (info.value.hint or "")
+    # a date on its own renders as text, as before
+    write(tmp_path, text + "        value: 2024-01-01\n")
+    assert str(load_manifest(tmp_path).resources[0].props[0].value) == "2024-01-01"
+
+
 # -- env files and context ----------------------------------------------------------------------
+def test_malformed_env_lines_and_pairs_never_show_the_value(tmp_path: Path) -> None:
+    secret = "Sup3rS3cret!"
+    cases = {
+        f"DB_PASSWORD: {secret}": "(it starts with 'DB_PASSWORD')",
+        f"DB_PASSWORD {secret}": "(it starts with 'DB_PASSWORD')",
+        secret: "KEY=VALUE",
+        f"my-key={secret}": "KEY=VALUE",
+        f"{secret}:x={secret}": "KEY=VALUE",
+    }
+    for i, (line, said) in enumerate(cases.items()):
+        env = tmp_path / f"leak{i}.env"
+        env.write_text(f"A=1\n{line}\n")
+        with pytest.raises(ManifestError) as info:
+            load_env_vars(env, [])
+        assert said in str(info.value) and secret not in str(info.value)
+        assert (info.value.location.file, info.value.location.line) == (str(env), 2)
+        with pytest.raises(UsageError) as usage:
+            load_env_vars(None, [line.replace(" ", "")])
+        assert secret not in str(usage.value) and "-e expects KEY=VALUE" in str(usage.value)
+
+
 def test_env_file_and_pairs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = tmp_path / "vars.env"
     env.write_text("# comment\nA=1\nexport B=\"two words\"\nC='x # y'\nD=v # trailing\n\n")

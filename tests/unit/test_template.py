@@ -101,22 +101,25 @@ def test_load_vars_files_then_pairs(tmp_path) -> None:
     assert got == {"project": "c", "n": 3, "locations": ["x", "y"], "empty": ""}
 
 
-@pytest.mark.parametrize("pair", ["noequals", "=v", "1abc=v", "a-b=v"])
+@pytest.mark.parametrize("pair", ["noequals", "=v", "1abc=v", "a-b=v", "pw:s3cret", "pw s3=cret"])
 def test_load_vars_rejects_bad_pairs(pair: str) -> None:
-    with pytest.raises(UsageError, match="--var"):
+    with pytest.raises(UsageError, match="--var") as info:
         load_vars([pair], [])
+    assert "s3" not in str(info.value) and "cret" not in str(info.value)  # values stay unsaid
 
 
 def test_load_vars_bad_files(tmp_path) -> None:
     (tmp_path / "bad.json").write_text('{"a": 1,\n "b": }')
-    with pytest.raises(ManifestError) as info:
+    with pytest.raises(UsageError) as info:
         load_vars([], [tmp_path / "bad.json"])
     assert info.value.location.line == 2
+    assert str(info.value).startswith("usage error (")  # a wrong --vars-file, not a manifest
+    assert info.value.exit_code == 2
     (tmp_path / "bad.yaml").write_text("a: [1, 2\nb: 3\n")
-    with pytest.raises(ManifestError, match="not valid YAML"):
+    with pytest.raises(UsageError, match="not valid YAML"):
         load_vars([], [tmp_path / "bad.yaml"])
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
-    with pytest.raises(ManifestError, match="mapping"):
+    with pytest.raises(UsageError, match="mapping"):
         load_vars([], [tmp_path / "list.yaml"])
     with pytest.raises(UsageError, match="cannot read"):
         load_vars([], [tmp_path / "missing.json"])
@@ -126,7 +129,7 @@ def test_load_vars_bad_files(tmp_path) -> None:
 def test_load_vars_file_nested_too_deeply(tmp_path, name: str) -> None:
     n = 100_000
     (tmp_path / name).write_text('{"a": ' + "[" * n + "]" * n + "}")
-    with pytest.raises(ManifestError, match="too deeply") as info:
+    with pytest.raises(UsageError, match="too deeply") as info:
         load_vars([], [tmp_path / name])
     assert info.value.location.file == str(tmp_path / name)
 
@@ -177,3 +180,54 @@ def test_include_is_refused_in_plain_words() -> None:
 
     with pytest.raises(TemplateError, match=r"\{% include %\}.* are not supported"):
         render_script('SELECT 1;\n{% include "other.iql" %}\n', variables={}, source="s.iql")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 'x' * 20000000 }}",
+        "{{ 'x'.ljust(20000000) }}",
+        "{{ 'x'.rjust(20000000) }}",
+        "{{ 'x'.center(20000000) }}",
+        "{{ 'x'.zfill(20000000) }}",
+        "{{ ('\t' * 100).expandtabs(1000000) }}",
+        "{{ '%020000000d' % 1 }}",
+        "{{ '%0*d' % (20000000, 1) }}",
+        "{{ '%.20000000f' % 1.5 }}",
+        "{{ '{:>20000000}'.format(1) }}",
+        "{{ '{:>{}}'.format(1, 20000000) }}",
+        "{{ '{x:>{w}}'.format_map({'x': 1, 'w': 20000000}) }}",
+        "{{ ('x' * 9000000).replace('x', 'xx') }}",
+        "{{ ','.join(['x' * 1000000] * 11) }}",
+        "{{ (['x' * 1000000] * 11) | join(',') }}",
+        "{{ 'x' | center(20000000) }}",
+        "{{ ('a\\nb' * 3000000) | indent(10) }}",
+        "{{ '%020000000d' | format(1) }}",
+        "{{ ('x' * 9000000) | replace('x', 'xx') }}",
+        "{{ 'x' * 6000000 ~ 'y' * 6000000 }}",
+        "{{ 'x' * 6000000 + 'y' * 6000000 }}",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}",
+        "{% set l = ['x'] %}{% for i in range(40) %}{{ l.extend(l) }}{% endfor %}",
+        "{{ lipsum(100000) }}",
+    ],
+)
+def test_every_way_to_build_a_huge_string_is_too_large(template: str) -> None:
+    with pytest.raises(ManifestError, match="too large") as info:
+        render_script("SELECT 1;\nSELECT '" + template + "';", variables={}, source="s.iql")
+    assert info.value.location.line == 2
+    assert str(info.value).startswith("template error (s.iql:2): ")  # said once, not twice
+
+
+def test_rendered_text_is_bounded_too() -> None:
+    with pytest.raises(ManifestError, match="rendered text is over 10000000 characters"):
+        render_script("{% for i in range(3) %}{{ 'x' * 5000000 }}{% endfor %}", variables={})
+
+
+def test_bounded_sandbox_keeps_ordinary_templates_working() -> None:
+    text = (
+        "{{ 'a'.ljust(3) }}|{{ '%03d' % 7 }}|{{ '{:>3}'.format(1) }}|{{ [1] + [2] }}|"
+        "{{ 'a' ~ 'b' }}|{{ 'x,y'.split(',') | join('-') }}|{{ 3 * 4 }}|{{ 7 % 3 }}|"
+        "{{ 'a-b' | replace('-', '_') }}|{{ 'ab' | center(4) }}|{{ '%s=%d' | format('a', 1) }}"
+    )
+    assert render(text, {}) == "a  |007|  1|[1, 2]|ab|x-y|12|1|a_b| ab |a=1"

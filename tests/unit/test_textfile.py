@@ -54,7 +54,8 @@ def test_vars_file_not_utf8(tmp_path: Path) -> None:
     vars_file = tmp_path / "vars.yml"
     vars_file.write_bytes(b"a: \xff\n")
     code, out, err = run(["exec", "--vars-file", str(vars_file), "SELECT 1"])
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # a wrong --vars-file is a usage error
+    assert err.startswith("usage error (")
     assert_not_utf8(err, vars_file, 1, 4, 3)
 
 
