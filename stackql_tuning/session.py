@@ -170,6 +170,16 @@ class Session:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def derived(self, **changes: Any) -> Session:
+        """A session like this one but for ``changes`` to its settings (a deploy resource's own
+        auth), with its own connections and database; close it when done."""
+        import dataclasses
+
+        other = Session(self.registry)
+        other.settings = dataclasses.replace(self.settings, **changes)
+        other.progress, other.notify = self.progress, self.notify
+        return other
+
     def close(self) -> None:
         for closer in list(self._state.values()):
             close = getattr(closer, "close", None)

@@ -100,6 +100,9 @@ def check_numeric(name: str, value: float, *, label: str | None = None) -> None:
 class Settings:
     #: auth configuration in StackQL's JSON shape: {"google": {...}, "aws": {...}}
     auth: dict[str, Any] = field(default_factory=dict)
+    #: values of the variables an auth entry names (``keyIDenvvar``...), read before the
+    #: environment's: a deploy resource's ``auth`` names its stack's variables
+    auth_vars: dict[str, str] | None = field(default=None, repr=False)
     #: bounded worker pool for provider calls
     concurrency: int = 16
     #: at most this many concurrent calls to one host

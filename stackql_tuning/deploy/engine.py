@@ -93,6 +93,7 @@ class Engine(AnchorRunner):
                 self._missing.update(e.alias for e in res.exports)
                 continue
             ctx = self.ctx.resource_context(res, omit=omit)
+            self._use_auth(res, ctx)
             if self._condition(res, ctx):
                 got = self._exports(res, anchors, ctx, required=False)
                 if not got:
@@ -166,12 +167,14 @@ class Engine(AnchorRunner):
             self._mask_error(e)
             raise
         finally:
+            self.close()
             self.report.elapsed = time.monotonic() - start
         return self.report
 
     # -- one resource per operation -----------------------------------------------------------
     def _build_one(self, res: ResourceSpec) -> ResourceOutcome:
         ctx = self.ctx.resource_context(res)
+        self._use_auth(res, ctx)
         if not self._condition(res, ctx):
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
@@ -251,6 +254,7 @@ class Engine(AnchorRunner):
 
     def _test_one(self, res: ResourceSpec) -> ResourceOutcome:
         ctx = self.ctx.resource_context(res)
+        self._use_auth(res, ctx)
         if not self._condition(res, ctx):
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
@@ -290,6 +294,7 @@ class Engine(AnchorRunner):
             )
             return ResourceOutcome(res.name, "absent")
         ctx = self.ctx.resource_context(res, omit=omit)
+        self._use_auth(res, ctx)
         if not self._condition(res, ctx):
             return ResourceOutcome(res.name, "skipped")
         if delete is None:
@@ -344,7 +349,18 @@ class Engine(AnchorRunner):
             if res.exports:
                 self._exports(res, anchors, ctx, required=False)
             try:
-                self._mutate(res, delete, ctx, attempts=1)
+                statements = self._statements(res, delete, ctx, allow_empty=True)
+                if not statements:
+                    # its {% if %} on the resource's state left nothing to run: it stays
+                    raise self._error(
+                        res,
+                        delete,
+                        "still exists, but its delete anchor renders no statement for its "
+                        "current state: there is nothing to run",
+                        hint="check the anchor's {% if %} conditions against the state its "
+                        "exports query reads",
+                    )
+                self._mutate(res, delete, ctx, attempts=1, statements=statements)
                 return
             except RETRYABLE as e:
                 if attempt == attempts:

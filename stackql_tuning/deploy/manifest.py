@@ -3,8 +3,10 @@
 The format is stackql-deploy's: ``version``, ``name``, ``description``, ``providers``, ``globals``
 (``name``, ``value``, ``description``, ``protected``), ``resources`` (``name``, ``type``, ``file``,
 ``props`` with ``value`` or per-environment ``values``, ``exports``, ``protected``, ``if``,
-``description``, ``sql``) and stack-level ``exports``. Every error names the file and the line
-(from PyYAML's marks). Values are kept unrendered: rendering is ``context.py``'s job.
+``description``, ``sql``, ``auth``: per provider, an auth entry in StackQL's shape that this
+resource's statements use instead of the session's, its ``keyIDenvvar``... naming stack
+variables or environment variables) and stack-level ``exports``. Every error names the file
+and the line (from PyYAML's marks). Values are kept unrendered: rendering is ``context.py``'s job.
 
 This module reads files and validates shapes; it never renders templates nor runs queries.
 """
@@ -118,6 +120,9 @@ class ResourceSpec:
     sql: str | None = None
     skip_validation: bool = False
     line: int | None = None
+    #: per provider, auth entries in StackQL's shape that replace the session's for this
+    #: resource's statements (unrendered; ``keyIDenvvar``... may name stack variables)
+    auth: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -355,6 +360,20 @@ def _load_resource(
         # the engine renders and parses inline SQL as if it started on the resource's line:
         # leading blank lines make its lines the manifest's (errors point into the block)
         sql = "\n" * max(text_line(sql_node).line - r[_LINE], 0) + sql
+    auth = r.get("auth")
+    if auth is not None:
+        entries = check.mapping(auth, f"'auth' of {what}", line=r.get(_LINE))
+        for provider, entry in entries.items():
+            if provider == _LINE:
+                continue
+            if provider not in ("google", "aws"):
+                check.fail(
+                    f"'auth' of {what} names provider {provider!r}; the providers are google, aws",
+                    entries,
+                    hint=did_you_mean(str(provider), ("google", "aws")),
+                )
+            check.mapping(entry, f"the {provider} entry of 'auth' of {what}", line=entries[_LINE])
+        auth = strip_lines(entries)
     return ResourceSpec(
         name=name,
         type=rtype,
@@ -367,6 +386,7 @@ def _load_resource(
         sql=sql,
         skip_validation=bool(r.get("skip_validation") or r.get("skipvalidation")),
         line=r.get(_LINE),
+        auth=auth,
     )
 
 

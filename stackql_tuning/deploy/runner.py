@@ -10,6 +10,7 @@ anchor with protected values masked. It knows nothing of build / test / teardown
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -78,6 +79,10 @@ class AnchorRunner:
         self.level = LEVELS.get(str(log_level).upper(), logging.INFO)
         self.sleep = sleep
         self.parse = parse or _default_parse
+        #: resource name -> the session its statements run in (its own ``auth``)
+        self._sessions: dict[str, SessionLike] = {}
+        #: sessions made for resources' auth, by auth: closed by :meth:`close`
+        self._made: dict[str, Any] = {}
 
     def log(self, message: str, level: int = logging.INFO) -> None:
         """A progress line, masked; below ``log_level`` it is dropped."""
@@ -87,6 +92,45 @@ class AnchorRunner:
             self._log(self.ctx.mask(message))
 
     # -- building blocks ----------------------------------------------------------------------
+    def _use_auth(self, res: ResourceSpec, ctx: dict[str, Any]) -> None:
+        """Run ``res``'s statements with its own ``auth`` (rendered in its context), which
+        replaces the session's entry of each provider it names. The variables such an entry
+        names (``keyIDenvvar: app_key_id``) are read from the stack's variables (an export, a
+        global, ``-e``), then from the environment, as stackql-deploy does."""
+        if not res.auth:
+            self._sessions.pop(res.name, None)
+            return
+        auth = self.ctx.render_value(
+            res.auth, ctx, line=res.line, what=f"'auth' of resource {res.name!r}"
+        )
+        names = {
+            str(v)
+            for entry in auth.values()
+            if isinstance(entry, dict)
+            for k, v in entry.items()
+            if str(k).lower().endswith(("envvar", "_var"))
+        }
+        variables = {n: str(ctx[n]) for n in names if n in ctx and ctx[n] is not None}
+        key = json.dumps([auth, variables], sort_keys=True, default=str)
+        if key not in self._made:
+            derive = getattr(self.session, "derived", None)
+            if derive is None:
+                raise self._error(res, None, "has an 'auth' that this session cannot take")
+            base = dict(getattr(getattr(self.session, "settings", None), "auth", None) or {})
+            try:
+                self._made[key] = derive(auth={**base, **auth}, auth_vars=variables)
+            except StackqlTuningError as e:
+                raise self._error(
+                    res, None, f"has an 'auth' that is not valid: {e.message}"
+                ) from None
+        self._sessions[res.name] = self._made[key]
+
+    def close(self) -> None:
+        """Close the sessions made for resources' own auth."""
+        for session in self._made.values():
+            session.close()
+        self._made.clear()
+        self._sessions.clear()
 
     def _render(self, res: ResourceSpec, anchor: Anchor, ctx: dict[str, Any]) -> str:
         text = render(
@@ -108,7 +152,9 @@ class AnchorRunner:
                 self._log(line)
         return text
 
-    def _statements(self, res: ResourceSpec, anchor: Anchor, ctx: dict) -> Sequence[Statement]:
+    def _statements(
+        self, res: ResourceSpec, anchor: Anchor, ctx: dict, *, allow_empty: bool = False
+    ) -> Sequence[Statement]:
         text = self._render(res, anchor, ctx)
         try:
             # pad so that statement lines are the lines of the .iql file
@@ -117,7 +163,7 @@ class AnchorRunner:
         except StackqlTuningError as e:
             self._locate(e, res, anchor)
             raise
-        if not statements:
+        if not statements and not allow_empty:
             raise self._error(res, anchor, f"anchor {anchor.name!r} holds no statement")
         return statements
 
@@ -125,7 +171,7 @@ class AnchorRunner:
         delay = anchor.option("retry_delay", 0)
         for attempt in range(1, attempts + 1):
             try:
-                return self.session.execute(stmt)
+                return self._sessions.get(res.name, self.session).execute(stmt)
             except RETRYABLE as e:
                 if attempt == attempts:
                     self._locate(e, res, anchor, stmt)

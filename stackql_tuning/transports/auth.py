@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections import ChainMap
+from collections.abc import Mapping
 from typing import Any
 
 from stackql_tuning.errors import AuthError, UsageError
@@ -67,8 +69,13 @@ def google_kind(conf: dict[str, Any]) -> str:
     return kind
 
 
-def aws_credentials(conf: dict[str, Any]) -> dict[str, str]:
-    """boto3 Session kwargs for an AWS auth entry (reads env vars it names; never logs them)."""
+def aws_credentials(
+    conf: dict[str, Any], variables: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """boto3 Session kwargs for an AWS auth entry (reads the variables it names from
+    ``variables``, then the environment; never logs them)."""
+    stack = variables is not None  # a deploy resource's auth: its stack's variables first
+    env: Mapping[str, str] = ChainMap(dict(variables or {}), dict(os.environ))
     if "profile" in conf:
         return {"profile_name": str(conf["profile"])}
     kind = str(conf.get("type", "default")).lower()
@@ -81,15 +88,17 @@ def aws_credentials(conf: dict[str, Any]) -> dict[str, str]:
         )
     key_var = conf.get("keyIDenvvar") or "AWS_ACCESS_KEY_ID"
     secret_var = conf.get("credentialsenvvar") or "AWS_SECRET_ACCESS_KEY"
-    key, secret = os.environ.get(key_var), os.environ.get(secret_var)
+    key, secret = env.get(key_var), env.get(secret_var)
     missing = [v for v, val in ((key_var, key), (secret_var, secret)) if not val]
     if missing:
         raise AuthError(
-            f"aws credentials: environment variable(s) {', '.join(missing)} not set",
+            f"aws credentials: {'' if stack else 'environment '}variable(s) "
+            f"{', '.join(missing)} not set"
+            + (" (neither a stack variable nor in the environment)" if stack else ""),
             hint='set them, or use --auth \'{"aws": {"profile": "NAME"}}\'',
         )
     out = {"aws_access_key_id": str(key), "aws_secret_access_key": str(secret)}
     token_var = conf.get("sessiontokenenvvar")
-    if token_var and os.environ.get(token_var):
-        out["aws_session_token"] = os.environ[token_var]
+    if token_var and env.get(token_var):
+        out["aws_session_token"] = env[token_var]
     return out

@@ -140,7 +140,7 @@ class AwsTransport:
         from stackql_tuning.transports.auth import aws_credentials
 
         if None not in self._sessions:
-            kwargs = aws_credentials(self.settings.auth.get("aws", {}))
+            kwargs = aws_credentials(self.settings.auth.get("aws", {}), self.settings.auth_vars)
             try:
                 self._sessions[None] = self._new_session(**kwargs)
             except Exception as e:  # botocore.exceptions.ProfileNotFound and friends

@@ -558,3 +558,17 @@ def test_masking_covers_every_written_form_and_never_garbles_other_values() -> N
     assert ctx.masked_value("1") == "****" and ctx.masked_value(1) == "****"
     assert ctx.masked_value("us-east-1") == "us-east-1"
     assert ctx.mask("region us-east-1") == "region us-east-1"
+
+
+def test_a_delete_anchor_that_renders_nothing_says_the_resource_stays(stack: Path) -> None:
+    # a delete anchor whose {% if %} on the state leaves nothing to run: an error naming it,
+    # the resource still there (not "holds no statement", not "deleted")
+    iql = JOB_IQL.replace("/*+ delete */\n", "/*+ delete */\n{% if job_id == 'never' %}\n") + (
+        "{% endif %}\n"
+    )
+    (stack / "resources" / "first.iql").write_text(iql)
+    cloud = FakeCloud()
+    run(build, cloud, stack)
+    with pytest.raises(ManifestError, match="renders no statement for its current state"):
+        run(teardown, cloud, stack)
+    assert "demo-dev-first" in cloud.jobs

@@ -57,7 +57,10 @@ def test_an_unknown_setting_says_which_was_meant() -> None:
     assert info.value.hint == "did you mean 'concurrency'?"
     with pytest.raises(UsageError) as info:
         Session(zzzz=1)
-    assert info.value.hint is not None and "settings are: auth, concurrency" in info.value.hint
+    assert (
+        info.value.hint is not None
+        and "settings are: auth, auth_vars, concurrency" in info.value.hint
+    )
 
 
 def test_good_values_are_taken() -> None:
