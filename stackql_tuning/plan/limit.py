@@ -1,7 +1,8 @@
 """Early LIMIT: stop paging once enough rows have arrived, when that cannot change the answer.
 
 Only for a query over exactly one provider table with no ORDER BY, GROUP BY, DISTINCT,
-aggregate, window function, join or predicate that DuckDB would still filter on: then the first
+aggregate, window function, join, set-returning function (``unnest``) or predicate that
+DuckDB would still filter on: then the first
 ``LIMIT + OFFSET`` rows that arrive are a correct answer. Pure.
 """
 
@@ -11,7 +12,21 @@ from sqlglot import exp
 
 from stackql_tuning.plan.select import QueryPlan
 
-_BLOCKERS = (exp.AggFunc, exp.Window, exp.Join, exp.Order, exp.Group, exp.Distinct, exp.Having)
+_BLOCKERS = (
+    exp.AggFunc,
+    exp.Window,
+    exp.Join,
+    exp.Order,
+    exp.Group,
+    exp.Distinct,
+    exp.Having,
+    # set-returning functions: a row may give no rows (``unnest([])``) or several
+    exp.Explode,
+    exp.Unnest,
+    exp.Lateral,
+)
+#: DuckDB's other set-returning functions, which sqlglot keeps as plain calls
+_SET_RETURNING = frozenset({"unnest", "generate_subscripts", "json_each", "json_tree"})
 
 
 def early_limit(plan: QueryPlan) -> int | None:
@@ -27,6 +42,8 @@ def early_limit(plan: QueryPlan) -> int | None:
     if limit is None or not isinstance(limit.expression, exp.Literal):
         return None
     if any(True for _ in tree.find_all(*_BLOCKERS)):
+        return None
+    if any(f.name.lower() in _SET_RETURNING for f in tree.find_all(exp.Anonymous)):
         return None
     if any(True for _ in tree.find_all(exp.Subquery)):
         return None

@@ -45,14 +45,51 @@ def _owned(col: exp.Column, slot: Slot) -> bool:
     return slot.resource.column(col.name) is not None
 
 
+class _TimeText(str):
+    """A literal's text as a time bound only (a DATE or TIMESTAMP cast): never pushed as a
+    string, which DuckDB would not compare it as."""
+
+
 def _literal(node: exp.Expr) -> Any:
+    """A predicate operand's value as DuckDB reads it in the comparison, or ``_NOPE``.
+
+    A cast's target type counts: ``CAST('2026-11-23 20:00' AS DATE)`` is midnight, and
+    ``TIMESTAMP '... 10:00-08'`` drops its offset (DuckDB's TIMESTAMP has none), then both are
+    read in the session's time zone; the text inside, pushed as it was, dropped rows."""
     if isinstance(node, exp.Literal):
         return node.this if node.is_string else _number(node.this)
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
-        return node.this.this
+        text, to = node.this.this, node.to
+        if to.is_type(*exp.DataType.TEXT_TYPES, exp.DataType.Type.TIMESTAMPTZ):
+            return text
+        if not node.this.is_string:
+            return _NOPE
+        if to.is_type(exp.DataType.Type.DATE):
+            wall = _wall_time(text)
+            return _NOPE if wall is None else _TimeText(wall.date().isoformat())
+        if to.is_type(
+            exp.DataType.Type.TIMESTAMP,
+            exp.DataType.Type.TIMESTAMPNTZ,
+            exp.DataType.Type.DATETIME,
+        ):
+            wall = _wall_time(text)
+            return _NOPE if wall is None else _TimeText(wall.replace(tzinfo=None).isoformat())
+        return _NOPE
     if isinstance(node, exp.Boolean):
         return bool(node.this)
     return _NOPE
+
+
+def _wall_time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> bool:
+    """Whether ``value`` compares as a string (not a number, nor a DATE / TIMESTAMP cast)."""
+    return isinstance(value, str) and not isinstance(value, _TimeText)
 
 
 def _number(text: str) -> Any:
@@ -81,19 +118,25 @@ def _instants(value: Any) -> tuple[datetime, datetime] | None:
     a DST change repeats); any zone's reading (UTC-12 to UTC+14) when the zone is unknown."""
     if not isinstance(value, str):
         return None
-    try:
-        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
+    t = _wall_time(value)
+    if t is None:
         return None
-    if t.tzinfo:
-        return t, t
     try:
-        zone = ZoneInfo(NAIVE_ZONE.get()())
-    except (ValueError, ZoneInfoNotFoundError):
-        utc = t.replace(tzinfo=UTC)
-        return utc - timedelta(hours=14), utc + timedelta(hours=12)
-    readings = [t.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1)]
-    return min(readings), max(readings)
+        if t.tzinfo:
+            start, end = t, t
+        else:
+            try:
+                zone = ZoneInfo(NAIVE_ZONE.get()())
+            except (ValueError, ZoneInfoNotFoundError):
+                utc = t.replace(tzinfo=UTC)
+                start, end = utc - timedelta(hours=14), utc + timedelta(hours=12)
+            else:
+                readings = [t.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1)]
+                start, end = min(readings), max(readings)
+        # widened by a second (see the module's doc): past year 1 or 9999 it is not pushed
+        return start - timedelta(seconds=1), end + timedelta(seconds=1)
+    except OverflowError:
+        return None
 
 
 def _comparison(node: exp.Expr, slot: Slot) -> tuple[str, str, Any] | None:
@@ -116,7 +159,9 @@ def _quote(value: Any) -> str:
 
 
 def _rfc3339(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # not strftime: its %Y writes year 999 as "999", which no API reads as a timestamp
+    u = t.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
 
 
 # -- google-filter -----------------------------------------------------------------------------
@@ -127,7 +172,9 @@ def _google_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | No
         left = _google_term(node.left, slot, fields)
         right = _google_term(node.right, slot, fields)
         parts = [p for p in (left, right) if p]
-        return " AND ".join(parts) if parts else None
+        # in AIP-160 OR binds tighter than AND: an AND inside an OR needs its parentheses
+        # (``(a AND b OR c)`` reads as ``a AND (b OR c)``)
+        return None if not parts else parts[0] if len(parts) == 1 else f"({' AND '.join(parts)})"
     if isinstance(node, exp.Or):
         left = _google_term(node.left, slot, fields)
         right = _google_term(node.right, slot, fields)
@@ -135,7 +182,9 @@ def _google_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | No
     if isinstance(node, exp.In) and isinstance(node.this, exp.Column) and _owned(node.this, slot):
         spec = _field(fields, node.this.name)
         values = [_literal(v) for v in node.expressions]
-        if spec is None or "in" not in spec["ops"] or not values or _NOPE in values:
+        if spec is None or "in" not in spec["ops"] or not values:
+            return None
+        if not all(_text(v) for v in values):
             return None
         terms = [f"{spec['field']}={_quote(v)}" for v in values]
         return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
@@ -163,11 +212,11 @@ def _google_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | No
         if window is None:
             return None
         if op in (">", ">="):
-            return f"{spec['field']}>={_quote(_rfc3339(window[0] - timedelta(seconds=1)))}"
+            return f"{spec['field']}>={_quote(_rfc3339(window[0]))}"
         if op in ("<", "<="):
-            return f"{spec['field']}<={_quote(_rfc3339(window[1] + timedelta(seconds=1)))}"
+            return f"{spec['field']}<={_quote(_rfc3339(window[1]))}"
         return None  # time equality: exact sub-second match is not reliable server-side
-    if not isinstance(value, str):
+    if not _text(value):
         return None
     return f"{spec['field']}{op}{_quote(value)}"
 
@@ -204,7 +253,7 @@ def _label_term(node: exp.Expr, slot: Slot, fields: dict[str, Any]) -> str | Non
             continue
         key = _json_key(side.expression)
         value = _literal(other)
-        if key is None or not isinstance(value, str):
+        if key is None or not _text(value):
             continue
         return f"{spec['field']}.{key}={_quote(value)}"
     return None
@@ -263,16 +312,16 @@ def _param_terms(pred: exp.Expr, slot: Slot, rules: list[dict[str, Any]]) -> lis
     for r in rules:
         if r["column"].lower() != column.lower():
             continue
-        if r["op"] == "=" and op == "=" and isinstance(value, str):
+        if r["op"] == "=" and op == "=" and _text(value):
             found.append((r["param"], value))
         elif r["op"] in ("after", "before"):
             window = _instants(value)
             if window is None:
                 continue
             if r["op"] == "after" and op in (">", ">="):
-                found.append((r["param"], _rfc3339(window[0] - timedelta(seconds=1))))
+                found.append((r["param"], _rfc3339(window[0])))
             elif r["op"] == "before" and op in ("<", "<="):
-                found.append((r["param"], _rfc3339(window[1] + timedelta(seconds=1))))
+                found.append((r["param"], _rfc3339(window[1])))
     return found
 
 

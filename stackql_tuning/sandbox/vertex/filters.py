@@ -16,7 +16,6 @@ Must not: know records or collections.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable, Collection
 from typing import Any
@@ -233,8 +232,10 @@ def _compare(field: str, op: str, value: Any) -> Predicate:
 
 def _match(field: str, pattern: str) -> Predicate:
     if "*" in pattern:
-        rx = re.compile(fnmatch.translate(pattern))
-        return lambda v: v.get(field) is not None and rx.match(v[field]) is not None
+        # AIP-160's only wildcard is ``*``: ``[``, ``]`` and ``?`` match themselves (fnmatch's
+        # glob read ``job[1]*`` as a character class, and missed the job named ``job[1]-x``)
+        rx = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.S)
+        return lambda v: v.get(field) is not None and rx.fullmatch(v[field]) is not None
     return lambda v: v.get(field) is not None and pattern in v[field]
 
 
