@@ -97,15 +97,32 @@ def _too_deep(where: str, resource: str | None) -> None:
     )
 
 
+def _not_json(name: str) -> Any:
+    """``NaN`` / ``Infinity``: Python's json reads them, JSON has no such numbers (the API got
+    "NaN", or a misleading error about another field)."""
+    raise _NotJsonNumber(name)
+
+
+class _NotJsonNumber(ValueError):
+    pass
+
+
 def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
     """``text`` parsed as JSON; a PlanError with the JSON error's line and column."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as e:
         _fail(
             where,
             f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
             hint='write the value as a JSON text in single quotes, e.g. \'{"key": "value"}\'',
+            resource=resource,
+        )
+    except _NotJsonNumber as e:
+        _fail(
+            where,
+            f"is not valid JSON: {e} is not a JSON number",
+            hint="write a number, or null",
             resource=resource,
         )
     except RecursionError:  # the decoder recurses once per level

@@ -133,6 +133,19 @@ def insert_target(node: exp.Insert, registry: Registry) -> tuple[Resource, Metho
     schema = node.this
     resource = target_resource(schema, registry, "INSERT")
     method = resource.method_for_verb("INSERT")
+    alternative = (node.args.get("alternative") or "").upper()
+    clauses = [f"INSERT OR {alternative}"] if alternative else []
+    clauses += ["ON CONFLICT"] if node.args.get("conflict") is not None else []
+    clauses += ["OVERWRITE"] if node.args.get("overwrite") else []
+    if clauses:
+        # never silently dropped: every create here makes a new resource, none is an upsert
+        raise PlanError(
+            f"INSERT INTO {resource.id}: {clauses[0]} is not supported (a create call always "
+            "makes a new resource; nothing conflicts, ignores or replaces)",
+            location=node_location(schema, resource.id),
+            hint="SELECT first to see whether it exists (a WHERE NOT EXISTS (...) in the INSERT's "
+            "SELECT creates only what is missing)",
+        )
     if not isinstance(schema, exp.Schema) or not schema.expressions:
         raise PlanError(
             f"INSERT INTO {resource.id} needs a column list",

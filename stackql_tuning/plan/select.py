@@ -294,7 +294,7 @@ def apply_defaults(
             continue
         if not _is_param(resource, name):
             continue
-        b.static[key] = list(values)
+        b.static[key] = list(dict.fromkeys(values))  # as IN lists are: no call made twice
 
 
 def constrained_params(

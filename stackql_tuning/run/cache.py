@@ -1,8 +1,9 @@
 """The response cache: provider replies reused for ``cache_ttl`` seconds, keyed by call.
 
 Only read calls (SELECT methods) are cached. Any other call (create, delete, cancel, stop)
-bypasses the cache and invalidates every entry of its resource, so a SELECT after a mutation
-sees the change. Bounded by entries and by bytes (least recently used first out).
+bypasses the cache and invalidates every entry of its service (a stopped tuning job stops its
+training jobs), so a SELECT after a mutation sees the change. Bounded by entries and by bytes
+(least recently used first out).
 """
 
 from __future__ import annotations
@@ -79,8 +80,11 @@ class ResponseCache:
                 self._drop(next(iter(self._entries)))
 
     def invalidate(self, resource_id: str) -> int:
+        """Drop every entry of ``resource_id``'s service (``aws.sagemaker``): a change to one
+        resource changes others (a stopped tuning job stops its training jobs)."""
+        service = resource_id.rsplit(".", 1)[0] + "."
         with self._lock:
-            keys = [k for k in self._entries if k[0] == resource_id]
+            keys = [k for k in self._entries if str(k[0]).startswith(service)]
             for k in keys:
                 self._drop(k)
             return len(keys)

@@ -136,7 +136,7 @@ def run_insert(session: Session, stmt: Statement) -> Result:
         build_insert_call(resource, method, slots, list(r), i) for i, r in enumerate(rows, 1)
     ]
     plan = MutationPlan(resource, method, planned, warnings)
-    calls = to_calls(plan)
+    calls = to_calls(plan, session.settings.defaults)
     check_calls(session, calls)
     returning = node.args.get("returning")
     if returning is not None:
@@ -217,7 +217,7 @@ def run_delete(session: Session, stmt: Statement) -> Result:
     node = stmt.expression
     assert isinstance(node, exp.Delete)
     plan = plan_delete(node, session.registry, lambda sql: session.store.const(sql))
-    calls = to_calls(plan)
+    calls = to_calls(plan, session.settings.defaults)
     check_calls(session, calls)
     if session.settings.dry_run:
         return dry_run_table(session, calls, [])
@@ -261,7 +261,7 @@ def run_delete(session: Session, stmt: Statement) -> Result:
 def run_exec(session: Session, stmt: Statement) -> Result:
     plan = plan_exec(stmt.expression, session.registry)
     resource, method = plan.resource, plan.method
-    calls = to_calls(plan)
+    calls = to_calls(plan, session.settings.defaults)
     check_calls(session, calls)
     if session.settings.dry_run:
         result = dry_run_table(session, calls, [])

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stackql_tuning.errors import FailedCall, PlanError, ProviderError
+from stackql_tuning.errors import FailedCall, Location, PlanError, ProviderError
 from stackql_tuning.plan.mutate import MutationPlan
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.await_ import get_method, reply_obj
@@ -40,8 +40,33 @@ class Outcome:
         return self.error is None
 
 
-def to_calls(plan: MutationPlan) -> list[Call]:
-    return [Call(plan.resource, plan.method, dict(c.params), c.body) for c in plan.calls]
+def to_calls(plan: MutationPlan, defaults: dict[str, list[Any]] | None = None) -> list[Call]:
+    """The plan's calls, each sent where a SELECT with the same WHERE reads: an optional param
+    that picks where a call goes (``AwsAccountId``) that the statement leaves out takes the
+    config file's default, as the SELECT's calls do (without it a DELETE went to the
+    credentials' own account while the SELECT showed the job of the default one). Several
+    defaults for it are a plan error: the SELECT reads them all, the mutation must name one."""
+    fixed: dict[str, Any] = {}
+    lowered = {k.lower(): v for k, v in (defaults or {}).items()}
+    for p in plan.method.params:
+        values = list(dict.fromkeys(lowered.get(p.name.lower()) or []))
+        if p.location != "client" or p.required or not values:
+            continue
+        if len(values) > 1:
+            raise PlanError(
+                f"{plan.resource.id}: {p.name} is not given, and the config file's defaults "
+                f"name {len(values)} ({', '.join(map(str, values))}), which a SELECT reads all "
+                "of; a change must name one",
+                location=Location(resource=plan.resource.id),
+                hint=f"add {p.name} = '...' to say which",
+            )
+        fixed[p.name] = values[0]
+    calls = []
+    for c in plan.calls:
+        given = {k.lower() for k in c.params}
+        params = {**{k: v for k, v in fixed.items() if k.lower() not in given}, **c.params}
+        calls.append(Call(plan.resource, plan.method, params, c.body))
+    return calls
 
 
 def check_calls(session: Session, calls: list[Call]) -> None:

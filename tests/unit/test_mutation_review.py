@@ -1,0 +1,85 @@
+"""Mutations never touch more, or other, than a SELECT with the same WHERE shows (the fourth
+review): config defaults, INSERT clauses that would be dropped, JSON non-numbers, the cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackql_tuning.errors import PlanError
+from stackql_tuning.plan import mutate as pm
+from stackql_tuning.plan.coerce import parse_json_text
+from stackql_tuning.plan.mutate_delete import plan_delete
+from stackql_tuning.plan.select import apply_defaults
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.run.cache import ResponseCache
+from stackql_tuning.run.mutate_calls import to_calls
+from stackql_tuning.sql import parse_one
+from stackql_tuning.transports.base import Call, Page
+
+REG = Registry()
+AWS = "aws.sagemaker.hyper_parameter_tuning_jobs"
+DELETE = f"DELETE FROM {AWS} WHERE region = 'us-east-1' AND HyperParameterTuningJobName = 'j'"
+
+
+def _delete(sql: str = DELETE) -> pm.MutationPlan:
+    return plan_delete(parse_one(sql).expression, REG, None)
+
+
+def test_a_mutation_goes_to_the_default_account_a_select_reads() -> None:
+    (call,) = to_calls(_delete(), {"AwsAccountId": ["210987654321", "210987654321"]})
+    assert call.params["AwsAccountId"] == "210987654321"
+    # the one the statement names wins
+    (call,) = to_calls(
+        _delete(DELETE + " AND AwsAccountId = '123456789012'"), {"AwsAccountId": ["210987654321"]}
+    )
+    assert call.params["AwsAccountId"] == "123456789012"
+    # no default: the credentials' own account, as before
+    (call,) = to_calls(_delete(), {})
+    assert "AwsAccountId" not in call.params
+
+
+def test_a_mutation_never_picks_one_of_several_default_accounts() -> None:
+    with pytest.raises(PlanError, match="AwsAccountId is not given") as e:
+        to_calls(_delete(), {"AwsAccountId": ["210987654321", "123456789012"]})
+    assert "AwsAccountId = '...'" in (e.value.hint or "")
+
+
+def test_repeated_defaults_make_no_call_twice() -> None:
+    from stackql_tuning.plan.bindings import Bindings
+
+    b = Bindings()
+    resource = REG.resource(AWS)
+    apply_defaults(resource, b, {"region": ["us-east-1", "us-east-1"]}, set())
+    assert b.static["region"] == ["us-east-1"]
+
+
+@pytest.mark.parametrize(
+    ("clause", "sql"),
+    [
+        ("INSERT OR IGNORE", f"INSERT OR IGNORE INTO {AWS} (region) VALUES ('us-east-1')"),
+        ("INSERT OR REPLACE", f"INSERT OR REPLACE INTO {AWS} (region) VALUES ('us-east-1')"),
+        ("ON CONFLICT", f"INSERT INTO {AWS} (region) VALUES ('us-east-1') ON CONFLICT DO NOTHING"),
+    ],
+)
+def test_insert_clauses_that_would_be_dropped_are_refused(clause: str, sql: str) -> None:
+    with pytest.raises(PlanError, match=f"{clause} is not supported"):
+        pm.insert_target(parse_one(sql).expression, REG)
+
+
+@pytest.mark.parametrize("text", ['{"a": NaN}', '{"a": Infinity}', "[-Infinity]"])
+def test_json_non_numbers_are_not_json(text: str) -> None:
+    with pytest.raises(PlanError, match="is not a JSON number"):
+        parse_json_text("row 1, column X", text)
+
+
+def test_a_mutation_drops_the_cached_replies_of_its_whole_service() -> None:
+    cache = ResponseCache()
+    jobs = REG.resource(AWS)
+    trainings = REG.resource("aws.sagemaker.hyper_parameter_tuning_job_training_jobs")
+    google = REG.resource("google.aiplatform.hyperparameter_tuning_jobs")
+    for resource in (jobs, trainings, google):
+        method = next(m for m in resource.methods if m.is_list)
+        cache.put(Call(resource, method, {"region": "us-east-1"}), None, Page([], None))
+    # a stop of a tuning job also stops its training jobs: both are stale, Google's is not
+    assert cache.invalidate(jobs.id) == 2
+    assert len(cache) == 1
