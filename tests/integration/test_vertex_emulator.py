@@ -277,3 +277,12 @@ def test_admin_endpoints(emu: VertexEmulator) -> None:
     clock = requests.post(admin + "clock", json={"advance": 3600}).json()
     assert clock["now"].startswith("2026-09-21T15:13:20")
     assert requests.get(admin + "nope").status_code == 404
+
+
+def test_a_location_vertex_ai_does_not_have_is_an_error_not_an_empty_list(
+    emu: VertexEmulator,
+) -> None:
+    # a typo'd location has no regional endpoint: never the empty page it was
+    reply = requests.get(emu.url + "v1/projects/p/locations/mars-central1/hyperparameterTuningJobs")
+    assert reply.status_code == 400
+    assert "mars-central1" in reply.json()["error"]["message"]

@@ -68,6 +68,12 @@ class Collection:
         return schema(self.item_ref)
 
 
+@cache
+def locations() -> frozenset[str]:
+    """The locations the document lists endpoints for (``us-central1``, ``europe-west4``...)."""
+    return frozenset(str(e["location"]) for e in document().get("endpoints", []) if "location" in e)
+
+
 def _compile(flat_path: str) -> re.Pattern[str]:
     out, pos = [], 0
     for m in _PLACEHOLDER.finditer(flat_path):

@@ -41,7 +41,15 @@ _FAULT_REPLIES = {
 
 
 def _parent(params: dict[str, str]) -> str:
-    return f"projects/{params['projectsId']}/locations/{params['locationsId']}"
+    location = params["locationsId"]
+    if location not in discovery.locations():
+        # Vertex AI serves a location only on its own regional endpoint: a name it does not
+        # have (a typo) is an error there, never an empty list (the emulator answered [])
+        raise ApiError.invalid(
+            f"Location {location!r} is not supported: Vertex AI has no endpoint for it",
+            field="locationsId",
+        )
+    return f"projects/{params['projectsId']}/locations/{location}"
 
 
 def _page_size(query: Query) -> int | None:
