@@ -1,22 +1,30 @@
 """StackQL-compatibility rewrites of the SQL that DuckDB runs. Pure tree transforms.
 
-StackQL runs on SQLite, where ``json_extract(col, '$.a')`` returns a string *unquoted* and a
-number as a number. DuckDB's ``json_extract`` returns JSON (``"x"`` with quotes) and refuses to
-compare it with a plain string. So the function form ``json_extract(...)`` (not DuckDB's ``->``
-operator, which keeps DuckDB's meaning) is rewritten by context:
+StackQL runs on SQLite, where ``json_extract(col, '$.a')`` returns a string *unquoted*, a
+number as a number and a boolean as 1 or 0. DuckDB's ``json_extract`` returns JSON (``"x"``
+with quotes) and refuses to compare it with a plain string. So the function form
+``json_extract(...)`` (not DuckDB's ``->`` operator, which keeps DuckDB's meaning) is rewritten
+by context:
 
-- compared with (or IN) string literals, in LIKE, in string functions: ``json_extract_string``
+- compared with (or IN) string literals, in LIKE, in string functions: the value as text
 - compared with numeric literals, in arithmetic, in ``sum``/``avg``: ``TRY_CAST(... AS DOUBLE)``
-- in ``min``/``max`` (aggregates and window functions), ``ORDER BY`` and a comparison of two
-  such calls: SQLite's order of values, numbers (compared as numbers) before text (compared as
-  text), the JSON value's own type deciding per row (``json_type``); ``max`` of 8 and 34 is 34,
-  not '8'. (``ORDER BY`` in a DISTINCT query keeps the text order: the sort keys this needs
-  would not be in its select list.)
-- anywhere else (SELECT list, GROUP BY): ``json_extract_string`` (a JSON string comes back
-  unquoted, as in StackQL; numbers come back as their text)
+- in ``min``/``max`` (aggregates and window functions), ``ORDER BY`` (also by a select item's
+  alias or position) and a comparison of two such calls: SQLite's order of values, numbers
+  (compared as numbers) before text (compared as text), the JSON value's own type deciding per
+  row (``json_type``); ``max`` of 8 and 34 is 34, not '8'. NULLs go where DuckDB puts them for
+  any other ORDER BY key (last, unless NULLS FIRST), not SQLite's (smallest). (``ORDER BY`` in
+  a DISTINCT query orders the select list's text: a number-like text sorts as a number.)
+- anywhere else (SELECT list, GROUP BY): the value as text (a JSON string comes back unquoted,
+  as in StackQL; numbers come back as their text)
+
+"The value as text" is ``->>``'s, except that a JSON boolean is '1' / '0' (SQLite's 1 / 0);
+and as a number 1 / 0. An unaliased select item that holds such a call keeps the name
+DuckDB gives the user's own text (``json_extract(c, '$.a')``), not the rewrite's SQL.
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlglot import exp
 
@@ -48,20 +56,57 @@ def _numeric_context(node: exp.Expr) -> bool:
     return False
 
 
-#: json_type names of JSON numbers
-_NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT', 'UHUGEINT')"
+def _plain_text_context(node: exp.Expr) -> bool:
+    """``= 'x'`` / ``<> 'x'`` / ``IN ('x', ...)`` where no literal could be a boolean's text
+    (SQLite's '1' / '0', or 'true' / 'false'): ``->>`` alone gives the same answer."""
+    parent = node.parent
+    if isinstance(parent, exp.EQ | exp.NEQ):
+        vals = [parent.right if parent.left is node else parent.left]
+    elif isinstance(parent, exp.In) and parent.this is node and parent.expressions:
+        vals = list(parent.expressions)
+    else:
+        return False
+    return all(
+        isinstance(v, exp.Literal) and v.is_string and v.this not in ("1", "0", "true", "false")
+        for v in vals
+    )
+
+
+#: json_type names of JSON values that SQLite's json_extract returns as numbers
+_NUMBER_TYPES = "('UBIGINT', 'BIGINT', 'DOUBLE', 'HUGEINT', 'UHUGEINT', 'BOOLEAN')"
+
+
+def _args(node: exp.Expr) -> tuple[str, str]:
+    return node.this.sql(dialect="duckdb"), node.expression.sql(dialect="duckdb")
+
+
+def _text(node: exp.Expr) -> str:
+    """SQL of the value as text: a string unquoted, a boolean '1' / '0'."""
+    this, path = _args(node)
+    return (
+        f"(CASE CAST({this} -> {path} AS VARCHAR) WHEN 'true' THEN '1' WHEN 'false' THEN '0' "
+        f"ELSE ({this} -> {path}) ->> '$' END)"  # (DuckDB extracts once)
+    )
+
+
+def _number(node: exp.Expr) -> str:
+    """SQL of the value as a number (a boolean 1 / 0, a number-like string its number)."""
+    this, path = _args(node)
+    return f"TRY_CAST({this} -> {path} AS DOUBLE)"
 
 
 def _text_and_number(node: exp.Expr) -> tuple[str, str]:
-    """SQL of the value as text (a string unquoted), and as a number when the JSON value is
-    one (else NULL)."""
-    this, path = node.this.sql(dialect="duckdb"), node.expression.sql(dialect="duckdb")
-    text = f"json_extract_string({this}, {path})"
-    number = (
-        f"(CASE WHEN json_type({this}, {path}) IN {_NUMBER_TYPES} "
-        f"THEN TRY_CAST({text} AS DOUBLE) END)"
-    )
-    return text, number
+    """SQL of the value as text, and as a number when the JSON value is one (else NULL)."""
+    this, path = _args(node)
+    number = f"(CASE WHEN json_type({this}, {path}) IN {_NUMBER_TYPES} THEN {_number(node)} END)"
+    return _text(node), number
+
+
+def _sort_keys(text: str, number: str) -> list[str]:
+    """ORDER BY keys: numbers (as numbers) before text; NULL only for a NULL value, so that it
+    goes where DuckDB puts NULLs of any key (NULLS FIRST / LAST, default_null_order)."""
+    rank = f"(CASE WHEN {number} IS NOT NULL THEN 0 WHEN {text} IS NOT NULL THEN 1 END)"
+    return [rank, number, text]
 
 
 def _sql(text: str) -> exp.Expr:
@@ -94,17 +139,18 @@ def _ordered_by_value(node: exp.Expr) -> bool:
         return True
     if isinstance(parent, exp.Ordered) and isinstance(parent.parent, exp.Order):
         select = parent.parent.parent
-        grouped = False
+        text, number = _text_and_number(node)
+        keys = _sort_keys(text, number)
         if isinstance(select, exp.Select):
             if select.args.get("distinct"):
-                return False  # the new sort keys would not be in the DISTINCT select list
-            grouped = bool(select.args.get("group"))
-            if grouped and not _grouped_on(select, node):
-                return False  # DuckDB says it is not grouped, as it would have
-        text, number = _text_and_number(node)
-        keys = [f"({number} IS NULL)", number, text]
-        if grouped:  # one value per group (it is grouped on): any_value makes the keys legal
-            keys = [f"(any_value({number}) IS NULL)", f"any_value({number})", f"any_value({text})"]
+                # only the select list's values may be sort keys: its text, a number-like one
+                # as a number
+                keys = _sort_keys(text, f"TRY_CAST({text} AS DOUBLE)")
+            elif select.args.get("group"):
+                if not _grouped_on(select, node):
+                    return False  # DuckDB says it is not grouped, as it would have
+                # one value per group (it is grouped on): any_value makes the keys legal
+                keys = [f"any_value({k})" for k in keys]
         order = parent.parent
         ordered = [
             exp.Ordered(
@@ -137,34 +183,118 @@ def _ordered_by_value(node: exp.Expr) -> bool:
     return False
 
 
+def _select_item(select: exp.Select, key: exp.Expr) -> exp.Expr | None:
+    """The select item that ORDER BY / GROUP BY key ``key`` names by its alias or its
+    position (DuckDB's reading; an alias before a column of the same name), unaliased."""
+    items = list(select.expressions)
+    if isinstance(key, exp.Column) and not key.table:
+        named = [
+            e for e in items if isinstance(e, exp.Alias) and e.alias.lower() == key.name.lower()
+        ]
+        return named[0].this if len(named) == 1 else None
+    if isinstance(key, exp.Literal) and key.is_int and 1 <= int(key.this) <= len(items):
+        if any(isinstance(e, exp.Star) or e.find(exp.Star) for e in items[: int(key.this)]):
+            return None  # a star before it: its position depends on the sources' columns
+        item = items[int(key.this) - 1]
+        return item.this if isinstance(item, exp.Alias) else item
+    return None
+
+
 def _grouped_on(select: exp.Select, node: exp.Expr) -> bool:
-    """Whether ``select`` groups on the json_extract call ``node`` (a GROUP BY key, or a select
-    item under GROUP BY ALL), already rewritten or not."""
+    """Whether ``select`` groups on the json_extract call ``node`` (a GROUP BY key, by itself,
+    its alias or position, or a select item under GROUP BY ALL), already rewritten or not."""
     group = select.args["group"]
-    keys = list(group.expressions)
+    keys = [_select_item(select, k) or k for k in group.expressions]
     if group.args.get("all"):
         keys += [e.this if isinstance(e, exp.Alias) else e for e in select.expressions]
     this, path = node.this.sql(), node.expression.sql()
+    rewritten = _sql(_text(node)).sql(dialect="duckdb")
     return any(
-        isinstance(k, exp.JSONExtract | exp.JSONExtractScalar)
-        and k.this.sql() == this
-        and k.expression.sql() == path
+        (
+            isinstance(k, exp.JSONExtract | exp.JSONExtractScalar)
+            and k.this.sql() == this
+            and k.expression.sql() == path
+        )
+        or k.sql(dialect="duckdb") == rewritten
         for k in keys
     )
 
 
+def _order_by_items(tree: exp.Expr) -> None:
+    """``ORDER BY alias`` / ``ORDER BY 2`` naming a json_extract select item: ordered by the
+    call itself, so that it sorts as ORDER BY json_extract(...) does (values, not text)."""
+    for select in list(tree.find_all(exp.Select)):
+        order = select.args.get("order")
+        for ordered in order.expressions if order else []:
+            item = _select_item(select, ordered.this)
+            if item is None or not _is_sqlite_json_extract(item):
+                continue
+            if select.args.get("group") and not _grouped_on(select, item):
+                continue  # left as the user wrote it (DuckDB's own reading of it)
+            ordered.set("this", item.copy())
+
+
+def duckdb_name(node: exp.Expr) -> str:
+    """The column name DuckDB gives select item ``node`` as written (its ToString: function
+    names in lower case, operators in parentheses), json_extract calls as calls."""
+    copy = exp.Paren(this=node.copy())  # (a parent for the item itself, dropped below)
+    for call in reversed(list(copy.find_all(exp.JSONExtract))):
+        if _is_sqlite_json_extract(call):
+            path = _sql(call.expression.sql(dialect="duckdb"))
+            call.replace(exp.Anonymous(this="json_extract", expressions=[call.this, path]))
+    for ident in copy.find_all(exp.Identifier):
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ident.name):
+            ident.set("quoted", False)  # DuckDB quotes only names that need it
+    for paren in list(copy.find_all(exp.Paren)):
+        if paren is not copy:
+            paren.replace(paren.this)
+    if isinstance(copy, exp.Paren):
+        copy = copy.this
+    ops = (exp.Binary, exp.In, exp.Between, exp.Not)
+    for op in reversed(list(copy.find_all(*ops))):
+        if op is not copy and not isinstance(op, exp.Dot):
+            wrapped = exp.Paren()
+            op.replace(wrapped)
+            wrapped.set("this", op)
+    if isinstance(copy, ops) and not isinstance(copy, exp.Dot):
+        copy = exp.Paren(this=copy)
+    return copy.sql(dialect="duckdb", normalize_functions="lower")
+
+
+def _keep_names(tree: exp.Expr) -> None:
+    """Alias each unaliased select item holding a json_extract call with DuckDB's name for it
+    as written: the rewrite would otherwise name the column after its own SQL."""
+    for select in list(tree.find_all(exp.Select)):
+        items = list(select.expressions)
+        if not any(_is_sqlite_json_extract(n) for e in items for n in e.find_all(exp.JSONExtract)):
+            continue
+        named = [
+            e
+            if isinstance(e, exp.Alias)
+            or not any(_is_sqlite_json_extract(n) for n in e.find_all(exp.JSONExtract))
+            else exp.Alias(this=e, alias=exp.to_identifier(duckdb_name(e), quoted=True))
+            for e in items
+        ]
+        select.set("expressions", named)
+
+
 def sqlite_json_compat(tree: exp.Expr) -> exp.Expr:
     """Rewrite function-form ``json_extract`` calls to StackQL (SQLite) semantics, in place."""
+    _order_by_items(tree)
+    _keep_names(tree)
     for node in list(tree.find_all(exp.JSONExtract)):
         if not _is_sqlite_json_extract(node) or node.parent is None:
             continue  # (already replaced with its comparison's other side)
         if _ordered_by_value(node):
             continue
-        scalar = exp.JSONExtractScalar(this=node.this.copy(), expression=node.expression.copy())
         if _numeric_context(node):
-            replacement: exp.Expr = exp.TryCast(this=scalar, to=exp.DataType.build("DOUBLE"))
+            replacement = _sql(_number(node))
+        elif _plain_text_context(node):
+            replacement = exp.JSONExtractScalar(
+                this=node.this.copy(), expression=node.expression.copy()
+            )
         else:
-            replacement = scalar
+            replacement = _sql(_text(node))
         node.replace(replacement)
     return tree
 

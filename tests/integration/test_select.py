@@ -222,6 +222,41 @@ def test_aws_list_fan_out_and_pagination(session: Any, sandbox: Sandbox, aws_job
     assert len(lists) == 4  # 2 pages of 100 per region for 130 jobs
 
 
+def test_aws_json_extract_orders_values_and_keeps_its_name(session: Any, sandbox: Sandbox) -> None:
+    # StackQL's json_extract: ORDER BY its alias, position or itself sorts numbers as numbers
+    # (9 before 10), NULLs where DuckDB puts them (last); the header is what the user wrote
+    region = "me-south-1"  # used by no other test
+    client = sandbox.aws.client(region)
+    for i, limit in enumerate((100, 9, 10)):
+        client.create_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=f"order-{i}",
+            HyperParameterTuningJobConfig={
+                "Strategy": "Random",
+                "ResourceLimits": {"MaxNumberOfTrainingJobs": limit, "MaxParallelTrainingJobs": 1},
+            },
+            TrainingJobDefinition=_training_definition(),
+        )
+    value = (
+        "json_extract(HyperParameterTuningJobConfig, '$.ResourceLimits.MaxNumberOfTrainingJobs')"
+    )
+    base = (
+        f"FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region IN ('us-east-1', '{region}')"
+    )
+    every = session.execute(f"SELECT HyperParameterTuningJobName, {value} {base}")
+    assert every.columns == ["HyperParameterTuningJobName", value]
+    numbers = sorted((float(v), n) for n, v in every.rows if v is not None)
+    assert {9.0, 10.0, 100.0} <= {v for v, _ in numbers}
+    assert any(v is None for _, v in every.rows)  # (us-east-1's seed has some)
+    for key in ("m", "2", value):
+        r = session.execute(
+            f"SELECT HyperParameterTuningJobName, {value} AS m {base} ORDER BY {key}, 1"
+        )
+        assert [(float(v), n) for n, v in r.rows[: len(numbers)]] == numbers
+        assert all(v is None for _, v in r.rows[len(numbers) :])
+        r = session.execute(f"SELECT 1, {value} AS m {base} ORDER BY {key} DESC LIMIT 1")
+        assert r.rows == [(1, "100")]
+
+
 def test_aws_get_returns_describe_only_columns(session: Any, aws_jobs: dict) -> None:
     r = session.execute(
         "SELECT HyperParameterTuningJobName, BestTrainingJob, HyperParameterTuningJobConfig, "

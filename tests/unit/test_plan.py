@@ -188,19 +188,59 @@ def test_early_limit_only_when_safe() -> None:
     assert plan(f"SELECT count(*) FROM {HPT} {W} LIMIT 1").slots[0].limit is None
 
 
+_TEXT = (
+    "(CASE CAST(s -> '$.a' AS TEXT) WHEN 'true' THEN '1' WHEN 'false' THEN '0' "
+    "ELSE (s -> '$.a') ->> '$' END)"
+)
+
+
 @pytest.mark.parametrize(
     ("sql", "expected"),
     [
         ("json_extract(s, '$.a') = 'x'", "(s ->> '$.a') = 'x'"),
-        ("json_extract(s, '$.n') > 5", "TRY_CAST(s ->> '$.n' AS DOUBLE) > 5"),
-        ("json_extract(s, '$.a')", "s ->> '$.a'"),
+        ("json_extract(s, '$.a') IN ('x', 'y')", "(s ->> '$.a') IN ('x', 'y')"),
+        ("json_extract(s, '$.a') = '1'", f"{_TEXT} = '1'"),  # a boolean's text is '1'
+        ("json_extract(s, '$.n') > 5", "TRY_CAST(s -> '$.n' AS DOUBLE) > 5"),
+        ("json_extract(s, '$.a')", _TEXT),
         ("s -> '$.a'", "s -> '$.a'"),
-        ("sum(json_extract(s, '$.n'))", "SUM(TRY_CAST(s ->> '$.n' AS DOUBLE))"),
+        ("sum(json_extract(s, '$.n'))", "SUM(TRY_CAST(s -> '$.n' AS DOUBLE))"),
     ],
 )
 def test_sqlite_json_extract_compat(sql: str, expected: str) -> None:
-    tree = parse_one(f"SELECT {sql} FROM t").expression
-    assert to_duckdb_sql(tree) == f"SELECT {expected} FROM t"
+    tree = parse_one(f"SELECT 1 FROM t WHERE {sql}").expression
+    assert to_duckdb_sql(tree) == f"SELECT 1 FROM t WHERE {expected}"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "json_extract(c,'$.a')",
+        "JSON_EXTRACT(t.\"c\", '$.a')",
+        "max(json_extract(c, '$.a'))",
+        "sum(json_extract(c, '$.a'))",
+        "upper(json_extract(c, '$.a'))",
+        "json_extract(c, '$.a') + 0",
+        "(json_extract(c, '$.a') = 1)",
+        "json_extract(c, '$.a') > json_extract(c, '$.b')",
+        "json_extract(c, '$.a') IS NULL",
+        "json_extract(c, '$.a') IN (1, 2)",
+        "max(json_extract(c, '$.a')) OVER ()",
+    ],
+)
+def test_a_rewritten_select_item_keeps_duckdbs_name_for_what_the_user_wrote(sql: str) -> None:
+    import duckdb
+
+    # DuckDB's own name for the item (its ToString, what it names the column by)
+    said = duckdb.execute(
+        "SELECT json_deserialize_sql(json_serialize_sql(?))", [f"SELECT {sql} FROM t"]
+    ).fetchone()
+    assert said is not None
+    name = said[0].removeprefix("SELECT ").removesuffix(" FROM t")
+    rewritten = to_duckdb_sql(parse_one(f"SELECT {sql}, {sql} AS mine FROM t").expression)
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT '{"a": 8, "b": true}'::JSON AS c""")
+    assert con.execute(rewritten).description[0][0] == name
+    assert con.execute(rewritten).description[1][0] == "mine"  # a user's alias stays
 
 
 def _run(sql: str) -> list[tuple[object, ...]]:
@@ -252,6 +292,70 @@ def test_sqlite_json_extract_orders_numbers_as_numbers_and_below_text() -> None:
         " min(json_extract(c, '$.a')) OVER (ORDER BY id) FROM t ORDER BY id"
     )
     assert rows == [(1, "34", "8"), (2, "34", "8"), (3, "34", "8"), (4, "x", "8"), (5, "x", "8")]
+
+
+def test_sqlite_json_extract_order_by_alias_or_position_orders_values() -> None:
+    # as ORDER BY json_extract(...) itself: 8 < 11 < 34 < 'x' (not '11' < '34' < '8')
+    for key in ("a", "2"):
+        rows = _run(f"SELECT id, json_extract(c, '$.a') AS a FROM t ORDER BY {key}")
+        assert [r[1] for r in rows] == ["8", "11", "34", "x", None]
+        rows = _run(f"SELECT id, json_extract(c, '$.a') AS a FROM t ORDER BY {key} DESC, id")
+        assert [r[1] for r in rows] == ["x", "34", "11", "8", None]
+    # DISTINCT: ordered by the select list's values
+    rows = _run("SELECT DISTINCT json_extract(c, '$.a') AS a FROM t ORDER BY a")
+    assert [r[0] for r in rows] == ["8", "11", "34", "x", None]
+    rows = _run("SELECT DISTINCT json_extract(c, '$.a') FROM t ORDER BY json_extract(c, '$.a')")
+    assert [r[0] for r in rows] == ["8", "11", "34", "x", None]
+    # grouped on it by its alias or position
+    rows = _run("SELECT json_extract(c, '$.a') AS a, count(*) FROM t GROUP BY a ORDER BY a DESC")
+    assert [r[0] for r in rows] == ["x", "34", "11", "8", None]
+    rows = _run("SELECT json_extract(c, '$.a'), count(*) FROM t GROUP BY 1 ORDER BY 1")
+    assert [r[0] for r in rows] == ["8", "11", "34", "x", None]
+    # an alias of another item, or a column, is left alone
+    rows = _run("SELECT id AS a, json_extract(c, '$.a') FROM t ORDER BY a DESC")
+    assert [r[0] for r in rows] == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize("key", ["json_extract(c, '$.a')", "a", "2"])
+def test_sqlite_json_extract_order_by_puts_nulls_where_duckdb_does(key: str) -> None:
+    # as for any other sort key in DuckDB: last both ways, unless NULLS FIRST
+    select = "SELECT id, json_extract(c, '$.a') AS a FROM t"
+    for tail in ("", " DESC"):
+        rows = _run(f"{select} ORDER BY {key}{tail}")
+        assert rows[-1] == (5, None)
+        assert _run(f"{select} ORDER BY {key}{tail} NULLS FIRST")[0] == (5, None)
+    rows = _run(f"{select} WHERE id IN (1, 2, 5) ORDER BY {key} DESC LIMIT 2")
+    assert [r[1] for r in rows] == ["34", "8"]
+
+
+def test_sqlite_json_extract_booleans_are_1_and_0() -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES"
+        """ (1, '{"b": true, "f": false, "s": "true", "n": 2, "one": 1}'),"""
+        """ (2, '{"b": false, "f": true, "s": "x", "n": 1, "one": 0}')) v(id, j)"""
+    )
+
+    def run(sql: str) -> list[tuple[object, ...]]:
+        return con.execute(to_duckdb_sql(parse_one(sql).expression)).fetchall()
+
+    assert run(
+        "SELECT json_extract(j, '$.b') = 1, json_extract(j, '$.b'), json_extract(j, '$.f') + 0,"
+        " json_extract(j, '$.s'), json_extract(j, '$.b') = 'true',"
+        " json_extract(j, '$.b') = json_extract(j, '$.one') FROM t WHERE id = 1"
+    ) == [(True, "1", 0.0, "true", False, True)]
+    assert run("SELECT id FROM t WHERE json_extract(j, '$.b')") == [(1,)]
+    assert run("SELECT id FROM t WHERE json_extract(j, '$.b') = 1") == [(1,)]
+    assert run("SELECT id FROM t WHERE json_extract(j, '$.f') IN (1)") == [(2,)]
+    assert run("SELECT id FROM t WHERE json_extract(j, '$.b') = '1'") == [(1,)]
+    # numbers among numbers: max(1, 2) is 2, true is below 2 and above false
+    assert run("SELECT max(json_extract(j, '$.b')), max(json_extract(j, '$.n')) FROM t") == [
+        ("1", "2")
+    ]
+    rows = run("SELECT id FROM t ORDER BY json_extract(j, '$.f')")
+    assert rows == [(1,), (2,)]
 
 
 def test_dependent_join_takes_the_partners_region_and_account() -> None:
