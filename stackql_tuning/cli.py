@@ -138,11 +138,17 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         variables = load_vars(args.var, args.vars_file)
     if args.file is not None:
+        source: str | None = str(args.file)
         try:
-            text = read_text(args.file)
+            if source == "-":  # -f -: the script from stdin
+                from stackql_tuning.textfile import decode
+
+                source = "<stdin>"
+                text = decode(sys.stdin.buffer.read(), file=source)
+            else:
+                text = read_text(args.file)
         except OSError as e:
             raise UsageError(f"cannot read {str(args.file)!r}: {e.strerror}") from None
-        source: str | None = str(args.file)
         template, text = text, render_script(text, variables=variables, source=source)
         source = rendered_source(str(source), template, text)
     else:
@@ -235,8 +241,16 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for flag, port in (("--port-google", args.port_google), ("--port-aws", args.port_aws)):
         if not 0 <= port <= 65535:
             raise UsageError(f"{flag} {port} is not a port (0-65535; 0 picks a free one)")
+    if args.port_google and args.port_google == args.port_aws:
+        raise UsageError(
+            f"--port-google and --port-aws are both {args.port_aws}: the two servers need "
+            "two ports",
+            hint="pick another port for one of them, or 0 for a free one",
+        )
     try:
-        serve(args.port_google, args.port_aws, args.seed)
+        serve(args.port_google, args.port_aws, args.seed, out=out)
+    except BrokenPipeError:  # stdout closed (`| head -1`): the command ends quietly
+        raise
     except OSError as e:  # the port is taken, or not ours to open
         raise UsageError(
             f"the sandbox cannot listen on 127.0.0.1 ({args.port_google or 'any'} for Vertex AI, "
@@ -248,15 +262,34 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_registry(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     root = Path(__file__).resolve().parent.parent
-    if args.action == "generate":
-        from stackql_tuning.registry.generator import generate
+    target = (
+        Path(args.out)
+        if args.out
+        else root / ("providers" if args.action == "generate" else "docs")
+    )
+    named = f"--out {args.out}" if args.out else f"the default output directory {target}"
+    existing = next((d for d in (target, *target.parents) if d.exists()), None)
+    if existing is not None and not existing.is_dir():
+        what = "" if existing == target else f": {existing} is a file"
+        raise UsageError(
+            f"{named} is not a directory{what}", hint="give --out a directory to write to"
+        )
+    try:
+        if args.action == "generate":
+            from stackql_tuning.registry.generator import generate
 
-        paths = generate(args.out or root / "providers")
-    else:
-        from stackql_tuning.registry.docs import generate_docs
-        from stackql_tuning.registry.loader import Registry
+            paths = generate(target)
+        else:
+            from stackql_tuning.registry.docs import generate_docs
+            from stackql_tuning.registry.loader import Registry
 
-        paths = generate_docs(Registry(), args.out or root / "docs")
+            paths = generate_docs(Registry(), target)
+    except OSError as e:  # a path inside it is a file, not ours to write, /proc
+        where = f" ({e.filename})" if e.filename and str(e.filename) != str(target) else ""
+        raise UsageError(
+            f"cannot write {named}{where}: {e.strerror or e}",
+            hint="give --out a directory you can write to",
+        ) from None
     print(f"wrote {len(paths)} files", file=err)
     return 0
 

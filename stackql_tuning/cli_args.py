@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("exec", help="run SQL statements (text or an .iql file)")
     _global_options(p, suppress=True)
     p.add_argument("sql", nargs="?", help="the statement(s) to run")
-    p.add_argument("-f", "--file", type=Path, help="an .iql script to run")
+    p.add_argument("-f", "--file", type=Path, help="an .iql script to run (- reads it from stdin)")
     p.add_argument(
         "--var",
         action="append",

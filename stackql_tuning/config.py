@@ -47,6 +47,10 @@ def load_config(
     explicit = path is not None
     p = Path(path) if path is not None else default_path()
     if not p.is_file():
+        if explicit and p.is_dir():
+            raise UsageError(
+                f"config file {str(p)!r} is a directory", hint="give --config a TOML file"
+            )
         if explicit:
             raise UsageError(f"config file {str(p)!r} does not exist")
         return {}
@@ -57,6 +61,17 @@ def load_config(
             f"config file is not valid TOML: {e}", location=Location(file=str(p))
         ) from None
     return settings_from(data, str(p), param_names)
+
+
+def _toml_text(value: Any) -> str:
+    """``value`` as the config file spells it (true, 12, a table)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
 
 
 #: the config file's top-level tables, and those of its [aws] table
@@ -102,10 +117,14 @@ def settings_from(
                 or "e.g. projectsId, locationsId, region (SHOW METHODS IN a resource lists them)",
             )
         values = value if isinstance(value, list) else [value]
-        if not values or not all(isinstance(v, (str, int)) for v in values):
+        bad = next((v for v in values if not isinstance(v, str)), None)
+        if not values or bad is not None:
+            # a bool or a number once passed: projectsId = [true] queried project "True"
+            got = "an empty list" if not values else _toml_text(bad)
             raise UsageError(
-                f"defaults.{name} must be a string or a list of strings",
+                f"defaults.{name} must be a string or a list of strings, got {got}",
                 location=Location(file=source),
+                hint=f'quote each value, e.g. {name} = ["value"]',
             )
         norm[str(name)] = list(values)
     if norm:

@@ -107,6 +107,7 @@ class QueryError(StackqlTuningError):
 class Cancelled(StackqlTuningError):
     """The user interrupted the running statement."""
 
+    exit_code = 130
     kind = "cancelled"
 
 

@@ -116,6 +116,13 @@ class Session:
         return not started_already()
 
     @property
+    def user_views(self) -> dict[tuple[str, str, str], Any]:
+        """The live views this session's statements defined (``CREATE VIEW`` over provider
+        tables: ``plan.user_views``), by (catalog, schema, name); they go with the store."""
+        views: dict[tuple[str, str, str], Any] = self._state.setdefault("user_views", {})
+        return views
+
+    @property
     def fetcher(self) -> Any:
         """The transports (each SDK imported on first use of its provider)."""
         if "fetcher" not in self._state:
@@ -163,8 +170,12 @@ class Session:
         return run_statement(self, stmt)
 
     def cancel(self) -> None:
-        """Abandon the running statement (in-flight calls are left to finish unseen)."""
+        """Abandon the running statement (in-flight calls are left to finish unseen; a DuckDB
+        query is stopped)."""
         self._cancel.set()
+        store = self._state.get("store")
+        if store is not None:
+            store.interrupt()
 
     @property
     def cancelled(self) -> bool:

@@ -32,36 +32,49 @@ class NumericRule:
 
 #: numeric settings -> their rule; the CLI refuses its options with these (exit 2), and
 #: ``Session(...)`` / ``connect(...)`` their keyword arguments
+#: the longest duration a setting takes (30 days): longer ones overflow the clocks of sockets,
+#: locks and sleeps (1e10 s failed every call with OverflowError)
+MAX_SECONDS = 30 * 24 * 3600
+#: ... in words
+_UP_TO = f"at most {MAX_SECONDS} (30 days)"
+#: the slowest and fastest --rate-limit (requests per second): slower waited a near-infinite
+#: time between calls
+MIN_RATE, MAX_RATE = 0.001, 1_000_000
+
+
+def _seconds(positive: bool) -> Callable[[float], bool]:
+    if positive:
+        return lambda v: 0 < v <= MAX_SECONDS
+    return lambda v: 0 <= v <= MAX_SECONDS
+
+
+_POSITIVE = f"a positive number of seconds, {_UP_TO}"
+_SECONDS = f"a number of seconds >= 0, {_UP_TO}"
+
+#: numeric settings -> their rule; the CLI refuses its options with these (exit 2), and
+#: ``Session(...)`` / ``connect(...)`` their keyword arguments
 NUMERIC_RULES: dict[str, NumericRule] = {
     "concurrency": NumericRule(
         lambda v: v >= 1, "at least 1", "the number of calls in flight at once (default 16)"
     ),
     "page_limit": NumericRule(lambda v: v >= 1, "at least 1", "leave it out for no limit"),
     "max_attempts": NumericRule(lambda v: v >= 1, "at least 1", "1 makes one attempt and no retry"),
-    "timeout": NumericRule(
-        lambda v: v > 0, "a positive number of seconds", "leave it out for no time limit"
-    ),
-    "connect_timeout": NumericRule(
-        lambda v: v > 0, "a positive number of seconds", "the default is 10"
-    ),
-    "read_timeout": NumericRule(
-        lambda v: v > 0, "a positive number of seconds", "the default is 60"
-    ),
+    "timeout": NumericRule(_seconds(True), _POSITIVE, "leave it out for no time limit"),
+    "connect_timeout": NumericRule(_seconds(True), _POSITIVE, "the default is 10"),
+    "read_timeout": NumericRule(_seconds(True), _POSITIVE, "the default is 60"),
     "rate_limit": NumericRule(
-        lambda v: v > 0, "a positive number of requests per second", "leave it out for no limit"
+        lambda v: MIN_RATE <= v <= MAX_RATE,
+        f"a number of requests per second from {MIN_RATE:g} to {MAX_RATE:g}",
+        "leave it out for no limit",
     ),
-    "cache_ttl": NumericRule(
-        lambda v: v >= 0, "a number of seconds >= 0", "0 or leaving it out turns the cache off"
-    ),
+    "cache_ttl": NumericRule(_seconds(False), _SECONDS, "0 or leaving it out turns the cache off"),
     "per_host": NumericRule(
         lambda v: v >= 1, "at least 1", "the calls in flight at once to one host (default 16)"
     ),
-    "await_timeout": NumericRule(
-        lambda v: v >= 0, "a number of seconds >= 0", "the default is 600"
-    ),
-    "await_interval": NumericRule(lambda v: v >= 0, "a number of seconds >= 0", "the default is 1"),
-    "retry_base": NumericRule(lambda v: v >= 0, "a number of seconds >= 0", "the default is 0.5"),
-    "retry_cap": NumericRule(lambda v: v >= 0, "a number of seconds >= 0", "the default is 20"),
+    "await_timeout": NumericRule(_seconds(False), _SECONDS, "the default is 600"),
+    "await_interval": NumericRule(_seconds(False), _SECONDS, "the default is 1"),
+    "retry_base": NumericRule(_seconds(False), _SECONDS, "the default is 0.5"),
+    "retry_cap": NumericRule(_seconds(False), _SECONDS, "the default is 20"),
 }
 
 #: settings that take one of a few strings

@@ -56,6 +56,11 @@ _TZ_TIMESTAMP_TYPES = frozenset({"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"})
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 #: an integer literal orjson would silently turn into a float
 _LONG_INTEGER = re.compile(r"\d{20}")
+#: a JSON string, or the whitespace between tokens
+_JSON_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\r\n]+')
+#: the shortest text that nests too deep for orjson to write it inside a row's object (254
+#: levels in all): 254 "[" and 254 "]"
+_DEEP_TEXT = 508
 
 
 def _base_type(type_name: str | None) -> str:
@@ -177,13 +182,32 @@ _UNPARSED = object()
 
 
 def _parse_json_text(text: str) -> Any:
-    """The parsed JSON value (JSON-ready), or ``_UNPARSED`` when the text is not JSON."""
+    """The parsed JSON value (JSON-ready), or ``_UNPARSED`` when the text is not JSON.
+
+    A value nested deeper than orjson reads (1024 levels) or writes (254) is the text itself,
+    compacted, as an ``orjson.Fragment``: every format writes it as it writes any JSON value."""
     try:
         if _LONG_INTEGER.search(text):
-            return _jsonable(json.loads(text))
-        return orjson.loads(text)
-    except ValueError:
+            parsed = _jsonable(json.loads(text))
+        else:
+            parsed = orjson.loads(text)
+    except RecursionError:  # the standard library's parser or _jsonable, nested too deep
+        return orjson.Fragment(_compact_json(text))
+    except ValueError as e:
+        if "depth limit" in str(e):
+            return orjson.Fragment(_compact_json(text))
         return _UNPARSED
+    if len(text) >= _DEEP_TEXT and isinstance(parsed, list | dict):
+        try:
+            orjson.dumps([parsed])  # as json/jsonl write it: inside the row's object
+        except orjson.JSONEncodeError:
+            return orjson.Fragment(_compact_json(text))
+    return parsed
+
+
+def _compact_json(text: str) -> str:
+    """JSON ``text`` without whitespace between its tokens (one line, at any depth)."""
+    return _JSON_SPACE.sub(lambda m: m.group(1) or "", text)
 
 
 def _normalize_tz_string(text: str) -> str:

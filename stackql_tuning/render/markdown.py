@@ -10,17 +10,24 @@ This module writes Markdown only; it computes no cell values itself.
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from stackql_tuning.render.cell import escape_controls, text_grid
 from stackql_tuning.render.width import display_width, pad
 from stackql_tuning.result import Result
 
-_CELL_ESCAPES = {10: "<br>", 13: ""}
+_CELL_ESCAPES = {10: "<br>", 13: "<br>"}
+#: a pipe and the backslashes before it: ``a\\|b`` must keep its backslash, so each one
+#: before a pipe is doubled (GitHub reads ``\\\\`` as one) and the pipe escaped
+_PIPE = re.compile(r"(\\*)\|")
 
 
 def escape_cell(text: str) -> str:
-    return escape_controls(text.replace("|", "\\|"), _CELL_ESCAPES)
+    """One cell's text for a table row: pipes escaped, each line break (LF, CRLF or a lone
+    CR, which once vanished) a ``<br>``, other controls as escapes."""
+    text = _PIPE.sub(lambda m: m.group(1) * 2 + "\\|", text.replace("\r\n", "\n"))
+    return escape_controls(text, _CELL_ESCAPES)
 
 
 def render_markdown(

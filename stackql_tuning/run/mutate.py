@@ -102,7 +102,9 @@ def insert_source_rows(
         return rows, []
     select = insert_select(node)
     if not find_provider_tables(select, session.registry):
-        rel = session.store.run(to_duckdb_sql(select))
+        from stackql_tuning.run.query import statement_deadline
+
+        rel = session.store.run(to_duckdb_sql(select), deadline=statement_deadline(session))
         return [list(r) for r in rel.fetchall()], []
     if session.settings.dry_run:
         return None, []

@@ -67,7 +67,9 @@ def select_rows(
     """``SELECT <exprs or *> FROM table`` as a Result (RETURNING / SHOWRESULTS)."""
     select = exp.select(*(exprs or [exp.Star()])).from_(exp.to_table(table, dialect="duckdb"))
     sql = to_duckdb_sql(select)
-    rel = session.store.run(sql)
+    from stackql_tuning.run.query import statement_deadline
+
+    rel = session.store.run(sql, deadline=statement_deadline(session))
     result = Result(
         columns=list(rel.columns),
         types=[str(t) for t in rel.types],

@@ -31,6 +31,12 @@ if TYPE_CHECKING:
     from stackql_tuning.session import Session
 
 
+def statement_deadline(session: Session) -> float | None:
+    """When the running statement's ``--timeout`` passes (``time.monotonic()``), or None."""
+    timeout = session.settings.timeout
+    return session.statement_started + timeout if timeout else None
+
+
 def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
     """The calls of a slot: the cartesian product of its static values and dependent rows
     (read from ``store``, which only a dependent slot needs)."""
@@ -253,9 +259,7 @@ class QueryRun:
 
     def _scheduler(self) -> Scheduler:
         settings = self.session.settings
-        deadline = None
-        if settings.timeout:
-            deadline = self.session.statement_started + settings.timeout
+        deadline = statement_deadline(self.session)
         progress = None
         if self.session.progress is not None:
             from stackql_tuning.session import Progress

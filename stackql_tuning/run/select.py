@@ -30,7 +30,13 @@ from stackql_tuning.plan.select import QueryPlan, plan_query
 from stackql_tuning.plan.targets import check_not_written
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
-from stackql_tuning.run.query import QueryRun, apply_reply_fields, failures_error, slot_calls
+from stackql_tuning.run.query import (
+    QueryRun,
+    apply_reply_fields,
+    failures_error,
+    slot_calls,
+    statement_deadline,
+)
 from stackql_tuning.sql.statement import Statement
 from stackql_tuning.transports.base import Call
 
@@ -104,7 +110,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
         if not on_error_continue(session, stmt):
             raise failures_error(stats)
         result_failures = stats.failures
-    rel = store.run(sql)
+    rel = store.run(sql, deadline=statement_deadline(session))
     if rel is None:
         result = Result(columns=[], types=[], rows=[], kind=stmt.kind, has_rows=False)
         result.messages.append(_changed_message(store.changed))

@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,14 @@ from typing import Any
 
 import orjson
 
-from stackql_tuning.errors import FailedCall, PlanError, ProviderError, QueryError
+from stackql_tuning.errors import (
+    Cancelled,
+    FailedCall,
+    PlanError,
+    ProviderError,
+    QueryError,
+    StatementTimeout,
+)
 from stackql_tuning.registry.model import Column, Param, Resource, param_sources
 
 
@@ -346,7 +354,8 @@ class Store:
     def __init__(self) -> None:
         self.duckdb = engine()
         self.con = _take_warm() or self.duckdb.connect()
-        self.execute("SET TimeZone = 'UTC'")
+        # no DuckDB progress bar: it is drawn on stdout, into the results, after 2 s of a query
+        self.execute("SET TimeZone = 'UTC'; SET enable_progress_bar = false")
         self._attached: set[str] = set()
         self._schemas: set[str] = set()
         self.tmpdir = tempfile.mkdtemp(prefix="stackql-tuning-")
@@ -450,20 +459,60 @@ class Store:
             )
         return ProviderError(f"a reply does not fit the API's schema: {detail}")
 
-    def run(self, sql: str) -> Rows | None:
+    def interrupt(self) -> None:
+        """Stop the query running on this connection (from another thread: a cancel, or the
+        statement's deadline); it raises where it runs. Harmless when nothing runs."""
+        self.con.interrupt()
+
+    def run(self, sql: str, *, deadline: float | None = None) -> Rows | None:
         """Run ``sql``: its rows, or None for a statement that returns none (DDL, SET). For one
-        that changes rows (COPY, INSERT into a local table) ``changed`` is then their count."""
+        that changes rows (COPY, INSERT into a local table) ``changed`` is then their count.
+
+        ``deadline`` (``time.monotonic()``): past it the query is interrupted and raises
+        StatementTimeout. An interrupt (``interrupt``) raises Cancelled; a Ctrl-C in the
+        thread that runs it, KeyboardInterrupt."""
         self.changed = None
+        timer = None
+        timed_out = threading.Event()
+        if deadline is not None:
+
+            def expire() -> None:
+                timed_out.set()
+                self.interrupt()
+
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            return self._run(sql)
+        except Cancelled:
+            if timed_out.is_set():
+                raise StatementTimeout(
+                    "the statement ran past its time limit while its query ran",
+                    hint="raise --timeout, or narrow the query",
+                ) from None
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _run(self, sql: str) -> Rows | None:
         try:
             statements = self.con.extract_statements(sql)
             returns = self.duckdb.ExpectedResultType.QUERY_RESULT
             kinds = statements[-1].expected_result_type if statements else []
             has_rows = bool(kinds) and kinds[0] == returns
             # one statement runs as parsed here, not parsed again (~0.5 ms of a small query)
-            cursor = self.con.execute(statements[0] if len(statements) == 1 else sql)
-            rows = cursor.fetchall()
+            cursor, rows = self._query(statements[0] if len(statements) == 1 else sql)
+        except self.duckdb.InterruptException:
+            raise Cancelled("statement cancelled; its query was stopped") from None
         except self.duckdb.Error as e:
             raise duckdb_error(e, sql) from None
+        except RuntimeError as e:
+            # DuckDB's answer to a Ctrl-C it saw while the query ran in this thread
+            if str(e) == "Query interrupted":
+                raise KeyboardInterrupt from None
+            raise
         if not has_rows or cursor.description is None:
             counted = kinds and kinds[0] == self.duckdb.ExpectedResultType.CHANGED_ROWS
             if counted and len(rows) == 1 and len(rows[0]) == 1 and isinstance(rows[0][0], int):
@@ -471,6 +520,37 @@ class Store:
             return None
         names = [str(d[0]) for d in cursor.description]
         return Rows(names, [str(d[1]) for d in cursor.description], rows)
+
+    def _query(self, query: Any) -> tuple[Any, list[tuple[Any, ...]]]:
+        """Execute ``query`` and fetch its rows. In the main thread it runs in a helper thread,
+        so that a Ctrl-C stops it at once: DuckDB notices a Ctrl-C in the thread that runs a
+        query only now and then (a 14 s query ran to its end), the main thread waiting on a
+        join gets it at once and interrupts the query."""
+        if threading.current_thread() is not threading.main_thread():
+            cursor = self.con.execute(query)
+            return cursor, cursor.fetchall()
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                cursor = self.con.execute(query)
+                box["done"] = (cursor, cursor.fetchall())
+            except BaseException as e:  # raised in the calling thread
+                box["error"] = e
+
+        worker = threading.Thread(target=work, name="stackql-tuning-query", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.5)
+        except KeyboardInterrupt:
+            self.interrupt()
+            worker.join(5)  # stops within milliseconds; a second Ctrl-C stops the wait
+            raise
+        if "error" in box:
+            raise box["error"]
+        done: tuple[Any, list[tuple[Any, ...]]] = box["done"]
+        return done
 
     def bind(self, sql: str) -> None:
         """Bind query ``sql`` without running it (unknown columns, bad functions: PlanError)."""
@@ -537,7 +617,15 @@ class Store:
         return rows[0][0] if rows else None
 
     def close(self) -> None:
-        self.con.close()
+        # a cancelled statement's query may still be stopping in its thread: closing a busy
+        # connection fails (ResourceInUse), so stop it and give it a moment
+        self.interrupt()
+        for _ in range(50):
+            try:
+                self.con.close()
+                break
+            except self.duckdb.Error:
+                time.sleep(0.1)
         self._remove_tmpdir()
 
 

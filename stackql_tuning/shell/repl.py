@@ -42,7 +42,9 @@ def open_history(path: Path | None, shell: Shell) -> History:
     target = path if path is not None else history_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.touch(exist_ok=True)
+        # read and appended to, as FileHistory does (a directory, an unreadable file: fail here)
+        with open(target, "ab+"):
+            pass
     except OSError as e:
         shell.info(f"warning: history not saved ({target}: {e.strerror or e})")
         return InMemoryHistory()

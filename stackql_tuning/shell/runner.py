@@ -253,7 +253,7 @@ class Shell:
                 result, self.state.output, width=width, hide_headers=self.state.hide_headers
             )
             with writing():  # a full disk is an output error; a closed pipe ends the command
-                pager.show(text, self.out, paging=paging)
+                pager.show(text, self.out, paging=paging, warn=self.info)
         report = failure_report(result)
         if report:
             self._partial = True

@@ -30,9 +30,12 @@ def parse_auth(value: str | dict[str, Any] | None, *, option: str = "--auth") ->
     """
     if value is None:
         value = os.environ.get("STACKQL_TUNING_AUTH") or "{}"
+        option = "$STACKQL_TUNING_AUTH"  # where the value came from, not the option not given
     example = (
         'e.g. --auth \'{"google": {"type": "anonymous"}}\''
         if option.startswith("-")
+        else 'e.g. export STACKQL_TUNING_AUTH=\'{"google": {"type": "anonymous"}}\''
+        if option.startswith("$")
         else 'e.g. auth={"google": {"type": "anonymous"}}'
     )
     if isinstance(value, str):

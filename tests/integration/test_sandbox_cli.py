@@ -114,3 +114,51 @@ def test_the_config_files_accounts_apply_on_the_sandbox(tmp_path: Path) -> None:
     got = {r["AwsAccountId"]: r["n"] for r in json.loads(p.stdout)}
     assert set(got) == {"123456789012", SECOND_ACCOUNT}  # 111122223333 has no job
     assert all(n > 0 for n in got.values())
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stackql_tuning", "sandbox", "serve", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("flag", ["--port-google", "--port-aws"])
+def test_serve_on_a_taken_port_is_the_same_usage_error(flag: str) -> None:
+    """--port-aws once printed Werkzeug's own text and exited 1."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        p = _serve(flag, str(port))
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("usage error: the sandbox cannot listen on 127.0.0.1 (")
+    assert f"{port} for " in p.stderr
+    assert "Address already in use" in p.stderr
+    assert "Port " not in p.stderr  # Werkzeug's text
+
+
+def test_serve_refuses_one_port_for_both_servers() -> None:
+    p = _serve("--port-google", "45678", "--port-aws", "45678")
+    assert p.returncode == 2
+    assert "--port-google and --port-aws are both 45678" in p.stderr
+
+
+def test_serve_to_a_closed_stdout_ends_quietly() -> None:
+    """A reader gone before the export lines (`| head -1`) was "cannot listen", exit 2."""
+    import io
+
+    from stackql_tuning.cli import main
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    err = io.StringIO()
+    assert main(["sandbox", "serve"], out=Closed(), err=err) == 0
+    assert err.getvalue() == ""

@@ -122,3 +122,25 @@ def test_ctrl_c_cancels_a_slow_fan_out(shell: Any, sandbox: Any) -> None:
     shell.expect(r"\d+ rows in \d+\.\d\d s")
     shell.send("\\q\r")
     shell.expect(pexpect.EOF)
+
+
+def test_ctrl_c_stops_a_long_local_query(shell: Any) -> None:
+    """Ctrl-C interrupts DuckDB itself: the next statement runs at once, \\q quits cleanly (it
+    used to wait for the query's end, then say "connection is busy")."""
+    import time
+
+    shell.send("SELECT count(*) FROM range(3000000000) t(x) WHERE x % 7 = 3;\r")
+    shell.expect_exact("Ctrl-C cancels")  # the progress line
+    shell.send("\x03")
+    shell.expect_exact("cancelled")
+    shell.expect_exact(PROMPT)
+    started = time.monotonic()
+    shell.send("SELECT 41 + 1 AS answer;\r")
+    shell.expect(r"1 row in \d+\.\d\d s", timeout=10)
+    assert time.monotonic() - started < 10  # the query alone takes 14+ s
+    assert "busy" not in shell.before
+    shell.expect_exact(PROMPT)
+    shell.send("\\q\r")
+    shell.expect(pexpect.EOF)
+    shell.close()
+    assert shell.exitstatus == 0

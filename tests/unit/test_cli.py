@@ -114,6 +114,10 @@ def test_auth_json_nested_too_deeply_is_a_usage_error() -> None:
     assert "usage error: --auth nests its values too deeply" in err
 
 
+SECONDS = "a positive number of seconds, at most 2592000 (30 days)"
+RATE = "a number of requests per second from 0.001 to 1e+06"
+
+
 @pytest.mark.parametrize(
     ("option", "value", "rule"),
     [
@@ -121,12 +125,16 @@ def test_auth_json_nested_too_deeply_is_a_usage_error() -> None:
         ("--page-limit", "-1", "at least 1"),
         ("--concurrency", "0", "at least 1"),
         ("--max-attempts", "0", "at least 1"),
-        ("--timeout", "0", "a positive number of seconds"),
-        ("--timeout", "nan", "a positive number of seconds"),
-        ("--connect-timeout", "-2", "a positive number of seconds"),
-        ("--read-timeout", "inf", "a positive number of seconds"),
-        ("--rate-limit", "0", "a positive number of requests per second"),
-        ("--cache-ttl", "-1", "a number of seconds >= 0"),
+        ("--timeout", "0", SECONDS),
+        ("--timeout", "nan", SECONDS),
+        ("--timeout", "1e10", SECONDS),
+        ("--connect-timeout", "-2", SECONDS),
+        ("--connect-timeout", "1e10", SECONDS),
+        ("--read-timeout", "inf", SECONDS),
+        ("--read-timeout", "1e10", SECONDS),
+        ("--rate-limit", "0", RATE),
+        ("--rate-limit", "1e-308", RATE),
+        ("--cache-ttl", "-1", "a number of seconds >= 0, at most 2592000 (30 days)"),
     ],
 )
 def test_numeric_options_out_of_range_are_usage_errors(option: str, value: str, rule: str) -> None:
@@ -136,7 +144,14 @@ def test_numeric_options_out_of_range_are_usage_errors(option: str, value: str, 
 
 
 @pytest.mark.parametrize(
-    "options", [["--cache-ttl", "0"], ["--page-limit", "1"], ["--timeout", "0.5"]]
+    "options",
+    [
+        ["--cache-ttl", "0"],
+        ["--page-limit", "1"],
+        ["--timeout", "0.5"],
+        ["--read-timeout", "2592000"],
+        ["--rate-limit", "0.001"],
+    ],
 )
 def test_numeric_options_at_their_bounds_are_accepted(options: list[str]) -> None:
     code, out, err = run([*options, "exec", "-o", "csv", "SELECT 1 AS x"])
@@ -214,3 +229,20 @@ def test_markdown_results_of_several_statements_stay_separate_tables() -> None:
     assert out == "| a   |\n| --: |\n|   1 |\n\n| b   |\n| --: |\n|   2 |\n"
     code, out, err = run(["exec", "-o", "csv", "SELECT 1 AS a; SELECT 2 AS b"])
     assert out == "a\n1\nb\n2\n"  # CSV as it was: one header per result, nothing between
+
+
+@pytest.mark.parametrize("action", ["generate", "docs"])
+def test_registry_out_that_cannot_be_a_directory_is_a_usage_error(
+    action: str, tmp_path: Path
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for out, said in [
+        (afile, f"--out {afile} is not a directory"),
+        (afile / "x", f"--out {afile / 'x'} is not a directory: {afile} is a file"),
+        (Path("/proc/nope"), "cannot write --out /proc/nope"),
+    ]:
+        code, _, err = run(["registry", action, "--out", str(out)])
+        assert code == 2, err
+        assert err.startswith(f"usage error: {said}"), err
+        assert "internal error" not in err

@@ -117,3 +117,47 @@ def test_a_reader_that_stops_early_ends_a_shell_script_quietly() -> None:
     assert out.stdout.splitlines() == ["i", "0"]
     assert out.returncode == 0, out.stderr  # the shell's own exit code (pipefail), as exec's
     assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+
+
+#: a local query that runs 14+ s to its end
+LONG_QUERY = "SELECT count(*) FROM range(3000000000) t(x) WHERE x % 7 = 3"
+
+
+def test_ctrl_c_stops_a_long_local_query_with_exit_130() -> None:
+    import signal
+    import time
+
+    code = "\n" + RUN
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "exec", LONG_QUERY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)  # started and running the query
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - started < 10
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert "internal error" not in err
+
+
+def test_timeout_stops_a_long_local_query() -> None:
+    import time
+
+    started = time.monotonic()
+    out = _cli("--timeout", "1", "exec", LONG_QUERY)
+    assert time.monotonic() - started < 10
+    assert out.returncode == 1, out.stderr
+    assert out.stderr.startswith("timeout: the statement ran past its time limit")
+    assert out.stdout == ""
+
+
+def test_exec_file_dash_reads_the_script_from_stdin() -> None:
+    out = _cli("-o", "csv", "exec", "-f", "-", input="SELECT 1 AS a;\nSELECT 2 AS b;\n")
+    assert (out.returncode, out.stdout) == (0, "a\n1\nb\n2\n"), out.stderr
+    out = _cli("exec", "-f", "-", input="SELECT 1;\nSELEC 2;\n")
+    assert out.returncode == 1
+    assert out.stderr.startswith("parse error (<stdin>:2:1)")

@@ -157,3 +157,36 @@ def test_values_as_duckdb_returns_them() -> None:
         '"{""a"":[1,2]}",1.500,"[1,2]","{""k"":""v""}","{""m"":2}",10000000000000000.0,'
         "2026-11-22T10:00:00,\n"
     )
+
+
+@pytest.mark.parametrize("depth", [254, 255, 1024, 1025, 3000])
+def test_json_nested_at_any_depth_renders_in_every_format(depth: int) -> None:
+    """orjson writes 254 levels and reads 1024: deeper values are written as their compacted
+    text (it once raised "Recursion limit reached" after a header, in every format)."""
+    text = "[ " * depth + '"a b", 1' + " ]" * depth
+    compact = "[" * depth + '"a b",1' + "]" * depth
+    deep = Result(columns=["j", "k"], types=["JSON", "INTEGER"], rows=[(text, 1)])
+    for fmt in FORMATS:
+        buf = io.StringIO()
+        render(deep, fmt, buf)
+        assert "[[[" in buf.getvalue(), fmt
+    buf = io.StringIO()
+    render(deep, "jsonl", buf)
+    line = buf.getvalue()
+    assert line.count("\n") == 1
+    assert compact in line
+    at = line.index(compact)
+    assert json.loads(line[:at] + "0" + line[at + len(compact) :]) == {"j": 0, "k": 1}
+    buf = io.StringIO()
+    render(deep, "csv", buf)
+    assert list(csv.reader(io.StringIO(buf.getvalue()))) == [["j", "k"], [compact, "1"]]
+
+
+def test_markdown_keeps_backslashes_before_pipes_and_every_line_break() -> None:
+    """A lone CR vanished, and ``x\\|y`` was written ``x\\\\|y`` (read back as ``x|y``)."""
+    from stackql_tuning.render.markdown import escape_cell
+
+    assert escape_cell("a|b") == "a\\|b"
+    assert escape_cell("x\\|y") == "x\\\\\\|y"  # GitHub reads it as x\|y
+    assert escape_cell("C:\\dir") == "C:\\dir"
+    assert escape_cell("x\ry") == escape_cell("x\r\ny") == escape_cell("x\ny") == "x<br>y"

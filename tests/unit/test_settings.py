@@ -23,16 +23,50 @@ ANON = {"google": {"type": "anonymous"}}
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"timeout": "abc"}, "timeout must be a positive number of seconds or None, got 'abc'"),
-        ({"timeout": float("nan")}, "timeout must be a positive number of seconds, got nan"),
-        ({"read_timeout": -1}, "read_timeout must be a positive number of seconds, got -1"),
+        (
+            {"timeout": "abc"},
+            "timeout must be a positive number of seconds, at most 2592000 (30 days) or None, "
+            "got 'abc'",
+        ),
+        (
+            {"timeout": float("nan")},
+            "timeout must be a positive number of seconds, at most 2592000 (30 days), got nan",
+        ),
+        (
+            {"read_timeout": -1},
+            "read_timeout must be a positive number of seconds, at most 2592000 (30 days), got -1",
+        ),
         ({"connect_timeout": float("inf")}, "connect_timeout must be a positive number"),
         ({"max_attempts": 0}, "max_attempts must be at least 1, got 0"),
         ({"concurrency": 0}, "concurrency must be at least 1, got 0"),
         ({"concurrency": 2.5}, "concurrency must be a whole number, got 2.5"),
         ({"page_limit": True}, "page_limit must be a whole number or None, got True"),
-        ({"cache_ttl": -1}, "cache_ttl must be a number of seconds >= 0, got -1"),
-        ({"rate_limit": 0}, "rate_limit must be a positive number of requests per second"),
+        (
+            {"cache_ttl": -1},
+            "cache_ttl must be a number of seconds >= 0, at most 2592000 (30 days), got -1",
+        ),
+        (
+            {"rate_limit": 0},
+            "rate_limit must be a number of requests per second from 0.001 to 1e+06",
+        ),
+        (
+            {"read_timeout": 1e10},
+            "read_timeout must be a positive number of seconds, at most 2592000 (30 days), "
+            "got 1e+10",
+        ),
+        (
+            {"connect_timeout": 1e10},
+            "connect_timeout must be a positive number of seconds, at most 2592000 (30 days)",
+        ),
+        (
+            {"timeout": 1e10},
+            "timeout must be a positive number of seconds, at most 2592000 (30 days)",
+        ),
+        (
+            {"retry_cap": 1e300},
+            "retry_cap must be a number of seconds >= 0, at most 2592000 (30 days)",
+        ),
+        ({"rate_limit": 1e-308}, "rate_limit must be a number of requests per second from 0.001"),
         ({"on_error": "contine"}, "on_error must be 'fail' or 'continue', got 'contine'"),
         ({"dry_run": "yes"}, "dry_run must be True or False, got 'yes'"),
         ({"accounts": ["111122223333"]}, "accounts must be a mapping"),
@@ -100,6 +134,11 @@ def test_execute_needs_text(sql: Any) -> None:
         ("[aws]\naccount = 1\n", "unknown config key 'aws.account'"),
         ("[defaultz]\nregion = 'x'\n", "unknown config key 'defaultz'"),
         ('[defaults]\nregions = ["eu-west-1"]\n', "unknown default 'regions'"),
+        # a bool or a number passed the check: projectsId = [true] queried project "True"
+        ("[defaults]\nregion = [true]\n", "defaults.region must be a string .*, got true"),
+        ("[defaults]\nprojectsId = true\n", "defaults.projectsId must be a string .*, got true"),
+        ("[defaults]\nregion = ['a', 12]\n", "defaults.region must be a string .*, got 12"),
+        ("[defaults]\nregion = []\n", "defaults.region must be .*, got an empty list"),
     ],
 )
 def test_config_file_mistakes_are_usage_errors(tmp_path: Any, text: str, message: str) -> None:
@@ -123,3 +162,23 @@ def test_config_defaults_name_params_in_any_case(tmp_path: Any) -> None:
     path.write_text('[defaults]\nRegion = "eu-west-1"\nprojectsId = ["a", "b"]\n')
     got = load_config(path, default_registry().param_names)
     assert got["defaults"] == {"Region": ["eu-west-1"], "projectsId": ["a", "b"]}
+
+
+def test_a_config_path_that_is_a_directory_says_so(tmp_path: Any) -> None:
+    from stackql_tuning.config import load_config
+
+    with pytest.raises(UsageError, match="is a directory"):
+        load_config(tmp_path)
+
+
+def test_bad_auth_from_the_environment_names_the_variable(monkeypatch: Any) -> None:
+    """It said "--auth is not valid JSON" though no --auth was given."""
+    from stackql_tuning.transports.auth import parse_auth
+
+    monkeypatch.setenv("STACKQL_TUNING_AUTH", "{bad")
+    with pytest.raises(UsageError) as info:
+        parse_auth(None)
+    assert info.value.message.startswith("$STACKQL_TUNING_AUTH is not valid JSON")
+    assert "--auth" not in str(info.value)
+    with pytest.raises(UsageError, match=r"^usage error: --auth is not valid JSON"):
+        parse_auth("{bad")

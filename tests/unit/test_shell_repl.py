@@ -86,3 +86,14 @@ def test_unusable_history_falls_back_to_memory(tmp_path: Path) -> None:
     history = open_history(blocker / "sub" / "history", shell)
     assert type(history).__name__ == "InMemoryHistory"
     assert "history not saved" in err.getvalue()
+
+
+def test_a_history_path_that_is_a_directory_falls_back_to_memory(tmp_path: Path) -> None:
+    """A directory passed the old check (touch) and prompt_toolkit then printed tracebacks."""
+    target = tmp_path / "history"
+    target.mkdir()
+    err = io.StringIO()
+    shell = Shell(FakeSession(), out=io.StringIO(), err=err)
+    history = open_history(target, shell)
+    assert type(history).__name__ == "InMemoryHistory"
+    assert f"warning: history not saved ({target}: Is a directory)" in err.getvalue()

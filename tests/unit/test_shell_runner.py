@@ -459,3 +459,29 @@ def test_a_partial_result_exits_3_with_exec_s_report() -> None:
     )
     assert shell.handle("ROWS 1;") == 0  # each run of the REPL starts afresh
     assert shell.handle("PARTIAL; FAIL;") == 1  # an error still has its own exit code
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("PAGER", 'less "x', "$PAGER is not a command (No closing quotation)"),
+        ("STACKQL_TUNING_PAGER", "less \\", "$STACKQL_TUNING_PAGER is not a command"),
+        ("PAGER", "  ", "$PAGER is empty"),
+    ],
+)
+def test_a_pager_setting_that_is_no_command_warns_and_writes_directly(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, said: str
+) -> None:
+    """It was "internal error: ValueError: No closing quotation" at every wide result."""
+    from stackql_tuning.shell import pager
+
+    monkeypatch.delenv("STACKQL_TUNING_PAGER", raising=False)
+    monkeypatch.setenv(name, value)
+    monkeypatch.setattr(pager, "_warned", set())
+    monkeypatch.setattr(pager.shutil, "get_terminal_size", lambda: os.terminal_size((40, 10)))
+    out, warnings = _TTY(), []
+    for _ in range(2):
+        pager.show("z" * 100 + "\n", out, paging=True, warn=warnings.append)
+    assert out.getvalue() == ("z" * 100 + "\n") * 2
+    assert len(warnings) == 1  # once, not at every result
+    assert said in warnings[0]

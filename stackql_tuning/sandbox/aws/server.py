@@ -88,10 +88,28 @@ class AwsSandbox:
                 pass
 
         self.app.moto = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=Handler
-        )
-        self.port = self._server.server_port
+        # bound here, not by Werkzeug: on a taken port it prints its own text and exits the
+        # process; an OSError lets the caller say what went wrong
+        import socket
+
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(128)
+            port = sock.getsockname()[1]
+            self._server = make_server(
+                self.host,
+                self.port,
+                self.app,
+                threaded=True,
+                request_handler=Handler,
+                fd=sock.fileno(),
+            )
+        finally:
+            sock.close()  # the server holds its own duplicate
+        self.port = port
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"aws-sandbox:{self.port}", daemon=True
         )
@@ -101,7 +119,8 @@ class AwsSandbox:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve_forever that must run
+            self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
