@@ -82,14 +82,31 @@ def handle_registry(session: Session, stmt: Statement) -> Result:
 
 def handle_query(session: Session, stmt: Statement) -> Result:
     from stackql_tuning.run.select import run_query
+    from stackql_tuning.run.user_views import with_user_views
 
-    return run_query(session, stmt)
+    return run_query(session, with_user_views(session, stmt))
+
+
+def handle_other(session: Session, stmt: Statement) -> Result:
+    """DuckDB's own statements (DDL, COPY, SET...); ``CREATE VIEW`` over provider tables
+    defines a live view instead (``run.user_views``)."""
+    from stackql_tuning.run.select import run_query
+    from stackql_tuning.run.user_views import changes_catalog, define_view, sync, with_user_views
+
+    defined = define_view(session, stmt)
+    if defined is not None:
+        return defined
+    result = run_query(session, with_user_views(session, stmt))
+    if changes_catalog(stmt):
+        sync(session)
+    return result
 
 
 def handle_mutation(session: Session, stmt: Statement) -> Result:
     from stackql_tuning.run.mutate import run_mutation
+    from stackql_tuning.run.user_views import with_user_views
 
-    return run_mutation(session, stmt)
+    return run_mutation(session, with_user_views(session, stmt))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -97,7 +114,7 @@ HANDLERS: dict[str, Handler] = {
     "describe": handle_describe,
     "registry": handle_registry,
     "select": handle_query,
-    "other": handle_query,
+    "other": handle_other,
     "insert": handle_mutation,
     "delete": handle_mutation,
     "exec": handle_mutation,

@@ -39,6 +39,7 @@ from stackql_tuning.plan.bindings import (
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.implied import BoundPredicate, placed_well
 from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.user_views import through_user_view
 from stackql_tuning.plan.views import OPTIONAL
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource, param_sources
@@ -142,12 +143,24 @@ def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None
     )
 
 
-def _explain_constrained(e: PlanError, constrained: set[str], resource: Resource) -> PlanError:
-    """``e`` with a hint for params the query constrains without binding them."""
+def _explain_constrained(
+    e: PlanError, constrained: set[str], resource: Resource, node: exp.Table | None = None
+) -> PlanError:
+    """``e`` with a hint for params the query constrains without binding them (and, for a
+    table read through a user's view, where the condition belongs)."""
     if not constrained:
         return e
     spelled = param_spellings(resource)
     names = ", ".join(sorted(spelled.get(n, n) for n in constrained))
+    view = through_user_view(node) if node is not None else None
+    if view is not None:
+        e.message += f" (read through the view {view})"
+        e.hint = (
+            f"a view runs its own query, as a CTE does: {names} is constrained outside it, "
+            f"which binds nothing; bind it in the view's WHERE (CREATE OR REPLACE VIEW {view} "
+            f"AS ... WHERE {names} = '...'), or query the table itself; " + (e.hint or "")
+        )
+        return e
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
         "with a column of another source joined in the same FROM (a provider table, view, CTE "
@@ -448,7 +461,7 @@ def plan_query(
             except PlanError as unbound:
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
-                    raise _explain_constrained(unbound, constrained, resource) from None
+                    raise _explain_constrained(unbound, constrained, resource, ref.node) from None
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True
                 b.dependent = {}

@@ -311,7 +311,7 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
     if not sql:
         raise PlanError(f"view {view.id} has no SQL in its definition")
     tree = _parsed(str(sql)).copy()
-    _relocate(tree, node)
+    relocate(tree, node)
     branches = _branches(tree)
     params: dict[str, Any] = {p.lower(): s for p, s in (spec.get("params") or {}).items()}
     for param, pred in _const_predicates(node, set(params)):
@@ -354,7 +354,7 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
     return sub
 
 
-def _relocate(tree: exp.Expr, mention: exp.Table) -> None:
+def relocate(tree: exp.Expr, mention: exp.Table) -> None:
     """Give every node of a view's expansion the position of the view's mention: positions in
     the view's own SQL meant nothing to the user ('line 1, column 1101' for a 100-character
     query)."""

@@ -1,0 +1,169 @@
+"""A user's own CREATE VIEW over provider tables is live (over the sandbox).
+
+- the reviewer's script: a view over the table, filtered outside on another region, was a
+  snapshot of the default region and came back empty; now it is the CTE form's plan error;
+- a view whose own WHERE binds two regions returns both regions' rows;
+- CREATE VIEW makes no call; each query of the view fetches again, so a job created after the
+  CREATE VIEW shows; DROP VIEW forgets the view; sessions do not share views.
+
+Own AWS region for the job created here: ``sa-east-1`` (no other integration module uses it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from stackql_tuning import errors
+from stackql_tuning.sandbox.runner import Sandbox
+from stackql_tuning.session import Session
+
+SM = "aws.sagemaker.hyper_parameter_tuning_jobs"
+REGION = "sa-east-1"
+CONFIG = json.dumps(
+    {
+        "Strategy": "Bayesian",
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+        "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
+        "ParameterRanges": {
+            "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.1", "MaxValue": "0.5"}]
+        },
+    }
+)
+DEFINITION = json.dumps(
+    {
+        "AlgorithmSpecification": {
+            "TrainingImage": "811284229777.dkr.ecr.us-east-1.amazonaws.com/xgboost:1",
+            "TrainingInputMode": "File",
+        },
+        "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+        "OutputDataConfig": {"S3OutputPath": "s3://uv-bucket/out"},
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 5},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    }
+)
+
+
+@pytest.fixture
+def session(sandbox: Sandbox, sandbox_env: dict[str, str]) -> Iterator[Session]:
+    # the CLI's --sandbox default region, as in the reviewer's script
+    with Session(**sandbox.settings(), defaults={"region": ["us-east-1"]}) as s:
+        yield s
+
+
+def _seeded(sandbox: Sandbox, region: str) -> int:
+    return len(sandbox.truth["aws"]["regions"][region])
+
+
+def test_reviewers_script_is_a_plan_error_not_an_empty_result(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    session.execute(f"CREATE VIEW myv2 AS SELECT * FROM {SM}")
+    assert fresh_sandbox.aws.requests() == []  # no call at CREATE time
+    rows = session.execute("SELECT region, count(*) FROM myv2 GROUP BY ALL").rows
+    assert rows == [("us-east-1", _seeded(fresh_sandbox, "us-east-1"))]
+    with pytest.raises(errors.PlanError) as e:
+        session.execute("SELECT region, count(*) FROM myv2 WHERE region = 'eu-west-1' GROUP BY ALL")
+    assert "read through the view myv2" in e.value.message
+    assert "bind it in the view's WHERE" in (e.value.hint or "")
+
+
+def test_a_view_binding_two_regions_returns_both(fresh_sandbox: Sandbox, session: Session) -> None:
+    session.execute(
+        "CREATE VIEW two AS SELECT region, HyperParameterTuningJobName AS name "
+        f"FROM {SM} WHERE region IN ('us-east-1', 'eu-west-1')"
+    )
+    assert fresh_sandbox.aws.requests() == []
+    rows = session.execute("SELECT region, count(*) FROM two GROUP BY ALL ORDER BY 1").rows
+    assert rows == [
+        ("eu-west-1", _seeded(fresh_sandbox, "eu-west-1")),
+        ("us-east-1", _seeded(fresh_sandbox, "us-east-1")),
+    ]
+    # a list per region, no describe: the view's columns are all list columns
+    ops = Counter(r["operation"] for r in fresh_sandbox.aws.requests())
+    assert ops == {"ListHyperParameterTuningJobs": 2}
+    # a view over the view, a column list, a qualified name, a join and a CTE of its own
+    session.execute(
+        "CREATE VIEW main.per_region(r, jobs) AS SELECT region, count(*) FROM two GROUP BY 1"
+    )
+    rows = session.execute(
+        "WITH eu AS (SELECT 'eu-west-1' AS r) SELECT p.r, p.jobs FROM eu JOIN main.per_region p "
+        "ON p.r = eu.r"
+    ).rows
+    assert rows == [("eu-west-1", _seeded(fresh_sandbox, "eu-west-1"))]
+
+
+def test_the_view_reads_again_at_each_query_and_drops(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    sb = fresh_sandbox
+    name = "uv-live-view-job"
+    session.execute(
+        f"CREATE VIEW mine AS SELECT HyperParameterTuningJobName AS name FROM {SM} "
+        f"WHERE region = '{REGION}'"
+    )
+    before = {r[0] for r in session.execute("SELECT name FROM mine").rows}
+    assert name not in before
+    session.execute(
+        f"INSERT INTO {SM} (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, "
+        f"TrainingJobDefinition) VALUES ('{REGION}', '{name}', '{CONFIG}', '{DEFINITION}')"
+    )
+    sb.aws.reset_log()
+    after = {r[0] for r in session.execute("SELECT name FROM mine").rows}
+    assert after == before | {name}
+    assert [r["operation"] for r in sb.aws.requests()] == ["ListHyperParameterTuningJobs"]
+    # INSERT ... SELECT reads the view too
+    session.execute(
+        f"INSERT INTO {SM} (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, "
+        f"TrainingJobDefinition) SELECT '{REGION}', name || '-2', '{CONFIG}', '{DEFINITION}' "
+        f"FROM mine WHERE name = '{name}'"
+    )
+    session.execute("CREATE TABLE copied AS SELECT * FROM mine")
+    copied = {r[0] for r in session.execute("SELECT name FROM copied").rows}
+    assert copied == after | {f"{name}-2"}
+    # a session of its own does not see it
+    with Session(**sb.settings()) as other, pytest.raises(errors.StackqlTuningError):
+        other.execute("SELECT * FROM mine")
+    session.execute("DROP VIEW mine")
+    assert session.user_views == {}
+    with pytest.raises(errors.StackqlTuningError, match="mine does not exist"):
+        session.execute("SELECT * FROM mine")
+    session.execute("DROP VIEW IF EXISTS mine")
+    # cleanup: the job is this module's own, in its own region
+    for job in (name, f"{name}-2"):
+        session.execute(
+            f"DELETE FROM {SM} WHERE region = '{REGION}' AND HyperParameterTuningJobName = '{job}'"
+        )
+
+
+def test_dry_run_defines_the_view_without_a_call(fresh_sandbox: Sandbox, sandbox: Sandbox) -> None:
+    with Session(**sandbox.settings(), dry_run=True) as s:
+        result = s.execute(f"CREATE VIEW dv AS SELECT * FROM {SM} WHERE region = 'eu-west-1'")
+        assert result.kind == "dry-run" and result.rows == []
+        assert "view dv reads provider tables" in result.messages[0]
+        planned = s.execute("SELECT count(*) FROM dv").rows
+    assert fresh_sandbox.aws.requests() == []
+    assert [(r[0], r[1]) for r in planned] == [(SM, "list"), (SM, "get")]
+
+
+def test_name_clashes_are_duckdbs(fresh_sandbox: Sandbox, session: Session) -> None:
+    session.execute("CREATE TABLE taken AS SELECT 1 AS a")
+    view = f"VIEW taken AS SELECT * FROM {SM} WHERE region = 'eu-west-1'"
+    with pytest.raises(errors.StackqlTuningError, match="already exists"):
+        session.execute(f"CREATE {view}")
+    with pytest.raises(errors.StackqlTuningError, match="of type Table"):
+        session.execute(f"CREATE OR REPLACE {view}")
+    session.execute(f"CREATE {view.replace('VIEW', 'VIEW IF NOT EXISTS', 1)}")
+    assert session.user_views == {}
+    assert session.execute("SELECT * FROM taken").rows == [(1,)]
+    session.execute(f"CREATE VIEW lv AS SELECT * FROM {SM} WHERE region = 'eu-west-1'")
+    with pytest.raises(errors.StackqlTuningError, match="already exists"):
+        session.execute("CREATE TABLE lv AS SELECT 1 AS a")
+    # replaced by a view over local tables: a plain DuckDB view again
+    session.execute("CREATE OR REPLACE VIEW lv AS SELECT 2 AS b")
+    assert session.user_views == {}
+    assert session.execute("SELECT * FROM lv").rows == [(2,)]
+    assert fresh_sandbox.aws.requests() == []
