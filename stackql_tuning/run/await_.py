@@ -127,26 +127,42 @@ def fetch_state(session: Session, resource: Resource, params: dict[str, Any]) ->
 
 def poll(session: Session, label: str, probe: Callable[[], tuple[bool, str]]) -> str:
     """Call ``probe`` until it says done; returns the last state text."""
+    from stackql_tuning.run.query import statement_deadline
+
     settings = session.settings
     started = time.monotonic()
     last_note = started
     state = "unknown"
+    # the statement's --timeout, when it comes first, ends the wait as it ends any other
+    deadline = statement_deadline(session)
+    limit = settings.await_timeout
+    by_timeout = deadline is not None and deadline - started < limit
+    if by_timeout and deadline is not None:
+        limit = max(0.0, deadline - started)
     while True:
         done, state = probe()
         if done:
             return state
         now = time.monotonic()
         elapsed = now - started
-        if elapsed >= settings.await_timeout:
+        if elapsed >= limit:
+            if by_timeout:
+                raise StatementTimeout(
+                    f"/*+ AWAIT */ {label}: the statement ran past its time limit "
+                    f"(--timeout {settings.timeout:g} s) while waiting; last state seen: "
+                    f"{state} (the change itself was made)",
+                    hint="raise --timeout, or check later with a SELECT",
+                )
             raise StatementTimeout(
                 f"/*+ AWAIT */ {label}: not finished after {settings.await_timeout:g} s; "
-                f"last state seen: {state}",
-                hint="raise the await_timeout setting, or check later with a SELECT",
+                f"last state seen: {state} (the change itself was made)",
+                hint="raise the await_timeout setting (Session(await_timeout=...)), or check "
+                "later with a SELECT",
             )
         if now - last_note >= PROGRESS_EVERY:
             notify(session, f"{label} in progress, {int(elapsed)} s elapsed (state {state})")
             last_note = now
-        wait = min(settings.await_interval, max(0.0, settings.await_timeout - elapsed))
+        wait = min(settings.await_interval, max(0.0, limit - elapsed))
         end = time.monotonic() + wait
         while time.monotonic() < end:
             if session.cancelled:

@@ -41,32 +41,26 @@ class Outcome:
 
 
 def to_calls(plan: MutationPlan, defaults: dict[str, list[Any]] | None = None) -> list[Call]:
-    """The plan's calls, each sent where a SELECT with the same WHERE reads: an optional param
-    that picks where a call goes (``AwsAccountId``) that the statement leaves out takes the
-    config file's default, as the SELECT's calls do (without it a DELETE went to the
-    credentials' own account while the SELECT showed the job of the default one). Several
-    defaults for it are a plan error: the SELECT reads them all, the mutation must name one."""
-    fixed: dict[str, Any] = {}
+    """The plan's calls. A mutation never uses the config file's defaults (it touches only what
+    its statement names); but where the statement leaves out an optional param that picks
+    where a call goes (``AwsAccountId``) and the defaults name one, a SELECT with the same
+    WHERE reads the default's resources while the call would go to the credentials' own
+    account (a DELETE removed a job of account A that the SELECT had shown in account B).
+    That is a plan error: the statement must name it."""
     lowered = {k.lower(): v for k, v in (defaults or {}).items()}
     for p in plan.method.params:
         values = list(dict.fromkeys(lowered.get(p.name.lower()) or []))
         if p.location != "client" or p.required or not values:
             continue
-        if len(values) > 1:
+        if any(p.name.lower() not in {k.lower() for k in c.params} for c in plan.calls):
             raise PlanError(
-                f"{plan.resource.id}: {p.name} is not given, and the config file's defaults "
-                f"name {len(values)} ({', '.join(map(str, values))}), which a SELECT reads all "
-                "of; a change must name one",
+                f"{plan.resource.id}: {p.name} is not given, but the config file's defaults "
+                f"name {', '.join(map(str, values))}, which a SELECT with this WHERE reads; a "
+                "change goes only where its statement says",
                 location=Location(resource=plan.resource.id),
-                hint=f"add {p.name} = '...' to say which",
+                hint=f"add {p.name} = '{values[0]}' (or the one to change)",
             )
-        fixed[p.name] = values[0]
-    calls = []
-    for c in plan.calls:
-        given = {k.lower() for k in c.params}
-        params = {**{k: v for k, v in fixed.items() if k.lower() not in given}, **c.params}
-        calls.append(Call(plan.resource, plan.method, params, c.body))
-    return calls
+    return [Call(plan.resource, plan.method, dict(c.params), c.body) for c in plan.calls]
 
 
 def check_calls(session: Session, calls: list[Call]) -> None:

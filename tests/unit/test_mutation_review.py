@@ -25,23 +25,21 @@ def _delete(sql: str = DELETE) -> pm.MutationPlan:
     return plan_delete(parse_one(sql).expression, REG, None)
 
 
-def test_a_mutation_goes_to_the_default_account_a_select_reads() -> None:
-    (call,) = to_calls(_delete(), {"AwsAccountId": ["210987654321", "210987654321"]})
-    assert call.params["AwsAccountId"] == "210987654321"
-    # the one the statement names wins
+def test_a_mutation_names_the_account_when_defaults_name_one() -> None:
+    # a SELECT with this WHERE reads the default account; the call would go to the
+    # credentials' own: the statement must say which
+    for defaults in (["210987654321", "210987654321"], ["210987654321", "123456789012"]):
+        with pytest.raises(PlanError, match="AwsAccountId is not given") as e:
+            to_calls(_delete(), {"AwsAccountId": defaults})
+        assert "AwsAccountId = '210987654321'" in (e.value.hint or "")
+    # named: sent as named, whatever the defaults
     (call,) = to_calls(
         _delete(DELETE + " AND AwsAccountId = '123456789012'"), {"AwsAccountId": ["210987654321"]}
     )
     assert call.params["AwsAccountId"] == "123456789012"
     # no default: the credentials' own account, as before
-    (call,) = to_calls(_delete(), {})
+    (call,) = to_calls(_delete(), {"region": ["us-east-1"]})
     assert "AwsAccountId" not in call.params
-
-
-def test_a_mutation_never_picks_one_of_several_default_accounts() -> None:
-    with pytest.raises(PlanError, match="AwsAccountId is not given") as e:
-        to_calls(_delete(), {"AwsAccountId": ["210987654321", "123456789012"]})
-    assert "AwsAccountId = '...'" in (e.value.hint or "")
 
 
 def test_repeated_defaults_make_no_call_twice() -> None:
@@ -83,3 +81,19 @@ def test_a_mutation_drops_the_cached_replies_of_its_whole_service() -> None:
     # a stop of a tuning job also stops its training jobs: both are stale, Google's is not
     assert cache.invalidate(jobs.id) == 2
     assert len(cache) == 1
+
+
+def test_await_ends_at_the_statements_timeout() -> None:
+    # --timeout 0.3 with the default 600 s await_timeout: the wait ends at the statement's limit
+    import time
+
+    from stackql_tuning.errors import StatementTimeout
+    from stackql_tuning.run.await_ import poll
+    from stackql_tuning.session import Session
+
+    session = Session(timeout=0.3, await_interval=0.05)
+    session.statement_started = time.monotonic()
+    with pytest.raises(StatementTimeout, match=r"--timeout 0\.3 s") as e:
+        poll(session, "cancel of j", lambda: (False, "RUNNING"))
+    assert "last state seen: RUNNING" in e.value.message
+    assert time.monotonic() - session.statement_started < 30  # not the 600 s await_timeout
