@@ -124,10 +124,17 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     rows, read_failures = insert_source_rows(session, node, stmt)
     if rows is None:
         from stackql_tuning.plan.select import plan_query
+        from stackql_tuning.plan.views import expand_views
         from stackql_tuning.run.select import dry_run_result
 
+        # planned as the real run plans its SELECT: views expanded, the config's defaults
+        # (a view in the SELECT was "cannot be queried with SELECT" in a dry run only)
         select_plan = plan_query(
-            insert_select(node), session.registry, const_eval=session.store.const
+            expand_views(insert_select(node).copy(), session.registry),
+            session.registry,
+            const_eval=session.store.const,
+            defaults=session.settings.defaults,
+            describe=lambda sql: session.store.columns_of(sql),
         )
         result = dry_run_result(session, select_plan)
         result.rows.append((resource.id, method.name, "one call per row of the SELECT"))

@@ -97,3 +97,17 @@ def test_await_ends_at_the_statements_timeout() -> None:
         poll(session, "cancel of j", lambda: (False, "RUNNING"))
     assert "last state seen: RUNNING" in e.value.message
     assert time.monotonic() - session.statement_started < 30  # not the 600 s await_timeout
+
+
+def test_a_dry_run_insert_select_plans_its_select_as_the_run_does() -> None:
+    # a registry view in the SELECT was "cannot be queried with SELECT" in a dry run only
+    from stackql_tuning.session import Session
+
+    with Session(dry_run=True, auth={"aws": {"type": "default"}}) as session:
+        result = session.execute(
+            f"INSERT INTO {AWS} (region, HyperParameterTuningJobName, "
+            "HyperParameterTuningJobConfig) SELECT 'us-west-2', TuningJobName || '-copy', '{}' "
+            "FROM aws.sagemaker.tuning_jobs WHERE region = 'us-east-1' LIMIT 2"
+        )
+    assert [r[1] for r in result.rows] == ["list", "create"]
+    assert "one call per row of the SELECT" in result.rows[-1][2]
