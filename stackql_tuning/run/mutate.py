@@ -148,14 +148,18 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     calls = to_calls(plan, session.settings.defaults)
     check_calls(session, calls)
     returning = node.args.get("returning")
+    # /*+ SHOWRESULTS */ prints the created resources, as RETURNING * does
+    show = returning is None and stmt.has_hint("SHOWRESULTS")
     if returning is not None:
         check_returning(session, resource, list(returning.expressions))
-        if not is_resource_reply(resource, method) and get_method(resource) is None:
-            raise PlanError(
-                f"RETURNING: {resource.id}.{method.name} does not reply with the created "
-                "resource and it has no get method to read it back",
-                hint="drop RETURNING and SELECT the new resource afterwards",
-            )
+    readable = is_resource_reply(resource, method) or get_method(resource) is not None
+    if (returning is not None or show) and not readable:
+        what = "RETURNING" if returning is not None else "/*+ SHOWRESULTS */"
+        raise PlanError(
+            f"{what}: {resource.id}.{method.name} does not reply with the created "
+            "resource and it has no get method to read it back",
+            hint=f"drop {what} and SELECT the new resource afterwards",
+        )
     if session.settings.dry_run:
         result = dry_run_table(session, calls, [])
         result.warnings.extend(warnings)
@@ -172,9 +176,10 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     # the SELECT's own failed reads come first: the rows they would have given were not inserted
     failures = read_failures + failed_calls(session, stmt, "created", outcomes, done)
     messages.append(_count(len(done), len(outcomes), "created"))
-    if returning is not None:
+    if returning is not None or show:
         created = [o for o in outcomes if o.ok]
-        result = returning_rows(session, resource, created, list(returning.expressions))
+        exprs = list(returning.expressions) if returning is not None else None
+        result = returning_rows(session, resource, created, exprs)
     else:
         result = Result([], [], [], kind="insert", has_rows=False)
     result.messages = messages
@@ -185,9 +190,13 @@ def run_insert(session: Session, stmt: Statement) -> Result:
 
 
 def returning_rows(
-    session: Session, resource: Resource, outcomes: list[Outcome], exprs: list[exp.Expression]
+    session: Session,
+    resource: Resource,
+    outcomes: list[Outcome],
+    exprs: list[exp.Expression] | None,
 ) -> Result:
-    """The created resources as rows: the create reply, or a get of each new resource."""
+    """The created resources as rows (``exprs`` of them; every column when None): the create
+    reply, or a get of each new resource."""
     replies: list[tuple[Call, Page]] = []
     method = outcomes[0].call.method if outcomes else None
     for o in outcomes:
@@ -303,10 +312,17 @@ def run_exec(session: Session, stmt: Statement) -> Result:
                 state = await_terminal(session, resource, params, label)
                 messages = [f"{method.name}: {target}: now {state}"]
     if stmt.has_hint("SHOWRESULTS"):
+        get = get_method(resource)
+        params = get_params(resource, get, [call.params, call.body or {}]) if get else None
         if is_resource_reply(resource, method) and o.page is not None:
             result = select_rows(
                 session, load_replies(session, resource, [(call, o.page)]), None, "exec"
             )
+        elif get is not None and params is not None:
+            # a cancel or a stop replies with nothing: the resource as it is now is the result
+            # (after /*+ AWAIT */, as it finished)
+            result = returning_rows(session, resource, [o], None)
+            result.kind = "exec"
         else:
             result = dict_rows([o.obj], "exec")
     else:

@@ -242,7 +242,19 @@ def test_exec_list_and_showresults(session: Session) -> None:
         f"/*+ SHOWRESULTS */ EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}', "
         f"@hyperparameterTuningJobsId='{job_id(name)}'"
     )
-    assert shown.has_rows and shown.rows == [("OK",)]
+    # a cancel replies with nothing: SHOWRESULTS shows the job as it is now (its hint says
+    # "print the finished resource"; it printed the empty reply, "OK")
+    (row,) = shown.to_dicts()
+    assert row["displayName"] == "h7-showresults"
+    assert row["state"] in ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
+    created = session.execute(
+        f"/*+ SHOWRESULTS */ INSERT INTO {HPT} (projectsId, locationsId, displayName, "
+        "studySpec, trialJobSpec, maxTrialCount, parallelTrialCount) "
+        f"SELECT projectsId, locationsId, 'h7-shown', studySpec, trialJobSpec, 2, 1 FROM {HPT} "
+        f"WHERE {WHERE} AND hyperparameterTuningJobsId = '{job_id(name)}'"
+    )
+    # an INSERT prints what it created, as RETURNING * (it printed nothing)
+    assert [r["displayName"] for r in created.to_dicts()] == ["h7-shown"]
 
 
 def test_delete_deletes_exactly_one_job(session: Session, fresh_sandbox: Sandbox) -> None:
