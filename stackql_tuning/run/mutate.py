@@ -249,10 +249,18 @@ def run_delete(session: Session, stmt: Statement) -> Result:
         target = target_text(resource, o.call, None)
         label = f"delete {target}"
         if stmt.has_hint("AWAIT"):
-            if is_operation(method):
-                await_operation(session, resource, o.obj, label)
-            else:
-                await_gone(session, resource, o.call.params, label)
+            try:
+                if is_operation(method):
+                    await_operation(session, resource, o.obj, label)
+                else:
+                    await_gone(session, resource, o.call.params, label)
+            except ProviderError as e:
+                # the deletion was accepted, but waiting for it failed: that row is reported
+                # as such, and the other rows are still waited for and reported
+                o.error = CallError(
+                    None, f"accepted, but waiting for it failed: {e.message}", sent=True
+                )
+                continue
             messages.append(f"deleted {target}")
         elif is_operation(method) and not o.obj.get("done"):
             messages.append(

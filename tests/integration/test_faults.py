@@ -434,3 +434,37 @@ def test_a_create_whose_reply_is_cut_off_is_reported_as_unknown(
     with session_for(faulty) as session, pytest.raises(ProviderError) as e:
         session.execute(sql.replace('"parameters": [{', '"parameters": [], "x": [{'))
     assert "outcome unknown" not in str(e.value) and "nothing was created" in str(e.value)
+
+
+def test_an_awaited_delete_reports_every_row_when_one_wait_fails(faulty: Sandbox) -> None:
+    # both deletions are sent; the wait of one fails: the statement still says which rows
+    # were deleted and which one is unknown (it said only the first failure)
+    session = session_for(faulty, max_attempts=1)
+    hpt = "google.aiplatform.hyperparameter_tuning_jobs"
+    where = "projectsId = 'faults-del' AND locationsId = 'us-central1'"
+    ids = []
+    for i in range(2):
+        (row,) = session.execute(
+            f"INSERT INTO {hpt} (projectsId, locationsId, displayName, studySpec, trialJobSpec, "
+            f"maxTrialCount, parallelTrialCount) SELECT 'faults-del', 'us-central1', 'd{i}', "
+            '\'{"metrics": [{"metricId": "a", "goal": "MAXIMIZE"}], "parameters": '
+            '[{"parameterId": "lr", "doubleValueSpec": {"minValue": 0.1, "maxValue": '
+            '0.2}}]}\', \'{"workerPoolSpecs": [{"machineSpec": {"machineType": "n1"}, '
+            '"replicaCount": 1, "containerSpec": {"imageUri": "x"}}]}\', 1, 1 '
+            "RETURNING split_part(name, '/', 6)"
+        ).rows
+        ids.append(row[0])
+        session.execute(
+            f"/*+ AWAIT */ EXEC {hpt}.cancel @projectsId='faults-del', "
+            f"@locationsId='us-central1', @hyperparameterTuningJobsId='{row[0]}'"
+        )
+    faulty.google.configure(faults={"rate": 1.0, "kinds": {"500": 1}, "match": "/operations/"})
+    with pytest.raises(ProviderError) as e:
+        session.execute(
+            f"/*+ AWAIT */ DELETE FROM {hpt} WHERE {where} AND hyperparameterTuningJobsId "
+            f"IN ('{ids[0]}', '{ids[1]}')"
+        )
+    assert "of 2 deleted" in e.value.message
+    assert "waiting for it failed" in e.value.message
+    assert len(e.value.failures) >= 1
+    session.close()
