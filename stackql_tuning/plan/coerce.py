@@ -61,7 +61,9 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a JSON array"
     text = str(value)
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    shown = repr(text if len(text) <= 40 else text[:37] + "...")
+    # a value of another SQL type (a UUID, a timestamp...) prints like a string: say its type
+    return shown if isinstance(value, str) else f"a {type(value).__name__} value {shown}"
 
 
 def nesting_depth(value: Any) -> int:

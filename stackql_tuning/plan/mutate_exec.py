@@ -90,7 +90,7 @@ def exec_method(resource: Resource, name: str) -> Method:
     except PlanError:
         method = None
     if method is None or method.sql_verb != "EXEC":
-        verb = f" (a {method.sql_verb} method)" if method is not None else ""
+        verb = f" (it is a {method.sql_verb} method)" if method is not None else ""
         raise PlanError(
             f"resource {resource.id} has no EXEC method {name!r}{verb}; its EXEC methods are "
             f"{', '.join(execs) or '(none)'}",

@@ -360,7 +360,7 @@ def list_rows(session: Session, call: Call) -> Result:
     )
     stats = scheduler.run([call], sink)
     if stats.failures:
-        raise failures_error(stats)
+        raise failures_error(stats, can_continue=False)  # an EXEC keeps no partial list
     result = select_rows(session, load_replies(session, call.resource, pages), None, "exec")
     result.calls = stats.requests
     result.warnings.extend(stats.warnings)

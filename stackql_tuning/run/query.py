@@ -367,7 +367,9 @@ def _items(call: Call, page: Page) -> list[dict[str, Any]]:
     return items
 
 
-def failures_error(stats: RunStats) -> ProviderError:
+def failures_error(stats: RunStats, *, can_continue: bool = True) -> ProviderError:
+    """The error of a read whose calls failed; ``can_continue``: ``--on-error continue`` would
+    have kept the rows that arrived (a SELECT's; not an EXEC's)."""
     n = len(stats.failures)
     first = stats.failures[0]
     if n == 1:
@@ -377,7 +379,8 @@ def failures_error(stats: RunStats) -> ProviderError:
     return ProviderError(
         msg,
         failures=stats.failures,
-        hint="fix the failing calls, or use --on-error continue to keep the rows that arrived",
+        hint="fix the failing calls"
+        + (", or use --on-error continue to keep the rows that arrived" if can_continue else ""),
     )
 
 

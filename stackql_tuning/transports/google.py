@@ -49,7 +49,8 @@ def check_path_value(name: str, value: Any, pattern: str | None = None) -> str:
     elif len(text) > MAX_PARAM_LEN:
         problem = f"is {len(text)} characters long (at most {MAX_PARAM_LEN})"
     elif "/" in text or "\\" in text:
-        problem = "contains a '/' (a path parameter is one path segment)"
+        slash = "/" if "/" in text else "\\"
+        problem = f"contains a {slash!r} (a path parameter is one path segment)"
     elif text in (".", ".."):
         problem = "is a dot segment"
     elif _CONTROL.search(text):

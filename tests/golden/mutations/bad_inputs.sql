@@ -132,7 +132,7 @@ EXEC google.aiplatform.hyperparameter_tuning_jobs.cancle @projectsId='p', @locat
 
 # title: EXEC a SELECT method
 EXEC google.aiplatform.hyperparameter_tuning_jobs.get @projectsId='p', @locationsId='us-central1', @hyperparameterTuningJobsId='1';
-# error: PlanError: (a SELECT method); its EXEC methods are _list, cancel
+# error: PlanError: (it is a SELECT method); its EXEC methods are _list, cancel
 
 # title: EXEC an unknown parameter, close name suggested
 EXEC google.aiplatform.hyperparameter_tuning_jobs.cancel @projectId='p', @locationsId='us-central1', @hyperparameterTuningJobsId='1';
