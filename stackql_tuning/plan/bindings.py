@@ -467,6 +467,15 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                 if is_constant(other):
                     out.static.setdefault(name, [])
                     value = constant_value(other, const_eval)
+                    if value is None:
+                        # as IN (NULL): a call with no value was "needs parameter" next to the
+                        # WHERE that gives it
+                        raise PlanError(
+                            f"{col.sql()} = {other.sql()} matches nothing: NULL never equals a "
+                            "value, so no call could be made",
+                            location=node_location(col, Location(resource=ref.resource.id)),
+                            hint=f"give {col.name} a value, or write IS NULL to test for NULL",
+                        )
                     _pin(other, value)
                     if value not in out.static[name]:
                         out.static[name].append(value)

@@ -978,3 +978,11 @@ def test_an_enum_typo_on_a_view_column_names_the_view_column() -> None:
         f" ({AWS}.HyperParameterTuningJobStatus)"
     )
     assert "Completed" in (e.value.hint or "")
+
+
+def test_a_param_equal_to_null_is_a_plan_error_where_it_is_written() -> None:
+    # it was "list needs parameter region" with a hint to add the WHERE the query had
+    for where in ("region = NULL", "region = 'us-east-1' AND region = NULL", "NULL = region"):
+        with pytest.raises(PlanError, match="matches nothing: NULL never equals") as e:
+            plan(f"SELECT 1 FROM {AWS} WHERE {where}")
+        assert e.value.location.column is not None
