@@ -213,11 +213,16 @@ class StackContext:
         """``text`` with every protected value replaced by ``****``, in each form a template or
         a message may have written it (as is, JSON-escaped, quoted for SQL), longest first.
         Values shorter than :data:`MIN_MASKED` are masked only where they are a whole value
-        (:meth:`masked_value`): replacing every ``1`` in a log would garble it, and hide
-        nothing."""
+        (:meth:`masked_value`) or a whole quoted one (``'739'``): replacing every ``1`` in a
+        log would garble it, and hide nothing."""
         forms = {f for s in self._secrets if len(s) >= MIN_MASKED for f in _written_forms(s)}
         for form in sorted(forms, key=len, reverse=True):
             text = text.replace(form, MASK)
+        # a short one is still masked where it is a whole quoted value ('739', "739")
+        short = {f for s in self._secrets if len(s) < MIN_MASKED for f in _written_forms(s)}
+        for form in sorted(short, key=len, reverse=True):
+            for quote in "'\"":
+                text = text.replace(quote + form + quote, quote + MASK + quote)
         return text
 
     def masked_value(self, value: Any) -> Any:

@@ -32,7 +32,7 @@ from markupsafe import Markup
 MAX_SIZE = 10_000_000
 
 _SIZED = (str, list, tuple, dict, set, frozenset, bytes)
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_PERCENT_CONVERSION = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?(.)")
 _DIGITS = re.compile(r"\d+")
 _PADDING = {"ljust", "rjust", "center", "zfill"}
 
@@ -60,17 +60,24 @@ def _check_format_spec(spec: str) -> None:
 
 
 def _check_percent(fmt: str, args: Any) -> None:
-    """``fmt % args``: every width / precision, literal or ``*`` (taken from ``args``)."""
-    star = False
-    for match in _PERCENT_SPEC.finditer(fmt):
-        for part in match.groups():
+    """``fmt % args``: every width / precision, literal or ``*`` (the ``*`` ones taken from
+    ``args`` in order: only the arguments a ``*`` consumes are widths; the others are values,
+    of any size)."""
+    values = list(args) if isinstance(args, tuple) else [args]
+    position = 0
+    for match in _PERCENT_CONVERSION.finditer(fmt):
+        width, precision, conversion = match.groups()
+        if conversion == "%":
+            continue
+        for part in (width, precision):
             if part == "*":
-                star = True
+                if position < len(values):
+                    value = values[position]
+                    _check_number(abs(value) if isinstance(value, int) else value)
+                position += 1
             elif part:
                 _check_number(int(part) if len(part) <= 12 else MAX_SIZE + 1)
-    if star:
-        for value in args if isinstance(args, tuple) else (args,):
-            _check_number(abs(value) if isinstance(value, int) else value)
+        position += 1  # the value the conversion formats
 
 
 def _check_sum(left: Any, right: Any) -> None:

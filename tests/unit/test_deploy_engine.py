@@ -572,3 +572,15 @@ def test_a_delete_anchor_that_renders_nothing_says_the_resource_stays(stack: Pat
     with pytest.raises(ManifestError, match="renders no statement for its current state"):
         run(teardown, cloud, stack)
     assert "demo-dev-first" in cloud.jobs
+
+
+def test_a_short_protected_value_is_masked_where_it_is_a_quoted_value() -> None:
+    from stackql_tuning.deploy.context import StackContext
+    from stackql_tuning.deploy.manifest import Manifest
+
+    ctx = StackContext(Manifest(Path("m.yml"), Path("."), "s"), "dev", {})
+    ctx.protect("739")
+    assert ctx.mask('{"pin": "739", "port": 17390}') == '{"pin": "****", "port": 17390}'
+    assert ctx.mask("WHERE pin = '739' AND region = 'us-east-1'") == (
+        "WHERE pin = '****' AND region = 'us-east-1'"
+    )

@@ -231,3 +231,15 @@ def test_bounded_sandbox_keeps_ordinary_templates_working() -> None:
         "{{ 'a-b' | replace('-', '_') }}|{{ 'ab' | center(4) }}|{{ '%s=%d' | format('a', 1) }}"
     )
     assert render(text, {}) == "a  |007|  1|[1, 2]|ab|x-y|12|1|a_b| ab |a=1"
+
+
+def test_a_star_width_checks_only_the_width_it_takes() -> None:
+    # the value after a * width may be any number (an epoch in ms); the width may not
+    from stackql_tuning.errors import StackqlTuningError
+    from stackql_tuning.sql.template import render
+
+    out = render("{{ '%*d ms=%d' % (6, 42, 12345678901) }}", {}, source="x", line=1)
+    assert out == "    42 ms=12345678901"
+    assert render("{{ '%%%*d' % (3, 1) }}", {}, source="x", line=1) == "%  1"
+    with pytest.raises(StackqlTuningError, match="too large"):
+        render("{{ '%d %*d' % (1, 20000000, 1) }}", {}, source="x", line=1)
