@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import queue
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -231,6 +232,11 @@ class Shell:
         else:
             line = f"{p.calls_done}/{p.calls_total} calls, {p.rows} rows, {elapsed:.1f} s"
         line += "  (Ctrl-C cancels)"
+        # one terminal line at most: a wrapped line is not erased by the next redraw, and a
+        # narrow terminal filled with copies of it
+        columns = shutil.get_terminal_size((80, 24)).columns
+        if len(line) >= columns:
+            line = line[: max(columns - 1, 0)]
         if self.color:
             line = f"{_DIM}{line}{_RESET}"
         self.err.write(_CLEAR + line)

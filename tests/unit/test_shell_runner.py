@@ -188,6 +188,26 @@ def test_progress_line_is_drawn_and_cleared(monkeypatch: pytest.MonkeyPatch) -> 
     assert "LATE ROW" in out.getvalue()
 
 
+def test_progress_line_fits_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a line wider than the terminal wraps, and the redraw erased only its last part
+    import os as os_mod
+
+    monkeypatch.setattr(runner_mod, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(
+        runner_mod.shutil,
+        "get_terminal_size",
+        lambda fallback=(80, 24): os_mod.terminal_size((30, 24)),
+    )
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    shell = Shell(session, out=out, err=err, progress=True, color=False)
+    session.settings.timeout = None
+    threading.Timer(0.35, session.cancel).start()
+    shell.handle("SLOW;")
+    drawn = [part for part in err.getvalue().split("\r\x1b[K") if "calls," in part]
+    assert drawn and all(len(line) < 30 for line in drawn)
+
+
 def test_no_progress_line_when_not_a_terminal() -> None:
     shell, session, _, err = make_shell()
     threading.Timer(0.7, session.cancel).start()
