@@ -382,8 +382,9 @@ class Engine(AnchorRunner):
         if res.condition is None:
             return True
         what = f"'if' of resource {res.name!r}"
-        text = self.ctx.render_value(res.condition, ctx, line=res.line, what=what)
-        ok = evaluate(text, file=self.ctx.file, line=res.line, resource=res.name)
+        line = res.condition_line or res.line
+        text = self.ctx.render_value(res.condition, ctx, line=line, what=what)
+        ok = evaluate(text, file=self.ctx.file, line=line, resource=res.name)
         if not ok:
             self.log(f"[{res.name}] skipped: if {res.condition} is false")
         return ok

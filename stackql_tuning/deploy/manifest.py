@@ -120,6 +120,8 @@ class ResourceSpec:
     sql: str | None = None
     skip_validation: bool = False
     line: int | None = None
+    #: the line of ``if`` (errors in it point there; the resource's line when unknown)
+    condition_line: int | None = None
     #: per provider, auth entries in StackQL's shape that replace the session's for this
     #: resource's statements (unrendered; ``keyIDenvvar``... may name stack variables)
     auth: dict[str, Any] | None = None
@@ -352,6 +354,8 @@ def _load_resource(
     condition = r.get("if")
     if condition is not None and not isinstance(condition, str):
         check.fail(f"'if' of {what} must be a string expression", r)
+    if_node = child(ynode, "if")
+    condition_line = if_node.start_mark.line + 1 if if_node is not None else r.get(_LINE)
     sql = r.get("sql")
     if sql is not None and not isinstance(sql, str):
         check.fail(f"'sql' of {what} must be a string", r)
@@ -387,6 +391,7 @@ def _load_resource(
         skip_validation=bool(r.get("skip_validation") or r.get("skipvalidation")),
         line=r.get(_LINE),
         auth=auth,
+        condition_line=condition_line,
     )
 
 

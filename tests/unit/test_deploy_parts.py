@@ -243,7 +243,7 @@ def test_deep_if_of_a_resource_is_named_at_its_line(tmp_path: Path) -> None:
     write(tmp_path, f'name: s\nresources:\n  - name: r\n    if: "{"not " * 5000}true"\n')
     with pytest.raises(ManifestError, match="'if' expression nests too deeply") as info:
         build(None, tmp_path, "dev", dry_run=True, log=lambda line: None)
-    assert info.value.location.line == 3 and info.value.location.resource == "r"
+    assert info.value.location.line == 4 and info.value.location.resource == "r"
 
 
 # -- template lines inside the manifest -------------------------------------------------------
@@ -450,3 +450,10 @@ def test_starter_templates_match_their_examples(provider: str, example: str) -> 
     manifest = (source / "stackql_manifest.yml").read_text()
     expected = manifest.replace(f"name: {example}\n", "name: ${stack_name}\n", 1)
     assert (target / "stackql_manifest.yml").read_text() == expected
+
+
+def test_an_if_error_points_at_the_if_line(tmp_path: Path) -> None:
+    write(tmp_path, "name: s\nresources:\n  - name: r\n    type: query\n    if: '{{ nope }}'\n")
+    with pytest.raises(ManifestError, match="nope") as info:
+        build(None, tmp_path, "dev", dry_run=True, log=lambda line: None)
+    assert info.value.location.line == 5
