@@ -220,6 +220,20 @@ def _grouped_on(select: exp.Select, node: exp.Expr) -> bool:
     )
 
 
+def _grouped_value(node: exp.Expr) -> bool:
+    """Whether ``node`` is read as a GROUP BY key of its SELECT (outside any aggregate): its
+    every form must then be made from the key's own (text) form."""
+    select = node.find_ancestor(exp.Select)
+    if select is None or not select.args.get("group"):
+        return False
+    inside = node.parent
+    while inside is not None and inside is not select:
+        if isinstance(inside, exp.AggFunc | exp.Window):
+            return False
+        inside = inside.parent
+    return _grouped_on(select, node)
+
+
 def _order_by_items(tree: exp.Expr) -> None:
     """``ORDER BY alias`` / ``ORDER BY 2`` naming a json_extract select item: ordered by the
     call itself, so that it sorts as ORDER BY json_extract(...) does (values, not text)."""
@@ -287,9 +301,12 @@ def sqlite_json_compat(tree: exp.Expr) -> exp.Expr:
             continue  # (already replaced with its comparison's other side)
         if _ordered_by_value(node):
             continue
+        grouped = _grouped_value(node)
         if _numeric_context(node):
-            replacement = _sql(_number(node))
-        elif _plain_text_context(node):
+            # under GROUP BY the call's value is the group key's text: the number is read from
+            # it (the raw column is not grouped; DuckDB refused the query)
+            replacement = _sql(f"TRY_CAST({_text(node)} AS DOUBLE)" if grouped else _number(node))
+        elif _plain_text_context(node) and not grouped:
             replacement = exp.JSONExtractScalar(
                 this=node.this.copy(), expression=node.expression.copy()
             )
