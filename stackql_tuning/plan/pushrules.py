@@ -15,6 +15,7 @@ inclusive/exclusive reading can only return more rows, never fewer. Pure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -336,8 +337,25 @@ def pushed_params(slot: Slot) -> dict[str, Any]:
     style = STYLES.get(rules.get("style", ""))
     if style is None or not slot.residual:
         return {}
-    # only params the chosen method accepts
-    return {k: v for k, v in style(slot, rules).items() if slot.method.param(k) is not None}
+    # only params the chosen method accepts, with values it accepts: a value outside the
+    # API's own pattern (NameContains from LIKE '%a.b%') is refused by the API, where the
+    # query without pushdown answers
+    out = {}
+    for k, v in style(slot, rules).items():
+        param = slot.method.param(k)
+        if param is None:
+            continue
+        if param.pattern and isinstance(v, str) and not _matches(param.pattern, v):
+            continue
+        out[k] = v
+    return out
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value, re.S) is not None
+    except re.error:
+        return True  # a pattern Python cannot read: the API is the judge, as before
 
 
 # -- enum literals -----------------------------------------------------------------------------

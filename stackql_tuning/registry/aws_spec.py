@@ -90,12 +90,28 @@ def _member_param(
         "type": typ,
         "db_type": db_type_for(typ, fmt),
         "format": fmt,
-        "pattern": None,
+        "pattern": _string_pattern(shape) if typ == "string" and fmt is None else None,
         "description": text(ref.get("documentation") or shape.get("documentation")),
         "enum": list(shape.get("enum", [])),
         "minimum": minimum,
         "maximum": maximum,
     }
+
+
+def _string_pattern(shape: dict[str, Any]) -> str | None:
+    """A string shape's botocore ``pattern`` and length bounds as one anchored Python regex
+    (botocore checks neither before sending: the API refuses the call), or None when it has
+    neither, or its pattern is not Python's regex syntax (``\\p{L}``...)."""
+    pattern, low, high = shape.get("pattern"), shape.get("min"), shape.get("max")
+    if pattern is None and low is None and high is None:
+        return None
+    length = f"(?=.{{{int(low or 0)},{'' if high is None else int(high)}}}$)"
+    out = f"^{length}(?:{pattern or '.*'})$"
+    try:
+        re.compile(out, re.S)
+    except re.error:
+        return None
+    return out
 
 
 def _bounds(shape: dict[str, Any]) -> tuple[int | None, int | None]:

@@ -80,3 +80,17 @@ def test_a_set_returning_function_stops_the_early_limit(projection: str) -> None
     assert slot.limit is None
     (slot,) = plan(f"SELECT 1 AS x FROM {AWS} WHERE region = 'us-east-1' LIMIT 5").slots
     assert slot.limit == 5
+
+
+def test_a_value_outside_the_apis_pattern_is_not_pushed() -> None:
+    # NameContains takes [a-zA-Z0-9-]{0,63}: "a.b c" was sent, and the API refuses it
+    (slot,) = plan(
+        f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND HyperParameterTuningJobName "
+        "LIKE '%a.b c%'"
+    ).slots
+    assert "NameContains" not in slot.pushed
+    (slot,) = plan(
+        f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND HyperParameterTuningJobName "
+        "LIKE '%xgb-churn%'"
+    ).slots
+    assert slot.pushed["NameContains"] == "xgb-churn"
