@@ -91,14 +91,25 @@ def handle_other(session: Session, stmt: Statement) -> Result:
     """DuckDB's own statements (DDL, COPY, SET...); ``CREATE VIEW`` over provider tables
     defines a live view instead (``run.user_views``)."""
     from stackql_tuning.run.select import run_query
-    from stackql_tuning.run.user_views import changes_catalog, define_view, sync, with_user_views
+    from stackql_tuning.run.user_views import (
+        changes_catalog,
+        define_view,
+        note_transaction,
+        sync,
+        with_user_views,
+    )
 
     defined = define_view(session, stmt)
     if defined is not None:
         return defined
-    result = run_query(session, with_user_views(session, stmt))
-    if changes_catalog(stmt):
-        sync(session)
+    ran = False
+    try:
+        result = run_query(session, with_user_views(session, stmt))
+        ran = True
+    finally:
+        note_transaction(session, stmt, ran=ran)
+        if changes_catalog(stmt) and session.user_view_defs:
+            sync(session)
     return result
 
 

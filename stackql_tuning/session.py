@@ -123,6 +123,23 @@ class Session:
         return views
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether a BEGIN of this session's has not yet been ended by COMMIT or ROLLBACK."""
+        return bool(self._state.get("in_transaction"))
+
+    @in_transaction.setter
+    def in_transaction(self, value: bool) -> None:
+        self._state["in_transaction"] = value
+
+    @property
+    def user_view_defs(self) -> dict[str, Any]:
+        """Every live view this session defined, by the token of its placeholder in DuckDB's
+        catalog, dropped ones too (a ROLLBACK may bring a placeholder back):
+        ``user_views`` is those whose placeholder is there now."""
+        defs: dict[str, Any] = self._state.setdefault("user_view_defs", {})
+        return defs
+
+    @property
     def fetcher(self) -> Any:
         """The transports (each SDK imported on first use of its provider)."""
         if "fetcher" not in self._state:

@@ -9,15 +9,18 @@ binds the region; an outer filter on a param is a PlanError that says to move it
 
 A view is *live* when its query reads a provider table, directly, through a registry view or
 through another live view (:func:`reads_provider`); a view over local tables only stays a plain
-DuckDB view. Names resolve as DuckDB resolves them (``v``, ``main.v``, ``memory.main.v``,
-``temp.v``), and a CTE of the same name hides a view, as in DuckDB.
+DuckDB view. Which view a table name means is a :data:`Resolver`'s answer (the run side asks
+DuckDB's catalog, so temporary objects, ``USE`` and ``search_path`` count; :func:`lookup` is
+the pure stand-in), and a CTE of the same name hides a view, as in DuckDB. A view's query is
+expanded in a scope of its own: the views it reads first, then the statement's CTEs that would
+capture its names are renamed (:func:`_free_names`).
 
 Pure: no I/O; the run side (``run.user_views``) keeps DuckDB's catalog in step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -66,11 +69,15 @@ class UserView:
 
 
 UserViews = Mapping[tuple[str, str, str], UserView]
+#: the view a table name means where it stands, as DuckDB resolves it (the run side asks
+#: DuckDB's catalog: temporary objects, ``USE``, ``search_path``); None for anything else
+Resolver = Callable[[exp.Table], "UserView | None"]
 
 
 def lookup(views: UserViews, node: exp.Table) -> UserView | None:
-    """The view that the table name ``node`` means, if any (temporary views first, as DuckDB
-    resolves names); a CTE of that name in scope hides it."""
+    """The view that the table name ``node`` means among ``views`` by name alone (temporary
+    views first, then the main schema): the pure stand-in for DuckDB's resolution, used where
+    no DuckDB is at hand (tests, the self-reference check of a new view)."""
     if not views or not isinstance(node.this, exp.Identifier):
         return None
     name, db, catalog = node.name.lower(), node.db.lower(), node.catalog.lower()
@@ -87,16 +94,25 @@ def lookup(views: UserViews, node: exp.Table) -> UserView | None:
             ok = v_schema == DEFAULT_SCHEMA
         if ok:
             found.append(view)
-    if not found or (not db and not catalog and _cte_named(node, name)):
+    if not found:
         return None
     found.sort(key=lambda v: v.key[0] != TEMP_CATALOG)
     return found[0]
 
 
-def _cte_named(node: exp.Table, name: str) -> bool:
-    """Whether a CTE called ``name`` is visible where ``node`` is (and so ``node`` names it)."""
+def _as_resolver(views: UserViews | Resolver) -> Resolver:
+    if callable(views):
+        return views
+    return lambda node: lookup(views, node)
+
+
+def _visible_cte(node: exp.Table, name: str) -> exp.CTE | None:
+    """The CTE called ``name`` visible where ``node`` is (and so what ``node`` names), if any.
+    A view's expansion is a scope of its own: the CTEs around it are not visible inside."""
     parent = node.parent
     while parent is not None:
+        if isinstance(parent, exp.Subquery) and USER_VIEW in parent.meta:
+            return None
         with_ = parent.args.get("with_")
         if isinstance(with_, exp.With):
             ctes = list(with_.expressions)
@@ -105,9 +121,9 @@ def _cte_named(node: exp.Table, name: str) -> bool:
                 if cte.alias_or_name.lower() != name:
                     continue
                 if inside is None or i < inside or (i == inside and with_.args.get("recursive")):
-                    return True
+                    return cte
         parent = parent.parent
-    return False
+    return None
 
 
 def _within(node: exp.Expr, container: exp.Expr) -> bool:
@@ -130,10 +146,31 @@ def _targets(tree: exp.Expr) -> set[int]:
     return out
 
 
-def expand_mention(node: exp.Table, view: UserView) -> exp.Subquery:
-    """The subquery that replaces ``node``, a mention of ``view``: the view's query, named by
-    the mention's alias (else the view's name), with the view's column list, if any."""
-    query = view.query.copy()
+def _unqualified(node: exp.Table) -> bool:
+    return not node.args.get("db") and not node.args.get("catalog")
+
+
+def _mentions(tree: exp.Expr, resolve: Resolver) -> list[tuple[exp.Table, UserView]]:
+    """The table names in ``tree`` that mean a user view, with the view (a CTE of that name in
+    scope hides a view, as in DuckDB; the tables ``tree`` writes are not read)."""
+    targets = _targets(tree)
+    out = []
+    for node in tree.find_all(exp.Table):
+        if id(node) in targets or not isinstance(node.this, exp.Identifier):
+            continue
+        if _unqualified(node) and _visible_cte(node, node.name.lower()) is not None:
+            continue
+        view = resolve(node)
+        if view is not None:
+            out.append((node, view))
+    return out
+
+
+def expand_mention(node: exp.Table, view: UserView, body: exp.Expr | None = None) -> exp.Subquery:
+    """The subquery that replaces ``node``, a mention of ``view``: the view's query (``body``,
+    its expansion, when given), named by the mention's alias (else the view's name), with the
+    view's column list, if any."""
+    query = body if body is not None else view.query.copy()
     relocate(query, node)
     alias = node.args.get("alias")
     if isinstance(alias, exp.TableAlias) and alias.columns:
@@ -158,34 +195,105 @@ def through_user_view(node: exp.Expr) -> str | None:
     return None
 
 
-def expand_user_views(tree: exp.Expr, views: UserViews) -> exp.Expr:
-    """Every mention of a user view in ``tree`` (views over views too) replaced by its query, in
-    place; the tables that ``tree`` writes stay as they are. Returns the (maybe new) root."""
-    if not views:
-        return tree
-    targets = _targets(tree)
-    for _ in range(MAX_DEPTH + 1):
-        found = False
-        for node in list(tree.find_all(exp.Table)):
-            if id(node) in targets:
-                continue
-            view = lookup(views, node)
-            if view is None:
-                continue
-            replacement = expand_mention(node, view)
-            if node is tree:
-                return replacement
-            node.replace(replacement)
-            found = True
-        if not found:
-            return tree
-    raise PlanError(
-        f"views nest deeper than {MAX_DEPTH} levels (a view that reads itself?)",
-        hint="DROP VIEW the view that names itself, or CREATE OR REPLACE it over its tables",
-    )
+def _body(view: UserView, resolve: Resolver, depth: int) -> exp.Expr:
+    """``view``'s query with the views it reads expanded, in its own name scope."""
+    if depth > MAX_DEPTH:
+        raise PlanError(
+            f"views nest deeper than {MAX_DEPTH} levels (a view that reads itself?)",
+            hint="DROP VIEW the view that names itself, or CREATE OR REPLACE it over its tables",
+        )
+    return _expand(view.query.copy(), resolve, depth)
 
 
-def reads_provider(query: exp.Expr, views: UserViews, registry: Registry) -> bool:
+def _free_names(node: exp.Table, body: exp.Expr) -> None:
+    """Rename the CTEs visible at ``node`` that the names of ``body`` (a view's query, about
+    to replace ``node``) would otherwise mean: a view's query reads the tables of the catalog,
+    never a CTE of the statement that names the view. Each reference to a renamed CTE keeps
+    its name as an alias (``FROM a`` -> ``FROM a__cte1 AS a``), so nothing else changes."""
+    names = {
+        t.name.lower()
+        for t in body.find_all(exp.Table)
+        if _unqualified(t) and isinstance(t.this, exp.Identifier)
+    }
+    root = node.root()
+    taken = {t.name.lower() for t in root.find_all(exp.Table)} | names
+    taken |= {c.alias_or_name.lower() for c in root.find_all(exp.CTE)}
+    for name in sorted(names):
+        cte = _visible_cte(node, name)
+        if cte is None or not isinstance(cte.parent, exp.With):
+            continue
+        scope = cte.parent.parent
+        assert scope is not None
+        refs = [
+            t
+            for t in scope.find_all(exp.Table)
+            if t.name.lower() == name and _unqualified(t) and _visible_cte(t, name) is cte
+        ]
+        n = 1
+        while f"{name}__cte{n}" in taken:
+            n += 1
+        fresh = f"{name}__cte{n}"
+        taken.add(fresh)
+        alias = cte.args.get("alias")
+        if isinstance(alias, exp.TableAlias):
+            alias.set("this", exp.to_identifier(fresh))
+        for t in refs:
+            if not t.alias:
+                t.set("alias", exp.TableAlias(this=t.this.copy()))
+            t.set("this", exp.to_identifier(fresh))
+
+
+def _unqualify_columns(node: exp.Table) -> None:
+    """``main.v.n`` read from ``main.v``: the view's expansion is named ``v``, so a column
+    qualified with the mention's schema (and catalog) is qualified with ``v`` alone."""
+    if node.alias or _unqualified(node):
+        return
+    query = node.parent
+    while query is not None and not isinstance(query, exp.Query):
+        query = query.parent
+    if query is None:
+        return
+    name = node.name.lower()
+    for col in query.find_all(exp.Column):
+        if col.table.lower() == name and col.args.get("db") is not None:
+            col.set("db", None)
+            col.set("catalog", None)
+
+
+def _in_place_of_a_query(node: exp.Table, sub: exp.Subquery) -> exp.Expr:
+    """What replaces ``node`` where DuckDB takes a table's name but not a subquery: ``COPY v
+    TO`` (``COPY (SELECT * FROM (...) AS v) TO``), ``SUMMARIZE v`` (``SUMMARIZE SELECT * FROM
+    (...) AS v``); ``sub`` itself anywhere else."""
+    parent = node.parent
+    if node.arg_key == "this" and isinstance(parent, exp.Copy):
+        return exp.Subquery(this=exp.select("*").from_(sub))
+    if node.arg_key == "this" and isinstance(parent, exp.Summarize):
+        return exp.select("*").from_(sub)
+    return sub
+
+
+def _expand(tree: exp.Expr, resolve: Resolver, depth: int) -> exp.Expr:
+    for node, view in _mentions(tree, resolve):
+        body = _body(view, resolve, depth + 1)
+        replacement = _in_place_of_a_query(node, expand_mention(node, view, body))
+        if node is tree:
+            return replacement
+        _free_names(node, body)
+        _unqualify_columns(node)
+        node.replace(replacement)
+    return tree
+
+
+def expand_user_views(tree: exp.Expr, views: UserViews | Resolver) -> exp.Expr:
+    """Every mention of a user view in ``tree`` replaced by its query, in place; each view's
+    query is expanded first (views over views), in a name scope of its own: the statement's
+    CTEs never capture its names. The tables ``tree`` writes stay as they are. ``views``: the
+    session's views, or a :data:`Resolver` that says which view a name means. Returns the
+    (maybe new) root."""
+    return _expand(tree, _as_resolver(views), 0)
+
+
+def reads_provider(query: exp.Expr, views: UserViews | Resolver, registry: Registry) -> bool:
     """Whether ``query`` reads a provider table (or a registry view), directly or through the
     user views ``views``: a view over it must be live. An unknown resource is a PlanError."""
     tree = expand_user_views(query.copy(), views)
@@ -229,18 +337,16 @@ def candidate_key(name: exp.Table, temporary: bool) -> tuple[str, str, str]:
     return (catalog, schema, name.name.lower())
 
 
-def mentions(tree: exp.Expr, views: UserViews) -> bool:
+def mentions(tree: exp.Expr, views: UserViews | Resolver) -> bool:
     """Whether ``tree`` reads a user view (and so needs :func:`expand_user_views`)."""
     if not views:
         return False
-    targets = _targets(tree)
-    return any(
-        lookup(views, t) is not None for t in tree.find_all(exp.Table) if id(t) not in targets
-    )
+    return bool(_mentions(tree, _as_resolver(views)))
 
 
 __all__ = [
     "USER_VIEW",
+    "Resolver",
     "UserView",
     "UserViews",
     "candidate_key",

@@ -167,3 +167,118 @@ def test_name_clashes_are_duckdbs(fresh_sandbox: Sandbox, session: Session) -> N
     assert session.user_views == {}
     assert session.execute("SELECT * FROM lv").rows == [(2,)]
     assert fresh_sandbox.aws.requests() == []
+
+
+EU = f"SELECT HyperParameterTuningJobName AS n FROM {SM} WHERE region = 'eu-west-1'"
+
+
+def test_a_temporary_table_or_view_of_the_name_comes_first(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    session.execute(f"CREATE VIEW v AS {EU}")
+    session.execute("CREATE TEMP VIEW v AS SELECT 'local' AS n")
+    assert session.execute("SELECT * FROM v").rows == [("local",)]
+    assert session.execute("SELECT count(*) FROM memory.main.v").rows == [
+        (_seeded(fresh_sandbox, "eu-west-1"),)
+    ]
+    session.execute("DROP VIEW temp.v")
+    session.execute("CREATE TEMP TABLE v AS SELECT 'tmp' AS n")
+    assert session.execute("SELECT * FROM v").rows == [("tmp",)]
+
+
+def test_the_statements_ctes_do_not_capture_the_views_names(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    eu = _seeded(fresh_sandbox, "eu-west-1")
+    session.execute(f"CREATE VIEW a AS {EU}")
+    session.execute("CREATE VIEW b AS SELECT * FROM a")
+    rows = session.execute(
+        "WITH a AS (SELECT 'not-from-view-a' AS n) SELECT count(*), min(n) FROM b"
+    ).rows
+    assert rows[0][0] == eu and rows[0][1] != "not-from-view-a"
+    session.execute("CREATE TABLE wanted AS SELECT 'Failed' AS s")
+    session.execute(
+        f"CREATE VIEW f AS {EU} AND HyperParameterTuningJobStatus IN (SELECT s FROM wanted)"
+    )
+    failed = session.execute("SELECT count(*) FROM f").rows
+    assert 0 < failed[0][0] < eu
+    rows = session.execute(
+        "WITH wanted AS (SELECT 'Completed' AS s) SELECT count(*), min(wanted.s) FROM f, wanted"
+    ).rows
+    assert rows == [(failed[0][0], "Completed")]
+
+
+def test_names_resolve_in_the_current_schema_and_the_placeholder_never_reads(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    eu = _seeded(fresh_sandbox, "eu-west-1")
+    session.execute("CREATE SCHEMA s")
+    session.execute("USE s")
+    session.execute(f"CREATE VIEW v AS {EU}")
+    assert session.execute("SELECT count(*) FROM v").rows == [(eu,)]
+    assert len(session.execute("SELECT n FROM v").rows) == eu
+    with pytest.raises(errors.StackqlTuningError, match="is a view over provider tables"):
+        session.execute("SELECT count(*) FROM query_table('v')")
+    session.execute("USE memory.main")
+    session.execute("SET search_path = 's'")
+    assert session.execute("SELECT count(*) FROM v").rows == [(eu,)]
+
+
+def test_transactions_keep_the_views_in_step(fresh_sandbox: Sandbox, session: Session) -> None:
+    eu = _seeded(fresh_sandbox, "eu-west-1")
+    session.execute(f"CREATE VIEW v AS {EU}")
+    session.execute("BEGIN")
+    session.execute("DROP VIEW v")
+    with pytest.raises(errors.StackqlTuningError, match="v does not exist"):
+        session.execute("SELECT count(*) FROM v")
+    session.execute("ROLLBACK")
+    assert session.execute("SELECT count(*) FROM v").rows == [(eu,)]
+    session.execute("BEGIN")
+    session.execute(f"CREATE VIEW w AS {EU}")
+    assert sorted(k[2] for k in session.user_views) == ["v", "w"]
+    session.execute("ROLLBACK")
+    assert [k[2] for k in session.user_views] == ["v"]
+    with pytest.raises(errors.StackqlTuningError, match="w does not exist"):
+        session.execute("SELECT count(*) FROM w")
+    session.execute("BEGIN")
+    session.execute("DROP VIEW v")
+    session.execute("COMMIT")
+    assert session.user_views == {}
+
+
+def test_copy_summarize_and_qualified_columns(
+    fresh_sandbox: Sandbox, session: Session, tmp_path: object
+) -> None:
+    eu = _seeded(fresh_sandbox, "eu-west-1")
+    session.execute(f"CREATE VIEW v AS {EU}")
+    out = f"{tmp_path}/v.csv"
+    session.execute(f"COPY v TO '{out}'")
+    with open(out) as f:
+        assert len(f.read().splitlines()) == eu + 1  # a header line
+    summary = session.execute("SUMMARIZE v")
+    assert summary.rows[0][0] == "n"
+    assert len(session.execute("SELECT main.v.n FROM main.v").rows) == eu
+
+
+def test_create_view_binds_its_query_without_a_call(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    with pytest.raises(errors.PlanError, match="More VIEW aliases than columns"):
+        session.execute(
+            f"CREATE VIEW v(a, b, c) AS SELECT region, HyperParameterTuningJobName FROM {SM}"
+        )
+    with pytest.raises(errors.PlanError, match='"regionn" not found'):
+        session.execute(f"CREATE VIEW w AS SELECT regionn FROM {SM}")
+    assert session.user_views == {}
+    assert fresh_sandbox.aws.requests() == []
+
+
+def test_headers_name_what_the_user_wrote(fresh_sandbox: Sandbox, session: Session) -> None:
+    session.execute(f"CREATE VIEW v AS {EU}")
+    result = session.execute(
+        "SELECT (SELECT count(*) FROM v), 1 + (SELECT count(*) FROM main.v) AS two "
+        "UNION ALL SELECT 1, 2"
+    )
+    assert result.columns == ["(SELECT count_star() FROM v)", "two"]
+    eu = _seeded(fresh_sandbox, "eu-west-1")
+    assert result.rows[0] == (eu, eu + 1)

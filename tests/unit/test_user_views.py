@@ -175,3 +175,52 @@ def test_the_views_bindings_plan_the_calls() -> None:
     plan = plan_query(tree, REG)
     [slot] = plan.slots
     assert sorted(slot.static["region"]) == ["eu-west-1", "us-east-1"]
+
+
+def test_a_views_query_is_expanded_in_its_own_scope_not_the_statements() -> None:
+    a = view("a", f"SELECT HyperParameterTuningJobName AS n FROM {SM} WHERE region = 'eu-west-1'")
+    b = view("b", "SELECT * FROM a")
+    tree = expand("WITH a AS (SELECT 'x' AS n) SELECT count(*), min(n) FROM b", views(a, b))
+    # b's `a` is the view a, not the statement's CTE a
+    assert SM in tables(tree)
+    sub = next(s for s in tree.find_all(exp.Subquery) if s.alias == "b")
+    assert SM in tables(sub)
+
+
+def test_an_outer_cte_named_like_a_table_the_view_reads_is_renamed() -> None:
+    v = view("v", f"SELECT * FROM {SM} WHERE region = 'eu-west-1' AND x IN (SELECT s FROM wanted)")
+    tree = expand(
+        "WITH wanted AS (SELECT 'c' AS s) SELECT count(*) FROM v, wanted WHERE wanted.s = 'c'",
+        views(v),
+    )
+    sql = tree.sql(dialect="duckdb")
+    assert "WITH wanted__cte1 AS" in sql
+    assert "AS v, wanted__cte1 AS wanted WHERE wanted.s = 'c'" in sql  # its own references
+    assert "(SELECT s FROM wanted)" in sql  # the view's reads the table
+
+
+def test_a_resolver_decides_which_names_are_views() -> None:
+    # the run side asks DuckDB: a temporary table of that name comes first, for instance
+    tree = expand("SELECT * FROM v", lambda node: None)
+    assert tables(tree) == ["v"]
+    asked: list[str] = []
+
+    def resolve(node: exp.Table) -> UserView | None:
+        asked.append(node.sql())
+        return V if node.name == "v" else None
+
+    tree = expand("WITH c AS (SELECT 1) SELECT * FROM s.v, c", resolve)
+    assert tables(tree) == [SM, "c"] and asked[0] == "s.v" and "c" not in asked  # a CTE: not asked
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("COPY v TO 'x.csv'", "COPY (SELECT * FROM (SELECT"),
+        ("SUMMARIZE v", "SUMMARIZE SELECT * FROM (SELECT"),
+        ("SELECT main.v.region FROM main.v", "SELECT v.region FROM (SELECT"),
+        ("SELECT memory.main.v.region FROM memory.main.v", "SELECT v.region FROM (SELECT"),
+    ],
+)
+def test_where_a_table_name_cannot_be_a_subquery(sql: str, expected: str) -> None:
+    assert expand(sql, views(V)).sql(dialect="duckdb").startswith(expected)
