@@ -248,6 +248,16 @@ def _named_query(scope: exp.Expr | None, alias: str) -> bool:
     return view_named(scope, alias) is not None or source_named(scope, alias) is not None
 
 
+def within(node: exp.Expr, container: exp.Expr) -> bool:
+    """Whether ``node`` is ``container`` or inside it."""
+    parent: exp.Expr | None = node
+    while parent is not None:
+        if parent is container:
+            return True
+        parent = parent.parent
+    return False
+
+
 def withs(scope: exp.Expr) -> list[exp.With]:
     """The WITH clauses that ``scope`` sees: its own first, then its ancestors'."""
     out = []

@@ -34,6 +34,7 @@ from stackql_tuning.plan.bindings import (
     unstable,
     unstable_part,
     view_named,
+    within,
     withs,
 )
 from stackql_tuning.plan.columns import used_columns
@@ -394,20 +395,11 @@ def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:
         if src.alias_or_name.lower() != source.lower():
             continue
         if isinstance(src, exp.Subquery):
-            return _within(node, src)
+            return within(node, src)
         for with_ in withs(scope):
             for cte in with_.expressions:
-                if cte.alias_or_name.lower() == src.name.lower() and _within(node, cte):
+                if cte.alias_or_name.lower() == src.name.lower() and within(node, cte):
                     return True
-    return False
-
-
-def _within(node: exp.Expr, container: exp.Expr) -> bool:
-    parent: exp.Expr | None = node
-    while parent is not None:
-        if parent is container:
-            return True
-        parent = parent.parent
     return False
 
 

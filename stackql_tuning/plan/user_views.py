@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.bindings import provider_tables
+from stackql_tuning.plan.bindings import provider_tables, within
 from stackql_tuning.plan.targets import written_tables
 from stackql_tuning.plan.views import MAX_DEPTH, relocate
 from stackql_tuning.registry.loader import Registry
@@ -116,7 +116,7 @@ def _visible_cte(node: exp.Table, name: str) -> exp.CTE | None:
         with_ = parent.args.get("with_")
         if isinstance(with_, exp.With):
             ctes = list(with_.expressions)
-            inside = next((i for i, c in enumerate(ctes) if _within(node, c)), None)
+            inside = next((i for i, c in enumerate(ctes) if within(node, c)), None)
             for i, cte in enumerate(ctes):
                 if cte.alias_or_name.lower() != name:
                     continue
@@ -124,15 +124,6 @@ def _visible_cte(node: exp.Table, name: str) -> exp.CTE | None:
                     return cte
         parent = parent.parent
     return None
-
-
-def _within(node: exp.Expr, container: exp.Expr) -> bool:
-    parent: exp.Expr | None = node
-    while parent is not None:
-        if parent is container:
-            return True
-        parent = parent.parent
-    return False
 
 
 def _targets(tree: exp.Expr) -> set[int]:
