@@ -24,7 +24,9 @@ Must not: import an SDK, do I/O, or name a resource.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -81,6 +83,25 @@ def nesting_depth(value: Any) -> int:
         deepest = max(deepest, depth + 1)
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def _check_finite(where: str, value: Any, resource: str | None) -> None:
+    """A PlanError for a NaN or an infinity anywhere in a structured value (a DuckDB STRUCT's
+    DOUBLE): JSON has no such numbers, as for JSON text."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            _fail(
+                where,
+                f"is not valid JSON: {item} is not a JSON number",
+                hint="write a number, or null",
+                resource=resource,
+            )
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def check_depth(where: str, value: Any, resource: str | None = None) -> Any:
@@ -227,6 +248,7 @@ def coerce_value(
             value = parse_json_text(where, value, resource)
         else:
             check_depth(where, value, resource)
+            _check_finite(where, value, resource)
         want = dict if api_type == "object" else list
         if not isinstance(value, want):
             article = "a JSON object" if api_type == "object" else "a JSON array"
@@ -247,16 +269,17 @@ def coerce_value(
     if api_type == "number":
         if isinstance(value, bool):
             _fail(where, f"expects a number, got {_describe(value)}", resource=resource)
+        got: int | float | None = None
         if isinstance(value, int | float):
-            return value
-        if isinstance(value, Decimal):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value) if any(c in value for c in ".eE") else int(value)
-            except ValueError:
-                pass
-        _fail(where, f"expects a number, got {_describe(value)}", resource=resource)
+            got = value
+        elif isinstance(value, Decimal):
+            got = float(value)
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                got = float(value) if any(c in value for c in ".eE") else int(value)
+        if got is None or (isinstance(got, float) and not math.isfinite(got)):
+            _fail(where, f"expects a number, got {_describe(value)}", resource=resource)
+        return got
     if api_type == "boolean":
         if isinstance(value, bool):
             return value

@@ -353,7 +353,8 @@ def pushed_params(slot: Slot) -> dict[str, Any]:
 
 def _matches(pattern: str, value: str) -> bool:
     try:
-        return re.search(pattern, value, re.S) is not None
+        # fullmatch: a pattern's $ also matches before a last newline ("hpo\n" passed)
+        return re.fullmatch(pattern, value, re.S) is not None
     except re.error:
         return True  # a pattern Python cannot read: the API is the judge, as before
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from stackql_tuning.errors import FailedCall, PlanError, ProviderError
+from stackql_tuning.errors import FailedCall, PlanError, ProviderError, StatementTimeout
 from stackql_tuning.plan.bindings import find_provider_tables
 from stackql_tuning.plan.mutate import (
     MutationPlan,
@@ -243,20 +243,26 @@ def run_delete(session: Session, stmt: Statement) -> Result:
     resource, method = plan.resource, plan.method
     done, messages = [], []
     started = 0  # deletions still running as operations (no AWAIT)
+    out_of_time = False  # the statement's time limit passed while waiting
     for o in outcomes:
         if not o.ok:
             continue
         target = target_text(resource, o.call, None)
         label = f"delete {target}"
         if stmt.has_hint("AWAIT"):
+            if out_of_time:
+                o.error = CallError(None, "accepted, not waited for (time limit)", sent=True)
+                continue
             try:
                 if is_operation(method):
                     await_operation(session, resource, o.obj, label)
                 else:
                     await_gone(session, resource, o.call.params, label)
-            except ProviderError as e:
+            except (ProviderError, StatementTimeout) as e:
                 # the deletion was accepted, but waiting for it failed: that row is reported
-                # as such, and the other rows are still waited for and reported
+                # as such, and the other rows are still reported (waited for, but past the
+                # statement's time limit)
+                out_of_time |= isinstance(e, StatementTimeout)
                 o.error = CallError(
                     None, f"accepted, but waiting for it failed: {e.message}", sent=True
                 )
@@ -287,7 +293,7 @@ def run_delete(session: Session, stmt: Statement) -> Result:
 def run_exec(session: Session, stmt: Statement) -> Result:
     plan = plan_exec(stmt.expression, session.registry)
     resource, method = plan.resource, plan.method
-    calls = to_calls(plan, session.settings.defaults)
+    calls = to_calls(plan, session.settings.defaults, exec_form=True)
     check_calls(session, calls)
     if session.settings.dry_run:
         result = dry_run_table(session, calls, [])

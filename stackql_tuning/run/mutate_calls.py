@@ -40,13 +40,15 @@ class Outcome:
         return self.error is None
 
 
-def to_calls(plan: MutationPlan, defaults: dict[str, list[Any]] | None = None) -> list[Call]:
+def to_calls(
+    plan: MutationPlan, defaults: dict[str, list[Any]] | None = None, *, exec_form: bool = False
+) -> list[Call]:
     """The plan's calls. A mutation never uses the config file's defaults (it touches only what
     its statement names); but where the statement leaves out an optional param that picks
     where a call goes (``AwsAccountId``) and the defaults name one, a SELECT with the same
     WHERE reads the default's resources while the call would go to the credentials' own
     account (a DELETE removed a job of account A that the SELECT had shown in account B).
-    That is a plan error: the statement must name it."""
+    That is a plan error: the statement must name it (``exec_form``: an EXEC's ``@param``)."""
     lowered = {k.lower(): v for k, v in (defaults or {}).items()}
     for p in plan.method.params:
         values = list(dict.fromkeys(lowered.get(p.name.lower()) or []))
@@ -58,7 +60,10 @@ def to_calls(plan: MutationPlan, defaults: dict[str, list[Any]] | None = None) -
                 f"name {', '.join(map(str, values))}, which a SELECT with this WHERE reads; a "
                 "change goes only where its statement says",
                 location=Location(resource=plan.resource.id),
-                hint=f"add {p.name} = '{values[0]}' (or the one to change)",
+                hint=(
+                    f"add @{p.name}='{values[0]}'" if exec_form else f"add {p.name} = '{values[0]}'"
+                )
+                + " (or the one to change)",
             )
     return [Call(plan.resource, plan.method, dict(c.params), c.body) for c in plan.calls]
 

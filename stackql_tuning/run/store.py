@@ -501,7 +501,10 @@ class Store:
             statements = self.con.extract_statements(sql)
             returns = self.duckdb.ExpectedResultType.QUERY_RESULT
             kinds = statements[-1].expected_result_type if statements else []
-            has_rows = bool(kinds) and kinds[0] == returns
+            # a PIVOT is several statements to DuckDB (MULTI), whose first kind is not rows:
+            # its rows were dropped and "OK" printed
+            multi = bool(statements) and statements[-1].type == self.duckdb.StatementType.MULTI
+            has_rows = bool(kinds) and (kinds[0] == returns or (multi and returns in kinds))
             # one statement runs as parsed here, not parsed again (~0.5 ms of a small query)
             cursor, rows = self._query(statements[0] if len(statements) == 1 else sql)
         except self.duckdb.InterruptException:

@@ -49,8 +49,8 @@ def check_path_value(name: str, value: Any, pattern: str | None = None) -> str:
     elif len(text) > MAX_PARAM_LEN:
         problem = f"is {len(text)} characters long (at most {MAX_PARAM_LEN})"
     elif "/" in text or "\\" in text:
-        slash = "/" if "/" in text else "\\"
-        problem = f"contains a {slash!r} (a path parameter is one path segment)"
+        what = "a '/'" if "/" in text else "a backslash"
+        problem = f"contains {what} (a path parameter is one path segment)"
     elif text in (".", ".."):
         problem = "is a dot segment"
     elif _CONTROL.search(text):

@@ -111,3 +111,35 @@ def test_a_dry_run_insert_select_plans_its_select_as_the_run_does() -> None:
         )
     assert [r[1] for r in result.rows] == ["list", "create"]
     assert "one call per row of the SELECT" in result.rows[-1][2]
+
+
+def test_non_finite_numbers_in_structured_values_are_not_json() -> None:
+    from stackql_tuning.plan.coerce import coerce_value
+
+    for value in ({"a": {"b": float("nan")}}, {"a": [float("-inf")]}):
+        with pytest.raises(PlanError, match="is not a JSON number"):
+            coerce_value("row 1, column studySpec", "object", value)
+    with pytest.raises(PlanError, match="expects a number"):
+        coerce_value("row 1, column x", "number", float("inf"))
+
+
+def test_an_exec_is_told_to_name_the_account_in_exec_form() -> None:
+    from stackql_tuning.plan.mutate_exec import plan_exec
+
+    node = parse_one(
+        f"EXEC {AWS}.stop @region='us-east-1', @HyperParameterTuningJobName='x'"
+    ).expression
+    with pytest.raises(PlanError) as e:
+        to_calls(plan_exec(node, REG), {"AwsAccountId": ["210987654321"]}, exec_form=True)
+    assert "@AwsAccountId='210987654321'" in (e.value.hint or "")
+
+
+def test_a_pivot_returns_its_rows() -> None:
+    # DuckDB runs a PIVOT as several statements whose first kind is "changed rows": its rows
+    # were dropped and "OK" printed
+    from stackql_tuning.session import Session
+
+    with Session() as session:
+        session.execute("CREATE TABLE loc AS SELECT 'a' AS region, 'x' AS status")
+        result = session.execute("PIVOT loc ON status USING count(*) GROUP BY region")
+    assert result.columns == ["region", "x"] and result.rows == [("a", 1)]

@@ -94,3 +94,11 @@ def test_a_value_outside_the_apis_pattern_is_not_pushed() -> None:
         "LIKE '%xgb-churn%'"
     ).slots
     assert slot.pushed["NameContains"] == "xgb-churn"
+
+
+def test_a_trailing_newline_does_not_pass_the_apis_pattern() -> None:
+    (slot,) = plan(
+        f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND HyperParameterTuningJobName "
+        "LIKE '%hpo\n%'"
+    ).slots
+    assert "NameContains" not in slot.pushed
