@@ -28,7 +28,7 @@ from sqlglot import exp
 from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.bindings import provider_tables, within
 from stackql_tuning.plan.targets import written_tables
-from stackql_tuning.plan.views import MAX_DEPTH, relocate
+from stackql_tuning.plan.views import relocate
 from stackql_tuning.registry.loader import Registry
 
 #: Subquery.meta key: the (qualified) name of the user view the subquery stands for
@@ -186,14 +186,42 @@ def through_user_view(node: exp.Expr) -> str | None:
     return None
 
 
-def _body(view: UserView, resolve: Resolver, depth: int) -> exp.Expr:
-    """``view``'s query with the views it reads expanded, in its own name scope."""
-    if depth > MAX_DEPTH:
+#: how deeply user views may read each other (a chain of views, not a cycle: cycles are
+#: refused at CREATE VIEW)
+MAX_USER_DEPTH = 64
+
+#: whether an object (table or view) ``catalog.schema.name`` exists (the run side asks DuckDB)
+Exists = Callable[[str, str, str], bool]
+
+
+def _body(view: UserView, resolve: Resolver, depth: int, exists: Exists | None) -> exp.Expr:
+    """``view``'s query with the views it reads expanded, in its own name scope: an
+    unqualified name that its own schema holds means that one, as DuckDB binds a view's query
+    in the view's schema (``s.v`` over ``hp`` reads ``s.hp``; a ``USE`` later changes
+    nothing)."""
+    if depth > MAX_USER_DEPTH:
         raise PlanError(
-            f"views nest deeper than {MAX_DEPTH} levels (a view that reads itself?)",
+            f"views read each other more than {MAX_USER_DEPTH} levels deep (a view that reads "
+            "itself?)",
             hint="DROP VIEW the view that names itself, or CREATE OR REPLACE it over its tables",
         )
-    return _expand(view.query.copy(), resolve, depth)
+    return _expand(view_query(view, exists), resolve, depth, exists)
+
+
+def view_query(view: UserView, exists: Exists | None) -> exp.Expr:
+    """A copy of ``view``'s query whose unqualified names that the view's own schema holds
+    are qualified with it (CTE names and table functions aside)."""
+    query = view.query.copy()
+    if exists is None:
+        return query
+    ctes = {c.alias_or_name.lower() for c in query.find_all(exp.CTE)}
+    for table in list(query.find_all(exp.Table)):
+        if not table.name or not _unqualified(table) or table.name.lower() in ctes:
+            continue
+        if exists(view.catalog, view.schema, table.name):
+            table.set("db", exp.to_identifier(view.schema))
+            table.set("catalog", exp.to_identifier(view.catalog))
+    return query
 
 
 def _free_names(node: exp.Table, body: exp.Expr) -> None:
@@ -263,9 +291,9 @@ def _in_place_of_a_query(node: exp.Table, sub: exp.Subquery) -> exp.Expr:
     return sub
 
 
-def _expand(tree: exp.Expr, resolve: Resolver, depth: int) -> exp.Expr:
+def _expand(tree: exp.Expr, resolve: Resolver, depth: int, exists: Exists | None) -> exp.Expr:
     for node, view in _mentions(tree, resolve):
-        body = _body(view, resolve, depth + 1)
+        body = _body(view, resolve, depth + 1, exists)
         replacement = _in_place_of_a_query(node, expand_mention(node, view, body))
         if node is tree:
             return replacement
@@ -275,13 +303,16 @@ def _expand(tree: exp.Expr, resolve: Resolver, depth: int) -> exp.Expr:
     return tree
 
 
-def expand_user_views(tree: exp.Expr, views: UserViews | Resolver) -> exp.Expr:
+def expand_user_views(
+    tree: exp.Expr, views: UserViews | Resolver, exists: Exists | None = None
+) -> exp.Expr:
     """Every mention of a user view in ``tree`` replaced by its query, in place; each view's
     query is expanded first (views over views), in a name scope of its own: the statement's
     CTEs never capture its names. The tables ``tree`` writes stay as they are. ``views``: the
     session's views, or a :data:`Resolver` that says which view a name means. Returns the
-    (maybe new) root."""
-    return _expand(tree, _as_resolver(views), 0)
+    (maybe new) root. ``exists``: whether a view's own schema holds a name its query reads
+    unqualified (then it means that one); without it, names stay as written."""
+    return _expand(tree, _as_resolver(views), 0, exists)
 
 
 def reads_provider(query: exp.Expr, views: UserViews | Resolver, registry: Registry) -> bool:
@@ -348,4 +379,5 @@ __all__ = [
     "reads_provider",
     "through_user_view",
     "view_definition",
+    "view_query",
 ]

@@ -19,7 +19,9 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from stackql_tuning.errors import PartialResult, PlanError, QueryError
+from sqlglot import exp
+
+from stackql_tuning.errors import Location, PartialResult, PlanError, QueryError
 from stackql_tuning.plan.bindings import provider_tables
 from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
@@ -41,6 +43,7 @@ from stackql_tuning.sql.statement import Statement
 from stackql_tuning.transports.base import Call
 
 if TYPE_CHECKING:
+    from stackql_tuning.registry.loader import Registry
     from stackql_tuning.run.store import Store
     from stackql_tuning.session import Session
 
@@ -56,6 +59,7 @@ def on_error_continue(session: Session, stmt: Statement) -> bool:
 def run_query(session: Session, stmt: Statement) -> Result:
     if stmt.kind == "other":
         check_not_written(stmt, session.registry)
+        _check_no_macro_over_provider(stmt, session.registry)
     tree = expand_views(stmt.expression.copy(), session.registry)
     # planning needs DuckDB only for constant expressions: the store (which may still be
     # starting in the background) is first waited for after the plan
@@ -67,6 +71,15 @@ def run_query(session: Session, stmt: Statement) -> Result:
         describe=lambda sql: session.store.columns_of(sql),
     )
     check_literals(plan)
+    if plan.slots and session.in_transaction:
+        # the rows are loaded through another connection, which the user's transaction does
+        # not see (it said "a reply does not fit the API's schema")
+        raise QueryError(
+            "provider tables cannot be read inside a transaction (BEGIN ... COMMIT): their "
+            "rows are loaded outside it, where the transaction does not see them",
+            hint="read them before BEGIN (CREATE TABLE ... AS SELECT keeps their rows for "
+            "the transaction), or COMMIT first",
+        )
     if session.settings.pushdown:
         apply_pushdown(plan, lambda: session.store.time_zone())
     if session.settings.projection and session.settings.partial_response:
@@ -173,6 +186,21 @@ def warm_calls(plan: QueryPlan, limit: int = 16) -> list[Call]:
     dependent slots need rows of other tables first and are left out."""
     calls = (c for s in plan.slots if not s.dependent for c in slot_calls(s, None))
     return list(itertools.islice(calls, limit))
+
+
+def _check_no_macro_over_provider(stmt: Statement, registry: Registry) -> None:
+    """A macro is a plan error when it reads a provider table (or a view over one): DuckDB
+    would keep it over whatever table the session loaded last (the calls made at CREATE, a
+    stale copy, then a missing column after another query)."""
+    node = stmt.expression
+    kind = str(node.args.get("kind") or "").upper() if isinstance(node, exp.Create) else ""
+    if kind in ("MACRO", "FUNCTION") and any(True for _ in provider_tables(node, registry)):
+        raise PlanError(
+            f"CREATE {kind} over a provider table is not supported: it would read the rows "
+            "loaded when it was created, not the API's",
+            location=Location(file=stmt.source, line=stmt.line, column=stmt.column),
+            hint="CREATE VIEW reads the provider tables again each time it is read",
+        )
 
 
 def dry_run_result(session: Session, plan: object) -> Result:

@@ -383,8 +383,13 @@ class Store:
 
     def create_table(self, name: str, schema: TableSchema) -> None:
         catalog, db, _ = name.split(".", 2)
-        self.ensure_schema(catalog, db)
-        self.execute(f"CREATE OR REPLACE TABLE {qualified(name)} ({schema.ddl()})")
+        try:
+            self.ensure_schema(catalog, db)
+            self.execute(f"CREATE OR REPLACE TABLE {qualified(name)} ({schema.ddl()})")
+        except self.duckdb.Error as e:
+            if _in_a_writing_transaction(e):
+                raise _transaction_error() from None
+            raise
 
     def load(
         self,
@@ -427,6 +432,8 @@ class Store:
         try:
             (con if con is not None else self.con).execute(sql, [paths]).fetchall()
         except self.duckdb.Error as e:
+            if _in_a_writing_transaction(e):
+                raise _transaction_error() from None
             raise self._load_error(e, files) from None
 
     def _load_error(self, e: Exception, files: list[PageFile]) -> ProviderError:
@@ -659,6 +666,24 @@ def _first_bad_line(path: str) -> int | None:
     except OSError:
         return None
     return None
+
+
+def _in_a_writing_transaction(e: Exception) -> bool:
+    """DuckDB's refusal to write a provider table's rows (their own database) in a transaction
+    that has already written another database, or to commit such a transaction."""
+    text = str(e)
+    return "in a transaction that has already modified database" in text or (
+        "Failed to commit" in text and "transaction" in text.lower()
+    )
+
+
+def _transaction_error() -> QueryError:
+    return QueryError(
+        "provider tables cannot be read inside a transaction that has changed local tables: "
+        "their rows are written to a database of their own, and a DuckDB transaction writes "
+        "to one database only",
+        hint="read them before the first change of the transaction, or COMMIT first",
+    )
 
 
 def duckdb_error(e: Exception, sql: str) -> Exception:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -36,6 +37,7 @@ from stackql_tuning.plan.user_views import (
     mentions,
     reads_provider,
     view_definition,
+    view_query,
 )
 from stackql_tuning.result import Result
 from stackql_tuning.sql.statement import Statement
@@ -77,6 +79,27 @@ def resolver(session: Session) -> Resolver:
     return resolve
 
 
+def exists_in(session: Session) -> Callable[[str, str, str], bool]:
+    """Whether DuckDB's catalog holds a table or view ``catalog.schema.name`` (a view's own
+    schema, where its query's unqualified names are looked up first)."""
+    seen: dict[tuple[str, str, str], bool] = {}
+
+    def exists(catalog: str, schema: str, name: str) -> bool:
+        key = (catalog.lower(), schema.lower(), name.lower())
+        if key not in seen:
+            rows = session.store.execute(
+                "SELECT 1 FROM duckdb_tables() WHERE lower(database_name) = ? AND "
+                "lower(schema_name) = ? AND lower(table_name) = ? UNION ALL SELECT 1 FROM "
+                "duckdb_views() WHERE lower(database_name) = ? AND lower(schema_name) = ? AND "
+                "lower(view_name) = ?",
+                [*key, *key],
+            )
+            seen[key] = bool(rows)
+        return seen[key]
+
+    return exists
+
+
 def with_user_views(session: Session, stmt: Statement) -> Statement:
     """``stmt`` with every user view it reads replaced by the view's query (itself when it
     reads none)."""
@@ -91,7 +114,7 @@ def with_user_views(session: Session, stmt: Statement) -> Statement:
     copied = stmt.expression.copy()
     if stmt.kind == "select":
         _keep_names(session, copied, resolve)
-    tree = expand_user_views(copied, resolve)
+    tree = expand_user_views(copied, resolve, exists_in(session))
     assert isinstance(tree, exp.Expression)
     return dataclasses.replace(stmt, expression=tree)
 
@@ -197,7 +220,10 @@ def check_view_query(
         # the typed tables live in the provider's catalog, and a DuckDB transaction writes to
         # one database only: the placeholder's CREATE must be its only write
         return
-    tree = expand_views(expand_user_views(view.query.copy(), resolve), session.registry)
+    # read as its mentions will read it: its own schema's names first
+    exists = exists_in(session)
+    query = expand_user_views(view_query(view, exists), resolve, exists)
+    tree = expand_views(query, session.registry)
     plan = plan_query(
         tree,
         session.registry,

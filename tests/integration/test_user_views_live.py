@@ -282,3 +282,63 @@ def test_headers_name_what_the_user_wrote(fresh_sandbox: Sandbox, session: Sessi
     assert result.columns == ["(SELECT count_star() FROM v)", "two"]
     eu = _seeded(fresh_sandbox, "eu-west-1")
     assert result.rows[0] == (eu, eu + 1)
+
+
+def test_a_views_query_reads_its_own_schemas_names_first(session: Session) -> None:
+    # as DuckDB binds a view's query in the view's schema: s.w over hp reads s.hp, and a USE
+    # later does not change what main.v reads (both read the current schema's table)
+    session.execute("CREATE SCHEMA own")
+    session.execute("CREATE TABLE own.hp AS SELECT 'x' AS name")
+    session.execute(
+        f"CREATE VIEW own.w AS SELECT h.name FROM hp h, {SM} a "
+        "WHERE a.region = 'us-east-1' AND a.HyperParameterTuningJobName <> h.name"
+    )
+    seeded = len(session.execute(f"SELECT 1 FROM {SM} WHERE region = 'us-east-1'").rows)
+    assert session.execute("SELECT count(*) FROM own.w").rows == [(seeded,)]
+    session.execute(
+        "CREATE VIEW mainv AS SELECT HyperParameterTuningJobName AS name "
+        f"FROM {SM} WHERE region = 'us-east-1'"
+    )
+    session.execute("CREATE VIEW mainw AS SELECT name FROM mainv")
+    session.execute("CREATE TABLE own.mainv AS SELECT 'decoy' AS name")
+    session.execute("USE own")
+    try:
+        assert session.execute("SELECT count(*) FROM main.mainw").rows == [(seeded,)]
+    finally:
+        session.execute("USE main")
+
+
+def test_a_long_chain_of_views_is_not_taken_for_a_cycle(session: Session) -> None:
+    session.execute(
+        "CREATE VIEW c0 AS SELECT HyperParameterTuningJobName AS name "
+        f"FROM {SM} WHERE region = 'us-east-1'"
+    )
+    for i in range(1, 12):
+        session.execute(f"CREATE VIEW c{i} AS SELECT name FROM c{i - 1}")
+    seeded = len(session.execute(f"SELECT 1 FROM {SM} WHERE region = 'us-east-1'").rows)
+    assert session.execute("SELECT count(*) FROM c11").rows == [(seeded,)]
+
+
+def test_provider_tables_inside_a_transaction_are_a_clear_error(session: Session) -> None:
+    # the rows are loaded outside the user's transaction: "a reply does not fit the API's
+    # schema", or DuckDB's own TransactionException as an internal error
+    session.execute("BEGIN")
+    try:
+        with pytest.raises(errors.QueryError, match="inside a transaction"):
+            session.execute(f"SELECT count(*) FROM {SM} WHERE region = 'us-east-1'")
+    finally:
+        session.execute("ROLLBACK")
+    assert session.execute(f"SELECT count(*) FROM {SM} WHERE region = 'us-east-1'").rows
+
+
+def test_a_macro_over_a_provider_table_or_view_is_refused(session: Session) -> None:
+    # it read the rows loaded at CREATE, then whatever the session loaded last
+    session.execute(
+        "CREATE VIEW mv AS SELECT HyperParameterTuningJobName AS name "
+        f"FROM {SM} WHERE region = 'us-east-1'"
+    )
+    for body in ("SELECT * FROM mv", f"SELECT * FROM {SM} WHERE region = 'us-east-1'"):
+        with pytest.raises(errors.PlanError, match="CREATE MACRO over a provider table"):
+            session.execute(f"CREATE MACRO m() AS TABLE {body}")
+    session.execute("CREATE MACRO plus1(x) AS x + 1")
+    assert session.execute("SELECT plus1(2)").rows == [(3,)]
