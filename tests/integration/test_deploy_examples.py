@@ -115,8 +115,9 @@ def test_example_lifecycle(example: str, fresh_sandbox: Any, session: Any) -> No
     assert [r.action for r in teardown(session, stack, "dev", **kw).resources] == ["absent"]
 
 
-def test_supervised_tuning_after_a_failed_job(fresh_sandbox: Any, session: Any) -> None:
-    """A failed job is history: teardown has nothing to cancel, build creates a new job."""
+def _supervised_tuning_dev() -> tuple[Path, dict[str, Any], str, dict[str, Any]]:
+    """The vertex-supervised-tuning stack, deploy keywords, and the parent and body of its dev
+    job (to put a job of that name into the sandbox in a given state)."""
     stack = ROOT / "manifests" / "vertex-supervised-tuning"
     kw: dict[str, Any] = {"env_vars": {}, "log": [].append, "sleep": _no_sleep}
     parent = "projects/ml-research-dev/locations/us-central1"
@@ -125,6 +126,12 @@ def test_supervised_tuning_after_a_failed_job(fresh_sandbox: Any, session: Any) 
         "tunedModelDisplayName": "vertex-sft-dev",
         "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/dev/train.jsonl"},
     }
+    return stack, kw, parent, body
+
+
+def test_supervised_tuning_after_a_failed_job(fresh_sandbox: Any, session: Any) -> None:
+    """A failed job is history: teardown has nothing to cancel, build creates a new job."""
+    stack, kw, parent, body = _supervised_tuning_dev()
     failed = fresh_sandbox.google.store.insert("tuningJobs", parent, body, state="JOB_STATE_FAILED")
     assert failed["state"] == "JOB_STATE_FAILED"
 
@@ -174,14 +181,7 @@ def test_supervised_tuning_teardown_of_a_succeeded_job(fresh_sandbox: Any, sessi
     (not "anchor 'delete' holds no statement") and fails, as the stack's README says."""
     from stackql_tuning.errors import StackqlTuningError
 
-    stack = ROOT / "manifests" / "vertex-supervised-tuning"
-    kw: dict[str, Any] = {"env_vars": {}, "log": [].append, "sleep": _no_sleep}
-    parent = "projects/ml-research-dev/locations/us-central1"
-    body = {
-        "baseModel": "gemini-2.0-flash-lite-001",
-        "tunedModelDisplayName": "vertex-sft-dev",
-        "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/dev/train.jsonl"},
-    }
+    stack, kw, parent, body = _supervised_tuning_dev()
     fresh_sandbox.google.store.insert("tuningJobs", parent, body, state="JOB_STATE_SUCCEEDED")
     _reset(fresh_sandbox)
     with pytest.raises(StackqlTuningError) as info:
