@@ -337,12 +337,11 @@ def _load_resource(
     aliases = {e.alias for e in exports}
     for i, item in enumerate(protected):
         if not isinstance(item, str):
-            item_node = child(child(ynode, "protected"), i)
             check.fail(
                 f"each item of 'protected' of {what} must be the name of one of its exports "
                 f"(a string), got {_type_name(item)}",
                 r,
-                line=item_node.start_mark.line + 1 if item_node is not None else None,
+                line=_line(child(child(ynode, "protected"), i)),
                 hint="protected: [name, ...] lists export names",
             )
         if item not in aliases:
@@ -354,8 +353,7 @@ def _load_resource(
     condition = r.get("if")
     if condition is not None and not isinstance(condition, str):
         check.fail(f"'if' of {what} must be a string expression", r)
-    if_node = child(ynode, "if")
-    condition_line = if_node.start_mark.line + 1 if if_node is not None else r.get(_LINE)
+    condition_line = _line(child(ynode, "if")) or r.get(_LINE)
     sql = r.get("sql")
     if sql is not None and not isinstance(sql, str):
         check.fail(f"'sql' of {what} must be a string", r)
@@ -395,18 +393,9 @@ def _load_resource(
     )
 
 
-def _item_line(path: Path, key: str, index: int) -> int | None:
-    """The line of item ``index`` of the top-level list ``key`` (lists do not record lines)."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError):  # pragma: no cover - load_yaml read it a moment ago
-        return None
-    if not isinstance(root, yaml.MappingNode):
-        return None
-    for k, v in root.value:
-        if k.value == key and isinstance(v, yaml.SequenceNode) and index < len(v.value):
-            return int(v.value[index].start_mark.line) + 1
-    return None
+def _line(node: yaml.Node | None) -> int | None:
+    """The file line a YAML node starts on (lists do not record lines: their nodes do)."""
+    return node.start_mark.line + 1 if node is not None else None
 
 
 def _check_providers(
@@ -415,7 +404,7 @@ def _check_providers(
     """Every item of ``providers`` is a name, and one of ``known`` when that is given."""
     names = sorted(known) if known is not None else None
     for i, p in enumerate(providers):
-        line = _item_line(check.path, "providers", i) or top.get(_LINE)
+        line = _line(check.node("providers", i)) or top.get(_LINE)
         if not isinstance(p, str):
             check.fail(
                 f"each item of 'providers' must be a provider name, got {_type_name(p)}",
