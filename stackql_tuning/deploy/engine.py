@@ -92,8 +92,7 @@ class Engine(AnchorRunner):
             if gone:
                 self._missing.update(e.alias for e in res.exports)
                 continue
-            ctx = self.ctx.resource_context(res, omit=omit)
-            self._use_auth(res, ctx)
+            ctx = self._context(res, omit)
             if self._condition(res, ctx):
                 got = self._exports(res, anchors, ctx, required=False)
                 if not got:
@@ -107,25 +106,30 @@ class Engine(AnchorRunner):
         context: a prop no anchor that runs reads does not stop the others)."""
         if not self._missing:
             return set(), set()
-        unknown = set(self._missing)
-        omit: set[str] = set()
-        for prop in res.props:  # a prop may read the props before it
-            if self._refers(prop.value_for(self.ctx.stack_env)) & unknown:
-                omit.add(prop.name)
-                unknown.add(prop.name)
-        texts = [res.condition or ""] + [a.text for a in anchors if a is not None]
-        names: set[str] = set()
-        for text in texts:
-            names |= references(text)
-        return names & self._missing | self._origins(names & omit, res), omit
-
-    def _origins(self, props: set[str], res: ResourceSpec) -> set[str]:
-        """The exports of absent resources that the props ``props`` of ``res`` need."""
-        out: set[str] = set()
+        # each prop that needs an absent export, with the exports it needs (a prop may read
+        # the props before it)
+        needs: dict[str, set[str]] = {}
         for prop in res.props:
-            if prop.name in props:
-                out |= self._refers(prop.value_for(self.ctx.stack_env)) & self._missing
-        return out or props
+            refs = self._refers(prop.value_for(self.ctx.stack_env))
+            got = refs & self._missing
+            for name in refs & needs.keys():
+                got |= needs[name]
+            if got:
+                needs[prop.name] = got
+        names: set[str] = set()
+        for text in [res.condition or ""] + [a.text for a in anchors if a is not None]:
+            names |= references(text)
+        missing = names & self._missing
+        for name in names & needs.keys():
+            missing |= needs[name]
+        return missing, set(needs)
+
+    def _context(self, res: ResourceSpec, omit: set[str] | None = None) -> dict[str, Any]:
+        """``res``'s context (but the props in ``omit``), its statements set to run with its
+        own ``auth``: the two go together, or a resource's calls would use another's."""
+        ctx = self.ctx.resource_context(res, omit=omit or ())
+        self._use_auth(res, ctx)
+        return ctx
 
     def _refers(self, value: Any) -> set[str]:
         """The variable names every string inside ``value`` refers to."""
@@ -173,8 +177,7 @@ class Engine(AnchorRunner):
 
     # -- one resource per operation -----------------------------------------------------------
     def _build_one(self, res: ResourceSpec) -> ResourceOutcome:
-        ctx = self.ctx.resource_context(res)
-        self._use_auth(res, ctx)
+        ctx = self._context(res)
         if not self._condition(res, ctx):
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
@@ -253,8 +256,7 @@ class Engine(AnchorRunner):
         return action
 
     def _test_one(self, res: ResourceSpec) -> ResourceOutcome:
-        ctx = self.ctx.resource_context(res)
-        self._use_auth(res, ctx)
+        ctx = self._context(res)
         if not self._condition(res, ctx):
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
@@ -293,8 +295,7 @@ class Engine(AnchorRunner):
                 "is gone: taken as gone with it"
             )
             return ResourceOutcome(res.name, "absent")
-        ctx = self.ctx.resource_context(res, omit=omit)
-        self._use_auth(res, ctx)
+        ctx = self._context(res, omit)
         if not self._condition(res, ctx):
             return ResourceOutcome(res.name, "skipped")
         if delete is None:
@@ -428,4 +429,3 @@ class Engine(AnchorRunner):
             value = self.ctx.values[name]
             self.report.exports[name] = self.ctx.masked_value(value)
             self.report.values[name] = value
-            self.report.has_secrets |= self.report.exports[name] != value

@@ -39,11 +39,14 @@ class DeployReport:
     exports: dict[str, Any] = field(default_factory=dict)
     #: the same, unmasked: for the output file only, never printed
     values: dict[str, Any] = field(default_factory=dict, repr=False)
-    #: whether ``values`` holds a protected value
-    has_secrets: bool = False
     #: rendered queries, in order, as ``(resource, anchor, text)`` (masked)
     queries: list[tuple[str, str, str]] = field(default_factory=list)
     elapsed: float = 0.0
+
+    @property
+    def has_secrets(self) -> bool:
+        """Whether ``values`` holds a protected value (one that masking changed)."""
+        return any(self.exports.get(k) != v for k, v in self.values.items())
 
     def names(self, action: str) -> list[str]:
         return [r.name for r in self.resources if r.action == action]
