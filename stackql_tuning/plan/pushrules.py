@@ -15,7 +15,6 @@ inclusive/exclusive reading can only return more rows, never fewer. Pure.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
@@ -27,7 +26,7 @@ from sqlglot import exp
 from stackql_tuning.errors import Location, PlanError, did_you_mean
 from stackql_tuning.plan.bindings import VIEW_COLUMN, node_location
 from stackql_tuning.plan.select import Slot
-from stackql_tuning.registry.model import pushdown_rules
+from stackql_tuning.registry.model import matches_pattern, pushdown_rules
 
 _OPS: dict[type, str] = {
     exp.EQ: "=",
@@ -345,18 +344,10 @@ def pushed_params(slot: Slot) -> dict[str, Any]:
         param = slot.method.param(k)
         if param is None:
             continue
-        if param.pattern and isinstance(v, str) and not _matches(param.pattern, v):
+        if param.pattern and isinstance(v, str) and not matches_pattern(param.pattern, v):
             continue
         out[k] = v
     return out
-
-
-def _matches(pattern: str, value: str) -> bool:
-    try:
-        # fullmatch: a pattern's $ also matches before a last newline ("hpo\n" passed)
-        return re.fullmatch(pattern, value, re.S) is not None
-    except re.error:
-        return True  # a pattern Python cannot read: the API is the judge, as before
 
 
 # -- enum literals -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Nothing here names a particular resource; everything is read from the definition
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,16 @@ DB_TYPES: dict[tuple[str, str | None], str] = {
 def db_type_for(api_type: str, fmt: str | None = None) -> str:
     """The DuckDB type for an API type and format (unknown formats fall back to the bare type)."""
     return DB_TYPES.get((api_type, fmt)) or DB_TYPES.get((api_type, None)) or "JSON"
+
+
+def matches_pattern(pattern: str, text: str) -> bool:
+    """Whether all of ``text`` is what an API's ``pattern`` allows (``^``/``$`` optional; a
+    ``$`` does not let a last newline through). A pattern Python's ``re`` cannot read lets
+    every value through: the API judges it, as it would have."""
+    try:
+        return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), text, re.S) is not None
+    except re.error:
+        return True
 
 
 @dataclass(frozen=True)

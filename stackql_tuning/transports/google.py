@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
+from stackql_tuning.registry.model import matches_pattern
 from stackql_tuning.settings import Settings
 from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
 from stackql_tuning.transports.google_reply import (
@@ -57,7 +58,7 @@ def check_path_value(name: str, value: Any, pattern: str | None = None) -> str:
         problem = "contains a control character"
     elif "%" in text and re.search(r"%[0-9A-Fa-f]{2}", text):
         problem = "contains a percent-encoded sequence"
-    elif pattern and not _segment_matches(pattern, text):
+    elif pattern and not matches_pattern(pattern, text):
         problem = f"does not match the API's pattern {pattern}"
     if problem:
         raise PlanError(
@@ -65,13 +66,6 @@ def check_path_value(name: str, value: Any, pattern: str | None = None) -> str:
             hint=f"give the bare {name} value, e.g. the last part of the resource name",
         )
     return quote(text, safe="")
-
-
-def _segment_matches(pattern: str, text: str) -> bool:
-    try:
-        return re.fullmatch(pattern.lstrip("^").rstrip("$"), text) is not None
-    except re.error:
-        return True
 
 
 def _show(text: str) -> str:
