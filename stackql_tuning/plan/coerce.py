@@ -86,15 +86,16 @@ def nesting_depth(value: Any) -> int:
 
 
 def _check_finite(where: str, value: Any, resource: str | None) -> None:
-    """A PlanError for a NaN or an infinity anywhere in a structured value (a DuckDB STRUCT's
-    DOUBLE): JSON has no such numbers, as for JSON text."""
+    """A PlanError for a NaN or an infinity anywhere in a value (JSON text as Python's json
+    reads it, or a DuckDB STRUCT's DOUBLE): JSON has no such numbers (the API got "NaN", or a
+    misleading error about another field)."""
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
             _fail(
                 where,
-                f"is not valid JSON: {item} is not a JSON number",
+                f"is not valid JSON: {json.dumps(item)} is not a JSON number",
                 hint="write a number, or null",
                 resource=resource,
             )
@@ -120,20 +121,10 @@ def _too_deep(where: str, resource: str | None) -> None:
     )
 
 
-def _not_json(name: str) -> Any:
-    """``NaN`` / ``Infinity``: Python's json reads them, JSON has no such numbers (the API got
-    "NaN", or a misleading error about another field)."""
-    raise _NotJsonNumber(name)
-
-
-class _NotJsonNumber(ValueError):
-    pass
-
-
 def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
     """``text`` parsed as JSON; a PlanError with the JSON error's line and column."""
     try:
-        value = json.loads(text, parse_constant=_not_json)
+        value = json.loads(text)
     except json.JSONDecodeError as e:
         _fail(
             where,
@@ -141,16 +132,11 @@ def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
             hint='write the value as a JSON text in single quotes, e.g. \'{"key": "value"}\'',
             resource=resource,
         )
-    except _NotJsonNumber as e:
-        _fail(
-            where,
-            f"is not valid JSON: {e} is not a JSON number",
-            hint="write a number, or null",
-            resource=resource,
-        )
     except RecursionError:  # the decoder recurses once per level
         _too_deep(where, resource)
-    return check_depth(where, value, resource)
+    check_depth(where, value, resource)
+    _check_finite(where, value, resource)  # Python's json reads NaN, Infinity, 1e999
+    return value
 
 
 def _as_int(where: str, value: Any, resource: str | None) -> int:
