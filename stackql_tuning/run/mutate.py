@@ -326,15 +326,14 @@ def run_exec(session: Session, stmt: Statement) -> Result:
                 state = await_terminal(session, resource, params, label)
                 messages = [f"{method.name}: {target}: now {state}"]
     if stmt.has_hint("SHOWRESULTS"):
+        # the reply when it is the resource; else (a cancel or a stop replies with nothing)
+        # the resource read back as it is now (after /*+ AWAIT */, as it finished)
         get = get_method(resource)
-        params = get_params(resource, get, [call.params, call.body or {}]) if get else None
-        if is_resource_reply(resource, method) and o.page is not None:
-            result = select_rows(
-                session, load_replies(session, resource, [(call, o.page)]), None, "exec"
-            )
-        elif get is not None and params is not None:
-            # a cancel or a stop replies with nothing: the resource as it is now is the result
-            # (after /*+ AWAIT */, as it finished)
+        readable = is_resource_reply(resource, method) or (
+            get is not None
+            and get_params(resource, get, [call.params, call.body or {}]) is not None
+        )
+        if readable:
             result = returning_rows(session, resource, [o], None)
             result.kind = "exec"
         else:
