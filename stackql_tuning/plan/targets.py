@@ -1,7 +1,7 @@
 """Which tables a DuckDB statement other than SELECT writes, and the rule that it never writes
 a provider table (a provider table is the cloud's resources, read per statement: TRUNCATE,
 DROP or MERGE on it would change only the local copy, and report success for a change the
-cloud never saw).
+cloud never saw); nor is a macro made over one (it would keep the rows of its CREATE).
 
 Pure: no I/O.
 """
@@ -55,4 +55,19 @@ def check_not_written(stmt: Statement, registry: Registry) -> None:
             )
 
 
-__all__ = ["check_not_written", "written_tables"]
+def check_no_macro_over_provider(stmt: Statement, registry: Registry) -> None:
+    """A macro is a plan error when it reads a provider table (or a view over one): DuckDB
+    would keep it over whatever table the session loaded last (the calls made at CREATE, a
+    stale copy, then a missing column after another query)."""
+    node = stmt.expression
+    kind = str(node.args.get("kind") or "").upper() if isinstance(node, exp.Create) else ""
+    if kind in ("MACRO", "FUNCTION") and any(True for _ in provider_tables(node, registry)):
+        raise PlanError(
+            f"CREATE {kind} over a provider table is not supported: it would read the rows "
+            "loaded when it was created, not the API's",
+            location=Location(file=stmt.source, line=stmt.line, column=stmt.column),
+            hint="CREATE VIEW reads the provider tables again each time it is read",
+        )
+
+
+__all__ = ["check_no_macro_over_provider", "check_not_written", "written_tables"]

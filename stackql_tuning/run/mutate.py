@@ -123,19 +123,11 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     warnings = [w for w in [dropped_warning(resource, slots)] if w]
     rows, read_failures = insert_source_rows(session, node, stmt)
     if rows is None:
-        from stackql_tuning.plan.select import plan_query
-        from stackql_tuning.plan.views import expand_views
-        from stackql_tuning.run.select import dry_run_result
+        from stackql_tuning.run.select import dry_run_result, plan_select
 
-        # planned as the real run plans its SELECT: views expanded, the config's defaults
-        # (a view in the SELECT was "cannot be queried with SELECT" in a dry run only)
-        select_plan = plan_query(
-            expand_views(insert_select(node).copy(), session.registry),
-            session.registry,
-            const_eval=session.store.const,
-            defaults=session.settings.defaults,
-            describe=lambda sql: session.store.columns_of(sql),
-        )
+        # planned as the real run plans its SELECT (a view in the SELECT was "cannot be
+        # queried with SELECT" in a dry run only)
+        select_plan = plan_select(session, insert_select(node).copy())
         result = dry_run_result(session, select_plan)
         result.rows.append((resource.id, method.name, "one call per row of the SELECT"))
         result.messages.append("dry run: no call was made")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from stackql_tuning.errors import Location, PartialResult, PlanError, QueryError
+from stackql_tuning.errors import PartialResult, PlanError, QueryError
 from stackql_tuning.plan.bindings import provider_tables
 from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
@@ -29,7 +29,7 @@ from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
-from stackql_tuning.plan.targets import check_not_written
+from stackql_tuning.plan.targets import check_no_macro_over_provider, check_not_written
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
 from stackql_tuning.run.query import (
@@ -43,9 +43,22 @@ from stackql_tuning.sql.statement import Statement
 from stackql_tuning.transports.base import Call
 
 if TYPE_CHECKING:
-    from stackql_tuning.registry.loader import Registry
     from stackql_tuning.run.store import Store
     from stackql_tuning.session import Session
+
+
+def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
+    """The plan of a query (``tree``, changed in place) as every statement's is made: the
+    registry's views expanded, the session's config defaults, DuckDB for constants and for the
+    columns of local sources. Planning needs DuckDB only for those: the store (which may still
+    be starting in the background) is first waited for when one is asked."""
+    return plan_query(
+        expand_views(tree, session.registry),
+        session.registry,
+        const_eval=lambda sql: session.store.const(sql),
+        defaults=session.settings.defaults,
+        describe=lambda sql: session.store.columns_of(sql),
+    )
 
 
 def on_error_continue(session: Session, stmt: Statement) -> bool:
@@ -59,17 +72,8 @@ def on_error_continue(session: Session, stmt: Statement) -> bool:
 def run_query(session: Session, stmt: Statement) -> Result:
     if stmt.kind == "other":
         check_not_written(stmt, session.registry)
-        _check_no_macro_over_provider(stmt, session.registry)
-    tree = expand_views(stmt.expression.copy(), session.registry)
-    # planning needs DuckDB only for constant expressions: the store (which may still be
-    # starting in the background) is first waited for after the plan
-    plan = plan_query(
-        tree,
-        session.registry,
-        const_eval=lambda sql: session.store.const(sql),
-        defaults=session.settings.defaults,
-        describe=lambda sql: session.store.columns_of(sql),
-    )
+        check_no_macro_over_provider(stmt, session.registry)
+    plan = plan_select(session, stmt.expression.copy())
     check_literals(plan)
     if plan.slots and session.in_transaction:
         # the rows are loaded through another connection, which the user's transaction does
@@ -186,21 +190,6 @@ def warm_calls(plan: QueryPlan, limit: int = 16) -> list[Call]:
     dependent slots need rows of other tables first and are left out."""
     calls = (c for s in plan.slots if not s.dependent for c in slot_calls(s, None))
     return list(itertools.islice(calls, limit))
-
-
-def _check_no_macro_over_provider(stmt: Statement, registry: Registry) -> None:
-    """A macro is a plan error when it reads a provider table (or a view over one): DuckDB
-    would keep it over whatever table the session loaded last (the calls made at CREATE, a
-    stale copy, then a missing column after another query)."""
-    node = stmt.expression
-    kind = str(node.args.get("kind") or "").upper() if isinstance(node, exp.Create) else ""
-    if kind in ("MACRO", "FUNCTION") and any(True for _ in provider_tables(node, registry)):
-        raise PlanError(
-            f"CREATE {kind} over a provider table is not supported: it would read the rows "
-            "loaded when it was created, not the API's",
-            location=Location(file=stmt.source, line=stmt.line, column=stmt.column),
-            hint="CREATE VIEW reads the provider tables again each time it is read",
-        )
 
 
 def dry_run_result(session: Session, plan: object) -> Result:

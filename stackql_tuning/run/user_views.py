@@ -211,9 +211,8 @@ def check_view_query(
     tables of its provider tables (no call): an unknown column or function, or a column list
     longer than the query's columns, is the CREATE's error."""
     from stackql_tuning.plan.rewrite import to_duckdb_sql
-    from stackql_tuning.plan.select import plan_query
-    from stackql_tuning.plan.views import expand_views
     from stackql_tuning.run.query import QueryRun
+    from stackql_tuning.run.select import plan_select
 
     store = session.store
     if session.in_transaction:
@@ -223,14 +222,7 @@ def check_view_query(
     # read as its mentions will read it: its own schema's names first
     exists = exists_in(session)
     query = expand_user_views(view_query(view, exists), resolve, exists)
-    tree = expand_views(query, session.registry)
-    plan = plan_query(
-        tree,
-        session.registry,
-        const_eval=store.const,
-        defaults=session.settings.defaults,
-        describe=store.columns_of,
-    )
+    plan = plan_select(session, query)
     QueryRun(session, plan).create_tables(narrow=False)
     sql = to_duckdb_sql(plan.tree)
     try:
