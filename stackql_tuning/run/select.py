@@ -76,14 +76,10 @@ def run_query(session: Session, stmt: Statement) -> Result:
     plan = plan_select(session, stmt.expression.copy())
     check_literals(plan)
     if plan.slots and session.in_transaction:
-        # the rows are loaded through another connection, which the user's transaction does
-        # not see (it said "a reply does not fit the API's schema")
-        raise QueryError(
-            "provider tables cannot be read inside a transaction (BEGIN ... COMMIT): their "
-            "rows are loaded outside it, where the transaction does not see them",
-            hint="read them before BEGIN (CREATE TABLE ... AS SELECT keeps their rows for "
-            "the transaction), or COMMIT first",
-        )
+        # said before any call (DuckDB said "a reply does not fit the API's schema")
+        from stackql_tuning.run.store import transaction_error
+
+        raise transaction_error()
     if session.settings.pushdown:
         apply_pushdown(plan, lambda: session.store.time_zone())
     if session.settings.projection and session.settings.partial_response:

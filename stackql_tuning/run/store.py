@@ -388,7 +388,7 @@ class Store:
             self.execute(f"CREATE OR REPLACE TABLE {qualified(name)} ({schema.ddl()})")
         except self.duckdb.Error as e:
             if _in_a_writing_transaction(e):
-                raise _transaction_error() from None
+                raise transaction_error() from None
             raise
 
     def load(
@@ -433,7 +433,7 @@ class Store:
             (con if con is not None else self.con).execute(sql, [paths]).fetchall()
         except self.duckdb.Error as e:
             if _in_a_writing_transaction(e):
-                raise _transaction_error() from None
+                raise transaction_error() from None
             raise self._load_error(e, files) from None
 
     def _load_error(self, e: Exception, files: list[PageFile]) -> ProviderError:
@@ -677,12 +677,15 @@ def _in_a_writing_transaction(e: Exception) -> bool:
     )
 
 
-def _transaction_error() -> QueryError:
+def transaction_error() -> QueryError:
+    """The error of reading a provider table inside the user's transaction: its rows are
+    loaded through another connection (and into a database of their own), which the
+    transaction neither sees nor may write beside its own changes."""
     return QueryError(
-        "provider tables cannot be read inside a transaction that has changed local tables: "
-        "their rows are written to a database of their own, and a DuckDB transaction writes "
-        "to one database only",
-        hint="read them before the first change of the transaction, or COMMIT first",
+        "provider tables cannot be read inside a transaction (BEGIN ... COMMIT): their "
+        "rows are loaded outside it, where the transaction does not see them",
+        hint="read them before BEGIN (CREATE TABLE ... AS SELECT keeps their rows for "
+        "the transaction), or COMMIT first",
     )
 
 
