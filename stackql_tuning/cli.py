@@ -71,7 +71,10 @@ def open_session(args: argparse.Namespace) -> Iterator[Any]:
         sandbox.start()
         settings.update(sandbox.settings())
         if auth is not None:
-            settings["auth"] = parse_auth(auth)
+            # --auth replaces the providers it names: the other keeps the sandbox's own (an AWS
+            # query after --auth '{"google": ...}' once went to the default chain, probing IMDS
+            # or sending the user's real keys to the sandbox)
+            settings["auth"] = {**settings["auth"], **parse_auth(auth)}
     else:
         settings["auth"] = parse_auth(auth)
     # the sandbox's own region, when neither the config file nor the environment names one

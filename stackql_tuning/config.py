@@ -51,11 +51,19 @@ def load_config(
             raise UsageError(
                 f"config file {str(p)!r} is a directory", hint="give --config a TOML file"
             )
+        if explicit and p.exists():  # /dev/null, a FIFO: once "does not exist"
+            raise UsageError(
+                f"config file {str(p)!r} is not a regular file", hint="give --config a TOML file"
+            )
         if explicit:
             raise UsageError(f"config file {str(p)!r} does not exist")
         return {}
     try:
         data = tomllib.loads(read_text(p))
+    except OSError as e:  # unreadable: permissions, an I/O error
+        raise UsageError(
+            f"cannot read config file {str(p)!r}: {e.strerror or type(e).__name__}"
+        ) from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(
             f"config file is not valid TOML: {e}", location=Location(file=str(p))
@@ -77,6 +85,7 @@ def _toml_text(value: Any) -> str:
 #: the config file's top-level tables, and those of its [aws] table
 _TABLES = ("defaults", "aws")
 _AWS_KEYS = ("accounts",)
+_ACCOUNT_KEYS = ("profile", "role_arn")
 
 
 def _check_keys(
@@ -139,12 +148,27 @@ def settings_from(
                 f"aws.accounts: {account!r} is not a 12-digit account id",
                 location=Location(file=source),
             )
+        where_account = f"aws.accounts.{account}"
+        if isinstance(conf, dict):
+            _check_keys(
+                conf,
+                _ACCOUNT_KEYS,
+                where_account + ".",
+                "an account has profile and role_arn (the role is assumed with the profile's "
+                "credentials)",
+                where,
+            )
         if not isinstance(conf, dict) or not ({"profile", "role_arn"} & set(conf)):
             raise UsageError(
-                f'aws.accounts.{account} needs profile = "..." or role_arn = "..."',
-                location=Location(file=source),
+                f'{where_account} needs profile = "..." or role_arn = "..."', location=where
             )
-        checked[str(account)] = {k: str(v) for k, v in conf.items()}
+        for key, val in conf.items():
+            if not isinstance(val, str) or not val:
+                raise UsageError(
+                    f"{where_account}.{key} must be a non-empty string, got {_toml_text(val)}",
+                    location=where,
+                )
+        checked[str(account)] = dict(conf)
     if checked:
         out["accounts"] = checked
     return out

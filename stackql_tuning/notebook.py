@@ -151,7 +151,8 @@ class NotebookState:
             self.sandbox.stop()
             self.sandbox = None
         if opts.auth is not None:
-            settings["auth"] = opts.auth
+            # with the sandbox, the providers it does not name keep the sandbox's own auth
+            settings["auth"] = {**settings.get("auth", {}), **opts.auth}
         self.session = Session.from_env(fallback_defaults=fallback, **settings)
         self.auth = opts.auth
         return self.session

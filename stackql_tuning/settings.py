@@ -167,6 +167,10 @@ class Settings:
             if f.name == "auth":
                 continue
             _check_field(f.name, str(f.type), getattr(self, f.name))
+        if self.accounts:  # the config file's rules for [aws.accounts], for the library's too
+            from stackql_tuning.config import settings_from
+
+            settings_from({"aws": {"accounts": self.accounts}}, "accounts")
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Settings:

@@ -12,14 +12,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-from stackql_tuning.errors import AuthError, UsageError
+from stackql_tuning.errors import AuthError, UsageError, did_you_mean
 
 GOOGLE_TYPES = ("service_account", "anonymous", "default", "adc")
 AWS_TYPES = ("aws_signing_v4", "profile", "default")
+#: the keys each provider's entry may have; a key outside them was once ignored, and the calls
+#: went out with other credentials than the ones the user named
+KEYS = {
+    "google": ("type", "credentialsfilepath"),
+    "aws": ("type", "keyIDenvvar", "credentialsenvvar", "sessiontokenenvvar", "profile"),
+}
+#: the keys that name an environment variable (never a secret: a value outside this form is
+#: refused without being shown, as it may be the secret itself pasted in the wrong place)
+_VAR_KEYS = ("keyIDenvvar", "credentialsenvvar", "sessiontokenenvvar")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_AWS_KEY_ID = re.compile(r"(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA)[A-Z0-9]{12,}")
 
 
 def parse_auth(value: str | dict[str, Any] | None, *, option: str = "--auth") -> dict[str, Any]:
@@ -59,7 +71,48 @@ def parse_auth(value: str | dict[str, Any] | None, *, option: str = "--auth") ->
             )
         if not isinstance(conf, dict):
             raise UsageError(f"{option}: the {provider} entry must be an object")
-    return dict(value)
+    return {provider: _entry(provider, conf, option) for provider, conf in value.items()}
+
+
+def _entry(provider: str, conf: dict[str, Any], option: str) -> dict[str, Any]:
+    """``conf`` checked (known keys, string values, variable names) with its ``type`` implied
+    by its keys when it has none: a key file is a service account, env var names sign v4."""
+    known = KEYS[provider]
+    for key, val in conf.items():
+        if key not in known:
+            raise UsageError(
+                f"{option}: the {provider} entry has an unknown key {key!r}",
+                hint=did_you_mean(key, known) or f"{provider} entries take {', '.join(known)}",
+            )
+        if not isinstance(val, str) or not val:
+            raise UsageError(f"{option}: {provider}.{key} must be a non-empty string")
+        if key in _VAR_KEYS and (not _VAR_NAME.fullmatch(val) or _AWS_KEY_ID.fullmatch(val)):
+            # the value is not shown: it is likely the key or secret itself
+            raise UsageError(
+                f"{option}: {provider}.{key} must name an environment variable, and its value "
+                "does not look like a variable name (not shown: it may be a secret)",
+                hint=f'e.g. "{key}": "AWS_ACCESS_KEY_ID"; put the secret in that variable',
+            )
+    out = dict(conf)
+    if provider == "google" and "type" not in out and "credentialsfilepath" in out:
+        out["type"] = "service_account"
+    if provider == "aws":
+        signing = [k for k in ("keyIDenvvar", "credentialsenvvar") if k in out]
+        if "profile" in out and (signing or out.get("type", "profile").lower() != "profile"):
+            raise UsageError(
+                f"{option}: the aws entry names a profile and "
+                + (" and ".join(signing) if signing else f"type {out['type']!r}")
+                + "; they are two different credentials",
+                hint='use {"profile": "NAME"} or {"type": "aws_signing_v4", "keyIDenvvar": ...}',
+            )
+        if "type" not in out and signing:
+            out["type"] = "aws_signing_v4"
+        if str(out.get("type", "")).lower() == "profile" and "profile" not in out:
+            raise UsageError(
+                f"{option}: aws type 'profile' needs the profile's name",
+                hint='e.g. {"aws": {"profile": "NAME"}}',
+            )
+    return out
 
 
 def google_kind(conf: dict[str, Any]) -> str:

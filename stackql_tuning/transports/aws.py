@@ -41,17 +41,24 @@ _HEADER_LOGGERS = (
 _SECRET_HEADERS = re.compile(
     r"(?i)((?:authorization|x-amz-security-token)['\"]?\s*[:=]\s*b?['\"]?)[^'\"\n]+"
 )
+#: credentials in a reply body that botocore.parsers logs at DEBUG: STS's AssumeRole XML
+#: (``<SecretAccessKey>``, ``<SessionToken>``) and the JSON or dict forms of other services
+_SECRET_FIELDS = re.compile(
+    r"(?i)((?:secret_?access_?key|session_?token)(?:>|['\"\\]*\s*[:=]\s*b?['\"\\]*))"
+    r"[^<'\"\\,}\s]+"
+)
 
 
 class _RedactHeaders(logging.Filter):
-    """Rewrites a log record's text with the values of credential headers redacted."""
+    """Rewrites a log record's text with the values of credential headers, and credentials in
+    reply bodies, redacted."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             text = record.getMessage()
         except Exception:  # a record whose args do not fit its format: leave it alone
             return True
-        clean = _SECRET_HEADERS.sub(r"\1<redacted>", text)
+        clean = _SECRET_FIELDS.sub(r"\1<redacted>", _SECRET_HEADERS.sub(r"\1<redacted>", text))
         if clean != text:
             record.msg, record.args = clean, None
         return True
@@ -116,7 +123,9 @@ class AwsTransport:
         """``boto3.session.Session(**kwargs)``, its clients built from trimmed botocore data."""
         from stackql_tuning.transports import aws_data
 
-        return aws_data.new_session(self._operations(), **kwargs)
+        return aws_data.new_session(
+            self._operations(), endpoint_url=self.settings.aws_endpoint, **kwargs
+        )
 
     def _sdk_client(self, session: Any, service: str, **kwargs: Any) -> Any:
         """``session.client(service, **kwargs)``. When that fails on trimmed botocore data, the
@@ -160,12 +169,15 @@ class AwsTransport:
         base = self._default_session()
         if account is None:
             return base
-        conf = self.settings.accounts.get(account)
+        conf = self.settings.accounts.get(account) or {}
         try:
-            if conf and "profile" in conf:
+            if "profile" in conf:
                 session = self._new_session(profile_name=conf["profile"])
-            elif conf and "role_arn" in conf:
-                sts = self._sdk_client(base, "sts", region_name=region, **self._endpoint())
+            if "role_arn" in conf:
+                # the role is assumed with the profile's credentials when the account names
+                # both (a profile with role_arn was once used as is, the role dropped)
+                source = session if "profile" in conf else base
+                sts = self._sdk_client(source, "sts", region_name=region, **self._endpoint())
                 creds = sts.assume_role(RoleArn=conf["role_arn"], RoleSessionName="stackql-tuning")[
                     "Credentials"
                 ]
@@ -174,7 +186,7 @@ class AwsTransport:
                     aws_secret_access_key=creds["SecretAccessKey"],
                     aws_session_token=creds["SessionToken"],
                 )
-            else:
+            elif "profile" not in conf:
                 sts = self._sdk_client(base, "sts", region_name=region, **self._endpoint())
                 own = sts.get_caller_identity()["Account"]
                 if own != account:
@@ -187,7 +199,10 @@ class AwsTransport:
                 session = self._sessions.get(None, base)  # a stock twin may have replaced it
         except (BotoCoreError, ClientError) as e:
             raise AuthError(
-                f"cannot get credentials for AwsAccountId {account}: {type(e).__name__}",
+                f"cannot get credentials for AwsAccountId {account}"
+                + (f" (profile {conf['profile']!r})" if "profile" in conf else "")
+                + (f" (role {conf['role_arn']})" if "role_arn" in conf else "")
+                + f": {type(e).__name__}",
                 hint="check the profile or role in the config file's [aws.accounts]",
             ) from None
         self._sessions[account] = session

@@ -454,15 +454,35 @@ def _core_session() -> Any:
     return core
 
 
-def new_session(operations: Operations, **kwargs: Any) -> Any:
-    """``boto3.session.Session(**kwargs)`` whose clients load the trimmed data when they can."""
+def new_session(operations: Operations, endpoint_url: str | None = None, **kwargs: Any) -> Any:
+    """``boto3.session.Session(**kwargs)`` whose clients load the trimmed data when they can.
+
+    ``endpoint_url`` (the sandbox's, or an override) is where every client of the session
+    goes, those botocore makes itself included: a profile's ``role_arn`` is assumed through an
+    STS client of botocore's own, which went to the real ``sts.amazonaws.com`` with the
+    profile's credentials while every other call went to the sandbox.
+    """
     core = _core_session()
+    if endpoint_url:
+        _pin_endpoint(core, endpoint_url)
     if enabled():
         core.lazy_register_component("data_loader", _loader_factory(core, operations))
     session = boto3.session.Session(botocore_session=core, **kwargs)
     if isinstance(core.get_component("data_loader"), TrimmedLoader):
-        _trimmed[session] = dict(kwargs)
+        _trimmed[session] = dict(kwargs, endpoint_url=endpoint_url)
     return session
+
+
+def _pin_endpoint(core: Any, endpoint_url: str) -> None:
+    """Every client ``core`` creates without an endpoint of its own goes to ``endpoint_url``."""
+    create = core.create_client
+
+    def create_client(service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("endpoint_url") is None and len(args) < 5:
+            kwargs["endpoint_url"] = endpoint_url
+        return create(service_name, *args, **kwargs)
+
+    core.create_client = create_client
 
 
 def stock_twin(session: Any) -> Any | None:
@@ -471,4 +491,9 @@ def stock_twin(session: Any) -> Any | None:
     kwargs = _trimmed.get(session)
     if kwargs is None:
         return None
-    return boto3.session.Session(botocore_session=_core_session(), **kwargs)
+    kwargs = dict(kwargs)
+    core = _core_session()
+    endpoint_url = kwargs.pop("endpoint_url", None)
+    if endpoint_url:
+        _pin_endpoint(core, endpoint_url)
+    return boto3.session.Session(botocore_session=core, **kwargs)

@@ -173,12 +173,23 @@ class GoogleTransport:
                     f"cannot use the google service account key file {path}: {type(e).__name__}",
                     hint="check the path and that it is a service account JSON key",
                 ) from None
+        import os
+
         import google.auth
         import google.auth.exceptions
 
+        key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+        if key_file:
+            _check_key_file(key_file)
         try:
             creds, _ = google.auth.default(scopes=list(SCOPES))
-        except google.auth.exceptions.DefaultCredentialsError:
+        except (google.auth.exceptions.DefaultCredentialsError, OSError, ValueError) as e:
+            if key_file:  # the variable is set: the hint to set it helps no one
+                raise AuthError(
+                    "cannot use the key file that GOOGLE_APPLICATION_CREDENTIALS names "
+                    f"({key_file}): {type(e).__name__}",
+                    hint="check that it is a service account or authorized-user JSON key",
+                ) from None
             raise AuthError(
                 "no Google credentials found (Application Default Credentials are not set up)",
                 hint="run `gcloud auth application-default login`, set "
@@ -588,6 +599,25 @@ def _prepared(
     return prepared
 
 
+def _check_key_file(path: str) -> None:
+    """An :class:`AuthError` naming GOOGLE_APPLICATION_CREDENTIALS when the file it names is
+    missing or not a file (a directory was an internal IsADirectoryError)."""
+    import os
+
+    problem = (
+        "does not exist"
+        if not os.path.exists(path)
+        else "is a directory"
+        if os.path.isdir(path)
+        else None
+    )
+    if problem:
+        raise AuthError(
+            f"GOOGLE_APPLICATION_CREDENTIALS names {path}, which {problem}",
+            hint="point it at a service account or authorized-user JSON key file, or unset it",
+        )
+
+
 def _with_query(url: str, query: dict[str, str]) -> str:
     """``url`` with ``query`` form-encoded, as requests encodes ``params``."""
     from urllib.parse import urlencode
@@ -595,10 +625,25 @@ def _with_query(url: str, query: dict[str, str]) -> str:
     return url + ("?" + urlencode(query) if query else "")
 
 
+#: what a token service's error text may echo of the request or hold of a reply: a signed JWT
+#: (the service account's assertion), and form or JSON fields that carry tokens or secrets
+_TOKEN_SECRETS = (
+    re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*"),
+    re.compile(
+        r"(?i)((?:assertion|access_token|refresh_token|id_token|client_secret|private_key)"
+        r"(?:=|['\"]?\s*:\s*['\"]?))[^&\s'\",}]+"
+    ),
+)
+
+
 def _reason(e: Exception) -> str:
-    """google-auth's message of ``e`` (its first argument; the rest is the raw reply)."""
+    """google-auth's message of ``e`` (its first argument; the rest is the raw reply), with
+    anything that looks like a token or a signed assertion redacted: a token service's error
+    description may echo the request."""
     first = e.args[0] if e.args else e
-    return str(first) or type(e).__name__
+    text = str(first) or type(e).__name__
+    jwt, fields = _TOKEN_SECRETS
+    return fields.sub(r"\1<redacted>", jwt.sub("<redacted>", text))
 
 
 def _refreshable(credentials: Any) -> bool:

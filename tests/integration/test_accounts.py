@@ -141,6 +141,56 @@ def test_from_env_merges_the_config_files_accounts(sandbox: Sandbox, tmp_path: P
     assert {r[0] for r in rows} == {SECOND_ACCOUNT}  # the third account has no job
 
 
+def _profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS config files with profile ``base`` (the sandbox's keys, the default account) and
+    profile ``viarole`` (the second account's role, assumed from ``base``)."""
+    from stackql_tuning.sandbox.aws import SANDBOX_KEY_ID, SANDBOX_SECRET
+
+    creds, conf = tmp_path / "credentials", tmp_path / "config"
+    creds.write_text(
+        f"[base]\naws_access_key_id = {SANDBOX_KEY_ID}\naws_secret_access_key = {SANDBOX_SECRET}\n"
+    )
+    conf.write_text(f"[profile viarole]\nrole_arn = {SECOND_ACCOUNT_ROLE}\nsource_profile = base\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(conf))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # only the session's endpoint
+
+
+SECOND_QUERY = (
+    "SELECT AwsAccountId, HyperParameterTuningJobName"
+    " FROM aws.sagemaker.hyper_parameter_tuning_jobs"
+    f" WHERE AwsAccountId = '{SECOND_ACCOUNT}' AND region = '{REGIONS[1]}'"
+)
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        {"profile": "viarole"},  # botocore assumes the profile's role itself
+        {"profile": "base", "role_arn": SECOND_ACCOUNT_ROLE},  # we assume it from the profile
+    ],
+)
+def test_an_accounts_role_is_assumed_through_the_sessions_endpoint(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, account: dict[str, str]
+) -> None:
+    # a profile with role_arn once sent botocore's own AssumeRole to the real
+    # sts.amazonaws.com (with the profile's keys), and an account naming both a profile and a
+    # role used the profile's credentials as they were, the role silently dropped
+    _profiles(tmp_path, monkeypatch)
+    settings = {**sandbox.settings(), "accounts": {SECOND_ACCOUNT: account}}
+    with Session(**settings) as s:
+        rows = s.execute(SECOND_QUERY).rows
+    truth = sandbox.truth["aws"]["accounts"][SECOND_ACCOUNT]["regions"][REGIONS[1]]
+    assert set(truth) <= {name for _, name in rows}
+
+
+def test_a_missing_profile_is_named(sandbox: Sandbox) -> None:
+    settings = {**sandbox.settings(), "accounts": {SECOND_ACCOUNT: {"profile": "nosuch"}}}
+    with Session(**settings) as s, pytest.raises(AuthError) as err:
+        s.execute(SECOND_QUERY)
+    assert "'nosuch'" in str(err.value) and SECOND_ACCOUNT in str(err.value)
+
+
 def test_dry_run_names_the_account_of_each_call() -> None:
     import stackql_tuning
 

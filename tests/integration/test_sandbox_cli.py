@@ -162,3 +162,26 @@ def test_serve_to_a_closed_stdout_ends_quietly() -> None:
     err = io.StringIO()
     assert main(["sandbox", "serve"], out=Closed(), err=err) == 0
     assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("auth", "sql"),
+    [
+        (
+            '{"google": {"type": "anonymous"}}',
+            "SELECT count(*) AS n FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+            "WHERE region = 'us-east-1'",
+        ),
+        (
+            '{"aws": {"type": "default"}}',
+            "SELECT count(*) AS n FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1'",
+        ),
+    ],
+)
+def test_auth_for_one_provider_keeps_the_sandboxs_auth_for_the_other(auth: str, sql: str) -> None:
+    # --auth naming one provider once dropped the sandbox's auth of the other: AWS calls took
+    # the default chain (the user's real keys, or an IMDS probe), Google calls ADC
+    p = cli("--auth", auth, "exec", "--output", "json", sql)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)[0]["n"] > 0

@@ -24,6 +24,20 @@ from stackql_tuning.transports.aws import _HEADER_LOGGERS, redact_sdk_logs
             "FQoGZXIvYXdzEXAMPLETOKEN",
         ),
         ("headers: %r", ({"X-Amz-Security-Token": "IQoJb3JpZ2luEXAMPLE"},), "IQoJb3JpZ2luEXAMPLE"),
+        # botocore.parsers logs reply bodies: STS's AssumeRole holds the role's credentials
+        (
+            "Response body:\n%r",
+            (b"<AssumeRoleResponse><Credentials><AccessKeyId>ASIAX</AccessKeyId>"
+             b"<SecretAccessKey>oxOFsecretBODY/1+2</SecretAccessKey>"
+             b"<SessionToken>FQoGbodyTOKEN==</SessionToken></Credentials>",),
+            "oxOFsecretBODY",
+        ),
+        (
+            "Response body:\n%s",
+            ('{"roleCredentials":{"accessKeyId":"ASIAX","secretAccessKey":"ssoSECRETbody",'
+             '"sessionToken":"ssoTOKENbody"}}',),
+            "ssoSECRETbody",
+        ),
     ],
 )  # fmt: skip
 def test_credential_headers_are_redacted(

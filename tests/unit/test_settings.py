@@ -182,3 +182,85 @@ def test_bad_auth_from_the_environment_names_the_variable(monkeypatch: Any) -> N
     assert "--auth" not in str(info.value)
     with pytest.raises(UsageError, match=r"^usage error: --auth is not valid JSON"):
         parse_auth("{bad")
+
+
+@pytest.mark.parametrize(
+    ("auth", "message"),
+    [
+        # a misspelled key was ignored: the calls went out with the default chain's keys
+        ({"aws": {"keyIdEnvVar": "MYK"}}, "aws entry has an unknown key 'keyIdEnvVar'"),
+        ({"google": {"credentials_file": "k.json"}}, "google entry has an unknown key"),
+        ({"aws": {"keyIDenvvar": 5}}, r"aws.keyIDenvvar must be a non-empty string"),
+        ({"google": {"credentialsfilepath": ["k.json"]}}, "must be a non-empty string"),
+        ({"aws": {"profile": ""}}, "aws.profile must be a non-empty string"),
+        ({"aws": {"profile": "p", "keyIDenvvar": "K"}}, "names a profile and keyIDenvvar"),
+        ({"aws": {"type": "profile"}}, "needs the profile's name"),
+    ],
+)
+def test_auth_entries_are_checked(auth: dict[str, Any], message: str) -> None:
+    from stackql_tuning.transports.auth import parse_auth
+
+    with pytest.raises(UsageError, match=message):
+        parse_auth(auth)
+
+
+def test_an_auth_entrys_type_follows_from_its_keys() -> None:
+    # without "type", named env vars and a key file were ignored (the default chain or ADC
+    # signed the calls instead)
+    from stackql_tuning.transports.auth import aws_credentials, parse_auth
+
+    got = parse_auth({"aws": {"keyIDenvvar": "MYK", "credentialsenvvar": "MYS"}})
+    assert got["aws"]["type"] == "aws_signing_v4"
+    assert aws_credentials(got["aws"], {"MYK": "kid", "MYS": "sec"}) == {
+        "aws_access_key_id": "kid",
+        "aws_secret_access_key": "sec",
+    }
+    assert parse_auth({"google": {"credentialsfilepath": "k.json"}})["google"]["type"] == (
+        "service_account"
+    )
+
+
+@pytest.mark.parametrize("pasted", ["AKIAREALKEY000000001", "wJalrXUtnFEMI/K7MDENG+bPxRfiCY"])
+def test_a_secret_pasted_for_a_variable_name_is_not_shown(pasted: str) -> None:
+    from stackql_tuning.transports.auth import parse_auth
+
+    with pytest.raises(UsageError) as info:
+        parse_auth({"aws": {"type": "aws_signing_v4", "keyIDenvvar": pasted}})
+    assert pasted not in str(info.value) and "not shown" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[aws.accounts."111111111111"]\nrolearn = "x"\n', "unknown config key .*rolearn"),
+        ('[aws.accounts."111111111111"]\nprofile = "p"\nsecret = "s"\n', "unknown config key"),
+        ('[aws.accounts."111111111111"]\nprofile = 5\n', "profile must be a non-empty string"),
+        ('[aws.accounts."111111111111"]\nprofile = ""\n', "profile must be a non-empty string"),
+    ],
+)
+def test_account_entries_are_checked(tmp_path: Any, text: str, message: str) -> None:
+    from stackql_tuning.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message):
+        load_config(path)
+    with pytest.raises(UsageError, match=message):  # the library's accounts: the same rules
+        import tomllib
+
+        Settings(accounts=tomllib.loads(text)["aws"]["accounts"])
+
+
+def test_a_config_path_that_is_not_a_regular_file_says_so(tmp_path: Any) -> None:
+    from stackql_tuning.config import load_config
+
+    with pytest.raises(UsageError, match="is not a regular file"):  # it said "does not exist"
+        load_config("/dev/null")
+    path = tmp_path / "config.toml"
+    path.write_text("[defaults]\n")
+    path.chmod(0)
+    import os
+
+    if os.geteuid() != 0:  # root reads any file
+        with pytest.raises(UsageError, match="cannot read config file"):
+            load_config(path)
