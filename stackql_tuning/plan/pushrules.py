@@ -369,13 +369,7 @@ def check_enum_literals(slot: Slot) -> None:
                     continue
                 if value in spec.enum:
                     continue
-                close = [v for v in spec.enum if v.lower() == value.lower()]
-                hint = (
-                    f"did you mean {close[0]!r}? (values are case-sensitive)"
-                    if close
-                    else did_you_mean(value, spec.enum)
-                    or f"{spec.name} is one of {', '.join(spec.enum)}"
-                )
+                hint = _enum_hint(spec.name, value, spec.enum)
                 lits = [lit for lit in node.find_all(exp.Literal) if lit.is_string]
                 literal = next((lit for lit in lits if lit.this == value), col)
                 column = f"{slot.resource.id}.{spec.name}"
@@ -387,6 +381,55 @@ def check_enum_literals(slot: Slot) -> None:
                     location=node_location(literal, Location(resource=slot.resource.id)),
                     hint=hint,
                 )
+
+
+def _enum_hint(name: str, value: str, enum: tuple[str, ...]) -> str:
+    close = [v for v in enum if v.lower() == value.lower()]
+    if close:
+        return f"did you mean {close[0]!r}? (values are case-sensitive)"
+    return did_you_mean(value, enum) or f"{name} is one of {', '.join(enum)}"
+
+
+def check_param_values(slot: Slot) -> None:
+    """A PlanError for a value bound to a param of ``slot``'s method that the API's definition
+    refuses: outside the param's enum or its integer bounds.
+
+    The API answers some of these with nothing rather than an error: ``StatusEquals =
+    'completed'`` gave 0 rows and ``SortOrder = 'desc'`` sorted ascending, both with exit 0.
+    """
+    for name, values in slot.static.items():
+        p = slot.method.param(name)
+        if p is None:
+            continue
+        for value in values:
+            problem, hint = None, None
+            if p.enum and isinstance(value, str) and value not in p.enum:
+                problem, hint = "is not a value the API takes", _enum_hint(p.name, value, p.enum)
+            elif p.type == "integer" and (p.minimum is not None or p.maximum is not None):
+                try:
+                    number = int(value)
+                except (TypeError, ValueError):
+                    continue  # the transport names a value that is not an integer
+                low = p.minimum if p.minimum is not None else number
+                high = p.maximum if p.maximum is not None else number
+                if not low <= number <= high:
+                    problem = "is out of the API's range"
+                    hint = f"{p.name} is between {p.minimum} and {p.maximum}"
+            if problem is None:
+                continue
+            where = Location(resource=slot.resource.id)
+            if slot.scope is not None:
+                lit = next(
+                    (
+                        lit
+                        for lit in slot.scope.find_all(exp.Literal)
+                        if lit.this == str(value) and lit.find_ancestor(exp.Select) is slot.scope
+                    ),
+                    None,
+                )
+                if lit is not None:
+                    where = node_location(lit, where)
+            raise PlanError(f"parameter {p.name} = {value!r} {problem}", location=where, hint=hint)
 
 
 def _enum_operands(node: exp.Expr, slot: Slot) -> list[tuple[exp.Column, Any]]:

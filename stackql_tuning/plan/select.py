@@ -136,11 +136,18 @@ def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None
     if node is not None:
         loc = node_location(node, loc)
     need = min(selects, key=lambda m: len(m.required_params))
-    example = " AND ".join(f"{p} = '...'" for p in need.required_params)
+    lacking = [p for p in need.required_params if p.lower() not in bound]
+    example = " AND ".join(f"{p} = '...'" for p in lacking)
+    # the params the WHERE already binds are not asked for again
+    add = (
+        f"add WHERE {example}"
+        if len(lacking) == len(need.required_params)
+        else f"add {example} to the WHERE"
+    )
     raise PlanError(
         f"cannot query {resource.id} without its required parameters ({missing})",
         location=loc,
-        hint=f"add WHERE {example} (SHOW METHODS IN {resource.id} lists them)",
+        hint=f"{add} (SHOW METHODS IN {resource.id} lists them)",
     )
 
 

@@ -32,6 +32,7 @@ one cloud queries only that cloud. Must not: do I/O or know any particular resou
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +45,7 @@ from stackql_tuning.plan.bindings import (
     conjuncts,
     is_constant,
     provider_tables,
+    split_and,
 )
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
@@ -120,6 +122,68 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
             continue
         out.append((col.name.lower(), pred))
     return out
+
+
+def _joined_predicates(
+    node: exp.Table,
+    names: set[str],
+    skip: Collection[str] = (),
+) -> list[tuple[str, exp.Expr]]:
+    """(view column, predicate on it) implied by an equality with another source's column
+    that the WHERE holds to constants: ``v.region = x.region ... WHERE x.region = 'r'`` gives
+    ``v.region = 'r'`` (a copy, not in the tree). Without it, a view joined on its params
+    could not be queried at all: its provider tables had nothing that bound them.
+
+    The equality is one of the conjuncts that restrict the view's rows (``conjuncts``: not the
+    ON of an outer join that keeps them), the constants a top-level conjunct of the WHERE, so
+    every row the statement returns has ``v.region`` among them (a row of ``x`` outside them is
+    dropped, and with it every view row it matched): binding them changes what is fetched,
+    never the answer."""
+    scope = node.find_ancestor(exp.Select)
+    where = scope.args.get("where") if scope is not None else None
+    if scope is None or where is None:
+        return []
+    alias = node.alias_or_name.lower()
+    consts = [(col, pred) for pred in split_and(where.this) for col in _const_column(pred)]
+    out: list[tuple[str, exp.Expr]] = []
+    for eq in conjuncts(scope, node):
+        if not isinstance(eq, exp.EQ):
+            continue
+        for mine, other in ((eq.left, eq.right), (eq.right, eq.left)):
+            if not (isinstance(mine, exp.Column) and isinstance(other, exp.Column)):
+                continue
+            name = mine.name.lower()
+            if mine.table.lower() != alias or name not in names or name in skip:
+                continue
+            if not other.table or other.table.lower() == alias:
+                continue
+            for col, pred in consts:
+                if col.table.lower() == other.table.lower() and col.name.lower() == (
+                    other.name.lower()
+                ):
+                    copy = pred.copy()
+                    for c in copy.find_all(exp.Column):
+                        c.replace(exp.column(mine.name, table=mine.table))
+                    out.append((name, copy))
+    return out
+
+
+def _const_column(pred: exp.Expr) -> list[exp.Column]:
+    """The qualified column that ``col = const`` / ``col IN (consts)`` holds, if ``pred`` is
+    one."""
+    if isinstance(pred, exp.EQ):
+        for side, other in ((pred.left, pred.right), (pred.right, pred.left)):
+            if isinstance(side, exp.Column) and side.table and is_constant(other):
+                return [side]
+    elif (
+        isinstance(pred, exp.In)
+        and not pred.args.get("query")
+        and isinstance(pred.this, exp.Column)
+        and pred.this.table
+        and all(is_constant(e) for e in pred.expressions)
+    ):
+        return [pred.this]
+    return []
 
 
 def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str, view: str) -> None:
@@ -314,7 +378,9 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
     relocate(tree, node)
     branches = _branches(tree)
     params: dict[str, Any] = {p.lower(): s for p, s in (spec.get("params") or {}).items()}
-    for param, pred in _const_predicates(node, set(params)):
+    bound = _const_predicates(node, set(params))
+    direct = {param for param, _ in bound}
+    for param, pred in bound:
         for i, branch in enumerate(branches):
             inner = _inner(params[param], i)
             if inner:
@@ -322,6 +388,11 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
         if _routed(params[param], len(branches)):
             _reject_null_rows(node, pred)
             pred.replace(exp.true())
+    for param, pred in _joined_predicates(node, set(params), direct):
+        for i, branch in enumerate(branches):
+            inner = _inner(params[param], i)
+            if inner:
+                _bind_into(branch, param, pred, inner, view.id)
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"
@@ -330,7 +401,8 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
     alias = node.alias_or_name
     if _plain_union_all(tree):
         names = [p.alias_or_name for p in branches[0].expressions]
-        preds = _const_predicates(node, {c.name.lower() for c in view.columns})
+        columns = {c.name.lower() for c in view.columns}
+        preds = _const_predicates(node, columns) + _joined_predicates(node, columns)
         kept = [b for b in branches if not _contradicted(b, preds)]
         if not kept:
             return _empty(view, alias)

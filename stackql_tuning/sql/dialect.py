@@ -63,6 +63,11 @@ _STRING_TOKENS = {
 }
 
 
+#: words in the names of DuckDB's functions that take lambdas (list_transform, array_filter,
+#: list_reduce, apply, map_* ...): a ``x -> ...`` argument of theirs stays a lambda
+_LAMBDA_WORDS = ("transform", "filter", "reduce", "apply", "map", "sort", "lambda")
+
+
 def _is_name(token: Token | None) -> bool:
     """A token that can be one part of a dotted name: a word (keywords included) or "quoted"."""
     if not token or token.token_type in _STRING_TOKENS:
@@ -147,7 +152,39 @@ class Stackql(DuckDB):
 
         def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
             method: t.Any = type(self)._parse_top_statement
-            return self._parse(parse_method=method, raw_tokens=raw_tokens, sql=sql)
+            trees = self._parse(parse_method=method, raw_tokens=raw_tokens, sql=sql)
+            for tree in trees:
+                if tree is not None:
+                    self._json_arrows(tree)
+            return trees
+
+        def _json_arrows(self, tree: exp.Expr) -> None:
+            """``f(col->'$.path')`` is a JSON arrow, as DuckDB reads it, not a lambda.
+
+            sqlglot reads ``name -> literal`` inside any function's arguments as a lambda, and
+            wrote it back as ``LAMBDA col : '$.path'``, which DuckDB refused ("This scalar
+            function does not support lambdas!"). A lambda of one bare name whose body is a
+            literal, in a function that takes no lambdas, is made the arrow that ``j.col->...``
+            already was."""
+            for node in list(tree.find_all(exp.Lambda)):
+                args = node.expressions
+                body = node.this
+                parent = node.parent
+                if (
+                    len(args) != 1
+                    or not isinstance(args[0], exp.Identifier)
+                    or not isinstance(body, exp.Literal)
+                    or not isinstance(parent, exp.Func)
+                ):
+                    continue
+                name = (parent.name if isinstance(parent, exp.Anonymous) else "") or (
+                    parent.sql_name()
+                )
+                if any(word in name.lower() for word in _LAMBDA_WORDS):
+                    continue
+                column = exp.column(args[0].copy())
+                path = self.dialect.to_json_path(body.copy())
+                node.replace(exp.JSONExtract(this=column, expression=path, only_json_types=False))
 
         def _parse_top_statement(self) -> exp.Expr | None:
             """A whole statement: it must start with a statement keyword (nested statements, e.g.

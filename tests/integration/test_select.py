@@ -393,3 +393,35 @@ def test_page_limit_stops_with_a_warning_never_silently(
     assert code == 0
     assert len(out.getvalue().splitlines()) == 1 + 5
     assert "warning: page limit 1 reached" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("sql", "control"),
+    [
+        (
+            "SELECT count(*), count(TrainingJobDefinition) FROM "
+            "aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = 'us-east-1' AND "
+            "StatusEquals = 'Completed'",
+            "SELECT count(*), count(TrainingJobDefinition) FROM "
+            "aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = 'us-east-1' AND "
+            "HyperParameterTuningJobStatus = 'Completed'",
+        ),
+        (
+            "SELECT count(*), count(trials) FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1' "
+            "AND filter = 'state=\"JOB_STATE_SUCCEEDED\"' AND pageSize = 10",
+            "SELECT count(*), count(trials) FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1' "
+            "AND state = 'JOB_STATE_SUCCEEDED'",
+        ),
+    ],
+)
+def test_a_list_only_param_keeps_its_rows_through_hydration(
+    session: Any, frozen: None, sql: str, control: str
+) -> None:
+    # a param that only the list call takes (StatusEquals, filter, pageSize) was NULL in the
+    # rows that the per-row get filled, so its own WHERE dropped them all: 0 rows, exit 0
+    got = session.execute(sql).rows
+    assert got == session.execute(control).rows
+    assert got[0][0] > 0 and got[0][0] == got[0][1]
+    assert session.execute(sql).rows == got  # the second read, from the cache, agrees

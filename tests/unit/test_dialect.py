@@ -165,3 +165,25 @@ def test_golden_coverage() -> None:
     assert kinds >= {"select", "insert", "delete", "update", "exec", "show", "describe"}
     assert {"registry", "other"} <= kinds
     assert len(_cases("invalid")) >= 20
+
+
+@pytest.mark.parametrize(
+    ("sql", "written"),
+    [
+        # sqlglot read these as lambdas and wrote "LAMBDA studySpec : '$.parameters'", which
+        # DuckDB refused; DuckDB reads them as JSON arrows
+        (
+            "SELECT json_array_length(studySpec->'$.parameters') FROM t",
+            "JSON_ARRAY_LENGTH(studySpec -> '$.parameters')",
+        ),
+        ("SELECT coalesce(a->'$.b', 'z') FROM t", "COALESCE(a -> '$.b', 'z')"),
+        ("SELECT json_array_length(s->0) FROM t", "JSON_ARRAY_LENGTH(s -> '$[0]')"),
+        # functions that take lambdas keep them
+        ("SELECT list_transform(xs, x -> 'a') FROM t", "LIST_TRANSFORM(xs, LAMBDA x : 'a')"),
+        ("SELECT list_filter(xs, x -> x > 1) FROM t", "LIST_FILTER(xs, LAMBDA x : x > 1)"),
+    ],
+)
+def test_an_arrow_inside_a_function_is_json_unless_the_function_takes_lambdas(
+    sql: str, written: str
+) -> None:
+    assert written in parse_one(sql).expression.sql("duckdb")

@@ -1014,3 +1014,16 @@ def test_a_grouped_json_extract_is_one_key_in_every_context(sql: str) -> None:
     )
     rows = con.execute(to_duckdb_sql(parse_one(sql).expression)).fetchall()
     assert rows
+
+
+def test_the_missing_params_hint_asks_only_for_what_is_missing() -> None:
+    # it said "add WHERE projectsId = '...' AND locationsId = '...'" to a WHERE that had the
+    # project already
+    with pytest.raises(PlanError) as info:
+        plan(f"SELECT name FROM {HPT} WHERE projectsId = 'p'")
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("add locationsId = '...' to the WHERE"), info.value.hint
+    with pytest.raises(PlanError) as info:
+        plan(f"SELECT name FROM {HPT}")
+    assert info.value.hint is not None
+    assert info.value.hint.startswith("add WHERE projectsId = '...' AND locationsId = '...'")

@@ -102,3 +102,36 @@ def test_a_trailing_newline_does_not_pass_the_apis_pattern() -> None:
         "LIKE '%hpo\n%'"
     ).slots
     assert "NameContains" not in slot.pushed
+
+
+@pytest.mark.parametrize(
+    ("bound", "message", "hint"),
+    [
+        # the API answered these with nothing, or ignored them: 0 rows or the wrong order
+        ("StatusEquals = 'completed'", "StatusEquals = 'completed' is not a value", "'Completed'"),
+        ("SortOrder = 'desc'", "SortOrder = 'desc' is not a value", "Descending"),
+        ("SortBy = 'Bogus'", "SortBy = 'Bogus'", "Name, Status, CreationTime"),
+        ("MaxResults = 500", "MaxResults = 500 is out of the API's range", "between 1 and 100"),
+    ],
+)
+def test_param_values_outside_the_api_definition_are_plan_errors(
+    bound: str, message: str, hint: str
+) -> None:
+    from stackql_tuning.errors import PlanError
+    from stackql_tuning.plan.pushdown import check_literals
+
+    with pytest.raises(PlanError, match=message) as info:
+        check_literals(plan(f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND {bound}"))
+    assert hint in (info.value.hint or "")
+    assert info.value.location.line == 1 and info.value.location.column
+
+
+def test_param_values_the_api_takes_pass() -> None:
+    from stackql_tuning.plan.pushdown import check_literals
+
+    check_literals(
+        plan(
+            f"SELECT 1 FROM {AWS} WHERE region = 'us-east-1' AND StatusEquals IN "
+            "('Completed', 'Failed') AND SortOrder = 'Descending' AND MaxResults = 100"
+        )
+    )

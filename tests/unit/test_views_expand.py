@@ -205,3 +205,40 @@ def test_a_routed_param_in_an_outer_joins_on_condition_leaves_the_join_as_it_is(
         f"SELECT t.a FROM t LEFT JOIN {UNIFIED} AS u ON u.name = t.a AND u.projectsId = 'p'"
     )
     assert "LEFT JOIN" in tree.sql()
+
+
+def test_a_view_joined_on_its_params_takes_the_constants_of_its_partner() -> None:
+    # a view joined on region to a table whose region the WHERE holds to constants was a plan
+    # error: nothing bound the region of the view's own provider tables
+    tree = expand(
+        "SELECT 1 FROM aws.sagemaker.hyper_parameter_tuning_jobs x"
+        " JOIN aws.sagemaker.tuning_jobs t ON t.TuningJobName = x.HyperParameterTuningJobName"
+        " AND t.region = x.region WHERE x.region IN ('a', 'b')"
+    )
+    [branch] = branches(tree)
+    assert "region IN ('a', 'b')" in branch.args["where"].sql()
+    assert "t.region = x.region" in tree.sql()  # the join's own condition stays
+    # the partner's provider column drops branches as a constant does
+    derived = expand(
+        f"SELECT 1 FROM {UNIFIED} u JOIN aws.sagemaker.hyper_parameter_tuning_jobs x"
+        " ON u.name = x.HyperParameterTuningJobName AND u.region = x.region"
+        " AND u.provider = x.p WHERE x.region = 'r' AND x.p = 'aws'"
+    )
+    assert "google.aiplatform.tuning_jobs" not in tables(derived)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # the constant is in an ON, not the WHERE: rows outside it may still be joined
+        "SELECT 1 FROM aws.sagemaker.hyper_parameter_tuning_jobs x JOIN aws.sagemaker.tuning_jobs t"
+        " ON t.region = x.region AND x.region = 'a' WHERE x.region IS NOT NULL",
+        # an OR: not a constant the WHERE holds
+        "SELECT 1 FROM aws.sagemaker.hyper_parameter_tuning_jobs x JOIN aws.sagemaker.tuning_jobs t"
+        " ON t.region = x.region WHERE x.region = 'a' OR x.region = 'b'",
+    ],
+)
+def test_a_partners_constant_binds_the_view_only_where_every_row_has_it(sql: str) -> None:
+    [branch] = branches(expand(sql))
+    where = branch.args.get("where")
+    assert where is None or "'a'" not in where.sql()
