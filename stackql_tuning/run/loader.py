@@ -17,7 +17,7 @@ more (replies come faster than the loads take them) makes DuckDB leave a core to
 thread count to restore at its end (a fan-out's loads of a few 120 KB pages: ~2 ms less, A/B).
 In the fetch's last round (``last_round``) every page is loaded as soon as the loader is idle.
 ``finish()`` loads what the background thread has not taken, in one scan beside it, and raises
-the first load error.
+the first load error. A page that cannot be read is left out and its call kept in ``failures``.
 
 Must not: decide what to fetch, or touch a table other than its own.
 """
@@ -28,6 +28,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from stackql_tuning.errors import FailedCall
 from stackql_tuning.run.store import PageFile, Store, TableSchema
 
 #: start a new page file (and load the full one in the background) at this size
@@ -71,6 +72,9 @@ class TableLoader:
         self._finishing = False
         #: the fetch's last round: every page is loaded as soon as the loader is idle
         self._last_round = False
+        #: the calls whose pages could not be read (not JSON, a value of the wrong type): left
+        #: out, reported as failed calls (``Store.load``'s ``keep_going``)
+        self.failures: list[FailedCall] = []
         #: how many loads ran and the most files one of them read (for tests and probes)
         self.load_count = 0
         self.widest_load = 0
@@ -144,7 +148,10 @@ class TableLoader:
                 try:
                     if sum(f.size for f in batch) >= self.batch_bytes:
                         self.store.leave_a_core(self._cursor)  # replies outrun the loads
-                    self.store.load(self.name, self.schema, batch, self.items_key, self._cursor)
+                    failed = self.store.load(
+                        self.name, self.schema, batch, self.items_key, self._cursor, keep_going=True
+                    )
+                    self.failures.extend(failed)
                 finally:
                     for pages in batch:
                         pages.remove()
@@ -164,7 +171,10 @@ class TableLoader:
         error: BaseException | None = None
         cursor = self.store.con.cursor()
         try:
-            self.store.load(self.name, self.schema, rest, self.items_key, con=cursor)
+            failed = self.store.load(
+                self.name, self.schema, rest, self.items_key, con=cursor, keep_going=True
+            )
+            self.failures.extend(failed)
         except BaseException as e:  # reported after the earlier files' errors
             error = e
         finally:

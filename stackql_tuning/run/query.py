@@ -331,9 +331,10 @@ class QueryRun:
         try:
             with self.store.fetching():
                 stats = begun.started.drain(sink)
-            self._merge(stats)
             for loader in files.values():
                 loader.finish()
+                stats.failures.extend(loader.failures)  # pages that could not be read
+            self._merge(stats)
         finally:
             for f in files.values():
                 f.remove()

@@ -398,17 +398,22 @@ class Store:
         pages: PageFile | list[PageFile],
         items_key: str | None,
         con: Any = None,
-    ) -> None:
+        keep_going: bool = False,
+    ) -> list[FailedCall]:
         """Append every page line of ``pages`` (one file, or several read in one scan that
         DuckDB spreads over its threads) to table ``name``.
 
-        ``con``: another connection to this database (a loader's cursor); this one by default."""
+        ``con``: another connection to this database (a loader's cursor); this one by default.
+        ``keep_going``: a page that cannot be read (not JSON, a repeated key, a value of the
+        wrong type) is left out and its call returned as failed, the rest loaded (the caller
+        reports it as any failed call, and ``--on-error`` decides); otherwise it is a
+        ProviderError naming the call."""
         files = [pages] if isinstance(pages, PageFile) else list(pages)
         for f in files:
             f.close()
         files = [f for f in files if f.lines]
         if not files:
-            return
+            return []
         cols = schema.read_columns(items_key)
         items, where = "[o]", ""
         if items_key:
@@ -428,41 +433,38 @@ class Store:
             f"SELECT p, unnest({items}) AS it FROM read_json(?, columns={col_arg}, "
             f"format='newline_delimited', maximum_object_size={_object_limit(longest)}){where})"
         )
-        paths: Any = files[0].path if len(files) == 1 else [f.path for f in files]
-        try:
-            (con if con is not None else self.con).execute(sql, [paths]).fetchall()
-        except self.duckdb.Error as e:
-            if _in_a_writing_transaction(e):
-                raise transaction_error() from None
-            raise self._load_error(e, files) from None
+        dropped: list[FailedCall] = []
+        for _ in range(_MAX_REPAIRS + 1):
+            paths: Any = files[0].path if len(files) == 1 else [f.path for f in files]
+            try:
+                (con if con is not None else self.con).execute(sql, [paths]).fetchall()
+                break
+            except self.duckdb.Error as e:
+                if _in_a_writing_transaction(e):
+                    raise transaction_error() from None
+                bad = _bad_lines(e, files) if keep_going else []
+                if not bad:
+                    raise self._load_error(e, files) from None
+                dropped += _drop_lines(bad)
+                files = [f for f in files if f.lines]
+                if not files:
+                    break
+        else:
+            raise ProviderError("replies do not fit the API's schema (too many bad pages)")
+        return dropped
 
     def _load_error(self, e: Exception, files: list[PageFile]) -> ProviderError:
         text = str(e).split("\n")[0]
-        named = re.search(r'in file "([^"]*)"', text)
-        if named:  # DuckDB names the file the error is in
-            files = [f for f in files if f.path == named.group(1)] or files
-        m = re.search(r"line (\d+)", text)
-        origin = None
-        if len(files) == 1 and m and "Malformed JSON" not in text:
-            pages = files[0]
-            if 0 < int(m.group(1)) <= len(pages.origin):
-                origin = pages.origin[int(m.group(1)) - 1]
-        if origin is None:
-            # an unterminated reply runs into the next line, so DuckDB's line number can be
-            # off: find the first line that is not JSON (error path only, so decoding is fine)
-            for pages in files:
-                bad = _first_bad_line(pages.path)
-                if bad is not None and bad <= len(pages.origin):
-                    origin = pages.origin[bad - 1]
-                    break
-        detail = re.sub(r"^[A-Za-z ]+Error: ", "", text)
-        detail = re.sub(r'in file "[^"]*", ', "", detail)
-        if origin is not None:
-            res, method, params = origin
-            failure = FailedCall(res, method, params, "bad reply", detail)
+        bad = _bad_lines(e, files)
+        detail = _detail(text)
+        if bad:
+            pages, number, why = bad[0]
+            res, method, params = pages.origin[number - 1]
+            failure = FailedCall(res, method, params, "bad reply", why or detail)
             return ProviderError(
-                f"{res}.{method} replied with data that does not fit the API's schema: {detail}",
+                f"{failure.describe()}",
                 failures=[failure],
+                hint="the server's reply is not what the API defines",
             )
         return ProviderError(f"a reply does not fit the API's schema: {detail}")
 
@@ -654,18 +656,90 @@ def _object_limit(longest: int) -> int:
     return limit
 
 
-def _first_bad_line(path: str) -> int | None:
-    """The 1-based number of the first line of ``path`` that is not one JSON value."""
+#: how many times a load drops the pages it failed on and tries the rest again
+_MAX_REPAIRS = 5
+
+
+def _detail(text: str) -> str:
+    """DuckDB's error text without its class name and our temporary file's path."""
+    detail = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    return re.sub(r'in file "[^"]*", ', "", detail)
+
+
+def _why_bad(line: bytes) -> str | None:
+    """Why one page line is not a JSON object DuckDB can read, or None when it is one."""
+    import json
+
     try:
-        with open(path, "rb") as fh:
-            for number, line in enumerate(fh, 1):
-                try:
-                    orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    return number
-    except OSError:
-        return None
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"the reply is not UTF-8 text (byte 0x{line[e.start]:02x})"
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return "the reply is not valid JSON"
+
+    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        repeated = next((k for k in keys if keys.count(k) > 1), None)
+        if repeated is not None:
+            raise ValueError(repeated)
+        return dict(pairs)
+
+    try:
+        json.loads(text, object_pairs_hook=no_repeats)
+    except ValueError as e:
+        return f"the reply repeats the key {str(e)[:60]!r}"
     return None
+
+
+def _bad_lines(e: Exception, files: list[PageFile]) -> list[tuple[PageFile, int, str | None]]:
+    """(file, 1-based line, why) of the page lines a failed load could not read: lines that
+    are not JSON objects (bad UTF-8, bad JSON, a repeated key), else the line DuckDB names
+    (a value that does not convert to the API's type). Error path only: decoding is fine."""
+    out: list[tuple[PageFile, int, str | None]] = []
+    for pages in files:
+        try:
+            with open(pages.path, "rb") as fh:
+                for number, line in enumerate(fh, 1):
+                    why = _why_bad(line)
+                    if why is not None and number <= len(pages.origin):
+                        out.append((pages, number, why))
+        except OSError:
+            continue
+    if out:
+        return out
+    text = str(e).split("\n")[0]
+    named = re.search(r'in file "([^"]*)"', text)
+    candidates = [f for f in files if named is None or f.path == named.group(1)]
+    m = re.search(r"line (\d+)", text)
+    if m and len(candidates) == 1 and 0 < int(m.group(1)) <= len(candidates[0].origin):
+        return [(candidates[0], int(m.group(1)), _detail(text))]
+    return []
+
+
+def _drop_lines(bad: list[tuple[PageFile, int, str | None]]) -> list[FailedCall]:
+    """Rewrite each file without its bad lines; the failed call of each line dropped."""
+    failures: list[FailedCall] = []
+    by_file: dict[int, tuple[PageFile, dict[int, str | None]]] = {}
+    for pages, number, why in bad:
+        by_file.setdefault(id(pages), (pages, {}))[1][number] = why
+    for pages, numbers in by_file.values():
+        kept: list[bytes] = []
+        origin: list[Any] = []
+        with open(pages.path, "rb") as fh:
+            for number, line in enumerate(fh, 1):
+                if number in numbers:
+                    res, method, params = pages.origin[number - 1]
+                    why = numbers[number] or "the reply does not fit the API's schema"
+                    failures.append(FailedCall(res, method, params, "bad reply", why))
+                elif number <= len(pages.origin):
+                    kept.append(line)
+                    origin.append(pages.origin[number - 1])
+        with open(pages.path, "wb") as fh:
+            fh.writelines(kept)
+        pages.origin, pages.lines = origin, len(kept)
+    return failures
 
 
 def _in_a_writing_transaction(e: Exception) -> bool:
