@@ -23,6 +23,7 @@ fan-out, the last replies no longer wait behind idle workers' GIL turns.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections import deque
@@ -40,6 +41,25 @@ Sink = Callable[[Call, Page], tuple[Iterable[Call], int]]
 POLL_SECONDS = 0.05
 
 
+#: a chain whose pages hold no item, this many in a row, each with a new page token, is ended
+#: as failed: a server that always answers "nothing yet, here is another token" kept a
+#: statement paging forever (repeated tokens were caught, fresh ones were not). An API may
+#: skip over filtered-out items with a few empty pages; hundreds in a row is not a listing
+MAX_EMPTY_PAGES = 500
+
+
+def _empty(call: Call, page: Page) -> bool:
+    """Whether ``page`` of a list holds no item (cheaply: its items key is absent or ``[]``)."""
+    key = call.method.items_key
+    if not key:
+        return False
+    if page.obj is not None:
+        return not page.obj.get(key)
+    raw = page.raw or b""
+    m = re.search(b'"' + re.escape(key.encode()) + rb'"\s*:\s*', raw)
+    return m is None or re.match(rb"\[\s*\]", raw[m.end() : m.end() + 64]) is not None
+
+
 @dataclass
 class Work:
     call: Call
@@ -49,6 +69,8 @@ class Work:
     seen: set[str] = field(default_factory=set)
     #: the host slot the chain takes (``Scheduler.host_of``, worked out once per chain)
     host: str = ""
+    #: pages in a row, up to this one's, that held no item but a new page token
+    empty_run: int = 0
 
 
 @dataclass
@@ -206,10 +228,22 @@ class Scheduler:
                 f"page limit {self.page_limit} reached for {work.call.label}: "
                 "more rows exist (raise --page-limit to get them)",
             )
+        empty_run = work.empty_run + 1 if _empty(work.call, page) else 0
+        if empty_run >= MAX_EMPTY_PAGES:
+            return (
+                None,
+                _failed(
+                    work.call,
+                    "bad reply",
+                    f"{empty_run} pages in a row held no item, each with a new page token "
+                    f"(up to page {work.page_no}): the listing may never end",
+                ),
+                None,
+            )
         seen = work.seen
         if work.token:
             seen.add(work.token)
-        return Work(work.call, token, work.page_no + 1, seen, work.host), None, None
+        return Work(work.call, token, work.page_no + 1, seen, work.host, empty_run), None, None
 
     def _check(self, board: _Board) -> None:
         if self.cancelled():

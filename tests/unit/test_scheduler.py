@@ -187,3 +187,25 @@ def test_the_last_round_begins_when_a_worker_finds_no_chain_left() -> None:
     ends = dict(seen)
     assert not ends["p0"] and not ends["p1"]  # each was followed by a queued chain
     assert ends["p3"]  # the last chain to start: nothing was left for its worker
+
+
+def test_endless_empty_pages_with_fresh_tokens_end_as_a_failure(monkeypatch) -> None:
+    # a server answering "no item, here is a new token" forever kept the statement paging
+    from stackql_tuning.run import scheduler
+
+    monkeypatch.setattr(scheduler, "MAX_EMPTY_PAGES", 5)
+    full = b'{"hyperparameterTuningJobs": [{"name": "x"}]}'
+
+    def fetch(call: Call, token: str | None) -> Page:
+        n = int(token or 0) + 1
+        if call.params["projectsId"] == "p1":  # an item every 4th page: never 5 empty in a row
+            return Page(raw=full if n % 4 == 0 else b'{"hyperparameterTuningJobs": [ ]}',
+                        next_token=str(n) if n < 30 else None)  # fmt: skip
+        return Page(raw=b"{}", next_token=str(n))  # never ends
+
+    stats = Scheduler(fetch, concurrency=2).run(_calls(2), lambda c, p: ((), 0))
+    [failure] = stats.failures
+    assert failure.params["projectsId"] == "p0" and "5 pages in a row held no item" in (
+        failure.message
+    )
+    assert stats.requests == 5 + 30
