@@ -111,5 +111,6 @@ class CallError(Exception):
         #: the API said the named resource does not exist (Google 404, AWS ResourceNotFound)
         self.not_found = not_found
         #: the request reached the server but its outcome is not known: the reply was lost or
-        #: cut off, or a success reply could not be read (a mutation may have been done)
+        #: cut off, a success reply could not be read, or a server error (5xx) answered it (a
+        #: mutation may have been done)
         self.sent = sent

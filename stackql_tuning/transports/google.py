@@ -21,6 +21,7 @@ from stackql_tuning.registry.model import matches_pattern
 from stackql_tuning.settings import Settings
 from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
 from stackql_tuning.transports.google_reply import (
+    api_not_found,
     check_list_reply,
     connection_message,
     error_message,
@@ -325,7 +326,12 @@ class GoogleTransport:
                     self.retry.sleep(self.retry.delay(attempt, wait))
                     continue
                 raise CallError(
-                    status, self._redact(error_message(raw, attempt)), not_found=status == 404
+                    status,
+                    self._redact(error_message(raw, attempt)),
+                    not_found=status == 404 and api_not_found(raw),
+                    # a server error does not say whether the request was acted on (a 4xx
+                    # refuses it): a create or delete may have been done all the same
+                    sent=status >= 500,
                 )
             try:
                 page = self._page(call, raw, headers.get("Content-Type", ""), status)
@@ -416,6 +422,13 @@ class GoogleTransport:
                 self._token_error = AuthError(
                     f"cannot reach Google's token service to refresh the credentials: {_reason(e)}",
                     hint="check the network and proxy settings (HTTPS_PROXY, NO_PROXY)",
+                )
+            except (TypeError, ValueError, KeyError, AttributeError):
+                # google-auth reading a token reply that is not its JSON (an HTML page, a
+                # proxy's answer) fails with these: it was "internal error: TypeError"
+                self._token_error = AuthError(
+                    "the token service's reply could not be read (not the token JSON it sends)",
+                    hint="check the key's token_uri and any proxy between you and it",
                 )
             finally:
                 self._token_round = seen + 1

@@ -44,7 +44,9 @@ def next_token(body: bytes, field: str) -> str | None:
     except orjson.JSONDecodeError:
         raise CallError(None, "the reply is not valid JSON") from None
     value = obj.get(field) if isinstance(obj, dict) else None
-    return str(value) if value else None
+    if value is not None and not isinstance(value, str):  # an object or a number: not a token
+        raise CallError(None, f"the reply's {field} is not a string")
+    return value or None
 
 
 #: top-level members a list reply may have besides its items and its next-page token
@@ -126,6 +128,19 @@ def error_message(raw: bytes, attempts: int) -> str:
     except orjson.JSONDecodeError:
         pass
     return snippet(raw) + suffix
+
+
+def api_not_found(raw: bytes) -> bool:
+    """Whether a 404's body is the API's own "no such resource" (a JSON error whose status is
+    NOT_FOUND), not a proxy's or a wrong host's page: only that means an empty answer."""
+    import orjson
+
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    err = obj.get("error") if isinstance(obj, dict) else None
+    return isinstance(err, dict) and (err.get("status") == "NOT_FOUND" or err.get("code") == 404)
 
 
 def snippet(raw: bytes) -> str:

@@ -201,3 +201,103 @@ def test_a_read_is_sent_as_requests_would_prepare_it(query: dict[str, str]) -> N
     assert ours.url == theirs.url
     assert dict(ours.headers) == dict(theirs.headers)
     assert ours.body is None and theirs.body is None
+
+
+THREE = (
+    "SELECT name, locationsId FROM google.aiplatform.hyperparameter_tuning_jobs "
+    "WHERE projectsId = 'p' AND locationsId IN ('us-central1', 'europe-west4', 'asia-east1')"
+)
+
+
+def _three_locations(bad: bytes) -> None:
+    """Good pages from two locations; ``bad`` (one line, so not re-encoded on arrival) from
+    europe-west4."""
+    for loc in ("us-central1", "asia-east1"):
+        responses.get(
+            f"https://{loc}-aiplatform.googleapis.com/v1/projects/p/locations/{loc}/"
+            "hyperparameterTuningJobs",
+            json={"hyperparameterTuningJobs": [job(1, loc), job(2, loc)]},
+        )
+    responses.get(
+        "https://europe-west4-aiplatform.googleapis.com/v1/projects/p/locations/europe-west4/"
+        "hyperparameterTuningJobs",
+        body=bad,
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        (b'{"hyperparameterTuningJobs": [{"name": "a"}, }', "the reply is not valid JSON"),
+        (b'{"hyperparameterTuningJobs": [{"name": "a", "name": "b"}]}', "repeats the key 'name'"),
+        (b'{"hyperparameterTuningJobs": [{"name": "\xff"}]}', "not UTF-8 text (byte 0xff)"),
+    ],
+)
+@responses.activate
+def test_a_bad_page_is_its_calls_failure(bad: bytes, why: str) -> None:
+    # a page DuckDB could not read failed the whole statement, naming no location, and
+    # --on-error continue did not keep the other locations' rows
+    _three_locations(bad)
+    with stackql_tuning.connect(auth={"google": {"type": "anonymous"}}) as s:
+        with pytest.raises(ProviderError) as e:
+            s.execute(THREE)
+        assert "locationsId='europe-west4'" in str(e.value) and why in str(e.value)
+    with stackql_tuning.connect(auth={"google": {"type": "anonymous"}}, on_error="continue") as s:
+        result = s.execute(THREE)
+    assert sorted(loc for _, loc in result.rows) == ["asia-east1"] * 2 + ["us-central1"] * 2
+    [failure] = result.failures
+    assert failure.params["locationsId"] == "europe-west4" and why in failure.message
+
+
+GET = (
+    "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+    "WHERE projectsId = 'p' AND locationsId = 'us-central1' AND hyperparameterTuningJobsId = '7'"
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "empty"),
+    [
+        ({"json": {"error": {"code": 404, "status": "NOT_FOUND", "message": "no job"}}}, True),
+        # a proxy's or a wrong host's 404 page is not the API saying "no such job": it was an
+        # empty answer with exit 0
+        ({"body": "<html>Not Found</html>", "content_type": "text/html"}, False),
+        ({"body": ""}, False),
+    ],
+)
+@responses.activate
+def test_only_the_apis_not_found_makes_a_get_empty(session, reply: dict, empty: bool) -> None:
+    responses.get(HOST + PATH + "/7", status=404, **reply)
+    if empty:
+        assert session.execute(GET).rows == []
+    else:
+        with pytest.raises(ProviderError, match="404"):
+            session.execute(GET)
+
+
+@pytest.mark.parametrize("status", [500, 502])
+@responses.activate
+def test_a_server_error_on_delete_leaves_its_outcome_unknown(session, status: int) -> None:
+    # it said "nothing was deleted", though a server error does not say what was done
+    responses.delete(HOST + PATH + "/7", status=status, body="<html>Server Error</html>")
+    with pytest.raises(ProviderError) as e:
+        session.execute(
+            "DELETE FROM google.aiplatform.hyperparameter_tuning_jobs WHERE projectsId = 'p' "
+            "AND locationsId = 'us-central1' AND hyperparameterTuningJobsId = '7'"
+        )
+    assert "outcome unknown" in str(e.value) and "nothing was" not in str(e.value)
+    assert len(responses.calls) == 1  # a delete is not sent twice
+
+
+@responses.activate
+def test_a_page_token_that_is_not_a_string_is_a_bad_reply(session) -> None:
+    # it said "page 2 repeats an earlier page token \"{'a': 1}\""
+    responses.get(
+        HOST + PATH, json={"hyperparameterTuningJobs": [job(1)], "nextPageToken": {"a": 1}}
+    )
+    with pytest.raises(ProviderError, match="nextPageToken is not a string"):
+        session.execute(
+            "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+        )
