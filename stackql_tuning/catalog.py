@@ -95,6 +95,27 @@ def show_methods(
     return cols, _filter(rows, like)
 
 
+def view_note(reg: Registry, resource_id: str) -> str | None:
+    """For a view (which has no methods), what SHOW METHODS says instead of an empty table:
+    the tables it reads and the columns that bind their calls."""
+    import re
+
+    res = reg.resource(resource_id)
+    spec = res.view
+    if not spec:
+        return None
+    known = {r.id for r in reg.all_resources()}
+    sql = str(spec.get("sql") or "")
+    reads = sorted({m for m in re.findall(r"\b\w+\.\w+\.\w+\b", sql) if m in known} - {res.id})
+    params = ", ".join(spec.get("params") or {})
+    return (
+        f"{res.id} is a view over {', '.join(reads) or 'other resources'}: it has no methods "
+        "of its own; query it with SELECT"
+        + (f" (a WHERE on {params} binds the calls of the tables it reads)" if params else "")
+        + f"; DESCRIBE {res.id} lists its columns"
+    )
+
+
 def describe(reg: Registry, resource_id: str, extended: bool = False) -> Table:
     res = reg.resource(resource_id)
     cols = ["name", "type"] + (["description"] if extended else [])

@@ -53,7 +53,11 @@ def handle_show(session: Session, stmt: Statement) -> Result:
         return _table("show", catalog.show_resources(reg, prov, svc, like, ext))
     if what == "METHODS":
         _parts(target, 3, "SHOW METHODS", stmt)
-        return _table("show", catalog.show_methods(reg, str(target), like, ext))
+        result = _table("show", catalog.show_methods(reg, str(target), like, ext))
+        note = catalog.view_note(reg, str(target))
+        if note is not None:  # an empty table alone said nothing
+            result.messages.append(note)
+        return result
     if what == "INSERT":
         _parts(target, 3, "SHOW INSERT INTO", stmt)
         required = stmt.has_hint("REQUIRED")

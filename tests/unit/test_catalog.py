@@ -172,3 +172,16 @@ def test_show_insert_without_insert_method(reg: Registry) -> None:
     with pytest.raises(PlanError) as err:
         catalog.show_insert(reg, SM_TRAINING)
     assert "no INSERT method" in str(err.value)
+
+
+def test_show_methods_of_a_view_says_what_it_is() -> None:
+    # an empty table with no word: the seed-004 view looked broken
+    import stackql_tuning
+
+    with stackql_tuning.connect() as s:
+        result = s.execute("SHOW METHODS IN aws.sagemaker.tuning_jobs")
+        assert result.rows == []
+        [note] = result.messages
+        assert "view over aws.sagemaker.hyper_parameter_tuning_jobs" in note
+        assert "region" in note and "SELECT" in note
+        assert s.execute("SHOW METHODS IN aws.sagemaker.hyper_parameter_tuning_jobs").messages == []
