@@ -285,8 +285,9 @@ def render_doc(fig: dict[str, Any]) -> str:
         "anything was sent | - |",
         "| client-side rate limit | token bucket per (provider, project, host), `rate_limit` "
         "requests/s, burst = rate | per (provider, account, region) |",
-        "| timeouts | `connect_timeout` 10 s, `read_timeout` 60 s per request; `--timeout` "
-        "per statement | the same, through botocore's Config |",
+        "| timeouts | `connect_timeout` 10 s, `read_timeout` 60 s for each wait for more of a "
+        "reply (not the whole reply); `--timeout` per statement | the same, through "
+        "botocore's Config |",
         "",
         "A call that fails for good fails the statement with every failed call listed "
         "(resource, params, status, message); with `--on-error continue` or "

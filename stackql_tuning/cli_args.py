@@ -117,7 +117,8 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         type=float,
         default=d,
         metavar="SECONDS",
-        help="per-request read time limit (default: 60)",
+        help="longest wait for the next bytes of a reply, as requests and botocore count it; "
+        "a slow but steady reply is not cut (default: 60; --timeout bounds a statement)",
     )
     g.add_argument(
         "--config",

@@ -124,7 +124,8 @@ class Settings:
     page_limit: int | None = None
     #: per-statement time limit in seconds (None: none)
     timeout: float | None = None
-    #: per-request connect/read time limits in seconds
+    #: per-request connect time limit, and the longest wait for the next bytes of a reply
+    #: (a socket read's, as requests and botocore count it), in seconds
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     #: "fail" (default): a failed call fails the statement; "continue": keep the rows that came
