@@ -2,7 +2,13 @@
 
 Calls the operation named by the method definition with the call's input members, converts
 param values to the shapes' types (timestamps, integers), and hands back boto3's parsed dict.
-Retries are botocore's ``standard`` mode with the session's attempt budget. Sessions come from
+Reads (SELECT, polls) are retried by botocore's ``standard`` mode with the session's attempt
+budget. A change (create, delete, stop) goes through a client that never retries: it is sent
+again (``RetryPolicy``'s budget and backoff) only when the server surely did not act on it, a
+throttling error or no connection made; once it may have reached the server, a lost reply fails
+the call as sent (its outcome unknown), never with what a second attempt met (the job the first
+one made "already exists"). A 2xx reply that does not fit the operation's output shape fails
+the call (``aws_parse.checked``). Sessions come from
 :mod:`~stackql_tuning.transports.aws_data` (clients built from a trimmed copy of botocore's data,
 the stock data when that fails); SELECT calls parse their replies with
 :mod:`~stackql_tuning.transports.aws_parse` (the same dict, less CPU). Knows nothing of SQL.
@@ -22,9 +28,11 @@ from stackql_tuning.settings import Settings
 from stackql_tuning.transports.aws_http import lean_client, reading
 from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
 from stackql_tuning.transports.lean_http import LeanHttp
-from stackql_tuning.transports.retry import RateLimits
+from stackql_tuning.transports.retry import RateLimits, RetryPolicy
 
 CLIENT_PARAMS = ("region", "AwsAccountId")
+#: SQL verbs of the calls that only read (``AWAIT``: a poll's describe); any other is a change
+READ_VERBS = frozenset({"SELECT", "AWAIT"})
 
 #: loggers of botocore and urllib3 whose DEBUG records can hold request headers (the
 #: Authorization header names the access key id; the session token is a header too)
@@ -80,12 +88,19 @@ class AwsTransport:
     lean_http = True
 
     def __init__(
-        self, settings: Settings, registry: Registry, limits: RateLimits | None = None, **_: Any
+        self,
+        settings: Settings,
+        registry: Registry,
+        limits: RateLimits | None = None,
+        retry: RetryPolicy | None = None,
+        **_: Any,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.limits = limits or RateLimits(settings.rate_limit)
-        self._clients: dict[tuple[str, str, str | None], Any] = {}
+        #: the budget and backoff of a change's attempts (reads: botocore's own)
+        self.retry = retry or RetryPolicy(max_attempts=settings.max_attempts)
+        self._clients: dict[tuple[str, str, str | None, bool], Any] = {}
         self._sessions: dict[str | None, Any] = {}
         self._lock = threading.Lock()
         self._ops: dict[str, set[str]] | None = None
@@ -93,15 +108,19 @@ class AwsTransport:
         #: the clients' HTTP connections (``aws_http``: botocore signs, this pool sends)
         self._pool = LeanHttp(maxsize=max(settings.concurrency, settings.per_host, 10), gzip=False)
 
-    def _client(self, service: str, region: str, account: str | None = None) -> Any:
-        key = (service, region, account)
+    def _client(
+        self, service: str, region: str, account: str | None = None, once: bool = False
+    ) -> Any:
+        """The shared client for (service, region, account); ``once``: one that never retries
+        (for changes, which :meth:`_send_change` retries)."""
+        key = (service, region, account, once)
         client = self._clients.get(key)
         if client is not None:
             return client
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._clients[key] = self._make_client(service, region, account)
+                client = self._clients[key] = self._make_client(service, region, account, once)
             return client
 
     def _endpoint(self) -> dict[str, str]:
@@ -208,16 +227,19 @@ class AwsTransport:
         self._sessions[account] = session
         return session
 
-    def _make_client(self, service: str, region: str, account: str | None = None) -> Any:
+    def _make_client(
+        self, service: str, region: str, account: str | None = None, once: bool = False
+    ) -> Any:
         from botocore.config import Config
 
         redact_sdk_logs()
         session = self._account_session(account, region)
+        attempts = 1 if once else self.settings.max_attempts
         config = Config(
             max_pool_connections=max(self.settings.concurrency, 10),
             # total_max_attempts counts the first attempt, as our max_attempts does (botocore's
             # max_attempts would count retries only: one attempt more than asked)
-            retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": attempts},
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
             user_agent=_user_agent(),
@@ -291,7 +313,8 @@ class AwsTransport:
         credentials: an account's role would need an STS call before the statement is checked."""
         if call.params.get("AwsAccountId"):
             return
-        self._client(self._service_name(call), _region(call), None)
+        change = call.method.sql_verb not in READ_VERBS
+        self._client(self._service_name(call), _region(call), None, once=change)
 
     def fetch(self, call: Call, page_token: str | None = None) -> Page:
         from botocore.exceptions import (
@@ -305,16 +328,25 @@ class AwsTransport:
 
         region = _region(call)
         account = call.params.get("AwsAccountId")
-        client = self._client(self._service_name(call), region, str(account) if account else None)
+        change = call.method.sql_verb not in READ_VERBS
+        service = self._service_name(call)
+        client = self._client(service, region, str(account) if account else None, once=change)
         fn = getattr(client, str(call.method.request["client_method"]))
         kwargs = self._kwargs(call, page_token)
-        self.limits.acquire(("aws", str(call.params.get("AwsAccountId", "")), region))
+        limit_key = ("aws", str(call.params.get("AwsAccountId", "")), region)
+        self.limits.acquire(limit_key)
+        attempts = 1
         try:
             # reads (what DuckDB gets) take the fast parser, and may be sent twice (a closed
-            # pooled connection); mutations and polls take botocore's parser, and are sent once
+            # pooled connection); mutations and polls take botocore's parser, and the pool
+            # sends them once (a change is sent again only by _send_change)
             read = call.method.sql_verb == "SELECT"
-            with aws_parse.fast_read(read), reading(read):
-                reply = fn(**kwargs)
+            with aws_parse.checked(), aws_parse.fast_read(read), reading(read):
+                if change:
+                    model = client.meta.service_model.operation_model(_operation(call.method))
+                    reply, attempts = self._send_change(fn, model, kwargs, limit_key)
+                else:
+                    reply = fn(**kwargs)
         except NoCredentialsError:
             raise AuthError(
                 "no AWS credentials found",
@@ -331,26 +363,30 @@ class AwsTransport:
                 + validation_report(e),
                 hint=f"SHOW METHODS IN {call.resource.id} lists the parameters",
             ) from None
+        except aws_parse.ReplyUnfit as e:
+            # a 2xx reply: the call was done (a change too), but what it said cannot be read
+            raise CallError(e.status, self._redact(e.message), sent=True) from None
         except ClientError as e:
+            meta = e.response.get("ResponseMetadata", {})
             err = e.response.get("Error", {})
-            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            code = err.get("Code", "")
-            msg = err.get("Message", "") or str(e)
-            attempts = e.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-            suffix = f" (after {attempts + 1} attempts)" if attempts else ""
-            text = f"{code}: {msg}{suffix}" if code else msg + suffix
+            code = str(err.get("Code", "") or "")
+            tries = max(attempts, int(meta.get("RetryAttempts", 0)) + 1)
+            status = meta.get("HTTPStatusCode")
             raise CallError(
-                status, self._redact(text), not_found=code in ("ResourceNotFound", "NotFound")
+                status,
+                self._redact(error_text(status, code, str(err.get("Message", "") or ""), tries)),
+                not_found=code in ("ResourceNotFound", "NotFound"),
+                # a server error does not say whether the request was acted on (a 4xx refuses
+                # it): a change may have been done all the same
+                sent=isinstance(status, int) and status >= 500,
             ) from None
         except BotoCoreError as e:
             # botocore's ConnectionError family fails before the request is sent; the others
             # (closed connection, read timeout, a cut-off reply) after it
-            from botocore.exceptions import ConnectionError as NotConnected
-
             raise CallError(
                 "connection",
                 self._redact(f"{type(e).__name__}: {e}"),
-                sent=not isinstance(e, NotConnected),
+                sent=not _unsent(e),
             ) from None
         meta = reply.pop("ResponseMetadata", {}) if isinstance(reply, dict) else {}
         token = None
@@ -360,8 +396,30 @@ class AwsTransport:
             obj=reply,
             next_token=token,
             status=meta.get("HTTPStatusCode"),
-            attempts=int(meta.get("RetryAttempts", 0)) + 1,
+            attempts=max(attempts, int(meta.get("RetryAttempts", 0)) + 1),
         )
+
+    def _send_change(
+        self, fn: Any, model: Any, kwargs: dict[str, Any], limit_key: tuple[str, ...]
+    ) -> tuple[Any, int]:
+        """``fn(**kwargs)`` (a change, on a client that never retries: botocore operation
+        ``model``), and the attempts it took. It is sent again only when the server surely did
+        not act on it (:func:`surely_not_done`); any other failure is raised as that attempt
+        met it, never what a later attempt met."""
+        from botocore.exceptions import ClientError
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn(**kwargs), attempt
+            except Exception as e:
+                if attempt >= self.retry.max_attempts or not surely_not_done(e, model):
+                    if isinstance(e, ClientError):  # its message counts our attempts
+                        e.response.setdefault("ResponseMetadata", {})["RetryAttempts"] = attempt - 1
+                    raise
+            self.retry.sleep(self.retry.delay(attempt))
+            self.limits.acquire(limit_key)
 
     def _redact(self, text: str) -> str:
         """``text`` without the key id, secret or session token (an error may echo them)."""
@@ -377,6 +435,59 @@ class AwsTransport:
         self._clients.clear()
         self._sessions.clear()
         self._pool.close()
+
+
+def _unsent(error: Exception) -> bool:
+    """Whether botocore failed ``error`` before a byte of the request was sent (no connection
+    was made: refused, no such host, connect timeout, a TLS handshake refused)."""
+    from botocore.exceptions import ConnectionError as NotConnected
+
+    return isinstance(error, NotConnected)
+
+
+class _Status:
+    """An HTTP response as botocore's retry checks read it: its status code only."""
+
+    def __init__(self, status_code: int | None) -> None:
+        self.status_code = status_code
+
+
+def surely_not_done(error: Exception, operation_model: Any) -> bool:
+    """Whether the server surely did not act on the request that failed with ``error``, so
+    that even a change may be sent again: nothing was sent (no connection was made; not a TLS
+    certificate it refused, which fails again), or the service said it was throttled (botocore's
+    own test: its throttling error codes, the operation's errors modelled as throttling, a 429)."""
+    from botocore.exceptions import ClientError, SSLError
+    from botocore.retries.standard import RetryContext, ThrottlingErrorDetector
+
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        context = RetryContext(
+            attempt_number=1,
+            operation_model=operation_model,
+            parsed_response=error.response,
+            http_response=_Status(status),
+        )
+        return bool(ThrottlingErrorDetector(None).is_throttling_error_from_context(context))
+    return _unsent(error) and not isinstance(error, SSLError)
+
+
+def error_text(status: int | None, code: str, message: str, attempts: int = 1) -> str:
+    """An AWS error reply in words: ``Code: message``, without what says nothing (botocore's
+    stand-in code, the status itself, when the reply named none), ``(after N attempts)``."""
+    import http
+
+    if code == str(status):
+        code = ""
+    if not message:
+        try:
+            phrase = http.HTTPStatus(int(status or 0)).phrase
+        except ValueError:
+            phrase = "an error"
+        named = "has no message" if code else "names no error"
+        message = f"the error reply {named}" if code else f"{phrase} (the error reply {named})"
+    suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
+    return (f"{code}: {message}" if code else message) + suffix
 
 
 def validation_report(error: Exception) -> str:

@@ -8,6 +8,7 @@ passing the previous page's ``next_token`` back in. Transports are chosen by the
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -114,3 +115,11 @@ class CallError(Exception):
         #: cut off, a success reply could not be read, or a server error (5xx) answered it (a
         #: mutation may have been done)
         self.sent = sent
+
+
+def snippet(raw: bytes) -> str:
+    """The start of a reply body as text for a message: tags and runs of white space squeezed,
+    quoted; "empty body" when nothing is left."""
+    text = re.sub(r"<[^>]+>", " ", raw[:200].decode("utf-8", "replace"))
+    text = " ".join(text.split())
+    return repr(text[:120]) if text else "empty body"

@@ -19,7 +19,14 @@ from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import matches_pattern
 from stackql_tuning.settings import Settings
-from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
+from stackql_tuning.transports.base import (
+    Call,
+    CallError,
+    Page,
+    PreparedRequest,
+    snippet,
+    user_agent,
+)
 from stackql_tuning.transports.google_reply import (
     api_not_found,
     check_list_reply,
@@ -28,7 +35,6 @@ from stackql_tuning.transports.google_reply import (
     next_token,
     refused_before_sending,
     rejected_certificate,
-    snippet,
 )
 from stackql_tuning.transports.lean_http import HttpFailure, LeanHttp
 from stackql_tuning.transports.retry import RateLimits, RetryPolicy, parse_retry_after

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from stackql_tuning.transports.base import Call, CallError
+from stackql_tuning.transports.base import Call, CallError, snippet
 from stackql_tuning.transports.lean_http import ConnectFailed
 
 
@@ -141,10 +141,3 @@ def api_not_found(raw: bytes) -> bool:
         return False
     err = obj.get("error") if isinstance(obj, dict) else None
     return isinstance(err, dict) and (err.get("status") == "NOT_FOUND" or err.get("code") == 404)
-
-
-def snippet(raw: bytes) -> str:
-    text = raw[:200].decode("utf-8", "replace")
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = " ".join(text.split())
-    return repr(text[:120]) if text else "empty body"
