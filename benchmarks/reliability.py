@@ -272,17 +272,22 @@ def render_doc(fig: dict[str, Any]) -> str:
         "| | Google (Vertex AI REST) | AWS (boto3) |",
         "|---|---|---|",
         "| retried | HTTP 429, 500, 502, 503, 504; connection errors, dropped connections, "
-        "truncated bodies, timeouts | botocore `standard` mode (throttling, 5xx, connection "
-        "errors) |",
+        "truncated bodies, timeouts | reads: botocore `standard` mode (throttling, 5xx, "
+        "connection errors); create, delete and stop: throttling, and a connection refused "
+        "before anything was sent, only |",
         "| attempts | `max_attempts` (default 5, first attempt included) | the same budget "
         "(`total_max_attempts`) |",
         "| backoff | full jitter: uniform(0, min(`retry_cap` 20 s, `retry_base` 0.5 s x "
-        "2^(n-1))); `Retry-After` is honoured (up to the cap) | botocore's |",
+        "2^(n-1))); `Retry-After` is honoured (up to the cap) | reads: botocore's; changes: "
+        "the Google side's |",
         "| not retried | 400, 401 (google-auth refreshes the token twice), 403, 404, 409; "
         "a TLS certificate that fails verification; "
-        "`create` and `delete` once the request may have reached the server | - |",
+        "`create` and `delete` once the request may have reached the server | create, "
+        "delete and stop once the request may have reached the server (a 5xx, a lost reply: "
+        "its outcome is reported unknown) |",
         "| retried although not idempotent | `create` when the connection was refused before "
-        "anything was sent | - |",
+        "anything was sent | create, delete and stop when throttled or refused before "
+        "anything was sent |",
         "| client-side rate limit | token bucket per (provider, project, host), `rate_limit` "
         "requests/s, burst = rate | per (provider, account, region) |",
         "| timeouts | `connect_timeout` 10 s, `read_timeout` 60 s for each wait for more of a "
