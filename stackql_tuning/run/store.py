@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -427,24 +427,40 @@ class Store:
         col_arg = "{" + ", ".join(f"'{k}': '{v}'" for k, v in cols.items()) + "}"
         longest = max(f.longest for f in files)
         given = set.intersection(*(f.given or set() for f in files))
-        sql = (
-            f"INSERT INTO {qualified(name)} ({schema.insert_columns()}) "
+        select = (
             f"SELECT {schema.select_list(given)} FROM ("
             f"SELECT p, unnest({items}) AS it FROM read_json(?, columns={col_arg}, "
             f"format='newline_delimited', maximum_object_size={_object_limit(longest)}){where})"
         )
+        sql = f"INSERT INTO {qualified(name)} ({schema.insert_columns()}) {select}"
+        db = con if con is not None else self.con
+
+        def probe(line: bytes) -> str | None:
+            """DuckDB's error reading ``line`` alone with the same SQL, or None."""
+            fd, path = tempfile.mkstemp(suffix=".ndjson", dir=self.tmpdir)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(line)
+                db.execute(select, [path]).fetchall()
+            except self.duckdb.Error as e:
+                return _detail(str(e).split("\n")[0])
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            return None
+
         dropped: list[FailedCall] = []
         for _ in range(_MAX_REPAIRS + 1):
             paths: Any = files[0].path if len(files) == 1 else [f.path for f in files]
             try:
-                (con if con is not None else self.con).execute(sql, [paths]).fetchall()
+                db.execute(sql, [paths]).fetchall()
                 break
             except self.duckdb.Error as e:
                 if _in_a_writing_transaction(e):
                     raise transaction_error() from None
-                bad = _bad_lines(e, files) if keep_going else []
+                bad = _bad_lines(files, probe) if keep_going else []
                 if not bad:
-                    raise self._load_error(e, files) from None
+                    raise self._load_error(e, files, probe) from None
                 dropped += _drop_lines(bad)
                 files = [f for f in files if f.lines]
                 if not files:
@@ -453,9 +469,11 @@ class Store:
             raise ProviderError("replies do not fit the API's schema (too many bad pages)")
         return dropped
 
-    def _load_error(self, e: Exception, files: list[PageFile]) -> ProviderError:
+    def _load_error(
+        self, e: Exception, files: list[PageFile], probe: Callable[[bytes], str | None]
+    ) -> ProviderError:
         text = str(e).split("\n")[0]
-        bad = _bad_lines(e, files)
+        bad = _bad_lines(files, probe)
         detail = _detail(text)
         if bad:
             pages, number, why = bad[0]
@@ -663,6 +681,7 @@ _MAX_REPAIRS = 5
 def _detail(text: str) -> str:
     """DuckDB's error text without its class name and our temporary file's path."""
     detail = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    detail = re.sub(r"^JSON transform error in line \d+: ", "", detail)  # an item's count
     return re.sub(r'in file "[^"]*", ', "", detail)
 
 
@@ -693,29 +712,34 @@ def _why_bad(line: bytes) -> str | None:
     return None
 
 
-def _bad_lines(e: Exception, files: list[PageFile]) -> list[tuple[PageFile, int, str | None]]:
+def _bad_lines(
+    files: list[PageFile], probe: Callable[[bytes], str | None]
+) -> list[tuple[PageFile, int, str | None]]:
     """(file, 1-based line, why) of the page lines a failed load could not read: lines that
-    are not JSON objects (bad UTF-8, bad JSON, a repeated key), else the line DuckDB names
-    (a value that does not convert to the API's type). Error path only: decoding is fine."""
+    are not JSON objects (bad UTF-8, bad JSON, a repeated key), else each line that ``probe``
+    (DuckDB reading it alone) fails on: a value that does not convert to the API's type.
+    DuckDB's own "line N" counts items, not lines: it named good pages. Error path only."""
     out: list[tuple[PageFile, int, str | None]] = []
+    lines: list[tuple[PageFile, int, bytes]] = []
     for pages in files:
         try:
             with open(pages.path, "rb") as fh:
                 for number, line in enumerate(fh, 1):
-                    why = _why_bad(line)
-                    if why is not None and number <= len(pages.origin):
-                        out.append((pages, number, why))
+                    if number <= len(pages.origin):
+                        lines.append((pages, number, line))
         except OSError:
             continue
+    for pages, number, line in lines:
+        why = _why_bad(line)
+        if why is not None:
+            out.append((pages, number, why))
     if out:
         return out
-    text = str(e).split("\n")[0]
-    named = re.search(r'in file "([^"]*)"', text)
-    candidates = [f for f in files if named is None or f.path == named.group(1)]
-    m = re.search(r"line (\d+)", text)
-    if m and len(candidates) == 1 and 0 < int(m.group(1)) <= len(candidates[0].origin):
-        return [(candidates[0], int(m.group(1)), _detail(text))]
-    return []
+    for pages, number, line in lines:
+        failed = probe(line)
+        if failed is not None:
+            out.append((pages, number, failed))
+    return out
 
 
 def _drop_lines(bad: list[tuple[PageFile, int, str | None]]) -> list[FailedCall]:

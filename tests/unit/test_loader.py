@@ -250,3 +250,29 @@ def test_in_the_last_round_every_page_is_loaded_as_soon_as_the_loader_is_idle(
     loader.finish()
     loader.remove()
     assert len(store.execute(f"SELECT * FROM {qualified(NAME)}")) == 2
+
+
+@pytest.mark.parametrize(
+    ("pages", "bad"),
+    [
+        ([3] * 8, 1),  # three items a page: DuckDB's "line N" counts items, not pages
+        ([0, 0, 2, 1], 3),  # empty pages first: the good page after them was blamed
+    ],
+)
+def test_a_wrong_typed_value_fails_only_its_page(store: Store, pages: list[int], bad: int) -> None:
+    file = PageFile(store.tmpdir)
+    for i, n in enumerate(pages):
+        jobs = [
+            {"name": f"projects/p/locations/l{i}/hyperparameterTuningJobs/{j}",
+             "maxTrialCount": "lots" if i == bad and j == 0 else j}
+            for j in range(n)
+        ]  # fmt: skip
+        params = {"projectsId": "p", "locationsId": f"l{i}"}
+        file.add_raw(params, orjson.dumps({ITEMS: jobs}), "r", (RES.id, "list", params))
+    failed = store.load(NAME, TableSchema(RES), file, ITEMS, keep_going=True)
+    file.remove()
+    [failure] = failed
+    assert failure.params["locationsId"] == f"l{bad}"
+    assert 'Failed to cast value to numerical: "lots"' in failure.message
+    got = dict(store.execute(f"SELECT locationsId, count(*) FROM {qualified(NAME)} GROUP BY 1"))
+    assert got == {f"l{i}": n for i, n in enumerate(pages) if i != bad and n}
