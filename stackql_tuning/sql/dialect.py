@@ -63,9 +63,28 @@ _STRING_TOKENS = {
 }
 
 
-#: words in the names of DuckDB's functions that take lambdas (list_transform, array_filter,
-#: list_reduce, apply, map_* ...): a ``x -> ...`` argument of theirs stays a lambda
-_LAMBDA_WORDS = ("transform", "filter", "reduce", "apply", "map", "sort", "lambda")
+#: DuckDB's functions that take a lambda (``duckdb_functions()`` whose parameter types list
+#: LAMBDA, DuckDB 2.0): a ``x -> ...`` argument of theirs stays a lambda
+LAMBDA_FUNCTIONS = frozenset(
+    {
+        "apply",
+        "array_apply",
+        "array_filter",
+        "array_reduce",
+        "array_transform",
+        "filter",
+        "invoke",
+        "list_apply",
+        "list_filter",
+        "list_reduce",
+        "list_transform",
+        "reduce",
+    }
+)
+#: sqlglot's own nodes for some of them (list_transform is a Transform, list_filter a Filter)
+_LAMBDA_NODES = (exp.Transform, exp.ArrayFilter, exp.Reduce)
+#: meta key of a lambda written ``x -> ...`` (see ``Parser._arrow_lambda``)
+_ARROW = "stackql_arrow"
 
 
 def _is_name(token: Token | None) -> bool:
@@ -150,6 +169,18 @@ class Stackql(DuckDB):
 
         # -- statements -----------------------------------------------------------------------
 
+        LAMBDAS = {
+            **DuckDBParser.LAMBDAS,
+            TokenType.ARROW: lambda self, expressions: self._arrow_lambda(expressions),
+        }
+
+        def _arrow_lambda(self, expressions: list[t.Any]) -> exp.Expr:
+            """sqlglot's lambda for ``x -> ...``, marked as written with an arrow (``lambda x:
+            ...`` makes the same node): only an arrow may be DuckDB's JSON operator."""
+            node: exp.Expr = DuckDBParser.LAMBDAS[TokenType.ARROW](self, expressions)
+            node.meta[_ARROW] = True
+            return node
+
         def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
             method: t.Any = type(self)._parse_top_statement
             trees = self._parse(parse_method=method, raw_tokens=raw_tokens, sql=sql)
@@ -171,16 +202,15 @@ class Stackql(DuckDB):
                 body = node.this
                 parent = node.parent
                 if (
-                    len(args) != 1
+                    not node.meta.get(_ARROW)  # ``lambda x: ...`` is a lambda whatever it holds
+                    or len(args) != 1
                     or not isinstance(args[0], exp.Identifier)
                     or not isinstance(body, exp.Literal)
                     or not isinstance(parent, exp.Func)
+                    or isinstance(parent, _LAMBDA_NODES)
                 ):
                     continue
-                name = (parent.name if isinstance(parent, exp.Anonymous) else "") or (
-                    parent.sql_name()
-                )
-                if any(word in name.lower() for word in _LAMBDA_WORDS):
+                if isinstance(parent, exp.Anonymous) and parent.name.lower() in LAMBDA_FUNCTIONS:
                     continue
                 column = exp.column(args[0].copy())
                 path = self.dialect.to_json_path(body.copy())

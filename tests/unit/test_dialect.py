@@ -181,6 +181,11 @@ def test_golden_coverage() -> None:
         # functions that take lambdas keep them
         ("SELECT list_transform(xs, x -> 'a') FROM t", "LIST_TRANSFORM(xs, LAMBDA x : 'a')"),
         ("SELECT list_filter(xs, x -> x > 1) FROM t", "LIST_FILTER(xs, LAMBDA x : x > 1)"),
+        ("SELECT invoke(x -> 42, 1)", "INVOKE(LAMBDA x : 42, 1)"),
+        # DuckDB's own lambda syntax is a lambda in any function
+        ("SELECT invoke(lambda x: 42, 1)", "INVOKE(LAMBDA x : 42, 1)"),
+        # a JSON function whose name holds "transform" takes no lambda
+        ("SELECT json_transform(j->'$.a', '{}') FROM t", "JSON_TRANSFORM(j -> '$.a', '{}')"),
     ],
 )
 def test_an_arrow_inside_a_function_is_json_unless_the_function_takes_lambdas(
