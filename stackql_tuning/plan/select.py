@@ -125,9 +125,23 @@ def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None
     selects = sorted(resource.methods_for("SELECT"), key=lambda m: -len(m.required_params))
     if not selects:
         raise PlanError(f"{resource.id} cannot be queried with SELECT", hint=_hint(resource))
-    for m in selects:
-        if all(p.lower() in bound for p in m.required_params):
+    ready = [m for m in selects if all(p.lower() in bound for p in m.required_params)]
+    # a method that ignores a bound param another method takes would answer without it: a
+    # get by name with StatusEquals bound gave the job whatever its status, and the row (no
+    # StatusEquals) then failed its own WHERE: 0 rows. Prefer one that takes every such param
+    named = {n for n in bound if any(m.param(n) is not None for m in selects)}
+    template = str(resource.identity.get("template") or "").lower()
+    for m in ready:
+        # a bound param the method does not take is fine when the rows have it (a column, or
+        # a part of the identity every row carries): DuckDB's WHERE applies it (the list
+        # filters the get's name)
+        if all(
+            m.param(n) is not None or resource.column(n) is not None or "{" + n + "}" in template
+            for n in named
+        ):
             return m
+    if ready:
+        return ready[0]
     missing = "; ".join(
         f"{m.name} needs {', '.join(p for p in m.required_params if p.lower() not in bound)}"
         for m in selects

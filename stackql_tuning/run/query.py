@@ -292,23 +292,25 @@ class QueryRun:
             for s in stage
         }
         count_rows = begun.row_limit is not None or self.session.progress is not None
-        #: a hydration get's id -> the params of the list call that listed its row which the get
-        #: does not take (StatusEquals, filter, pageSize): they are still the row's columns, and
-        #: a row without them failed the WHERE that bound them (0 rows, exit 0)
-        listed: dict[int, dict[str, Any]] = {}
 
         def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
             slot = by_call[id(call)]
             if slot.hydrate is not None and call.method is slot.method:
                 follow = []
                 hydrate = slot.hydrate
+                # the list's params the get does not take (StatusEquals, filter) stay the row's
+                # columns: a row without them failed the WHERE that bound them (0 rows, exit 0)
                 only_list = {k: v for k, v in call.params.items() if hydrate.param(k) is None}
                 for item in _items(call, page):
                     params = identity_params(slot.resource, hydrate, item, call.params)
-                    get = Call(slot.resource, hydrate, params, reply_fields=slot.reply_fields)
+                    get = Call(
+                        slot.resource,
+                        hydrate,
+                        params,
+                        reply_fields=slot.reply_fields,
+                        row_params=only_list or None,
+                    )
                     by_call[id(get)] = slot
-                    if only_list:
-                        listed[id(get)] = only_list
                     follow.append(get)
                 return follow, 0
             key = "r" if call.method.is_list else "o"
@@ -317,7 +319,7 @@ class QueryRun:
             if page.next_token is None and begun.started.last_round():
                 f.last_round()  # a chain ended and no other starts: load pages as they come
             # pushed filters are not the user's bindings: they do not show as columns
-            params = {**listed.pop(id(call), {}), **call.params}
+            params = {**(call.row_params or {}), **call.params}
             params = {k: v for k, v in params.items() if k not in slot.pushed}
             if page.raw is not None:
                 f.add_raw(params, page.raw, key, origin)

@@ -43,6 +43,9 @@ class Call:
     #: the only reply fields the statement needs (a list's item fields, a get's fields), for
     #: an API with partial responses (Google's ``fields``); None: every field
     reply_fields: tuple[str, ...] | None = None
+    #: a hydration get's: the params of the list call that listed its row which the get does
+    #: not take (StatusEquals, filter): never sent, still the row's columns
+    row_params: dict[str, Any] | None = None
 
     def describe_params(self) -> dict[str, Any]:
         return dict(self.params)

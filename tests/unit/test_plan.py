@@ -1027,3 +1027,18 @@ def test_the_missing_params_hint_asks_only_for_what_is_missing() -> None:
         plan(f"SELECT name FROM {HPT}")
     assert info.value.hint is not None
     assert info.value.hint.startswith("add WHERE projectsId = '...' AND locationsId = '...'")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT 1 FROM {AWS} WHERE region = 'r' AND HyperParameterTuningJobName = 'j' "
+        "AND StatusEquals = 'Completed'",
+        f"SELECT 1 FROM {HPT} {W} AND hyperparameterTuningJobsId = '7' AND filter = 'x'",
+    ],
+)
+def test_a_list_only_param_beside_the_id_takes_the_list(sql: str) -> None:
+    # the get ignored StatusEquals (the job came whatever its status) and the row, without
+    # the param, failed its own WHERE: 0 rows where the job had that status
+    (slot,) = plan(sql).slots
+    assert slot.method.name == "list"
