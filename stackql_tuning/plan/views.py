@@ -124,6 +124,10 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
+#: scope meta: the routed WHERE conjuncts a view moved into its branches (``expand_view``)
+_MOVED = "stackql_moved_predicates"
+
+
 def _joined_predicates(
     node: exp.Table,
     names: set[str],
@@ -144,7 +148,8 @@ def _joined_predicates(
     if scope is None or where is None:
         return []
     alias = node.alias_or_name.lower()
-    consts = [(col, pred) for pred in split_and(where.this) for col in _const_column(pred)]
+    held = [*split_and(where.this), *scope.meta.get(_MOVED, [])]
+    consts = [(col, pred) for pred in held for col in _const_column(pred)]
     out: list[tuple[str, exp.Expr]] = []
     for eq in conjuncts(scope, node):
         if not isinstance(eq, exp.EQ):
@@ -387,6 +392,11 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
                 _bind_into(branch, param, pred, inner, view.id)
         if _routed(params[param], len(branches)):
             _reject_null_rows(node, pred)
+            scope = pred.find_ancestor(exp.Select)
+            if scope is not None and pred.find_ancestor(exp.Where) is scope.args.get("where"):
+                # still true of every row the statement returns: a view expanded later binds
+                # its params from it (_joined_predicates), whatever the order of the FROM
+                scope.meta.setdefault(_MOVED, []).append(pred.copy())
             pred.replace(exp.true())
     for param, pred in _joined_predicates(node, set(params), direct):
         for i, branch in enumerate(branches):

@@ -242,3 +242,25 @@ def test_a_partners_constant_binds_the_view_only_where_every_row_has_it(sql: str
     [branch] = branches(expand(sql))
     where = branch.args.get("where")
     assert where is None or "'a'" not in where.sql()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT 1 FROM {UNIFIED} u JOIN aws.sagemaker.tuning_jobs t ON t.TuningJobName = u.name"
+        " AND t.region = u.region WHERE u.region = 'r'",
+        f"SELECT 1 FROM aws.sagemaker.tuning_jobs t JOIN {UNIFIED} u ON t.TuningJobName = u.name"
+        " AND t.region = u.region WHERE u.region = 'r'",
+    ],
+)
+def test_a_routed_constant_binds_a_view_joined_to_it_in_either_order(sql: str) -> None:
+    # the routed u.region = 'r' left the WHERE when u was expanded first: t had nothing then
+    tree = expand(sql)
+    wheres = [b.args["where"].sql() for b in branches(tree) if b.args.get("where")]
+    assert any("region = 'r'" in w for w in wheres)
+    tuning = [
+        s
+        for s in tree.find_all(exp.Subquery)
+        if "TuningJobName" in s.sql() and "j.region" in s.sql()
+    ]
+    assert tuning and all("j.region = 'r'" in s.sql() for s in tuning)
