@@ -201,6 +201,10 @@ class Scheduler:
                 board.done()
                 if self.progress is not None:
                     self.progress(stats.requests, total, stats.rows)
+                if row_limit is not None and stats.rows >= row_limit:
+                    # the rows the LIMIT needs have arrived: a slow page of another chain is
+                    # not waited for (nor, past --timeout, a failure of the statement)
+                    break
                 self._check(board)
         finally:
             board.stop()

@@ -209,3 +209,19 @@ def test_endless_empty_pages_with_fresh_tokens_end_as_a_failure(monkeypatch) -> 
         failure.message
     )
     assert stats.requests == 5 + 30
+
+
+def test_early_limit_does_not_wait_for_a_slow_chain() -> None:
+    # LIMIT 2 over three locations waited for a page that took 30 s, though the rows had come
+    release, slow_done = threading.Event(), threading.Event()
+    api = FakeApi(pages=1)
+
+    def fetch(call: Call, token: str | None) -> Page:
+        if call.params["projectsId"] == "p2":
+            release.wait(10)  # held until the run has returned
+            slow_done.set()
+        return api.fetch(call, token)
+
+    stats = Scheduler(fetch, concurrency=3).run(_calls(3), api.sink, row_limit=15)
+    assert not slow_done.is_set() and stats.rows >= 15  # returned while p2 was still held
+    release.set()
