@@ -161,13 +161,19 @@ def _bind(
                     out[k].append(part)
         return out
     params = ", ".join(method.required_params)
+    write = f"write DELETE FROM {resource.id} WHERE " + " AND ".join(
+        f"{p} = '...'" for p in method.required_params
+    )
+    if resource.column(name) is not None:  # a state guard, not a misspelled param
+        hint = f"{name} is a column, which a DELETE cannot test: check it with SELECT first, then "
+        hint += write
+    else:
+        hint = did_you_mean(name, [p.name for p in method.params]) or write
     raise PlanError(
         f"DELETE FROM {resource.id}: {name} is not a parameter of its delete method "
         f"(parameters: {params}): {_WHY}",
         location=Location(resource=resource.id),
-        hint=did_you_mean(name, [p.name for p in method.params])
-        or f"write DELETE FROM {resource.id} WHERE "
-        + " AND ".join(f"{p} = '...'" for p in method.required_params),
+        hint=hint,
     )
 
 

@@ -159,12 +159,16 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     outcomes = execute(session, [c.row for c in planned], calls)
     done, messages = [], []
     for o in outcomes:
-        if o.ok and stmt.has_hint("AWAIT") and is_operation(method):
-            o.obj = await_operation(session, resource, o.obj, f"create row {o.row}")
+        state = None
+        if o.ok and stmt.has_hint("AWAIT"):
+            # a create that replies with the job (not an operation) waits for the job itself,
+            # as EXEC's AWAIT does: it returned at once, the hint silently doing nothing
+            state = _await(session, resource, o, f"create row {o.row}", warnings)
         if o.ok:
             target = target_text(resource, o.call, o.obj)
             done.append(f"row {o.row}: {target}")
-            messages.append(f"row {o.row}: created {target}")
+            now = f", now {state}" if state else ""
+            messages.append(f"row {o.row}: created {target}{now}")
     # the SELECT's own failed reads come first: the rows they would have given were not inserted
     failures = read_failures + failed_calls(session, stmt, "created", outcomes, done)
     messages.append(_count(len(done), len(outcomes), "created"))
@@ -179,6 +183,24 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     result.warnings.extend(warnings)
     result.calls = len(calls)
     return result
+
+
+def _await(
+    session: Session, resource: Resource, o: Outcome, label: str, warnings: list[str]
+) -> str | None:
+    """``/*+ AWAIT */`` for one accepted call: its long-running operation until done ("" then,
+    ``o.obj`` the operation's result), else the resource it names until its state is terminal
+    (that state); None, with a warning, when there is nothing to wait for."""
+    if is_operation(o.call.method):
+        o.obj = await_operation(session, resource, o.obj, label)
+        return ""
+    get = get_method(resource)
+    sources = [o.obj or {}, o.call.params, o.call.body or {}]
+    params = get_params(resource, get, sources) if get is not None else None
+    if params is None or state_column(resource) is None:
+        warnings.append(f"/*+ AWAIT */: {label}: nothing to wait for (no state to read back)")
+        return None
+    return await_terminal(session, resource, params, label)
 
 
 def returning_rows(
@@ -301,22 +323,28 @@ def run_exec(session: Session, stmt: Statement) -> Result:
     if not o.ok:
         failed = failure_of(o, "done")
         failed.row = None  # one call: no row to name
+        # not found where the call named no account: say which one it looked in
+        unnamed = [
+            p.name
+            for p in method.params
+            if p.location == "client" and not p.required and call.params.get(p.name) is None
+        ]
+        hint = (
+            f"the call named no {' or '.join(unnamed)}: it looked in the default credentials' "
+            f"account (add @{unnamed[0]}='...' to look in another)"
+            if o.error is not None and o.error.not_found and unnamed
+            else None
+        )
         raise ProviderError(
             f"{method.name} {target} failed: {failed.status}: {failed.message}",
             failures=[failed],
+            hint=hint,
         )
     messages = [f"{method.name}: {target}: request accepted"]
     if stmt.has_hint("AWAIT"):
-        label = f"{method.name} {target}"
-        if is_operation(method):
-            o.obj = await_operation(session, resource, o.obj, label)
-            messages = [f"{method.name}: {target}: done"]
-        else:
-            get = get_method(resource)
-            params = get_params(resource, get, [call.params, call.body or {}]) if get else None
-            if params is not None and state_column(resource) is not None:
-                state = await_terminal(session, resource, params, label)
-                messages = [f"{method.name}: {target}: now {state}"]
+        state = _await(session, resource, o, f"{method.name} {target}", plan.warnings)
+        if state is not None:
+            messages = [f"{method.name}: {target}: {'done' if state == '' else 'now ' + state}"]
     if stmt.has_hint("SHOWRESULTS"):
         # the reply when it is the resource; else (a cancel or a stop replies with nothing)
         # the resource read back as it is now (after /*+ AWAIT */, as it finished)

@@ -473,3 +473,28 @@ def test_dry_run_sends_nothing_and_shows_no_credentials(
     for secret in {v for k, v in sandbox_env.items() if "SECRET" in k or "KEY" in k}:
         assert secret not in text
     assert "CreateHyperParameterTuningJob" in text and "POST http" in text
+
+
+def test_insert_with_await_waits_for_the_job_to_end(session: Session, sandbox: Sandbox) -> None:
+    # a create that replies with the job (not an operation) returned at once: the hint did
+    # nothing, silently (EXEC's AWAIT waited for the job)
+    clock = sandbox.google.clock
+    speed = clock.speed
+    clock.set_speed(speed * 20)  # the emulated job runs its trials quickly
+    try:
+        result = session.execute("INSERT /*+ AWAIT */ " + hpt_insert("h7-await")[len("INSERT ") :])
+    finally:
+        clock.set_speed(speed)
+    [created, count] = result.messages
+    assert created.endswith("now JOB_STATE_SUCCEEDED") and count == "1 resource created"
+    assert hpt_states(session)[created.split()[3].rstrip(",")] == "JOB_STATE_SUCCEEDED"
+
+
+def test_a_stop_not_found_says_which_account_it_looked_in(session: Session) -> None:
+    # the job is in another account: the error did not say the call used the default one
+    with pytest.raises(errors.ProviderError) as info:
+        session.execute(
+            f"EXEC {SM}.stop @region='{REGION}', @HyperParameterTuningJobName='h7-nowhere'"
+        )
+    assert "ResourceNotFound" in str(info.value)
+    assert "named no AwsAccountId" in (info.value.hint or "")

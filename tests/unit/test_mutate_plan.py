@@ -614,3 +614,23 @@ def test_delete_hint_is_runnable_sql(reg: Registry) -> None:
 def test_a_view_has_no_insert_method_and_says_it_is_a_view(reg: Registry) -> None:
     with pytest.raises(errors.PlanError, match=r"no INSERT method \(it is a read-only view\)"):
         reg.resource("aws.sagemaker.tuning_jobs").method_for_verb("INSERT")
+
+
+@pytest.mark.parametrize(
+    ("where", "hint"),
+    [
+        # a state guard is a column: the hint offered the name param in its place
+        ("HyperParameterTuningJobStatus = 'Completed'", "is a column, which a DELETE cannot"),
+        ("HyperParameterTuningJobNam = 'x'", "did you mean 'HyperParameterTuningJobName'?"),
+    ],
+)
+def test_a_delete_predicate_on_no_param_says_what_it_is(
+    reg: Registry, where: str, hint: str
+) -> None:
+    sql = (
+        "DELETE FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = 'us-east-1' "
+        f"AND HyperParameterTuningJobName = 'j' AND {where}"
+    )
+    with pytest.raises(errors.PlanError) as info:
+        plan_delete(stmt(sql).expression, reg, None)
+    assert hint in (info.value.hint or "")
