@@ -1,7 +1,7 @@
 """The user's config file: named AWS accounts and default projects, locations and regions.
 
 ``--config PATH`` or ``$XDG_CONFIG_HOME/stackql-tuning/config.toml`` (default
-``~/.config/stackql-tuning/config.toml``)::
+``~/.config/stackql-tuning/config.toml``); ``$STACKQL_TUNING_ACCOUNTS`` (JSON) adds accounts::
 
     [defaults]                      # used when a query leaves these params unbound
     projectsId = ["ml-research-prod", "ml-research-dev"]
@@ -31,6 +31,31 @@ from stackql_tuning.errors import Location, UsageError, did_you_mean
 from stackql_tuning.textfile import read_text
 
 ACCOUNT = re.compile(r"^[0-9]{12}$")
+
+
+#: AwsAccountId -> {"profile": ...} or {"role_arn": ...} as JSON, added to the config file's
+#: [aws.accounts] (``stackql-tuning sandbox serve`` exports its second account's role here)
+ACCOUNTS_VAR = "STACKQL_TUNING_ACCOUNTS"
+
+
+def accounts_from_env() -> dict[str, dict[str, str]]:
+    """The accounts of ``$STACKQL_TUNING_ACCOUNTS`` (checked as the config file's are)."""
+    import json
+
+    text = os.environ.get(ACCOUNTS_VAR)
+    if not text:
+        return {}
+    where = Location(file="$" + ACCOUNTS_VAR)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"${ACCOUNTS_VAR} is not valid JSON: {e.msg}", location=where) from None
+    if not isinstance(value, dict):
+        raise UsageError(
+            f"${ACCOUNTS_VAR} must be a JSON object keyed by account id",
+            hint='e.g. {"123456789012": {"profile": "prod"}}',
+        )
+    return dict(settings_from({"aws": {"accounts": value}}, "$" + ACCOUNTS_VAR).get("accounts", {}))
 
 
 def default_path() -> Path:

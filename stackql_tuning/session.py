@@ -67,7 +67,7 @@ class Session:
         same account id the one given here wins."""
         import os
 
-        from stackql_tuning.config import load_config
+        from stackql_tuning.config import accounts_from_env, load_config
         from stackql_tuning.transports.auth import parse_auth
 
         registry = registry or default_registry()
@@ -77,6 +77,7 @@ class Session:
         # file: the sandbox's data of its accounts is reachable only through its own role
         # (it once replaced the whole [aws.accounts] table of the config file)
         accounts = dict(config.pop("accounts", {}))
+        accounts.update(accounts_from_env())  # $STACKQL_TUNING_ACCOUNTS: `sandbox serve`'s
         accounts.update(settings.get("accounts") or {})
         if accounts:
             settings["accounts"] = accounts

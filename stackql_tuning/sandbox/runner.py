@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+from stackql_tuning.config import ACCOUNTS_VAR
 from stackql_tuning.sandbox.aws import SANDBOX_KEY_ID, SANDBOX_SECRET, AwsSandbox
 
 KEY_ID_VAR = "STACKQL_TUNING_SANDBOX_KEY_ID"
@@ -131,6 +132,11 @@ class Sandbox:
             "AWS_ACCESS_KEY_ID": SANDBOX_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET,
             "AWS_DEFAULT_REGION": DEFAULT_REGION,
+            # the second account's role, as settings() maps it (AwsAccountId IN (...) failed
+            # with "not configured" after the export lines alone)
+            ACCOUNTS_VAR: json.dumps(
+                {SECOND_ACCOUNT: {"role_arn": SECOND_ACCOUNT_ROLE}}, separators=(",", ":")
+            ),
         }
 
     def settings(self) -> dict[str, Any]:

@@ -202,3 +202,34 @@ def test_dry_run_names_the_account_of_each_call() -> None:
     requests = [row[2] for row in r.rows]
     assert any("region=us-east-1 account=111111111111 " in q for q in requests), requests
     assert any("region=us-east-1 account=222222222222 " in q for q in requests), requests
+
+
+def test_the_sandboxs_exported_environment_reaches_its_second_account(
+    sandbox_env: dict[str, str], sandbox: Sandbox
+) -> None:
+    # after `sandbox serve`'s export lines alone, the second account was "not configured"
+    assert json.loads(sandbox_env["STACKQL_TUNING_ACCOUNTS"]) == {
+        SECOND_ACCOUNT: {"role_arn": SECOND_ACCOUNT_ROLE}
+    }
+    with Session.from_env() as s:
+        rows = s.execute(QUERY).rows
+    assert {r[0] for r in rows} == {DEFAULT_ACCOUNT, SECOND_ACCOUNT}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{bad", "is not valid JSON"),
+        ("[1]", "must be a JSON object keyed by account id"),
+        ('{"123": {"profile": "p"}}', "is not a 12-digit account id"),
+        ('{"123456789012": {"rolearn": "x"}}', "unknown config key"),
+    ],
+)
+def test_bad_accounts_in_the_environment_are_usage_errors(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    from stackql_tuning.errors import UsageError
+
+    monkeypatch.setenv("STACKQL_TUNING_ACCOUNTS", value)
+    with pytest.raises(UsageError, match=message):
+        Session.from_env(config=None)
