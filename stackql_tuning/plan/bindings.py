@@ -178,6 +178,54 @@ def is_constant(node: exp.Expr) -> bool:
     )
 
 
+def equalities_as_in(tree: exp.Expr) -> exp.Expr:
+    """``c = 'a' OR c = 'b'`` (or ``c IN (...)`` among them) as ``c IN ('a', 'b')``, in place:
+    the same predicate (NULLs too), in the one form that binds a parameter. An OR of regions
+    was refused ("cannot query ... without its required parameters")."""
+    for node in list(tree.find_all(exp.Or)):
+        if node.root() is not tree:
+            continue  # inside an OR already rewritten
+        column: exp.Column | None = None
+        values: list[exp.Expr] = []
+        parts: list[exp.Expr] = []
+        stack: list[exp.Expr] = [node]
+        while stack:
+            part = stack.pop()
+            while isinstance(part, exp.Paren):
+                part = part.this
+            if isinstance(part, exp.Or):
+                stack += [part.right, part.left]
+            else:
+                parts.append(part)
+        for part in parts:
+            col, vals = _column_and_constants(part)
+            if col is None or (column is not None and col.sql().lower() != column.sql().lower()):
+                column = None
+                break
+            column = column or col
+            values += vals
+        if column is not None:
+            node.replace(exp.In(this=column.copy(), expressions=[v.copy() for v in values]))
+    return tree
+
+
+def _column_and_constants(pred: exp.Expr) -> tuple[exp.Column | None, list[exp.Expr]]:
+    """(column, constants) of ``col = const`` or ``col IN (consts)``; (None, []) otherwise."""
+    if isinstance(pred, exp.EQ):
+        for col, other in ((pred.left, pred.right), (pred.right, pred.left)):
+            if isinstance(col, exp.Column) and is_constant(other):
+                return col, [other]
+    elif (
+        isinstance(pred, exp.In)
+        and isinstance(pred.this, exp.Column)
+        and not pred.args.get("query")
+        and pred.expressions
+        and all(is_constant(e) for e in pred.expressions)
+    ):
+        return pred.this, list(pred.expressions)
+    return None, []
+
+
 def constant_value(node: exp.Expr, const_eval: ConstEval | None) -> Any:
     """The Python value of a constant expression; literals without calling out."""
     if isinstance(node, exp.Literal):

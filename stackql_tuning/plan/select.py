@@ -184,11 +184,12 @@ def _explain_constrained(
         )
         return e
     e.hint = (
-        f"{names} is constrained here, but only `= literal`, `IN (literals)` or an equality "
+        f"{names} is constrained here, but only `= literal`, `IN (literals)` (or an OR of "
+        "those on the one column) or an equality "
         "with a column of another source joined in the same FROM (a provider table, view, CTE "
         "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
-        "(not OR, LIKE, <>, IN (SELECT ...), JOIN ... USING, NATURAL JOIN, a correlated "
-        "subquery's outer column: write a JOIN ... ON; nor a condition "
+        "(not an OR with other columns, LIKE, <>, IN (SELECT ...), JOIN ... USING, NATURAL "
+        "JOIN, a correlated subquery's outer column: write a JOIN ... ON; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside), and config defaults "
         "do not stand in for it; " + (e.hint or "")
     )
@@ -318,7 +319,7 @@ def apply_defaults(
 ) -> None:
     """Fill params the query leaves alone (neither bound nor ``constrained``) from the defaults.
 
-    A param the query constrains without binding it (``region = 'a' OR region = 'b'``,
+    A param the query constrains without binding it (``region = 'a' OR account = 'b'``,
     ``region LIKE 'eu-%'``, ``region IN (SELECT ...)``) gets no
     default: the default region's rows, filtered by that predicate, were a silent wrong or
     empty answer. It stays unbound, and the plan says so.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from stackql_tuning.errors import PartialResult, PlanError, QueryError
-from stackql_tuning.plan.bindings import provider_tables
+from stackql_tuning.plan.bindings import equalities_as_in, provider_tables
 from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.precheck import names_resolve
@@ -53,7 +53,7 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     columns of local sources. Planning needs DuckDB only for those: the store (which may still
     be starting in the background) is first waited for when one is asked."""
     return plan_query(
-        expand_views(tree, session.registry),
+        expand_views(equalities_as_in(tree), session.registry),
         session.registry,
         const_eval=lambda sql: session.store.const(sql),
         defaults=session.settings.defaults,

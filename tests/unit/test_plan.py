@@ -6,6 +6,7 @@ Pure: the registry is the committed providers/, no I/O.
 from __future__ import annotations
 
 import pytest
+from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.limit import apply_early_limit
@@ -1042,3 +1043,33 @@ def test_a_list_only_param_beside_the_id_takes_the_list(sql: str) -> None:
     # the param, failed its own WHERE: 0 rows where the job had that status
     (slot,) = plan(sql).slots
     assert slot.method.name == "list"
+
+
+@pytest.mark.parametrize(
+    ("where", "values"),
+    [
+        ("region = 'a' OR region = 'b'", ["a", "b"]),
+        ("(region = 'a' OR (region IN ('b', 'c'))) OR 'd' = region", ["a", "b", "c", "d"]),
+    ],
+)
+def test_an_or_of_equalities_on_one_param_binds_it(where: str, values: list[str]) -> None:
+    # it was refused: "cannot query ... without its required parameters"
+    from stackql_tuning.plan.bindings import equalities_as_in
+
+    tree = equalities_as_in(parse_one(f"SELECT 1 FROM {AWS} WHERE {where}").expression)
+    (slot,) = plan_query(tree, REG).slots
+    assert slot.static["region"] == values
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "region = 'a' OR AwsAccountId = '123456789012'",  # two columns: not one IN
+        "region = 'a' OR region LIKE 'b%'",
+    ],
+)
+def test_other_ors_are_left_alone(where: str) -> None:
+    from stackql_tuning.plan.bindings import equalities_as_in
+
+    tree = equalities_as_in(parse_one(f"SELECT 1 FROM {AWS} WHERE {where}").expression)
+    assert isinstance(tree.args["where"].this, exp.Or)
