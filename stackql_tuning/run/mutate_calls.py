@@ -184,13 +184,13 @@ def summary_error(verb: str, outcomes: list[Outcome], done: list[str]) -> Provid
     if unknown:
         rows = ", ".join(unknown)
         hint = (
-            f"the request of row {rows} reached the server, whose reply was lost or an error "
-            f"that does not say what was done: check whether it was {verb} (SELECT it) before "
-            "running it again"
+            f"the request of row {rows} reached the server, whose reply was lost, unreadable or "
+            f"an error that does not say what was done: check whether it was {verb} (SELECT it) "
+            "before running it again"
             if len(unknown) == 1
-            else f"the requests of rows {rows} reached the server, whose replies were lost or "
-            f"errors that do not say what was done: check whether they were {verb} (SELECT "
-            "them) before running them again"
+            else f"the requests of rows {rows} reached the server, whose replies were lost, "
+            f"unreadable or errors that do not say what was done: check whether they were {verb} "
+            "(SELECT them) before running them again"
         )
     elif done:
         hint = "the rows reported as done were done; fix the failed rows and run them again"

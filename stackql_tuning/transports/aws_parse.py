@@ -118,7 +118,12 @@ class FastJSONParser(JSONParser):  # type: ignore[misc]
         self._converters = converters
 
     def _do_parse(self, response: dict[str, Any], shape: Any) -> Any:
-        if shape is None or not 200 <= response["status_code"] < 300 or shape.event_stream_name:
+        success = 200 <= response["status_code"] < 300
+        if shape is None and success and _CHECK.get():
+            # an operation with no output (a delete, a stop): its reply is empty or a JSON
+            # object; an HTML page (a captive portal) was taken for "done"
+            _decoded(response)
+        if shape is None or not success or shape.event_stream_name:
             return super()._do_parse(response, shape)
         if _FAST.get():
             try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from stackql_tuning.transports.base import Call, CallError, snippet
-from stackql_tuning.transports.lean_http import ConnectFailed
+from stackql_tuning.transports.lean_http import NOT_GZIP, ConnectFailed
 
 
 def next_token(body: bytes, field: str) -> str | None:
@@ -107,6 +107,8 @@ def connection_message(
     elif "Timeout" in kind:
         limit = f" within the read timeout of {timeout[1]:g} s" if timeout else ""
         detail = f"no reply{limit}"
+    elif NOT_GZIP in repr(e):
+        detail = NOT_GZIP
     elif "ChunkedEncoding" in kind or "IncompleteRead" in repr(e):
         detail = "the reply was cut off"
     elif "RemoteDisconnected" in repr(e) or "ConnectionReset" in repr(e):

@@ -63,6 +63,10 @@ class ReplyFailed(HttpFailure):
     """The request was sent and the connection failed before the reply was complete."""
 
 
+#: a reply whose Content-Encoding says gzip but whose body is not gzip data
+NOT_GZIP = "the reply says it is gzip-compressed, but it is not"
+
+
 #: a GET may take an idle connection this recently used without checking that it is still open
 #: (servers keep idle connections open for seconds to minutes; a stale one is sent again once)
 FRESH_SECONDS = 1.0
@@ -184,7 +188,11 @@ class LeanHttp:
             try:
                 raw = zlib.decompress(raw, 16 + zlib.MAX_WBITS)
             except zlib.error as e:
-                failure = ReplyFailed(http.client.IncompleteRead(b"", None), str(e))
+                cut = "incomplete" in str(e) or "truncated" in str(e)  # else: never gzip data
+                cause: Exception = (
+                    http.client.IncompleteRead(b"", None) if cut else ValueError(NOT_GZIP)
+                )
+                failure = ReplyFailed(cause, str(e))
                 failure.status_seen = status
                 raise failure from None
         return status, reply_headers, raw, keep

@@ -225,3 +225,15 @@ def test_a_refused_connection_is_tried_again_within_the_budget(create_model: Any
     with pytest.raises(ConnectionClosedError):
         t._send_change(send, create_model, {}, ("aws", "", "us-east-1"))
     assert len(slept) == 2  # not tried again
+
+
+@pytest.mark.parametrize("verb", ["deleted", "done"])
+def test_a_change_answered_with_a_page_that_is_not_json_is_unknown(
+    server: Server, verb: str
+) -> None:
+    # a delete or a stop has no output shape: a 200 HTML page (a captive portal) was "done"
+    sql, target, _ = CHANGES[verb]
+    server.answer(lambda t, req, region, n: (200, b"<html>Sign in to the network</html>"))
+    text = run(server, sql)
+    assert [t for t, _, _ in server.seen] == [target]
+    assert f"outcome unknown, it may have been {verb}" in text and "not JSON" in text

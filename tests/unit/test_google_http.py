@@ -535,3 +535,26 @@ def test_tls_is_verified_against_the_ca_bundle_requests_would_use(
         with stackql_tuning.connect(auth=anonymous, google_endpoint=url) as session, refused as e:
             session.execute(sql)
         assert "(after 1 attempt)" in str(e.value)  # sending again cannot help
+
+
+class _FalseGzip(_Json):
+    """Says gzip, sends plain JSON."""
+
+    def do_GET(self) -> None:
+        self.reply(200, b'{"hyperparameterTuningJobs": []}', {"Content-Encoding": "gzip"})
+
+
+def test_a_reply_that_is_not_the_gzip_it_says_is_named() -> None:
+    # it said "the reply was cut off"
+    from stackql_tuning.errors import ProviderError
+
+    with serving(_FalseGzip) as server:
+        anonymous = {"google": {"type": "anonymous"}}
+        session = stackql_tuning.connect(
+            auth=anonymous, google_endpoint=_url(server), max_attempts=1
+        )
+        with session, pytest.raises(ProviderError, match="gzip-compressed, but it is not"):
+            session.execute(
+                "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+                "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+            )
