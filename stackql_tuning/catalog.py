@@ -116,6 +116,19 @@ def view_note(reg: Registry, resource_id: str) -> str | None:
     )
 
 
+def params_note(reg: Registry, resource_id: str) -> str | None:
+    """What DESCRIBE says beside a resource's fields: its params, which are columns too (and
+    which a WHERE binds), and where to see what each method needs."""
+    res = reg.resource(resource_id)
+    if res.view or not res.param_columns:
+        return None
+    names = ", ".join(p.name for p in res.param_columns)
+    return (
+        f"also columns of {res.id}: its parameters {names} (a WHERE on them binds the calls; "
+        f"SHOW METHODS IN {res.id} lists what each method needs)"
+    )
+
+
 def describe(reg: Registry, resource_id: str, extended: bool = False) -> Table:
     res = reg.resource(resource_id)
     cols = ["name", "type"] + (["description"] if extended else [])

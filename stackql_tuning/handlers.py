@@ -69,7 +69,11 @@ def handle_describe(session: Session, stmt: Statement) -> Result:
     node = stmt.expression
     _parts(node.target, 3, "DESCRIBE", stmt)  # type: ignore[attr-defined]
     table = catalog.describe(session.registry, node.target, node.extended)  # type: ignore[attr-defined]
-    return _table("describe", table)
+    result = _table("describe", table)
+    note = catalog.params_note(session.registry, str(node.target))  # type: ignore[attr-defined]
+    if note is not None:  # they are selectable and required in a WHERE, yet were not listed
+        result.messages.append(note)
+    return result
 
 
 def handle_registry(session: Session, stmt: Statement) -> Result:

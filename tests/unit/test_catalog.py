@@ -185,3 +185,14 @@ def test_show_methods_of_a_view_says_what_it_is() -> None:
         assert "view over aws.sagemaker.hyper_parameter_tuning_jobs" in note
         assert "region" in note and "SELECT" in note
         assert s.execute("SHOW METHODS IN aws.sagemaker.hyper_parameter_tuning_jobs").messages == []
+
+
+def test_describe_names_the_parameters_that_are_columns_too() -> None:
+    # region / projectsId are required in a WHERE and selectable, yet DESCRIBE did not list them
+    import stackql_tuning
+
+    with stackql_tuning.connect() as s:
+        [note] = s.execute("DESCRIBE aws.sagemaker.hyper_parameter_tuning_jobs").messages
+        assert "region, AwsAccountId" in note and "StatusEquals" in note
+        [note] = s.execute("DESCRIBE google.aiplatform.hyperparameter_tuning_jobs").messages
+        assert "projectsId, locationsId, hyperparameterTuningJobsId" in note
