@@ -198,7 +198,7 @@ def equalities_as_in(tree: exp.Expr) -> exp.Expr:
             else:
                 parts.append(part)
         for part in parts:
-            col, vals = _column_and_constants(part)
+            col, vals = column_and_constants(part)
             if col is None or (column is not None and col.sql().lower() != column.sql().lower()):
                 column = None
                 break
@@ -209,7 +209,7 @@ def equalities_as_in(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-def _column_and_constants(pred: exp.Expr) -> tuple[exp.Column | None, list[exp.Expr]]:
+def column_and_constants(pred: exp.Expr) -> tuple[exp.Column | None, list[exp.Expr]]:
     """(column, constants) of ``col = const`` or ``col IN (consts)``; (None, []) otherwise."""
     if isinstance(pred, exp.EQ):
         for col, other in ((pred.left, pred.right), (pred.right, pred.left)):

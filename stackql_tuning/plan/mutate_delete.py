@@ -9,12 +9,16 @@ a DELETE never touches more than it names. Pure: no I/O, no SDK, no resource nam
 from __future__ import annotations
 
 import itertools
-from typing import Any, cast
+from typing import Any
 
 from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, did_you_mean
-from stackql_tuning.plan.bindings import ConstEval, constant_value, is_constant
+from stackql_tuning.plan.bindings import (
+    ConstEval,
+    column_and_constants,
+    constant_value,
+)
 from stackql_tuning.plan.mutate import (
     MutationPlan,
     PlannedCall,
@@ -71,7 +75,7 @@ def plan_delete(node: exp.Delete, registry: Registry, const_eval: ConstEval | No
     qualifiers = {table.alias_or_name.lower(), table.name.lower()}
     values: dict[str, list[Any]] = {}
     for pred in _conjuncts(where.this):
-        col, consts = _binding(pred)
+        col, consts = column_and_constants(pred)
         if col is None or (col.table and col.table.lower() not in qualifiers):
             raise PlanError(
                 f"DELETE FROM {resource.id}: predicate {pred.sql()} is not allowed: {_WHY}",
@@ -104,28 +108,11 @@ def _conjuncts(node: Any) -> list[exp.Expression]:
     return [node]
 
 
-def _binding(pred: exp.Expression) -> tuple[exp.Column | None, list[exp.Expression]]:
-    if isinstance(pred, exp.EQ):
-        left, right = cast(exp.Expression, pred.left), cast(exp.Expression, pred.right)
-        for col, other in ((left, right), (right, left)):
-            if isinstance(col, exp.Column) and is_constant(other):
-                return col, [other]
-    if (
-        isinstance(pred, exp.In)
-        and isinstance(pred.this, exp.Column)
-        and not pred.args.get("query")
-        and pred.expressions
-        and all(is_constant(e) for e in pred.expressions)
-    ):
-        return pred.this, list(pred.expressions)
-    return None, []
-
-
 def _bind(
     resource: Resource,
     method: Method,
     name: str,
-    consts: list[exp.Expression],
+    consts: list[exp.Expr],
     const_eval: ConstEval | None,
 ) -> dict[str, list[Any]]:
     raw = [constant_value(c, const_eval) for c in consts]

@@ -42,6 +42,7 @@ from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.bindings import (
     VIEW,
     VIEW_COLUMN,
+    column_and_constants,
     conjuncts,
     is_constant,
     provider_tables,
@@ -149,7 +150,8 @@ def _joined_predicates(
         return []
     alias = node.alias_or_name.lower()
     held = [*split_and(where.this), *scope.meta.get(_MOVED, [])]
-    consts = [(col, pred) for pred in held for col in _const_column(pred)]
+    consts = [(col, pred) for pred in held if (col := column_and_constants(pred)[0]) is not None]
+    consts = [(col, pred) for col, pred in consts if col.table]  # qualified: the partner's
     out: list[tuple[str, exp.Expr]] = []
     for eq in conjuncts(scope, node):
         if not isinstance(eq, exp.EQ):
@@ -171,24 +173,6 @@ def _joined_predicates(
                         c.replace(exp.column(mine.name, table=mine.table))
                     out.append((name, copy))
     return out
-
-
-def _const_column(pred: exp.Expr) -> list[exp.Column]:
-    """The qualified column that ``col = const`` / ``col IN (consts)`` holds, if ``pred`` is
-    one."""
-    if isinstance(pred, exp.EQ):
-        for side, other in ((pred.left, pred.right), (pred.right, pred.left)):
-            if isinstance(side, exp.Column) and side.table and is_constant(other):
-                return [side]
-    elif (
-        isinstance(pred, exp.In)
-        and not pred.args.get("query")
-        and isinstance(pred.this, exp.Column)
-        and pred.this.table
-        and all(is_constant(e) for e in pred.expressions)
-    ):
-        return [pred.this]
-    return []
 
 
 def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str, view: str) -> None:
