@@ -181,10 +181,16 @@ def is_constant(node: exp.Expr) -> bool:
 def equalities_as_in(tree: exp.Expr) -> exp.Expr:
     """``c = 'a' OR c = 'b'`` (or ``c IN (...)`` among them) as ``c IN ('a', 'b')``, in place:
     the same predicate (NULLs too), in the one form that binds a parameter. An OR of regions
-    was refused ("cannot query ... without its required parameters")."""
+    was refused ("cannot query ... without its required parameters").
+
+    Only where the two forms surely agree: the values are literals of one kind (DuckDB casts an
+    IN list to one type: ``x = '1.0' OR x = 2`` matched ``'1'`` as ``x IN ('1.0', 2)``), and
+    the OR is no part of a SELECT list (its text names the output column)."""
     for node in list(tree.find_all(exp.Or)):
         if node.root() is not tree:
             continue  # inside an OR already rewritten
+        if _in_projection(node):
+            continue
         column: exp.Column | None = None
         values: list[exp.Expr] = []
         parts: list[exp.Expr] = []
@@ -204,9 +210,20 @@ def equalities_as_in(tree: exp.Expr) -> exp.Expr:
                 break
             column = column or col
             values += vals
-        if column is not None:
+        kinds = {(v.is_string if isinstance(v, exp.Literal) else None) for v in values}
+        if column is not None and len(kinds) == 1 and None not in kinds:
             node.replace(exp.In(this=column.copy(), expressions=[v.copy() for v in values]))
     return tree
+
+
+def _in_projection(node: exp.Expr) -> bool:
+    """Whether ``node`` is inside a SELECT list (at any depth, a scalar subquery's too)."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Select) and any(child is e for e in parent.expressions):
+            return True
+        child, parent = parent, parent.parent
+    return False
 
 
 def column_and_constants(pred: exp.Expr) -> tuple[exp.Column | None, list[exp.Expr]]:

@@ -1066,6 +1066,9 @@ def test_an_or_of_equalities_on_one_param_binds_it(where: str, values: list[str]
     [
         "region = 'a' OR AwsAccountId = '123456789012'",  # two columns: not one IN
         "region = 'a' OR region LIKE 'b%'",
+        # DuckDB casts an IN list to one type: x IN ('1.0', 2) matched '1'
+        "region = '1.0' OR region = 2",
+        "region = NULL OR region = 'a'",
     ],
 )
 def test_other_ors_are_left_alone(where: str) -> None:
@@ -1073,3 +1076,12 @@ def test_other_ors_are_left_alone(where: str) -> None:
 
     tree = equalities_as_in(parse_one(f"SELECT 1 FROM {AWS} WHERE {where}").expression)
     assert isinstance(tree.args["where"].this, exp.Or)
+
+
+def test_an_or_in_a_select_list_keeps_its_text() -> None:
+    # its text names the output column: "(x IN (1, 2))" was stored by CREATE TABLE AS
+    from stackql_tuning.plan.bindings import equalities_as_in
+
+    tree = parse_one("SELECT x = 1 OR x = 2, (SELECT 1 WHERE y = 1 OR y = 2) FROM t").expression
+    assert "x = 1 OR x = 2" in equalities_as_in(tree).sql()
+    assert "y = 1 OR y = 2" in tree.sql()
