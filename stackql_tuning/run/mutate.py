@@ -40,6 +40,8 @@ from stackql_tuning.run.await_ import (
     await_terminal,
     get_method,
     get_params,
+    polling,
+    reply_obj,
     state_column,
 )
 from stackql_tuning.run.mutate_calls import (
@@ -163,7 +165,16 @@ def run_insert(session: Session, stmt: Statement) -> Result:
         if o.ok and stmt.has_hint("AWAIT"):
             # a create that replies with the job (not an operation) waits for the job itself,
             # as EXEC's AWAIT does: it returned at once, the hint silently doing nothing
-            state = _await(session, resource, o, f"create row {o.row}", warnings)
+            try:
+                state = _await(session, resource, o, f"create row {o.row}", warnings)
+            except StatementTimeout as e:
+                # every row created is named: the others went unreported, and a rerun made
+                # duplicates
+                made = [
+                    f"row {x.row}: {target_text(resource, x.call, x.obj)}" for x in outcomes if x.ok
+                ]
+                e.message += f"; {len(made)} created: " + "; ".join(made)
+                raise
         if o.ok:
             target = target_text(resource, o.call, o.obj)
             done.append(f"row {o.row}: {target}")
@@ -200,7 +211,13 @@ def _await(
     if params is None or state_column(resource) is None:
         warnings.append(f"/*+ AWAIT */: {label}: nothing to wait for (no state to read back)")
         return None
-    return await_terminal(session, resource, params, label)
+    state = await_terminal(session, resource, params, label)
+    if get is not None and is_resource_reply(resource, o.call.method):
+        # the reply was the resource at its creation: RETURNING and SHOWRESULTS show it as
+        # it ended (they showed JOB_STATE_PENDING beside "now JOB_STATE_SUCCEEDED")
+        o.page = session.fetcher.fetch(Call(resource, polling(get), params))
+        o.obj = reply_obj(o.page)
+    return state
 
 
 def returning_rows(

@@ -486,8 +486,9 @@ def test_insert_with_await_waits_for_the_job_to_end(session: Session, sandbox: S
     finally:
         clock.set_speed(speed)
     [created, count] = result.messages
-    assert created.endswith("now JOB_STATE_SUCCEEDED") and count == "1 resource created"
-    assert hpt_states(session)[created.split()[3].rstrip(",")] == "JOB_STATE_SUCCEEDED"
+    ended = created.rsplit("now ", 1)[1]  # succeeded, or now and then failed (the emulator)
+    assert ended in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED") and count == "1 resource created"
+    assert hpt_states(session)[created.split()[3].rstrip(",")] == ended
 
 
 def test_a_stop_not_found_says_which_account_it_looked_in(session: Session) -> None:
@@ -498,3 +499,43 @@ def test_a_stop_not_found_says_which_account_it_looked_in(session: Session) -> N
         )
     assert "ResourceNotFound" in str(info.value)
     assert "named no AwsAccountId" in (info.value.hint or "")
+
+
+def test_insert_with_await_returns_the_job_as_it_ended(session: Session, sandbox: Sandbox) -> None:
+    # RETURNING showed the job at its creation (JOB_STATE_PENDING) beside "now ..._SUCCEEDED"
+    clock = sandbox.google.clock
+    speed = clock.speed
+    clock.set_speed(speed * 20)
+    try:
+        result = session.execute(
+            "INSERT /*+ AWAIT */ " + hpt_insert("h7-await-ret", "RETURNING state")[len("INSERT ") :]
+        )
+    finally:
+        clock.set_speed(speed)
+    # the emulator's job ends as its trials go (succeeded, or now and then failed)
+    ended = result.messages[0].rsplit("now ", 1)[1]
+    assert ended in ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED")
+    assert result.rows == [(ended,)]
+
+
+def test_insert_with_await_past_its_time_names_every_created_row(
+    sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    # only row 1 was named, and rows 2.. went unreported though created
+    s = Session(**sandbox.settings(), await_interval=0.05, await_timeout=60.0, timeout=1.0)
+    s.notify = lambda text: None  # type: ignore[attr-defined]
+    values = ", ".join(
+        f"('{PROJECT}', '{LOC}', 'h7-await-many-{i}', 50, 1, '{STUDY}', '{TRIAL}')" for i in (1, 2)
+    )
+    sql = (
+        f"INSERT /*+ AWAIT */ INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec) VALUES {values}"
+    )
+    try:
+        with pytest.raises(errors.StatementTimeout) as info:
+            s.execute(sql)
+    finally:
+        s.close()
+    assert "2 created: row 1: projects/" in str(info.value) and "; row 2: projects/" in str(
+        info.value
+    )
