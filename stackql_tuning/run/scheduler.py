@@ -203,7 +203,15 @@ class Scheduler:
                     self.progress(stats.requests, total, stats.rows)
                 if row_limit is not None and stats.rows >= row_limit:
                     # the rows the LIMIT needs have arrived: a slow page of another chain is
-                    # not waited for (nor, past --timeout, a failure of the statement)
+                    # not waited for (nor, past --timeout, a failure of the statement). A call
+                    # that failed meanwhile is a warning: the answer does not need it, and
+                    # whether its failure came before the rows did was a matter of timing
+                    # (exit 1 or 0 for the same statement)
+                    stats.warnings += [
+                        f"{f.describe()} (not needed: the LIMIT's rows came from other calls)"
+                        for f in stats.failures
+                    ]
+                    stats.failures = []
                     break
                 self._check(board)
         finally:

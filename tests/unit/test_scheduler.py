@@ -225,3 +225,17 @@ def test_early_limit_does_not_wait_for_a_slow_chain() -> None:
     stats = Scheduler(fetch, concurrency=3).run(_calls(3), api.sink, row_limit=15)
     assert not slow_done.is_set() and stats.rows >= 15  # returned while p2 was still held
     release.set()
+
+
+def test_a_failure_the_limits_rows_do_not_need_is_a_warning() -> None:
+    # the same LIMIT failed or not, as the failure came before or after the rows
+    api = FakeApi(pages=1)
+
+    def fetch(call: Call, token: str | None) -> Page:
+        if call.params["projectsId"] == "p0":
+            raise CallError(500, "boom")
+        return api.fetch(call, token)
+
+    stats = Scheduler(fetch, concurrency=1).run(_calls(3), api.sink, row_limit=15)
+    assert not stats.failures and stats.rows >= 15
+    assert any("boom" in w and "not needed" in w for w in stats.warnings)
