@@ -34,7 +34,8 @@ ACCOUNT = re.compile(r"^[0-9]{12}$")
 
 
 #: AwsAccountId -> {"profile": ...} or {"role_arn": ...} as JSON, added to the config file's
-#: [aws.accounts] (``stackql-tuning sandbox serve`` exports its second account's role here)
+#: [aws.accounts] (in place of its entry for the same id; ``stackql-tuning sandbox serve``
+#: exports its second account's role here)
 ACCOUNTS_VAR = "STACKQL_TUNING_ACCOUNTS"
 
 
