@@ -33,6 +33,7 @@ from stackql_tuning.errors import (
     StatementTimeout,
 )
 from stackql_tuning.registry.model import Column, Param, Resource, param_sources
+from stackql_tuning.run.bad_pages import MAX_REPAIRS, bad_lines, detail, drop_lines
 
 
 def q(name: str) -> str:
@@ -443,14 +444,14 @@ class Store:
                     fh.write(line)
                 db.execute(select, [path]).fetchall()
             except self.duckdb.Error as e:
-                return _detail(str(e).split("\n")[0])
+                return detail(str(e).split("\n")[0])
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(path)
             return None
 
         dropped: list[FailedCall] = []
-        for _ in range(_MAX_REPAIRS + 1):
+        for _ in range(MAX_REPAIRS + 1):
             paths: Any = files[0].path if len(files) == 1 else [f.path for f in files]
             try:
                 db.execute(sql, [paths]).fetchall()
@@ -458,10 +459,10 @@ class Store:
             except self.duckdb.Error as e:
                 if _in_a_writing_transaction(e):
                     raise transaction_error() from None
-                bad = _bad_lines(files, probe) if keep_going else []
+                bad = bad_lines(files, probe) if keep_going else []
                 if not bad:
                     raise self._load_error(e, files, probe) from None
-                dropped += _drop_lines(bad)
+                dropped += drop_lines(bad)
                 files = [f for f in files if f.lines]
                 if not files:
                     break
@@ -473,18 +474,18 @@ class Store:
         self, e: Exception, files: list[PageFile], probe: Callable[[bytes], str | None]
     ) -> ProviderError:
         text = str(e).split("\n")[0]
-        bad = _bad_lines(files, probe)
-        detail = _detail(text)
+        bad = bad_lines(files, probe)
+        said = detail(text)
         if bad:
             pages, number, why = bad[0]
             res, method, params = pages.origin[number - 1]
-            failure = FailedCall(res, method, params, "bad reply", why or detail)
+            failure = FailedCall(res, method, params, "bad reply", why or said)
             return ProviderError(
                 f"{failure.describe()}",
                 failures=[failure],
                 hint="the server's reply is not what the API defines",
             )
-        return ProviderError(f"a reply does not fit the API's schema: {detail}")
+        return ProviderError(f"a reply does not fit the API's schema: {said}")
 
     def interrupt(self) -> None:
         """Stop the query running on this connection (from another thread: a cancel, or the
@@ -672,98 +673,6 @@ def _object_limit(longest: int) -> int:
     while limit <= longest:
         limit <<= 1
     return limit
-
-
-#: how many times a load drops the pages it failed on and tries the rest again
-_MAX_REPAIRS = 5
-
-
-def _detail(text: str) -> str:
-    """DuckDB's error text without its class name and our temporary file's path."""
-    detail = re.sub(r"^[A-Za-z ]+Error: ", "", text)
-    detail = re.sub(r"^JSON transform error in line \d+: ", "", detail)  # an item's count
-    return re.sub(r'in file "[^"]*", ', "", detail)
-
-
-def _why_bad(line: bytes) -> str | None:
-    """Why one page line is not a JSON object DuckDB can read, or None when it is one."""
-    import json
-
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return f"the reply is not UTF-8 text (byte 0x{line[e.start]:02x})"
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return "the reply is not valid JSON"
-
-    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [k for k, _ in pairs]
-        repeated = next((k for k in keys if keys.count(k) > 1), None)
-        if repeated is not None:
-            raise ValueError(repeated)
-        return dict(pairs)
-
-    try:
-        json.loads(text, object_pairs_hook=no_repeats)
-    except ValueError as e:
-        return f"the reply repeats the key {str(e)[:60]!r}"
-    return None
-
-
-def _bad_lines(
-    files: list[PageFile], probe: Callable[[bytes], str | None]
-) -> list[tuple[PageFile, int, str | None]]:
-    """(file, 1-based line, why) of the page lines a failed load could not read: lines that
-    are not JSON objects (bad UTF-8, bad JSON, a repeated key), else each line that ``probe``
-    (DuckDB reading it alone) fails on: a value that does not convert to the API's type.
-    DuckDB's own "line N" counts items, not lines: it named good pages. Error path only."""
-    out: list[tuple[PageFile, int, str | None]] = []
-    lines: list[tuple[PageFile, int, bytes]] = []
-    for pages in files:
-        try:
-            with open(pages.path, "rb") as fh:
-                for number, line in enumerate(fh, 1):
-                    if number <= len(pages.origin):
-                        lines.append((pages, number, line))
-        except OSError:
-            continue
-    for pages, number, line in lines:
-        why = _why_bad(line)
-        if why is not None:
-            out.append((pages, number, why))
-    if out:
-        return out
-    for pages, number, line in lines:
-        failed = probe(line)
-        if failed is not None:
-            out.append((pages, number, failed))
-    return out
-
-
-def _drop_lines(bad: list[tuple[PageFile, int, str | None]]) -> list[FailedCall]:
-    """Rewrite each file without its bad lines; the failed call of each line dropped."""
-    failures: list[FailedCall] = []
-    by_file: dict[int, tuple[PageFile, dict[int, str | None]]] = {}
-    for pages, number, why in bad:
-        by_file.setdefault(id(pages), (pages, {}))[1][number] = why
-    for pages, numbers in by_file.values():
-        kept: list[bytes] = []
-        origin: list[Any] = []
-        with open(pages.path, "rb") as fh:
-            for number, line in enumerate(fh, 1):
-                if number in numbers:
-                    res, method, params = pages.origin[number - 1]
-                    why = numbers[number] or "the reply does not fit the API's schema"
-                    failures.append(FailedCall(res, method, params, "bad reply", why))
-                elif number <= len(pages.origin):
-                    kept.append(line)
-                    origin.append(pages.origin[number - 1])
-        with open(pages.path, "wb") as fh:
-            fh.writelines(kept)
-        pages.origin, pages.lines = origin, len(kept)
-    return failures
 
 
 def _in_a_writing_transaction(e: Exception) -> bool:
