@@ -130,14 +130,13 @@ def choose_method(resource: Resource, bound: set[str], *, node: exp.Table | None
     # get by name with StatusEquals bound gave the job whatever its status, and the row (no
     # StatusEquals) then failed its own WHERE: 0 rows. Prefer one that takes every such param
     named = {n for n in bound if any(m.param(n) is not None for m in selects)}
-    template = str(resource.identity.get("template") or "").lower()
+    carried = {p.lower() for p in resource.identity_params}
     for m in ready:
         # a bound param the method does not take is fine when the rows have it (a column, or
         # a part of the identity every row carries): DuckDB's WHERE applies it (the list
         # filters the get's name)
         if all(
-            m.param(n) is not None or resource.column(n) is not None or "{" + n + "}" in template
-            for n in named
+            m.param(n) is not None or resource.column(n) is not None or n in carried for n in named
         ):
             return m
     if ready:

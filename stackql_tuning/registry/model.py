@@ -272,6 +272,14 @@ class Resource:
     view: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def identity_params(self) -> tuple[str, ...]:
+        """The params that the identity column's template holds (``{projectsId}``...): every
+        row carries them, in that column, whether or not a call set them."""
+        if not self.identity.get("column"):
+            return ()
+        return tuple(re.findall(r"\{(\w+)\}", str(self.identity.get("template") or "")))
+
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Resource:
         return cls(

@@ -8,7 +8,6 @@ are queued as the list pages that need them arrive.
 from __future__ import annotations
 
 import itertools
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError, StackqlTuningError
 from stackql_tuning.plan.bindings import VIEW
+from stackql_tuning.plan.mutate import split_identity
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.model import Method, Resource
@@ -154,7 +154,7 @@ def identity_params(
     ident = resource.identity
     parsed: dict[str, str] = {}
     if ident.get("template") and ident.get("column") in item:
-        parsed = parse_template(str(ident["template"]), str(item[ident["column"]]))
+        parsed = split_identity(str(ident["template"]), str(item[ident["column"]])) or {}
     for p in get.params:
         if not p.required:
             continue
@@ -168,13 +168,6 @@ def identity_params(
         if get.param(k) is not None and k not in out:
             out[k] = v
     return out
-
-
-def parse_template(template: str, value: str) -> dict[str, str]:
-    names = re.findall(r"\{(\w+)\}", template)
-    regex = "^" + re.sub(r"\\\{\w+\\\}", "([^/]+)", re.escape(template)) + "$"
-    m = re.match(regex, value)
-    return dict(zip(names, m.groups(), strict=True)) if m else {}
 
 
 @dataclass

@@ -150,9 +150,10 @@ class TableSchema:
         source = param_sources(self.resource).get(p.name)
         if source:
             return str(source["column"]), str(source["regex"]).replace("'", "''"), False
-        template, col = self.resource.identity.get("template"), self.resource.identity.get("column")
-        if template and col and "{" + p.name + "}" in template:
-            return str(col), _template_regex(str(template), p.name), p.db_type != "VARCHAR"
+        if p.name in self.resource.identity_params:
+            ident = self.resource.identity
+            regex = _template_regex(str(ident["template"]), p.name)
+            return str(ident["column"]), regex, p.db_type != "VARCHAR"
         return None
 
     def _param_expr(self, p: Param, given: bool = False) -> str:
