@@ -27,7 +27,7 @@ import orjson
 from stackql_tuning.errors import Cancelled, PlanError, ProviderError, StatementTimeout
 from stackql_tuning.plan.mutate import split_identity
 from stackql_tuning.registry.model import Column, Method, Param, Resource
-from stackql_tuning.transports.base import Call, CallError, Page
+from stackql_tuning.transports.base import POLL_VERB, Call, CallError, Page
 
 if TYPE_CHECKING:
     from stackql_tuning.session import Session
@@ -47,8 +47,6 @@ TERMINAL_STATES = frozenset(
     }
 )
 PROGRESS_EVERY = 5.0
-#: the verb of polling calls: anything but SELECT keeps them out of the response cache
-POLL_VERB = "AWAIT"
 #: statuses/messages that mean "this resource does not exist (any more)"
 _GONE_MARKERS = ("NotFound", "NOT_FOUND", "does not exist", "ResourceNotFound")
 

@@ -26,13 +26,20 @@ from stackql_tuning.errors import AuthError, PlanError
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.settings import Settings
 from stackql_tuning.transports.aws_http import lean_client, reading
-from stackql_tuning.transports.base import Call, CallError, Page, PreparedRequest, user_agent
+from stackql_tuning.transports.base import (
+    POLL_VERB,
+    Call,
+    CallError,
+    Page,
+    PreparedRequest,
+    user_agent,
+)
 from stackql_tuning.transports.lean_http import LeanHttp
 from stackql_tuning.transports.retry import RateLimits, RetryPolicy
 
 CLIENT_PARAMS = ("region", "AwsAccountId")
-#: SQL verbs of the calls that only read (``AWAIT``: a poll's describe); any other is a change
-READ_VERBS = frozenset({"SELECT", "AWAIT"})
+#: SQL verbs of the calls that only read (a poll's describe too); any other is a change
+READ_VERBS = frozenset({"SELECT", POLL_VERB})
 
 #: loggers of botocore and urllib3 whose DEBUG records can hold request headers (the
 #: Authorization header names the access key id; the session token is a header too)

@@ -28,6 +28,11 @@ def user_agent(*sdk: tuple[str, str]) -> str:
     return " ".join([*parts, f"Python/{platform.python_version()}"])
 
 
+#: the SQL verb of polling calls (``/*+ AWAIT */``'s reads): not SELECT, which keeps them out of
+#: the response cache, and a read, which a transport may retry as any read
+POLL_VERB = "AWAIT"
+
+
 @dataclass(frozen=True)
 class Call:
     """One logical API call (a chain of pages for list methods)."""
