@@ -184,7 +184,7 @@ def settings_from(
                 "credentials)",
                 where,
             )
-        if not isinstance(conf, dict) or not ({"profile", "role_arn"} & set(conf)):
+        if not isinstance(conf, dict) or not (set(_ACCOUNT_KEYS) & set(conf)):
             raise UsageError(
                 f'{where_account} needs profile = "..." or role_arn = "..."', location=where
             )

@@ -442,7 +442,9 @@ def _builtin_hooks() -> Any:
         return copy.copy(_hooks["builtin"])
 
 
-def _core_session() -> Any:
+def _core_session(endpoint_url: str | None = None) -> Any:
+    """A botocore session with our parser; every client it creates goes to ``endpoint_url``
+    when one is given (:func:`_pin_endpoint`)."""
     from stackql_tuning.transports.aws_parse import FastParserFactory
 
     if getattr(botocore, "_INITIALIZERS", None) == []:
@@ -451,6 +453,8 @@ def _core_session() -> Any:
     else:  # a plugin's session initializers would register their handlers twice on a copy
         core = botocore.session.get_session()
     core.register_component("response_parser_factory", FastParserFactory())
+    if endpoint_url:
+        _pin_endpoint(core, endpoint_url)
     return core
 
 
@@ -462,9 +466,7 @@ def new_session(operations: Operations, endpoint_url: str | None = None, **kwarg
     STS client of botocore's own, which went to the real ``sts.amazonaws.com`` with the
     profile's credentials while every other call went to the sandbox.
     """
-    core = _core_session()
-    if endpoint_url:
-        _pin_endpoint(core, endpoint_url)
+    core = _core_session(endpoint_url)
     if enabled():
         core.lazy_register_component("data_loader", _loader_factory(core, operations))
     session = boto3.session.Session(botocore_session=core, **kwargs)
@@ -492,8 +494,5 @@ def stock_twin(session: Any) -> Any | None:
     if kwargs is None:
         return None
     kwargs = dict(kwargs)
-    core = _core_session()
-    endpoint_url = kwargs.pop("endpoint_url", None)
-    if endpoint_url:
-        _pin_endpoint(core, endpoint_url)
+    core = _core_session(kwargs.pop("endpoint_url", None))
     return boto3.session.Session(botocore_session=core, **kwargs)
