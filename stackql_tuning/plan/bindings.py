@@ -598,4 +598,20 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                 )
         else:
             out.residual.append(pred)
+    _intersect(out)
     return out
+
+
+def _intersect(out: Bindings) -> None:
+    """Calls for the values every conjunct on a param allows, not for each one's values:
+    ``region IN ('a', 'b') AND region = 'b'`` calls 'b' alone. The union called 'a' as well,
+    whose rows the query then dropped, and an early LIMIT could stop on those rows and answer
+    nothing. Conjuncts that allow no value in common keep the union (the answer is empty
+    either way, and DuckDB's re-check gives it)."""
+    for name, values in out.static.items():
+        owns = [own for _, n, own in out.sources if n == name]
+        if len(owns) < 2:
+            continue
+        common = [v for v in values if all(v in own for own in owns)]
+        if common:
+            out.static[name] = common

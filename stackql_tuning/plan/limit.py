@@ -38,6 +38,8 @@ def early_limit(plan: QueryPlan) -> int | None:
         return None
     if slot.hydrate is not None or slot.dependent:
         return None
+    if any(not set(slot.static.get(b.param, ())) <= set(b.values) for b in plan.bound):
+        return None  # a param bound to values some of whose rows a conjunct still drops
     limit = tree.args.get("limit")
     if limit is None or not isinstance(limit.expression, exp.Literal):
         return None

@@ -189,6 +189,28 @@ def test_early_limit_only_when_safe() -> None:
     assert plan(f"SELECT count(*) FROM {HPT} {W} LIMIT 1").slots[0].limit is None
 
 
+@pytest.mark.parametrize(
+    "where",
+    [
+        "region IN ('us-east-1', 'eu-west-1') AND region = 'eu-west-1'",
+        "region = 'eu-west-1' AND region IN ('us-east-1', 'eu-west-1')",
+        "region IN ('us-east-1', 'eu-west-1') AND region IN ('eu-west-1', 'ap-south-1')",
+    ],
+)
+def test_a_param_bound_twice_calls_the_values_both_allow(where: str) -> None:
+    # the union called us-east-1 too, and an early LIMIT that stopped on its rows answered
+    # nothing once DuckDB dropped them (a race: 0 or 3 rows from one query)
+    (slot,) = plan(f"SELECT HyperParameterTuningJobName FROM {AWS} WHERE {where} LIMIT 3").slots
+    assert slot.static["region"] == ["eu-west-1"]
+    assert slot.limit == 3
+
+
+def test_a_param_bound_to_no_common_value_takes_no_early_limit() -> None:
+    where = "region = 'us-east-1' AND region = 'eu-west-1'"
+    (slot,) = plan(f"SELECT HyperParameterTuningJobName FROM {AWS} WHERE {where} LIMIT 3").slots
+    assert slot.limit is None  # the calls' rows all fail one of the two: DuckDB answers empty
+
+
 _TEXT = (
     "(CASE CAST(s -> '$.a' AS TEXT) WHEN 'true' THEN '1' WHEN 'false' THEN '0' "
     "ELSE (s -> '$.a') ->> '$' END)"
