@@ -2,8 +2,9 @@
 
 ``Session.execute(sql)`` parses one statement, dispatches it by kind to its handler and returns a
 :class:`~stackql_tuning.result.Result`. The CLI, the shell, scripts and manifests all go through
-this one entry point. Heavy modules (duckdb, boto3, google-auth) are imported by the handlers
-that need them, never at import time.
+this one entry point. A Session runs one statement at a time: calls from several threads take
+turns (one Session per thread runs statements side by side). Heavy modules (duckdb, boto3,
+google-auth) are imported by the handlers that need them, never at import time.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class Session:
         #: progress lines of long waits (/*+ AWAIT */); None: they go to stderr
         self.notify: Callable[[str], None] | None = None
         self._cancel = threading.Event()
+        #: held while a statement runs: one DuckDB database and one cancel flag cannot serve
+        #: two statements at once (threads sharing a Session got each other's rows)
+        self._running = threading.RLock()
         self._state: dict[str, Any] = {}
         #: time.monotonic() when the running statement started (for --timeout)
         self.statement_started = 0.0
@@ -155,6 +159,10 @@ class Session:
         if isinstance(sql, Statement):
             return self.execute_statement(sql)
         _check_text(sql, "execute")
+        with self._running:
+            return self._execute_text(sql, source)
+
+    def _execute_text(self, sql: str, source: str | None) -> Result:
         if "store" not in self._state:
             from stackql_tuning.run.store import prewarm_for
 
@@ -184,8 +192,9 @@ class Session:
     def execute_statement(self, stmt: Statement) -> Result:
         from stackql_tuning.handlers import run_statement
 
-        self._cancel.clear()
-        return run_statement(self, stmt)
+        with self._running:
+            self._cancel.clear()
+            return run_statement(self, stmt)
 
     def cancel(self) -> None:
         """Abandon the running statement (in-flight calls are left to finish unseen; a DuckDB

@@ -263,7 +263,28 @@ def constant_value(node: exp.Expr, const_eval: ConstEval | None) -> Any:
         return constant_value(node.this, const_eval)
     if const_eval is None:
         raise PlanError(f"cannot evaluate {node.sql()} while planning")
+    volatile = next(
+        (
+            f
+            for f in node.find_all(exp.Rand, exp.Uuid, exp.Anonymous)
+            if not isinstance(f, exp.Anonymous) or f.name.lower() in _VOLATILE
+        ),
+        None,
+    )
+    if volatile is not None:
+        # evaluated once for the calls, again for --dry-run: a preview could name other
+        # resources than the run
+        raise PlanError(
+            f"{node.sql(dialect='duckdb')} gives another value each time ({volatile.sql(dialect='duckdb')}): "
+            "it cannot name what to call",
+            hint="write the value itself",
+        )
     return const_eval(node.sql(dialect="duckdb"))
+
+
+#: DuckDB functions whose value changes between evaluations (``random()``, ``uuid()`` and
+#: ``gen_random_uuid()`` are their own sqlglot nodes)
+_VOLATILE = frozenset({"uuidv4", "uuidv7", "nextval", "currval", "setseed"})
 
 
 def _names(resource: Resource) -> set[str]:

@@ -124,7 +124,15 @@ def _too_deep(where: str, resource: str | None) -> None:
 def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
     """``text`` parsed as JSON; a PlanError with the JSON error's line and column."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as e:
+        # the last one won silently: a stop named two jobs and stopped the second
+        _fail(
+            where,
+            f"is not valid here: the key {e.key!r} is given twice in one object",
+            hint="give each key once",
+            resource=resource,
+        )
     except json.JSONDecodeError as e:
         _fail(
             where,
@@ -137,6 +145,21 @@ def parse_json_text(where: str, text: str, resource: str | None = None) -> Any:
     check_depth(where, value, resource)
     _check_finite(where, value, resource)  # Python's json reads NaN, Infinity, 1e999
     return value
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def _as_int(where: str, value: Any, resource: str | None) -> int:

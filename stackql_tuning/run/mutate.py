@@ -94,27 +94,41 @@ def insert_select(node: exp.Insert) -> exp.Expression:
     return select
 
 
-def insert_source_rows(
-    session: Session, node: exp.Insert, stmt: Statement
-) -> tuple[list[Any] | None, list[FailedCall]]:
-    """The rows to insert (None under --dry-run when the SELECT reads provider tables), and the
-    calls of that SELECT that failed (only under ``--on-error continue``: else it raised)."""
+def insert_source_rows(session: Session, node: exp.Insert, stmt: Statement) -> list[Any] | None:
+    """The rows to insert (None under --dry-run when the SELECT reads provider tables). A read
+    with failed calls is an error, whatever ``--on-error`` says."""
     rows = literal_rows(node, lambda sql: session.store.const(sql))
     if rows is not None:
-        return rows, []
+        return rows
     select = insert_select(node)
     if not find_provider_tables(select, session.registry):
         from stackql_tuning.run.query import statement_deadline
 
         rel = session.store.run(to_duckdb_sql(select), deadline=statement_deadline(session))
-        return [list(r) for r in rel.fetchall()], []
+        return [list(r) for r in rel.fetchall()]
     if session.settings.dry_run:
-        return None, []
+        return None
     from stackql_tuning.run.select import run_query
 
     sub = Statement("select", select, select.sql(dialect="duckdb"), stmt.line, stmt.column)
-    result = run_query(session, sub)
-    return [list(r) for r in result.rows], list(result.failures)
+    try:
+        result = run_query(session, sub)
+        failures = list(result.failures)
+    except ProviderError as e:
+        if not e.failures:
+            raise
+        failures = list(e.failures)  # its hint offered --on-error continue
+    if failures:
+        # rows from a partial read are not what the SELECT says: a NOT EXISTS guard whose
+        # read failed created a duplicate under --on-error continue
+        raise ProviderError(
+            f"nothing was created: {plural(len(failures), 'call')} of the INSERT's SELECT "
+            "failed, and a change never runs on a partial read",
+            failures=failures,
+            hint="run it again once the reads succeed (--on-error continue does not apply "
+            "to a change)",
+        )
+    return [list(r) for r in result.rows]
 
 
 def run_insert(session: Session, stmt: Statement) -> Result:
@@ -123,7 +137,7 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     resource, method, written = insert_target(node, session.registry)
     slots = resolve_columns(resource, method, written)
     warnings = [w for w in [dropped_warning(resource, slots)] if w]
-    rows, read_failures = insert_source_rows(session, node, stmt)
+    rows = insert_source_rows(session, node, stmt)
     if rows is None:
         from stackql_tuning.run.select import dry_run_result, plan_select
 
@@ -158,7 +172,7 @@ def run_insert(session: Session, stmt: Statement) -> Result:
         result = dry_run_table(session, calls, [])
         result.warnings.extend(warnings)
         return result
-    outcomes = execute(session, [c.row for c in planned], calls)
+    outcomes = execute(session, [c.row for c in planned], calls, "created")
     done, messages = [], []
     for o in outcomes:
         state = None
@@ -180,8 +194,7 @@ def run_insert(session: Session, stmt: Statement) -> Result:
             done.append(f"row {o.row}: {target}")
             now = f", now {state}" if state else ""
             messages.append(f"row {o.row}: created {target}{now}")
-    # the SELECT's own failed reads come first: the rows they would have given were not inserted
-    failures = read_failures + failed_calls(session, stmt, "created", outcomes, done)
+    failures = failed_calls(session, stmt, "created", outcomes, done)
     messages.append(_count(len(done), len(outcomes), "created"))
     if returning is not None or show:
         created = [o for o in outcomes if o.ok]
@@ -270,7 +283,7 @@ def run_delete(session: Session, stmt: Statement) -> Result:
     check_calls(session, calls)
     if session.settings.dry_run:
         return dry_run_table(session, calls, [])
-    outcomes = execute(session, [c.row for c in plan.calls], calls)
+    outcomes = execute(session, [c.row for c in plan.calls], calls, "deleted")
     resource, method = plan.resource, plan.method
     done, messages = [], []
     started = 0  # deletions still running as operations (no AWAIT)
@@ -417,6 +430,13 @@ def run_mutation(session: Session, stmt: Statement) -> Result:
     runner = RUNNERS.get(stmt.kind)
     if runner is None:
         raise PlanError(f"{stmt.kind.upper()} is not a mutation")
+    if session.in_transaction:
+        # ROLLBACK cannot undo a call: the DELETE was made and ROLLBACK said OK
+        raise PlanError(
+            f"{stmt.kind.upper()} on a provider resource cannot run inside a transaction "
+            "(BEGIN ... COMMIT): its calls are made at once, and ROLLBACK cannot undo them",
+            hint="COMMIT or ROLLBACK first, then run it outside the transaction",
+        )
     return runner(session, stmt)
 
 

@@ -11,14 +11,26 @@ Must not: plan statements or name a particular resource.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stackql_tuning.errors import FailedCall, Location, PlanError, ProviderError
+from stackql_tuning.errors import (
+    Cancelled,
+    FailedCall,
+    Location,
+    PlanError,
+    ProviderError,
+    StackqlTuningError,
+    StatementTimeout,
+)
 from stackql_tuning.plan.mutate import MutationPlan
 from stackql_tuning.registry.model import Method, Resource
-from stackql_tuning.run.await_ import get_method, reply_obj
+from stackql_tuning.run.await_ import get_method, notify, reply_obj
 from stackql_tuning.transports.base import Call, CallError, Page
 
 if TYPE_CHECKING:
@@ -102,23 +114,180 @@ def validate_aws(session: Session, call: Call, row: int) -> None:
 VALIDATORS = {"aws": validate_aws}
 
 
-def execute(session: Session, rows: list[int], calls: list[Call]) -> list[Outcome]:
-    """Send every call (bounded pool), in row order; failures are outcomes, not exceptions."""
+class NotSent(CallError):
+    """A call that was never sent: the statement stopped first (Ctrl-C, a cancel, its time
+    limit)."""
+
+    def __init__(self) -> None:
+        super().__init__(None, "not sent")
+
+
+#: how often the waiting thread looks at the clock and the session's cancel flag (s)
+_TICK = 0.1
+
+
+def execute(
+    session: Session, rows: list[int], calls: list[Call], verb: str = "done"
+) -> list[Outcome]:
+    """Send every call on a bounded pool; the outcomes in row order, failures among them.
+
+    Each call's credentials are resolved before the first is sent (an account that cannot be
+    used fails the statement with nothing done). Once the statement is cancelled (Ctrl-C, the
+    shell's cancel) or its ``--timeout`` passes, no further call is sent: after a Ctrl-C the
+    calls in flight are waited for (a second Ctrl-C abandons them), after the time limit they
+    are abandoned. Then the statement fails, whatever ``--on-error`` says, with a report of
+    every row (``verb``: what a call does): done, failed, not sent, outcome unknown. They went
+    on being sent, and what was done was never reported.
+    """
+    from stackql_tuning.run.query import statement_deadline
+
+    for call in calls:
+        ready = getattr(session.fetcher.transport(call.resource.provider), "ready", None)
+        if callable(ready):
+            ready(call)
+    deadline = statement_deadline(session)
+    stop: list[str] = []  # the reason the calls not yet sent are not sent, once there is one
 
     def one(pair: tuple[int, Call]) -> Outcome:
         row, call = pair
+        if stop or session.cancelled or (deadline is not None and time.monotonic() >= deadline):
+            return Outcome(row, call, error=NotSent())
         try:
             page = session.fetcher.fetch(call)
         except CallError as e:
             return Outcome(row, call, error=e)
+        except StackqlTuningError as e:  # credentials that failed at the call: nothing sent
+            return Outcome(row, call, error=CallError(None, e.message))
         return Outcome(row, call, page=page, obj=reply_obj(page))
 
     pairs = list(zip(rows, calls, strict=True))
-    workers = max(1, min(session.settings.concurrency, len(pairs)))
-    if workers == 1:
-        return [one(p) for p in pairs]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mutate") as pool:
-        return list(pool.map(one, pairs))
+    futures = _start(one, pairs, max(1, min(session.settings.concurrency, len(pairs))))
+    reason: str | None = None
+    error: type[StackqlTuningError] = Cancelled
+    try:
+        pending = set(futures)
+        while pending:
+            try:
+                _, pending = wait(pending, timeout=_TICK)
+            except KeyboardInterrupt:
+                if reason is not None:
+                    break  # a second Ctrl-C: the calls in flight are abandoned
+                reason = "the statement was interrupted (Ctrl-C)"
+                stop.append(reason)
+                notify(
+                    session,
+                    "interrupted: no further call is sent; waiting for the calls in flight "
+                    "(Ctrl-C again to abandon them)",
+                )
+                continue
+            if reason is None and session.cancelled:
+                reason = "the statement was cancelled"
+                stop.append(reason)
+            if deadline is not None and time.monotonic() >= deadline and pending:
+                reason = f"the statement's time limit ({session.settings.timeout:g} s) passed"
+                error = StatementTimeout
+                stop.append(reason)
+                break
+    finally:
+        for f in futures:
+            f.cancel()  # those not started
+    # a call that had just started when the stop came returns at once, unsent
+    wait([f for f in futures if not f.done()], timeout=_TICK)
+    outcomes = []
+    for (row, call), f in zip(pairs, futures, strict=True):
+        if f.cancelled():
+            outcomes.append(Outcome(row, call, error=NotSent()))
+        elif f.done():
+            outcomes.append(f.result())
+        else:
+            outcomes.append(
+                Outcome(row, call, error=CallError(None, f"in flight when {reason}", sent=True))
+            )
+    if reason is not None:
+        raise stopped_error(error, reason, verb, outcomes)
+    return outcomes
+
+
+def _start(
+    one: Callable[[tuple[int, Call]], Outcome], pairs: list[tuple[int, Call]], workers: int
+) -> list[Future[Outcome]]:
+    """Run ``one`` over ``pairs`` on ``workers`` daemon threads: a call abandoned in flight
+    does not hold the process at exit (a pool's threads are joined then)."""
+    futures: list[Future[Outcome]] = [Future() for _ in pairs]
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(pairs)):
+        todo.put(i)
+
+    def run() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            if not futures[i].set_running_or_notify_cancel():
+                continue
+            try:
+                futures[i].set_result(one(pairs[i]))
+            except BaseException as e:  # handed to the waiting thread
+                futures[i].set_exception(e)
+
+    for _ in range(workers):
+        threading.Thread(target=run, name="mutate", daemon=True).start()
+    return futures
+
+
+def stopped_error(
+    cls: type[StackqlTuningError], reason: str, verb: str, outcomes: list[Outcome]
+) -> StackqlTuningError:
+    """The report of a statement whose calls stopped being sent: each row's fate."""
+    done = [f"row {o.row}: {target_text(o.call.resource, o.call, o.obj)}" for o in outcomes if o.ok]
+    not_sent = [o.row for o in outcomes if isinstance(o.error, NotSent)]
+    unknown = [o for o in outcomes if o.error and not isinstance(o.error, NotSent) and o.error.sent]
+    failed = [
+        o for o in outcomes if o.error and not isinstance(o.error, NotSent) and not o.error.sent
+    ]
+    # a cancel says "cancelled: ..." already; a time limit says which one passed
+    head = "" if cls is Cancelled else f"{reason}: "
+    parts = [f"{head}{len(done)} of {len(outcomes)} {verb}"]
+    if done:
+        parts.append(f"{verb}: " + "; ".join(done))
+    if not_sent:
+        parts.append(f"not sent: {_rows_text(not_sent)}")
+    if unknown:
+        parts.append(
+            "outcome unknown: "
+            + "; ".join(f"row {o.row}: {o.error.message}" for o in unknown if o.error)
+        )
+    if failed:
+        parts.append(
+            "failed: "
+            + "; ".join(
+                f"row {o.row}: {o.error.status}: {o.error.message}" for o in failed if o.error
+            )
+        )
+    if unknown:
+        rows = _rows_text([o.row for o in unknown])
+        hint = f"check whether {rows} {'was' if len(unknown) == 1 else 'were'} {verb} (SELECT)"
+        hint += " before running anything again"
+    elif not_sent and done:
+        hint = f"run again only {_rows_text(not_sent)}: the rows reported as {verb} were {verb}"
+    elif not_sent:
+        hint = f"nothing was {verb}"
+    else:
+        hint = f"every call was answered: the rows reported as {verb} were {verb}"
+    return cls("; ".join(parts), hint=hint)
+
+
+def _rows_text(rows: list[int]) -> str:
+    """``row 3``, ``rows 2, 5`` or ``rows 4-40`` (runs of consecutive rows joined)."""
+    runs: list[list[int]] = []
+    for r in sorted(rows):
+        if runs and r == runs[-1][-1] + 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    text = ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+    return f"row {text}" if len(rows) == 1 else f"rows {text}"
 
 
 def target_text(resource: Resource, call: Call, obj: dict[str, Any] | None = None) -> str:
@@ -209,12 +378,14 @@ def is_operation(method: Method) -> bool:
 
 __all__ = [
     "VALIDATORS",
+    "NotSent",
     "Outcome",
     "check_calls",
     "execute",
     "failure_of",
     "is_operation",
     "plural",
+    "stopped_error",
     "summary_error",
     "target_text",
     "to_calls",

@@ -646,6 +646,13 @@ class Store:
             rows = self.execute(f"SELECT {sql}")
         except self.duckdb.Error as e:
             raise PlanError(f"cannot evaluate {sql}: {str(e).splitlines()[0]}") from None
+        if len(rows) > 1:
+            # a set-returning call (unnest): its first value alone was taken, and a DELETE
+            # removed fewer jobs than it named while reporting success
+            raise PlanError(
+                f"{sql} gives {len(rows)} values where one is expected",
+                hint="list the values: col IN ('a', 'b')",
+            )
         return rows[0][0] if rows else None
 
     def close(self) -> None:

@@ -3,9 +3,10 @@
 :class:`Shell` is the part of the shell that does not depend on prompt_toolkit: the REPL and the
 non-interactive mode both hand it text. A SQL chunk runs in a worker thread
 (``session.execute_script``); the calling thread waits, draws a progress line on stderr after
-0.5 s, and on Ctrl-C cancels the session and discards whatever the worker still produces, so
-nothing is half-printed. Each result is rendered whole, shown (paged when needed), then
-followed by ``N rows in X.XX s`` on stderr.
+0.5 s. On Ctrl-C it cancels the session and waits for the statement to stop, and shows its
+report (a mutation's rows: done, not sent, unknown); a second Ctrl-C abandons it and discards
+whatever the worker still produces, so nothing is half-printed. Each result is rendered
+whole, shown (paged when needed), then followed by ``N rows in X.XX s`` on stderr.
 
 Errors are raised to the caller (:meth:`Shell.handle` prints them); this module never exits
 the process.
@@ -147,12 +148,17 @@ class Shell:
         abandoned = threading.Event()
         session = self.session
 
+        stopping = threading.Event()  # Ctrl-C once: the running statement is the last
+
         def work() -> None:
             try:
                 for result in session.execute_script(text, source=source):
                     if abandoned.is_set():
                         return
                     results.put(("result", result, time.monotonic()))
+                    if stopping.is_set():
+                        results.put(("error", Cancelled(), time.monotonic()))
+                        return
             except BaseException as e:  # handed to the waiting thread
                 if not abandoned.is_set():
                     results.put(("error", e, time.monotonic()))
@@ -174,13 +180,38 @@ class Shell:
                 except queue.Empty:
                     drawn = self._draw_progress(started) or drawn
                     continue
+                except KeyboardInterrupt:
+                    if stopping.is_set():
+                        raise  # a second Ctrl-C: the statement is abandoned
+                    # the first: the statement stops (a SELECT at once; a mutation sends no
+                    # further call and reports each row once its calls in flight are
+                    # answered), and its report is shown
+                    stopping.set()
+                    self.session.cancel()
+                    if drawn:
+                        self._clear_progress()
+                        drawn = False
+                    worker.join(0.3)
+                    if worker.is_alive():
+                        self.info(
+                            "cancelling: waiting for the calls in flight (Ctrl-C again to abandon)"
+                        )
+                    continue
                 if drawn:
                     self._clear_progress()
                     drawn = False
                 if kind == "done":
+                    if stopping.is_set():
+                        raise Cancelled()
                     return
                 if kind == "error":
                     raise payload
+                if stopping.is_set():
+                    # a result that came after Ctrl-C is not shown; what a change reports of
+                    # itself is (it was done)
+                    for message in getattr(payload, "messages", None) or []:
+                        self.info(message)
+                    continue
                 self._show(payload, at - started)
                 started = time.monotonic()
                 self._latest = None

@@ -234,6 +234,12 @@ class AwsTransport:
         self._sessions[account] = session
         return session
 
+    def ready(self, call: Call) -> None:
+        """Resolve the credentials of the call's account before any change is sent: an
+        account that cannot be used fails the statement while nothing is done (a DELETE over
+        two accounts deleted in the first, then failed on the second with the first hidden)."""
+        self._account_session(call.params.get("AwsAccountId"), _region(call))
+
     def _make_client(
         self, service: str, region: str, account: str | None = None, once: bool = False
     ) -> Any:

@@ -89,6 +89,8 @@ class Transport(Protocol):
 
     def close(self) -> None: ...
 
+    # optional: ``ready(call)`` resolves what a change needs before any is sent (credentials)
+
 
 #: provider transport name -> "module:Class" (imported on first use: lazy start-up)
 TRANSPORTS: dict[str, str] = {

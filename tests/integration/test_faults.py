@@ -362,11 +362,12 @@ def test_aws_pagination_is_exact_under_faults(
     assert set(_FaultyProxy.faults) == {"throttle", "500", "drop"}, _FaultyProxy.faults
 
 
-def test_insert_select_on_error_continue_reports_the_failed_reads(
+def test_insert_select_never_creates_from_a_partial_read(
     faulty: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The SELECT of an INSERT ... SELECT that lost a location under ``--on-error continue``:
-    its failed list is reported with the statement's failures (exit 3), not dropped."""
+    """The SELECT of an INSERT ... SELECT that lost a location, even under ``--on-error
+    continue``: nothing is created, and the failed list is named. (It created from the rows
+    that arrived: with a NOT EXISTS guard whose read failed, a duplicate.)"""
     _fast_retries(monkeypatch)
     project, kept = PROJECTS[1], LOCATIONS[0]
     source = faulty.truth["google"]["jobs"][project][kept][COLLECTION][0]["displayName"]
@@ -382,11 +383,12 @@ def test_insert_select_on_error_continue_reports_the_failed_reads(
         f"AND displayName = '{source}'"
     )
     with session_for(faulty, on_error="continue") as session:
-        result = session.execute(sql)
-    assert result.messages[-1] == "1 resource created"
-    assert [(f.method, f.params["locationsId"]) for f in result.failures] == [
+        with pytest.raises(ProviderError, match="nothing was created") as info:
+            session.execute(sql)
+    assert [(f.method, f.params["locationsId"]) for f in info.value.failures] == [
         ("list", "europe-west4")
     ]
+    assert not [e for e in faulty.google.requests() if e["method"] == "POST"]
 
 
 def test_a_create_whose_reply_is_cut_off_is_reported_as_unknown(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stackql_tuning.errors import FailedCall, PlanError
+from stackql_tuning.errors import Cancelled, FailedCall, PlanError
 from stackql_tuning.result import Result
 from stackql_tuning.session import Progress
 from stackql_tuning.settings import Settings
@@ -79,6 +79,11 @@ class FakeSession:
                     break
             self.late_result_made.set()
             return Result(["late"], ["VARCHAR"], [("LATE ROW",)])
+        if word == "STOPS":  # a change stopped by the cancel: it reports each row
+            while not self._cancel.wait(0.01):
+                if self.progress:
+                    self.progress(Progress(0, 4, 0))
+            raise Cancelled("2 of 4 created; created: row 1: j1; row 2: j2; not sent: rows 3-4")
         if word == "STUBBORN":  # ignores cancel until released
             if self.progress:
                 self.progress(Progress(0, 1, 0))
@@ -151,13 +156,33 @@ def test_ctrl_c_cancels_and_discards_late_result() -> None:
     assert shell.handle("ROWS 1;") == 0  # the shell carries on
 
 
-def test_next_statement_waits_for_the_cancelled_one() -> None:
+def test_ctrl_c_shows_what_a_stopped_change_did() -> None:
+    # it printed "cancelled" while every remaining call of the INSERT was still sent
     shell, session, out, err = make_shell()
 
     def interrupt() -> None:
         while session.progress is None:
             time.sleep(0.01)
         _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    assert shell.handle("STOPS; ROWS 1;") == 130
+    assert session.cancel_calls == 1
+    assert "cancelled: 2 of 4 created; created: row 1: j1" in err.getvalue()
+    assert "not sent: rows 3-4" in err.getvalue()
+    assert session.ran == ["STOPS"]  # the statements after it do not run
+
+
+def test_next_statement_waits_for_the_cancelled_one() -> None:
+    shell, session, out, err = make_shell()
+
+    def interrupt() -> None:
+        while session.progress is None:
+            time.sleep(0.01)
+        _thread.interrupt_main()  # the first Ctrl-C waits for the statement to stop
+        while "Ctrl-C again to abandon" not in err.getvalue():
+            time.sleep(0.01)
+        _thread.interrupt_main()  # the second abandons it
 
     threading.Thread(target=interrupt, daemon=True).start()
     assert shell.handle("STUBBORN;") == 130

@@ -1,0 +1,176 @@
+"""Changes that stop part-way (a cancel, a time limit) or must not start (a transaction, a
+partial read, an account that cannot be used), against the sandbox (loopback only).
+
+Own names: Google project ``h7-stops`` and the AWS jobs ``h7-stops-*``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from stackql_tuning import errors
+from stackql_tuning.sandbox.runner import Sandbox
+from stackql_tuning.session import Session
+from tests.integration.test_mutations import STUDY, TRIAL
+
+HPT = "google.aiplatform.hyperparameter_tuning_jobs"
+SM = "aws.sagemaker.hyper_parameter_tuning_jobs"
+PROJECT = "h7-stops"
+LOC = "us-central1"
+
+
+@pytest.fixture
+def session(fresh_sandbox: Sandbox, sandbox_env: dict[str, str]) -> Iterator[Session]:
+    s = Session(**fresh_sandbox.settings(), concurrency=1)
+    s.notify = lambda text: None  # type: ignore[attr-defined]
+    yield s
+    s.close()
+
+
+def insert(n: int, prefix: str) -> str:
+    return (
+        f"INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec) SELECT '{PROJECT}', '{LOC}', "
+        f"'{prefix}-' || i, 8, 2, '{STUDY}', '{TRIAL}' FROM range({n}) t(i)"
+    )
+
+
+def named(session: Session, prefix: str) -> int:
+    rows = session.execute(
+        f"SELECT count(*) FROM {HPT} WHERE projectsId = '{PROJECT}' AND locationsId = '{LOC}' "
+        f"AND displayName LIKE '{prefix}-%'"
+    ).rows
+    return int(rows[0][0])
+
+
+def test_a_cancel_stops_sending_and_reports_every_row(
+    session: Session, fresh_sandbox: Sandbox
+) -> None:
+    # the calls not yet sent went on being sent after the cancel, and none was reported
+    fresh_sandbox.google.configure(latency=0.3)
+    threading.Timer(0.5, session.cancel).start()
+    with pytest.raises(errors.Cancelled) as info:
+        session.execute(insert(8, "h7-stop-a"))
+    text = str(info.value)
+    assert "of 8 created; created: row 1: projects/h7-stops/" in text
+    assert "not sent: rows " in text
+    time.sleep(0.8)  # nothing more goes out once the report is made
+    fresh_sandbox.google.configure(latency=0.0)
+    made = named(session, "h7-stop-a")
+    assert 1 <= made < 8
+    assert text.startswith(f"{made} of 8 created") or f": {made} of 8 created" in text
+
+
+def test_the_time_limit_stops_sending(fresh_sandbox: Sandbox, sandbox_env: dict[str, str]) -> None:
+    # --timeout did not bound a change: every call was sent, exit 0
+    fresh_sandbox.google.configure(latency=0.3)
+    with Session(**fresh_sandbox.settings(), concurrency=1, timeout=1.0) as session:
+        session.notify = lambda text: None  # type: ignore[attr-defined]
+        started = time.monotonic()
+        with pytest.raises(errors.StatementTimeout) as info:
+            session.execute(insert(12, "h7-stop-t"))
+        assert time.monotonic() - started < 2.5
+        text = str(info.value)
+        assert "time limit (1 s) passed" in text and "of 12 created" in text
+        assert "not sent: rows " in text
+        time.sleep(0.8)
+        fresh_sandbox.google.configure(latency=0.0)
+        assert named(session, "h7-stop-t") < 12
+
+
+def test_a_change_inside_a_transaction_is_refused(
+    session: Session, fresh_sandbox: Sandbox
+) -> None:
+    # ROLLBACK said OK, and the DELETE had been made
+    session.execute("BEGIN")
+    try:
+        with pytest.raises(errors.PlanError, match="inside a transaction"):
+            session.execute(
+                f"DELETE FROM {SM} WHERE region = 'us-east-1' "
+                "AND HyperParameterTuningJobName = 'h7-stops-tx'"
+            )
+    finally:
+        session.execute("ROLLBACK")
+    assert not [e for e in fresh_sandbox.aws.requests() if "Delete" in str(e)]
+
+
+def test_an_insert_never_runs_on_a_partial_read(fresh_sandbox: Sandbox, sandbox_env: dict) -> None:
+    # under --on-error continue a NOT EXISTS guard whose read failed created a duplicate
+    fresh_sandbox.google.configure(
+        faults={"rate": 1.0, "kinds": {"503": 1}, "match": "europe-west4/hyperparameterTuningJobs$"}
+    )
+    guard = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {HPT} WHERE projectsId = '{PROJECT}' "
+        "AND locationsId IN ('europe-west4', 'us-central1') AND displayName = 'h7-stop-p-0')"
+    )
+    settings = {**fresh_sandbox.settings(), "on_error": "continue", "max_attempts": 1}
+    with Session(**settings) as session:
+        with pytest.raises(errors.ProviderError, match="nothing was created"):
+            session.execute(insert(1, "h7-stop-p") + guard)
+    fresh_sandbox.google.configure(faults={})
+    assert not [
+        e
+        for e in fresh_sandbox.google.requests()
+        if e["method"] == "POST" and f"/projects/{PROJECT}/" in e["path"]
+    ]
+
+
+def test_every_account_is_resolved_before_the_first_change(
+    session: Session, fresh_sandbox: Sandbox
+) -> None:
+    # the DELETE went to the configured account, then failed on the other with that hidden
+    with pytest.raises(errors.AuthError, match="999999999999 is not configured"):
+        session.execute(
+            f"DELETE FROM {SM} WHERE region = 'us-east-1' AND HyperParameterTuningJobName = "
+            "'h7-stops-acct' AND AwsAccountId IN ('210987654321', '999999999999')"
+        )
+    assert not [e for e in fresh_sandbox.aws.requests() if "DeleteHyperParameter" in str(e)]
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("IN (unnest(['h7-stops-u1', 'h7-stops-u2']))", "gives 2 values where one is expected"),
+        ("= CASE WHEN random() < 0.5 THEN 'a' ELSE 'b' END", "gives another value each time"),
+    ],
+)
+def test_a_constant_must_be_one_fixed_value(
+    session: Session, fresh_sandbox: Sandbox, value: str, error: str
+) -> None:
+    # unnest's first value alone was deleted (reported as success); random() could name
+    # other jobs in --dry-run than in the run
+    with pytest.raises(errors.PlanError, match=error):
+        session.execute(
+            f"DELETE FROM {SM} WHERE region = 'eu-west-1' AND HyperParameterTuningJobName {value}"
+        )
+    assert not [e for e in fresh_sandbox.aws.requests() if "DeleteHyperParameter" in str(e)]
+
+
+def test_one_session_serves_threads_one_statement_at_a_time(session: Session) -> None:
+    # threads sharing a Session got each other's rows, and DuckDB errors
+    queries = {
+        "prod": f"SELECT count(*) FROM {HPT} WHERE projectsId = 'ml-research-prod' "
+        "AND locationsId IN ('us-central1', 'europe-west4')",
+        "east": f"SELECT count(*) FROM {SM} WHERE region = 'us-east-1'",
+    }
+    expected = {k: session.execute(q).rows for k, q in queries.items()}
+    seen: list[tuple[str, object]] = []
+
+    def run(key: str) -> None:
+        for _ in range(5):
+            try:
+                seen.append((key, session.execute(queries[key]).rows))
+            except Exception as e:  # noqa: BLE001 - every failure is the test's finding
+                seen.append((key, e))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in [*queries, *queries]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(seen) == 20
+    assert all(rows == expected[key] for key, rows in seen), seen
