@@ -275,8 +275,8 @@ def constant_value(node: exp.Expr, const_eval: ConstEval | None) -> Any:
         # evaluated once for the calls, again for --dry-run: a preview could name other
         # resources than the run
         raise PlanError(
-            f"{node.sql(dialect='duckdb')} gives another value each time ({volatile.sql(dialect='duckdb')}): "
-            "it cannot name what to call",
+            f"{node.sql(dialect='duckdb')} gives another value each time "
+            f"({volatile.sql(dialect='duckdb')}): it cannot name what to call",
             hint="write the value itself",
         )
     return const_eval(node.sql(dialect="duckdb"))

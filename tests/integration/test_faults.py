@@ -382,9 +382,11 @@ def test_insert_select_never_creates_from_a_partial_read(
         f"WHERE projectsId = '{project}' AND locationsId IN ('{kept}', 'europe-west4') "
         f"AND displayName = '{source}'"
     )
-    with session_for(faulty, on_error="continue") as session:
-        with pytest.raises(ProviderError, match="nothing was created") as info:
-            session.execute(sql)
+    with (
+        session_for(faulty, on_error="continue") as session,
+        pytest.raises(ProviderError, match="nothing was created") as info,
+    ):
+        session.execute(sql)
     assert [(f.method, f.params["locationsId"]) for f in info.value.failures] == [
         ("list", "europe-west4")
     ]

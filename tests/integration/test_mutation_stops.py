@@ -82,9 +82,7 @@ def test_the_time_limit_stops_sending(fresh_sandbox: Sandbox, sandbox_env: dict[
         assert named(session, "h7-stop-t") < 12
 
 
-def test_a_change_inside_a_transaction_is_refused(
-    session: Session, fresh_sandbox: Sandbox
-) -> None:
+def test_a_change_inside_a_transaction_is_refused(session: Session, fresh_sandbox: Sandbox) -> None:
     # ROLLBACK said OK, and the DELETE had been made
     session.execute("BEGIN")
     try:
@@ -108,9 +106,11 @@ def test_an_insert_never_runs_on_a_partial_read(fresh_sandbox: Sandbox, sandbox_
         "AND locationsId IN ('europe-west4', 'us-central1') AND displayName = 'h7-stop-p-0')"
     )
     settings = {**fresh_sandbox.settings(), "on_error": "continue", "max_attempts": 1}
-    with Session(**settings) as session:
-        with pytest.raises(errors.ProviderError, match="nothing was created"):
-            session.execute(insert(1, "h7-stop-p") + guard)
+    with (
+        Session(**settings) as session,
+        pytest.raises(errors.ProviderError, match="nothing was created"),
+    ):
+        session.execute(insert(1, "h7-stop-p") + guard)
     fresh_sandbox.google.configure(faults={})
     assert not [
         e
@@ -164,7 +164,7 @@ def test_one_session_serves_threads_one_statement_at_a_time(session: Session) ->
         for _ in range(5):
             try:
                 seen.append((key, session.execute(queries[key]).rows))
-            except Exception as e:  # noqa: BLE001 - every failure is the test's finding
+            except Exception as e:  # every failure is the test's finding
                 seen.append((key, e))
 
     threads = [threading.Thread(target=run, args=(k,)) for k in [*queries, *queries]]

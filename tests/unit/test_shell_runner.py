@@ -158,7 +158,7 @@ def test_ctrl_c_cancels_and_discards_late_result() -> None:
 
 def test_ctrl_c_shows_what_a_stopped_change_did() -> None:
     # it printed "cancelled" while every remaining call of the INSERT was still sent
-    shell, session, out, err = make_shell()
+    shell, session, _, err = make_shell()
 
     def interrupt() -> None:
         while session.progress is None:
