@@ -309,12 +309,15 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO, TextIO], int]] = {
 def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+    if out is None or err is None:  # closed (`>&-`) or not UTF-8: see render.output
+        from stackql_tuning.render.output import standard_error, standard_output
+
+        out = out or standard_output()
+        err = err or standard_error()
     parser = build_parser()
     try:
         try:
-            args = parser.parse_args(argv)
+            args = parser.parse_args(_utf8_args(sys.argv[1:] if argv is None else argv))
         except SystemExit as e:  # --help, --version
             return int(e.code or 0)
         return COMMANDS[args.command](args, out, err)
@@ -335,6 +338,27 @@ def main(
             file=err,
         )
         return 1
+
+
+def _utf8_args(argv: Sequence[str]) -> list[str]:
+    """``argv`` with bytes the locale could not decode (a C locale gives surrogate escapes for
+    ``é``) read again as UTF-8; an argument that is not UTF-8 either is a usage error."""
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg.isascii():
+            continue
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            try:
+                args[i] = arg.encode("utf-8", "surrogateescape").decode("utf-8")
+            except UnicodeError:
+                shown = ascii(arg if len(arg) <= 60 else arg[:57] + "...")
+                raise UsageError(
+                    f"argument {i + 1} is not UTF-8 text: {shown}",
+                    hint="give SQL and names as UTF-8 (or the SQL in a file, with -f)",
+                ) from None
+    return args
 
 
 #: the command's garbage-collection thresholds. A start-up creates ~100k long-lived objects

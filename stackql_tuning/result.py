@@ -8,6 +8,7 @@ time, and never reads the session's store.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,21 @@ class Result:
     _relation: Any = field(default=None, repr=False, compare=False)
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+        """One dict per row, keyed by column name; a name that repeats gets a suffix (``a``,
+        ``a_1``, as in ``-o json``) so no value is lost. A JSON column's text is a
+        :class:`JsonText` (a ``str`` that says it holds JSON)."""
+        keys = unique_names(self.columns)
+        json_columns = [i for i, t in enumerate(self.types) if t.strip().upper() == "JSON"]
+        if not json_columns:
+            return [dict(zip(keys, r, strict=True)) for r in self.rows]
+        out = []
+        for row in self.rows:
+            values = list(row)
+            for i in json_columns:
+                if isinstance(values[i], str):
+                    values[i] = JsonText(values[i])
+            out.append(dict(zip(keys, values, strict=True)))
+        return out
 
     @property
     def relation(self) -> Any:
@@ -55,6 +70,29 @@ class Result:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+class JsonText(str):
+    """The text of a JSON value, as a ``str``: writers that know it (``deploy --output-file``)
+    embed it as JSON rather than as a string."""
+
+    __slots__ = ()
+
+
+def unique_names(columns: list[str]) -> list[str]:
+    """Column names made unique with ``_1``, ``_2``... suffixes, first occurrence unchanged; a
+    suffixed name never takes the name of another column."""
+    names = set(columns)
+    taken: set[str] = set()
+    keys = []
+    for name in columns:
+        key, n = name, 0
+        while key in taken or (key != name and key in names):
+            n += 1
+            key = f"{name}_{n}"
+        taken.add(key)
+        keys.append(key)
+    return keys
 
 
 #: DuckDB float types whose NaN and infinities JSON cannot carry as numbers
@@ -112,34 +150,37 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+#: a double-quoted name, or the JSON type where it stands in a type name (a field named json
+#: is quoted: ``STRUCT("json" JSON)``)
+_JSON_IN_TYPE = re.compile(r'("(?:[^"]|"")*")|\bJSON\b', re.IGNORECASE)
+
+
+def _json_as_varchar(type_name: str) -> str:
+    """``type_name`` with VARCHAR wherever it has JSON (``JSON[]`` -> ``VARCHAR[]``)."""
+    return _JSON_IN_TYPE.sub(lambda m: m.group(1) or "VARCHAR", type_name)
+
+
 def _encoders(types: list[str]) -> dict[int, Any]:
     """Column index -> value encoder, for the columns whose values need one."""
     import math
 
-    import orjson
-
-    def as_json(v: Any) -> Any:
-        return orjson.Fragment(v) if isinstance(v, str | bytes) else v
-
     def as_float(v: Any) -> Any:
         return str(v) if isinstance(v, float) and not math.isfinite(v) else v
 
-    out: dict[int, Any] = {}
-    for i, t in enumerate(types):
-        if t.upper() == "JSON":
-            out[i] = as_json
-        elif t.upper() in _FLOAT_TYPES:
-            out[i] = as_float
-    return out
+    return {i: as_float for i, t in enumerate(types) if t.upper() in _FLOAT_TYPES}
 
 
 def _insert_ndjson(con: Any, names: list[str], types: list[str], rows: list[Any]) -> None:
+    """Rows as NDJSON, read back with their types. JSON is read as its text (VARCHAR, at any
+    depth: ``JSON[]``, ``STRUCT(a JSON)``) and cast: a JSON ``null`` stays a JSON value, not
+    SQL NULL, and JSON inside a LIST or STRUCT stays JSON, not a JSON string."""
     import os
     import tempfile
 
     import orjson
 
     encoders = _encoders(types)
+    read_types = [_json_as_varchar(t) for t in types]
     fd, path = tempfile.mkstemp(prefix="stackql-tuning-result-", suffix=".ndjson")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -150,9 +191,15 @@ def _insert_ndjson(con: Any, names: list[str], types: list[str], rows: list[Any]
                     record[names[i]] = enc(value) if enc else value
                 f.write(orjson.dumps(record, default=_json_default))
                 f.write(b"\n")
-        spec = ", ".join(f"{_literal(n)}: {_literal(t)}" for n, t in zip(names, types, strict=True))
+        spec = ", ".join(
+            f"{_literal(n)}: {_literal(t)}" for n, t in zip(names, read_types, strict=True)
+        )
+        select = ", ".join(
+            n if r == t else f"CAST({n} AS {t})"
+            for n, t, r in zip(names, types, read_types, strict=True)
+        )
         con.execute(
-            f"INSERT INTO result SELECT {', '.join(names)} FROM read_json(?, "
+            f"INSERT INTO result SELECT {select} FROM read_json(?, "
             f"columns={{{spec}}}, format='newline_delimited')",
             [path],
         )

@@ -7,7 +7,6 @@ This module does no I/O except :func:`write_output_file`.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,8 +90,16 @@ def write_output_file(path: Path | str, report: DeployReport) -> None:
     the file is for the pipeline that runs next); a file holding a protected value is made
     readable by its owner only.
     """
-    data = {"stack_name": report.stack_name, "stack_env": report.stack_env, **report.values}
-    text = json.dumps(data, indent=2, default=str) + "\n"
+    import orjson
+
+    from stackql_tuning.render.cell import json_cell
+    from stackql_tuning.result import JsonText
+
+    data = {"stack_name": report.stack_name, "stack_env": report.stack_env}
+    for name, value in report.values.items():
+        # as `-o json` writes values: NaN null, ISO timestamps, exact numbers, JSON embedded
+        data[name] = json_cell(value, "JSON" if isinstance(value, JsonText) else None)
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
     try:
         if report.has_secrets:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

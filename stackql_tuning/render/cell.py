@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -32,6 +33,8 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+
+from stackql_tuning.render.types import SINGLE_FLOAT, DuckType, parse_type
 
 _NUMERIC_TYPES = frozenset(
     {
@@ -54,8 +57,25 @@ _NUMERIC_TYPES = frozenset(
 )
 _TZ_TIMESTAMP_TYPES = frozenset({"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"})
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
-#: an integer literal orjson would silently turn into a float
-_LONG_INTEGER = re.compile(r"\d{20}")
+#: a number token (after ``[``, ``:``, ``,`` or at the start, before ``,``, ``]``, ``}`` or the
+#: end) whose text orjson might not write back as it reads: ``-0``, 16 or more digits, an
+#: exponent, a fraction ending in 0 (``1.50``), or below 1e-5 (``0.000001``, written
+#: ``1e-6``). A decimal of fewer digits reads to a double whose shortest text it is, and orjson
+#: writes that positionally: no check needed. A match is checked (``_needs_exact``); one
+#: inside a string only costs that check.
+_RISKY_NUMBER = re.compile(
+    r"(?:^|[\[:,])\s*(-0|-?\d{16,}|-?\d+(?:\.\d+)?[eE][-+]?\d+|-?(?=[\d.]{17})\d+\.\d+"
+    r"|-?\d+\.\d+0|-?0\.0{5,}\d*)\s*(?=[,\]}]|$)"
+)
+#: quick signs of a risky number (each alone, as alternation is slow in ``re``): most JSON
+#: texts show none, and skip the scan above
+_RISKY_SIGNS = (
+    re.compile(r"[0-9](?:[eE][-+]?[0-9]|[0-9.]{16})"),  # [0-9]: faster than \d here
+    re.compile(r"\.[0-9]*0\s*(?:[,\]}]|$)"),
+    re.compile(r"-0\s*(?:[,\]}]|$)"),
+    re.compile(r"0\.00000"),
+)
+_F32 = struct.Struct("<f")
 #: a JSON string, or the whitespace between tokens
 _JSON_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\r\n]+')
 #: the shortest text that nests too deep for orjson to write it inside a row's object (254
@@ -84,12 +104,17 @@ def _is_tz_timestamp(type_name: str | None) -> bool:
 # -- scalars to text ---------------------------------------------------------------------------
 
 
-def format_float(value: float) -> str:
-    """Shortest round-trip text, positional when 1e-7 <= |x| < 1e21; ``nan``, ``inf``, ``-inf``."""
+def format_float(value: float, *, single: bool = False) -> str:
+    """Shortest round-trip text, positional when 1e-7 <= |x| < 1e21; ``nan``, ``inf``, ``-inf``.
+
+    ``single``: the value of a FLOAT (REAL) column, read back at float32 precision: ``0.1``,
+    not the ``0.10000000149011612`` of the double it was widened to."""
     if value != value:
         return "nan"
     if value in (float("inf"), float("-inf")):
         return "inf" if value > 0 else "-inf"
+    if single:
+        value = _shortest_single(value)
     text = repr(value)
     if "e" not in text:
         return text
@@ -97,6 +122,22 @@ def format_float(value: float) -> str:
         return text
     text = format(Decimal(text), "f")
     return text if "." in text else text + ".0"
+
+
+def _shortest_single(value: float) -> float:
+    """The double of the fewest digits that reads back (as float32) to float32 ``value``."""
+    try:
+        target = _F32.pack(value)
+    except OverflowError:  # not a float32 after all: keep the double
+        return value
+    for digits in range(1, 10):
+        candidate = float(f"{value:.{digits}g}")
+        try:
+            if _F32.pack(candidate) == target:
+                return candidate
+        except OverflowError:
+            continue
+    return value
 
 
 def format_datetime(value: datetime, *, assume_utc: bool = False) -> str:
@@ -184,14 +225,23 @@ _UNPARSED = object()
 def _parse_json_text(text: str) -> Any:
     """The parsed JSON value (JSON-ready), or ``_UNPARSED`` when the text is not JSON.
 
+    Numbers keep their text: when orjson could write one back otherwise (beyond 64 bits, more
+    digits than a double holds, ``1.50``, ``1e5``), the standard library's parser reads the
+    text and keeps such numbers as ``orjson.Fragment`` of their own text.
     A value nested deeper than orjson reads (1024 levels) or writes (254) is the text itself,
     compacted, as an ``orjson.Fragment``: every format writes it as it writes any JSON value."""
+    text = str(text)  # orjson reads no str subclass (``result.JsonText``)
     try:
-        if _LONG_INTEGER.search(text):
-            parsed = _jsonable(json.loads(text))
+        if _needs_exact(text):
+            parsed = json.loads(
+                text,
+                parse_float=orjson.Fragment,
+                parse_int=_exact_int,
+                parse_constant=_no_constant,
+            )
         else:
             parsed = orjson.loads(text)
-    except RecursionError:  # the standard library's parser or _jsonable, nested too deep
+    except RecursionError:  # the standard library's parser, nested too deep
         return orjson.Fragment(_compact_json(text))
     except ValueError as e:
         if "depth limit" in str(e):
@@ -203,6 +253,31 @@ def _parse_json_text(text: str) -> Any:
         except orjson.JSONEncodeError:
             return orjson.Fragment(_compact_json(text))
     return parsed
+
+
+def _needs_exact(text: str) -> bool:
+    """Whether orjson could change a number of JSON ``text`` (read it into a float that does
+    not print back as its text)."""
+    if not any(sign.search(text) for sign in _RISKY_SIGNS):
+        return False
+    for match in _RISKY_NUMBER.finditer(text):
+        token = match.group(1)
+        if "." in token or "e" in token or "E" in token:
+            if orjson.dumps(float(token)).decode() != token:
+                return True
+        elif len(token) > 20 or token == "-0" or not _INT64_MIN <= int(token) <= _UINT64_MAX:
+            return True
+    return False
+
+
+def _exact_int(token: str) -> Any:
+    if len(token) > 20 or token == "-0" or not _INT64_MIN <= int(token) <= _UINT64_MAX:
+        return orjson.Fragment(token)  # (int() refuses over 4300 digits)
+    return int(token)
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
 
 
 def _compact_json(text: str) -> str:
@@ -218,7 +293,7 @@ def _normalize_tz_string(text: str) -> str:
 
 
 def json_cell(value: Any, type_name: str | None = None) -> Any:
-    """The cell as a JSON-ready value (for json/jsonl): JSON columns embedded as JSON."""
+    """The cell as a JSON-ready value (for json/jsonl): JSON embedded as JSON, at any depth."""
     if isinstance(value, str):
         if is_json_type(type_name):
             parsed = _parse_json_text(value)
@@ -226,7 +301,38 @@ def json_cell(value: Any, type_name: str | None = None) -> Any:
         if _is_tz_timestamp(type_name):
             return _normalize_tz_string(value)
         return value
+    if isinstance(value, float) and _base_type(type_name) in SINGLE_FLOAT:
+        text = format_float(value, single=True)
+        return None if text in ("nan", "inf", "-inf") else orjson.Fragment(text)
+    if isinstance(value, list | tuple | dict) and type_name:
+        node = parse_type(type_name)
+        if node.nested_marked:
+            return _typed(value, node)
     return _jsonable(value, assume_utc=_is_tz_timestamp(type_name))
+
+
+def _typed(value: Any, node: DuckType | None) -> Any:
+    """``value`` JSON-ready as a value of type ``node``: JSON text parsed, FLOAT at float32."""
+    if value is None or node is None:
+        return _jsonable(value)
+    name = node.name
+    if name == "JSON" and isinstance(value, str):
+        parsed = _parse_json_text(value)
+        return value if parsed is _UNPARSED else parsed
+    if name in SINGLE_FLOAT and isinstance(value, float):
+        text = format_float(value, single=True)
+        return None if text in ("nan", "inf", "-inf") else orjson.Fragment(text)
+    if not node.nested_marked:
+        return _jsonable(value)
+    if name == "LIST" and isinstance(value, list | tuple):
+        element = node.fields[0][1]
+        return [_typed(v, element) for v in value]
+    if name == "STRUCT" and isinstance(value, dict):
+        return {_key_text(k): _typed(v, node.field(str(k))) for k, v in value.items()}
+    if name == "MAP" and isinstance(value, dict):
+        item = node.fields[1][1]
+        return {_key_text(k): _typed(v, item) for k, v in value.items()}
+    return _jsonable(value)
 
 
 def text_cell(value: Any, type_name: str | None = None) -> str:
@@ -245,17 +351,18 @@ def text_cell(value: Any, type_name: str | None = None) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return format_float(value)
+        return format_float(value, single=_base_type(type_name) in SINGLE_FLOAT)
     if isinstance(value, Decimal):
         return _format_decimal(value)
     if isinstance(value, dict | list | tuple):
-        return orjson.dumps(_jsonable(value)).decode()
+        return orjson.dumps(json_cell(value, type_name)).decode()
     return _scalar_text(value, assume_utc=_is_tz_timestamp(type_name))
 
 
 def escape_controls(text: str, table: dict[int, str] | None = None) -> str:
-    """Control characters (C0, DEL, C1) and Unicode line/paragraph separators as visible
-    escapes, so no cell can break a line, move the cursor or inject terminal sequences.
+    """Control characters (C0, DEL, C1), Unicode line/paragraph separators and bidi controls
+    (U+202A-U+202E, U+2066-U+2069) as visible escapes, so no cell can break a line, move the
+    cursor, reorder the text after it or inject terminal sequences.
     ``table`` overrides single characters (e.g. ``\\n``)."""
     if text.isprintable():
         return text
@@ -266,8 +373,8 @@ def escape_controls(text: str, table: dict[int, str] | None = None) -> str:
             out.append(table[code])
         elif code < 32 or 127 <= code < 160:
             out.append(_NAMED_ESCAPES.get(code, f"\\x{code:02x}"))
-        elif code in (0x2028, 0x2029):
-            out.append(f"\\u{code:04x}")
+        elif code in (0x2028, 0x2029) or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+            out.append(f"\\u{code:04x}")  # line breaks, and bidi controls that reorder a line
         else:
             out.append(ch)
     return "".join(out)

@@ -2,8 +2,10 @@
 
 Lines end in ``\\n`` (as ``psql --csv`` and DuckDB's ``COPY`` write them; every CSV reader takes
 it). NULL is an empty field and the empty string a quoted one (``""``), as psql and DuckDB
-write them, so that a reader can tell them apart (a row of one NULL is ``""``, not a blank line
-that readers skip). Values are the texts of
+write them, so that a reader can tell them apart, with one exception by choice: a row whose
+only field is NULL is written ``""`` too (an empty line would be skipped by most readers, which
+would lose the row), so in a one-column CSV NULL and ``''`` read the same. An output whose
+encoding lacks a character gets it as a backslash escape (``\\u6f22``). Values are the texts of
 ``cell.text_cell``: JSON as compact JSON text, timestamps ISO-8601 UTC, floats without an
 exponent in the usual range (``10000000000000000.0``, not ``1e+16``).
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from stackql_tuning.render.cell import column_types, text_cell
+from stackql_tuning.render.encoding import encodable, limited_encoding
 from stackql_tuning.result import Result
 
 
@@ -25,9 +28,12 @@ def render_csv(
     if not result.columns:
         return
 
+    encoding = limited_encoding(out)
+
     def emit(cells: list[str | None]) -> None:
         # a blank line would be skipped by many readers (pandas): a lone NULL keeps its row
-        out.write((",".join(_field(c) for c in cells) or '""') + "\n")
+        line = ",".join(_field(c) for c in cells) or '""'
+        out.write((encodable(line, encoding) if encoding else line) + "\n")
 
     if not hide_headers:
         emit(list(result.columns))

@@ -2,7 +2,8 @@
 
 Columns are padded to a common width so the source reads as a table too; number columns are
 right-aligned (``---:``). In cells, ``|`` is escaped as ``\\|``, a newline becomes ``<br>`` and
-other control characters are shown as escapes. NULL is an empty cell. The header row is always
+other control characters are shown as escapes (and characters the output's encoding lacks, as
+backslash escapes). NULL is an empty cell. The header row is always
 written (a Markdown table needs one), so ``hide_headers`` does not apply. Nothing is truncated.
 
 This module writes Markdown only; it computes no cell values itself.
@@ -14,6 +15,7 @@ import re
 from typing import TextIO
 
 from stackql_tuning.render.cell import escape_controls, text_grid
+from stackql_tuning.render.encoding import encodable, limited_encoding
 from stackql_tuning.render.width import display_width, pad
 from stackql_tuning.result import Result
 
@@ -36,7 +38,8 @@ def render_markdown(
     """Write ``result`` as a Markdown table."""
     if not result.columns:
         return
-    right, headers, body = text_grid(result, escape_cell)
+    encoding = limited_encoding(out)
+    right, headers, body = text_grid(result, lambda t: encodable(escape_cell(t), encoding))
     widths = [max(3, *(display_width(r[i]) for r in [headers, *body])) for i in range(len(headers))]
     rule = ["-" * (w - 1) + ":" if r else "-" * w for w, r in zip(widths, right, strict=True)]
 

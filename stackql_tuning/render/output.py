@@ -5,6 +5,9 @@
 - :func:`writing`: an output that cannot be written (a full disk, a file that went away) is an
   :class:`~stackql_tuning.errors.OutputError`; a reader that stopped early (``| head``) stays a
   ``BrokenPipeError``, which the command ends on quietly.
+- :func:`standard_output`: the process's stdout as results are written to it: a closed one
+  (``>&-``) writes nothing and fails as a full disk does (an output error), and one whose
+  encoding is not UTF-8 writes what it lacks as backslash escapes instead of failing.
 - :func:`failure_report`: the lines (for stderr) that list the failed calls of a partial result
   (``--on-error continue``); a statement with failed calls makes the command exit 3.
 
@@ -13,9 +16,11 @@ Standard library only.
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from stackql_tuning.errors import OutputError
@@ -50,6 +55,50 @@ def writing() -> Iterator[None]:
             f"cannot write the result: {e.strerror or e}",
             hint="check the disk or the file that the output goes to",
         ) from None
+
+
+class ClosedOutput:
+    """What stands for a standard stream the process was started without (``>&-``): writing
+    to it raises the OSError a closed descriptor gives (EBADF), which :func:`writing` makes an
+    output error; flushing is nothing to do."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class Discard(ClosedOutput):
+    """A closed stderr: messages have nowhere to go, and are dropped (never sent to stdout)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def standard_output() -> Any:
+    """``sys.stdout`` for results: a :class:`ClosedOutput` when there is none, and set to write
+    characters its encoding lacks (``PYTHONIOENCODING=latin-1``) as backslash escapes."""
+    stream = sys.stdout
+    if stream is None:
+        return ClosedOutput()
+    from stackql_tuning.render.encoding import limited_encoding
+
+    reconfigure = getattr(stream, "reconfigure", None)
+    if limited_encoding(stream) is not None and callable(reconfigure):
+        with suppress(ValueError, OSError):  # closed, or not a text stream after all
+            reconfigure(errors="backslashreplace")
+    return stream
+
+
+def standard_error() -> Any:
+    """``sys.stderr``, or a :class:`Discard` when there is none (``2>&-``)."""
+    return sys.stderr if sys.stderr is not None else Discard()
 
 
 def failure_report(result: Any) -> list[str]:

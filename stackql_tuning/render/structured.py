@@ -3,7 +3,8 @@
 ``json`` writes one array, pretty-printed with a 2-space indent (``[]`` when there are no rows);
 ``jsonl`` writes one compact object per line. Values follow ``cell.json_cell``: JSON columns are
 embedded as JSON (an object, not a string), Decimal and big integers as exact numbers, timestamps
-as ISO-8601 UTC strings. Rows are written one at a time, so no list of dicts is ever built.
+as ISO-8601 UTC strings. An output whose encoding is not UTF-8 gets ASCII-only JSON
+(``\\u00e9``: the same value). Rows are written one at a time, so no list of dicts is ever built.
 A column name that repeats gets a suffix (``name``, ``name_1``) so no value is lost.
 
 This module writes JSON only; it computes no cell values itself.
@@ -17,23 +18,11 @@ from typing import Any, TextIO
 import orjson
 
 from stackql_tuning.render.cell import column_types, json_cell
-from stackql_tuning.result import Result
+from stackql_tuning.render.encoding import ascii_json, limited_encoding
+from stackql_tuning.result import Result, unique_names
 
-
-def unique_keys(columns: list[str]) -> list[str]:
-    """Column names made unique with ``_1``, ``_2``... suffixes, first occurrence unchanged; a
-    suffixed name never takes the name of another column."""
-    names = set(columns)
-    taken: set[str] = set()
-    keys = []
-    for name in columns:
-        key, n = name, 0
-        while key in taken or (key != name and key in names):
-            n += 1
-            key = f"{name}_{n}"
-        taken.add(key)
-        keys.append(key)
-    return keys
+#: column names made unique (``name``, ``name_1``), as ``Result.to_dicts`` keys them
+unique_keys = unique_names
 
 
 def _objects(result: Result) -> Iterator[dict[str, Any]]:
@@ -48,8 +37,11 @@ def render_json(
 ) -> None:
     """Write ``result`` as one JSON array of objects."""
     first = True
+    ascii_only = limited_encoding(out) is not None
     for obj in _objects(result):
         text = orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode()
+        if ascii_only:
+            text = ascii_json(text)
         out.write(("[\n  " if first else ",\n  ") + text.replace("\n", "\n  "))
         first = False
     out.write("[]\n" if first else "\n]\n")
@@ -59,5 +51,7 @@ def render_jsonl(
     result: Result, out: TextIO, *, hide_headers: bool = False, width: int | None = None
 ) -> None:
     """Write ``result`` as JSON Lines: one compact object per row."""
+    ascii_only = limited_encoding(out) is not None
     for obj in _objects(result):
-        out.write(orjson.dumps(obj).decode() + "\n")
+        text = orjson.dumps(obj).decode()
+        out.write((ascii_json(text) if ascii_only else text) + "\n")

@@ -4,7 +4,9 @@ Numbers are right-aligned, everything else left-aligned; NULL is an empty cell (
 When the natural width does not fit, the widest columns shrink first (evenly, down to a few
 cells each; number columns only when nothing else can give) and cut cells end in ``…``;
 lines never wrap. Control characters in cells are shown as escapes (``\\n``, ``\\t``,
-``\\x1b``). Only this format truncates.
+``\\x1b``). An output whose encoding lacks the box-drawing characters (latin-1, cp1252,
+ascii) gets an ASCII box (``+``, ``-``, ``|``, cut cells ending in ``...``), and characters the
+encoding lacks are shown as backslash escapes. Only this format truncates.
 
 This module lays out and writes text; it computes no cell values (see ``cell``).
 """
@@ -15,7 +17,8 @@ import shutil
 from typing import TextIO
 
 from stackql_tuning.render.cell import escape_controls, text_grid
-from stackql_tuning.render.width import display_width, pad, truncate
+from stackql_tuning.render.encoding import can_encode, encodable, limited_encoding
+from stackql_tuning.render.width import ELLIPSIS, display_width, pad, truncate
 from stackql_tuning.result import Result
 
 #: a shrunk column keeps at least this many cells (two characters and the ellipsis)
@@ -65,16 +68,24 @@ def fit_widths(
     return widths
 
 
-def _line(left: str, mid: str, right: str, widths: list[int]) -> str:
-    return left + mid.join("─" * (w + 2) for w in widths) + right
+#: the box's characters: corners and joints top (3), middle (3), bottom (3), then the horizontal
+#: and vertical lines, and the cut mark
+_BOX = ("┌┬┐├┼┤└┴┘", "─", "│", ELLIPSIS)
+#: for an output whose encoding lacks those (latin-1, cp1252, ascii)
+_ASCII_BOX = ("+++++++++", "-", "|", "...")
 
 
-def _row(cells: list[str], widths: list[int], right: list[bool]) -> str:
+def _line(joints: str, horizontal: str, widths: list[int]) -> str:
+    left, mid, right = joints[0], joints[1], joints[2]
+    return left + mid.join(horizontal * (w + 2) for w in widths) + right
+
+
+def _row(cells: list[str], widths: list[int], right: list[bool], vertical: str, cut: str) -> str:
     parts = (
-        " " + pad(truncate(c, w), w, right=r) + " "
+        " " + pad(truncate(c, w, ellipsis=cut), w, right=r) + " "
         for c, w, r in zip(cells, widths, right, strict=True)
     )
-    return "│" + "│".join(parts) + "│"
+    return vertical + vertical.join(parts) + vertical
 
 
 def render_table(
@@ -83,17 +94,20 @@ def render_table(
     """Write ``result`` as a box, at most ``width`` cells wide (default: the terminal's)."""
     if not result.columns:
         return
-    right, headers, body = text_grid(result, escape_controls)
+    encoding = limited_encoding(out)
+    box = _BOX if can_encode("".join(_BOX), encoding) else _ASCII_BOX
+    joints, horizontal, vertical, cut = box
+    right, headers, body = text_grid(result, lambda t: encodable(escape_controls(t), encoding))
     shown = body if hide_headers else [headers, *body]
     if not shown:
         return
     natural = [max(display_width(r[i]) for r in shown) for i in range(len(headers))]
     total = width if width is not None else shutil.get_terminal_size().columns
     widths = fit_widths(natural, total - (3 * len(headers) + 1), keep=right)
-    lines = [_line("┌", "┬", "┐", widths)]
+    lines = [_line(joints[0:3], horizontal, widths)]
     if not hide_headers:
-        lines.append(_row(headers, widths, [False] * len(headers)))
-        lines.append(_line("├", "┼", "┤", widths))
-    lines.extend(_row(cells, widths, right) for cells in body)
-    lines.append(_line("└", "┴", "┘", widths))
+        lines.append(_row(headers, widths, [False] * len(headers), vertical, cut))
+        lines.append(_line(joints[3:6], horizontal, widths))
+    lines.extend(_row(cells, widths, right, vertical, cut) for cells in body)
+    lines.append(_line(joints[6:9], horizontal, widths))
     out.write("\n".join(lines) + "\n")

@@ -3,7 +3,8 @@
 One line per row, fields separated by a tab. So that every value stays on its line and in its
 column, a backslash is written ``\\\\``, and tab, newline and carriage return ``\\t``, ``\\n``,
 ``\\r`` (other control characters ``\\xNN``), as in PostgreSQL's COPY text format. NULL is an
-empty field. Values are the texts of ``cell.text_cell``.
+empty field. Values are the texts of ``cell.text_cell``. An output whose encoding lacks a
+character gets it as a backslash escape (``\\u6f22``, unlike a data backslash, ``\\\\``).
 
 This module writes text only; it computes no cell values itself.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from stackql_tuning.render.cell import column_types, escape_controls, text_cell
+from stackql_tuning.render.encoding import encodable, limited_encoding
 from stackql_tuning.result import Result
 
 
@@ -26,9 +28,13 @@ def render_text(
     """Write ``result`` as tab-separated lines."""
     if not result.columns:
         return
+    encoding = limited_encoding(out)
+
+    def emit(line: str) -> None:
+        out.write((encodable(line, encoding) if encoding else line) + "\n")
+
     if not hide_headers:
-        out.write("\t".join(escape_field(c) for c in result.columns) + "\n")
+        emit("\t".join(escape_field(c) for c in result.columns))
     types = column_types(result.columns, result.types)
     for row in result.rows:
-        fields = (escape_field(text_cell(v, t)) for v, t in zip(row, types, strict=True))
-        out.write("\t".join(fields) + "\n")
+        emit("\t".join(escape_field(text_cell(v, t)) for v, t in zip(row, types, strict=True)))

@@ -102,7 +102,8 @@ def test_many_rows_and_plain_python_results() -> None:
 def test_json_column_from_python_objects() -> None:
     result = Result(["j"], ["JSON"], [({"a": [1, 2]},), ('{"b": true}',), (None,)])
     rows = result.relation.fetchall()
-    assert rows == [('{"a":[1,2]}',), ('{"b":true}',), (None,)]
+    # JSON text is kept as it was given (as the session's rows hold it), a Python value compact
+    assert rows == [('{"a":[1,2]}',), ('{"b": true}',), (None,)]
 
 
 def test_unknown_type_falls_back_to_inferred_types() -> None:
