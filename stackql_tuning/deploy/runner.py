@@ -5,7 +5,9 @@ anchor with the resource's context (sandboxed jinja), parses it into statements 
 statement lines are ``.iql`` file lines), executes each statement with its own retries, checks
 that ``exists`` / ``statecheck`` return one row with a ``count`` of 0 or 1 and that ``exports``
 return one row with the exported columns, and puts every error at file, line, resource and
-anchor with protected values masked. It knows nothing of build / test / teardown order.
+anchor with protected values masked. A statement that went on past failed calls (``--on-error
+continue``) is an error here: no decision is taken on a partial read. It knows nothing of
+build / test / teardown order.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from stackql_tuning.deploy.anchors import Anchor
@@ -36,6 +39,8 @@ Log = Callable[[str], None]
 Parse = Callable[..., Sequence[Statement]]
 #: errors worth another attempt: the provider said no (maybe not yet), or it was too slow
 RETRYABLE = (ProviderError, StatementTimeout)
+#: statement kinds that change resources (the others read)
+_MUTATIONS = frozenset({"insert", "delete", "update", "exec"})
 LEVELS = {
     "DEBUG": logging.DEBUG,
     "INFO": logging.INFO,
@@ -171,7 +176,10 @@ class AnchorRunner:
         delay = anchor.option("retry_delay", 0)
         for attempt in range(1, attempts + 1):
             try:
-                return self._sessions.get(res.name, self.session).execute(stmt)
+                result = self._sessions.get(res.name, self.session).execute(stmt)
+                if result.failures:
+                    raise self._failed_calls(res, anchor, stmt, result)
+                return result
             except RETRYABLE as e:
                 if attempt == attempts:
                     self._locate(e, res, anchor, stmt)
@@ -185,6 +193,32 @@ class AnchorRunner:
                 self._locate(e, res, anchor, stmt)
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failed_calls(
+        self, res: ResourceSpec, anchor: Anchor, stmt: Statement, result: Result
+    ) -> ProviderError:
+        """The error of a statement that went on past failed calls (``--on-error continue``, or
+        an ``ON_ERROR=CONTINUE`` hint): a deploy decides whether a resource exists, is in its
+        state, what it exports and whether it is gone from what a read returns, so a read that
+        missed some of what it asked for is no answer; and a mutation that failed in part did
+        not do what the anchor says. Either stops the resource, whatever ``--on-error`` says."""
+        failures = list(result.failures)
+        n = len(failures)
+        calls = f"{n} call{'s' if n != 1 else ''}"
+        if stmt.kind in _MUTATIONS:
+            what = f"{calls} of its /*+ {anchor.name} */ {stmt.kind.upper()} failed"
+            what += " (deploy stops at a failed call, whatever --on-error says)"
+            hint = "fix the failed calls and run it again"
+        else:
+            what = (
+                f"{calls} of its /*+ {anchor.name} */ query failed, and deploy takes no "
+                "decision on a partial read (whatever --on-error says)"
+            )
+            hint = "run it again once the failed calls succeed"
+        first = f": {failures[0].describe()}" if n == 1 else ""
+        return ProviderError(
+            self.ctx.mask(f"resource {res.name!r}: {what}{first}"), failures=failures, hint=hint
+        )
 
     def _mutate(
         self,
@@ -356,3 +390,13 @@ class AnchorRunner:
         e.args = (e.message,)
         if e.excerpt:
             e.excerpt = self.ctx.mask(e.excerpt)
+        if isinstance(e, ProviderError) and e.failures:
+            # the failed calls are printed under the message: their params and replies too
+            e.failures = [
+                replace(
+                    f,
+                    params={k: self.ctx.masked_value(v) for k, v in f.params.items()},
+                    message=self.ctx.mask(f.message),
+                )
+                for f in e.failures
+            ]

@@ -117,7 +117,8 @@ def test_example_lifecycle(example: str, fresh_sandbox: Any, session: Any) -> No
 
 def _supervised_tuning_dev() -> tuple[Path, dict[str, Any], str, dict[str, Any]]:
     """The vertex-supervised-tuning stack, deploy keywords, and the parent and body of its dev
-    job (to put a job of that name into the sandbox in a given state)."""
+    job (to put the stack's job into the sandbox in a given state: its name and the labels that
+    mark it as the stack's)."""
     stack = ROOT / "manifests" / "vertex-supervised-tuning"
     kw: dict[str, Any] = {"env_vars": {}, "log": [].append, "sleep": _no_sleep}
     parent = "projects/ml-research-dev/locations/us-central1"
@@ -125,6 +126,7 @@ def _supervised_tuning_dev() -> tuple[Path, dict[str, Any], str, dict[str, Any]]
         "baseModel": "gemini-2.0-flash-lite-001",
         "tunedModelDisplayName": "vertex-sft-dev",
         "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/dev/train.jsonl"},
+        "labels": {"stackql_deploy_stack": "vertex-sft", "stackql_deploy_env": "dev"},
     }
     return stack, kw, parent, body
 

@@ -1,0 +1,271 @@
+"""Deploy against the sandbox touches only what it knows is the stack's:
+
+- a read whose calls failed is never taken for an answer, even with ``--on-error continue``:
+  teardown does not report a job that exists as ``absent``, build does not create a second
+  one, test does not pass;
+- the shipped manifests find their job by the marker their create anchor gives it (Vertex
+  labels; SageMaker: the training environment, beside the tags), so a job someone else gave the
+  same name survives teardown.
+
+The stacks are copies of the shipped manifests with their own project (Vertex) or region
+(SageMaker, ``ap-northeast-2``: no other integration module uses it), so the seed's jobs and
+the other deploy tests are left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackql_tuning.deploy import build, teardown, test
+from stackql_tuning.errors import ProviderError
+from stackql_tuning.session import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCATION = "us-central1"
+REGION = "ap-northeast-2"
+
+
+def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def _kw() -> dict[str, Any]:
+    return {"env_vars": {}, "log": [].append, "sleep": _no_sleep}
+
+
+def _copy(example: str, tmp_path: Path, old: str, new: str) -> Path:
+    """The shipped ``example`` with its dev ``old`` value (project or region) set to ``new``."""
+    stack = tmp_path / example
+    shutil.copytree(ROOT / "manifests" / example, stack)
+    manifest = stack / "stackql_manifest.yml"
+    text = manifest.read_text()
+    assert f"value: {old}\n" in text
+    manifest.write_text(text.replace(f"value: {old}\n", f"value: {new}\n", 1))
+    return stack
+
+
+def _google(sandbox: Any, action: str, collection: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in sandbox.google.requests()
+        if e.get("action") == action and e.get("collection") == collection
+    ]
+
+
+def _jobs(sandbox: Any, collection: str, project: str) -> dict[str, str]:
+    """name -> state of the jobs in ``project`` / us-central1."""
+    store = sandbox.google.store
+    now = sandbox.google.clock.now()
+    parent = f"projects/{project}/locations/{LOCATION}"
+    return {j.name: j.state(now) for j in store.jobs(collection, parent) if j is not None}
+
+
+@pytest.fixture
+def session(fresh_sandbox: Any) -> Iterator[Session]:
+    with Session(**fresh_sandbox.settings(), retry_base=0.01) as s:
+        yield s
+
+
+@pytest.fixture
+def faulty(fresh_sandbox: Any) -> Iterator[Any]:
+    try:
+        yield fresh_sandbox
+    finally:
+        fresh_sandbox.google.configure(faults={})
+
+
+# -- a failed read is no answer ------------------------------------------------------------------
+def test_on_error_continue_never_turns_failed_reads_into_absent(
+    faulty: Any, session: Session, tmp_path: Path
+) -> None:
+    project = "deploy-safety-reads"
+    stack = _copy("vertex-hpt", tmp_path, "ml-research-dev", project)
+    built = build(session, stack, "dev", **_kw())
+    assert built.created == ["hpt_job"]
+    (job,) = _jobs(faulty, "hyperparameterTuningJobs", project)
+
+    # every list of the project's jobs answers 503; the session goes on past failed calls
+    faulty.google.configure(
+        faults={
+            "rate": 1.0,
+            "kinds": {"503": 1},
+            "match": f"{project}/locations/{LOCATION}/hyperparameterTuningJobs$",
+            "retry_after": 0,
+        }
+    )
+    faulty.google.reset_log()
+    with Session(
+        **faulty.settings(), on_error="continue", max_attempts=2, retry_base=0.01
+    ) as going_on:
+        for op, anchor in ((teardown, "exports"), (build, "exists"), (test, "statecheck")):
+            with pytest.raises(ProviderError) as info:
+                op(going_on, stack, "dev", **_kw())
+            error = info.value
+            assert "resource 'hpt_job'" in error.message, error
+            assert f"/*+ {anchor} */ query failed" in error.message
+            assert "hyperparameter_tuning_jobs.list(" in str(error) and "503" in str(error)
+            assert error.location.resource == f"resource hpt_job, anchor {anchor}"
+            assert error.exit_code == 1
+    # the failed lists were made, and nothing else: no cancel, no delete, no second job
+    assert any(e.get("status") == 503 for e in faulty.google.requests())
+    for action in ("cancel", "delete", "create"):
+        assert not _google(faulty, action, "hyperparameterTuningJobs"), action
+    assert list(_jobs(faulty, "hyperparameterTuningJobs", project)) == [job]
+
+    faulty.google.configure(faults={})
+    assert teardown(session, stack, "dev", **_kw()).deleted == ["hpt_job"]
+
+
+# -- a job someone else named alike is not the stack's -------------------------------------------
+FOREIGN_HPT = """
+INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (
+  projectsId, locationsId, displayName, studySpec, maxTrialCount, parallelTrialCount, trialJobSpec
+)
+SELECT '{project}', 'us-central1', 'vertex-hpt-dev',
+  '{{"metrics": [{{"metricId": "accuracy", "goal": "MAXIMIZE"}}],
+    "parameters": [{{"parameterId": "lr",
+                     "doubleValueSpec": {{"minValue": 0.001, "maxValue": 0.1}}}}]}}',
+  4, 2,
+  '{{"workerPoolSpecs": [{{"machineSpec": {{"machineType": "n1-standard-4"}}, "replicaCount": 1,
+    "containerSpec": {{"imageUri": "us-docker.pkg.dev/someone/else:1"}}}}]}}'
+"""
+
+
+def test_vertex_hpt_teardown_leaves_a_foreign_job_of_the_same_name(
+    fresh_sandbox: Any, session: Session, tmp_path: Path
+) -> None:
+    project = "deploy-safety-hpt"
+    stack = _copy("vertex-hpt", tmp_path, "ml-research-dev", project)
+    session.execute(FOREIGN_HPT.format(project=project))  # by hand, not by the stack
+    (foreign,) = _jobs(fresh_sandbox, "hyperparameterTuningJobs", project)
+
+    fresh_sandbox.google.reset_log()
+    down = teardown(session, stack, "dev", **_kw())
+    assert [r.action for r in down.resources] == ["absent"]
+    assert not _google(fresh_sandbox, "cancel", "hyperparameterTuningJobs")
+    assert not _google(fresh_sandbox, "delete", "hyperparameterTuningJobs")
+    assert list(_jobs(fresh_sandbox, "hyperparameterTuningJobs", project)) == [foreign]
+
+    # build makes the stack's own job beside it; teardown removes that one only
+    assert build(session, stack, "dev", **_kw()).created == ["hpt_job"]
+    passed = test(session, stack, "dev", **_kw())
+    assert not foreign.endswith("/" + passed.exports["hyperparameter_tuning_job_id"])
+    assert teardown(session, stack, "dev", **_kw()).deleted == ["hpt_job"]
+    assert list(_jobs(fresh_sandbox, "hyperparameterTuningJobs", project)) == [foreign]
+
+
+def test_vertex_sft_teardown_leaves_a_foreign_job_of_the_same_name(
+    fresh_sandbox: Any, session: Session, tmp_path: Path
+) -> None:
+    project = "deploy-safety-sft"
+    stack = _copy("vertex-supervised-tuning", tmp_path, "ml-research-dev", project)
+    parent = f"projects/{project}/locations/{LOCATION}"
+    body = {
+        "baseModel": "gemini-2.0-flash-lite-001",
+        "tunedModelDisplayName": "vertex-sft-dev",
+        "supervisedTuningSpec": {"trainingDatasetUri": "gs://someone-else/train.jsonl"},
+        "labels": {"team": "someone-else"},
+    }
+    foreign = fresh_sandbox.google.store.insert(
+        "tuningJobs", parent, body, state="JOB_STATE_RUNNING"
+    )
+
+    fresh_sandbox.google.reset_log()
+    down = teardown(session, stack, "dev", **_kw())
+    assert [r.action for r in down.resources] == ["absent"]
+    assert not _google(fresh_sandbox, "cancel", "tuningJobs")
+    assert _jobs(fresh_sandbox, "tuningJobs", project) == {foreign["name"]: "JOB_STATE_RUNNING"}
+
+
+def test_sagemaker_teardown_leaves_a_foreign_job_of_the_same_name(
+    fresh_sandbox: Any, session: Session, tmp_path: Path
+) -> None:
+    stack = _copy("sagemaker-hpo", tmp_path, "us-east-1", REGION)
+    client = fresh_sandbox.aws.client(REGION)
+    client.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="sagemaker-hpo-dev",
+        HyperParameterTuningJobConfig={
+            "Strategy": "Bayesian",
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "auc"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2},
+            "ParameterRanges": {
+                "IntegerParameterRanges": [{"Name": "depth", "MinValue": "3", "MaxValue": "9"}]
+            },
+        },
+        TrainingJobDefinition={
+            "AlgorithmSpecification": {
+                "TrainingImage": "someone/else:1",
+                "TrainingInputMode": "File",
+            },
+            "RoleArn": "arn:aws:iam::123456789012:role/someone-else",
+            "OutputDataConfig": {"S3OutputPath": "s3://someone-else/"},
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.large",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 30,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+    )
+    try:
+        fresh_sandbox.aws.reset_log()
+        down = teardown(session, stack, "dev", **_kw())
+        assert [r.action for r in down.resources] == ["absent"]
+        operations = {e.get("operation") for e in fresh_sandbox.aws.requests()}
+        assert "StopHyperParameterTuningJob" not in operations
+        assert "DeleteHyperParameterTuningJob" not in operations
+        client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="sagemaker-hpo-dev")
+        # the name is taken: build says so, it does not adopt the job as the stack's
+        with pytest.raises(ProviderError, match="already exists"):
+            build(session, stack, "dev", **_kw())
+    finally:
+        with contextlib.suppress(client.exceptions.ResourceNotFound):
+            client.delete_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName="sagemaker-hpo-dev"
+            )
+
+
+@pytest.mark.parametrize(
+    ("example", "old", "new"),
+    [
+        ("vertex-hpt", "ml-research-dev", "deploy-safety-marks"),
+        ("vertex-supervised-tuning", "ml-research-dev", "deploy-safety-marks"),
+        ("sagemaker-hpo", "us-east-1", REGION),
+    ],
+)
+def test_what_a_stack_creates_carries_its_marker(
+    fresh_sandbox: Any, session: Session, tmp_path: Path, example: str, old: str, new: str
+) -> None:
+    stack = _copy(example, tmp_path, old, new)
+    built = build(session, stack, "dev", **_kw())
+    try:
+        assert len(built.created) == 1
+        marker = {"stackql_deploy_stack": built.stack_name, "stackql_deploy_env": "dev"}
+        if example == "sagemaker-hpo":
+            client = fresh_sandbox.aws.client(REGION)
+            job = client.describe_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName="sagemaker-hpo-dev"
+            )
+            env = job["TrainingJobDefinition"]["Environment"]
+            assert env == {k.upper(): v for k, v in marker.items()}
+            tags = client.list_tags(ResourceArn=job["HyperParameterTuningJobArn"])["Tags"]
+            assert {t["Key"]: t["Value"] for t in tags} == marker
+        else:
+            table = "hyperparameter_tuning_jobs" if example == "vertex-hpt" else "tuning_jobs"
+            rows = session.execute(
+                f"SELECT labels FROM google.aiplatform.{table} "
+                f"WHERE projectsId = '{new}' AND locationsId = '{LOCATION}'"
+            ).to_dicts()
+            assert len(rows) == 1
+            labels = rows[0]["labels"]
+            labels = json.loads(labels) if isinstance(labels, str) else labels
+            assert marker.items() <= labels.items()
+    finally:
+        teardown(session, stack, "dev", **_kw())
