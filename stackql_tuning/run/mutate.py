@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from stackql_tuning.errors import FailedCall, PlanError, ProviderError, StatementTimeout
+from stackql_tuning.errors import (
+    Cancelled,
+    FailedCall,
+    PlanError,
+    ProviderError,
+    StackqlTuningError,
+    StatementTimeout,
+)
 from stackql_tuning.plan.bindings import find_provider_tables
 from stackql_tuning.plan.mutate import (
     MutationPlan,
@@ -181,14 +188,18 @@ def run_insert(session: Session, stmt: Statement) -> Result:
             # as EXEC's AWAIT does: it returned at once, the hint silently doing nothing
             try:
                 state = _await(session, resource, o, f"create row {o.row}", warnings)
-            except StatementTimeout as e:
+            except (StatementTimeout, Cancelled, KeyboardInterrupt) as e:
                 # every row created is named: the others went unreported, and a rerun made
-                # duplicates
+                # duplicates (a Ctrl-C while waiting said only "interrupted")
                 made = [
                     f"row {x.row}: {target_text(resource, x.call, x.obj)}" for x in outcomes if x.ok
                 ]
-                e.message += f"; {len(made)} created: " + "; ".join(made)
-                raise
+                stopped = e if isinstance(e, StackqlTuningError) else Cancelled("interrupted")
+                stopped.message += f"; {len(made)} created: " + "; ".join(made)
+                stopped.args = (stopped.message,)
+                if stopped is e:
+                    raise
+                raise stopped from None
         if o.ok:
             target = target_text(resource, o.call, o.obj)
             done.append(f"row {o.row}: {target}")

@@ -174,3 +174,16 @@ def test_one_session_serves_threads_one_statement_at_a_time(session: Session) ->
         t.join(60)
     assert len(seen) == 20
     assert all(rows == expected[key] for key, rows in seen), seen
+
+
+def test_a_cancel_while_awaiting_names_the_created_job(
+    fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    # the job had been created, and the report said only "interrupted"
+    fresh_sandbox.google.clock.set_speed(0.0)  # the job stays running
+    with Session(**fresh_sandbox.settings(), await_interval=0.05, await_timeout=60.0) as session:
+        session.notify = lambda text: None  # type: ignore[attr-defined]
+        threading.Timer(0.6, session.cancel).start()
+        with pytest.raises(errors.Cancelled) as info:
+            session.execute("/*+ AWAIT */ " + insert(1, "h7-stop-w"))
+    assert "1 created: row 1: projects/h7-stops/locations/us-central1/" in str(info.value)
