@@ -265,6 +265,14 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_registry(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     root = Path(__file__).resolve().parent.parent
+    if not args.out and not (root / "pyproject.toml").is_file():
+        # an installed package: the default is the checkout's folder, which here is
+        # site-packages (stray folders that uninstall left behind, and no reader of them)
+        raise UsageError(
+            f"registry {args.action} writes into the source checkout by default, and this "
+            f"stackql-tuning is installed ({root})",
+            hint="give --out DIR to write the files there",
+        )
     target = (
         Path(args.out)
         if args.out

@@ -110,3 +110,17 @@ def test_missing_moto_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UsageError, match="moto") as e:
         AwsSandbox().start()
     assert "stackql-tuning[sandbox]" in (e.value.hint or "")
+
+
+def test_an_older_moto_is_named_with_the_version_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto 5.0 to 5.2.4 lack MotoRequestHandler: the error said "not installed" and its hint
+    # repeated the install command the user had run
+    import types
+
+    from stackql_tuning.sandbox.aws import AwsSandbox
+
+    old = types.ModuleType("moto.moto_server.werkzeug_app")
+    monkeypatch.setitem(sys.modules, "moto.moto_server.werkzeug_app", old)
+    with pytest.raises(UsageError, match=r"needs moto 5\.2\.5 or newer \(moto ") as e:
+        AwsSandbox().start()
+    assert "moto[server]>=5.2.5" in (e.value.hint or "")

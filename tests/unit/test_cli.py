@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from stackql_tuning import cli as cli_module
 from stackql_tuning.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,3 +247,18 @@ def test_registry_out_that_cannot_be_a_directory_is_a_usage_error(
         assert code == 2, err
         assert err.startswith(f"usage error: {said}"), err
         assert "internal error" not in err
+
+
+@pytest.mark.parametrize("action", ["generate", "docs"])
+def test_registry_commands_need_out_in_an_installed_package(
+    action: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # from a wheel they wrote providers/ and docs/ into site-packages, which no one read and
+    # uninstall left behind
+    package = tmp_path / "site-packages" / "stackql_tuning"
+    package.mkdir(parents=True)
+    monkeypatch.setattr(cli_module, "__file__", str(package / "cli.py"))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["registry", action], out, err) == 2
+    assert "give --out DIR" in err.getvalue()
+    assert sorted(p.name for p in (tmp_path / "site-packages").iterdir()) == ["stackql_tuning"]

@@ -40,6 +40,10 @@ def shared_gap() -> GapLayer:
         return _GAP
 
 
+#: the oldest moto whose server this sandbox runs on (``MotoRequestHandler``)
+MOTO_AT_LEAST = "5.2.5"
+
+
 class AwsSandbox:
     """A local SageMaker endpoint: ``with AwsSandbox() as aws: aws.client("us-east-1")``."""
 
@@ -75,10 +79,18 @@ class AwsSandbox:
                 create_backend_app,
             )
             from werkzeug.serving import make_server
-        except ImportError as e:
+        except ModuleNotFoundError as e:
             raise UsageError(
                 f"the AWS sandbox needs moto's server ({e.name or e} is not installed)",
                 hint="pip install 'stackql-tuning[sandbox]' (it brings moto[server])",
+            ) from None
+        except ImportError as e:  # the module is there, without the name: an older moto
+            from importlib.metadata import version
+
+            raise UsageError(
+                f"the AWS sandbox needs moto {MOTO_AT_LEAST} or newer (moto {version('moto')} "
+                f"is installed: {e})",
+                hint=f"pip install 'moto[server]>={MOTO_AT_LEAST}'",
             ) from None
 
         class Handler(MotoRequestHandler):
