@@ -56,6 +56,18 @@ _NUMERIC_TYPES = frozenset(
     }
 )
 _TZ_TIMESTAMP_TYPES = frozenset({"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"})
+#: types whose values may come as DuckDB's own text (``run.store.lossy_columns``)
+_TEXT_FROM_DUCKDB = frozenset(
+    {
+        *_TZ_TIMESTAMP_TYPES,
+        "INTERVAL",
+        "DATE",
+        "TIMESTAMP",
+        "TIMESTAMP_NS",
+        "TIMESTAMP_S",
+        "TIMESTAMP_MS",
+    }
+)
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 #: a number token (after ``[``, ``:``, ``,`` or at the start, before ``,``, ``]``, ``}`` or the
 #: end) whose text orjson might not write back as it reads: ``-0``, 16 or more digits, an
@@ -292,14 +304,67 @@ def _normalize_tz_string(text: str) -> str:
         return text
 
 
+#: DuckDB's text of an INTERVAL: ``1 year 2 months -3 days 04:05:06.5``
+_INTERVAL_TEXT = re.compile(
+    r"^(?:(-?\d+) years? ?)?(?:(-?\d+) mons?(?:ths?)? ?)?(?:(-?\d+) days? ?)?"
+    r"(?:(-)?(\d+):(\d\d):(\d\d)(?:\.(\d+))?)?$"
+)
+
+
+def iso_duration(text: str) -> str:
+    """DuckDB's text of an INTERVAL as an ISO-8601 duration (``P1Y2M3DT4H5M6.5S``), as
+    :func:`format_interval` writes the ones Python holds; ``text`` itself when it is not one.
+    A duration whose parts are all negative is written ``-P...``, one with mixed signs gives
+    each part its own."""
+    m = _INTERVAL_TEXT.match(text)
+    if m is None or not text:
+        return text
+    years, months, days, neg, hours, minutes, seconds, fraction = m.groups()
+    sign = -1 if neg else 1
+    parts = [int(years or 0), int(months or 0), int(days or 0)]
+    clock = [sign * int(hours or 0), sign * int(minutes or 0), sign * int(seconds or 0)]
+    frac = (fraction or "").rstrip("0")
+    values = [*parts, *clock]
+    negative = any(v < 0 for v in values) or (neg and frac)
+    if negative and all(v <= 0 for v in values):
+        lead, values = "-", [-v for v in values]
+        frac_sign = ""
+    else:
+        lead, frac_sign = "", "-" if neg else ""
+    y, mo, d, h, mi, se = values
+    date_part = "".join(f"{v}{u}" for v, u in ((y, "Y"), (mo, "M"), (d, "D")) if v)
+    secs = ""
+    if frac:
+        secs = f"{frac_sign if se == 0 else ''}{se}.{frac}S"
+    elif se:
+        secs = f"{se}S"
+    clock_part = "".join(f"{v}{u}" for v, u in ((h, "H"), (mi, "M")) if v) + secs
+    body = date_part + (f"T{clock_part}" if clock_part else "")
+    return f"{lead}P{body}" if body else "PT0S"
+
+
+def _duckdb_text(value: str, type_name: str | None) -> str:
+    """A value DuckDB gave as its own text because Python could not hold it
+    (``run.store.lossy_columns``), in the form the other values of its type take: an
+    INTERVAL as an ISO-8601 duration, a timestamp with ``T``; ``infinity`` as is."""
+    base = _base_type(type_name)
+    if base == "INTERVAL":
+        return iso_duration(value)
+    if base in _TZ_TIMESTAMP_TYPES:
+        return _normalize_tz_string(value)
+    if base.startswith("TIMESTAMP") and " " in value and value[:1].isdigit():
+        return value.replace(" ", "T", 1)
+    return value
+
+
 def json_cell(value: Any, type_name: str | None = None) -> Any:
     """The cell as a JSON-ready value (for json/jsonl): JSON embedded as JSON, at any depth."""
     if isinstance(value, str):
         if is_json_type(type_name):
             parsed = _parse_json_text(value)
             return value if parsed is _UNPARSED else parsed
-        if _is_tz_timestamp(type_name):
-            return _normalize_tz_string(value)
+        if _base_type(type_name) in _TEXT_FROM_DUCKDB:
+            return _duckdb_text(value, type_name)
         return value
     if isinstance(value, float) and _base_type(type_name) in SINGLE_FLOAT:
         text = format_float(value, single=True)
@@ -343,8 +408,8 @@ def text_cell(value: Any, type_name: str | None = None) -> str:
         if is_json_type(type_name):
             parsed = _parse_json_text(value)
             return value if parsed is _UNPARSED else orjson.dumps(parsed).decode()
-        if _is_tz_timestamp(type_name):
-            return _normalize_tz_string(value)
+        if _base_type(type_name) in _TEXT_FROM_DUCKDB:
+            return _duckdb_text(value, type_name)
         return value
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -250,6 +250,81 @@ def engine() -> Any:
         return duckdb
 
 
+#: DuckDB types whose Python values lose part of some values: an INTERVAL's months (30 days
+#: each), a TIMESTAMP_NS's last three digits
+_LOSSY_TYPES = frozenset({"INTERVAL", "TIMESTAMP_NS"})
+#: DuckDB types whose ``infinity`` and ``-infinity`` Python gives as its own largest and
+#: smallest values
+_INFINITE_TYPES = frozenset(
+    {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS"}
+)
+
+
+def _infinities() -> frozenset[Any]:
+    from datetime import date, datetime
+
+    return frozenset({date.max, date.min, datetime.max, datetime.min})
+
+
+def lossy_columns(types: list[str], rows: list[tuple[Any, ...]]) -> set[int]:
+    """The top-level columns whose values Python could not hold as DuckDB has them: every
+    INTERVAL and TIMESTAMP_NS column, and a date or timestamp column holding ``infinity``."""
+    out = {i for i, t in enumerate(types) if t in _LOSSY_TYPES}
+    dated = [i for i, t in enumerate(types) if t in _INFINITE_TYPES]
+    if dated and rows:
+        infinite = _infinities()
+        for i in dated:
+            if any(row[i] in infinite for row in rows):
+                out.add(i)
+    return out
+
+
+#: DuckDB's text of an INTERVAL: ``1 year 2 months -3 days 04:05:06.5``
+INTERVAL_TEXT = re.compile(
+    r"^(?:(-?\d+) years? ?)?(?:(-?\d+) mons?(?:ths?)? ?)?(?:(-?\d+) days? ?)?"
+    r"(?:(-)?(\d+):(\d\d):(\d\d)(?:\.(\d+))?)?$"
+)
+
+
+def exact_value(text: Any, type_name: str) -> Any:
+    """A value of a :func:`lossy_columns` column, given as DuckDB's text, as the Python value
+    that holds it exactly (an INTERVAL without months, a timestamp without nanoseconds, a date
+    that is not infinite); the text itself when none does."""
+    from datetime import date, datetime, timedelta
+
+    if not isinstance(text, str) or text in ("infinity", "-infinity"):
+        return text
+    try:
+        if type_name == "INTERVAL":
+            m = INTERVAL_TEXT.match(text)
+            if m is None or m.group(1) or m.group(2):
+                return text  # years and months are no fixed number of days
+            _, _, days, neg, hours, minutes, seconds, fraction = m.groups()
+            clock = timedelta(
+                hours=int(hours or 0),
+                minutes=int(minutes or 0),
+                seconds=int(seconds or 0),
+                microseconds=int((fraction or "0")[:6].ljust(6, "0")),
+            )
+            if fraction and len(fraction.rstrip("0")) > 6:
+                return text
+            return timedelta(days=int(days or 0)) + (-clock if neg else clock)
+        if type_name == "DATE":
+            return date.fromisoformat(text)
+        # a timestamp: its fraction (before any zone) cut to the microseconds Python holds
+        m = _FRACTION.search(text)
+        if m is not None:
+            if len(m.group(1).rstrip("0")) > 6:
+                return text  # nanoseconds
+            text = text[: m.start(1)] + m.group(1)[:6].ljust(6, "0") + text[m.end(1) :]
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
 @dataclass
 class Rows:
     """What a statement returned: column names, DuckDB type names and every row."""
@@ -551,7 +626,24 @@ class Store:
                 self.changed = (rows[0][0], statements[-1].type == self.duckdb.StatementType.COPY)
             return None
         names = [str(d[0]) for d in cursor.description]
-        return Rows(names, [str(d[1]) for d in cursor.description], rows)
+        types = [str(d[1]) for d in cursor.description]
+        lossy = lossy_columns(types, rows)
+        if lossy and len(statements) == 1 and not multi and kinds[0] == returns:
+            # Python's values cannot hold these (months of an INTERVAL became 30 days each,
+            # ``infinity`` a real date, nanoseconds were cut): the query again, those columns
+            # as DuckDB's own text
+            picked = ", ".join(
+                f"CAST(#{i + 1} AS VARCHAR) AS {q(n)}" if i in lossy else f"#{i + 1} AS {q(n)}"
+                for i, n in enumerate(names)
+            )
+            text = str(statements[0].query).strip().rstrip(";")
+            with contextlib.suppress(self.duckdb.Error):  # else the values Python holds stand
+                _, texts = self._query(f"SELECT {picked} FROM (\n{text}\n) AS lossless")
+                rows = [
+                    tuple(exact_value(v, types[i]) if i in lossy else v for i, v in enumerate(r))
+                    for r in texts
+                ]
+        return Rows(names, types, rows)
 
     def _query(self, query: Any) -> tuple[Any, list[tuple[Any, ...]]]:
         """Execute ``query`` and fetch its rows. In the main thread it runs in a helper thread,

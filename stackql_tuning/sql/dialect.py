@@ -116,6 +116,21 @@ class Stackql(DuckDB):
             TokenType.DESCRIBE: lambda self: self._parse_stackql_describe(),
             TokenType.DESC: lambda self: self._parse_stackql_describe(),
         }
+
+        def _parse_interval_span(
+            self, this: exp.Expr, parse_function_unit: bool = True
+        ) -> exp.Interval:
+            # sqlglot makes INTERVAL '3 days 04:05:06' INTERVAL '3' DAYS (it keeps the first
+            # "number unit" of a text with one, and drops the rest): such a text stays whole
+            if (
+                isinstance(this, exp.Literal)
+                and this.is_string
+                and exp.INTERVAL_STRING_RE.search(this.name)
+                and exp.INTERVAL_STRING_RE.sub("", this.name).strip()
+            ):
+                return self.expression(exp.Interval(this=this))
+            return super()._parse_interval_span(this, parse_function_unit)
+
         # statements whose first word is not a keyword token (matched on the upper-cased text)
         WORD_STATEMENT_PARSERS: t.ClassVar[dict[str, t.Callable[[t.Any], exp.Expression]]] = {
             "REGISTRY": lambda self: self._parse_registry(),
