@@ -475,6 +475,8 @@ def surely_not_done(error: Exception, operation_model: Any) -> bool:
 
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 429:
+            return True  # botocore before 1.44 did not count a bare 429 as throttling
         context = RetryContext(
             attempt_number=1,
             operation_model=operation_model,
