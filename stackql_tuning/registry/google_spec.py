@@ -306,7 +306,18 @@ def build_resource(
     methods: list[dict[str, Any]] = []
     omits_by_method: dict[str, list[str]] = {}
     for ms in sel["methods"]:
-        am = api_methods[ms["api_method"]]
+        am = api_methods.get(ms["api_method"])
+        if am is None:
+            from importlib.metadata import version
+
+            from stackql_tuning.errors import UsageError
+
+            raise UsageError(
+                f"the discovery document of google-api-python-client "
+                f"{version('google-api-python-client')} has no {sel['api_resource']}."
+                f"{ms['api_method']}, which the registry selects",
+                hint="pip install -U google-api-python-client (a newer one has it)",
+            )
         response = _response(schemas, am, schema_name)
         omits: list[str] = []
         if response["kind"] == "list":

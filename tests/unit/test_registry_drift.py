@@ -115,3 +115,29 @@ def test_docs_sql_examples_parse() -> None:
             assert sqlglot.parse(sql, read=dialect), page
             blocks += 1
     assert blocks
+
+
+def test_a_discovery_document_without_a_selected_method_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # google-api-python-client 2.126 lacks tuningJobs.rebaseTunedModel: an internal KeyError
+    import copy
+    import json
+
+    from stackql_tuning.errors import UsageError
+    from stackql_tuning.registry import google_spec
+
+    selection = json.loads((generator.SELECTIONS_DIR / "google_aiplatform.json").read_text())
+    real = google_spec.load_discovery
+
+    def older(api: str, version: str) -> dict:
+        doc = copy.deepcopy(real(api, version))
+        locations = doc["resources"]["projects"]["resources"]["locations"]["resources"]
+        del locations["tuningJobs"]["methods"]["rebaseTunedModel"]
+        return doc
+
+    monkeypatch.setattr(google_spec, "load_discovery", older)
+    with pytest.raises(
+        UsageError, match=r"has no projects\.locations\.tuningJobs\.rebaseTunedModel"
+    ):
+        generator.build([selection])
