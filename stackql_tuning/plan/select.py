@@ -454,6 +454,7 @@ def plan_query(
     planned: list[tuple[TableRef, Bindings]] = [
         (ref, collect_bindings(ref, refs, const_eval)) for ref in refs
     ]
+    static_of = {(id(r.scope), r.alias.lower()): set(rb.static) for r, rb in planned}
     for ref, b in planned:
         resource = ref.resource
         colocate(ref, b, refs, describe)
@@ -467,7 +468,19 @@ def plan_query(
         skip = False
         try:
             method = choose_method(resource, set(b.static), node=ref.node)
-            b.dependent = {}
+            # a param that picks where the call goes (AwsAccountId) still takes a source's
+            # values: dropped, the calls went to the default account, and a join on the
+            # account matched nothing (0 rows, no error). Not from a provider table that
+            # leaves it unbound itself: that one reads the default account too (and the two
+            # would wait on each other)
+            client = {p.name.lower() for p in method.params if p.location == "client"}
+            b.dependent = {
+                k: v
+                for k, v in b.dependent.items()
+                if k in client
+                and k not in b.static
+                and k in static_of.get((id(ref.scope), v[0].lower()), {k})
+            }
         except PlanError as e:
             try:
                 method = choose_method(resource, set(b.static) | set(b.dependent), node=ref.node)

@@ -233,3 +233,25 @@ def test_bad_accounts_in_the_environment_are_usage_errors(
     monkeypatch.setenv("STACKQL_TUNING_ACCOUNTS", value)
     with pytest.raises(UsageError, match=message):
         Session.from_env(config=None)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        f"(VALUES ('{SECOND_ACCOUNT}')) v(a)",
+        f"(SELECT AwsAccountId AS a FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+        f"WHERE AwsAccountId = '{SECOND_ACCOUNT}' AND region = '{REGIONS[1]}' LIMIT 1) v",
+    ],
+)
+def test_an_account_joined_to_a_source_is_called_beside_a_constant_region(
+    fresh_sandbox: Sandbox, source: str
+) -> None:
+    # the region alone planned the table, the joined account was dropped, the call went to
+    # the default account and the join matched nothing: 0 rows, no error
+    sql = (
+        f"SELECT v.a, count(*) FROM {source} JOIN aws.sagemaker.hyper_parameter_tuning_jobs j "
+        f"ON j.AwsAccountId = v.a WHERE j.region = '{REGIONS[1]}' GROUP BY ALL"
+    )
+    with Session(**fresh_sandbox.settings()) as s:
+        rows = s.execute(sql).rows
+    assert rows == [(SECOND_ACCOUNT, _expected(fresh_sandbox)[(SECOND_ACCOUNT, REGIONS[1])])]
