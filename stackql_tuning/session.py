@@ -49,6 +49,8 @@ class Session:
         #: progress lines of long waits (/*+ AWAIT */); None: they go to stderr
         self.notify: Callable[[str], None] | None = None
         self._cancel = threading.Event()
+        #: the running statement's calls in flight are given up (``cancel(abandon=True)``)
+        self.abandoning = False
         #: held while a statement runs: one DuckDB database and one cancel flag cannot serve
         #: two statements at once (threads sharing a Session got each other's rows)
         self._running = threading.RLock()
@@ -194,11 +196,15 @@ class Session:
 
         with self._running:
             self._cancel.clear()
+            self.abandoning = False
             return run_statement(self, stmt)
 
-    def cancel(self) -> None:
-        """Abandon the running statement (in-flight calls are left to finish unseen; a DuckDB
-        query is stopped)."""
+    def cancel(self, *, abandon: bool = False) -> None:
+        """Stop the running statement: a read at once (its calls in flight are left to finish
+        unseen; a DuckDB query is stopped); a change sends no further call and waits for the
+        calls in flight, unless ``abandon`` (then they are reported as outcome unknown)."""
+        if abandon:
+            self.abandoning = True
         self._cancel.set()
         store = self._state.get("store")
         if store is not None:

@@ -54,6 +54,7 @@ from stackql_tuning.run.await_ import (
 from stackql_tuning.run.mutate_calls import (
     Outcome,
     check_calls,
+    done_text,
     execute,
     failure_of,
     is_operation,
@@ -210,7 +211,11 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     if returning is not None or show:
         created = [o for o in outcomes if o.ok]
         exprs = list(returning.expressions) if returning is not None else None
-        result = returning_rows(session, resource, created, exprs)
+        try:
+            result = returning_rows(session, resource, created, exprs)
+        except (Cancelled, KeyboardInterrupt):
+            # the jobs were created: they are named (it said only "interrupted")
+            raise _stopped_waiting("created", done, "RETURNING was not read") from None
     else:
         result = Result([], [], [], kind="insert", has_rows=False)
     result.messages = messages
@@ -278,6 +283,14 @@ def returning_rows(
     return result
 
 
+def _stopped_waiting(what: str, done: list[str], rest: str = "not waited for") -> Cancelled:
+    """The report of a Ctrl-C or cancel after every call was answered: what was done."""
+    return Cancelled(
+        f"{len(done)} {what} ({rest}): " + "; ".join(done),
+        hint="they were made: SELECT them to see where they are; do not run them again",
+    )
+
+
 def _count(done: int, total: int, verb: str, word: str = "resource") -> str:
     """``2 resources deleted``, or ``1 of 2 resources deleted`` when some calls failed."""
     if done == total:
@@ -294,7 +307,7 @@ def run_delete(session: Session, stmt: Statement) -> Result:
     check_calls(session, calls)
     if session.settings.dry_run:
         return dry_run_table(session, calls, [])
-    outcomes = execute(session, [c.row for c in plan.calls], calls, "deleted")
+    outcomes = execute(session, [c.row for c in plan.calls], calls, "deleted", reply_names=False)
     resource, method = plan.resource, plan.method
     done, messages = [], []
     started = 0  # deletions still running as operations (no AWAIT)
@@ -313,6 +326,10 @@ def run_delete(session: Session, stmt: Statement) -> Result:
                     await_operation(session, resource, o.obj, label)
                 else:
                     await_gone(session, resource, o.call.params, label)
+            except (Cancelled, KeyboardInterrupt):
+                # every deletion the API accepted is named (it said only "interrupted")
+                accepted = [done_text(x, reply_names=False) for x in outcomes if x.ok]
+                raise _stopped_waiting("deletions", accepted) from None
             except (ProviderError, StatementTimeout) as e:
                 # the deletion was accepted, but waiting for it failed: that row is reported
                 # as such, and the other rows are still reported (waited for, but past the

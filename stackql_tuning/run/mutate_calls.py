@@ -11,6 +11,7 @@ Must not: plan statements or name a particular resource.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -127,17 +128,24 @@ _TICK = 0.1
 
 
 def execute(
-    session: Session, rows: list[int], calls: list[Call], verb: str = "done"
+    session: Session,
+    rows: list[int],
+    calls: list[Call],
+    verb: str = "done",
+    *,
+    reply_names: bool = True,
 ) -> list[Outcome]:
     """Send every call on a bounded pool; the outcomes in row order, failures among them.
 
     Each call's credentials are resolved before the first is sent (an account that cannot be
     used fails the statement with nothing done). Once the statement is cancelled (Ctrl-C, the
-    shell's cancel) or its ``--timeout`` passes, no further call is sent: after a Ctrl-C the
-    calls in flight are waited for (a second Ctrl-C abandons them), after the time limit they
-    are abandoned. Then the statement fails, whatever ``--on-error`` says, with a report of
-    every row (``verb``: what a call does): done, failed, not sent, outcome unknown. They went
-    on being sent, and what was done was never reported.
+    shell's cancel) or its ``--timeout`` passes, no further call is sent: after a Ctrl-C or a
+    cancel the calls in flight are waited for (a second Ctrl-C, or a cancel that abandons,
+    gives them up), after the time limit they are given up at once. Then the statement fails,
+    whatever ``--on-error`` says, with a report of every row (``verb``: what a call does):
+    done, failed, not sent, outcome unknown. They went on being sent, and what was done was
+    never reported. ``reply_names``: a reply names what was done (a create's new resource; a
+    delete's reply is an operation, not the job).
     """
     from stackql_tuning.run.query import statement_deadline
 
@@ -146,11 +154,22 @@ def execute(
         if callable(ready):
             ready(call)
     deadline = statement_deadline(session)
-    stop: list[str] = []  # the reason the calls not yet sent are not sent, once there is one
+    #: why the calls not yet sent are not sent (the first reason found, by a worker or by the
+    #: waiting thread), and the error that reports it
+    stop: list[tuple[str, type[StackqlTuningError]]] = []
+
+    def stopping() -> bool:
+        if not stop:
+            if session.cancelled:
+                stop.append(("the statement was cancelled", Cancelled))
+            elif deadline is not None and time.monotonic() >= deadline:
+                limit = f"the statement's time limit ({session.settings.timeout:g} s) passed"
+                stop.append((limit, StatementTimeout))
+        return bool(stop)
 
     def one(pair: tuple[int, Call]) -> Outcome:
         row, call = pair
-        if stop or session.cancelled or (deadline is not None and time.monotonic() >= deadline):
+        if stopping():
             return Outcome(row, call, error=NotSent())
         try:
             page = session.fetcher.fetch(call)
@@ -162,37 +181,36 @@ def execute(
 
     pairs = list(zip(rows, calls, strict=True))
     futures = _start(one, pairs, max(1, min(session.settings.concurrency, len(pairs))))
-    reason: str | None = None
-    error: type[StackqlTuningError] = Cancelled
+    interrupted = False
     try:
         pending = set(futures)
         while pending:
             try:
                 _, pending = wait(pending, timeout=_TICK)
             except KeyboardInterrupt:
-                if reason is not None:
+                if interrupted:
                     break  # a second Ctrl-C: the calls in flight are abandoned
-                reason = "the statement was interrupted (Ctrl-C)"
-                stop.append(reason)
+                interrupted = True
+                if not stop:
+                    stop.append(("the statement was interrupted (Ctrl-C)", Cancelled))
                 notify(
                     session,
                     "interrupted: no further call is sent; waiting for the calls in flight "
                     "(Ctrl-C again to abandon them)",
                 )
                 continue
-            if reason is None and session.cancelled:
-                reason = "the statement was cancelled"
-                stop.append(reason)
-            if deadline is not None and time.monotonic() >= deadline and pending:
-                reason = f"the statement's time limit ({session.settings.timeout:g} s) passed"
-                error = StatementTimeout
-                stop.append(reason)
-                break
+            if getattr(session, "abandoning", False) and stopping():
+                break  # the shell's second Ctrl-C: the calls in flight are given up
+            if pending and stopping() and stop[0][1] is StatementTimeout:
+                break  # past the time limit the calls in flight are given up at once
     finally:
         for f in futures:
             f.cancel()  # those not started
-    # a call that had just started when the stop came returns at once, unsent
-    wait([f for f in futures if not f.done()], timeout=_TICK)
+    # a call that had just started when the stop came returns at once, unsent (and one more
+    # Ctrl-C here does not lose the report)
+    with contextlib.suppress(KeyboardInterrupt):
+        wait([f for f in futures if not f.done()], timeout=_TICK)
+    reason = stop[0][0] if stop else "the statement stopped"
     outcomes = []
     for (row, call), f in zip(pairs, futures, strict=True):
         if f.cancelled():
@@ -203,8 +221,8 @@ def execute(
             outcomes.append(
                 Outcome(row, call, error=CallError(None, f"in flight when {reason}", sent=True))
             )
-    if reason is not None:
-        raise stopped_error(error, reason, verb, outcomes)
+    if stop:
+        raise stopped_error(stop[0][1], reason, verb, outcomes, reply_names=reply_names)
     return outcomes
 
 
@@ -237,10 +255,15 @@ def _start(
 
 
 def stopped_error(
-    cls: type[StackqlTuningError], reason: str, verb: str, outcomes: list[Outcome]
+    cls: type[StackqlTuningError],
+    reason: str,
+    verb: str,
+    outcomes: list[Outcome],
+    *,
+    reply_names: bool = True,
 ) -> StackqlTuningError:
     """The report of a statement whose calls stopped being sent: each row's fate."""
-    done = [f"row {o.row}: {target_text(o.call.resource, o.call, o.obj)}" for o in outcomes if o.ok]
+    done = [done_text(o, reply_names) for o in outcomes if o.ok]
     not_sent = [o.row for o in outcomes if isinstance(o.error, NotSent)]
     unknown = [o for o in outcomes if o.error and not isinstance(o.error, NotSent) and o.error.sent]
     failed = [
@@ -254,28 +277,46 @@ def stopped_error(
     if not_sent:
         parts.append(f"not sent: {_rows_text(not_sent)}")
     if unknown:
-        parts.append(
-            "outcome unknown: "
-            + "; ".join(f"row {o.row}: {o.error.message}" for o in unknown if o.error)
-        )
+        parts.append("outcome unknown: " + _grouped(unknown))
     if failed:
-        parts.append(
-            "failed: "
-            + "; ".join(
-                f"row {o.row}: {o.error.status}: {o.error.message}" for o in failed if o.error
-            )
-        )
+        parts.append("failed: " + _grouped(failed, status=True))
+    hints = []
     if unknown:
         rows = _rows_text([o.row for o in unknown])
-        hint = f"check whether {rows} {'was' if len(unknown) == 1 else 'were'} {verb} (SELECT)"
-        hint += " before running anything again"
-    elif not_sent and done:
-        hint = f"run again only {_rows_text(not_sent)}: the rows reported as {verb} were {verb}"
-    elif not_sent:
-        hint = f"nothing was {verb}"
-    else:
-        hint = f"every call was answered: the rows reported as {verb} were {verb}"
-    return cls("; ".join(parts), hint=hint)
+        hints.append(
+            f"check whether {rows} {'was' if len(unknown) == 1 else 'were'} {verb} (SELECT) "
+            f"before running {'it' if len(unknown) == 1 else 'them'} again"
+        )
+    if failed:
+        hints.append(
+            f"fix {_rows_text([o.row for o in failed])} and run "
+            f"{'it' if len(failed) == 1 else 'them'} again"
+        )
+    if not_sent:
+        hints.append(f"run {_rows_text(not_sent)} again")
+    if done:
+        hints.append(f"the rows reported as {verb} were {verb}: do not run them again")
+    elif not unknown:
+        hints.append(f"nothing was {verb}")
+    return cls("; ".join(parts), hint="; ".join(hints))
+
+
+def done_text(o: Outcome, reply_names: bool = True) -> str:
+    """``row N: <what it names>``, and whether an operation it started is still running."""
+    text = f"row {o.row}: {target_text(o.call.resource, o.call, o.obj if reply_names else None)}"
+    if is_operation(o.call.method) and not o.obj.get("done"):
+        text += f" (started: operation {o.obj.get('name', '?')} not finished)"
+    return text
+
+
+def _grouped(outcomes: list[Outcome], *, status: bool = False) -> str:
+    """Rows of the same message once: ``rows 1-16: in flight when ...``."""
+    by_message: dict[str, list[int]] = {}
+    for o in outcomes:
+        assert o.error is not None
+        text = f"{o.error.status}: {o.error.message}" if status else o.error.message
+        by_message.setdefault(text, []).append(o.row)
+    return "; ".join(f"{_rows_text(rows)}: {text}" for text, rows in by_message.items())
 
 
 def _rows_text(rows: list[int]) -> str:
@@ -381,6 +422,7 @@ __all__ = [
     "NotSent",
     "Outcome",
     "check_calls",
+    "done_text",
     "execute",
     "failure_of",
     "is_operation",

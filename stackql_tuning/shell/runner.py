@@ -30,6 +30,8 @@ from stackql_tuning.shell.script import split_units
 
 #: a statement shows a progress line after running this long (seconds)
 PROGRESS_AFTER = 0.5
+#: how long a second Ctrl-C waits for the abandoned statement's report (seconds)
+ABANDON_WAIT = 1.0
 #: how deep ``\i`` may nest
 MAX_INCLUDE_DEPTH = 16
 #: the most cells a table line may take when it goes through the pager
@@ -80,6 +82,7 @@ class Shell:
         self.progress = _is_tty(err) if progress is None else progress
         self.color = _is_tty(err) if color is None else color
         self._latest: Any = None
+        self._stopping = False  # Ctrl-C pressed once while the statement runs
         self._depth = 0
         self._worker: threading.Thread | None = None
         #: a result of the text being handled had failed calls (--on-error continue)
@@ -167,6 +170,7 @@ class Shell:
 
         self._wait_for_abandoned()
         self._latest = None
+        self._stopping = False
         session.progress = self._on_progress
         worker = threading.Thread(target=work, name="stackql-tuning-statement", daemon=True)
         self._worker = worker
@@ -187,6 +191,7 @@ class Shell:
                     # further call and reports each row once its calls in flight are
                     # answered), and its report is shown
                     stopping.set()
+                    self._stopping = True
                     self.session.cancel()
                     if drawn:
                         self._clear_progress()
@@ -216,9 +221,16 @@ class Shell:
                 started = time.monotonic()
                 self._latest = None
         except KeyboardInterrupt:
-            self._abandon(abandoned)
             if drawn:
                 self._clear_progress()
+            if stopping.is_set():
+                # the second Ctrl-C: a change gives up its calls in flight and reports every
+                # row (the report was dropped, rows done before the first Ctrl-C with it)
+                report = self._report_of_abandoned(results)
+                if report is not None:
+                    self._abandon(abandoned)
+                    raise report from None
+            self._abandon(abandoned)
             raise Cancelled() from None
         except BaseException:
             # showing a result failed (a closed pipe, a full disk): the rest is not wanted
@@ -227,6 +239,29 @@ class Shell:
             raise
         finally:
             session.progress = None
+
+    def _report_of_abandoned(self, results: queue.Queue[tuple[str, Any, float]]) -> Any:
+        """Tell the session to give up its calls in flight, and wait briefly for the error
+        that reports what the statement did; None when none comes."""
+        cancel = getattr(self.session, "cancel", None)
+        if not callable(cancel):
+            return None
+        try:
+            cancel(abandon=True)
+        except TypeError:  # a session without abandon
+            return None
+        deadline = time.monotonic() + ABANDON_WAIT
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    kind, payload, _ = results.get(timeout=left)
+                except queue.Empty:
+                    return None
+                if kind == "error" and isinstance(payload, StackqlTuningError):
+                    return payload
+        except KeyboardInterrupt:
+            return None
+        return None
 
     def _abandon(self, abandoned: threading.Event) -> None:
         """Discard whatever the running statement still produces and cancel its calls."""
@@ -262,7 +297,7 @@ class Shell:
             line = f"running... {elapsed:.1f} s"
         else:
             line = f"{p.calls_done}/{p.calls_total} calls, {p.rows} rows, {elapsed:.1f} s"
-        line += "  (Ctrl-C cancels)"
+        line += "  (Ctrl-C again abandons)" if self._stopping else "  (Ctrl-C cancels)"
         # one terminal line at most: a wrapped line is not erased by the next redraw, and a
         # narrow terminal filled with copies of it
         columns = shutil.get_terminal_size((80, 24)).columns

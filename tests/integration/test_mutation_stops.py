@@ -6,6 +6,7 @@ Own names: Google project ``h7-stops`` and the AWS jobs ``h7-stops-*``.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -187,3 +188,47 @@ def test_a_cancel_while_awaiting_names_the_created_job(
         with pytest.raises(errors.Cancelled) as info:
             session.execute("/*+ AWAIT */ " + insert(1, "h7-stop-w"))
     assert "1 created: row 1: projects/h7-stops/locations/us-central1/" in str(info.value)
+
+
+def test_a_time_limit_past_before_any_call_is_still_a_time_limit(
+    fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    # the workers saw the deadline first: a provider error, which --on-error continue let pass
+    fresh_sandbox.aws.configure(latency=0.2)
+    settings = {**fresh_sandbox.settings(), "timeout": 0.001, "on_error": "continue"}
+    with Session(**settings) as session, pytest.raises(errors.StatementTimeout) as info:
+        session.execute(
+            f"DELETE FROM {SM} WHERE region = 'us-west-2' "
+            "AND HyperParameterTuningJobName IN ('h7-stops-t1', 'h7-stops-t2')"
+        )
+    assert "0 of 2 deleted; not sent: rows 1-2" in str(info.value)
+    assert not [e for e in fresh_sandbox.aws.requests() if "DeleteHyperParameter" in str(e)]
+
+
+def test_a_stopped_delete_names_the_jobs_and_the_rows_to_fix(
+    session: Session, fresh_sandbox: Sandbox
+) -> None:
+    # it named the deletion's operation, not the job; its hint left out the failed rows
+    made = [
+        session.execute(insert(1, f"h7-stop-d{i}") + " RETURNING hyperparameterTuningJobsId").rows[
+            0
+        ][0]
+        for i in range(2)
+    ]
+    for job in made:
+        session.execute(
+            f"EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}', "
+            f"@hyperparameterTuningJobsId='{job}'"
+        )
+    fresh_sandbox.google.configure(latency=0.4)
+    threading.Timer(1.5, session.cancel).start()
+    ids = ", ".join(f"'{j}'" for j in ["1", *made, "2", "3", "4"])
+    with pytest.raises(errors.Cancelled) as info:
+        session.execute(
+            f"DELETE FROM {HPT} WHERE projectsId = '{PROJECT}' AND locationsId = '{LOC}' "
+            f"AND hyperparameterTuningJobsId IN ({ids})"
+        )
+    text = str(info.value)
+    assert f"row 2: projects/{PROJECT}/locations/{LOC}/hyperparameterTuningJobs/{made[0]}" in text
+    assert "failed: row 1: 404" in text
+    assert re.search(r"fix rows? 1\b.* again", info.value.hint or "")

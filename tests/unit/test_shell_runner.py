@@ -38,9 +38,11 @@ class FakeSession:
         self._cancel = threading.Event()
         self.late_result_made = threading.Event()
         self.release = threading.Event()
+        self.abandoning = False
 
-    def cancel(self) -> None:
+    def cancel(self, *, abandon: bool = False) -> None:
         self.cancel_calls += 1
+        self.abandoning = self.abandoning or abandon
         self._cancel.set()
 
     def execute_script(self, text: str, *, source: str | None = None) -> Iterator[Result]:
@@ -84,6 +86,15 @@ class FakeSession:
                 if self.progress:
                     self.progress(Progress(0, 4, 0))
             raise Cancelled("2 of 4 created; created: row 1: j1; row 2: j2; not sent: rows 3-4")
+        if word == "GIVESUP":  # a change waiting on a call in flight until told to give it up
+            while not self.abandoning:
+                if self.progress:
+                    self.progress(Progress(0, 4, 0))
+                time.sleep(0.01)
+            raise Cancelled(
+                "1 of 4 deleted; deleted: row 1: j1; not sent: rows 3-4; "
+                "outcome unknown: row 2: in flight when the statement was cancelled"
+            )
         if word == "STUBBORN":  # ignores cancel until released
             if self.progress:
                 self.progress(Progress(0, 1, 0))
@@ -171,6 +182,25 @@ def test_ctrl_c_shows_what_a_stopped_change_did() -> None:
     assert "cancelled: 2 of 4 created; created: row 1: j1" in err.getvalue()
     assert "not sent: rows 3-4" in err.getvalue()
     assert session.ran == ["STOPS"]  # the statements after it do not run
+
+
+def test_a_second_ctrl_c_still_shows_what_the_change_did() -> None:
+    # it printed only "cancelled": the rows done before the first Ctrl-C went unreported
+    shell, session, _, err = make_shell()
+
+    def interrupt() -> None:
+        while session.progress is None:
+            time.sleep(0.01)
+        _thread.interrupt_main()
+        while "Ctrl-C again to abandon" not in err.getvalue():
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    assert shell.handle("GIVESUP;") == 130
+    assert session.abandoning
+    assert "cancelled: 1 of 4 deleted; deleted: row 1: j1" in err.getvalue()
+    assert "outcome unknown: row 2" in err.getvalue()
 
 
 def test_next_statement_waits_for_the_cancelled_one() -> None:
