@@ -97,6 +97,9 @@ class StackContext:
         self.file = str(manifest.path)
         self._secrets: set[str] = set()
         self.values: dict[str, Any] = {"env": EnvVars({k: str(v) for k, v in env_vars.items()})}
+        #: the DuckDB type of an exported value, where a query gave it (JSON, FLOAT, a LIST of
+        #: JSON): the output file writes it as ``-o json`` does
+        self.value_types: dict[str, str | None] = {}
         self.values.update(env_vars)
         self.values["stack_name"] = manifest.name
         self.values["stack_env"] = stack_env

@@ -429,3 +429,4 @@ class Engine(AnchorRunner):
             value = self.ctx.values[name]
             self.report.exports[name] = self.ctx.masked_value(value)
             self.report.values[name] = value
+            self.report.types[name] = self.ctx.value_types.get(name)

@@ -38,6 +38,8 @@ class DeployReport:
     exports: dict[str, Any] = field(default_factory=dict)
     #: the same, unmasked: for the output file only, never printed
     values: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the DuckDB type of each value a query gave (None: a global, a literal)
+    types: dict[str, str | None] = field(default_factory=dict, repr=False)
     #: rendered queries, in order, as ``(resource, anchor, text)`` (masked)
     queries: list[tuple[str, str, str]] = field(default_factory=list)
     elapsed: float = 0.0
@@ -98,7 +100,8 @@ def write_output_file(path: Path | str, report: DeployReport) -> None:
     data = {"stack_name": report.stack_name, "stack_env": report.stack_env}
     for name, value in report.values.items():
         # as `-o json` writes values: NaN null, ISO timestamps, exact numbers, JSON embedded
-        data[name] = json_cell(value, "JSON" if isinstance(value, JsonText) else None)
+        type_name = report.types.get(name) or ("JSON" if isinstance(value, JsonText) else None)
+        data[name] = json_cell(value, type_name)
     text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
     try:
         if report.has_secrets:

@@ -29,7 +29,7 @@ from stackql_tuning.errors import (
     StackqlTuningError,
     StatementTimeout,
 )
-from stackql_tuning.result import Result
+from stackql_tuning.result import Result, unique_names
 from stackql_tuning.sql.statement import Statement
 from stackql_tuning.sql.template import render, rendered_source
 
@@ -345,9 +345,12 @@ class AnchorRunner:
                 f"it returned {list(row)}",
                 hint="alias the columns: SELECT x AS name ...",
             )
+        assert result is not None  # a row came from it
+        types = dict(zip(unique_names(result.columns), result.types, strict=True))
         out: dict[str, Any] = {}
         for column, alias in pairs:
             self._set(res, alias, row[column], ctx)
+            self.ctx.value_types[alias] = types.get(column)  # for the output file's JSON
             out[alias] = self.ctx.masked_value(row[column])
         return out
 

@@ -24,6 +24,7 @@ orjson.
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 from collections.abc import Callable
@@ -70,22 +71,19 @@ _TEXT_FROM_DUCKDB = frozenset(
 )
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 #: a number token (after ``[``, ``:``, ``,`` or at the start, before ``,``, ``]``, ``}`` or the
-#: end) whose text orjson might not write back as it reads: ``-0``, 16 or more digits, an
-#: exponent, a fraction ending in 0 (``1.50``), or below 1e-5 (``0.000001``, written
-#: ``1e-6``). A decimal of fewer digits reads to a double whose shortest text it is, and orjson
-#: writes that positionally: no check needed. A match is checked (``_needs_exact``); one
-#: inside a string only costs that check.
+#: end) whose value orjson might change: 16 or more digits (beyond 64 bits, or more than a
+#: double holds), an exponent (``1E400`` is no double). A decimal of fewer digits reads to the
+#: double of its value. A match is checked (``_needs_exact``); one inside a string only costs
+#: that check. Only values are kept: ``1.50`` may be written ``1.5``, ``1e5`` ``100000.0``.
 _RISKY_NUMBER = re.compile(
-    r"(?:^|[\[:,])\s*(-0|-?\d{16,}|-?\d+(?:\.\d+)?[eE][-+]?\d+|-?(?=[\d.]{17})\d+\.\d+"
-    r"|-?\d+\.\d+0|-?0\.0{5,}\d*)\s*(?=[,\]}]|$)"
+    r"(?:^|[\[:,])\s*(-?\d{16,}|-?\d+(?:\.\d+)?[eE][-+]?\d+|-?(?=[\d.]{17})\d+\.\d+)"
+    r"\s*(?=[,\]}]|$)"
 )
 #: quick signs of a risky number (each alone, as alternation is slow in ``re``): most JSON
 #: texts show none, and skip the scan above
 _RISKY_SIGNS = (
-    re.compile(r"[0-9](?:[eE][-+]?[0-9]|[0-9.]{16})"),  # [0-9]: faster than \d here
-    re.compile(r"\.[0-9]*0\s*(?:[,\]}]|$)"),
-    re.compile(r"-0\s*(?:[,\]}]|$)"),
-    re.compile(r"0\.00000"),
+    re.compile(r"[0-9.]{16}"),  # a long run of digits
+    re.compile(r"[0-9][eE][-+]?[0-9]{3}"),  # an exponent of three digits (1E400)
 )
 _F32 = struct.Struct("<f")
 #: a JSON string, or the whitespace between tokens
@@ -142,7 +140,9 @@ def _shortest_single(value: float) -> float:
         target = _F32.pack(value)
     except OverflowError:  # not a float32 after all: keep the double
         return value
-    for digits in range(1, 10):
+    # a shorter text that reads back is found at 6 digits too (%g drops trailing zeros):
+    # float32's spacing is far finer than 6 digits', but for subnormals (below 2**-126)
+    for digits in range(6 if abs(value) >= 1.2e-38 else 1, 10):
         candidate = float(f"{value:.{digits}g}")
         try:
             if _F32.pack(candidate) == target:
@@ -234,14 +234,16 @@ def _scalar_text(value: Any, *, assume_utc: bool = False) -> str:
 _UNPARSED = object()
 
 
-def _parse_json_text(text: str) -> Any:
+def _parse_json_text(text: str, nesting: int = 1) -> Any:
     """The parsed JSON value (JSON-ready), or ``_UNPARSED`` when the text is not JSON.
 
     Numbers keep their text: when orjson could write one back otherwise (beyond 64 bits, more
     digits than a double holds, ``1.50``, ``1e5``), the standard library's parser reads the
     text and keeps such numbers as ``orjson.Fragment`` of their own text.
     A value nested deeper than orjson reads (1024 levels) or writes (254) is the text itself,
-    compacted, as an ``orjson.Fragment``: every format writes it as it writes any JSON value."""
+    compacted, as an ``orjson.Fragment``: every format writes it as it writes any JSON value.
+    ``nesting``: the levels the value sits in as it is written (1: a column of the row's
+    object; more inside a LIST or STRUCT)."""
     text = str(text)  # orjson reads no str subclass (``result.JsonText``)
     try:
         if _needs_exact(text):
@@ -259,9 +261,12 @@ def _parse_json_text(text: str) -> Any:
         if "depth limit" in str(e):
             return orjson.Fragment(_compact_json(text))
         return _UNPARSED
-    if len(text) >= _DEEP_TEXT and isinstance(parsed, list | dict):
+    if len(text) >= _DEEP_TEXT - 2 * (nesting - 1) and isinstance(parsed, list | dict):
+        wrapped: Any = parsed
+        for _ in range(nesting):  # as json/jsonl write it: inside the row's object, and more
+            wrapped = [wrapped]
         try:
-            orjson.dumps([parsed])  # as json/jsonl write it: inside the row's object
+            orjson.dumps(wrapped)
         except orjson.JSONEncodeError:
             return orjson.Fragment(_compact_json(text))
     return parsed
@@ -275,9 +280,11 @@ def _needs_exact(text: str) -> bool:
     for match in _RISKY_NUMBER.finditer(text):
         token = match.group(1)
         if "." in token or "e" in token or "E" in token:
-            if orjson.dumps(float(token)).decode() != token:
+            # orjson writes the double's shortest text: the token's value, or not
+            as_double = float(token)
+            if not math.isfinite(as_double) or Decimal(repr(as_double)) != Decimal(token):
                 return True
-        elif len(token) > 20 or token == "-0" or not _INT64_MIN <= int(token) <= _UINT64_MAX:
+        elif len(token) > 20 or not _INT64_MIN <= int(token) <= _UINT64_MAX:
             return True
     return False
 
@@ -376,13 +383,14 @@ def json_cell(value: Any, type_name: str | None = None) -> Any:
     return _jsonable(value, assume_utc=_is_tz_timestamp(type_name))
 
 
-def _typed(value: Any, node: DuckType | None) -> Any:
-    """``value`` JSON-ready as a value of type ``node``: JSON text parsed, FLOAT at float32."""
+def _typed(value: Any, node: DuckType | None, nesting: int = 1) -> Any:
+    """``value`` JSON-ready as a value of type ``node``: JSON text parsed, FLOAT at float32.
+    ``nesting``: the levels ``value`` sits in as it is written (see ``_parse_json_text``)."""
     if value is None or node is None:
         return _jsonable(value)
     name = node.name
     if name == "JSON" and isinstance(value, str):
-        parsed = _parse_json_text(value)
+        parsed = _parse_json_text(value, nesting)
         return value if parsed is _UNPARSED else parsed
     if name in SINGLE_FLOAT and isinstance(value, float):
         text = format_float(value, single=True)
@@ -391,12 +399,12 @@ def _typed(value: Any, node: DuckType | None) -> Any:
         return _jsonable(value)
     if name == "LIST" and isinstance(value, list | tuple):
         element = node.fields[0][1]
-        return [_typed(v, element) for v in value]
+        return [_typed(v, element, nesting + 1) for v in value]
     if name == "STRUCT" and isinstance(value, dict):
-        return {_key_text(k): _typed(v, node.field(str(k))) for k, v in value.items()}
+        return {_key_text(k): _typed(v, node.field(str(k)), nesting + 1) for k, v in value.items()}
     if name == "MAP" and isinstance(value, dict):
         item = node.fields[1][1]
-        return {_key_text(k): _typed(v, item) for k, v in value.items()}
+        return {_key_text(k): _typed(v, item, nesting + 1) for k, v in value.items()}
     return _jsonable(value)
 
 
