@@ -323,6 +323,17 @@ def exact_value(text: Any, type_name: str) -> Any:
 
 
 _FRACTION = re.compile(r"\.(\d+)")
+#: calls whose effect a second run would repeat (a sequence advanced twice)
+_SIDE_EFFECTS = re.compile(r"\b(?:nextval|setseed)\s*\(", re.IGNORECASE)
+
+
+def _may_run_again(statements: list[Any], duckdb: Any) -> bool:
+    """Whether the statement can run once more to read columns as text: one SELECT (not an
+    INSERT ... RETURNING, whose rows would be inserted twice) calling nothing that changes
+    state (``nextval``). Volatile values (``random()``) are read again too, all of them."""
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        return False
+    return not _SIDE_EFFECTS.search(str(statements[0].query))
 
 
 @dataclass
@@ -628,7 +639,7 @@ class Store:
         names = [str(d[0]) for d in cursor.description]
         types = [str(d[1]) for d in cursor.description]
         lossy = lossy_columns(types, rows)
-        if lossy and len(statements) == 1 and not multi and kinds[0] == returns:
+        if lossy and _may_run_again(statements, self.duckdb):
             # Python's values cannot hold these (months of an INTERVAL became 30 days each,
             # ``infinity`` a real date, nanoseconds were cut): the query again, those columns
             # as DuckDB's own text

@@ -90,3 +90,11 @@ def test_an_interval_text_with_a_clock_stays_whole(literal: str) -> None:
     # sqlglot made INTERVAL '3 days 04:05:06' INTERVAL '3' DAYS: a time limit of a day and a
     # half became one day
     assert parse_one(f"SELECT {literal}").expression.sql(dialect="duckdb") == f"SELECT {literal}"
+
+
+def test_a_statement_with_side_effects_is_not_read_twice() -> None:
+    # the text re-read runs the query again: a sequence would advance twice
+    with Session() as session:
+        session.execute("CREATE SEQUENCE seq START 1")
+        session.execute("SELECT nextval('seq') AS n, INTERVAL 14 MONTH AS m")
+        assert session.execute("SELECT nextval('seq') AS n").rows == [(2,)]
