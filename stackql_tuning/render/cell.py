@@ -57,7 +57,7 @@ _NUMERIC_TYPES = frozenset(
     }
 )
 _TZ_TIMESTAMP_TYPES = frozenset({"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"})
-#: types whose values may come as DuckDB's own text (``run.store.lossy_columns``)
+#: types whose values may come as DuckDB's own text (``run.store.Lossless``)
 _TEXT_FROM_DUCKDB = frozenset(
     {
         *_TZ_TIMESTAMP_TYPES,
@@ -321,45 +321,46 @@ _INTERVAL_TEXT = re.compile(
 def iso_duration(text: str) -> str:
     """DuckDB's text of an INTERVAL as an ISO-8601 duration (``P1Y2M3DT4H5M6.5S``), as
     :func:`format_interval` writes the ones Python holds; ``text`` itself when it is not one.
-    A duration whose parts are all negative is written ``-P...``, one with mixed signs gives
-    each part its own."""
+    A duration whose parts are all negative or zero is written ``-P...``; one with mixed signs
+    gives each part its own (``-1 month 00:00:00.5`` is ``P-1MT0.5S``)."""
     m = _INTERVAL_TEXT.match(text)
     if m is None or not text:
         return text
     years, months, days, neg, hours, minutes, seconds, fraction = m.groups()
-    sign = -1 if neg else 1
-    parts = [int(years or 0), int(months or 0), int(days or 0)]
-    clock = [sign * int(hours or 0), sign * int(minutes or 0), sign * int(seconds or 0)]
-    frac = (fraction or "").rstrip("0")
-    values = [*parts, *clock]
-    negative = any(v < 0 for v in values) or (neg and frac)
-    if negative and all(v <= 0 for v in values):
-        lead, values = "-", [-v for v in values]
-        frac_sign = ""
-    else:
-        lead, frac_sign = "", "-" if neg else ""
-    y, mo, d, h, mi, se = values
-    date_part = "".join(f"{v}{u}" for v, u in ((y, "Y"), (mo, "M"), (d, "D")) if v)
-    secs = ""
-    if frac:
-        secs = f"{frac_sign if se == 0 else ''}{se}.{frac}S"
-    elif se:
-        secs = f"{se}S"
-    clock_part = "".join(f"{v}{u}" for v, u in ((h, "H"), (mi, "M")) if v) + secs
-    body = date_part + (f"T{clock_part}" if clock_part else "")
-    return f"{lead}P{body}" if body else "PT0S"
+    micros = (int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0)) * 1_000_000
+    micros += int((fraction or "0")[:6].ljust(6, "0"))
+    parts = [int(years or 0), int(months or 0), int(days or 0), -micros if neg else micros]
+    if all(v <= 0 for v in parts) and any(v < 0 for v in parts):
+        return "-" + _iso_parts([-v for v in parts])
+    return _iso_parts(parts)
+
+
+def _iso_parts(parts: list[int]) -> str:
+    years, months, days, micros = parts
+    body = "".join(f"{v}{u}" for v, u in ((years, "Y"), (months, "M"), (days, "D")) if v)
+    sign = "-" if micros < 0 else ""
+    hours, rest = divmod(abs(micros), 3_600_000_000)
+    minutes, rest = divmod(rest, 60_000_000)
+    seconds, micro = divmod(rest, 1_000_000)
+    clock = "".join(f"{sign}{v}{u}" for v, u in ((hours, "H"), (minutes, "M")) if v)
+    if micro:
+        clock += f"{sign}{seconds}.{micro:06d}".rstrip("0") + "S"
+    elif seconds:
+        clock += f"{sign}{seconds}S"
+    body += f"T{clock}" if clock else ""
+    return f"P{body}" if body else "PT0S"
 
 
 def _duckdb_text(value: str, type_name: str | None) -> str:
     """A value DuckDB gave as its own text because Python could not hold it
-    (``run.store.lossy_columns``), in the form the other values of its type take: an
+    (``run.store.Lossless``), in the form the other values of its type take: an
     INTERVAL as an ISO-8601 duration, a timestamp with ``T``; ``infinity`` as is."""
     base = _base_type(type_name)
     if base == "INTERVAL":
         return iso_duration(value)
     if base in _TZ_TIMESTAMP_TYPES:
         return _normalize_tz_string(value)
-    if base.startswith("TIMESTAMP") and " " in value and value[:1].isdigit():
+    if base.startswith("TIMESTAMP") and " " in value and value[:1].isdigit() and "(" not in value:
         return value.replace(" ", "T", 1)
     return value
 

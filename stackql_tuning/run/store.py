@@ -250,90 +250,43 @@ def engine() -> Any:
         return duckdb
 
 
-#: DuckDB types whose Python values lose part of some values: an INTERVAL's months (30 days
-#: each), a TIMESTAMP_NS's last three digits
-_LOSSY_TYPES = frozenset({"INTERVAL", "TIMESTAMP_NS"})
-#: DuckDB types whose ``infinity`` and ``-infinity`` Python gives as its own largest and
-#: smallest values
-_INFINITE_TYPES = frozenset(
-    {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS"}
-)
+#: DuckDB types whose Python values lose some values -> when a value needs DuckDB's text
+#: (``{c}``: the column): an INTERVAL with months (30 days each in Python), a TIMESTAMP_NS with
+#: nanoseconds (cut). (An infinite DATE or TIMESTAMP is Python's largest or smallest value: told
+#: apart from a real 9999-12-31 only by a companion column on every date column, which cost
+#: twice the time of reading such rows; left as it was.)
+_NEEDS_TEXT = {
+    "INTERVAL": "datepart('year', {c}) <> 0 OR datepart('month', {c}) <> 0",
+    "TIMESTAMP_NS": "nanosecond({c}) % 1000 <> 0",
+}
 
 
-def _infinities() -> frozenset[Any]:
-    from datetime import date, datetime
+@dataclass
+class Lossless:
+    """A SELECT read with DuckDB's text beside the columns Python may not hold exactly."""
 
-    return frozenset({date.max, date.min, datetime.max, datetime.min})
+    sql: str
+    names: list[str]
+    types: list[str]
+    #: the columns with a text companion, in order (the companions follow the columns)
+    columns: list[int]
 
-
-def lossy_columns(types: list[str], rows: list[tuple[Any, ...]]) -> set[int]:
-    """The top-level columns whose values Python could not hold as DuckDB has them: every
-    INTERVAL and TIMESTAMP_NS column, and a date or timestamp column holding ``infinity``."""
-    out = {i for i, t in enumerate(types) if t in _LOSSY_TYPES}
-    dated = [i for i, t in enumerate(types) if t in _INFINITE_TYPES]
-    if dated and rows:
-        infinite = _infinities()
-        for i in dated:
-            if any(row[i] in infinite for row in rows):
-                out.add(i)
-    return out
-
-
-#: DuckDB's text of an INTERVAL: ``1 year 2 months -3 days 04:05:06.5``
-INTERVAL_TEXT = re.compile(
-    r"^(?:(-?\d+) years? ?)?(?:(-?\d+) mons?(?:ths?)? ?)?(?:(-?\d+) days? ?)?"
-    r"(?:(-)?(\d+):(\d\d):(\d\d)(?:\.(\d+))?)?$"
-)
-
-
-def exact_value(text: Any, type_name: str) -> Any:
-    """A value of a :func:`lossy_columns` column, given as DuckDB's text, as the Python value
-    that holds it exactly (an INTERVAL without months, a timestamp without nanoseconds, a date
-    that is not infinite); the text itself when none does."""
-    from datetime import date, datetime, timedelta
-
-    if not isinstance(text, str) or text in ("infinity", "-infinity"):
-        return text
-    try:
-        if type_name == "INTERVAL":
-            m = INTERVAL_TEXT.match(text)
-            if m is None or m.group(1) or m.group(2):
-                return text  # years and months are no fixed number of days
-            _, _, days, neg, hours, minutes, seconds, fraction = m.groups()
-            clock = timedelta(
-                hours=int(hours or 0),
-                minutes=int(minutes or 0),
-                seconds=int(seconds or 0),
-                microseconds=int((fraction or "0")[:6].ljust(6, "0")),
-            )
-            if fraction and len(fraction.rstrip("0")) > 6:
-                return text
-            return timedelta(days=int(days or 0)) + (-clock if neg else clock)
-        if type_name == "DATE":
-            return date.fromisoformat(text)
-        # a timestamp: its fraction (before any zone) cut to the microseconds Python holds
-        m = _FRACTION.search(text)
-        if m is not None:
-            if len(m.group(1).rstrip("0")) > 6:
-                return text  # nanoseconds
-            text = text[: m.start(1)] + m.group(1)[:6].ljust(6, "0") + text[m.end(1) :]
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return text
-
-
-_FRACTION = re.compile(r"\.(\d+)")
-#: calls whose effect a second run would repeat (a sequence advanced twice)
-_SIDE_EFFECTS = re.compile(r"\b(?:nextval|setseed)\s*\(", re.IGNORECASE)
-
-
-def _may_run_again(statements: list[Any], duckdb: Any) -> bool:
-    """Whether the statement can run once more to read columns as text: one SELECT (not an
-    INSERT ... RETURNING, whose rows would be inserted twice) calling nothing that changes
-    state (``nextval``). Volatile values (``random()``) are read again too, all of them."""
-    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        return False
-    return not _SIDE_EFFECTS.search(str(statements[0].query))
+    def restore(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The rows with DuckDB's text in place of the values that need it (``'1 year 2
+        months'``); the companions dropped."""
+        n = len(self.types)
+        pairs = [(i, n + k) for k, i in enumerate(self.columns)]
+        out = []
+        for row in rows:
+            if all(row[j] is None for _, j in pairs):
+                out.append(row[:n])
+                continue
+            values = list(row[:n])
+            for i, j in pairs:
+                if row[j] is not None:
+                    values[i] = row[j]
+            out.append(tuple(values))
+        return out
 
 
 @dataclass
@@ -621,7 +574,11 @@ class Store:
             multi = bool(statements) and statements[-1].type == self.duckdb.StatementType.MULTI
             has_rows = bool(kinds) and (kinds[0] == returns or (multi and returns in kinds))
             # one statement runs as parsed here, not parsed again (~0.5 ms of a small query)
-            cursor, rows = self._query(statements[0] if len(statements) == 1 else sql)
+            query: Any = statements[0] if len(statements) == 1 else sql
+            lossless = self._lossless(statements)
+            if lossless is not None:
+                query = lossless.sql
+            cursor, rows = self._query(query)
         except self.duckdb.InterruptException:
             raise Cancelled("statement cancelled; its query was stopped") from None
         except self.duckdb.Error as e:
@@ -638,23 +595,34 @@ class Store:
             return None
         names = [str(d[0]) for d in cursor.description]
         types = [str(d[1]) for d in cursor.description]
-        lossy = lossy_columns(types, rows)
-        if lossy and _may_run_again(statements, self.duckdb):
-            # Python's values cannot hold these (months of an INTERVAL became 30 days each,
-            # ``infinity`` a real date, nanoseconds were cut): the query again, those columns
-            # as DuckDB's own text
-            picked = ", ".join(
-                f"CAST(#{i + 1} AS VARCHAR) AS {q(n)}" if i in lossy else f"#{i + 1} AS {q(n)}"
-                for i, n in enumerate(names)
-            )
-            text = str(statements[0].query).strip().rstrip(";")
-            with contextlib.suppress(self.duckdb.Error):  # else the values Python holds stand
-                _, texts = self._query(f"SELECT {picked} FROM (\n{text}\n) AS lossless")
-                rows = [
-                    tuple(exact_value(v, types[i]) if i in lossy else v for i, v in enumerate(r))
-                    for r in texts
-                ]
+        if lossless is not None:
+            names, types, rows = lossless.names, lossless.types, lossless.restore(rows)
         return Rows(names, types, rows)
+
+    def _lossless(self, statements: list[Any]) -> Lossless | None:
+        """For one SELECT whose columns Python cannot always hold as DuckDB has them (an
+        INTERVAL's months became 30 days each, nanoseconds were cut):
+        the query with, beside each such column, DuckDB's own text of the values that need it.
+        It runs once (the query is only bound here); None when no column needs it."""
+        if len(statements) != 1 or statements[0].type != self.duckdb.StatementType.SELECT:
+            return None
+        text = str(statements[0].query).strip().rstrip(";").rstrip()
+        try:  # bound, not run
+            described = self.con.execute(f"DESCRIBE SELECT * FROM (\n{text}\n)").fetchall()
+        except self.duckdb.Error:
+            return None  # the query itself reports it
+        names, types = [str(r[0]) for r in described], [str(r[1]) for r in described]
+        extras = [
+            (i, _NEEDS_TEXT[t].format(c=f"#{i + 1}"))
+            for i, t in enumerate(types)
+            if t in _NEEDS_TEXT
+        ]
+        if not extras:
+            return None
+        picked = [f"#{i + 1}" for i in range(len(types))]
+        picked += [f"CASE WHEN {cond} THEN CAST(#{i + 1} AS VARCHAR) END" for i, cond in extras]
+        sql = f"SELECT {', '.join(picked)} FROM (\n{text}\n) AS lossless"
+        return Lossless(sql, names, types, [i for i, _ in extras])
 
     def _query(self, query: Any) -> tuple[Any, list[tuple[Any, ...]]]:
         """Execute ``query`` and fetch its rows. In the main thread it runs in a helper thread,
