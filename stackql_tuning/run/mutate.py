@@ -54,11 +54,11 @@ from stackql_tuning.run.await_ import (
 from stackql_tuning.run.mutate_calls import (
     Outcome,
     check_calls,
-    done_text,
     execute,
     failure_of,
     is_operation,
     plural,
+    stopped_error,
     summary_error,
     target_text,
     to_calls,
@@ -189,18 +189,18 @@ def run_insert(session: Session, stmt: Statement) -> Result:
             # as EXEC's AWAIT does: it returned at once, the hint silently doing nothing
             try:
                 state = _await(session, resource, o, f"create row {o.row}", warnings)
-            except (StatementTimeout, Cancelled, KeyboardInterrupt) as e:
+            except StatementTimeout as e:
                 # every row created is named: the others went unreported, and a rerun made
-                # duplicates (a Ctrl-C while waiting said only "interrupted")
+                # duplicates
                 made = [
                     f"row {x.row}: {target_text(resource, x.call, x.obj)}" for x in outcomes if x.ok
                 ]
-                stopped = e if isinstance(e, StackqlTuningError) else Cancelled("interrupted")
-                stopped.message += f"; {len(made)} created: " + "; ".join(made)
-                stopped.args = (stopped.message,)
-                if stopped is e:
-                    raise
-                raise stopped from None
+                e.message += f"; {len(made)} created: " + "; ".join(made)
+                e.args = (e.message,)
+                raise
+            except (Cancelled, KeyboardInterrupt):
+                # each row's fate (a Ctrl-C while waiting said only "interrupted")
+                raise _interrupted("created", outcomes, "waiting for the new jobs") from None
         if o.ok:
             target = target_text(resource, o.call, o.obj)
             done.append(f"row {o.row}: {target}")
@@ -214,8 +214,8 @@ def run_insert(session: Session, stmt: Statement) -> Result:
         try:
             result = returning_rows(session, resource, created, exprs)
         except (Cancelled, KeyboardInterrupt):
-            # the jobs were created: they are named (it said only "interrupted")
-            raise _stopped_waiting("created", done, "RETURNING was not read") from None
+            # the jobs were created: each row's fate (it said only "interrupted")
+            raise _interrupted("created", outcomes, "reading them for RETURNING") from None
     else:
         result = Result([], [], [], kind="insert", has_rows=False)
     result.messages = messages
@@ -283,12 +283,17 @@ def returning_rows(
     return result
 
 
-def _stopped_waiting(what: str, done: list[str], rest: str = "not waited for") -> Cancelled:
-    """The report of a Ctrl-C or cancel after every call was answered: what was done."""
-    return Cancelled(
-        f"{len(done)} {what} ({rest}): " + "; ".join(done),
-        hint="they were made: SELECT them to see where they are; do not run them again",
+def _interrupted(
+    verb: str, outcomes: list[Outcome], note: str, *, reply_names: bool = True
+) -> StackqlTuningError:
+    """The report of a Ctrl-C or cancel after every call was answered: each row's fate (done,
+    an operation still running, failed), and what was being done when it came (``note``)."""
+    error = stopped_error(
+        Cancelled, "the statement was interrupted", verb, outcomes, reply_names=reply_names
     )
+    error.message = f"interrupted while {note}: {error.message}"
+    error.args = (error.message,)
+    return error
 
 
 def _count(done: int, total: int, verb: str, word: str = "resource") -> str:
@@ -324,12 +329,14 @@ def run_delete(session: Session, stmt: Statement) -> Result:
             try:
                 if is_operation(method):
                     await_operation(session, resource, o.obj, label)
+                    o.obj = {**o.obj, "done": True}  # waited for: a report says deleted
                 else:
                     await_gone(session, resource, o.call.params, label)
             except (Cancelled, KeyboardInterrupt):
-                # every deletion the API accepted is named (it said only "interrupted")
-                accepted = [done_text(x, reply_names=False) for x in outcomes if x.ok]
-                raise _stopped_waiting("deletions", accepted) from None
+                # each row's fate (it said only "interrupted")
+                raise _interrupted(
+                    "deleted", outcomes, "not waited for", reply_names=False
+                ) from None
             except (ProviderError, StatementTimeout) as e:
                 # the deletion was accepted, but waiting for it failed: that row is reported
                 # as such, and the other rows are still reported (waited for, but past the

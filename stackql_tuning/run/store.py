@@ -607,8 +607,8 @@ class Store:
         if len(statements) != 1 or statements[0].type != self.duckdb.StatementType.SELECT:
             return None
         text = str(statements[0].query).strip().rstrip(";").rstrip()
-        try:  # bound, not run
-            described = self.con.execute(f"DESCRIBE SELECT * FROM (\n{text}\n)").fetchall()
+        try:  # bound, not run; as itself, not in a subquery (which renames a repeated name)
+            described = self.con.execute(f"DESCRIBE {text}").fetchall()
         except self.duckdb.Error:
             return None  # the query itself reports it
         names, types = [str(r[0]) for r in described], [str(r[1]) for r in described]

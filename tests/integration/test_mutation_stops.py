@@ -187,7 +187,9 @@ def test_a_cancel_while_awaiting_names_the_created_job(
         threading.Timer(0.6, session.cancel).start()
         with pytest.raises(errors.Cancelled) as info:
             session.execute("/*+ AWAIT */ " + insert(1, "h7-stop-w"))
-    assert "1 created: row 1: projects/h7-stops/locations/us-central1/" in str(info.value)
+    assert "1 of 1 created; created: row 1: projects/h7-stops/locations/us-central1/" in str(
+        info.value
+    )
 
 
 def test_a_time_limit_past_before_any_call_is_still_a_time_limit(
@@ -232,3 +234,25 @@ def test_a_stopped_delete_names_the_jobs_and_the_rows_to_fix(
     assert f"row 2: projects/{PROJECT}/locations/{LOC}/hyperparameterTuningJobs/{made[0]}" in text
     assert "failed: row 1: 404" in text
     assert re.search(r"fix rows? 1\b.* again", info.value.hint or "")
+
+
+def test_a_cancel_while_awaiting_reports_the_failed_rows_too(
+    fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    # the report named the created jobs and left out the row that had failed
+    fresh_sandbox.google.clock.set_speed(0.0)  # the job stays running
+    bad_study = '{"metrics": [{"metricId": "acc"}], "parameters": []}'
+    sql = (
+        f"/*+ AWAIT */ INSERT INTO {HPT} (projectsId, locationsId, displayName, maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec) VALUES "
+        f"('{PROJECT}', '{LOC}', 'h7-stop-f1', 2, 1, '{bad_study}', '{TRIAL}'), "
+        f"('{PROJECT}', '{LOC}', 'h7-stop-f2', 2, 1, '{STUDY}', '{TRIAL}')"
+    )
+    with Session(**fresh_sandbox.settings(), await_interval=0.05, await_timeout=60.0) as session:
+        session.notify = lambda text: None  # type: ignore[attr-defined]
+        threading.Timer(0.8, session.cancel).start()
+        with pytest.raises(errors.Cancelled) as info:
+            session.execute(sql)
+    text = str(info.value)
+    assert "1 of 2 created; created: row 2: projects/h7-stops/" in text
+    assert "failed: row 1: 400" in text and "interrupted while waiting for the new jobs" in text

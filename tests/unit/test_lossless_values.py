@@ -100,3 +100,9 @@ def test_a_statement_with_side_effects_runs_once() -> None:
         session.execute("CREATE SEQUENCE seq START 1")
         session.execute("SELECT nextval('seq') AS n, INTERVAL 14 MONTH AS m")
         assert session.execute("SELECT nextval('seq') AS n").rows == [(2,)]
+
+
+def test_column_names_stay_as_written_beside_a_lossy_column() -> None:
+    # bound as a subquery, repeated names became a_1 and A_2 (an export named A was lost)
+    out = run("SELECT 1 AS a, 2 AS a, 3 AS A, INTERVAL 1 MONTH AS i", "csv")
+    assert out.splitlines() == ["a,a,A,i", "1,2,3,P1M"]
