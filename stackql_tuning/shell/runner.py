@@ -147,7 +147,9 @@ class Shell:
     # -- SQL ------------------------------------------------------------------------------------
     def run_sql(self, text: str, *, source: str | None = None) -> None:
         """Run the statements of ``text`` in a worker thread, showing each result as it comes."""
-        results: queue.Queue[tuple[str, Any, float]] = queue.Queue()
+        # a SimpleQueue: Queue.get's Python-level condition, interrupted by Ctrl-C at the wrong
+        # moment, raised "release unlocked lock" (an internal error instead of the report)
+        results: queue.SimpleQueue[tuple[str, Any, float]] = queue.SimpleQueue()
         abandoned = threading.Event()
         session = self.session
 
@@ -179,11 +181,12 @@ class Shell:
         try:
             worker.start()
             while True:
-                try:
-                    kind, payload, at = results.get(timeout=0.1)
-                except queue.Empty:
-                    drawn = self._draw_progress(started) or drawn
-                    continue
+                try:  # a Ctrl-C while the progress line is drawn is a Ctrl-C here too
+                    try:
+                        kind, payload, at = results.get(timeout=0.1)
+                    except queue.Empty:
+                        drawn = self._draw_progress(started) or drawn
+                        continue
                 except KeyboardInterrupt:
                     if stopping.is_set():
                         raise  # a second Ctrl-C: the statement is abandoned
@@ -240,7 +243,7 @@ class Shell:
         finally:
             session.progress = None
 
-    def _report_of_abandoned(self, results: queue.Queue[tuple[str, Any, float]]) -> Any:
+    def _report_of_abandoned(self, results: queue.SimpleQueue[tuple[str, Any, float]]) -> Any:
         """Tell the session to give up its calls in flight, and wait briefly for the error
         that reports what the statement did; None when none comes."""
         cancel = getattr(self.session, "cancel", None)
