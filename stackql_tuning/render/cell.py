@@ -168,18 +168,8 @@ def format_datetime(value: datetime, *, assume_utc: bool = False) -> str:
 def format_interval(value: timedelta) -> str:
     """An ISO-8601 duration: ``P3DT4H5M6.5S``, ``-PT1S``, ``PT0S``."""
     micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
-    sign = "-" if micros < 0 else ""
-    days, rem = divmod(abs(micros), 86_400_000_000)
-    hours, rem = divmod(rem, 3_600_000_000)
-    minutes, rem = divmod(rem, 60_000_000)
-    seconds, micro = divmod(rem, 1_000_000)
-    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-    if micro:
-        clock += f"{seconds}.{micro:06d}".rstrip("0") + "S"
-    elif seconds:
-        clock += f"{seconds}S"
-    text = (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
-    return f"{sign}P{text}" if text else "PT0S"
+    days, clock = divmod(abs(micros), 86_400_000_000)
+    return ("-" if micros < 0 else "") + _iso_parts([0, 0, days, clock])
 
 
 def format_bytes(value: bytes | bytearray | memoryview) -> str:
@@ -284,15 +274,19 @@ def _needs_exact(text: str) -> bool:
             as_double = float(token)
             if not math.isfinite(as_double) or Decimal(repr(as_double)) != Decimal(token):
                 return True
-        elif len(token) > 20 or not _INT64_MIN <= int(token) <= _UINT64_MAX:
+        elif _beyond_64_bits(token):
             return True
     return False
 
 
+def _beyond_64_bits(token: str) -> bool:
+    """Whether the integer ``token`` is one orjson reads into a float (int() refuses over
+    4300 digits: the length decides those)."""
+    return len(token) > 20 or not _INT64_MIN <= int(token) <= _UINT64_MAX
+
+
 def _exact_int(token: str) -> Any:
-    if len(token) > 20 or token == "-0" or not _INT64_MIN <= int(token) <= _UINT64_MAX:
-        return orjson.Fragment(token)  # (int() refuses over 4300 digits)
-    return int(token)
+    return orjson.Fragment(token) if token == "-0" or _beyond_64_bits(token) else int(token)
 
 
 def _no_constant(token: str) -> Any:
