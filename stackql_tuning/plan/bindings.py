@@ -550,6 +550,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
     """The bindings that the predicates of ``ref``'s scope give to ``ref``."""
     out = Bindings()
     known = param_names(ref.resource)
+    from_query: set[str] = set()  # params bound to a source that is not a provider table
     for pred in conjuncts(ref.scope, ref.node):
         if isinstance(pred, exp.EQ):
             sides = [(pred.left, pred.right), (pred.right, pred.left)]
@@ -580,12 +581,18 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                 elif isinstance(other, exp.Column):
                     src = owner(other, refs, ref.scope)
                     if src is not None and src is not ref:
-                        out.dependent[name] = (src.alias, other.name)
+                        # a source that is not a provider table, when the param has one too
+                        # (``j1.AwsAccountId = v.a`` and ``j2.AwsAccountId = j1.AwsAccountId``),
+                        # keeps it: it gives the values, and the provider tables' joins then
+                        # chain from it, not in a cycle that binds neither
+                        if name not in from_query:
+                            out.dependent[name] = (src.alias, other.name)
                         matched = True
                     elif src is None and other.table and _named_query(ref.scope, other.table):
                         # a view's or CTE's column: its rows come from its query, run once the
                         # provider tables it reads are filled (``plan.select``)
                         out.dependent[name] = (other.table, other.name)
+                        from_query.add(name)
                         matched = True
                 break
             if not matched:

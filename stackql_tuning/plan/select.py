@@ -112,8 +112,15 @@ class QueryPlan:
         while left:
             ready = [s for s in left if s.depends_on <= done]
             if not ready:
-                names = ", ".join(s.name for s in left)
-                raise PlanError(f"provider tables depend on each other in a cycle: {names}")
+                names = ", ".join(
+                    f"{s.resource.id} AS {alias}" for s in left for alias in s.aliases
+                )
+                raise PlanError(
+                    f"provider tables take their parameters from each other in a cycle: {names}",
+                    hint="bind one of them with literals (its region = '...', its "
+                    "AwsAccountId or its projectsId and locationsId = '...'): the others then "
+                    "take their values from its rows",
+                )
             out.append(ready)
             done.update(s.name for s in ready)
             left = [s for s in left if s not in ready]
@@ -424,6 +431,41 @@ def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:
     return False
 
 
+def _client_params(resource: Resource) -> set[str]:
+    return {
+        p.name.lower()
+        for m in resource.methods_for("SELECT")
+        for p in m.params
+        if p.location == "client"
+    }
+
+
+def _bound_client_params(
+    planned: list[tuple[TableRef, Bindings]],
+) -> dict[tuple[int, str], set[str]]:
+    """(scope, alias) -> the client params (AwsAccountId, region) that its calls are given.
+
+    A literal binds one; so does a join to a source that is not a provider table, or to a
+    provider table's column that is itself bound, through any chain of joins
+    (``v -> j1 -> j2``). A provider table that leaves the param unbound reads its default, so
+    a join to it does not bind (and a cycle of such joins binds none)."""
+    bound = {(id(r.scope), r.alias.lower()): set(b.static) for r, b in planned}
+    changed = True
+    while changed:
+        changed = False
+        for ref, b in planned:
+            mine = bound[(id(ref.scope), ref.alias.lower())]
+            client = _client_params(ref.resource)
+            for k, (alias, col) in b.dependent.items():
+                if k in mine or k not in client:
+                    continue
+                source = bound.get((id(ref.scope), alias.lower()))
+                if source is None or col.lower() in source:
+                    mine.add(k)
+                    changed = True
+    return bound
+
+
 def plan_query(
     tree: exp.Expr,
     registry: Registry,
@@ -454,14 +496,17 @@ def plan_query(
     planned: list[tuple[TableRef, Bindings]] = [
         (ref, collect_bindings(ref, refs, const_eval)) for ref in refs
     ]
-    static_of = {(id(r.scope), r.alias.lower()): set(rb.static) for r, rb in planned}
+    constrained_of: list[set[str]] = []
     for ref, b in planned:
-        resource = ref.resource
         colocate(ref, b, refs, describe)
         constrained = constrained_params(ref, b, refs, describe) | outer_constrained(ref, refs)
         constrained -= set(b.static) | set(b.dependent)
         if defaults:
-            apply_defaults(resource, b, defaults, constrained)
+            apply_defaults(ref.resource, b, defaults, constrained)
+        constrained_of.append(constrained)
+    bound_of = _bound_client_params(planned)
+    for (ref, b), constrained in zip(planned, constrained_of, strict=True):
+        resource = ref.resource
         joined = set(b.dependent)  # params the statement joins to a column (before pruning)
         # dependent bindings (values from another provider table) are used only when the
         # static ones cannot plan the table: that keeps joins acyclic and calls few
@@ -472,14 +517,14 @@ def plan_query(
             # values: dropped, the calls went to the default account, and a join on the
             # account matched nothing (0 rows, no error). Not from a provider table that
             # leaves it unbound itself: that one reads the default account too (and the two
-            # would wait on each other)
+            # would wait on each other); one bound through a chain of joins is bound
             client = {p.name.lower() for p in method.params if p.location == "client"}
             b.dependent = {
                 k: v
                 for k, v in b.dependent.items()
                 if k in client
                 and k not in b.static
-                and k in static_of.get((id(ref.scope), v[0].lower()), {k})
+                and k in bound_of[(id(ref.scope), ref.alias.lower())]
             }
         except PlanError as e:
             try:

@@ -255,3 +255,40 @@ def test_an_account_joined_to_a_source_is_called_beside_a_constant_region(
     with Session(**fresh_sandbox.settings()) as s:
         rows = s.execute(sql).rows
     assert rows == [(SECOND_ACCOUNT, _expected(fresh_sandbox)[(SECOND_ACCOUNT, REGIONS[1])])]
+
+
+CHAIN_J1 = "JOIN aws.sagemaker.hyper_parameter_tuning_jobs j1 ON j1.AwsAccountId = v.a "
+CHAIN_J2 = (
+    "JOIN aws.sagemaker.hyper_parameter_tuning_jobs j2 ON j2.AwsAccountId = j1.AwsAccountId "
+    "AND j2.HyperParameterTuningJobName = j1.HyperParameterTuningJobName "
+)
+
+
+@pytest.mark.parametrize(
+    "joins",
+    [
+        f"(VALUES ('{SECOND_ACCOUNT}')) v(a) {CHAIN_J1}{CHAIN_J2}",
+        f"(VALUES ('{SECOND_ACCOUNT}')) v(a) {CHAIN_J1}"
+        + CHAIN_J2.replace("j1.AwsAccountId", "v.a", 1).replace(
+            "ON", "ON j1.AwsAccountId = v.a AND", 1
+        ),
+        "aws.sagemaker.hyper_parameter_tuning_jobs j1 "
+        + CHAIN_J2
+        + f"JOIN (VALUES ('{SECOND_ACCOUNT}')) v(a) ON j1.AwsAccountId = v.a ",
+    ],
+    ids=["chain", "both-to-values", "values-last"],
+)
+def test_an_account_chained_through_two_joins_is_called_in_each(
+    fresh_sandbox: Sandbox, joins: str
+) -> None:
+    # j2 takes its account from j1, which takes it from the VALUES list: j1 took it from j2
+    # instead (the later join won), the two bound each other in a cycle, both bindings were
+    # dropped, both read the default account, and the join matched nothing: 0 rows, no error
+    sql = (
+        f"SELECT count(*) FROM {joins}"
+        f"WHERE j1.region = '{REGIONS[1]}' AND j2.region = '{REGIONS[1]}'"
+    )
+    with Session(**fresh_sandbox.settings()) as s:
+        rows = s.execute(sql).rows
+    assert rows == [(_expected(fresh_sandbox)[(SECOND_ACCOUNT, REGIONS[1])],)]
+    assert rows[0][0] > 0

@@ -1107,3 +1107,14 @@ def test_an_or_in_a_select_list_keeps_its_text() -> None:
     tree = parse_one("SELECT x = 1 OR x = 2, (SELECT 1 WHERE y = 1 OR y = 2) FROM t").expression
     assert "x = 1 OR x = 2" in equalities_as_in(tree).sql()
     assert "y = 1 OR y = 2" in tree.sql()
+
+
+def test_a_cycle_of_dependent_joins_names_the_tables_and_what_to_bind() -> None:
+    # both read the other's region (colocated with the join on the name), and neither binds it
+    p = plan(
+        f"SELECT * FROM {AWS} j JOIN {AWS} k "
+        "ON k.HyperParameterTuningJobName = j.HyperParameterTuningJobName"
+    )
+    with pytest.raises(PlanError, match=f"in a cycle: {AWS} AS j, {AWS} AS k") as e:
+        p.stages()
+    assert "bind one of them" in (e.value.hint or "")
