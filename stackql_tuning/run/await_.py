@@ -17,8 +17,10 @@ state last seen. Must not: plan statements or name a particular resource.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -124,7 +126,12 @@ def fetch_state(session: Session, resource: Resource, params: dict[str, Any]) ->
 
 
 def poll(session: Session, label: str, probe: Callable[[], tuple[bool, str]]) -> str:
-    """Call ``probe`` until it says done; returns the last state text."""
+    """Call ``probe`` until it says done; returns the last state text.
+
+    Each probe runs on a daemon thread that the caller waits for in short ticks: a reply slower
+    than the time left (``--timeout``, ``await_timeout``) or a cancel ends the wait on time,
+    not when the reply comes (a probe answered after the limit passed ended the statement with
+    success, past its ``--timeout``)."""
     from stackql_tuning.run.query import statement_deadline
 
     settings = session.settings
@@ -137,35 +144,67 @@ def poll(session: Session, label: str, probe: Callable[[], tuple[bool, str]]) ->
     by_timeout = deadline is not None and deadline - started < limit
     if by_timeout and deadline is not None:
         limit = max(0.0, deadline - started)
+    end = started + limit
+
+    def timed_out() -> StatementTimeout:
+        if by_timeout:
+            return StatementTimeout(
+                f"/*+ AWAIT */ {label}: the statement ran past its time limit "
+                f"(--timeout {settings.timeout:g} s) while waiting; last state seen: "
+                f"{state} (the change itself was made)",
+                hint="raise --timeout, or check later with a SELECT",
+            )
+        return StatementTimeout(
+            f"/*+ AWAIT */ {label}: not finished after {settings.await_timeout:g} s; "
+            f"last state seen: {state} (the change itself was made)",
+            hint="raise the await_timeout setting (Session(await_timeout=...)), or check "
+            "later with a SELECT",
+        )
+
+    def stopped() -> Cancelled:
+        return Cancelled(f"stopped waiting for {label}; last state seen: {state}")
+
     while True:
-        done, state = probe()
+        answer = _within(session, probe, end)
+        if answer is None:
+            raise stopped() if session.cancelled else timed_out()
+        done, state = answer
         if done:
             return state
         now = time.monotonic()
         elapsed = now - started
-        if elapsed >= limit:
-            if by_timeout:
-                raise StatementTimeout(
-                    f"/*+ AWAIT */ {label}: the statement ran past its time limit "
-                    f"(--timeout {settings.timeout:g} s) while waiting; last state seen: "
-                    f"{state} (the change itself was made)",
-                    hint="raise --timeout, or check later with a SELECT",
-                )
-            raise StatementTimeout(
-                f"/*+ AWAIT */ {label}: not finished after {settings.await_timeout:g} s; "
-                f"last state seen: {state} (the change itself was made)",
-                hint="raise the await_timeout setting (Session(await_timeout=...)), or check "
-                "later with a SELECT",
-            )
+        if now >= end:
+            raise timed_out()
         if now - last_note >= PROGRESS_EVERY:
             notify(session, f"{label} in progress, {int(elapsed)} s elapsed (state {state})")
             last_note = now
-        wait = min(settings.await_interval, max(0.0, limit - elapsed))
-        end = time.monotonic() + wait
-        while time.monotonic() < end:
+        wait_end = min(now + settings.await_interval, end)
+        while time.monotonic() < wait_end:
             if session.cancelled:
-                raise Cancelled(f"stopped waiting for {label}; last state seen: {state}")
-            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+                raise stopped()
+            time.sleep(min(0.05, max(0.0, wait_end - time.monotonic())))
+
+
+def _within(
+    session: Session, probe: Callable[[], tuple[bool, str]], end: float
+) -> tuple[bool, str] | None:
+    """``probe()``'s answer, or None when the session is cancelled or ``end`` passes first
+    (the probe is then left to finish on its daemon thread; its answer is dropped)."""
+    answer: Future[tuple[bool, str]] = Future()
+
+    def run() -> None:
+        try:
+            answer.set_result(probe())
+        except BaseException as e:  # handed to the waiting thread
+            answer.set_exception(e)
+
+    threading.Thread(target=run, name="await", daemon=True).start()
+    while True:
+        try:
+            return answer.result(timeout=max(0.0, min(0.05, end - time.monotonic())))
+        except TimeoutError:
+            if session.cancelled or time.monotonic() >= end:
+                return None
 
 
 def await_terminal(session: Session, resource: Resource, params: dict[str, Any], label: str) -> str:

@@ -296,6 +296,40 @@ def _interrupted(
     return error
 
 
+def _unfinished_deletes(
+    e: StatementTimeout,
+    resource: Resource,
+    outcomes: list[Outcome],
+    done: list[str],
+    waiting: Outcome,
+) -> StatementTimeout:
+    """The time limit passed while ``/*+ AWAIT */`` waited for ``waiting`` to be gone: ``e``
+    with each row's fate. Every accepted deletion was made (and is not to be sent again);
+    those not seen gone yet are named apart from those waited for."""
+    accepted = [
+        f"row {o.row}: {target_text(resource, o.call, None)}"
+        for o in outcomes
+        if o.ok and o.row >= waiting.row
+    ]
+    parts = [e.message]
+    if done:
+        parts.append("deleted: " + "; ".join(done))
+    parts.append("accepted, not seen gone yet: " + "; ".join(accepted))
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        parts.append(
+            "failed: "
+            + "; ".join(f"row {o.row}: {failure_of(o, 'deleted').message}" for o in failed)
+        )
+    hint = (
+        "the accepted deletions were made: do not run them again; SELECT them later to see "
+        "them gone"
+    )
+    if failed:
+        hint += "; fix the failed rows and run them again"
+    return StatementTimeout("; ".join(parts), hint=hint)
+
+
 def _count(done: int, total: int, verb: str, word: str = "resource") -> str:
     """``2 resources deleted``, or ``1 of 2 resources deleted`` when some calls failed."""
     if done == total:
@@ -314,18 +348,15 @@ def run_delete(session: Session, stmt: Statement) -> Result:
         return dry_run_table(session, calls, [])
     outcomes = execute(session, [c.row for c in plan.calls], calls, "deleted", reply_names=False)
     resource, method = plan.resource, plan.method
-    done, messages = [], []
+    done: list[str] = []
+    messages: list[str] = []
     started = 0  # deletions still running as operations (no AWAIT)
-    out_of_time = False  # the statement's time limit passed while waiting
     for o in outcomes:
         if not o.ok:
             continue
         target = target_text(resource, o.call, None)
         label = f"delete {target}"
         if stmt.has_hint("AWAIT"):
-            if out_of_time:
-                o.error = CallError(None, "accepted, not waited for (time limit)", sent=True)
-                continue
             try:
                 if is_operation(method):
                     await_operation(session, resource, o.obj, label)
@@ -337,11 +368,13 @@ def run_delete(session: Session, stmt: Statement) -> Result:
                 raise _interrupted(
                     "deleted", outcomes, "not waited for", reply_names=False
                 ) from None
-            except (ProviderError, StatementTimeout) as e:
+            except StatementTimeout as e:
+                # past the time limit: every row's fate, the accepted ones not to be sent
+                # again (it said "row 1: None: outcome unknown" and offered a rerun)
+                raise _unfinished_deletes(e, resource, outcomes, done, o) from None
+            except ProviderError as e:
                 # the deletion was accepted, but waiting for it failed: that row is reported
-                # as such, and the other rows are still reported (waited for, but past the
-                # statement's time limit)
-                out_of_time |= isinstance(e, StatementTimeout)
+                # as such, and the other rows are still reported
                 o.error = CallError(
                     None, f"accepted, but waiting for it failed: {e.message}", sent=True
                 )

@@ -386,7 +386,8 @@ def summary_error(verb: str, outcomes: list[Outcome], done: list[str]) -> Provid
     failures = [failure_of(o, verb) for o in failed]
     ok = len(outcomes) - len(failed)
     text = f"{ok} of {len(outcomes)} {verb}; failed: " + "; ".join(
-        f"row {f.row}: {f.status}: {f.message}" for f in failures
+        f"row {f.row}: {f.message}" if f.status is None else f"row {f.row}: {f.status}: {f.message}"
+        for f in failures
     )
     if done:
         text += f" ({verb}: " + "; ".join(done) + ")"

@@ -256,3 +256,32 @@ def test_a_cancel_while_awaiting_reports_the_failed_rows_too(
     text = str(info.value)
     assert "1 of 2 created; created: row 2: projects/h7-stops/" in text
     assert "failed: row 1: 400" in text and "interrupted while waiting for the new jobs" in text
+
+
+def test_an_awaited_aws_delete_past_the_time_limit_names_what_was_accepted(
+    fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    # the wait's read of the job outlived --timeout: the statement ended when its reply came
+    # (past the limit, exit 0); when the limit passed between reads, the row was reported as
+    # "row 1: None: outcome unknown" with a hint to check before running it again
+    from tests.integration.test_mutations import AWS_CONFIG, AWS_DEFINITION
+
+    region = "ca-central-1"
+    with Session(**fresh_sandbox.settings()) as session:
+        session.execute(
+            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
+            "HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES "
+            f"('{region}', 'h7-stops-aw', '{AWS_CONFIG}', '{AWS_DEFINITION}')"
+        )
+    fresh_sandbox.aws.configure(latency=1.5)  # the delete answers, the wait's read does not
+    with Session(**fresh_sandbox.settings(), timeout=2.4) as session:
+        session.notify = lambda text: None  # type: ignore[attr-defined]
+        with pytest.raises(errors.StatementTimeout) as info:
+            session.execute(
+                f"/*+ AWAIT */ DELETE FROM {SM} WHERE region = '{region}' "
+                "AND HyperParameterTuningJobName = 'h7-stops-aw'"
+            )
+    text = str(info.value)
+    assert "accepted, not seen gone yet: row 1: h7-stops-aw in ca-central-1" in text
+    assert "do not run them again" in (info.value.hint or "")
+    assert "None" not in text

@@ -99,6 +99,33 @@ def test_await_ends_at_the_statements_timeout() -> None:
     assert time.monotonic() - session.statement_started < 30  # not the 600 s await_timeout
 
 
+@pytest.mark.parametrize("cancel", [False, True], ids=["timeout", "cancel"])
+def test_await_ends_while_a_probe_is_still_waiting_for_its_reply(cancel: bool) -> None:
+    # a probe whose reply comes after the limit: the wait ended when the reply came, and a
+    # reply saying "done" ended the statement with success past its --timeout
+    import threading
+    import time
+
+    from stackql_tuning.errors import Cancelled, StatementTimeout
+    from stackql_tuning.run.await_ import poll
+    from stackql_tuning.session import Session
+
+    reply = threading.Event()
+    session = Session(timeout=None if cancel else 0.3, await_interval=0.05)
+    session.statement_started = time.monotonic()
+
+    def probe() -> tuple[bool, str]:
+        if cancel:
+            session.cancel()
+        reply.wait(60)
+        return True, "deleted"
+
+    with pytest.raises(Cancelled if cancel else StatementTimeout):
+        poll(session, "delete of j", probe)
+    assert not reply.is_set()  # ended before the reply came
+    reply.set()
+
+
 def test_a_dry_run_insert_select_plans_its_select_as_the_run_does() -> None:
     # a registry view in the SELECT was "cannot be queried with SELECT" in a dry run only
     from stackql_tuning.session import Session
