@@ -57,6 +57,7 @@ class Session:
         self._state: dict[str, Any] = {}
         #: time.monotonic() when the running statement started (for --timeout)
         self.statement_started = 0.0
+        self._closed = False
 
     @classmethod
     def from_env(
@@ -161,6 +162,7 @@ class Session:
         if isinstance(sql, Statement):
             return self.execute_statement(sql)
         _check_text(sql, "execute")
+        self._check_open()
         with self._running:
             return self._execute_text(sql, source)
 
@@ -188,12 +190,14 @@ class Session:
         from stackql_tuning.sql import parse
 
         _check_text(text, "execute_script")
+        self._check_open()
         for stmt in parse(text, source=source):
             yield self.execute_statement(stmt)
 
     def execute_statement(self, stmt: Statement) -> Result:
         from stackql_tuning.handlers import run_statement
 
+        self._check_open()
         with self._running:
             self._cancel.clear()
             self.abandoning = False
@@ -224,7 +228,23 @@ class Session:
         other.progress, other.notify = self.progress, self.notify
         return other
 
+    def _check_open(self) -> None:
+        # a statement after close() ran in a new, empty database: the session's tables and
+        # views were gone without a word
+        if self._closed:
+            raise UsageError(
+                "this Session is closed: its database (tables, views) went with it",
+                hint="open a new Session, or keep using this one inside its `with` block",
+            )
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
+        """Close the database and the connections; further statements are refused. Closing
+        twice is harmless."""
+        self._closed = True
         for closer in list(self._state.values()):
             close = getattr(closer, "close", None)
             if callable(close):
