@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from stackql_tuning.transports.base import Call, Page
+from stackql_tuning.transports.base import Call, Page, reply_json
 
 MAX_BYTES = 256 * 1024 * 1024
 MAX_ENTRIES = 20_000
@@ -62,7 +62,7 @@ class ResponseCache:
         )
 
     def put(self, call: Call, token: str | None, page: Page) -> None:
-        size = len(page.raw) if page.raw is not None else len(orjson.dumps(page.obj, default=str))
+        size = len(page.raw) if page.raw is not None else len(reply_json(page.obj))
         if size > self.max_bytes // 4:
             return
         key = cache_key(call, token)

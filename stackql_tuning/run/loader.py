@@ -30,6 +30,7 @@ from typing import Any
 
 from stackql_tuning.errors import FailedCall
 from stackql_tuning.run.store import PageFile, Store, TableSchema
+from stackql_tuning.transports.base import reply_json
 
 #: start a new page file (and load the full one in the background) at this size
 BATCH_BYTES = 2 << 20
@@ -106,9 +107,7 @@ class TableLoader:
             self._last_round = True
 
     def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
-        import orjson
-
-        self.add_raw(params, orjson.dumps(obj, default=str), key, origin)
+        self.add_raw(params, reply_json(obj), key, origin)
 
     def _worth_a_load(self) -> bool:
         """(under the lock) The current file holds enough for a load of its own."""

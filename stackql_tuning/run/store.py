@@ -34,6 +34,7 @@ from stackql_tuning.errors import (
 )
 from stackql_tuning.registry.model import Column, Param, Resource, param_sources
 from stackql_tuning.run.bad_pages import MAX_REPAIRS, bad_lines, detail, drop_lines
+from stackql_tuning.transports.base import reply_json
 
 
 def q(name: str) -> str:
@@ -220,7 +221,7 @@ class PageFile:
             self.origin.append(origin)
 
     def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
-        self.add_raw(params, orjson.dumps(obj, default=str), key, origin)
+        self.add_raw(params, reply_json(obj), key, origin)
 
     def close(self) -> None:
         if not self._fh.closed:

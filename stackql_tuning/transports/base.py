@@ -127,6 +127,21 @@ class CallError(Exception):
         self.sent = sent
 
 
+def reply_json(obj: Any) -> bytes:
+    """A parsed reply (boto3's) as JSON bytes. An integer beyond 64 bits, which orjson refuses
+    (a reply's counter could crash the statement with an internal error, naming no call), is
+    written by the standard library: loaded into its typed column, it is then the page's
+    "value out of range" failure, its call named."""
+    import orjson
+
+    try:
+        return orjson.dumps(obj, default=str)
+    except TypeError:
+        import json
+
+        return json.dumps(obj, default=str, separators=(",", ":")).encode()
+
+
 def snippet(raw: bytes) -> str:
     """The start of a reply body as text for a message: tags and runs of white space squeezed,
     quoted; "empty body" when nothing is left."""

@@ -276,3 +276,35 @@ def test_a_wrong_typed_value_fails_only_its_page(store: Store, pages: list[int],
     assert 'Failed to cast value to numerical: "lots"' in failure.message
     got = dict(store.execute(f"SELECT locationsId, count(*) FROM {qualified(NAME)} GROUP BY 1"))
     assert got == {f"l{i}": n for i, n in enumerate(pages) if i != bad and n}
+
+
+def test_an_integer_beyond_64_bits_in_a_parsed_reply_is_kept(store: Store) -> None:
+    # boto3's parsed replies are written with orjson, which refuses such an integer: the
+    # statement ended with "internal error: TypeError: Integer exceeds 64-bit range", no call
+    # named. Written by the standard library, it is kept in the object's JSON, digit for digit
+    aws = default_registry().resource("aws.sagemaker.hyper_parameter_tuning_jobs")
+    name = aws.id
+    store.create_table(name, TableSchema(aws))
+    file = PageFile(store.tmpdir)
+    for region, completed in (("us-east-1", 3), ("eu-west-1", 99999999999999999999999)):
+        params = {"region": region}
+        job = {
+            "HyperParameterTuningJobName": f"j-{region}",
+            "TrainingJobStatusCounters": {"Completed": completed},
+        }
+        file.add_obj(
+            params, {"HyperParameterTuningJobSummaries": [job]}, "r", (name, "list", params)
+        )
+    failed = store.load(
+        name, TableSchema(aws), file, "HyperParameterTuningJobSummaries", keep_going=True
+    )
+    file.remove()
+    assert failed == []
+    got = store.execute(
+        "SELECT HyperParameterTuningJobName, TrainingJobStatusCounters::VARCHAR "
+        f"FROM {qualified(name)} ORDER BY 1"
+    )
+    assert got == [
+        ("j-eu-west-1", '{"Completed":99999999999999999999999}'),
+        ("j-us-east-1", '{"Completed":3}'),
+    ]
