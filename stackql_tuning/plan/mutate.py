@@ -19,7 +19,6 @@ Must not: do I/O, import an SDK, or name a particular resource.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +29,7 @@ from stackql_tuning.plan import bindings
 from stackql_tuning.plan.bindings import ConstEval, constant_value, is_constant
 from stackql_tuning.plan.coerce import coerce_value
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import BodyField, Method, Param, Resource
+from stackql_tuning.registry.model import BodyField, Method, Param, Resource, split_identity
 
 DATA_PREFIX = "data__"
 
@@ -261,14 +260,6 @@ def literal_rows(node: exp.Insert, const_eval: ConstEval | None) -> list[list[An
             row.append(constant_value(item, const_eval))
         rows.append(row)
     return rows
-
-
-def split_identity(template: str, value: str) -> dict[str, str] | None:
-    """``projects/{projectsId}/...`` matched against a resource name -> its params, or None."""
-    names = re.findall(r"\{(\w+)\}", template)
-    regex = "^" + re.sub(r"\\\{\w+\\\}", "([^/]+)", re.escape(template)) + "$"
-    m = re.match(regex, value)
-    return dict(zip(names, m.groups(), strict=True)) if m else None
 
 
 __all__ = [

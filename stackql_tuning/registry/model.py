@@ -373,3 +373,11 @@ def lifecycle(resource: Resource) -> dict[str, Any]:
 def param_sources(resource: Resource) -> dict[str, dict[str, str]]:
     """Param columns filled from another column when unbound: ``{param: {column, regex}}``."""
     return dict(resource.raw.get("param_sources") or {})
+
+
+def split_identity(template: str, value: str) -> dict[str, str] | None:
+    """``projects/{projectsId}/...`` matched against a resource name -> its params, or None."""
+    names = re.findall(r"\{(\w+)\}", template)
+    regex = "^" + re.sub(r"\\\{\w+\\\}", "([^/]+)", re.escape(template)) + "$"
+    m = re.match(regex, value)
+    return dict(zip(names, m.groups(), strict=True)) if m else None

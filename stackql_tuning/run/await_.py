@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from stackql_tuning.errors import Cancelled, PlanError, ProviderError, StatementTimeout
-from stackql_tuning.plan.mutate import split_identity
-from stackql_tuning.registry.model import Column, Method, Param, Resource
+from stackql_tuning.registry.model import Column, Method, Param, Resource, split_identity
 from stackql_tuning.transports.base import POLL_VERB, Call, CallError, Page
 
 if TYPE_CHECKING:
@@ -49,8 +48,6 @@ TERMINAL_STATES = frozenset(
     }
 )
 PROGRESS_EVERY = 5.0
-#: statuses/messages that mean "this resource does not exist (any more)"
-_GONE_MARKERS = ("NotFound", "NOT_FOUND", "does not exist", "ResourceNotFound")
 
 
 def notify(session: Session, text: str) -> None:
@@ -117,12 +114,16 @@ def polling(method: Method) -> Method:
 
 
 def fetch_state(session: Session, resource: Resource, params: dict[str, Any]) -> str | None:
+    """The resource's state now; None when it has no state to read back. A reply without
+    the state is a CallError (it was taken for a finished wait, "now unknown")."""
     get, col = get_method(resource), state_column(resource)
     if get is None or col is None:
         return None
-    obj = reply_obj(session.fetcher.fetch(Call(resource, polling(get), params)))
-    value = obj.get(col.name)
-    return str(value) if value is not None else None
+    page = session.fetcher.fetch(Call(resource, polling(get), params))
+    value = reply_obj(page).get(col.name)
+    if value is None:
+        raise CallError(page.status, f"the reply has no {col.name}")
+    return str(value)
 
 
 def poll(session: Session, label: str, probe: Callable[[], tuple[bool, str]]) -> str:
@@ -233,7 +234,10 @@ def await_gone(session: Session, resource: Resource, params: dict[str, Any], lab
         try:
             obj = reply_obj(session.fetcher.fetch(Call(resource, polling(get), params)))
         except CallError as e:
-            if e.status == 404 or any(m in str(e.message) for m in _GONE_MARKERS):
+            # only the API's own "no such resource" (a Google 404 NOT_FOUND, an AWS
+            # ResourceNotFound): "NotFound" in a 500's or an access denial's text was taken
+            # for "deleted"
+            if e.not_found:
                 return True, "deleted"
             raise ProviderError(f"{label}: polling failed: {e.status}: {e.message}") from None
         state = obj.get(col.name) if col is not None else None
@@ -272,7 +276,7 @@ def operation_call(resource: Resource, name: str) -> Call:
         description="",
         params=tuple(Param(p, "path", True) for p in params),
         request={"http_method": "GET", "path": f"{version}/" + "/".join(parts)},
-        response={"kind": "object"},
+        response={"kind": "operation"},
     )
     return Call(resource, method, params)
 

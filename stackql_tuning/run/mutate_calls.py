@@ -177,7 +177,11 @@ def execute(
             return Outcome(row, call, error=e)
         except StackqlTuningError as e:  # credentials that failed at the call: nothing sent
             return Outcome(row, call, error=CallError(None, e.message))
-        return Outcome(row, call, page=page, obj=reply_obj(page))
+        obj = reply_obj(page)
+        failed = operation_error(call.method, obj)
+        if failed is not None:
+            return Outcome(row, call, page=page, error=failed)
+        return Outcome(row, call, page=page, obj=obj)
 
     pairs = list(zip(rows, calls, strict=True))
     futures = _start(one, pairs, max(1, min(session.settings.concurrency, len(pairs))))
@@ -418,6 +422,19 @@ def is_operation(method: Method) -> bool:
     return method.response.get("kind") == "operation"
 
 
+def operation_error(method: Method, obj: dict[str, Any]) -> CallError | None:
+    """The failure an operation reply reports (``done`` with an ``error``), or None: the API
+    says the change failed (a delete answered so was reported as done)."""
+    error = obj.get("error")
+    if not is_operation(method) or not obj.get("done") or not isinstance(error, dict):
+        return None
+    status = error.get("status") or error.get("code")
+    return CallError(
+        status if isinstance(status, (int, str)) else None,
+        f"operation {obj.get('name', '?')} failed: {str(error.get('message') or '')[:300]}",
+    )
+
+
 __all__ = [
     "VALIDATORS",
     "NotSent",
@@ -427,6 +444,7 @@ __all__ = [
     "execute",
     "failure_of",
     "is_operation",
+    "operation_error",
     "plural",
     "stopped_error",
     "summary_error",

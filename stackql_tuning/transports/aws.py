@@ -32,6 +32,7 @@ from stackql_tuning.transports.base import (
     CallError,
     Page,
     PreparedRequest,
+    other_resource,
     user_agent,
 )
 from stackql_tuning.transports.lean_http import LeanHttp
@@ -402,6 +403,9 @@ class AwsTransport:
                 sent=not _unsent(e),
             ) from None
         meta = reply.pop("ResponseMetadata", {}) if isinstance(reply, dict) else {}
+        other = None if change else other_resource(call, reply)
+        if other is not None:  # a describe about another job was shown as the one asked for
+            raise CallError(meta.get("HTTPStatusCode"), other)
         token = None
         if call.method.pagination is not None:
             token = reply.get(call.method.pagination.output_token) or None

@@ -142,6 +142,21 @@ def reply_json(obj: Any) -> bytes:
         return json.dumps(obj, default=str, separators=(",", ":")).encode()
 
 
+def other_resource(call: Call, obj: Any) -> str | None:
+    """For a call that reads one resource (a describe), what says its reply is about another:
+    a param the call was sent with whose same-named field of the reply holds another value
+    (``HyperParameterTuningJobName``); None when nothing does."""
+    if call.method.is_list or not isinstance(obj, dict):
+        return None
+    for p in call.method.params:
+        asked, got = call.params.get(p.name), obj.get(p.name)
+        if p.location == "client" or asked is None or not isinstance(got, str):
+            continue
+        if got != str(asked):
+            return f"the reply is about {p.name} {got!r}, not the {str(asked)!r} asked for"
+    return None
+
+
 def snippet(raw: bytes) -> str:
     """The start of a reply body as text for a message: tags and runs of white space squeezed,
     quoted; "empty body" when nothing is left."""

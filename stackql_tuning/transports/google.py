@@ -30,6 +30,7 @@ from stackql_tuning.transports.base import (
 from stackql_tuning.transports.google_reply import (
     api_not_found,
     check_list_reply,
+    check_object_reply,
     connection_message,
     error_message,
     next_token,
@@ -463,6 +464,8 @@ class GoogleTransport:
             token = next_token(body, call.method.pagination.output_token)
         if call.method.is_list:
             check_list_reply(call, body, status)
+        else:
+            check_object_reply(call, body, status)
         return Page(raw=body, next_token=token, status=status)
 
     def _redact(self, text: str) -> str:

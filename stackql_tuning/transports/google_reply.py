@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from stackql_tuning.registry.model import split_identity
 from stackql_tuning.transports.base import Call, CallError, snippet
 from stackql_tuning.transports.lean_http import NOT_GZIP, ConnectFailed
 
@@ -79,6 +80,68 @@ def check_list_reply(call: Call, body: bytes, status: int) -> None:
             status,
             f"the reply has no {key!r} list (it has {', '.join(map(repr, extra[:5]))})",
         )
+
+
+def check_object_reply(call: Call, body: bytes, status: int) -> None:
+    """A reply that is one object must be the object the method returns.
+
+    - the resource (a get, a create): its identity column (``name``) a string, and for a get
+      that name's parts the ones asked for (a reply about another job was shown as the job
+      asked for). The name's first part, the project, is not compared: the API may name it
+      by its number when it was asked by its id;
+    - an operation: a name to follow;
+    - an empty reply (a cancel): no ``error`` member.
+
+    An ``error`` member of a reply that is not the resource (``{"error": {...}}`` with 200)
+    is quoted. A failed operation (``done`` with ``error``) is the caller's to judge.
+    """
+    import orjson
+
+    kind = call.method.response.get("kind")
+    if kind not in ("object", "operation", "empty"):
+        return
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise CallError(status, f"the reply is not valid JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise CallError(status, "the reply is not a JSON object")
+    error = obj.get("error")
+    said = f": it says {_status_text(error)}" if isinstance(error, dict) else ""
+    if kind == "empty":
+        if said:
+            raise CallError(status, f"the reply is an error, not the empty reply expected{said}")
+        return
+    if kind == "operation":
+        if not isinstance(obj.get("name"), str) or not obj["name"]:
+            raise CallError(status, f"the reply is not an operation (it has no name){said}")
+        return
+    ident = call.resource.identity
+    column, template = ident.get("column"), ident.get("template")
+    if not column:
+        return
+    value = obj.get(column)
+    if not isinstance(value, str) or not value:
+        schema = call.method.response.get("schema") or call.resource.id
+        raise CallError(status, f"the reply has no {column}: it is not a {schema}{said}")
+    if call.method.is_list or not template:
+        return
+    parts = split_identity(str(template), value)
+    if parts is None:
+        raise CallError(status, f"the reply is {value!r}, not a name of {call.resource.id}")
+    for key in list(parts)[1:]:
+        asked = call.params.get(key)
+        if asked is not None and str(asked) != parts[key]:
+            raise CallError(
+                status, f"the reply is {value!r}, not the {key} {str(asked)!r} asked for"
+            )
+
+
+def _status_text(error: dict[str, object]) -> str:
+    """A google.rpc.Status as one line: ``PERMISSION_DENIED (403): denied``."""
+    code = error.get("status") or error.get("code") or "error"
+    extra = f" ({error['code']})" if error.get("status") and error.get("code") else ""
+    return f"{code}{extra}: {str(error.get('message') or '')[:200]}".rstrip(": ")
 
 
 def refused_before_sending(e: Exception) -> bool:

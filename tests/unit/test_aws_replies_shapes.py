@@ -382,3 +382,22 @@ def test_the_misfit_walk_names_the_first_wrong_value() -> None:
     assert misfit(shape, {**good, "TrainingJobStatusCounters": counters}, stamp) == (
         "TrainingJobStatusCounters.Completed is True, not an integer"
     )
+
+
+def test_a_describe_about_another_job_fails_its_call(server: Server) -> None:
+    # the row of j1 became the other job's (hydration), and a get of j1 gave 0 rows, exit 0
+    def script(target: str, req: dict[str, Any], region: str, n: int) -> tuple[int, bytes]:
+        if target.startswith("Describe"):
+            return ok(describe("other"))
+        return page("a")
+
+    server.answer(script)
+    for sql in (
+        "SELECT HyperParameterTuningJobName, BestTrainingJob FROM "
+        "aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = 'us-east-1'",
+        "SELECT HyperParameterTuningJobName FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+        "WHERE region = 'us-east-1' AND HyperParameterTuningJobName = 'a'",
+    ):
+        [failed] = failure_of(server, sql).failures
+        assert failed.method == "get"
+        assert "about HyperParameterTuningJobName 'other', not the 'a' asked for" in failed.message

@@ -523,7 +523,10 @@ def test_await_timeout_names_the_last_state(reg: Registry) -> None:
 
 def test_await_gone_ends_on_not_found(reg: Registry) -> None:
     fetcher = ScriptedFetcher(
-        [{"HyperParameterTuningJobStatus": "Deleting"}, CallError(400, "ResourceNotFound: gone")]
+        [
+            {"HyperParameterTuningJobStatus": "Deleting"},
+            CallError(400, "ResourceNotFound: gone", not_found=True),
+        ]
     )
     params = {"region": "us-east-1", "HyperParameterTuningJobName": "j"}
     assert (

@@ -3,6 +3,8 @@ review): config defaults, INSERT clauses that would be dropped, JSON non-numbers
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from stackql_tuning.errors import PlanError
@@ -14,7 +16,7 @@ from stackql_tuning.registry.loader import Registry
 from stackql_tuning.run.cache import ResponseCache
 from stackql_tuning.run.mutate_calls import to_calls
 from stackql_tuning.sql import parse_one
-from stackql_tuning.transports.base import Call, Page
+from stackql_tuning.transports.base import Call, CallError, Page
 
 REG = Registry()
 AWS = "aws.sagemaker.hyper_parameter_tuning_jobs"
@@ -124,6 +126,63 @@ def test_await_ends_while_a_probe_is_still_waiting_for_its_reply(cancel: bool) -
         poll(session, "delete of j", probe)
     assert not reply.is_set()  # ended before the reply came
     reply.set()
+
+
+class _Replies:
+    """A fetcher that answers every call with the next of ``replies`` (a Page or a CallError)."""
+
+    def __init__(self, *replies: object) -> None:
+        self.replies = list(replies)
+
+    def fetch(self, call: Call) -> Page:
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        assert isinstance(reply, Page)
+        return reply
+
+
+def _waiting_session(*replies: object) -> Any:
+    from stackql_tuning.session import Session
+
+    session = Session(await_interval=0.01, await_timeout=30)
+    session._state["fetcher"] = _Replies(*replies)
+    session.notify = lambda text: None  # type: ignore[method-assign]
+    return session
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        CallError(500, "InternalFailure: upstream NotFound", sent=True),
+        CallError(400, "AccessDeniedException: the role does not exist"),
+    ],
+    ids=["500-says-notfound", "denied-says-does-not-exist"],
+)
+def test_a_delete_is_seen_gone_only_when_the_api_says_not_found(reply: CallError) -> None:
+    # "NotFound" or "does not exist" anywhere in an error's text was taken for "deleted"
+    from stackql_tuning.errors import ProviderError
+    from stackql_tuning.run.await_ import await_gone
+
+    res = REG.resource("aws.sagemaker.hyper_parameter_tuning_jobs")
+    params = {"region": "us-east-1", "HyperParameterTuningJobName": "j1"}
+    with pytest.raises(ProviderError, match="polling failed"):
+        await_gone(_waiting_session(reply), res, params, "delete j1")
+    gone = CallError(400, "ResourceNotFound: no j1", not_found=True)
+    assert await_gone(_waiting_session(gone), res, params, "delete j1") == "deleted"
+
+
+def test_a_wait_for_a_state_does_not_end_on_a_reply_without_one() -> None:
+    # a reply of {} ended the wait: "cancel: ...: now unknown", exit 0
+    from stackql_tuning.errors import ProviderError
+    from stackql_tuning.run.await_ import await_terminal
+
+    res = REG.resource("google.aiplatform.hyperparameter_tuning_jobs")
+    params = {"projectsId": "p", "locationsId": "us-central1", "hyperparameterTuningJobsId": "1"}
+    with pytest.raises(ProviderError, match="the reply has no state"):
+        await_terminal(_waiting_session(Page(raw=b"{}", status=200)), res, params, "cancel 1")
+    done = Page(raw=b'{"name": "x", "state": "JOB_STATE_CANCELLED"}', status=200)
+    assert await_terminal(_waiting_session(done), res, params, "cancel 1") == "JOB_STATE_CANCELLED"
 
 
 def test_a_dry_run_insert_select_plans_its_select_as_the_run_does() -> None:

@@ -225,7 +225,9 @@ def test_create_is_retried_when_refused_before_sending(transport: Any) -> None:
     t, slept = transport
     refused = urllib3.exceptions.NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
     responses.post(LIST_URL, body=requests.exceptions.ConnectionError(refused))
-    responses.post(LIST_URL, json={"name": "projects/p1/locations/us-central1/x/1"})
+    responses.post(
+        LIST_URL, json={"name": "projects/p1/locations/us-central1/hyperparameterTuningJobs/1"}
+    )
     page = t.fetch(_call("create"))
     assert page.attempts == 2 and len(slept) == 1
 
