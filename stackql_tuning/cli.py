@@ -134,7 +134,9 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     variables: dict[str, Any] = {}
     # inline SQL is a template when it looks like one, or when variables are given (the
     # notebook magic's rule): adding an unused --var never changes what a statement means
-    templated = args.sql is not None and any(m in args.sql for m in ("{{", "{%", "{#"))
+    from stackql_tuning.sql.template_markers import is_template
+
+    templated = args.sql is not None and is_template(args.sql)
     if args.var or args.vars_file or args.file is not None or templated:
         # jinja is imported only when a template is rendered (start-up of plain statements)
         from stackql_tuning.sql.template import load_vars, render_script, rendered_source

@@ -83,7 +83,7 @@ _VALUED = {"--auth", "--var", "-o", "--out"}
 
 def parse_line(line: str) -> MagicOptions:
     """Parse the options at the start of a magic line; the rest is kept verbatim in ``rest``."""
-    from stackql_tuning.sql.template import parse_pair
+    from stackql_tuning.sql.template import OneString, parse_pair
     from stackql_tuning.transports.auth import parse_auth
 
     opts = MagicOptions()
@@ -99,7 +99,7 @@ def parse_line(line: str) -> MagicOptions:
                 opts.auth = parse_auth(value)
             elif word == "--var":
                 key, val = parse_pair(value)
-                opts.variables[key] = val
+                opts.variables[key] = OneString(val, f"--var {key}")
             else:
                 if not value.isidentifier() or keyword.iskeyword(value):
                     raise UsageError(
@@ -201,7 +201,9 @@ def _template_variables(namespace: Mapping[str, Any], given: Mapping[str, str]) 
 
 
 def _render(text: str, opts: MagicOptions, namespace: Mapping[str, Any]) -> str:
-    if not opts.variables and "{{" not in text and "{%" not in text:
+    from stackql_tuning.sql.template_markers import is_template
+
+    if not opts.variables and not is_template(text):
         return text
     from stackql_tuning.sql.template import render_script
 

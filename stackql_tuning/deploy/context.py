@@ -22,7 +22,14 @@ from typing import Any
 
 from stackql_tuning.deploy.manifest import MISSING, Manifest, Path_, ResourceSpec, TextLine
 from stackql_tuning.errors import Location, ManifestError, UsageError
-from stackql_tuning.sql.template import EnvVars, is_name, leading_name, parse_pair, render
+from stackql_tuning.sql.template import (
+    EnvVars,
+    OneString,
+    is_name,
+    leading_name,
+    parse_pair,
+    render,
+)
 from stackql_tuning.textfile import read_text
 
 MASK = "****"
@@ -75,16 +82,19 @@ def load_env_vars(
     no ``.env`` at all is fine. A named ``env_file`` that cannot be read is a UsageError.
     """
     out: dict[str, str] = {}
+    # each value is one string: a loop over it is refused (``OneString``)
     if env_file is not None:
-        out.update(parse_env_file(Path(env_file)))
+        path = Path(env_file)
+        out.update({k: OneString(v, f"{k} (from {path})") for k, v in parse_env_file(path).items()})
     else:
         for candidate in (Path(".env"), Path(stack_dir) / ".env" if stack_dir else None):
             if candidate is not None and candidate.is_file():
-                out.update(parse_env_file(candidate))
+                found = parse_env_file(candidate)
+                out.update({k: OneString(v, f"{k} (from {candidate})") for k, v in found.items()})
                 break
     for pair in pairs:
         key, value = parse_pair(pair, option="-e")
-        out[key] = value
+        out[key] = OneString(value, f"-e {key}")
     return out
 
 

@@ -55,6 +55,28 @@ class _StrictUndefined(jinja2.StrictUndefined):
         return self._undefined_message_text()
 
 
+class OneString(str):
+    """A variable given as one string (``--var k=v``, a vars file's scalar). A loop over it
+    is refused: ``{% for j in jobs %}`` with ``--var jobs=xgb`` went letter by letter, and a
+    script that stops or deletes each ``j`` stopped jobs ``x``, ``g`` and ``b``."""
+
+    origin: str
+
+    def __new__(cls, value: str, origin: str) -> OneString:
+        obj = super().__new__(cls, value)
+        obj.origin = origin
+        return obj
+
+    def __iter__(self) -> Any:
+        shown = str.__str__(self)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise TypeError(
+            f"{self.origin} is one string ({shown!r}), and a loop over it would go letter by "
+            "letter; give a list (a JSON or YAML list in --vars-file, e.g. jobs: [a, b]), or "
+            "split it: {% for j in jobs.split(',') %}"
+        )
+
+
 def _finalize(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -328,8 +350,9 @@ def load_vars(pairs: Iterable[str], files: Iterable[Path]) -> dict[str, Any]:
     """Script variables: every file in order, then ``k=v`` pairs (later ones win)."""
     out: dict[str, Any] = {}
     for f in files:
-        out.update(load_vars_file(Path(f)))
+        for key, value in load_vars_file(Path(f)).items():
+            out[key] = OneString(value, f"{key} (from {f})") if isinstance(value, str) else value
     for pair in pairs:
         key, value = parse_pair(pair)
-        out[key] = value
+        out[key] = OneString(value, f"--var {key}")
     return out

@@ -107,6 +107,15 @@ def test_several_statements_return_the_last(shell: Any) -> None:
     assert rows_of(value) == 1
 
 
+def test_a_cell_with_only_a_jinja_comment_is_a_template_as_on_the_command_line(
+    shell: Any,
+) -> None:
+    # the CLI stripped {# c #}, the magic kept it: one rule for both now
+    notebook.run_magic(shell, "", "SELECT 'a{# c #}b' AS x", lambda value: None)
+    last = notebook.state_of(shell).last
+    assert last is not None and last.rows == [("ab",)]
+
+
 def test_rows_that_completed_are_shown_when_a_later_statement_fails(
     shell: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

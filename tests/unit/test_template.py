@@ -243,3 +243,43 @@ def test_a_star_width_checks_only_the_width_it_takes() -> None:
     assert render("{{ '%%%*d' % (3, 1) }}", {}, source="x", line=1) == "%  1"
     with pytest.raises(StackqlTuningError, match="too large"):
         render("{{ '%d %*d' % (1, 20000000, 1) }}", {}, source="x", line=1)
+
+
+def test_a_loop_over_a_variable_given_as_one_string_is_refused(tmp_path) -> None:
+    # `{% for j in jobs %}` with --var jobs=xgb went letter by letter: a script that stopped
+    # each job planned stops of jobs x, g and b
+    from stackql_tuning.errors import TemplateError
+
+    (tmp_path / "v.yaml").write_text("jobs: xgb\nlist: [a, b]\n")
+    script = "{% for j in jobs %}SELECT '{{ j }}';{% endfor %}"
+    for variables, origin in (
+        (load_vars(["jobs=xgb"], []), "--var jobs"),
+        (load_vars([], [tmp_path / "v.yaml"]), f"jobs (from {tmp_path / 'v.yaml'})"),
+    ):
+        with pytest.raises(TemplateError, match="letter by letter") as info:
+            render_script(script, variables=variables, source="s.iql")
+        assert f"{origin} is one string ('xgb')" in str(info.value)
+        assert str(info.value).startswith("template error (s.iql:1)")
+    variables = load_vars(["jobs=a,b", "p=hello"], [tmp_path / "v.yaml"])
+    split = (
+        "{% for j in jobs.split(',') %}{{ j }};{% endfor %}{% for x in list %}{{ x }}{% endfor %}"
+    )
+    assert render_script(split, variables=variables) == "a;b;ab"
+    as_text = "{{ p }} {{ p|length }} {{ p|upper }} {{ p[0] }} {{ 'ell' in p }} {{ p ~ '!' }}"
+    assert render_script(as_text, variables=variables) == "hello 5 HELLO h true hello!"
+
+
+def test_deploy_and_notebook_variables_are_one_string_too(tmp_path) -> None:
+    from stackql_tuning.deploy.context import load_env_vars
+    from stackql_tuning.notebook import parse_line
+
+    (tmp_path / ".env").write_text("regions=us-east-1\n")
+    loop = "{% for j in jobs %}{{ j }}{% endfor %}"
+    env = load_env_vars(None, ["jobs=xgb"], stack_dir=tmp_path)
+    with pytest.raises(ManifestError, match="-e jobs is one string"):
+        render(loop, env, source="m.yml")
+    with pytest.raises(ManifestError, match=r"regions \(from .*\.env\) is one string"):
+        render(loop.replace("jobs", "regions"), env, source="m.yml")
+    assert render("{{ jobs }}-{{ env.jobs }}", {**env, "env": {"jobs": "x"}}) == "xgb-x"
+    with pytest.raises(TypeError, match="--var jobs is one string"):
+        list(parse_line("--var jobs=xgb").variables["jobs"])
