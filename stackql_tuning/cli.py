@@ -330,6 +330,7 @@ def main(
             args = parser.parse_args(_utf8_args(sys.argv[1:] if argv is None else argv))
         except SystemExit as e:  # --help, --version
             return int(e.code or 0)
+        _check_global_options(parser, args)
         return COMMANDS[args.command](args, out, err)
     except StackqlTuningError as e:
         print(str(e), file=err)
@@ -348,6 +349,28 @@ def main(
             file=err,
         )
         return 1
+
+
+#: commands that take none of the global options (they were accepted and ignored: `--dry-run
+#: registry generate` wrote its files)
+_OWN_OPTIONS_ONLY = ("registry", "sandbox")
+
+
+def _check_global_options(parser: Any, args: argparse.Namespace) -> None:
+    if args.command not in _OWN_OPTIONS_ONLY:
+        return
+    given = [
+        a.option_strings[-1]
+        for a in parser.global_actions
+        if getattr(args, a.dest, a.default) != a.default
+    ]
+    if given:
+        names = ", ".join(given)
+        raise UsageError(
+            f"{names} {'does' if len(given) == 1 else 'do'} not apply to `{args.command}`: "
+            "the global options are for exec, shell and deploy",
+            hint=f"stackql-tuning {args.command} --help lists its own options",
+        )
 
 
 def _utf8_args(argv: Sequence[str]) -> list[str]:

@@ -17,102 +17,111 @@ FORMATS = ("table", "json", "jsonl", "csv", "markdown", "text")
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are ours: one message, exit code 2, on the given stream."""
 
+    #: the options given before the command that apply to exec, shell and deploy only
+    global_actions: list[argparse.Action]
+
     def error(self, message: str) -> Any:
         raise UsageError(message, hint=f"{self.prog} --help")
 
 
-def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> list[argparse.Action]:
+    """The global options on ``p`` (suppressed defaults on a command's own parser: given
+    there, they override those before the command); the actions added."""
     d = argparse.SUPPRESS if suppress else None
 
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if suppress else value
 
     g = p.add_argument_group("global options")
-    g.add_argument(
+    actions: list[argparse.Action] = []
+
+    def add(*names: str, **kwargs: Any) -> None:
+        actions.append(g.add_argument(*names, **kwargs))
+
+    add(
         "--sandbox",
         action="store_true",
         default=default(False),
         help="start the local Vertex AI emulator and AWS sandbox, seed them, use them",
     )
-    g.add_argument(
+    add(
         "--auth",
         default=d,
         metavar="JSON",
         help="auth config in StackQL's JSON shape (default: env STACKQL_TUNING_AUTH, "
         "then Google ADC and the AWS default chain)",
     )
-    g.add_argument(
+    add(
         "-o",
         "--output",
         default=default("table"),
         choices=FORMATS,
         help="output format (default: table)",
     )
-    g.add_argument(
+    add(
         "--hide-headers",
         action="store_true",
         default=default(False),
         help="no header line in csv, text and table output (a Markdown table always has one)",
     )
-    g.add_argument(
+    add(
         "--concurrency",
         type=int,
         default=default(16),
         metavar="N",
         help="provider calls in flight at once (default: 16)",
     )
-    g.add_argument(
+    add(
         "--page-limit",
         type=int,
         default=d,
         metavar="N",
         help="stop after N pages per call chain, with a warning (default: unlimited)",
     )
-    g.add_argument(
-        "--timeout", type=float, default=d, metavar="SECONDS", help="per-statement time limit"
-    )
-    g.add_argument(
+    add("--timeout", type=float, default=d, metavar="SECONDS", help="per-statement time limit")
+    add(
         "--on-error",
         choices=("fail", "continue"),
         default=default("fail"),
         help="fail (default): a failed call fails the statement; continue: keep the "
         "rows that arrived, print each failure, exit 3",
     )
-    g.add_argument(
+    add(
         "--dry-run",
         action="store_true",
         default=default(False),
         help="print the calls a statement would make; make none",
     )
-    g.add_argument(
+    add(
         "--cache-ttl",
         type=float,
         default=d,
         metavar="SECONDS",
         help="reuse provider replies for this long (default: off)",
     )
-    g.add_argument(
+    add(
         "--max-attempts",
         type=int,
         default=d,
         metavar="N",
         help="attempts per call, the first included, for retryable failures (default: 5)",
     )
-    g.add_argument(
+    add(
         "--rate-limit",
         type=float,
         default=d,
         metavar="RPS",
-        help="client-side limit of requests per second per provider, project/account and region",
+        help="client-side limit of requests per second per provider and project/account, and "
+        "per host (Google) or region (AWS)",
     )
-    g.add_argument(
+    add(
         "--connect-timeout",
         type=float,
         default=d,
         metavar="SECONDS",
         help="per-request connect time limit (default: 10)",
     )
-    g.add_argument(
+    add(
         "--read-timeout",
         type=float,
         default=d,
@@ -120,7 +129,7 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="longest wait for the next bytes of a reply, as requests and botocore count it; "
         "a slow but steady reply is not cut (default: 60; --timeout bounds a statement)",
     )
-    g.add_argument(
+    add(
         "--config",
         type=Path,
         default=d,
@@ -128,32 +137,33 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="config file with [defaults] and [aws.accounts] "
         "(default: ~/.config/stackql-tuning/config.toml)",
     )
-    g.add_argument(
+    add(
         "--no-pushdown",
         action="store_true",
         default=default(False),
         help="do not send filters to the APIs (results are the same; for checks)",
     )
-    g.add_argument(
+    add(
         "--no-projection",
         action="store_true",
         default=default(False),
         help="read every field of every reply, not only those the statement uses "
         "(results are the same; for checks)",
     )
-    g.add_argument(
+    add(
         "--no-partial-response",
         action="store_true",
         default=default(False),
         help="ask the APIs for whole replies, not only the fields the statement uses "
         "(Google's fields=; results are the same; for checks)",
     )
+    return actions
 
 
-def _no_pager(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+def _no_pager(p: argparse.ArgumentParser, *, suppress: bool) -> argparse.Action:
     """The shell's ``--no-pager``: accepted before ``shell`` as the global options are, and after
     it (the command's own value wins only when given)."""
-    p.add_argument(
+    return p.add_argument(
         "--no-pager",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
@@ -167,8 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="SQL over the ML tuning jobs of Google Vertex AI and AWS SageMaker.",
     )
     parser.add_argument("--version", action="version", version=f"stackql-tuning {__version__}")
-    _global_options(parser, suppress=False)
-    _no_pager(parser, suppress=False)
+    parser.global_actions = [
+        *_global_options(parser, suppress=False),
+        _no_pager(parser, suppress=False),
+    ]
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
@@ -214,8 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output-file",
         type=Path,
-        help="write the stack's exports here (JSON; protected values unmasked, the file then "
-        "readable by its owner only)",
+        help="write the stack's exports here (JSON; protected values unmasked; a file that holds "
+        "one is readable by its owner only)",
     )
     p.add_argument("--show-queries", action="store_true", help="print each query it runs")
     p.add_argument(

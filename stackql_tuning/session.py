@@ -25,9 +25,12 @@ from stackql_tuning.sql.statement import Statement
 class Progress:
     """What a running statement has done so far (for the shell's progress line)."""
 
+    #: calls (a call's pages are one call) ended, and planned so far
     calls_done: int
     calls_total: int
     rows: int
+    #: pages (requests) fetched
+    pages: int = 0
 
 
 def _check_text(sql: object, method: str) -> None:

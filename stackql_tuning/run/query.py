@@ -259,8 +259,8 @@ class QueryRun:
 
             cb = self.session.progress
 
-            def progress(done: int, total: int, rows: int) -> None:
-                cb(Progress(done, total, rows))
+            def progress(done: int, total: int, rows: int, pages: int) -> None:
+                cb(Progress(done, total, rows, pages))
 
         return Scheduler(
             self.fetcher.fetch,

@@ -76,6 +76,7 @@ class Work:
 @dataclass
 class RunStats:
     calls: int = 0  # logical calls (chains) started
+    calls_done: int = 0  # chains ended (their last page in, or failed)
     requests: int = 0  # pages fetched
     rows: int = 0
     retries: int = 0
@@ -109,7 +110,7 @@ class Scheduler:
         page_limit: int | None = None,
         deadline: float | None = None,
         cancelled: Callable[[], bool] = lambda: False,
-        progress: Callable[[int, int, int], None] | None = None,
+        progress: Callable[[int, int, int, int], None] | None = None,
     ) -> None:
         self.fetch = fetch
         self.concurrency = max(1, concurrency)
@@ -178,6 +179,7 @@ class Scheduler:
                             reply.work.call, "error", f"{type(error).__name__}: {error}"
                         )
                     stats.failures.append(failed)
+                    stats.calls_done += 1
                     board.done()
                     continue
                 page = reply.page
@@ -188,11 +190,14 @@ class Scheduler:
                 new = [Work(c, host=self.host_of(c)) for c in follow]
                 stats.calls += len(new)
                 total += len(new)
+                nxt = None
                 if row_limit is not None and page.next_token and stats.rows < row_limit:
                     # the worker left the next page to this thread: the sink has counted rows
                     nxt, reply.failure, reply.warning = self._next(reply.work, page)
                     if nxt is not None:
                         board.add_first(nxt)
+                if reply.follow is None and nxt is None:
+                    stats.calls_done += 1
                 if reply.failure is not None:
                     stats.failures.append(reply.failure)
                 if reply.warning is not None:
@@ -200,7 +205,7 @@ class Scheduler:
                 board.add(new)
                 board.done()
                 if self.progress is not None:
-                    self.progress(stats.requests, total, stats.rows)
+                    self.progress(stats.calls_done, total, stats.rows, stats.requests)
                 if row_limit is not None and stats.rows >= row_limit:
                     # the rows the LIMIT needs have arrived: a slow page of another chain is
                     # not waited for (nor, past --timeout, a failure of the statement). A call

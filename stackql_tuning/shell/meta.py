@@ -141,7 +141,7 @@ def _include(shell: Shell, arg: str) -> None:
 
 _TOGGLE_ARGS = lambda: ("on", "off")  # noqa: E731
 
-_HELP = MetaCommand(_help, "show this help", "help, \\?, \\help")
+_HELP = MetaCommand(_help, "show this help", "help, \\?, \\h, \\help")
 _QUIT = MetaCommand(_quit, "quit the shell (Ctrl-D too)", "\\q, exit, quit")
 
 #: name -> command; names are matched case-insensitively for the bare words

@@ -299,7 +299,8 @@ class Shell:
         if p is None:
             line = f"running... {elapsed:.1f} s"
         else:
-            line = f"{p.calls_done}/{p.calls_total} calls, {p.rows} rows, {elapsed:.1f} s"
+            pages = f" ({p.pages} pages)" if p.pages > p.calls_done else ""
+            line = f"{p.calls_done}/{p.calls_total} calls{pages}, {p.rows} rows, {elapsed:.1f} s"
         line += "  (Ctrl-C again abandons)" if self._stopping else "  (Ctrl-C cancels)"
         # one terminal line at most: a wrapped line is not erased by the next redraw, and a
         # narrow terminal filled with copies of it

@@ -262,3 +262,22 @@ def test_registry_commands_need_out_in_an_installed_package(
     assert main(["registry", action], out, err) == 2
     assert "give --out DIR" in err.getvalue()
     assert sorted(p.name for p in (tmp_path / "site-packages").iterdir()) == ["stackql_tuning"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--dry-run", "registry", "docs", "--out", "x"], "--dry-run does not"),
+        (["--sandbox", "sandbox", "serve"], "--sandbox does not"),
+        (["--timeout", "3", "--no-pager", "registry", "generate"], "--timeout, --no-pager do not"),
+    ],
+)
+def test_global_options_before_a_command_that_takes_none_are_refused(
+    argv: list[str], named: str
+) -> None:
+    # `--dry-run registry docs` was accepted, and the files were written all the same
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, out, err) == 2
+    assert named in err.getvalue() and "global options are for exec, shell and deploy" in (
+        err.getvalue()
+    )

@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Iterable
 
+import pytest
+
 from stackql_tuning.registry.loader import default_registry
 from stackql_tuning.run.scheduler import Scheduler
 from stackql_tuning.transports.base import Call, CallError, Page
@@ -239,3 +241,21 @@ def test_a_failure_the_limits_rows_do_not_need_is_a_warning() -> None:
     stats = Scheduler(fetch, concurrency=1).run(_calls(3), api.sink, row_limit=15)
     assert not stats.failures and stats.rows >= 15
     assert any("boom" in w and "not needed" in w for w in stats.warnings)
+
+
+@pytest.mark.parametrize("row_limit", [None, 1000])
+def test_progress_counts_calls_done_out_of_calls_and_pages_apart(row_limit: int | None) -> None:
+    # it counted pages against calls: "18/6 calls" for 6 calls of 3 pages
+    api = FakeApi(pages=3)
+    seen: list[tuple[int, int, int, int]] = []
+
+    def failing(call: Call, token: str | None) -> Page:
+        if call.params["projectsId"] == "p5" and token == "1":
+            raise CallError(503, "unavailable")
+        return api.fetch(call, token)
+
+    sched = Scheduler(failing, concurrency=2, progress=lambda *a: seen.append(a))
+    stats = sched.run(_calls(6), api.sink, row_limit=row_limit)
+    assert all(done <= total for done, total, _, _ in seen)
+    assert seen[-1][0] == 6 and seen[-1][1] == 6 and seen[-1][3] == stats.requests == 17
+    assert [done for done, *_ in seen] == sorted(done for done, *_ in seen)
