@@ -46,6 +46,9 @@ POLL_SECONDS = 0.05
 #: statement paging forever (repeated tokens were caught, fresh ones were not). An API may
 #: skip over filtered-out items with a few empty pages; hundreds in a row is not a listing
 MAX_EMPTY_PAGES = 500
+#: pages in a row that repeat the page before them (the same items) under new page tokens,
+#: after which a listing is taken as endless (it ran until killed, with no message)
+MAX_SAME_PAGES = 20
 
 
 def _empty(call: Call, page: Page) -> bool:
@@ -60,6 +63,23 @@ def _empty(call: Call, page: Page) -> bool:
     return m is None or re.match(rb"\[\s*\]", raw[m.end() : m.end() + 64]) is not None
 
 
+def _same_items(call: Call, page: Page, before: Page | None) -> bool:
+    """Whether ``page`` holds what ``before`` (the chain's previous page) held, its page token
+    aside. Cheap for pages that differ: their lengths (or first items) differ first."""
+    if before is None or not page.next_token or not before.next_token:
+        return False
+    if page.obj is not None and before.obj is not None:
+        key = call.method.items_key
+        items, earlier = page.obj.get(key) if key else None, before.obj.get(key) if key else None
+        return bool(items) and items == earlier
+    raw, prev = page.raw or b"", before.raw or b""
+    if len(raw) - len(page.next_token) != len(prev) - len(before.next_token):
+        return False
+    return raw.replace(page.next_token.encode(), b"") == prev.replace(
+        before.next_token.encode(), b""
+    )
+
+
 @dataclass
 class Work:
     call: Call
@@ -71,6 +91,9 @@ class Work:
     host: str = ""
     #: pages in a row, up to this one's, that held no item but a new page token
     empty_run: int = 0
+    #: the chain's previous page, and how many pages in a row repeated the one before them
+    before: Page | None = None
+    same_run: int = 0
 
 
 @dataclass
@@ -181,6 +204,8 @@ class Scheduler:
                     stats.failures.append(failed)
                     stats.calls_done += 1
                     board.done()
+                    if self.progress is not None:
+                        self.progress(stats.calls_done, total, stats.rows, stats.requests)
                     continue
                 page = reply.page
                 assert page is not None
@@ -257,10 +282,26 @@ class Scheduler:
                 ),
                 None,
             )
+        same_run = work.same_run + 1 if _same_items(work.call, page, work.before) else 0
+        if same_run >= MAX_SAME_PAGES:
+            return (
+                None,
+                _failed(
+                    work.call,
+                    "bad reply",
+                    f"{same_run} pages in a row repeated the page before them under new page "
+                    f"tokens (up to page {work.page_no}): the listing may never end",
+                ),
+                None,
+            )
         seen = work.seen
         if work.token:
             seen.add(work.token)
-        return Work(work.call, token, work.page_no + 1, seen, work.host, empty_run), None, None
+        # the page is kept for the next one's comparison only when it holds items (an empty
+        # page is counted by empty_run)
+        kept = None if empty_run else page
+        nxt = Work(work.call, token, work.page_no + 1, seen, work.host, empty_run, kept, same_run)
+        return nxt, None, None
 
     def _check(self, board: _Board) -> None:
         if self.cancelled():

@@ -121,8 +121,16 @@ class FastJSONParser(JSONParser):  # type: ignore[misc]
         success = 200 <= response["status_code"] < 300
         if shape is None and success and _CHECK.get():
             # an operation with no output (a delete, a stop): its reply is empty or a JSON
-            # object; an HTML page (a captive portal) was taken for "done"
-            _decoded(response)
+            # object; an HTML page (a captive portal) was taken for "done", and so was an
+            # error body (``__type``, the JSON protocol's error marker) with status 200
+            data = _decoded(response)
+            if "__type" in data:
+                said = str(data.get("message") or data.get("Message") or "")[:200]
+                raise ReplyUnfit(
+                    f"the reply is an error, not the empty reply expected: {data['__type']}"
+                    + (f": {said}" if said else ""),
+                    response["status_code"],
+                )
         if shape is None or not success or shape.event_stream_name:
             return super()._do_parse(response, shape)
         if _FAST.get():

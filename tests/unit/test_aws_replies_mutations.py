@@ -237,3 +237,14 @@ def test_a_change_answered_with_a_page_that_is_not_json_is_unknown(
     text = run(server, sql)
     assert [t for t, _, _ in server.seen] == [target]
     assert f"outcome unknown, it may have been {verb}" in text and "not JSON" in text
+
+
+@pytest.mark.parametrize("verb", ["deleted", "done"])
+def test_a_change_answered_with_an_error_body_and_200_is_unknown(server: Server, verb: str) -> None:
+    # a delete or a stop answered 200 {"__type": ...} was "deleted" / "request accepted"
+    sql, target, _ = CHANGES[verb]
+    server.answer(lambda t, req, region, n: error("ValidationException", "nope", 200))
+    text = run(server, sql)
+    assert [t for t, _, _ in server.seen] == [target]
+    assert f"outcome unknown, it may have been {verb}" in text
+    assert "the reply is an error, not the empty reply expected: ValidationException: nope" in text

@@ -259,3 +259,34 @@ def test_progress_counts_calls_done_out_of_calls_and_pages_apart(row_limit: int 
     assert all(done <= total for done, total, _, _ in seen)
     assert seen[-1][0] == 6 and seen[-1][1] == 6 and seen[-1][3] == stats.requests == 17
     assert [done for done, *_ in seen] == sorted(done for done, *_ in seen)
+
+
+def test_endless_repeats_of_one_page_with_fresh_tokens_end_as_a_failure() -> None:
+    # the same item on every page, each with a new token, ran until killed, with no message
+    from stackql_tuning.run.scheduler import MAX_SAME_PAGES
+
+    def fetch(call: Call, token: str | None) -> Page:
+        n = int(token or 0) + 1
+        name = "x" if call.params["projectsId"] == "p0" else f"y{n % 10}"  # p1: same length
+        body = f'{{"hyperparameterTuningJobs": [{{"name": "{name}"}}], "nextPageToken": "{n}"}}'
+        return Page(raw=body.encode(), next_token=str(n) if n < 60 else None)
+
+    stats = Scheduler(fetch, concurrency=2).run(_calls(2), lambda c, p: ((), 0))
+    [failure] = stats.failures
+    assert failure.params["projectsId"] == "p0"
+    assert f"{MAX_SAME_PAGES} pages in a row repeated the page before them" in failure.message
+    assert stats.requests == MAX_SAME_PAGES + 1 + 60
+
+
+def test_parsed_pages_repeating_their_items_end_as_a_failure_too() -> None:
+    aws = default_registry().resource("aws.sagemaker.hyper_parameter_tuning_jobs")
+    call = Call(aws, aws.method("list"), {"region": "us-east-1"})
+    key = call.method.items_key
+
+    def fetch(call: Call, token: str | None) -> Page:
+        n = int(token or 0) + 1
+        return Page(obj={key: [{"HyperParameterTuningJobName": "j"}]}, next_token=str(n))
+
+    stats = Scheduler(fetch, concurrency=1).run([call], lambda c, p: ((), 0))
+    [failure] = stats.failures
+    assert "repeated the page before them" in failure.message
