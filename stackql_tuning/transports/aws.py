@@ -224,12 +224,22 @@ class AwsTransport:
                         'profile = "..." or role_arn = "..."',
                     )
                 session = self._sessions.get(None, base)  # a stock twin may have replaced it
-        except (BotoCoreError, ClientError) as e:
+        except (BotoCoreError, ClientError, KeyError, TypeError, ValueError) as e:
+            # the reason, not only its class ("ClientError" lost AccessDenied and its message;
+            # an STS reply without its credentials was "KeyError: 'AssumeRoleResult'", blamed on
+            # the SageMaker call)
+            if isinstance(e, ClientError):
+                err = e.response.get("Error", {})
+                reason = f"{err.get('Code') or 'error'}: {err.get('Message') or ''}".rstrip(": ")
+            elif isinstance(e, BotoCoreError):
+                reason = f"{type(e).__name__}: {e}"
+            else:
+                reason = f"the STS reply could not be read ({type(e).__name__}: {e})"
             raise AuthError(
                 f"cannot get credentials for AwsAccountId {account}"
                 + (f" (profile {conf['profile']!r})" if "profile" in conf else "")
                 + (f" (role {conf['role_arn']})" if "role_arn" in conf else "")
-                + f": {type(e).__name__}",
+                + f": {self._redact(reason)[:300]}",
                 hint="check the profile or role in the config file's [aws.accounts]",
             ) from None
         self._sessions[account] = session

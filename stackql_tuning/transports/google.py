@@ -176,9 +176,10 @@ class GoogleTransport:
                 return service_account.Credentials.from_service_account_file(
                     path, scopes=list(SCOPES)
                 )
-            except (OSError, ValueError) as e:
+            except (OSError, ValueError, AttributeError, TypeError) as e:
                 raise AuthError(
-                    f"cannot use the google service account key file {path}: {type(e).__name__}",
+                    f"cannot use the google service account key file {path}: "
+                    + _key_file_problem(e),
                     hint="check the path and that it is a service account JSON key",
                 ) from None
         import os
@@ -191,11 +192,17 @@ class GoogleTransport:
             _check_key_file(key_file)
         try:
             creds, _ = google.auth.default(scopes=list(SCOPES))
-        except (google.auth.exceptions.DefaultCredentialsError, OSError, ValueError) as e:
+        except (
+            google.auth.exceptions.DefaultCredentialsError,
+            OSError,
+            ValueError,
+            AttributeError,
+            TypeError,
+        ) as e:
             if key_file:  # the variable is set: the hint to set it helps no one
                 raise AuthError(
                     "cannot use the key file that GOOGLE_APPLICATION_CREDENTIALS names "
-                    f"({key_file}): {type(e).__name__}",
+                    f"({key_file}): {_key_file_problem(e)}",
                     hint="check that it is a service account or authorized-user JSON key",
                 ) from None
             raise AuthError(
@@ -619,6 +626,21 @@ def _prepared(
     prepared.body = None
     prepared.hooks = default_hooks()
     return prepared
+
+
+def _key_file_problem(e: Exception) -> str:
+    """What is wrong with a key file, from google-auth's exception (its class name alone said
+    nothing: "JSONDecodeError", "MalformedError"). Its messages name fields, never key data."""
+    import json
+
+    if isinstance(e, json.JSONDecodeError):
+        return f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})"
+    if isinstance(e, (AttributeError, TypeError)):
+        return "it does not hold a JSON object (a key file is one)"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    text = " ".join(str(e).split())
+    return text[:200] if text else type(e).__name__
 
 
 def _check_key_file(path: str) -> None:
