@@ -75,6 +75,10 @@ def parse_hint_body(body: str, offset: int = 0) -> list[Hint]:
             raise HintSyntaxError(f"hint option '{key}' has no value: write {key}=<value>", offset)
         if not hints:
             hints.append((key.upper(), {}))
+        if key.lower() in hints[-1][1]:  # the last one won: ON_ERROR=CONTINUE, ON_ERROR=FAIL
+            raise HintSyntaxError(
+                f"hint option '{key}' is given twice: keep the one you mean", offset
+            )
         hints[-1][1][key.lower()] = value
     return [Hint(name, options) for name, options in hints]
 

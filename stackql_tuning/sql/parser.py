@@ -13,6 +13,7 @@ This module must not import duckdb or any SDK, and must not name any resource.
 
 from __future__ import annotations
 
+import bisect
 import re
 import typing as t
 from functools import lru_cache
@@ -123,7 +124,67 @@ def _hints(
         raise parse_error(
             error.message, text, error.offset, source=source, hint=error.hint
         ) from None
+    _check_hint_places(text, tokens, source)
+    names = [h.name for h in before]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:  # the last one won: /*+ ON_ERROR=CONTINUE, ON_ERROR=FAIL */
+        raise parse_error(
+            f"hint {twice} is given twice",
+            text,
+            first if first is not None else tokens[0].start,
+            source=source,
+            hint="keep the one you mean",
+        )
     return tuple(before), first if first is not None else tokens[0].start, set(raw)
+
+
+def _check_hint_places(text: str, tokens: list[Token], source: str | None) -> None:
+    """A ParseError at a ``/*+`` comment between the statement's later tokens: a hint is read
+    only before the statement or right after its first word, and one elsewhere was silently a
+    comment (``DELETE FROM t /*+ AWAIT */ WHERE ...`` did not wait)."""
+    at = _trailing_hint(text, tokens[-1].end + 1)
+    if at is not None and len(tokens) > 1:
+        _misplaced(text, at, source)
+    if len(tokens) < 3:
+        return
+    lo, hi = tokens[1].end + 1, tokens[-1].start
+    at = text.find("/*+", lo, hi)
+    while at >= 0:
+        # inside a token (a string literal, a quoted name) it is text, not a comment
+        k = bisect.bisect_right(tokens, at, key=lambda tok: tok.start) - 1
+        if k < 0 or at > tokens[k].end:
+            _misplaced(text, at, source)
+        at = text.find("/*+", at + 3, hi)
+
+
+def _trailing_hint(text: str, i: int) -> int | None:
+    """The offset of a ``/*+`` comment among the comments after a statement's last token
+    (before its ``;``), or None."""
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+        elif text.startswith("/*+", i):
+            return i
+        elif text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            i = len(text) if close < 0 else close + 2
+        elif text.startswith("--", i):
+            newline = text.find("\n", i)
+            i = len(text) if newline < 0 else newline + 1
+        else:
+            return None
+    return None
+
+
+def _misplaced(text: str, at: int, source: str | None) -> t.NoReturn:
+    raise parse_error(
+        "a hint here is not read: hints go before the statement or right after its first word",
+        text,
+        at,
+        source=source,
+        hint="write e.g. /*+ AWAIT */ DELETE FROM ... or DELETE /*+ AWAIT */ FROM ...; "
+        "a plain comment is written /* ... */",
+    )
 
 
 def _drop_comments(node: exp.Expr, comments: set[str]) -> None:

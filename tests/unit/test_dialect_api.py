@@ -204,5 +204,8 @@ def test_unknown_hint_is_refused_before_anything_runs() -> None:
     # known hints, stackql-deploy anchors (with their options) and plain comments still parse
     (stmt,) = parse("/*+ statecheck, retries=5 */ /*+ AWAIT, SHOWRESULTS */ SELECT /* x */ 1")
     assert [h.name for h in stmt.hints] == ["STATECHECK", "AWAIT", "SHOWRESULTS"]
-    (stmt,) = parse("/*+ ON_ERROR=continue */ /*+ on_error value=FAIL */ SELECT 1")
-    assert [h.options for h in stmt.hints] == [{"on_error": "continue"}, {"value": "FAIL"}]
+    (stmt,) = parse("/*+ ON_ERROR=continue */ /*+ AWAIT */ SELECT 1")
+    assert [h.options for h in stmt.hints] == [{"on_error": "continue"}, {}]
+    # one hint twice, in two comments: which one counts was the last's (now refused)
+    with pytest.raises(ParseError, match="hint ON_ERROR is given twice"):
+        parse("/*+ ON_ERROR=continue */ /*+ on_error value=FAIL */ SELECT 1")

@@ -18,3 +18,9 @@ SELECT /*+ frobnicate */ 1;
 /*+ ON_ERROR=contnue */ SELECT 1;
 -- title: ON_ERROR option misspelt
 /*+ ON_ERROR valeu=continue */ SELECT 1;
+-- title: a hint later in the statement is not read (it was a comment, silently)
+DELETE FROM google.aiplatform.tuning_jobs /*+ AWAIT */ WHERE projectsId = 'p' AND locationsId = 'l' AND tuningJobsId = '1';
+-- title: a hint after the last word is not read
+SELECT 1 /*+ ON_ERROR=CONTINUE */;
+-- title: a hint option given twice (the last one won)
+/*+ ON_ERROR=CONTINUE, ON_ERROR=FAIL */ SELECT 1;

@@ -34,8 +34,8 @@ DELETE FROM google.aiplatform.tuning_jobs WHERE projectsId = 'p' AND locationsId
 SELECT /*+ AWAIT, SHOWRESULTS */ 1;
 -- title: hint after SELECT keyword only
 SELECT /*+ AWAIT */ name FROM google.aiplatform.tuning_jobs WHERE projectsId = 'p' AND locationsId = 'l'
--- title: hints later in the statement are plain comments
-SELECT name /*+ NOTAHINT */ FROM google.aiplatform.tuning_jobs WHERE projectsId = 'p' AND locationsId = 'l';
+-- title: a hint-like text inside a string is text
+SELECT name, '/*+ AWAIT */' AS note FROM google.aiplatform.tuning_jobs WHERE projectsId = 'p' AND locationsId = 'l';
 -- title: semicolons inside strings and quoted names
 SELECT 'a;b' AS "x;y", $$c;d$$ AS z;
 SELECT 'it''s; fine';
