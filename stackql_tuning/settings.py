@@ -168,6 +168,8 @@ class Settings:
             if f.name == "auth":
                 continue
             _check_field(f.name, str(f.type), getattr(self, f.name))
+        for name, variable in _ENDPOINTS.items():
+            _check_endpoint(name, variable, getattr(self, name))
         if self.accounts:  # the config file's rules for [aws.accounts], for the library's too
             from stackql_tuning.config import settings_from
 
@@ -185,6 +187,35 @@ class Settings:
                     hint=did_you_mean(name, names) or "settings are: " + ", ".join(names),
                 )
         return cls(**values)
+
+
+#: endpoint settings and the environment variable that usually sets them
+_ENDPOINTS = {
+    "google_endpoint": "STACKQL_TUNING_GOOGLE_ENDPOINT",
+    "aws_endpoint": "AWS_ENDPOINT_URL",
+}
+
+
+def _check_endpoint(name: str, variable: str, value: str | None) -> None:
+    """An endpoint that is not an http(s) URL with a host is refused here, naming where it
+    usually comes from: ``not a url`` was sent, retried five times, and reported as "could not
+    connect (Name or service not known)"."""
+    if not value:
+        return
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        ok = False
+    if not ok:
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise UsageError(
+            f"{name} must be an http(s) URL with a host, got {shown!r}",
+            hint=f"it is usually set by ${variable}; e.g. http://127.0.0.1:8080",
+        )
 
 
 def _is_a(value: object, accepted: tuple[type, ...]) -> bool:

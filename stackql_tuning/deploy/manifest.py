@@ -460,11 +460,19 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
         check.fail("stack-level 'exports' must be a list of names", top)
     listed = check.str_list(top, "providers", "the manifest")
     _check_providers(check, top, listed, providers)
+    version = top.get("version", 1)
+    if not ((type(version) is int and version == 1) or version == "1"):
+        # `version: one` and `version: 7` were accepted
+        check.fail(
+            f"version {version!r} is not a manifest version this tool reads: it reads "
+            "stackql-deploy's version 1",
+            top,
+        )
     return Manifest(
         path=path,
         stack_dir=stack_dir,
         name=name,
-        version=top.get("version", 1),
+        version=version,
         description=_desc(top),
         providers=tuple(str(p) for p in listed),
         globals=globals_,

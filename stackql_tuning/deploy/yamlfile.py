@@ -36,11 +36,15 @@ class TextLine:
     exact: bool = True
 
 
-class _LineLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+class _LineLoader(UniqueKeyLoader):
     """A safe loader that records each mapping's line under ``__line__``."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _check_unique_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
@@ -54,11 +58,20 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
                 key_node.start_mark,
             )
         seen[key] = key_node
-    mapping = loader.construct_mapping(node, deep=True)
+
+
+def _construct_unique(loader: UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    _check_unique_keys(loader, node)
+    return loader.construct_mapping(node, deep=True)
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = _construct_unique(loader, node)
     mapping[LINE] = node.start_mark.line + 1
     return mapping
 
 
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 

@@ -299,6 +299,17 @@ def _too_deep(path: Path) -> UsageError:
     )
 
 
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (``json`` keeps the last of a repeated one,
+    silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"key {key!r} appears twice")
+        out[key] = value
+    return out
+
+
 def load_vars_file(path: Path) -> dict[str, Any]:
     """Variables from a JSON or YAML file (by extension; other extensions: YAML, a superset).
 
@@ -310,7 +321,7 @@ def load_vars_file(path: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read vars file {str(path)!r}: {e.strerror}") from None
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as e:
             raise UsageError(
                 f"vars file is not valid JSON: {e.msg}",
@@ -318,11 +329,15 @@ def load_vars_file(path: Path) -> dict[str, Any]:
             ) from None
         except RecursionError:
             raise _too_deep(path) from None
+        except ValueError as e:  # a key given twice (_unique_pairs)
+            raise UsageError(f"vars file: {e}", location=Location(file=str(path))) from None
     else:
         import yaml
 
+        from stackql_tuning.deploy.yamlfile import UniqueKeyLoader
+
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problem = getattr(e, "problem", None) or str(e)

@@ -108,6 +108,10 @@ exports: [id]
             "'k' appears twice (first on line 6)",
             6,
         ),
+        # a version this tool does not read was accepted
+        ("version: one\nname: s\nresources:\n  - name: r\n", "version 'one' is not", 1),
+        ("version: 7\nname: s\nresources:\n  - name: r\n", "version 7 is not", 1),
+        ("version: true\nname: s\nresources:\n  - name: r\n", "version True is not", 1),
     ],
 )
 def test_manifest_errors(tmp_path: Path, text: str, message: str, line: int) -> None:

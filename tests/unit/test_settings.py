@@ -264,3 +264,20 @@ def test_a_config_path_that_is_not_a_regular_file_says_so(tmp_path: Any) -> None
     if os.geteuid() != 0:  # root reads any file
         with pytest.raises(UsageError, match="cannot read config file"):
             load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("google_endpoint", "not a url"),
+        ("google_endpoint", "ftp://host"),
+        ("aws_endpoint", "http://"),
+        ("aws_endpoint", "http://127.0.0.1:abc"),
+    ],
+)
+def test_an_endpoint_that_is_not_a_url_is_refused(name: str, value: str) -> None:
+    # it was sent, retried five times, and reported as "could not connect", naming no setting
+    with pytest.raises(UsageError, match=f"{name} must be an http\\(s\\) URL with a host"):
+        Settings(**{name: value})
+    Settings(**{name: "http://127.0.0.1:8080"})
+    Settings(**{name: "https://vertex.example.com"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -283,3 +284,17 @@ def test_deploy_and_notebook_variables_are_one_string_too(tmp_path) -> None:
     assert render("{{ jobs }}-{{ env.jobs }}", {**env, "env": {"jobs": "x"}}) == "xgb-x"
     with pytest.raises(TypeError, match="--var jobs is one string"):
         list(parse_line("--var jobs=xgb").variables["jobs"])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("v.yaml", "x: 1\nx: 2\n", "key 'x' appears twice (first on line 1)"),
+        ("v.json", '{"x": 1, "x": 2}', "key 'x' appears twice"),
+    ],
+)
+def test_a_vars_file_with_a_key_given_twice_is_refused(tmp_path, name, text, said) -> None:
+    # the last one won, silently (the manifest loader refused the same)
+    (tmp_path / name).write_text(text)
+    with pytest.raises(UsageError, match=re.escape(said)):
+        load_vars([], [tmp_path / name])
