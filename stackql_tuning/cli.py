@@ -172,15 +172,32 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("no statement to run")
     code, wrote = 0, False
     with open_session(args) as session:
-        for stmt in statements:
+        for i, stmt in enumerate(statements):
             if session.settings.dry_run:
-                print(
-                    f"-- {stmt.source or 'statement'}:{stmt.line}\n{stmt.text.strip()};", file=err
-                )
-            result = session.execute(stmt)
+                label = f"{stmt.source}:{stmt.line}" if stmt.source else f"statement {i + 1}"
+                print(f"-- {label}\n{stmt.text.strip()};", file=err)
+            try:
+                result = session.execute(stmt)
+            except StackqlTuningError as e:
+                _note_not_run(e, statements[i + 1 :])
+                raise
             code = max(code, _print_result(result, args, out, err, after=wrote))
             wrote = wrote or bool(result.has_rows and result.columns)
     return code
+
+
+def _note_not_run(error: StackqlTuningError, left: list[Any]) -> None:
+    """Say in ``error``'s hint which statements of the script did not run after it (nothing
+    said so: was statement 4 run?)."""
+    if not left:
+        return
+    lines = ", ".join(str(s.line) for s in left[:5]) + (", ..." if len(left) > 5 else "")
+    many = len(left) > 1
+    note = (
+        f"{'the ' + str(len(left)) + ' statements' if many else 'the statement'} after it "
+        f"{'were' if many else 'was'} not run (line{'s' if many else ''} {lines})"
+    )
+    error.hint = f"{error.hint}; {note}" if error.hint else note
 
 
 def cmd_shell(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
