@@ -296,6 +296,14 @@ class QueryRun:
                 only_list = {k: v for k, v in call.params.items() if hydrate.param(k) is None}
                 for item in _items(call, page):
                     params = identity_params(slot.resource, hydrate, item, call.params)
+                    missing = [p for p in hydrate.required_params if params.get(p) is None]
+                    if missing:  # it was a plan error ("get needs parameter ..."), naming no call
+                        raise ProviderError(
+                            f"{call.label}: bad reply: an item of the list names no "
+                            f"{' or '.join(missing)} (nor a "
+                            f"{slot.resource.identity.get('column') or 'name'} to read it "
+                            "from), so its get cannot be made"
+                        )
                     get = Call(
                         slot.resource,
                         hydrate,

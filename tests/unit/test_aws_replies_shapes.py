@@ -401,3 +401,22 @@ def test_a_describe_about_another_job_fails_its_call(server: Server) -> None:
         [failed] = failure_of(server, sql).failures
         assert failed.method == "get"
         assert "about HyperParameterTuningJobName 'other', not the 'a' asked for" in failed.message
+
+
+def test_a_list_item_without_its_name_fails_the_list_call_not_the_plan(server: Server) -> None:
+    # a describe-only column needs a get per item: an item without its name was
+    # "plan error: ...get needs parameter HyperParameterTuningJobName", naming no call
+    def script(target: str, req: dict[str, Any], region: str, n: int) -> tuple[int, bytes]:
+        nameless = summary("x")
+        del nameless["HyperParameterTuningJobName"]
+        return ok({"HyperParameterTuningJobSummaries": [nameless]})
+
+    server.answer(script)
+    with session(server) as s, pytest.raises(ProviderError) as info:
+        s.execute(
+            "SELECT BestTrainingJob FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+            "WHERE region = 'us-east-1'"
+        )
+    text = str(info.value)
+    assert text.startswith("provider error: aws.sagemaker.hyper_parameter_tuning_jobs.list(")
+    assert "bad reply: an item of the list names no HyperParameterTuningJobName" in text
