@@ -348,7 +348,15 @@ def main(
         except SystemExit as e:  # --help, --version
             return int(e.code or 0)
         _check_global_options(parser, args)
-        return COMMANDS[args.command](args, out, err)
+        with _terminate_as_interrupt(args.command in _TERM_AS_INTERRUPT) as term:
+            try:
+                return COMMANDS[args.command](args, out, err)
+            except StackqlTuningError as e:
+                print(str(e), file=err)
+                return 143 if term.seen else e.exit_code
+            except KeyboardInterrupt:
+                print("terminated" if term.seen else "interrupted", file=err)
+                return 143 if term.seen else 130
     except StackqlTuningError as e:
         print(str(e), file=err)
         return e.exit_code
@@ -388,6 +396,38 @@ def _check_global_options(parser: Any, args: argparse.Namespace) -> None:
             "the global options are for exec, shell and deploy",
             hint=f"stackql-tuning {args.command} --help lists its own options",
         )
+
+
+#: commands a SIGTERM stops as a Ctrl-C does: a change reports each row's fate (it was killed
+#: without a word, calls in flight and rows done unknown). Not the shell, whose prompt reads a
+#: Ctrl-C as "clear the line", nor the sandbox server, which a SIGTERM simply stops
+_TERM_AS_INTERRUPT = ("exec", "deploy")
+
+
+class _Term:
+    seen = False
+
+
+@contextmanager
+def _terminate_as_interrupt(wanted: bool) -> Iterator[_Term]:
+    """While the command runs, a SIGTERM raises KeyboardInterrupt in the main thread (a second
+    one, as a second Ctrl-C, gives up the calls in flight); the handler before is put back."""
+    import signal
+
+    term = _Term()
+    if not wanted or threading.current_thread() is not threading.main_thread():
+        yield term
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        term.seen = True
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield term
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _utf8_args(argv: Sequence[str]) -> list[str]:

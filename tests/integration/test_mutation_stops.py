@@ -285,3 +285,44 @@ def test_an_awaited_aws_delete_past_the_time_limit_names_what_was_accepted(
     assert "accepted, not seen gone yet: row 1: h7-stops-aw in ca-central-1" in text
     assert "do not run them again" in (info.value.hint or "")
     assert "None" not in text
+
+
+def test_a_sigterm_stops_a_change_and_reports_each_row(
+    fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    # a SIGTERM killed the process mid-change: no report, the rows done unknown (exit 143)
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    fresh_sandbox.google.configure(latency=0.4)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stackql_tuning",
+            "--concurrency",
+            "1",
+            "exec",
+            insert(6, "h7-term"),
+        ],
+        env={**os.environ, **sandbox_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+        r["method"] == "POST" for r in fresh_sandbox.google.requests()
+    ):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    fresh_sandbox.google.configure(latency=0.0)
+    with Session(**fresh_sandbox.settings()) as session:
+        made = named(session, "h7-term")
+    assert 1 <= made < 6
+    assert f"{made} of 6 created" in err and "not sent: rows " in err, err
+    assert "Traceback" not in err
