@@ -191,11 +191,12 @@ def _note_not_run(error: StackqlTuningError, left: list[Any]) -> None:
     said so: was statement 4 run?)."""
     if not left:
         return
-    lines = ", ".join(str(s.line) for s in left[:5]) + (", ..." if len(left) > 5 else "")
+    numbers = list(dict.fromkeys(s.line for s in left))  # several on one line: that line once
+    lines = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
     many = len(left) > 1
     note = (
         f"{'the ' + str(len(left)) + ' statements' if many else 'the statement'} after it "
-        f"{'were' if many else 'was'} not run (line{'s' if many else ''} {lines})"
+        f"{'were' if many else 'was'} not run (line{'s' if len(numbers) > 1 else ''} {lines})"
     )
     error.hint = f"{error.hint}; {note}" if error.hint else note
 

@@ -206,14 +206,18 @@ def _check_endpoint(name: str, variable: str, value: str | None) -> None:
 
     try:
         parts = urlsplit(value)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        ok = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and not any(c.isspace() for c in value)
+        )
         parts.port  # noqa: B018 - a port that is not a number raises here
     except ValueError:
         ok = False
     if not ok:
         shown = value if len(value) <= 80 else value[:77] + "..."
         raise UsageError(
-            f"{name} must be an http(s) URL with a host, got {shown!r}",
+            f"{name} must be an http(s) URL with a host and no white space, got {shown!r}",
             hint=f"it is usually set by ${variable}; e.g. http://127.0.0.1:8080",
         )
 

@@ -43,6 +43,9 @@ class Bindings:
     static: dict[str, list[Any]] = field(default_factory=dict)
     #: param/column (lower-cased) -> (other table's or view's alias, its column name)
     dependent: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: every source the SQL's equalities join each dependent param to, in order (``dependent``
+    #: holds one; planning may pick another that is bound: ``plan.select``)
+    candidates: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: the ``dependent`` params taken from a partner's same-named column, not from the SQL's
     #: own equality (``plan.select.colocate``): left out where the source lacks the column
     located: set[str] = field(default_factory=set)
@@ -587,11 +590,13 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                         # chain from it, not in a cycle that binds neither
                         if name not in from_query:
                             out.dependent[name] = (src.alias, other.name)
+                        out.candidates.setdefault(name, []).append((src.alias, other.name))
                         matched = True
                     elif src is None and other.table and _named_query(ref.scope, other.table):
                         # a view's or CTE's column: its rows come from its query, run once the
                         # provider tables it reads are filled (``plan.select``)
                         out.dependent[name] = (other.table, other.name)
+                        out.candidates.setdefault(name, []).append((other.table, other.name))
                         from_query.add(name)
                         matched = True
                 break

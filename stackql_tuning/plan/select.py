@@ -431,36 +431,40 @@ def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:
     return False
 
 
-def _client_params(resource: Resource) -> set[str]:
-    return {
-        p.name.lower()
-        for m in resource.methods_for("SELECT")
-        for p in m.params
-        if p.location == "client"
-    }
-
-
-def _bound_client_params(
+def _bind_chains(
     planned: list[tuple[TableRef, Bindings]],
 ) -> dict[tuple[int, str], set[str]]:
-    """(scope, alias) -> the client params (AwsAccountId, region) that its calls are given.
+    """(scope, alias) -> the params its calls are given values for; each table's dependent
+    params are pointed at a source that gives them values, where one does.
 
-    A literal binds one; so does a join to a source that is not a provider table, or to a
-    provider table's column that is itself bound, through any chain of joins
-    (``v -> j1 -> j2``). A provider table that leaves the param unbound reads its default, so
-    a join to it does not bind (and a cycle of such joins binds none)."""
+    A literal binds a param; so does a join to a source that is not a provider table, or to a
+    provider table's column that is itself bound, through any chain of joins (``v -> j1 ->
+    j2 -> t``). A provider table that leaves the param unbound reads its default, so a join to
+    it does not bind (and a cycle of such joins binds none). A table joined to several sources
+    for one param (``j2 = j1`` and ``t = j2``) keeps the one the SQL named last unless only
+    another is bound: the later join's table, bound by this one, made a cycle that bound
+    neither (0 rows from the default account, or a cycle error)."""
     bound = {(id(r.scope), r.alias.lower()): set(b.static) for r, b in planned}
+
+    def gives(ref: TableRef, alias: str, col: str) -> bool:
+        source = bound.get((id(ref.scope), alias.lower()))
+        return source is None or col.lower() in source
+
     changed = True
     while changed:
         changed = False
         for ref, b in planned:
             mine = bound[(id(ref.scope), ref.alias.lower())]
-            client = _client_params(ref.resource)
-            for k, (alias, col) in b.dependent.items():
-                if k in mine or k not in client:
+            for k, (alias, col) in list(b.dependent.items()):
+                if k in mine:
                     continue
-                source = bound.get((id(ref.scope), alias.lower()))
-                if source is None or col.lower() in source:
+                if gives(ref, alias, col):
+                    mine.add(k)
+                    changed = True
+                    continue
+                other = next((c for c in b.candidates.get(k, ()) if gives(ref, *c)), None)
+                if other is not None:
+                    b.dependent[k] = other
                     mine.add(k)
                     changed = True
     return bound
@@ -496,16 +500,16 @@ def plan_query(
     planned: list[tuple[TableRef, Bindings]] = [
         (ref, collect_bindings(ref, refs, const_eval)) for ref in refs
     ]
-    constrained_of: list[set[str]] = []
+    constrained_of: list[tuple[set[str], set[str]]] = []
     for ref, b in planned:
         colocate(ref, b, refs, describe)
-        constrained = constrained_params(ref, b, refs, describe) | outer_constrained(ref, refs)
-        constrained -= set(b.static) | set(b.dependent)
+        named = constrained_params(ref, b, refs, describe) | outer_constrained(ref, refs)
+        constrained = named - set(b.static) - set(b.dependent)
         if defaults:
             apply_defaults(ref.resource, b, defaults, constrained)
-        constrained_of.append(constrained)
-    bound_of = _bound_client_params(planned)
-    for (ref, b), constrained in zip(planned, constrained_of, strict=True):
+        constrained_of.append((constrained, named))
+    bound_of = _bind_chains(planned)
+    for (ref, b), (constrained, named) in zip(planned, constrained_of, strict=True):
         resource = ref.resource
         joined = set(b.dependent)  # params the statement joins to a column (before pruning)
         # dependent bindings (values from another provider table) are used only when the
@@ -543,7 +547,9 @@ def plan_query(
                 b.dependent = {k: v for k, v in b.dependent.items() if k in needed}
         # an optional param that picks where the call goes (AwsAccountId: unbound, the default
         # credentials' account) must not be left to its default when the query constrains it
-        loose = constrained & {p.name.lower() for p in method.params if p.location == "client"}
+        # (a param joined to a table that does not bind it either was dropped above: its
+        # condition elsewhere, `= (SELECT ...)`, is then loose too; it read the default account)
+        loose = named & {p.name.lower() for p in method.params if p.location == "client"}
         loose -= set(b.static) | set(b.dependent)
         if loose and not skip:
             names = ", ".join(sorted(p.name for p in method.params if p.name.lower() in loose))

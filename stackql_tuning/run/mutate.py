@@ -297,15 +297,15 @@ def _interrupted(
 
 
 def _unfinished_deletes(
-    e: StatementTimeout,
+    e: StatementTimeout | Cancelled,
     resource: Resource,
     outcomes: list[Outcome],
     done: list[str],
     waiting: Outcome,
-) -> StatementTimeout:
-    """The time limit passed while ``/*+ AWAIT */`` waited for ``waiting`` to be gone: ``e``
-    with each row's fate. Every accepted deletion was made (and is not to be sent again);
-    those not seen gone yet are named apart from those waited for."""
+) -> StatementTimeout | Cancelled:
+    """The time limit passed, or a Ctrl-C came, while ``/*+ AWAIT */`` waited for ``waiting``
+    to be gone: ``e`` with each row's fate. Every accepted deletion was made (and is not to be
+    sent again); those not seen gone yet are named apart from those waited for."""
     accepted = [
         f"row {o.row}: {target_text(resource, o.call, None)}"
         for o in outcomes
@@ -327,7 +327,7 @@ def _unfinished_deletes(
     )
     if failed:
         hint += "; fix the failed rows and run them again"
-    return StatementTimeout("; ".join(parts), hint=hint)
+    return type(e)("; ".join(parts), hint=hint)
 
 
 def _count(done: int, total: int, verb: str, word: str = "resource") -> str:
@@ -364,10 +364,10 @@ def run_delete(session: Session, stmt: Statement) -> Result:
                 else:
                     await_gone(session, resource, o.call.params, label)
             except (Cancelled, KeyboardInterrupt):
-                # each row's fate (it said only "interrupted")
-                raise _interrupted(
-                    "deleted", outcomes, "not waited for", reply_names=False
-                ) from None
+                # each row's fate: the rows accepted but not yet seen gone apart from those
+                # waited for (it called them all deleted)
+                stopped = Cancelled(f"interrupted while waiting for {label} (/*+ AWAIT */)")
+                raise _unfinished_deletes(stopped, resource, outcomes, done, o) from None
             except StatementTimeout as e:
                 # past the time limit: every row's fate, the accepted ones not to be sent
                 # again (it said "row 1: None: outcome unknown" and offered a rerun)

@@ -141,8 +141,10 @@ def _hints(
 def _check_hint_places(text: str, tokens: list[Token], source: str | None) -> None:
     """A ParseError at a ``/*+`` comment between the statement's later tokens: a hint is read
     only before the statement or right after its first word, and one elsewhere was silently a
-    comment (``DELETE FROM t /*+ AWAIT */ WHERE ...`` did not wait)."""
-    at = _trailing_hint(text, tokens[-1].end + 1)
+    comment (``DELETE FROM t /*+ AWAIT */ WHERE ...`` did not wait). Text inside a token (a
+    string, a quoted name) or inside another comment (``-- add /*+ AWAIT */ later``) is not a
+    hint."""
+    at = _hint_in_gap(text, tokens[-1].end + 1, len(text))
     if at is not None and len(tokens) > 1:
         _misplaced(text, at, source)
     if len(tokens) < 3:
@@ -150,27 +152,38 @@ def _check_hint_places(text: str, tokens: list[Token], source: str | None) -> No
     lo, hi = tokens[1].end + 1, tokens[-1].start
     at = text.find("/*+", lo, hi)
     while at >= 0:
-        # inside a token (a string literal, a quoted name) it is text, not a comment
         k = bisect.bisect_right(tokens, at, key=lambda tok: tok.start) - 1
-        if k < 0 or at > tokens[k].end:
-            _misplaced(text, at, source)
-        at = text.find("/*+", at + 3, hi)
+        if k < 0 or at <= tokens[k].end:  # inside a token: text, not a comment
+            at = text.find("/*+", at + 3, hi)
+            continue
+        gap_end = tokens[k + 1].start if k + 1 < len(tokens) else hi
+        found = _hint_in_gap(text, tokens[k].end + 1, gap_end)
+        if found is not None:
+            _misplaced(text, found, source)
+        at = text.find("/*+", gap_end, hi)
 
 
-def _trailing_hint(text: str, i: int) -> int | None:
-    """The offset of a ``/*+`` comment among the comments after a statement's last token
-    (before its ``;``), or None."""
-    while i < len(text):
+def _hint_in_gap(text: str, i: int, end: int) -> int | None:
+    """The offset of a ``/*+`` comment in ``text[i:end]``, which holds white space and
+    comments up to the first other character; not one inside another comment (a ``--`` line,
+    or a ``/* */`` block, which nests as the tokenizer's does)."""
+    while i < end:
         if text[i].isspace():
             i += 1
         elif text.startswith("/*+", i):
             return i
         elif text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            i = len(text) if close < 0 else close + 2
+            depth, i = 1, i + 2
+            while depth and i < end:
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
         elif text.startswith("--", i):
-            newline = text.find("\n", i)
-            i = len(text) if newline < 0 else newline + 1
+            newline = text.find("\n", i, end)
+            i = end if newline < 0 else newline + 1
         else:
             return None
     return None

@@ -24,7 +24,7 @@ from typing import Any
 
 import jinja2
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.nodes import Concat
+from jinja2.nodes import Call, Concat, EnvironmentAttribute, For
 from jinja2.sandbox import SandboxedEnvironment, SandboxedFormatter
 from markupsafe import Markup
 
@@ -134,12 +134,34 @@ class _BoundedFormatter(SandboxedFormatter):
 
 
 class _BoundedCodeGenerator(CodeGenerator):
-    """Compiles ``a ~ b`` so that its result is checked too."""
+    """Compiles ``a ~ b`` so that its result is checked too, and ``{% for x in v %}`` so that
+    ``v`` is checked first (``environment.loop_over``)."""
 
     def visit_Concat(self, node: Concat, frame: Frame) -> None:
         self.write("environment.checked(")
         super().visit_Concat(node, frame)
         self.write(")")
+
+    def visit_For(self, node: For, frame: Frame) -> None:
+        if not getattr(node, "_loop_checked", False):
+            node.iter = Call(EnvironmentAttribute("loop_over"), [node.iter], [], None, None)
+            node._loop_checked = True  # type: ignore[attr-defined]
+        super().visit_For(node, frame)
+
+
+def loop_over(value: Any) -> Any:
+    """What a ``{% for %}`` loops over, unless it is a string: a loop over one goes letter by
+    letter (``--var jobs=xgb`` with ``{% for j in jobs %}`` stopped jobs x, g and b)."""
+    if isinstance(value, str):
+        origin = getattr(value, "origin", None) or "the value looped over"
+        shown = str.__str__(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise TypeError(
+            f"{origin} is one string ({shown!r}), and a loop over it would go letter by "
+            "letter; give a list (a JSON or YAML list in --vars-file, e.g. jobs: [a, b]), or "
+            "split it: {% for j in jobs.split(',') %} (its letters: jobs|list)"
+        )
+    return value
 
 
 def _bounded_filter(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -195,6 +217,9 @@ class BoundedEnvironment(SandboxedEnvironment):
 
     def checked(self, value: Any) -> Any:
         return check_size(value)
+
+    def loop_over(self, value: Any) -> Any:
+        return loop_over(value)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":

@@ -56,9 +56,9 @@ class _StrictUndefined(jinja2.StrictUndefined):
 
 
 class OneString(str):
-    """A variable given as one string (``--var k=v``, a vars file's scalar). A loop over it
-    is refused: ``{% for j in jobs %}`` with ``--var jobs=xgb`` went letter by letter, and a
-    script that stops or deletes each ``j`` stopped jobs ``x``, ``g`` and ``b``."""
+    """A variable given as one string (``--var k=v``, a vars file's scalar, deploy's ``-e``):
+    a str that remembers where it came from, for the message of a ``{% for %}`` over it
+    (``sandbox.loop_over`` refuses any loop over a string)."""
 
     origin: str
 
@@ -66,15 +66,6 @@ class OneString(str):
         obj = super().__new__(cls, value)
         obj.origin = origin
         return obj
-
-    def __iter__(self) -> Any:
-        shown = str.__str__(self)
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        raise TypeError(
-            f"{self.origin} is one string ({shown!r}), and a loop over it would go letter by "
-            "letter; give a list (a JSON or YAML list in --vars-file, e.g. jobs: [a, b]), or "
-            "split it: {% for j in jobs.split(',') %}"
-        )
 
 
 def _finalize(value: Any) -> Any:

@@ -152,7 +152,9 @@ def other_resource(call: Call, obj: Any) -> str | None:
         asked, got = call.params.get(p.name), obj.get(p.name)
         if p.location == "client" or asked is None or not isinstance(got, str):
             continue
-        if got != str(asked):
+        # names may differ in case only: SageMaker's are not case sensitive, and a describe
+        # answers with the name as it was created
+        if got.casefold() != str(asked).casefold():
             return f"the reply is about {p.name} {got!r}, not the {str(asked)!r} asked for"
     return None
 

@@ -292,3 +292,60 @@ def test_an_account_chained_through_two_joins_is_called_in_each(
         rows = s.execute(sql).rows
     assert rows == [(_expected(fresh_sandbox)[(SECOND_ACCOUNT, REGIONS[1])],)]
     assert rows[0][0] > 0
+
+
+HPT_SM = "aws.sagemaker.hyper_parameter_tuning_jobs"
+TRAINING = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+LINK = "ON {b}.AwsAccountId = {a}.AwsAccountId AND {b}.HyperParameterTuningJobName = "
+LINK += "{a}.HyperParameterTuningJobName "
+
+
+def test_an_account_chained_through_three_tables_reaches_the_last(fresh_sandbox: Sandbox) -> None:
+    # the middle table took its account from the last (the later join won), the two bound
+    # each other in a cycle, and both read the default account: 0 rows, no error
+    where = f"j1.region = '{REGIONS[0]}' AND j2.region = '{REGIONS[0]}'"
+    chains = {
+        "literal": (
+            f"SELECT count(*) FROM {HPT_SM} j1 JOIN {HPT_SM} j2 {LINK.format(a='j1', b='j2')}"
+            f"JOIN {TRAINING} t {LINK.format(a='j2', b='t')}"
+            f"WHERE j1.AwsAccountId = '{SECOND_ACCOUNT}' AND {where} AND t.region = '{REGIONS[0]}'"
+        ),
+        "star": (
+            f"SELECT count(*) FROM {HPT_SM} j1 JOIN {TRAINING} t {LINK.format(a='j1', b='t')}"
+            f"WHERE j1.AwsAccountId = '{SECOND_ACCOUNT}' AND j1.region = '{REGIONS[0]}' "
+            f"AND t.region = '{REGIONS[0]}'"
+        ),
+    }
+    with Session(**fresh_sandbox.settings()) as s:
+        got = {k: s.execute(q).rows for k, q in chains.items()}
+        values = (
+            f"SELECT count(*) FROM (VALUES ('{SECOND_ACCOUNT}')) v(a) JOIN {HPT_SM} j1 "
+            f"ON j1.AwsAccountId = v.a JOIN {HPT_SM} j2 {LINK.format(a='j1', b='j2')}"
+            f"JOIN {HPT_SM} j3 {LINK.format(a='j2', b='j3')}WHERE {where} "
+            f"AND j3.region = '{REGIONS[0]}'"
+        )
+        jobs = s.execute(values).rows
+    assert got["literal"] == got["star"] and got["literal"][0][0] > 0
+    truth = len(fresh_sandbox.truth["aws"]["accounts"][SECOND_ACCOUNT]["regions"][REGIONS[0]])
+    assert jobs == [(truth,)]
+    default = {r["account"] for r in fresh_sandbox.aws.requests() if r["operation"]}
+    assert default == {SECOND_ACCOUNT}  # no call went to the default account
+
+
+def test_an_account_bound_by_a_subquery_and_joined_is_refused_not_defaulted(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # `j1.AwsAccountId = (SELECT ...)` binds nothing; joined to j2 (which binds nothing
+    # either), it was dropped without the "constrained but not bound" error: 0 rows
+    from stackql_tuning.errors import PlanError
+
+    sql = (
+        f"SELECT count(*) FROM {HPT_SM} j1 JOIN {HPT_SM} j2 {LINK.format(a='j1', b='j2')}"
+        f"WHERE j1.AwsAccountId = (SELECT '{SECOND_ACCOUNT}') AND j1.region = '{REGIONS[0]}' "
+        f"AND j2.region = '{REGIONS[0]}'"
+    )
+    with Session(**fresh_sandbox.settings()) as s, pytest.raises(PlanError) as info:
+        s.execute(sql)
+    assert "AwsAccountId of aws.sagemaker.hyper_parameter_tuning_jobs is constrained but not" in (
+        str(info.value)
+    )

@@ -326,3 +326,30 @@ def test_a_sigterm_stops_a_change_and_reports_each_row(
     assert 1 <= made < 6
     assert f"{made} of 6 created" in err and "not sent: rows " in err, err
     assert "Traceback" not in err
+
+
+def test_a_cancel_while_awaiting_a_delete_names_it_accepted_not_deleted(
+    fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
+) -> None:
+    # the report called the row deleted, though it had only been accepted
+    from tests.integration.test_mutations import AWS_CONFIG, AWS_DEFINITION
+
+    region = "ca-central-1"
+    with Session(**fresh_sandbox.settings()) as session:
+        session.execute(
+            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
+            "HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES "
+            f"('{region}', 'h7-stops-ac', '{AWS_CONFIG}', '{AWS_DEFINITION}')"
+        )
+    fresh_sandbox.aws.configure(latency=1.0)  # the delete answers; the wait's read is cut short
+    with Session(**fresh_sandbox.settings()) as session:
+        session.notify = lambda text: None  # type: ignore[attr-defined]
+        threading.Timer(1.5, session.cancel).start()
+        with pytest.raises(errors.Cancelled) as info:
+            session.execute(
+                f"/*+ AWAIT */ DELETE FROM {SM} WHERE region = '{region}' "
+                "AND HyperParameterTuningJobName = 'h7-stops-ac'"
+            )
+    text = str(info.value)
+    assert "accepted, not seen gone yet: row 1: h7-stops-ac in ca-central-1" in text
+    assert "deleted: row 1" not in text

@@ -384,6 +384,19 @@ def test_the_misfit_walk_names_the_first_wrong_value() -> None:
     )
 
 
+def test_a_describe_naming_the_job_in_another_case_is_the_job() -> None:
+    # SageMaker names are not case sensitive: a describe answers with the name as created
+    # (an AWAIT after a stop of 'myjob' failed: "the reply is about ... 'MyJob'")
+    from stackql_tuning.registry.loader import default_registry
+    from stackql_tuning.transports.base import Call, other_resource
+
+    res = default_registry().resource("aws.sagemaker.hyper_parameter_tuning_jobs")
+    get = next(m for m in res.methods if m.name == "get")
+    call = Call(res, get, {"region": "us-east-1", "HyperParameterTuningJobName": "myjob"})
+    assert other_resource(call, describe("MyJob")) is None
+    assert "not the 'myjob' asked for" in (other_resource(call, describe("other")) or "")
+
+
 def test_a_describe_about_another_job_fails_its_call(server: Server) -> None:
     # the row of j1 became the other job's (hydration), and a get of j1 gave 0 rows, exit 0
     def script(target: str, req: dict[str, Any], region: str, n: int) -> tuple[int, bytes]:

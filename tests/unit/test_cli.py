@@ -285,10 +285,10 @@ def test_global_options_before_a_command_that_takes_none_are_refused(
 
 def test_a_failed_script_statement_says_which_statements_did_not_run(tmp_path: Path) -> None:
     script = tmp_path / "s.iql"
-    script.write_text("SELECT 1;\nSELECT nope FROM t;\nSELECT 3;\n\nSELECT 4;\n")
+    script.write_text("SELECT 1;\nSELECT nope FROM t;\nSELECT 3; SELECT 3;\n\nSELECT 4;\n")
     out, err = io.StringIO(), io.StringIO()
     assert main(["exec", "-f", str(script), "-o", "csv"], out, err) == 1
-    assert "the 2 statements after it were not run (lines 3, 5)" in err.getvalue()
+    assert "the 3 statements after it were not run (lines 3, 5)" in err.getvalue()
     assert out.getvalue().split() == ["1", "1"]
     script.write_text("SELECT nope FROM t;\nSELECT 2;\n")
     assert main(["exec", "-f", str(script)], io.StringIO(), err := io.StringIO()) == 1

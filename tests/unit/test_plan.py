@@ -1118,3 +1118,20 @@ def test_a_cycle_of_dependent_joins_names_the_tables_and_what_to_bind() -> None:
     with pytest.raises(PlanError, match=f"in a cycle: {AWS} AS j, {AWS} AS k") as e:
         p.stages()
     assert "bind one of them" in (e.value.hint or "")
+
+
+def test_a_chain_of_three_google_tables_takes_each_table_from_the_one_before() -> None:
+    # h2 took its project from h3 (the later join won) and h3 from h2: a cycle error, though
+    # h1 binds them with literals
+    on = "ON {b}.projectsId = {a}.projectsId AND {b}.locationsId = {a}.locationsId AND "
+    on += "{b}.name = {a}.name "
+    p = plan(
+        f"SELECT count(*) FROM {HPT} h1 JOIN {HPT} h2 {on.format(a='h1', b='h2')}"
+        f"JOIN {HPT} h3 {on.format(a='h2', b='h3')}"
+        "WHERE h1.projectsId = 'p' AND h1.locationsId = 'us-central1'"
+    )
+    stages = p.stages()
+    assert [s.aliases for s in stages[0]] == [["h1"]]
+    by_alias = {s.aliases[0]: s for s in p.slots}
+    assert {src for src, _ in by_alias["h2"].dependent.values()} == {by_alias["h1"].name}
+    assert {src for src, _ in by_alias["h3"].dependent.values()} == {by_alias["h2"].name}

@@ -273,6 +273,7 @@ def test_a_config_path_that_is_not_a_regular_file_says_so(tmp_path: Any) -> None
         ("google_endpoint", "ftp://host"),
         ("aws_endpoint", "http://"),
         ("aws_endpoint", "http://127.0.0.1:abc"),
+        ("google_endpoint", "http://127.0.0.1:8080/ "),  # every path then had a space
     ],
 )
 def test_an_endpoint_that_is_not_a_url_is_refused(name: str, value: str) -> None:

@@ -268,6 +268,15 @@ def test_a_loop_over_a_variable_given_as_one_string_is_refused(tmp_path) -> None
     assert render_script(split, variables=variables) == "a;b;ab"
     as_text = "{{ p }} {{ p|length }} {{ p|upper }} {{ p[0] }} {{ 'ell' in p }} {{ p ~ '!' }}"
     assert render_script(as_text, variables=variables) == "hello 5 HELLO h true hello!"
+    # filters that take a string's letters are not loops (they broke at first)
+    letters = "{{ p|first }} {{ p|list|join('.') }} {{ p is iterable }} {{ p|string|last }}"
+    assert render_script(letters, variables=variables) == "h h.e.l.l.o true o"
+    # a string made from the variable is refused as well (|trim lost the refusal at first),
+    # and so is any loop over a string; its letters are a list
+    for loop in ("{% for j in jobs|trim %}{{ j }}{% endfor %}", "{% for c in 'ab' %}{% endfor %}"):
+        with pytest.raises(TemplateError, match="the value looped over is one string"):
+            render_script(loop, variables=variables)
+    assert render_script("{% for c in 'ab'|list %}{{ c }};{% endfor %}", variables={}) == "a;b;"
 
 
 def test_deploy_and_notebook_variables_are_one_string_too(tmp_path) -> None:
@@ -282,8 +291,8 @@ def test_deploy_and_notebook_variables_are_one_string_too(tmp_path) -> None:
     with pytest.raises(ManifestError, match=r"regions \(from .*\.env\) is one string"):
         render(loop.replace("jobs", "regions"), env, source="m.yml")
     assert render("{{ jobs }}-{{ env.jobs }}", {**env, "env": {"jobs": "x"}}) == "xgb-x"
-    with pytest.raises(TypeError, match="--var jobs is one string"):
-        list(parse_line("--var jobs=xgb").variables["jobs"])
+    with pytest.raises(ManifestError, match="--var jobs is one string"):
+        render(loop, parse_line("--var jobs=xgb").variables, source="cell")
 
 
 @pytest.mark.parametrize(

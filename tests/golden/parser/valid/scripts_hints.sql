@@ -39,3 +39,6 @@ SELECT name, '/*+ AWAIT */' AS note FROM google.aiplatform.tuning_jobs WHERE pro
 -- title: semicolons inside strings and quoted names
 SELECT 'a;b' AS "x;y", $$c;d$$ AS z;
 SELECT 'it''s; fine';
+-- title: a hint inside another comment is part of that comment
+SELECT name FROM google.aiplatform.tuning_jobs -- add /*+ ON_ERROR=CONTINUE */ later
+WHERE projectsId = 'p' /* see /*+ AWAIT */ in the docs */ AND locationsId = 'l';
