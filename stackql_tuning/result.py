@@ -9,6 +9,7 @@ time, and never reads the session's store.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,25 @@ class Result:
     #: statements that only report (DELETE, EXEC without SHOWRESULTS) have no rows to print
     has_rows: bool = True
     _relation: Any = field(default=None, repr=False, compare=False)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        """The rows, as tuples."""
+        return iter(self.rows)
+
+    def __repr__(self) -> str:
+        """Short, whatever the size: the kind, the columns, the row count and the first rows
+        (a notebook cell that ended in a 1M-row result built a 42 MB repr)."""
+        shown = ", ".join(repr(r) for r in self.rows[:3])
+        more = f", ... ({len(self.rows) - 3} more)" if len(self.rows) > 3 else ""
+        extra = "".join(
+            f", {name}={len(items)}"
+            for name, items in (("failures", self.failures), ("warnings", self.warnings))
+            if items
+        )
+        return (
+            f"Result(kind={self.kind!r}, columns={self.columns!r}, "
+            f"{len(self.rows)} row{'s' if len(self.rows) != 1 else ''}: [{shown}{more}]{extra})"
+        )
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """One dict per row, keyed by column name; a name that repeats gets a suffix (``a``,
@@ -127,7 +147,8 @@ def build_relation(columns: list[str], types: list[str], rows: list[tuple[Any, .
         if rows:
             try:
                 _insert_ndjson(con, names, types, rows)
-            except (duckdb.Error, TypeError, ValueError):
+            except (duckdb.Error, TypeError, ValueError, OSError):
+                # OSError: no temporary file could be written (TMPDIR unwritable)
                 _insert_values(con, names, rows, types, create=False)
     select = ", ".join(f"{n} AS {_quote(c)}" for n, c in zip(names, columns, strict=True))
     return con.sql(f"SELECT {select} FROM result")

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stackql_tuning.errors import ParseError, UsageError
+from stackql_tuning.errors import Cancelled, ParseError, UsageError
 from stackql_tuning.registry.loader import Registry, default_registry
 from stackql_tuning.result import Result
 from stackql_tuning.settings import Settings
 from stackql_tuning.sql.statement import Statement
+
+if TYPE_CHECKING:
+    from stackql_tuning.sql.params import Params
 
 
 @dataclass
@@ -31,6 +35,31 @@ class Progress:
     rows: int
     #: pages (requests) fetched
     pages: int = 0
+
+
+def _check_default_names(defaults: dict[str, list[Any]], registry: Registry) -> None:
+    """Every ``defaults`` key names a parameter of some provider table, as the config file's
+    ``[defaults]`` must (a typo was a default no query ever used)."""
+    from stackql_tuning.errors import did_you_mean
+
+    known = {n.lower(): n for n in registry.param_names()}
+    for name in defaults:
+        if name.lower() not in known:
+            raise UsageError(
+                f"unknown default {name!r}: defaults name the parameters of provider tables",
+                hint=did_you_mean(name, list(known.values()))
+                or "e.g. projectsId, locationsId, region (SHOW METHODS IN a resource lists them)",
+            )
+
+
+def _bound(text: str, params: Params | None, source: str | None) -> str:
+    """``text`` with ``params`` bound (``sql.params``); text that may hold a placeholder is
+    checked even without params (DuckDB said only "Values were not provided")."""
+    if params is None and "?" not in text and "$" not in text:
+        return text
+    from stackql_tuning.sql.params import bind
+
+    return bind(text, params, source=source)
 
 
 def _check_text(sql: object, method: str) -> None:
@@ -47,6 +76,8 @@ class Session:
     def __init__(self, registry: Registry | None = None, **settings: Any) -> None:
         self.registry = registry or default_registry()
         self.settings = Settings.from_values(settings)
+        if self.settings.defaults:
+            _check_default_names(self.settings.defaults, self.registry)
         #: called from worker threads as calls complete
         self.progress: Callable[[Progress], None] | None = None
         #: progress lines of long waits (/*+ AWAIT */); None: they go to stderr
@@ -61,6 +92,7 @@ class Session:
         #: time.monotonic() when the running statement started (for --timeout)
         self.statement_started = 0.0
         self._closed = False
+        self._depth = 0  # entry points entered by the running statement (_top_level)
 
     @classmethod
     def from_env(
@@ -91,6 +123,10 @@ class Session:
         accounts.update(settings.get("accounts") or {})
         if accounts:
             settings["accounts"] = accounts
+        # the config file's [defaults] are kept where the given ones name other params (the
+        # given table replaced the whole of it: fewer regions read, and no word)
+        given_defaults = dict(settings.get("defaults") or {})
+        settings["defaults"] = {**dict(config.pop("defaults", None) or {}), **given_defaults}
         for key, value in config.items():
             settings.setdefault(key, value)
         if "auth" not in settings or settings["auth"] is None:
@@ -111,9 +147,14 @@ class Session:
     def store(self) -> Any:
         """The DuckDB store (imports duckdb on first use)."""
         if "store" not in self._state:
+            self._check_open()  # it built a new, empty database after close()
             from stackql_tuning.run.store import Store
 
-            self._state["store"] = Store()
+            store = Store()
+            # a query that starts after a cancel came stops at once (DuckDB's interrupt stops
+            # only a query that runs)
+            store.cancelled = self._cancel.is_set
+            self._state["store"] = store
         return self._state["store"]
 
     @property
@@ -154,22 +195,35 @@ class Session:
     def fetcher(self) -> Any:
         """The transports (each SDK imported on first use of its provider)."""
         if "fetcher" not in self._state:
+            self._check_open()
             from stackql_tuning.run.fetch import Fetcher
 
             self._state["fetcher"] = Fetcher(self.settings, self.registry)
         return self._state["fetcher"]
 
     # -- entry points -------------------------------------------------------------------------
-    def execute(self, sql: str | Statement, *, source: str | None = None) -> Result:
-        """Run exactly one statement (text or parsed) and return its result."""
+    def execute(
+        self, sql: str | Statement, params: Params | None = None, *, source: str | None = None
+    ) -> Result:
+        """Run exactly one statement (text or parsed) and return its result.
+
+        ``params``: values for the statement's placeholders, bound as SQL literals (never as
+        SQL): a list or tuple for ``?`` (in order) or ``$1``, ``$2``; a mapping for ``$name``.
+        ``session.execute("SELECT * FROM t WHERE region = ?", ["us-east-1"])``.
+
+        Raises a :class:`~stackql_tuning.errors.StackqlTuningError` (its subclasses say what
+        failed: ParseError, PlanError, ProviderError, StatementTimeout, Cancelled, ...)."""
         if isinstance(sql, Statement):
+            if params is not None:
+                raise UsageError("params go with SQL text, not with a parsed Statement")
             return self.execute_statement(sql)
         _check_text(sql, "execute")
         self._check_open()
-        with self._running:
-            return self._execute_text(sql, source)
+        with self._running, self._top_level():
+            return self._execute_text(sql, source, params)
 
-    def _execute_text(self, sql: str, source: str | None) -> Result:
+    def _execute_text(self, sql: str, source: str | None, params: Params | None) -> Result:
+        sql = _bound(sql, params, source)
         if "store" not in self._state:
             from stackql_tuning.run.store import prewarm_for
 
@@ -188,23 +242,49 @@ class Session:
             )
         return self.execute_statement(statements[0])
 
-    def execute_script(self, text: str, *, source: str | None = None) -> Iterator[Result]:
-        """Run the statements of ``text`` in order, yielding results; stop at the first error."""
-        from stackql_tuning.sql import parse
+    def execute_script(
+        self, text: str, params: Params | None = None, *, source: str | None = None
+    ) -> list[Result]:
+        """Run the statements of ``text`` in order and return their results; the first error
+        stops the script (the statements before it were run). ``params`` as for
+        :meth:`execute`, numbered across the whole text. :meth:`iter_script` yields each result
+        as its statement ends."""
+        return list(self.iter_script(text, params, source=source))
 
+    def iter_script(
+        self, text: str, params: Params | None = None, *, source: str | None = None
+    ) -> Iterator[Result]:
+        """:meth:`execute_script`, lazily: each statement runs when the next result is asked
+        for (nothing runs until then)."""
         _check_text(text, "execute_script")
         self._check_open()
-        for stmt in parse(text, source=source):
+        from stackql_tuning.sql import parse
+
+        for stmt in parse(_bound(text, params, source), source=source):
             yield self.execute_statement(stmt)
 
     def execute_statement(self, stmt: Statement) -> Result:
         from stackql_tuning.handlers import run_statement
 
         self._check_open()
-        with self._running:
+        with self._running, self._top_level():
+            if self._cancel.is_set():  # cancelled while its text was parsed
+                raise Cancelled("statement cancelled before it started")
+            return run_statement(self, stmt)
+
+    @contextmanager
+    def _top_level(self) -> Iterator[None]:
+        """(under ``_running``) A statement's start: the cancel flag is cleared once, when the
+        outermost entry point begins, not again after the text was parsed (a ``cancel()`` made
+        while it was parsed was lost, and the statement ran to its end)."""
+        if self._depth == 0:
             self._cancel.clear()
             self.abandoning = False
-            return run_statement(self, stmt)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
 
     def cancel(self, *, abandon: bool = False) -> None:
         """Stop the running statement: a read at once (its calls in flight are left to finish

@@ -170,6 +170,7 @@ class Settings:
             _check_field(f.name, str(f.type), getattr(self, f.name))
         for name, variable in _ENDPOINTS.items():
             _check_endpoint(name, variable, getattr(self, name))
+        self.defaults = _defaults(self.defaults)
         if self.accounts:  # the config file's rules for [aws.accounts], for the library's too
             from stackql_tuning.config import settings_from
 
@@ -188,6 +189,28 @@ class Settings:
                 )
         return cls(**values)
 
+
+def _defaults(given: dict[str, Any]) -> dict[str, list[Any]]:
+    """``defaults`` as param -> a list of values: one value alone is a list of one (a string
+    was taken as a list of its letters: a call per letter, 0 rows); a value that is neither
+    a str, a number nor a list of them is a UsageError."""
+    out: dict[str, list[Any]] = {}
+    for name, value in given.items():
+        if not isinstance(name, str):
+            raise UsageError(f"defaults: a parameter name must be a str, got {name!r}")
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        bad = next((v for v in values if isinstance(v, bool) or not isinstance(v, _SCALAR)), 0)
+        if not values or bad != 0:
+            got = "an empty list" if not values else repr(bad)
+            raise UsageError(
+                f"defaults[{name!r}] must be a value or a list of values, got {got}",
+                hint=f"e.g. defaults={{{name!r}: ['value-1', 'value-2']}}",
+            )
+        out[name] = list(dict.fromkeys(values))
+    return out
+
+
+_SCALAR = (str, int, float)
 
 #: endpoint settings and the environment variable that usually sets them
 _ENDPOINTS = {

@@ -406,6 +406,9 @@ class Store:
         self._remove_tmpdir = weakref.finalize(self, _remove_dir, self.tmpdir)
         #: after ``run``: (rows changed, whether by a COPY) when the statement reported them
         self.changed: tuple[int, bool] | None = None
+        #: whether the running statement was cancelled (the session sets it): a query that
+        #: would start after the cancel does not
+        self.cancelled: Callable[[], bool] = lambda: False
         #: while a fetch runs (``fetching``): the threads to give back, once one was taken
         self._fetch: dict[str, int] | None = None
         self._fetch_lock = threading.Lock()
@@ -553,6 +556,8 @@ class Store:
             timer.daemon = True
             timer.start()
         try:
+            if self.cancelled():
+                raise Cancelled("statement cancelled")
             return self._run(sql)
         except Cancelled:
             if timed_out.is_set():

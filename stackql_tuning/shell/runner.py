@@ -157,7 +157,7 @@ class Shell:
 
         def work() -> None:
             try:
-                for result in session.execute_script(text, source=source):
+                for result in session.iter_script(text, source=source):
                     if abandoned.is_set():
                         return
                     results.put(("result", result, time.monotonic()))

@@ -75,6 +75,11 @@ def _dialect() -> Stackql:
     return Stackql()
 
 
+def tokenize(text: str, source: str | None = None) -> list[Token]:
+    """The dialect's tokens of ``text`` (a ParseError, located, for text it cannot read)."""
+    return _tokenize(text, source)
+
+
 def _tokenize(text: str, source: str | None) -> list[Token]:
     tokenizer = _dialect().tokenizer()
     try:

@@ -45,7 +45,7 @@ class FakeSession:
         self.abandoning = self.abandoning or abandon
         self._cancel.set()
 
-    def execute_script(self, text: str, *, source: str | None = None) -> Iterator[Result]:
+    def iter_script(self, text: str, *, source: str | None = None) -> Iterator[Result]:
         self.sources.append(source)
         for part in text.split(";"):
             stmt = " ".join(part.split())
