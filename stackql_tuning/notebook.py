@@ -99,7 +99,7 @@ def parse_line(line: str) -> MagicOptions:
                 opts.auth = parse_auth(value)
             elif word == "--var":
                 key, val = parse_pair(value)
-                opts.variables[key] = OneString(val, f"--var {key}")
+                opts.variables[key] = OneString(val, f"--var {key}", key)
             else:
                 if not value.isidentifier() or keyword.iskeyword(value):
                     raise UsageError(

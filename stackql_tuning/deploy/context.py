@@ -85,16 +85,20 @@ def load_env_vars(
     # each value is one string: a loop over it is refused (``OneString``)
     if env_file is not None:
         path = Path(env_file)
-        out.update({k: OneString(v, f"{k} (from {path})") for k, v in parse_env_file(path).items()})
+        out.update(
+            {k: OneString(v, f"{k} (from {path})", k) for k, v in parse_env_file(path).items()}
+        )
     else:
         for candidate in (Path(".env"), Path(stack_dir) / ".env" if stack_dir else None):
             if candidate is not None and candidate.is_file():
                 found = parse_env_file(candidate)
-                out.update({k: OneString(v, f"{k} (from {candidate})") for k, v in found.items()})
+                out.update(
+                    {k: OneString(v, f"{k} (from {candidate})", k) for k, v in found.items()}
+                )
                 break
     for pair in pairs:
         key, value = parse_pair(pair, option="-e")
-        out[key] = OneString(value, f"-e {key}")
+        out[key] = OneString(value, f"-e {key}", key)
     return out
 
 

@@ -438,35 +438,47 @@ def _bind_chains(
     params are pointed at a source that gives them values, where one does.
 
     A literal binds a param; so does a join to a source that is not a provider table, or to a
-    provider table's column that is itself bound, through any chain of joins (``v -> j1 ->
-    j2 -> t``). A provider table that leaves the param unbound reads its default, so a join to
+    provider table's column that is itself bound (through any chain of joins: ``v -> j1 -> j2
+    -> t``) or that is a field of its rows (a job's name). A provider table's param column
+    that the table leaves unbound holds its default (the credentials' account), so a join to
     it does not bind (and a cycle of such joins binds none). A table joined to several sources
-    for one param (``j2 = j1`` and ``t = j2``) keeps the one the SQL named last unless only
-    another is bound: the later join's table, bound by this one, made a cycle that bound
-    neither (0 rows from the default account, or a cycle error)."""
-    bound = {(id(r.scope), r.alias.lower()): set(b.static) for r, b in planned}
+    for one param (``j2 = j1`` and ``j3 = j2``) takes it from one that is itself anchored (a
+    literal or another source binds some of its params) before one that is not: the later
+    join's table, bound by this one, made a cycle (0 rows from the default account, or a
+    cycle error)."""
+    key = {id(r): (id(r.scope), r.alias.lower()) for r, _ in planned}
+    resource = {key[id(r)]: r.resource for r, _ in planned}
+    bound = {key[id(r)]: set(b.static) for r, b in planned}
 
     def gives(ref: TableRef, alias: str, col: str) -> bool:
-        source = bound.get((id(ref.scope), alias.lower()))
-        return source is None or col.lower() in source
+        at = (id(ref.scope), alias.lower())
+        if at not in bound:
+            return True  # a view, a CTE, a subquery, VALUES, a local table
+        return col.lower() in bound[at] or resource[at].column(col) is not None
+
+    def anchored(ref: TableRef, alias: str) -> bool:
+        at = (id(ref.scope), alias.lower())
+        return at not in bound or bool(bound[at])
 
     changed = True
     while changed:
         changed = False
         for ref, b in planned:
-            mine = bound[(id(ref.scope), ref.alias.lower())]
-            for k, (alias, col) in list(b.dependent.items()):
+            mine = bound[key[id(ref)]]
+            for k, current in list(b.dependent.items()):
                 if k in mine:
                     continue
-                if gives(ref, alias, col):
-                    mine.add(k)
-                    changed = True
+                options = [c for c in b.candidates.get(k, [current]) if gives(ref, *c)]
+                if current not in options and gives(ref, *current):
+                    options.append(current)  # a colocated param (not the SQL's own join)
+                if not options:
                     continue
-                other = next((c for c in b.candidates.get(k, ()) if gives(ref, *c)), None)
-                if other is not None:
-                    b.dependent[k] = other
-                    mine.add(k)
-                    changed = True
+                settled = [c for c in options if anchored(ref, c[0])]
+                if not settled:
+                    continue  # wait: a source may be anchored later in the chain
+                b.dependent[k] = current if current in settled else settled[0]
+                mine.add(k)
+                changed = True
     return bound
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import jinja2
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import Call, Concat, EnvironmentAttribute, For
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment, SandboxedFormatter
 from markupsafe import Markup
 
@@ -154,12 +155,19 @@ def loop_over(value: Any) -> Any:
     letter (``--var jobs=xgb`` with ``{% for j in jobs %}`` stopped jobs x, g and b)."""
     if isinstance(value, str):
         origin = getattr(value, "origin", None) or "the value looped over"
+        name = getattr(value, "name", None) or "x"
         shown = str.__str__(value)
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise TypeError(
             f"{origin} is one string ({shown!r}), and a loop over it would go letter by "
-            "letter; give a list (a JSON or YAML list in --vars-file, e.g. jobs: [a, b]), or "
-            "split it: {% for j in jobs.split(',') %} (its letters: jobs|list)"
+            f"letter; give a list (e.g. {name}: [a, b] in a vars file), or split it: "
+            f"{{% for v in {name}.split(',') %}} (its letters: {name}|list)"
+        )
+    if value is None:  # "'NoneType' object is not iterable"
+        raise TypeError(
+            "a loop over nothing (None): a variable left empty, e.g. `regions:` with no value "
+            "in a vars file? Give it a list (regions: [a, b]) or guard the loop with "
+            "{% if regions %}"
         )
     return value
 
@@ -244,6 +252,8 @@ class BoundedEnvironment(SandboxedEnvironment):
         return check_size(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(__obj, LoopContext) and args:  # loop(x) of a recursive {% for %}
+            args = (loop_over(args[0]), *args[1:])
         _check_method(__obj, args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
         owner = getattr(__obj, "__self__", None)

@@ -61,10 +61,13 @@ class OneString(str):
     (``sandbox.loop_over`` refuses any loop over a string)."""
 
     origin: str
+    #: the variable's name (for the message's examples)
+    name: str
 
-    def __new__(cls, value: str, origin: str) -> OneString:
+    def __new__(cls, value: str, origin: str, name: str | None = None) -> OneString:
         obj = super().__new__(cls, value)
         obj.origin = origin
+        obj.name = name or "x"
         return obj
 
 
@@ -357,8 +360,10 @@ def load_vars(pairs: Iterable[str], files: Iterable[Path]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in files:
         for key, value in load_vars_file(Path(f)).items():
-            out[key] = OneString(value, f"{key} (from {f})") if isinstance(value, str) else value
+            out[key] = (
+                OneString(value, f"{key} (from {f})", key) if isinstance(value, str) else value
+            )
     for pair in pairs:
         key, value = parse_pair(pair)
-        out[key] = OneString(value, f"--var {key}")
+        out[key] = OneString(value, f"--var {key}", key)
     return out

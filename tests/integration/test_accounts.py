@@ -349,3 +349,20 @@ def test_an_account_bound_by_a_subquery_and_joined_is_refused_not_defaulted(
     assert "AwsAccountId of aws.sagemaker.hyper_parameter_tuning_jobs is constrained but not" in (
         str(info.value)
     )
+
+
+def test_a_chain_joined_on_account_region_and_name_binds_from_the_first_table(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # j2 took its name from j3 (the later join) and chose the get by name: a cycle error
+    on = "ON {b}.AwsAccountId = {a}.AwsAccountId AND {b}.region = {a}.region AND "
+    on += "{b}.HyperParameterTuningJobName = {a}.HyperParameterTuningJobName "
+    sql = (
+        f"SELECT count(*) FROM {HPT_SM} j1 JOIN {HPT_SM} j2 {on.format(a='j1', b='j2')}"
+        f"JOIN {HPT_SM} j3 {on.format(a='j2', b='j3')}"
+        f"WHERE j1.AwsAccountId = '{SECOND_ACCOUNT}' AND j1.region = '{REGIONS[0]}'"
+    )
+    with Session(**fresh_sandbox.settings()) as s:
+        rows = s.execute(sql).rows
+    truth = len(fresh_sandbox.truth["aws"]["accounts"][SECOND_ACCOUNT]["regions"][REGIONS[0]])
+    assert rows == [(truth,)]

@@ -307,3 +307,22 @@ def test_a_vars_file_with_a_key_given_twice_is_refused(tmp_path, name, text, sai
     (tmp_path / name).write_text(text)
     with pytest.raises(UsageError, match=re.escape(said)):
         load_vars([], [tmp_path / name])
+
+
+def test_a_recursive_loop_over_a_string_is_refused_and_the_hint_names_the_variable() -> None:
+    # loop(jobs) of a recursive {% for %} went letter by letter (the check wrapped only the
+    # first iterable); the hint said `jobs` whatever the variable
+    from stackql_tuning.errors import TemplateError
+
+    variables = load_vars(["projects=p1"], [])
+    script = (
+        "{% for item in ['-'] recursive %}{% if item == '-' %}{{ loop(projects) }}"
+        "{% else %}SELECT '{{ item }}';{% endif %}{% endfor %}"
+    )
+    with pytest.raises(TemplateError, match="--var projects is one string") as info:
+        render_script(script, variables=variables)
+    assert "projects.split(',')" in str(info.value) and "jobs" not in str(info.value)
+    ok = script.replace("loop(projects)", "loop(projects.split(','))")
+    assert render_script(ok, variables=variables) == "SELECT 'p1';"
+    with pytest.raises(TemplateError, match="a loop over nothing \\(None\\)"):
+        render_script("{% for r in regions %}{% endfor %}", variables={"regions": None})
