@@ -366,3 +366,29 @@ def test_a_chain_joined_on_account_region_and_name_binds_from_the_first_table(
         rows = s.execute(sql).rows
     truth = len(fresh_sandbox.truth["aws"]["accounts"][SECOND_ACCOUNT]["regions"][REGIONS[0]])
     assert rows == [(truth,)]
+
+
+def test_a_joined_account_no_table_binds_takes_the_configured_default(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # [defaults] AwsAccountId was ignored once the table was joined: every call went to the
+    # credentials' own account (529 rows instead of the default account's 170)
+    joins = {
+        "by name": (
+            f"SELECT count(*) FROM {HPT_SM} j1 JOIN {TRAINING} t "
+            "ON t.HyperParameterTuningJobName = j1.HyperParameterTuningJobName "
+            f"WHERE j1.region = '{REGIONS[0]}' AND t.region = '{REGIONS[0]}'"
+        ),
+        "by account": (
+            f"SELECT count(*) FROM {HPT_SM} j1 JOIN {HPT_SM} j2 ON j2.AwsAccountId = "
+            f"j1.AwsAccountId WHERE j1.region = '{REGIONS[0]}' AND j2.region = '{REGIONS[1]}'"
+        ),
+    }
+    with Session(**fresh_sandbox.settings(), defaults={"AwsAccountId": [SECOND_ACCOUNT]}) as s:
+        got = {k: s.execute(q).rows[0][0] for k, q in joins.items()}
+    with Session(**fresh_sandbox.settings()) as s:
+        where = f"WHERE j1.AwsAccountId = '{SECOND_ACCOUNT}' AND "
+        want = {k: s.execute(q.replace("WHERE ", where, 1)).rows[0][0] for k, q in joins.items()}
+    assert got == want and all(want.values())
+    accounts = {r["account"] for r in fresh_sandbox.aws.requests() if r["operation"]}
+    assert accounts == {SECOND_ACCOUNT}
