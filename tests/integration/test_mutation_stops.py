@@ -258,21 +258,26 @@ def test_a_cancel_while_awaiting_reports_the_failed_rows_too(
     assert "failed: row 1: 400" in text and "interrupted while waiting for the new jobs" in text
 
 
+def aws_job(sandbox: Sandbox, name: str, region: str = "ca-central-1") -> str:
+    """Create the SageMaker tuning job ``name`` in ``region`` (returned)."""
+    from tests.integration.test_mutations import AWS_CONFIG, AWS_DEFINITION
+
+    with Session(**sandbox.settings()) as session:
+        session.execute(
+            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
+            "HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES "
+            f"('{region}', '{name}', '{AWS_CONFIG}', '{AWS_DEFINITION}')"
+        )
+    return region
+
+
 def test_an_awaited_aws_delete_past_the_time_limit_names_what_was_accepted(
     fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
 ) -> None:
     # the wait's read of the job outlived --timeout: the statement ended when its reply came
     # (past the limit, exit 0); when the limit passed between reads, the row was reported as
     # "row 1: None: outcome unknown" with a hint to check before running it again
-    from tests.integration.test_mutations import AWS_CONFIG, AWS_DEFINITION
-
-    region = "ca-central-1"
-    with Session(**fresh_sandbox.settings()) as session:
-        session.execute(
-            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
-            "HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES "
-            f"('{region}', 'h7-stops-aw', '{AWS_CONFIG}', '{AWS_DEFINITION}')"
-        )
+    region = aws_job(fresh_sandbox, "h7-stops-aw")
     fresh_sandbox.aws.configure(latency=1.5)  # the delete answers, the wait's read does not
     with Session(**fresh_sandbox.settings(), timeout=2.4) as session:
         session.notify = lambda text: None  # type: ignore[attr-defined]
@@ -332,15 +337,7 @@ def test_a_cancel_while_awaiting_a_delete_names_it_accepted_not_deleted(
     fresh_sandbox: Sandbox, sandbox_env: dict[str, str]
 ) -> None:
     # the report called the row deleted, though it had only been accepted
-    from tests.integration.test_mutations import AWS_CONFIG, AWS_DEFINITION
-
-    region = "ca-central-1"
-    with Session(**fresh_sandbox.settings()) as session:
-        session.execute(
-            f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
-            "HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES "
-            f"('{region}', 'h7-stops-ac', '{AWS_CONFIG}', '{AWS_DEFINITION}')"
-        )
+    region = aws_job(fresh_sandbox, "h7-stops-ac")
     fresh_sandbox.aws.configure(latency=1.0)  # the delete answers; the wait's read is cut short
     with Session(**fresh_sandbox.settings()) as session:
         session.notify = lambda text: None  # type: ignore[attr-defined]
