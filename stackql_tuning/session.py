@@ -150,7 +150,7 @@ class Session:
             self._check_open()  # it built a new, empty database after close()
             from stackql_tuning.run.store import Store
 
-            store = Store()
+            store = Store(file_access=self.settings.file_access)
             # a query that starts after a cancel came stops at once (DuckDB's interrupt stops
             # only a query that runs)
             store.cancelled = self._cancel.is_set

@@ -154,6 +154,10 @@ class Settings:
     #: with projection, ask APIs that offer partial responses (Google's ``fields``) for only
     #: those fields: smaller replies, the same rows
     partial_response: bool = True
+    #: whether SQL may read and write local files (read_csv, COPY ... TO, ATTACH); False for a
+    #: service that runs SQL built from its users' input: only the session's own temporary
+    #: page files are reachable, and no statement can turn it back on
+    file_access: bool = True
     #: param name -> values used when a query leaves that param unbound (config [defaults])
     defaults: dict[str, list[Any]] = field(default_factory=dict)
     #: AwsAccountId -> {"profile": ...} or {"role_arn": ...} (config [aws.accounts])

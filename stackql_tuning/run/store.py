@@ -393,7 +393,10 @@ def _first_word(text: str) -> str:
 class Store:
     """A session's DuckDB connection with one attached catalog per provider."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, file_access: bool = True) -> None:
+        """``file_access``: whether SQL may read and write local files (``read_csv``,
+        ``COPY ... TO``, ``ATTACH``); without it only the store's own page files are
+        reachable, and no statement can turn it back on."""
         self.duckdb = engine()
         self.con = _take_warm() or self.duckdb.connect()
         # no DuckDB progress bar: it is drawn on stdout, into the results, after 2 s of a query
@@ -404,6 +407,12 @@ class Store:
         # the page files' directory goes with the Store even when nobody closes it (a library
         # session left open, garbage-collected or alive at exit): an empty one stayed per session
         self._remove_tmpdir = weakref.finalize(self, _remove_dir, self.tmpdir)
+        if not file_access:
+            # DuckDB spills into the same directory; after the last SET, a statement cannot
+            # enable external access again ("while database is running")
+            self.execute(f"SET allowed_directories = [{_sql_text(self.tmpdir + os.sep)}]")
+            self.execute(f"SET temp_directory = {_sql_text(os.path.join(self.tmpdir, 'spill'))}")
+            self.execute("SET enable_external_access = false")
         #: after ``run``: (rows changed, whether by a COPY) when the statement reported them
         self.changed: tuple[int, bool] | None = None
         #: whether the running statement was cancelled (the session sets it): a query that
@@ -743,6 +752,10 @@ class Store:
             except self.duckdb.Error:
                 time.sleep(0.1)
         self._remove_tmpdir()
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _remove_dir(path: str) -> None:

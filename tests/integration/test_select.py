@@ -425,3 +425,17 @@ def test_a_list_only_param_keeps_its_rows_through_hydration(
     assert got == session.execute(control).rows
     assert got[0][0] > 0 and got[0][0] == got[0][1]
     assert session.execute(sql).rows == got  # the second read, from the cache, agrees
+
+
+def test_provider_tables_load_without_file_access(sandbox: Sandbox) -> None:
+    # the page files DuckDB reads are the store's own: file_access=False leaves them reachable
+    with stackql_tuning.connect(**sandbox.settings(), file_access=False) as s:
+        jobs = s.execute(
+            "SELECT count(*) FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+            "WHERE region = 'us-east-1'"
+        ).rows
+        trials = s.execute(
+            "SELECT count(*) FROM google.aiplatform.hyperparameter_tuning_job_trials "
+            "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+        ).rows
+    assert jobs[0][0] > 0 and trials[0][0] > 0

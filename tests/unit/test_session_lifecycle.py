@@ -103,3 +103,26 @@ def test_from_env_keeps_the_config_files_other_defaults(tmp_path, monkeypatch) -
     s = Session.from_env(config=str(config), defaults={"projectsId": ["p"]})
     assert s.settings.defaults["region"] == ["eu-west-1"]
     assert s.settings.defaults["projectsId"] == ["p"]
+
+
+def test_a_session_without_file_access_reaches_no_local_file(tmp_path) -> None:
+    # a service that runs SQL built from its users' input had no way to keep read_csv, COPY
+    # ... TO and ATTACH away from the machine's files
+    from stackql_tuning.errors import StackqlTuningError
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    with Session(file_access=False) as s:
+        assert s.execute("SELECT 1 AS a").rows == [(1,)]
+        s.execute("CREATE TABLE t AS SELECT 2 AS b")  # the session's own tables still work
+        for sql in (
+            f"SELECT * FROM read_csv('{secret}')",
+            f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'",
+            f"ATTACH '{tmp_path / 'x.db'}'",
+            "SET enable_external_access = true",
+        ):
+            with pytest.raises(StackqlTuningError):
+                s.execute(sql)
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "x.db").exists()
+    with Session() as s:  # the default: files are the user's own
+        assert s.execute(f"SELECT * FROM read_csv('{secret}')").rows == [(1,)]
