@@ -400,11 +400,23 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
     that scope has the column."""
     params = param_names(ref.resource)
     out: set[str] = set()
+    # a param projected under another name (`AwsAccountId AS acct`) is constrained by an
+    # outer `acct = '...'` too: it read the default account, and the filter dropped every row
+    renames: dict[str, str] = {}
+    if isinstance(ref.scope, exp.Select):
+        for projection in ref.scope.expressions:
+            inner = projection.this if isinstance(projection, exp.Alias) else None
+            if (
+                isinstance(inner, exp.Column)
+                and inner.name.lower() in params
+                and owner(inner, refs, ref.scope) is ref
+            ):
+                renames[projection.alias.lower()] = inner.name.lower()
     outer = ref.scope.find_ancestor(exp.Select) if ref.scope is not None else None
     while outer is not None:
         for pred in conjuncts(outer):
             for col in pred.find_all(exp.Column):
-                name = col.name.lower()
+                name = renames.get(col.name.lower(), col.name.lower())
                 if name not in params or col.find_ancestor(exp.Select) is not outer:
                     continue
                 if col.table:

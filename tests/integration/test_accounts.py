@@ -392,3 +392,19 @@ def test_a_joined_account_no_table_binds_takes_the_configured_default(
     assert got == want and all(want.values())
     accounts = {r["account"] for r in fresh_sandbox.aws.requests() if r["operation"]}
     assert accounts == {SECOND_ACCOUNT}
+
+
+def test_an_account_renamed_in_a_subquery_and_filtered_outside_is_not_defaulted(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # `(SELECT AwsAccountId AS acct ...) s WHERE s.acct = '...'` read the default account and
+    # the filter dropped every row: 0, no error (the same without the rename is refused)
+    from stackql_tuning.errors import PlanError
+
+    inner = f"SELECT AwsAccountId AS acct FROM {HPT_SM} WHERE region = '{REGIONS[1]}'"
+    with Session(**fresh_sandbox.settings()) as s:
+        with pytest.raises(PlanError, match=r"AwsAccountId of .* is constrained but not bound"):
+            s.execute(f"SELECT count(*) FROM ({inner}) s WHERE s.acct = '{SECOND_ACCOUNT}'")
+        bound = inner + f" AND AwsAccountId = '{SECOND_ACCOUNT}'"
+        rows = s.execute(f"SELECT count(*) FROM ({bound}) s WHERE s.acct = '{SECOND_ACCOUNT}'")
+    assert rows.rows == [(_expected(fresh_sandbox)[(SECOND_ACCOUNT, REGIONS[1])],)]
