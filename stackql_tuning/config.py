@@ -126,6 +126,19 @@ def _check_keys(
             )
 
 
+def check_default_name(name: str, known: dict[str, str], location: Location | None = None) -> None:
+    """A UsageError unless ``name`` is one of ``known`` (lower-cased param name -> name), the
+    parameters of the provider tables, which a default must name (a typo was a default no
+    query ever used)."""
+    if name.lower() not in known:
+        raise UsageError(
+            f"unknown default {name!r}: defaults name the parameters of provider tables",
+            location=location,
+            hint=did_you_mean(name, list(known.values()))
+            or "e.g. projectsId, locationsId, region (SHOW METHODS IN a resource lists them)",
+        )
+
+
 def settings_from(
     data: dict[str, Any],
     source: str = "config",
@@ -144,13 +157,8 @@ def settings_from(
     known = {n.lower(): n for n in (param_names() if param_names and defaults else ())}
     norm: dict[str, list[Any]] = {}
     for name, value in defaults.items():
-        if known and str(name).lower() not in known:
-            raise UsageError(
-                f"unknown default {name!r}: defaults name the parameters of provider tables",
-                location=where,
-                hint=did_you_mean(str(name), list(known.values()))
-                or "e.g. projectsId, locationsId, region (SHOW METHODS IN a resource lists them)",
-            )
+        if known:
+            check_default_name(str(name), known, where)
         values = value if isinstance(value, list) else [value]
         bad = next((v for v in values if not isinstance(v, str)), None)
         if not values or bad is not None:

@@ -39,17 +39,12 @@ class Progress:
 
 def _check_default_names(defaults: dict[str, list[Any]], registry: Registry) -> None:
     """Every ``defaults`` key names a parameter of some provider table, as the config file's
-    ``[defaults]`` must (a typo was a default no query ever used)."""
-    from stackql_tuning.errors import did_you_mean
+    ``[defaults]`` must."""
+    from stackql_tuning.config import check_default_name
 
     known = {n.lower(): n for n in registry.param_names()}
     for name in defaults:
-        if name.lower() not in known:
-            raise UsageError(
-                f"unknown default {name!r}: defaults name the parameters of provider tables",
-                hint=did_you_mean(name, list(known.values()))
-                or "e.g. projectsId, locationsId, region (SHOW METHODS IN a resource lists them)",
-            )
+        check_default_name(name, known)
 
 
 def _bound(text: str, params: Params | None, source: str | None) -> str:
