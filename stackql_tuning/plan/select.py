@@ -533,7 +533,6 @@ def plan_query(
             apply_defaults(ref.resource, b, defaults, constrained)
         constrained_of.append((constrained, named))
     bound_of = _bind_chains(planned)
-    lowered = {k.lower(): v for k, v in (defaults or {}).items()}
     for (ref, b), (constrained, named) in zip(planned, constrained_of, strict=True):
         resource = ref.resource
         joined = set(b.dependent)  # params the statement joins to a column (before pruning)
@@ -558,10 +557,11 @@ def plan_query(
             # a client param joined to a table that cannot give it (neither binds it) takes
             # the config file's default, as an unjoined one does: the credentials' own
             # account was read, though [defaults] named another (529 rows instead of 170)
-            for k in set(b.dependent) - set(kept):
-                if k in client and k not in b.static and k not in named and k in lowered:
-                    b.static[k] = list(dict.fromkeys(lowered[k]))
+            dropped = (set(b.dependent) - set(kept)) & client
             b.dependent = kept
+            if defaults and dropped:
+                pruned = {k: v for k, v in defaults.items() if k.lower() in dropped}
+                apply_defaults(resource, b, pruned, named)
         except PlanError as e:
             try:
                 method = choose_method(resource, set(b.static) | set(b.dependent), node=ref.node)
