@@ -343,27 +343,21 @@ def main(
         out = out or standard_output()
         err = err or standard_error()
     parser = build_parser()
+    term = _Term()
     try:
         try:
             args = parser.parse_args(_utf8_args(sys.argv[1:] if argv is None else argv))
         except SystemExit as e:  # --help, --version
             return int(e.code or 0)
         _check_global_options(parser, args)
-        with _terminate_as_interrupt(args.command in _TERM_AS_INTERRUPT) as term:
-            try:
-                return COMMANDS[args.command](args, out, err)
-            except StackqlTuningError as e:
-                print(str(e), file=err)
-                return 143 if term.seen else e.exit_code
-            except KeyboardInterrupt:
-                print("terminated" if term.seen else "interrupted", file=err)
-                return 143 if term.seen else 130
+        with _terminate_as_interrupt(term, args.command in _TERM_AS_INTERRUPT):
+            return COMMANDS[args.command](args, out, err)
     except StackqlTuningError as e:
         print(str(e), file=err)
-        return e.exit_code
+        return 143 if term.seen else e.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=err)
-        return 130
+        print("terminated" if term.seen else "interrupted", file=err)
+        return 143 if term.seen else 130
     except BrokenPipeError:
         return 0
     except Exception as e:  # a bug: one line, and the traceback only on request
@@ -410,14 +404,14 @@ class _Term:
 
 
 @contextmanager
-def _terminate_as_interrupt(wanted: bool) -> Iterator[_Term]:
+def _terminate_as_interrupt(term: _Term, wanted: bool) -> Iterator[None]:
     """While the command runs, a SIGTERM raises KeyboardInterrupt in the main thread (a second
-    one, as a second Ctrl-C, gives up the calls in flight); the handler before is put back."""
+    one, as a second Ctrl-C, gives up the calls in flight) and is noted in ``term``; the
+    handler before is put back."""
     import signal
 
-    term = _Term()
     if not wanted or threading.current_thread() is not threading.main_thread():
-        yield term
+        yield
         return
 
     def handler(signum: int, frame: Any) -> None:
@@ -426,7 +420,7 @@ def _terminate_as_interrupt(wanted: bool) -> Iterator[_Term]:
 
     before = signal.signal(signal.SIGTERM, handler)
     try:
-        yield term
+        yield
     finally:
         signal.signal(signal.SIGTERM, before)
 

@@ -82,20 +82,14 @@ def load_env_vars(
     no ``.env`` at all is fine. A named ``env_file`` that cannot be read is a UsageError.
     """
     out: dict[str, str] = {}
-    # each value is one string: a loop over it is refused (``OneString``)
-    if env_file is not None:
-        path = Path(env_file)
-        out.update(
-            {k: OneString(v, f"{k} (from {path})", k) for k, v in parse_env_file(path).items()}
-        )
-    else:
-        for candidate in (Path(".env"), Path(stack_dir) / ".env" if stack_dir else None):
-            if candidate is not None and candidate.is_file():
-                found = parse_env_file(candidate)
-                out.update(
-                    {k: OneString(v, f"{k} (from {candidate})", k) for k, v in found.items()}
-                )
-                break
+    path = Path(env_file) if env_file is not None else None
+    if path is None:
+        candidates = (Path(".env"), Path(stack_dir) / ".env" if stack_dir else None)
+        path = next((c for c in candidates if c is not None and c.is_file()), None)
+    if path is not None:
+        # each value is one string: a loop over it is refused (``OneString``)
+        found = parse_env_file(path)
+        out.update({k: OneString(v, f"{k} (from {path})", k) for k, v in found.items()})
     for pair in pairs:
         key, value = parse_pair(pair, option="-e")
         out[key] = OneString(value, f"-e {key}", key)
