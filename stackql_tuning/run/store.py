@@ -129,7 +129,7 @@ class TableSchema:
         if not c.derive:
             return base
         src = f"it.{q(c.derive['column'])}"
-        path = "'" + c.derive.get("path", "$").replace("'", "''") + "'"
+        path = _sql_text(c.derive.get("path", "$"))
         members = c.derive.get("members")
         if members and c.db_type == "JSON":
             pairs = ", ".join(
