@@ -9,6 +9,7 @@ google-auth) are imported by the handlers that need them, never at import time.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,10 +48,15 @@ def _check_default_names(defaults: dict[str, list[Any]], registry: Registry) -> 
         check_default_name(name, known)
 
 
+_DOLLAR_WORD = re.compile(r"\$\w")
+
+
 def _bound(text: str, params: Params | None, source: str | None) -> str:
     """``text`` with ``params`` bound (``sql.params``); text that may hold a placeholder is
     checked even without params (DuckDB said only "Values were not provided")."""
-    if params is None and "?" not in text and "$" not in text:
+    # "$" alone is common in JSON paths ('$.a'): only "$" before a name or a number may be a
+    # placeholder, and only then is the text tokenized a second time
+    if params is None and "?" not in text and not _DOLLAR_WORD.search(text):
         return text
     from stackql_tuning.sql.params import bind
 
