@@ -25,7 +25,7 @@ from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
 from stackql_tuning.run.store import Store, TableSchema, duckdb_error, q, qualified
-from stackql_tuning.transports.base import Call, Page
+from stackql_tuning.transports.base import Call, Page, case_only_difference, reply_identity
 
 if TYPE_CHECKING:
     from stackql_tuning.session import Session
@@ -285,6 +285,9 @@ class QueryRun:
             for s in stage
         }
         count_rows = begun.row_limit is not None or self.session.progress is not None
+        #: per slot, the resources its gets answered with: a second get answered with one of
+        #: them (IN ('myjob', 'MyJob'), a project by id and by number) adds no second row
+        answered: dict[str, dict[tuple[Any, ...], str | None]] = {s.name: {} for s in stage}
 
         def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
             slot = by_call[id(call)]
@@ -315,6 +318,12 @@ class QueryRun:
                     follow.append(get)
                 return follow, 0
             key = "r" if call.method.is_list else "o"
+            if (
+                key == "o"
+                and slot.hydrate is None
+                and _answered_before(answered[slot.name], call, page)
+            ):
+                return (), 0
             origin = (call.resource.id, call.method.name, call.describe_params())
             f = files[slot.name]
             if page.next_token is None and begun.started.last_round():
@@ -334,6 +343,8 @@ class QueryRun:
         try:
             with self.store.fetching():
                 stats = begun.started.drain(sink)
+            # a name asked for only in another case: the row may be dropped by the WHERE
+            stats.warnings += [n for by in answered.values() for n in by.values() if n]
             for loader in files.values():
                 loader.finish()
                 stats.failures.extend(loader.failures)  # pages that could not be read
@@ -362,6 +373,21 @@ def _not_found_get(plan: QueryPlan, failure: FailedCall) -> bool:
         if slot.resource.id == failure.resource:
             return not slot.resource.method(failure.method).is_list
     return False
+
+
+def _answered_before(answered: dict[tuple[Any, ...], str | None], call: Call, page: Page) -> bool:
+    """Whether a get's reply is about a resource that another get of its table answered with
+    (its row is there already). ``answered`` maps each resource to the note that its name
+    was asked for only in another case, or None once a get asked for it as it is named."""
+    [obj] = _items(call, page)
+    note = case_only_difference(call, obj)
+    ident = reply_identity(call, obj) or (id(call),)
+    again = ident in answered
+    if not again:
+        answered[ident] = note
+    elif note is None:
+        answered[ident] = None
+    return again
 
 
 def _items(call: Call, page: Page) -> list[dict[str, Any]]:

@@ -159,6 +159,49 @@ def other_resource(call: Call, obj: Any) -> str | None:
     return None
 
 
+def reply_identity(call: Call, obj: Any) -> tuple[Any, ...] | None:
+    """Which resource a get's reply is about, to tell that two gets answered with the same one:
+    the identity column's value (a Google name, whole: ``projects/123/...`` for a get by
+    project id and one by project number), else the call's client params (region, account)
+    with the reply's fields named after the call's other params, casefolded (a SageMaker
+    describe of 'MyJob' answers with 'myjob'). None when the reply names nothing."""
+    if call.method.is_list or not isinstance(obj, dict):
+        return None
+    column = call.resource.identity.get("column")
+    if column and isinstance(obj.get(column), str):
+        return (column, obj[column])
+    named = []
+    for p in call.method.params:
+        got = obj.get(p.name)
+        if p.location != "client" and isinstance(got, str):
+            named.append((p.name, got.casefold()))
+    if not named:
+        return None
+    client = [
+        (p.name, call.params.get(p.name)) for p in call.method.params if p.location == "client"
+    ]
+    return tuple(client + named)
+
+
+def case_only_difference(call: Call, obj: Any) -> str | None:
+    """A get's reply that names its resource as asked but for case ('MyJob', answered with
+    'myjob': SageMaker names are not case sensitive, SQL's comparisons are): what to tell the
+    user, who may see no row when a WHERE or a join compares the name as they wrote it."""
+    if call.method.is_list or not isinstance(obj, dict):
+        return None
+    for p in call.method.params:
+        asked, got = call.params.get(p.name), obj.get(p.name)
+        if p.location == "client" or not isinstance(asked, str) or not isinstance(got, str):
+            continue
+        if got != asked and got.casefold() == asked.casefold():
+            return (
+                f"{call.label} answered with {p.name} {got!r}: the API does not tell "
+                f"{asked!r} from it, SQL does (a WHERE or a join that compares the name as "
+                f"{asked!r} drops the row; write {got!r})"
+            )
+    return None
+
+
 def snippet(raw: bytes) -> str:
     """The start of a reply body as text for a message: tags and runs of white space squeezed,
     quoted; "empty body" when nothing is left."""
