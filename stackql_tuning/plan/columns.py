@@ -59,8 +59,20 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
         if col.table:
             if col.table.lower() == alias:
                 used.add(name)
-            elif not any(r.alias.lower() == col.table.lower() for r in same_scope):
+            elif not _names_another(col, same_scope, refs):
                 used.add(name)  # qualified by something else (a subquery alias): be safe
         else:
             used.add(name)
     return used
+
+
+def _names_another(col: exp.Column, same_scope: list[TableRef], refs: list[TableRef]) -> bool:
+    """Whether ``col``'s qualifier is another provider table's alias: one of the same scope,
+    or the mention of that alias whose scope is the SELECT the column is in (``j.x`` in the
+    outer query, read of the table a CTE also reads: the CTE's mention was got row by row
+    for a column only ``j`` reads)."""
+    qualifier = col.table.lower()
+    if any(r.alias.lower() == qualifier for r in same_scope):
+        return True
+    scope = col.find_ancestor(exp.Select)
+    return any(r.alias.lower() == qualifier and r.scope is scope for r in refs)

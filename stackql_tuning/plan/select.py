@@ -233,6 +233,29 @@ def hydration_method(resource: Resource, method: Method) -> Method | None:
     return None
 
 
+def _get_per_joined_value(
+    resource: Resource, method: Method, b: Bindings, refs: list[TableRef], columns: set[str] | None
+) -> Method | None:
+    """The get to call per joined value instead of ``method``, a list whose every row would be
+    got again (a column only the get returns), or None. A table joined on the get's own
+    params to rows the statement holds (VALUES, a file, a CTE or subquery) keeps only the
+    rows the join matches: three names from a CSV made a list and a describe of each of the
+    region's 31 jobs, not three describes. Not when the source is a provider table: each
+    of two could then wait for the other's rows."""
+    if not method.is_list or not needs_hydration(resource, method, columns):
+        return None
+    get = hydration_method(resource, method)
+    if get is None:
+        return None
+    wanted = {p.lower() for p in get.required_params} - set(b.static)
+    if not wanted or not wanted <= set(b.dependent):
+        return None
+    providers = {r.alias.lower() for r in refs}
+    if any(b.dependent[k][0].lower() in providers for k in wanted):
+        return None
+    return get
+
+
 def _canonical(method: Method, name: str) -> str:
     p = method.param(name)
     return p.name if p else name
@@ -537,10 +560,20 @@ def plan_query(
         resource = ref.resource
         joined = set(b.dependent)  # params the statement joins to a column (before pruning)
         # dependent bindings (values from another provider table) are used only when the
-        # static ones cannot plan the table: that keeps joins acyclic and calls few
+        # static ones cannot plan the table, or when they would list rows only to get each
+        # again (``_get_per_joined_value``): that keeps joins acyclic and calls few
         skip = False
+        columns = used_columns(tree, ref, refs)
+        listed: Method | None = None
+        unplanned: PlanError | None = None
         try:
-            method = choose_method(resource, set(b.static), node=ref.node)
+            listed = choose_method(resource, set(b.static), node=ref.node)
+        except PlanError as e:
+            unplanned = e
+        if listed is not None and _get_per_joined_value(resource, listed, b, refs, columns):
+            listed = None
+        if listed is not None:
+            method = listed
             # a param that picks where the call goes (AwsAccountId) still takes a source's
             # values: dropped, the calls went to the default account, and a join on the
             # account matched nothing (0 rows, no error). Not from a provider table that
@@ -562,7 +595,7 @@ def plan_query(
             if defaults and dropped:
                 pruned = {k: v for k, v in defaults.items() if k.lower() in dropped}
                 apply_defaults(resource, b, pruned, named)
-        except PlanError as e:
+        else:
             try:
                 method = choose_method(resource, set(b.static) | set(b.dependent), node=ref.node)
             except PlanError as unbound:
@@ -572,7 +605,9 @@ def plan_query(
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True
                 b.dependent = {}
-                warnings.append(f"{branch}: {resource.id} not queried ({e.message})")
+                warnings.append(
+                    f"{branch}: {resource.id} not queried ({(unplanned or unbound).message})"
+                )
             else:
                 needed = {p.lower() for p in method.required_params}
                 needed |= {p.name.lower() for p in method.params if p.location == "client"}
@@ -611,7 +646,6 @@ def plan_query(
                 hint=f"write {names} = '...' or {names} IN ('...', ...), or put the condition "
                 "on the field the parameter filters",
             )
-        columns = used_columns(tree, ref, refs)
         hydrate = None
         if needs_hydration(resource, method, columns):
             hydrate = hydration_method(resource, method)

@@ -383,6 +383,65 @@ def test_google_hydration_is_lazy(fresh_sandbox: Sandbox) -> None:
     session.close()
 
 
+def test_hydration_of_a_table_joined_to_local_rows_gets_only_the_joined_jobs(
+    fresh_sandbox: Sandbox, tmp_path: Any
+) -> None:
+    # three names from a file joined to a region's jobs, reading a describe-only column: one
+    # describe per name, not a list and a describe of every job of the region (the join
+    # drops the rest); a CTE's rows likewise. The rows are those of the list-and-describe
+    session = Session(**fresh_sandbox.settings())
+    where = "region = 'us-east-1'"
+    names = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[:3]
+    picks = tmp_path / "picks.csv"
+    picks.write_text("name\n" + "\n".join([*names, "no-such-job"]) + "\n")
+    best = "j.BestTrainingJob ->> 'TrainingJobName'"
+    values = ", ".join(f"('{n}')" for n in names)
+    everything = {
+        r[0]: r[1]
+        for r in session.execute(
+            f"SELECT j.HyperParameterTuningJobName, {best} FROM {A} j WHERE j.{where}"
+        ).rows
+    }
+    queries = {
+        "file": (
+            f"SELECT p.name, {best} FROM read_csv('{picks}') p JOIN {A} j "
+            f"ON j.HyperParameterTuningJobName = p.name WHERE j.{where}",
+            0,
+            4,  # and one for the name that is no job: not found, no row
+        ),
+        "VALUES, two regions": (
+            f"SELECT p.name, {best} FROM (VALUES {values}) p(name) "
+            f"JOIN {A} j ON j.HyperParameterTuningJobName = p.name "
+            "WHERE j.region IN ('us-east-1', 'eu-west-1')",
+            0,
+            6,
+        ),
+        "CTE": (
+            f"WITH p AS (SELECT HyperParameterTuningJobName AS name FROM {A} WHERE {where} "
+            f"ORDER BY 1 LIMIT 3) SELECT p.name, {best} FROM p JOIN {A} j "
+            f"ON j.HyperParameterTuningJobName = p.name AND j.{where}",
+            1,
+            3,
+        ),
+    }
+    for label, (sql, lists, gets) in queries.items():
+        fresh_sandbox.aws.reset_log()
+        rows = session.execute(sql).rows
+        assert sorted(rows) == [(n, everything[n]) for n in names], label
+        ops = _ops(fresh_sandbox)
+        assert ops["ListHyperParameterTuningJobs"] == lists, label
+        assert ops["DescribeHyperParameterTuningJob"] == gets, label
+    # the preserved side of a LEFT JOIN is every job of the region: listed, each described
+    fresh_sandbox.aws.reset_log()
+    sql = (
+        f"SELECT count(*), count(p.name) FROM {A} j LEFT JOIN read_csv('{picks}') p "
+        f"ON j.HyperParameterTuningJobName = p.name WHERE j.{where} AND {best} IS NOT NULL"
+    )
+    assert session.execute(sql).rows == [(sum(1 for v in everything.values() if v), 3)]
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(everything)
+    session.close()
+
+
 def _max_in_flight(entries: list[dict[str, Any]], latency: float) -> int:
     """Most requests in flight at once: each occupies [time - latency, time) at least."""
     events = []
