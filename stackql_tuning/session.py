@@ -94,6 +94,9 @@ class Session:
         self.statement_started = 0.0
         self._closed = False
         self._depth = 0  # entry points entered by the running statement (_top_level)
+        #: (lower-case) param -> where its default was set, for messages: the config file's
+        #: [defaults], AWS_REGION (``from_env``); a default not named here is the Session's own
+        self.defaults_origin: dict[str, str] = {}
 
     @classmethod
     def from_env(
@@ -110,11 +113,13 @@ class Session:
         same account id the one given here wins."""
         import os
 
-        from stackql_tuning.config import accounts_from_env, load_config
+        from stackql_tuning.config import accounts_from_env, default_path, load_config
         from stackql_tuning.transports.auth import parse_auth
 
         registry = registry or default_registry()
-        config = load_config(settings.pop("config", None), registry.param_names)
+        path = settings.pop("config", None)
+        config = load_config(path, registry.param_names)
+        config_file = f"the config file {str(path if path is not None else default_path())!r}"
         # the config file's named accounts are added to those given (the sandbox's own); on
         # the same account id the given entry wins, as every given setting beats the config
         # file: the sandbox's data of its accounts is reachable only through its own role
@@ -127,21 +132,29 @@ class Session:
         # the config file's [defaults] are kept where the given ones name other params (the
         # given table replaced the whole of it: fewer regions read, and no word)
         given_defaults = dict(settings.get("defaults") or {})
-        settings["defaults"] = {**dict(config.pop("defaults", None) or {}), **given_defaults}
+        from_file = dict(config.pop("defaults", None) or {})
+        settings["defaults"] = {**from_file, **given_defaults}
+        origin = {k.lower(): f"set in [defaults] of {config_file}" for k in from_file}
         for key, value in config.items():
             settings.setdefault(key, value)
         if "auth" not in settings or settings["auth"] is None:
             settings["auth"] = parse_auth(None)
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        origin.update((k.lower(), "set in the defaults given") for k in given_defaults)
+        variable = next((v for v in ("AWS_REGION", "AWS_DEFAULT_REGION") if os.environ.get(v)), "")
         defaults = dict(settings.get("defaults") or {})
-        if region and "region" not in defaults:
-            defaults["region"] = [region]  # as boto3 and the AWS CLI do
+        if variable and "region" not in defaults:
+            defaults["region"] = [os.environ[variable]]  # as boto3 and the AWS CLI do
+            origin["region"] = f"set by ${variable}"
         for key, values in (fallback_defaults or {}).items():
-            defaults.setdefault(key, list(values))
+            if key not in defaults:
+                defaults[key] = list(values)
+                origin[key.lower()] = "the fallback for what nothing else sets"
         settings["defaults"] = defaults
         settings.setdefault("google_endpoint", os.environ.get("STACKQL_TUNING_GOOGLE_ENDPOINT"))
         settings.setdefault("aws_endpoint", os.environ.get("AWS_ENDPOINT_URL"))
-        return cls(registry, **settings)
+        session = cls(registry, **settings)
+        session.defaults_origin = origin
+        return session
 
     # -- lazily built parts -------------------------------------------------------------------
     @property

@@ -53,6 +53,8 @@ class Bindings:
     residual: list[exp.Expr] = field(default_factory=list)
     #: the conjuncts that gave ``static`` its values: (predicate, param, its own values)
     sources: list[tuple[exp.Expr, str, list[Any]]] = field(default_factory=list)
+    #: the ``static`` params whose values are the session's defaults, not the statement's
+    defaulted: set[str] = field(default_factory=set)
 
 
 def table_resource_id(node: exp.Table) -> str | None:

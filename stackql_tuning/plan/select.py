@@ -76,6 +76,9 @@ class Slot:
     scope: exp.Expr | None = None
     #: an optional view branch that the query does not bind: its table stays empty, no call
     skip: bool = False
+    #: the ``static`` params whose values are the session's defaults (a bad one's message
+    #: says where it was set: the statement does not show it)
+    defaulted: set[str] = field(default_factory=set)
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
@@ -360,6 +363,7 @@ def apply_defaults(
         if not _is_param(resource, name):
             continue
         b.static[key] = list(dict.fromkeys(values))  # as IN lists are: no call made twice
+        b.defaulted.add(key)
 
 
 def constrained_params(
@@ -689,6 +693,7 @@ def plan_query(
                 residual=list(b.residual),
                 scope=ref.scope,
                 skip=skip,
+                defaulted={_canonical(method, k) for k in b.defaulted if k in b.static},
             )
             by_key[key] = slot
             slots.append(slot)

@@ -244,7 +244,10 @@ class QueryRun:
                 calls.append(call)
         # every call is built and checked (path values, hosts) before the first is sent
         for call in calls:
-            self.fetcher.prepare(call)
+            try:
+                self.fetcher.prepare(call)
+            except PlanError as e:
+                raise _from_defaults(e, call, by_call[id(call)], self.session) from None
         row_limit = stage[0].limit if len(stage) == 1 else None
         follow_ups = any(slot.hydrate is not None for slot in stage)
         started = self._scheduler().start(calls, row_limit=row_limit, follow_ups=follow_ups)
@@ -363,6 +366,25 @@ class QueryRun:
         self.stats.retries += stats.retries
         self.stats.failures.extend(stats.failures)
         self.stats.warnings.extend(stats.warnings)
+
+
+def _from_defaults(error: PlanError, call: Call, slot: Slot, session: Session) -> PlanError:
+    """``error`` (a call's bad param value) saying where the value was set when it is a
+    default, which the statement does not show (``region = 'eu west 1'``, from the config
+    file's [defaults]: the message named neither)."""
+    for name in sorted(slot.defaulted):
+        value = call.params.get(name)
+        if value is None or repr(str(value)[:60]) not in error.message:
+            continue
+        origin = session.defaults_origin.get(name.lower(), "set in the Session's defaults")
+        return PlanError(
+            f"{error.message} (a default {name}, {origin})",
+            location=error.location,
+            hint=f"{error.hint}; fix the default, or give {name} in the statement"
+            if error.hint
+            else f"fix the default, or give {name} in the statement",
+        )
+    return error
 
 
 def _not_found_get(plan: QueryPlan, failure: FailedCall) -> bool:
