@@ -57,10 +57,12 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
         if name not in names:
             continue
         if col.table:
-            if col.table.lower() == alias:
-                used.add(name)
-            elif not _names_another(col, same_scope, refs):
-                used.add(name)  # qualified by something else (a subquery alias): be safe
+            source = _source_of(col)
+            if source is not None:
+                if _reads_through(source, ref):
+                    used.add(name)
+            elif col.table.lower() == alias or not _names_another(col, same_scope, refs):
+                used.add(name)  # qualified by what no FROM names (a struct path?): be safe
         else:
             used.add(name)
     return used
@@ -68,11 +70,60 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
 
 def _names_another(col: exp.Column, same_scope: list[TableRef], refs: list[TableRef]) -> bool:
     """Whether ``col``'s qualifier is another provider table's alias: one of the same scope,
-    or the mention of that alias whose scope is the SELECT the column is in (``j.x`` in the
-    outer query, read of the table a CTE also reads: the CTE's mention was got row by row
-    for a column only ``j`` reads)."""
+    or the mention of that alias whose scope is the SELECT the column is in."""
     qualifier = col.table.lower()
     if any(r.alias.lower() == qualifier for r in same_scope):
         return True
     scope = col.find_ancestor(exp.Select)
     return any(r.alias.lower() == qualifier and r.scope is scope for r in refs)
+
+
+def _from_items(select: exp.Select) -> list[exp.Expr]:
+    first = select.args.get("from_")
+    items = [first.this] if first is not None else []
+    return items + [j.this for j in select.args.get("joins") or []]
+
+
+def _source_of(col: exp.Column) -> exp.Expr | None:
+    """The FROM item that ``col``'s qualifier names: in the SELECT the column is in, else in
+    the nearest enclosing one that has it (a correlated reference); None when none does."""
+    qualifier = col.table.lower()
+    scope = col.find_ancestor(exp.Select)
+    while scope is not None:
+        for item in _from_items(scope):
+            if item.alias_or_name.lower() == qualifier:
+                return item
+        scope = scope.find_ancestor(exp.Select)
+    return None
+
+
+def _reads_through(source: exp.Expr, ref: TableRef) -> bool:
+    """Whether a column of FROM item ``source`` may be a column of ``ref``'s table: the item
+    is the mention itself, or a subquery, view or CTE that reads it. A column of another
+    table (``u.BestTrainingJob`` of a view joined to ``x``; the user's ``j`` and a view's
+    own ``j``) is not ``ref``'s: counted, it made ``x`` get every row again."""
+    if source is ref.node:
+        return True
+    if isinstance(source, exp.Table):
+        cte = _cte_named(source)
+        return cte is not None and _holds(cte, ref.node)
+    return _holds(source, ref.node)
+
+
+def _cte_named(table: exp.Table) -> exp.CTE | None:
+    """The CTE that a one-part table name refers to, looked up through the enclosing WITHs."""
+    if table.args.get("db") or table.args.get("catalog"):
+        return None
+    name = table.name.lower()
+    node: exp.Expr | None = table
+    while node is not None:
+        with_ = node.args.get("with_") if isinstance(node, exp.Query) else None
+        for cte in with_.expressions if with_ is not None else []:
+            if cte.alias_or_name.lower() == name:
+                return cte  # type: ignore[no-any-return]
+        node = node.parent
+    return None
+
+
+def _holds(tree: exp.Expr, node: exp.Table) -> bool:
+    return any(t is node for t in tree.find_all(exp.Table))
