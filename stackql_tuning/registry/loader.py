@@ -159,6 +159,21 @@ class Registry:
         """Every parameter name of every resource's methods (what config defaults may name)."""
         return {p.name for r in self.all_resources() for m in r.methods for p in m.params}
 
+    @cached_property
+    def naming_params(self) -> frozenset[str]:
+        """The params that name one resource: a get requires them, its resource's list does
+        not (``HyperParameterTuningJobName``, ``hyperparameterTuningJobsId``; not a project, a
+        location or a region). A list that requires one lists that resource's children."""
+        out: set[str] = set()
+        for r in self.all_resources():
+            reads = r.methods_for("SELECT")
+            listed = {p for m in reads if m.is_list for p in m.required_params}
+            for m in reads:
+                if not m.is_list:
+                    client = {p.name for p in m.params if p.location == "client"}
+                    out |= set(m.required_params) - listed - client
+        return frozenset(out)
+
     def is_resource(self, ref: str) -> bool:
         try:
             self.resource(ref)

@@ -21,6 +21,7 @@ from stackql_tuning.plan.bindings import VIEW
 from stackql_tuning.plan.mutate import split_identity
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, Slot
+from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
@@ -358,8 +359,10 @@ class QueryRun:
 
     def _merge(self, stats: RunStats) -> None:
         # a get of a resource that does not exist is an empty answer, not an error (as in
-        # StackQL and SQL: WHERE id = 'x' matches nothing); a list that 404s stays an error
-        stats.failures = [f for f in stats.failures if not _not_found_get(self.plan, f)]
+        # StackQL and SQL: WHERE id = 'x' matches nothing), and so is a list of its children;
+        # a list of a project's or a region's jobs that 404s stays an error
+        registry = self.session.registry
+        stats.failures = [f for f in stats.failures if not _empty_if_gone(registry, self.plan, f)]
         self.stats.calls += stats.calls
         self.stats.requests += stats.requests
         self.stats.rows += stats.rows
@@ -387,13 +390,17 @@ def _from_defaults(error: PlanError, call: Call, slot: Slot, session: Session) -
     return error
 
 
-def _not_found_get(plan: QueryPlan, failure: FailedCall) -> bool:
-    """A get (not a list) that the API answered with "no such resource"."""
+def _empty_if_gone(registry: Registry, plan: QueryPlan, failure: FailedCall) -> bool:
+    """A call that the API answered with "no such resource" whose answer is then empty: a
+    get, or a list of one resource's children (the training jobs of a tuning job: a job
+    that a join paired with the other region's, or that ended meanwhile, is not there).
+    They failed the statement ("6 of 14 calls failed") where a describe gave no row."""
     if not failure.not_found:
         return False
     for slot in plan.slots:
         if slot.resource.id == failure.resource:
-            return not slot.resource.method(failure.method).is_list
+            method = slot.resource.method(failure.method)
+            return not method.is_list or bool(set(method.required_params) & registry.naming_params)
     return False
 
 

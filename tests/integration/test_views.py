@@ -452,6 +452,33 @@ def test_dependent_join_over_training_jobs_makes_one_call_per_job(
     assert sorted(calls) == sorted(n for n, _ in rows)  # one call per job, no more
 
 
+def test_training_jobs_of_a_job_that_is_not_there_are_none(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    # a list of one job's training jobs, for a job that does not exist (a name paired with
+    # the other region, a typo, a job deleted meanwhile), is empty as a describe of it is:
+    # it failed the statement ("6 of 14 calls failed") though the answer was there
+    region = "eu-west-1"
+    jobs = fresh_sandbox.truth["aws"]["jobs"][region]
+    name = sorted(n for n, j in jobs.items() if j["status"] == "Completed")[0]
+    rows = session.execute(
+        "SELECT v.n, count(t.TrainingJobName) FROM (VALUES (?), ('no-such-job')) v(n) "
+        "LEFT JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t "
+        "ON t.HyperParameterTuningJobName = v.n AND t.region = ? GROUP BY 1 ORDER BY 1",
+        [name, region],
+    ).rows
+    assert rows == sorted([(name, jobs[name]["training_jobs"]), ("no-such-job", 0)])
+    rows = session.execute(
+        "SELECT p.job, count(*) FROM (SELECT HyperParameterTuningJobName AS job "
+        "FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = ? "
+        "AND HyperParameterTuningJobName = ?) p "
+        "JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t "
+        "ON t.HyperParameterTuningJobName = p.job WHERE t.region IN ('us-east-1', ?) GROUP BY 1",
+        [region, name, region],
+    ).rows
+    assert rows == [(name, jobs[name]["training_jobs"])]  # us-east-1 has no such job
+
+
 def test_an_unknown_view_column_is_offered_the_view_columns(
     fresh_sandbox: Sandbox, session: Session
 ) -> None:
