@@ -141,7 +141,8 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> list[argpa
         "--no-pushdown",
         action="store_true",
         default=default(False),
-        help="do not send filters to the APIs (results are the same; for checks)",
+        help="do not send filters to the APIs, nor filter listed rows before their gets "
+        "(results are the same; for checks)",
     )
     add(
         "--no-projection",

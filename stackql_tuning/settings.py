@@ -147,7 +147,8 @@ class Settings:
     retry_cap: float = 20.0
     #: client-side rate limit per (provider, project/account, region), requests per second
     rate_limit: float | None = None
-    #: push predicates the API can filter on down to the API (always re-checked locally)
+    #: push predicates the API can filter on down to the API (always re-checked locally), and
+    #: filter a hydrating list's rows by the statement's conditions before getting them
     pushdown: bool = True
     #: parse and fill only the fields a statement reads (the others stay NULL; for checks)
     projection: bool = True

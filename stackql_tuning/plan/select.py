@@ -79,6 +79,20 @@ class Slot:
     #: the ``static`` params whose values are the session's defaults (a bad one's message
     #: says where it was set: the statement does not show it)
     defaulted: set[str] = field(default_factory=set)
+    #: a hydrating slot's conditions on the list's own columns, and the ORDER BY keys and
+    #: LIMIT of a query over it alone: only the listed rows they keep are got
+    #: (``plan.hydrate_first``); none: every listed row is got as it arrives
+    hydrate_where: list[exp.Expr] = field(default_factory=list)
+    hydrate_order: list[exp.Expr] = field(default_factory=list)
+    hydrate_limit: int | None = None
+
+    @property
+    def hydrates_first(self) -> bool:
+        """Whether the listed rows are filtered before they are got."""
+        return self.hydrate is not None and (
+            bool(self.hydrate_where) or self.hydrate_limit is not None
+        )
+
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
@@ -211,19 +225,21 @@ def _hint(resource: Resource) -> str:
 
 def needs_hydration(resource: Resource, method: Method, columns: set[str] | None) -> bool:
     wanted = {c.name.lower() for c in resource.columns} if columns is None else set(columns)
+    return not all(carries(resource, method, c) for c in wanted if resource.column(c))
+
+
+def carries(resource: Resource, method: Method, column: str) -> bool:
+    """Whether ``method``'s reply holds ``column`` of ``resource`` (a list's summary may lack
+    what only the get returns), itself or the field it is derived from."""
+    c = resource.column(column)
+    if c is None:
+        return False
     omitted = {o.lower() for o in method.omits}
-    for c in resource.columns:
-        if c.name.lower() not in wanted:
-            continue
-        carried = (not c.methods or method.name in c.methods) and c.name.lower() not in omitted
-        if carried:
-            continue
-        src = c.derive.get("column", "").lower() if c.derive else ""
-        src_col = resource.column(src) if src else None
-        if src_col is not None and method.name in src_col.methods:
-            continue
+    if (not c.methods or method.name in c.methods) and c.name.lower() not in omitted:
         return True
-    return False
+    src = c.derive.get("column", "") if c.derive else ""
+    src_col = resource.column(src) if src else None
+    return src_col is not None and method.name in src_col.methods
 
 
 def hydration_method(resource: Resource, method: Method) -> Method | None:

@@ -78,6 +78,8 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
     fields = slot.reply_fields
     if slot.hydrate is not None and fields is not None:
         fields = identity_fields(slot.resource, slot.hydrate) or fields
+        if slot.hydrates_first:  # and what the conditions that pick the rows to get read
+            fields = tuple(dict.fromkeys(fields + _first_fields(slot)))
     calls: list[Call] = []
     for combo in static_combos:
         for dep in dep_combos:
@@ -86,6 +88,14 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
             params.update(slot.pushed)
             calls.append(Call(slot.resource, slot.method, params, reply_fields=fields))
     return calls
+
+
+def _first_fields(slot: Slot) -> tuple[str, ...]:
+    """The fields that the conditions and ORDER BY keys of a slot that filters its listed
+    rows before getting them read (``plan.hydrate_first``)."""
+    exprs = [*slot.hydrate_where, *slot.hydrate_order]
+    read = {c.name.lower() for e in exprs for c in e.find_all(exp.Column)}
+    return tuple(c.name for c in TableSchema(slot.resource, read=read).loaded if not c.derive)
 
 
 #: stands for a dependent source in the SQL of its filters, until its own SQL replaces it
@@ -288,10 +298,28 @@ class QueryRun:
             )
             for s in stage
         }
+        #: slots whose listed rows are filtered before they are got: their list pages, and
+        #: the gets of every listed row by its key (``plan.hydrate_first``)
+        first = {s.name: _KeptFirst(self.store, s) for s in stage if s.hydrates_first}
         count_rows = begun.row_limit is not None or self.session.progress is not None
         #: per slot, the resources its gets answered with: a second get answered with one of
         #: them (IN ('myjob', 'MyJob'), a project by id and by number) adds no second row
         answered: dict[str, dict[tuple[Any, ...], str | None]] = {s.name: {} for s in stage}
+
+        def keep(f: TableLoader, slot: Slot, call: Call, page: Page, key: str) -> int:
+            """Hand ``page`` to ``f``; the rows it holds (when they are counted)."""
+            origin = (call.resource.id, call.method.name, call.describe_params())
+            if page.next_token is None and begun.started.last_round():
+                f.last_round()  # a chain ended and no other starts: load pages as they come
+            # pushed filters are not the user's bindings: they do not show as columns
+            params = {**(call.row_params or {}), **call.params}
+            params = {k: v for k, v in params.items() if k not in slot.pushed}
+            if page.raw is not None:
+                f.add_raw(params, page.raw, key, origin)
+                return len(_items(call, page)) if count_rows else 0
+            obj = page.obj or {}
+            f.add_obj(params, obj, key, origin)
+            return len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
 
         def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
             slot = by_call[id(call)]
@@ -301,6 +329,7 @@ class QueryRun:
                 # the list's params the get does not take (StatusEquals, filter) stay the row's
                 # columns: a row without them failed the WHERE that bound them (0 rows, exit 0)
                 only_list = {k: v for k, v in call.params.items() if hydrate.param(k) is None}
+                kept = first.get(slot.name)
                 for item in _items(call, page):
                     params = identity_params(slot.resource, hydrate, item, call.params)
                     missing = [p for p in hydrate.required_params if params.get(p) is None]
@@ -319,7 +348,12 @@ class QueryRun:
                         row_params=only_list or None,
                     )
                     by_call[id(get)] = slot
-                    follow.append(get)
+                    if kept is not None:
+                        kept.hold(get, item, call)
+                    else:
+                        follow.append(get)
+                if kept is not None:
+                    keep(kept.loader, slot, call, page, "r")
                 return follow, 0
             key = "r" if call.method.is_list else "o"
             if (
@@ -328,25 +362,15 @@ class QueryRun:
                 and _answered_before(answered[slot.name], call, page)
             ):
                 return (), 0
-            origin = (call.resource.id, call.method.name, call.describe_params())
-            f = files[slot.name]
-            if page.next_token is None and begun.started.last_round():
-                f.last_round()  # a chain ended and no other starts: load pages as they come
-            # pushed filters are not the user's bindings: they do not show as columns
-            params = {**(call.row_params or {}), **call.params}
-            params = {k: v for k, v in params.items() if k not in slot.pushed}
-            if page.raw is not None:
-                f.add_raw(params, page.raw, key, origin)
-                rows = len(_items(call, page)) if count_rows else 0
-            else:
-                obj = page.obj or {}
-                f.add_obj(params, obj, key, origin)
-                rows = len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
-            return (), rows
+            return (), keep(files[slot.name], slot, call, page, key)
 
         try:
             with self.store.fetching():
                 stats = begun.started.drain(sink)
+                gets = [g for kept in first.values() for g in kept.gets(stats)]
+                if gets:  # the rows the statement can return, got now
+                    started = self._scheduler().start(gets, follow_ups=False)
+                    _add(stats, started.drain(sink))
             # a name asked for only in another case: the row may be dropped by the WHERE
             stats.warnings += [n for by in answered.values() for n in by.values() if n]
             for loader in files.values():
@@ -356,6 +380,8 @@ class QueryRun:
         finally:
             for f in files.values():
                 f.remove()
+            for kept in first.values():
+                kept.remove()
 
     def _merge(self, stats: RunStats) -> None:
         # a get of a resource that does not exist is an empty answer, not an error (as in
@@ -402,6 +428,76 @@ def _empty_if_gone(registry: Registry, plan: QueryPlan, failure: FailedCall) -> 
             method = slot.resource.method(failure.method)
             return not method.is_list or bool(set(method.required_params) & registry.naming_params)
     return False
+
+
+class _KeptFirst:
+    """A hydrating slot's listed rows, filtered before they are got (``plan.hydrate_first``):
+    the list pages go to a table of their own, and each row's get waits under the row's key
+    (its identity, else the get's required fields and client params) until the statement's
+    conditions, ORDER BY and LIMIT over that table say which rows are kept."""
+
+    def __init__(self, store: Store, slot: Slot) -> None:
+        assert slot.hydrate is not None
+        self.store, self.slot = store, slot
+        resource, hydrate = slot.resource, slot.hydrate
+        ident = resource.identity.get("column")
+        fields = (
+            [str(ident)]
+            if ident
+            else [p for p in hydrate.required_params if resource.column(p) is not None]
+        )
+        self.fields = fields
+        self.client = [p.name for p in hydrate.params if p.required and p.location == "client"]
+        read = None
+        if slot.columns is not None:
+            read = slot.columns | {c.lower() for c in fields + self.client}
+        self.schema = TableSchema(resource, read=read)
+        self.table = f"{slot.name}__listed"
+        store.create_table(self.table, self.schema)
+        self.loader = TableLoader(store, self.table, self.schema, slot.method.items_key)
+        self.waiting: dict[tuple[Any, ...], list[Call]] = {}
+
+    def hold(self, get: Call, item: dict[str, Any], listed_by: Call) -> None:
+        key = tuple(item.get(f) for f in self.fields)
+        key += tuple(listed_by.params.get(c) for c in self.client)
+        self.waiting.setdefault(key, []).append(get)
+
+    def gets(self, stats: RunStats) -> list[Call]:
+        """The gets of the rows kept; the pages that could not be read go to ``stats``."""
+        self.loader.finish()
+        stats.failures.extend(self.loader.failures)
+        slot = self.slot
+        sql = f"SELECT {', '.join(q(c) for c in self.fields + self.client)} "
+        sql += f"FROM {qualified(self.table)} AS {q(slot.aliases[0])}"
+        if slot.hydrate_where:
+            sql += " WHERE " + " AND ".join(f"({to_duckdb_sql(p)})" for p in slot.hydrate_where)
+        if slot.hydrate_order:
+            sql += " ORDER BY " + ", ".join(to_duckdb_sql(k) for k in slot.hydrate_order)
+        if slot.hydrate_limit is not None:
+            sql += f" LIMIT {slot.hydrate_limit}"
+        try:
+            rows = self.store.execute(sql)
+        except Exception as e:
+            raise duckdb_error(e, sql) from None
+        out: list[Call] = []
+        for row in rows:
+            out += self.waiting.pop(tuple(row), [])
+        return out
+
+    def remove(self) -> None:
+        self.loader.remove()
+        self.store.execute(f"DROP TABLE IF EXISTS {qualified(self.table)}")
+
+
+def _add(stats: RunStats, more: RunStats) -> None:
+    """``more``'s calls, pages, rows and failures counted into ``stats``."""
+    stats.calls += more.calls
+    stats.calls_done += more.calls_done
+    stats.requests += more.requests
+    stats.rows += more.rows
+    stats.retries += more.retries
+    stats.failures += more.failures
+    stats.warnings += more.warnings
 
 
 def _answered_before(answered: dict[tuple[Any, ...], str | None], call: Call, page: Page) -> bool:

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import PartialResult, PlanError, QueryError
 from stackql_tuning.plan.bindings import equalities_as_in, provider_tables
+from stackql_tuning.plan.hydrate_first import apply_hydrate_first
 from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.precheck import names_resolve
@@ -82,6 +83,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
         raise transaction_error()
     if session.settings.pushdown:
         apply_pushdown(plan, lambda: session.store.time_zone())
+        apply_hydrate_first(plan)  # the WHERE before the gets, as before the list calls
     if session.settings.projection and session.settings.partial_response:
         apply_reply_fields(plan.slots)
     apply_early_limit(plan)

@@ -442,6 +442,67 @@ def test_hydration_of_a_table_joined_to_local_rows_gets_only_the_joined_jobs(
     session.close()
 
 
+def test_hydration_gets_only_the_rows_the_conditions_and_limit_keep(
+    sessions: tuple[Session, Session], fresh_sandbox: Sandbox
+) -> None:
+    # a condition on the list's own columns, or ORDER BY ... LIMIT over the table alone, picks
+    # the rows to get before they are got: a describe per row the answer can hold, not per
+    # job of the region. The rows are those of pushdown off (every listed row got)
+    fresh_sandbox.aws.configure(frozen=True)
+    fresh_sandbox.google.clock.set_speed(0)
+    on, off = sessions
+    best = "BestTrainingJob ->> 'TrainingJobName'"
+    where = "region = 'us-east-1'"
+    listed = {
+        name: (status, strategy, created)
+        for name, status, strategy, created in off.execute(
+            "SELECT HyperParameterTuningJobName, HyperParameterTuningJobStatus, Strategy, "
+            f"CreationTime FROM {A} WHERE {where}"
+        ).rows
+    }
+    g_where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    cases = {
+        f"SELECT HyperParameterTuningJobName, {best} FROM {A} WHERE {where} "
+        "AND Strategy = 'Bayesian'": sum(1 for v in listed.values() if v[1] == "Bayesian"),
+        f"SELECT HyperParameterTuningJobName, {best} FROM {A} WHERE {where} "
+        "AND HyperParameterTuningJobStatus IN ('Failed', 'Stopped')": sum(
+            1 for v in listed.values() if v[0] in ("Failed", "Stopped")
+        ),
+        f"SELECT HyperParameterTuningJobName, {best} FROM {A} j WHERE j.{where} "
+        "ORDER BY j.CreationTime DESC, j.HyperParameterTuningJobName LIMIT 3": 3,
+        f"SELECT HyperParameterTuningJobName, {best} FROM {A} WHERE {where} LIMIT 2 OFFSET 1": 3,
+        f"SELECT name, len(trials) FROM {G} WHERE {g_where} ORDER BY createTime, name LIMIT 2": 2,
+    }
+    for sql, gets in cases.items():
+        fresh_sandbox.aws.reset_log()
+        fresh_sandbox.google.reset_log()
+        rows = on.execute(sql).rows
+        made = _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] + sum(
+            1 for r in fresh_sandbox.google.requests() if r.get("action") == "get"
+        )
+        assert made == gets, sql
+        if "LIMIT 2 OFFSET 1" in sql:  # any two rows: each is a job, with its best
+            whole = dict(off.execute(sql.split(" LIMIT")[0]).rows)
+            assert len(rows) == 2 and all(whole[name] == b for name, b in rows), sql
+        else:
+            assert (
+                rows == off.execute(sql).rows
+                if "ORDER" in sql
+                else sorted(rows) == sorted(off.execute(sql).rows)
+            ), sql
+    # a condition on a column only the get returns, or a sort by one, gets every row
+    for sql in (
+        f"SELECT HyperParameterTuningJobName FROM {A} WHERE {where} AND {best} IS NOT NULL",
+        f"SELECT HyperParameterTuningJobName, {best} AS b FROM {A} WHERE {where} "
+        "ORDER BY b LIMIT 2",
+    ):
+        fresh_sandbox.aws.reset_log()
+        assert sorted(on.execute(sql).rows) == sorted(off.execute(sql).rows), sql
+        fresh_sandbox.aws.reset_log()
+        on.execute(sql)
+        assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(listed), sql
+
+
 def _max_in_flight(entries: list[dict[str, Any]], latency: float) -> int:
     """Most requests in flight at once: each occupies [time - latency, time) at least."""
     events = []

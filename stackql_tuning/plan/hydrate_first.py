@@ -1,0 +1,123 @@
+"""Filter before hydrating: a list whose every row would be got again (a column only the get
+returns) first keeps only the rows the statement can return, by its own conditions on the
+list's columns and, for a query over that table alone, its ORDER BY ... LIMIT. Then only
+those rows are got: ``WHERE Strategy = 'Hyperband'`` reading ``BestTrainingJob`` made a
+describe of each of the region's 31 jobs for 7 rows, ``ORDER BY CreationTime DESC LIMIT 3``
+one of each for 3.
+
+A condition used here stays in the SQL DuckDB runs, and it reads only what the list returns
+(a value the get returns again), so results never change. Not for: a condition on another
+table, on a column only the get returns, or with a subquery, a window or a function whose
+value changes from one call to the next (``random()``); a slot shared by several mentions or
+filled from another table's rows. Pure.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from stackql_tuning.plan.limit import early_limit
+from stackql_tuning.plan.select import QueryPlan, Slot, carries
+
+#: functions whose value may differ between the two times the condition is evaluated
+_VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "setseed", "nextval"})
+
+
+def apply_hydrate_first(plan: QueryPlan) -> None:
+    """Fill ``slot.hydrate_where`` (and ``hydrate_order`` / ``hydrate_limit``) for every slot
+    that hydrates; those without a condition to use are left to hydrate as listed."""
+    for slot in plan.slots:
+        if slot.hydrate is None or slot.dependent or slot.scope is None or slot.skip:
+            continue
+        if len(slot.aliases) != 1:
+            continue
+        slot.hydrate_where = [p for p in slot.residual if _evaluable(p, slot)]
+        if len(slot.hydrate_where) == len(slot.residual):
+            _order_and_limit(plan, slot)
+
+
+def _own_columns(slot: Slot) -> set[str]:
+    """The (lower-case) columns a condition may read: those the list returns, and the
+    params (the call's own values)."""
+    listed = {
+        c.name.lower() for c in slot.resource.columns if carries(slot.resource, slot.method, c.name)
+    }
+    return listed | {p.name.lower() for p in slot.resource.param_columns}
+
+
+def _evaluable(pred: exp.Expr, slot: Slot) -> bool:
+    """Whether ``pred`` reads only ``slot``'s own list columns, and gives the same answer on
+    the listed rows as on the got ones."""
+    if any(True for _ in pred.find_all(exp.Query, exp.Table, exp.Window, exp.AggFunc)):
+        return False
+    if any(True for _ in pred.find_all(exp.Placeholder, exp.Parameter, exp.Star)):
+        return False
+    for f in pred.find_all(exp.Func):
+        name = (f.name if isinstance(f, exp.Anonymous) else f.sql_name()).lower()
+        if name in _VOLATILE or isinstance(f, exp.Rand):
+            return False
+    columns = list(pred.find_all(exp.Column))
+    if not columns:
+        return False  # a constant condition: DuckDB's, not the list's
+    alias = slot.aliases[0].lower()
+    single = _single_item(slot.scope)
+    own = _own_columns(slot)
+    for col in columns:
+        qualifier = col.table.lower()
+        if col.args.get("db") or (qualifier and qualifier != alias):
+            return False  # another table's, or a struct path sqlglot read as a qualifier
+        if not qualifier and not single:
+            return False  # which FROM item an unqualified name belongs to is DuckDB's call
+        if col.name.lower() not in own:
+            return False
+    return True
+
+
+def _single_item(scope: exp.Expr | None) -> bool:
+    return isinstance(scope, exp.Select) and not scope.args.get("joins")
+
+
+def _order_and_limit(plan: QueryPlan, slot: Slot) -> None:
+    """For a query over ``slot`` alone whose every condition is in ``hydrate_where``: its
+    LIMIT (plus OFFSET), and its ORDER BY when every key reads the list's own columns."""
+    tree = plan.tree
+    if len(plan.slots) != 1 or not isinstance(tree, exp.Select) or slot.scope is not tree:
+        return
+    order = tree.args.get("order")
+    if order is None:
+        bare = tree
+    else:
+        keys = list(order.expressions)
+        outputs = {e.alias_or_name.lower(): e for e in tree.expressions}
+        for key in keys:
+            if not _evaluable(key.this, slot) or _names_an_output(key.this, outputs):
+                return
+        bare = tree.copy()
+        bare.set("order", None)
+    # the checks of an early LIMIT, hydration and conditions aside (both are dealt with here)
+    n = early_limit(_without_hydration(plan, bare, slot))
+    if n is None:
+        return
+    slot.hydrate_limit = n
+    slot.hydrate_order = [k.copy() for k in order.expressions] if order is not None else []
+
+
+def _names_an_output(key: exp.Expr, outputs: dict[str, exp.Expr]) -> bool:
+    """Whether an ORDER BY key's column may be an output column of another value (``AS
+    CreationTime`` over a describe-only field): DuckDB would sort by the output."""
+    for col in key.find_all(exp.Column):
+        out = outputs.get(col.name.lower())
+        if out is None or col.table:
+            continue
+        if not (isinstance(out, exp.Column) and out.name.lower() == col.name.lower()):
+            return True
+    return False
+
+
+def _without_hydration(plan: QueryPlan, tree: exp.Select, slot: Slot) -> QueryPlan:
+    """A copy of ``plan`` as ``early_limit`` reads it: over ``tree``, its one slot neither
+    hydrating nor filtered (its conditions are evaluated before the LIMIT is)."""
+    from dataclasses import replace
+
+    bare = replace(slot, hydrate=None, residual=[], scope=tree)
+    return replace(plan, tree=tree, slots=[bare])

@@ -1,0 +1,98 @@
+"""Which conditions, ORDER BY keys and LIMIT pick a hydrating list's rows before they are
+got (``plan.hydrate_first``): only those that read the list's own columns and give the same
+answer on the listed rows as on the got ones; the ORDER BY and LIMIT only of a query over
+the table alone, with every condition among them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stackql_tuning.plan.bindings import equalities_as_in
+from stackql_tuning.plan.hydrate_first import apply_hydrate_first
+from stackql_tuning.plan.select import Slot, plan_query
+from stackql_tuning.plan.views import expand_views
+from stackql_tuning.registry.loader import default_registry
+from stackql_tuning.sql import parse_one
+
+REG = default_registry()
+A = "aws.sagemaker.hyper_parameter_tuning_jobs"
+BEST = "BestTrainingJob ->> 'TrainingJobName'"
+
+
+def planned(sql: str) -> Slot:
+    tree = expand_views(equalities_as_in(parse_one(sql).expression), REG)
+    plan = plan_query(tree, REG)
+    apply_hydrate_first(plan)
+    return plan.slots[0]
+
+
+def first(sql: str) -> tuple[list[str], list[str], Any]:
+    slot = planned(sql)
+    return (
+        [p.sql() for p in slot.hydrate_where],
+        [k.sql() for k in slot.hydrate_order],
+        slot.hydrate_limit,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        ("AND Strategy = 'Bayesian'", (["Strategy = 'Bayesian'"], [], None)),
+        ("AND Strategy = 'Bayesian' LIMIT 3", (["Strategy = 'Bayesian'"], [], 3)),
+        ("ORDER BY CreationTime DESC LIMIT 3", ([], ["CreationTime DESC"], 3)),
+        ("LIMIT 3 OFFSET 2", ([], [], 5)),
+        (
+            "AND CreationTime > NOW() - INTERVAL '3' DAY",
+            (["CreationTime > NOW() - INTERVAL '3' DAY"], [], None),
+        ),
+        # a column only the get returns: not before the gets, and then no LIMIT either
+        (
+            f"AND {BEST} IS NULL AND Strategy = 'Random' LIMIT 3",
+            (["Strategy = 'Random'"], [], None),
+        ),
+        (f"ORDER BY {BEST} LIMIT 3", ([], [], None)),
+        ("ORDER BY 1 LIMIT 3", ([], [], None)),  # a position: which column is DuckDB's
+        ("AND random() < 0.5", ([], [], None)),  # another value the second time
+        ("AND HyperParameterTuningJobName IN (SELECT 'a')", ([], [], None)),
+    ],
+)
+def test_what_picks_the_rows_to_get(tail: str, expected: Any) -> None:
+    sql = f"SELECT HyperParameterTuningJobName, {BEST} AS b FROM {A} WHERE region = 'r' {tail}"
+    if expected is None:  # an aggregate over the rows: the conditions, no LIMIT
+        sql = (
+            f"SELECT count(*) FROM (SELECT * FROM {A} WHERE region = 'r' AND Strategy = 'x' {tail}"
+        )
+        assert first(sql.replace(" GROUP BY ALL", "")) == (["Strategy = 'x'"], [], None)
+        return
+    assert first(sql) == expected
+
+
+def test_an_output_named_as_a_column_is_not_sorted_before_the_gets() -> None:
+    sql = f"SELECT {BEST} AS CreationTime FROM {A} WHERE region = 'r' ORDER BY CreationTime LIMIT 2"
+    assert first(sql) == ([], [], None)
+
+
+def test_conditions_on_other_tables_stay_after_the_gets() -> None:
+    sql = (
+        f"SELECT j.{BEST} FROM {A} j JOIN (VALUES ('Bayesian')) v(s) ON j.Strategy = v.s "
+        "WHERE j.region = 'r' AND j.HyperParameterTuningJobStatus = 'Failed' AND Strategy <> 'x'"
+    )
+    # its own qualified condition only: the join's reads v, and an unqualified name in a
+    # scope of two FROM items is DuckDB's to resolve
+    assert first(sql) == (["j.HyperParameterTuningJobStatus = 'Failed'"], [], None)
+
+
+def test_a_left_joins_kept_side_is_not_filtered_by_the_on_condition() -> None:
+    sql = (
+        f"SELECT j.{BEST} FROM {A} j LEFT JOIN (VALUES (1)) v(x) ON j.Strategy = 'Bayesian' "
+        "WHERE j.region = 'r'"
+    )
+    assert first(sql) == ([], [], None)
+
+
+def test_a_list_that_hydrates_nothing_is_left_alone() -> None:
+    slot = planned(f"SELECT HyperParameterTuningJobName FROM {A} WHERE region = 'r' LIMIT 2")
+    assert slot.hydrate is None and not slot.hydrates_first
