@@ -206,6 +206,17 @@ def _explain_constrained(
             f"AS ... WHERE {names} = '...'), or query the table itself; " + (e.hint or "")
         )
         return e
+    registry_view = _through_registry_view(node) if node is not None else None
+    if registry_view is not None:
+        e.message += f" (read through the view {registry_view})"
+        e.hint = (
+            f"{names} is constrained through the view, where only `= literal` or `IN "
+            "(literals)` on the view's own column binds a parameter (a join to another "
+            "source's column binds a view's table only when the view is the source): give "
+            f"the view's region, account, project or location as literals, or join {resource.id} "
+            "itself; " + (e.hint or "")
+        )
+        return e
     e.hint = (
         f"{names} is constrained here, but only `= literal`, `IN (literals)` (or an OR of "
         "those on the one column) or an equality "
@@ -217,6 +228,16 @@ def _explain_constrained(
         "do not stand in for it; " + (e.hint or "")
     )
     return e
+
+
+def _through_registry_view(node: exp.Expr) -> str | None:
+    """The registry view (innermost) whose expansion holds ``node``, if any."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Subquery) and VIEW in parent.meta:
+            return str(parent.meta[VIEW])
+        parent = parent.parent
+    return None
 
 
 def _hint(resource: Resource) -> str:

@@ -264,3 +264,20 @@ def test_a_routed_constant_binds_a_view_joined_to_it_in_either_order(sql: str) -
         if "TuningJobName" in s.sql() and "j.region" in s.sql()
     ]
     assert tuning and all("j.region = 'r'" in s.sql() for s in tuning)
+
+
+def test_a_view_joined_on_its_params_says_a_join_binds_nothing_there() -> None:
+    # the hint said an equality with another source's column binds a parameter, which the
+    # query did; through a registry view it binds only as the view's `= literal` / IN
+    from stackql_tuning.errors import PlanError
+    from stackql_tuning.plan.select import plan_query
+
+    sql = (
+        "WITH p AS (SELECT 'a' AS job, 'us-east-1' AS region) SELECT b.TuningJobStatus FROM p "
+        "JOIN aws.sagemaker.tuning_jobs b ON b.TuningJobName = p.job AND b.region = p.region"
+    )
+    with pytest.raises(PlanError) as e:
+        plan_query(expand(sql), REG)
+    assert "(read through the view aws.sagemaker.tuning_jobs)" in e.value.message
+    assert "constrained through the view" in (e.value.hint or "")
+    assert "give the view's region" in (e.value.hint or "")
