@@ -171,6 +171,14 @@ class Session:
             self._state["store"] = store
         return self._state["store"]
 
+    def compares_binary(self) -> bool:
+        """Whether DuckDB compares text as the APIs do, byte for byte: no ``SET
+        default_collation = 'nocase'`` (which only a statement of this session can set), under
+        which a filter sent to an API would drop rows that DuckDB's own test keeps."""
+        if "store" not in self._state:
+            return True  # a new database's default
+        return str(self._state["store"].collation()).lower() in ("", "binary")
+
     @property
     def store_starting(self) -> bool:
         """Whether reading ``store`` now would wait for DuckDB's start-up (the session has no

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from stackql_tuning.plan.limit import early_limit
+from stackql_tuning.plan.limit import IsScalar, early_limit
 from stackql_tuning.plan.select import QueryPlan, Slot, carries
 
 #: functions whose value may differ between the two times the condition is evaluated
 _VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "setseed", "nextval"})
 
 
-def apply_hydrate_first(plan: QueryPlan) -> None:
+def apply_hydrate_first(plan: QueryPlan, is_scalar: IsScalar | None = None) -> None:
     """Fill ``slot.hydrate_where`` (and ``hydrate_order`` / ``hydrate_limit``) for every slot
-    that hydrates; those without a condition to use are left to hydrate as listed."""
+    that hydrates; those without a condition to use are left to hydrate as listed.
+    ``is_scalar``: as for :func:`plan.limit.early_limit`."""
     for slot in plan.slots:
         if slot.hydrate is None or slot.dependent or slot.scope is None or slot.skip:
             continue
@@ -33,7 +34,7 @@ def apply_hydrate_first(plan: QueryPlan) -> None:
             continue
         slot.hydrate_where = [p for p in slot.residual if _evaluable(p, slot)]
         if len(slot.hydrate_where) == len(slot.residual):
-            _order_and_limit(plan, slot)
+            _order_and_limit(plan, slot, is_scalar)
 
 
 def _own_columns(slot: Slot) -> set[str]:
@@ -77,7 +78,7 @@ def _single_item(scope: exp.Expr | None) -> bool:
     return isinstance(scope, exp.Select) and not scope.args.get("joins")
 
 
-def _order_and_limit(plan: QueryPlan, slot: Slot) -> None:
+def _order_and_limit(plan: QueryPlan, slot: Slot, is_scalar: IsScalar | None) -> None:
     """For a query over ``slot`` alone whose every condition is in ``hydrate_where``: its
     LIMIT (plus OFFSET), and its ORDER BY when every key reads the list's own columns."""
     tree = plan.tree
@@ -95,7 +96,7 @@ def _order_and_limit(plan: QueryPlan, slot: Slot) -> None:
         bare = tree.copy()
         bare.set("order", None)
     # the checks of an early LIMIT, hydration and conditions aside (both are dealt with here)
-    n = early_limit(_without_hydration(plan, bare, slot))
+    n = early_limit(_without_hydration(plan, bare, slot), is_scalar)
     if n is None:
         return
     slot.hydrate_limit = n

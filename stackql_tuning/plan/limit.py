@@ -8,9 +8,15 @@ DuckDB would still filter on: then the first
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from stackql_tuning.plan.select import QueryPlan
+
+#: whether a function that sqlglot does not know (``histogram``, ``fsum``) is a plain scalar
+#: one: DuckDB's aggregates and macros among them see every row, not the first ones
+IsScalar = Callable[[str], bool]
 
 _BLOCKERS = (
     exp.AggFunc,
@@ -29,7 +35,10 @@ _BLOCKERS = (
 _SET_RETURNING = frozenset({"unnest", "generate_subscripts", "json_each", "json_tree"})
 
 
-def early_limit(plan: QueryPlan) -> int | None:
+def early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> int | None:
+    """``LIMIT`` plus ``OFFSET`` when the first that many rows to arrive are a correct answer,
+    else None. ``is_scalar``: asked about functions sqlglot does not know (none: such a
+    function is taken for an aggregate)."""
     if len(plan.slots) != 1:
         return None
     slot = plan.slots[0]
@@ -43,25 +52,29 @@ def early_limit(plan: QueryPlan) -> int | None:
     limit = tree.args.get("limit")
     if limit is None or not isinstance(limit.expression, exp.Literal):
         return None
+    options = limit.args.get("limit_options")
+    if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+        return None  # LIMIT 10%: a share of every row
     if any(True for _ in tree.find_all(*_BLOCKERS)):
         return None
-    if any(f.name.lower() in _SET_RETURNING for f in tree.find_all(exp.Anonymous)):
+    unknown = {f.name.lower() for f in tree.find_all(exp.Anonymous)}
+    if unknown & _SET_RETURNING:
         return None
+    if unknown and (is_scalar is None or not all(is_scalar(name) for name in unknown)):
+        return None  # histogram(x) LIMIT 1 counted the first page's rows only
     if any(True for _ in tree.find_all(exp.Subquery)):
+        return None
+    offset = tree.args.get("offset")
+    if offset is not None and not isinstance(offset.expression, exp.Literal):
         return None
     try:
         n = int(limit.expression.this)
-    except ValueError:
+        return n + (int(offset.expression.this) if offset is not None else 0)
+    except ValueError:  # OFFSET 1.5: DuckDB's to read
         return None
-    offset = tree.args.get("offset")
-    if offset is not None:
-        if not isinstance(offset.expression, exp.Literal):
-            return None
-        n += int(offset.expression.this)
-    return n
 
 
-def apply_early_limit(plan: QueryPlan) -> None:
-    n = early_limit(plan)
+def apply_early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> None:
+    n = early_limit(plan, is_scalar)
     if n is not None:
         plan.slots[0].limit = n

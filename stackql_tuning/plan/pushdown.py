@@ -29,13 +29,14 @@ def apply_pushdown(plan: QueryPlan, time_zone: Callable[[], str] = lambda: "UTC"
         NAIVE_ZONE.reset(token)
 
 
-def check_literals(plan: QueryPlan) -> None:
+def check_literals(plan: QueryPlan, *, enums: bool = True) -> None:
     """A PlanError for a literal that no value of an enum column can equal (see
-    ``check_enum_literals``), or a param value the API refuses (``check_param_values``):
+    ``check_enum_literals``; not with ``enums=False``: under a case-blind collation
+    'job_state_running' matches), or a param value the API refuses (``check_param_values``):
     checked with and without pushdown, so that both answer alike."""
     from stackql_tuning.plan.pushrules import check_enum_literals, check_param_values
 
     for slot in plan.slots:
         check_param_values(slot)
-        if slot.scope is not None:
+        if enums and slot.scope is not None:
             check_enum_literals(slot)

@@ -22,7 +22,7 @@ from stackql_tuning.plan.mutate import split_identity
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Method, Resource
+from stackql_tuning.registry.model import Method, Resource, param_sources
 from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
 from stackql_tuning.run.store import Store, TableSchema, duckdb_error, q, qualified
@@ -43,7 +43,10 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
     (read from ``store``, which only a dependent slot needs)."""
     if slot.skip:
         return []
-    names = list(slot.static)
+    # a value of a param the method does not take, which each row holds itself (a job's id
+    # IN (a, b) beside a list-only pageSize), is the WHERE's to test: a list call per value
+    # gave each job once per value, each copy labelled with one of them
+    names = [n for n in slot.static if slot.method.param(n) is not None or not _in_row(slot, n)]
     static_combos = list(itertools.product(*(slot.static[n] for n in names))) or [()]
     dep_combos: list[dict[str, Any]] = [{}]
     by_source: dict[str, list[tuple[str, str]]] = {}
@@ -88,6 +91,14 @@ def slot_calls(slot: Slot, store: Store | None) -> list[Call]:
             params.update(slot.pushed)
             calls.append(Call(slot.resource, slot.method, params, reply_fields=fields))
     return calls
+
+
+def _in_row(slot: Slot, param: str) -> bool:
+    """Whether each row of ``slot``'s table holds ``param``'s value itself: a field of that
+    name, or a param column read from a field (the identity's template, a param source)."""
+    resource = slot.resource
+    held = {p.lower() for p in [*resource.identity_params, *param_sources(resource)]}
+    return resource.column(param) is not None or param.lower() in held
 
 
 def _first_fields(slot: Slot) -> tuple[str, ...]:

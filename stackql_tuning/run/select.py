@@ -75,18 +75,27 @@ def run_query(session: Session, stmt: Statement) -> Result:
         check_not_written(stmt, session.registry)
         check_no_macro_over_provider(stmt, session.registry)
     plan = plan_select(session, stmt.expression.copy())
-    check_literals(plan)
     if plan.slots and session.in_transaction:
         # said before any call (DuckDB said "a reply does not fit the API's schema")
         from stackql_tuning.run.store import transaction_error
 
         raise transaction_error()
+    # under a collation other than binary DuckDB matches text the APIs do not ('X' = 'x'):
+    # no filter is sent, and no literal is refused for its case (asked only of a statement
+    # that reads a provider table: a ROLLBACK may run in an aborted transaction)
+    binary = not plan.slots or session.compares_binary()
+    check_literals(plan, enums=binary)
+
+    def is_scalar(name: str) -> bool:  # asked only of functions sqlglot does not know
+        return bool(session.store.is_scalar(name))
+
     if session.settings.pushdown:
-        apply_pushdown(plan, lambda: session.store.time_zone())
-        apply_hydrate_first(plan)  # the WHERE before the gets, as before the list calls
+        if binary:
+            apply_pushdown(plan, lambda: session.store.time_zone())
+        apply_hydrate_first(plan, is_scalar)  # the WHERE before the gets, as before the lists
     if session.settings.projection and session.settings.partial_response:
         apply_reply_fields(plan.slots)
-    apply_early_limit(plan)
+    apply_early_limit(plan, is_scalar)
     leave_out_implied(plan)  # after pushdown: a pushed param keeps its predicate
     is_query = stmt.kind == "select"
     sql = to_duckdb_sql(plan.tree)

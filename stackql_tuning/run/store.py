@@ -719,6 +719,19 @@ class Store:
         """DuckDB's ``TimeZone`` setting (``SET TimeZone`` changes it; UTC by default)."""
         return str(self.execute("SELECT current_setting('TimeZone')")[0][0])
 
+    def collation(self) -> str:
+        """DuckDB's ``default_collation`` ('' by default: binary, as the APIs compare)."""
+        return str(self.execute("SELECT current_setting('default_collation')")[0][0])
+
+    def is_scalar(self, name: str) -> bool:
+        """Whether DuckDB knows function ``name`` only as a scalar function (not an aggregate,
+        a macro, which may hold one, or a name it does not know)."""
+        rows = self.execute(
+            "SELECT DISTINCT function_type FROM duckdb_functions() WHERE lower(function_name) = ?",
+            [name.lower()],
+        )
+        return bool(rows) and {str(r[0]) for r in rows} == {"scalar"}
+
     def columns_of(self, sql: str) -> list[str] | None:
         """The column names of query ``sql`` (None when DuckDB cannot bind it: its error is
         left for the statement's own bind check to report)."""

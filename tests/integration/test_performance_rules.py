@@ -115,6 +115,63 @@ def test_pushdown_never_changes_results(
     assert google > 0 and aws > 0  # pushdown did send filters to both clouds
 
 
+def test_a_case_blind_collation_sends_no_filter(
+    sessions: tuple[Session, Session], fresh_sandbox: Sandbox
+) -> None:
+    # under SET default_collation = 'nocase' DuckDB matches 'TABNET...' to 'tabnet...'; the
+    # APIs do not: a pushed filter dropped the rows DuckDB's test kept (0 rows, not 2)
+    fresh_sandbox.google.clock.set_speed(0)
+    on, off = sessions
+    where = f"{G_WHERE} AND displayName = "
+    name = on.execute(f"SELECT displayName FROM {G} WHERE {G_WHERE} LIMIT 1").rows[0][0]
+    for s in (on, off):
+        s.execute("SET default_collation = 'nocase'")
+    queries = [
+        f"SELECT count(*) FROM {G} WHERE {where}'{name.upper()}'",
+        f"SELECT count(*) FROM {G} WHERE {G_WHERE} AND state = 'job_state_succeeded'",
+        f"SELECT count(*) FROM {A} WHERE {A_WHERE} AND HyperParameterTuningJobName LIKE '%LGBM%'",
+    ]
+    fresh_sandbox.google.reset_log()
+    fresh_sandbox.aws.reset_log()
+    for sql in queries:
+        assert on.execute(sql).rows == off.execute(sql).rows != [(0,)], sql
+    assert _sent_filters(fresh_sandbox) == (0, 0)
+    on.execute("SET default_collation = 'binary'")
+    on.execute(f"SELECT count(*) FROM {G} WHERE {G_WHERE} AND state = 'JOB_STATE_SUCCEEDED'")
+    assert _sent_filters(fresh_sandbox)[0] > 0  # binary again: filters are sent
+
+
+def test_a_limit_under_an_aggregate_duckdb_knows_reads_every_row(fresh_sandbox: Sandbox) -> None:
+    # histogram() is DuckDB's aggregate, unknown to sqlglot: LIMIT 1 stopped at the first page
+    session = Session(**fresh_sandbox.settings())
+    fresh_sandbox.aws.configure(frozen=True)
+    sql = f"SELECT histogram(HyperParameterTuningJobStatus) FROM {A} WHERE region = 'us-east-1'"
+    whole = session.execute(sql).rows
+    assert session.execute(f"{sql} AND MaxResults = 4 LIMIT 1").rows == whole
+    session.close()
+
+
+def test_a_value_of_a_param_the_list_does_not_take_makes_no_second_list(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # hyperparameterTuningJobsId IN (a, b) beside the list-only pageSize: the list was called
+    # once per id, each job came back twice (each copy labelled with one of the ids)
+    session = Session(**fresh_sandbox.settings())
+    where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    ids = [
+        r[0]
+        for r in session.execute(
+            f"SELECT hyperparameterTuningJobsId FROM {G} WHERE {where} LIMIT 2"
+        ).rows
+    ]
+    sql = (
+        f"SELECT hyperparameterTuningJobsId FROM {G} WHERE {where} "
+        f"AND hyperparameterTuningJobsId IN ('{ids[0]}', '{ids[1]}') AND pageSize = 5"
+    )
+    assert sorted(session.execute(sql).rows) == sorted((i,) for i in ids)
+    session.close()
+
+
 def test_leaving_out_bound_predicates_never_changes_results(
     fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -190,6 +190,31 @@ def test_early_limit_only_when_safe() -> None:
 
 
 @pytest.mark.parametrize(
+    "tail",
+    [
+        "LIMIT 10%",  # a share of every row (it was 10 rows, or 10% of one page's)
+        "LIMIT 10 PERCENT",
+        "LIMIT 3 OFFSET 1.5",  # DuckDB's to read (it was a ValueError out of the planner)
+        "LIMIT 3 OFFSET 'x'",
+    ],
+)
+def test_no_early_limit_for_a_limit_it_cannot_count(tail: str) -> None:
+    assert plan(f"SELECT name FROM {HPT} {W} {tail}").slots[0].limit is None
+
+
+def test_no_early_limit_for_a_function_that_may_see_every_row() -> None:
+    # DuckDB aggregates that sqlglot does not know (histogram, fsum, entropy...) saw only the
+    # first page's rows: {'Completed': 4} for 31 jobs
+    from stackql_tuning.plan.limit import early_limit
+
+    sql = f"SELECT histogram(state), fsum(1) FROM {HPT} {W} LIMIT 1"
+    p = plan_query(parse_one(sql).expression, REG)
+    assert early_limit(p) is None  # a function nobody vouches for
+    assert early_limit(p, lambda name: name != "histogram") is None
+    assert early_limit(p, lambda name: True) == 1  # both scalar: the first row will do
+
+
+@pytest.mark.parametrize(
     "where",
     [
         "region IN ('us-east-1', 'eu-west-1') AND region = 'eu-west-1'",
