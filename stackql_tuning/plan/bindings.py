@@ -349,6 +349,17 @@ def within(node: exp.Expr, container: exp.Expr) -> bool:
     return False
 
 
+def enclosing_view(node: exp.Expr, key: str) -> str | None:
+    """The view whose expansion holds ``node``: the ``key`` meta (``VIEW`` for the registry's
+    views, a user view's mark) of the innermost enclosing subquery that has one."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Subquery) and key in parent.meta:
+            return str(parent.meta[key])
+        parent = parent.parent
+    return None
+
+
 def withs(scope: exp.Expr) -> list[exp.With]:
     """The WITH clauses that ``scope`` sees: its own first, then its ancestors'."""
     out = []

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from stackql_tuning.plan.bindings import withs
+
 if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
     from stackql_tuning.registry.model import Resource
@@ -115,13 +117,10 @@ def _cte_named(table: exp.Table) -> exp.CTE | None:
     if table.args.get("db") or table.args.get("catalog"):
         return None
     name = table.name.lower()
-    node: exp.Expr | None = table
-    while node is not None:
-        with_ = node.args.get("with_") if isinstance(node, exp.Query) else None
-        for cte in with_.expressions if with_ is not None else []:
+    for with_ in withs(table):
+        for cte in with_.expressions:
             if cte.alias_or_name.lower() == name:
                 return cte  # type: ignore[no-any-return]
-        node = node.parent
     return None
 
 

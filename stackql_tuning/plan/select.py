@@ -24,6 +24,7 @@ from stackql_tuning.plan.bindings import (
     TableRef,
     collect_bindings,
     conjuncts,
+    enclosing_view,
     find_provider_tables,
     first_select,
     node_location,
@@ -206,7 +207,7 @@ def _explain_constrained(
             f"AS ... WHERE {names} = '...'), or query the table itself; " + (e.hint or "")
         )
         return e
-    registry_view = _through_registry_view(node) if node is not None else None
+    registry_view = enclosing_view(node, VIEW) if node is not None else None
     if registry_view is not None:
         e.message += f" (read through the view {registry_view})"
         e.hint = (
@@ -228,16 +229,6 @@ def _explain_constrained(
         "do not stand in for it; " + (e.hint or "")
     )
     return e
-
-
-def _through_registry_view(node: exp.Expr) -> str | None:
-    """The registry view (innermost) whose expansion holds ``node``, if any."""
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, exp.Subquery) and VIEW in parent.meta:
-            return str(parent.meta[VIEW])
-        parent = parent.parent
-    return None
 
 
 def _hint(resource: Resource) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.bindings import provider_tables, within
+from stackql_tuning.plan.bindings import enclosing_view, provider_tables, within
 from stackql_tuning.plan.targets import written_tables
 from stackql_tuning.plan.views import relocate
 from stackql_tuning.registry.loader import Registry
@@ -178,12 +178,7 @@ def expand_mention(node: exp.Table, view: UserView, body: exp.Expr | None = None
 
 def through_user_view(node: exp.Expr) -> str | None:
     """The user view (innermost) whose expansion holds ``node``, if any."""
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, exp.Subquery) and USER_VIEW in parent.meta:
-            return str(parent.meta[USER_VIEW])
-        parent = parent.parent
-    return None
+    return enclosing_view(node, USER_VIEW)
 
 
 #: how deeply user views may read each other (a chain of views, not a cycle: cycles are
