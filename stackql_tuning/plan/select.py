@@ -86,14 +86,6 @@ class Slot:
     hydrate_where: list[exp.Expr] = field(default_factory=list)
     hydrate_order: list[exp.Expr] = field(default_factory=list)
     hydrate_limit: int | None = None
-
-    @property
-    def hydrates_first(self) -> bool:
-        """Whether the listed rows are filtered before they are got."""
-        return self.hydrate is not None and (
-            bool(self.hydrate_where) or self.hydrate_limit is not None
-        )
-
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
@@ -104,6 +96,13 @@ class Slot:
     #: dependent source (as ``dependent`` names it) -> the WHERE and ON conjuncts over it
     #: alone, unqualified: its values are read through them (``source_filters``)
     source_filters: dict[str, list[exp.Expr]] = field(default_factory=dict)
+
+    @property
+    def hydrates_first(self) -> bool:
+        """Whether the listed rows are filtered before they are got."""
+        return self.hydrate is not None and (
+            bool(self.hydrate_where) or self.hydrate_limit is not None
+        )
 
     @property
     def depends_on(self) -> set[str]:

@@ -311,7 +311,7 @@ class QueryRun:
         }
         #: slots whose listed rows are filtered before they are got: their list pages, and
         #: the gets of every listed row by its key (``plan.hydrate_first``)
-        first = {s.name: _KeptFirst(self.store, s) for s in stage if s.hydrates_first}
+        first: dict[str, _KeptFirst] = {}
         count_rows = begun.row_limit is not None or self.session.progress is not None
         #: per slot, the resources its gets answered with: a second get answered with one of
         #: them (IN ('myjob', 'MyJob'), a project by id and by number) adds no second row
@@ -376,6 +376,9 @@ class QueryRun:
             return (), keep(files[slot.name], slot, call, page, key)
 
         try:
+            for s in stage:
+                if s.hydrates_first:
+                    first[s.name] = _KeptFirst(self.store, s)
             with self.store.fetching():
                 stats = begun.started.drain(sink)
                 gets = [g for kept in first.values() for g in kept.gets(stats)]
@@ -388,6 +391,9 @@ class QueryRun:
                 loader.finish()
                 stats.failures.extend(loader.failures)  # pages that could not be read
             self._merge(stats)
+        except BaseException:
+            begun.abort()  # its workers stop (a failure before the drain left them running)
+            raise
         finally:
             for f in files.values():
                 f.remove()
