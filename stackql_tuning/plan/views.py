@@ -19,7 +19,15 @@ no such param). Expanding a mention of a view applies four rules, in this order:
    provider``) is removed when an outer ``col = const`` / ``col IN (consts)`` predicate accepts
    no such literal: ``WHERE provider = 'google'`` makes no AWS call at all. When every branch
    drops, the view becomes an empty relation with the view's typed columns.
-4. **Unused columns are pruned.** Projections the outer query never names are removed from every
+4. **Other conditions flow in.** Any other WHERE conjunct on the view's columns alone is
+   copied into every branch, over the branch's own expressions for them, and stays in the
+   outer WHERE (``WHERE Strategy = 'Bayesian'`` on a view of the jobs reads as
+   ``j.Strategy = 'Bayesian'`` inside it: the API filters it, and a describe per row is made
+   only for the rows it keeps). Only a deterministic condition with no subquery, on a view
+   that no outer join pads with NULLs, into a branch without a window or grouping (whose
+   values a filter before them would change), and never onto a param column of a branch's
+   table (that would bind its calls: a project of one cloud read as the other's account).
+5. **Unused columns are pruned.** Projections the outer query never names are removed from every
    branch (when that cannot change the rows: no DISTINCT, GROUP BY, aggregates...), so a
    column that needs a per-row describe call hydrates only when it is asked for. A view joined
    to another table by an equality keeps its param columns: a dependent join on the view takes
@@ -173,6 +181,89 @@ def _joined_predicates(
                         c.replace(exp.column(mine.name, table=mine.table))
                     out.append((name, copy))
     return out
+
+
+#: functions whose value may differ from one evaluation to the next
+_VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "setseed", "nextval"})
+
+
+def _padded(node: exp.Table, scope: exp.Select) -> bool:
+    """Whether an outer join of ``scope`` adds rows where ``node`` has none (every column
+    NULL): a condition that holds on NULL (``x IS NULL``) then keeps a row a filtered view
+    would have turned into such a padded one."""
+    for join in scope.args.get("joins") or []:
+        side = (join.side or "").upper()
+        joined = join.this is node
+        if side == "FULL" or (side == "LEFT" and joined) or (side == "RIGHT" and not joined):
+            return True
+    return False
+
+
+def _steady(pred: exp.Expr) -> bool:
+    """A condition that gives a row the same answer inside the view as outside it."""
+    if any(True for _ in pred.find_all(exp.Query, exp.Window, exp.AggFunc, exp.Star)):
+        return False
+    if any(True for _ in pred.find_all(exp.Placeholder, exp.Parameter)):
+        return False
+    for f in pred.find_all(exp.Func):
+        name = (f.name if isinstance(f, exp.Anonymous) else f.sql_name()).lower()
+        if name in _VOLATILE or isinstance(f, exp.Rand):
+            return False
+    return True
+
+
+def _filters_into(
+    node: exp.Table,
+    branches: list[exp.Select],
+    done: list[exp.Expr],
+    view: str,
+    param_columns: list[dict[str, set[str]]],
+) -> None:
+    """Rule 4: copies of the scope's other conjuncts on the view's columns alone into every
+    branch that can take them (``done``: the conjuncts rules 1 and 2 used). ``param_columns``:
+    per branch, a provider table's alias in it -> its param columns (lower-cased)."""
+    scope = node.find_ancestor(exp.Select)
+    if scope is None or _padded(node, scope):
+        return
+    alias = node.alias_or_name.lower()
+    single = not scope.args.get("joins")
+    for pred in conjuncts(scope, node):
+        if any(pred is d for d in done) or not _steady(pred):
+            continue
+        columns = list(pred.find_all(exp.Column))
+        if not columns or any(c.args.get("db") for c in columns):
+            continue
+        if any(c.table.lower() != alias if c.table else not single for c in columns):
+            continue
+        for branch, params in zip(branches, param_columns, strict=True):
+            if not _prunable(branch) or any(True for _ in branch.find_all(exp.Window)):
+                continue
+            copy = _over_branch(pred, branch, params)
+            if copy is not None:
+                copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
+                branch.where(copy, copy=False)
+
+
+def _over_branch(
+    pred: exp.Expr, branch: exp.Select, param_columns: dict[str, set[str]]
+) -> exp.Expr | None:
+    """A copy of ``pred`` over ``branch``'s expressions for the view columns it reads, or None
+    when one is not there, reads what is not a qualified column of the branch's FROM (a
+    lateral alias), or reads a param column of a provider table."""
+    exprs = {
+        p.alias_or_name.lower(): (p.this if isinstance(p, exp.Alias) else p)
+        for p in branch.expressions
+    }
+    copy = pred.copy()
+    for col in list(copy.find_all(exp.Column)):
+        inner = exprs.get(col.name.lower())
+        if inner is None:
+            return None
+        for c in inner.find_all(exp.Column):
+            if not c.table or c.name.lower() in param_columns.get(c.table.lower(), set()):
+                return None
+        col.replace(inner.copy())
+    return copy
 
 
 def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str, view: str) -> None:
@@ -356,9 +447,13 @@ def _empty(view: Resource, alias: str) -> exp.Subquery:
     return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subquery:
+def expand_view(
+    node: exp.Table, view: Resource, prune: bool = True, registry: Registry | None = None
+) -> exp.Subquery:
     """The subquery that replaces ``node`` (a mention of ``view``), with params bound (and the
-    columns the statement does not read pruned, unless ``prune`` is off)."""
+    columns the statement does not read pruned, unless ``prune`` is off). ``registry``: for
+    rule 4, which names the param columns of the view's tables (without it, no condition
+    but the params' flows in)."""
     spec = view.view or {}
     sql = spec.get("sql")
     if not sql:
@@ -387,6 +482,16 @@ def expand_view(node: exp.Table, view: Resource, prune: bool = True) -> exp.Subq
             inner = _inner(params[param], i)
             if inner:
                 _bind_into(branch, param, pred, inner, view.id)
+    if registry is not None and _plain_union_all(tree):
+        # per branch: its provider tables' aliases (every branch may call its table j)
+        inner_params = [
+            {
+                t.alias_or_name.lower(): {p.name.lower() for p in r.param_columns}
+                for t, r in provider_tables(branch, registry)
+            }
+            for branch in branches
+        ]
+        _filters_into(node, branches, [pred for _, pred in bound], view.id, inner_params)
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"
@@ -444,7 +549,7 @@ def expand_views(tree: exp.Expr, registry: Registry, prune: bool = True) -> exp.
         for node, resource in list(provider_tables(tree, registry)):
             if resource.kind != "view":
                 continue
-            replacement = expand_view(node, resource, prune)
+            replacement = expand_view(node, resource, prune, registry)
             if node is tree:
                 return replacement
             node.replace(replacement)

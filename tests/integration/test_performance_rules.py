@@ -27,6 +27,7 @@ A = "aws.sagemaker.hyper_parameter_tuning_jobs"
 G_WHERE = "projectsId IN ('ml-research-prod', 'ml-research-dev') AND locationsId IN ('us-central1', 'europe-west4', 'asia-northeast1')"  # noqa: E501
 A_WHERE = "region IN ('us-east-1', 'eu-west-1')"
 HPT = "hyperparameterTuningJobs"
+UNIFIED = "unified.tuning.jobs"
 
 
 @pytest.fixture
@@ -558,6 +559,29 @@ def test_hydration_gets_only_the_rows_the_conditions_and_limit_keep(
         fresh_sandbox.aws.reset_log()
         on.execute(sql)
         assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(listed), sql
+
+
+def test_conditions_on_a_view_filter_before_its_gets(
+    sessions: tuple[Session, Session], fresh_sandbox: Sandbox
+) -> None:
+    # a view's own columns, filtered outside it, filter inside it too: the API and the
+    # rows-first filter see them, and only the kept jobs are got. The rows are pushdown off's
+    fresh_sandbox.aws.configure(frozen=True)
+    fresh_sandbox.google.clock.set_speed(0)
+    on, off = sessions
+    g_where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    queries = [
+        "SELECT TuningJobName, BestTrainingJob ->> 'TrainingJobName' "
+        "FROM aws.sagemaker.tuning_jobs WHERE region = 'us-east-1' AND Strategy = 'Bayesian'",
+        f"SELECT name, best_objective_value FROM {UNIFIED} WHERE {g_where} "
+        "AND region = 'us-east-1' AND status = 'SUCCEEDED'",
+    ]
+    jobs = len(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])
+    for sql in queries:
+        fresh_sandbox.aws.reset_log()
+        rows = on.execute(sql).rows
+        assert 0 < _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] < jobs, sql
+        assert sorted(map(repr, rows)) == sorted(map(repr, off.execute(sql).rows)), sql
 
 
 def _max_in_flight(entries: list[dict[str, Any]], latency: float) -> int:

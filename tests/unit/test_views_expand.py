@@ -281,3 +281,60 @@ def test_a_view_joined_on_its_params_says_a_join_binds_nothing_there() -> None:
     assert "(read through the view aws.sagemaker.tuning_jobs)" in e.value.message
     assert "constrained through the view" in (e.value.hint or "")
     assert "give the view's region" in (e.value.hint or "")
+
+
+def _wheres(sql: str) -> list[str]:
+    """The WHERE of each branch of the (one) expanded view, in DuckDB's SQL."""
+    tree = expand_views(parse_one(sql).expression, REG)
+    sub = next(s for s in tree.find_all(exp.Subquery) if s.meta.get("stackql_view"))
+    return [
+        b.args["where"].this.sql("duckdb") if b.args.get("where") else "" for b in branches(sub)
+    ]
+
+
+def test_other_conditions_on_the_view_flow_into_its_branch() -> None:
+    # rule 4: the API filters Strategy, and only the kept jobs are described
+    [where] = _wheres(
+        "SELECT TuningJobName, BestTrainingJob FROM aws.sagemaker.tuning_jobs "
+        "WHERE region = 'r' AND Strategy = 'Bayesian' AND TuningJobStartTime > DATE '2026-01-01'"
+    )
+    assert "j.Strategy = 'Bayesian'" in where
+    assert "j.CreationTime > CAST('2026-01-01' AS DATE)" in where
+
+
+@pytest.mark.parametrize(
+    ("sql", "absent"),
+    [
+        # onto a param column of the branch's table: it would bind the calls
+        (
+            f"SELECT provider FROM {UNIFIED} WHERE projectsId = 'p' AND locationsId = 'l' "
+            "AND region = 'r' AND account_or_project = '123456789012'",
+            "123456789012",
+        ),
+        # a LEFT JOIN pads the view: `IS NULL` would keep a row the filtered view padded
+        (
+            "SELECT 1 FROM (VALUES ('a')) v(n) LEFT JOIN aws.sagemaker.tuning_jobs u "
+            "ON u.TuningJobName = v.n AND u.region = 'r' WHERE u.Strategy IS NULL",
+            "Strategy",
+        ),
+        # a window over the branch's rows (is_best) would see only the filtered ones
+        (
+            "SELECT is_best FROM google.aiplatform.hyperparameter_tuning_job_trials "
+            "WHERE projectsId = 'p' AND locationsId = 'l' AND state = 'SUCCEEDED'",
+            "SUCCEEDED",
+        ),
+        # another value the second time
+        (
+            "SELECT 1 FROM aws.sagemaker.tuning_jobs WHERE region = 'r' AND random() < 0.5",
+            "RANDOM",
+        ),
+        # a condition on the view and another table
+        (
+            "SELECT 1 FROM aws.sagemaker.tuning_jobs u, (VALUES ('x')) v(s) "
+            "WHERE u.region = 'r' AND u.Strategy = v.s",
+            "Strategy",
+        ),
+    ],
+)
+def test_conditions_that_would_change_the_view_stay_outside(sql: str, absent: str) -> None:
+    assert all(absent.lower() not in w.lower() for w in _wheres(sql))
