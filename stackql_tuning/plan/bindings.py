@@ -156,6 +156,31 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
             yield from split_and(on)
 
 
+def padded(item: exp.Expr) -> bool:
+    """Whether an outer join of the SELECT whose FROM holds ``item`` adds rows where ``item``
+    has none (its columns NULL): a LEFT or FULL join that joins it, a RIGHT or FULL one after
+    it. A condition of the WHERE that holds on NULL (``x IS NULL``) then keeps such a row, so
+    it cannot filter ``item``'s rows before the join: a row whose matches it removed would
+    come back padded, and pass. An item of no FROM of its SELECT (nested) counts as padded."""
+    scope = item.find_ancestor(exp.Select)
+    if scope is None:
+        return True
+    from_ = scope.args.get("from_")
+    joins = list(scope.args.get("joins") or [])
+    position = -1 if from_ is not None and from_.this is item else None
+    if position is None:
+        position = next((i for i, j in enumerate(joins) if j.this is item), None)
+    if position is None:
+        return True
+    for i, join in enumerate(joins[max(position, 0) :], start=max(position, 0)):
+        side = (join.side or "").upper()
+        if side == "FULL" or (side == "LEFT" and i == position):
+            return True
+        if side == "RIGHT" and position < i:
+            return True
+    return False
+
+
 def _keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
     """Whether outer ``join`` keeps every row of ``table`` (a table of its scope)."""
     side = (join.side or "").upper()

@@ -9,13 +9,15 @@ A condition used here stays in the SQL DuckDB runs, and it reads only what the l
 (a value the get returns again), so results never change. Not for: a condition on another
 table, on a column only the get returns, or with a subquery, a window or a function whose
 value changes from one call to the next (``random()``); a slot shared by several mentions or
-filled from another table's rows. Pure.
+filled from another table's rows; a table that an outer join pads with NULLs (``WHERE
+j.x IS NULL`` keeps the padded row of a match it would have removed). Pure.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
+from stackql_tuning.plan.bindings import padded
 from stackql_tuning.plan.limit import IsScalar, early_limit
 from stackql_tuning.plan.select import QueryPlan, Slot, carries
 
@@ -32,9 +34,22 @@ def apply_hydrate_first(plan: QueryPlan, is_scalar: IsScalar | None = None) -> N
             continue
         if len(slot.aliases) != 1:
             continue
+        mention = _mention(slot)
+        if mention is None or padded(mention):
+            continue  # the WHERE's `x IS NULL` would keep the padded row of a match it removed
         slot.hydrate_where = [p for p in slot.residual if _evaluable(p, slot)]
         if len(slot.hydrate_where) == len(slot.residual):
             _order_and_limit(plan, slot, is_scalar)
+
+
+def _mention(slot: Slot) -> exp.Expr | None:
+    """The FROM item of ``slot``'s scope that is its one mention."""
+    scope = slot.scope
+    if not isinstance(scope, exp.Select) or scope.args.get("from_") is None:
+        return None
+    items = [scope.args["from_"].this, *(j.this for j in scope.args.get("joins") or [])]
+    alias = slot.aliases[0].lower()
+    return next((i for i in items if i.alias_or_name.lower() == alias), None)
 
 
 def _own_columns(slot: Slot) -> set[str]:

@@ -53,6 +53,7 @@ from stackql_tuning.plan.bindings import (
     column_and_constants,
     conjuncts,
     is_constant,
+    padded,
     provider_tables,
     split_and,
 )
@@ -187,18 +188,6 @@ def _joined_predicates(
 _VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "setseed", "nextval"})
 
 
-def _padded(node: exp.Table, scope: exp.Select) -> bool:
-    """Whether an outer join of ``scope`` adds rows where ``node`` has none (every column
-    NULL): a condition that holds on NULL (``x IS NULL``) then keeps a row a filtered view
-    would have turned into such a padded one."""
-    for join in scope.args.get("joins") or []:
-        side = (join.side or "").upper()
-        joined = join.this is node
-        if side == "FULL" or (side == "LEFT" and joined) or (side == "RIGHT" and not joined):
-            return True
-    return False
-
-
 def _steady(pred: exp.Expr) -> bool:
     """A condition that gives a row the same answer inside the view as outside it."""
     if any(True for _ in pred.find_all(exp.Query, exp.Window, exp.AggFunc, exp.Star)):
@@ -223,7 +212,7 @@ def _filters_into(
     branch that can take them (``done``: the conjuncts rules 1 and 2 used). ``param_columns``:
     per branch, a provider table's alias in it -> its param columns (lower-cased)."""
     scope = node.find_ancestor(exp.Select)
-    if scope is None or _padded(node, scope):
+    if scope is None or padded(node):
         return
     alias = node.alias_or_name.lower()
     single = not scope.args.get("joins")

@@ -96,3 +96,30 @@ def test_a_left_joins_kept_side_is_not_filtered_by_the_on_condition() -> None:
 def test_a_list_that_hydrates_nothing_is_left_alone() -> None:
     slot = planned(f"SELECT HyperParameterTuningJobName FROM {A} WHERE region = 'r' LIMIT 2")
     assert slot.hydrate is None and not slot.hydrates_first
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # the joined side of a LEFT JOIN: `IS NULL` keeps the padded row of a match it removed
+        "SELECT j.FailureReason FROM (VALUES ('Completed'), ('Zzz')) v(st) LEFT JOIN {A} j "
+        "ON j.HyperParameterTuningJobStatus = v.st AND j.region = 'r' WHERE j.CreationTime IS NULL",
+        # the left side of a RIGHT JOIN
+        "SELECT j.FailureReason FROM {A} j RIGHT JOIN (VALUES ('Completed')) v(st) "
+        "ON j.HyperParameterTuningJobStatus = v.st AND j.region = 'r' WHERE j.Strategy IS NULL",
+        # either side of a FULL JOIN
+        "SELECT j.FailureReason FROM {A} j FULL JOIN (VALUES ('Completed')) v(st) "
+        "ON j.HyperParameterTuningJobStatus = v.st WHERE j.region = 'r' AND j.Strategy = 'Grid'",
+    ],
+)
+def test_a_table_an_outer_join_pads_is_not_filtered_first(sql: str) -> None:
+    slot = planned(sql.format(A=A))
+    assert slot.hydrate is not None and not slot.hydrates_first
+
+
+def test_the_kept_side_of_a_left_join_is_filtered_first() -> None:
+    sql = (
+        f"SELECT j.FailureReason FROM {A} j LEFT JOIN (VALUES ('x')) v(s) ON j.Strategy = v.s "
+        "WHERE j.region = 'r' AND j.Strategy = 'Grid'"
+    )
+    assert first(sql) == (["j.Strategy = 'Grid'"], [], None)
