@@ -25,6 +25,10 @@ ConstEval = Callable[[str], Any]
 VIEW = "stackql_view"
 #: meta key of a predicate copied into a view's branch: the view column it was written on
 VIEW_COLUMN = "stackql_view_column"
+#: meta of a condition that a view's rule 4 copied into its branch (``plan.views``): not the
+#: user's own test of the table's column, so no literal of it is refused for not being one
+#: of the column's values (`Strategy <> 'bayesian'` on the view answered, and still does)
+FLOWED = "stackql_flowed_condition"
 
 
 @dataclass
@@ -154,6 +158,19 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
             continue  # it keeps the rows its ON fails: only the table it joins is restricted
         if on is not None and (table is None or not _keeps_rows_of(join, table)):
             yield from split_and(on)
+
+
+def filters_first(item: exp.Expr) -> bool:
+    """Whether the WHERE of the SELECT whose FROM holds ``item`` may filter ``item``'s rows
+    before the rest of that SELECT runs (in the API, or before the gets). Not when a sample is
+    taken before the WHERE (``USING SAMPLE``, ``TABLESAMPLE``: the sample came from the
+    filtered rows, 5 of them all matching, not 2 of 5), nor when an ASOF or POSITIONAL join
+    pairs the rows (which row a row matches, or its position, depends on the rows removed)."""
+    scope = item.find_ancestor(exp.Select)
+    if scope is None or scope.args.get("sample") is not None or item.args.get("sample"):
+        return False
+    methods = {str(j.args.get("method") or "").upper() for j in scope.args.get("joins") or []}
+    return not methods & {"ASOF", "POSITIONAL"}
 
 
 def padded(item: exp.Expr) -> bool:

@@ -35,7 +35,7 @@ def apply_hydrate_first(plan: QueryPlan, is_scalar: IsScalar | None = None) -> N
         if len(slot.aliases) != 1:
             continue
         mention = _mention(slot)
-        if mention is None or padded(mention):
+        if mention is None or padded(mention) or not slot.filters_first:
             continue  # the WHERE's `x IS NULL` would keep the padded row of a match it removed
         slot.hydrate_where = [p for p in slot.residual if _evaluable(p, slot)]
         if len(slot.hydrate_where) == len(slot.residual):

@@ -30,6 +30,8 @@ _BLOCKERS = (
     exp.Explode,
     exp.Unnest,
     exp.Lateral,
+    # a sample of the first rows to arrive is not a sample of the table
+    exp.TableSample,
 )
 #: DuckDB's other set-returning functions, which sqlglot keeps as plain calls
 _SET_RETURNING = frozenset({"unnest", "generate_subscripts", "json_each", "json_tree"})

@@ -22,7 +22,7 @@ def apply_pushdown(plan: QueryPlan, time_zone: Callable[[], str] = lambda: "UTC"
     token = NAIVE_ZONE.set(time_zone)
     try:
         for slot in plan.slots:
-            if slot.dependent or slot.scope is None:
+            if slot.dependent or slot.scope is None or not slot.filters_first:
                 continue
             slot.pushed = pushed_params(slot)
     finally:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, did_you_mean
-from stackql_tuning.plan.bindings import VIEW_COLUMN, node_location
+from stackql_tuning.plan.bindings import FLOWED, VIEW_COLUMN, node_location
 from stackql_tuning.plan.select import Slot
 from stackql_tuning.registry.model import matches_pattern, pushdown_rules
 
@@ -359,7 +359,7 @@ def check_enum_literals(slot: Slot) -> None:
     is pushed (Vertex: 400 INVALID_ARGUMENT for ``state="RUNNING"``): with and without pushdown
     the answer differed. It is an error either way, before any call.
     """
-    for pred in slot.residual:
+    for pred in list(slot.residual):
         for node in pred.find_all(exp.EQ, exp.NEQ, exp.In):
             if node.find_ancestor(exp.Select) is not slot.scope:
                 continue  # a nested query's own predicate
@@ -369,6 +369,11 @@ def check_enum_literals(slot: Slot) -> None:
                     continue
                 if value in spec.enum:
                     continue
+                if pred.meta.get(FLOWED):
+                    # a view's condition copied in (``plan.views`` rule 4), not the user's
+                    # own test: the view answers it as before, and it is not sent to the API
+                    slot.residual.remove(pred)
+                    break
                 hint = _enum_hint(spec.name, value, spec.enum)
                 lits = [lit for lit in node.find_all(exp.Literal) if lit.is_string]
                 literal = next((lit for lit in lits if lit.this == value), col)

@@ -25,6 +25,7 @@ from stackql_tuning.plan.bindings import (
     collect_bindings,
     conjuncts,
     enclosing_view,
+    filters_first,
     find_provider_tables,
     first_select,
     node_location,
@@ -77,6 +78,9 @@ class Slot:
     scope: exp.Expr | None = None
     #: an optional view branch that the query does not bind: its table stays empty, no call
     skip: bool = False
+    #: whether the WHERE may filter the table's rows before the rest of its SELECT (no sample
+    #: before it, no ASOF or POSITIONAL join): pushdown, and filtering before the gets
+    filters_first: bool = True
     #: the ``static`` params whose values are the session's defaults (a bad one's message
     #: says where it was set: the statement does not show it)
     defaulted: set[str] = field(default_factory=set)
@@ -721,6 +725,7 @@ def plan_query(
                 scope=ref.scope,
                 skip=skip,
                 defaulted={_canonical(method, k) for k in b.defaulted if k in b.static},
+                filters_first=filters_first(ref.node),
             )
             by_key[key] = slot
             slots.append(slot)

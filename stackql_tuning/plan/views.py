@@ -48,10 +48,12 @@ from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.bindings import (
+    FLOWED,
     VIEW,
     VIEW_COLUMN,
     column_and_constants,
     conjuncts,
+    filters_first,
     is_constant,
     padded,
     provider_tables,
@@ -212,7 +214,7 @@ def _filters_into(
     branch that can take them (``done``: the conjuncts rules 1 and 2 used). ``param_columns``:
     per branch, a provider table's alias in it -> its param columns (lower-cased)."""
     scope = node.find_ancestor(exp.Select)
-    if scope is None or padded(node):
+    if scope is None or padded(node) or not filters_first(node):
         return
     alias = node.alias_or_name.lower()
     single = not scope.args.get("joins")
@@ -230,6 +232,7 @@ def _filters_into(
             copy = _over_branch(pred, branch, params)
             if copy is not None:
                 copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
+                copy.meta[FLOWED] = True
                 branch.where(copy, copy=False)
 
 
@@ -251,7 +254,8 @@ def _over_branch(
         for c in inner.find_all(exp.Column):
             if not c.table or c.name.lower() in param_columns.get(c.table.lower(), set()):
                 return None
-        col.replace(inner.copy())
+        simple = isinstance(inner, (exp.Column, exp.Literal, exp.Boolean, exp.Null))
+        col.replace(inner.copy() if simple else exp.Paren(this=inner.copy()))
     return copy
 
 

@@ -142,6 +142,24 @@ def test_a_case_blind_collation_sends_no_filter(
     assert _sent_filters(fresh_sandbox)[0] > 0  # binary again: filters are sent
 
 
+def test_a_sample_is_taken_before_any_filter(
+    sessions: tuple[Session, Session], fresh_sandbox: Sandbox
+) -> None:
+    # USING SAMPLE samples before the WHERE: StatusEquals sent to the API made every sampled
+    # row a Completed one (5 of 5, not 2 of 5)
+    fresh_sandbox.aws.configure(frozen=True)
+    on, off = sessions
+    for sample in (
+        "USING SAMPLE 5 ROWS (reservoir, 42)",
+        "TABLESAMPLE RESERVOIR (5 ROWS) REPEATABLE (42)",
+    ):
+        sql = (
+            f"SELECT count(*) FROM {A} {sample} WHERE region = 'us-east-1' "
+            "AND HyperParameterTuningJobStatus = 'Completed'"
+        )
+        assert on.execute(sql).rows == off.execute(sql).rows, sample
+
+
 def test_a_limit_under_an_aggregate_duckdb_knows_reads_every_row(fresh_sandbox: Sandbox) -> None:
     # histogram() is DuckDB's aggregate, unknown to sqlglot: LIMIT 1 stopped at the first page
     session = Session(**fresh_sandbox.settings())

@@ -123,3 +123,17 @@ def test_the_kept_side_of_a_left_join_is_filtered_first() -> None:
         "WHERE j.region = 'r' AND j.Strategy = 'Grid'"
     )
     assert first(sql) == (["j.Strategy = 'Grid'"], [], None)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT a.FailureReason FROM (SELECT TIMESTAMPTZ '2026-11-20 00:00:00+00' AS ts) b "
+        "ASOF JOIN {A} a ON a.CreationTime <= b.ts WHERE a.region = 'r' AND a.Strategy = 'Grid'",
+        "SELECT FailureReason FROM {A} USING SAMPLE 5 ROWS "
+        "WHERE region = 'r' AND Strategy = 'Grid'",
+    ],
+)
+def test_no_filter_first_where_the_rows_it_removes_matter(sql: str) -> None:
+    slot = planned(sql.format(A=A))
+    assert slot.hydrate is not None and not slot.hydrates_first and not slot.filters_first

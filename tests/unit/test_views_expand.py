@@ -338,3 +338,44 @@ def test_other_conditions_on_the_view_flow_into_its_branch() -> None:
 )
 def test_conditions_that_would_change_the_view_stay_outside(sql: str, absent: str) -> None:
     assert all(absent.lower() not in w.lower() for w in _wheres(sql))
+
+
+def test_a_flowed_condition_keeps_the_precedence_of_the_views_expression() -> None:
+    # trials_failed is `a + b` in the AWS branch: `-trials_failed = -1` read as `-a + b = -1`
+    wheres = _wheres(
+        f"SELECT 1 FROM {UNIFIED} WHERE region = 'r' AND provider = 'aws' AND -trials_failed = -1"
+    )
+    flowed = [w for w in wheres if "RetryableError" in w]
+    assert flowed and all("-(" in w for w in flowed)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # which job an ASOF join matches depends on the jobs the condition would remove
+        "SELECT 1 FROM (SELECT TIMESTAMPTZ '2026-11-20 00:00:00+00' AS ts) b ASOF JOIN "
+        "aws.sagemaker.tuning_jobs a ON a.TuningJobStartTime <= b.ts "
+        "WHERE a.region = 'r' AND a.Strategy = 'Bayesian'",
+        # so does the position a POSITIONAL join pairs
+        "SELECT 1 FROM aws.sagemaker.tuning_jobs a POSITIONAL JOIN range(5) p "
+        "WHERE a.region = 'r' AND a.Strategy = 'Bayesian'",
+        # a sample is taken before the WHERE
+        "SELECT 1 FROM aws.sagemaker.tuning_jobs USING SAMPLE 5 ROWS "
+        "WHERE region = 'r' AND Strategy = 'Bayesian'",
+    ],
+)
+def test_no_condition_flows_in_where_the_rows_it_removes_matter(sql: str) -> None:
+    assert all("Bayesian" not in w for w in _wheres(sql))
+
+
+def test_a_flowed_condition_is_not_refused_for_its_literal() -> None:
+    # `Strategy <> 'bayesian'` on the view answered (every row); copied onto the table's enum
+    # column it became "'bayesian' is not a value": the copy is dropped from what is checked
+    # and pushed instead, and stays in the SQL
+    from stackql_tuning.plan.pushdown import check_literals
+    from stackql_tuning.plan.select import plan_query
+
+    sql = "SELECT 1 FROM aws.sagemaker.tuning_jobs WHERE region = 'r' AND Strategy <> 'bayesian'"
+    plan = plan_query(expand_views(parse_one(sql).expression, REG), REG)
+    check_literals(plan)
+    assert plan.slots[0].residual == []
