@@ -160,6 +160,34 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
             yield from split_and(on)
 
 
+#: functions whose value may differ from one evaluation to the next
+_VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "setseed", "nextval"})
+
+
+def steady(pred: exp.Expr) -> bool:
+    """Whether condition ``pred`` gives a row the same answer wherever it is evaluated (before
+    a join or after, inside a view or outside it): no subquery, window, aggregate, star,
+    placeholder or function whose value changes from one call to the next (``random()``)."""
+    if any(True for _ in pred.find_all(exp.Query, exp.Window, exp.AggFunc, exp.Star)):
+        return False
+    if any(True for _ in pred.find_all(exp.Placeholder, exp.Parameter)):
+        return False
+    for f in pred.find_all(exp.Func):
+        name = (f.name if isinstance(f, exp.Anonymous) else f.sql_name()).lower()
+        if name in _VOLATILE or isinstance(f, exp.Rand):
+            return False
+    return True
+
+
+def from_position(item: exp.Expr, scope: exp.Expr) -> int | None:
+    """Where ``item`` is in ``scope``'s FROM: -1 for the first item, ``i`` for the item of
+    its ``i``th join; None when it is neither."""
+    from_ = scope.args.get("from_")
+    if from_ is not None and from_.this is item:
+        return -1
+    return next((i for i, j in enumerate(scope.args.get("joins") or []) if j.this is item), None)
+
+
 def filters_first(item: exp.Expr) -> bool:
     """Whether the WHERE of the SELECT whose FROM holds ``item`` may filter ``item``'s rows
     before the rest of that SELECT runs (in the API, or before the gets). Not when a sample is
@@ -180,15 +208,10 @@ def padded(item: exp.Expr) -> bool:
     it cannot filter ``item``'s rows before the join: a row whose matches it removed would
     come back padded, and pass. An item of no FROM of its SELECT (nested) counts as padded."""
     scope = item.find_ancestor(exp.Select)
-    if scope is None:
+    position = from_position(item, scope) if scope is not None else None
+    if scope is None or position is None:
         return True
-    from_ = scope.args.get("from_")
     joins = list(scope.args.get("joins") or [])
-    position = -1 if from_ is not None and from_.this is item else None
-    if position is None:
-        position = next((i for i, j in enumerate(joins) if j.this is item), None)
-    if position is None:
-        return True
     for i, join in enumerate(joins[max(position, 0) :], start=max(position, 0)):
         side = (join.side or "").upper()
         if side == "FULL" or (side == "LEFT" and i == position):

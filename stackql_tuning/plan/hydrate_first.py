@@ -17,12 +17,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import padded
+from stackql_tuning.plan.bindings import padded, steady
 from stackql_tuning.plan.limit import IsScalar, early_limit
 from stackql_tuning.plan.select import QueryPlan, Slot, carries
-
-#: functions whose value may differ between the two times the condition is evaluated
-_VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "setseed", "nextval"})
 
 
 def apply_hydrate_first(plan: QueryPlan, is_scalar: IsScalar | None = None) -> None:
@@ -64,14 +61,8 @@ def _own_columns(slot: Slot) -> set[str]:
 def _evaluable(pred: exp.Expr, slot: Slot) -> bool:
     """Whether ``pred`` reads only ``slot``'s own list columns, and gives the same answer on
     the listed rows as on the got ones."""
-    if any(True for _ in pred.find_all(exp.Query, exp.Table, exp.Window, exp.AggFunc)):
+    if not steady(pred) or any(True for _ in pred.find_all(exp.Table)):
         return False
-    if any(True for _ in pred.find_all(exp.Placeholder, exp.Parameter, exp.Star)):
-        return False
-    for f in pred.find_all(exp.Func):
-        name = (f.name if isinstance(f, exp.Anonymous) else f.sql_name()).lower()
-        if name in _VOLATILE or isinstance(f, exp.Rand):
-            return False
     columns = list(pred.find_all(exp.Column))
     if not columns:
         return False  # a constant condition: DuckDB's, not the list's

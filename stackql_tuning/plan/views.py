@@ -54,10 +54,12 @@ from stackql_tuning.plan.bindings import (
     column_and_constants,
     conjuncts,
     filters_first,
+    from_position,
     is_constant,
     padded,
     provider_tables,
     split_and,
+    steady,
 )
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
@@ -186,23 +188,6 @@ def _joined_predicates(
     return out
 
 
-#: functions whose value may differ from one evaluation to the next
-_VOLATILE = frozenset({"random", "uuid", "gen_random_uuid", "setseed", "nextval"})
-
-
-def _steady(pred: exp.Expr) -> bool:
-    """A condition that gives a row the same answer inside the view as outside it."""
-    if any(True for _ in pred.find_all(exp.Query, exp.Window, exp.AggFunc, exp.Star)):
-        return False
-    if any(True for _ in pred.find_all(exp.Placeholder, exp.Parameter)):
-        return False
-    for f in pred.find_all(exp.Func):
-        name = (f.name if isinstance(f, exp.Anonymous) else f.sql_name()).lower()
-        if name in _VOLATILE or isinstance(f, exp.Rand):
-            return False
-    return True
-
-
 def _filters_into(
     node: exp.Table,
     branches: list[exp.Select],
@@ -219,7 +204,7 @@ def _filters_into(
     alias = node.alias_or_name.lower()
     single = not scope.args.get("joins")
     for pred in conjuncts(scope, node):
-        if any(pred is d for d in done) or not _steady(pred):
+        if any(pred is d for d in done) or not steady(pred):
             continue
         columns = list(pred.find_all(exp.Column))
         if not columns or any(c.args.get("db") for c in columns):
@@ -286,11 +271,8 @@ def _reject_null_rows(node: exp.Table, pred: exp.Expr) -> None:
     where = scope.args.get("where") if scope is not None else None
     if scope is None or where is None or pred.find_ancestor(exp.Where) is not where:
         return
-    from_ = scope.args.get("from_")
     joins = list(scope.args.get("joins") or [])
-    found = -1 if from_ is not None and from_.this is node else None
-    if found is None:
-        found = next((i for i, j in enumerate(joins) if j.this is node), None)
+    found = from_position(node, scope)
     if found is None:
         return  # inside a nested join or subquery: not this scope's own table
     position: int = found
