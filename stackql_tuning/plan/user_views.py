@@ -172,6 +172,9 @@ def expand_mention(node: exp.Table, view: UserView, body: exp.Expr | None = None
             columns=[exp.to_identifier(c) for c in view.columns] or None,
         )
     sub = exp.Subquery(this=query, alias=table_alias)
+    sample = node.args.get("sample")
+    if sample is not None:  # TABLESAMPLE on the view: it was dropped (every row)
+        sub.set("sample", sample.copy())
     sub.meta[USER_VIEW] = view.label
     return sub
 

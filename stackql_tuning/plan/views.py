@@ -244,6 +244,15 @@ def _over_branch(
     return copy
 
 
+def _binds_a_param(inner_sql: str, params: dict[str, set[str]]) -> bool:
+    """Whether a view param's inner expression is a param column of its branch's table (it
+    binds the calls), not a field (a filter of the rows)."""
+    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
+    return isinstance(inner, exp.Column) and inner.name.lower() in params.get(
+        inner.table.lower(), set()
+    )
+
+
 def _bind_into(branch: exp.Select, param: str, pred: exp.Expr, inner_sql: str, view: str) -> None:
     """A copy of ``pred`` (on ``view``'s ``param``) in ``branch``'s WHERE, over the branch's own
     expression for it; the copy's meta keeps the view column it was written on (``VIEW_COLUMN``:
@@ -437,11 +446,32 @@ def expand_view(
     relocate(tree, node)
     branches = _branches(tree)
     params: dict[str, Any] = {p.lower(): s for p, s in (spec.get("params") or {}).items()}
+    # per branch: its provider tables' aliases (every branch may call its table j) -> their
+    # param columns
+    inner_params = [
+        {
+            t.alias_or_name.lower(): {p.name.lower() for p in r.param_columns}
+            for t, r in provider_tables(branch, registry)
+        }
+        if registry is not None
+        else {}
+        for branch in branches
+    ]
+    # under a sample (or an ASOF / POSITIONAL join) a view param flows in only where it binds
+    # its table's calls: one on a field (TuningJobStatus) filtered the rows before the sample
+    free = filters_first(node)
+
+    def flows(param: str, i: int) -> str | None:
+        inner = _inner(params[param], i)
+        if not inner or free or _routed(params[param], len(branches)):
+            return inner
+        return inner if _binds_a_param(inner, inner_params[i]) else None
+
     bound = _const_predicates(node, set(params))
     direct = {param for param, _ in bound}
     for param, pred in bound:
         for i, branch in enumerate(branches):
-            inner = _inner(params[param], i)
+            inner = flows(param, i)
             if inner:
                 _bind_into(branch, param, pred, inner, view.id)
         if _routed(params[param], len(branches)):
@@ -454,18 +484,10 @@ def expand_view(
             pred.replace(exp.true())
     for param, pred in _joined_predicates(node, set(params), direct):
         for i, branch in enumerate(branches):
-            inner = _inner(params[param], i)
+            inner = flows(param, i)
             if inner:
                 _bind_into(branch, param, pred, inner, view.id)
     if registry is not None and _plain_union_all(tree):
-        # per branch: its provider tables' aliases (every branch may call its table j)
-        inner_params = [
-            {
-                t.alias_or_name.lower(): {p.name.lower() for p in r.param_columns}
-                for t, r in provider_tables(branch, registry)
-            }
-            for branch in branches
-        ]
         _filters_into(node, branches, [pred for _, pred in bound], view.id, inner_params)
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
@@ -496,6 +518,9 @@ def expand_view(
             for b in kept[1:]:
                 tree = exp.union(tree, b, distinct=False, copy=False)
     sub = exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    sample = node.args.get("sample")
+    if sample is not None:  # TABLESAMPLE on the view: it was dropped (31 rows, not 4)
+        sub.set("sample", sample.copy())
     sub.meta[VIEW] = view.id
     return sub
 

@@ -158,6 +158,12 @@ def test_a_sample_is_taken_before_any_filter(
             "AND HyperParameterTuningJobStatus = 'Completed'"
         )
         assert on.execute(sql).rows == off.execute(sql).rows, sample
+        # the same through the view (whose TABLESAMPLE was dropped: every row counted)
+        view = (
+            f"SELECT count(*) FROM aws.sagemaker.tuning_jobs {sample} "
+            "WHERE region = 'us-east-1' AND TuningJobStatus = 'Completed'"
+        )
+        assert on.execute(view).rows == off.execute(sql).rows, sample
 
 
 def test_a_limit_under_an_aggregate_duckdb_knows_reads_every_row(fresh_sandbox: Sandbox) -> None:

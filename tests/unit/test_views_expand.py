@@ -379,3 +379,18 @@ def test_a_flowed_condition_is_not_refused_for_its_literal() -> None:
     plan = plan_query(expand_views(parse_one(sql).expression, REG), REG)
     check_literals(plan)
     assert plan.slots[0].residual == []
+
+
+def test_a_sample_on_a_view_is_kept_and_its_field_params_stay_outside() -> None:
+    # TABLESAMPLE on the view was dropped (31 rows, not 4); and TuningJobStatus, a field of
+    # the table, flowed in as a filter ahead of the sample (5 of 5 Completed, not 2 of 5)
+    sql = (
+        "SELECT 1 FROM aws.sagemaker.tuning_jobs TABLESAMPLE RESERVOIR (5 ROWS) "
+        "WHERE region = 'r' AND TuningJobStatus = 'Completed'"
+    )
+    tree = expand_views(parse_one(sql).expression, REG)
+    sub = next(s for s in tree.find_all(exp.Subquery) if s.meta.get("stackql_view"))
+    assert sub.args.get("sample") is not None
+    [where] = _wheres(sql)
+    assert "j.region = 'r'" in where  # the region binds the calls, as on the table itself
+    assert "Completed" not in where
