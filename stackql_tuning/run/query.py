@@ -384,7 +384,7 @@ class QueryRun:
                 gets = [g for kept in first.values() for g in kept.gets(stats)]
                 if gets:  # the rows the statement can return, got now
                     started = self._scheduler().start(gets, follow_ups=False)
-                    _add(stats, started.drain(sink))
+                    stats.add(started.drain(sink))
             # a name asked for only in another case: the row may be dropped by the WHERE
             stats.warnings += [n for by in answered.values() for n in by.values() if n]
             for loader in files.values():
@@ -406,12 +406,7 @@ class QueryRun:
         # a list of a project's or a region's jobs that 404s stays an error
         registry = self.session.registry
         stats.failures = [f for f in stats.failures if not _empty_if_gone(registry, self.plan, f)]
-        self.stats.calls += stats.calls
-        self.stats.requests += stats.requests
-        self.stats.rows += stats.rows
-        self.stats.retries += stats.retries
-        self.stats.failures.extend(stats.failures)
-        self.stats.warnings.extend(stats.warnings)
+        self.stats.add(stats)
 
 
 def _from_defaults(error: PlanError, call: Call, slot: Slot, session: Session) -> PlanError:
@@ -450,24 +445,19 @@ def _empty_if_gone(registry: Registry, plan: QueryPlan, failure: FailedCall) -> 
 class _KeptFirst:
     """A hydrating slot's listed rows, filtered before they are got (``plan.hydrate_first``):
     the list pages go to a table of their own, and each row's get waits under the row's key
-    (its identity, else the get's required fields and client params) until the statement's
-    conditions, ORDER BY and LIMIT over that table say which rows are kept."""
+    (the fields its get is made from, ``identity_fields``, and the get's client params)
+    until the statement's conditions, ORDER BY and LIMIT over that table say which rows are
+    kept."""
 
     def __init__(self, store: Store, slot: Slot) -> None:
         assert slot.hydrate is not None
         self.store, self.slot = store, slot
         resource, hydrate = slot.resource, slot.hydrate
-        ident = resource.identity.get("column")
-        fields = (
-            [str(ident)]
-            if ident
-            else [p for p in hydrate.required_params if resource.column(p) is not None]
-        )
-        self.fields = fields
+        self.fields = list(identity_fields(resource, hydrate) or ())
         self.client = [p.name for p in hydrate.params if p.required and p.location == "client"]
         read = None
         if slot.columns is not None:
-            read = slot.columns | {c.lower() for c in fields + self.client}
+            read = slot.columns | {c.lower() for c in self.fields + self.client}
         self.schema = TableSchema(resource, read=read)
         self.table = f"{slot.name}__listed"
         store.create_table(self.table, self.schema)
@@ -504,17 +494,6 @@ class _KeptFirst:
     def remove(self) -> None:
         self.loader.remove()
         self.store.execute(f"DROP TABLE IF EXISTS {qualified(self.table)}")
-
-
-def _add(stats: RunStats, more: RunStats) -> None:
-    """``more``'s calls, pages, rows and failures counted into ``stats``."""
-    stats.calls += more.calls
-    stats.calls_done += more.calls_done
-    stats.requests += more.requests
-    stats.rows += more.rows
-    stats.retries += more.retries
-    stats.failures += more.failures
-    stats.warnings += more.warnings
 
 
 def _answered_before(answered: dict[tuple[Any, ...], str | None], call: Call, page: Page) -> bool:

@@ -113,6 +113,16 @@ class RunStats:
     failures: list[FailedCall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def add(self, more: RunStats) -> None:
+        """``more``'s calls, pages, rows, retries, failures and warnings counted in too."""
+        self.calls += more.calls
+        self.calls_done += more.calls_done
+        self.requests += more.requests
+        self.rows += more.rows
+        self.retries += more.retries
+        self.failures += more.failures
+        self.warnings += more.warnings
+
 
 @dataclass
 class _Reply:
