@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -142,20 +143,27 @@ def reply_json(obj: Any) -> bytes:
         return json.dumps(obj, default=str, separators=(",", ":")).encode()
 
 
+def _named_as_asked(call: Call, obj: Any) -> Iterator[tuple[str, Any, str]]:
+    """For a call that reads one resource (a describe): (param, value sent, the reply's
+    same-named field) for each param the call was sent with that the reply names (not the
+    client params: region, account)."""
+    if call.method.is_list or not isinstance(obj, dict):
+        return
+    for p in call.method.params:
+        asked, got = call.params.get(p.name), obj.get(p.name)
+        if p.location != "client" and asked is not None and isinstance(got, str):
+            yield p.name, asked, got
+
+
 def other_resource(call: Call, obj: Any) -> str | None:
     """For a call that reads one resource (a describe), what says its reply is about another:
     a param the call was sent with whose same-named field of the reply holds another value
     (``HyperParameterTuningJobName``); None when nothing does."""
-    if call.method.is_list or not isinstance(obj, dict):
-        return None
-    for p in call.method.params:
-        asked, got = call.params.get(p.name), obj.get(p.name)
-        if p.location == "client" or asked is None or not isinstance(got, str):
-            continue
+    for name, asked, got in _named_as_asked(call, obj):
         # names may differ in case only: SageMaker's are not case sensitive, and a describe
         # answers with the name as it was created
         if got.casefold() != str(asked).casefold():
-            return f"the reply is about {p.name} {got!r}, not the {str(asked)!r} asked for"
+            return f"the reply is about {name} {got!r}, not the {str(asked)!r} asked for"
     return None
 
 
@@ -187,15 +195,10 @@ def case_only_difference(call: Call, obj: Any) -> str | None:
     """A get's reply that names its resource as asked but for case ('MyJob', answered with
     'myjob': SageMaker names are not case sensitive, SQL's comparisons are): what to tell the
     user, who may see no row when a WHERE or a join compares the name as they wrote it."""
-    if call.method.is_list or not isinstance(obj, dict):
-        return None
-    for p in call.method.params:
-        asked, got = call.params.get(p.name), obj.get(p.name)
-        if p.location == "client" or not isinstance(asked, str) or not isinstance(got, str):
-            continue
-        if got != asked and got.casefold() == asked.casefold():
+    for name, asked, got in _named_as_asked(call, obj):
+        if isinstance(asked, str) and got != asked and got.casefold() == asked.casefold():
             return (
-                f"{call.label} answered with {p.name} {got!r}: the API does not tell "
+                f"{call.label} answered with {name} {got!r}: the API does not tell "
                 f"{asked!r} from it, SQL does (a WHERE or a join that compares the name as "
                 f"{asked!r} drops the row; write {got!r})"
             )
