@@ -179,13 +179,33 @@ def steady(pred: exp.Expr) -> bool:
     return True
 
 
+def from_items(scope: exp.Expr) -> list[exp.Expr]:
+    """The items of ``scope``'s FROM, in order: the first one, then each join's."""
+    first = scope.args.get("from_")
+    items = [first.this] if first is not None else []
+    return items + [j.this for j in scope.args.get("joins") or []]
+
+
 def from_position(item: exp.Expr, scope: exp.Expr) -> int | None:
     """Where ``item`` is in ``scope``'s FROM: -1 for the first item, ``i`` for the item of
     its ``i``th join; None when it is neither."""
-    from_ = scope.args.get("from_")
-    if from_ is not None and from_.this is item:
-        return -1
-    return next((i for i, j in enumerate(scope.args.get("joins") or []) if j.this is item), None)
+    shift = 1 if scope.args.get("from_") is not None else 0
+    return next((i - shift for i, it in enumerate(from_items(scope)) if it is item), None)
+
+
+def item_columns(pred: exp.Expr, item: exp.Expr) -> list[exp.Column] | None:
+    """The columns of condition ``pred`` when each is a column of FROM item ``item``:
+    qualified by its alias, or unqualified where ``item`` is its SELECT's only FROM item (with
+    two, which one an unqualified name belongs to is DuckDB's call). None when one is not
+    (another item's, or a struct path sqlglot read as a qualified name), or there is none."""
+    columns = list(pred.find_all(exp.Column))
+    scope = item.find_ancestor(exp.Select)
+    alias = item.alias_or_name.lower()
+    single = scope is not None and len(from_items(scope)) == 1
+    for c in columns:
+        if c.args.get("db") or (c.table.lower() != alias if c.table else not single):
+            return None
+    return columns or None
 
 
 def filters_first(item: exp.Expr) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import withs
+from stackql_tuning.plan.bindings import from_items, withs
 
 if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
@@ -80,19 +80,13 @@ def _names_another(col: exp.Column, same_scope: list[TableRef], refs: list[Table
     return any(r.alias.lower() == qualifier and r.scope is scope for r in refs)
 
 
-def _from_items(select: exp.Select) -> list[exp.Expr]:
-    first = select.args.get("from_")
-    items = [first.this] if first is not None else []
-    return items + [j.this for j in select.args.get("joins") or []]
-
-
 def _source_of(col: exp.Column) -> exp.Expr | None:
     """The FROM item that ``col``'s qualifier names: in the SELECT the column is in, else in
     the nearest enclosing one that has it (a correlated reference); None when none does."""
     qualifier = col.table.lower()
     scope = col.find_ancestor(exp.Select)
     while scope is not None:
-        for item in _from_items(scope):
+        for item in from_items(scope):
             if item.alias_or_name.lower() == qualifier:
                 return item
         scope = scope.find_ancestor(exp.Select)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import padded, steady
+from stackql_tuning.plan.bindings import from_items, item_columns, padded, steady
 from stackql_tuning.plan.limit import IsScalar, early_limit
 from stackql_tuning.plan.select import QueryPlan, Slot, carries
 
@@ -34,19 +34,18 @@ def apply_hydrate_first(plan: QueryPlan, is_scalar: IsScalar | None = None) -> N
         mention = _mention(slot)
         if mention is None or padded(mention) or not slot.filters_first:
             continue  # the WHERE's `x IS NULL` would keep the padded row of a match it removed
-        slot.hydrate_where = [p for p in slot.residual if _evaluable(p, slot)]
+        own = _own_columns(slot)
+        slot.hydrate_where = [p for p in slot.residual if _evaluable(p, mention, own)]
         if len(slot.hydrate_where) == len(slot.residual):
-            _order_and_limit(plan, slot, is_scalar)
+            _order_and_limit(plan, slot, mention, own, is_scalar)
 
 
 def _mention(slot: Slot) -> exp.Expr | None:
     """The FROM item of ``slot``'s scope that is its one mention."""
-    scope = slot.scope
-    if not isinstance(scope, exp.Select) or scope.args.get("from_") is None:
+    if not isinstance(slot.scope, exp.Select):
         return None
-    items = [scope.args["from_"].this, *(j.this for j in scope.args.get("joins") or [])]
     alias = slot.aliases[0].lower()
-    return next((i for i in items if i.alias_or_name.lower() == alias), None)
+    return next((i for i in from_items(slot.scope) if i.alias_or_name.lower() == alias), None)
 
 
 def _own_columns(slot: Slot) -> set[str]:
@@ -58,33 +57,19 @@ def _own_columns(slot: Slot) -> set[str]:
     return listed | {p.name.lower() for p in slot.resource.param_columns}
 
 
-def _evaluable(pred: exp.Expr, slot: Slot) -> bool:
-    """Whether ``pred`` reads only ``slot``'s own list columns, and gives the same answer on
-    the listed rows as on the got ones."""
+def _evaluable(pred: exp.Expr, mention: exp.Expr, own: set[str]) -> bool:
+    """Whether ``pred`` reads only columns ``own`` of ``mention`` (a constant condition is
+    DuckDB's, not the list's), and gives the same answer on the listed rows as on the got
+    ones."""
     if not steady(pred) or any(True for _ in pred.find_all(exp.Table)):
         return False
-    columns = list(pred.find_all(exp.Column))
-    if not columns:
-        return False  # a constant condition: DuckDB's, not the list's
-    alias = slot.aliases[0].lower()
-    single = _single_item(slot.scope)
-    own = _own_columns(slot)
-    for col in columns:
-        qualifier = col.table.lower()
-        if col.args.get("db") or (qualifier and qualifier != alias):
-            return False  # another table's, or a struct path sqlglot read as a qualifier
-        if not qualifier and not single:
-            return False  # which FROM item an unqualified name belongs to is DuckDB's call
-        if col.name.lower() not in own:
-            return False
-    return True
+    columns = item_columns(pred, mention)
+    return columns is not None and all(c.name.lower() in own for c in columns)
 
 
-def _single_item(scope: exp.Expr | None) -> bool:
-    return isinstance(scope, exp.Select) and not scope.args.get("joins")
-
-
-def _order_and_limit(plan: QueryPlan, slot: Slot, is_scalar: IsScalar | None) -> None:
+def _order_and_limit(
+    plan: QueryPlan, slot: Slot, mention: exp.Expr, own: set[str], is_scalar: IsScalar | None
+) -> None:
     """For a query over ``slot`` alone whose every condition is in ``hydrate_where``: its
     LIMIT (plus OFFSET), and its ORDER BY when every key reads the list's own columns."""
     tree = plan.tree
@@ -97,7 +82,7 @@ def _order_and_limit(plan: QueryPlan, slot: Slot, is_scalar: IsScalar | None) ->
         keys = list(order.expressions)
         outputs = {e.alias_or_name.lower(): e for e in tree.expressions}
         for key in keys:
-            if not _evaluable(key.this, slot) or _names_an_output(key.this, outputs):
+            if not _evaluable(key.this, mention, own) or _names_an_output(key.this, outputs):
                 return
         bare = tree.copy()
         bare.set("order", None)

@@ -28,7 +28,7 @@ from sqlglot import exp
 from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.bindings import enclosing_view, provider_tables, within
 from stackql_tuning.plan.targets import written_tables
-from stackql_tuning.plan.views import relocate
+from stackql_tuning.plan.views import keep_sample, relocate
 from stackql_tuning.registry.loader import Registry
 
 #: Subquery.meta key: the (qualified) name of the user view the subquery stands for
@@ -172,9 +172,7 @@ def expand_mention(node: exp.Table, view: UserView, body: exp.Expr | None = None
             columns=[exp.to_identifier(c) for c in view.columns] or None,
         )
     sub = exp.Subquery(this=query, alias=table_alias)
-    sample = node.args.get("sample")
-    if sample is not None:  # TABLESAMPLE on the view: it was dropped (every row)
-        sub.set("sample", sample.copy())
+    keep_sample(node, sub)
     sub.meta[USER_VIEW] = view.label
     return sub
 

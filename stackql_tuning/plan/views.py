@@ -56,6 +56,7 @@ from stackql_tuning.plan.bindings import (
     filters_first,
     from_position,
     is_constant,
+    item_columns,
     padded,
     provider_tables,
     split_and,
@@ -201,15 +202,11 @@ def _filters_into(
     scope = node.find_ancestor(exp.Select)
     if scope is None or padded(node) or not filters_first(node):
         return
-    alias = node.alias_or_name.lower()
-    single = not scope.args.get("joins")
     for pred in conjuncts(scope, node):
         if any(pred is d for d in done) or not steady(pred):
             continue
-        columns = list(pred.find_all(exp.Column))
-        if not columns or any(c.args.get("db") for c in columns):
-            continue
-        if any(c.table.lower() != alias if c.table else not single for c in columns):
+        columns = item_columns(pred, node)
+        if columns is None:
             continue
         for branch, params in zip(branches, param_columns, strict=True):
             if not _prunable(branch) or any(True for _ in branch.find_all(exp.Window)):
@@ -518,11 +515,17 @@ def expand_view(
             for b in kept[1:]:
                 tree = exp.union(tree, b, distinct=False, copy=False)
     sub = exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-    sample = node.args.get("sample")
-    if sample is not None:  # TABLESAMPLE on the view: it was dropped (31 rows, not 4)
-        sub.set("sample", sample.copy())
+    keep_sample(node, sub)
     sub.meta[VIEW] = view.id
     return sub
+
+
+def keep_sample(mention: exp.Table, sub: exp.Subquery) -> None:
+    """The TABLESAMPLE of a view's mention, onto the subquery that replaces it (it was
+    dropped: ``tuning_jobs TABLESAMPLE 4 ROWS`` counted 31 rows)."""
+    sample = mention.args.get("sample")
+    if sample is not None:
+        sub.set("sample", sample.copy())
 
 
 def relocate(tree: exp.Expr, mention: exp.Table) -> None:
