@@ -29,6 +29,9 @@ VIEW_COLUMN = "stackql_view_column"
 #: user's own test of the table's column, so no literal of it is refused for not being one
 #: of the column's values (`Strategy <> 'bayesian'` on the view answered, and still does)
 FLOWED = "stackql_flowed_condition"
+#: meta of a WHERE conjunct ``col IN (SELECT ...)`` whose subquery reads only rows the
+#: statement holds, not correlated (``plan.semi_joins`` checked it and joined it)
+LOCAL_IN = "stackql_local_in"
 
 
 @dataclass
@@ -587,11 +590,28 @@ def source_named(scope: exp.Expr | None, alias: str) -> RowSource | None:
     if len(named) != 1:
         return None
     node = named[0]
-    # what each WITH sees: its own CTEs over its ancestors' (a CTE's query reads the names
-    # of the WITH that defines it, not those of a WITH nested inside the statement)
+    seen = _ctes_seen(scope)
+    if seen is None:
+        return None
+    cte = None
+    if isinstance(node, exp.Table) and not node.args.get("db"):
+        cte = seen[0].get(node.name.lower())
+    ctes = needed_ctes(cte or node, scope)
+    if ctes is None:
+        return None
+    return RowSource(node, cte, ctes)
+
+
+def _ctes_seen(
+    scope: exp.Expr,
+) -> tuple[dict[str, exp.CTE], list[exp.CTE], dict[int, dict[str, exp.CTE]]] | None:
+    """The CTEs ``scope`` sees by name, all of them in the order they are defined, and the
+    names each one's own query sees (its WITH's CTEs over its ancestors': a CTE's query reads
+    the names of the WITH that defines it, not those of a WITH nested inside the statement);
+    None when a recursive WITH is in sight (its rows are not one query's)."""
     seen: dict[str, exp.CTE] = {}
     order: list[exp.CTE] = []
-    sees: dict[int, dict[str, exp.CTE]] = {}  # id(CTE) -> the names its query sees
+    sees: dict[int, dict[str, exp.CTE]] = {}
     for with_ in reversed(withs(scope)):  # outermost first
         if with_.args.get("recursive"):
             return None
@@ -601,11 +621,20 @@ def source_named(scope: exp.Expr | None, alias: str) -> RowSource | None:
             order.append(c)
         for c in with_.expressions:
             sees[id(c)] = seen
-    cte = None
-    if isinstance(node, exp.Table) and not node.args.get("db"):
-        cte = seen.get(node.name.lower())
+    return seen, order, sees
+
+
+def needed_ctes(node: exp.Expr, scope: exp.Expr) -> list[exp.CTE] | None:
+    """The CTEs that ``node`` (a source or a query of ``scope``, or a CTE it sees) reads,
+    directly or through each other, in the order they are defined; None when a recursive
+    WITH is in sight or two of them share a name (one shadows the other: not one WITH's
+    rows)."""
+    known = _ctes_seen(scope)
+    if known is None:
+        return None
+    seen, order, sees = known
     needed: dict[int, exp.CTE] = {}
-    todo: list[tuple[exp.Expr, dict[str, exp.CTE]]] = [(cte or node, seen)]
+    todo: list[tuple[exp.Expr, dict[str, exp.CTE]]] = [(node, seen)]
     while todo:
         current, names = todo.pop()
         if isinstance(current, exp.CTE):
@@ -619,8 +648,24 @@ def source_named(scope: exp.Expr | None, alias: str) -> RowSource | None:
                 todo.append((other, names))
     ctes = [c for c in order if id(c) in needed]
     if len({c.alias_or_name.lower() for c in ctes}) < len(ctes):
-        return None  # two CTEs of one name (one shadows the other): not one WITH's rows
-    return RowSource(node, cte, ctes)
+        return None
+    return ctes
+
+
+def local_in_alone(pred: exp.Expr, scope: exp.Expr) -> exp.In | None:
+    """A copy of ``LOCAL_IN`` condition ``pred`` that runs on its own: its subquery carries
+    the statement's CTEs that it reads (``IN (WITH names AS (...) SELECT name FROM names)``).
+    None when it is not one, or its subquery has a WITH of its own (two to merge)."""
+    if not isinstance(pred, exp.In) or not pred.meta.get(LOCAL_IN):
+        return None
+    query = pred.args.get("query")
+    ctes = needed_ctes(query, scope) if isinstance(query, exp.Subquery) else None
+    if ctes is None or query is None or query.this.args.get("with_") is not None:
+        return None
+    copy = pred.copy()
+    if ctes:
+        copy.args["query"].this.set("with_", exp.With(expressions=[c.copy() for c in ctes]))
+    return copy
 
 
 def _pin(node: exp.Expr, value: Any) -> None:

@@ -28,6 +28,7 @@ from stackql_tuning.plan.bindings import (
     filters_first,
     find_provider_tables,
     first_select,
+    local_in_alone,
     node_location,
     owner,
     param_names,
@@ -226,7 +227,8 @@ def _explain_constrained(
         "those on the one column) or an equality "
         "with a column of another source joined in the same FROM (a provider table, view, CTE "
         "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
-        "(not an OR with other columns, LIKE, <>, IN (SELECT ...), JOIN ... USING, NATURAL "
+        "(not an OR with other columns, LIKE, <>, IN (SELECT ...) over a provider table or "
+        "correlated, JOIN ... USING, NATURAL "
         "JOIN, a correlated subquery's outer column: write a JOIN ... ON; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside), and config defaults "
         "do not stand in for it; " + (e.hint or "")
@@ -815,13 +817,17 @@ def source_filters(
         return []
     out: list[exp.Expr] = []
     for pred in conjuncts(scope, table):
-        cols = list(pred.find_all(exp.Column))
+        # `p.job IN (SELECT name FROM picks)`: its subquery reads rows the statement holds
+        alone = local_in_alone(pred, scope)
+        cols = [alone.this] if alone is not None else list(pred.find_all(exp.Column))
         if not cols or any((c.table or "").lower() != alias.lower() for c in cols):
             continue
-        if pred.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window) or unstable(pred):
+        if alone is None and (
+            pred.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window) or unstable(pred)
+        ):
             continue
-        copy = pred.copy()
-        for c in copy.find_all(exp.Column):
+        copy = alone or pred.copy()
+        for c in [copy.this] if alone is not None else copy.find_all(exp.Column):
             c.set("table", None)
         out.append(copy)
     return out

@@ -30,6 +30,7 @@ from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
+from stackql_tuning.plan.semi_joins import in_subqueries_as_semi_joins
 from stackql_tuning.plan.targets import check_no_macro_over_provider, check_not_written
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
@@ -53,12 +54,18 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     registry's views expanded, the session's config defaults, DuckDB for constants and for the
     columns of local sources. Planning needs DuckDB only for those: the store (which may still
     be starting in the background) is first waited for when one is asked."""
+    registry = session.registry
+
+    def describe(sql: str) -> list[str] | None:
+        return session.store.columns_of(sql)
+
+    tree = expand_views(equalities_as_in(tree), registry)
     return plan_query(
-        expand_views(equalities_as_in(tree), session.registry),
-        session.registry,
+        in_subqueries_as_semi_joins(tree, registry, describe),
+        registry,
         const_eval=lambda sql: session.store.const(sql),
         defaults=session.settings.defaults,
-        describe=lambda sql: session.store.columns_of(sql),
+        describe=describe,
     )
 
 

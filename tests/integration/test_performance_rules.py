@@ -524,6 +524,86 @@ def test_hydration_of_a_table_joined_to_local_rows_gets_only_the_joined_jobs(
     session.close()
 
 
+def test_in_a_subquery_over_local_rows_binds_as_a_join(
+    fresh_sandbox: Sandbox, tmp_path: Any
+) -> None:
+    # `name IN (SELECT ...)` over a file, a CTE or VALUES makes the calls the same join makes:
+    # a describe per name (not a list and a describe of every job), a list per region (it
+    # was a plan error), the training jobs of the named jobs only; rows as the plain plan's
+    session = Session(**fresh_sandbox.settings())
+    names = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[:3]
+    picks = tmp_path / "picks.csv"
+    picks.write_text("name\n" + "\n".join([*names, "no-such-job", ""]) + "\n")
+    best = "BestTrainingJob ->> 'TrainingJobName'"
+    everything = dict(
+        session.execute(
+            f"SELECT HyperParameterTuningJobName, {best} FROM {A} WHERE region = 'us-east-1'"
+        ).rows
+    )
+    cases = {
+        "file": (f"(SELECT name FROM read_csv('{picks}'))", ""),
+        "CTE": ("(SELECT name FROM p)", f"WITH p AS (SELECT * FROM read_csv('{picks}')) "),
+    }
+    for label, (subquery, with_) in cases.items():
+        fresh_sandbox.aws.reset_log()
+        sql = (
+            f"{with_}SELECT HyperParameterTuningJobName, {best} FROM {A} "
+            f"WHERE region = 'us-east-1' AND HyperParameterTuningJobName IN {subquery}"
+        )
+        assert sorted(session.execute(sql).rows) == [(n, everything[n]) for n in names], label
+        ops = _ops(fresh_sandbox)  # and one for the name that is no job; none for the NULL
+        assert (ops["ListHyperParameterTuningJobs"], ops["DescribeHyperParameterTuningJob"]) == (
+            0,
+            4,
+        ), label
+    # SELECT * gives the table's columns alone, as with the literal list
+    literal = ", ".join(f"'{n}'" for n in names)
+    star = f"SELECT * FROM {A} WHERE region = 'us-east-1' AND HyperParameterTuningJobName IN "
+    from_file = cases["file"][0]
+    assert (
+        session.execute(star + from_file).columns == session.execute(star + f"({literal})").columns
+    )
+
+    # a region list from the statement's rows binds the fan-out (it was a plan error)
+    fresh_sandbox.aws.reset_log()
+    sql = (
+        f"SELECT region, count(*) FROM {A} WHERE region IN "
+        "(SELECT r FROM (VALUES ('us-east-1'), ('eu-west-1'), (NULL)) v(r)) GROUP BY 1 ORDER BY 1"
+    )
+    by_literal = sql.replace(
+        "(SELECT r FROM (VALUES ('us-east-1'), ('eu-west-1'), (NULL)) v(r))",
+        "('us-east-1', 'eu-west-1')",
+    )
+    assert session.execute(sql).rows == session.execute(by_literal).rows
+    assert _ops(fresh_sandbox)["ListHyperParameterTuningJobs"] == 4  # 2 + 2 for by_literal
+
+    # the named jobs' training jobs: one child list per name, not one per job of the region
+    fresh_sandbox.aws.reset_log()
+    children = (
+        f"SELECT j.HyperParameterTuningJobName, count(*) FROM {A} j "
+        "JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs t "
+        "ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName AND t.region = j.region "
+        f"WHERE j.region = 'us-east-1' AND j.HyperParameterTuningJobName IN {from_file} "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    rows = session.execute(children).rows
+    assert [r[0] for r in rows] == names
+    assert _ops(fresh_sandbox)["ListTrainingJobsForHyperParameterTuningJob"] == len(names)
+
+    # not a binding: a correlated subquery, NOT IN, an OR, a sampled table (listed, all got)
+    for sql in [
+        f"SELECT HyperParameterTuningJobName, {best} FROM {A} j WHERE region = 'us-east-1' "
+        f"AND HyperParameterTuningJobName IN (SELECT name FROM read_csv('{picks}') "
+        "WHERE name LIKE j.region || '%' OR true)",
+        f"SELECT HyperParameterTuningJobName, {best} FROM {A} WHERE region = 'us-east-1' "
+        f"AND (HyperParameterTuningJobName IN (SELECT name FROM read_csv('{picks}')) OR false)",
+    ]:
+        fresh_sandbox.aws.reset_log()
+        assert sorted(session.execute(sql).rows) == [(n, everything[n]) for n in names]
+        assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(everything)
+    session.close()
+
+
 def test_hydration_gets_only_the_rows_the_conditions_and_limit_keep(
     sessions: tuple[Session, Session], fresh_sandbox: Sandbox
 ) -> None:

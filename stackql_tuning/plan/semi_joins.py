@@ -1,0 +1,121 @@
+"""``param IN (SELECT ...)`` over rows the statement holds, as the SEMI JOIN that binds.
+
+A join to a source that is not a provider table binds a param with that source's values
+(``plan.select``); the same test written as ``IN (SELECT ...)`` bound nothing. Three job
+names from a file made a list and a describe of each of the region's 31 jobs, not three
+describes, and ``region IN (SELECT region FROM my_regions)`` was a plan error. A WHERE
+conjunct ``col IN (SELECT x ...)`` on a param column of a provider table of the same SELECT
+gets a ``SEMI JOIN (SELECT x ...) AS in_subquery_N ON col = in_subquery_N.value`` right after
+that table, which binds the param as any such join does. The IN stays in the WHERE, and a
+SEMI JOIN keeps the rows the IN keeps and adds no column, so the answer is the same.
+
+Only for a subquery DuckDB can run on its own (not correlated: the describe of it alone
+fails otherwise) that reads no provider table, nothing that changes between reads
+(``random()``, a sample), and gives one column; and only for a table the WHERE may filter
+first (no outer join pads it, no sample or ASOF / POSITIONAL join). Pure but for
+``describe``, DuckDB's answer for the subquery's columns.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from stackql_tuning.plan.bindings import (
+    LOCAL_IN,
+    TableRef,
+    filters_first,
+    find_provider_tables,
+    from_position,
+    needed_ctes,
+    owner,
+    padded,
+    param_names,
+    split_and,
+    unstable,
+)
+from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.select import Describe
+from stackql_tuning.registry.loader import Registry
+
+#: the alias of the N-th subquery joined, and the name of its one column
+ALIAS = "in_subquery_{}"
+VALUE = "value"
+
+
+def in_subqueries_as_semi_joins(
+    tree: exp.Expr, registry: Registry, describe: Describe | None
+) -> exp.Expr:
+    """``tree`` (changed in place) with a SEMI JOIN for each ``param IN (SELECT ...)`` that
+    can bind (module docstring)."""
+    if describe is None or not any(
+        isinstance(p.args.get("query"), exp.Subquery) for p in tree.find_all(exp.In)
+    ):
+        return tree
+    refs = find_provider_tables(tree, registry)
+    providers = {id(r.node) for r in refs}
+    taken = {n.alias_or_name.lower() for n in tree.find_all(exp.Table, exp.Subquery)}
+    for ref in refs:
+        scope = ref.scope
+        if not isinstance(scope, exp.Select) or scope.args.get("where") is None:
+            continue
+        position = from_position(ref.node, scope)
+        if position is None or padded(ref.node) or not filters_first(ref.node):
+            continue
+        for pred in list(split_and(scope.args["where"].this)):
+            query = _binding_query(pred, ref, refs, providers, describe)
+            if query is None:
+                continue
+            n = 1
+            while ALIAS.format(n) in taken:
+                n += 1
+            alias = ALIAS.format(n)
+            taken.add(alias)
+            pred.meta[LOCAL_IN] = True
+            joins = list(scope.args.get("joins") or [])
+            joins.insert(position + 1, _semi_join(pred.this.copy(), query, alias))
+            scope.set("joins", joins)
+            position += 1  # a second one goes after this one: the order of the IN conjuncts
+    return tree
+
+
+def _binding_query(
+    pred: exp.Expr,
+    ref: TableRef,
+    refs: list[TableRef],
+    providers: set[int],
+    describe: Describe,
+) -> exp.Expr | None:
+    """The query of ``pred`` when it is ``col IN (SELECT ...)`` on a param column of ``ref``
+    that a SEMI JOIN to that query can bind; else None."""
+    if not isinstance(pred, exp.In) or not isinstance(pred.this, exp.Column):
+        return None
+    subquery = pred.args.get("query")
+    if not isinstance(subquery, exp.Subquery) or pred.args.get("unnest"):
+        return None
+    col = pred.this
+    if col.name.lower() not in param_names(ref.resource) or owner(col, refs, ref.scope) is not ref:
+        return None
+    assert ref.scope is not None
+    ctes = needed_ctes(subquery, ref.scope)
+    if ctes is None:
+        return None
+    for part in [subquery, *ctes]:
+        if unstable(part) is not None or any(id(t) in providers for t in part.find_all(exp.Table)):
+            return None
+    alone = exp.Select(expressions=[exp.Star()], from_=exp.From(this=subquery.copy()))
+    if ctes:
+        alone.set("with_", exp.With(expressions=[c.copy() for c in ctes]))
+    names = describe(to_duckdb_sql(alone))
+    if names is None or len(names) != 1:
+        return None  # correlated (DuckDB cannot run it alone), or not one column
+    return subquery.this
+
+
+def _semi_join(col: exp.Column, query: exp.Expr, alias: str) -> exp.Join:
+    """``SEMI JOIN (query) AS alias(value) ON col = alias.value``."""
+    source = exp.Subquery(
+        this=query.copy(),
+        alias=exp.TableAlias(this=exp.to_identifier(alias), columns=[exp.to_identifier(VALUE)]),
+    )
+    on = exp.EQ(this=col, expression=exp.column(VALUE, table=alias))
+    return exp.Join(this=source, kind="SEMI", on=on)
