@@ -211,6 +211,18 @@ def item_columns(pred: exp.Expr, item: exp.Expr) -> list[exp.Column] | None:
     return columns or None
 
 
+def names_an_output(key: exp.Expr, outputs: dict[str, exp.Expr]) -> bool:
+    """Whether an ORDER BY key's column may be an output column of another value (``AS
+    CreationTime`` over a describe-only field): DuckDB would sort by the output."""
+    for col in key.find_all(exp.Column):
+        out = outputs.get(col.name.lower())
+        if out is None or col.table:
+            continue
+        if not (isinstance(out, exp.Column) and out.name.lower() == col.name.lower()):
+            return True
+    return False
+
+
 def filters_first(item: exp.Expr) -> bool:
     """Whether the WHERE of the SELECT whose FROM holds ``item`` may filter ``item``'s rows
     before the rest of that SELECT runs (in the API, or before the gets). Not when a sample is
@@ -505,7 +517,7 @@ ProviderColumns = Callable[[exp.Table], "list[str] | None"]
 
 #: functions whose value changes from one read of a source to the next
 _UNSTABLE_FUNCTIONS = frozenset(
-    {"random", "setseed", "uuid", "uuidv4", "uuidv7", "gen_random_uuid"}
+    {"random", "setseed", "uuid", "uuidv4", "uuidv7", "gen_random_uuid", "nextval", "currval"}
 )
 
 
@@ -606,21 +618,34 @@ def _ctes_seen(
     scope: exp.Expr,
 ) -> tuple[dict[str, exp.CTE], list[exp.CTE], dict[int, dict[str, exp.CTE]]] | None:
     """The CTEs ``scope`` sees by name, all of them in the order they are defined, and the
-    names each one's own query sees (its WITH's CTEs over its ancestors': a CTE's query reads
-    the names of the WITH that defines it, not those of a WITH nested inside the statement);
-    None when a recursive WITH is in sight (its rows are not one query's)."""
+    names each one's own query sees, as DuckDB resolves them: a CTE's query sees the CTEs
+    defined before it in its WITH, then those of the WITHs around (not itself, not a later
+    one: those names are tables of the catalog there); a query inside a CTE sees only the
+    CTEs before that one. None when a recursive WITH is in sight (its rows are not one
+    query's)."""
+    levels: list[list[exp.CTE]] = []  # innermost first: the CTEs of each WITH in sight
+    node: exp.Expr | None = scope
+    child: exp.Expr | None = None
+    grandchild: exp.Expr | None = None
+    while node is not None:
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With):
+            if with_.args.get("recursive"):
+                return None
+            ctes = list(with_.expressions)
+            if child is with_:  # inside one of them: only those before it are in sight
+                ctes = ctes[: next(i for i, c in enumerate(ctes) if c is grandchild)]
+            levels.append(ctes)
+        grandchild, child, node = child, node, node.parent
     seen: dict[str, exp.CTE] = {}
     order: list[exp.CTE] = []
     sees: dict[int, dict[str, exp.CTE]] = {}
-    for with_ in reversed(withs(scope)):  # outermost first
-        if with_.args.get("recursive"):
-            return None
+    for ctes in reversed(levels):  # outermost first
         seen = dict(seen)
-        for c in with_.expressions:
+        for c in ctes:
+            sees[id(c)] = dict(seen)
             seen[c.alias_or_name.lower()] = c
             order.append(c)
-        for c in with_.expressions:
-            sees[id(c)] = seen
     return seen, order, sees
 
 

@@ -1,6 +1,7 @@
 """Filter before hydrating: a list whose every row would be got again (a column only the get
 returns) first keeps only the rows the statement can return, by its own conditions on the
-list's columns and, for a query over that table alone, its ORDER BY ... LIMIT. Then only
+list's columns and, for a SELECT over that table alone (the statement, a subquery, a CTE or a
+view's branch, which ``plan.views`` rule 6 may give a LIMIT), its ORDER BY ... LIMIT. Then only
 those rows are got: ``WHERE Strategy = 'Hyperband'`` reading ``BestTrainingJob`` made a
 describe of each of the region's 31 jobs for 7 rows, ``ORDER BY CreationTime DESC LIMIT 3``
 one of each for 3.
@@ -17,7 +18,13 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import from_items, item_columns, padded, steady
+from stackql_tuning.plan.bindings import (
+    from_items,
+    item_columns,
+    names_an_output,
+    padded,
+    steady,
+)
 from stackql_tuning.plan.limit import IsScalar, early_limit
 from stackql_tuning.plan.select import QueryPlan, Slot, carries
 
@@ -70,22 +77,23 @@ def _evaluable(pred: exp.Expr, mention: exp.Expr, own: set[str]) -> bool:
 def _order_and_limit(
     plan: QueryPlan, slot: Slot, mention: exp.Expr, own: set[str], is_scalar: IsScalar | None
 ) -> None:
-    """For a query over ``slot`` alone whose every condition is in ``hydrate_where``: its
-    LIMIT (plus OFFSET), and its ORDER BY when every key reads the list's own columns."""
-    tree = plan.tree
-    if len(plan.slots) != 1 or not isinstance(tree, exp.Select) or slot.scope is not tree:
+    """For a SELECT over ``slot`` alone (the statement, or a subquery, a CTE or a view's
+    branch: what is around it sees only its rows) whose every condition is in
+    ``hydrate_where``: its LIMIT (plus OFFSET), and its ORDER BY when every key reads the
+    list's own columns."""
+    scope = slot.scope
+    if not isinstance(scope, exp.Select) or [id(i) for i in from_items(scope)] != [id(mention)]:
         return
-    order = tree.args.get("order")
-    if order is None:
-        bare = tree
-    else:
-        keys = list(order.expressions)
-        outputs = {e.alias_or_name.lower(): e for e in tree.expressions}
-        for key in keys:
-            if not _evaluable(key.this, mention, own) or _names_an_output(key.this, outputs):
+    if scope is plan.tree and len(plan.slots) != 1:
+        return  # another provider table in a subquery of the statement
+    order = scope.args.get("order")
+    bare = scope.copy()
+    bare.set("order", None)
+    if order is not None:
+        outputs = {e.alias_or_name.lower(): e for e in scope.expressions}
+        for key in order.expressions:
+            if not _evaluable(key.this, mention, own) or names_an_output(key.this, outputs):
                 return
-        bare = tree.copy()
-        bare.set("order", None)
     # the checks of an early LIMIT, hydration and conditions aside (both are dealt with here)
     n = early_limit(_without_hydration(plan, bare, slot), is_scalar)
     if n is None:
@@ -94,22 +102,10 @@ def _order_and_limit(
     slot.hydrate_order = [k.copy() for k in order.expressions] if order is not None else []
 
 
-def _names_an_output(key: exp.Expr, outputs: dict[str, exp.Expr]) -> bool:
-    """Whether an ORDER BY key's column may be an output column of another value (``AS
-    CreationTime`` over a describe-only field): DuckDB would sort by the output."""
-    for col in key.find_all(exp.Column):
-        out = outputs.get(col.name.lower())
-        if out is None or col.table:
-            continue
-        if not (isinstance(out, exp.Column) and out.name.lower() == col.name.lower()):
-            return True
-    return False
-
-
 def _without_hydration(plan: QueryPlan, tree: exp.Select, slot: Slot) -> QueryPlan:
     """A copy of ``plan`` as ``early_limit`` reads it: over ``tree``, its one slot neither
     hydrating nor filtered (its conditions are evaluated before the LIMIT is)."""
     from dataclasses import replace
 
     bare = replace(slot, hydrate=None, residual=[], scope=tree)
-    return replace(plan, tree=tree, slots=[bare])
+    return replace(plan, tree=tree, slots=[bare], bound=[b for b in plan.bound if b.slot is slot])

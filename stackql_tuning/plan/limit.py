@@ -1,18 +1,20 @@
 """Early LIMIT: stop paging once enough rows have arrived, when that cannot change the answer.
 
-Only for a query over exactly one provider table with no ORDER BY, GROUP BY, DISTINCT,
-aggregate, window function, join, set-returning function (``unnest``) or predicate that
-DuckDB would still filter on: then the first
-``LIMIT + OFFSET`` rows that arrive are a correct answer. Pure.
+Only for a query (or a subquery, CTE or view branch) over exactly one provider table with no
+ORDER BY, GROUP BY, DISTINCT, aggregate, window function, join, set-returning function
+(``unnest``) or predicate that DuckDB would still filter on: then the first ``LIMIT +
+OFFSET`` rows that arrive are a correct answer. Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlglot import exp
 
-from stackql_tuning.plan.select import QueryPlan
+from stackql_tuning.plan.bindings import from_items, steady
+from stackql_tuning.plan.select import QueryPlan, Slot
 
 #: whether a function that sqlglot does not know (``histogram``, ``fsum``) is a plain scalar
 #: one: DuckDB's aggregates and macros among them see every row, not the first ones
@@ -45,7 +47,11 @@ def early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> int | Non
         return None
     slot = plan.slots[0]
     tree = plan.tree
-    if not isinstance(tree, exp.Select) or slot.scope is not tree or slot.residual:
+    if not isinstance(tree, exp.Select) or slot.scope is not tree:
+        return None
+    # a condition that reads no row (a view's `kind = 'hyperparameter'` in its branch that
+    # projects 'hyperparameter') keeps all rows or none: the first ones are as good
+    if any(p.find(exp.Column) or not steady(p) for p in slot.residual):
         return None
     if slot.hydrate is not None or slot.dependent:
         return None
@@ -77,6 +83,25 @@ def early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> int | Non
 
 
 def apply_early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> None:
-    n = early_limit(plan, is_scalar)
-    if n is not None:
-        plan.slots[0].limit = n
+    """Set ``slot.limit`` for the statement's one table, or for a table alone in a subquery,
+    a CTE or a view's branch with a LIMIT of its own (``views`` rule 6 gives a view's
+    branches the LIMIT of a query over it): what is around that SELECT sees only its rows."""
+    for slot in plan.slots:
+        if slot.scope is plan.tree:
+            n = early_limit(plan, is_scalar)
+        elif slot.scope is not None and _alone_in(slot):
+            bound = [b for b in plan.bound if b.slot is slot]
+            n = early_limit(replace(plan, tree=slot.scope, slots=[slot], bound=bound), is_scalar)
+        else:
+            continue
+        if n is not None:
+            slot.limit = n
+
+
+def _alone_in(slot: Slot) -> bool:
+    """Whether ``slot``'s one mention is the only FROM item of its SELECT."""
+    scope = slot.scope
+    if not isinstance(scope, exp.Select) or len(slot.aliases) != 1:
+        return False
+    items = from_items(scope)
+    return len(items) == 1 and items[0].alias_or_name.lower() == slot.aliases[0].lower()

@@ -607,8 +607,9 @@ def plan_query(
             listed = choose_method(resource, set(b.static), node=ref.node)
         except PlanError as e:
             unplanned = e
+        per_value = False  # got per joined value, where a list on its own values would do
         if listed is not None and _get_per_joined_value(resource, listed, b, refs, columns):
-            listed = None
+            listed, per_value = None, True
         if listed is not None:
             method = listed
             # a param that picks where the call goes (AwsAccountId) still takes a source's
@@ -647,8 +648,19 @@ def plan_query(
                 )
             else:
                 needed = {p.lower() for p in method.required_params}
-                needed |= {p.name.lower() for p in method.params if p.location == "client"}
-                b.dependent = {k: v for k, v in b.dependent.items() if k in needed}
+                client = {p.name.lower() for p in method.params if p.location == "client"}
+                # not a param the statement binds with literals; and for a table got per
+                # joined value (which its literals could have listed), not a client param that
+                # a table which leaves it unbound would give, as for a listed one: `j.region =
+                # 'r'` and `t.region = j.region` made j wait on t, and t on j (a cycle)
+                chained = bound_of[(id(ref.scope), ref.alias.lower())]
+                b.dependent = {
+                    k: v
+                    for k, v in b.dependent.items()
+                    if (k in needed or k in client)
+                    and k not in b.static
+                    and not (per_value and k in client and k not in chained)
+                }
         # an optional param that picks where the call goes (AwsAccountId: unbound, the default
         # credentials' account) must not be left to its default when the query constrains it
         # (a param joined to a table that does not bind it either was dropped above: its

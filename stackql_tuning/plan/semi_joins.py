@@ -10,13 +10,19 @@ that table, which binds the param as any such join does. The IN stays in the WHE
 SEMI JOIN keeps the rows the IN keeps and adds no column, so the answer is the same.
 
 Only for a subquery DuckDB can run on its own (not correlated: the describe of it alone
-fails otherwise) that reads no provider table, nothing that changes between reads
-(``random()``, a sample), and gives one column; and only for a table the WHERE may filter
-first (no outer join pads it, no sample or ASOF / POSITIONAL join). Pure but for
-``describe``, DuckDB's answer for the subquery's columns.
+fails otherwise) that gives one column and reads only what gives the same rows at each read
+and compares text as the APIs do: VALUES, CTEs, files (``read_csv``, ``'picks.csv'``) and
+base tables of the session's database without a collation; not a provider table, a DuckDB
+view or macro (whose query is not in sight), ``random()``, ``nextval``, the clock, a
+sample, or a ``COLLATE``. Not under a session collation other than binary (the caller's to
+say). And only for a table the WHERE may filter first (no outer join pads it, no sample or
+ASOF / POSITIONAL join). Pure but for ``describe`` (DuckDB's answer for the subquery's
+columns) and ``plain_table`` (whether a name is such a base table).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -42,14 +48,39 @@ ALIAS = "in_subquery_{}"
 VALUE = "value"
 
 
+#: whether a name (and its schema, if given) is a base table whose rows read the same each
+#: time and compare text as the APIs do (``Store.plain_table``)
+PlainTable = Callable[[str, "str | None"], bool]
+#: table functions that read a file: the same rows at each read
+_FILE_READERS = frozenset(
+    {
+        "read_csv",
+        "read_csv_auto",
+        "read_json",
+        "read_json_auto",
+        "read_ndjson",
+        "read_ndjson_auto",
+        "read_json_objects",
+        "read_parquet",
+        "parquet_scan",
+    }
+)
+
+
+#: the clock: the values read for the calls, one statement, and those the IN compares, the
+#: next, may differ
+_CLOCKS = (exp.CurrentTimestamp, exp.CurrentTime, exp.CurrentDate, exp.CurrentDatetime)
+_CLOCK_NAMES = frozenset(
+    {"get_current_time", "get_current_timestamp", "today", "now", "transaction_timestamp"}
+)
+
+
 def in_subqueries_as_semi_joins(
-    tree: exp.Expr, registry: Registry, describe: Describe | None
+    tree: exp.Expr, registry: Registry, describe: Describe | None, plain_table: PlainTable
 ) -> exp.Expr:
     """``tree`` (changed in place) with a SEMI JOIN for each ``param IN (SELECT ...)`` that
     can bind (module docstring)."""
-    if describe is None or not any(
-        isinstance(p.args.get("query"), exp.Subquery) for p in tree.find_all(exp.In)
-    ):
+    if describe is None or not has_in_subquery(tree):
         return tree
     refs = find_provider_tables(tree, registry)
     providers = {id(r.node) for r in refs}
@@ -62,7 +93,7 @@ def in_subqueries_as_semi_joins(
         if position is None or padded(ref.node) or not filters_first(ref.node):
             continue
         for pred in list(split_and(scope.args["where"].this)):
-            query = _binding_query(pred, ref, refs, providers, describe)
+            query = _binding_query(pred, ref, refs, providers, describe, plain_table)
             if query is None:
                 continue
             n = 1
@@ -78,12 +109,18 @@ def in_subqueries_as_semi_joins(
     return tree
 
 
+def has_in_subquery(tree: exp.Expr) -> bool:
+    """Whether ``tree`` holds an ``IN (SELECT ...)`` at all."""
+    return any(isinstance(p.args.get("query"), exp.Subquery) for p in tree.find_all(exp.In))
+
+
 def _binding_query(
     pred: exp.Expr,
     ref: TableRef,
     refs: list[TableRef],
     providers: set[int],
     describe: Describe,
+    plain_table: PlainTable,
 ) -> exp.Expr | None:
     """The query of ``pred`` when it is ``col IN (SELECT ...)`` on a param column of ``ref``
     that a SEMI JOIN to that query can bind; else None."""
@@ -99,9 +136,17 @@ def _binding_query(
     ctes = needed_ctes(subquery, ref.scope)
     if ctes is None:
         return None
-    for part in [subquery, *ctes]:
-        if unstable(part) is not None or any(id(t) in providers for t in part.find_all(exp.Table)):
+    parts: list[exp.Expr] = [subquery, *ctes]
+    named = {c.alias_or_name.lower() for part in parts for c in part.find_all(exp.CTE)}
+    named |= {c.alias_or_name.lower() for c in ctes}
+    for part in parts:
+        if unstable(part) is not None or part.find(exp.Collate, *_CLOCKS) is not None:
             return None
+        if any(f.name.lower() in _CLOCK_NAMES for f in part.find_all(exp.Anonymous)):
+            return None
+        for table in part.find_all(exp.Table):
+            if id(table) in providers or not _steady_source(table, named, plain_table):
+                return None
     alone = exp.Select(expressions=[exp.Star()], from_=exp.From(this=subquery.copy()))
     if ctes:
         alone.set("with_", exp.With(expressions=[c.copy() for c in ctes]))
@@ -109,6 +154,22 @@ def _binding_query(
     if names is None or len(names) != 1:
         return None  # correlated (DuckDB cannot run it alone), or not one column
     return subquery.this
+
+
+def _steady_source(table: exp.Table, ctes: set[str], plain_table: PlainTable) -> bool:
+    """Whether ``table`` reads rows that are the same at each read and compare as the APIs
+    do: a CTE (checked in its turn), a file, or a base table without a collation."""
+    source = table.this
+    if isinstance(source, exp.Func):  # read_csv('picks.csv'); a macro's query is not in sight
+        name = source.name if isinstance(source, exp.Anonymous) else source.sql_name()
+        return name.lower() in _FILE_READERS
+    if not isinstance(source, exp.Identifier):
+        return False
+    if not table.args.get("db") and source.name.lower() in ctes:
+        return True
+    if source.quoted and ("." in source.name or "/" in source.name):
+        return True  # FROM 'picks.csv'
+    return plain_table(source.name, table.db or None)
 
 
 def _semi_join(col: exp.Column, query: exp.Expr, alias: str) -> exp.Join:

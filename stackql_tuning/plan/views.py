@@ -3,7 +3,7 @@
 A view's definition (``kind: "view"``) carries ``view.sql`` and ``view.params``: for each
 param column of the view, the inner expression it binds, per branch of the view's UNION (a
 string applies to every branch; a list gives one entry per branch, ``null`` where the branch has
-no such param). Expanding a mention of a view applies four rules, in this order:
+no such param). Expanding a mention of a view applies six rules, in this order:
 
 1. **Params flow in.** The outer query's ``col = const`` / ``col IN (consts)`` predicates on the
    param columns are copied into the matching branches' WHERE, through each branch's inner
@@ -33,6 +33,12 @@ no such param). Expanding a mention of a view applies four rules, in this order:
    to another table by an equality keeps its param columns: a dependent join on the view takes
    its region and account from them (``plan.select.colocate``).
 
+6. **A LIMIT flows in.** A query over the view alone with ``ORDER BY ... LIMIT n`` (or a bare
+   ``LIMIT n``), whose every WHERE conjunct went into every branch (rules 1, 2, 4), gives each
+   branch the same ORDER BY (over its own expressions, cast to the view column's type) and
+   ``LIMIT n`` plus the OFFSET: the first n rows of the union are among each branch's first n.
+   ``plan.hydrate_first`` then gets only those rows of a branch over one table.
+
 A branch marked optional (``view.optional_branches``) whose provider tables stay unplannable is
 skipped with a warning instead of failing the statement, so a cross-cloud view asked only about
 one cloud queries only that cloud. Must not: do I/O or know any particular resource.
@@ -40,6 +46,7 @@ one cloud queries only that cloud. Must not: do I/O or know any particular resou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
@@ -54,16 +61,18 @@ from stackql_tuning.plan.bindings import (
     column_and_constants,
     conjuncts,
     filters_first,
+    from_items,
     from_position,
     is_constant,
     item_columns,
+    names_an_output,
     padded,
     provider_tables,
     split_and,
     steady,
 )
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Resource
+from stackql_tuning.registry.model import Resource, view_param_entry
 
 MAX_DEPTH = 8
 #: Table.meta key set on provider tables inside an optional view branch
@@ -101,9 +110,29 @@ def _plain_union_all(tree: exp.Expr) -> bool:
 
 
 def _inner(spec: Any, branch: int) -> str | None:
-    if isinstance(spec, list):
-        return spec[branch] if branch < len(spec) else None
-    return str(spec) if spec else None
+    return view_param_entry(spec, branch)[0]
+
+
+def _accepted(pred: exp.Expr, spec: Any, branch: int) -> exp.Expr | None:
+    """``pred`` (``col = const`` / ``col IN (consts)`` on a view param) as it binds ``branch``:
+    itself, or for a param that binds a branch only with some values (``view_param_entry``)
+    a copy with the literals that match, None when none does (or a value is not a literal
+    string: which param it is cannot be told)."""
+    values = view_param_entry(spec, branch)[1]
+    if values is None:
+        return pred
+    pattern = re.compile(values)
+    literals = _literal_values(pred)
+    if literals is None or not all(v.is_string for v in literals):
+        return None
+    kept = [v for v in literals if pattern.fullmatch(v.this)]
+    if not kept:
+        return None
+    if isinstance(pred, exp.In):
+        copy = pred.copy()
+        copy.set("expressions", [v.copy() for v in kept])
+        return copy
+    return pred
 
 
 def _routed(spec: Any, n_branches: int) -> bool:
@@ -195,10 +224,12 @@ def _filters_into(
     done: list[exp.Expr],
     view: str,
     param_columns: list[dict[str, set[str]]],
+    landed: dict[int, set[int]],
 ) -> None:
     """Rule 4: copies of the scope's other conjuncts on the view's columns alone into every
     branch that can take them (``done``: the conjuncts rules 1 and 2 used). ``param_columns``:
-    per branch, a provider table's alias in it -> its param columns (lower-cased)."""
+    per branch, a provider table's alias in it -> its param columns (lower-cased).
+    ``landed``: each conjunct's branches that took a copy are added to it."""
     scope = node.find_ancestor(exp.Select)
     if scope is None or padded(node) or not filters_first(node):
         return
@@ -208,7 +239,7 @@ def _filters_into(
         columns = item_columns(pred, node)
         if columns is None:
             continue
-        for branch, params in zip(branches, param_columns, strict=True):
+        for i, (branch, params) in enumerate(zip(branches, param_columns, strict=True)):
             if not _prunable(branch) or any(True for _ in branch.find_all(exp.Window)):
                 continue
             copy = _over_branch(pred, branch, params)
@@ -216,6 +247,122 @@ def _filters_into(
                 copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
                 copy.meta[FLOWED] = True
                 branch.where(copy, copy=False)
+                landed.setdefault(id(pred), set()).add(i)
+
+
+#: nodes of the query around a view that make its first rows depend on more than the view's
+#: first rows in its order: the LIMIT does not flow into the branches then
+_LIMIT_BLOCKERS = (
+    exp.AggFunc,
+    exp.Window,
+    exp.Subquery,
+    exp.Unnest,
+    exp.Explode,
+    exp.Lateral,
+    exp.Anonymous,  # a DuckDB aggregate or set-returning function sqlglot does not know
+    exp.Placeholder,
+    exp.Parameter,
+)
+
+
+def _order_into(
+    node: exp.Table,
+    view: Resource,
+    branches: list[tuple[int, exp.Select]],
+    landed: dict[int, set[int]],
+) -> None:
+    """Rule 6: the ORDER BY ... LIMIT of a query over the view alone, into every branch.
+
+    ``SELECT ... FROM view WHERE ... ORDER BY k LIMIT n`` returns the first n rows, by k, of
+    the union of the branches' rows that pass the WHERE; those are among the first n of each
+    branch's own such rows. So each branch (index, SELECT) gets ``ORDER BY k LIMIT n`` (n plus
+    the OFFSET) over its own expression for k, cast to the view column's type as the union
+    gives it, when every WHERE conjunct went into every branch (``landed``, rules 1 and 4).
+    The statement's ORDER BY and LIMIT stay. A branch then is a query over its table with a
+    LIMIT of its own, whose rows are got only for the first n listed (``plan.hydrate_first``):
+    ``tuning_jobs ORDER BY TuningJobStartTime DESC LIMIT 3`` described every job of the
+    region, not 3."""
+    scope = node.find_ancestor(exp.Select)
+    if scope is None or [id(i) for i in from_items(scope)] != [id(node)]:
+        return
+    n = _first_rows(scope)
+    if n is None or not filters_first(node):
+        return
+    where = scope.args.get("where")
+    for pred in split_and(where.this) if where is not None else []:
+        if isinstance(pred, exp.Boolean) and pred.this:
+            continue  # a routed param, moved into its branches (rule 2)
+        if not {i for i, _ in branches} <= landed.get(id(pred), set()):
+            return
+    order = scope.args.get("order")
+    keys = list(order.expressions) if order is not None else []
+    outputs = {e.alias_or_name.lower(): e for e in scope.expressions}
+    for key in keys:
+        if not steady(key.this) or item_columns(key.this, node) is None:
+            return
+        if names_an_output(key.this, outputs):
+            return
+    per_branch: list[list[exp.Expr]] = []
+    for _, branch in branches:
+        if any(branch.args.get(k) for k in ("order", "limit", "offset")):
+            return
+        mapped = [_key_over_branch(key, branch, view) for key in keys]
+        if any(m is None for m in mapped):
+            return
+        per_branch.append([m for m in mapped if m is not None])
+    for (_, branch), ordered in zip(branches, per_branch, strict=True):
+        if ordered:
+            branch.set("order", exp.Order(expressions=ordered))
+        branch.set("limit", exp.Limit(expression=exp.Literal.number(n)))
+
+
+def _first_rows(scope: exp.Select) -> int | None:
+    """LIMIT plus OFFSET of ``scope`` when its first rows are the first rows of its FROM item
+    in its ORDER BY: integer literals, no grouping, DISTINCT, aggregate, window, subquery,
+    set-returning function or sample; else None."""
+    limit = scope.args.get("limit")
+    if not isinstance(limit, exp.Limit) or not isinstance(limit.expression, exp.Literal):
+        return None
+    options = limit.args.get("limit_options")
+    if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+        return None
+    if any(scope.args.get(k) for k in ("group", "having", "qualify", "distinct", "sample")):
+        return None
+    if any(True for _ in scope.find_all(*_LIMIT_BLOCKERS)):
+        return None
+    offset = scope.args.get("offset")
+    if offset is not None and not isinstance(offset.expression, exp.Literal):
+        return None
+    try:
+        n = int(limit.expression.this)
+        return n + (int(offset.expression.this) if offset is not None else 0)
+    except ValueError:
+        return None
+
+
+def _key_over_branch(key: exp.Ordered, branch: exp.Select, view: Resource) -> exp.Expr | None:
+    """ORDER BY key ``key`` (on the view's columns) over ``branch``'s expressions for them,
+    each cast to the view column's type (the type the union gives it: a branch's own may
+    sort otherwise), or None when a column is not there or reads what is not a qualified
+    column of the branch's FROM."""
+    exprs = {
+        p.alias_or_name.lower(): (p.this if isinstance(p, exp.Alias) else p)
+        for p in branch.expressions
+    }
+    copy = key.copy()
+    for col in list(copy.find_all(exp.Column)):
+        inner = exprs.get(col.name.lower())
+        column = view.column(col.name)
+        if inner is None or column is None:
+            return None
+        if any(not c.table for c in inner.find_all(exp.Column)):
+            return None
+        try:
+            to = exp.DataType.build(column.db_type, dialect="duckdb")
+        except Exception:  # a type sqlglot cannot read: no ORDER BY flows in
+            return None
+        col.replace(exp.Cast(this=inner.copy(), to=to))
+    return copy
 
 
 def _over_branch(
@@ -466,11 +613,16 @@ def expand_view(
 
     bound = _const_predicates(node, set(params))
     direct = {param for param, _ in bound}
+    #: id of an outer WHERE conjunct -> the branches a copy of it went into (rule 6)
+    landed: dict[int, set[int]] = {}
     for param, pred in bound:
         for i, branch in enumerate(branches):
             inner = flows(param, i)
-            if inner:
-                _bind_into(branch, param, pred, inner, view.id)
+            part = _accepted(pred, params[param], i) if inner else None
+            if inner and part is not None:
+                _bind_into(branch, param, part, inner, view.id)
+                if part is pred:
+                    landed.setdefault(id(pred), set()).add(i)
         if _routed(params[param], len(branches)):
             _reject_null_rows(node, pred)
             scope = pred.find_ancestor(exp.Select)
@@ -482,10 +634,12 @@ def expand_view(
     for param, pred in _joined_predicates(node, set(params), direct):
         for i, branch in enumerate(branches):
             inner = flows(param, i)
-            if inner:
-                _bind_into(branch, param, pred, inner, view.id)
+            part = _accepted(pred, params[param], i) if inner else None
+            if inner and part is not None:
+                _bind_into(branch, param, part, inner, view.id)
     if registry is not None and _plain_union_all(tree):
-        _filters_into(node, branches, [pred for _, pred in bound], view.id, inner_params)
+        done = [pred for _, pred in bound]
+        _filters_into(node, branches, done, view.id, inner_params, landed)
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"
@@ -499,6 +653,9 @@ def expand_view(
         kept = [b for b in branches if not _contradicted(b, preds)]
         if not kept:
             return _empty(view, alias)
+        if registry is not None:
+            ordered = [(i, b) for i, b in enumerate(branches) if any(b is k for k in kept)]
+            _order_into(node, view, ordered, landed)
         used = _outer_refs(node) if prune else None
         if used is not None and _joined_to_another(node):
             used |= set(params)  # a dependent join's partner takes its location from them

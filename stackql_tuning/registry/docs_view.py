@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Resource
+from stackql_tuning.registry.model import Resource, view_param_entry
 
 #: params that page through a list: never worth naming in an example
 _PAGING = {"nexttoken", "maxresults", "pagetoken", "pagesize"}
@@ -57,9 +57,7 @@ def _aliases(branch: Any) -> dict[str, str]:
 
 
 def _inner(spec: Any, i: int) -> str | None:
-    if isinstance(spec, list):
-        return spec[i] if i < len(spec) else None
-    return str(spec) if spec else None
+    return view_param_entry(spec, i)[0]
 
 
 def _binds_call(inner: str, aliases: dict[str, str], reg: Registry | None) -> str | None:
@@ -103,7 +101,12 @@ def _params(res: Resource, reg: Registry | None) -> tuple[list[str], list[str]]:
             call = _binds_call(inner, aliases[i], reg)
             reaches = reaches or call is not None
             where = f"branch {i + 1}: " if len(branches) > 1 else ""
-            binds.append(f"{where}`{inner}`" + (f" (param of `{call}`)" if call else ""))
+            values = view_param_entry(pspec, i)[1]
+            binds.append(
+                f"{where}`{inner}`"
+                + (f" (param of `{call}`)" if call else "")
+                + (f", values matching `{values}`" if values else "")
+            )
         routed = len(branches) > 1 and any(not _inner(pspec, i) for i in range(len(branches)))
         lines.append(
             f"| {_code(param)} | {_cell('; '.join(binds))} | "

@@ -360,6 +360,20 @@ class Resource:
         return tuple(seen.values())
 
 
+def view_param_entry(spec: Any, branch: int) -> tuple[str | None, str | None]:
+    """What a view param (``view.params[name]``) binds in ``branch``: the inner expression
+    (None: the branch has none) and the regular expression a value must fully match to bind
+    it there (None: any value). ``spec`` is one entry for every branch or a list of one per
+    branch; an entry is the expression, or ``{"expr": ..., "values": regex}`` for a column
+    that is one param or another by its value (an AWS account is 12 digits, a Google project
+    id starts with a letter)."""
+    entry = (spec[branch] if branch < len(spec) else None) if isinstance(spec, list) else spec
+    if isinstance(entry, dict):
+        expr, values = entry.get("expr"), entry.get("values")
+        return (str(expr) if expr else None), (str(values) if values else None)
+    return (str(entry) if entry else None), None
+
+
 def pushdown_rules(resource: Resource) -> dict[str, Any]:
     """The resource's pushdown rules (``{"style": "google-filter" | "params", ...}``) or {}."""
     return dict(resource.raw.get("pushdown") or {})

@@ -79,6 +79,14 @@ class Fetcher:
     def prepare(self, call: Call, token: str | None = None) -> PreparedRequest:
         return self.transport(call.resource.provider).prepare(call, token)  # type: ignore[no-any-return]
 
+    def check(self, call: Call) -> None:
+        """Every check of ``call``'s request that can be made before it is sent (a PlanError
+        when one fails): its path values, and the SDK's own validation where there is one."""
+        transport = self.transport(call.resource.provider)
+        transport.prepare(call)
+        if hasattr(transport, "check"):
+            transport.check(call)
+
     def host_of(self, call: Call) -> str:
         svc = self.registry.service(call.resource.provider, call.resource.service).data
         key = svc.get("location_param") or svc.get("region_param") or "region"

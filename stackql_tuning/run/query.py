@@ -24,6 +24,7 @@ from stackql_tuning.plan.select import QueryPlan, Slot
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource, param_sources
 from stackql_tuning.run.loader import TableLoader
+from stackql_tuning.run.row_values import keep_nameable
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
 from stackql_tuning.run.store import Store, TableSchema, duckdb_error, q, qualified
 from stackql_tuning.transports.base import Call, Page, case_only_difference, reply_identity
@@ -264,13 +265,17 @@ class QueryRun:
             for call in slot_calls(slot, self.store if slot.dependent else None):
                 by_call[id(call)] = slot
                 calls.append(call)
-        # every call is built and checked (path values, hosts) before the first is sent
-        for call in calls:
-            try:
-                self.fetcher.prepare(call)
-            except PlanError as e:
-                raise _from_defaults(e, call, by_call[id(call)], self.session) from None
-        row_limit = stage[0].limit if len(stage) == 1 else None
+
+        # every call is built and checked (path values, hosts) before the first is sent; a
+        # name or id read from rows that no resource can have names nothing (no call)
+        def failed(e: PlanError, call: Call) -> PlanError:
+            return _from_defaults(e, call, by_call[id(call)], self.session)
+
+        calls, warnings = keep_nameable(self.fetcher, self.session.registry, calls, by_call, failed)
+        self.stats.warnings += warnings
+        # one table's rows counted: a view's branch skipped (no calls) is not another table
+        active = [s for s in stage if not s.skip]
+        row_limit = active[0].limit if len(active) == 1 else None
         follow_ups = any(slot.hydrate is not None for slot in stage)
         started = self._scheduler().start(calls, row_limit=row_limit, follow_ups=follow_ups)
         return StartedStage(stage, by_call, started, row_limit)

@@ -30,7 +30,7 @@ from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
-from stackql_tuning.plan.semi_joins import in_subqueries_as_semi_joins
+from stackql_tuning.plan.semi_joins import has_in_subquery, in_subqueries_as_semi_joins
 from stackql_tuning.plan.targets import check_no_macro_over_provider, check_not_written
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
@@ -60,8 +60,12 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
         return session.store.columns_of(sql)
 
     tree = expand_views(equalities_as_in(tree), registry)
+    # under another collation DuckDB's IN matches text the APIs do not (asked only then: a
+    # ROLLBACK may run in an aborted transaction)
+    if has_in_subquery(tree) and session.compares_binary():
+        tree = in_subqueries_as_semi_joins(tree, registry, describe, session.store.plain_table)
     return plan_query(
-        in_subqueries_as_semi_joins(tree, registry, describe),
+        tree,
         registry,
         const_eval=lambda sql: session.store.const(sql),
         defaults=session.settings.defaults,

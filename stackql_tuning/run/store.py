@@ -732,6 +732,18 @@ class Store:
         )
         return bool(rows) and {str(r[0]) for r in rows} == {"scalar"}
 
+    def plain_table(self, name: str, schema: str | None = None) -> bool:
+        """Whether ``name`` (in ``schema``, or in any) is a base table of this database, not a
+        view, whose definition names no collation: its rows are the same at each read, and
+        its text compares as the APIs compare it."""
+        sql = "SELECT sql FROM duckdb_tables() WHERE lower(table_name) = ?"
+        params = [name.lower()]
+        if schema:
+            sql += " AND lower(schema_name) = ?"
+            params.append(schema.lower())
+        rows = self.execute(sql, params)
+        return bool(rows) and not any("COLLATE" in str(r[0]).upper() for r in rows)
+
     def columns_of(self, sql: str) -> list[str] | None:
         """The column names of query ``sql`` (None when DuckDB cannot bind it: its error is
         left for the statement's own bind check to report)."""

@@ -319,6 +319,22 @@ class AwsTransport:
             detail=detail,
         )
 
+    def check(self, call: Call) -> None:
+        """botocore's input validation of ``call``'s request, before it is sent (the same
+        PlanError the send would raise)."""
+        from botocore.exceptions import ParamValidationError
+        from botocore.validate import validate_parameters
+
+        params = self.prepare(call).detail["params"]
+        model = self.operation_model(call)
+        try:
+            validate_parameters(params, model.input_shape)
+        except ParamValidationError as e:
+            raise PlanError(
+                f"{call.label} does not fit the {model.name} request: " + validation_report(e),
+                hint=f"SHOW METHODS IN {call.resource.id} lists the parameters",
+            ) from None
+
     def operation_model(self, call: Call) -> Any:
         """botocore's model of the operation ``call`` sends, for checking a request before it
         is sent: from the trimmed data (the stock data when that fails), with no credentials

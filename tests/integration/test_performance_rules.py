@@ -352,6 +352,25 @@ def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
     lists = [r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]
     assert len(rows) == 10
     assert len(lists) == 1
+    # a LIMIT of a subquery, a CTE or a view's branch over the one table: one list too
+    where = "projectsId = 'perf-limit' AND locationsId = 'us-central1'"
+    for nested, answer in [
+        (f"SELECT count(*) FROM (SELECT displayName FROM {G} WHERE {where} LIMIT 10)", [(10,)]),
+        (
+            f"WITH few AS (SELECT state FROM {G} WHERE {where} LIMIT 10) "
+            "SELECT state, count(*) FROM few GROUP BY 1",
+            [("JOB_STATE_SUCCEEDED", 10)],
+        ),
+        (
+            f"SELECT count(*) FROM (SELECT name FROM {UNIFIED} WHERE {where} "
+            "AND kind = 'hyperparameter' LIMIT 10)",
+            [(10,)],
+        ),
+    ]:
+        fresh_sandbox.google.reset_log()
+        assert session.execute(nested).rows == answer, nested
+        lists = [r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]
+        assert len(lists) == 1, nested
     # without LIMIT (or with ORDER BY) every page is needed
     fresh_sandbox.google.reset_log()
     ordered = session.execute(sql.replace("LIMIT", "ORDER BY displayName LIMIT")).rows
@@ -604,6 +623,117 @@ def test_in_a_subquery_over_local_rows_binds_as_a_join(
     session.close()
 
 
+def test_an_in_subquery_binds_only_where_its_calls_read_the_rows_the_in_compares(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # the subquery's values become calls only when they are the values the IN compares: the
+    # CTE DuckDB reads (not a later or an inner one of the same name), text compared as the
+    # API does (no collation), rows the same at each read (no view, macro or sequence); the
+    # rows are those of the plain plan (which the forms left alone make: a list, a describe
+    # of every job). A parent so got still pairs with its child table (it was a cycle error)
+    fresh_sandbox.aws.configure(frozen=True)
+    session = Session(**fresh_sandbox.settings())
+    names = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])
+    first, second = names[0], names[1]
+    best = "BestTrainingJob ->> 'TrainingJobName'"
+    select = f"SELECT HyperParameterTuningJobName, {best} FROM {A} WHERE region = 'us-east-1' "
+    everything = dict(session.execute(select).rows)
+    session.execute(f"CREATE TABLE d AS SELECT '{second}' AS name")
+    session.execute(f"CREATE TABLE upper_picks AS SELECT upper('{first}') AS name")
+    session.execute("CREATE VIEW picks_view AS SELECT * FROM d")
+    session.execute("CREATE SEQUENCE seq")
+    cases = [
+        # the inner picks reads the outer one; the later sibling d is not the table d
+        (
+            f"WITH picks AS (SELECT '{first}' AS name) SELECT * FROM (WITH picks AS "
+            f"(SELECT name FROM picks) {select}AND HyperParameterTuningJobName IN "
+            "(SELECT name FROM picks)) z",
+            [first],
+            31,  # two CTEs of one name: not one WITH's rows, so not a binding
+        ),
+        (
+            f"WITH c AS ({select}AND HyperParameterTuningJobName IN (SELECT name FROM d)), "
+            f"d AS (SELECT '{first}' AS name) SELECT * FROM c",
+            [second],
+            1,
+        ),
+        (f"{select}AND HyperParameterTuningJobName IN (SELECT name FROM picks_view)", [second], 31),
+        (
+            f"{select}AND HyperParameterTuningJobName IN "
+            "(SELECT name FROM (SELECT name, nextval('seq') AS k FROM d) WHERE k > 0)",
+            [second],
+            31,
+        ),
+        (
+            f"{select}AND HyperParameterTuningJobName IN "
+            "(SELECT name COLLATE nocase FROM upper_picks)",
+            [first],
+            31,
+        ),
+    ]
+    jobs = len(everything)
+    for sql, expected, describes in cases:
+        fresh_sandbox.aws.reset_log()
+        rows = session.execute(sql).rows
+        assert sorted(rows) == [(n, everything[n]) for n in expected], sql
+        assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == min(describes, jobs), sql
+    session.execute("SET default_collation = 'nocase'")
+    try:
+        sql = f"{select}AND HyperParameterTuningJobName IN (SELECT name FROM upper_picks)"
+        assert session.execute(sql).rows == [(first, everything[first])]
+    finally:
+        session.execute("SET default_collation = 'binary'")
+    parent_child = (
+        f"SELECT j.HyperParameterTuningJobName, j.{best}, count(*) FROM {A} j "
+        "JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs t "
+        "ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName AND t.region = j.region "
+        "WHERE j.region = 'us-east-1' AND j.HyperParameterTuningJobName IN (SELECT name FROM d) "
+        "GROUP BY ALL"
+    )
+    [(name, trained, count)] = session.execute(parent_child).rows
+    assert (name, trained) == (second, everything[second]) and count > 0
+    session.close()
+
+
+def test_a_name_read_from_rows_that_no_resource_can_have_gives_no_row(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # '' as a SageMaker name, 'x/y' as a Vertex id: joined or IN (SELECT ...), they name no
+    # job (no call, no row, a warning) as in DuckDB's own join; they failed the statement.
+    # The same value written as a literal, or a bad region from rows, still fails it
+    session = Session(**fresh_sandbox.settings())
+    name = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[0]
+    best = "BestTrainingJob ->> 'TrainingJobName'"
+    queries = [
+        f"SELECT j.HyperParameterTuningJobName FROM (VALUES (''), ('{name}')) v(n) "
+        f"JOIN {A} j ON j.HyperParameterTuningJobName = v.n WHERE j.region = 'us-east-1' "
+        f"AND j.{best} IS NOT NULL",
+        f"SELECT HyperParameterTuningJobName FROM {A} WHERE region = 'us-east-1' AND {best} "
+        f"IS NOT NULL AND HyperParameterTuningJobName IN (SELECT '' UNION ALL SELECT '{name}')",
+        "SELECT t.HyperParameterTuningJobName FROM (VALUES (''), ('{name}')) v(n) "
+        "JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs t "
+        "ON t.HyperParameterTuningJobName = v.n AND t.region = 'us-east-1' LIMIT 1".replace(
+            "{name}", name
+        ),
+    ]
+    for sql in queries:
+        result = session.execute(sql)
+        assert result.rows == [(name,)], sql
+        assert any("('')" in w and "no row" in w for w in result.warnings), sql
+    result = session.execute(
+        f"SELECT name FROM {G} WHERE projectsId = 'ml-research-prod' AND locationsId = "
+        "'us-central1' AND len(trials) > 0 AND hyperparameterTuningJobsId IN (SELECT 'x/y')"
+    )
+    assert result.rows == [] and any("'x/y'" in w for w in result.warnings)
+    for sql in [
+        f"SELECT count(*) FROM {A} WHERE region = 'us-east-1' AND HyperParameterTuningJobName = ''",
+        f"SELECT count(*) FROM {A} WHERE region IN (SELECT 'mars-1')",
+    ]:
+        with pytest.raises(PlanError):
+            session.execute(sql)
+    session.close()
+
+
 def test_hydration_gets_only_the_rows_the_conditions_and_limit_keep(
     sessions: tuple[Session, Session], fresh_sandbox: Sandbox
 ) -> None:
@@ -686,6 +816,80 @@ def test_conditions_on_a_view_filter_before_its_gets(
         rows = on.execute(sql).rows
         assert 0 < _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] < jobs, sql
         assert sorted(map(repr, rows)) == sorted(map(repr, off.execute(sql).rows)), sql
+
+
+def test_an_order_by_limit_over_a_view_or_subquery_gets_only_its_first_rows(
+    sessions: tuple[Session, Session], fresh_sandbox: Sandbox
+) -> None:
+    # ORDER BY ... LIMIT of a query over a view flows into the view's branches, and a subquery
+    # or CTE over one table with its own ORDER BY ... LIMIT picks its rows before the gets:
+    # a describe (or get) per row it can return, not one per job. The rows are those of the
+    # same query with the ORDER BY ... LIMIT one level up (which keeps them out of the view)
+    fresh_sandbox.aws.configure(frozen=True)
+    fresh_sandbox.google.clock.set_speed(0)
+    on, _ = sessions
+    g_where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    best = "BestTrainingJob ->> 'TrainingJobName'"
+    tuning = "aws.sagemaker.tuning_jobs"
+    cases = [
+        (
+            f"TuningJobName, {best}",
+            f"{tuning} WHERE region = 'us-east-1'",
+            "ORDER BY TuningJobStartTime DESC LIMIT 3",
+            (3, 0),
+        ),
+        (
+            f"TuningJobName, {best}",
+            f"{tuning} WHERE region IN ('us-east-1', 'eu-west-1') "
+            "AND TuningJobStatus = 'Completed'",
+            "ORDER BY TuningJobStartTime DESC, TuningJobName LIMIT 2 OFFSET 1",
+            (3, 0),
+        ),
+        (
+            "provider, name, best_objective_value",
+            f"{UNIFIED} WHERE {g_where} AND region = 'us-east-1'",
+            "ORDER BY create_time DESC, name LIMIT 4",
+            (4, 4),
+        ),
+        (
+            "HyperParameterTuningJobName, BestTrainingJob",
+            f"{A} WHERE region = 'us-east-1'",
+            "ORDER BY CreationTime DESC LIMIT 2",
+            (2, 0),
+        ),
+    ]
+    for columns, source, order_limit, calls in cases:
+        fresh_sandbox.aws.reset_log()
+        fresh_sandbox.google.reset_log()
+        if source.startswith(A):  # a CTE with its own ORDER BY ... LIMIT
+            sql = f"WITH last AS (SELECT {columns} FROM {source} {order_limit}) SELECT * FROM last"
+        else:
+            sql = f"SELECT {columns} FROM {source} {order_limit}"
+        rows = on.execute(sql).rows
+        got = sum(1 for e in fresh_sandbox.google.requests() if e.get("action") == "get")
+        assert (_ops(fresh_sandbox)["DescribeHyperParameterTuningJob"], got) == calls, sql
+        reference = f"SELECT {columns} FROM (SELECT * FROM {source}) {order_limit}"
+        assert rows == on.execute(reference).rows, sql
+    # a LIMIT alone, in a subquery over the view: 3 describes
+    fresh_sandbox.aws.reset_log()
+    sql = (
+        f"SELECT count(*) FROM (SELECT BestTrainingJob FROM {tuning} "
+        "WHERE region = 'us-east-1' LIMIT 3)"
+    )
+    assert on.execute(sql).rows == [(3,)]
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == 3
+    # not when a condition the view cannot take first (a describe-only column) or an output
+    # named as the view's column decides the order: every job is described
+    jobs = len(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])
+    for sql in [
+        f"SELECT TuningJobName FROM {tuning} WHERE region = 'us-east-1' "
+        "AND BestTrainingJob IS NOT NULL ORDER BY TuningJobStartTime DESC LIMIT 3",
+        f"SELECT {best} AS TuningJobStartTime, TuningJobName FROM {tuning} "
+        "WHERE region = 'us-east-1' ORDER BY TuningJobStartTime LIMIT 3",
+    ]:
+        fresh_sandbox.aws.reset_log()
+        on.execute(sql)
+        assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == jobs, sql
 
 
 def _max_in_flight(entries: list[dict[str, Any]], latency: float) -> int:

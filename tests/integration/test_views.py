@@ -285,6 +285,36 @@ def test_routed_params_bind_one_cloud_and_filter_no_other_rows(
     assert any("branch 3" in w and "not queried" in w for w in only_google.warnings)
 
 
+def test_account_or_project_and_location_or_region_bind_each_cloud_by_the_values_form(
+    fresh_sandbox: Sandbox, session: Session
+) -> None:
+    # the cross-cloud columns bind the calls themselves: an account and a region the AWS
+    # branch, a project and a location the Google ones (a plan error before); the rows are
+    # those of the same query over the clouds' own params
+    project, location, region = PROJECTS[1], LOCATIONS[1], "us-east-1"
+    columns = "SELECT provider, account_or_project, location_or_region, count(*)"
+    by_form = session.execute(
+        f"{columns} FROM unified.tuning.jobs"
+        f" WHERE account_or_project IN ('{DEFAULT_ACCOUNT}', '{project}')"
+        f" AND location_or_region IN ('{region}', '{location}') GROUP BY ALL ORDER BY ALL"
+    )
+    by_params = session.execute(
+        f"{columns} FROM unified.tuning.jobs WHERE projectsId = '{project}'"
+        f" AND locationsId = '{location}' AND region = '{region}'"
+        f" AND AwsAccountId = '{DEFAULT_ACCOUNT}' GROUP BY ALL ORDER BY ALL"
+    )
+    assert by_form.rows == by_params.rows and len(by_form.rows) == 2
+    assert not by_form.warnings
+    # an account alone reads that account; the Google branches, bound by nothing, say so
+    fresh_sandbox.google.reset_log()
+    only_aws = session.execute(
+        "SELECT DISTINCT provider FROM unified.tuning.jobs"
+        f" WHERE account_or_project = '{DEFAULT_ACCOUNT}' AND location_or_region = '{region}'"
+    )
+    assert only_aws.rows == [("aws",)] and fresh_sandbox.google.requests() == []
+    assert any("branch 1" in w and "not queried" in w for w in only_aws.warnings)
+
+
 def test_routed_params_in_the_where_of_an_outer_join_drop_the_rows_no_job_matched(
     sandbox: Sandbox,
 ) -> None:

@@ -302,14 +302,40 @@ def test_other_conditions_on_the_view_flow_into_its_branch() -> None:
     assert "j.CreationTime > CAST('2026-01-01' AS DATE)" in where
 
 
+def test_a_column_that_is_one_param_or_another_binds_each_branch_by_the_values_form() -> None:
+    # account_or_project / location_or_region of the unified view: a 12-digit account and an
+    # AWS region bind the AWS branch, a project id and a Google location the Google branches
+    wheres = _wheres(
+        f"SELECT provider FROM {UNIFIED} "
+        "WHERE account_or_project IN ('123456789012', 'ml-research-prod') "
+        "AND location_or_region IN ('us-east-1', 'us-central1')"
+    )
+    google, supervised, aws = wheres
+    for where in (google, supervised):
+        assert "j.projectsId IN ('ml-research-prod')" in where
+        assert "j.locationsId IN ('us-central1')" in where
+        assert "123456789012" not in where and "us-east-1" not in where
+    assert "j.AwsAccountId IN ('123456789012')" in aws
+    assert "j.region IN ('us-east-1')" in aws
+    assert "ml-research-prod" not in aws and "us-central1" not in aws
+    # one value: the branches it does not fit get nothing (a project number is projectsId's)
+    google, supervised, aws = _wheres(
+        f"SELECT provider FROM {UNIFIED} WHERE account_or_project = '123456789012' "
+        "AND region = 'us-east-1'"
+    )
+    assert "j.AwsAccountId = '123456789012'" in aws
+    assert "123456789012" not in google + supervised
+
+
 @pytest.mark.parametrize(
     ("sql", "absent"),
     [
-        # onto a param column of the branch's table: it would bind the calls
+        # onto a param column of the branch's table: a value that is neither an AWS account
+        # nor a Google project id would bind one cloud's calls with the other's
         (
             f"SELECT provider FROM {UNIFIED} WHERE projectsId = 'p' AND locationsId = 'l' "
-            "AND region = 'r' AND account_or_project = '123456789012'",
-            "123456789012",
+            "AND region = 'r' AND account_or_project = 'Not-Either'",
+            "Not-Either",
         ),
         # a LEFT JOIN pads the view: `IS NULL` would keep a row the filtered view padded
         (
