@@ -24,9 +24,11 @@ no such param). Expanding a mention of a view applies six rules, in this order:
    outer WHERE (``WHERE Strategy = 'Bayesian'`` on a view of the jobs reads as
    ``j.Strategy = 'Bayesian'`` inside it: the API filters it, and a describe per row is made
    only for the rows it keeps). Only a deterministic condition with no subquery, on a view
-   that no outer join pads with NULLs, into a branch without a window or grouping (whose
-   values a filter before them would change), and never onto a param column of a branch's
-   table (that would bind its calls: a project of one cloud read as the other's account).
+   that no outer join pads with NULLs, into a branch without grouping, nor a window whose
+   values a filter before it would change (one partitioned by a table's identity keeps its
+   values under a condition on that table's columns alone: ``_whole_partitions``), and never
+   onto a param column of a branch's table (that would bind its calls: a project of one
+   cloud read as the other's account).
 5. **Unused columns are pruned.** Projections the outer query never names are removed from every
    branch (when that cannot change the rows: no DISTINCT, GROUP BY, aggregates...), so a
    column that needs a per-row describe call hydrates only when it is asked for. A view joined
@@ -224,12 +226,14 @@ def _filters_into(
     done: list[exp.Expr],
     view: str,
     param_columns: list[dict[str, set[str]]],
+    identities: list[dict[str, str]],
     landed: dict[int, set[int]],
 ) -> None:
     """Rule 4: copies of the scope's other conjuncts on the view's columns alone into every
     branch that can take them (``done``: the conjuncts rules 1 and 2 used). ``param_columns``:
-    per branch, a provider table's alias in it -> its param columns (lower-cased).
-    ``landed``: each conjunct's branches that took a copy are added to it."""
+    per branch, a provider table's alias in it -> its param columns (lower-cased);
+    ``identities``: -> its identity column. ``landed``: each conjunct's branches that took a
+    copy are added to it."""
     scope = node.find_ancestor(exp.Select)
     if scope is None or padded(node) or not filters_first(node):
         return
@@ -240,14 +244,43 @@ def _filters_into(
         if columns is None:
             continue
         for i, (branch, params) in enumerate(zip(branches, param_columns, strict=True)):
-            if not _prunable(branch) or any(True for _ in branch.find_all(exp.Window)):
+            if not _prunable(branch):
                 continue
             copy = _over_branch(pred, branch, params)
+            if copy is not None and not _whole_partitions(copy, branch, identities[i]):
+                continue
             if copy is not None:
                 copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
                 copy.meta[FLOWED] = True
                 branch.where(copy, copy=False)
                 landed.setdefault(id(pred), set()).add(i)
+
+
+def _whole_partitions(copy: exp.Expr, branch: exp.Select, identities: dict[str, str]) -> bool:
+    """Whether condition ``copy`` (over ``branch``'s expressions) leaves the branch's window
+    values as they are: there is no window, or the condition reads one table's columns alone
+    and every window is partitioned by that table's identity (the trials view's ``is_best``
+    ranks the trials of one job, ``PARTITION BY j.name``). Such a condition has one value for
+    all the rows of a partition, so it removes whole partitions: ``job_state = 'X'`` keeps or
+    drops every trial of a job, and the best trial of a kept job is still its best."""
+    windows = list(branch.find_all(exp.Window))
+    if not windows:
+        return True
+    tables = {c.table.lower() for c in copy.find_all(exp.Column)}
+    if len(tables) != 1:
+        return False
+    [alias] = tables
+    identity = identities.get(alias)
+    if identity is None:
+        return False
+    for window in windows:
+        keys = window.args.get("partition_by") or []
+        if not any(
+            isinstance(k, exp.Column) and k.table.lower() == alias and k.name.lower() == identity
+            for k in keys
+        ):
+            return False
+    return True
 
 
 #: nodes of the query around a view that make its first rows depend on more than the view's
@@ -601,6 +634,17 @@ def expand_view(
         else {}
         for branch in branches
     ]
+    # per branch: its provider tables' aliases -> their identity column (a job's name)
+    identities = [
+        {
+            t.alias_or_name.lower(): str(r.identity["column"]).lower()
+            for t, r in provider_tables(branch, registry)
+            if r.identity.get("column")
+        }
+        if registry is not None
+        else {}
+        for branch in branches
+    ]
     # under a sample (or an ASOF / POSITIONAL join) a view param flows in only where it binds
     # its table's calls: one on a field (TuningJobStatus) filtered the rows before the sample
     free = filters_first(node)
@@ -639,7 +683,7 @@ def expand_view(
                 _bind_into(branch, param, part, inner, view.id)
     if registry is not None and _plain_union_all(tree):
         done = [pred for _, pred in bound]
-        _filters_into(node, branches, done, view.id, inner_params, landed)
+        _filters_into(node, branches, done, view.id, inner_params, identities, landed)
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"

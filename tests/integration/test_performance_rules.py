@@ -818,6 +818,34 @@ def test_conditions_on_a_view_filter_before_its_gets(
         assert sorted(map(repr, rows)) == sorted(map(repr, off.execute(sql).rows)), sql
 
 
+def test_a_job_condition_on_the_trials_view_gets_only_those_jobs(
+    sessions: tuple[Session, Session], fresh_sandbox: Sandbox
+) -> None:
+    # the trials view ranks each job's trials (is_best, a window partitioned by the job's
+    # name): a condition on the job's own columns keeps or drops all of a job's trials, so it
+    # flows in, and only the jobs it keeps are got. Rows as with the condition one level up
+    # (out of the view's reach); a condition on a trial's columns still gets every job
+    fresh_sandbox.google.clock.set_speed(0)
+    on, _ = sessions
+    trials = "google.aiplatform.hyperparameter_tuning_job_trials"
+    where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    columns = "job_name, trial_id, metric_value, is_best"
+    jobs = on.execute(f"SELECT state, count(*) FROM {G} WHERE {where} GROUP BY 1").rows
+    per_state = dict(jobs)
+    for condition, gets in [
+        ("job_state = 'JOB_STATE_RUNNING'", per_state["JOB_STATE_RUNNING"]),
+        ("job_state = 'JOB_STATE_SUCCEEDED' AND is_best", per_state["JOB_STATE_SUCCEEDED"]),
+        ("state = 'SUCCEEDED'", sum(per_state.values())),
+    ]:
+        fresh_sandbox.google.reset_log()
+        rows = on.execute(f"SELECT {columns} FROM {trials} WHERE {where} AND {condition}").rows
+        got = sum(1 for e in fresh_sandbox.google.requests() if e.get("action") == "get")
+        assert got == gets, condition
+        oracle = f"SELECT {columns} FROM (SELECT * FROM {trials} WHERE {where}) WHERE {condition}"
+        assert sorted(map(repr, rows)) == sorted(map(repr, on.execute(oracle).rows)), condition
+        assert rows
+
+
 def test_an_order_by_limit_over_a_view_or_subquery_gets_only_its_first_rows(
     sessions: tuple[Session, Session], fresh_sandbox: Sandbox
 ) -> None:
