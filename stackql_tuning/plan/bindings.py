@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, closest
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Resource
+from stackql_tuning.registry.model import Resource, split_identity
 
 #: evaluates a constant SQL expression (DuckDB SQL text) to a Python value
 ConstEval = Callable[[str], Any]
@@ -722,7 +722,14 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
     out = Bindings()
     known = param_names(ref.resource)
     from_query: set[str] = set()  # params bound to a source that is not a provider table
+    #: params read from the identity column's constants (``name = 'projects/p/...'``)
+    from_identity: list[dict[str, list[Any]]] = []
     for pred in conjuncts(ref.scope, ref.node):
+        named = _identity_parts(pred, ref, refs, const_eval)
+        if named is not None:
+            from_identity.append(named)
+            out.residual.append(pred)  # the name itself is DuckDB's to test
+            continue
         if isinstance(pred, exp.EQ):
             sides = [(pred.left, pred.right), (pred.right, pred.left)]
             matched = False
@@ -800,6 +807,39 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
         else:
             out.residual.append(pred)
     _intersect(out)
+    for named in from_identity:  # where the statement does not bind them itself
+        for key, values in named.items():
+            if key not in out.static and key not in out.dependent:
+                out.static[key] = values
+    return out
+
+
+def _identity_parts(
+    pred: exp.Expr, ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None
+) -> dict[str, list[Any]] | None:
+    """The params that ``pred``, ``identity = const`` or ``identity IN (consts)`` on ``ref``'s
+    identity column (a Vertex job's full ``name``), names: each value split by the
+    identity's template (``projects/{projectsId}/locations/{locationsId}/...``), lower-cased
+    param -> its values. None when ``pred`` is not that, or a value has another form. Several
+    names of several parents make a call per combination (a get of a job that is not there
+    is empty); the name itself stays a condition."""
+    identity = ref.resource.identity
+    column, template = identity.get("column"), identity.get("template")
+    col, consts = column_and_constants(pred)
+    if not column or not template or col is None or col.name.lower() != str(column).lower():
+        return None
+    if owner(col, refs, ref.scope) is not ref or not consts:
+        return None
+    out: dict[str, list[Any]] = {}
+    for const in consts:
+        value = constant_value(const, const_eval)
+        parts = split_identity(str(template), str(value)) if isinstance(value, str) else None
+        if parts is None:
+            return None
+        for key, part in parts.items():
+            values = out.setdefault(key.lower(), [])
+            if part not in values:
+                values.append(part)
     return out
 
 

@@ -315,6 +315,35 @@ def test_account_or_project_and_location_or_region_bind_each_cloud_by_the_values
     assert any("branch 1" in w and "not queried" in w for w in only_aws.warnings)
 
 
+def test_a_jobs_full_name_binds_its_get(fresh_sandbox: Sandbox, session: Session) -> None:
+    # a Vertex job's name (projects/p/locations/l/hyperparameterTuningJobs/id) gives the get's
+    # params (it was a plan error: no projectsId); in the unified view each name binds the
+    # branch of its form (a SageMaker name the AWS one): a get and a describe, no list
+    project, location = PROJECTS[0], LOCATIONS[0]
+    [(full, display)] = session.execute(
+        "SELECT name, displayName FROM google.aiplatform.hyperparameter_tuning_jobs"
+        f" WHERE projectsId = '{project}' AND locationsId = '{location}' ORDER BY name LIMIT 1"
+    ).rows
+    aws_name = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[0]
+    fresh_sandbox.google.reset_log()
+    rows = session.execute(
+        "SELECT displayName, trials IS NOT NULL OR true FROM "
+        f"google.aiplatform.hyperparameter_tuning_jobs WHERE name = '{full}'"
+    ).rows
+    assert rows == [(display, True)]
+    assert [e["action"] for e in fresh_sandbox.google.requests()] == ["get"]
+    fresh_sandbox.google.reset_log()
+    fresh_sandbox.aws.reset_log()
+    result = session.execute(
+        "SELECT provider, display_name FROM unified.tuning.jobs"
+        f" WHERE name IN ('{full}', '{aws_name}') AND region = 'us-east-1' ORDER BY 1"
+    )
+    assert result.rows == [("aws", aws_name), ("google", display)]
+    assert [e["action"] for e in fresh_sandbox.google.requests()] == ["get"]
+    ops = [e["operation"] for e in fresh_sandbox.aws.requests() if e.get("operation")]
+    assert ops == ["DescribeHyperParameterTuningJob"]
+
+
 def test_routed_params_in_the_where_of_an_outer_join_drop_the_rows_no_job_matched(
     sandbox: Sandbox,
 ) -> None:
