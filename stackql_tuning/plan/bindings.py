@@ -223,6 +223,25 @@ def names_an_output(key: exp.Expr, outputs: dict[str, exp.Expr]) -> bool:
     return False
 
 
+def limit_rows(select: exp.Expr) -> int | None:
+    """``LIMIT n OFFSET m`` of ``select`` as the n + m first rows it reads, when both are
+    integer literals and the LIMIT counts rows (not ``10%``, not ``WITH TIES``); else None."""
+    limit = select.args.get("limit")
+    if not isinstance(limit, exp.Limit) or not isinstance(limit.expression, exp.Literal):
+        return None
+    options = limit.args.get("limit_options")
+    if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+        return None  # LIMIT 10%: a share of every row
+    offset = select.args.get("offset")
+    if offset is not None and not isinstance(offset.expression, exp.Literal):
+        return None
+    try:
+        n = int(limit.expression.this)
+        return n + (int(offset.expression.this) if offset is not None else 0)
+    except ValueError:  # OFFSET 1.5: DuckDB's to read
+        return None
+
+
 def filters_first(item: exp.Expr) -> bool:
     """Whether the WHERE of the SELECT whose FROM holds ``item`` may filter ``item``'s rows
     before the rest of that SELECT runs (in the API, or before the gets). Not when a sample is

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import from_items, steady
+from stackql_tuning.plan.bindings import from_items, limit_rows, steady
 from stackql_tuning.plan.select import QueryPlan, Slot
 
 #: whether a function that sqlglot does not know (``histogram``, ``fsum``) is a plain scalar
@@ -57,12 +57,9 @@ def early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> int | Non
         return None
     if any(not set(slot.static.get(b.param, ())) <= set(b.values) for b in plan.bound):
         return None  # a param bound to values some of whose rows a conjunct still drops
-    limit = tree.args.get("limit")
-    if limit is None or not isinstance(limit.expression, exp.Literal):
+    n = limit_rows(tree)
+    if n is None:
         return None
-    options = limit.args.get("limit_options")
-    if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
-        return None  # LIMIT 10%: a share of every row
     if any(True for _ in tree.find_all(*_BLOCKERS)):
         return None
     unknown = {f.name.lower() for f in tree.find_all(exp.Anonymous)}
@@ -72,14 +69,7 @@ def early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> int | Non
         return None  # histogram(x) LIMIT 1 counted the first page's rows only
     if any(True for _ in tree.find_all(exp.Subquery)):
         return None
-    offset = tree.args.get("offset")
-    if offset is not None and not isinstance(offset.expression, exp.Literal):
-        return None
-    try:
-        n = int(limit.expression.this)
-        return n + (int(offset.expression.this) if offset is not None else 0)
-    except ValueError:  # OFFSET 1.5: DuckDB's to read
-        return None
+    return n
 
 
 def apply_early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> None:

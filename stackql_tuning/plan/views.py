@@ -49,7 +49,7 @@ one cloud queries only that cloud. Must not: do I/O or know any particular resou
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import lru_cache
 from typing import Any
 
@@ -67,6 +67,7 @@ from stackql_tuning.plan.bindings import (
     from_position,
     is_constant,
     item_columns,
+    limit_rows,
     names_an_output,
     padded,
     provider_tables,
@@ -353,24 +354,11 @@ def _first_rows(scope: exp.Select) -> int | None:
     """LIMIT plus OFFSET of ``scope`` when its first rows are the first rows of its FROM item
     in its ORDER BY: integer literals, no grouping, DISTINCT, aggregate, window, subquery,
     set-returning function or sample; else None."""
-    limit = scope.args.get("limit")
-    if not isinstance(limit, exp.Limit) or not isinstance(limit.expression, exp.Literal):
-        return None
-    options = limit.args.get("limit_options")
-    if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
-        return None
     if any(scope.args.get(k) for k in ("group", "having", "qualify", "distinct", "sample")):
         return None
     if any(True for _ in scope.find_all(*_LIMIT_BLOCKERS)):
         return None
-    offset = scope.args.get("offset")
-    if offset is not None and not isinstance(offset.expression, exp.Literal):
-        return None
-    try:
-        n = int(limit.expression.this)
-        return n + (int(offset.expression.this) if offset is not None else 0)
-    except ValueError:
-        return None
+    return limit_rows(scope)
 
 
 def _key_over_branch(key: exp.Ordered, branch: exp.Select, view: Resource) -> exp.Expr | None:
@@ -378,23 +366,40 @@ def _key_over_branch(key: exp.Ordered, branch: exp.Select, view: Resource) -> ex
     each cast to the view column's type (the type the union gives it: a branch's own may
     sort otherwise), or None when a column is not there or reads what is not a qualified
     column of the branch's FROM."""
-    exprs = {
-        p.alias_or_name.lower(): (p.this if isinstance(p, exp.Alias) else p)
-        for p in branch.expressions
-    }
-    copy = key.copy()
-    for col in list(copy.find_all(exp.Column)):
-        inner = exprs.get(col.name.lower())
+
+    def cast(col: exp.Column, inner: exp.Expr) -> exp.Expr | None:
         column = view.column(col.name)
-        if inner is None or column is None:
-            return None
-        if any(not c.table for c in inner.find_all(exp.Column)):
+        if column is None:
             return None
         try:
             to = exp.DataType.build(column.db_type, dialect="duckdb")
         except Exception:  # a type sqlglot cannot read: no ORDER BY flows in
             return None
-        col.replace(exp.Cast(this=inner.copy(), to=to))
+        return exp.Cast(this=inner.copy(), to=to)
+
+    return _onto_branch(key, branch, cast)
+
+
+def _onto_branch(
+    node: exp.Expr, branch: exp.Select, inner_of: Callable[[exp.Column, exp.Expr], exp.Expr | None]
+) -> exp.Expr | None:
+    """A copy of ``node`` with each view column it reads replaced by ``inner_of(column, the
+    branch's expression for it)``; None when a column is not there, its expression reads
+    what is not a qualified column of the branch's FROM (a lateral alias), or ``inner_of``
+    says None."""
+    exprs = {
+        p.alias_or_name.lower(): (p.this if isinstance(p, exp.Alias) else p)
+        for p in branch.expressions
+    }
+    copy = node.copy()
+    for col in list(copy.find_all(exp.Column)):
+        inner = exprs.get(col.name.lower())
+        if inner is None or any(not c.table for c in inner.find_all(exp.Column)):
+            return None
+        new = inner_of(col, inner)
+        if new is None:
+            return None
+        col.replace(new)
     return copy
 
 
@@ -404,21 +409,15 @@ def _over_branch(
     """A copy of ``pred`` over ``branch``'s expressions for the view columns it reads, or None
     when one is not there, reads what is not a qualified column of the branch's FROM (a
     lateral alias), or reads a param column of a provider table."""
-    exprs = {
-        p.alias_or_name.lower(): (p.this if isinstance(p, exp.Alias) else p)
-        for p in branch.expressions
-    }
-    copy = pred.copy()
-    for col in list(copy.find_all(exp.Column)):
-        inner = exprs.get(col.name.lower())
-        if inner is None:
-            return None
+
+    def inner_copy(col: exp.Column, inner: exp.Expr) -> exp.Expr | None:
         for c in inner.find_all(exp.Column):
-            if not c.table or c.name.lower() in param_columns.get(c.table.lower(), set()):
+            if c.name.lower() in param_columns.get(c.table.lower(), set()):
                 return None
         simple = isinstance(inner, (exp.Column, exp.Literal, exp.Boolean, exp.Null))
-        col.replace(inner.copy() if simple else exp.Paren(this=inner.copy()))
-    return copy
+        return inner.copy() if simple else exp.Paren(this=inner.copy())
+
+    return _onto_branch(pred, branch, inner_copy)
 
 
 def _binds_a_param(inner_sql: str, params: dict[str, set[str]]) -> bool:
