@@ -211,6 +211,23 @@ def item_columns(pred: exp.Expr, item: exp.Expr) -> list[exp.Column] | None:
     return columns or None
 
 
+def output_columns(select: exp.Select) -> dict[str, exp.Expr]:
+    """``select``'s output names (lower-case) -> the expression each holds, as an ORDER BY
+    key naming one reads it: the aliases, and a star's ``REPLACE (expr AS c)`` and ``RENAME
+    (a AS c)`` (whose ``c`` holds another value than the FROM's column ``c``)."""
+    out: dict[str, exp.Expr] = {}
+    for e in select.expressions:
+        star = e if isinstance(e, exp.Star) else e.this if isinstance(e, exp.Column) else None
+        if isinstance(star, exp.Star):
+            for item in star.args.get("replace") or []:
+                out[item.alias_or_name.lower()] = item
+            for item in star.args.get("rename") or []:
+                out[item.alias_or_name.lower()] = item
+            continue
+        out[e.alias_or_name.lower()] = e
+    return out
+
+
 def names_an_output(key: exp.Expr, outputs: dict[str, exp.Expr]) -> bool:
     """Whether an ORDER BY key's column may be an output column of another value (``AS
     CreationTime`` over a describe-only field): DuckDB would sort by the output."""

@@ -22,6 +22,7 @@ from stackql_tuning.plan.bindings import (
     from_items,
     item_columns,
     names_an_output,
+    output_columns,
     padded,
     steady,
 )
@@ -90,7 +91,7 @@ def _order_and_limit(
     bare = scope.copy()
     bare.set("order", None)
     if order is not None:
-        outputs = {e.alias_or_name.lower(): e for e in scope.expressions}
+        outputs = output_columns(scope)
         for key in order.expressions:
             if not _evaluable(key.this, mention, own) or names_an_output(key.this, outputs):
                 return

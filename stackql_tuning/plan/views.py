@@ -69,6 +69,7 @@ from stackql_tuning.plan.bindings import (
     item_columns,
     limit_rows,
     names_an_output,
+    output_columns,
     padded,
     provider_tables,
     split_and,
@@ -330,7 +331,7 @@ def _order_into(
             return
     order = scope.args.get("order")
     keys = list(order.expressions) if order is not None else []
-    outputs = {e.alias_or_name.lower(): e for e in scope.expressions}
+    outputs = output_columns(scope)
     for key in keys:
         if not steady(key.this) or item_columns(key.this, node) is None:
             return
@@ -664,8 +665,8 @@ def expand_view(
             part = _accepted(pred, params[param], i) if inner else None
             if inner and part is not None:
                 _bind_into(branch, param, part, inner, view.id)
-                if part is pred:
-                    landed.setdefault(id(pred), set()).add(i)
+                # an IN of some of the values implies the whole IN: the branch's rows pass it
+                landed.setdefault(id(pred), set()).add(i)
         if _routed(params[param], len(branches)):
             _reject_null_rows(node, pred)
             scope = pred.find_ancestor(exp.Select)

@@ -6,7 +6,8 @@ empty string, a ``/`` in a Google id, a SageMaker name over 32 characters) names
 name no job has does, so it gives no row. It failed the statement instead ("Invalid length
 for parameter HyperParameterTuningJobName, value: 0"), where the same rows joined in DuckDB
 just matched nothing. A bad value of a param that says where to call (a region, an account,
-a project) still fails it: that is a mistake in the source, not a name without a job.
+a project, a location) still fails it: that is a mistake in the source, not a name without
+a job.
 """
 
 from __future__ import annotations
@@ -29,18 +30,15 @@ _STAND_IN = "x1"
 
 
 def own_params(slot: Slot, registry: Registry) -> list[str]:
-    """The params of ``slot``'s calls whose values come from rows and name the resource
-    itself (or its parent, for a child list): required, neither where the call goes nor a
-    project, location or region."""
+    """The params of ``slot``'s calls whose values come from rows and name one resource (a
+    job's name or id; its parent's, for a child list: ``Registry.naming_params``), not where
+    the call goes (a project, a location, a region, an account)."""
     method = slot.method
-    out = []
-    for name in method.required_params:
-        param = method.param(name)
-        if name not in slot.dependent or param is None or param.location == "client":
-            continue
-        if name.lower() not in registry.naming_params:
-            out.append(name)
-    return out
+    return [
+        name
+        for name in method.required_params
+        if name in slot.dependent and name in registry.naming_params
+    ]
 
 
 def keep_nameable(
@@ -58,6 +56,11 @@ def keep_nameable(
     for call in calls:
         slot = slot_of[id(call)]
         own = own_params(slot, registry) if slot.dependent else []
+        for name in own:  # a name read as a number (VALUES (5)) is the text the SQL compares
+            value = call.params.get(name)
+            param = call.method.param(name)
+            if param is not None and param.type == "string" and isinstance(value, int | float):
+                call.params[name] = str(value)
         try:
             if own:
                 fetcher.check(call)
@@ -67,7 +70,9 @@ def keep_nameable(
             if not own or not _fits_without(fetcher, call, own):
                 raise failed(e, call) from None
             for name in own:
-                lost.setdefault((call.resource.id, name), []).append(str(call.params.get(name)))
+                values = lost.setdefault((call.resource.id, name), [])
+                if str(call.params.get(name)) not in values:
+                    values.append(str(call.params.get(name)))
             continue
         kept.append(call)
     warnings = []

@@ -725,9 +725,20 @@ def test_a_name_read_from_rows_that_no_resource_can_have_gives_no_row(
         "'us-central1' AND len(trials) > 0 AND hyperparameterTuningJobsId IN (SELECT 'x/y')"
     )
     assert result.rows == [] and any("'x/y'" in w for w in result.warnings)
+    # a name read as a number is the text DuckDB compares: sent as '5', no job, no row
+    fresh_sandbox.aws.reset_log()
+    sql = (
+        f"SELECT j.HyperParameterTuningJobName FROM (VALUES (5)) v(n) JOIN {A} j "
+        f"ON j.HyperParameterTuningJobName = v.n WHERE j.region = 'us-east-1' AND j.{best} > ''"
+    )
+    assert session.execute(sql).rows == []
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == 1
     for sql in [
         f"SELECT count(*) FROM {A} WHERE region = 'us-east-1' AND HyperParameterTuningJobName = ''",
         f"SELECT count(*) FROM {A} WHERE region IN (SELECT 'mars-1')",
+        # a project is where the call goes, not a name without a job
+        f"SELECT count(*) FROM (VALUES (''), ('ml-research-prod')) v(p) JOIN {G} j "
+        "ON j.projectsId = v.p WHERE j.locationsId = 'us-central1'",
     ]:
         with pytest.raises(PlanError):
             session.execute(sql)
@@ -906,18 +917,53 @@ def test_an_order_by_limit_over_a_view_or_subquery_gets_only_its_first_rows(
     )
     assert on.execute(sql).rows == [(3,)]
     assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == 3
+    # routed by the values' form (account_or_project): each branch still takes the LIMIT
+    fresh_sandbox.aws.reset_log()
+    where = (
+        "account_or_project IN ('123456789012', 'ml-research-prod') "
+        "AND location_or_region IN ('us-east-1', 'us-central1')"
+    )
+    order = "ORDER BY create_time DESC, name LIMIT 5"
+    sql = f"SELECT provider, name, best_objective_value FROM {UNIFIED} WHERE {where} {order}"
+    rows = on.execute(sql).rows
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == 5
+    reference = f"SELECT provider, name, best_objective_value FROM (SELECT * FROM {UNIFIED} "
+    assert rows == on.execute(f"{reference}WHERE {where}) {order}").rows
     # not when a condition the view cannot take first (a describe-only column) or an output
-    # named as the view's column decides the order: every job is described
+    # named as the column it sorts by (an alias, a star's REPLACE or RENAME) decides the
+    # order: every job is described, and the rows are the reference's
     jobs = len(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])
-    for sql in [
-        f"SELECT TuningJobName FROM {tuning} WHERE region = 'us-east-1' "
-        "AND BestTrainingJob IS NOT NULL ORDER BY TuningJobStartTime DESC LIMIT 3",
-        f"SELECT {best} AS TuningJobStartTime, TuningJobName FROM {tuning} "
-        "WHERE region = 'us-east-1' ORDER BY TuningJobStartTime LIMIT 3",
+    replaced = "* REPLACE (reverse(TuningJobName) AS TuningJobName)"
+    renamed = "* RENAME (HyperParameterTuningEndTime AS CreationTime, CreationTime AS c)"
+    for columns, source, order_limit in [
+        (
+            "TuningJobName",
+            f"{tuning} WHERE region = 'us-east-1' AND BestTrainingJob IS NOT NULL",
+            "ORDER BY TuningJobStartTime DESC LIMIT 3",
+        ),
+        (
+            f"{best} AS TuningJobStartTime, TuningJobName",
+            f"{tuning} WHERE region = 'us-east-1'",
+            "ORDER BY TuningJobStartTime LIMIT 3",
+        ),
+        (replaced, f"{tuning} WHERE region = 'us-east-1'", "ORDER BY TuningJobName LIMIT 3"),
+        (
+            replaced.replace("TuningJobName", "HyperParameterTuningJobName") + ", BestTrainingJob",
+            f"{A} WHERE region = 'us-east-1'",
+            "ORDER BY HyperParameterTuningJobName LIMIT 3",
+        ),
+        (
+            renamed + ", BestTrainingJob",
+            f"{A} WHERE region = 'us-east-1'",
+            "ORDER BY CreationTime DESC NULLS LAST, HyperParameterTuningJobName LIMIT 3",
+        ),
     ]:
         fresh_sandbox.aws.reset_log()
-        on.execute(sql)
+        sql = f"SELECT {columns} FROM {source} {order_limit}"
+        rows = on.execute(sql).rows
         assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == jobs, sql
+        reference = f"SELECT {columns} FROM (SELECT * FROM {source}) {order_limit}"
+        assert rows == on.execute(reference).rows, sql
 
 
 def _max_in_flight(entries: list[dict[str, Any]], latency: float) -> int:
