@@ -55,7 +55,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from stackql_tuning.errors import PlanError
+from stackql_tuning.errors import Location, PlanError
 from stackql_tuning.plan.bindings import (
     FLOWED,
     VIEW,
@@ -69,6 +69,7 @@ from stackql_tuning.plan.bindings import (
     item_columns,
     limit_rows,
     names_an_output,
+    node_location,
     output_columns,
     padded,
     provider_tables,
@@ -619,6 +620,18 @@ def expand_view(
     sql = spec.get("sql")
     if not sql:
         raise PlanError(f"view {view.id} has no SQL in its definition")
+    alias_of = node.args.get("alias")
+    if isinstance(alias_of, exp.TableAlias) and alias_of.columns:
+        # the rules read the statement's conditions by the view's column names: under other
+        # names they bound and filtered the wrong columns (the list was dropped, silently)
+        listed = ", ".join(c.name for c in alias_of.columns)
+        raise PlanError(
+            f"{view.id} AS {alias_of.name}({listed}): a view's columns cannot be renamed by a "
+            "column list on its alias",
+            location=node_location(node, Location(resource=view.id)),
+            hint=f"rename them in the SELECT (SELECT kind AS k ...), or read the view in a "
+            f"subquery first: (SELECT * FROM {view.id} WHERE ...) AS {alias_of.name}({listed})",
+        )
     tree = _parsed(str(sql)).copy()
     relocate(tree, node)
     branches = _branches(tree)

@@ -420,3 +420,12 @@ def test_a_sample_on_a_view_is_kept_and_its_field_params_stay_outside() -> None:
     [where] = _wheres(sql)
     assert "j.region = 'r'" in where  # the region binds the calls, as on the table itself
     assert "Completed" not in where
+
+
+def test_a_column_list_on_a_views_alias_is_refused() -> None:
+    # the rules read conditions by the view's own names: renamed, `kind` bound the provider
+    # column (the list was dropped, and the view's own kind returned)
+    from stackql_tuning.errors import PlanError
+
+    with pytest.raises(PlanError, match="cannot be renamed by a column list"):
+        expand_views(parse_one(f"SELECT kind FROM {UNIFIED} AS u(kind, provider)").expression, REG)
