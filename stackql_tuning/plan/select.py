@@ -227,8 +227,8 @@ def _explain_constrained(
         "those on the one column) or an equality "
         "with a column of another source joined in the same FROM (a provider table, view, CTE "
         "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
-        "(not an OR with other columns, LIKE, <>, IN (SELECT ...) over a provider table or "
-        "correlated, JOIN ... USING, NATURAL "
+        "(not an OR with other columns, LIKE, <>, an IN (SELECT ...) that is correlated or "
+        "reads a provider table, a view or the clock, JOIN ... USING, NATURAL "
         "JOIN, a correlated subquery's outer column: write a JOIN ... ON; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside), and config defaults "
         "do not stand in for it; " + (e.hint or "")

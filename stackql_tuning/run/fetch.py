@@ -83,9 +83,10 @@ class Fetcher:
         """Every check of ``call``'s request that can be made before it is sent (a PlanError
         when one fails): its path values, and the SDK's own validation where there is one."""
         transport = self.transport(call.resource.provider)
-        transport.prepare(call)
-        if hasattr(transport, "check"):
+        if hasattr(transport, "check"):  # it prepares the request itself
             transport.check(call)
+        else:
+            transport.prepare(call)
 
     def host_of(self, call: Call) -> str:
         svc = self.registry.service(call.resource.provider, call.resource.service).data
