@@ -32,6 +32,10 @@ FLOWED = "stackql_flowed_condition"
 #: meta of a WHERE conjunct ``col IN (SELECT ...)`` whose subquery reads only rows the
 #: statement holds, not correlated (``plan.semi_joins`` checked it and joined it)
 LOCAL_IN = "stackql_local_in"
+#: meta of a view's ``param IN (SELECT ...)`` copied into a branch onto its table's param
+#: (``plan.views``): kept only where ``plan.semi_joins`` makes it a binding, else dropped
+#: (``drop_tentative``): it may be correlated, which only DuckDB can tell
+TENTATIVE = "stackql_tentative_in"
 
 
 @dataclass
@@ -194,6 +198,30 @@ def from_position(item: exp.Expr, scope: exp.Expr) -> int | None:
     its ``i``th join; None when it is neither."""
     shift = 1 if scope.args.get("from_") is not None else 0
     return next((i - shift for i, it in enumerate(from_items(scope)) if it is item), None)
+
+
+def empty_relation(columns: list[tuple[str, str]], alias: exp.TableAlias) -> exp.Subquery:
+    """``(SELECT CAST(NULL AS <type>) AS <name>, ... WHERE false) AS <alias>``: a typed
+    relation of ``columns`` (name, DuckDB type) with no row."""
+    cols = ", ".join(f'CAST(NULL AS {db_type}) AS "{name}"' for name, db_type in columns)
+    select: exp.Expr = exp.maybe_parse(f"SELECT {cols} WHERE false", dialect="duckdb")
+    return exp.Subquery(this=select, alias=alias)
+
+
+def provider_relation(resource: Resource) -> list[tuple[str, str]]:
+    """A provider table's columns in DuckDB (name, type): the resource's fields, then its
+    param columns."""
+    return [(c.name, c.db_type) for c in resource.columns] + [
+        (p.name, p.db_type) for p in resource.param_columns
+    ]
+
+
+def alone_in(item: exp.Expr) -> exp.Select | None:
+    """The SELECT whose FROM holds ``item`` and nothing else (no join), or None."""
+    scope = item.find_ancestor(exp.Select)
+    if scope is None or [id(i) for i in from_items(scope)] != [id(item)]:
+        return None
+    return scope
 
 
 def item_columns(pred: exp.Expr, item: exp.Expr) -> list[exp.Column] | None:
@@ -532,6 +560,14 @@ class RowSource:
             name = self.node.name or self.node.this.sql(dialect="duckdb")
         return " ".join(p for p in (kind, name, "AS", self.node.alias_or_name) if p)
 
+    def query(self) -> exp.Subquery:
+        """``(WITH <the CTEs it needs> SELECT * FROM <source>)``: the source as a query of its
+        own (of copies: the statement's tree keeps its nodes)."""
+        query = exp.Select(expressions=[exp.Star()], from_=exp.From(this=self.node.copy()))
+        if self.ctes:
+            query.set("with_", exp.With(expressions=[c.copy() for c in self.ctes]))
+        return exp.Subquery(this=query)
+
     def columns(self, provider: ProviderColumns = lambda table: None) -> list[str]:
         """The column names the source gives, as far as the statement says: its alias's column
         list, else what its query projects (``*`` of a CTE, a subquery or a provider table,
@@ -638,21 +674,24 @@ def source_named(scope: exp.Expr | None, alias: str) -> RowSource | None:
     if len(named) != 1:
         return None
     node = named[0]
-    seen = _ctes_seen(scope)
-    if seen is None:
+    known = _ctes_seen(scope)
+    if known is None:
         return None
     cte = None
     if isinstance(node, exp.Table) and not node.args.get("db"):
-        cte = seen[0].get(node.name.lower())
-    ctes = needed_ctes(cte or node, scope)
+        cte = known[0].get(node.name.lower())
+    ctes = needed_ctes(cte or node, scope, known)
     if ctes is None:
         return None
     return RowSource(node, cte, ctes)
 
 
-def _ctes_seen(
-    scope: exp.Expr,
-) -> tuple[dict[str, exp.CTE], list[exp.CTE], dict[int, dict[str, exp.CTE]]] | None:
+#: what ``_ctes_seen`` tells of a scope: the CTEs it sees by name, all in sight in order, and
+#: per CTE (by id) the names its own query sees
+CtesSeen = tuple[dict[str, exp.CTE], list[exp.CTE], dict[int, dict[str, exp.CTE]]]
+
+
+def _ctes_seen(scope: exp.Expr) -> CtesSeen | None:
     """The CTEs ``scope`` sees by name, all of them in the order they are defined, and the
     names each one's own query sees, as DuckDB resolves them: a CTE's query sees the CTEs
     defined before it in its WITH, then those of the WITHs around (not itself, not a later
@@ -685,12 +724,15 @@ def _ctes_seen(
     return seen, order, sees
 
 
-def needed_ctes(node: exp.Expr, scope: exp.Expr) -> list[exp.CTE] | None:
+def needed_ctes(
+    node: exp.Expr, scope: exp.Expr, known: CtesSeen | None = None
+) -> list[exp.CTE] | None:
     """The CTEs that ``node`` (a source or a query of ``scope``, or a CTE it sees) reads,
     directly or through each other, in the order they are defined; None when a recursive
     WITH is in sight or two of them share a name (one shadows the other: not one WITH's
-    rows)."""
-    known = _ctes_seen(scope)
+    rows). ``known``: ``_ctes_seen(scope)``, when the caller has it already."""
+    if known is None:
+        known = _ctes_seen(scope)
     if known is None:
         return None
     seen, order, sees = known
@@ -711,6 +753,14 @@ def needed_ctes(node: exp.Expr, scope: exp.Expr) -> list[exp.CTE] | None:
     if len({c.alias_or_name.lower() for c in ctes}) < len(ctes):
         return None
     return ctes
+
+
+def drop_tentative(tree: exp.Expr) -> None:
+    """Take out of ``tree`` each ``TENTATIVE`` condition that is still one: a copy whose
+    original stays in the WHERE around the view."""
+    for node in list(tree.find_all(exp.In)):
+        if node.meta.get(TENTATIVE):
+            node.replace(exp.true())
 
 
 def local_in_alone(pred: exp.Expr, scope: exp.Expr) -> exp.In | None:

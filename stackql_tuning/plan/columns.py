@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import from_items, withs
+from stackql_tuning.plan.bindings import first_select, from_items, withs
 
 if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
@@ -65,9 +65,51 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
                     used.add(name)
             elif col.table.lower() == alias or not _names_another(col, same_scope, refs):
                 used.add(name)  # qualified by what no FROM names (a struct path?): be safe
-        else:
+        elif _reaches(col, name, ref):
             used.add(name)
     return used
+
+
+def _reaches(col: exp.Column, name: str, ref: TableRef) -> bool:
+    """Whether unqualified ``col`` (named ``name``) may be a column of ``ref``'s table: a FROM
+    item of its SELECT, or of one around it (a correlated reference), may give it. The
+    ``in_subquery_1(value)`` that an ``IN (SELECT HyperParameterTuningJobName FROM <the
+    same table>)`` becomes gives only ``value``: the outer SELECT's ``BestTrainingJob`` made
+    the subquery's own mention get each of its rows."""
+    scope = col.find_ancestor(exp.Select)
+    if scope is None:
+        return True  # a DELETE's or an UPDATE's: its one table
+    while scope is not None:
+        if any(_may_give(item, name, ref) for item in from_items(scope)):
+            return True
+        scope = scope.find_ancestor(exp.Select)
+    return False
+
+
+def _may_give(item: exp.Expr, name: str, ref: TableRef) -> bool:
+    """Whether FROM item ``item`` may give a column ``name`` that is ``ref``'s: it is the
+    mention, or a subquery, view or CTE that reads it and whose columns (its alias's list,
+    else its first SELECT's outputs) include ``name`` or a star."""
+    if item is ref.node:
+        return True
+    body: exp.Expr | None = item
+    if isinstance(item, exp.Table):
+        body = _cte_named(item)
+    if body is None or not _holds(body, ref.node):
+        return False
+    for named in (item, body):
+        alias = named.args.get("alias")
+        if isinstance(alias, exp.TableAlias) and alias.columns:
+            return name in {c.name.lower() for c in alias.columns}
+    select = first_select(body.this) if isinstance(body, (exp.Subquery, exp.CTE)) else None
+    if select is None:
+        return True  # a VALUES list, a LATERAL join...: be safe
+    for out in select.expressions:
+        if isinstance(out, exp.Star) or isinstance(out.this, exp.Star):
+            return True
+        if out.alias_or_name.lower() == name:
+            return True
+    return False
 
 
 def _names_another(col: exp.Column, same_scope: list[TableRef], refs: list[TableRef]) -> bool:

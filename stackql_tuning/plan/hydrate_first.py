@@ -19,14 +19,14 @@ from __future__ import annotations
 from sqlglot import exp
 
 from stackql_tuning.plan.bindings import (
-    from_items,
+    alone_in,
     item_columns,
     names_an_output,
     output_columns,
     padded,
     steady,
 )
-from stackql_tuning.plan.limit import IsScalar, early_limit
+from stackql_tuning.plan.limit import IsScalar, early_limit, mention_of
 from stackql_tuning.plan.select import QueryPlan, Slot, carries
 
 
@@ -39,21 +39,13 @@ def apply_hydrate_first(plan: QueryPlan, is_scalar: IsScalar | None = None) -> N
             continue
         if len(slot.aliases) != 1:
             continue
-        mention = _mention(slot)
+        mention = mention_of(slot)
         if mention is None or padded(mention) or not slot.filters_first:
             continue  # the WHERE's `x IS NULL` would keep the padded row of a match it removed
         own = _own_columns(slot)
         slot.hydrate_where = [p for p in slot.residual if _evaluable(p, mention, own)]
         if len(slot.hydrate_where) == len(slot.residual):
             _order_and_limit(plan, slot, mention, own, is_scalar)
-
-
-def _mention(slot: Slot) -> exp.Expr | None:
-    """The FROM item of ``slot``'s scope that is its one mention."""
-    if not isinstance(slot.scope, exp.Select):
-        return None
-    alias = slot.aliases[0].lower()
-    return next((i for i in from_items(slot.scope) if i.alias_or_name.lower() == alias), None)
 
 
 def _own_columns(slot: Slot) -> set[str]:
@@ -82,8 +74,8 @@ def _order_and_limit(
     branch: what is around it sees only its rows) whose every condition is in
     ``hydrate_where``: its LIMIT (plus OFFSET), and its ORDER BY when every key reads the
     list's own columns."""
-    scope = slot.scope
-    if not isinstance(scope, exp.Select) or [id(i) for i in from_items(scope)] != [id(mention)]:
+    scope = alone_in(mention)
+    if scope is None or scope is not slot.scope:
         return
     if scope is plan.tree and len(plan.slots) != 1:
         return  # another provider table in a subquery of the statement

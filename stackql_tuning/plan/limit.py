@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import from_items, limit_rows, steady
+from stackql_tuning.plan.bindings import alone_in, from_items, limit_rows, steady
 from stackql_tuning.plan.select import QueryPlan, Slot
 
 #: whether a function that sqlglot does not know (``histogram``, ``fsum``) is a plain scalar
@@ -90,8 +90,13 @@ def apply_early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> Non
 
 def _alone_in(slot: Slot) -> bool:
     """Whether ``slot``'s one mention is the only FROM item of its SELECT."""
-    scope = slot.scope
-    if not isinstance(scope, exp.Select) or len(slot.aliases) != 1:
-        return False
-    items = from_items(scope)
-    return len(items) == 1 and items[0].alias_or_name.lower() == slot.aliases[0].lower()
+    mention = mention_of(slot)
+    return mention is not None and alone_in(mention) is slot.scope
+
+
+def mention_of(slot: Slot) -> exp.Expr | None:
+    """The FROM item of ``slot``'s scope that is its one mention (None: not one)."""
+    if not isinstance(slot.scope, exp.Select) or len(slot.aliases) != 1:
+        return None
+    alias = slot.aliases[0].lower()
+    return next((i for i in from_items(slot.scope) if i.alias_or_name.lower() == alias), None)

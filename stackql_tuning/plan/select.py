@@ -24,6 +24,7 @@ from stackql_tuning.plan.bindings import (
     TableRef,
     collect_bindings,
     conjuncts,
+    drop_tentative,
     enclosing_view,
     filters_first,
     find_provider_tables,
@@ -95,7 +96,7 @@ class Slot:
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
     #: dependent sources that are not provider tables (views, CTEs, subqueries, VALUES lists,
-    #: local tables): key -> the query of their rows (a view's expansion, or ``_rows_query``),
+    #: local tables): key -> the query of their rows (a view's expansion, or ``RowSource.query``),
     #: over the slots it reads, and the names of those slots
     view_sources: dict[str, tuple[exp.Subquery, set[str]]] = field(default_factory=dict)
     #: dependent source (as ``dependent`` names it) -> the WHERE and ON conjuncts over it
@@ -228,7 +229,7 @@ def _explain_constrained(
         "with a column of another source joined in the same FROM (a provider table, view, CTE "
         "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
         "(not an OR with other columns, LIKE, <>, an IN (SELECT ...) that is correlated or "
-        "reads a provider table, a view or the clock, JOIN ... USING, NATURAL "
+        "reads a DuckDB view, a macro, a sample or the clock, JOIN ... USING, NATURAL "
         "JOIN, a correlated subquery's outer column: write a JOIN ... ON; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside), and config defaults "
         "do not stand in for it; " + (e.hint or "")
@@ -355,7 +356,7 @@ def source_columns(
     if not _reads_provider(rows, refs):
         # over local tables or files only: DuckDB knows them already, and its answer holds
         # where the statement's is partial (``*`` over a local table)
-        known = describe(to_duckdb_sql(_rows_query(rows).this)) if describe else None
+        known = describe(to_duckdb_sql(rows.query().this)) if describe else None
         return known or names or None
     return names
 
@@ -565,6 +566,7 @@ def plan_query(
 
     ``describe``: the columns of a query over local tables or files (DuckDB's answer), for a
     dependent join whose source the statement does not spell out (``FROM picks p``)."""
+    drop_tentative(tree)
     refs = find_provider_tables(tree, registry)
     warnings: list[str] = []
     slots: list[Slot] = []
@@ -803,7 +805,7 @@ def plan_query(
                     )
                 read = _slots_read([rows.node, *rows.ctes], node_slot)
                 slot.dependent[param] = (source, col)
-                slot.view_sources[source] = (_rows_query(rows), read)
+                slot.view_sources[source] = (rows.query(), read)
                 _add_filters(slot, source, read_through)
     if slots and all(s.skip for s in slots):
         # every branch of every view was skipped: nothing would be asked; say what to bind
@@ -869,15 +871,6 @@ def _slots_read(parts: list[exp.Expr], node_slot: dict[int, Slot]) -> set[str]:
 def _add_filters(slot: Slot, source: str, filters: list[exp.Expr]) -> None:
     if filters:
         slot.source_filters[source] = filters
-
-
-def _rows_query(rows: RowSource) -> exp.Subquery:
-    """``(WITH <the CTEs it needs> SELECT * FROM <source>)``: a dependent join's source as a
-    query of its own (of copies: the statement's tree keeps its nodes)."""
-    query = exp.Select(expressions=[exp.Star()], from_=exp.From(this=rows.node.copy()))
-    if rows.ctes:
-        query.set("with_", exp.With(expressions=[c.copy() for c in rows.ctes]))
-    return exp.Subquery(this=query)
 
 
 def _request_only(resource: Resource, method: Method) -> set[str]:

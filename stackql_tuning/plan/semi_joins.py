@@ -1,23 +1,35 @@
-"""``param IN (SELECT ...)`` over rows the statement holds, as the SEMI JOIN that binds.
+"""``param IN (SELECT ...)`` as the SEMI JOIN that binds.
 
-A join to a source that is not a provider table binds a param with that source's values
-(``plan.select``); the same test written as ``IN (SELECT ...)`` bound nothing. Three job
-names from a file made a list and a describe of each of the region's 31 jobs, not three
-describes, and ``region IN (SELECT region FROM my_regions)`` was a plan error. A WHERE
-conjunct ``col IN (SELECT x ...)`` on a param column of a provider table of the same SELECT
-gets a ``SEMI JOIN (SELECT x ...) AS in_subquery_N ON col = in_subquery_N.value`` right after
-that table, which binds the param as any such join does. The IN stays in the WHERE, and a
-SEMI JOIN keeps the rows the IN keeps and adds no column, so the answer is the same.
+A join to a source binds a param with that source's values (``plan.select``); the same test
+written as ``IN (SELECT ...)`` bound nothing. Three job names from a file made a list and a
+describe of each of the region's 31 jobs, not three describes; ``region IN (SELECT region
+FROM my_regions)`` and the training jobs of ``IN (SELECT HyperParameterTuningJobName FROM
+...tuning_jobs WHERE ... 'InProgress')`` were plan errors. A WHERE conjunct ``col IN (SELECT x
+...)`` on a param column of a provider table of the same SELECT gets a ``SEMI JOIN (SELECT x
+...) AS in_subquery_N ON col = in_subquery_N.value`` right after that table, which binds the
+param as any such join does.
 
-Only for a subquery DuckDB can run on its own (not correlated: the describe of it alone
-fails otherwise) that gives one column and reads only what gives the same rows at each read
-and compares text as the APIs do: VALUES, CTEs, files (``read_csv``, ``'picks.csv'``) and
-base tables of the session's database without a collation; not a provider table, a DuckDB
-view or macro (whose query is not in sight), ``random()``, ``nextval``, the clock, a
-sample, or a ``COLLATE``. Not under a session collation other than binary (the caller's to
-say). And only for a table the WHERE may filter first (no outer join pads it, no sample or
-ASOF / POSITIONAL join). Pure but for ``describe`` (DuckDB's answer for the subquery's
-columns) and ``plain_table`` (whether a name is such a base table).
+Over rows the statement holds (VALUES, CTEs, files), the IN stays in the WHERE: a SEMI JOIN
+keeps the rows the IN keeps and adds no column, so the answer is the same. Over a provider
+table (directly, through a registry view or a CTE) the IN is *moved* into the SEMI JOIN, its
+place in the WHERE left ``true``: a copy would be a second mention of that table, sharing its
+fetch but not its own LIMIT or filter-before-hydrating. The two say the same of a row: the IN
+is a top-level conjunct of the WHERE, and the table is one the WHERE filters first (no outer
+join pads it), so the rows of the FROM it removes are those the SEMI JOIN removes, before or
+after the other joins.
+
+Only for a subquery DuckDB can run on its own (not correlated: the describe of it alone,
+provider tables standing in as empty typed relations, fails otherwise) that gives one column
+and reads only what gives the same rows at each read and compares text as the APIs do:
+VALUES, CTEs, files (``read_csv``, ``'picks.csv'``), provider tables (fetched once per
+statement) and base tables of the session's database without a collation; not a DuckDB view
+or macro (whose query is not in sight), ``random()``, ``nextval``, the clock, a sample, or a
+``COLLATE``. Not under a session collation other than binary (the caller's to say). And only
+for a table the WHERE may filter first (no outer join pads it, no sample or ASOF / POSITIONAL
+join). A view's ``param IN (SELECT ...)`` reaches here as a ``TENTATIVE`` copy in its branch
+(``plan.views``): one that is not made a binding here is dropped by ``plan.select``. Pure but
+for ``describe`` (DuckDB's answer for the subquery's columns) and ``plain_table`` (whether a
+name is such a base table).
 """
 
 from __future__ import annotations
@@ -28,7 +40,10 @@ from sqlglot import exp
 
 from stackql_tuning.plan.bindings import (
     LOCAL_IN,
+    TENTATIVE,
+    RowSource,
     TableRef,
+    empty_relation,
     filters_first,
     find_provider_tables,
     from_position,
@@ -36,6 +51,7 @@ from stackql_tuning.plan.bindings import (
     owner,
     padded,
     param_names,
+    provider_relation,
     split_and,
     unstable,
 )
@@ -46,6 +62,8 @@ from stackql_tuning.registry.loader import Registry
 #: the alias of the N-th subquery joined, and the name of its one column
 ALIAS = "in_subquery_{}"
 VALUE = "value"
+#: marks a provider table of a subquery while it is copied (``_stand_in_query``)
+_STAND_IN = "stackql_stand_in"
 
 
 #: whether a name (and its schema, if given) is a base table whose rows read the same each
@@ -83,7 +101,6 @@ def in_subqueries_as_semi_joins(
     if describe is None or not has_in_subquery(tree):
         return tree
     refs = find_provider_tables(tree, registry)
-    providers = {id(r.node) for r in refs}
     taken = {n.alias_or_name.lower() for n in tree.find_all(exp.Table, exp.Subquery)}
     for ref in refs:
         scope = ref.scope
@@ -93,17 +110,26 @@ def in_subqueries_as_semi_joins(
         if position is None or padded(ref.node) or not filters_first(ref.node):
             continue
         for pred in list(split_and(scope.args["where"].this)):
-            query = _binding_query(pred, ref, refs, providers, describe, plain_table)
-            if query is None:
+            found = _binding_query(pred, ref, refs, describe, plain_table)
+            if found is None:
                 continue
+            query, live = found
             n = 1
             while ALIAS.format(n) in taken:
                 n += 1
             alias = ALIAS.format(n)
             taken.add(alias)
-            pred.meta[LOCAL_IN] = True
             joins = list(scope.args.get("joins") or [])
-            joins.insert(position + 1, _semi_join(pred.this.copy(), query, alias))
+            if live:
+                # moved: a copy would be a second mention of its provider tables (module
+                # docstring); the IN is a WHERE conjunct on a table filtered first, whose
+                # rows it keeps as the SEMI JOIN right after that table does
+                joins.insert(position + 1, _semi_join(pred.this.copy(), query, alias))
+                pred.replace(exp.true())
+            else:
+                pred.meta[LOCAL_IN] = True
+                pred.meta.pop(TENTATIVE, None)  # a binding now: it stays
+                joins.insert(position + 1, _semi_join(pred.this.copy(), query.copy(), alias))
             scope.set("joins", joins)
             position += 1  # a second one goes after this one: the order of the IN conjuncts
     return tree
@@ -118,12 +144,12 @@ def _binding_query(
     pred: exp.Expr,
     ref: TableRef,
     refs: list[TableRef],
-    providers: set[int],
     describe: Describe,
     plain_table: PlainTable,
-) -> exp.Expr | None:
+) -> tuple[exp.Expr, bool] | None:
     """The query of ``pred`` when it is ``col IN (SELECT ...)`` on a param column of ``ref``
-    that a SEMI JOIN to that query can bind; else None."""
+    that a SEMI JOIN to that query can bind, and whether it reads a provider table; else
+    None."""
     if not isinstance(pred, exp.In) or not isinstance(pred.this, exp.Column):
         return None
     subquery = pred.args.get("query")
@@ -139,21 +165,47 @@ def _binding_query(
     parts: list[exp.Expr] = [subquery, *ctes]
     named = {c.alias_or_name.lower() for part in parts for c in part.find_all(exp.CTE)}
     named |= {c.alias_or_name.lower() for c in ctes}
+    by_node = {id(r.node): r for r in refs}
+    inside: list[TableRef] = []
     for part in parts:
         if unstable(part) is not None or part.find(exp.Collate, *_CLOCKS) is not None:
             return None
         if any(f.name.lower() in _CLOCK_NAMES for f in part.find_all(exp.Anonymous)):
             return None
         for table in part.find_all(exp.Table):
-            if id(table) in providers or not _steady_source(table, named, plain_table):
+            if id(table) in by_node:
+                inside.append(by_node[id(table)])
+            elif not _steady_source(table, named, plain_table):
                 return None
-    alone = exp.Select(expressions=[exp.Star()], from_=exp.From(this=subquery.copy()))
-    if ctes:
-        alone.set("with_", exp.With(expressions=[c.copy() for c in ctes]))
-    names = describe(to_duckdb_sql(alone))
+    if any(r is ref for r in inside):
+        return None  # the IN's table itself (a CTE over it read in its own WHERE)
+    names = describe(to_duckdb_sql(_stand_in_query(subquery, ctes, inside)))
     if names is None or len(names) != 1:
         return None  # correlated (DuckDB cannot run it alone), or not one column
-    return subquery.this
+    return subquery.this, bool(inside)
+
+
+def _stand_in_query(
+    subquery: exp.Subquery, ctes: list[exp.CTE], inside: list[TableRef]
+) -> exp.Expr:
+    """The query of ``subquery`` with the CTEs it reads, alone, each provider table it reads
+    (``inside``: not filled while planning) an empty relation of that table's typed columns
+    under its alias: what DuckDB describes."""
+    for i, r in enumerate(inside):
+        r.node.meta[_STAND_IN] = i
+    try:
+        query = RowSource(subquery, None, ctes).query().this
+    finally:
+        for r in inside:
+            r.node.meta.pop(_STAND_IN, None)
+    for table in list(query.find_all(exp.Table)):
+        i = table.meta.pop(_STAND_IN, None)
+        if i is not None:
+            alias = table.args.get("alias")
+            if not isinstance(alias, exp.TableAlias):
+                alias = exp.TableAlias(this=exp.to_identifier(table.name))
+            table.replace(empty_relation(provider_relation(inside[i].resource), alias.copy()))
+    return query
 
 
 def _steady_source(table: exp.Table, ctes: set[str], plain_table: PlainTable) -> bool:
@@ -175,7 +227,7 @@ def _steady_source(table: exp.Table, ctes: set[str], plain_table: PlainTable) ->
 def _semi_join(col: exp.Column, query: exp.Expr, alias: str) -> exp.Join:
     """``SEMI JOIN (query) AS alias(value) ON col = alias.value``."""
     source = exp.Subquery(
-        this=query.copy(),
+        this=query,
         alias=exp.TableAlias(this=exp.to_identifier(alias), columns=[exp.to_identifier(VALUE)]),
     )
     on = exp.EQ(this=col, expression=exp.column(VALUE, table=alias))

@@ -7,7 +7,12 @@ no such param). Expanding a mention of a view applies six rules, in this order:
 
 1. **Params flow in.** The outer query's ``col = const`` / ``col IN (consts)`` predicates on the
    param columns are copied into the matching branches' WHERE, through each branch's inner
-   expression, and stay in the outer WHERE (so nothing changes but what is fetched).
+   expression, and stay in the outer WHERE (so nothing changes but what is fetched). So is
+   ``col IN (SELECT ...)`` on a param whose inner expression binds its table's calls (not a
+   routed one), with only the values of the branch's form (``{"values": regex}``), as a
+   ``TENTATIVE`` copy: ``plan.semi_joins`` makes it a binding or it is dropped (it may be
+   correlated, which only DuckDB can tell). The trials of the running jobs, by ``IN (SELECT
+   ... FROM hyperparameter_tuning_jobs WHERE state = ...)``, got every job of the location.
 2. **Routed params move.** A param that only some branches have (a list with ``null`` entries,
    e.g. ``projectsId`` for the Google branches of a cross-cloud view) routes: its predicate is
    *moved* into the branches that have it and leaves the outer WHERE, so it says nothing about
@@ -34,7 +39,6 @@ no such param). Expanding a mention of a view applies six rules, in this order:
    column that needs a per-row describe call hydrates only when it is asked for. A view joined
    to another table by an equality keeps its param columns: a dependent join on the view takes
    its region and account from them (``plan.select.colocate``).
-
 6. **A LIMIT flows in.** A query over the view alone with ``ORDER BY ... LIMIT n`` (or a bare
    ``LIMIT n``), whose every WHERE conjunct went into every branch (rules 1, 2, 4), gives each
    branch the same ORDER BY (over its own expressions, cast to the view column's type) and
@@ -58,12 +62,14 @@ from sqlglot import exp
 from stackql_tuning.errors import Location, PlanError
 from stackql_tuning.plan.bindings import (
     FLOWED,
+    TENTATIVE,
     VIEW,
     VIEW_COLUMN,
+    alone_in,
     column_and_constants,
     conjuncts,
+    empty_relation,
     filters_first,
-    from_items,
     from_position,
     is_constant,
     item_columns,
@@ -72,6 +78,7 @@ from stackql_tuning.plan.bindings import (
     node_location,
     output_columns,
     padded,
+    param_names,
     provider_tables,
     split_and,
     steady,
@@ -173,6 +180,44 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
+def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.In]]:
+    """(view column, predicate) for the outer ``col IN (SELECT ...)`` conjuncts of the view's
+    scope on one of ``names`` (lower-cased)."""
+    scope = node.find_ancestor(exp.Select)
+    alias = node.alias_or_name.lower()
+    out: list[tuple[str, exp.In]] = []
+    for pred in conjuncts(scope, node):
+        if not isinstance(pred, exp.In) or pred.args.get("unnest"):
+            continue
+        col = pred.this
+        if not isinstance(pred.args.get("query"), exp.Subquery) or not isinstance(col, exp.Column):
+            continue
+        if col.name.lower() in names and (not col.table or col.table.lower() == alias):
+            out.append((col.name.lower(), pred))
+    return out
+
+
+def _tentative_in(pred: exp.In, inner_sql: str, values: str | None, column: str) -> exp.In:
+    """``<inner> IN (<pred's subquery>)`` for a branch, marked ``TENTATIVE``; with ``values``
+    (the regular expression of the values that bind this branch) only the subquery's values
+    that match it: ``unified.tuning.jobs``'s ``name IN (SELECT ...)`` asks each cloud for
+    the names of its form."""
+    query = pred.args["query"].this.copy()
+    if values is not None:
+        alias = exp.TableAlias(
+            this=exp.to_identifier("in_values"), columns=[exp.to_identifier("v")]
+        )
+        test = exp.func(
+            "regexp_full_match", exp.cast(exp.column("v"), "VARCHAR"), exp.Literal.string(values)
+        )
+        query = exp.select("v").from_(exp.Subquery(this=query, alias=alias)).where(test)
+    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
+    copy = exp.In(this=inner.copy(), query=exp.Subquery(this=query))
+    copy.meta[TENTATIVE] = True
+    copy.meta[VIEW_COLUMN] = column
+    return copy
+
+
 #: scope meta: the routed WHERE conjuncts a view moved into its branches (``expand_view``)
 _MOVED = "stackql_moved_predicates"
 
@@ -250,13 +295,12 @@ def _filters_into(
             if not _prunable(branch):
                 continue
             copy = _over_branch(pred, branch, params)
-            if copy is not None and not _whole_partitions(copy, branch, identities[i]):
+            if copy is None or not _whole_partitions(copy, branch, identities[i]):
                 continue
-            if copy is not None:
-                copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
-                copy.meta[FLOWED] = True
-                branch.where(copy, copy=False)
-                landed.setdefault(id(pred), set()).add(i)
+            copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
+            copy.meta[FLOWED] = True
+            branch.where(copy, copy=False)
+            landed.setdefault(id(pred), set()).add(i)
 
 
 def _whole_partitions(copy: exp.Expr, branch: exp.Select, identities: dict[str, str]) -> bool:
@@ -318,8 +362,8 @@ def _order_into(
     LIMIT of its own, whose rows are got only for the first n listed (``plan.hydrate_first``):
     ``tuning_jobs ORDER BY TuningJobStartTime DESC LIMIT 3`` described every job of the
     region, not 3."""
-    scope = node.find_ancestor(exp.Select)
-    if scope is None or [id(i) for i in from_items(scope)] != [id(node)]:
+    scope = alone_in(node)
+    if scope is None:
         return
     n = _first_rows(scope)
     if n is None or not filters_first(node):
@@ -604,9 +648,8 @@ def _prune(branches: list[exp.Select], used: set[str]) -> None:
 
 def _empty(view: Resource, alias: str) -> exp.Subquery:
     """A typed relation with the view's columns and no row (every branch contradicted)."""
-    cols = ", ".join(f'CAST(NULL AS {c.db_type}) AS "{c.name}"' for c in view.columns)
-    select: exp.Expr = exp.maybe_parse(f"SELECT {cols} WHERE false", dialect="duckdb")
-    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    columns = [(c.name, c.db_type) for c in view.columns]
+    return empty_relation(columns, exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def expand_view(
@@ -637,26 +680,21 @@ def expand_view(
     branches = _branches(tree)
     params: dict[str, Any] = {p.lower(): s for p, s in (spec.get("params") or {}).items()}
     # per branch: its provider tables' aliases (every branch may call its table j) -> their
-    # param columns
+    # param columns, and -> their identity column (a job's name)
+    tables = [list(provider_tables(b, registry)) if registry is not None else [] for b in branches]
     inner_params = [
-        {
-            t.alias_or_name.lower(): {p.name.lower() for p in r.param_columns}
-            for t, r in provider_tables(branch, registry)
-        }
-        if registry is not None
-        else {}
-        for branch in branches
+        {t.alias_or_name.lower(): {p.name.lower() for p in r.param_columns} for t, r in found}
+        for found in tables
     ]
-    # per branch: its provider tables' aliases -> their identity column (a job's name)
+    # -> the names a condition on them can bind (a get's params too: a job's name)
+    bindable = [{t.alias_or_name.lower(): param_names(r) for t, r in found} for found in tables]
     identities = [
         {
             t.alias_or_name.lower(): str(r.identity["column"]).lower()
-            for t, r in provider_tables(branch, registry)
+            for t, r in found
             if r.identity.get("column")
         }
-        if registry is not None
-        else {}
-        for branch in branches
+        for found in tables
     ]
     # under a sample (or an ASOF / POSITIONAL join) a view param flows in only where it binds
     # its table's calls: one on a field (TuningJobStatus) filtered the rows before the sample
@@ -668,16 +706,22 @@ def expand_view(
             return inner
         return inner if _binds_a_param(inner, inner_params[i]) else None
 
+    def bind(param: str, pred: exp.Expr, i: int) -> bool:
+        """Bind ``param`` in branch ``i`` by the values of ``pred`` it accepts; whether any."""
+        inner = flows(param, i)
+        part = _accepted(pred, params[param], i) if inner else None
+        if not inner or part is None:
+            return False
+        _bind_into(branches[i], param, part, inner, view.id)
+        return True
+
     bound = _const_predicates(node, set(params))
     direct = {param for param, _ in bound}
     #: id of an outer WHERE conjunct -> the branches a copy of it went into (rule 6)
     landed: dict[int, set[int]] = {}
     for param, pred in bound:
-        for i, branch in enumerate(branches):
-            inner = flows(param, i)
-            part = _accepted(pred, params[param], i) if inner else None
-            if inner and part is not None:
-                _bind_into(branch, param, part, inner, view.id)
+        for i in range(len(branches)):
+            if bind(param, pred, i):
                 # an IN of some of the values implies the whole IN: the branch's rows pass it
                 landed.setdefault(id(pred), set()).add(i)
         if _routed(params[param], len(branches)):
@@ -689,11 +733,16 @@ def expand_view(
                 scope.meta.setdefault(_MOVED, []).append(pred.copy())
             pred.replace(exp.true())
     for param, pred in _joined_predicates(node, set(params), direct):
+        for i in range(len(branches)):
+            bind(param, pred, i)
+    for param, pred in _subquery_predicates(node, set(params)):
+        if _routed(params[param], len(branches)):
+            continue
         for i, branch in enumerate(branches):
-            inner = flows(param, i)
-            part = _accepted(pred, params[param], i) if inner else None
-            if inner and part is not None:
-                _bind_into(branch, param, part, inner, view.id)
+            inner = _inner(params[param], i)
+            if inner and _binds_a_param(inner, bindable[i]):
+                values = view_param_entry(params[param], i)[1]
+                branch.where(_tentative_in(pred, inner, values, f"{view.id}.{param}"), copy=False)
     if registry is not None and _plain_union_all(tree):
         done = [pred for _, pred in bound]
         _filters_into(node, branches, done, view.id, inner_params, identities, landed)

@@ -623,6 +623,120 @@ def test_in_a_subquery_over_local_rows_binds_as_a_join(
     session.close()
 
 
+def test_an_in_subquery_over_a_provider_table_binds_as_a_join(fresh_sandbox: Sandbox) -> None:
+    # the training jobs of the region's running jobs, by IN (SELECT ... FROM the jobs table),
+    # were a plan error; now the child lists of those jobs only, as the join makes, with its
+    # rows. Directly, through a view or a CTE, with the subquery's own ORDER BY ... LIMIT
+    fresh_sandbox.aws.configure(frozen=True)
+    session = Session(**fresh_sandbox.settings())
+    child = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+    name = "HyperParameterTuningJobName"
+    running = (
+        f"SELECT {name} FROM {A} WHERE region = 'us-east-1' "
+        "AND HyperParameterTuningJobStatus = 'InProgress'"
+    )
+    n_running = len(session.execute(running).rows)
+    assert n_running > 1
+    joined = sorted(
+        session.execute(
+            f"SELECT t.TrainingJobName, t.TrainingJobStatus FROM {child} t JOIN ({running}) j "
+            f"ON t.{name} = j.{name} WHERE t.region = 'us-east-1'"
+        ).rows
+    )
+    select = f"SELECT TrainingJobName, TrainingJobStatus FROM {child} WHERE region = 'us-east-1' "
+    for label, sql in {
+        "table": f"{select}AND {name} IN ({running})",
+        "view": f"{select}AND {name} IN (SELECT TuningJobName FROM aws.sagemaker.tuning_jobs "
+        "WHERE region = 'us-east-1' AND TuningJobStatus = 'InProgress')",
+        "CTE": f"WITH r AS ({running}) {select}AND {name} IN (SELECT {name} FROM r)",
+    }.items():
+        fresh_sandbox.aws.reset_log()
+        assert sorted(session.execute(sql).rows) == joined, label
+        ops = _ops(fresh_sandbox)
+        assert ops["ListHyperParameterTuningJobs"] == 1, label
+        assert ops["ListTrainingJobsForHyperParameterTuningJob"] == n_running, label
+    fresh_sandbox.aws.reset_log()
+    latest = f"SELECT {name} FROM {A} WHERE region = 'us-east-1' ORDER BY CreationTime DESC LIMIT 2"
+    rows = session.execute(
+        f"SELECT DISTINCT {name} FROM {child} WHERE region = 'us-east-1' AND {name} IN ({latest})"
+    ).rows
+    assert sorted(rows) == sorted(session.execute(latest).rows)
+    assert _ops(fresh_sandbox)["ListTrainingJobsForHyperParameterTuningJob"] == 2
+
+    # the same table: a describe of the Bayesian jobs only (was one of every job)
+    best = "BestTrainingJob ->> 'TrainingJobName'"
+    everything = dict(
+        session.execute(f"SELECT {name}, {best} FROM {A} WHERE region = 'us-east-1'").rows
+    )
+    bayesian = f"SELECT {name} FROM {A} WHERE region = 'us-east-1' AND Strategy = 'Bayesian'"
+    names = sorted(r[0] for r in session.execute(bayesian).rows)
+    assert 0 < len(names) < len(everything)
+    fresh_sandbox.aws.reset_log()
+    sql = f"SELECT {name}, {best} FROM {A} WHERE region = 'us-east-1' AND {name} IN ({bayesian})"
+    assert sorted(session.execute(sql).rows) == [(n, everything[n]) for n in names]
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(names)
+    # correlated: no binding, the rows as before (a list and a describe of every job)
+    fresh_sandbox.aws.reset_log()
+    sql = (
+        f"SELECT {name}, {best} FROM {A} j WHERE region = 'us-east-1' AND {name} IN "
+        f"(SELECT {name} FROM {A} WHERE region = 'us-east-1' AND j.Strategy = 'Bayesian')"
+    )
+    assert sorted(session.execute(sql).rows) == [(n, everything[n]) for n in names]
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(everything)
+    session.close()
+
+
+def test_a_view_param_in_a_subquery_binds_the_views_calls(fresh_sandbox: Sandbox) -> None:
+    # the trials of the running jobs: the gets of those jobs, not of every job of the
+    # location; the same rows as the join; a correlated one binds nothing (rows unchanged)
+    fresh_sandbox.google.clock.set_speed(0.0)
+    session = Session(**fresh_sandbox.settings())
+    where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    trials = "google.aiplatform.hyperparameter_tuning_job_trials"
+    running = (
+        f"SELECT hyperparameterTuningJobsId FROM {G} WHERE {where} AND state = 'JOB_STATE_RUNNING'"
+    )
+    n_running = len(session.execute(running).rows)
+    jobs = len(fresh_sandbox.truth["google"]["jobs"]["ml-research-prod"]["us-central1"][HPT])
+    assert 0 < n_running < jobs
+
+    def gets() -> int:
+        return sum(1 for r in fresh_sandbox.google.requests() if r.get("action") == "get")
+
+    columns = "job_name, trial_id, state, metric_value, is_best"
+    on = "t.hyperparameterTuningJobsId = r.hyperparameterTuningJobsId"
+    joined = sorted(
+        session.execute(
+            f"SELECT {columns} FROM {trials} t JOIN ({running}) r ON {on} "
+            "WHERE t.projectsId = 'ml-research-prod' AND t.locationsId = 'us-central1'"
+        ).rows
+    )
+    fresh_sandbox.google.reset_log()
+    sql = f"SELECT {columns} FROM {trials} WHERE {where} AND hyperparameterTuningJobsId IN "
+    assert sorted(session.execute(f"{sql}({running})").rows) == joined and joined
+    assert gets() == n_running
+    fresh_sandbox.google.reset_log()
+    correlated = (
+        f"{sql}(SELECT hyperparameterTuningJobsId FROM {G} g WHERE g.projectsId = "
+        "'ml-research-prod' AND g.locationsId = 'us-central1' AND g.state = job_state)"
+    )
+    assert sorted(session.execute(correlated).rows) == sorted(
+        session.execute(f"SELECT {columns} FROM {trials} WHERE {where}").rows
+    )
+    assert gets() == 2 * jobs
+    # the tuning jobs view by names from a file's rows: a describe per name
+    aws_names = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[:2]
+    values = ", ".join(f"('{n}')" for n in aws_names)
+    fresh_sandbox.aws.reset_log()
+    sql = (
+        "SELECT TuningJobName, BestTrainingJob FROM aws.sagemaker.tuning_jobs WHERE region = "
+        f"'us-east-1' AND TuningJobName IN (SELECT n FROM (VALUES {values}) v(n))"
+    )
+    assert sorted(r[0] for r in session.execute(sql).rows) == aws_names
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == 2
+    session.close()
+
+
 def test_an_in_subquery_binds_only_where_its_calls_read_the_rows_the_in_compares(
     fresh_sandbox: Sandbox,
 ) -> None:

@@ -1,0 +1,142 @@
+"""``param IN (SELECT ...)`` as a binding SEMI JOIN, and a view's tentative copy of one."""
+
+from __future__ import annotations
+
+import duckdb
+from sqlglot import exp
+
+from stackql_tuning.plan.bindings import LOCAL_IN, TENTATIVE
+from stackql_tuning.plan.select import plan_query
+from stackql_tuning.plan.semi_joins import in_subqueries_as_semi_joins
+from stackql_tuning.plan.views import expand_views
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.sql import parse_one
+
+REG = Registry()
+HP = "aws.sagemaker.hyper_parameter_tuning_jobs"
+TJ = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+GH = "google.aiplatform.hyperparameter_tuning_jobs"
+GT = "google.aiplatform.hyperparameter_tuning_job_trials"
+NAME = "HyperParameterTuningJobName"
+G = "projectsId = 'p' AND locationsId = 'us-central1'"
+RUNNING = f"(SELECT {NAME} FROM {HP} WHERE region = 'us-east-1' AND Strategy = 'Bayesian')"
+
+
+def _describe(sql: str) -> list[str] | None:
+    with duckdb.connect() as db:
+        try:
+            return [row[0] for row in db.sql(f"DESCRIBE {sql}").fetchall()]
+        except duckdb.Error as e:
+            print(e)
+            return None
+
+
+def _rewritten(sql: str) -> exp.Expr:
+    tree = expand_views(parse_one(sql).expression, REG)
+    return in_subqueries_as_semi_joins(tree, REG, _describe, lambda name, schema: False)
+
+
+def _ins(tree: exp.Expr) -> list[exp.In]:
+    return [i for i in tree.find_all(exp.In) if isinstance(i.args.get("query"), exp.Subquery)]
+
+
+def test_an_in_over_a_provider_table_moves_into_the_semi_join_that_binds() -> None:
+    # a copy would be a second mention of the jobs table; the IN's place is left true
+    tree = _rewritten(f"SELECT 1 FROM {TJ} WHERE region = 'us-east-1' AND {NAME} IN {RUNNING}")
+    [join] = tree.args["joins"]
+    assert join.kind == "SEMI" and join.this.alias == "in_subquery_1"
+    assert _ins(tree) == [] and tree.args["where"].find(exp.Boolean) is not None
+    plan = plan_query(tree, REG)
+    child = next(s for s in plan.slots if s.resource.id == TJ)
+    assert child.dependent["HyperParameterTuningJobName"][0].endswith("AS in_subquery_1")
+
+
+def test_an_in_over_local_rows_stays_beside_its_semi_join() -> None:
+    tree = _rewritten(
+        f"SELECT 1 FROM {TJ} WHERE region = 'us-east-1' AND {NAME} IN "
+        "(SELECT x FROM (VALUES ('a'), ('b')) v(x))"
+    )
+    [pred] = _ins(tree)
+    assert pred.meta.get(LOCAL_IN) and tree.args["joins"][0].kind == "SEMI"
+
+
+def test_a_correlated_or_two_column_in_over_a_provider_table_is_left_alone() -> None:
+    # DuckDB cannot describe it alone (the provider table stands in as an empty relation)
+    for sql in [
+        f"SELECT 1 FROM {TJ} t WHERE region = 'us-east-1' AND {NAME} IN "
+        f"(SELECT {NAME} FROM {HP} j WHERE j.region = t.region)",
+        f"SELECT 1 FROM {TJ} WHERE region = 'us-east-1' AND {NAME} IN "
+        f"(SELECT {NAME}, region FROM {HP} WHERE region = 'us-east-1')",
+        f"SELECT 1 FROM {TJ} WHERE region = 'us-east-1' AND {NAME} IN "
+        f"(SELECT {NAME} FROM {HP} USING SAMPLE 3 WHERE region = 'us-east-1')",
+    ]:
+        tree = _rewritten(sql)
+        assert len(_ins(tree)) == 1 and not tree.args.get("joins"), sql
+
+
+def test_a_views_param_in_a_subquery_is_a_tentative_copy_in_its_branch() -> None:
+    sql = f"SELECT 1 FROM {GT} WHERE {G} AND hyperparameterTuningJobsId IN (SELECT 'x')"
+    tree = expand_views(parse_one(sql).expression, REG)
+    [outer, copy] = sorted(_ins(tree), key=lambda i: bool(i.meta.get(TENTATIVE)))
+    assert copy.meta[TENTATIVE] and copy.this.sql() == "j.hyperparameterTuningJobsId"
+    # made a binding: it stays (over rows the statement holds), and the view's table is got
+    # for the value alone
+    tree = in_subqueries_as_semi_joins(tree, REG, _describe, lambda name, schema: False)
+    [slot] = plan_query(tree, REG).slots
+    assert "hyperparameterTuningJobsId" in slot.dependent
+    # not one (no describe: planned without DuckDB): dropped, the outer IN alone filters
+    tree = expand_views(parse_one(sql).expression, REG)
+    [slot] = plan_query(tree, REG).slots
+    assert not slot.dependent and _ins(tree) == [outer]
+
+
+def test_a_correlated_view_param_in_is_dropped_from_the_branch() -> None:
+    sql = (
+        f"SELECT 1 FROM {GT} t WHERE {G} AND hyperparameterTuningJobsId IN "
+        "(SELECT x FROM (VALUES ('a')) v(x) WHERE x <> t.trial_id)"
+    )
+    tree = _rewritten(sql)
+    [slot] = plan_query(tree, REG).slots
+    assert not slot.dependent and len(_ins(tree)) == 1
+    assert not any(i.meta.get(TENTATIVE) for i in _ins(tree))
+
+
+def test_a_unified_name_in_goes_to_each_branch_with_the_names_of_its_form() -> None:
+    # the AWS branch binds its job names with the subquery's values of SageMaker's form; a
+    # routed param (one only some branches have) is not copied at all
+    sql = (
+        "SELECT 1 FROM unified.tuning.jobs WHERE location_or_region = 'us-east-1' "
+        "AND name IN (SELECT 'a') AND projectsId IN (SELECT 'p')"
+    )
+    tree = expand_views(parse_one(sql).expression, REG)
+    copies = [i for i in _ins(tree) if i.meta.get(TENTATIVE)]
+    assert [c.this.sql() for c in copies] == [f"j.{NAME}"]
+    assert "REGEXP_FULL_MATCH" in copies[0].sql(dialect="duckdb")
+
+
+def test_an_outer_column_is_not_read_from_the_semi_joined_mention() -> None:
+    # the outer SELECT's unqualified BestTrainingJob is the outer mention's: the subquery's
+    # own mention gives only `value`, so it is not got row by row; where the subquery gives
+    # a star or that column, or the column is its own, it still counts
+    from stackql_tuning.plan.bindings import find_provider_tables
+    from stackql_tuning.plan.columns import used_columns
+
+    def inner_reads(sql: str) -> set[str] | None:
+        tree = _rewritten(sql)
+        refs = find_provider_tables(tree, REG)
+        inner = next(r for r in refs if r.scope is not tree)
+        return used_columns(tree, inner, refs)
+
+    where = "region = 'us-east-1'"
+    best = "besttrainingjob"
+    assert best not in (
+        inner_reads(f"SELECT BestTrainingJob FROM {HP} WHERE {where} AND {NAME} IN {RUNNING}")
+        or {best}
+    )
+    for sub in [
+        f"(SELECT * FROM {HP} WHERE {where})",
+        f"(SELECT BestTrainingJob FROM {HP} WHERE {where})",
+        f"(SELECT {NAME} FROM {HP} WHERE {where} AND BestTrainingJob IS NULL)",
+    ]:
+        sql = f"SELECT BestTrainingJob FROM {HP} h, {sub} s WHERE h.{where}"
+        assert best in (inner_reads(sql) or {best}), sub
