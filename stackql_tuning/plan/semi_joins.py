@@ -120,15 +120,16 @@ def in_subqueries_as_semi_joins(
             alias = ALIAS.format(n)
             taken.add(alias)
             joins = list(scope.args.get("joins") or [])
-            if live:
+            if live or pred.meta.get(TENTATIVE):
                 # moved: a copy would be a second mention of its provider tables (module
-                # docstring); the IN is a WHERE conjunct on a table filtered first, whose
-                # rows it keeps as the SEMI JOIN right after that table does
+                # docstring); a view's copy of the user's condition need not stay (its
+                # `VARCHAR IN (SELECT 1)` was a binder error the join it came from is not).
+                # The IN is a WHERE conjunct on a table filtered first, whose rows it keeps
+                # as the SEMI JOIN right after that table does
                 joins.insert(position + 1, _semi_join(pred.this.copy(), query, alias))
                 pred.replace(exp.true())
             else:
                 pred.meta[LOCAL_IN] = True
-                pred.meta.pop(TENTATIVE, None)  # a binding now: it stays
                 joins.insert(position + 1, _semi_join(pred.this.copy(), query.copy(), alias))
             scope.set("joins", joins)
             position += 1  # a second one goes after this one: the order of the IN conjuncts

@@ -80,6 +80,7 @@ from stackql_tuning.plan.bindings import (
     padded,
     param_names,
     provider_tables,
+    source_named,
     split_and,
     steady,
 )
@@ -194,6 +195,41 @@ def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, ex
             continue
         if col.name.lower() in names and (not col.table or col.table.lower() == alias):
             out.append((col.name.lower(), pred))
+    return out
+
+
+def _joined_sources(
+    node: exp.Table, names: set[str], registry: Registry
+) -> list[tuple[str, exp.In]]:
+    """(view column, ``col IN (SELECT x.c FROM x)``) for an equality ``v.col = x.c`` that
+    restricts the view's rows (``conjuncts``), where ``x`` is another source of the scope
+    that reads no provider table (a file, a local table, VALUES, a CTE over those): every row
+    of the view that the statement returns has ``col`` among x's values, so, made a binding
+    (``plan.semi_joins``), it asks only for those. The view joined to three names from a
+    file made a describe of each of the region's 31 jobs. Not in the tree: a condition to
+    copy, as ``_subquery_predicates`` gives."""
+    scope = node.find_ancestor(exp.Select)
+    alias = node.alias_or_name.lower()
+    out: list[tuple[str, exp.In]] = []
+    for eq in conjuncts(scope, node):
+        if not isinstance(eq, exp.EQ):
+            continue
+        for mine, other in ((eq.left, eq.right), (eq.right, eq.left)):
+            if not (isinstance(mine, exp.Column) and isinstance(other, exp.Column)):
+                continue
+            if mine.table.lower() != alias or mine.name.lower() not in names:
+                continue
+            if not other.table or other.table.lower() == alias:
+                continue
+            rows = source_named(scope, other.table)
+            if rows is None or any(
+                True for part in (rows.node, *rows.ctes) for _ in provider_tables(part, registry)
+            ):
+                continue
+            query = exp.select(exp.column(other.name, table=other.table)).from_(rows.node.copy())
+            out.append(
+                (mine.name.lower(), exp.In(this=mine.copy(), query=exp.Subquery(this=query)))
+            )
     return out
 
 
@@ -735,7 +771,10 @@ def expand_view(
     for param, pred in _joined_predicates(node, set(params), direct):
         for i in range(len(branches)):
             bind(param, pred, i)
-    for param, pred in _subquery_predicates(node, set(params)):
+    in_subqueries = _subquery_predicates(node, set(params))
+    if registry is not None:
+        in_subqueries += _joined_sources(node, set(params), registry)
+    for param, pred in in_subqueries:
         if _routed(params[param], len(branches)):
             continue
         for i, branch in enumerate(branches):

@@ -737,6 +737,55 @@ def test_a_view_param_in_a_subquery_binds_the_views_calls(fresh_sandbox: Sandbox
     session.close()
 
 
+def test_a_view_joined_to_local_rows_is_asked_for_their_values(fresh_sandbox: Sandbox) -> None:
+    # names from VALUES joined to the tuning jobs view: a describe per name (a list and a
+    # describe of each of the region's jobs before); job ids with their project and
+    # location joined to the trials view: it was a plan error. The rows are those of the
+    # view read in a subquery, which the join does not reach
+    fresh_sandbox.aws.configure(frozen=True)
+    fresh_sandbox.google.clock.set_speed(0.0)
+    session = Session(**fresh_sandbox.settings())
+    names = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[:3]
+    values = ", ".join(f"('{n}')" for n in [*names, "no-such-job"])
+    view = "aws.sagemaker.tuning_jobs"
+    select = (
+        f"SELECT p.name, v.BestTrainingJob ->> 'TrainingJobName' FROM (VALUES {values}) p(name) "
+        "JOIN {} v ON v.TuningJobName = p.name WHERE v.region = 'us-east-1'"
+    )
+    fresh_sandbox.aws.reset_log()
+    rows = sorted(session.execute(select.format(view)).rows)
+    ops = _ops(fresh_sandbox)
+    assert (ops["ListHyperParameterTuningJobs"], ops["DescribeHyperParameterTuningJob"]) == (0, 4)
+    unreached = f"(SELECT * FROM {view} WHERE region = 'us-east-1')"
+    assert [r[0] for r in rows] == names
+    assert rows == sorted(session.execute(select.format(unreached)).rows)
+
+    where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    ids = [
+        r[0]
+        for r in session.execute(
+            f"SELECT hyperparameterTuningJobsId FROM {G} WHERE {where} ORDER BY 1 LIMIT 2"
+        ).rows
+    ]
+    picks = ", ".join(f"('ml-research-prod', 'us-central1', '{i}')" for i in ids)
+    trials = "google.aiplatform.hyperparameter_tuning_job_trials"
+    select = (
+        f"SELECT g.id, count(*), sum(t.is_best::int) FROM (VALUES {picks}) g(proj, loc, id) "
+        "JOIN {} t ON t.hyperparameterTuningJobsId = g.id AND t.projectsId = g.proj "
+        "AND t.locationsId = g.loc GROUP BY 1 ORDER BY 1"
+    )
+    fresh_sandbox.google.reset_log()
+    rows = session.execute(select.format(trials)).rows
+    assert [r[0] for r in rows] == ids and all(r[2] <= 1 for r in rows)
+    gets = [r for r in fresh_sandbox.google.requests() if r.get("action") == "get"]
+    assert len(gets) == len(ids) and not any(
+        r.get("action") == "list" for r in fresh_sandbox.google.requests()
+    )
+    unreached = f"(SELECT * FROM {trials} WHERE {where})"
+    assert rows == session.execute(select.format(unreached)).rows
+    session.close()
+
+
 def test_an_in_subquery_binds_only_where_its_calls_read_the_rows_the_in_compares(
     fresh_sandbox: Sandbox,
 ) -> None:

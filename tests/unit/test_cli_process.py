@@ -145,11 +145,9 @@ def test_ctrl_c_stops_a_long_local_query_with_exit_130() -> None:
 
 
 def test_timeout_stops_a_long_local_query() -> None:
-    import time
-
-    started = time.monotonic()
+    # no wall-clock bound (it failed on a loaded machine): had the limit not stopped it, the
+    # query would have ended with its count and exit 0
     out = _cli("--timeout", "1", "exec", LONG_QUERY)
-    assert time.monotonic() - started < 10
     assert out.returncode == 1, out.stderr
     assert out.stderr.startswith("timeout: the statement ran past its time limit")
     assert out.stdout == ""

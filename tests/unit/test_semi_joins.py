@@ -140,3 +140,24 @@ def test_an_outer_column_is_not_read_from_the_semi_joined_mention() -> None:
     ]:
         sql = f"SELECT BestTrainingJob FROM {HP} h, {sub} s WHERE h.{where}"
         assert best in (inner_reads(sql) or {best}), sub
+
+
+def test_a_view_joined_to_local_rows_gets_a_tentative_in_of_their_values() -> None:
+    # `v.col = x.c` that restricts the view's rows, x reading no provider table: the view's
+    # branch is asked only for x's values. Not where the join keeps every row of the view
+    # (the view on the left of a LEFT JOIN), nor for a partner that is a provider table
+    view = "aws.sagemaker.tuning_jobs"
+
+    def tentative(sql: str) -> list[str]:
+        tree = expand_views(parse_one(sql).expression, REG)
+        return [i.sql() for i in _ins(tree) if i.meta.get(TENTATIVE)]
+
+    picks = "(VALUES ('a')) AS p(name)"
+    on = "v.TuningJobName = p.name"
+    where = "WHERE v.region = 'us-east-1'"
+    [copy] = tentative(f"SELECT 1 FROM {picks} JOIN {view} v ON {on} {where}")
+    assert copy.startswith(f"j.{NAME} IN (SELECT p.name FROM (VALUES")
+    assert tentative(f"SELECT 1 FROM {view} v LEFT JOIN {picks} ON {on} {where}") == []
+    assert tentative(f"SELECT 1 FROM {view} v ANTI JOIN {picks} ON {on} {where}") == []
+    partner = f"(SELECT {NAME} AS name FROM {HP} WHERE region = 'us-east-1') p"
+    assert tentative(f"SELECT 1 FROM {partner} JOIN {view} v ON {on} {where}") == []
