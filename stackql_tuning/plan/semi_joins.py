@@ -120,17 +120,18 @@ def in_subqueries_as_semi_joins(
             alias = ALIAS.format(n)
             taken.add(alias)
             joins = list(scope.args.get("joins") or [])
-            if live or pred.meta.get(TENTATIVE):
+            cols = [c.copy() for c in _compared(pred)]
+            if live or pred.meta.get(TENTATIVE) or len(cols) > 1:
                 # moved: a copy would be a second mention of its provider tables (module
                 # docstring); a view's copy of the user's condition need not stay (its
                 # `VARCHAR IN (SELECT 1)` was a binder error the join it came from is not).
                 # The IN is a WHERE conjunct on a table filtered first, whose rows it keeps
                 # as the SEMI JOIN right after that table does
-                joins.insert(position + 1, _semi_join(pred.this.copy(), query, alias))
+                joins.insert(position + 1, _semi_join(cols, query, alias))
                 pred.replace(exp.true())
             else:
                 pred.meta[LOCAL_IN] = True
-                joins.insert(position + 1, _semi_join(pred.this.copy(), query.copy(), alias))
+                joins.insert(position + 1, _semi_join(cols, query.copy(), alias))
             scope.set("joins", joins)
             position += 1  # a second one goes after this one: the order of the IN conjuncts
     return tree
@@ -148,17 +149,21 @@ def _binding_query(
     describe: Describe,
     plain_table: PlainTable,
 ) -> tuple[exp.Expr, bool] | None:
-    """The query of ``pred`` when it is ``col IN (SELECT ...)`` on a param column of ``ref``
-    that a SEMI JOIN to that query can bind, and whether it reads a provider table; else
-    None."""
-    if not isinstance(pred, exp.In) or not isinstance(pred.this, exp.Column):
+    """The query of ``pred`` when it is ``col IN (SELECT ...)`` (or ``(col, col2, ...) IN
+    (SELECT ...)``) on param columns of ``ref`` that a SEMI JOIN to that query can bind, and
+    whether it reads a provider table; else None."""
+    if not isinstance(pred, exp.In):
         return None
     subquery = pred.args.get("query")
     if not isinstance(subquery, exp.Subquery) or pred.args.get("unnest"):
         return None
-    col = pred.this
-    if col.name.lower() not in param_names(ref.resource) or owner(col, refs, ref.scope) is not ref:
-        return None
+    cols = _compared(pred)
+    params = param_names(ref.resource)
+    for col in cols:
+        if not isinstance(col, exp.Column) or col.name.lower() not in params:
+            return None
+        if owner(col, refs, ref.scope) is not ref:
+            return None
     assert ref.scope is not None
     ctes = needed_ctes(subquery, ref.scope)
     if ctes is None:
@@ -181,8 +186,8 @@ def _binding_query(
     if any(r is ref for r in inside):
         return None  # the IN's table itself (a CTE over it read in its own WHERE)
     names = describe(to_duckdb_sql(_stand_in_query(subquery, ctes, inside)))
-    if names is None or len(names) != 1:
-        return None  # correlated (DuckDB cannot run it alone), or not one column
+    if names is None or len(names) != len(cols):
+        return None  # correlated (DuckDB cannot run it alone), or not a column per compared
     return subquery.this, bool(inside)
 
 
@@ -225,11 +230,26 @@ def _steady_source(table: exp.Table, ctes: set[str], plain_table: PlainTable) ->
     return plain_table(source.name, table.db or None)
 
 
-def _semi_join(col: exp.Column, query: exp.Expr, alias: str) -> exp.Join:
-    """``SEMI JOIN (query) AS alias(value) ON col = alias.value``."""
+def _compared(pred: exp.Expr) -> list[exp.Expr]:
+    """What an IN compares: its one expression, or each of a tuple's."""
+    this = pred.this
+    return list(this.expressions) if isinstance(this, exp.Tuple) else [this]
+
+
+def _semi_join(cols: list[exp.Expr], query: exp.Expr, alias: str) -> exp.Join:
+    """``SEMI JOIN (query) AS alias(value) ON col = alias.value`` (for several columns
+    ``alias(value_1, ...) ON col = alias.value_1 AND ...``)."""
+    names = [VALUE] if len(cols) == 1 else [f"{VALUE}_{k + 1}" for k in range(len(cols))]
     source = exp.Subquery(
         this=query,
-        alias=exp.TableAlias(this=exp.to_identifier(alias), columns=[exp.to_identifier(VALUE)]),
+        alias=exp.TableAlias(
+            this=exp.to_identifier(alias), columns=[exp.to_identifier(n) for n in names]
+        ),
     )
-    on = exp.EQ(this=col, expression=exp.column(VALUE, table=alias))
+    on = exp.and_(
+        *(
+            exp.EQ(this=c, expression=exp.column(n, table=alias))
+            for c, n in zip(cols, names, strict=True)
+        )
+    )
     return exp.Join(this=source, kind="SEMI", on=on)

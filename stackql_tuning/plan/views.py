@@ -181,36 +181,46 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
-def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.In]]:
-    """(view column, predicate) for the outer ``col IN (SELECT ...)`` conjuncts of the view's
-    scope on one of ``names`` (lower-cased)."""
+def _members(this: exp.Expr) -> list[exp.Expr]:
+    """The expressions an IN compares: one, or each of a tuple's (``(a, b) IN (...)``)."""
+    return list(this.expressions) if isinstance(this, exp.Tuple) else [this]
+
+
+def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[list[str], exp.In]]:
+    """(view columns, predicate) for the outer ``col IN (SELECT ...)`` (or ``(col, col2) IN
+    (SELECT ...)``) conjuncts of the view's scope on ``names`` (lower-cased) alone."""
     scope = node.find_ancestor(exp.Select)
     alias = node.alias_or_name.lower()
-    out: list[tuple[str, exp.In]] = []
+    out: list[tuple[list[str], exp.In]] = []
     for pred in conjuncts(scope, node):
         if not isinstance(pred, exp.In) or pred.args.get("unnest"):
             continue
-        col = pred.this
-        if not isinstance(pred.args.get("query"), exp.Subquery) or not isinstance(col, exp.Column):
+        if not isinstance(pred.args.get("query"), exp.Subquery):
             continue
-        if col.name.lower() in names and (not col.table or col.table.lower() == alias):
-            out.append((col.name.lower(), pred))
+        cols = _members(pred.this)
+        if all(
+            isinstance(c, exp.Column)
+            and c.name.lower() in names
+            and (not c.table or c.table.lower() == alias)
+            for c in cols
+        ):
+            out.append(([c.name.lower() for c in cols], pred))
     return out
 
 
 def _joined_sources(
     node: exp.Table, names: set[str], registry: Registry
-) -> list[tuple[str, exp.In]]:
-    """(view column, ``col IN (SELECT x.c FROM x)``) for an equality ``v.col = x.c`` that
-    restricts the view's rows (``conjuncts``), where ``x`` is another source of the scope
+) -> list[tuple[list[str], exp.In]]:
+    """(view columns, ``(col, ...) IN (SELECT x.c, ... FROM x)``) for the equalities ``v.col =
+    x.c`` that restrict the view's rows (``conjuncts``), per other source ``x`` of the scope
     that reads no provider table (a file, a local table, VALUES, a CTE over those): every row
-    of the view that the statement returns has ``col`` among x's values, so, made a binding
+    of the view that the statement returns has its columns among x's rows, so, made a binding
     (``plan.semi_joins``), it asks only for those. The view joined to three names from a
     file made a describe of each of the region's 31 jobs. Not in the tree: a condition to
     copy, as ``_subquery_predicates`` gives."""
     scope = node.find_ancestor(exp.Select)
     alias = node.alias_or_name.lower()
-    out: list[tuple[str, exp.In]] = []
+    pairs: dict[str, list[tuple[exp.Column, exp.Column]]] = {}
     for eq in conjuncts(scope, node):
         if not isinstance(eq, exp.EQ):
             continue
@@ -219,36 +229,44 @@ def _joined_sources(
                 continue
             if mine.table.lower() != alias or mine.name.lower() not in names:
                 continue
-            if not other.table or other.table.lower() == alias:
-                continue
-            rows = source_named(scope, other.table)
-            if rows is None or any(
-                True for part in (rows.node, *rows.ctes) for _ in provider_tables(part, registry)
-            ):
-                continue
-            query = exp.select(exp.column(other.name, table=other.table)).from_(rows.node.copy())
-            out.append(
-                (mine.name.lower(), exp.In(this=mine.copy(), query=exp.Subquery(this=query)))
-            )
+            if other.table and other.table.lower() != alias:
+                pairs.setdefault(other.table.lower(), []).append((mine, other))
+    out: list[tuple[list[str], exp.In]] = []
+    for partner, joined in pairs.items():
+        rows = source_named(scope, partner)
+        if rows is None or any(
+            True for part in (rows.node, *rows.ctes) for _ in provider_tables(part, registry)
+        ):
+            continue
+        outputs = [exp.column(o.name, table=o.table) for _, o in joined]
+        query = exp.select(*outputs).from_(rows.node.copy())
+        cols: list[exp.Expr] = [m.copy() for m, _ in joined]
+        this = cols[0] if len(cols) == 1 else exp.Tuple(expressions=cols)
+        pred = exp.In(this=this, query=exp.Subquery(this=query))
+        out.append(([m.name.lower() for m, _ in joined], pred))
     return out
 
 
-def _tentative_in(pred: exp.In, inner_sql: str, values: str | None, column: str) -> exp.In:
-    """``<inner> IN (<pred's subquery>)`` for a branch, marked ``TENTATIVE``; with ``values``
-    (the regular expression of the values that bind this branch) only the subquery's values
-    that match it: ``unified.tuning.jobs``'s ``name IN (SELECT ...)`` asks each cloud for
-    the names of its form."""
+def _tentative_in(pred: exp.In, members: list[tuple[int, str, str | None]], column: str) -> exp.In:
+    """``<inner> IN (<pred's subquery>)`` for a branch, marked ``TENTATIVE``: ``members`` are
+    the compared columns that bind the branch's calls (their position in ``pred``, inner
+    expression and the regular expression of the values that bind this branch, for a column
+    routed by form: ``unified.tuning.jobs``'s ``name IN (SELECT ...)`` asks each cloud for the
+    names of its form), each over the subquery's column in its place."""
     query = pred.args["query"].this.copy()
-    if values is not None:
-        alias = exp.TableAlias(
-            this=exp.to_identifier("in_values"), columns=[exp.to_identifier("v")]
-        )
-        test = exp.func(
-            "regexp_full_match", exp.cast(exp.column("v"), "VARCHAR"), exp.Literal.string(values)
-        )
-        query = exp.select("v").from_(exp.Subquery(this=query, alias=alias)).where(test)
-    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
-    copy = exp.In(this=inner.copy(), query=exp.Subquery(this=query))
+    width = len(_members(pred.this))
+    if len(members) < width or any(values for _, _, values in members):
+        names = [exp.to_identifier(f"v{k}") for k in range(width)]
+        alias = exp.TableAlias(this=exp.to_identifier("in_values"), columns=names)
+        wrapped = exp.select(*(exp.column(f"v{k}") for k, _, _ in members))
+        query = wrapped.from_(exp.Subquery(this=query, alias=alias))
+        for k, _, values in members:
+            if values is not None:
+                text = exp.cast(exp.column(f"v{k}"), "VARCHAR")
+                query = query.where(exp.func("regexp_full_match", text, exp.Literal.string(values)))
+    inner: list[exp.Expr] = [exp.maybe_parse(sql, dialect="duckdb") for _, sql, _ in members]
+    this = inner[0] if len(inner) == 1 else exp.Tuple(expressions=inner)
+    copy = exp.In(this=this, query=exp.Subquery(this=query))
     copy.meta[TENTATIVE] = True
     copy.meta[VIEW_COLUMN] = column
     return copy
@@ -774,14 +792,18 @@ def expand_view(
     in_subqueries = _subquery_predicates(node, set(params))
     if registry is not None:
         in_subqueries += _joined_sources(node, set(params), registry)
-    for param, pred in in_subqueries:
-        if _routed(params[param], len(branches)):
+    for names, pred in in_subqueries:
+        if any(_routed(params[n], len(branches)) for n in names):
             continue
         for i, branch in enumerate(branches):
-            inner = _inner(params[param], i)
-            if inner and _binds_a_param(inner, bindable[i]):
-                values = view_param_entry(params[param], i)[1]
-                branch.where(_tentative_in(pred, inner, values, f"{view.id}.{param}"), copy=False)
+            members = [
+                (k, inner, view_param_entry(params[n], i)[1])
+                for k, n in enumerate(names)
+                if (inner := _inner(params[n], i)) and _binds_a_param(inner, bindable[i])
+            ]
+            if members:
+                label = f"{view.id}.{names[members[0][0]]}"
+                branch.where(_tentative_in(pred, members, label), copy=False)
     if registry is not None and _plain_union_all(tree):
         done = [pred for _, pred in bound]
         _filters_into(node, branches, done, view.id, inner_params, identities, landed)

@@ -675,6 +675,16 @@ def test_an_in_subquery_over_a_provider_table_binds_as_a_join(fresh_sandbox: San
     sql = f"SELECT {name}, {best} FROM {A} WHERE region = 'us-east-1' AND {name} IN ({bayesian})"
     assert sorted(session.execute(sql).rows) == [(n, everything[n]) for n in names]
     assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(names)
+    # a tuple binds its params as pairs: the Hyperband jobs of two regions, a describe each
+    regions = "region IN ('us-east-1', 'eu-west-1')"
+    hyperband = f"SELECT {name}, region FROM {A} WHERE {regions} AND Strategy = 'Hyperband'"
+    pairs = session.execute(hyperband).rows
+    plain = f"SELECT {name}, region, {best} FROM {A} WHERE {regions}"
+    expected = sorted(r for r in session.execute(plain).rows if (r[0], r[1]) in set(pairs))
+    fresh_sandbox.aws.reset_log()
+    sql = f"SELECT {name}, region, {best} FROM {A} WHERE ({name}, region) IN ({hyperband})"
+    assert sorted(session.execute(sql).rows) == expected and expected
+    assert _ops(fresh_sandbox)["DescribeHyperParameterTuningJob"] == len(pairs)
     # correlated: no binding, the rows as before (a list and a describe of every job)
     fresh_sandbox.aws.reset_log()
     sql = (

@@ -161,3 +161,17 @@ def test_a_view_joined_to_local_rows_gets_a_tentative_in_of_their_values() -> No
     assert tentative(f"SELECT 1 FROM {view} v ANTI JOIN {picks} ON {on} {where}") == []
     partner = f"(SELECT {NAME} AS name FROM {HP} WHERE region = 'us-east-1') p"
     assert tentative(f"SELECT 1 FROM {partner} JOIN {view} v ON {on} {where}") == []
+
+
+def test_a_tuple_in_binds_its_params_from_one_semi_join() -> None:
+    tree = _rewritten(
+        f"SELECT 1 FROM {HP} WHERE ({NAME}, region) IN "
+        "(SELECT n, r FROM (VALUES ('a', 'x')) v(n, r))"
+    )
+    [join] = tree.args["joins"]
+    assert join.this.alias_column_names == ["value_1", "value_2"] and _ins(tree) == []
+    [slot] = plan_query(tree, REG).slots
+    assert slot.dependent == {
+        NAME: ("subquery AS in_subquery_1", "value_1"),
+        "region": ("subquery AS in_subquery_1", "value_2"),
+    }
