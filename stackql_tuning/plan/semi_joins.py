@@ -7,13 +7,14 @@ FROM my_regions)`` and the training jobs of ``IN (SELECT HyperParameterTuningJob
 ...tuning_jobs WHERE ... 'InProgress')`` were plan errors. A WHERE conjunct ``col IN (SELECT x
 ...)`` on a param column of a provider table of the same SELECT gets a ``SEMI JOIN (SELECT x
 ...) AS in_subquery_N ON col = in_subquery_N.value`` right after that table, which binds the
-param as any such join does.
+param as any such join does; ``(col, col2) IN (SELECT x, y ...)`` binds both, as pairs.
 
-Over rows the statement holds (VALUES, CTEs, files), the IN stays in the WHERE: a SEMI JOIN
-keeps the rows the IN keeps and adds no column, so the answer is the same. Over a provider
+Over rows the statement holds (VALUES, CTEs, files), a one-column IN stays in the WHERE: a
+SEMI JOIN keeps the rows the IN keeps and adds no column, so the answer is the same. Over a provider
 table (directly, through a registry view or a CTE) the IN is *moved* into the SEMI JOIN, its
 place in the WHERE left ``true``: a copy would be a second mention of that table, sharing its
-fetch but not its own LIMIT or filter-before-hydrating. The two say the same of a row: the IN
+fetch but not its own LIMIT or filter-before-hydrating. So is a tuple's, and a view's
+tentative copy. The two say the same of a row: the IN
 is a top-level conjunct of the WHERE, and the table is one the WHERE filters first (no outer
 join pads it), so the rows of the FROM it removes are those the SEMI JOIN removes, before or
 after the other joins.
