@@ -32,6 +32,10 @@ FLOWED = "stackql_flowed_condition"
 #: meta of a WHERE conjunct ``col IN (SELECT ...)`` whose subquery reads only rows the
 #: statement holds, not correlated (``plan.semi_joins`` checked it and joined it)
 LOCAL_IN = "stackql_local_in"
+#: meta of an ON equality of the SEMI JOIN that an ``IN (SELECT ...)`` over a provider table
+#: became (``plan.semi_joins``): it binds a param only where no source the statement holds
+#: does (``t, picks p WHERE p.name = t.name AND t.name IN (SELECT ... 31 jobs)``: the 4 picks)
+FROM_PROVIDER_IN = "stackql_from_provider_in"
 #: meta of a view's ``param IN (SELECT ...)`` copied into a branch onto its table's param
 #: (``plan.views``): kept only where ``plan.semi_joins`` makes it a binding, else dropped
 #: (``drop_tentative``): it may be correlated, which only DuckDB can tell
@@ -808,6 +812,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
     out = Bindings()
     known = param_names(ref.resource)
     from_query: set[str] = set()  # params bound to a source that is not a provider table
+    provider_fed: set[str] = set()  # ... by a FROM_PROVIDER_IN one
     #: params read from the identity column's constants (``name = 'projects/p/...'``)
     from_identity: list[dict[str, list[Any]]] = []
     for pred in conjuncts(ref.scope, ref.node):
@@ -856,7 +861,10 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                     elif src is None and other.table and _named_query(ref.scope, other.table):
                         # a view's or CTE's column: its rows come from its query, run once the
                         # provider tables it reads are filled (``plan.select``)
-                        out.dependent[name] = (other.table, other.name)
+                        fed = bool(pred.meta.get(FROM_PROVIDER_IN))
+                        if not fed or name not in from_query or name in provider_fed:
+                            out.dependent[name] = (other.table, other.name)
+                            (provider_fed.add if fed else provider_fed.discard)(name)
                         out.candidates.setdefault(name, []).append((other.table, other.name))
                         from_query.add(name)
                         matched = True

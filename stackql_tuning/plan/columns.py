@@ -41,6 +41,8 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
             parent = node.parent
             if isinstance(parent, exp.Column):
                 continue  # alias.* is handled as a Column below
+            if isinstance(parent, _STAR_PATTERNS):
+                parent = parent.parent  # `* LIKE 'Best%'`: the columns whose names match
             if isinstance(parent, exp.Select) and parent is ref.scope:
                 return None
             continue
@@ -95,20 +97,42 @@ def _may_give(item: exp.Expr, name: str, ref: TableRef) -> bool:
     body: exp.Expr | None = item
     if isinstance(item, exp.Table):
         body = _cte_named(item)
-    if body is None or not _holds(body, ref.node):
+    if body is None or not _holds_through(body, ref.node):
         return False
     for named in (item, body):
         alias = named.args.get("alias")
-        if isinstance(alias, exp.TableAlias) and alias.columns:
-            return name in {c.name.lower() for c in alias.columns}
+        if isinstance(alias, exp.TableAlias) and name in {c.name.lower() for c in alias.columns}:
+            return True  # (a list names the first columns: the others keep their names)
     select = first_select(body.this) if isinstance(body, (exp.Subquery, exp.CTE)) else None
     if select is None:
         return True  # a VALUES list, a LATERAL join...: be safe
-    for out in select.expressions:
-        if isinstance(out, exp.Star) or isinstance(out.this, exp.Star):
-            return True
-        if out.alias_or_name.lower() == name:
-            return True
+    return any(_is_star(out) or out.alias_or_name.lower() == name for out in select.expressions)
+
+
+#: ``* LIKE 'x%'``, ``* GLOB ...``, ``* SIMILAR TO ...``: a star of the matching columns
+_STAR_PATTERNS = (exp.Like, exp.Glob, exp.SimilarTo)
+
+
+def _is_star(projection: exp.Expr) -> bool:
+    """Whether a projection is ``*`` or ``alias.*`` (with EXCLUDE, REPLACE, LIKE...)."""
+    if isinstance(projection, _STAR_PATTERNS):
+        projection = projection.this
+    if isinstance(projection, exp.Column):
+        projection = projection.this
+    return isinstance(projection, exp.Star)
+
+
+def _holds_through(tree: exp.Expr, node: exp.Table, seen: set[int] | None = None) -> bool:
+    """Whether ``tree`` reads ``node``: holds it, or reads a CTE that does (in turn)."""
+    if _holds(tree, node):
+        return True
+    seen = seen if seen is not None else {id(tree)}
+    for table in tree.find_all(exp.Table):
+        cte = _cte_named(table)
+        if cte is not None and id(cte) not in seen:
+            seen.add(id(cte))
+            if _holds_through(cte, node, seen):
+                return True
     return False
 
 
@@ -144,8 +168,8 @@ def _reads_through(source: exp.Expr, ref: TableRef) -> bool:
         return True
     if isinstance(source, exp.Table):
         cte = _cte_named(source)
-        return cte is not None and _holds(cte, ref.node)
-    return _holds(source, ref.node)
+        return cte is not None and _holds_through(cte, ref.node)
+    return _holds_through(source, ref.node)
 
 
 def _cte_named(table: exp.Table) -> exp.CTE | None:

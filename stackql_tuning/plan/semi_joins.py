@@ -40,6 +40,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from stackql_tuning.plan.bindings import (
+    FROM_PROVIDER_IN,
     LOCAL_IN,
     TENTATIVE,
     RowSource,
@@ -114,7 +115,10 @@ def in_subqueries_as_semi_joins(
             found = _binding_query(pred, ref, refs, describe, plain_table)
             if found is None:
                 continue
-            query, live = found
+            query, live, comparable = found
+            tentative = bool(pred.meta.get(TENTATIVE))
+            if tentative and not comparable:
+                continue  # a view's copy: its IN would refuse what the user's join compares
             n = 1
             while ALIAS.format(n) in taken:
                 n += 1
@@ -122,17 +126,21 @@ def in_subqueries_as_semi_joins(
             taken.add(alias)
             joins = list(scope.args.get("joins") or [])
             cols = [c.copy() for c in _compared(pred)]
-            if live or pred.meta.get(TENTATIVE) or len(cols) > 1:
+            if comparable and (live or tentative or len(cols) > 1):
                 # moved: a copy would be a second mention of its provider tables (module
                 # docstring); a view's copy of the user's condition need not stay (its
                 # `VARCHAR IN (SELECT 1)` was a binder error the join it came from is not).
                 # The IN is a WHERE conjunct on a table filtered first, whose rows it keeps
                 # as the SEMI JOIN right after that table does
-                joins.insert(position + 1, _semi_join(cols, query, alias))
+                joins.insert(position + 1, _semi_join(cols, query, alias, live))
                 pred.replace(exp.true())
             else:
-                pred.meta[LOCAL_IN] = True
-                joins.insert(position + 1, _semi_join(cols, query.copy(), alias))
+                # it stays: DuckDB's IN refuses types its `=` would cast (`VARCHAR IN (SELECT
+                # 1)`), and says so; a one-column one over local rows also filters the values
+                # read for other calls (``source_filters``)
+                if not live and len(cols) == 1:
+                    pred.meta[LOCAL_IN] = True
+                joins.insert(position + 1, _semi_join(cols, query.copy(), alias, live))
             scope.set("joins", joins)
             position += 1  # a second one goes after this one: the order of the IN conjuncts
     return tree
@@ -149,10 +157,11 @@ def _binding_query(
     refs: list[TableRef],
     describe: Describe,
     plain_table: PlainTable,
-) -> tuple[exp.Expr, bool] | None:
+) -> tuple[exp.Expr, bool, bool] | None:
     """The query of ``pred`` when it is ``col IN (SELECT ...)`` (or ``(col, col2, ...) IN
-    (SELECT ...)``) on param columns of ``ref`` that a SEMI JOIN to that query can bind, and
-    whether it reads a provider table; else None."""
+    (SELECT ...)``) on param columns of ``ref`` that a SEMI JOIN to that query can bind,
+    whether it reads a provider table, and whether DuckDB's IN takes its types (its ``=``
+    casts more); else None."""
     if not isinstance(pred, exp.In):
         return None
     subquery = pred.args.get("query")
@@ -186,10 +195,24 @@ def _binding_query(
                 return None
     if any(r is ref for r in inside):
         return None  # the IN's table itself (a CTE over it read in its own WHERE)
-    names = describe(to_duckdb_sql(_stand_in_query(subquery, ctes, inside)))
+    alone = _stand_in_query(subquery, ctes, inside)
+    names = describe(to_duckdb_sql(alone))
     if names is None or len(names) != len(cols):
         return None  # correlated (DuckDB cannot run it alone), or not a column per compared
-    return subquery.this, bool(inside)
+    comparable = describe(to_duckdb_sql(_typed_in(cols, alone, ref))) is not None
+    return subquery.this, bool(inside), comparable
+
+
+def _typed_in(cols: list[exp.Expr], query: exp.Expr, ref: TableRef) -> exp.Expr:
+    """``SELECT (CAST(NULL AS <col's type>), ...) IN (query)``: what DuckDB binds only where
+    its IN compares those types."""
+    types = {name.lower(): db_type for name, db_type in provider_relation(ref.resource)}
+    typed: list[exp.Expr] = [
+        exp.maybe_parse(f"CAST(NULL AS {types.get(c.name.lower(), 'VARCHAR')})", dialect="duckdb")
+        for c in cols
+    ]
+    this = typed[0] if len(typed) == 1 else exp.Tuple(expressions=typed)
+    return exp.select(exp.In(this=this, query=exp.Subquery(this=query)))
 
 
 def _stand_in_query(
@@ -237,9 +260,10 @@ def _compared(pred: exp.Expr) -> list[exp.Expr]:
     return list(this.expressions) if isinstance(this, exp.Tuple) else [this]
 
 
-def _semi_join(cols: list[exp.Expr], query: exp.Expr, alias: str) -> exp.Join:
+def _semi_join(cols: list[exp.Expr], query: exp.Expr, alias: str, live: bool) -> exp.Join:
     """``SEMI JOIN (query) AS alias(value) ON col = alias.value`` (for several columns
-    ``alias(value_1, ...) ON col = alias.value_1 AND ...``)."""
+    ``alias(value_1, ...) ON col = alias.value_1 AND ...``); ``live``: the query reads a
+    provider table (``FROM_PROVIDER_IN``)."""
     names = [VALUE] if len(cols) == 1 else [f"{VALUE}_{k + 1}" for k in range(len(cols))]
     source = exp.Subquery(
         this=query,
@@ -247,10 +271,11 @@ def _semi_join(cols: list[exp.Expr], query: exp.Expr, alias: str) -> exp.Join:
             this=exp.to_identifier(alias), columns=[exp.to_identifier(n) for n in names]
         ),
     )
-    on = exp.and_(
-        *(
-            exp.EQ(this=c, expression=exp.column(n, table=alias))
-            for c, n in zip(cols, names, strict=True)
-        )
-    )
-    return exp.Join(this=source, kind="SEMI", on=on)
+    equalities = [
+        exp.EQ(this=c, expression=exp.column(n, table=alias))
+        for c, n in zip(cols, names, strict=True)
+    ]
+    for eq in equalities:
+        if live:
+            eq.meta[FROM_PROVIDER_IN] = True
+    return exp.Join(this=source, kind="SEMI", on=exp.and_(*equalities))
