@@ -53,7 +53,7 @@ one cloud queries only that cloud. Must not: do I/O or know any particular resou
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -219,18 +219,9 @@ def _joined_sources(
     file made a describe of each of the region's 31 jobs. Not in the tree: a condition to
     copy, as ``_subquery_predicates`` gives."""
     scope = node.find_ancestor(exp.Select)
-    alias = node.alias_or_name.lower()
     pairs: dict[str, list[tuple[exp.Column, exp.Column]]] = {}
-    for eq in conjuncts(scope, node):
-        if not isinstance(eq, exp.EQ):
-            continue
-        for mine, other in ((eq.left, eq.right), (eq.right, eq.left)):
-            if not (isinstance(mine, exp.Column) and isinstance(other, exp.Column)):
-                continue
-            if mine.table.lower() != alias or mine.name.lower() not in names:
-                continue
-            if other.table and other.table.lower() != alias:
-                pairs.setdefault(other.table.lower(), []).append((mine, other))
+    for mine, other in _equalities(node, scope, names):
+        pairs.setdefault(other.table.lower(), []).append((mine, other))
     out: list[tuple[list[str], exp.In]] = []
     for partner, joined in pairs.items():
         rows = source_named(scope, partner)
@@ -295,31 +286,39 @@ def _joined_predicates(
     where = scope.args.get("where") if scope is not None else None
     if scope is None or where is None:
         return []
-    alias = node.alias_or_name.lower()
     held = [*split_and(where.this), *scope.meta.get(_MOVED, [])]
     consts = [(col, pred) for pred in held if (col := column_and_constants(pred)[0]) is not None]
     consts = [(col, pred) for col, pred in consts if col.table]  # qualified: the partner's
     out: list[tuple[str, exp.Expr]] = []
+    for mine, other in _equalities(node, scope, set(names) - set(skip)):
+        for col, pred in consts:
+            if col.table.lower() == other.table.lower() and col.name.lower() == (
+                other.name.lower()
+            ):
+                copy = pred.copy()
+                for c in copy.find_all(exp.Column):
+                    c.replace(exp.column(mine.name, table=mine.table))
+                out.append((mine.name.lower(), copy))
+    return out
+
+
+def _equalities(
+    node: exp.Table, scope: exp.Expr | None, names: Collection[str]
+) -> Iterator[tuple[exp.Column, exp.Column]]:
+    """(view column, other source's column) for each ``v.col = x.c`` among the conjuncts that
+    restrict the view's rows (``conjuncts``), ``col`` one of ``names`` (lower-cased), both
+    qualified: the view's by its alias, the other's by another."""
+    alias = node.alias_or_name.lower()
     for eq in conjuncts(scope, node):
         if not isinstance(eq, exp.EQ):
             continue
         for mine, other in ((eq.left, eq.right), (eq.right, eq.left)):
             if not (isinstance(mine, exp.Column) and isinstance(other, exp.Column)):
                 continue
-            name = mine.name.lower()
-            if mine.table.lower() != alias or name not in names or name in skip:
+            if mine.table.lower() != alias or mine.name.lower() not in names:
                 continue
-            if not other.table or other.table.lower() == alias:
-                continue
-            for col, pred in consts:
-                if col.table.lower() == other.table.lower() and col.name.lower() == (
-                    other.name.lower()
-                ):
-                    copy = pred.copy()
-                    for c in copy.find_all(exp.Column):
-                        c.replace(exp.column(mine.name, table=mine.table))
-                    out.append((name, copy))
-    return out
+            if other.table and other.table.lower() != alias:
+                yield mine, other
 
 
 def _filters_into(
