@@ -867,6 +867,23 @@ def relocate(tree: exp.Expr, mention: exp.Table) -> None:
                     meta.pop(k, None)
 
 
+def _by_alias(tree: exp.Expr, mention: exp.Table) -> None:
+    """Columns of ``tree`` qualified by an unaliased view mention's whole name
+    (``google.aiplatform.hyperparameter_tuning_job_trials.trial_id``, or its last two parts)
+    qualified by its alias alone, the name of the subquery that replaces it: DuckDB found no
+    table of that name ("Referenced table ... not found"), as it does for a provider table."""
+    if mention.args.get("alias") is not None or not mention.db:
+        return
+    name, db, catalog = mention.name.lower(), mention.db.lower(), mention.catalog.lower()
+    for col in tree.find_all(exp.Column):
+        if col.table.lower() != name or col.db.lower() != db:
+            continue
+        if col.catalog and col.catalog.lower() != catalog:
+            continue
+        col.set("db", None)
+        col.set("catalog", None)
+
+
 def expand_views(tree: exp.Expr, registry: Registry, prune: bool = True) -> exp.Expr:
     """Inline every view mention of ``tree`` (views over views too), in place. ``prune`` off
     keeps every view column (for an error that names them all)."""
@@ -875,6 +892,7 @@ def expand_views(tree: exp.Expr, registry: Registry, prune: bool = True) -> exp.
         for node, resource in list(provider_tables(tree, registry)):
             if resource.kind != "view":
                 continue
+            _by_alias(tree, node)
             replacement = expand_view(node, resource, prune, registry)
             if node is tree:
                 return replacement

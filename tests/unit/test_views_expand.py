@@ -429,3 +429,17 @@ def test_a_column_list_on_a_views_alias_is_refused() -> None:
 
     with pytest.raises(PlanError, match="cannot be renamed by a column list"):
         expand_views(parse_one(f"SELECT kind FROM {UNIFIED} AS u(kind, provider)").expression, REG)
+
+
+def test_a_column_qualified_by_a_views_whole_name_reads_the_view() -> None:
+    # `google.aiplatform.<view>.col` named a table DuckDB did not have ("Referenced table ...
+    # not found"); it is the subquery's column now, and the view's rules read it as theirs
+    view = "google.aiplatform.hyperparameter_tuning_job_trials"
+    tree = expand(
+        f"SELECT {view}.trial_id, aiplatform.hyperparameter_tuning_job_trials.state FROM {view} "
+        f"WHERE {view}.projectsId = 'p' AND {view}.locationsId = 'l'"
+    )
+    qualifiers = {(c.catalog, c.db, c.table) for c in tree.expressions}
+    assert qualifiers == {("", "", "hyperparameter_tuning_job_trials")}
+    [where] = [b.args["where"].sql() for b in branches(next(tree.find_all(exp.Subquery)))]
+    assert where == "WHERE j.projectsId = 'p' AND j.locationsId = 'l'"
