@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, closest
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Resource, split_identity
+from stackql_tuning.registry.model import Method, Resource, split_identity
 
 #: evaluates a constant SQL expression (DuckDB SQL text) to a Python value
 ConstEval = Callable[[str], Any]
@@ -40,6 +40,10 @@ FROM_PROVIDER_IN = "stackql_from_provider_in"
 #: (``plan.views``): kept only where ``plan.semi_joins`` makes it a binding, else dropped
 #: (``drop_tentative``): it may be correlated, which only DuckDB can tell
 TENTATIVE = "stackql_tentative_in"
+#: meta of a ``TENTATIVE`` copy whose subquery reads a provider table that the statement
+#: binds (a view joined to the jobs table): a plan that cannot bind that copy's own mention
+#: is made again without it (``run.select.plan_select``)
+SPECULATIVE = "stackql_speculative_in"
 
 
 @dataclass
@@ -218,6 +222,20 @@ def provider_relation(resource: Resource) -> list[tuple[str, str]]:
     return [(c.name, c.db_type) for c in resource.columns] + [
         (p.name, p.db_type) for p in resource.param_columns
     ]
+
+
+def carries(resource: Resource, method: Method, column: str) -> bool:
+    """Whether ``method``'s reply holds ``column`` of ``resource`` (a list's summary may lack
+    what only the get returns), itself or the field it is derived from."""
+    c = resource.column(column)
+    if c is None:
+        return False
+    omitted = {o.lower() for o in method.omits}
+    if (not c.methods or method.name in c.methods) and c.name.lower() not in omitted:
+        return True
+    src = c.derive.get("column", "") if c.derive else ""
+    src_col = resource.column(src) if src else None
+    return src_col is not None and method.name in src_col.methods
 
 
 def alone_in(item: exp.Expr) -> exp.Select | None:
@@ -764,6 +782,13 @@ def drop_tentative(tree: exp.Expr) -> None:
     original stays in the WHERE around the view."""
     for node in list(tree.find_all(exp.In)):
         if node.meta.get(TENTATIVE):
+            node.replace(exp.true())
+
+
+def drop_speculative(tree: exp.Expr) -> None:
+    """Take the ``SPECULATIVE`` conditions out of ``tree``."""
+    for node in list(tree.find_all(exp.In)):
+        if node.meta.get(SPECULATIVE):
             node.replace(exp.true())
 
 

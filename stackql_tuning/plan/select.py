@@ -22,6 +22,7 @@ from stackql_tuning.plan.bindings import (
     ConstEval,
     RowSource,
     TableRef,
+    carries,
     collect_bindings,
     conjuncts,
     drop_tentative,
@@ -244,20 +245,6 @@ def _hint(resource: Resource) -> str:
 def needs_hydration(resource: Resource, method: Method, columns: set[str] | None) -> bool:
     wanted = {c.name.lower() for c in resource.columns} if columns is None else set(columns)
     return not all(carries(resource, method, c) for c in wanted if resource.column(c))
-
-
-def carries(resource: Resource, method: Method, column: str) -> bool:
-    """Whether ``method``'s reply holds ``column`` of ``resource`` (a list's summary may lack
-    what only the get returns), itself or the field it is derived from."""
-    c = resource.column(column)
-    if c is None:
-        return False
-    omitted = {o.lower() for o in method.omits}
-    if (not c.methods or method.name in c.methods) and c.name.lower() not in omitted:
-        return True
-    src = c.derive.get("column", "") if c.derive else ""
-    src_col = resource.column(src) if src else None
-    return src_col is not None and method.name in src_col.methods
 
 
 def hydration_method(resource: Resource, method: Method) -> Method | None:

@@ -62,14 +62,17 @@ from sqlglot import exp
 from stackql_tuning.errors import Location, PlanError
 from stackql_tuning.plan.bindings import (
     FLOWED,
+    SPECULATIVE,
     TENTATIVE,
     VIEW,
     VIEW_COLUMN,
     alone_in,
+    carries,
     column_and_constants,
     conjuncts,
     empty_relation,
     filters_first,
+    from_items,
     from_position,
     is_constant,
     item_columns,
@@ -224,18 +227,51 @@ def _joined_sources(
         pairs.setdefault(other.table.lower(), []).append((mine, other))
     out: list[tuple[list[str], exp.In]] = []
     for partner, joined in pairs.items():
+        outputs = [exp.column(o.name, table=o.table) for _, o in joined]
         rows = source_named(scope, partner)
-        if rows is None or any(
+        table = _provider_partner(scope, partner, registry)
+        if table is not None:
+            # the partner's rows as its own conditions keep them (those on its columns
+            # alone): its values for every row of the view the statement returns. Not where
+            # that reads a column only a get returns (`len(j.trials) > 20`): every job would
+            # be got once more for it
+            query = exp.select(*outputs).from_(table.copy())
+            for cond in conjuncts(scope, table):
+                if steady(cond) and item_columns(cond, table) is not None:
+                    query = query.where(cond.copy())
+            if not _listed(table, query, registry):
+                continue
+        elif rows is not None and not any(
             True for part in (rows.node, *rows.ctes) for _ in provider_tables(part, registry)
         ):
+            query = exp.select(*outputs).from_(rows.node.copy())
+        else:
             continue
-        outputs = [exp.column(o.name, table=o.table) for _, o in joined]
-        query = exp.select(*outputs).from_(rows.node.copy())
         cols: list[exp.Expr] = [m.copy() for m, _ in joined]
         this = cols[0] if len(cols) == 1 else exp.Tuple(expressions=cols)
         pred = exp.In(this=this, query=exp.Subquery(this=query))
+        pred.meta[SPECULATIVE] = table is not None
         out.append(([m.name.lower() for m, _ in joined], pred))
     return out
+
+
+def _listed(table: exp.Table, query: exp.Select, registry: Registry) -> bool:
+    """Whether a list of ``table``'s resource returns every column ``query`` reads of it."""
+    [resource] = [r for t, r in provider_tables(table, registry) if t is table]
+    lists = [m for m in resource.methods_for("SELECT") if m.is_list]
+    read = {c.name for c in query.find_all(exp.Column) if resource.column(c.name)}
+    return any(all(carries(resource, m, c) for c in read) for m in lists)
+
+
+def _provider_partner(scope: exp.Expr | None, alias: str, registry: Registry) -> exp.Table | None:
+    """The FROM item of ``scope`` named ``alias`` when it is a provider table (not a view)."""
+    if scope is None:
+        return None
+    for item in from_items(scope):
+        if isinstance(item, exp.Table) and item.alias_or_name.lower() == alias:
+            found = [r for t, r in provider_tables(item, registry) if t is item]
+            return item if found and found[0].kind != "view" else None
+    return None
 
 
 def _tentative_in(pred: exp.In, members: list[tuple[int, str, str | None]], column: str) -> exp.In:
@@ -802,7 +838,9 @@ def expand_view(
             ]
             if members:
                 label = f"{view.id}.{names[members[0][0]]}"
-                branch.where(_tentative_in(pred, members, label), copy=False)
+                copy = _tentative_in(pred, members, label)
+                copy.meta[SPECULATIVE] = bool(pred.meta.get(SPECULATIVE))
+                branch.where(copy, copy=False)
     if registry is not None and _plain_union_all(tree):
         done = [pred for _, pred in bound]
         _filters_into(node, branches, done, view.id, inner_params, identities, landed)

@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from stackql_tuning.errors import PartialResult, PlanError, QueryError
-from stackql_tuning.plan.bindings import equalities_as_in, provider_tables
+from stackql_tuning.plan.bindings import (
+    SPECULATIVE,
+    drop_speculative,
+    equalities_as_in,
+    provider_tables,
+)
 from stackql_tuning.plan.hydrate_first import apply_hydrate_first
 from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
@@ -60,17 +65,30 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
         return session.store.columns_of(sql)
 
     tree = expand_views(equalities_as_in(tree), registry)
-    # under another collation DuckDB's IN matches text the APIs do not (asked only then: a
-    # ROLLBACK may run in an aborted transaction)
-    if has_in_subquery(tree) and session.compares_binary():
-        tree = in_subqueries_as_semi_joins(tree, registry, describe, session.store.plain_table)
-    return plan_query(
-        tree,
-        registry,
-        const_eval=lambda sql: session.store.const(sql),
-        defaults=session.settings.defaults,
-        describe=describe,
-    )
+    # a view's copy of its join to a provider table reads that table again, with the
+    # partner's own conditions: where those do not bind it, the plan is made without it
+    fallback = tree.copy() if any(i.meta.get(SPECULATIVE) for i in tree.find_all(exp.In)) else None
+
+    def planned(tree: exp.Expr) -> QueryPlan:
+        # under another collation DuckDB's IN matches text the APIs do not (asked only then:
+        # a ROLLBACK may run in an aborted transaction)
+        if has_in_subquery(tree) and session.compares_binary():
+            tree = in_subqueries_as_semi_joins(tree, registry, describe, session.store.plain_table)
+        return plan_query(
+            tree,
+            registry,
+            const_eval=lambda sql: session.store.const(sql),
+            defaults=session.settings.defaults,
+            describe=describe,
+        )
+
+    if fallback is None:
+        return planned(tree)
+    try:
+        return planned(tree)
+    except PlanError:
+        drop_speculative(fallback)
+        return planned(fallback)
 
 
 def on_error_continue(session: Session, stmt: Statement) -> bool:

@@ -734,6 +734,20 @@ def test_a_view_param_in_a_subquery_binds_the_views_calls(fresh_sandbox: Sandbox
         session.execute(f"SELECT {columns} FROM {trials} WHERE {where}").rows
     )
     assert gets() == 2 * jobs
+    # the same by a join to the jobs table: the view is asked for the jobs the table's own
+    # conditions keep (it got every job of the location, 37 gets where 5 do)
+    fresh_sandbox.google.reset_log()
+    on = (
+        "t.hyperparameterTuningJobsId = g.hyperparameterTuningJobsId "
+        "AND t.projectsId = g.projectsId AND t.locationsId = g.locationsId"
+    )
+    joined_sql = (
+        f"SELECT t.job_name, t.trial_id, t.state, t.metric_value, t.is_best FROM {G} g "
+        f"JOIN {trials} t ON {on} WHERE g.projectsId = 'ml-research-prod' "
+        "AND g.locationsId = 'us-central1' AND g.state = 'JOB_STATE_RUNNING'"
+    )
+    assert sorted(session.execute(joined_sql).rows) == joined
+    assert gets() == n_running
     # the tuning jobs view by names from a file's rows: a describe per name
     aws_names = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[:2]
     values = ", ".join(f"('{n}')" for n in aws_names)

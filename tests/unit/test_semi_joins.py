@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 from sqlglot import exp
 
 from stackql_tuning.plan.bindings import LOCAL_IN, TENTATIVE
@@ -226,3 +227,27 @@ def test_a_provider_fed_in_does_not_replace_a_join_to_rows_the_statement_holds()
     )
     child = next(s for s in plan_query(tree, REG).slots if s.resource.id == TJ)
     assert child.dependent[NAME] == ("values AS p", "name")
+
+
+def test_a_view_joined_to_a_provider_table_the_statement_cannot_bind_alone_plans_without_the_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the partner h takes its names and regions from picks: a copy of h with its own
+    # conditions alone binds nothing, so the plan is made again without it (it was before)
+    import stackql_tuning.run.select as run_select
+    from stackql_tuning.plan.rewrite import to_duckdb_sql
+    from stackql_tuning.session import Session
+
+    dropped: list[exp.Expr] = []
+    real = run_select.drop_speculative
+    monkeypatch.setattr(run_select, "drop_speculative", lambda t: (dropped.append(t), real(t)))
+    with Session() as session:
+        session.execute("CREATE TABLE picks AS SELECT 'a' AS name, 'us-east-1' AS r")
+        sql = (
+            f"SELECT p.name, v.TuningJobStatus FROM picks p JOIN {HP} h ON h.{NAME} = p.name "
+            f"AND h.region = p.r JOIN aws.sagemaker.tuning_jobs v ON v.TuningJobName = h.{NAME} "
+            "WHERE v.region = 'us-east-1'"
+        )
+        plan = run_select.plan_select(session, parse_one(sql).expression)
+    assert dropped and "in_subquery" not in to_duckdb_sql(plan.tree)
+    assert len(plan.slots) == 2

@@ -30,7 +30,10 @@ def tables(tree: exp.Expr) -> list[str]:
 
 def branches(tree: exp.Expr) -> list[exp.Select]:
     """The branches of the (innermost) subquery that a view became."""
-    innermost = [s for s in tree.find_all(exp.Subquery) if not list(s.this.find_all(exp.Subquery))]
+    views = [s for s in tree.find_all(exp.Subquery) if s.meta.get("stackql_view")]
+    innermost = [
+        s for s in views if not any(v is not s for v in s.find_all(exp.Subquery) if v in views)
+    ]
     sub = innermost[-1]
     out, stack = [], [sub.this]
     while stack:
@@ -239,9 +242,14 @@ def test_a_view_joined_on_its_params_takes_the_constants_of_its_partner() -> Non
     ],
 )
 def test_a_partners_constant_binds_the_view_only_where_every_row_has_it(sql: str) -> None:
+    # (a tentative `j.region IN (SELECT x.region FROM ... x WHERE <x's own conditions>)`
+    # may ask for the partner's values; no constant of it binds the view on its own)
+    from stackql_tuning.plan.bindings import TENTATIVE, split_and
+
     [branch] = branches(expand(sql))
     where = branch.args.get("where")
-    assert where is None or "'a'" not in where.sql()
+    own = [c for c in split_and(where.this) if not c.meta.get(TENTATIVE)] if where else []
+    assert all("'a'" not in c.sql() for c in own)
 
 
 @pytest.mark.parametrize(
