@@ -185,4 +185,22 @@ def _cte_named(table: exp.Table) -> exp.CTE | None:
 
 
 def _holds(tree: exp.Expr, node: exp.Table) -> bool:
-    return any(t is node for t in tree.find_all(exp.Table))
+    """Whether ``tree`` holds ``node`` where its columns may reach ``tree``'s rows: not in a
+    condition's subquery (WHERE, HAVING, ON) nor on the right of a SEMI or ANTI join, which
+    give the rows none (a view's ``SEMI JOIN (SELECT h.name FROM h ...)`` made ``h``
+    describe every job for the view's ``BestTrainingJob``)."""
+    if not any(t is node for t in tree.find_all(exp.Table)):
+        return False
+    child: exp.Expr = node
+    parent = node.parent
+    while parent is not None and child is not tree:
+        if isinstance(parent, (exp.Where, exp.Having)):
+            return False
+        if isinstance(parent, exp.Join):
+            if parent.args.get("on") is child:
+                return False
+            kind = (parent.kind or "").upper()
+            if kind in ("SEMI", "ANTI") and parent.this is child:
+                return False
+        child, parent = parent, parent.parent
+    return True

@@ -38,5 +38,5 @@ def check_literals(plan: QueryPlan, *, enums: bool = True) -> None:
 
     for slot in plan.slots:
         check_param_values(slot)
-        if enums and slot.scope is not None:
+        if enums:
             check_enum_literals(slot)

@@ -359,9 +359,10 @@ def check_enum_literals(slot: Slot) -> None:
     is pushed (Vertex: 400 INVALID_ARGUMENT for ``state="RUNNING"``): with and without pushdown
     the answer differed. It is an error either way, before any call.
     """
-    for pred in list(slot.residual):
+    mentions = slot.mentions or [(slot.scope, slot.residual)]
+    for scope, pred in [(scope, p) for scope, residual in mentions for p in list(residual)]:
         for node in pred.find_all(exp.EQ, exp.NEQ, exp.In):
-            if node.find_ancestor(exp.Select) is not slot.scope:
+            if scope is None or node.find_ancestor(exp.Select) is not scope:
                 continue  # a nested query's own predicate
             for col, value in _enum_operands(node, slot):
                 spec = slot.resource.column(col.name)
@@ -372,7 +373,8 @@ def check_enum_literals(slot: Slot) -> None:
                 if pred.meta.get(FLOWED):
                     # a view's condition copied in (``plan.views`` rule 4), not the user's
                     # own test: the view answers it as before, and it is not sent to the API
-                    slot.residual.remove(pred)
+                    if pred in slot.residual:
+                        slot.residual.remove(pred)
                     break
                 hint = _enum_hint(spec.name, value, spec.enum)
                 lits = [lit for lit in node.find_all(exp.Literal) if lit.is_string]

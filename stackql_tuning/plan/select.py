@@ -96,6 +96,9 @@ class Slot:
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
+    #: each mention's scope and residual conditions (a shared slot keeps none of its own:
+    #: their literals are still checked, ``pushrules.check_enum_literals``)
+    mentions: list[tuple[exp.Expr | None, list[exp.Expr]]] = field(default_factory=list)
     #: dependent sources that are not provider tables (views, CTEs, subqueries, VALUES lists,
     #: local tables): key -> the query of their rows (a view's expansion, or ``RowSource.query``),
     #: over the slots it reads, and the names of those slots
@@ -738,6 +741,7 @@ def plan_query(
             slot.scope = None  # shared by several mentions: no single scope to reason about
             slot.residual = []
         slot.aliases.append(ref.alias)
+        slot.mentions.append((ref.scope, list(b.residual)))
         alias_slot[f"{id(ref.scope)}:{ref.alias.lower()}"] = slot
         node_slot[id(ref.node)] = slot
         for pred, name, values in b.sources:

@@ -230,6 +230,8 @@ def _joined_sources(
         outputs = [exp.column(o.name, table=o.table) for _, o in joined]
         rows = source_named(scope, partner)
         table = _provider_partner(scope, partner, registry)
+        if table is not None and not filters_first(table):
+            continue  # a sampled partner: its copy would be another sample
         if table is not None:
             # the partner's rows as its own conditions keep them (those on its columns
             # alone): its values for every row of the view the statement returns. Not where
@@ -824,8 +826,10 @@ def expand_view(
     for param, pred in _joined_predicates(node, set(params), direct):
         for i in range(len(branches)):
             bind(param, pred, i)
-    in_subqueries = _subquery_predicates(node, set(params))
-    if registry is not None:
+    # not under a sample taken before the WHERE (or an ASOF / POSITIONAL join): fewer rows
+    # of the view in it, another sample of the join (these copies are not needed to bind)
+    in_subqueries = _subquery_predicates(node, set(params)) if free else []
+    if registry is not None and free:
         in_subqueries += _joined_sources(node, set(params), registry)
     for names, pred in in_subqueries:
         if any(_routed(params[n], len(branches)) for n in names):
