@@ -38,7 +38,7 @@ LOCAL_IN = "stackql_local_in"
 FROM_PROVIDER_IN = "stackql_from_provider_in"
 #: meta of a view's ``param IN (SELECT ...)`` copied into a branch onto its table's param
 #: (``plan.views``): kept only where ``plan.semi_joins`` makes it a binding, else dropped
-#: (``drop_tentative``): it may be correlated, which only DuckDB can tell
+#: (``drop_marked``): it may be correlated, which only DuckDB can tell
 TENTATIVE = "stackql_tentative_in"
 #: meta of a ``TENTATIVE`` copy whose subquery reads a provider table that the statement
 #: binds (a view joined to the jobs table): a plan that cannot bind that copy's own mention
@@ -777,19 +777,18 @@ def needed_ctes(
     return ctes
 
 
-def drop_tentative(tree: exp.Expr) -> None:
-    """Take out of ``tree`` each ``TENTATIVE`` condition that is still one: a copy whose
-    original stays in the WHERE around the view."""
+def drop_marked(tree: exp.Expr, key: str) -> None:
+    """Take out of ``tree`` each ``IN`` whose meta has ``key`` (``TENTATIVE``: a copy that did
+    not become a binding, its original still in the WHERE around the view; ``SPECULATIVE``)."""
     for node in list(tree.find_all(exp.In)):
-        if node.meta.get(TENTATIVE):
+        if node.meta.get(key):
             node.replace(exp.true())
 
 
-def drop_speculative(tree: exp.Expr) -> None:
-    """Take the ``SPECULATIVE`` conditions out of ``tree``."""
-    for node in list(tree.find_all(exp.In)):
-        if node.meta.get(SPECULATIVE):
-            node.replace(exp.true())
+def compared(pred: exp.Expr) -> list[exp.Expr]:
+    """What an ``IN`` compares: its one expression, or each of a tuple's (``(a, b) IN ...``)."""
+    this = pred.this
+    return list(this.expressions) if isinstance(this, exp.Tuple) else [this]
 
 
 def local_in_alone(pred: exp.Expr, scope: exp.Expr) -> exp.In | None:

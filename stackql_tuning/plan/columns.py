@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import first_select, from_items, withs
+from stackql_tuning.plan.bindings import first_select, from_items, provider_relation, withs
 
 if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 def table_column_names(resource: Resource) -> set[str]:
     """The lower-cased names of every column of ``resource``'s table: its fields, then its
     param columns."""
-    names = {c.name.lower() for c in resource.columns}
-    return names | {p.name.lower() for p in resource.param_columns}
+    return {name.lower() for name, _ in provider_relation(resource)}
 
 
 def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str] | None:

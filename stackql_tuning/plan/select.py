@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError
 from stackql_tuning.plan.bindings import (
+    TENTATIVE,
     VIEW,
     Bindings,
     ConstEval,
@@ -25,7 +26,7 @@ from stackql_tuning.plan.bindings import (
     carries,
     collect_bindings,
     conjuncts,
-    drop_tentative,
+    drop_marked,
     enclosing_view,
     filters_first,
     find_provider_tables,
@@ -35,6 +36,7 @@ from stackql_tuning.plan.bindings import (
     owner,
     param_names,
     param_spellings,
+    provider_relation,
     source_named,
     unstable,
     unstable_part,
@@ -367,7 +369,7 @@ def _provider_columns(table: exp.Table, refs: list[TableRef]) -> list[str] | Non
 
 def _resource_columns(resource: Resource) -> list[str]:
     """A provider table's columns: the resource's fields, then its param columns."""
-    return [c.name for c in resource.columns] + [p.name for p in resource.param_columns]
+    return [name for name, _ in provider_relation(resource)]
 
 
 def apply_defaults(
@@ -556,7 +558,7 @@ def plan_query(
 
     ``describe``: the columns of a query over local tables or files (DuckDB's answer), for a
     dependent join whose source the statement does not spell out (``FROM picks p``)."""
-    drop_tentative(tree)
+    drop_marked(tree, TENTATIVE)
     refs = find_provider_tables(tree, registry)
     warnings: list[str] = []
     slots: list[Slot] = []

@@ -10,27 +10,27 @@ FROM my_regions)`` and the training jobs of ``IN (SELECT HyperParameterTuningJob
 param as any such join does; ``(col, col2) IN (SELECT x, y ...)`` binds both, as pairs.
 
 Over rows the statement holds (VALUES, CTEs, files), a one-column IN stays in the WHERE: a
-SEMI JOIN keeps the rows the IN keeps and adds no column, so the answer is the same. Over a provider
-table (directly, through a registry view or a CTE) the IN is *moved* into the SEMI JOIN, its
-place in the WHERE left ``true``: a copy would be a second mention of that table, sharing its
-fetch but not its own LIMIT or filter-before-hydrating. So is a tuple's, and a view's
-tentative copy. The two say the same of a row: the IN
-is a top-level conjunct of the WHERE, and the table is one the WHERE filters first (no outer
-join pads it), so the rows of the FROM it removes are those the SEMI JOIN removes, before or
-after the other joins.
+SEMI JOIN keeps the rows the IN keeps and adds no column, so the answer is the same. Over a
+provider table (directly, through a registry view or a CTE) the IN is *moved* into the SEMI
+JOIN, its place in the WHERE left ``true``: a copy would be a second mention of that table,
+sharing its fetch but not its own LIMIT or filter-before-hydrating. So is a tuple's, and a
+view's tentative copy. The two say the same of a row: the IN is a top-level conjunct of the
+WHERE, and the table is one the WHERE filters first (no outer join pads it), so the rows of
+the FROM it removes are those the SEMI JOIN removes, before or after the other joins. An IN
+whose types DuckDB's IN refuses (its ``=`` would cast them) stays, so DuckDB says so.
 
 Only for a subquery DuckDB can run on its own (not correlated: the describe of it alone,
-provider tables standing in as empty typed relations, fails otherwise) that gives one column
-and reads only what gives the same rows at each read and compares text as the APIs do:
-VALUES, CTEs, files (``read_csv``, ``'picks.csv'``), provider tables (fetched once per
-statement) and base tables of the session's database without a collation; not a DuckDB view
-or macro (whose query is not in sight), ``random()``, ``nextval``, the clock, a sample, or a
-``COLLATE``. Not under a session collation other than binary (the caller's to say). And only
-for a table the WHERE may filter first (no outer join pads it, no sample or ASOF / POSITIONAL
-join). A view's ``param IN (SELECT ...)`` reaches here as a ``TENTATIVE`` copy in its branch
-(``plan.views``): one that is not made a binding here is dropped by ``plan.select``. Pure but
-for ``describe`` (DuckDB's answer for the subquery's columns) and ``plain_table`` (whether a
-name is such a base table).
+provider tables standing in as empty typed relations, fails otherwise) that gives a column
+per compared expression and reads only what gives the same rows at each read and compares
+text as the APIs do: VALUES, CTEs, files (``read_csv``, ``'picks.csv'``), provider tables
+(fetched once per statement) and base tables of the session's database without a collation;
+not a DuckDB view or macro (whose query is not in sight), ``random()``, ``nextval``, the
+clock, a sample, or a ``COLLATE``. Not under a session collation other than binary (the
+caller's to say). And only for a table the WHERE may filter first (no outer join pads it, no
+sample or ASOF / POSITIONAL join). A view's ``param IN (SELECT ...)`` reaches here as a
+``TENTATIVE`` copy in its branch (``plan.views``): one that is not made a binding here is
+dropped by ``plan.select``. Pure but for ``describe`` (DuckDB's answer for the subquery's
+columns) and ``plain_table`` (whether a name is such a base table).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from stackql_tuning.plan.bindings import (
     TENTATIVE,
     RowSource,
     TableRef,
+    compared,
     empty_relation,
     filters_first,
     find_provider_tables,
@@ -125,7 +126,7 @@ def in_subqueries_as_semi_joins(
             alias = ALIAS.format(n)
             taken.add(alias)
             joins = list(scope.args.get("joins") or [])
-            cols = [c.copy() for c in _compared(pred)]
+            cols = [c.copy() for c in compared(pred)]
             if comparable and (live or tentative or len(cols) > 1):
                 # moved: a copy would be a second mention of its provider tables (module
                 # docstring); a view's copy of the user's condition need not stay (its
@@ -167,7 +168,7 @@ def _binding_query(
     subquery = pred.args.get("query")
     if not isinstance(subquery, exp.Subquery) or pred.args.get("unnest"):
         return None
-    cols = _compared(pred)
+    cols = compared(pred)
     params = param_names(ref.resource)
     for col in cols:
         if not isinstance(col, exp.Column) or col.name.lower() not in params:
@@ -254,12 +255,6 @@ def _steady_source(table: exp.Table, ctes: set[str], plain_table: PlainTable) ->
     return plain_table(source.name, table.db or None)
 
 
-def _compared(pred: exp.Expr) -> list[exp.Expr]:
-    """What an IN compares: its one expression, or each of a tuple's."""
-    this = pred.this
-    return list(this.expressions) if isinstance(this, exp.Tuple) else [this]
-
-
 def _semi_join(cols: list[exp.Expr], query: exp.Expr, alias: str, live: bool) -> exp.Join:
     """``SEMI JOIN (query) AS alias(value) ON col = alias.value`` (for several columns
     ``alias(value_1, ...) ON col = alias.value_1 AND ...``); ``live``: the query reads a
@@ -275,7 +270,7 @@ def _semi_join(cols: list[exp.Expr], query: exp.Expr, alias: str, live: bool) ->
         exp.EQ(this=c, expression=exp.column(n, table=alias))
         for c, n in zip(cols, names, strict=True)
     ]
-    for eq in equalities:
-        if live:
+    if live:
+        for eq in equalities:
             eq.meta[FROM_PROVIDER_IN] = True
     return exp.Join(this=source, kind="SEMI", on=exp.and_(*equalities))

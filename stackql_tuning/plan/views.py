@@ -69,6 +69,7 @@ from stackql_tuning.plan.bindings import (
     alone_in,
     carries,
     column_and_constants,
+    compared,
     conjuncts,
     empty_relation,
     filters_first,
@@ -184,11 +185,6 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
-def _members(this: exp.Expr) -> list[exp.Expr]:
-    """The expressions an IN compares: one, or each of a tuple's (``(a, b) IN (...)``)."""
-    return list(this.expressions) if isinstance(this, exp.Tuple) else [this]
-
-
 def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[list[str], exp.In]]:
     """(view columns, predicate) for the outer ``col IN (SELECT ...)`` (or ``(col, col2) IN
     (SELECT ...)``) conjuncts of the view's scope on ``names`` (lower-cased) alone."""
@@ -200,7 +196,7 @@ def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[list[st
             continue
         if not isinstance(pred.args.get("query"), exp.Subquery):
             continue
-        cols = _members(pred.this)
+        cols = compared(pred)
         if all(
             isinstance(c, exp.Column)
             and c.name.lower() in names
@@ -228,11 +224,11 @@ def _joined_sources(
     out: list[tuple[list[str], exp.In]] = []
     for partner, joined in pairs.items():
         outputs = [exp.column(o.name, table=o.table) for _, o in joined]
-        rows = source_named(scope, partner)
-        table = _provider_partner(scope, partner, registry)
-        if table is not None and not filters_first(table):
-            continue  # a sampled partner: its copy would be another sample
-        if table is not None:
+        found = _provider_partner(scope, partner, registry)
+        if found is not None:
+            table, resource = found
+            if not filters_first(table):
+                continue  # a sampled partner: its copy would be another sample
             # the partner's rows as its own conditions keep them (those on its columns
             # alone): its values for every row of the view the statement returns. Not where
             # that reads a column only a get returns (`len(j.trials) > 20`): every job would
@@ -241,38 +237,41 @@ def _joined_sources(
             for cond in conjuncts(scope, table):
                 if steady(cond) and item_columns(cond, table) is not None:
                     query = query.where(cond.copy())
-            if not _listed(table, query, registry):
+            if not _listed(resource, query):
                 continue
-        elif rows is not None and not any(
-            True for part in (rows.node, *rows.ctes) for _ in provider_tables(part, registry)
-        ):
-            query = exp.select(*outputs).from_(rows.node.copy())
         else:
-            continue
+            rows = source_named(scope, partner)
+            if rows is None or any(
+                True for part in (rows.node, *rows.ctes) for _ in provider_tables(part, registry)
+            ):
+                continue
+            query = exp.select(*outputs).from_(rows.node.copy())
         cols: list[exp.Expr] = [m.copy() for m, _ in joined]
         this = cols[0] if len(cols) == 1 else exp.Tuple(expressions=cols)
         pred = exp.In(this=this, query=exp.Subquery(this=query))
-        pred.meta[SPECULATIVE] = table is not None
+        pred.meta[SPECULATIVE] = found is not None
         out.append(([m.name.lower() for m, _ in joined], pred))
     return out
 
 
-def _listed(table: exp.Table, query: exp.Select, registry: Registry) -> bool:
-    """Whether a list of ``table``'s resource returns every column ``query`` reads of it."""
-    [resource] = [r for t, r in provider_tables(table, registry) if t is table]
+def _listed(resource: Resource, query: exp.Select) -> bool:
+    """Whether a list of ``resource`` returns every column ``query`` reads of it."""
     lists = [m for m in resource.methods_for("SELECT") if m.is_list]
     read = {c.name for c in query.find_all(exp.Column) if resource.column(c.name)}
     return any(all(carries(resource, m, c) for c in read) for m in lists)
 
 
-def _provider_partner(scope: exp.Expr | None, alias: str, registry: Registry) -> exp.Table | None:
-    """The FROM item of ``scope`` named ``alias`` when it is a provider table (not a view)."""
+def _provider_partner(
+    scope: exp.Expr | None, alias: str, registry: Registry
+) -> tuple[exp.Table, Resource] | None:
+    """The FROM item of ``scope`` named ``alias``, and its resource, when it is a provider
+    table (not a view)."""
     if scope is None:
         return None
     for item in from_items(scope):
         if isinstance(item, exp.Table) and item.alias_or_name.lower() == alias:
             found = [r for t, r in provider_tables(item, registry) if t is item]
-            return item if found and found[0].kind != "view" else None
+            return (item, found[0]) if found and found[0].kind != "view" else None
     return None
 
 
@@ -283,7 +282,7 @@ def _tentative_in(pred: exp.In, members: list[tuple[int, str, str | None]], colu
     routed by form: ``unified.tuning.jobs``'s ``name IN (SELECT ...)`` asks each cloud for the
     names of its form), each over the subquery's column in its place."""
     query = pred.args["query"].this.copy()
-    width = len(_members(pred.this))
+    width = len(compared(pred))
     if len(members) < width or any(values for _, _, values in members):
         names = [exp.to_identifier(f"v{k}") for k in range(width)]
         alias = exp.TableAlias(this=exp.to_identifier("in_values"), columns=names)

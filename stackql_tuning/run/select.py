@@ -24,7 +24,7 @@ from sqlglot import exp
 from stackql_tuning.errors import PartialResult, PlanError, QueryError
 from stackql_tuning.plan.bindings import (
     SPECULATIVE,
-    drop_speculative,
+    drop_marked,
     equalities_as_in,
     provider_tables,
 )
@@ -87,7 +87,7 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     try:
         return planned(tree)
     except PlanError:
-        drop_speculative(fallback)
+        drop_marked(fallback, SPECULATIVE)
         return planned(fallback)
 
 

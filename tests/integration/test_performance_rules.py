@@ -41,6 +41,13 @@ def sessions(fresh_sandbox: Sandbox) -> Iterator[tuple[Session, Session]]:
         off.close()
 
 
+def _still(sandbox: Sandbox) -> None:
+    """Both clouds' jobs stay as they are while a test compares reads (the fixture lets
+    their clocks run again)."""
+    sandbox.aws.configure(frozen=True)
+    sandbox.google.clock.set_speed(0.0)
+
+
 def _middle(session: Session, sql: str) -> str:
     values = sorted(r[0] for r in session.execute(sql).rows if r[0] is not None)
     return values[len(values) // 2].isoformat()
@@ -766,8 +773,7 @@ def test_a_view_joined_to_local_rows_is_asked_for_their_values(fresh_sandbox: Sa
     # describe of each of the region's jobs before); job ids with their project and
     # location joined to the trials view: it was a plan error. The rows are those of the
     # view read in a subquery, which the join does not reach
-    fresh_sandbox.aws.configure(frozen=True)
-    fresh_sandbox.google.clock.set_speed(0.0)
+    _still(fresh_sandbox)
     session = Session(**fresh_sandbox.settings())
     names = sorted(fresh_sandbox.truth["aws"]["regions"]["us-east-1"])[:3]
     values = ", ".join(f"('{n}')" for n in [*names, "no-such-job"])
@@ -938,8 +944,7 @@ def test_hydration_gets_only_the_rows_the_conditions_and_limit_keep(
     # a condition on the list's own columns, or ORDER BY ... LIMIT over the table alone, picks
     # the rows to get before they are got: a describe per row the answer can hold, not per
     # job of the region. The rows are those of pushdown off (every listed row got)
-    fresh_sandbox.aws.configure(frozen=True)
-    fresh_sandbox.google.clock.set_speed(0)
+    _still(fresh_sandbox)
     on, off = sessions
     best = "BestTrainingJob ->> 'TrainingJobName'"
     where = "region = 'us-east-1'"
@@ -998,8 +1003,7 @@ def test_conditions_on_a_view_filter_before_its_gets(
 ) -> None:
     # a view's own columns, filtered outside it, filter inside it too: the API and the
     # rows-first filter see them, and only the kept jobs are got. The rows are pushdown off's
-    fresh_sandbox.aws.configure(frozen=True)
-    fresh_sandbox.google.clock.set_speed(0)
+    _still(fresh_sandbox)
     on, off = sessions
     g_where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
     queries = [
@@ -1051,8 +1055,7 @@ def test_an_order_by_limit_over_a_view_or_subquery_gets_only_its_first_rows(
     # or CTE over one table with its own ORDER BY ... LIMIT picks its rows before the gets:
     # a describe (or get) per row it can return, not one per job. The rows are those of the
     # same query with the ORDER BY ... LIMIT one level up (which keeps them out of the view)
-    fresh_sandbox.aws.configure(frozen=True)
-    fresh_sandbox.google.clock.set_speed(0)
+    _still(fresh_sandbox)
     on, _ = sessions
     g_where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
     best = "BestTrainingJob ->> 'TrainingJobName'"

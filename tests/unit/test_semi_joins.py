@@ -239,8 +239,8 @@ def test_a_view_joined_to_a_provider_table_the_statement_cannot_bind_alone_plans
     from stackql_tuning.session import Session
 
     dropped: list[exp.Expr] = []
-    real = run_select.drop_speculative
-    monkeypatch.setattr(run_select, "drop_speculative", lambda t: (dropped.append(t), real(t)))
+    real = run_select.drop_marked
+    monkeypatch.setattr(run_select, "drop_marked", lambda t, k: (dropped.append(t), real(t, k)))
     with Session() as session:
         session.execute("CREATE TABLE picks AS SELECT 'a' AS name, 'us-east-1' AS r")
         sql = (
