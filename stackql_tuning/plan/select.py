@@ -72,8 +72,10 @@ class Slot:
     hydrate: Method | None = None
     #: columns the query reads (None: all)
     columns: set[str] | None = None
-    #: stop paging once this many rows have arrived (early LIMIT)
+    #: stop paging once this many rows have arrived (early LIMIT) ...
     limit: int | None = None
+    #: ... that pass these conditions (unqualified; none: every row counts)
+    limit_where: list[exp.Expr] = field(default_factory=list)
     #: extra server params from pushdown (never changes results: predicates stay in the SQL)
     pushed: dict[str, Any] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)

@@ -27,7 +27,13 @@ from stackql_tuning.run.loader import TableLoader
 from stackql_tuning.run.row_values import keep_nameable
 from stackql_tuning.run.scheduler import RunStats, Scheduler, Started
 from stackql_tuning.run.store import Store, TableSchema, duckdb_error, q, qualified
-from stackql_tuning.transports.base import Call, Page, case_only_difference, reply_identity
+from stackql_tuning.transports.base import (
+    Call,
+    Page,
+    case_only_difference,
+    reply_identity,
+    reply_json,
+)
 
 if TYPE_CHECKING:
     from stackql_tuning.session import Session
@@ -322,20 +328,43 @@ class QueryRun:
         #: them (IN ('myjob', 'MyJob'), a project by id and by number) adds no second row
         answered: dict[str, dict[tuple[Any, ...], str | None]] = {s.name: {} for s in stage}
 
+        #: the slots whose early LIMIT counts only the rows that pass its conditions, and
+        #: their SQL (``plan.limit``); "" once DuckDB could not count a page
+        counted = {
+            s.name: to_duckdb_sql(exp.and_(*(c.copy() for c in s.limit_where)))
+            for s in stage
+            if s.limit_where and begun.row_limit is not None
+        }
+
         def keep(f: TableLoader, slot: Slot, call: Call, page: Page, key: str) -> int:
-            """Hand ``page`` to ``f``; the rows it holds (when they are counted)."""
+            """Hand ``page`` to ``f``; the rows it holds (when they are counted), or those of
+            them that pass the slot's early LIMIT conditions."""
             origin = (call.resource.id, call.method.name, call.describe_params())
             if page.next_token is None and begun.started.last_round():
                 f.last_round()  # a chain ended and no other starts: load pages as they come
             # pushed filters are not the user's bindings: they do not show as columns
             params = {**(call.row_params or {}), **call.params}
             params = {k: v for k, v in params.items() if k not in slot.pushed}
-            if page.raw is not None:
-                f.add_raw(params, page.raw, key, origin)
-                return len(_items(call, page)) if count_rows else 0
-            obj = page.obj or {}
-            f.add_obj(params, obj, key, origin)
-            return len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
+            raw = page.raw
+            if raw is not None:
+                f.add_raw(params, raw, key, origin)
+                rows = len(_items(call, page)) if count_rows else 0
+            else:
+                obj = page.obj or {}
+                f.add_obj(params, obj, key, origin)
+                rows = len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
+            where = counted.get(slot.name)
+            if where is None or not rows:
+                return rows
+            if not where:
+                return 0  # DuckDB could not count: no row counts, every page is fetched
+            items_key = call.method.items_key if key == "r" else None
+            payload = raw if raw is not None else reply_json(page.obj or {})
+            passed = self.store.count_where(f.schema, params, payload, key, items_key, where)
+            if passed is None:  # the statement's run says what failed, over every row
+                counted[slot.name] = ""
+                return 0
+            return passed
 
         def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
             slot = by_call[id(call)]

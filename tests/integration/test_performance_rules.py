@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from stackql_tuning.errors import PlanError
+from stackql_tuning.errors import PlanError, QueryError
 from stackql_tuning.sandbox.runner import Sandbox
 from stackql_tuning.session import Session
 
@@ -323,31 +323,33 @@ def test_loading_only_the_fields_read_never_changes_results(fresh_sandbox: Sandb
         whole.close()
 
 
+_LIMIT_JOB = {
+    "displayName": "limit",
+    "studySpec": {
+        "metrics": [{"metricId": "auc", "goal": "MAXIMIZE"}],
+        "parameters": [
+            {"parameterId": "lr", "doubleValueSpec": {"minValue": 0.001, "maxValue": 0.1}}
+        ],
+    },
+    "maxTrialCount": 4,
+    "parallelTrialCount": 1,
+    "trialJobSpec": {
+        "workerPoolSpecs": [
+            {
+                "machineSpec": {"machineType": "n1-standard-4"},
+                "replicaCount": "1",
+                "containerSpec": {"imageUri": "gcr.io/p/t:1"},
+            }
+        ]
+    },
+}
+
+
 def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
     parent = "projects/perf-limit/locations/us-central1"
-    template = {
-        "displayName": "limit",
-        "studySpec": {
-            "metrics": [{"metricId": "auc", "goal": "MAXIMIZE"}],
-            "parameters": [
-                {"parameterId": "lr", "doubleValueSpec": {"minValue": 0.001, "maxValue": 0.1}}
-            ],
-        },
-        "maxTrialCount": 4,
-        "parallelTrialCount": 1,
-        "trialJobSpec": {
-            "workerPoolSpecs": [
-                {
-                    "machineSpec": {"machineType": "n1-standard-4"},
-                    "replicaCount": "1",
-                    "containerSpec": {"imageUri": "gcr.io/p/t:1"},
-                }
-            ]
-        },
-    }
     if not fresh_sandbox.google.store.jobs(HPT, parent):
         fresh_sandbox.google.store.insert_many(
-            HPT, parent, 5000, template, state="JOB_STATE_SUCCEEDED"
+            HPT, parent, 5000, _LIMIT_JOB, state="JOB_STATE_SUCCEEDED"
         )
     session = Session(**fresh_sandbox.settings())
     sql = (
@@ -384,6 +386,68 @@ def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
     assert len(ordered) == 10
     assert len([r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]) > 1
     session.close()
+
+
+def test_early_limit_counts_only_the_rows_the_where_keeps(fresh_sandbox: Sandbox) -> None:
+    """A LIMIT over one table with conditions on its columns stops paging once that many
+    rows that pass them have arrived: one list call when the API filtered (or every row
+    passes), and the right rows when it did not (``--no-pushdown``: the first page's rows all
+    fail)."""
+    _still(fresh_sandbox)
+    parent = "projects/perf-limit-where/locations/us-central1"
+    store = fresh_sandbox.google.store
+    if not store.jobs(HPT, parent):  # 1,000 (10 pages) of one state, then 7 of another
+        store.insert_many(HPT, parent, 1000, _LIMIT_JOB, state="JOB_STATE_SUCCEEDED")
+        late = {**_LIMIT_JOB, "displayName": "late"}
+        store.insert_many(HPT, parent, 7, late, state="JOB_STATE_FAILED", create_time=0.0)
+    where = "projectsId = 'perf-limit-where' AND locationsId = 'us-central1'"
+    on = Session(**fresh_sandbox.settings())
+    off = Session(**fresh_sandbox.settings(), pushdown=False)
+
+    def lists(session: Session, sql: str) -> tuple[list[tuple[Any, ...]], int]:
+        fresh_sandbox.google.reset_log()
+        rows = session.execute(sql).rows
+        sent = fresh_sandbox.google.requests()
+        return rows, len([r for r in sent if r.get("action") == "list"])
+
+    try:
+        every, pages = lists(on, f"SELECT displayName FROM {G} WHERE {where}")
+        assert len(every) == 1007 and pages > 10
+        failed = f"SELECT displayName, state FROM {G} WHERE {where} AND state = 'JOB_STATE_FAILED'"
+        done = f"SELECT displayName FROM {G} WHERE {where} AND state = 'JOB_STATE_SUCCEEDED'"
+        rows, calls = lists(on, f"{done} LIMIT 5")
+        assert len(rows) == 5 and calls == 1  # the API filtered: 10 pages, all needed before
+        rows, calls = lists(on, f"{failed} LIMIT 5")
+        assert calls == 1  # the API filtered: its first page holds the 7
+        assert len(rows) == 5 and {r[1] for r in rows} == {"JOB_STATE_FAILED"}
+        rows, calls = lists(off, f"{failed} LIMIT 5")
+        # the first page's 100 rows all fail: counted as they came, they stopped the fetch
+        # and DuckDB dropped them all (0 rows)
+        assert len(rows) == 5 and {r[1] for r in rows} == {"JOB_STATE_FAILED"}
+        assert calls <= pages
+        # rows a few pages in: the fetch stops at the page that holds the LIMIT's rows
+        sql = f"SELECT displayName FROM {G} WHERE {where} AND displayName LIKE 'limit-0003%'"
+        rows, calls = lists(off, f"{sql} LIMIT 3")
+        assert len(rows) == 3 and all(r[0].startswith("limit-0003") for r in rows)
+        assert 1 < calls < pages
+        # a condition the API cannot take (a substring), kept by every row: the first page
+        rows, calls = lists(
+            on, f"SELECT displayName FROM {G} WHERE {where} AND displayName LIKE '%imi%' LIMIT 10"
+        )
+        assert len(rows) == 10 and calls == 1
+        # and by the late rows only: as many pages as their rows need, the same rows as the
+        # LIMIT over every row
+        sql = f"SELECT displayName FROM {G} WHERE {where} AND displayName LIKE 'la%' LIMIT 7"
+        rows, calls = lists(off, sql)
+        assert sorted(rows) == sorted(r for r in every if r[0].startswith("la"))
+        # a condition DuckDB cannot evaluate on a page stops nothing, and fails as before
+        with pytest.raises(QueryError, match=r"Could not convert string 'limit-"):
+            on.execute(
+                f"SELECT name FROM {G} WHERE {where} AND CAST(displayName AS INT) = 1 LIMIT 1"
+            )
+    finally:
+        on.close()
+        off.close()
 
 
 def test_a_column_projection_missed_is_loaded_not_refused(

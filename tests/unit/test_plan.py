@@ -184,9 +184,45 @@ def test_a_timestamp_without_offset_is_pushed_in_the_sessions_zone(
 def test_early_limit_only_when_safe() -> None:
     assert plan(f"SELECT name FROM {HPT} {W} LIMIT 10").slots[0].limit == 10
     assert plan(f"SELECT name FROM {HPT} {W} LIMIT 10 OFFSET 5").slots[0].limit == 15
-    for tail in ("ORDER BY name LIMIT 10", "AND state = 'X' LIMIT 10", "GROUP BY name LIMIT 10"):
+    for tail in ("ORDER BY name LIMIT 10", "GROUP BY name LIMIT 10"):
         assert plan(f"SELECT name FROM {HPT} {W} {tail}").slots[0].limit is None
     assert plan(f"SELECT count(*) FROM {HPT} {W} LIMIT 1").slots[0].limit is None
+    # the bindings keep every row: no condition to count by
+    assert plan(f"SELECT name FROM {HPT} {W} LIMIT 10").slots[0].limit_where == []
+
+
+@pytest.mark.parametrize(
+    ("where", "counted"),
+    [
+        # pushed to the API or not, a condition on the table's own columns counts the rows
+        ("h.state = 'JOB_STATE_RUNNING'", ["state = 'JOB_STATE_RUNNING'"]),
+        ("displayName LIKE '%x%' AND 1 = 1", ["displayName LIKE '%x%'"]),
+        ("json_extract(studySpec, '$.algorithm') = 'GRID_SEARCH'", None),  # rewritten later
+        ("coalesce(h.maxTrialCount, 0) > 3", ["COALESCE(maxTrialCount, 0) > 3"]),
+    ],
+)
+def test_an_early_limit_counts_the_rows_its_conditions_keep(
+    where: str, counted: list[str] | None
+) -> None:
+    (slot,) = plan(f"SELECT name FROM {HPT} h {W} AND {where} LIMIT 10").slots
+    assert slot.limit == 10
+    if counted is not None:
+        assert [c.sql() for c in slot.limit_where] == counted
+    assert slot.limit_where  # evaluated per page, as DuckDB evaluates the WHERE
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "random() < 0.5",  # another value at each evaluation
+        "name IN (SELECT 'x')",  # a subquery
+        "h.studySpec.algorithm = 'x'",  # a struct path sqlglot reads as a qualified name
+        "nosuch = 1",  # not a column of the table (an outer query's, or an error)
+    ],
+)
+def test_no_early_limit_for_a_condition_a_page_cannot_decide(where: str) -> None:
+    (slot,) = plan(f"SELECT name FROM {HPT} h {W} AND {where} LIMIT 10").slots
+    assert slot.limit is None
 
 
 @pytest.mark.parametrize(
