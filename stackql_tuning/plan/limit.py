@@ -8,7 +8,11 @@ it count toward the LIMIT (``slot.limit_where``, evaluated by DuckDB on each pag
 arrives), whether the API filtered on it too or not (``WHERE HyperParameterTuningJobStatus =
 'InProgress' LIMIT 5`` listed every page of the region's jobs). A condition that reads
 another table, or whose value changes from one call to the next, leaves the LIMIT to DuckDB.
-Pure.
+
+Also for the statement's inner join of a provider table to the provider table whose rows
+give its params (a tuning job's training jobs): each row of the child that passes its own
+conditions meets its parent's row in the answer, so the child's calls stop once that many
+have arrived (``_dependent_limit``). Pure.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlglot import exp
 
 from stackql_tuning.plan.bindings import (
     alone_in,
+    conjuncts,
     from_items,
     item_columns,
     limit_rows,
@@ -72,12 +77,21 @@ def _early_limit(plan: QueryPlan, is_scalar: IsScalar | None) -> tuple[int, list
     conditions = counted_conditions(plan, slot)
     if conditions is None:
         return None
-    if any(not set(slot.static.get(b.param, ())) <= set(b.values) for b in plan.bound):
+    n = _rows_needed(plan, tree, is_scalar, _BLOCKERS)
+    return None if n is None else (n, conditions)
+
+
+def _rows_needed(
+    plan: QueryPlan, tree: exp.Select, is_scalar: IsScalar | None, blockers: tuple[type, ...]
+) -> int | None:
+    """``tree``'s LIMIT plus OFFSET when nothing in it needs more rows than those (no
+    ``blockers``, no subquery, no function that may see every row), else None."""
+    if any(not set(b.slot.static.get(b.param, ())) <= set(b.values) for b in plan.bound):
         return None  # a param bound to values some of whose rows a conjunct still drops
     n = limit_rows(tree)
     if n is None:
         return None
-    if any(True for _ in tree.find_all(*_BLOCKERS)):
+    if any(True for _ in tree.find_all(*blockers)):
         return None
     unknown = {f.name.lower() for f in tree.find_all(exp.Anonymous)}
     if unknown & _SET_RETURNING:
@@ -86,7 +100,106 @@ def _early_limit(plan: QueryPlan, is_scalar: IsScalar | None) -> tuple[int, list
         return None  # histogram(x) LIMIT 1 counted the first page's rows only
     if any(True for _ in tree.find_all(exp.Subquery)):
         return None
-    return n, conditions
+    return n
+
+
+def _dependent_limit(
+    plan: QueryPlan, slot: Slot, is_scalar: IsScalar | None
+) -> tuple[int, list[exp.Expr]] | None:
+    """For the statement's inner join of a provider table (``slot``) to the provider table
+    whose rows give its params (``h JOIN t ON t.HyperParameterTuningJobName =
+    h.HyperParameterTuningJobName AND t.region = h.region ... LIMIT 5``): the LIMIT, and the
+    conditions on ``slot``'s own columns that its rows must pass to count toward it. Each row
+    of ``slot`` that passes them then meets at least one row of the other table in the
+    answer: the row its call's values came from. So once that many have arrived, the
+    remaining calls are not needed (every one was made).
+
+    None unless every other condition is one that row passes too: the join's equalities of
+    ``slot``'s params to the columns they were read from (of the same type: a value compared
+    as another type may not equal itself), the other table's own conditions (the values were
+    read through them, ``source_filters``), and the literal bindings of both tables."""
+    tree = plan.tree
+    if not isinstance(tree, exp.Select) or slot.scope is not tree or slot.hydrate is not None:
+        return None
+    sources = {src for src, _ in slot.dependent.values()}
+    parent = next((s for s in plan.slots if s.name in sources), None)
+    if len(sources) != 1 or parent is None or len(plan.slots) != 2 or parent.scope is not tree:
+        return None
+    mention, source = mention_of(slot), mention_of(parent)
+    if mention is None or source is None or len(from_items(tree)) != 2:
+        return None
+    joins = tree.args.get("joins") or []
+    if len(joins) != 1 or not _inner(joins[0]):
+        return None
+    if any(
+        not _typed_alike(slot, parent, param, col) for param, (_, col) in slot.dependent.items()
+    ):
+        return None
+    bound = {id(b.pred) for b in plan.bound}
+    filters = {f.sql() for f in slot.source_filters.get(parent.name, [])}
+    own = {c.name.lower() for c in slot.resource.columns}
+    own |= {p.name.lower() for p in slot.resource.param_columns}
+    counted: list[exp.Expr] = []
+    for pred in conjuncts(tree):
+        if id(pred) in bound or (steady(pred) and pred.find(exp.Column) is None):
+            continue
+        if not steady(pred) or any(True for _ in pred.find_all(exp.Table)):
+            return None
+        if _binds(pred, slot, mention, source):
+            continue
+        if item_columns(pred, source) is not None:
+            if _unqualified(pred).sql() not in filters:
+                return None  # not a condition its values were read through
+            continue
+        columns = item_columns(pred, mention)
+        if columns is None or any(c.name.lower() not in own for c in columns):
+            return None
+        counted.append(_unqualified(pred))
+    n = _rows_needed(plan, tree, is_scalar, tuple(b for b in _BLOCKERS if b is not exp.Join))
+    return None if n is None else (n, counted)
+
+
+def _inner(join: exp.Join) -> bool:
+    """Whether ``join`` is a plain inner (or cross) join with its conditions in an ON."""
+    if join.side or join.args.get("using") or join.args.get("method"):
+        return False
+    return (join.kind or "").upper() in ("", "INNER", "CROSS")
+
+
+def _typed_alike(slot: Slot, parent: Slot, param: str, column: str) -> bool:
+    """Whether dependent param ``param`` of ``slot`` and the column of ``parent`` it is read
+    from have one DuckDB type."""
+    p = next((x for x in slot.resource.param_columns if x.name.lower() == param.lower()), None)
+    src = parent.resource.column(column)
+    src_type = src.db_type if src is not None else None
+    if src is None:
+        c = next(
+            (x for x in parent.resource.param_columns if x.name.lower() == column.lower()), None
+        )
+        src_type = c.db_type if c is not None else None
+    return p is not None and src_type is not None and p.db_type == src_type
+
+
+def _binds(pred: exp.Expr, slot: Slot, mention: exp.Expr, source: exp.Expr) -> bool:
+    """Whether ``pred`` is ``<slot's param> = <the source column it is read from>``."""
+    if not isinstance(pred, exp.EQ):
+        return False
+    for mine, theirs in ((pred.left, pred.right), (pred.right, pred.left)):
+        if not isinstance(mine, exp.Column) or not isinstance(theirs, exp.Column):
+            continue
+        if item_columns(mine, mention) is None or item_columns(theirs, source) is None:
+            continue
+        for param, (_, col) in slot.dependent.items():
+            if mine.name.lower() == param.lower() and theirs.name.lower() == col.lower():
+                return True
+    return False
+
+
+def _unqualified(pred: exp.Expr) -> exp.Expr:
+    copy = pred.copy()
+    for c in copy.find_all(exp.Column):
+        c.set("table", None)
+    return copy
 
 
 def counted_conditions(plan: QueryPlan, slot: Slot) -> list[exp.Expr] | None:
@@ -116,10 +229,7 @@ def counted_conditions(plan: QueryPlan, slot: Slot) -> list[exp.Expr] | None:
         columns = item_columns(pred, mention) if mention is not None else None
         if columns is None or any(c.name.lower() not in own for c in columns):
             return None
-        copy = pred.copy()
-        for c in copy.find_all(exp.Column):
-            c.set("table", None)
-        out.append(copy)
+        out.append(_unqualified(pred))
     return out
 
 
@@ -130,6 +240,8 @@ def apply_early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> Non
     for slot in plan.slots:
         if slot.scope is plan.tree:
             found = _early_limit(plan, is_scalar)
+            if found is None and slot.dependent:
+                found = _dependent_limit(plan, slot, is_scalar)
         elif slot.scope is not None and _alone_in(slot):
             bound = [b for b in plan.bound if b.slot is slot]
             one = replace(plan, tree=slot.scope, slots=[slot], bound=bound)

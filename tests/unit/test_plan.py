@@ -1196,3 +1196,49 @@ def test_a_chain_of_three_google_tables_takes_each_table_from_the_one_before() -
     by_alias = {s.aliases[0]: s for s in p.slots}
     assert {src for src, _ in by_alias["h2"].dependent.values()} == {by_alias["h1"].name}
     assert {src for src, _ in by_alias["h3"].dependent.values()} == {by_alias["h2"].name}
+
+
+_CHILD = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+_PARENT_CHILD = (
+    f"FROM {AWS} h JOIN {_CHILD} t ON t.HyperParameterTuningJobName = "
+    "h.HyperParameterTuningJobName AND t.region = h.region WHERE h.region = 'us-east-1'"
+)
+
+
+@pytest.mark.parametrize(
+    ("tail", "counted"),
+    [
+        ("LIMIT 5", []),
+        ("AND t.TrainingJobStatus = 'Failed' LIMIT 5", ["TrainingJobStatus = 'Failed'"]),
+        # the parent's own condition: its values were read through it
+        ("AND h.Strategy = 'Bayesian' LIMIT 5", []),
+        ("LIMIT 3 OFFSET 2", []),
+    ],
+)
+def test_a_parent_child_join_stops_the_childrens_calls_at_its_limit(
+    tail: str, counted: list[str]
+) -> None:
+    # each child row that passes the child's conditions meets its parent's row in the answer
+    parent, child = plan(f"SELECT t.TrainingJobName {_PARENT_CHILD} {tail}").slots
+    assert parent.limit is None  # every parent is listed: which children answer is not known
+    assert child.limit == 5
+    assert [c.sql() for c in child.limit_where] == counted
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT t.TrainingJobName {_PARENT_CHILD.replace(' JOIN ', ' LEFT JOIN ')} LIMIT 5",
+        # a condition over both tables may drop a child row's every match
+        f"SELECT t.TrainingJobName {_PARENT_CHILD} "
+        "AND t.TrainingJobStatus <> h.HyperParameterTuningJobStatus LIMIT 5",
+        f"SELECT t.TrainingJobName {_PARENT_CHILD} AND random() < 0.5 LIMIT 5",
+        f"SELECT t.TrainingJobName {_PARENT_CHILD} ORDER BY 1 LIMIT 5",
+        f"SELECT DISTINCT h.region {_PARENT_CHILD} LIMIT 5",
+        f"SELECT count(*) {_PARENT_CHILD} LIMIT 5",
+        f"SELECT t.TrainingJobName {_PARENT_CHILD} AND (t.TrainingJobStatus = 'Failed' OR "
+        "h.Strategy = 'Random') LIMIT 5",
+    ],
+)
+def test_no_early_limit_for_a_parent_child_join_whose_rows_may_not_meet(sql: str) -> None:
+    assert all(s.limit is None for s in plan(sql).slots)
