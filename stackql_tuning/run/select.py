@@ -230,16 +230,20 @@ def warm_calls(plan: QueryPlan, limit: int = 16) -> list[Call]:
 
 def dry_run_result(session: Session, plan: object) -> Result:
     rows = []
+    from stackql_tuning.plan.explain import dependent_text, hydrate_text, limit_text
+
     for slot in plan.slots:  # type: ignore[attr-defined]
         if slot.dependent:
-            srcs = ", ".join(sorted({src for src, _ in slot.dependent.values()}))
-            rows.append((slot.resource.id, slot.method.name, f"one call per row of {srcs}"))
+            rows.append((slot.resource.id, slot.method.name, dependent_text(slot)))
             continue
         for call in slot_calls(slot, session.store):
             prepared = session.fetcher.prepare(call)
             rows.append((slot.resource.id, slot.method.name, prepared.summary))
+        stops = limit_text(slot)
+        if stops is not None:
+            rows.append((slot.resource.id, slot.method.name, stops))
         if slot.hydrate is not None:
-            rows.append((slot.resource.id, slot.hydrate.name, "one call per listed row"))
+            rows.append((slot.resource.id, slot.hydrate.name, hydrate_text(slot)))
     return Result(
         columns=["resource", "method", "request"],
         types=["VARCHAR"] * 3,
