@@ -72,6 +72,15 @@ def run(repeat: int = 5) -> ScenarioResult:
         )
         limited = run_probe({"probe": "ours", "sql": limit_sql, "settings": {}, "repeat": 1}, env)
         list_calls = sum(1 for r in srv.google_requests() if r.get("action") == "list")
+        # the same LIMIT with a condition: the API filters on it, or only DuckDB can
+        where_calls = []
+        for cond in ("state = 'JOB_STATE_SUCCEEDED'", "maxTrialCount > 0"):
+            srv.reset_logs()
+            probe = {"probe": "ours", "sql": limit_sql.replace(" LIMIT", f" AND {cond} LIMIT")}
+            limited_where = run_probe({**probe, "settings": {}, "repeat": 1}, env)
+            if limited_where["rows"] != 10:
+                res.notes.append(f"unexpected row count with {cond}: {limited_where['rows']}")
+            where_calls.append(sum(1 for r in srv.google_requests() if r.get("action") == "list"))
         floor = bare_client_ms(env["STACKQL_TUNING_GOOGLE_ENDPOINT"], runs)
         floor_requests = bare_requests_ms(env["STACKQL_TUNING_GOOGLE_ENDPOINT"], runs)
     expected_rows = len(PROJECTS) * len(LOCATIONS)
@@ -119,6 +128,18 @@ def run(repeat: int = 5) -> ScenarioResult:
             "info: what requests' per-request work adds to the floor",
         ),
         Measure("LIMIT 10 over 5,000 jobs: list calls", list_calls, "calls"),
+        Measure(
+            "the same with a condition the API filters on: list calls",
+            where_calls[0],
+            "calls",
+            "state = 'JOB_STATE_SUCCEEDED' (every job): the rows that pass it count",
+        ),
+        Measure(
+            "the same with a condition only DuckDB evaluates: list calls",
+            where_calls[1],
+            "calls",
+            "maxTrialCount > 0 (every job), evaluated on each page as it arrives",
+        ),
     ]
     res.targets += [
         Target("fan-out vs ideal", ours, ideal, 1.15),
@@ -132,6 +153,20 @@ def run(repeat: int = 5) -> ScenarioResult:
         Target("the bare-client floor vs ideal (info: what the bound leaves)", floor, ideal, 1.15),
         Target("the same with requests vs ideal (info)", floor_requests, ideal, 1.15),
         Target("LIMIT 10 over 5,000 jobs: list calls", list_calls, 1, 1, exact=True),
+        Target(
+            "LIMIT 10 with a condition the API filters on: list calls (info)",
+            where_calls[0],
+            1,
+            1,
+            exact=True,
+        ),
+        Target(
+            "LIMIT 10 with a condition only DuckDB evaluates: list calls (info)",
+            where_calls[1],
+            1,
+            1,
+            exact=True,
+        ),
     ]
     return res
 
