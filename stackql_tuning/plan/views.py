@@ -89,7 +89,7 @@ from stackql_tuning.plan.bindings import (
     steady,
 )
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Resource, view_param_entry
+from stackql_tuning.registry.model import Resource, view_param_entry, view_param_expr
 
 MAX_DEPTH = 8
 #: Table.meta key set on provider tables inside an optional view branch
@@ -126,10 +126,6 @@ def _plain_union_all(tree: exp.Expr) -> bool:
     return all(_plain_union_all(side) for side in (tree.left, tree.right))
 
 
-def _inner(spec: Any, branch: int) -> str | None:
-    return view_param_entry(spec, branch)[0]
-
-
 def _accepted(pred: exp.Expr, spec: Any, branch: int) -> exp.Expr | None:
     """``pred`` (``col = const`` / ``col IN (consts)`` on a view param) as it binds ``branch``:
     itself, or for a param that binds a branch only with some values (``view_param_entry``)
@@ -154,7 +150,7 @@ def _accepted(pred: exp.Expr, spec: Any, branch: int) -> exp.Expr | None:
 
 def _routed(spec: Any, n_branches: int) -> bool:
     """A param that only some branches have: its predicate moves into them."""
-    return n_branches > 1 and any(not _inner(spec, i) for i in range(n_branches))
+    return n_branches > 1 and any(not view_param_expr(spec, i) for i in range(n_branches))
 
 
 def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.Expr]]:
@@ -791,7 +787,7 @@ def expand_view(
     free = filters_first(node)
 
     def flows(param: str, i: int) -> str | None:
-        inner = _inner(params[param], i)
+        inner = view_param_expr(params[param], i)
         if not inner or free or _routed(params[param], len(branches)):
             return inner
         return inner if _binds_a_param(inner, inner_params[i]) else None
@@ -837,7 +833,7 @@ def expand_view(
             members = [
                 (k, inner, view_param_entry(params[n], i)[1])
                 for k, n in enumerate(names)
-                if (inner := _inner(params[n], i)) and _binds_a_param(inner, bindable[i])
+                if (inner := view_param_expr(params[n], i)) and _binds_a_param(inner, bindable[i])
             ]
             if members:
                 label = f"{view.id}.{names[members[0][0]]}"

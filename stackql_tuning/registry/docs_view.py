@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Resource, view_param_entry
+from stackql_tuning.registry.model import Resource, view_param_entry, view_param_expr
 
 #: params that page through a list: never worth naming in an example
 _PAGING = {"nexttoken", "maxresults", "pagetoken", "pagesize"}
@@ -56,10 +56,6 @@ def _aliases(branch: Any) -> dict[str, str]:
     return out
 
 
-def _inner(spec: Any, i: int) -> str | None:
-    return view_param_entry(spec, i)[0]
-
-
 def _binds_call(inner: str, aliases: dict[str, str], reg: Registry | None) -> str | None:
     """The provider param an inner expression ``alias.name`` binds, if it is one."""
     alias, _, name = inner.partition(".")
@@ -95,7 +91,7 @@ def _params(res: Resource, reg: Registry | None) -> tuple[list[str], list[str]]:
     for param, pspec in (spec.get("params") or {}).items():
         binds, reaches = [], False
         for i in range(len(branches)):
-            inner = _inner(pspec, i)
+            inner = view_param_expr(pspec, i)
             if not inner:
                 continue
             call = _binds_call(inner, aliases[i], reg)
@@ -107,7 +103,9 @@ def _params(res: Resource, reg: Registry | None) -> tuple[list[str], list[str]]:
                 + (f" (param of `{call}`)" if call else "")
                 + (f", values matching `{values}`" if values else "")
             )
-        routed = len(branches) > 1 and any(not _inner(pspec, i) for i in range(len(branches)))
+        routed = len(branches) > 1 and any(
+            not view_param_expr(pspec, i) for i in range(len(branches))
+        )
         lines.append(
             f"| {_code(param)} | {_cell('; '.join(binds))} | "
             + ("yes: binds only these branches, filters no other row" if routed else "no")

@@ -374,6 +374,11 @@ def view_param_entry(spec: Any, branch: int) -> tuple[str | None, str | None]:
     return (str(entry) if entry else None), None
 
 
+def view_param_expr(spec: Any, branch: int) -> str | None:
+    """The inner expression a view param binds in ``branch`` (``view_param_entry``'s first)."""
+    return view_param_entry(spec, branch)[0]
+
+
 def pushdown_rules(resource: Resource) -> dict[str, Any]:
     """The resource's pushdown rules (``{"style": "google-filter" | "params", ...}``) or {}."""
     return dict(resource.raw.get("pushdown") or {})
