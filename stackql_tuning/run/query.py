@@ -207,7 +207,8 @@ class StartedStage:
     stage: list[Slot]
     by_call: dict[int, Slot]
     started: Started
-    row_limit: int | None
+    #: slot name -> its early LIMIT (the slots that have one)
+    limits: dict[str, int]
 
     def abort(self) -> None:
         self.started.abort()
@@ -279,12 +280,17 @@ class QueryRun:
 
         calls, warnings = keep_nameable(self.fetcher, self.session.registry, calls, by_call, failed)
         self.stats.warnings += warnings
-        # one table's rows counted: a view's branch skipped (no calls) is not another table
-        active = [s for s in stage if not s.skip]
-        row_limit = active[0].limit if len(active) == 1 else None
+        # each table's rows counted apart (a view's branches in one stage each stop at their
+        # own LIMIT); a branch skipped (no calls) has none
+        limits = {s.name: s.limit for s in stage if s.limit is not None and not s.skip}
         follow_ups = any(slot.hydrate is not None for slot in stage)
-        started = self._scheduler().start(calls, row_limit=row_limit, follow_ups=follow_ups)
-        return StartedStage(stage, by_call, started, row_limit)
+        started = self._scheduler().start(
+            calls,
+            follow_ups=follow_ups,
+            limits=limits,
+            group_of=lambda call: by_call[id(call)].name,
+        )
+        return StartedStage(stage, by_call, started, limits)
 
     def _scheduler(self) -> Scheduler:
         settings = self.session.settings
@@ -323,7 +329,7 @@ class QueryRun:
         #: slots whose listed rows are filtered before they are got: their list pages, and
         #: the gets of every listed row by its key (``plan.hydrate_first``)
         first: dict[str, _KeptFirst] = {}
-        count_rows = begun.row_limit is not None or self.session.progress is not None
+        count_rows = bool(begun.limits) or self.session.progress is not None
         #: per slot, the resources its gets answered with: a second get answered with one of
         #: them (IN ('myjob', 'MyJob'), a project by id and by number) adds no second row
         answered: dict[str, dict[tuple[Any, ...], str | None]] = {s.name: {} for s in stage}
@@ -333,7 +339,7 @@ class QueryRun:
         counted = {
             s.name: to_duckdb_sql(exp.and_(*(c.copy() for c in s.limit_where)))
             for s in stage
-            if s.limit_where and begun.row_limit is not None
+            if s.limit_where and s.name in begun.limits
         }
 
         def keep(f: TableLoader, slot: Slot, call: Call, page: Page, key: str) -> int:

@@ -12,7 +12,9 @@ calls are collected, never hidden; errors that are the user's (a bad path value,
 credentials) stop the statement at once.
 
 With a row limit (early LIMIT) a chain's next page is decided by the calling thread after the
-sink has counted the rows, so no page is fetched past the limit.
+sink has counted the rows, so no page is fetched past the limit. Limits may be per group of
+calls (``group_of``: a statement's provider table, each view branch its own): a group that has
+its rows starts no more pages or chains, while the others go on.
 
 Idle workers are woken only when something changed for them (work queued, a host slot freed
 for queued work, the reply backlog under its bound, the run finished), and when the sink can
@@ -101,6 +103,8 @@ class Work:
     #: the chain's previous page, and how many pages in a row repeated the one before them
     before: Page | None = None
     same_run: int = 0
+    #: the group whose row limit the chain's rows count toward (``Scheduler.start``)
+    group: Any = None
 
 
 @dataclass
@@ -165,22 +169,32 @@ class Scheduler:
         return self.start(calls, row_limit=row_limit).drain(sink)
 
     def start(
-        self, calls: Iterable[Call], *, row_limit: int | None = None, follow_ups: bool = True
+        self,
+        calls: Iterable[Call],
+        *,
+        row_limit: int | None = None,
+        follow_ups: bool = True,
+        limits: dict[Any, int] | None = None,
+        group_of: Callable[[Call], Any] = lambda c: None,
     ) -> Started:
         """Start the workers on ``calls`` and return at once: replies wait (at most
         ``2 x concurrency`` of them) until :meth:`Started.drain` hands them to a sink, or
         :meth:`Started.abort` drops them.
 
+        ``row_limit``: stop once the sink has counted that many rows. ``limits``: the same per
+        group of calls (``group_of``); a group without one reads every page.
         ``follow_ups=False``: the sink never queues calls (no hydration), so a worker that
         finds no chain left ends at once instead of waiting for the last reply to be read."""
         stats = RunStats()
+        if row_limit is not None:
+            limits, group_of = {None: row_limit}, lambda c: None
+        limits = limits or {}
+        initial = [Work(c, host=self.host_of(c), group=group_of(c)) for c in calls]
         # with a row limit the calling thread queues each next page: work can still come
-        board = _Board(
-            self, chain_pages=row_limit is None, follow_ups=follow_ups or row_limit is not None
-        )
-        initial = [Work(c, host=self.host_of(c)) for c in calls]
+        board = _Board(self, chain_pages=not limits, follow_ups=follow_ups or bool(limits))
         stats.calls = len(initial)
-        started = Started(self, board, stats, row_limit)
+        started = Started(self, board, stats, limits, group_of)
+        started.unlimited = any(w.group not in limits for w in initial)
         if not initial:
             return started
         board.add(initial)
@@ -194,7 +208,10 @@ class Scheduler:
         return started
 
     def _drain(self, started: Started, sink: Sink) -> RunStats:
-        board, stats, row_limit = started.board, started.stats, started.row_limit
+        board, stats, limits = started.board, started.stats, started.limits
+        rows_of: dict[Any, int] = dict.fromkeys(limits, 0)  # rows per limited group
+        done: set[Any] = set()  # the groups that have their rows
+        group_failed: dict[int, Any] = {}  # id of a failure -> the group of its call
         total = stats.calls
         if not total:
             return stats
@@ -219,6 +236,7 @@ class Scheduler:
                             reply.work.call, "error", f"{type(error).__name__}: {error}"
                         )
                     stats.failures.append(failed)
+                    group_failed[id(failed)] = reply.work.group
                     stats.calls_done += 1
                     board.done()
                     if self.progress is not None:
@@ -229,11 +247,17 @@ class Scheduler:
                 stats.retries += max(0, page.attempts - 1)
                 follow, rows = sink(reply.work.call, page)
                 stats.rows += rows
-                new = [Work(c, host=self.host_of(c)) for c in follow]
+                group = reply.work.group
+                new = [Work(c, host=self.host_of(c), group=started.group_of(c)) for c in follow]
                 stats.calls += len(new)
                 total += len(new)
                 nxt = None
-                if row_limit is not None and page.next_token and stats.rows < row_limit:
+                if group in rows_of:
+                    rows_of[group] += rows
+                    if rows_of[group] >= limits[group] and group not in done:
+                        done.add(group)  # its rows are in: its queued chains are not needed
+                        board.drop(done)
+                if limits and page.next_token and group not in done:
                     # the worker left the next page to this thread: the sink has counted rows
                     nxt, reply.failure, reply.warning = self._next(reply.work, page)
                     if nxt is not None:
@@ -242,27 +266,30 @@ class Scheduler:
                     stats.calls_done += 1
                 if reply.failure is not None:
                     stats.failures.append(reply.failure)
+                    group_failed[id(reply.failure)] = group
                 if reply.warning is not None:
                     stats.warnings.append(reply.warning)
                 board.add(new)
                 board.done()
                 if self.progress is not None:
                     self.progress(stats.calls_done, total, stats.rows, stats.requests)
-                if row_limit is not None and stats.rows >= row_limit:
-                    # the rows the LIMIT needs have arrived: a slow page of another chain is
-                    # not waited for (nor, past --timeout, a failure of the statement). A call
-                    # that failed meanwhile is a warning: the answer does not need it, and
-                    # whether its failure came before the rows did was a matter of timing
-                    # (exit 1 or 0 for the same statement)
-                    stats.warnings += [
-                        f"{f.describe()} (not needed: the LIMIT's rows came from other calls)"
-                        for f in stats.failures
-                    ]
-                    stats.failures = []
+                if limits and not started.unlimited and len(done) == len(limits):
+                    # the rows every LIMIT needs have arrived: a slow page of another chain is
+                    # not waited for (nor, past --timeout, a failure of the statement)
                     break
                 self._check(board)
         finally:
             board.stop()
+        # a call of a group whose rows came from its other calls failed: a warning, the
+        # answer does not need it, and whether its failure came before the rows did was a
+        # matter of timing (exit 1 or 0 for the same statement)
+        if done:
+            needless = [f for f in stats.failures if group_failed.get(id(f), f) in done]
+            stats.warnings += [
+                f"{f.describe()} (not needed: the LIMIT's rows came from other calls)"
+                for f in needless
+            ]
+            stats.failures = [f for f in stats.failures if f not in needless]
         return stats
 
     def _next(self, work: Work, page: Page) -> tuple[Work | None, FailedCall | None, str | None]:
@@ -317,7 +344,17 @@ class Scheduler:
         # the page is kept for the next one's comparison only when it holds items (an empty
         # page is counted by empty_run)
         kept = None if empty_run else page
-        nxt = Work(work.call, token, work.page_no + 1, seen, work.host, empty_run, kept, same_run)
+        nxt = Work(
+            work.call,
+            token,
+            work.page_no + 1,
+            seen,
+            work.host,
+            empty_run,
+            kept,
+            same_run,
+            work.group,
+        )
         return nxt, None, None
 
     def _check(self, board: _Board) -> None:
@@ -339,11 +376,22 @@ class Started:
     """A run whose workers are fetching: :meth:`drain` takes the replies (in the calling
     thread, as ``Scheduler.run``); :meth:`abort` stops the workers and drops what arrives."""
 
-    def __init__(self, scheduler: Scheduler, board: _Board, stats: RunStats, row_limit: int | None):
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        board: _Board,
+        stats: RunStats,
+        limits: dict[Any, int],
+        group_of: Callable[[Call], Any],
+    ):
         self.scheduler = scheduler
         self.board = board
         self.stats = stats
-        self.row_limit = row_limit
+        #: group -> rows after which its chains stop (``Scheduler.start``)
+        self.limits = limits
+        self.group_of = group_of
+        #: some calls are in no limited group: the run ends when their chains do
+        self.unlimited = False
 
     def drain(self, sink: Sink) -> RunStats:
         return self.scheduler._drain(self, sink)
@@ -420,6 +468,15 @@ class _Board:
     def finished(self) -> bool:
         with self.cond:
             return not self.queued and self.busy == 0 and self.unread == 0
+
+    def drop(self, groups: set[Any]) -> None:
+        """Take the queued chains of ``groups`` off the work list."""
+        with self.cond:
+            for host, works in self.ready.items():
+                kept = deque(w for w in works if w.group not in groups)
+                self.queued -= len(works) - len(kept)
+                self.ready[host] = kept
+            self.cond.notify_all()  # a worker waiting for the last of them ends
 
     def stop(self) -> None:
         with self.cond:

@@ -70,6 +70,24 @@ def test_early_limit_stops_paging() -> None:
     assert stats.requests == 3  # 10 rows a page: the third page reaches 25
 
 
+def test_each_group_stops_at_its_own_limit_and_the_others_read_every_page() -> None:
+    # a view's branches in one stage, each with the LIMIT it was given, beside a table with none
+    api = FakeApi(pages=50)
+    calls = _calls(5)  # p0, p1: group a (25 rows); p2, p3: group b (5 rows); p4: no limit
+    group = {"p0": "a", "p1": "a", "p2": "b", "p3": "b", "p4": None}
+    started = Scheduler(api.fetch, concurrency=1).start(
+        calls, limits={"a": 25, "b": 5}, group_of=lambda c: group[c.params["projectsId"]]
+    )
+    stats = started.drain(api.sink)
+    pages = {p: len(tokens) for p, tokens in api.order.items()}
+    # 10 rows a page: a needs 3 pages, b 1; the worker (one at a time) may have fetched up to
+    # two more (replies wait for the sink) before the count stopped the group
+    assert pages["p4"] == 50  # no limit: every page
+    assert 3 <= pages.get("p0", 0) + pages.get("p1", 0) <= 5
+    assert 1 <= pages.get("p2", 0) + pages.get("p3", 0) <= 3
+    assert stats.requests == sum(pages.values()) <= 58
+
+
 def test_failures_are_collected_and_other_chains_finish() -> None:
     api = FakeApi(pages=3)
 
