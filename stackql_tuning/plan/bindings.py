@@ -194,6 +194,50 @@ def steady(pred: exp.Expr) -> bool:
     return True
 
 
+#: what reads the clock or the transaction: one value within a statement, another in the next
+#: (``now()``, ``current_date``, ``age(ts)``, ``txid_current()``)
+_CLOCKS = (
+    exp.CurrentTimestamp,
+    exp.CurrentTimestampLTZ,
+    exp.CurrentTime,
+    exp.CurrentDate,
+    exp.CurrentDatetime,
+    exp.CurrentTransaction,
+    exp.CurrentStatement,
+    exp.Localtime,
+    exp.Localtimestamp,
+)
+_CLOCK_NAMES = frozenset(
+    {
+        "now",
+        "today",
+        "get_current_time",
+        "get_current_timestamp",
+        "current_localtime",
+        "current_localtimestamp",
+        "transaction_timestamp",
+        "statement_timestamp",
+        "age",
+        "txid_current",
+        "current_transaction_id",
+        "current_query",
+        "current_query_id",
+        "currval",
+        "getvariable",
+    }
+)
+
+
+def timeless(node: exp.Expr) -> bool:
+    """Whether ``node`` gives the same value in another statement: it reads neither the clock
+    nor the transaction (a condition evaluated on rows as they arrive, and again by the
+    statement's query: ``createTime > now() - INTERVAL 1 HOUR`` kept a row the query then
+    dropped)."""
+    if node.find(*_CLOCKS) is not None:
+        return False
+    return not any(f.name.lower() in _CLOCK_NAMES for f in node.find_all(exp.Anonymous))
+
+
 def from_items(scope: exp.Expr) -> list[exp.Expr]:
     """The items of ``scope``'s FROM, in order: the first one, then each join's."""
     first = scope.args.get("from_")

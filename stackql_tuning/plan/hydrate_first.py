@@ -25,6 +25,7 @@ from stackql_tuning.plan.bindings import (
     output_columns,
     padded,
     steady,
+    timeless,
 )
 from stackql_tuning.plan.limit import IsScalar, early_limit, mention_of
 from stackql_tuning.plan.select import QueryPlan, Slot, carries
@@ -61,7 +62,8 @@ def _evaluable(pred: exp.Expr, mention: exp.Expr, own: set[str]) -> bool:
     """Whether ``pred`` reads only columns ``own`` of ``mention`` (a constant condition is
     DuckDB's, not the list's), and gives the same answer on the listed rows as on the got
     ones."""
-    if not steady(pred) or any(True for _ in pred.find_all(exp.Table)):
+    # the listed rows are filtered in a statement of their own: not by the clock (``now()``)
+    if not steady(pred) or not timeless(pred) or any(True for _ in pred.find_all(exp.Table)):
         return False
     columns = item_columns(pred, mention)
     return columns is not None and all(c.name.lower() in own for c in columns)

@@ -30,6 +30,7 @@ from stackql_tuning.plan.bindings import (
     limit_rows,
     split_and,
     steady,
+    timeless,
 )
 from stackql_tuning.plan.select import QueryPlan, Slot
 
@@ -143,7 +144,7 @@ def _dependent_limit(
     for pred in conjuncts(tree):
         if id(pred) in bound or (steady(pred) and pred.find(exp.Column) is None):
             continue
-        if not steady(pred) or any(True for _ in pred.find_all(exp.Table)):
+        if not _countable(pred):
             return None
         if _binds(pred, slot, mention, source):
             continue
@@ -195,6 +196,12 @@ def _binds(pred: exp.Expr, slot: Slot, mention: exp.Expr, source: exp.Expr) -> b
     return False
 
 
+def _countable(pred: exp.Expr) -> bool:
+    """Whether ``pred`` gives a row the same answer on its page as in the statement's query:
+    no subquery, no ``random()``, no clock (``now()``: the page is counted earlier)."""
+    return steady(pred) and timeless(pred) and not any(True for _ in pred.find_all(exp.Table))
+
+
 def _unqualified(pred: exp.Expr) -> exp.Expr:
     copy = pred.copy()
     for c in copy.find_all(exp.Column):
@@ -222,7 +229,7 @@ def counted_conditions(plan: QueryPlan, slot: Slot) -> list[exp.Expr] | None:
     for pred in split_and(where.this):
         if id(pred) in bound:
             continue  # its values are those of every row (``early_limit`` checks them)
-        if not steady(pred) or any(True for _ in pred.find_all(exp.Table)):
+        if not _countable(pred):
             return None
         if pred.find(exp.Column) is None:
             continue

@@ -11,21 +11,29 @@ from collections.abc import Callable
 from stackql_tuning.plan.select import QueryPlan
 
 
-def apply_pushdown(plan: QueryPlan, time_zone: Callable[[], str] = lambda: "UTC") -> None:
+def apply_pushdown(
+    plan: QueryPlan,
+    time_zone: Callable[[], str] = lambda: "UTC",
+    fold: Callable[[str], tuple[str, str] | None] | None = None,
+) -> None:
     """Fill ``slot.pushed`` for every slot from its residual predicates (see ``pushdown_rules``).
 
     ``time_zone``: gives the session's (DuckDB's ``TimeZone``), in which a timestamp literal
     without an offset is read, by DuckDB's re-check and so by the pushed bound; asked only when
-    such a literal is pushed."""
-    from stackql_tuning.plan.pushrules import NAIVE_ZONE, pushed_params
+    such a literal is pushed. ``fold``: a constant expression's value as text and its DuckDB
+    type (``now() - INTERVAL 1 DAY``, with the clock pinned; None when DuckDB cannot evaluate
+    it); without it only literals are pushed."""
+    from stackql_tuning.plan.pushrules import FOLD, NAIVE_ZONE, pushed_params
 
     token = NAIVE_ZONE.set(time_zone)
+    folding = FOLD.set(fold)
     try:
         for slot in plan.slots:
             if slot.dependent or slot.scope is None or not slot.filters_first:
                 continue
             slot.pushed = pushed_params(slot)
     finally:
+        FOLD.reset(folding)
         NAIVE_ZONE.reset(token)
 
 

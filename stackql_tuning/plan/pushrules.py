@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, did_you_mean
-from stackql_tuning.plan.bindings import FLOWED, VIEW_COLUMN, node_location
+from stackql_tuning.plan.bindings import FLOWED, VIEW_COLUMN, node_location, steady, timeless
 from stackql_tuning.plan.select import Slot
 from stackql_tuning.registry.model import matches_pattern, pushdown_rules
 
@@ -77,7 +77,34 @@ def _literal(node: exp.Expr) -> Any:
         return _NOPE
     if isinstance(node, exp.Boolean):
         return bool(node.this)
-    return _NOPE
+    return _folded(node)
+
+
+#: DuckDB types whose value text is a number literal's
+_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+
+
+def _folded(node: exp.Expr) -> Any:
+    """A constant expression's value (``now() - INTERVAL 1 DAY``, the clock pinned by
+    ``plan.clock``) as ``_literal`` reads it, folded by DuckDB (``FOLD``), or ``_NOPE``: it
+    reads a column, a subquery, a function nobody vouches for (a macro) or a placeholder, or
+    DuckDB cannot evaluate it."""
+    fold = FOLD.get()
+    if fold is None or node.find(exp.Column, exp.Query, exp.Anonymous, exp.Star) is not None:
+        return _NOPE
+    if not steady(node) or not timeless(node):
+        return _NOPE
+    found = fold(node.sql(dialect="duckdb"))
+    if found is None:
+        return _NOPE
+    text, db_type = found
+    if db_type.upper().startswith(_NUMBERS):
+        return _literal(exp.Literal.number(text))
+    try:
+        to = exp.DataType.build(db_type, dialect="duckdb")
+    except Exception:  # a type sqlglot does not know: not pushed
+        return _NOPE
+    return _literal(exp.Cast(this=exp.Literal.string(text), to=to))
 
 
 def _wall_time(text: str) -> datetime | None:
@@ -110,6 +137,9 @@ _NOPE = _Nope()
 #: reads a timestamp literal without an offset in it, so the pushed bound must too
 #: (a function, asked only when such a literal is met: it may wait for the DuckDB database)
 NAIVE_ZONE: ContextVar[Callable[[], str]] = ContextVar("naive_zone", default=lambda: "UTC")
+#: while a plan's pushdown is worked out: the value of a constant expression as text and its
+#: DuckDB type (None: DuckDB cannot evaluate it), or no folding at all
+FOLD: ContextVar[Callable[[str], tuple[str, str] | None] | None] = ContextVar("fold", default=None)
 
 
 def _instants(value: Any) -> tuple[datetime, datetime] | None:

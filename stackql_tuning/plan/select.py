@@ -38,6 +38,7 @@ from stackql_tuning.plan.bindings import (
     param_spellings,
     provider_relation,
     source_named,
+    timeless,
     unstable,
     unstable_part,
     view_named,
@@ -832,7 +833,9 @@ def source_filters(
         if not cols or any((c.table or "").lower() != alias.lower() for c in cols):
             continue
         if alone is None and (
-            pred.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window) or unstable(pred)
+            pred.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window)
+            or unstable(pred)
+            or not timeless(pred)  # the values are read in a statement of their own
         ):
             continue
         copy = alone or pred.copy()

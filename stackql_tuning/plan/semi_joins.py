@@ -56,6 +56,7 @@ from stackql_tuning.plan.bindings import (
     param_names,
     provider_relation,
     split_and,
+    timeless,
     unstable,
 )
 from stackql_tuning.plan.rewrite import to_duckdb_sql
@@ -85,14 +86,6 @@ _FILE_READERS = frozenset(
         "read_parquet",
         "parquet_scan",
     }
-)
-
-
-#: the clock: the values read for the calls, one statement, and those the IN compares, the
-#: next, may differ
-_CLOCKS = (exp.CurrentTimestamp, exp.CurrentTime, exp.CurrentDate, exp.CurrentDatetime)
-_CLOCK_NAMES = frozenset(
-    {"get_current_time", "get_current_timestamp", "today", "now", "transaction_timestamp"}
 )
 
 
@@ -185,9 +178,9 @@ def _binding_query(
     by_node = {id(r.node): r for r in refs}
     inside: list[TableRef] = []
     for part in parts:
-        if unstable(part) is not None or part.find(exp.Collate, *_CLOCKS) is not None:
-            return None
-        if any(f.name.lower() in _CLOCK_NAMES for f in part.find_all(exp.Anonymous)):
+        # the clock: the values read for the calls, one statement, and those the IN compares,
+        # the next, may differ
+        if unstable(part) is not None or part.find(exp.Collate) or not timeless(part):
             return None
         for table in part.find_all(exp.Table):
             if id(table) in by_node:

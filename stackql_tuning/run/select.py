@@ -28,6 +28,7 @@ from stackql_tuning.plan.bindings import (
     equalities_as_in,
     provider_tables,
 )
+from stackql_tuning.plan.clock import pin_the_clock
 from stackql_tuning.plan.hydrate_first import apply_hydrate_first
 from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
@@ -65,6 +66,10 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
         return session.store.columns_of(sql)
 
     tree = expand_views(equalities_as_in(tree), registry)
+    if any(True for _ in provider_tables(tree, registry)):
+        # conditions are evaluated on pages as they come, before gets, and by the query: at
+        # one instant (``plan.clock``)
+        tree = pin_the_clock(tree, lambda calls: _read_clock(session, calls))
     # a view's copy of its join to a provider table reads that table again, with the
     # partner's own conditions: where those do not bind it, the plan is made without it
     fallback = tree.copy() if any(i.meta.get(SPECULATIVE) for i in tree.find_all(exp.In)) else None
@@ -89,6 +94,23 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     except PlanError:
         drop_marked(fallback, SPECULATIVE)
         return planned(fallback)
+
+
+def _read_clock(session: Session, calls: list[str]) -> list[tuple[str, str]]:
+    """Each expression's value as text and its DuckDB type, read in one query (clock calls:
+    one instant)."""
+    cols = ", ".join(f"CAST({c} AS VARCHAR), typeof({c})" for c in calls)
+    row = session.store.execute(f"SELECT {cols}")[0]
+    return [(str(row[2 * i]), str(row[2 * i + 1])) for i in range(len(calls))]
+
+
+def _fold(session: Session, sql: str) -> tuple[str, str] | None:
+    """A constant expression's value as text and its DuckDB type (None: DuckDB cannot
+    evaluate it; the statement's query says why, if it matters)."""
+    try:
+        return _read_clock(session, [sql])[0]
+    except Exception:  # a DuckDB error (1 / 0, a bad cast): the condition is not pushed
+        return None
 
 
 def on_error_continue(session: Session, stmt: Statement) -> bool:
@@ -120,7 +142,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
 
     if session.settings.pushdown:
         if binary:
-            apply_pushdown(plan, lambda: session.store.time_zone())
+            apply_pushdown(plan, lambda: session.store.time_zone(), lambda sql: _fold(session, sql))
         apply_hydrate_first(plan, is_scalar)  # the WHERE before the gets, as before the lists
     if session.settings.projection and session.settings.partial_response:
         apply_reply_fields(plan.slots)

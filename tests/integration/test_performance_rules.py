@@ -69,6 +69,8 @@ def _queries(session: Session) -> list[str]:
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND displayName NOT LIKE 'xgb%'",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND displayName = '{name}'",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND createTime > '{g_mid}'",
+        # a constant expression (the clock read once) is pushed as its value
+        f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} AND createTime > now() - INTERVAL 1 DAY",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} "
         "AND json_extract_string(labels, '$.team') = 'growth'",
         f"SELECT {g_cols} FROM {G} WHERE {G_WHERE} "
@@ -78,6 +80,8 @@ def _queries(session: Session) -> list[str]:
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} "
         "AND HyperParameterTuningJobName NOT LIKE '%xgb%'",
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND CreationTime > '{a_mid}'",
+        f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} "
+        "AND CreationTime > get_current_timestamp() - INTERVAL 1 DAY",
         f"SELECT {a_cols} FROM {A} WHERE {A_WHERE} AND LastModifiedTime <= '{m_mid}'",
         f"SELECT {a_cols}, BestTrainingJob FROM {A} WHERE {A_WHERE} "
         "AND HyperParameterTuningJobStatus = 'InProgress' AND HyperParameterTuningJobName "
@@ -380,6 +384,13 @@ def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
         assert session.execute(nested).rows == answer, nested
         lists = [r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]
         assert len(lists) == 1, nested
+    # both Google branches of the unified view in one stage, each with its own LIMIT: one
+    # list of the 5,000 jobs (it read all 50 pages), one of the location's tuning jobs
+    fresh_sandbox.google.reset_log()
+    rows = session.execute(f"SELECT name, kind FROM {UNIFIED} WHERE {where} LIMIT 10").rows
+    assert len(rows) == 10
+    lists = Counter(r["path"] for r in fresh_sandbox.google.requests() if r.get("action") == "list")
+    assert sorted(lists.values()) == [1, 1], lists
     # without LIMIT (or with ORDER BY) every page is needed
     fresh_sandbox.google.reset_log()
     ordered = session.execute(sql.replace("LIMIT", "ORDER BY displayName LIMIT")).rows
@@ -388,19 +399,48 @@ def test_early_limit_makes_one_list_call(fresh_sandbox: Sandbox) -> None:
     session.close()
 
 
+def _limit_where_jobs(sandbox: Sandbox) -> str:
+    """1,007 jobs in 11 pages: 1,000 succeeded (limit-000000 ...), then 7 failed (late-...).
+    The WHERE that reads them."""
+    _still(sandbox)
+    parent = "projects/perf-limit-where/locations/us-central1"
+    store = sandbox.google.store
+    if not store.jobs(HPT, parent):
+        store.insert_many(HPT, parent, 1000, _LIMIT_JOB, state="JOB_STATE_SUCCEEDED")
+        late = {**_LIMIT_JOB, "displayName": "late"}
+        store.insert_many(HPT, parent, 7, late, state="JOB_STATE_FAILED", create_time=0.0)
+    return "projectsId = 'perf-limit-where' AND locationsId = 'us-central1'"
+
+
+def test_a_condition_on_the_clock_reads_it_once_per_statement(fresh_sandbox: Sandbox) -> None:
+    """The first page's rows pass the condition until a moment after the statement starts:
+    counted as the page arrived, they stopped the fetch, and the query, run later, dropped
+    them (fewer rows than the LIMIT, more of them unread). The clock is read once."""
+    where = _limit_where_jobs(fresh_sandbox)
+    latency = 0.3
+    fresh_sandbox.google.configure(latency=latency)
+    try:
+        with Session(**fresh_sandbox.settings(), pushdown=False, concurrency=1) as session:
+            soon = session.execute(f"SELECT now() + INTERVAL ({latency / 2}) SECOND").rows[0][0]
+            sql = (
+                f"SELECT displayName FROM {G} WHERE {where} AND ((displayName LIKE 'limit-0000%' "
+                f"AND get_current_timestamp() < TIMESTAMPTZ '{soon.isoformat()}') OR "
+                "displayName LIKE 'late%') LIMIT 3"
+            )
+            fresh_sandbox.google.reset_log()
+            rows = session.execute(sql).rows
+            lists = [r for r in fresh_sandbox.google.requests() if r.get("action") == "list"]
+        assert len(rows) == 3 and len(lists) == 1
+    finally:
+        fresh_sandbox.google.configure(latency=0.0)
+
+
 def test_early_limit_counts_only_the_rows_the_where_keeps(fresh_sandbox: Sandbox) -> None:
     """A LIMIT over one table with conditions on its columns stops paging once that many
     rows that pass them have arrived: one list call when the API filtered (or every row
     passes), and the right rows when it did not (``--no-pushdown``: the first page's rows all
     fail)."""
-    _still(fresh_sandbox)
-    parent = "projects/perf-limit-where/locations/us-central1"
-    store = fresh_sandbox.google.store
-    if not store.jobs(HPT, parent):  # 1,000 (10 pages) of one state, then 7 of another
-        store.insert_many(HPT, parent, 1000, _LIMIT_JOB, state="JOB_STATE_SUCCEEDED")
-        late = {**_LIMIT_JOB, "displayName": "late"}
-        store.insert_many(HPT, parent, 7, late, state="JOB_STATE_FAILED", create_time=0.0)
-    where = "projectsId = 'perf-limit-where' AND locationsId = 'us-central1'"
+    where = _limit_where_jobs(fresh_sandbox)
     on = Session(**fresh_sandbox.settings())
     off = Session(**fresh_sandbox.settings(), pushdown=False)
 

@@ -44,10 +44,17 @@ def first(sql: str) -> tuple[list[str], list[str], Any]:
         ("AND Strategy = 'Bayesian' LIMIT 3", (["Strategy = 'Bayesian'"], [], 3)),
         ("ORDER BY CreationTime DESC LIMIT 3", ([], ["CreationTime DESC"], 3)),
         ("LIMIT 3 OFFSET 2", ([], [], 5)),
+        # the clock is read once per statement (a session pins it, ``plan.clock``): a pinned
+        # instant is a constant, the clock itself would be read again by the query
         (
-            "AND CreationTime > NOW() - INTERVAL '3' DAY",
-            (["CreationTime > NOW() - INTERVAL '3' DAY"], [], None),
+            "AND CreationTime > CAST('2026-11-20 10:00:00+00' AS TIMESTAMPTZ) - INTERVAL '3' DAY",
+            (
+                ["CreationTime > CAST('2026-11-20 10:00:00+00' AS TIMESTAMPTZ) - INTERVAL '3' DAY"],
+                [],
+                None,
+            ),
         ),
+        ("AND CreationTime > NOW() - INTERVAL '3' DAY", ([], [], None)),
         # a column only the get returns: not before the gets, and then no LIMIT either
         (
             f"AND {BEST} IS NULL AND Strategy = 'Random' LIMIT 3",

@@ -215,6 +215,10 @@ def test_an_early_limit_counts_the_rows_its_conditions_keep(
     "where",
     [
         "random() < 0.5",  # another value at each evaluation
+        # the clock: a page is counted before the query runs, which may drop a counted row
+        "createTime > now() - INTERVAL 1 HOUR",
+        "createTime::DATE = current_date",
+        "age(createTime) < INTERVAL 1 DAY",
         "name IN (SELECT 'x')",  # a subquery
         "h.studySpec.algorithm = 'x'",  # a struct path sqlglot reads as a qualified name
         "nosuch = 1",  # not a column of the table (an outer query's, or an error)
@@ -1233,6 +1237,8 @@ def test_a_parent_child_join_stops_the_childrens_calls_at_its_limit(
         f"SELECT t.TrainingJobName {_PARENT_CHILD} "
         "AND t.TrainingJobStatus <> h.HyperParameterTuningJobStatus LIMIT 5",
         f"SELECT t.TrainingJobName {_PARENT_CHILD} AND random() < 0.5 LIMIT 5",
+        f"SELECT t.TrainingJobName {_PARENT_CHILD} AND t.CreationTime > get_current_timestamp() "
+        "- INTERVAL 1 DAY LIMIT 5",
         f"SELECT t.TrainingJobName {_PARENT_CHILD} ORDER BY 1 LIMIT 5",
         f"SELECT DISTINCT h.region {_PARENT_CHILD} LIMIT 5",
         f"SELECT count(*) {_PARENT_CHILD} LIMIT 5",
