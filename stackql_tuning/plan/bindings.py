@@ -16,6 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from stackql_tuning.errors import Location, PlanError, closest
+from stackql_tuning.plan.clock import CLOCK_CALLS, CLOCK_NODES
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource, split_identity
 
@@ -194,38 +195,19 @@ def steady(pred: exp.Expr) -> bool:
     return True
 
 
-#: what reads the clock or the transaction: one value within a statement, another in the next
-#: (``now()``, ``current_date``, ``age(ts)``, ``txid_current()``)
-_CLOCKS = (
-    exp.CurrentTimestamp,
-    exp.CurrentTimestampLTZ,
-    exp.CurrentTime,
-    exp.CurrentDate,
-    exp.CurrentDatetime,
-    exp.CurrentTransaction,
-    exp.CurrentStatement,
-    exp.Localtime,
-    exp.Localtimestamp,
-)
-_CLOCK_NAMES = frozenset(
-    {
-        "now",
-        "today",
-        "get_current_time",
-        "get_current_timestamp",
-        "current_localtime",
-        "current_localtimestamp",
-        "transaction_timestamp",
-        "statement_timestamp",
-        "age",
-        "txid_current",
-        "current_transaction_id",
-        "current_query",
-        "current_query_id",
-        "currval",
-        "getvariable",
-    }
-)
+#: what reads the clock (``plan.clock`` pins it in a statement's conditions) or the
+#: transaction: one value within a statement, another in the next
+_CLOCKS = (*CLOCK_NODES, exp.CurrentTransaction, exp.CurrentStatement)
+_CLOCK_NAMES = CLOCK_CALLS | {
+    "statement_timestamp",
+    "age",  # age(ts): from the current date
+    "txid_current",
+    "current_transaction_id",
+    "current_query",
+    "current_query_id",
+    "currval",
+    "getvariable",
+}
 
 
 def timeless(node: exp.Expr) -> bool:

@@ -26,7 +26,8 @@ from sqlglot import exp
 #: in one query (one instant)
 ReadClock = Callable[[list[str]], list[tuple[str, str]]]
 
-_CLOCK_NODES = (
+#: the clock's calls that take no argument (all read the clock alone)
+CLOCK_NODES = (
     exp.CurrentTimestamp,
     exp.CurrentTimestampLTZ,
     exp.CurrentTime,
@@ -35,7 +36,7 @@ _CLOCK_NODES = (
     exp.Localtime,
     exp.Localtimestamp,
 )
-_CLOCK_CALLS = frozenset(
+CLOCK_CALLS = frozenset(
     {
         "now",
         "today",
@@ -72,12 +73,12 @@ def _clock_calls(tree: exp.Expr) -> list[exp.Expr]:
     seen: set[int] = set()
     out: list[exp.Expr] = []
     for root in roots:
-        for node in root.find_all(*_CLOCK_NODES, exp.Anonymous):
+        for node in root.find_all(*CLOCK_NODES, exp.Anonymous):
             if id(node) in seen:
                 continue
             seen.add(id(node))
             if isinstance(node, exp.Anonymous):
-                if node.name.lower() not in _CLOCK_CALLS or node.expressions:
+                if node.name.lower() not in CLOCK_CALLS or node.expressions:
                     continue
             elif any(node.args.values()):
                 continue  # CURRENT_TIMESTAMP(3), current_date in a zone: DuckDB's to read
