@@ -206,7 +206,6 @@ _CLOCK_NAMES = CLOCK_CALLS | {
     "current_query",
     "current_query_id",
     "currval",
-    "getvariable",
 }
 
 

@@ -10,8 +10,9 @@ could count a row that the query, a moment later, drops. With the clock pinned t
 and DuckDB's own reading (``now()`` is the start of the transaction, one per statement here:
 a statement that reads a provider table runs in none of the user's) is kept.
 
-Only conditions (WHERE, ON, HAVING, QUALIFY, at any depth): a select item keeps its name and
-is DuckDB's to evaluate. What reads the transaction rather than the clock (``txid_current()``)
+Only conditions (WHERE, ON, HAVING, QUALIFY, at any depth) outside select items: a select
+item (a scalar subquery's WHERE, an aggregate's FILTER) keeps its name and is DuckDB's to
+evaluate. What reads the transaction rather than the clock (``txid_current()``)
 is left alone, and so keeps a condition from being evaluated early (``bindings.timeless``).
 Pure: the values come from ``read_clock``.
 """
@@ -26,7 +27,7 @@ from sqlglot import exp
 #: in one query (one instant)
 ReadClock = Callable[[list[str]], list[tuple[str, str]]]
 
-#: the clock's calls that take no argument (all read the clock alone)
+#: the clock's calls (``CURRENT_TIMESTAMP(3)`` too: DuckDB reads it once as well)
 CLOCK_NODES = (
     exp.CurrentTimestamp,
     exp.CurrentTimestampLTZ,
@@ -63,24 +64,29 @@ def pin_the_clock(tree: exp.Expr, read_clock: ReadClock) -> exp.Expr:
 
 
 def _clock_calls(tree: exp.Expr) -> list[exp.Expr]:
-    # not an aggregate's FILTER (WHERE ...): it is in a select item, which keeps its name
-    roots: list[exp.Expr] = [
-        w
-        for w in tree.find_all(exp.Where, exp.Having, exp.Qualify)
-        if not isinstance(w.parent, exp.Filter)
-    ]
+    roots: list[exp.Expr] = list(tree.find_all(exp.Where, exp.Having, exp.Qualify))
     roots += [j.args["on"] for j in tree.find_all(exp.Join) if j.args.get("on") is not None]
     seen: set[int] = set()
     out: list[exp.Expr] = []
     for root in roots:
+        if _in_select_item(root):
+            continue  # (a subquery's WHERE, an aggregate's FILTER): DuckDB names it by its SQL
         for node in root.find_all(*CLOCK_NODES, exp.Anonymous):
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            if isinstance(node, exp.Anonymous):
-                if node.name.lower() not in CLOCK_CALLS or node.expressions:
-                    continue
-            elif any(node.args.values()):
-                continue  # CURRENT_TIMESTAMP(3), current_date in a zone: DuckDB's to read
+            if isinstance(node, exp.Anonymous) and (
+                node.name.lower() not in CLOCK_CALLS or node.expressions
+            ):
+                continue
             out.append(node)
     return out
+
+
+def _in_select_item(node: exp.Expr) -> bool:
+    """Whether ``node`` is part of a select item (whose column DuckDB names by its SQL)."""
+    while node.parent is not None:
+        if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+            return True
+        node = node.parent
+    return False

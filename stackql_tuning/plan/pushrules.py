@@ -80,31 +80,30 @@ def _literal(node: exp.Expr) -> Any:
     return _folded(node)
 
 
-#: DuckDB types whose value text is a number literal's
-_NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+#: the DuckDB types of a folded value that is pushed: times (a string's case, collation and
+#: enum checks are the literal's; a folded string skipped them all)
+_TIMES = {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"}
 
 
 def _folded(node: exp.Expr) -> Any:
-    """A constant expression's value (``now() - INTERVAL 1 DAY``, the clock pinned by
-    ``plan.clock``) as ``_literal`` reads it, folded by DuckDB (``FOLD``), or ``_NOPE``: it
-    reads a column, a subquery, a function nobody vouches for (a macro) or a placeholder, or
-    DuckDB cannot evaluate it."""
+    """A constant time expression's value (``now() - INTERVAL 1 DAY``, the clock pinned by
+    ``plan.clock``; ``current_date - 7``) as ``_literal`` reads it, folded by DuckDB
+    (``FOLD``), or ``_NOPE``: it reads a column, a subquery, a function nobody vouches for (a
+    macro), a placeholder or a collation, its value is not a time or is NULL, or DuckDB cannot
+    evaluate it."""
     fold = FOLD.get()
-    if fold is None or node.find(exp.Column, exp.Query, exp.Anonymous, exp.Star) is not None:
+    if fold is None or node.find(*_NOT_FOLDED) is not None:
         return _NOPE
     if not steady(node) or not timeless(node):
         return _NOPE
     found = fold(node.sql(dialect="duckdb"))
-    if found is None:
+    if found is None or found[1].upper() not in _TIMES:
         return _NOPE
-    text, db_type = found
-    if db_type.upper().startswith(_NUMBERS):
-        return _literal(exp.Literal.number(text))
-    try:
-        to = exp.DataType.build(db_type, dialect="duckdb")
-    except Exception:  # a type sqlglot does not know: not pushed
-        return _NOPE
-    return _literal(exp.Cast(this=exp.Literal.string(text), to=to))
+    to = exp.DataType.build(found[1], dialect="duckdb")
+    return _literal(exp.Cast(this=exp.Literal.string(found[0]), to=to))
+
+
+_NOT_FOLDED = (exp.Column, exp.Query, exp.Anonymous, exp.Star, exp.Collate, exp.Null)
 
 
 def _wall_time(text: str) -> datetime | None:
@@ -138,7 +137,7 @@ _NOPE = _Nope()
 #: (a function, asked only when such a literal is met: it may wait for the DuckDB database)
 NAIVE_ZONE: ContextVar[Callable[[], str]] = ContextVar("naive_zone", default=lambda: "UTC")
 #: while a plan's pushdown is worked out: the value of a constant expression as text and its
-#: DuckDB type (None: DuckDB cannot evaluate it), or no folding at all
+#: DuckDB type (None: DuckDB cannot evaluate it, or it is NULL), or no folding at all
 FOLD: ContextVar[Callable[[str], tuple[str, str] | None] | None] = ContextVar("fold", default=None)
 
 

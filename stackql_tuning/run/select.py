@@ -97,20 +97,21 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
 
 
 def _read_clock(session: Session, calls: list[str]) -> list[tuple[str, str]]:
-    """Each expression's value as text and its DuckDB type, read in one query (clock calls:
-    one instant)."""
+    """Each clock call's value as text and its DuckDB type, read in one query (one
+    instant)."""
     cols = ", ".join(f"CAST({c} AS VARCHAR), typeof({c})" for c in calls)
     row = session.store.execute(f"SELECT {cols}")[0]
     return [(str(row[2 * i]), str(row[2 * i + 1])) for i in range(len(calls))]
 
 
 def _fold(session: Session, sql: str) -> tuple[str, str] | None:
-    """A constant expression's value as text and its DuckDB type (None: DuckDB cannot
-    evaluate it; the statement's query says why, if it matters)."""
+    """A constant expression's value as text and its DuckDB type (None: it is NULL, or DuckDB
+    cannot evaluate it; the statement's query says why, if it matters)."""
     try:
-        return _read_clock(session, [sql])[0]
+        row = session.store.execute(f"SELECT CAST({sql} AS VARCHAR), typeof({sql})")[0]
     except Exception:  # a DuckDB error (1 / 0, a bad cast): the condition is not pushed
         return None
+    return None if row[0] is None else (str(row[0]), str(row[1]))
 
 
 def on_error_continue(session: Session, stmt: Statement) -> bool:
@@ -255,6 +256,8 @@ def dry_run_result(session: Session, plan: object) -> Result:
     from stackql_tuning.plan.explain import dependent_text, hydrate_text, limit_text
 
     for slot in plan.slots:  # type: ignore[attr-defined]
+        if slot.skip:
+            continue  # a view's branch the statement does not bind: no call
         if slot.dependent:
             rows.append((slot.resource.id, slot.method.name, dependent_text(slot)))
             continue
