@@ -46,8 +46,8 @@ def _owned(col: exp.Column, slot: Slot) -> bool:
 
 
 class _TimeText(str):
-    """A literal's text as a time bound only (a DATE or TIMESTAMP cast): never pushed as a
-    string, which DuckDB would not compare it as."""
+    """A literal's text as a time bound only (a DATE, TIMESTAMP or TIMESTAMPTZ cast, or a
+    folded time): never pushed as a string, which DuckDB would not compare it as."""
 
 
 def _literal(node: exp.Expr) -> Any:
@@ -60,8 +60,10 @@ def _literal(node: exp.Expr) -> Any:
         return node.this if node.is_string else _number(node.this)
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
         text, to = node.this.this, node.to
-        if to.is_type(*exp.DataType.TEXT_TYPES, exp.DataType.Type.TIMESTAMPTZ):
+        if to.is_type(*exp.DataType.TEXT_TYPES):
             return text
+        if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
+            return _TimeText(text)  # an instant (its offset, or the session's zone)
         if not node.this.is_string:
             return _NOPE
         if to.is_type(exp.DataType.Type.DATE):

@@ -41,6 +41,8 @@ Sink = Callable[[Call, Page], tuple[Iterable[Call], int]]
 
 #: how long the calling thread waits for a reply before it checks cancel and the deadline
 POLL_SECONDS = 0.05
+#: no group (a failure whose call's group is not known)
+_NONE = object()
 
 
 #: a chain whose pages hold no item, this many in a row, each with a new page token, is ended
@@ -195,6 +197,7 @@ class Scheduler:
         stats.calls = len(initial)
         started = Started(self, board, stats, limits, group_of)
         started.unlimited = any(w.group not in limits for w in initial)
+        started.limited = {w.group for w in initial if w.group in limits}
         if not initial:
             return started
         board.add(initial)
@@ -256,7 +259,9 @@ class Scheduler:
                     rows_of[group] += rows
                     if rows_of[group] >= limits[group] and group not in done:
                         done.add(group)  # its rows are in: its queued chains are not needed
-                        board.drop(done)
+                        dropped = board.drop(done)
+                        stats.calls -= dropped  # never started
+                        total -= dropped
                 if limits and page.next_token and group not in done:
                     # the worker left the next page to this thread: the sink has counted rows
                     nxt, reply.failure, reply.warning = self._next(reply.work, page)
@@ -273,7 +278,7 @@ class Scheduler:
                 board.done()
                 if self.progress is not None:
                     self.progress(stats.calls_done, total, stats.rows, stats.requests)
-                if limits and not started.unlimited and len(done) == len(limits):
+                if limits and not started.unlimited and done >= started.limited:
                     # the rows every LIMIT needs have arrived: a slow page of another chain is
                     # not waited for (nor, past --timeout, a failure of the statement)
                     break
@@ -284,7 +289,7 @@ class Scheduler:
         # answer does not need it, and whether its failure came before the rows did was a
         # matter of timing (exit 1 or 0 for the same statement)
         if done:
-            needless = [f for f in stats.failures if group_failed.get(id(f), f) in done]
+            needless = [f for f in stats.failures if group_failed.get(id(f), _NONE) in done]
             stats.warnings += [
                 f"{f.describe()} (not needed: the LIMIT's rows came from other calls)"
                 for f in needless
@@ -392,6 +397,8 @@ class Started:
         self.group_of = group_of
         #: some calls are in no limited group: the run ends when their chains do
         self.unlimited = False
+        #: the limited groups that have calls: the run ends when each has its rows
+        self.limited: set[Any] = set()
 
     def drain(self, sink: Sink) -> RunStats:
         return self.scheduler._drain(self, sink)
@@ -469,14 +476,17 @@ class _Board:
         with self.cond:
             return not self.queued and self.busy == 0 and self.unread == 0
 
-    def drop(self, groups: set[Any]) -> None:
-        """Take the queued chains of ``groups`` off the work list."""
+    def drop(self, groups: set[Any]) -> int:
+        """Take the queued chains of ``groups`` off the work list; how many there were."""
+        dropped = 0
         with self.cond:
             for host, works in self.ready.items():
                 kept = deque(w for w in works if w.group not in groups)
-                self.queued -= len(works) - len(kept)
+                dropped += len(works) - len(kept)
                 self.ready[host] = kept
+            self.queued -= dropped
             self.cond.notify_all()  # a worker waiting for the last of them ends
+        return dropped
 
     def stop(self) -> None:
         with self.cond:

@@ -129,3 +129,9 @@ def test_no_push_of_what_may_not_be_a_constant(value: str) -> None:
 def test_only_a_time_is_folded(condition: str) -> None:
     where = f"WHERE projectsId = 'p' AND locationsId = 'l' AND {condition}"
     assert _pushed(f"SELECT * FROM {G} {where}") == {}
+
+
+def test_a_folded_time_is_a_bound_not_a_string() -> None:
+    pinned = "CAST('2026-11-20 10:00:00+00' AS TIMESTAMPTZ)"
+    where = f"WHERE projectsId = 'p' AND locationsId = 'l' AND displayName = {pinned}"
+    assert _pushed(f"SELECT * FROM {G} {where}") == {}
