@@ -164,20 +164,27 @@ def run_statement(session: Session, stmt: Statement) -> Result:
 
 
 def _locate_named_column(e: StackqlTuningError, stmt: Statement) -> None:
-    """DuckDB names an unknown column but not where it is (its position is in the SQL we gave
-    it): the first column of that name in the statement's own text is."""
+    """DuckDB names an unknown column, or the column a cast failed on, but not where it is
+    (its position is in the SQL we gave it): the first column of that name in the
+    statement's own text is (for a cast, the first cast of it)."""
     import re
 
     from sqlglot import exp
 
     from stackql_tuning.plan.bindings import node_location
 
-    m = re.match(r'Referenced column "([^"]+)" not found', e.message)
-    if m is None or e.location.column is not None:
+    if e.location.column is not None:
         return
-    for col in stmt.expression.find_all(exp.Column):
-        if col.name == m.group(1):
-            found = node_location(col, e.location)
-            if found.column is not None:
-                e.location.line, e.location.column = found.line, found.column
-            return
+    m = re.match(r'Referenced column "([^"]+)" not found', e.message)
+    cast = re.search(r"when casting from source column (\w+)", e.message)
+    name = m.group(1) if m else cast.group(1) if cast else None
+    if name is None:
+        return
+    columns = [c for c in stmt.expression.find_all(exp.Column) if c.name == name]
+    if cast:  # the cast of the column, where there is one
+        casts = [c for c in columns if isinstance(c.parent, exp.Cast)]
+        columns = casts or columns
+    for col in columns[:1]:
+        found = node_location(col, e.location)
+        if found.column is not None:
+            e.location.line, e.location.column = found.line, found.column

@@ -49,3 +49,14 @@ def test_lines_moved_by_rendering_are_named_as_rendered(tmp_path: Path) -> None:
     )
     code, err = run(script)
     assert code == 1 and f"({script} (rendered):" in err
+
+
+def test_a_failed_cast_is_located_at_its_column(tmp_path: Path) -> None:
+    # DuckDB names the column a cast failed on, not where the cast is
+    script = tmp_path / "cast.iql"
+    script.write_text(
+        "SELECT s AS t FROM (VALUES ('a')) v(s);\n"
+        "SELECT s\nFROM (VALUES ('1'), ('x')) v(s)\nWHERE s <> '' AND CAST(s AS INT) = 1;\n"
+    )
+    code, err = run(script)
+    assert code == 1 and f"query error ({script}:4:24): Could not convert string 'x'" in err
