@@ -249,6 +249,19 @@ def provider_relation(resource: Resource) -> list[tuple[str, str]]:
     ]
 
 
+def column_types(resource: Resource) -> dict[str, str]:
+    """A provider table's columns (lower-case name) -> DuckDB type (``provider_relation``)."""
+    return {name.lower(): db_type for name, db_type in provider_relation(resource)}
+
+
+def unqualified(pred: exp.Expr) -> exp.Expr:
+    """A copy of ``pred`` whose columns name no table (evaluated over one table's rows)."""
+    copy = pred.copy()
+    for c in copy.find_all(exp.Column):
+        c.set("table", None)
+    return copy
+
+
 def carries(resource: Resource, method: Method, column: str) -> bool:
     """Whether ``method``'s reply holds ``column`` of ``resource`` (a list's summary may lack
     what only the get returns), itself or the field it is derived from."""

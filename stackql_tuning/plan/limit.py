@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from stackql_tuning.plan.bindings import (
     alone_in,
+    column_types,
     conjuncts,
     from_items,
     item_columns,
@@ -31,7 +32,9 @@ from stackql_tuning.plan.bindings import (
     split_and,
     steady,
     timeless,
+    unqualified,
 )
+from stackql_tuning.plan.columns import table_column_names
 from stackql_tuning.plan.select import QueryPlan, Slot
 
 #: whether a function that sqlglot does not know (``histogram``, ``fsum``) is a plain scalar
@@ -53,6 +56,8 @@ _BLOCKERS = (
     # a sample of the first rows to arrive is not a sample of the table
     exp.TableSample,
 )
+#: the same over a parent-child join (``_dependent_limit`` checks the join itself)
+_JOINED_BLOCKERS = tuple(b for b in _BLOCKERS if b is not exp.Join)
 #: DuckDB's other set-returning functions, which sqlglot keeps as plain calls
 _SET_RETURNING = frozenset({"unnest", "generate_subscripts", "json_each", "json_tree"})
 
@@ -132,14 +137,14 @@ def _dependent_limit(
     joins = tree.args.get("joins") or []
     if len(joins) != 1 or not _inner(joins[0]):
         return None
-    if any(
-        not _typed_alike(slot, parent, param, col) for param, (_, col) in slot.dependent.items()
-    ):
-        return None
+    # a value compared as another type may not equal itself
+    params = {p.name.lower(): p.db_type for p in slot.resource.param_columns}
+    theirs = column_types(parent.resource)
+    for param, (_, col) in slot.dependent.items():
+        if params.get(param.lower()) is None or params[param.lower()] != theirs.get(col.lower()):
+            return None
     bound = {id(b.pred) for b in plan.bound}
     filters = {f.sql() for f in slot.source_filters.get(parent.name, [])}
-    own = {c.name.lower() for c in slot.resource.columns}
-    own |= {p.name.lower() for p in slot.resource.param_columns}
     counted: list[exp.Expr] = []
     for pred in conjuncts(tree):
         if id(pred) in bound or (steady(pred) and pred.find(exp.Column) is None):
@@ -149,14 +154,13 @@ def _dependent_limit(
         if _binds(pred, slot, mention, source):
             continue
         if item_columns(pred, source) is not None:
-            if _unqualified(pred).sql() not in filters:
+            if unqualified(pred).sql() not in filters:
                 return None  # not a condition its values were read through
             continue
-        columns = item_columns(pred, mention)
-        if columns is None or any(c.name.lower() not in own for c in columns):
+        if not _reads_own(pred, slot, mention):
             return None
-        counted.append(_unqualified(pred))
-    n = _rows_needed(plan, tree, is_scalar, tuple(b for b in _BLOCKERS if b is not exp.Join))
+        counted.append(unqualified(pred))
+    n = _rows_needed(plan, tree, is_scalar, _JOINED_BLOCKERS)
     return None if n is None else (n, counted)
 
 
@@ -165,20 +169,6 @@ def _inner(join: exp.Join) -> bool:
     if join.side or join.args.get("using") or join.args.get("method"):
         return False
     return (join.kind or "").upper() in ("", "INNER", "CROSS")
-
-
-def _typed_alike(slot: Slot, parent: Slot, param: str, column: str) -> bool:
-    """Whether dependent param ``param`` of ``slot`` and the column of ``parent`` it is read
-    from have one DuckDB type."""
-    p = next((x for x in slot.resource.param_columns if x.name.lower() == param.lower()), None)
-    src = parent.resource.column(column)
-    src_type = src.db_type if src is not None else None
-    if src is None:
-        c = next(
-            (x for x in parent.resource.param_columns if x.name.lower() == column.lower()), None
-        )
-        src_type = c.db_type if c is not None else None
-    return p is not None and src_type is not None and p.db_type == src_type
 
 
 def _binds(pred: exp.Expr, slot: Slot, mention: exp.Expr, source: exp.Expr) -> bool:
@@ -202,11 +192,12 @@ def _countable(pred: exp.Expr) -> bool:
     return steady(pred) and timeless(pred) and not any(True for _ in pred.find_all(exp.Table))
 
 
-def _unqualified(pred: exp.Expr) -> exp.Expr:
-    copy = pred.copy()
-    for c in copy.find_all(exp.Column):
-        c.set("table", None)
-    return copy
+def _reads_own(pred: exp.Expr, slot: Slot, mention: exp.Expr | None) -> bool:
+    """Whether every column ``pred`` reads is one of ``slot``'s table, at its ``mention``
+    (not another table's, an outer query's, or a struct path read as a qualified name)."""
+    columns = item_columns(pred, mention) if mention is not None else None
+    own = table_column_names(slot.resource)
+    return columns is not None and all(c.name.lower() in own for c in columns)
 
 
 def counted_conditions(plan: QueryPlan, slot: Slot) -> list[exp.Expr] | None:
@@ -223,8 +214,6 @@ def counted_conditions(plan: QueryPlan, slot: Slot) -> list[exp.Expr] | None:
         return []
     bound = {id(b.pred) for b in plan.bound if b.slot is slot}
     mention = mention_of(slot)
-    own = {c.name.lower() for c in slot.resource.columns}
-    own |= {p.name.lower() for p in slot.resource.param_columns}
     out: list[exp.Expr] = []
     for pred in split_and(where.this):
         if id(pred) in bound:
@@ -233,10 +222,9 @@ def counted_conditions(plan: QueryPlan, slot: Slot) -> list[exp.Expr] | None:
             return None
         if pred.find(exp.Column) is None:
             continue
-        columns = item_columns(pred, mention) if mention is not None else None
-        if columns is None or any(c.name.lower() not in own for c in columns):
+        if not _reads_own(pred, slot, mention):
             return None
-        out.append(_unqualified(pred))
+        out.append(unqualified(pred))
     return out
 
 

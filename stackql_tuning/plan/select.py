@@ -39,6 +39,7 @@ from stackql_tuning.plan.bindings import (
     provider_relation,
     source_named,
     timeless,
+    unqualified,
     unstable,
     unstable_part,
     view_named,
@@ -838,10 +839,11 @@ def source_filters(
             or not timeless(pred)  # the values are read in a statement of their own
         ):
             continue
-        copy = alone or pred.copy()
-        for c in [copy.this] if alone is not None else copy.find_all(exp.Column):
-            c.set("table", None)
-        out.append(copy)
+        if alone is None:
+            out.append(unqualified(pred))
+        else:
+            alone.this.set("table", None)  # its subquery's columns keep theirs
+            out.append(alone)
     return out
 
 

@@ -45,6 +45,7 @@ from stackql_tuning.plan.bindings import (
     TENTATIVE,
     RowSource,
     TableRef,
+    column_types,
     compared,
     empty_relation,
     filters_first,
@@ -200,7 +201,7 @@ def _binding_query(
 def _typed_in(cols: list[exp.Expr], query: exp.Expr, ref: TableRef) -> exp.Expr:
     """``SELECT (CAST(NULL AS <col's type>), ...) IN (query)``: what DuckDB binds only where
     its IN compares those types."""
-    types = {name.lower(): db_type for name, db_type in provider_relation(ref.resource)}
+    types = column_types(ref.resource)
     typed: list[exp.Expr] = [
         exp.maybe_parse(f"CAST(NULL AS {types.get(c.name.lower(), 'VARCHAR')})", dialect="duckdb")
         for c in cols

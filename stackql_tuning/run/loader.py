@@ -1,9 +1,10 @@
 """Pipelined materialization: page lines are loaded into DuckDB while fetching goes on.
 
-A :class:`TableLoader` takes page lines for one provider table (the same ``add_raw`` /
-``add_obj`` as :class:`~stackql_tuning.run.store.PageFile`) and hands them, a file at a time,
-to one background thread that loads them on its own DuckDB cursor (DuckDB runs without the
-GIL), so reading JSON overlaps the network wait. A file is sealed as soon as the loader is idle
+A :class:`TableLoader` takes page lines for one provider table (the same ``add_raw`` as
+:class:`~stackql_tuning.run.store.PageFile`; a parsed reply is serialized by the caller, which
+may read its bytes again) and hands them, a file at a time, to one background thread that
+loads them on its own DuckDB cursor (DuckDB runs without the GIL), so reading JSON overlaps
+the network wait. A file is sealed as soon as the loader is idle
 and it holds ``min_bytes`` or ``min_lines`` pages (so little is left for the end of the
 statement; a load's cost grows with its rows too, and replies cut to a few fields are small:
 a fan-out's 96 such pages never reached ``min_bytes``, and all of them waited for the end),
@@ -30,7 +31,6 @@ from typing import Any
 
 from stackql_tuning.errors import FailedCall
 from stackql_tuning.run.store import PageFile, Store, TableSchema
-from stackql_tuning.transports.base import reply_json
 
 #: start a new page file (and load the full one in the background) at this size
 BATCH_BYTES = 2 << 20
@@ -105,9 +105,6 @@ class TableLoader:
         trigger that fired when the queue emptied (half way through the fan-out) lost that."""
         with self._lock:
             self._last_round = True
-
-    def add_obj(self, params: dict[str, Any], obj: Any, key: str, origin: Any) -> None:
-        self.add_raw(params, reply_json(obj), key, origin)
 
     def _worth_a_load(self) -> bool:
         """(under the lock) The current file holds enough for a load of its own."""

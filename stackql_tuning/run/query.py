@@ -353,20 +353,19 @@ class QueryRun:
             params = {k: v for k, v in params.items() if k not in slot.pushed}
             raw = page.raw
             if raw is not None:
-                f.add_raw(params, raw, key, origin)
                 rows = len(_items(call, page)) if count_rows else 0
             else:
                 obj = page.obj or {}
-                f.add_obj(params, obj, key, origin)
+                raw = reply_json(obj)  # the bytes the loader and a count both read
                 rows = len(obj.get(call.method.items_key or "", []) if key == "r" else [obj])
+            f.add_raw(params, raw, key, origin)
             where = counted.get(slot.name)
             if where is None or not rows:
                 return rows
             if not where:
                 return 0  # DuckDB could not count: no row counts, every page is fetched
             items_key = call.method.items_key if key == "r" else None
-            payload = raw if raw is not None else reply_json(page.obj or {})
-            passed = self.store.count_where(f.schema, params, payload, key, items_key, where)
+            passed = self.store.count_where(f.schema, params, raw, key, items_key, where)
             if passed is None:  # the statement's run says what failed, over every row
                 counted[slot.name] = ""
                 return 0

@@ -96,22 +96,27 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
         return planned(fallback)
 
 
-def _read_clock(session: Session, calls: list[str]) -> list[tuple[str, str]]:
-    """Each clock call's value as text and its DuckDB type, read in one query (one
-    instant)."""
-    cols = ", ".join(f"CAST({c} AS VARCHAR), typeof({c})" for c in calls)
+def _read_values(session: Session, exprs: list[str]) -> list[tuple[str | None, str]]:
+    """Each expression's value as text (None: NULL) and its DuckDB type, read in one query
+    (clock calls: at one instant)."""
+    cols = ", ".join(f"CAST({e} AS VARCHAR), typeof({e})" for e in exprs)
     row = session.store.execute(f"SELECT {cols}")[0]
-    return [(str(row[2 * i]), str(row[2 * i + 1])) for i in range(len(calls))]
+    return [(row[2 * i], str(row[2 * i + 1])) for i in range(len(exprs))]
+
+
+def _read_clock(session: Session, calls: list[str]) -> list[tuple[str, str]]:
+    """Each clock call's value (never NULL) as text and its DuckDB type, at one instant."""
+    return [(str(value), db_type) for value, db_type in _read_values(session, calls)]
 
 
 def _fold(session: Session, sql: str) -> tuple[str, str] | None:
     """A constant expression's value as text and its DuckDB type (None: it is NULL, or DuckDB
     cannot evaluate it; the statement's query says why, if it matters)."""
     try:
-        row = session.store.execute(f"SELECT CAST({sql} AS VARCHAR), typeof({sql})")[0]
+        ((value, db_type),) = _read_values(session, [sql])
     except Exception:  # a DuckDB error (1 / 0, a bad cast): the condition is not pushed
         return None
-    return None if row[0] is None else (str(row[0]), str(row[1]))
+    return None if value is None else (value, db_type)
 
 
 def on_error_continue(session: Session, stmt: Statement) -> bool:
