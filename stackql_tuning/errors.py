@@ -66,6 +66,9 @@ class StackqlTuningError(Exception):
         self.location = location or Location()
         self.hint = hint
         self.excerpt = excerpt
+        # DuckDB's caret, in the SQL it ran: the text before it and from it on (for the
+        # statement's handler to find in the user's own text: sql/align.py)
+        self.sql_spot: tuple[str, str] | None = None
 
     def __str__(self) -> str:
         where = str(self.location)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from stackql_tuning import catalog
-from stackql_tuning.errors import Location, ParseError, PlanError, StackqlTuningError
+from stackql_tuning.errors import Location, ParseError, PlanError, QueryError, StackqlTuningError
 from stackql_tuning.result import Result
 from stackql_tuning.sql.statement import Statement
 
@@ -152,7 +152,7 @@ def run_statement(session: Session, stmt: Statement) -> Result:
     try:
         result = handler(session, stmt)
     except StackqlTuningError as e:
-        _locate_named_column(e, stmt)
+        _locate(e, stmt)
         if stmt.source and e.location.file is None:
             # a planner error located in the statement's text is in the script's file
             e.location.file = stmt.source
@@ -163,28 +163,21 @@ def run_statement(session: Session, stmt: Statement) -> Result:
     return result
 
 
-def _locate_named_column(e: StackqlTuningError, stmt: Statement) -> None:
-    """DuckDB names an unknown column, or the column a cast failed on, but not where it is
-    (its position is in the SQL we gave it): the first column of that name in the
-    statement's own text is (for a cast, the first cast of it)."""
-    import re
+def _locate(e: StackqlTuningError, stmt: Statement) -> None:
+    """Locate a DuckDB error in the user's text, with the user's line and a caret under it
+    (DuckDB's own caret points into the SQL it ran, which is not the user's)."""
+    from stackql_tuning.sql.align import error_offset
+    from stackql_tuning.sql.locate import excerpt, line_col
+    from stackql_tuning.sql.parser import tokenize
 
-    from sqlglot import exp
-
-    from stackql_tuning.plan.bindings import node_location
-
-    if e.location.column is not None:
+    if e.location.column is not None or not isinstance(e, PlanError | QueryError):
         return
-    m = re.match(r'Referenced column "([^"]+)" not found', e.message)
-    cast = re.search(r"when casting from source column (\w+)", e.message)
-    name = m.group(1) if m else cast.group(1) if cast else None
-    if name is None:
+    offset = error_offset(e.message, e.sql_spot, stmt.text)
+    if offset is None:
         return
-    columns = [c for c in stmt.expression.find_all(exp.Column) if c.name == name]
-    if cast:  # the cast of the column, where there is one
-        casts = [c for c in columns if isinstance(c.parent, exp.Cast)]
-        columns = casts or columns
-    for col in columns[:1]:
-        found = node_location(col, e.location)
-        if found.column is not None:
-            e.location.line, e.location.column = found.line, found.column
+    first = tokenize(stmt.text)[0].start  # where stmt.line and stmt.column are
+    line, column = line_col(stmt.text, offset)
+    line0, column0 = line_col(stmt.text, first)
+    e.location.line = stmt.line + line - line0
+    e.location.column = stmt.column + column - column0 if line == line0 else column
+    e.excerpt = "\n".join(filter(None, [excerpt(stmt.text, offset), e.excerpt]))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlglot import exp
 
-from stackql_tuning.errors import FailedCall, PlanError, ProviderError, StackqlTuningError
+from stackql_tuning.errors import FailedCall, PlanError, ProviderError
 from stackql_tuning.plan.bindings import VIEW
 from stackql_tuning.plan.mutate import split_identity
 from stackql_tuning.plan.rewrite import to_duckdb_sql
@@ -146,7 +146,6 @@ def _read_source(store: Store, label: str, sql: str) -> list[tuple[Any, ...]]:
         return store.execute(sql)
     except store.duckdb.Error as e:
         error = duckdb_error(e, sql)
-        assert isinstance(error, StackqlTuningError)
         error.message = f"cannot read the rows of {label} for a dependent join: {error.message}"
         if isinstance(error, PlanError) and not error.hint:  # not bound: an outer row's?
             error.hint = (

@@ -30,6 +30,7 @@ from stackql_tuning.errors import (
     PlanError,
     ProviderError,
     QueryError,
+    StackqlTuningError,
     StatementTimeout,
 )
 from stackql_tuning.registry.model import Column, Param, Resource, param_sources
@@ -850,16 +851,34 @@ def transaction_error() -> QueryError:
     )
 
 
-def duckdb_error(e: Exception, sql: str) -> Exception:
+def duckdb_error(e: Exception, sql: str) -> StackqlTuningError:
+    from stackql_tuning.sql.align import duckdb_spot
+
     duckdb = engine()
 
     lines = str(e).strip().splitlines()
     first = lines[0] if lines else type(e).__name__
     first = re.sub(r"^(Binder|Catalog|Parser|Conversion|Invalid Input) Error: ", "", first)
     # DuckDB's "LINE n:" excerpt and caret point into the SQL it was given (regenerated, or
-    # wrapped for the bind check), not into the user's text: they would mislead
+    # wrapped for the bind check), not into the user's text: they would mislead. The text
+    # around the caret is kept, for the statement's handler to find in the user's text
     rest = [ln for ln in lines[1:] if not re.match(r"^(LINE \d+:|\s*\^+\s*$)", ln)]
-    excerpt = "\n".join(rest).strip() or None
+    excerpt = _shorter("\n".join(rest).strip()) or None
+    error = _duckdb_error(duckdb, e, first, excerpt)
+    error.sql_spot = duckdb_spot(str(e))
+    return error
+
+
+def _shorter(excerpt: str, keep: int = 6) -> str:
+    """DuckDB's list of candidate functions, cut to its first ``keep`` (it lists dozens for an
+    operator: ``+`` has 60)."""
+    lines = excerpt.splitlines()
+    if not lines or lines[0].strip() != "Candidate functions:" or len(lines) <= keep + 2:
+        return excerpt
+    return "\n".join([*lines[: keep + 1], f"\t... and {len(lines) - keep - 1} more"])
+
+
+def _duckdb_error(duckdb: Any, e: Exception, first: str, excerpt: str | None) -> StackqlTuningError:
     if isinstance(e, (duckdb.BinderException, duckdb.CatalogException, duckdb.ParserException)):
         hint = None
         # a view is a subquery by the time DuckDB binds it, which DuckDB calls a "Values list"

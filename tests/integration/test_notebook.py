@@ -128,7 +128,7 @@ def test_rows_that_completed_are_shown_when_a_later_statement_fails(
     columns = [list(value.columns) for value in shown] if HAS_PANDAS else []
     assert not HAS_PANDAS or columns == [["v1"], ["v2"]]
     err = capsys.readouterr().err
-    assert err.startswith("query error (<cell>:3)"), err
+    assert err.startswith("query error (<cell>:3:10)"), err  # at the literal
     # through IPython: the rows are displayed (on stdout here), then the error is printed
     assert shell.run_cell_magic(notebook.MAGIC_NAME, "", "SELECT 1 AS v1;\nSELECT 1/'a';") is None
     out, err = capsys.readouterr()

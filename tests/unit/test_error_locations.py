@@ -59,4 +59,24 @@ def test_a_failed_cast_is_located_at_its_column(tmp_path: Path) -> None:
         "SELECT s\nFROM (VALUES ('1'), ('x')) v(s)\nWHERE s <> '' AND CAST(s AS INT) = 1;\n"
     )
     code, err = run(script)
-    assert code == 1 and f"query error ({script}:4:24): Could not convert string 'x'" in err
+    assert code == 1 and f"query error ({script}:4:19): Could not convert string 'x'" in err
+    assert "  WHERE s <> '' AND CAST(s AS INT) = 1\n                    ^\n" in err
+
+
+def test_a_literal_duckdb_cannot_convert_is_located_with_a_caret(tmp_path: Path) -> None:
+    script = tmp_path / "lit.iql"
+    script.write_text(
+        "SELECT 1 AS a;\n/*+ AWAIT */\nSELECT n\n  FROM (VALUES (1), (2)) v(n)\n"
+        "  WHERE n > 0 AND n < 'many';\n"
+    )
+    code, err = run(script)
+    assert code == 1 and f"query error ({script}:5:23): Could not convert string 'many'" in err
+    assert "\n    WHERE n > 0 AND n < 'many'\n                        ^\n" in err
+
+
+def test_an_operator_without_a_match_is_located_and_its_candidates_cut(tmp_path: Path) -> None:
+    script = tmp_path / "op.iql"
+    script.write_text("SELECT s || 'x' AS a,\n       s + 1 AS b\nFROM (VALUES ('a')) v(s);\n")
+    code, err = run(script)
+    assert code == 1 and f"plan error ({script}:2:10): No function matches" in err
+    assert "Candidate functions:" in err and "... and " in err and len(err.splitlines()) < 14

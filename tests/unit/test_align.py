@@ -1,0 +1,75 @@
+"""DuckDB's caret, in the SQL we gave it, found in the user's own statement."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from stackql_tuning.sql.align import duckdb_spot, error_offset, find_spot
+
+
+def _message(sql: str) -> str:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t0 AS SELECT 'a-b' AS s, 3 AS n")
+    with pytest.raises(duckdb.Error) as info:
+        con.execute(sql).fetchall()
+    return str(info.value)
+
+
+def test_the_caret_splits_the_excerpt_line() -> None:
+    spot = duckdb_spot(_message("SELECT n FROM t0 WHERE n > 'abc'"))
+    assert spot == ("SELECT n FROM t0 WHERE n > ", "'abc'")
+
+
+def test_a_window_of_a_long_line_loses_its_cut_words() -> None:
+    cols = ", ".join(f"n AS c{i}" for i in range(60))
+    before, at = duckdb_spot(_message(f"SELECT {cols}, s + 1, {cols} FROM t0")) or ("", "")
+    # DuckDB's caret is on the operator
+    assert before.endswith("n AS c59, s ") and not before.startswith("...")
+    assert at.startswith("+ 1, n AS c0") and not at.endswith("...")
+
+
+def test_an_error_without_an_excerpt_has_no_spot() -> None:
+    assert duckdb_spot(_message("SELECT error('boom') FROM t0")) is None
+
+
+def test_the_users_token_is_the_one_whose_neighbours_agree() -> None:
+    user = "SELECT n > 'abc' AS a\nFROM jobs\nWHERE region = 'r' AND kind = 'x' AND n > 'abc'"
+    # we ran it with the table renamed and its parameter taken out
+    ran = ("SELECT n > 'abc' AS a FROM \"t_1\" WHERE kind = 'x' AND n > ", "'abc'")
+    assert find_spot(user, ran) == user.rindex("'abc'")
+    assert find_spot(user, ("SELECT ", "n > 'abc' AS a FROM \"t_1\"")) == user.index("n >")
+
+
+def test_quoting_and_case_do_not_matter() -> None:
+    user = "select displayName + 1 from jobs"
+    assert find_spot(user, ("SELECT ", '"displayName" + 1 FROM "t_1"')) == 7
+
+
+def test_a_token_the_user_did_not_write_is_not_located() -> None:
+    user = "SELECT CAST(n AS INT) FROM jobs WHERE t > now()"
+    # the pinned clock: our CAST, not the user's
+    ran = ("SELECT CAST(n AS INT) FROM t_1 WHERE t > ", "CAST('2026-11-25' AS TIMESTAMPTZ)")
+    assert find_spot(user, ran) is None
+    assert find_spot(user, ("SELECT ", "zzz")) is None
+
+
+def test_an_error_without_a_caret_is_located_by_what_it_names() -> None:
+    text = "SELECT n, date_trunc('dayz', ts) AS d, s -> 'a' AS j\nFROM t\nWHERE s <> 'a'"
+    for message, at in [
+        ('extract specifier "dayz" not recognized', "'dayz'"),
+        ('Malformed JSON at byte 0 of input: unexpected character.  Input: "x"', "->"),
+        ('Referenced column "s" not found in FROM clause!', "s ->"),
+    ]:
+        assert error_offset(message, None, text) == text.index(at), message
+    # a value quoted twice in the statement, or a second JSON accessor: no guess
+    assert error_offset("Could not convert string 'a' to INT32", None, text) is None
+    assert error_offset("Malformed JSON", None, text + " AND s->>'b' = 'c'") is None
+
+
+def test_a_failed_cast_of_a_column_is_located_at_the_cast() -> None:
+    text = "SELECT s, upper(s), s::INT FROM t"
+    message = "Could not convert string 'x' to INT32 when casting from source column s"
+    assert error_offset(message, None, text) == text.index("s::")
+    text = "SELECT s, CAST(s AS INT) FROM t"
+    assert error_offset(message, None, text) == text.index("s AS")
