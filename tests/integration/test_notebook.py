@@ -133,7 +133,7 @@ def test_rows_that_completed_are_shown_when_a_later_statement_fails(
     assert shell.run_cell_magic(notebook.MAGIC_NAME, "", "SELECT 1 AS v1;\nSELECT 1/'a';") is None
     out, err = capsys.readouterr()
     assert "v1" in out
-    assert err.startswith("query error (<cell>:2)") and "Traceback" not in err, err
+    assert err.startswith("query error (<cell>:2:10)") and "Traceback" not in err, err
 
 
 def test_variables_from_the_line_and_the_notebook(shell: Any, sandbox: Sandbox) -> None:
