@@ -12,6 +12,7 @@ Pure functions over text and sqlglot's tokenizer.
 from __future__ import annotations
 
 import re
+from unicodedata import combining, east_asian_width
 
 from sqlglot.tokens import Token, TokenType
 
@@ -23,11 +24,10 @@ _NAMES = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
 _CONTEXT = 8  # tokens compared on each side of the caret's
 _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 _CAST = [("name", "cast"), ("L_PAREN", "(")]
+_ALIAS = [("ALIAS", "as")]
+_L_PAREN = [("L_PAREN", "(")]
 _DCOLON = [("DCOLON", "::")]
 _JSON = frozenset({"ARROW", "DARROW"})
-_JSON_FUNCTIONS = frozenset(
-    {"json_extract", "json_extract_string", "json_extract_path", "json_value", "json_exists"}
-)
 
 
 def duckdb_spot(message: str) -> tuple[str, str] | None:
@@ -39,8 +39,9 @@ def duckdb_spot(message: str) -> tuple[str, str] | None:
         caret = _CARET.match(lines[i + 1])
         if not m or not caret:
             continue
-        text, at = line[m.end() :], len(caret.group(1)) - m.end()
-        if not 0 <= at < len(text):
+        text = line[m.end() :]
+        at = _index_at_width(text, len(caret.group(1)) - m.end())
+        if at is None:
             return None
         before, after = text[:at], text[at:]
         if before.startswith("..."):  # a window: its first and last words may be cut
@@ -48,6 +49,19 @@ def duckdb_spot(message: str) -> tuple[str, str] | None:
         if after.endswith("..."):
             after = after[:-3].rpartition(" ")[0] or after[:-3]
         return before, after
+    return None
+
+
+def _index_at_width(text: str, width: int) -> int | None:
+    """The index of the character of ``text`` that starts at display column ``width``: DuckDB
+    pads its caret by display width (a CJK character or an emoji takes two)."""
+    seen = 0
+    for i, char in enumerate(text):
+        if seen == width:
+            return i
+        if seen > width:
+            return None
+        seen += 0 if combining(char) else 2 if east_asian_width(char) in "WF" else 1
     return None
 
 
@@ -66,27 +80,34 @@ def _tokens(text: str) -> list[Token] | None:
 def find_spot(text: str, spot: tuple[str, str]) -> int | None:
     """The offset in ``text`` (the user's statement) of the token DuckDB's caret is on: of the
     tokens equal to it, the one whose neighbours agree with the excerpt's over the longest
-    run on both sides (the first of equals); None when the caret's token is not the user's."""
+    run; None when the caret's token is not the user's, or two of its equals fit as well."""
     before, after, own = _tokens(spot[0]) or [], _tokens(spot[1]), _tokens(text)
     if not after or not own:
         return None
     want_after = [_key(t) for t in after[: _CONTEXT + 1]]
     want_before = [_key(t) for t in reversed(before[-_CONTEXT:])]
     keys = [_key(t) for t in own]
-    best, best_score = None, -1
-    for i, key in enumerate(keys):
-        if key != want_after[0]:
-            continue
-        score = _run(keys[i + 1 :], want_after[1:]) + _run(keys[:i][::-1], want_before)
-        if score > best_score:
-            best, best_score = i, score
-    # the caret's token and one more are no evidence (a CAST we wrote, and its bracket)
-    return None if best is None or best_score < 2 else own[best].start
+    at = [i for i, key in enumerate(keys) if key == want_after[0]]
+    scored: list[tuple[int, int]] = []
+    for i in at:
+        back = _run(keys[:i][::-1], want_before)
+        ahead = _run(keys[i + 1 :], want_after[1:])
+        # of several equals, one that agrees on one side only is a guess (the first
+        # condition after the parameters we took out agrees only ahead: it is alone)
+        sided = back or not want_before or not i
+        sided = sided and (ahead or len(want_after) == 1 or i == len(keys) - 1)
+        # the caret's token and one more are no evidence (a CAST we wrote, and its bracket)
+        if back + ahead >= 2 and (len(at) == 1 or sided):
+            scored.append((back + ahead, i))
+    scored.sort(reverse=True)
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return own[scored[0][1]].start
 
 
 def error_offset(message: str, spot: tuple[str, str] | None, text: str) -> int | None:
     """The offset in ``text`` (the user's statement) of what a DuckDB error is about: its
-    caret's token, else the column or quoted value it names, else its one JSON accessor."""
+    caret's token, else the column or the one literal it names, else its one JSON call."""
     found = find_spot(text, spot) if spot else None
     tokens = _tokens(text) if found is None else None
     if not tokens:
@@ -95,18 +116,34 @@ def error_offset(message: str, spot: tuple[str, str] | None, text: str) -> int |
     named = re.match(r'Referenced column "([^"]+)" not found', message) or re.search(
         r"when casting from source column (\w+)", message
     )
-    if named:
-        at = [i for i, k in enumerate(keys) if k == ("name", named.group(1).lower())]
+    if named:  # a column: not a name given with AS, nor a function's
+        at = [
+            i
+            for i, k in enumerate(keys)
+            if k == ("name", named.group(1).lower())
+            and keys[i - 1 : i] != _ALIAS
+            and keys[i + 1 : i + 2] != _L_PAREN
+        ]
         casts = [i for i in at if keys[i - 2 : i] == _CAST or keys[i + 1 : i + 2] == _DCOLON]
-        return tokens[(casts or at)[0]].start if at else None
-    if message.startswith("Malformed JSON"):
-        at = [i for i, k in enumerate(keys) if k[0] in _JSON or k[1] in _JSON_FUNCTIONS]
+        if named.group(0).startswith("when"):  # the cast of it, if only one casts it
+            at = casts if len(casts) == 1 else [] if casts else at
+        return tokens[at[0]].start if at else None
+    if message.startswith("Malformed JSON"):  # the one JSON accessor or function
+        at = [
+            i
+            for i, k in enumerate(keys)
+            if k[0] in _JSON
+            or (k[0] == "name" and k[1].startswith("json") and keys[i + 1 : i + 2] == _L_PAREN)
+        ]
         return tokens[at[0]].start if len(at) == 1 else None
-    for quoted in _QUOTED.findall(message):
-        at = [i for i, k in enumerate(keys) if k == ("STRING", "".join(quoted).lower())]
-        if len(at) == 1:
-            return tokens[at[0]].start
-    return None
+    # a value the message quotes that is one literal of the statement, if only one is (a
+    # value read from the data may equal a literal the WHERE compared it with)
+    found_at = {
+        i
+        for quoted in _QUOTED.findall(message)
+        for i in [j for j, k in enumerate(keys) if k == ("STRING", "".join(quoted).lower())][:2]
+    }
+    return tokens[found_at.pop()].start if len(found_at) == 1 else None
 
 
 def _run(have: list[tuple[str, str]], want: list[tuple[str, str]]) -> int:

@@ -73,3 +73,36 @@ def test_a_failed_cast_of_a_column_is_located_at_the_cast() -> None:
     assert error_offset(message, None, text) == text.index("s::")
     text = "SELECT s, CAST(s AS INT) FROM t"
     assert error_offset(message, None, text) == text.index("s AS")
+
+
+def test_wide_characters_take_two_columns_of_duckdbs_caret_line() -> None:
+    before, at = duckdb_spot(_message("SELECT '日本🚀é' AS s, n > 'abc' FROM t0")) or ("", "")
+    assert before == "SELECT '日本🚀é' AS s, n > " and at.startswith("'abc'")
+
+
+def test_two_equally_fitting_tokens_are_no_location() -> None:
+    user = "SELECT a FROM x WHERE a > 'abc' UNION ALL SELECT a FROM y WHERE a > 'abc'"
+    assert find_spot(user, ("WHERE a > ", "'abc'")) is None
+    # what follows tells them apart
+    assert find_spot(user, ("WHERE a > ", "'abc' UNION ALL")) == user.index("'abc'")
+    user = "SELECT x > 'abc' AS p, y > 'abc' AS q FROM v"
+    assert find_spot(user, ("SELECT z > ", "'abc' AS r")) is None
+    # of several, one that agrees on one side only is a guess: the other side decides
+    assert find_spot(user, ("SELECT z > ", "'abc' AS q")) == user.rindex("'abc'")
+
+
+def test_an_unknown_column_is_not_an_alias_of_that_name() -> None:
+    text = "WITH t AS (SELECT 1 AS k) SELECT a FROM v WHERE k IS NOT NULL"
+    message = 'Referenced column "k" not found in FROM clause!'
+    assert error_offset(message, None, text) == text.rindex("k IS")
+
+
+def test_malformed_json_with_several_json_calls_is_not_located() -> None:
+    text = "SELECT json_keys(a) AS k, b ->> '$.x' AS x FROM v"
+    assert error_offset("Malformed JSON at byte 0", None, text) is None
+
+
+def test_a_data_value_that_equals_a_literal_is_no_evidence() -> None:
+    text = "SELECT strptime(s, '%Y') FROM t WHERE s = 'run-1'"
+    message = 'Could not parse string "run-1" according to format specifier "%Y"'
+    assert error_offset(message, None, text) is None
