@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from stackql_tuning.deploy.anchors import Anchor, load_anchors
@@ -32,12 +32,27 @@ from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
 from stackql_tuning.deploy.runner import RETRYABLE, AnchorRunner, Log, Parse, SessionLike
 from stackql_tuning.errors import Location, ManifestError, StackqlTuningError, did_you_mean
+from stackql_tuning.sql.expressions import Exec
+from stackql_tuning.sql.statement import Statement
 from stackql_tuning.sql.template import references
 
 DEFAULT_POSTDELETE_RETRIES = 10
 DEFAULT_POSTDELETE_DELAY = 5
 
 __all__ = ["Engine", "Log", "SessionLike"]
+
+
+#: what teardown reports for a resource whose delete anchor ran no DELETE, by its EXEC's method
+#: (a tuning job with no delete method is torn down by its cancel, and stays in the project)
+_NO_DELETE_ACTIONS = {"cancel": "cancelled", "stop": "stopped"}
+
+
+def _teardown_action(statements: Sequence[Statement]) -> str:
+    """``deleted``, unless the delete anchor ran no DELETE: then what its EXEC did."""
+    if any(stmt.kind == "delete" for stmt in statements):
+        return "deleted"
+    methods = [s.expression.method_name for s in statements if isinstance(s.expression, Exec)]
+    return next((_NO_DELETE_ACTIONS[m] for m in methods if m in _NO_DELETE_ACTIONS), "deleted")
 
 
 class Engine(AnchorRunner):
@@ -94,9 +109,21 @@ class Engine(AnchorRunner):
                 continue
             ctx = self._context(res, omit)
             if self._condition(res, ctx):
-                got = self._exports(res, anchors, ctx, required=False)
+                got = self._exports(
+                    res, anchors, ctx, required=False, gone=self._gone(res, anchors, ctx)
+                )
                 if not got:
                     self._missing.update(e.alias for e in res.exports)
+
+    def _gone(
+        self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict[str, Any]
+    ) -> Callable[[], bool] | None:
+        """Teardown: whether ``res`` is absent, by its exists anchor (an exports query that
+        finds nothing then need not wait out its retries: the stack may be gone already)."""
+        check = anchors.get("exists")
+        if check is None or self._needs_missing(res, [check])[0]:
+            return None
+        return lambda: self._count(res, check, ctx) == 0
 
     def _needs_missing(
         self, res: ResourceSpec, anchors: list[Anchor | None]
@@ -326,7 +353,7 @@ class Engine(AnchorRunner):
                 "that is gone (or by its own exports query, which found nothing)",
                 hint="delete it by hand, or build the stack again and tear it down",
             )
-        self._delete(res, anchors, delete, ctx)
+        action = _teardown_action(self._delete(res, anchors, delete, ctx))
         attempts = check.option("postdelete_retries", DEFAULT_POSTDELETE_RETRIES) + 1
         delay = check.option("postdelete_retry_delay", DEFAULT_POSTDELETE_DELAY)
         if self._count(res, check, ctx, want=0, attempts=attempts, delay=delay) != 0:
@@ -336,11 +363,11 @@ class Engine(AnchorRunner):
                 f"still exists after its delete anchor ran ({attempts} checks)",
                 hint="raise postdelete_retries / postdelete_retry_delay on the exists anchor",
             )
-        return ResourceOutcome(res.name, "deleted")
+        return ResourceOutcome(res.name, action)
 
     def _delete(
         self, res: ResourceSpec, anchors: dict[str, Anchor], delete: Anchor, ctx: dict[str, Any]
-    ) -> None:
+    ) -> Sequence[Statement]:
         """Run the delete anchor; its ``retries`` re-read the resource's exports and render it
         again, because what it does may depend on a state that changes meanwhile (a job that
         finishes between the check and the stop: the next attempt no longer stops it)."""
@@ -362,7 +389,7 @@ class Engine(AnchorRunner):
                         "exports query reads",
                     )
                 self._mutate(res, delete, ctx, attempts=1, statements=statements)
-                return
+                return statements
             except RETRYABLE as e:
                 if attempt == attempts:
                     raise
@@ -371,6 +398,7 @@ class Engine(AnchorRunner):
                     f"{e.message}; reading its state again in {delay}s"
                 )
                 self.sleep(delay)
+        return []  # pragma: no cover - the last attempt returned or raised
 
     # -- helpers ----------------------------------------------------------------------------
     def _anchors(self, res: ResourceSpec) -> dict[str, Anchor]:

@@ -17,7 +17,8 @@ from stackql_tuning.errors import ManifestError
 #: resource actions, by operation
 #:   build:    created | updated | unchanged | exported | skipped | planned
 #:   test:     passed | exported | skipped | planned
-#:   teardown: deleted | absent | kept | skipped | planned
+#:   teardown: deleted | cancelled | stopped | absent | kept | skipped | planned
+#:             (cancelled, stopped: the delete anchor ran no DELETE, only that EXEC)
 
 
 @dataclass

@@ -301,8 +301,17 @@ class AnchorRunner:
         return count
 
     def _exports(
-        self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict, *, required: bool = True
+        self,
+        res: ResourceSpec,
+        anchors: dict[str, Anchor],
+        ctx: dict,
+        *,
+        required: bool = True,
+        gone: Callable[[], bool] | None = None,
     ) -> dict[str, Any]:
+        """``res``'s exports, read by its exports anchor (with its retries while it returns
+        no row, unless ``gone()``, asked once after the first empty read, says there is
+        nothing to wait for)."""
         anchor = anchors.get("exports")
         if anchor is None:
             if res.exports:
@@ -322,7 +331,7 @@ class AnchorRunner:
             for stmt in statements:
                 result = self._execute(res, anchor, stmt, 1)
             rows = result.to_dicts() if result is not None else []
-            if rows or attempt == attempts:
+            if rows or attempt == attempts or (attempt == 1 and gone is not None and gone()):
                 break
             self.sleep(delay)
         if len(rows) != 1:

@@ -241,6 +241,18 @@ def test_teardown_of_absent_stack_deletes_nothing(stack: Path) -> None:
     assert set(cloud.kinds()) == {"select"}
 
 
+def test_teardown_of_absent_stack_does_not_wait_out_the_exports_retries(stack: Path) -> None:
+    # the exports retries wait for a resource being made: an absent one (its exists query
+    # counts 0) has nothing to wait for (6 s per resource before)
+    for iql in (stack / "resources").iterdir():
+        text = iql.read_text().replace("/*+ exports */", "/*+ exports, retries=3, retry_delay=2 */")
+        iql.write_text(text)
+    cloud, rec = FakeCloud(), Recorder()
+    report = run(teardown, cloud, stack, rec=rec)
+    assert [r.action for r in report.resources] == ["skipped", "absent", "absent"]
+    assert rec.sleeps == [] and set(cloud.kinds()) == {"select"}
+
+
 def test_protected_exports_are_masked_everywhere(stack: Path, tmp_path: Path) -> None:
     cloud, rec = FakeCloud(), Recorder()
     out = tmp_path / "o.json"
