@@ -487,6 +487,19 @@ def test_seed_004_where_name_and_account_with_a_default_region(sandbox: Sandbox)
     assert consumed["Jobs"]["Running"] > 0
 
 
+def test_seed_004_a_stopping_job_has_no_pending_training_jobs(sandbox: Sandbox) -> None:
+    # a job being stopped starts no more training jobs: what its limit leaves is not pending
+    with Session(**sandbox.settings()) as s:
+        rows = s.execute(
+            "SELECT TuningJobStatus, ResourcesStats->'ConsumedResources'->'Jobs'->>'Pending'"
+            " FROM aws.sagemaker.tuning_jobs WHERE region IN ('us-east-1', 'eu-west-1')"
+            " AND TuningJobStatus IN ('Stopping', 'InProgress')"
+        ).rows
+    pending = {status: [int(n) for s, n in rows if s == status] for status, _ in rows}
+    assert pending["Stopping"] and not any(pending["Stopping"])
+    assert any(pending["InProgress"])
+
+
 def test_dependent_join_over_training_jobs_makes_one_call_per_job(
     fresh_sandbox: Sandbox, session: Session
 ) -> None:
