@@ -31,8 +31,11 @@ class Result:
     failures: list[FailedCall] = field(default_factory=list)
     #: warnings for stderr (page limit hit, ...)
     warnings: list[str] = field(default_factory=list)
-    #: provider calls made for this statement
+    #: provider calls made for this statement (pages, counting those the cache answered)
     calls: int = 0
+    #: pages the response cache answered, and the age in seconds of the oldest of them
+    cached_pages: int = 0
+    cache_age: float = 0.0
     elapsed: float = 0.0
     #: statements that only report (DELETE, EXEC without SHOWRESULTS) have no rows to print
     has_rows: bool = True

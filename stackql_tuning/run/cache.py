@@ -51,14 +51,14 @@ class ResponseCache:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-            page = entry[1]
+            page, age = entry[1], time.monotonic() - entry[0]
         return Page(
             raw=page.raw,
             obj=deepcopy(page.obj),
             next_token=page.next_token,
             status=page.status,
             attempts=1,
-            meta={"cached": True},
+            meta={"cached": True, "age": age},
         )
 
     def put(self, call: Call, token: str | None, page: Page) -> None:

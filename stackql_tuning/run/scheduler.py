@@ -118,6 +118,8 @@ class RunStats:
     retries: int = 0
     failures: list[FailedCall] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    cached: int = 0  # pages the response cache answered
+    cache_age: float = 0.0  # seconds: how old the oldest of them was
 
     def add(self, more: RunStats) -> None:
         """``more``'s calls, pages, rows, retries, failures and warnings counted in too."""
@@ -128,6 +130,8 @@ class RunStats:
         self.retries += more.retries
         self.failures += more.failures
         self.warnings += more.warnings
+        self.cached += more.cached
+        self.cache_age = max(self.cache_age, more.cache_age)
 
 
 @dataclass
@@ -248,6 +252,9 @@ class Scheduler:
                 page = reply.page
                 assert page is not None
                 stats.retries += max(0, page.attempts - 1)
+                if page.meta.get("cached"):
+                    stats.cached += 1
+                    stats.cache_age = max(stats.cache_age, page.meta.get("age", 0.0))
                 follow, rows = sink(reply.work.call, page)
                 stats.rows += rows
                 group = reply.work.group

@@ -203,6 +203,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
             kind=stmt.kind,
         )
     result.calls = stats.requests
+    result.cached_pages, result.cache_age = stats.cached, stats.cache_age
     result.failures = result_failures
     result.warnings.extend(plan.warnings + stats.warnings)
     return result

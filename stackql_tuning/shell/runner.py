@@ -342,12 +342,21 @@ class Shell:
 
 
 def footer(result: Any, elapsed: float, *, timing: bool = True) -> str:
-    """``N rows in X.XX s`` (or ``done in X.XX s`` for a statement without rows)."""
+    """``N rows in X.XX s`` (or ``done in X.XX s`` for a statement without rows), and how
+    old the replies the response cache gave are (a job's state read from it may be stale)."""
     if getattr(result, "has_rows", True):
         n = len(result.rows)
         text = f"{n} row" + ("" if n == 1 else "s")
-        return f"{text} in {elapsed:.2f} s" if timing else text
-    return f"done in {elapsed:.2f} s" if timing else "done"
+        text = f"{text} in {elapsed:.2f} s" if timing else text
+    else:
+        text = f"done in {elapsed:.2f} s" if timing else "done"
+    cached = getattr(result, "cached_pages", 0)
+    if cached:
+        pages = "every page" if cached == result.calls else f"{cached} of {result.calls} pages"
+        age = max(1, round(result.cache_age))
+        old = "up to {} old".format(f"{age} s" if age < 120 else f"{age // 60} min")
+        text += f" ({pages} from the response cache, {old}: \\c off reads live)"
+    return text
 
 
 def render_text(

@@ -54,6 +54,9 @@ def test_reads_are_cached_and_mutations_invalidate(fresh_sandbox: Sandbox) -> No
         again = s.execute(Q)
         assert sorted(again.rows) == sorted(first.rows)
         assert len(sb.google.requests()) == sent, "the second read was served from the cache"
+        # the result says so, and how old the replies are (the shell's footer shows it)
+        assert (first.cached_pages, again.cached_pages) == (0, again.calls)
+        assert again.calls >= 1 and 0 <= again.cache_age < 60
         # a mutation of this resource clears what was cached of it
         res = s.registry.resource("google.aiplatform.hyperparameter_tuning_jobs")
         running = [n for n, st in first.rows if st in ("JOB_STATE_RUNNING", "JOB_STATE_PENDING")]

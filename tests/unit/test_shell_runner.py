@@ -125,6 +125,13 @@ def test_footer_forms() -> None:
     assert footer(one, 1.0, timing=False) == "1 row"
     done = Result([], [], [], has_rows=False)
     assert footer(done, 0.5) == "done in 0.50 s"
+    # a job's state the response cache gave may be stale: the footer says how old it is
+    one.calls, one.cached_pages, one.cache_age = 3, 3, 42.4
+    assert footer(one, 0.01) == (
+        "1 row in 0.01 s (every page from the response cache, up to 42 s old: \\c off reads live)"
+    )
+    one.cached_pages, one.cache_age = 1, 250.0
+    assert "(1 of 3 pages from the response cache, up to 4 min old" in footer(one, 0.01)
 
 
 def test_messages_and_warnings_go_to_stderr() -> None:
