@@ -89,7 +89,12 @@ from stackql_tuning.plan.bindings import (
     steady,
 )
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Resource, view_param_entry, view_param_expr
+from stackql_tuning.registry.model import (
+    Resource,
+    split_identity,
+    view_param_entry,
+    view_param_expr,
+)
 
 MAX_DEPTH = 8
 #: Table.meta key set on provider tables inside an optional view branch
@@ -631,20 +636,36 @@ def _same(a: exp.Literal, b: exp.Literal) -> bool | None:
     return None  # mixed types: DuckDB decides, so do not guess
 
 
-def _contradicted(branch: exp.Select, preds: list[tuple[str, exp.Expr]]) -> bool:
-    """True when a literal projection of ``branch`` fails an outer constant predicate."""
+def _contradicted(
+    branch: exp.Select, preds: list[tuple[str, exp.Expr]], templates: dict[str, tuple[str, str]]
+) -> bool:
+    """True when a literal projection of ``branch`` fails an outer constant predicate, or its
+    projection of a table's identity column is compared with names of another form only
+    (``templates``: alias -> its table's identity column and template): a Vertex HPT job's
+    name keeps no row of the supervised tuning jobs' branch."""
     literal: dict[str, exp.Literal] = {}
+    identity: dict[str, str] = {}
     for proj in branch.expressions:
         value = proj.this if isinstance(proj, exp.Alias) else proj
         if isinstance(value, exp.Literal):
             literal[proj.alias_or_name.lower()] = value
+        elif isinstance(value, exp.Column):
+            column, template = templates.get(value.table.lower(), ("", ""))
+            if column and value.name.lower() == column:
+                identity[proj.alias_or_name.lower()] = template
     for name, pred in preds:
         mine = literal.get(name)
         accepted = _literal_values(pred)
-        if mine is None or accepted is None:
+        if accepted is None:
             continue
-        verdicts = [_same(mine, v) for v in accepted]
-        if None not in verdicts and not any(verdicts):
+        if mine is not None:
+            verdicts = [_same(mine, v) for v in accepted]
+            if None not in verdicts and not any(verdicts):
+                return True
+        template = identity.get(name)
+        names = [v.this for v in accepted if v.is_string and "/" in v.this]
+        other = not any(split_identity(template, n) for n in names) if template else False
+        if other and len(names) == len(accepted):
             return True
     return False
 
@@ -774,14 +795,19 @@ def expand_view(
     ]
     # -> the names a condition on them can bind (a get's params too: a job's name)
     bindable = [{t.alias_or_name.lower(): param_names(r) for t, r in found} for found in tables]
-    identities = [
+    # -> its identity column, and the template of its values ("" if none)
+    templates = [
         {
-            t.alias_or_name.lower(): str(r.identity["column"]).lower()
+            t.alias_or_name.lower(): (
+                str(r.identity["column"]).lower(),
+                str(r.identity.get("template") or ""),
+            )
             for t, r in found
             if r.identity.get("column")
         }
         for found in tables
     ]
+    identities = [{alias: column for alias, (column, _) in t.items()} for t in templates]
     # under a sample (or an ASOF / POSITIONAL join) a view param flows in only where it binds
     # its table's calls: one on a field (TuningJobStatus) filtered the rows before the sample
     free = filters_first(node)
@@ -853,7 +879,7 @@ def expand_view(
         names = [p.alias_or_name for p in branches[0].expressions]
         columns = {c.name.lower() for c in view.columns}
         preds = _const_predicates(node, columns) + _joined_predicates(node, columns)
-        kept = [b for b in branches if not _contradicted(b, preds)]
+        kept = [b for i, b in enumerate(branches) if not _contradicted(b, preds, templates[i])]
         if not kept:
             return _empty(view, alias)
         if registry is not None:
