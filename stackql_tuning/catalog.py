@@ -130,13 +130,15 @@ def params_note(reg: Registry, resource_id: str) -> str | None:
 
 
 def describe(reg: Registry, resource_id: str, extended: bool = False) -> Table:
+    """Each column's name and API type (as StackQL shows them); EXTENDED adds the type the
+    column has in SQL (``CreationTime``: string, TIMESTAMPTZ) and its description."""
     res = reg.resource(resource_id)
-    cols = ["name", "type"] + (["description"] if extended else [])
+    cols = ["name", "type"] + (["sql_type", "description"] if extended else [])
     rows = []
     for c in res.columns:
         row: tuple[Any, ...] = (c.name, c.type)
         if extended:
-            row += (c.description,)
+            row += (c.db_type, c.description)
         rows.append(row)
     return cols, rows
 

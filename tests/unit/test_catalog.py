@@ -123,11 +123,11 @@ def test_describe(reg: Registry) -> None:
     assert ("trials", "array") in rows and ("studySpec", "object") in rows
     assert ("maxTrialCount", "integer") in rows
     cols, rows = catalog.describe(reg, SM, extended=True)
-    assert cols == ["name", "type", "description"]
+    assert cols == ["name", "type", "sql_type", "description"]
     by_name = {r[0]: r for r in rows}
-    assert by_name["CreationTime"][1] == "string"
-    assert by_name["HyperParameterTuningJobConfig"][1] == "object"
-    assert by_name["TrainingJobCounters"][2]
+    assert by_name["CreationTime"][1:3] == ("string", "TIMESTAMPTZ")  # what now() compares with
+    assert by_name["HyperParameterTuningJobConfig"][1:3] == ("object", "JSON")
+    assert by_name["TrainingJobCounters"][3]
 
 
 def _fill(sql: str) -> str:
