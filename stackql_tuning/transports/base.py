@@ -132,11 +132,13 @@ def reply_json(obj: Any) -> bytes:
     """A parsed reply (boto3's) as JSON bytes. An integer beyond 64 bits, which orjson refuses
     (a reply's counter could crash the statement with an internal error, naming no call), is
     written by the standard library: loaded into its typed column, it is then the page's
-    "value out of range" failure, its call named."""
+    "value out of range" failure, its call named. A UTC time is written with ``Z``, as
+    Google's replies and the rendered columns write it (a time nested in a JSON column read
+    ``+00:00`` beside a column's ``Z``)."""
     import orjson
 
     try:
-        return orjson.dumps(obj, default=str)
+        return orjson.dumps(obj, default=str, option=orjson.OPT_UTC_Z)
     except TypeError:
         import json
 

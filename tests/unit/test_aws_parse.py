@@ -343,3 +343,14 @@ def test_unions_documents_and_blobs_parse_the_same(fallbacks) -> None:
         assert fast == stock and dumped(fast) == dumped(stock)
     assert fallbacks == ["Unsure: a number beyond 64 bits"]  # the huge number in the document
     fallbacks.clear()
+
+
+def test_a_parsed_reply_writes_utc_times_with_z() -> None:
+    # as Google's replies and the rendered columns write them: a time nested in a JSON column
+    # (BestTrainingJob.CreationTime) read +00:00 beside its row's own CreationTime's Z
+    import datetime as dt
+
+    from stackql_tuning.transports.base import reply_json
+
+    when = dt.datetime(2026, 11, 25, 1, 2, 3, 456000, tzinfo=dt.UTC)
+    assert reply_json({"CreationTime": when}) == b'{"CreationTime":"2026-11-25T01:02:03.456000Z"}'
