@@ -662,9 +662,9 @@ def _contradicted(
             verdicts = [_same(mine, v) for v in accepted]
             if None not in verdicts and not any(verdicts):
                 return True
-        template = identity.get(name)
+        form = identity.get(name, "")
         names = [v.this for v in accepted if v.is_string and "/" in v.this]
-        other = not any(split_identity(template, n) for n in names) if template else False
+        other = not any(split_identity(form, n) for n in names) if form else False
         if other and len(names) == len(accepted):
             return True
     return False

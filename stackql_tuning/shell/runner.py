@@ -138,7 +138,13 @@ class Shell:
                 if unit.kind == "meta":
                     parsed = parse_meta(unit.text)
                     assert parsed is not None
-                    run_meta(self, *parsed)
+                    try:
+                        run_meta(self, *parsed)
+                    except StackqlTuningError as e:
+                        # its line, where there are several (a script, `shell < file`)
+                        if e.location.line is None and (source or "\n" in text.strip()):
+                            e.location.file, e.location.line = source, unit.line
+                        raise
                 else:
                     self.run_sql(unit.positioned(), source=source)
         finally:

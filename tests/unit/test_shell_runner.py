@@ -333,6 +333,10 @@ def test_unknown_meta_command_lists_valid_ones() -> None:
     assert shell.handle("\\zz") == 2
     assert "unknown meta command \\zz" in err.getvalue()
     assert "\\timing" in err.getvalue() and "\\o" in err.getvalue()
+    assert "usage error: unknown" in err.getvalue()  # typed alone: no line to name
+    # in input of several lines (`shell < script`), its line is named
+    assert shell.handle("ROWS 1;\n\n\\zz") == 2
+    assert "usage error (line 3): unknown meta command \\zz" in err.getvalue()
 
 
 def test_a_hint_shows_a_meta_command_as_it_is_typed() -> None:
