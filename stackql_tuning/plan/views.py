@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlglot import exp
@@ -91,6 +91,7 @@ from stackql_tuning.plan.bindings import (
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import (
     Resource,
+    matches_pattern,
     split_identity,
     view_param_entry,
     view_param_expr,
@@ -99,6 +100,8 @@ from stackql_tuning.registry.model import (
 MAX_DEPTH = 8
 #: Table.meta key set on provider tables inside an optional view branch
 OPTIONAL = "stackql_optional_branch"
+#: whether a value has the form of a column's values (``column_forms``)
+Fits = Callable[[str], bool]
 #: nodes that make a branch's row count depend on its projections: no pruning then
 _ROW_SHAPING = ("distinct", "group", "having", "qualify")
 
@@ -637,22 +640,22 @@ def _same(a: exp.Literal, b: exp.Literal) -> bool | None:
 
 
 def _contradicted(
-    branch: exp.Select, preds: list[tuple[str, exp.Expr]], templates: dict[str, tuple[str, str]]
+    branch: exp.Select, preds: list[tuple[str, exp.Expr]], forms: dict[str, dict[str, Fits]]
 ) -> bool:
     """True when a literal projection of ``branch`` fails an outer constant predicate, or its
-    projection of a table's identity column is compared with names of another form only
-    (``templates``: alias -> its table's identity column and template): a Vertex HPT job's
-    name keeps no row of the supervised tuning jobs' branch."""
+    projection of a table's column is compared only with values no row of it can hold
+    (``forms``: alias -> column -> whether a value has the column's form): a Vertex HPT job's
+    name keeps no row of the supervised tuning jobs' branch, nor of SageMaker's."""
     literal: dict[str, exp.Literal] = {}
-    identity: dict[str, str] = {}
+    fits: dict[str, Fits] = {}
     for proj in branch.expressions:
         value = proj.this if isinstance(proj, exp.Alias) else proj
         if isinstance(value, exp.Literal):
             literal[proj.alias_or_name.lower()] = value
         elif isinstance(value, exp.Column):
-            column, template = templates.get(value.table.lower(), ("", ""))
-            if column and value.name.lower() == column:
-                identity[proj.alias_or_name.lower()] = template
+            form = forms.get(value.table.lower(), {}).get(value.name.lower())
+            if form is not None:
+                fits[proj.alias_or_name.lower()] = form
     for name, pred in preds:
         mine = literal.get(name)
         accepted = _literal_values(pred)
@@ -662,12 +665,28 @@ def _contradicted(
             verdicts = [_same(mine, v) for v in accepted]
             if None not in verdicts and not any(verdicts):
                 return True
-        form = identity.get(name, "")
-        names = [v.this for v in accepted if v.is_string and "/" in v.this]
-        other = not any(split_identity(form, n) for n in names) if form else False
-        if other and len(names) == len(accepted):
+        form = fits.get(name)
+        texts = [v.this for v in accepted if v.is_string]
+        if form is not None and len(texts) == len(accepted) and not any(map(form, texts)):
             return True
     return False
+
+
+def column_forms(resource: Resource) -> dict[str, Fits]:
+    """Columns (lower-cased) of ``resource`` whose values have a known form, and a test of
+    that form: its identity column's template (a Vertex job's ``projects/.../...Jobs/ID``), and
+    a column that is also a parameter of its get with the API's pattern (a SageMaker job's
+    name: 1 to 32 letters, digits and dashes). A value failing it names none of its rows."""
+    forms: dict[str, Fits] = {}
+    columns = {c.name.lower() for c in resource.columns}
+    get = next((m for m in resource.methods if m.name == "get"), None)
+    for param in get.params if get is not None else []:
+        if param.pattern and param.name.lower() in columns:
+            forms[param.name.lower()] = partial(matches_pattern, param.pattern)
+    column, template = resource.identity.get("column"), resource.identity.get("template")
+    if column and template:
+        forms[str(column).lower()] = lambda v: split_identity(str(template), v) is not None
+    return forms
 
 
 def _outer_refs(node: exp.Table) -> set[str] | None:
@@ -795,19 +814,15 @@ def expand_view(
     ]
     # -> the names a condition on them can bind (a get's params too: a job's name)
     bindable = [{t.alias_or_name.lower(): param_names(r) for t, r in found} for found in tables]
-    # -> its identity column, and the template of its values ("" if none)
-    templates = [
+    identities = [
         {
-            t.alias_or_name.lower(): (
-                str(r.identity["column"]).lower(),
-                str(r.identity.get("template") or ""),
-            )
+            t.alias_or_name.lower(): str(r.identity["column"]).lower()
             for t, r in found
             if r.identity.get("column")
         }
         for found in tables
     ]
-    identities = [{alias: column for alias, (column, _) in t.items()} for t in templates]
+    forms = [{t.alias_or_name.lower(): column_forms(r) for t, r in found} for found in tables]
     # under a sample (or an ASOF / POSITIONAL join) a view param flows in only where it binds
     # its table's calls: one on a field (TuningJobStatus) filtered the rows before the sample
     free = filters_first(node)
@@ -879,7 +894,7 @@ def expand_view(
         names = [p.alias_or_name for p in branches[0].expressions]
         columns = {c.name.lower() for c in view.columns}
         preds = _const_predicates(node, columns) + _joined_predicates(node, columns)
-        kept = [b for i, b in enumerate(branches) if not _contradicted(b, preds, templates[i])]
+        kept = [b for i, b in enumerate(branches) if not _contradicted(b, preds, forms[i])]
         if not kept:
             return _empty(view, alias)
         if registry is not None:

@@ -58,18 +58,21 @@ def test_a_constant_predicate_drops_the_branches_it_contradicts() -> None:
 
 def test_a_name_of_another_kind_of_job_drops_the_branch() -> None:
     # a Vertex HPT job's name keeps no row of the supervised tuning jobs' branch (it was
-    # skipped with a warning that it lacked its parameters)
+    # skipped with a warning that it lacked its parameters), nor of SageMaker's (whose names
+    # have no '/': it listed the default region)
     hpt = "projects/p/locations/l/hyperparameterTuningJobs/1"
     tree = expand(f"SELECT name FROM {UNIFIED} WHERE name = '{hpt}'")
-    assert "google.aiplatform.tuning_jobs" not in tables(tree)
-    assert "google.aiplatform.hyperparameter_tuning_jobs" in tables(tree)
+    assert tables(tree) == ["google.aiplatform.hyperparameter_tuning_jobs"]
     sup = "projects/p/locations/l/tuningJobs/2"
     either = expand(f"SELECT name FROM {UNIFIED} WHERE name IN ('{hpt}', '{sup}')")
     assert {"google.aiplatform.tuning_jobs", "google.aiplatform.hyperparameter_tuning_jobs"} <= set(
         tables(either)
     )
-    # a bare name (no '/') is not taken for another form: SageMaker names have none
-    assert len(tables(expand(f"SELECT name FROM {UNIFIED} WHERE name = 'job-1'"))) == 3
+    # a SageMaker job's name is no Vertex job's
+    sm = expand(f"SELECT name FROM {UNIFIED} WHERE name = 'job-1'")
+    assert tables(sm) == ["aws.sagemaker.hyper_parameter_tuning_jobs"]
+    # a condition the value's form does not decide keeps every branch
+    assert len(tables(expand(f"SELECT name FROM {UNIFIED} WHERE name LIKE 'job%'"))) == 3
 
 
 def test_routed_params_move_into_their_branches_and_leave_the_outer_where() -> None:
