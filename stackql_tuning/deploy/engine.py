@@ -51,7 +51,9 @@ def _teardown_action(statements: Sequence[Statement]) -> str:
     """``deleted``, unless the delete anchor ran no DELETE: then what its EXEC did."""
     if any(stmt.kind == "delete" for stmt in statements):
         return "deleted"
-    methods = [s.expression.method_name for s in statements if isinstance(s.expression, Exec)]
+    methods = [
+        s.expression.method_name.lower() for s in statements if isinstance(s.expression, Exec)
+    ]
     return next((_NO_DELETE_ACTIONS[m] for m in methods if m in _NO_DELETE_ACTIONS), "deleted")
 
 

@@ -75,6 +75,9 @@ class Bindings:
     sources: list[tuple[exp.Expr, str, list[Any]]] = field(default_factory=list)
     #: the ``static`` params whose values are the session's defaults, not the statement's
     defaulted: set[str] = field(default_factory=set)
+    #: a param whose conjuncts allow no text in common (``region = 'a' AND region = 'b'``):
+    #: no row can pass them, so no call is needed; its name and its conjuncts' values
+    contradicted: tuple[str, list[list[Any]]] | None = None
 
 
 def table_resource_id(node: exp.Table) -> str | None:
@@ -1003,8 +1006,8 @@ def _intersect(out: Bindings) -> None:
     """Calls for the values every conjunct on a param allows, not for each one's values:
     ``region IN ('a', 'b') AND region = 'b'`` calls 'b' alone. The union called 'a' as well,
     whose rows the query then dropped, and an early LIMIT could stop on those rows and answer
-    nothing. Conjuncts that allow no value in common keep the union (the answer is empty
-    either way, and DuckDB's re-check gives it)."""
+    nothing. Conjuncts of texts that allow none in common are ``contradicted``: no row can
+    pass them (values of other types keep the union: DuckDB may cast one to the other)."""
     for name, values in out.static.items():
         owns = [own for _, n, own in out.sources if n == name]
         if len(owns) < 2:
@@ -1012,3 +1015,5 @@ def _intersect(out: Bindings) -> None:
         common = [v for v in values if all(v in own for own in owns)]
         if common:
             out.static[name] = common
+        elif all(isinstance(v, str) for v in values) and out.contradicted is None:
+            out.contradicted = (name, owns)

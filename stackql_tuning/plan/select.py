@@ -557,11 +557,14 @@ def plan_query(
     const_eval: ConstEval | None = None,
     defaults: dict[str, list[Any]] | None = None,
     describe: Describe | None = None,
+    binary: Callable[[], bool] = lambda: True,
 ) -> QueryPlan:
     """The statement's provider tables as slots: method, bindings, columns.
 
     ``describe``: the columns of a query over local tables or files (DuckDB's answer), for a
-    dependent join whose source the statement does not spell out (``FROM picks p``)."""
+    dependent join whose source the statement does not spell out (``FROM picks p``).
+    ``binary``: whether DuckDB compares text byte for byte (asked only of conditions that
+    allow no value in common: under ``nocase``, 'A' and 'a' do)."""
     drop_marked(tree, TENTATIVE)
     refs = find_provider_tables(tree, registry)
     warnings: list[str] = []
@@ -591,6 +594,7 @@ def plan_query(
             apply_defaults(ref.resource, b, defaults, constrained)
         constrained_of.append((constrained, named))
     bound_of = _bind_chains(planned)
+    contradicted = any(b.contradicted is not None for _, b in planned) and binary()
     for (ref, b), (constrained, named) in zip(planned, constrained_of, strict=True):
         resource = ref.resource
         joined = set(b.dependent)  # params the statement joins to a column (before pruning)
@@ -608,7 +612,17 @@ def plan_query(
         per_value = False  # got per joined value, where a list on its own values would do
         if listed is not None and _get_per_joined_value(resource, listed, b, refs, columns):
             listed, per_value = None, True
-        if listed is not None:
+        if listed is not None and b.contradicted is not None and binary():
+            # no row passes the conditions on one of its params: nothing to read (the answer
+            # is empty; every conjunct's own values were called, and DuckDB dropped the rows)
+            method, skip = listed, True
+            name, owns = b.contradicted
+            allowed = " vs ".join(", ".join(map(repr, own)) for own in owns)
+            warnings.append(
+                f"{resource.id} is not read: the conditions on its {name} allow no value in "
+                f"common ({allowed}), so no row of it can match"
+            )
+        elif listed is not None:
             method = listed
             # a param that picks where the call goes (AwsAccountId) still takes a source's
             # values: dropped, the calls went to the default account, and a join on the
@@ -804,7 +818,7 @@ def plan_query(
                 slot.dependent[param] = (source, col)
                 slot.view_sources[source] = (rows.query(), read)
                 _add_filters(slot, source, read_through)
-    if slots and all(s.skip for s in slots):
+    if slots and all(s.skip for s in slots) and not contradicted:
         # every branch of every view was skipped: nothing would be asked; say what to bind
         raise PlanError(
             "no provider table of this query can be queried with the parameters given: "

@@ -779,12 +779,17 @@ def _empty(view: Resource, alias: str) -> exp.Subquery:
 
 
 def expand_view(
-    node: exp.Table, view: Resource, prune: bool = True, registry: Registry | None = None
+    node: exp.Table,
+    view: Resource,
+    prune: bool = True,
+    registry: Registry | None = None,
+    binary: Callable[[], bool] = lambda: True,
 ) -> exp.Subquery:
     """The subquery that replaces ``node`` (a mention of ``view``), with params bound (and the
     columns the statement does not read pruned, unless ``prune`` is off). ``registry``: for
     rule 4, which names the param columns of the view's tables (without it, no condition
-    but the params' flows in)."""
+    but the params' flows in). ``binary``: whether DuckDB compares text byte for byte (asked
+    only of a branch a condition contradicts: under ``nocase`` it may hold rows that pass)."""
     spec = view.view or {}
     sql = spec.get("sql")
     if not sql:
@@ -894,7 +899,11 @@ def expand_view(
         names = [p.alias_or_name for p in branches[0].expressions]
         columns = {c.name.lower() for c in view.columns}
         preds = _const_predicates(node, columns) + _joined_predicates(node, columns)
-        kept = [b for i, b in enumerate(branches) if not _contradicted(b, preds, forms[i])]
+        kept = [
+            b
+            for i, b in enumerate(branches)
+            if not (_contradicted(b, preds, forms[i]) and binary())
+        ]
         if not kept:
             return _empty(view, alias)
         if registry is not None:
@@ -962,16 +971,21 @@ def _by_alias(tree: exp.Expr, mention: exp.Table) -> None:
         col.set("catalog", None)
 
 
-def expand_views(tree: exp.Expr, registry: Registry, prune: bool = True) -> exp.Expr:
+def expand_views(
+    tree: exp.Expr,
+    registry: Registry,
+    prune: bool = True,
+    binary: Callable[[], bool] = lambda: True,
+) -> exp.Expr:
     """Inline every view mention of ``tree`` (views over views too), in place. ``prune`` off
-    keeps every view column (for an error that names them all)."""
+    keeps every view column (for an error that names them all). ``binary``: ``expand_view``."""
     for _ in range(MAX_DEPTH):
         found = False
         for node, resource in list(provider_tables(tree, registry)):
             if resource.kind != "view":
                 continue
             _by_alias(tree, node)
-            replacement = expand_view(node, resource, prune, registry)
+            replacement = expand_view(node, resource, prune, registry, binary)
             if node is tree:
                 return replacement
             node.replace(replacement)

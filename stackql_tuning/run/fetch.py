@@ -53,6 +53,10 @@ class Fetcher:
             page = self.cache.get(call, token, ttl)
             if page is not None:
                 return page
+        elif len(self.cache):
+            # the cache was turned off (the shell's \c off): what it holds is not kept for
+            # when it is turned on again (a state read before would answer then)
+            self.cache.clear()
         self.log.append((call.label, token))
         page = self.transport(call.resource.provider).fetch(call, token)
         if reading and ttl:

@@ -65,7 +65,7 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     def describe(sql: str) -> list[str] | None:
         return session.store.columns_of(sql)
 
-    tree = expand_views(equalities_as_in(tree), registry)
+    tree = expand_views(equalities_as_in(tree), registry, binary=session.compares_binary)
     if any(True for _ in provider_tables(tree, registry)):
         # conditions are evaluated on pages as they come, before gets, and by the query: at
         # one instant (``plan.clock``)
@@ -85,6 +85,7 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
             const_eval=lambda sql: session.store.const(sql),
             defaults=session.settings.defaults,
             describe=describe,
+            binary=session.compares_binary,
         )
 
     if fallback is None:
@@ -217,9 +218,12 @@ def _with_every_view_column(session: Session, stmt: Statement, error: PlanError)
     if not any(r.kind == "view" for _, r in provider_tables(stmt.expression, registry)):
         return error
     try:
-        tree = expand_views(stmt.expression.copy(), registry, prune=False)
+        binary = session.compares_binary
+        tree = expand_views(stmt.expression.copy(), registry, prune=False, binary=binary)
         defaults = session.settings.defaults
-        plan = plan_query(tree, registry, const_eval=session.store.const, defaults=defaults)
+        plan = plan_query(
+            tree, registry, const_eval=session.store.const, defaults=defaults, binary=binary
+        )
         QueryRun(session, plan).create_tables(narrow=False)
         sql = to_duckdb_sql(plan.tree)
     except Exception:  # the first error stands

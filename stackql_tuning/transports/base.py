@@ -7,6 +7,8 @@ passing the previous page's ``next_token`` back in. Transports are chosen by the
 
 from __future__ import annotations
 
+import datetime
+import functools
 import importlib
 import re
 from collections.abc import Iterator
@@ -128,21 +130,43 @@ class CallError(Exception):
         self.sent = sent
 
 
+@functools.cache
+def _local_zone_is_utc() -> bool:
+    """Whether the machine's zone is UTC all year (then a time botocore gives is in UTC, and
+    orjson writes it with Z ten times faster than ``_utc_text``: 0.09 vs 0.86 ms a page)."""
+    import time
+
+    return time.timezone == 0 and time.altzone == 0
+
+
+def _utc_text(value: Any) -> str:
+    """A datetime with a zone in UTC as RFC 3339 text with ``Z`` (a naive one as it is, as
+    orjson writes it); any other value as ``str``."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return value.isoformat()
+        return value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat() + "Z"
+    return str(value)
+
+
 def reply_json(obj: Any) -> bytes:
     """A parsed reply (boto3's) as JSON bytes. An integer beyond 64 bits, which orjson refuses
     (a reply's counter could crash the statement with an internal error, naming no call), is
     written by the standard library: loaded into its typed column, it is then the page's
-    "value out of range" failure, its call named. A UTC time is written with ``Z``, as
-    Google's replies and the rendered columns write it (a time nested in a JSON column read
+    "value out of range" failure, its call named. A time is written in UTC with ``Z``, as
+    Google's replies and the rendered columns write it, whatever the machine's zone (botocore
+    gives times in the local zone: a time nested in a JSON column read ``-05:00`` or
     ``+00:00`` beside a column's ``Z``)."""
     import orjson
 
     try:
-        return orjson.dumps(obj, default=str, option=orjson.OPT_UTC_Z)
+        if _local_zone_is_utc():  # botocore's times are UTC already: orjson writes them
+            return orjson.dumps(obj, default=str, option=orjson.OPT_UTC_Z)
+        return orjson.dumps(obj, default=_utc_text, option=orjson.OPT_PASSTHROUGH_DATETIME)
     except TypeError:
         import json
 
-        return json.dumps(obj, default=str, separators=(",", ":")).encode()
+        return json.dumps(obj, default=_utc_text, separators=(",", ":")).encode()
 
 
 def _named_as_asked(call: Call, obj: Any) -> Iterator[tuple[str, Any, str]]:

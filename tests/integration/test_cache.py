@@ -79,6 +79,19 @@ def test_reads_are_cached_and_mutations_invalidate(fresh_sandbox: Sandbox) -> No
         assert states[running[0]] in ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
 
 
+def test_turning_the_cache_off_drops_what_it_held(fresh_sandbox: Sandbox) -> None:
+    # the shell's \c off, then \c on: a state read before must not answer then
+    _create_jobs(fresh_sandbox)
+    with stackql_tuning.connect(**fresh_sandbox.settings(), cache_ttl=60) as s:
+        s.execute(Q)
+        s.settings.cache_ttl = 0
+        s.execute(Q)
+        s.settings.cache_ttl = 60
+        n = len(fresh_sandbox.google.requests())
+        again = s.execute(Q)
+        assert len(fresh_sandbox.google.requests()) > n and again.cached_pages == 0
+
+
 def test_cache_is_off_by_default(fresh_sandbox: Sandbox) -> None:
     _create_jobs(fresh_sandbox)
     with stackql_tuning.connect(**fresh_sandbox.settings()) as s:

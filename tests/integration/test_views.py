@@ -487,6 +487,32 @@ def test_seed_004_where_name_and_account_with_a_default_region(sandbox: Sandbox)
     assert consumed["Jobs"]["Running"] > 0
 
 
+def test_a_branch_is_dropped_by_a_names_form_only_where_text_compares_binary(
+    sandbox: Sandbox,
+) -> None:
+    # under nocase a name in another case matches: no branch may be dropped for its form (nor
+    # a table left unread for conditions that allow no value in common)
+    where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    with Session(**sandbox.settings()) as s:
+        [(name,)] = s.execute(
+            f"SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs WHERE {where} LIMIT 1"
+        ).rows
+        upper = name.replace("hyperparameterTuningJobs", "HyperparameterTuningJobs")
+        kinds = f"SELECT kind FROM unified.tuning.jobs WHERE {where} AND name = '{upper}'"
+        assert s.execute(kinds).rows == []  # binary: the supervised branch is not read
+        two = (
+            "SELECT count(*) FROM google.aiplatform.hyperparameter_tuning_jobs WHERE "
+            f"{where} AND locationsId = 'europe-west4'"
+        )
+        sent = len(sandbox.google.requests())
+        none = s.execute(two)
+        assert none.rows == [(0,)] and len(sandbox.google.requests()) == sent
+        assert "allow no value in common" in none.warnings[0]
+        s.execute("SET default_collation = 'nocase'")
+        assert s.execute(kinds).rows == [("hyperparameter",)]
+        assert s.execute(two).rows == [(0,)] and len(sandbox.google.requests()) > sent
+
+
 def test_seed_004_a_stopping_job_has_no_pending_training_jobs(sandbox: Sandbox) -> None:
     # a job being stopped starts no more training jobs: what its limit leaves is not pending
     with Session(**sandbox.settings()) as s:

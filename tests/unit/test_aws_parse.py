@@ -354,3 +354,20 @@ def test_a_parsed_reply_writes_utc_times_with_z() -> None:
 
     when = dt.datetime(2026, 11, 25, 1, 2, 3, 456000, tzinfo=dt.UTC)
     assert reply_json({"CreationTime": when}) == b'{"CreationTime":"2026-11-25T01:02:03.456000Z"}'
+
+
+def test_a_time_in_the_local_zone_is_written_in_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore gives times in the machine's zone: on one that is not UTC they read -05:00
+    import datetime as dt
+
+    from stackql_tuning.transports import base
+
+    monkeypatch.setattr(base, "_local_zone_is_utc", lambda: False)
+    new_york = dt.timezone(dt.timedelta(hours=-5))
+    when = dt.datetime(2026, 11, 24, 20, 2, 3, tzinfo=new_york)
+    naive = dt.datetime(2026, 11, 24, 20, 2, 3)
+    got = base.reply_json({"t": when, "n": naive, "x": [when]})
+    assert (
+        got
+        == b'{"t":"2026-11-25T01:02:03Z","n":"2026-11-24T20:02:03","x":["2026-11-25T01:02:03Z"]}'
+    )

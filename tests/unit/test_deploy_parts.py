@@ -461,3 +461,15 @@ def test_an_if_error_points_at_the_if_line(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="nope") as info:
         build(None, tmp_path, "dev", dry_run=True, log=lambda line: None)
     assert info.value.location.line == 5
+
+
+def test_a_teardown_that_ran_only_a_cancel_reports_cancelled() -> None:
+    # EXEC method names are case-insensitive: CANCEL too
+    from stackql_tuning.deploy.engine import _teardown_action
+    from stackql_tuning.sql.parser import parse
+
+    exec_ = "EXEC google.aiplatform.tuning_jobs.{} @projectsId='p', @tuningJobsId='1';"
+    assert _teardown_action(parse(exec_.format("CANCEL"))) == "cancelled"
+    assert _teardown_action(parse(exec_.format("stop"))) == "stopped"
+    delete = "DELETE FROM google.aiplatform.hyperparameter_tuning_jobs WHERE projectsId = 'p';"
+    assert _teardown_action(parse(exec_.format("cancel") + delete)) == "deleted"

@@ -270,10 +270,20 @@ def test_a_param_bound_twice_calls_the_values_both_allow(where: str) -> None:
     assert slot.limit == 3
 
 
-def test_a_param_bound_to_no_common_value_takes_no_early_limit() -> None:
+def test_a_param_bound_to_no_common_value_is_not_read() -> None:
+    # the calls' rows all fail one of the two: DuckDB answered empty after listing both
     where = "region = 'us-east-1' AND region = 'eu-west-1'"
-    (slot,) = plan(f"SELECT HyperParameterTuningJobName FROM {AWS} WHERE {where} LIMIT 3").slots
-    assert slot.limit is None  # the calls' rows all fail one of the two: DuckDB answers empty
+    p = plan(f"SELECT HyperParameterTuningJobName FROM {AWS} WHERE {where} LIMIT 3")
+    (slot,) = p.slots
+    assert slot.skip and slot.limit is None
+    assert p.warnings == [
+        "aws.sagemaker.hyper_parameter_tuning_jobs is not read: the conditions on its region "
+        "allow no value in common ('us-east-1' vs 'eu-west-1'), so no row of it can match"
+    ]
+    # under a collation that is not binary, 'a' and 'A' may both match: read as before
+    sql = f"SELECT 1 FROM {HPT} {W} AND locationsId = 'US-CENTRAL1'"
+    (read,) = plan_query(parse_one(sql).expression, REG, binary=lambda: False).slots
+    assert not read.skip and sorted(read.static["locationsId"]) == ["US-CENTRAL1", "us-central1"]
 
 
 _TEXT = (
