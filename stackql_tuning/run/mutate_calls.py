@@ -33,6 +33,7 @@ from stackql_tuning.plan.mutate import MutationPlan
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.run.await_ import get_method, notify, reply_obj
 from stackql_tuning.transports.base import Call, CallError, Page
+from stackql_tuning.transports.retry import WaitStopped, stoppable_waits
 
 if TYPE_CHECKING:
     from stackql_tuning.session import Session
@@ -172,7 +173,10 @@ def execute(
         if stopping():
             return Outcome(row, call, error=NotSent())
         try:
-            page = session.fetcher.fetch(call)
+            with stoppable_waits(stopping):  # a call queued for the rate limit is not sent
+                page = session.fetcher.fetch(call)
+        except WaitStopped:
+            return Outcome(row, call, error=NotSent())
         except CallError as e:
             return Outcome(row, call, error=e)
         except StackqlTuningError as e:  # credentials that failed at the call: nothing sent

@@ -462,7 +462,7 @@ class AwsTransport:
                         e.response.setdefault("ResponseMetadata", {})["RetryAttempts"] = attempt - 1
                     raise
             self.retry.sleep(self.retry.delay(attempt))
-            self.limits.acquire(limit_key)
+            self.limits.acquire(limit_key, first=False)
 
     def _redact(self, text: str) -> str:
         """``text`` without the key id, secret or session token (an error may echo them)."""

@@ -315,7 +315,7 @@ class GoogleTransport:
         attempt = 0
         while True:
             attempt += 1
-            self.limits.acquire(limit_key)
+            self.limits.acquire(limit_key, first=attempt == 1)
             try:
                 status, headers, raw = self._send(http, method, url, query, call.body, timeout)
             except (

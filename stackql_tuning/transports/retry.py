@@ -7,10 +7,11 @@ is unit-tested without waiting.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 #: HTTP statuses worth another attempt
@@ -73,6 +74,28 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+#: this thread's test of whether a call waiting for the rate limit is still to be sent
+_waiting = threading.local()
+#: the longest sleep of a rate-limit wait between two looks at that test (s)
+_LOOK_EVERY = 0.1
+
+
+class WaitStopped(Exception):
+    """A call that waited for its rate limit was stopped before it was sent (the statement was
+    cancelled meanwhile: a change's queued calls are "not sent", never sent after the cancel)."""
+
+
+@contextlib.contextmanager
+def stoppable_waits(stop: Callable[[], bool]) -> Iterator[None]:
+    """Within, this thread's rate-limit waits before a call's first attempt end with
+    :class:`WaitStopped` once ``stop()`` is true."""
+    _waiting.stop = stop
+    try:
+        yield
+    finally:
+        _waiting.stop = None
+
+
 class TokenBucket:
     """A client-side rate limit: ``rate`` requests per second with bursts up to ``burst``."""
 
@@ -83,8 +106,11 @@ class TokenBucket:
         self.updated = time.monotonic()
         self.lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self, stop: Callable[[], bool] | None = None) -> None:
+        """Take a token, waiting for one; ``stop``: a wait that it ends raises WaitStopped."""
         while True:
+            if stop is not None and stop():
+                raise WaitStopped()
             with self.lock:
                 now = time.monotonic()
                 self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
@@ -93,7 +119,7 @@ class TokenBucket:
                     self.tokens -= 1
                     return
                 wait = (1 - self.tokens) / self.rate
-            time.sleep(wait)
+            time.sleep(wait if stop is None else min(wait, _LOOK_EVERY))
 
 
 class RateLimits:
@@ -104,11 +130,13 @@ class RateLimits:
         self._buckets: dict[tuple[str, ...], TokenBucket] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, key: tuple[str, ...]) -> None:
+    def acquire(self, key: tuple[str, ...], *, first: bool = True) -> None:
+        """A token of ``key``'s bucket. ``first``: before a call's first attempt, whose wait
+        ``stoppable_waits`` may end (a retry's is not: the call may have been done)."""
         if not self.rate:
             return
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
                 bucket = self._buckets[key] = TokenBucket(self.rate)
-        bucket.acquire()
+        bucket.acquire(getattr(_waiting, "stop", None) if first else None)

@@ -288,3 +288,20 @@ def test_the_configured_timeouts_are_sent(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(CallError, match="read timeout of 4 s"):
         t.fetch(_call())
     assert seen["timeout"] == (1.5, 4.0)
+
+
+def test_a_wait_for_the_rate_limit_ends_when_the_statement_stops() -> None:
+    # a cancelled INSERT under --rate-limit sent its queued rows after the cancel
+    import threading
+
+    from stackql_tuning.transports.retry import RateLimits, WaitStopped, stoppable_waits
+
+    limits = RateLimits(0.5)  # one call now, the next in 2 s
+    limits.acquire(("aws", "", "r"))
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    with stoppable_waits(stop.is_set), pytest.raises(WaitStopped):  # not sent after 2 s
+        limits.acquire(("aws", "", "r"))
+    # a retry's wait is not stopped: its call may have been done (a fresh bucket: no wait)
+    with stoppable_waits(lambda: True):
+        limits.acquire(("aws", "", "other"), first=False)
