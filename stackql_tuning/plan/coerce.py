@@ -105,6 +105,25 @@ def _check_finite(where: str, value: Any, resource: str | None) -> None:
             stack.extend(item)
 
 
+def _json_ready(value: Any) -> Any:
+    """A DuckDB STRUCT or LIST (as Python reads it) with JSON's own values: a DECIMAL
+    (``0.5`` in SQL) a number, a date or time its ISO text. A Decimal failed the request
+    ("Type is not JSON serializable") and showed as the text "0.5" in a dry run."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, Decimal):
+        return (
+            int(value)
+            if value == value.to_integral_value() and "." not in str(value)
+            else float(value)
+        )
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
 def check_depth(where: str, value: Any, resource: str | None = None) -> Any:
     """``value`` itself, or a PlanError when it nests deeper than ``MAX_JSON_DEPTH``."""
     if nesting_depth(value) > MAX_JSON_DEPTH:
@@ -257,6 +276,7 @@ def coerce_value(
             value = parse_json_text(where, value, resource)
         else:
             check_depth(where, value, resource)
+            value = _json_ready(value)
             _check_finite(where, value, resource)
         want = dict if api_type == "object" else list
         if not isinstance(value, want):

@@ -637,3 +637,22 @@ def test_a_delete_predicate_on_no_param_says_what_it_is(
     with pytest.raises(errors.PlanError) as info:
         plan_delete(stmt(sql).expression, reg, None)
     assert hint in (info.value.hint or "")
+
+
+def test_a_struct_with_decimals_and_dates_becomes_json_values() -> None:
+    # DuckDB reads 0.5 in a STRUCT literal as a DECIMAL: the request failed with "Type is not
+    # JSON serializable: decimal.Decimal" (an internal error), and a dry run showed "0.5"
+    import datetime as dt
+    from decimal import Decimal
+
+    from stackql_tuning.plan.coerce import coerce_value
+
+    spec = {"doubleValueSpec": {"minValue": Decimal("0.1"), "maxValue": Decimal("4")}}
+    value = {"parameters": [spec], "day": dt.date(2026, 11, 25), "n": (1, 2)}
+    got = coerce_value("studySpec", "object", value)
+    assert got == {
+        "parameters": [{"doubleValueSpec": {"minValue": 0.1, "maxValue": 4}}],
+        "day": "2026-11-25",
+        "n": [1, 2],
+    }
+    assert isinstance(got["parameters"][0]["doubleValueSpec"]["minValue"], float)
