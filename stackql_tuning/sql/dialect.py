@@ -105,7 +105,12 @@ class Stackql(DuckDB):
     """DuckDB + StackQL statements. Registered as ``"stackql"`` for ``sqlglot.parse_one``."""
 
     class Tokenizer(DuckDB.Tokenizer):
-        KEYWORDS = {**DuckDB.Tokenizer.KEYWORDS, "EXEC": TokenType.EXECUTE}
+        # ``?::`` is no operator of DuckDB's: ``?::INT`` is a placeholder cast (sqlglot read
+        # it as one token, so a query parameter there was not found)
+        KEYWORDS = {
+            **{k: v for k, v in DuckDB.Tokenizer.KEYWORDS.items() if k != "?::"},
+            "EXEC": TokenType.EXECUTE,
+        }
         COMMANDS = DuckDB.Tokenizer.COMMANDS - {TokenType.EXECUTE, TokenType.SHOW}
 
     class Parser(DuckDBParser):

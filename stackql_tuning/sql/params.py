@@ -1,9 +1,10 @@
 """Query parameters: values bound to ``?``, ``$1`` or ``$name`` as SQL literals, before parsing.
 
 ``bind(text, params)`` puts each value in place of its placeholder as a literal of its type
-(a string quoted with its quotes doubled, a number, NULL, TRUE/FALSE, a date or timestamp as
-its ISO text), so that a value never becomes SQL: ``region = ?`` with ``"us-east-1' OR
-'1'='1"`` compares the region with that whole text. Literals are what the planner binds
+(a string quoted with its quotes doubled, a number (a float as a DOUBLE), NULL, TRUE/FALSE,
+``DATE``/``TIMESTAMP``/``TIMESTAMPTZ``/``TIME`` of its ISO text), so that a value never
+becomes SQL: ``region = ?`` with ``"us-east-1' OR '1'='1"`` compares the region with that
+whole text. Literals are what the planner binds
 provider parameters from (``region = 'us-east-1'`` makes the call), which DuckDB's own
 prepared parameters would not give it. Placeholders are found by the dialect's tokenizer: a
 ``?`` inside a string, a quoted name or a comment is text.
@@ -42,13 +43,20 @@ def literal(value: Any) -> str:
                 f"a parameter is {value!r}, which SQL has no literal for",
                 hint="pass a finite number, or write the value in the SQL ('inf'::DOUBLE)",
             )
-        return repr(value)
+        text = repr(value)
+        # DuckDB reads 0.1 as a DECIMAL; with an exponent it is a DOUBLE, as the value is
+        return text if "e" in text else f"{text}e0"
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise UsageError(f"a parameter is {value!r}, which SQL has no literal for")
         return str(value)
-    if isinstance(value, (datetime, date, time)):
-        return _quoted(value.isoformat())
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        kind = "TIMESTAMP" if value.tzinfo is None else "TIMESTAMPTZ"
+        return f"{kind} {_quoted(value.isoformat())}"
+    if isinstance(value, date):
+        return f"DATE {_quoted(value.isoformat())}"
+    if isinstance(value, time):
+        return f"TIME {_quoted(value.isoformat())}"
     if isinstance(value, str):
         return _quoted(value)
     what = type(value).__name__

@@ -19,15 +19,33 @@ from stackql_tuning.sql.params import bind, literal
         (None, "NULL"),
         (True, "TRUE"),
         (3, "3"),
-        (2.5, "2.5"),
+        (2.5, "2.5e0"),  # a DOUBLE (2.5 is a DECIMAL to DuckDB)
+        (1e-30, "1e-30"),
         (Decimal("1.10"), "1.10"),
         ("it's", "'it''s'"),
-        (dt.date(2026, 1, 2), "'2026-01-02'"),
-        (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "'2026-01-02T03:04:05+00:00'"),
+        (dt.date(2026, 1, 2), "DATE '2026-01-02'"),
+        (dt.datetime(2026, 1, 2, 3, 4, 5), "TIMESTAMP '2026-01-02T03:04:05'"),
+        (
+            dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+            "TIMESTAMPTZ '2026-01-02T03:04:05+00:00'",
+        ),
+        (dt.time(3, 4), "TIME '03:04:00'"),
     ],
 )
 def test_each_value_is_a_literal_of_its_type(value: Any, sql: str) -> None:
     assert literal(value) == sql
+
+
+def test_values_keep_their_types_in_duckdb_and_a_cast_placeholder_is_found() -> None:
+    # a date was a VARCHAR (date + INTERVAL failed), a float a DECIMAL; ?::INT was one token
+    import stackql_tuning
+
+    values = [dt.date(2024, 1, 2), dt.datetime(2024, 1, 1, tzinfo=dt.UTC), 0.1, "7"]
+    with stackql_tuning.connect() as s:
+        sql = "SELECT typeof(?), typeof(?), typeof(?), ?::INT + 1"
+        assert s.execute(sql, values).rows == [("DATE", "TIMESTAMP WITH TIME ZONE", "DOUBLE", 8)]
+        [(day,)] = s.execute("SELECT ? + INTERVAL 1 DAY", [dt.date(2024, 1, 2)]).rows
+        assert day == dt.datetime(2024, 1, 3)
 
 
 @pytest.mark.parametrize("value", [float("nan"), ["a"], {"a": 1}, b"x", object(), "a\x00b"])
