@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from stackql_tuning.cli import main
 
 
@@ -51,27 +53,34 @@ def test_lines_moved_by_rendering_are_named_as_rendered(tmp_path: Path) -> None:
     assert code == 1 and f"({script} (rendered):" in err
 
 
-def test_a_failed_cast_is_located_at_its_column(tmp_path: Path) -> None:
-    # DuckDB names the column a cast failed on, not where the cast is
-    script = tmp_path / "cast.iql"
-    script.write_text(
-        "SELECT s AS t FROM (VALUES ('a')) v(s);\n"
-        "SELECT s\nFROM (VALUES ('1'), ('x')) v(s)\nWHERE s <> '' AND CAST(s AS INT) = 1;\n"
-    )
+@pytest.mark.parametrize(
+    ("text", "where", "message", "excerpt"),
+    [
+        (  # a failed cast of a column's value: at the cast
+            "SELECT s AS t FROM (VALUES ('a')) v(s);\n"
+            "SELECT s\nFROM (VALUES ('1'), ('x')) v(s)\nWHERE s <> '' AND CAST(s AS INT) = 1;\n",
+            "4:19",
+            "Could not convert string 'x'",
+            "  WHERE s <> '' AND CAST(s AS INT) = 1\n                    ^\n",
+        ),
+        (  # a literal DuckDB cannot convert, after a hint and a statement before it
+            "SELECT 1 AS a;\n/*+ AWAIT */\nSELECT n\n  FROM (VALUES (1), (2)) v(n)\n"
+            "  WHERE n > 0 AND n < 'many';\n",
+            "5:23",
+            "Could not convert string 'many'",
+            "\n    WHERE n > 0 AND n < 'many'\n                        ^\n",
+        ),
+    ],
+)
+def test_a_duckdb_error_is_located_with_a_caret(
+    tmp_path: Path, text: str, where: str, message: str, excerpt: str
+) -> None:
+    # DuckDB's own caret points into the SQL we ran, not into the user's
+    script = tmp_path / "q.iql"
+    script.write_text(text)
     code, err = run(script)
-    assert code == 1 and f"query error ({script}:4:19): Could not convert string 'x'" in err
-    assert "  WHERE s <> '' AND CAST(s AS INT) = 1\n                    ^\n" in err
-
-
-def test_a_literal_duckdb_cannot_convert_is_located_with_a_caret(tmp_path: Path) -> None:
-    script = tmp_path / "lit.iql"
-    script.write_text(
-        "SELECT 1 AS a;\n/*+ AWAIT */\nSELECT n\n  FROM (VALUES (1), (2)) v(n)\n"
-        "  WHERE n > 0 AND n < 'many';\n"
-    )
-    code, err = run(script)
-    assert code == 1 and f"query error ({script}:5:23): Could not convert string 'many'" in err
-    assert "\n    WHERE n > 0 AND n < 'many'\n                        ^\n" in err
+    assert code == 1 and f"query error ({script}:{where}): {message}" in err
+    assert excerpt in err
 
 
 def test_an_operator_without_a_match_is_located_and_its_candidates_cut(tmp_path: Path) -> None:
