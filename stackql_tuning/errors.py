@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -69,6 +70,8 @@ class StackqlTuningError(Exception):
         # DuckDB's caret, in the SQL it ran: the text before it and from it on (for the
         # statement's handler to find in the user's own text: sql/align.py)
         self.sql_spot: tuple[str, str] | None = None
+        #: ``Session.execute_script``: the results of the statements that ran before it
+        self.results: list[Any] = []
 
     def __str__(self) -> str:
         where = str(self.location)

@@ -195,7 +195,8 @@ def state_of(shell: Any) -> NotebookState:
 
 
 def _template_variables(namespace: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
-    names = {k: v for k, v in namespace.items() if not k.startswith("_")}
+    # a notebook's own `env` (env = "prod") does not hide the environment's {{ env.NAME }}
+    names = {k: v for k, v in namespace.items() if not k.startswith("_") and k != "env"}
     names.update(given)
     return names
 

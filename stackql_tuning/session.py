@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stackql_tuning.errors import Cancelled, ParseError, UsageError
+from stackql_tuning.errors import Cancelled, ParseError, StackqlTuningError, UsageError
 from stackql_tuning.registry.loader import Registry, default_registry
 from stackql_tuning.result import Result
 from stackql_tuning.settings import Settings
@@ -268,10 +268,18 @@ class Session:
         self, text: str, params: Params | None = None, *, source: str | None = None
     ) -> list[Result]:
         """Run the statements of ``text`` in order and return their results; the first error
-        stops the script (the statements before it were run). ``params`` as for
+        stops the script (the statements before it were run: their results are the error's
+        ``results``, e.g. the names an INSERT ... RETURNING created). ``params`` as for
         :meth:`execute`, numbered across the whole text. :meth:`iter_script` yields each result
         as its statement ends."""
-        return list(self.iter_script(text, params, source=source))
+        results: list[Result] = []
+        try:
+            for result in self.iter_script(text, params, source=source):
+                results.append(result)
+        except StackqlTuningError as e:
+            e.results = results
+            raise
+        return results
 
     def iter_script(
         self, text: str, params: Params | None = None, *, source: str | None = None

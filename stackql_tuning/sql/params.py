@@ -60,11 +60,15 @@ def literal(value: Any) -> str:
     if isinstance(value, str):
         return _quoted(value)
     what = type(value).__name__
-    hint = (
-        "a parameter is one value: for IN, write IN (?, ?) and pass each value"
-        if isinstance(value, (list, tuple, set, frozenset, dict))
-        else "pass a str, int, float, Decimal, bool, date, datetime or None"
-    )
+    if isinstance(value, dict):
+        hint = "for a JSON column (a body field such as studySpec), pass json.dumps(value)"
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        hint = (
+            "a parameter is one value: for IN, write IN (?, ?) and pass each value; for a "
+            "JSON array, pass json.dumps(value)"
+        )
+    else:
+        hint = "pass a str, int, float, Decimal, bool, date, datetime or None"
     raise UsageError(f"a parameter of type {what} has no SQL literal", hint=hint)
 
 

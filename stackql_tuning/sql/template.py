@@ -174,12 +174,13 @@ def render(
         ) from None
     except jinja2.UndefinedError as e:
         lineno = at(_template_line(e, name))
-        message = e.message or "undefined value"
-        hint = (
-            "set it in the environment, or give a fallback: {{ env.NAME | default('x') }}"
-            if message.startswith("environment variable")
-            else f"define it ({define}), or guard it with {{% if name is defined %}}"
-        )
+        message = (e.message or "undefined value").replace("OneString", "str")
+        if message.startswith("environment variable"):
+            hint = "set it in the environment, or give a fallback: {{ env.NAME | default('x') }}"
+        elif message.startswith("str value has no attribute"):
+            hint = "the variable is a string, with no fields (a vars file can give a mapping)"
+        else:
+            hint = f"define it ({define}), or guard it with {{% if name is defined %}}"
         raise error(
             f"{message}{where}",
             location=Location(file=source, line=lineno, resource=resource),
@@ -200,16 +201,24 @@ def render(
         MemoryError,
     ) as e:
         lineno = at(_template_line(e, name))
-        text = str(e)
+        text = str(e).replace("OneString", "str")  # our text class, to the user a string
         if isinstance(e, RecursionError):
             text = "the template nests its expressions too deeply"
         elif "no loader for this environment" in text:
             text = "{% include %}, {% import %} and {% extends %} are not supported"
         # a TemplateError says "template error" already, before its location
         said = f"{text}{where}" if issubclass(error, TemplateError) else None
+        mixed = isinstance(e, TypeError) and re.search(
+            r"concatenate str|unsupported operand type.*'str'|'str' and", text
+        )
         raise error(
             said or f"template error{where}: {text}",
             location=Location(file=source, line=lineno, resource=resource),
+            # {{ n + 1 }} with --var n=4 said only "can only concatenate str (not "int")"
+            hint="a variable given as text (--var, a vars file's string) is a string: "
+            "convert it, e.g. {{ n | int + 1 }}"
+            if mixed
+            else None,
         ) from None
 
 
@@ -236,6 +245,14 @@ def render_script(text: str, *, variables: Mapping[str, Any], source: str | None
     parse errors keep pointing at the right line; :func:`rendered_source` names the text
     otherwise.
     """
+    if "env" in variables:
+        # it hid the environment: {{ env.HOME }} failed with "OneString value has no
+        # attribute or key 'HOME'" and a hint to define what was defined
+        raise TemplateError(
+            "the variable name env is taken: {{ env.NAME }} reads the environment",
+            location=Location(file=source),
+            hint="give the variable another name (--var stack_env=prod)",
+        )
     context: dict[str, Any] = {"env": environment_variables()}
     context.update(variables)
     return render(

@@ -225,3 +225,9 @@ def test_frame_without_pandas_is_the_relation(monkeypatch: pytest.MonkeyPatch) -
     result = Result(["a"], ["INTEGER"], [(1,), (2,)])
     assert notebook.frame(result).fetchall() == [(1,), (2,)]
     assert notebook.frame(Result([], [], [], has_rows=False)) is None
+
+
+def test_a_notebook_variable_named_env_does_not_hide_the_environment() -> None:
+    # env = "prod" is common in notebooks: {{ env.HOME }} failed with a wrong hint
+    names = notebook._template_variables({"env": "prod", "region": "r", "_x": 1}, {})
+    assert names == {"region": "r"}

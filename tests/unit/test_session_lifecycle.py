@@ -35,6 +35,21 @@ def test_execute_script_runs_at_once_and_iter_script_when_iterated() -> None:
         assert s.execute("SELECT count(*) FROM v").rows == [(1,)]
 
 
+def test_a_failed_script_keeps_the_results_of_the_statements_before_it() -> None:
+    # they were lost: an INSERT ... RETURNING's new names with them
+    from stackql_tuning.errors import StackqlTuningError
+
+    with Session() as s, pytest.raises(StackqlTuningError) as info:
+        s.execute_script("SELECT 1 AS a; SELECT 2 AS b; SELECT bogus FROM range(1)")
+    assert [r.rows for r in info.value.results] == [[(1,)], [(2,)]]
+
+
+def test_a_dict_parameter_is_told_to_be_json() -> None:
+    with Session() as s, pytest.raises(UsageError) as info:
+        s.execute("SELECT ?", [{"Strategy": "Bayesian"}])
+    assert info.value.hint and "json.dumps(value)" in info.value.hint
+
+
 def test_a_cancel_while_the_statement_is_parsed_is_not_lost(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -326,3 +326,20 @@ def test_a_recursive_loop_over_a_string_is_refused_and_the_hint_names_the_variab
     assert render_script(ok, variables=variables) == "SELECT 'p1';"
     with pytest.raises(TemplateError, match="a loop over nothing \\(None\\)"):
         render_script("{% for r in regions %}{% endfor %}", variables={"regions": None})
+
+
+def test_a_variable_named_env_is_refused_and_text_variables_are_named_strings() -> None:
+    from stackql_tuning.sql.template import OneString
+
+    # it hid {{ env.NAME }}, with an error naming an internal class and a wrong hint
+    with pytest.raises(ManifestError, match="the variable name env is taken"):
+        render_script("SELECT '{{ env.HOME }}'", variables={"env": "prod"})
+    n = {"n": OneString("4", "--var n", "n")}
+    with pytest.raises(ManifestError) as info:
+        render_script("SELECT {{ 1 + n }}", variables=n)
+    assert "'int' and 'str'" in info.value.message and "OneString" not in str(info.value)
+    assert info.value.hint and "{{ n | int + 1 }}" in info.value.hint
+    assert render_script("SELECT {{ n | int + 1 }}", variables=n) == "SELECT 5"
+    with pytest.raises(ManifestError) as info:
+        render_script("SELECT '{{ n.HOME }}'", variables=n)
+    assert info.value.message.startswith("str value has no attribute")
