@@ -165,8 +165,10 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.run.store import prewarm_for
 
     prewarm_for(text)  # DuckDB starts while sqlglot is imported and the SQL parsed
+    from stackql_tuning.session import check_no_placeholders
     from stackql_tuning.sql import parse
 
+    check_no_placeholders(text, source)
     statements = parse(text, source=source)
     if not statements:
         raise UsageError("no statement to run")

@@ -63,6 +63,19 @@ def _bound(text: str, params: Params | None, source: str | None) -> str:
     return bind(text, params, source=source)
 
 
+def check_no_placeholders(text: str, source: str | None) -> None:
+    """A located UsageError for a placeholder in ``text``, which is run without values (the
+    CLI's SQL; DuckDB said only "Values were not provided for the following parameters")."""
+    try:
+        _bound(text, None, source)
+    except UsageError as e:
+        e.hint = (
+            "the command line gives no values for placeholders: write the value in the SQL, "
+            "or use --var NAME=VALUE and {{ NAME }}"
+        )
+        raise
+
+
 def _check_text(sql: object, method: str) -> None:
     """Refuse what is not SQL text (None, bytes, a number) with a UsageError."""
     if isinstance(sql, str):

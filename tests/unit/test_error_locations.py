@@ -89,3 +89,12 @@ def test_an_operator_without_a_match_is_located_and_its_candidates_cut(tmp_path:
     code, err = run(script)
     assert code == 1 and f"plan error ({script}:2:10): No function matches" in err
     assert "Candidate functions:" in err and "... and " in err and len(err.splitlines()) < 14
+
+
+def test_a_placeholder_on_the_command_line_is_a_located_usage_error(tmp_path: Path) -> None:
+    # DuckDB said only "Values were not provided for the following parameters: 1"
+    script = tmp_path / "p.iql"
+    script.write_text("SELECT 1 AS a;\nSELECT '?' AS b, ? AS c;\n")
+    code, err = run(script)
+    assert code == 2 and f"usage error ({script}:2:18): the SQL has a placeholder" in err
+    assert "--var NAME=VALUE" in err
