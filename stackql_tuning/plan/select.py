@@ -594,6 +594,7 @@ def plan_query(
             apply_defaults(ref.resource, b, defaults, constrained)
         constrained_of.append((constrained, named))
     bound_of = _bind_chains(planned)
+    # some table's conditions allow no value in common, and DuckDB compares as they do
     contradicted = any(b.contradicted is not None for _, b in planned) and binary()
     for (ref, b), (constrained, named) in zip(planned, constrained_of, strict=True):
         resource = ref.resource
@@ -612,7 +613,7 @@ def plan_query(
         per_value = False  # got per joined value, where a list on its own values would do
         if listed is not None and _get_per_joined_value(resource, listed, b, refs, columns):
             listed, per_value = None, True
-        if listed is not None and b.contradicted is not None and binary():
+        if listed is not None and b.contradicted is not None and contradicted:
             # no row passes the conditions on one of its params: nothing to read (the answer
             # is empty; every conjunct's own values were called, and DuckDB dropped the rows)
             method, skip = listed, True

@@ -91,6 +91,7 @@ from stackql_tuning.plan.bindings import (
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import (
     Resource,
+    get_method,
     matches_pattern,
     split_identity,
     view_param_entry,
@@ -679,7 +680,7 @@ def column_forms(resource: Resource) -> dict[str, Fits]:
     name: 1 to 32 letters, digits and dashes). A value failing it names none of its rows."""
     forms: dict[str, Fits] = {}
     columns = {c.name.lower() for c in resource.columns}
-    get = next((m for m in resource.methods if m.name == "get"), None)
+    get = get_method(resource)
     for param in get.params if get is not None else []:
         if param.pattern and param.name.lower() in columns:
             forms[param.name.lower()] = partial(matches_pattern, param.pattern)
@@ -827,7 +828,6 @@ def expand_view(
         }
         for found in tables
     ]
-    forms = [{t.alias_or_name.lower(): column_forms(r) for t, r in found} for found in tables]
     # under a sample (or an ASOF / POSITIONAL join) a view param flows in only where it binds
     # its table's calls: one on a field (TuningJobStatus) filtered the rows before the sample
     free = filters_first(node)
@@ -899,6 +899,7 @@ def expand_view(
         names = [p.alias_or_name for p in branches[0].expressions]
         columns = {c.name.lower() for c in view.columns}
         preds = _const_predicates(node, columns) + _joined_predicates(node, columns)
+        forms = [{t.alias_or_name.lower(): column_forms(r) for t, r in f} for f in tables]
         kept = [
             b
             for i, b in enumerate(branches)

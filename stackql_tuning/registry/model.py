@@ -394,6 +394,14 @@ def param_sources(resource: Resource) -> dict[str, dict[str, str]]:
     return dict(resource.raw.get("param_sources") or {})
 
 
+def get_method(resource: Resource) -> Method | None:
+    """The method returning one full row (the non-list SELECT method)."""
+    for m in sorted(resource.methods_for("SELECT"), key=lambda m: -len(m.required_params)):
+        if not m.is_list:
+            return m
+    return None
+
+
 def split_identity(template: str, value: str) -> dict[str, str] | None:
     """``projects/{projectsId}/...`` matched against a resource name -> its params, or None."""
     names = re.findall(r"\{(\w+)\}", template)

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from stackql_tuning.errors import Cancelled, PlanError, ProviderError, StatementTimeout
-from stackql_tuning.registry.model import Column, Method, Param, Resource, split_identity
+from stackql_tuning.registry.model import (
+    Column,
+    Method,
+    Param,
+    Resource,
+    get_method,
+    split_identity,
+)
 from stackql_tuning.transports.base import POLL_VERB, Call, CallError, Page
 
 if TYPE_CHECKING:
@@ -73,14 +80,6 @@ def state_column(resource: Resource) -> Column | None:
     for c in resource.columns:
         if TERMINAL_STATES.intersection(c.enum):
             return c
-    return None
-
-
-def get_method(resource: Resource) -> Method | None:
-    """The method returning one full row (the non-list SELECT method)."""
-    for m in sorted(resource.methods_for("SELECT"), key=lambda m: -len(m.required_params)):
-        if not m.is_list:
-            return m
     return None
 
 
@@ -314,7 +313,6 @@ __all__ = [
     "await_gone",
     "await_operation",
     "await_terminal",
-    "get_method",
     "get_params",
     "notify",
     "operation_call",

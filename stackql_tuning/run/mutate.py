@@ -39,13 +39,12 @@ from stackql_tuning.plan.mutate import (
 from stackql_tuning.plan.mutate_delete import plan_delete
 from stackql_tuning.plan.mutate_exec import plan_exec
 from stackql_tuning.plan.rewrite import to_duckdb_sql
-from stackql_tuning.registry.model import Resource
+from stackql_tuning.registry.model import Resource, get_method
 from stackql_tuning.result import Result
 from stackql_tuning.run.await_ import (
     await_gone,
     await_operation,
     await_terminal,
-    get_method,
     get_params,
     polling,
     reply_obj,

@@ -30,8 +30,8 @@ from stackql_tuning.errors import (
     StatementTimeout,
 )
 from stackql_tuning.plan.mutate import MutationPlan
-from stackql_tuning.registry.model import Method, Resource
-from stackql_tuning.run.await_ import get_method, notify, reply_obj
+from stackql_tuning.registry.model import Method, Resource, get_method
+from stackql_tuning.run.await_ import notify, reply_obj
 from stackql_tuning.transports.base import Call, CallError, Page
 from stackql_tuning.transports.retry import WaitStopped, stoppable_waits
 
