@@ -59,10 +59,12 @@ def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> list[argpa
         help="output format (default: table)",
     )
     add(
+        "-H",
         "--hide-headers",
         action="store_true",
         default=default(False),
-        help="no header line in csv, text and table output (a Markdown table always has one)",
+        help="no header line in csv, text and table output (a Markdown table always has one; "
+        "-H as in StackQL)",
     )
     add(
         "--concurrency",

@@ -61,7 +61,9 @@ def handle_show(session: Session, stmt: Statement) -> Result:
     if what == "INSERT":
         _parts(target, 3, "SHOW INSERT INTO", stmt)
         required = stmt.has_hint("REQUIRED")
-        return _table("show", catalog.show_insert(reg, str(target), required))
+        result = _table("show", catalog.show_insert(reg, str(target), required))
+        result.verbatim = True
+        return result
     raise ParseError(f"SHOW {what} is not supported")
 
 

@@ -39,6 +39,9 @@ class Result:
     elapsed: float = 0.0
     #: statements that only report (DELETE, EXEC without SHOWRESULTS) have no rows to print
     has_rows: bool = True
+    #: each value is a text of several lines to be copied as it is (``SHOW INSERT INTO``'s
+    #: statement): the table and text outputs write its lines as lines, not ``\\n`` escapes
+    verbatim: bool = False
     _relation: Any = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:

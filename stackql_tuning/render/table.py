@@ -4,9 +4,10 @@ Numbers are right-aligned, everything else left-aligned; NULL is an empty cell (
 When the natural width does not fit, the widest columns shrink first (evenly, down to a few
 cells each; number columns only when nothing else can give) and cut cells end in ``…``;
 lines never wrap. Control characters in cells are shown as escapes (``\\n``, ``\\t``,
-``\\x1b``). An output whose encoding lacks the box-drawing characters (latin-1, cp1252,
-ascii) gets an ASCII box (``+``, ``-``, ``|``, cut cells ending in ``...``), and characters the
-encoding lacks are shown as backslash escapes. Only this format truncates.
+``\\x1b``), except the line breaks of a ``verbatim`` result, whose cells take a line each.
+An output whose encoding lacks the box-drawing characters (latin-1, cp1252, ascii) gets an
+ASCII box (``+``, ``-``, ``|``, cut cells ending in ``...``), and characters the encoding lacks
+are shown as backslash escapes. Only this format truncates.
 
 This module lays out and writes text; it computes no cell values (see ``cell``).
 """
@@ -97,7 +98,15 @@ def render_table(
     encoding = limited_encoding(out)
     box = _BOX if can_encode("".join(_BOX), encoding) else _ASCII_BOX
     joints, horizontal, vertical, cut = box
-    right, headers, body = text_grid(result, lambda t: encodable(escape_controls(t), encoding))
+    def escape(text: str) -> str:
+        return encodable(escape_controls(text), encoding)
+
+    if result.verbatim:  # a line of the text per line of the box
+        right, headers, cells = text_grid(result, lambda t: t)
+        headers = [escape(h) for h in headers]
+        body = [[escape(piece)] for row in cells for cell in row for piece in cell.split("\n")]
+    else:
+        right, headers, body = text_grid(result, escape)
     shown = body if hide_headers else [headers, *body]
     if not shown:
         return

@@ -5,6 +5,8 @@ column, a backslash is written ``\\\\``, and tab, newline and carriage return ``
 ``\\r`` (other control characters ``\\xNN``), as in PostgreSQL's COPY text format. NULL is an
 empty field. Values are the texts of ``cell.text_cell``. An output whose encoding lacks a
 character gets it as a backslash escape (``\\u6f22``, unlike a data backslash, ``\\\\``).
+A ``verbatim`` result (``SHOW INSERT INTO``'s statement) is written as it is, so that
+``-o text --hide-headers ... > create.iql`` is the statement to edit.
 
 This module writes text only; it computes no cell values itself.
 """
@@ -36,5 +38,9 @@ def render_text(
     if not hide_headers:
         emit("\t".join(escape_field(c) for c in result.columns))
     types = column_types(result.columns, result.types)
+    if result.verbatim:
+        for row in result.rows:
+            emit("\t".join(text_cell(v, t) for v, t in zip(row, types, strict=True)))
+        return
     for row in result.rows:
         emit("\t".join(escape_field(text_cell(v, t)) for v, t in zip(row, types, strict=True)))

@@ -47,6 +47,24 @@ def test_describe_and_show_insert() -> None:
     assert "INSERT INTO google.aiplatform.tuning_jobs" in out
 
 
+def test_show_insert_as_text_is_the_statement_to_save_and_the_table_shows_its_lines() -> None:
+    """``-o text -H ... > create.iql`` writes the statement as it is (the COPY-text escapes of
+    every other result would put it on one line with ``\\n`` in it), and the box shows it a
+    line per line."""
+    statement = "SHOW INSERT INTO google.aiplatform.hyperparameter_tuning_jobs"
+    code, out, err = run(["exec", "-o", "text", "-H", statement])
+    assert code == 0, err
+    assert out.startswith("INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (\n")
+    assert "\\n" not in out and out.endswith("\n;\n")
+    code, box, err = run(["exec", "-o", "table", statement])
+    assert code == 0, err
+    lines = box.splitlines()
+    assert "│ insert_statement" in lines[1]
+    assert any(line.startswith("│ SELECT ") for line in lines)
+    assert "\\n" not in box
+    assert len({len(line) for line in lines}) == 1  # one box, every line as wide
+
+
 def test_usage_errors_exit_2_and_statement_errors_exit_1() -> None:
     assert run(["exec", "--concurrency", "0", "SHOW PROVIDERS"])[0] == 2
     assert run(["nope"])[0] == 2
