@@ -98,6 +98,7 @@ def render_table(
     encoding = limited_encoding(out)
     box = _BOX if can_encode("".join(_BOX), encoding) else _ASCII_BOX
     joints, horizontal, vertical, cut = box
+
     def escape(text: str) -> str:
         return encodable(escape_controls(text), encoding)
 
