@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Method, Resource
+from stackql_tuning.registry.model import Method, Resource, call_options
 
 Table = tuple[list[str], list[tuple[Any, ...]]]
 
@@ -122,10 +122,17 @@ def params_note(reg: Registry, resource_id: str) -> str | None:
     res = reg.resource(resource_id)
     if res.view or not res.param_columns:
         return None
-    names = ", ".join(p.name for p in res.param_columns)
+    options = call_options(res)
+    located = ", ".join(p.name for p in res.param_columns if p.name not in options)
+    names = f"{located} (where a row lives)" if located else ""
+    if options:
+        names += (" and " if names else "") + (
+            f"the call options {', '.join(options)} (in SELECT * only where the statement "
+            "names them)"
+        )
     return (
-        f"also columns of {res.id}: its parameters {names} (a WHERE on them binds the calls; "
-        f"SHOW METHODS IN {res.id} lists what each method needs)"
+        f"also columns of {res.id}: its parameters {names}; a WHERE on them binds the calls "
+        f"(SHOW METHODS IN {res.id} lists what each method needs)"
     )
 
 

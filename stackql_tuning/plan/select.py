@@ -8,7 +8,6 @@ and StackQL-compatibility functions rewritten (see ``plan.rewrite``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,10 +48,11 @@ from stackql_tuning.plan.bindings import (
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.implied import BoundPredicate, placed_well
 from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.star import leave_out_call_options
 from stackql_tuning.plan.user_views import through_user_view
 from stackql_tuning.plan.views import OPTIONAL
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Method, Resource, param_sources
+from stackql_tuning.registry.model import Method, Resource, derived_params
 
 
 @dataclass
@@ -827,6 +827,7 @@ def plan_query(
             hint="bind the parameters of at least one cloud (e.g. projectsId and locationsId, "
             "or region), or set [defaults] in the config file",
         )
+    leave_out_call_options(tree, [(ref.node, ref.resource) for ref in refs])
     return QueryPlan(tree=tree, slots=slots, warnings=warnings, bound=bound)
 
 
@@ -892,9 +893,7 @@ def _request_only(resource: Resource, method: Method) -> set[str]:
     """The (lower-case) params of ``method`` whose column has a value only where the call set
     it: not a field of the reply, not where the call goes (region, account), not read from
     another column (a path param in the name)."""
-    derived = {n.lower() for n in param_sources(resource)}
-    template = str(resource.identity.get("template") or "")
-    derived |= {n.lower() for n in re.findall(r"\{(\w+)\}", template)}
+    derived = derived_params(resource)
     return {
         p.name.lower()
         for p in method.params

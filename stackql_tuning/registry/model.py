@@ -394,6 +394,33 @@ def param_sources(resource: Resource) -> dict[str, dict[str, str]]:
     return dict(resource.raw.get("param_sources") or {})
 
 
+def derived_params(resource: Resource) -> set[str]:
+    """The (lower-case) params whose column a row fills itself when the call did not name
+    them: read from another column (``param_sources``), or a part of the identity template
+    (a path param in the name)."""
+    template = str(resource.identity.get("template") or "")
+    return {n.lower() for n in param_sources(resource)} | {
+        n.lower() for n in re.findall(r"\{(\w+)\}", template)
+    }
+
+
+def call_options(resource: Resource) -> tuple[str, ...]:
+    """The param columns that only say how a call was made (``filter``, ``pageSize``,
+    ``readMask``; ``MaxResults``, ``SortBy``, ``NameContains`` ...): optional, not a field of
+    the reply, not where the call goes (region, account), not derived from the row. They have
+    a value only where the statement named them, so ``SELECT *`` leaves them out unless it
+    does. (A required one, the tuning job of ``..._training_jobs``, has a value in every row.)"""
+    derived = derived_params(resource)
+    required = {
+        p.name.lower() for m in resource.methods_for("SELECT") for p in m.params if p.required
+    }
+    return tuple(
+        p.name
+        for p in resource.param_columns
+        if p.location != "client" and p.name.lower() not in derived | required
+    )
+
+
 def get_method(resource: Resource) -> Method | None:
     """The method returning one full row (the non-list SELECT method)."""
     for m in sorted(resource.methods_for("SELECT"), key=lambda m: -len(m.required_params)):

@@ -278,7 +278,7 @@ def returning_rows(
                 failures=[FailedCall(resource.id, get.name, params, e.status, e.message)],
             ) from None
     table = load_replies(session, resource, replies)
-    result = select_rows(session, table, exprs, "insert")
+    result = select_rows(session, resource, table, exprs, "insert")
     return result
 
 
@@ -483,7 +483,8 @@ def list_rows(session: Session, call: Call) -> Result:
     stats = scheduler.run([call], sink)
     if stats.failures:
         raise failures_error(stats, can_continue=False)  # an EXEC keeps no partial list
-    result = select_rows(session, load_replies(session, call.resource, pages), None, "exec")
+    table = load_replies(session, call.resource, pages)
+    result = select_rows(session, call.resource, table, None, "exec")
     result.calls = stats.requests
     result.warnings.extend(stats.warnings)
     return result

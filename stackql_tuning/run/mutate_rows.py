@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.star import exclude_call_options, leave_out_call_options
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.result import Result
 from stackql_tuning.run.store import PageFile, TableSchema, q, qualified
@@ -62,10 +63,18 @@ def load_replies(session: Session, resource: Resource, replies: Iterable[tuple[C
 
 
 def select_rows(
-    session: Session, table: str, exprs: list[exp.Expression] | None, kind: str
+    session: Session,
+    resource: Resource,
+    table: str,
+    exprs: list[exp.Expression] | None,
+    kind: str,
 ) -> Result:
-    """``SELECT <exprs or *> FROM table`` as a Result (RETURNING / SHOWRESULTS)."""
-    select = exp.select(*(exprs or [exp.Star()])).from_(exp.to_table(table, dialect="duckdb"))
+    """``SELECT <exprs or *> FROM table`` as a Result (RETURNING / SHOWRESULTS); a star
+    leaves out the call options that ``exprs`` do not name (``plan.star``)."""
+    from_ = exp.to_table(table, dialect="duckdb")
+    select = exp.select(*(exprs or [exclude_call_options(resource)])).from_(from_)
+    if exprs:
+        leave_out_call_options(select, [(from_, resource)])
     sql = to_duckdb_sql(select)
     from stackql_tuning.run.query import statement_deadline
 

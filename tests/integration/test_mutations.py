@@ -246,6 +246,10 @@ def test_exec_list_and_showresults(session: Session) -> None:
     # "print the finished resource"; it printed the empty reply, "OK")
     (row,) = shown.to_dicts()
     assert row["displayName"] == "h7-showresults"
+    # the job's fields and where it lives; not the list's options, NULL here (plan.star)
+    assert {"projectsId", "locationsId", "hyperparameterTuningJobsId"} <= set(row)
+    assert not {"filter", "pageSize", "readMask"} & set(row)
+    assert "pageSize" not in result.columns  # nor in an EXEC of the list
     assert row["state"] in ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
     created = session.execute(
         f"/*+ SHOWRESULTS */ INSERT INTO {HPT} (projectsId, locationsId, displayName, "

@@ -222,6 +222,20 @@ def test_aws_list_fan_out_and_pagination(session: Any, sandbox: Sandbox, aws_job
     assert len(lists) == 4  # 2 pages of 100 per region for 130 jobs
 
 
+def test_a_star_gives_fields_and_where_rows_live_not_the_call_options(
+    session: Any, aws_jobs: dict
+) -> None:
+    table = "aws.sagemaker.hyper_parameter_tuning_jobs"
+    r = session.execute(f"SELECT * FROM {table} WHERE region = '{AWS_REGIONS[0]}' LIMIT 3")
+    assert r.columns[-2:] == ["region", "AwsAccountId"]  # nine NULL options followed
+    assert {row[-2] for row in r.rows} == {AWS_REGIONS[0]}
+    r = session.execute(
+        f"SELECT * FROM {table} WHERE region = '{AWS_REGIONS[0]}' AND NameContains = 'sel-' LIMIT 3"
+    )
+    assert r.columns[-1] == "NameContains"  # named: its value is the statement's
+    assert {row[-1] for row in r.rows} == {"sel-"}
+
+
 def test_aws_json_extract_orders_values_and_keeps_its_name(session: Any, sandbox: Sandbox) -> None:
     # StackQL's json_extract: ORDER BY its alias, position or itself sorts numbers as numbers
     # (9 before 10), NULLs where DuckDB puts them (last); the header is what the user wrote

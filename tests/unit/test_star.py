@@ -1,0 +1,81 @@
+"""A star over a provider table leaves out the call options the statement does not name
+(``plan.star``): pure, over the committed registry."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.select import plan_query
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.registry.model import call_options
+from stackql_tuning.sql import parse_one
+
+REG = Registry()
+HPT = "google.aiplatform.hyperparameter_tuning_jobs"
+AWS = "aws.sagemaker.hyper_parameter_tuning_jobs"
+TRAINING = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+W = "projectsId = 'p' AND locationsId = 'us-central1'"
+
+
+def planned(sql: str) -> str:
+    return to_duckdb_sql(plan_query(parse_one(sql).expression, REG).tree)
+
+
+def test_the_call_options_are_the_optional_request_params() -> None:
+    assert call_options(REG.resource(HPT)) == ("filter", "pageSize", "readMask")
+    assert "MaxResults" in call_options(REG.resource(AWS))
+    assert "NameContains" in call_options(REG.resource(AWS))
+    # where a row lives is not an option; nor is the tuning job a training-job list requires
+    for name in ("region", "AwsAccountId", "HyperParameterTuningJobName"):
+        assert name not in call_options(REG.resource(TRAINING))
+
+
+@pytest.mark.parametrize(
+    ("sql", "star"),
+    [
+        (
+            f"SELECT * FROM {HPT} WHERE {W}",
+            '* EXCLUDE ("hyperparameter_tuning_jobs"."filter", '
+            '"hyperparameter_tuning_jobs"."pageSize", "hyperparameter_tuning_jobs"."readMask")',
+        ),
+        (
+            f"SELECT j.*, 1 AS x FROM {HPT} j WHERE {W}",
+            'j.* EXCLUDE ("filter", "pageSize", "readMask"), 1 AS x',
+        ),
+        (  # the user's own EXCLUDE is kept, and what it names is not named twice
+            f"SELECT * EXCLUDE (trials, j.filter) FROM {HPT} j WHERE {W}",
+            '* EXCLUDE (trials, j.filter, "j"."pageSize", "j"."readMask")',
+        ),
+    ],
+)
+def test_a_star_leaves_the_call_options_out(sql: str, star: str) -> None:
+    assert f"SELECT {star} FROM" in planned(sql)
+
+
+def test_an_option_the_statement_names_stays() -> None:
+    sql = planned(f"SELECT * FROM {AWS} WHERE region = 'us-east-1' AND NameContains = 'x'")
+    assert '"NameContains"' not in sql.split(" FROM ")[0]
+    assert '"MaxResults"' in sql.split(" FROM ")[0]
+    # named through a subquery: the inner star keeps it for the outer query
+    sql = planned(f"SELECT s.SortBy FROM (SELECT * FROM {AWS} WHERE region = 'us-east-1') s")
+    assert "SortBy" not in sql.split("EXCLUDE")[1].split(")")[0]
+
+
+def test_only_the_provider_tables_of_a_join_lose_columns() -> None:
+    sql = planned(
+        f"SELECT * FROM {HPT} j JOIN (SELECT 1 AS filter, 2 AS pageSize) m ON TRUE WHERE j.{W}"
+    )
+    # the local source's columns named filter and pageSize are named: nothing is left out
+    # of the provider table either (its own would be read by the same names)
+    assert '"j"."readMask"' in sql and '"j"."filter"' not in sql
+    sql = planned(
+        f"SELECT * FROM {HPT} a, {AWS} b WHERE a.{W.replace(' AND ', ' AND a.')} "
+        "AND b.region = 'us-east-1'"
+    )
+    assert '"a"."pageSize"' in sql and '"b"."MaxResults"' in sql
+
+
+def test_a_star_outside_the_tables_select_is_left_alone() -> None:
+    sql = planned(f"SELECT * FROM (SELECT name, filter AS f FROM {HPT} WHERE {W}) s")
+    assert "EXCLUDE" not in sql
