@@ -269,7 +269,7 @@ class Engine(AnchorRunner):
             self._mutate(res, update, ctx, statements=statements)
             action = "updated"
         else:
-            self._mutate(res, create, ctx)
+            self._create(res, create, exists_q, ctx)
             action = "created"
         check = None if res.skip_validation else state_q or exists_q
         if check is not None:
@@ -366,6 +366,42 @@ class Engine(AnchorRunner):
                 hint="raise postdelete_retries / postdelete_retry_delay on the exists anchor",
             )
         return ResourceOutcome(res.name, action)
+
+    def _create(
+        self, res: ResourceSpec, create: Anchor, exists_q: Anchor | None, ctx: dict[str, Any]
+    ) -> None:
+        """Run the create anchor; its ``retries`` send it again only when the exists query
+        says it did not land. A failed or timed-out create may still have made the resource
+        (a reply lost, an AWAIT past its limit, a poll that failed): sent again, it made
+        another one, and every later exists query counted two. Without an exists anchor
+        nothing can tell, so it is not sent again."""
+        attempts = create.option("retries", 0) + 1
+        delay = create.option("retry_delay", 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                self._mutate(res, create, ctx, attempts=1)
+                return
+            except RETRYABLE as e:
+                if attempt == attempts:
+                    raise
+                if exists_q is None:
+                    note = (
+                        f"not sent again (retries={attempts - 1}): without an /*+ exists */ "
+                        "anchor a build cannot tell whether the failed create made it"
+                    )
+                    e.hint = f"{e.hint}; {note}" if e.hint else note
+                    raise
+                if self._count(res, exists_q, ctx) == 1:
+                    self.log(
+                        f"[{res.name}] /*+ {create.name} */ failed ({e.message}), but its "
+                        "exists query finds it: it was made, and is not sent again"
+                    )
+                    return
+                self.log(
+                    f"[{res.name}] /*+ {create.name} */ failed (attempt {attempt}/{attempts}): "
+                    f"{e.message}; its exists query finds nothing: sending it again in {delay}s"
+                )
+                self.sleep(delay)
 
     def _delete(
         self, res: ResourceSpec, anchors: dict[str, Anchor], delete: Anchor, ctx: dict[str, Any]

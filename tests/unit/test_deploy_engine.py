@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from stackql_tuning.deploy import build, teardown, test
-from stackql_tuning.errors import ManifestError, ParseError, ProviderError
+from stackql_tuning.errors import ManifestError, ParseError, ProviderError, StatementTimeout
 from stackql_tuning.result import Result
 from stackql_tuning.sql.statement import Statement
 
@@ -92,6 +92,8 @@ class FakeCloud:
         self.statements: list[Statement] = []
         self.pending_polls = pending_polls
         self.fail_next_insert = 0
+        #: inserts that make the job and then fail (a reply lost, an AWAIT past its limit)
+        self.fail_after_insert = 0
         self.next_id = 100
 
     def kinds(self) -> list[str]:
@@ -108,6 +110,9 @@ class FakeCloud:
             name = re.findall(r"'([^']*)'", text.split("SELECT", 1)[1])[2]
             self.next_id += 1
             self.jobs[name] = {"id": str(self.next_id), "state": "JOB_STATE_PENDING", "polls": 0}
+            if self.fail_after_insert:
+                self.fail_after_insert -= 1
+                raise StatementTimeout("/*+ AWAIT */ ... (the change itself was made)")
             return Result([], [], [], kind="insert", messages=[f"created {name}"])
         if stmt.kind == "exec":
             job_id = _ID.search(text).group(1)
@@ -178,6 +183,28 @@ def test_build_creates_in_order_with_retries_and_exports(stack: Path, tmp_path: 
     assert report.exports["project"] == "p-dev"
     data = json.loads(out.read_text())
     assert data["stack_name"] == "demo" and data["first_job_id"] == "101"
+
+
+def test_a_create_that_landed_before_failing_is_not_sent_again(stack: Path) -> None:
+    # each retry of the create anchor asks the exists query first: the job the timed-out
+    # INSERT made is found, and no second job is made beside it
+    cloud, rec = FakeCloud(), Recorder()
+    cloud.fail_after_insert = 1
+    report = run(build, cloud, stack, rec=rec)
+    assert report.created == ["first", "second"]
+    assert cloud.kinds().count("insert") == 2  # one per resource
+    assert "exists query finds it: it was made, and is not sent again" in rec.text
+
+
+def test_without_an_exists_anchor_a_failed_create_is_not_sent_again(stack: Path) -> None:
+    iql = JOB_IQL.split("/*+ create")[1]
+    (stack / "resources" / "first.iql").write_text("/*+ create" + iql)
+    cloud = FakeCloud()
+    cloud.fail_next_insert = 1
+    with pytest.raises(ProviderError) as caught:
+        run(build, cloud, stack)
+    assert "not sent again (retries=2)" in str(caught.value.hint)
+    assert cloud.kinds().count("insert") == 1
 
 
 def test_second_build_creates_nothing(stack: Path) -> None:
