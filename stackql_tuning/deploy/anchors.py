@@ -25,6 +25,13 @@ from stackql_tuning.textfile import read_text
 ANCHORS = ("exists", "create", "update", "createorupdate", "statecheck", "exports", "delete")
 ALIASES = {"preflight": "exists", "postdeploy": "statecheck"}
 OPTIONS = ("retries", "retry_delay", "postdelete_retries", "postdelete_retry_delay")
+#: the largest value of each option (a delay of 10**20 s ended in an OverflowError)
+OPTION_MAXIMUM = {
+    "retries": 10_000,
+    "retry_delay": 86_400,
+    "postdelete_retries": 10_000,
+    "postdelete_retry_delay": 86_400,
+}
 
 _COMMENTS = ("--", "/*", "*")
 _ANCHOR_LINE = re.compile(r"^[ \t]*/\*\+(?P<body>.*?)\*/")
@@ -77,6 +84,12 @@ def _parse_header(header: str, *, file: str, line: int) -> tuple[str, dict[str, 
             raise ManifestError(
                 f"option {key} of anchor {name!r} must be a whole number >= 0, got {value!r}",
                 location=Location(file=file, line=line),
+            )
+        if number > OPTION_MAXIMUM[key]:
+            raise ManifestError(
+                f"option {key} of anchor {name!r} is {number}; at most {OPTION_MAXIMUM[key]}",
+                location=Location(file=file, line=line),
+                hint="retries count attempts, and delays are seconds",
             )
         options[key] = number
     return name, options

@@ -186,15 +186,7 @@ class StackContext:
         for prop in resource.props:
             if prop.name in omit:
                 continue
-            raw = prop.value_for(self.stack_env)
-            if raw is MISSING:
-                have = ", ".join(sorted(prop.values or {})) or "none"
-                raise ManifestError(
-                    f"prop {prop.name!r} of resource {resource.name!r} has no value for "
-                    f"environment {self.stack_env!r} (environments with a value: {have})",
-                    location=Location(file=self.file, line=prop.line, resource=resource.name),
-                    hint=f"add values: {{{self.stack_env}: {{value: ...}}}} to the prop",
-                )
+            raw = self.prop_value(resource, prop)
             ctx[prop.name] = self.render_value(
                 raw,
                 ctx,
@@ -204,6 +196,20 @@ class StackContext:
                 lines=prop.lines_for(self.stack_env),
             )
         return ctx
+
+    def prop_value(self, resource: ResourceSpec, prop: Any) -> Any:
+        """``prop``'s value for this environment, unrendered; an error naming the prop when
+        it has none."""
+        raw = prop.value_for(self.stack_env)
+        if raw is MISSING:
+            have = ", ".join(sorted(prop.values or {})) or "none"
+            raise ManifestError(
+                f"prop {prop.name!r} of resource {resource.name!r} has no value for "
+                f"environment {self.stack_env!r} (environments with a value: {have})",
+                location=Location(file=self.file, line=prop.line, resource=resource.name),
+                hint=f"add values: {{{self.stack_env}: {{value: ...}}}} to the prop",
+            )
+        return raw
 
     # -- exports and masking ------------------------------------------------------------------
     def export(self, name: str, value: Any, *, protected: bool = False) -> None:

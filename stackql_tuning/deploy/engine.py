@@ -11,7 +11,9 @@
 ``exists`` and ``statecheck`` must return exactly one row with a ``count`` column of 0 or 1;
 ``exports`` exactly one row holding the exported columns. Retries: ``retries=N`` gives N more
 attempts, ``retry_delay=S`` seconds apart (``sleep`` is injectable for tests). Each statement of
-a mutation anchor is retried on its own, so a ``cancel`` that worked is not sent twice.
+a mutation anchor is retried on its own, so a ``cancel`` that worked is not sent twice; a
+create anchor is sent again only when the exists query, asked first, finds nothing. Before the
+first call, every resource's files, templates and props are checked (``preflight``).
 Dry run renders and logs every query and runs none. Protected values are masked in every log
 line, query listing, report and error message.
 
@@ -29,6 +31,7 @@ from stackql_tuning.deploy.anchors import Anchor, load_anchors
 from stackql_tuning.deploy.condition import evaluate
 from stackql_tuning.deploy.context import StackContext
 from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
+from stackql_tuning.deploy.preflight import check_anchor
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
 from stackql_tuning.deploy.runner import RETRYABLE, AnchorRunner, Log, Parse, SessionLike
 from stackql_tuning.errors import Location, ManifestError, StackqlTuningError, did_you_mean
@@ -185,6 +188,7 @@ class Engine(AnchorRunner):
         self.log(f"{name} of {self.manifest.name} [{self.ctx.stack_env}]{mode}")
         start = time.monotonic()
         try:
+            self._preflight(resources, props=name != "teardown")
             if name in ("build", "test"):
                 self._check_stack_exports()
             if collect:
@@ -203,6 +207,19 @@ class Engine(AnchorRunner):
             self.close()
             self.report.elapsed = time.monotonic() - start
         return self.report
+
+    def _preflight(self, resources: Sequence[ResourceSpec], *, props: bool) -> None:
+        """What needs no provider, of every resource, before the first call (``preflight``):
+        its query file and anchors, their templates, and (build, test) its props' values for
+        the environment (teardown reads a prop only where an anchor it runs needs it)."""
+        for res in resources:
+            if res.condition and res.sql is None and not res.file.exists():
+                continue  # its 'if' may skip it: a missing file is its error when it runs
+            for anchor in self._anchors(res).values():
+                check_anchor(anchor, res.name)
+            if props:
+                for prop in res.props:
+                    self.ctx.prop_value(res, prop)
 
     # -- one resource per operation -----------------------------------------------------------
     def _build_one(self, res: ResourceSpec) -> ResourceOutcome:

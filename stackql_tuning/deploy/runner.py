@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from stackql_tuning.deploy.anchors import Anchor
 from stackql_tuning.deploy.context import StackContext
 from stackql_tuning.deploy.manifest import ResourceSpec
+from stackql_tuning.deploy.preflight import READ_ANCHORS, read_anchor_change
 from stackql_tuning.deploy.report import DeployReport
 from stackql_tuning.errors import (
     Location,
@@ -170,6 +171,12 @@ class AnchorRunner:
             raise
         if not statements and not allow_empty:
             raise self._error(res, anchor, f"anchor {anchor.name!r} holds no statement")
+        if anchor.name in READ_ANCHORS:  # (what jinja wrote: the template was checked)
+            for stmt in statements:
+                if stmt.kind in _MUTATIONS:
+                    raise read_anchor_change(
+                        anchor, res.name, stmt.kind, stmt.line, "nothing of the anchor was run"
+                    )
         return statements
 
     def _execute(self, res: ResourceSpec, anchor: Anchor, stmt: Statement, attempts: int) -> Result:

@@ -222,6 +222,28 @@ def render(
         ) from None
 
 
+def check_syntax(
+    text: str,
+    *,
+    source: str | None = None,
+    line: int = 1,
+    what: str | None = None,
+    resource: str | None = None,
+) -> None:
+    """Compile ``text`` without rendering it: a syntax error (``{% endfi %}``) is a
+    ManifestError at ``source`` and the line of the error, as ``render`` would raise it."""
+    try:
+        _environment().parse(text)
+    except jinja2.TemplateSyntaxError as e:
+        where = f" in {what}" if what else ""
+        raise ManifestError(
+            f"template syntax error{where}: {e.message}",
+            location=Location(file=source, line=line + (e.lineno or 1) - 1, resource=resource),
+        ) from None
+    except RecursionError:  # rendering says what is wrong
+        return
+
+
 def references(text: str) -> set[str]:
     """The top-level variable names a template refers to (empty when it does not parse)."""
     from jinja2 import meta

@@ -207,6 +207,75 @@ def test_without_an_exists_anchor_a_failed_create_is_not_sent_again(stack: Path)
     assert cloud.kinds().count("insert") == 1
 
 
+@pytest.mark.parametrize("anchor", ["exists", "statecheck", "exports"])
+@pytest.mark.parametrize("operation", [build, test, teardown])
+def test_a_read_anchor_that_changes_something_is_refused_before_it_runs(
+    stack: Path, anchor: str, operation: Any
+) -> None:
+    sneak = (
+        "INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, "
+        "displayName)\nSELECT 'p', 'us-central1', 'sneaky';\n"
+    )
+    iql = JOB_IQL.replace(f"/*+ {anchor}", f"/*+ {anchor}", 1)
+    head, tail = iql.split(f"/*+ {anchor}", 1)
+    options, body = tail.split("\n", 1)
+    (stack / "resources" / "first.iql").write_text(f"{head}/*+ {anchor}{options}\n{sneak}{body}")
+    cloud = FakeCloud()
+    if operation is teardown:
+        cloud.jobs["demo-dev-first"] = {"id": "7", "state": "JOB_STATE_RUNNING", "polls": 0}
+    with pytest.raises(ManifestError, match=f"has an INSERT in its /\\*\\+ {anchor} \\*/") as e:
+        run(operation, cloud, stack)
+    assert "sneaky" not in cloud.jobs and "insert" not in cloud.kinds()
+    assert e.value.location.line == head.count("\n") + 2  # the INSERT's own line
+
+
+def test_a_change_that_jinja_writes_into_a_read_anchor_is_refused_when_rendered(
+    stack: Path,
+) -> None:
+    iql = JOB_IQL.replace(
+        "/*+ exports */\n",
+        "/*+ exports */\n{{ 'INSERT' }} INTO google.aiplatform.hyperparameter_tuning_jobs "
+        "(projectsId, locationsId, displayName) SELECT 'p', 'us-central1', 'sneaky';\n",
+    )
+    (stack / "resources" / "job.iql").write_text(iql)
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match="nothing of the anchor was run"):
+        run(build, cloud, stack)
+    assert "sneaky" not in cloud.jobs and cloud.kinds().count("insert") == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m, iql: (m.replace("file: job.iql", "file: jbo.iql", 1), iql), "no query file"),
+        (lambda m, iql: (m, iql.replace("/*+ exists */", "/*+ exsits */")), "unknown anchor"),
+        (lambda m, iql: (m, iql.replace("retry_delay=7", "retry=3")), "unknown option"),
+        (
+            lambda m, iql: (m, iql.replace("/*+ delete */\n", "/*+ delete */\n{% if 1 %}\n")),
+            "template syntax error in anchor delete",
+        ),
+        (
+            lambda m, iql: (
+                m.replace('value: "after-{{ first_job_id }}"', "values: {prod: {value: x}}"),
+                iql,
+            ),
+            "has no value for environment 'dev'",
+        ),
+    ],
+)
+def test_what_needs_no_provider_is_checked_for_every_resource_before_the_first_call(
+    stack: Path, change: Any, message: str
+) -> None:
+    # each error is in the second resource: the first was created before it was found
+    manifest, iql = change(MANIFEST, JOB_IQL)
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    (stack / "resources" / "job.iql").write_text(iql)
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match=message):
+        run(build, cloud, stack)
+    assert cloud.statements == []
+
+
 def test_second_build_creates_nothing(stack: Path) -> None:
     cloud = FakeCloud()
     run(build, cloud, stack)

@@ -188,6 +188,7 @@ def test_split_anchors_options_lines_and_aliases() -> None:
         ("SELECT 1;\n/*+ exists */\n", "before the first anchor", 1),
         ("/*+ statecheck, retrys=3 */\n", "unknown option", 1),
         ("/*+ statecheck, retries=x */\n", "whole number", 1),
+        ("/*+ create, retry_delay=99999999999999999999 */\n", "at most 86400", 1),
     ],
 )
 def test_anchor_errors(text: str, message: str, line: int) -> None:
