@@ -87,8 +87,10 @@ class AnchorRunner:
         self.parse = parse or _default_parse
         #: resource name -> the session its statements run in (its own ``auth``)
         self._sessions: dict[str, SessionLike] = {}
-        #: sessions made for resources' auth, by auth: closed by :meth:`close`
+        #: sessions made for resources' auth, by auth (and a dry run's): closed by :meth:`close`
         self._made: dict[str, Any] = {}
+        #: a dry run's stand-ins for exported values (``<job_id>``)
+        self._stand_ins: set[str] = set()
 
     def log(self, message: str, level: int = logging.INFO) -> None:
         """A progress line, masked; below ``log_level`` it is dropped."""
@@ -177,7 +179,33 @@ class AnchorRunner:
                     raise read_anchor_change(
                         anchor, res.name, stmt.kind, stmt.line, "nothing of the anchor was run"
                     )
+        if self.dry_run:
+            self._plan(res, anchor, statements)
         return statements
+
+    def _plan(self, res: ResourceSpec, anchor: Anchor, statements: Sequence[Statement]) -> None:
+        """A dry run plans each statement as ``exec --dry-run`` does, with no call: a mistyped
+        table or column is its error now, not after a real build created what came before.
+        A statement that holds an export's stand-in (``<job_id>``: only the build reads its
+        value) is left to the build; so is every statement of a session that cannot plan
+        without calling (a library caller's own)."""
+        session = self._sessions.get(res.name, self.session)
+        if not getattr(getattr(session, "settings", None), "dry_run", False):
+            derive = getattr(session, "derived", None)
+            if derive is None:
+                return
+            key = f"dry run {id(session)}"
+            if key not in self._made:
+                self._made[key] = derive(dry_run=True)
+            session = self._made[key]
+        for stmt in statements:
+            if any(stand_in in stmt.text for stand_in in self._stand_ins):
+                continue
+            try:
+                session.execute(stmt)
+            except StackqlTuningError as e:
+                self._locate(e, res, anchor, stmt)
+                raise
 
     def _execute(self, res: ResourceSpec, anchor: Anchor, stmt: Statement, attempts: int) -> Result:
         delay = anchor.option("retry_delay", 0)
@@ -329,6 +357,7 @@ class AnchorRunner:
         statements = self._statements(res, anchor, ctx)
         if self.dry_run:
             for e in res.exports:
+                self._stand_ins.add(f"<{e.alias}>")
                 self._set(res, e.alias, f"<{e.alias}>", ctx)
             return {e.alias: f"<{e.alias}>" for e in res.exports}
         attempts, delay = anchor.option("retries", 0) + 1, anchor.option("retry_delay", 0)

@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from stackql_tuning.deploy import build, teardown, test
-from stackql_tuning.errors import ManifestError, ParseError, ProviderError, StatementTimeout
+from stackql_tuning.errors import (
+    ManifestError,
+    ParseError,
+    PlanError,
+    ProviderError,
+    StatementTimeout,
+)
 from stackql_tuning.result import Result
 from stackql_tuning.sql.statement import Statement
 
@@ -380,6 +386,35 @@ def test_condition_includes_resource_for_prod(stack: Path) -> None:
     report = run(build, cloud, stack, "prod")
     assert report.created == ["first", "second", "prod_only"]
     assert "demo-prod-only" in cloud.jobs
+
+
+class PlanningCloud(FakeCloud):
+    """A session in dry-run mode (``exec --dry-run``'s): it plans what it is given, and
+    knows no column named displayNme."""
+
+    settings = type("Settings", (), {"dry_run": True})()
+
+    def execute(self, stmt: Statement | str) -> Result:
+        assert isinstance(stmt, Statement)
+        self.statements.append(stmt)
+        if "displayNme" in stmt.text:
+            raise PlanError("unknown column 'displayNme'")
+        return Result(["resource", "method", "request"], ["VARCHAR"] * 3, [], kind="dry-run")
+
+
+def test_a_dry_run_plans_each_statement_but_those_with_an_exports_stand_in(
+    stack: Path,
+) -> None:
+    cloud = PlanningCloud()
+    report = run(build, cloud, stack, dry_run=True)
+    assert [r.action for r in report.resources] == ["planned", "planned", "skipped"]
+    planned = " ".join(s.text for s in cloud.statements)
+    assert "INSERT INTO" in planned and "demo-dev-first" in planned
+    assert "<first_job_id>" not in planned  # second's statements wait for the build's value
+    (stack / "resources" / "first.iql").write_text(JOB_IQL.replace("displayName)", "displayNme)"))
+    with pytest.raises(PlanError, match="displayNme") as caught:
+        run(build, PlanningCloud(), stack, dry_run=True)
+    assert caught.value.location.line == 6  # the INSERT, in first.iql
 
 
 def test_dry_run_runs_nothing(stack: Path, tmp_path: Path) -> None:
