@@ -253,6 +253,7 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             output_file=args.output_file,
             log=log,
             log_level=args.log_level,
+            on_failure=args.on_failure,
         )
     summary = getattr(report, "summary", None)
     if summary:

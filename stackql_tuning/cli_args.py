@@ -234,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--show-queries", action="store_true", help="print each query it runs")
     p.add_argument(
+        "--on-failure",
+        choices=("error", "rollback", "ignore"),
+        default="error",
+        help="when a resource fails: error stops (default); rollback (build) then tears down "
+        "what the build created; ignore goes on with the next resource and exits 1 at the end",
+    )
+    p.add_argument(
         "--log-level",
         default="INFO",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),

@@ -38,6 +38,7 @@ def _run(
     log: Log | None,
     log_level: str,
     sleep: Callable[[float], None],
+    on_failure: str = "error",
 ) -> DeployReport:
     registry = getattr(session, "registry", None)
     if not isinstance(registry, Registry):
@@ -53,6 +54,7 @@ def _run(
         log=log,
         log_level=log_level,
         sleep=sleep,
+        on_failure=on_failure,
     )
     report: DeployReport = getattr(engine, operation)()
     if output_file is not None and operation != "teardown":
@@ -75,8 +77,14 @@ def build(
     log: Log | None = None,
     log_level: str = "INFO",
     sleep: Callable[[float], None] = time.sleep,
+    on_failure: str = "error",
 ) -> DeployReport:
-    """Create or update every resource of the stack so that its statechecks pass."""
+    """Create or update every resource of the stack so that its statechecks pass.
+
+    ``on_failure`` (stackql-deploy's ``--on-failure``): ``error`` stops at the first resource
+    that fails; ``rollback`` then tears down what this build created, in reverse order, and
+    raises the failure; ``ignore`` goes on with the next resource and raises, at the end, a
+    ManifestError that names every resource that failed (the report is its ``report``)."""
     return _run(
         "build",
         session,
@@ -89,6 +97,7 @@ def build(
         log=log,
         log_level=log_level,
         sleep=sleep,
+        on_failure=on_failure,
     )
 
 
@@ -104,8 +113,10 @@ def test(
     log: Log | None = None,
     log_level: str = "INFO",
     sleep: Callable[[float], None] = time.sleep,
+    on_failure: str = "error",
 ) -> DeployReport:
-    """Check every resource's statecheck and collect exports; ManifestError on the first failure."""
+    """Check every resource's statecheck and collect exports; ManifestError on the first failure
+    (``on_failure="ignore"``: on every failed resource, at the end)."""
     return _run(
         "test",
         session,
@@ -118,6 +129,7 @@ def test(
         log=log,
         log_level=log_level,
         sleep=sleep,
+        on_failure=on_failure,
     )
 
 
@@ -137,8 +149,10 @@ def teardown(
     log: Log | None = None,
     log_level: str = "INFO",
     sleep: Callable[[float], None] = time.sleep,
+    on_failure: str = "error",
 ) -> DeployReport:
-    """Delete the stack's resources in reverse order (exists -> delete -> gone)."""
+    """Delete the stack's resources in reverse order (exists -> delete -> gone);
+    ``on_failure="ignore"`` goes on past a resource that fails (``build``)."""
     return _run(
         "teardown",
         session,
@@ -151,6 +165,7 @@ def teardown(
         log=log,
         log_level=log_level,
         sleep=sleep,
+        on_failure=on_failure,
     )
 
 

@@ -34,11 +34,20 @@ from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
 from stackql_tuning.deploy.preflight import check_anchor
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
 from stackql_tuning.deploy.runner import RETRYABLE, AnchorRunner, Log, Parse, SessionLike
-from stackql_tuning.errors import Location, ManifestError, StackqlTuningError, did_you_mean
+from stackql_tuning.errors import (
+    Cancelled,
+    Location,
+    ManifestError,
+    StackqlTuningError,
+    UsageError,
+    did_you_mean,
+)
 from stackql_tuning.sql.expressions import Exec
 from stackql_tuning.sql.statement import Statement
 from stackql_tuning.sql.template import references
 
+#: what a failed resource does to the rest (stackql-deploy's --on-failure)
+ON_FAILURE = ("error", "rollback", "ignore")
 DEFAULT_POSTDELETE_RETRIES = 10
 DEFAULT_POSTDELETE_DELAY = 5
 
@@ -74,7 +83,14 @@ class Engine(AnchorRunner):
         log_level: str = "INFO",
         sleep: Callable[[float], None] = time.sleep,
         parse: Parse | None = None,
+        on_failure: str = "error",
     ) -> None:
+        if on_failure not in ON_FAILURE:
+            raise UsageError(
+                f"on_failure {on_failure!r} is not one of {', '.join(ON_FAILURE)}",
+                hint="error stops; rollback tears down what the build created; ignore goes on",
+            )
+        self.on_failure = on_failure
         self.manifest = manifest
         super().__init__(
             session,
@@ -89,6 +105,8 @@ class Engine(AnchorRunner):
         )
         #: teardown: exports whose resource no longer exists
         self._missing: set[str] = set()
+        #: build: the resources it created, in order (what a rollback tears down)
+        self._created: list[ResourceSpec] = []
 
     # -- operations ---------------------------------------------------------------------------
     def build(self) -> DeployReport:
@@ -193,11 +211,32 @@ class Engine(AnchorRunner):
                 self._check_stack_exports()
             if collect:
                 self._collect_exports()
+            failed: list[tuple[str, StackqlTuningError]] = []
             for res in resources:
-                outcome = step(res)
+                try:
+                    outcome = step(res)
+                except StackqlTuningError as e:
+                    if self.dry_run or isinstance(e, Cancelled) or self.on_failure == "error":
+                        raise
+                    self._mask_error(e)
+                    if self.on_failure == "rollback" and name == "build":
+                        raise self._rolled_back(e) from None
+                    self.log(f"[{res.name}] failed, going on (--on-failure {self.on_failure}): {e}")
+                    failed.append((res.name, e))
+                    outcome = ResourceOutcome(res.name, "failed")
                 self.log(f"[{res.name}] {outcome.action}")
                 self.log(f"[{res.name}] exports: {outcome.exports}", logging.DEBUG)
                 self.report.resources.append(outcome)
+            if failed:
+                error = ManifestError(
+                    f"{name} of {self.manifest.name} [{self.ctx.stack_env}]: "
+                    f"{len(failed)} resource(s) failed ({', '.join(n for n, _ in failed)}); "
+                    f"--on-failure {self.on_failure} went on past them:"
+                    + "".join(f"\n  - {n}: {e.message}" for n, e in failed),
+                    location=Location(file=self.ctx.file),
+                )
+                error.report = self.report  # type: ignore[attr-defined]
+                raise error
             if name in ("build", "test"):
                 self._stack_exports()
         except StackqlTuningError as e:
@@ -207,6 +246,32 @@ class Engine(AnchorRunner):
             self.close()
             self.report.elapsed = time.monotonic() - start
         return self.report
+
+    def _rolled_back(self, failure: StackqlTuningError) -> StackqlTuningError:
+        """``--on-failure rollback``: tear down, in reverse order, what this build created
+        (not what it found, nor what it updated: those were there before it); ``failure``
+        with what the rollback did, or the rollback's own error beside it."""
+        created = self._created
+        self.log(
+            "rolling back: "
+            + (", ".join(r.name for r in reversed(created)) or "this build created nothing")
+        )
+        undone: list[str] = []
+        try:
+            for res in reversed(created):
+                outcome = self._teardown_one(res)
+                self.log(f"[{res.name}] rolled back: {outcome.action}")
+                undone.append(f"{res.name} {outcome.action}")
+        except StackqlTuningError as e:
+            self._mask_error(e)
+            failure.message += (
+                f"; the rollback failed too, at its next resource: {e.message} (rolled back: "
+                f"{', '.join(undone) or 'nothing'})"
+            )
+            return failure
+        if created:
+            failure.message += f"; rolled back: {', '.join(undone)}"
+        return failure
 
     def _preflight(self, resources: Sequence[ResourceSpec], *, props: bool) -> None:
         """What needs no provider, of every resource, before the first call (``preflight``):
@@ -287,6 +352,7 @@ class Engine(AnchorRunner):
             action = "updated"
         else:
             self._create(res, create, exists_q, ctx)
+            self._created.append(res)  # (before its statecheck: a rollback deletes it too)
             action = "created"
         check = None if res.skip_validation else state_q or exists_q
         if check is not None:
@@ -498,14 +564,18 @@ class Engine(AnchorRunner):
                     r.name for r in self.manifest.resources if name in {e.alias for e in r.exports}
                 ]
                 skipped = {o.name for o in self.report.resources if o.action == "skipped"}
-                why = (
-                    f"it is an export of resource {owners[0]!r}, which was skipped (its 'if' "
-                    "was false)"
-                    if owners and owners[0] in skipped
-                    else "no resource gave it a value"
-                )
+                if owners and all(o in skipped for o in owners):
+                    # the 'if' left the resource out of this environment, as it was told
+                    self.log(
+                        f"stack export {name!r} is null: resource {owners[0]!r}, which "
+                        "exports it, was skipped (its 'if' was false)",
+                        logging.WARNING,
+                    )
+                    self.report.exports[name] = self.report.values[name] = None
+                    self.report.types[name] = None
+                    continue
                 raise ManifestError(
-                    f"stack export {name!r} has no value: {why}",
+                    f"stack export {name!r} has no value: no resource gave it a value",
                     location=Location(file=self.ctx.file),
                     hint="drop it from the stack's exports, or export it only when it exists",
                 )

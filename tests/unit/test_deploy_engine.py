@@ -614,14 +614,21 @@ def test_an_unknown_stack_export_fails_before_anything_runs(stack: Path) -> None
     assert cloud.statements == []  # it was found after the jobs were created
 
 
-def test_a_stack_export_of_a_skipped_resource_names_it(stack: Path) -> None:
+def test_a_stack_export_of_a_skipped_resource_is_null_with_a_warning(
+    stack: Path, tmp_path: Path
+) -> None:
+    # the 'if' left prod_only out of dev, as told: the build is not failed for it (it was,
+    # after creating the others, and wrote no output file)
     manifest = stack / "stackql_manifest.yml"
     line = '        value: "{{ stack_name }}-prod-only"\n'
     exports = "    exports:\n      - job_id: prod_job_id\n"
     text = manifest.read_text().replace(line, line + exports)
     manifest.write_text(text + "  - prod_job_id\n")
-    with pytest.raises(ManifestError, match="resource 'prod_only', which was skipped"):
-        run(build, FakeCloud(), stack)
+    rec, out = Recorder(), tmp_path / "exports.json"
+    report = run(build, FakeCloud(), stack, rec=rec, output_file=out)
+    assert report.exports["prod_job_id"] is None
+    assert json.loads(out.read_text())["prod_job_id"] is None
+    assert "stack export 'prod_job_id' is null: resource 'prod_only'" in rec.text
 
 
 def test_teardown_checks_a_resource_whose_unused_prop_needs_a_gone_export(stack: Path) -> None:
@@ -727,3 +734,43 @@ def test_a_short_protected_value_is_masked_where_it_is_a_quoted_value() -> None:
     assert ctx.mask("WHERE pin = '739' AND region = 'us-east-1'") == (
         "WHERE pin = '****' AND region = 'us-east-1'"
     )
+
+
+def test_on_failure_rollback_tears_down_what_the_build_created(stack: Path) -> None:
+    # second's statecheck never passes: first (created by this build) and second (created,
+    # not in its state) are torn down, in reverse order; the failure is raised with that said
+    cloud, rec = FakeCloud(), Recorder()
+    cloud.jobs["demo-dev-first"] = {"id": "7", "state": "JOB_STATE_RUNNING", "polls": 0}
+    original = cloud.execute
+
+    def never_running(stmt: Statement | str) -> Result:
+        result = original(stmt)
+        assert isinstance(stmt, Statement)
+        if "after-7" in stmt.text and "JOB_STATE_RUNNING" in stmt.text:
+            return Result(["count"], ["BIGINT"], [(0,)])
+        return result
+
+    cloud.execute = never_running  # type: ignore[method-assign]
+    with pytest.raises(ManifestError, match="still returns count 0") as caught:
+        run(build, cloud, stack, rec=rec, on_failure="rollback")
+    assert "rolled back: second deleted" in caught.value.message
+    assert "after-7" not in cloud.jobs
+    assert "demo-dev-first" in cloud.jobs  # it was there before the build: not rolled back
+
+
+def test_on_failure_ignore_goes_on_and_fails_at_the_end(stack: Path) -> None:
+    cloud, rec = FakeCloud(), Recorder()
+    cloud.fail_next_insert = 3  # first's create and its two retries
+    with pytest.raises(ManifestError, match=r"2 resource\(s\) failed \(first, second\)") as caught:
+        run(build, cloud, stack, rec=rec, on_failure="ignore")
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert [r.action for r in report.resources] == ["failed", "failed", "skipped"]
+    # second needs first's export: it failed too, after first, without a call of its own
+    assert "going on (--on-failure ignore)" in rec.text
+
+
+def test_on_failure_must_be_one_of_three(stack: Path) -> None:
+    from stackql_tuning.errors import UsageError
+
+    with pytest.raises(UsageError, match="on_failure 'retry'"):
+        run(build, FakeCloud(), stack, on_failure="retry")
