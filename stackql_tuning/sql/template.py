@@ -12,7 +12,6 @@ This module renders text only: it never parses SQL and never runs anything.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from stackql_tuning.errors import Location, ManifestError, TemplateError, UsageError
 from stackql_tuning.sql.sandbox import BoundedEnvironment, render_bounded
+from stackql_tuning.sql.template_filters import FILTERS, GLOBALS, finalize
 from stackql_tuning.textfile import read_text
 
 #: the template name jinja reports when a template has no source file
@@ -71,46 +71,16 @@ class OneString(str):
         return obj
 
 
-def _finalize(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, separators=(", ", ": "))
-    return value
-
-
-def _from_json(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"from_json: not valid JSON ({e.msg} at character {e.pos})") from None
-
-
-def _base64_encode(value: Any) -> str:
-    return base64.b64encode(str(value).encode()).decode()
-
-
-def _sql_escape(value: Any) -> str:
-    """A value made safe inside a single-quoted SQL string (quotes doubled)."""
-    text = _finalize(value)
-    return str(text).replace("'", "''")
-
-
 def make_environment() -> SandboxedEnvironment:
     """The one jinja environment used for scripts and manifests."""
     env = BoundedEnvironment(
         undefined=_StrictUndefined,
-        finalize=_finalize,
+        finalize=finalize,
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters["from_json"] = _from_json
-    env.filters["base64_encode"] = _base64_encode
-    env.filters["sql_escape"] = _sql_escape
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
     return env
 
 
