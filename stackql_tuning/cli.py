@@ -232,6 +232,13 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"deploy {args.action} needs STACK_DIR and STACK_ENV")
     from stackql_tuning.deploy.context import load_env_vars
 
+    if args.action == "teardown" and args.output_file is not None:
+        # (a usage error would break a CI line that gives it to every operation)
+        print(
+            f"warning: --output-file {args.output_file} is for build and test: teardown exports "
+            "nothing, and writes no file",
+            file=err,
+        )
     env_vars = load_env_vars(args.env_file, args.env, Path(args.stack_dir))
     action: Callable[..., Any] = {
         "build": deploy.build,

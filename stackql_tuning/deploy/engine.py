@@ -215,6 +215,14 @@ class Engine(AnchorRunner):
             for res in resources:
                 try:
                     outcome = step(res)
+                except KeyboardInterrupt:
+                    done = ", ".join(f"{o.name} {o.action}" for o in self.report.resources)
+                    self.log(
+                        f"[{res.name}] interrupted while this resource ran (its change, if "
+                        f"any was sent, may have been made); before it: {done or 'nothing'}",
+                        logging.WARNING,
+                    )
+                    raise
                 except StackqlTuningError as e:
                     if self.dry_run or isinstance(e, Cancelled) or self.on_failure == "error":
                         raise

@@ -185,9 +185,27 @@ class _Checker:
                 self.fail(
                     f"unknown key {key!r} in {what}",
                     node,
+                    line=self.key_line(node, key),
                     hint=did_you_mean(str(key), allowed)
                     or "allowed keys: " + ", ".join(sorted(allowed)),
                 )
+
+    def key_line(self, node: dict[str, Any], key: Any) -> int | None:
+        """The file line of ``key`` in the mapping ``node`` (its own line, not the mapping's:
+        ``expots`` 30 lines into a resource was reported at the resource's first line)."""
+        start = node.get(_LINE)
+        stack = [self.root]
+        while stack:
+            ynode = stack.pop()
+            if isinstance(ynode, yaml.MappingNode):
+                if ynode.start_mark.line + 1 == start:
+                    for key_node, _ in ynode.value:
+                        if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(key):
+                            return int(key_node.start_mark.line) + 1
+                stack.extend(v for _, v in ynode.value)
+            elif isinstance(ynode, yaml.SequenceNode):
+                stack.extend(ynode.value)
+        return start if isinstance(start, int) else None
 
     def string(self, node: dict[str, Any], key: str, what: str, *, required: bool = True) -> str:
         value = node.get(key)
@@ -218,10 +236,15 @@ def _type_name(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _line_of(ynode: yaml.Node | None, default: int | None) -> int | None:
+    """The file line of a YAML node (an entry of a list: ``resources: [r]`` is its line)."""
+    return int(ynode.start_mark.line) + 1 if ynode is not None else default
+
+
 def _load_global(
     check: _Checker, node: Any, parent_line: int | None, ynode: yaml.Node | None = None
 ) -> Global:
-    g = check.mapping(node, "each entry of 'globals'", line=parent_line)
+    g = check.mapping(node, "each entry of 'globals'", line=_line_of(ynode, parent_line))
     check.keys(g, _GLOBAL_KEYS, "a global")
     name = check.string(g, "name", "a global")
     if "value" not in g:
@@ -244,7 +267,7 @@ def _load_prop(
     ynode: yaml.Node | None = None,
 ) -> Prop:
     what = f"a prop of resource {resource!r}"
-    p = check.mapping(node, what, line=parent_line)
+    p = check.mapping(node, what, line=_line_of(ynode, parent_line))
     check.keys(p, _PROP_KEYS, what)
     name = check.string(p, "name", what)
     what = f"prop {name!r} of resource {resource!r}"
@@ -308,7 +331,7 @@ def _load_resource(
     parent_line: int | None,
     ynode: yaml.Node | None = None,
 ) -> ResourceSpec:
-    r = check.mapping(node, "each entry of 'resources'", line=parent_line)
+    r = check.mapping(node, "each entry of 'resources'", line=_line_of(ynode, parent_line))
     name = check.string(r, "name", "a resource")
     what = f"resource {name!r}"
     check.keys(r, _RESOURCE_KEYS, what)

@@ -429,8 +429,11 @@ class AnchorRunner:
         if loc.file is None:
             loc.file = anchor.file
             loc.line = stmt.line if stmt is not None else anchor.body_line
+        where = f"resource {res.name}, anchor {anchor.name}"
         if loc.resource is None:
-            loc.resource = f"resource {res.name}, anchor {anchor.name}"
+            loc.resource = where
+        elif not loc.resource.startswith("resource "):  # a provider table: which one's anchor
+            loc.resource = f"{where}, {loc.resource}"
         self._mask_error(e)
 
     def _mask_error(self, e: StackqlTuningError) -> None:

@@ -311,3 +311,11 @@ def test_a_failed_script_statement_says_which_statements_did_not_run(tmp_path: P
     script.write_text("SELECT nope FROM t;\nSELECT 2;\n")
     assert main(["exec", "-f", str(script)], io.StringIO(), err := io.StringIO()) == 1
     assert "the statement after it was not run (line 2)" in err.getvalue()
+
+
+def test_deploy_teardown_says_it_writes_no_output_file(tmp_path: Path) -> None:
+    code, _, err = run(
+        ["deploy", "teardown", str(tmp_path), "dev", "--output-file", str(tmp_path / "x.json")]
+    )
+    assert "teardown exports nothing, and writes no file" in err
+    assert code == 1 and "no stackql_manifest.yml" in err  # and the stack's own error

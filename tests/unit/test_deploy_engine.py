@@ -774,3 +774,20 @@ def test_on_failure_must_be_one_of_three(stack: Path) -> None:
 
     with pytest.raises(UsageError, match="on_failure 'retry'"):
         run(build, FakeCloud(), stack, on_failure="retry")
+
+
+def test_an_interrupt_names_the_resource_it_stopped_and_what_came_before(stack: Path) -> None:
+    cloud, rec = FakeCloud(), Recorder()
+    original = cloud.execute
+
+    def interrupted(stmt: Statement | str) -> Result:
+        assert isinstance(stmt, Statement)
+        if stmt.kind == "insert" and "after-" in stmt.text:
+            raise KeyboardInterrupt
+        return original(stmt)
+
+    cloud.execute = interrupted  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        run(build, cloud, stack, rec=rec)
+    assert "[second] interrupted while this resource ran" in rec.text
+    assert "before it: first created" in rec.text

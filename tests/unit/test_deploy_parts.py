@@ -69,7 +69,12 @@ exports: [id]
     ("text", "message", "line"),
     [
         ("name: s\nresources:\n  - name: r\n    type: resourse\n", "type 'resourse'", 3),
-        ("name: s\nresources:\n  - name: r\n    propz: []\n", "unknown key 'propz'", 3),
+        ("name: s\nresources:\n  - name: r\n    propz: []\n", "unknown key 'propz'", 4),
+        (  # at its own line, not its resource's first
+            "name: s\nresources:\n  - name: r\n    props: []\n    exports: [a]\n    expots: [b]\n",
+            "unknown key 'expots'",
+            6,
+        ),
         ("name: s\nresources:\n  - name: r\n    props:\n      - name: a\n", "exactly one", 5),
         (
             "name: s\nresources:\n  - name: r\n    props:\n      - name: a\n        values:\n"
@@ -84,6 +89,7 @@ exports: [id]
             3,
         ),
         ("name: s\nresources: []\n", "no resources", 1),
+        ("name: s\nresources:\n  - r\n", "each entry of 'resources' must be a mapping", 3),
         ("resources:\n  - name: r\n", "no 'name'", 1),
         ("- just\n- a list\n", "must be a mapping", 1),
         ("name: s\nresources:\n  - name: r\n   bad: indent\n", "malformed YAML", 4),
