@@ -303,8 +303,17 @@ class Session:
         self._check_open()
         from stackql_tuning.sql import parse
 
-        for stmt in parse(_bound(text, params, source), source=source):
-            yield self.execute_statement(stmt)
+        statements = parse(_bound(text, params, source), source=source)
+        for stmt in statements:
+            try:
+                result = self.execute_statement(stmt)
+            except StackqlTuningError as e:
+                if e.location.line is None and len(statements) > 1:
+                    # which statement of the text failed (a provider's error has no place
+                    # of its own in the SQL; a file's statements are located already)
+                    e.location.line = stmt.line
+                raise
+            yield result
 
     def execute_statement(self, stmt: Statement) -> Result:
         from stackql_tuning.handlers import run_statement

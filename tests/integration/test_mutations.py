@@ -543,3 +543,15 @@ def test_insert_with_await_past_its_time_names_every_created_row(
     assert "2 created: row 1: projects/" in str(info.value) and "; row 2: projects/" in str(
         info.value
     )
+
+
+def test_a_scripts_provider_error_names_the_statement_that_failed(session: Session) -> None:
+    script = (
+        "SELECT 1 AS one;\n\n"
+        f"EXEC {HPT}.cancel @projectsId='{PROJECT}', @locationsId='{LOC}',\n"
+        "  @hyperparameterTuningJobsId='404404404';\n"
+    )
+    with pytest.raises(errors.ProviderError) as caught:
+        session.execute_script(script)
+    assert caught.value.location.line == 3  # the EXEC's line (a provider error had none)
+    assert [r.rows for r in caught.value.results] == [[(1,)]]
