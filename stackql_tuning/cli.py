@@ -182,6 +182,8 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 result = session.execute(stmt)
             except StackqlTuningError as e:
                 _note_not_run(e, statements[i + 1 :])
+                if e.partial is not None:  # what it did before it failed (RETURNING rows)
+                    _print_result(e.partial, args, out, err, after=wrote)
                 raise
             code = max(code, _print_result(result, args, out, err, after=wrote))
             wrote = wrote or bool(result.has_rows and result.columns)

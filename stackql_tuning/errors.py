@@ -72,6 +72,9 @@ class StackqlTuningError(Exception):
         self.sql_spot: tuple[str, str] | None = None
         #: ``Session.execute_script``: the results of the statements that ran before it
         self.results: list[Any] = []
+        #: what the failed statement did before it failed, as rows (a Result): a multi-row
+        #: INSERT ... RETURNING that failed in part, the rows it created (the CLI prints them)
+        self.partial: Any = None
 
     def __str__(self) -> str:
         where = str(self.location)

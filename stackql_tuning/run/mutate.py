@@ -15,6 +15,7 @@ Must not: name a particular resource; all behaviour comes from the registry's de
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -205,11 +206,19 @@ def run_insert(session: Session, stmt: Statement) -> Result:
             done.append(f"row {o.row}: {target}")
             now = f", now {state}" if state else ""
             messages.append(f"row {o.row}: created {target}{now}")
-    failures = failed_calls(session, stmt, "created", outcomes, done)
+    created = [o for o in outcomes if o.ok]
+    exprs = list(returning.expressions) if returning is not None else None
+    try:
+        failures = failed_calls(session, stmt, "created", outcomes, done)
+    except ProviderError as e:
+        if (returning is not None or show) and created:
+            # the RETURNING rows of what was created: a script needs the new names
+            # (stderr named them, stdout had nothing); unread, the error still names them
+            with contextlib.suppress(StackqlTuningError):
+                e.partial = returning_rows(session, resource, created, exprs)
+        raise
     messages.append(_count(len(done), len(outcomes), "created"))
     if returning is not None or show:
-        created = [o for o in outcomes if o.ok]
-        exprs = list(returning.expressions) if returning is not None else None
         try:
             result = returning_rows(session, resource, created, exprs)
         except (Cancelled, KeyboardInterrupt):

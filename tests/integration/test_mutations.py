@@ -204,6 +204,17 @@ def test_several_rows_report_each_outcome(session: Session) -> None:
     names = session.execute(f"SELECT displayName FROM {HPT} WHERE {WHERE}").rows
     shown = {r[0] for r in names}
     assert {"h7-multi-1", "h7-multi-2"} <= shown and "h7-multi-3" not in shown
+    assert info.value.partial is None  # no RETURNING: nothing to show
+    # with RETURNING, the error carries the rows of what was created, and the CLI prints
+    # them to stdout before the error (a script needs the new names)
+    returning = sql.replace("h7-multi-", "h7-multi-r") + " RETURNING displayName"
+    with pytest.raises(errors.ProviderError) as info:
+        session.execute(returning)
+    assert info.value.partial.rows == [("h7-multi-r1",), ("h7-multi-r2",)]
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["exec", "-o", "csv", returning.replace("h7-multi-r", "h7-multi-c")], out, err)
+    assert code == 1 and out.getvalue() == "displayName\nh7-multi-c1\nh7-multi-c2\n"
+    assert "2 of 3 created" in err.getvalue()
 
 
 def test_cancel_with_await_ends_cancelled(session: Session) -> None:
