@@ -219,6 +219,9 @@ class Shell:
                         raise Cancelled()
                     return
                 if kind == "error":
+                    partial = getattr(payload, "partial", None)
+                    if partial is not None:  # what it did before it failed (RETURNING rows)
+                        self._show(partial, at - started)
                     raise payload
                 if stopping.is_set():
                     # a result that came after Ctrl-C is not shown; what a change reports of
