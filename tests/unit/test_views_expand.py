@@ -135,10 +135,15 @@ def test_pruning_keeps_what_a_describe_needs_out_of_the_plan() -> None:
 def test_raw_names_every_native_column_of_its_branch() -> None:
     for branch in branches(expand(f"SELECT raw FROM {UNIFIED}")):
         [table] = tables(branch)
-        raw = branch.expressions[0]
-        keys = [e.this for e in raw.find_all(exp.Literal) if e.is_string]
+        raw = branch.expressions[0].find(exp.JSONObject)
+        assert raw is not None
+        keys = [pair.this.this for pair in raw.expressions]
         native = [c.name for c in REG.resource(table).columns if c.derive is None]
         assert keys == native, table
+        # a time is written as the API writes it (ISO, UTC, Z), not in DuckDB's format
+        for pair in raw.expressions:
+            if REG.resource(table).column(pair.this.this).db_type.startswith("TIMESTAMP"):
+                assert "%Y-%m-%dT%H:%M:%S.%fZ" in pair.expression.sql("duckdb"), pair.this
 
 
 def test_a_view_page_shows_params_select_and_sql_but_no_methods() -> None:
