@@ -190,6 +190,34 @@ def _const_predicates(node: exp.Table, names: set[str]) -> list[tuple[str, exp.E
     return out
 
 
+def _refuse_loose(node: exp.Table, view: str, names: set[str]) -> None:
+    """A PlanError for a condition that constrains one of ``names`` (a param only some
+    branches have: region, AwsAccountId, projectsId, locationsId) without binding it
+    (``region IS NOT NULL``, ``LIKE``, ``<>``, ``IN (SELECT ...)``, a join to a local
+    source): the branches that need it went unread, and their rows were silently missing
+    (0 rows, exit 0) where the table itself is a plan error. ``IS NULL`` is left alone: it
+    asks for the other branches' rows."""
+    if not names:
+        return
+    alias = node.alias_or_name.lower()
+    scope = node.find_ancestor(exp.Select)
+    for pred in conjuncts(scope, node):
+        if isinstance(pred, exp.Is) and isinstance(pred.expression, exp.Null):
+            continue
+        for col in pred.find_all(exp.Column):
+            name = col.name.lower()
+            if name not in names or (col.table and col.table.lower() != alias):
+                continue
+            raise PlanError(
+                f"{col.name} of {view} is constrained by `{pred.sql(dialect='duckdb')}`, "
+                f"which binds no call: the branches of {view} that need a {col.name} would "
+                "not be read, and their rows would be missing",
+                location=node_location(col, Location(resource=view)),
+                hint=f"give it as literals ({col.name} = '...' or {col.name} IN ('...', "
+                "'...')), or query the table of that cloud itself",
+            )
+
+
 def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[list[str], exp.In]]:
     """(view columns, predicate) for the outer ``col IN (SELECT ...)`` (or ``(col, col2) IN
     (SELECT ...)``) conjuncts of the view's scope on ``names`` (lower-cased) alone."""
@@ -864,9 +892,12 @@ def expand_view(
                 # its params from it (_joined_predicates), whatever the order of the FROM
                 scope.meta.setdefault(_MOVED, []).append(pred.copy())
             pred.replace(exp.true())
-    for param, pred in _joined_predicates(node, set(params), direct):
+    joined = _joined_predicates(node, set(params), direct)
+    for param, pred in joined:
         for i in range(len(branches)):
             bind(param, pred, i)
+    routed = {p for p, spec_ in params.items() if _routed(spec_, len(branches))}
+    _refuse_loose(node, view.id, routed - direct - {param for param, _ in joined})
     # not under a sample taken before the WHERE (or an ASOF / POSITIONAL join): fewer rows
     # of the view in it, another sample of the join (these copies are not needed to bind)
     in_subqueries = _subquery_predicates(node, set(params)) if free else []

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 from sqlglot import exp
 
+from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.bindings import LOCAL_IN, TENTATIVE
 from stackql_tuning.plan.select import plan_query
 from stackql_tuning.plan.semi_joins import in_subqueries_as_semi_joins
@@ -103,16 +104,19 @@ def test_a_correlated_view_param_in_is_dropped_from_the_branch() -> None:
 
 
 def test_a_unified_name_in_goes_to_each_branch_with_the_names_of_its_form() -> None:
-    # the AWS branch binds its job names with the subquery's values of SageMaker's form; a
-    # routed param (one only some branches have) is not copied at all
+    # the AWS branch binds its job names with the subquery's values of SageMaker's form
     sql = (
         "SELECT 1 FROM unified.tuning.jobs WHERE location_or_region = 'us-east-1' "
-        "AND name IN (SELECT 'a') AND projectsId IN (SELECT 'p')"
+        "AND name IN (SELECT 'a')"
     )
     tree = expand_views(parse_one(sql).expression, REG)
     copies = [i for i in _ins(tree) if i.meta.get(TENTATIVE)]
     assert [c.this.sql() for c in copies] == [f"j.{NAME}"]
     assert "REGEXP_FULL_MATCH" in copies[0].sql(dialect="duckdb")
+    # a routed param (one only some branches have) binds nothing by a subquery: the Google
+    # branches went unread and the AWS rows (projectsId NULL) failed the IN (0 rows, exit 0)
+    with pytest.raises(PlanError, match=r"projectsId of unified.tuning.jobs is constrained by"):
+        expand_views(parse_one(f"{sql} AND projectsId IN (SELECT 'p')").expression, REG)
 
 
 def test_an_outer_column_is_not_read_from_the_semi_joined_mention() -> None:

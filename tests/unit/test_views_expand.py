@@ -475,3 +475,39 @@ def test_a_column_qualified_by_a_views_whole_name_reads_the_view() -> None:
     assert qualifiers == {("", "", "hyperparameter_tuning_job_trials")}
     [where] = [b.args["where"].sql() for b in branches(next(tree.find_all(exp.Subquery)))]
     assert where == "WHERE j.projectsId = 'p' AND j.locationsId = 'l'"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "region IS NOT NULL",
+        "region <> 'eu-west-1'",
+        "region LIKE 'us%'",
+        "upper(region) = 'US-EAST-1'",
+        "region IN (SELECT 'us-east-1')",
+        "(region = 'us-east-1' OR provider = 'aws')",
+        "AwsAccountId LIKE '1%'",
+        "projectsId IS NOT NULL",
+    ],
+)
+def test_a_param_only_some_branches_have_constrained_without_binding_is_refused(
+    condition: str,
+) -> None:
+    # the branches that need it went unread: their rows were missing (0 rows, exit 0)
+    from stackql_tuning.errors import PlanError
+
+    with pytest.raises(PlanError, match=r"of unified\.tuning\.jobs is constrained by") as e:
+        expand(f"SELECT * FROM {UNIFIED} WHERE {condition}")
+    assert e.value.location.column is not None
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "region IS NULL AND projectsId = 'p' AND locationsId = 'l'",  # the other clouds' rows
+        "region = 'us-east-1' AND region LIKE 'us%'",  # bound: the LIKE only filters
+        "region IN ('us-east-1', 'eu-west-1') AND region <> 'eu-west-1'",
+    ],
+)
+def test_a_bound_or_null_routed_param_is_not_refused(condition: str) -> None:
+    expand(f"SELECT * FROM {UNIFIED} WHERE {condition}")
