@@ -1258,3 +1258,17 @@ def test_a_parent_child_join_stops_the_childrens_calls_at_its_limit(
 )
 def test_no_early_limit_for_a_parent_child_join_whose_rows_may_not_meet(sql: str) -> None:
     assert all(s.limit is None for s in plan(sql).slots)
+
+
+def test_a_limit_past_a_bigint_is_no_early_limit() -> None:
+    # LIMIT 9223372036854775807 OFFSET 1: n + offset overflowed the LIMIT the planner wrote
+    # for DuckDB ("INT128 ... out of range for INT64"); it limits nothing anyway
+    from stackql_tuning.plan.bindings import limit_rows
+
+    def rows(tail: str) -> int | None:
+        return limit_rows(parse_one(f"SELECT name FROM {HPT} {W} {tail}").expression)
+
+    assert rows("LIMIT 10 OFFSET 5") == 15
+    assert rows("LIMIT 9223372036854775807 OFFSET 1") is None
+    assert rows("LIMIT 1 OFFSET 9223372036854775807") is None
+    assert rows("LIMIT 9223372036854775806 OFFSET 1") == 2**63 - 1
