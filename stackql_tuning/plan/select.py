@@ -617,7 +617,9 @@ def plan_query(
             # no row passes the conditions on one of its params: nothing to read (the answer
             # is empty; every conjunct's own values were called, and DuckDB dropped the rows)
             method, skip = listed, True
+            b.dependent = {}  # nothing is read: it waits on no other table (a "cycle" said so)
             name, owns = b.contradicted
+            name = param_spellings(resource).get(name, name)  # (it was lower-cased)
             allowed = " vs ".join(", ".join(map(repr, own)) for own in owns)
             warnings.append(
                 f"{resource.id} is not read: the conditions on its {name} allow no value in "

@@ -280,6 +280,18 @@ def test_a_param_bound_to_no_common_value_is_not_read() -> None:
         "aws.sagemaker.hyper_parameter_tuning_jobs is not read: the conditions on its region "
         "allow no value in common ('us-east-1' vs 'eu-west-1'), so no row of it can match"
     ]
+    # the parent of a parent-child join: not read, and its child waits on it (the child's
+    # equalities with it made a "cycle" error); the param is named as the API spells it
+    sql = (
+        f"SELECT count(*) FROM {AWS} h JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+        " t ON t.HyperParameterTuningJobName = h.HyperParameterTuningJobName AND t.region = "
+        "h.region WHERE h.region = 'us-east-1' AND h.HyperParameterTuningJobName = 'a' AND "
+        "h.HyperParameterTuningJobName = 'b'"
+    )
+    p = plan(sql)
+    parent, child = p.slots
+    assert parent.skip and not parent.dependent and child.dependent
+    assert "the conditions on its HyperParameterTuningJobName allow" in p.warnings[0]
     # under a collation that is not binary, 'a' and 'A' may both match: read as before
     sql = f"SELECT 1 FROM {HPT} {W} AND locationsId = 'US-CENTRAL1'"
     (read,) = plan_query(parse_one(sql).expression, REG, binary=lambda: False).slots
