@@ -469,8 +469,15 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
                 and owner(inner, refs, ref.scope) is ref
             ):
                 renames[projection.alias.lower()] = inner.name.lower()
+    current = ref.scope
     outer = ref.scope.find_ancestor(exp.Select) if ref.scope is not None else None
     while outer is not None:
+        if not _a_source(current):
+            # the query of an IN, EXISTS or scalar subquery: no query around it sees its
+            # columns (a view's copy of a partner, `... IN (SELECT g.projectsId FROM g)`,
+            # was taken as constrained by the outer `t.projectsId = g.projectsId`, and the
+            # config defaults did not stand in for its project)
+            break
         for pred in conjuncts(outer):
             for col in pred.find_all(exp.Column):
                 name = renames.get(col.name.lower(), col.name.lower())
@@ -481,8 +488,20 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
                         out.add(name)
                 elif owner(col, refs, outer) is None:
                     out.add(name)
-        outer = outer.find_ancestor(exp.Select)
+        current, outer = outer, outer.find_ancestor(exp.Select)
     return out
+
+
+def _a_source(select: exp.Expr | None) -> bool:
+    """Whether ``select`` gives rows to the FROM of a query around it (a subquery or CTE
+    there, a branch of a set operation that is one; not a SEMI or ANTI join's), so that the
+    query can name its columns."""
+    node = select.parent if select is not None else None
+    while isinstance(node, exp.Subquery | exp.SetOperation | exp.Paren):
+        node = node.parent
+    if isinstance(node, exp.Join) and (node.kind or "").upper() in ("SEMI", "ANTI"):
+        return False  # an IN (SELECT ...) made a join: its columns stay inside it
+    return isinstance(node, exp.From | exp.Join | exp.CTE)
 
 
 def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:

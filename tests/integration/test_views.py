@@ -746,3 +746,25 @@ def test_a_dependent_sources_rows_are_read_through_the_statements_conditions(
             f"SELECT 1 FROM (SELECT error('boom') AS job, '{region}' AS region) AS p"
             f" JOIN {training} AS t ON t.HyperParameterTuningJobName = p.job"
         )
+
+
+def test_the_trials_join_takes_the_partners_project_from_the_config_defaults(
+    sandbox: Sandbox, frozen: Sandbox
+) -> None:
+    # the view's copy of its partner (`... IN (SELECT g.projectsId FROM g ...)`) was taken as
+    # constrained by the outer `t.projectsId = g.projectsId`, so the defaults did not stand in
+    # for its project: a plan error that literals did not have
+    query = (
+        "SELECT count(*) FROM google.aiplatform.hyperparameter_tuning_jobs g "
+        "JOIN google.aiplatform.hyperparameter_tuning_job_trials t "
+        "ON t.hyperparameterTuningJobsId = g.hyperparameterTuningJobsId "
+        "AND t.projectsId = g.projectsId AND t.locationsId = g.locationsId "
+        "WHERE g.state = 'JOB_STATE_SUCCEEDED'"
+    )
+    defaults = {"projectsId": list(PROJECTS), "locationsId": list(LOCATIONS)}
+    with Session(**sandbox.settings(), defaults=defaults) as s:
+        by_default = s.execute(query).rows
+        literal = s.execute(
+            f"{query} AND g.projectsId IN {tuple(PROJECTS)} AND g.locationsId IN {tuple(LOCATIONS)}"
+        ).rows
+    assert by_default == literal and by_default[0][0] > 0
