@@ -289,6 +289,44 @@ def _get_per_joined_value(
     return get
 
 
+def _listed_by_defaults(
+    ref: TableRef,
+    b: Bindings,
+    defaults: dict[str, list[Any]] | None,
+    bound_of: dict[tuple[int, str], set[str]],
+) -> Method | None:
+    """The list of a table whose param that picks where the call goes (region, account) is
+    joined only to a table that leaves it unbound too, once the config file's defaults stand
+    in for it (``b`` then takes them, and waits on no table for it); None when that does not
+    make it listable. ``h JOIN training_jobs t ON t.name = h.name AND t.region = h.region``
+    with only a default region: h waited on t's region and t on h's names (a "cycle" error);
+    h is listed in the default regions, and t takes its pairs from h's rows."""
+    if not defaults:
+        return None
+    resource = ref.resource
+    client = {
+        p.name.lower()
+        for m in resource.methods_for("SELECT")
+        for p in m.params
+        if p.location == "client"
+    }
+    loose = (set(b.dependent) & client) - bound_of[(id(ref.scope), ref.alias.lower())]
+    given = {k.lower(): v for k, v in defaults.items() if k.lower() in loose - set(b.static)}
+    if not given:
+        return None
+    try:
+        method = choose_method(resource, set(b.static) | set(given), node=ref.node)
+    except PlanError:
+        return None
+    if not method.is_list:
+        return None
+    for key, values in given.items():
+        b.static[key] = list(dict.fromkeys(values))
+        b.defaulted.add(key)
+        b.dependent.pop(key, None)
+    return method
+
+
 def _canonical(method: Method, name: str) -> str:
     p = method.param(name)
     return p.name if p else name
@@ -629,6 +667,9 @@ def plan_query(
             listed = choose_method(resource, set(b.static), node=ref.node)
         except PlanError as e:
             unplanned = e
+            listed = _listed_by_defaults(ref, b, defaults, bound_of)
+            if listed is not None:
+                unplanned = None
         per_value = False  # got per joined value, where a list on its own values would do
         if listed is not None and _get_per_joined_value(resource, listed, b, refs, columns):
             listed, per_value = None, True

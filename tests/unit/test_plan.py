@@ -1284,3 +1284,19 @@ def test_a_limit_past_a_bigint_is_no_early_limit() -> None:
     assert rows("LIMIT 9223372036854775807 OFFSET 1") is None
     assert rows("LIMIT 1 OFFSET 9223372036854775807") is None
     assert rows("LIMIT 9223372036854775806 OFFSET 1") == 2**63 - 1
+
+
+def test_a_parent_child_join_with_only_a_default_region_lists_the_parent_there() -> None:
+    # h waited on t's region and t on h's names: a "cycle" error whose hint said defaults do
+    # not count; the parent is listed in the default regions, the child takes h's pairs
+    sql = (
+        f"SELECT count(*) FROM {AWS} h JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+        " t ON t.HyperParameterTuningJobName = h.HyperParameterTuningJobName "
+        "AND t.region = h.region"
+    )
+    p = plan_query(parse_one(sql).expression, REG, defaults={"region": ["us-east-1", "eu-west-1"]})
+    parent, child = p.slots
+    assert parent.method.name == "list" and parent.static == {"region": ["us-east-1", "eu-west-1"]}
+    assert not parent.dependent
+    assert {"HyperParameterTuningJobName", "region"} <= set(child.dependent)
+    assert [[s.name for s in stage] for stage in p.stages()] == [[parent.name], [child.name]]
