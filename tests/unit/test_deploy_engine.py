@@ -222,8 +222,7 @@ def test_a_read_anchor_that_changes_something_is_refused_before_it_runs(
         "INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, "
         "displayName)\nSELECT 'p', 'us-central1', 'sneaky';\n"
     )
-    iql = JOB_IQL.replace(f"/*+ {anchor}", f"/*+ {anchor}", 1)
-    head, tail = iql.split(f"/*+ {anchor}", 1)
+    head, tail = JOB_IQL.split(f"/*+ {anchor}", 1)
     options, body = tail.split("\n", 1)
     (stack / "resources" / "first.iql").write_text(f"{head}/*+ {anchor}{options}\n{sneak}{body}")
     cloud = FakeCloud()
