@@ -22,6 +22,7 @@ This module never names a provider resource; the manifests' ``.iql`` files do.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -224,7 +225,11 @@ class Engine(AnchorRunner):
                     )
                     raise
                 except StackqlTuningError as e:
-                    if self.dry_run or isinstance(e, Cancelled) or self.on_failure == "error":
+                    # (a teardown has nothing to roll back: rollback stops there, as error)
+                    stop = self.on_failure == "error" or (
+                        self.on_failure == "rollback" and name != "build"
+                    )
+                    if self.dry_run or isinstance(e, Cancelled) or stop:
                         raise
                     self._mask_error(e)
                     if self.on_failure == "rollback" and name == "build":
@@ -265,18 +270,22 @@ class Engine(AnchorRunner):
             + (", ".join(r.name for r in reversed(created)) or "this build created nothing")
         )
         undone: list[str] = []
-        try:
-            for res in reversed(created):
+        for index, res in enumerate(reversed(created)):
+            try:
+                if res.exports:  # its ids, as teardown's first pass reads them (a create
+                    # that failed after making it exported nothing)
+                    self._exports(res, self._anchors(res), self._context(res), required=False)
                 outcome = self._teardown_one(res)
-                self.log(f"[{res.name}] rolled back: {outcome.action}")
-                undone.append(f"{res.name} {outcome.action}")
-        except StackqlTuningError as e:
-            self._mask_error(e)
-            failure.message += (
-                f"; the rollback failed too, at its next resource: {e.message} (rolled back: "
-                f"{', '.join(undone) or 'nothing'})"
-            )
-            return failure
+            except StackqlTuningError as e:
+                self._mask_error(e)
+                left = [r.name for r in list(reversed(created))[index:]]
+                failure.message += (
+                    f"; the rollback failed too, at resource {res.name!r}: {e} (rolled back: "
+                    f"{', '.join(undone) or 'nothing'}; still there: {', '.join(left)})"
+                )
+                return failure
+            self.log(f"[{res.name}] rolled back: {outcome.action}")
+            undone.append(f"{res.name} {outcome.action}")
         if created:
             failure.message += f"; rolled back: {', '.join(undone)}"
         return failure
@@ -359,7 +368,16 @@ class Engine(AnchorRunner):
             self._mutate(res, update, ctx, statements=statements)
             action = "updated"
         else:
-            self._create(res, create, exists_q, ctx)
+            try:
+                self._create(res, create, exists_q, ctx)
+            except StackqlTuningError:
+                # a create that failed after its INSERT went through (a later statement of
+                # the anchor, a timeout) made it: a rollback must delete it too
+                if self.on_failure == "rollback" and exists_q is not None:
+                    with contextlib.suppress(StackqlTuningError):
+                        if self._count(res, exists_q, ctx) == 1:
+                            self._created.append(res)
+                raise
             self._created.append(res)  # (before its statecheck: a rollback deletes it too)
             action = "created"
         check = None if res.skip_validation else state_q or exists_q

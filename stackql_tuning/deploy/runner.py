@@ -188,7 +188,10 @@ class AnchorRunner:
         table or column is its error now, not after a real build created what came before.
         A statement that holds an export's stand-in (``<job_id>``: only the build reads its
         value) is left to the build; so is every statement of a session that cannot plan
-        without calling (a library caller's own)."""
+        without calling (a library caller's own), and of an anchor with local SQL (CREATE
+        TEMP TABLE ...: a dry run runs it not, and what reads it would not find it)."""
+        if any(stmt.kind == "other" for stmt in statements):
+            return
         session = self._sessions.get(res.name, self.session)
         if not getattr(getattr(session, "settings", None), "dry_run", False):
             derive = getattr(session, "derived", None)

@@ -291,6 +291,7 @@ def _get_per_joined_value(
 
 def _listed_by_defaults(
     ref: TableRef,
+    refs: list[TableRef],
     b: Bindings,
     defaults: dict[str, list[Any]] | None,
     bound_of: dict[tuple[int, str], set[str]],
@@ -312,8 +313,8 @@ def _listed_by_defaults(
     }
     loose = (set(b.dependent) & client) - bound_of[(id(ref.scope), ref.alias.lower())]
     given = {k.lower(): v for k, v in defaults.items() if k.lower() in loose - set(b.static)}
-    if not given:
-        return None
+    if not given or _loosely_constrained(ref, refs, set(given)):
+        return None  # (`h.region LIKE 'ap-%'`: the defaults' rows would be a wrong answer)
     try:
         method = choose_method(resource, set(b.static) | set(given), node=ref.node)
     except PlanError:
@@ -325,6 +326,20 @@ def _listed_by_defaults(
         b.defaulted.add(key)
         b.dependent.pop(key, None)
     return method
+
+
+def _loosely_constrained(ref: TableRef, refs: list[TableRef], names: set[str]) -> bool:
+    """Whether a condition on ``ref``'s own columns ``names`` (lower-case) is more than an
+    equality with another column (the join that made them dependent)."""
+    for pred in conjuncts(ref.scope, ref.node):
+        if isinstance(pred, exp.EQ) and all(
+            isinstance(side, exp.Column) for side in (pred.left, pred.right)
+        ):
+            continue
+        for col in pred.find_all(exp.Column):
+            if col.name.lower() in names and owner(col, refs, ref.scope) is ref:
+                return True
+    return False
 
 
 def _canonical(method: Method, name: str) -> str:
@@ -667,7 +682,7 @@ def plan_query(
             listed = choose_method(resource, set(b.static), node=ref.node)
         except PlanError as e:
             unplanned = e
-            listed = _listed_by_defaults(ref, b, defaults, bound_of)
+            listed = _listed_by_defaults(ref, refs, b, defaults, bound_of)
             if listed is not None:
                 unplanned = None
         per_value = False  # got per joined value, where a list on its own values would do

@@ -30,8 +30,8 @@ def leave_out_call_options(
     for node, resource in mentions:
         options = [o for o in call_options(resource) if o.lower() not in named]
         select = node.parent.parent if isinstance(node.parent, (exp.From, exp.Join)) else None
-        if not options or not isinstance(select, exp.Select):
-            continue
+        if not options or not isinstance(select, exp.Select) or node.args.get("pivots"):
+            continue  # (a PIVOT or UNPIVOT reshapes the table: its star has other columns)
         alias = node.alias_or_name
         for item in select.expressions:
             if isinstance(item, exp.Star):  # every table's columns: name this one's
@@ -45,11 +45,14 @@ def leave_out_call_options(
     return tree
 
 
-def exclude_call_options(resource: Resource) -> exp.Star:
+def exclude_call_options(resource: Resource, named: Iterable[str] = ()) -> exp.Star:
     """``* EXCLUDE (<the call options>)`` over one table of ``resource`` (an INSERT's
-    ``RETURNING *``, an EXEC's SHOWRESULTS or list)."""
+    ``RETURNING *``, an EXEC's SHOWRESULTS or list), but those ``named`` (an EXEC's own
+    ``@pageSize=5``)."""
+    kept = {n.lower() for n in named}
     star = exp.Star()
-    _exclude(star, [exp.column(o, quoted=True) for o in call_options(resource)])
+    options = [o for o in call_options(resource) if o.lower() not in kept]
+    _exclude(star, [exp.column(o, quoted=True) for o in options])
     return star
 
 

@@ -493,7 +493,7 @@ def list_rows(session: Session, call: Call) -> Result:
     if stats.failures:
         raise failures_error(stats, can_continue=False)  # an EXEC keeps no partial list
     table = load_replies(session, call.resource, pages)
-    result = select_rows(session, call.resource, table, None, "exec")
+    result = select_rows(session, call.resource, table, None, "exec", named=call.params)
     result.calls = stats.requests
     result.warnings.extend(stats.warnings)
     return result

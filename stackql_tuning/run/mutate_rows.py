@@ -68,11 +68,13 @@ def select_rows(
     table: str,
     exprs: list[exp.Expression] | None,
     kind: str,
+    named: Iterable[str] = (),
 ) -> Result:
     """``SELECT <exprs or *> FROM table`` as a Result (RETURNING / SHOWRESULTS); a star
-    leaves out the call options that ``exprs`` do not name (``plan.star``)."""
+    leaves out the call options that ``exprs`` (or ``named``: an EXEC's params) do not name
+    (``plan.star``)."""
     from_ = exp.to_table(table, dialect="duckdb")
-    select = exp.select(*(exprs or [exclude_call_options(resource)])).from_(from_)
+    select = exp.select(*(exprs or [exclude_call_options(resource, named)])).from_(from_)
     if exprs:
         leave_out_call_options(select, [(from_, resource)])
     sql = to_duckdb_sql(select)

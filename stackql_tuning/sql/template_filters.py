@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import uuid
 from typing import Any
 
@@ -64,17 +65,28 @@ def _as(kind: type, value: Any, name: str) -> Any:
 
 
 def sql_list(value: Any) -> str:
-    """``('a', 'b', 3)``: text quoted (quotes doubled), numbers as they are; an empty list
-    is ``(NULL)``, which ``IN`` matches nothing with (``IN ()`` is a syntax error)."""
+    """``('a', 'b', 3)``: text quoted (quotes doubled), finite numbers as they are, None as
+    NULL; an empty list is ``(NULL)``, which ``IN`` matches nothing with (``IN ()`` is a
+    syntax error). A text that is not a JSON array, or a single number, is a list of one."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except json.JSONDecodeError:
+            decoded = [value]
+        value = decoded if isinstance(decoded, list) else [value]
+    elif isinstance(value, int | float):
+        value = [value]
     items = _as(list, value, "sql_list")
     if not items:
         return "(NULL)"
     parts = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, int | float):
-            parts.append("'" + sql_escape(item) + "'")
-        else:
+        if item is None:
+            parts.append("NULL")
+        elif isinstance(item, int | float) and not isinstance(item, bool) and math.isfinite(item):
             parts.append(str(item))
+        else:  # text, true/false, NaN and Infinity (as DuckDB reads them: 'nan'::DOUBLE)
+            parts.append("'" + sql_escape(item) + "'")
     return "(" + ", ".join(parts) + ")"
 
 
@@ -97,10 +109,24 @@ def generate_patch_document(value: Any) -> str:
     """``[{"op": "add", "path": "/Key", "value": ...}, ...]`` as JSON text (AWS Cloud
     Control's patch documents); ``~`` and ``/`` in a key are escaped as RFC 6901 says."""
     patch = [
-        {"op": "add", "path": "/" + str(k).replace("~", "~0").replace("/", "~1"), "value": v}
+        {
+            "op": "add",
+            "path": "/" + str(k).replace("~", "~0").replace("/", "~1"),
+            "value": _decoded(v),
+        }
         for k, v in _as(dict, value, "generate_patch_document").items()
     ]
     return json.dumps(patch)
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON object or array given as text (a prop rendered to JSON) as what it holds."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def new_uuid() -> str:

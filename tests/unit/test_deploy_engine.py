@@ -790,3 +790,42 @@ def test_an_interrupt_names_the_resource_it_stopped_and_what_came_before(stack: 
         run(build, cloud, stack, rec=rec)
     assert "[second] interrupted while this resource ran" in rec.text
     assert "before it: first created" in rec.text
+
+
+def test_rollback_deletes_a_job_whose_create_failed_after_making_it(stack: Path) -> None:
+    iql = JOB_IQL.replace("/*+ create, retries=2, retry_delay=3 */", "/*+ create */")
+    (stack / "resources" / "first.iql").write_text(iql)
+    cloud = FakeCloud()
+    cloud.fail_after_insert = 1  # the INSERT made the job, then timed out
+    with pytest.raises(StatementTimeout) as caught:
+        run(build, cloud, stack, on_failure="rollback")
+    assert "rolled back: first deleted" in caught.value.message
+    assert "demo-dev-first" not in cloud.jobs
+
+
+def test_rollback_is_for_build_a_teardown_stops_at_its_failure(stack: Path) -> None:
+    cloud = FakeCloud()
+    run(build, cloud, stack)
+    original = cloud.execute
+
+    def failing_delete(stmt: Statement | str) -> Result:
+        assert isinstance(stmt, Statement)
+        if stmt.kind == "exec" and "102" in stmt.text:  # second's cancel
+            raise ProviderError("500 backend error")
+        return original(stmt)
+
+    cloud.execute = failing_delete  # type: ignore[method-assign]
+    with pytest.raises(ProviderError):
+        run(teardown, cloud, stack, on_failure="rollback")
+    assert "demo-dev-first" in cloud.jobs  # not gone on past the failure
+
+
+def test_a_dry_run_does_not_plan_an_anchor_with_local_sql(stack: Path) -> None:
+    # its CREATE TEMP TABLE is not run, so the SELECT that reads it was a plan error
+    iql = JOB_IQL.replace(
+        "/*+ exists */\n", "/*+ exists */\nCREATE OR REPLACE TEMP TABLE picked AS SELECT 1 AS n;\n"
+    )
+    (stack / "resources" / "first.iql").write_text(iql)
+    cloud = PlanningCloud()
+    run(build, cloud, stack, dry_run=True)
+    assert not any("picked" in s.text for s in cloud.statements)

@@ -1300,3 +1300,13 @@ def test_a_parent_child_join_with_only_a_default_region_lists_the_parent_there()
     assert not parent.dependent
     assert {"HyperParameterTuningJobName", "region"} <= set(child.dependent)
     assert [[s.name for s in stage] for stage in p.stages()] == [[parent.name], [child.name]]
+    # not where the query constrains that region otherwise: the defaults' rows would be a
+    # wrong answer (0 rows for `LIKE 'ap-%'`); a plan error, as for the table alone
+    p = plan_query(
+        parse_one(f"{sql} WHERE h.region LIKE 'ap-%'").expression,
+        REG,
+        defaults={"region": ["us-east-1"]},
+    )
+    assert "region" not in p.slots[0].static
+    with pytest.raises(PlanError):
+        p.stages()

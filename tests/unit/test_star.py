@@ -79,3 +79,12 @@ def test_only_the_provider_tables_of_a_join_lose_columns() -> None:
 def test_a_star_outside_the_tables_select_is_left_alone() -> None:
     sql = planned(f"SELECT * FROM (SELECT name, filter AS f FROM {HPT} WHERE {W}) s")
     assert "EXCLUDE" not in sql
+
+
+def test_a_pivoted_table_keeps_its_star() -> None:
+    # a PIVOT reshapes the table: an EXCLUDE of its options named columns it no longer has
+    sql = planned(
+        f"SELECT * FROM {AWS} PIVOT (count(*) FOR HyperParameterTuningJobStatus IN "
+        "('Completed', 'Failed')) WHERE region = 'us-east-1'"
+    )
+    assert "EXCLUDE" not in sql

@@ -18,6 +18,18 @@ from stackql_tuning.sql.template import render
         ("{{ ids | sql_list }}", {"ids": ["a", "o'k", 3]}, "('a', 'o''k', 3)"),
         ("{{ ids | sql_list }}", {"ids": '["x", "y"]'}, "('x', 'y')"),
         ("{{ ids | sql_list }}", {"ids": []}, "(NULL)"),
+        ("{{ ids | sql_list }}", {"ids": "us-east-1"}, "('us-east-1')"),
+        ("{{ ids | sql_list }}", {"ids": 5}, "(5)"),
+        (
+            "{{ ids | sql_list }}",
+            {"ids": ["a", None, True, float("nan")]},
+            "('a', NULL, 'true', 'nan')",
+        ),
+        (
+            "{{ p | generate_patch_document }}",
+            {"p": {"Tags": '[{"Key": "a"}]'}},
+            '[{"op": "add", "path": "/Tags", "value": [{"Key": "a"}]}]',
+        ),
         (
             "{{ a | merge_lists(b) | tojson }}",
             {"a": [1, {"k": 1}], "b": '[2, {"k": 1}]'},
@@ -51,6 +63,6 @@ def test_uuid_is_a_new_v4_uuid_each_call() -> None:
 def test_a_filter_given_the_wrong_kind_of_value_names_itself() -> None:
     with pytest.raises(ManifestError, match="merge_objects: wants a dict"):
         render("{{ a | merge_objects(b) }}", {"a": {"x": 1}, "b": [1]})
-    with pytest.raises(ManifestError, match=r"sql_list: wants a list .* got int"):
-        render("{{ 5 | sql_list }}", {})
+    with pytest.raises(ManifestError, match=r"sql_list: wants a list .* got dict"):
+        render("{{ {'a': 1} | sql_list }}", {})
     assert json.loads(render("{{ a | merge_lists(b) | tojson }}", {"a": [], "b": []})) == []
