@@ -25,8 +25,8 @@ from stackql_tuning.sql.template import check_syntax
 
 #: anchors that only read
 READ_ANCHORS = frozenset({"exists", "statecheck", "exports"})
-#: the first words of statements that change resources
-CHANGES = ("insert", "delete", "update", "exec")
+#: the kinds (first words) of statements that change resources
+CHANGES = frozenset({"insert", "delete", "update", "exec"})
 
 #: what is not SQL a statement starts with: jinja, comments and quoted text
 _NOT_SQL = re.compile(

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from stackql_tuning.deploy.anchors import Anchor
 from stackql_tuning.deploy.context import StackContext
 from stackql_tuning.deploy.manifest import ResourceSpec
-from stackql_tuning.deploy.preflight import READ_ANCHORS, read_anchor_change
+from stackql_tuning.deploy.preflight import CHANGES, READ_ANCHORS, read_anchor_change
 from stackql_tuning.deploy.report import DeployReport
 from stackql_tuning.errors import (
     Location,
@@ -40,8 +40,6 @@ Log = Callable[[str], None]
 Parse = Callable[..., Sequence[Statement]]
 #: errors worth another attempt: the provider said no (maybe not yet), or it was too slow
 RETRYABLE = (ProviderError, StatementTimeout)
-#: statement kinds that change resources (the others read)
-_MUTATIONS = frozenset({"insert", "delete", "update", "exec"})
 LEVELS = {
     "DEBUG": logging.DEBUG,
     "INFO": logging.INFO,
@@ -175,7 +173,7 @@ class AnchorRunner:
             raise self._error(res, anchor, f"anchor {anchor.name!r} holds no statement")
         if anchor.name in READ_ANCHORS:  # (what jinja wrote: the template was checked)
             for stmt in statements:
-                if stmt.kind in _MUTATIONS:
+                if stmt.kind in CHANGES:
                     raise read_anchor_change(
                         anchor, res.name, stmt.kind, stmt.line, "nothing of the anchor was run"
                     )
@@ -243,7 +241,7 @@ class AnchorRunner:
         failures = list(result.failures)
         n = len(failures)
         calls = f"{n} call{'s' if n != 1 else ''}"
-        if stmt.kind in _MUTATIONS:
+        if stmt.kind in CHANGES:
             what = f"{calls} of its /*+ {anchor.name} */ {stmt.kind.upper()} failed"
             what += " (deploy stops at a failed call, whatever --on-error says)"
             hint = "fix the failed calls and run it again"

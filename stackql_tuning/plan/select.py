@@ -321,10 +321,9 @@ def _listed_by_defaults(
         return None
     if not method.is_list:
         return None
-    for key, values in given.items():
-        b.static[key] = list(dict.fromkeys(values))
-        b.defaulted.add(key)
+    for key in given:
         b.dependent.pop(key, None)
+    apply_defaults(resource, b, given, set())
     return method
 
 

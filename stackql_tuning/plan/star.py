@@ -21,12 +21,12 @@ from stackql_tuning.registry.model import Resource, call_options
 
 
 def leave_out_call_options(
-    tree: exp.Expr, mentions: Iterable[tuple[exp.Table, Resource]]
+    tree: exp.Expr, mentions: Iterable[tuple[exp.Table, Resource]], named: Iterable[str] = ()
 ) -> exp.Expr:
     """``tree`` (changed in place) with each star over a mentioned provider table (``*`` in
     the SELECT whose FROM or JOIN holds it, or ``alias.*``) excluding the table's call options
-    that the statement does not name."""
-    named = {i.name.lower() for i in tree.find_all(exp.Identifier)}
+    that the statement does not name (nor ``named``: an EXEC's ``@pageSize=5``)."""
+    named = {i.name.lower() for i in tree.find_all(exp.Identifier)} | {n.lower() for n in named}
     for node, resource in mentions:
         options = [o for o in call_options(resource) if o.lower() not in named]
         select = node.parent.parent if isinstance(node.parent, (exp.From, exp.Join)) else None
@@ -43,17 +43,6 @@ def leave_out_call_options(
             ):
                 _exclude(item.this, [exp.column(o, quoted=True) for o in options])
     return tree
-
-
-def exclude_call_options(resource: Resource, named: Iterable[str] = ()) -> exp.Star:
-    """``* EXCLUDE (<the call options>)`` over one table of ``resource`` (an INSERT's
-    ``RETURNING *``, an EXEC's SHOWRESULTS or list), but those ``named`` (an EXEC's own
-    ``@pageSize=5``)."""
-    kept = {n.lower() for n in named}
-    star = exp.Star()
-    options = [o for o in call_options(resource) if o.lower() not in kept]
-    _exclude(star, [exp.column(o, quoted=True) for o in options])
-    return star
 
 
 def _exclude(star: exp.Star, columns: list[exp.Column]) -> None:

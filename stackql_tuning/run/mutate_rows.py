@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import PlanError
 from stackql_tuning.plan.rewrite import to_duckdb_sql
-from stackql_tuning.plan.star import exclude_call_options, leave_out_call_options
+from stackql_tuning.plan.star import leave_out_call_options
 from stackql_tuning.registry.model import Method, Resource
 from stackql_tuning.result import Result
 from stackql_tuning.run.store import PageFile, TableSchema, q, qualified
@@ -74,9 +74,8 @@ def select_rows(
     leaves out the call options that ``exprs`` (or ``named``: an EXEC's params) do not name
     (``plan.star``)."""
     from_ = exp.to_table(table, dialect="duckdb")
-    select = exp.select(*(exprs or [exclude_call_options(resource, named)])).from_(from_)
-    if exprs:
-        leave_out_call_options(select, [(from_, resource)])
+    select = exp.select(*(exprs or [exp.Star()])).from_(from_)
+    leave_out_call_options(select, [(from_, resource)], named)
     sql = to_duckdb_sql(select)
     from stackql_tuning.run.query import statement_deadline
 

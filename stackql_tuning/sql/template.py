@@ -137,11 +137,7 @@ def render(
         template.filename = name
         return render_bounded(template, context)
     except jinja2.TemplateSyntaxError as e:
-        lineno = at(e.lineno)
-        raise error(
-            f"template syntax error{where}: {e.message}",
-            location=Location(file=source, line=lineno, resource=resource),
-        ) from None
+        raise _syntax_error(e, where, source, at(e.lineno), resource, error) from None
     except jinja2.UndefinedError as e:
         lineno = at(_template_line(e, name))
         message = (e.message or "undefined value").replace("OneString", "str")
@@ -192,6 +188,22 @@ def render(
         ) from None
 
 
+def _syntax_error(
+    e: jinja2.TemplateSyntaxError,
+    where: str,
+    source: str | None,
+    line: int,
+    resource: str | None,
+    error: type[ManifestError],
+) -> ManifestError:
+    """A jinja syntax error as ``error`` at ``source:line`` (``render``'s and
+    ``check_syntax``'s)."""
+    return error(
+        f"template syntax error{where}: {e.message}",
+        location=Location(file=source, line=line, resource=resource),
+    )
+
+
 def check_syntax(
     text: str,
     *,
@@ -206,10 +218,8 @@ def check_syntax(
         _environment().parse(text)
     except jinja2.TemplateSyntaxError as e:
         where = f" in {what}" if what else ""
-        raise ManifestError(
-            f"template syntax error{where}: {e.message}",
-            location=Location(file=source, line=line + (e.lineno or 1) - 1, resource=resource),
-        ) from None
+        lineno = line + (e.lineno or 1) - 1
+        raise _syntax_error(e, where, source, lineno, resource, ManifestError) from None
     except RecursionError:  # rendering says what is wrong
         return
 
