@@ -31,7 +31,7 @@ from typing import Any
 from stackql_tuning.deploy.anchors import Anchor, load_anchors
 from stackql_tuning.deploy.condition import evaluate
 from stackql_tuning.deploy.context import StackContext
-from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
+from stackql_tuning.deploy.manifest import MISSING, Manifest, ResourceSpec
 from stackql_tuning.deploy.preflight import check_anchor
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
 from stackql_tuning.deploy.runner import RETRYABLE, AnchorRunner, Log, Parse, SessionLike
@@ -131,8 +131,8 @@ class Engine(AnchorRunner):
             if gone:
                 self._missing.update(e.alias for e in res.exports)
                 continue
-            ctx = self._context(res, omit)
-            if self._condition(res, ctx):
+            ctx = self._gated(res, omit)
+            if ctx is not None:
                 got = self._exports(
                     res, anchors, ctx, required=False, gone=self._gone(res, anchors, ctx)
                 )
@@ -293,20 +293,22 @@ class Engine(AnchorRunner):
     def _preflight(self, resources: Sequence[ResourceSpec], *, props: bool) -> None:
         """What needs no provider, of every resource, before the first call (``preflight``):
         its query file and anchors, their templates, and (build, test) its props' values for
-        the environment (teardown reads a prop only where an anchor it runs needs it)."""
+        the environment (teardown reads a prop only where an anchor it runs needs it). Not the
+        props of a resource with an ``if``: one that only runs in prod need not have a value
+        for dev (its ``if`` may read exports, known only once earlier resources ran)."""
         for res in resources:
             if res.condition and res.sql is None and not res.file.exists():
                 continue  # its 'if' may skip it: a missing file is its error when it runs
             for anchor in self._anchors(res).values():
                 check_anchor(anchor, res.name)
-            if props:
+            if props and not res.condition:
                 for prop in res.props:
                     self.ctx.prop_value(res, prop)
 
     # -- one resource per operation -----------------------------------------------------------
     def _build_one(self, res: ResourceSpec) -> ResourceOutcome:
-        ctx = self._context(res)
-        if not self._condition(res, ctx):
+        ctx = self._gated(res)
+        if ctx is None:
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
         if res.type == "query":
@@ -394,8 +396,8 @@ class Engine(AnchorRunner):
         return action
 
     def _test_one(self, res: ResourceSpec) -> ResourceOutcome:
-        ctx = self._context(res)
-        if not self._condition(res, ctx):
+        ctx = self._gated(res)
+        if ctx is None:
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
         if res.type != "query":
@@ -433,8 +435,8 @@ class Engine(AnchorRunner):
                 "is gone: taken as gone with it"
             )
             return ResourceOutcome(res.name, "absent")
-        ctx = self._context(res, omit)
-        if not self._condition(res, ctx):
+        ctx = self._gated(res, omit)
+        if ctx is None:
             return ResourceOutcome(res.name, "skipped")
         if delete is None:
             self.log(f"[{res.name}] has no /*+ delete */ anchor: left in place")
@@ -553,6 +555,18 @@ class Engine(AnchorRunner):
             line = res.line or 1
             return {"exports": Anchor("exports", res.sql, self.ctx.file, line, line)}
         return load_anchors(res.file, resource=res.name)
+
+    def _gated(self, res: ResourceSpec, omit: set[str] | None = None) -> dict[str, Any] | None:
+        """``res``'s context (``_context``) when its ``if`` holds or it has none; None when
+        its ``if`` skips it. The ``if`` is read before the props with no value for this
+        environment: a resource only for prod needs no value for dev (its dev build failed
+        on one); a resource that runs needs them all."""
+        omit = set(omit or ())
+        if res.condition is not None:
+            unset = {p.name for p in res.props if p.value_for(self.ctx.stack_env) is MISSING}
+            if not self._condition(res, self._context(res, omit | unset)):
+                return None
+        return self._context(res, omit)
 
     def _condition(self, res: ResourceSpec, ctx: dict[str, Any]) -> bool:
         if res.condition is None:

@@ -78,6 +78,10 @@ class Bindings:
     #: a param whose conjuncts allow no text in common (``region = 'a' AND region = 'b'``):
     #: no row can pass them, so no call is needed; its name and its conjuncts' values
     contradicted: tuple[str, list[list[Any]]] | None = None
+    #: dependent params whose partner column the same conditions hold to texts: param ->
+    #: (partner alias, its column, the texts). ``h.region = t.region AND t.region = 'x'``:
+    #: every row of h that the query keeps is in region x, so h need not wait on t for it
+    implied: dict[str, tuple[str, str, list[Any]]] = field(default_factory=dict)
 
 
 def table_resource_id(node: exp.Table) -> str | None:
@@ -883,6 +887,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
     provider_fed: set[str] = set()  # ... by a FROM_PROVIDER_IN one
     #: params read from the identity column's constants (``name = 'projects/p/...'``)
     from_identity: list[dict[str, list[Any]]] = []
+    held = _held_to_texts(ref, refs, const_eval)
     for pred in conjuncts(ref.scope, ref.node):
         named = _identity_parts(pred, ref, refs, const_eval)
         if named is not None:
@@ -924,6 +929,9 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                         # chain from it, not in a cycle that binds neither
                         if name not in from_query:
                             out.dependent[name] = (src.alias, other.name)
+                            texts = held.get((src.alias.lower(), other.name.lower()))
+                            if texts:
+                                out.implied[name] = (src.alias, other.name, texts)
                         out.candidates.setdefault(name, []).append((src.alias, other.name))
                         matched = True
                     elif src is None and other.table and _named_query(ref.scope, other.table):
@@ -974,6 +982,31 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
             if key not in out.static and key not in out.dependent:
                 out.static[key] = values
     return out
+
+
+def _held_to_texts(
+    ref: TableRef, refs: list[TableRef], const_eval: ConstEval | None
+) -> dict[tuple[str, str], list[Any]]:
+    """(alias, column) -> the texts that a conjunct restricting ``ref``'s rows holds another
+    provider table's column to (``t.region = 'x'``, ``t.region IN ('x', 'y')``; several
+    conjuncts on one column: the texts they all allow). Not another type's values: DuckDB
+    may cast them otherwise than Python compares."""
+    out: dict[tuple[str, str], list[Any]] = {}
+    for pred in conjuncts(ref.scope, ref.node):
+        col, consts = column_and_constants(pred)
+        if col is None:
+            continue
+        src = owner(col, refs, ref.scope)
+        if src is None or src is ref:
+            continue
+        values = [constant_value(c, const_eval) for c in consts]
+        if not values or not all(isinstance(v, str) for v in values):
+            continue
+        key = (src.alias.lower(), col.name.lower())
+        out[key] = (
+            [v for v in out[key] if v in values] if key in out else list(dict.fromkeys(values))
+        )
+    return {k: v for k, v in out.items() if v}
 
 
 def _identity_parts(

@@ -8,7 +8,7 @@ and StackQL-compatibility functions rewritten (see ``plan.rewrite``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,6 +327,74 @@ def _listed_by_defaults(
     return method
 
 
+def _listed_by_implied(
+    ref: TableRef, b: Bindings, planned: list[tuple[TableRef, Bindings]]
+) -> Method | None:
+    """The list of a table that its dependent params' implied texts (``Bindings.implied``)
+    make listable, where the partner that gives them waits on this table's rows in turn:
+    ``h JOIN t ON t.name = h.name AND t.region = h.region WHERE t.region = 'x'``: h waited on
+    t for its region and t on h for its names (a "cycle" error); h is listed in region x (the
+    only one the query keeps), and t takes its names from h's rows. ``b`` then takes them as
+    static values. None when they do not make a list (or no partner waits on this table: a
+    get per partner row then stays, which may be fewer calls than a list to hydrate)."""
+    waiting = {
+        other.alias.lower()
+        for other, ob in planned
+        if other.scope is ref.scope
+        and any(src.lower() == ref.alias.lower() for src, _ in ob.dependent.values())
+    }
+    taken: dict[str, list[Any]] = {}
+    for name, (alias, column, texts) in b.implied.items():
+        partner = b.dependent.get(name)
+        if partner is None or name in b.static or alias.lower() not in waiting:
+            continue
+        if (partner[0].lower(), partner[1].lower()) == (alias.lower(), column.lower()):
+            taken[name] = texts
+    if not taken:
+        return None
+    try:
+        method = choose_method(ref.resource, set(b.static) | set(taken), node=ref.node)
+    except PlanError:
+        return None
+    if not method.is_list:
+        return None
+    for name, texts in taken.items():
+        del b.dependent[name]
+        b.static[name] = list(texts)
+    return method
+
+
+def _refuse_outer_filter(ref: TableRef, refs: list[TableRef], names: set[str]) -> None:
+    """A PlanError when a condition outside the view whose optional branch reads ``ref``
+    keeps rows by one of its params ``names`` that the branch leaves unbound (not ``IS
+    NULL``, which asks for the other branches' rows): ``(SELECT * FROM unified.tuning.jobs) s
+    WHERE s.region = 'us-east-1'`` skipped the AWS branch, and the condition then dropped
+    every other row (0 rows, exit 0). Not one of the query that names the view: the view's
+    rules judge those (``plan.views``), and there `account_or_project = '123456789012'`
+    binds the AWS branch and rightly skips the others."""
+    mention = ref.node.parent
+    while mention is not None and not (isinstance(mention, exp.Subquery) and VIEW in mention.meta):
+        mention = mention.parent
+    own = mention.find_ancestor(exp.Select) if mention is not None else None
+    for name, pred in outer_conditions(ref, refs):
+        if name not in names or (
+            isinstance(pred, exp.Is) and isinstance(pred.expression, exp.Null)
+        ):
+            continue
+        if own is not None and pred.find_ancestor(exp.Select) is own:
+            continue
+        view = enclosing_view(ref.node, VIEW) or ref.resource.id
+        spelled = param_spellings(ref.resource).get(name, name)
+        raise PlanError(
+            f"{spelled} of {view} is constrained by `{pred.sql(dialect='duckdb')}` outside the "
+            f"subquery or CTE that reads {view}, which binds no call: the branches of {view} "
+            f"that need {spelled} would not be read, and their rows would be missing",
+            location=node_location(pred, Location(resource=view)),
+            hint=f"move the condition inside, next to the view: (SELECT ... FROM {view} "
+            f"WHERE {spelled} = '...'), or give it as literals there",
+        )
+
+
 def _loosely_constrained(ref: TableRef, refs: list[TableRef], names: set[str]) -> bool:
     """Whether a condition on ``ref``'s own columns ``names`` (lower-case) is more than an
     equality with another column (the join that made them dependent)."""
@@ -507,20 +575,17 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
     outer filter then dropped every row). Qualified columns count when their qualifier is the
     subquery or CTE that holds ``ref``; unqualified ones unless another provider table of
     that scope has the column."""
+    return {name for name, _ in outer_conditions(ref, refs)}
+
+
+def outer_conditions(ref: TableRef, refs: list[TableRef]) -> Iterator[tuple[str, exp.Expr]]:
+    """(param, conjunct) for each condition of a query around ``ref``'s own that names one of
+    its params (lower-case): see ``outer_constrained``."""
     params = param_names(ref.resource)
-    out: set[str] = set()
     # a param projected under another name (`AwsAccountId AS acct`) is constrained by an
-    # outer `acct = '...'` too: it read the default account, and the filter dropped every row
+    # outer `acct = '...'` too: it read the default account, and the filter dropped every row;
+    # at every level out (a view's `j.region AS region`, then `region AS r` around it)
     renames: dict[str, str] = {}
-    if isinstance(ref.scope, exp.Select):
-        for projection in ref.scope.expressions:
-            inner = projection.this if isinstance(projection, exp.Alias) else None
-            if (
-                isinstance(inner, exp.Column)
-                and inner.name.lower() in params
-                and owner(inner, refs, ref.scope) is ref
-            ):
-                renames[projection.alias.lower()] = inner.name.lower()
     current = ref.scope
     outer = ref.scope.find_ancestor(exp.Select) if ref.scope is not None else None
     while outer is not None:
@@ -530,18 +595,30 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
             # was taken as constrained by the outer `t.projectsId = g.projectsId`, and the
             # config defaults did not stand in for its project)
             break
-        for pred in conjuncts(outer):
+        if isinstance(current, exp.Select):
+            for projection in current.expressions:
+                inner = projection.this if isinstance(projection, exp.Alias) else None
+                if not isinstance(inner, exp.Column):
+                    continue
+                name = renames.get(inner.name.lower(), inner.name.lower())
+                if name in params and (
+                    current is not ref.scope or owner(inner, refs, current) is ref
+                ):
+                    renames[projection.alias.lower()] = name
+        # not the ON of an outer join that keeps the source's rows: `(view) j LEFT JOIN l ON
+        # j.region = l.r` filters none of them (a default region was refused, and the AWS
+        # branch of unified.tuning.jobs went unread)
+        for pred in conjuncts(outer, _source_holding(outer, ref.node)):
             for col in pred.find_all(exp.Column):
                 name = renames.get(col.name.lower(), col.name.lower())
                 if name not in params or col.find_ancestor(exp.Select) is not outer:
                     continue
                 if col.table:
                     if _holds(outer, col.table, ref.node):
-                        out.add(name)
+                        yield name, pred
                 elif owner(col, refs, outer) is None:
-                    out.add(name)
+                    yield name, pred
         current, outer = outer, outer.find_ancestor(exp.Select)
-    return out
 
 
 def _a_source(select: exp.Expr | None) -> bool:
@@ -558,17 +635,32 @@ def _a_source(select: exp.Expr | None) -> bool:
 
 def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:
     """Whether ``scope``'s source named ``source`` (a subquery, or a CTE) contains ``node``."""
+    return any(src.alias_or_name.lower() == source.lower() for src in _holding(scope, node))
+
+
+def _holding(scope: exp.Expr, node: exp.Expr) -> list[exp.Expr]:
+    """The sources of ``scope``'s FROM and joins (subqueries, mentions of a CTE) that contain
+    ``node`` (a CTE mentioned twice: both)."""
     sources = [scope.args.get("from_"), *(scope.args.get("joins") or [])]
+    out: list[exp.Expr] = []
     for src in (s.this for s in sources if s is not None):
-        if src.alias_or_name.lower() != source.lower():
-            continue
         if isinstance(src, exp.Subquery):
-            return within(node, src)
-        for with_ in withs(scope):
-            for cte in with_.expressions:
-                if cte.alias_or_name.lower() == src.name.lower() and within(node, cte):
-                    return True
-    return False
+            if within(node, src):
+                out.append(src)
+            continue
+        if any(
+            cte.alias_or_name.lower() == src.name.lower() and within(node, cte)
+            for with_ in withs(scope)
+            for cte in with_.expressions
+        ):
+            out.append(src)
+    return out
+
+
+def _source_holding(scope: exp.Expr, node: exp.Expr) -> exp.Expr | None:
+    """The one source of ``scope`` that contains ``node``; None when none or several do."""
+    found = _holding(scope, node)
+    return found[0] if len(found) == 1 else None
 
 
 def _bind_chains(
@@ -681,7 +773,9 @@ def plan_query(
             listed = choose_method(resource, set(b.static), node=ref.node)
         except PlanError as e:
             unplanned = e
-            listed = _listed_by_defaults(ref, refs, b, defaults, bound_of)
+            listed = _listed_by_implied(ref, b, planned) or _listed_by_defaults(
+                ref, refs, b, defaults, bound_of
+            )
             if listed is not None:
                 unplanned = None
         per_value = False  # got per joined value, where a list on its own values would do
@@ -729,6 +823,7 @@ def plan_query(
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
                     raise _explain_constrained(unbound, constrained, resource, ref.node) from None
+                _refuse_outer_filter(ref, refs, constrained)
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True
                 b.dependent = {}
@@ -763,7 +858,9 @@ def plan_query(
                 "its default would be read"
             )
             branch = ref.node.meta.get(OPTIONAL)
-            if not branch:
+            if branch:
+                _refuse_outer_filter(ref, refs, loose)
+            else:
                 raise PlanError(
                     problem,
                     location=node_location(ref.node, Location(resource=resource.id)),

@@ -281,6 +281,17 @@ def test_what_needs_no_provider_is_checked_for_every_resource_before_the_first_c
     assert cloud.statements == []
 
 
+def test_a_resource_its_if_skips_needs_no_prop_value_for_this_environment(stack: Path) -> None:
+    # preflight checked every resource's props: prod_only, skipped in dev, failed the dev
+    # build for a prop with a value in prod alone
+    manifest = MANIFEST.replace(
+        'value: "{{ stack_name }}-prod-only"', "values: {prod: {value: prod-only}}"
+    )
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    report = run(build, FakeCloud(), stack)
+    assert [r.action for r in report.resources] == ["created", "created", "skipped"]
+
+
 def test_second_build_creates_nothing(stack: Path) -> None:
     cloud = FakeCloud()
     run(build, cloud, stack)

@@ -501,6 +501,64 @@ def test_a_view_with_no_branch_bound_is_an_error_not_an_empty_result() -> None:
 DEFAULTS = {"region": ["us-east-1"], "projectsId": ["p"], "locationsId": ["us-central1"]}
 
 
+def _view_plan(sql: str):
+    from stackql_tuning.plan.views import expand_views
+
+    return plan_query(expand_views(parse_one(sql).expression, REG), REG, defaults=DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    ("sql", "param"),
+    [
+        (
+            "SELECT * FROM (SELECT * FROM unified.tuning.jobs) s WHERE s.region = 'us-east-1'",
+            "region",
+        ),
+        (
+            "WITH u AS (SELECT * FROM unified.tuning.jobs) SELECT * FROM u WHERE projectsId = 'p'",
+            "projectsId",
+        ),
+        (
+            "SELECT * FROM (SELECT * FROM unified.tuning.jobs) s WHERE s.AwsAccountId = '1'",
+            "AwsAccountId",
+        ),
+        (
+            "SELECT * FROM (SELECT region AS r FROM unified.tuning.jobs) s WHERE s.r LIKE 'us%'",
+            "region",
+        ),
+    ],
+)
+def test_a_routed_param_filtered_outside_the_subquery_over_the_view_is_refused(
+    sql: str, param: str
+) -> None:
+    # the branch that needs it was skipped with a warning, and the outer condition then
+    # dropped every other cloud's row: 0 rows, exit 0
+    with pytest.raises(PlanError, match=f"{param} of unified.tuning.jobs is constrained by") as e:
+        _view_plan(sql)
+    assert "outside the subquery or CTE" in e.value.message
+    assert "move the condition inside" in (e.value.hint or "")
+
+
+def test_a_routed_param_tested_for_null_outside_the_view_still_skips_its_branch() -> None:
+    p = _view_plan("SELECT * FROM (SELECT * FROM unified.tuning.jobs) s WHERE s.region IS NULL")
+    assert {s.resource.provider for s in p.slots if not s.skip} == {"google"}
+    assert any("branch 3" in w and "not queried" in w for w in p.warnings)
+
+
+def test_an_outer_join_that_keeps_the_views_rows_leaves_its_routed_params_to_the_defaults() -> None:
+    # `j.region = l.r` in the ON of a LEFT JOIN that keeps every row of the view was taken
+    # as constraining the region: the default stood in for no branch, and the AWS one went
+    # unread (only the Google rows came back)
+    p = _view_plan(
+        "SELECT j.provider FROM unified.tuning.jobs j "
+        "LEFT JOIN (VALUES ('us-east-1')) l(r) ON j.region = l.r"
+    )
+    aws = [s for s in p.slots if s.resource.provider == "aws"]
+    assert aws and not any(s.skip for s in aws)
+    assert aws[0].static["region"] == ["us-east-1"]
+    assert not p.warnings
+
+
 def _with_defaults(sql: str):
     return plan_query(parse_one(sql).expression, REG, defaults=DEFAULTS)
 
@@ -1310,3 +1368,29 @@ def test_a_parent_child_join_with_only_a_default_region_lists_the_parent_there()
     assert "region" not in p.slots[0].static
     with pytest.raises(PlanError):
         p.stages()
+
+
+@pytest.mark.parametrize("values", ["= 'eu-west-1'", "IN ('eu-west-1', 'us-east-1')"])
+def test_a_parent_child_join_with_the_region_on_the_child_lists_the_parent_there(
+    values: str,
+) -> None:
+    # `t.region = h.region AND t.region = 'x'`: h waited on t for its region and t on h for
+    # its names ("cycle"); every row of h the query keeps is in x, so h is listed there
+    sql = (
+        f"SELECT count(*) FROM {AWS} h JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+        " t ON t.HyperParameterTuningJobName = h.HyperParameterTuningJobName "
+        f"AND t.region = h.region WHERE t.region {values}"
+    )
+    p = plan_query(parse_one(sql).expression, REG)
+    parent, child = p.slots
+    regions = ["eu-west-1"] if "=" in values else ["eu-west-1", "us-east-1"]
+    assert parent.method.name == "list" and parent.static == {"region": regions}
+    assert [[s.name for s in stage] for stage in p.stages()] == [[parent.name], [child.name]]
+    # not through an outer join that keeps h's rows: h stays unbound (a plan error)
+    with pytest.raises(PlanError):
+        plan_query(
+            parse_one(
+                sql.replace(" JOIN aws", " LEFT JOIN aws").replace("WHERE t.", "AND t.")
+            ).expression,
+            REG,
+        ).stages()
