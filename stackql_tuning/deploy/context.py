@@ -30,6 +30,7 @@ from stackql_tuning.sql.template import (
     parse_pair,
     render,
 )
+from stackql_tuning.sql.template_filters import json_text_value, merge_lists, merge_objects
 from stackql_tuning.textfile import read_text
 
 MASK = "****"
@@ -187,7 +188,7 @@ class StackContext:
             if prop.name in omit:
                 continue
             raw = self.prop_value(resource, prop)
-            ctx[prop.name] = self.render_value(
+            value = self.render_value(
                 raw,
                 ctx,
                 line=prop.line,
@@ -195,7 +196,35 @@ class StackContext:
                 resource=resource.name,
                 lines=prop.lines_for(self.stack_env),
             )
+            ctx[prop.name] = self._merged(resource, prop, value, ctx)
         return ctx
+
+    def _merged(self, resource: ResourceSpec, prop: Any, value: Any, ctx: Mapping[str, Any]) -> Any:
+        """``value`` with the lists (objects) that ``prop.merge`` names joined to it, in
+        order: a list's items not already in it are appended; an object's keys are set over
+        it. Both sides must be lists, or both objects (JSON text of one counts as it)."""
+        for name in prop.merge:
+            where = Location(file=self.file, line=prop.line, resource=resource.name)
+            if name not in ctx:
+                raise ManifestError(
+                    f"prop {prop.name!r} of resource {resource.name!r} merges {name!r}, which is "
+                    "no global, variable or export of an earlier resource",
+                    location=where,
+                    hint="merge names a global (globals:) or an export a resource before it gives",
+                )
+            other, mine = json_text_value(ctx[name]), json_text_value(value)
+            if isinstance(mine, list) and isinstance(other, list):
+                value = merge_lists(mine, other)
+            elif isinstance(mine, dict) and isinstance(other, dict):
+                value = merge_objects(mine, other)
+            else:
+                raise ManifestError(
+                    f"prop {prop.name!r} of resource {resource.name!r} cannot merge {name!r}: "
+                    f"its value is {_kind(mine)} and {name!r} is {_kind(other)}",
+                    location=where,
+                    hint="merge joins a list to a list, or an object to an object",
+                )
+        return value
 
     def prop_value(self, resource: ResourceSpec, prop: Any) -> Any:
         """``prop``'s value for this environment, unrendered; an error naming the prop when
@@ -264,3 +293,11 @@ def _written_forms(secret: str) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         secret.replace("'", "''"),
     }
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"{type(value).__name__} {value!r}"

@@ -161,7 +161,7 @@ class Engine(AnchorRunner):
         # the props before it)
         needs: dict[str, set[str]] = {}
         for prop in res.props:
-            refs = self._refers(prop.value_for(self.ctx.stack_env))
+            refs = self._refers(prop.value_for(self.ctx.stack_env)) | set(prop.merge)
             got = refs & self._missing
             for name in refs & needs.keys():
                 got |= needs[name]
@@ -296,6 +296,7 @@ class Engine(AnchorRunner):
         the environment (teardown reads a prop only where an anchor it runs needs it). Not the
         props of a resource with an ``if``: one that only runs in prod need not have a value
         for dev (its ``if`` may read exports, known only once earlier resources ran)."""
+        known = self._known_names()
         for res in resources:
             if res.condition and res.sql is None and not res.file.exists():
                 continue  # its 'if' may skip it: a missing file is its error when it runs
@@ -304,6 +305,18 @@ class Engine(AnchorRunner):
             if props and not res.condition:
                 for prop in res.props:
                     self.ctx.prop_value(res, prop)
+            for prop in res.props:
+                for name in prop.merge:
+                    if name not in known:
+                        raise ManifestError(
+                            f"prop {prop.name!r} of resource {res.name!r} merges {name!r}, "
+                            "which is no global, variable or resource export",
+                            location=Location(
+                                file=self.ctx.file, line=prop.line, resource=res.name
+                            ),
+                            hint="merge names a global (globals:) or an export of an earlier "
+                            "resource",
+                        )
 
     # -- one resource per operation -----------------------------------------------------------
     def _build_one(self, res: ResourceSpec) -> ResourceOutcome:
@@ -579,12 +592,17 @@ class Engine(AnchorRunner):
             self.log(f"[{res.name}] skipped: if {res.condition} is false")
         return ok
 
+    def _known_names(self) -> set[str]:
+        """The globals, variables and every resource's exports: what a stack export or a
+        prop's ``merge`` may name."""
+        return set(self.ctx.values) | {
+            e.alias for res in self.manifest.resources for e in res.exports
+        }
+
     def _check_stack_exports(self) -> None:
         """Before anything runs: every stack export is a global, a variable or an export some
         resource declares (it was found missing after the resources were created)."""
-        known = set(self.ctx.values) | {
-            e.alias for res in self.manifest.resources for e in res.exports
-        }
+        known = self._known_names()
         for name in self.manifest.exports:
             if name not in known:
                 raise ManifestError(

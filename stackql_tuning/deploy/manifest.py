@@ -2,8 +2,9 @@
 
 The format is stackql-deploy's: ``version``, ``name``, ``description``, ``providers``, ``globals``
 (``name``, ``value``, ``description``, ``protected``), ``resources`` (``name``, ``type``, ``file``,
-``props`` with ``value`` or per-environment ``values``, ``exports``, ``protected``, ``if``,
-``description``, ``sql``, ``auth``: per provider, an auth entry in StackQL's shape that this
+``props`` with ``value`` or per-environment ``values`` and ``merge``, ``exports``,
+``protected``, ``if``, ``description``, ``sql``, ``auth``: per provider, an auth entry in
+StackQL's shape that this
 resource's statements use instead of the session's, its ``keyIDenvvar``... naming stack
 variables or environment variables) and stack-level ``exports``. Every error names the file
 and the line (from PyYAML's marks). Values are kept unrendered: rendering is ``context.py``'s job.
@@ -51,7 +52,7 @@ _RESOURCE_KEYS = {
     "skip_validation",
     "skipvalidation",
 }
-_PROP_KEYS = {"name", "value", "values", "description"}
+_PROP_KEYS = {"name", "value", "values", "description", "merge"}
 
 
 class _Missing:
@@ -82,6 +83,8 @@ class Prop:
     values: dict[str, Any] | None = None
     description: str = ""
     line: int | None = None
+    #: globals or earlier exports whose lists (objects) are merged into the value, in order
+    merge: tuple[str, ...] = ()
     #: the line of each string inside the value, by its path; with ``values``, the paths
     #: start with the environment
     lines: dict[Path_, TextLine] = field(default_factory=dict, compare=False, repr=False)
@@ -278,9 +281,12 @@ def _load_prop(
             p,
             hint="values: {dev: {value: ...}, prod: {value: ...}} gives one value per environment",
         )
+    merge = tuple(_merge_names(check, p, what))
     if has_value:
         value, lines = strip_lines(p["value"]), check.value_lines(child(ynode, "value"), what)
-        return Prop(name, value=value, description=_desc(p), line=p.get(_LINE), lines=lines)
+        return Prop(
+            name, value=value, description=_desc(p), line=p.get(_LINE), merge=merge, lines=lines
+        )
     values_node = check.mapping(p["values"], f"'values' of {what}", line=p.get(_LINE))
     values: dict[str, Any] = {}
     lines = {}
@@ -299,7 +305,23 @@ def _load_prop(
         env_node = child(child(child(ynode, "values"), str(env)), "value")
         for path, text in check.value_lines(env_node, f"{what} ({env})").items():
             lines[(str(env), *path)] = text
-    return Prop(name, values=values, description=_desc(p), line=p.get(_LINE), lines=lines)
+    return Prop(
+        name, values=values, description=_desc(p), line=p.get(_LINE), merge=merge, lines=lines
+    )
+
+
+def _merge_names(check: _Checker, p: dict[str, Any], what: str) -> list[str]:
+    """The names of ``merge`` (stackql-deploy's: globals or exports of earlier resources whose
+    lists or objects join the prop's value)."""
+    names = check.str_list(p, "merge", what)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            check.fail(
+                f"'merge' of {what} must list variable names, got {_type_name(name)}",
+                p,
+                hint="merge: [global_tags] names a global or an earlier resource's export",
+            )
+    return names
 
 
 def _desc(node: dict[str, Any]) -> str:

@@ -112,14 +112,14 @@ def generate_patch_document(value: Any) -> str:
         {
             "op": "add",
             "path": "/" + str(k).replace("~", "~0").replace("/", "~1"),
-            "value": _decoded(v),
+            "value": json_text_value(v),
         }
         for k, v in _as(dict, value, "generate_patch_document").items()
     ]
     return json.dumps(patch)
 
 
-def _decoded(value: Any) -> Any:
+def json_text_value(value: Any) -> Any:
     """A JSON object or array given as text (a prop rendered to JSON) as what it holds."""
     if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
         try:

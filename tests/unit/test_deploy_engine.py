@@ -266,6 +266,16 @@ def test_a_change_that_jinja_writes_into_a_read_anchor_is_refused_when_rendered(
             ),
             "has no value for environment 'dev'",
         ),
+        (
+            lambda m, iql: (
+                m.replace(
+                    'value: "after-{{ first_job_id }}"',
+                    'value: "after-{{ first_job_id }}"\n        merge: [nope]',
+                ),
+                iql,
+            ),
+            "merges 'nope', which is no global",
+        ),
     ],
 )
 def test_what_needs_no_provider_is_checked_for_every_resource_before_the_first_call(

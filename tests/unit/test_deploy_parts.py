@@ -400,6 +400,64 @@ resources:
         StackContext(m, "dev", {})
 
 
+_MERGE = """\
+name: s
+globals:
+  - name: global_tags
+    value:
+      - {Key: team, Value: ml}
+      - {Key: env, Value: "{{ stack_env }}"}
+  - name: global_labels
+    value: {team: ml, env: "{{ stack_env }}"}
+resources:
+  - name: r
+    props:
+      - name: tags
+        value:
+          - {Key: env, Value: "{{ stack_env }}"}
+          - {Key: name, Value: r}
+        merge: [global_tags]
+      - name: labels
+        values:
+          dev: {value: {name: r, team: data}}
+        merge: [global_labels]
+"""
+
+
+def test_a_prop_merges_the_lists_and_objects_it_names(tmp_path: Path) -> None:
+    # stackql-deploy's `merge:` was an unknown key here: its manifests failed to load
+    m = load_manifest(write(tmp_path, _MERGE))
+    values = StackContext(m, "dev", {}).resource_context(m.resources[0])
+    assert values["tags"] == [
+        {"Key": "env", "Value": "dev"},
+        {"Key": "name", "Value": "r"},
+        {"Key": "team", "Value": "ml"},
+    ]
+    assert values["labels"] == {"name": "r", "team": "ml", "env": "dev"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("merge: [global_labels]", "its value is a list and 'global_labels' is an object"),
+        ("merge: [nothing_here]", "merges 'nothing_here', which is no global"),
+    ],
+)
+def test_a_merge_of_another_kind_or_of_nothing_is_an_error_at_the_prop(
+    tmp_path: Path, change: str, message: str
+) -> None:
+    text = _MERGE.replace("merge: [global_tags]", change, 1)
+    m = load_manifest(write(tmp_path, text))
+    with pytest.raises(ManifestError, match=message) as e:
+        StackContext(m, "dev", {}).resource_context(m.resources[0])
+    assert e.value.location.line == 12 and e.value.location.resource == "r"
+
+
+def test_merge_must_list_names(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="'merge' of prop 'tags' of resource 'r' must list"):
+        load_manifest(write(tmp_path, _MERGE.replace("[global_tags]", "[{a: 1}]")))
+
+
 # -- scaffold -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("provider", ["google", "aws"])
 def test_init_stack_builds_in_dry_run(tmp_path: Path, provider: str) -> None:
