@@ -2,7 +2,8 @@
 
 As in stackql-deploy, an anchor is a ``/*+ name[, option=value ...] */`` hint at the start of a
 line; the query template follows it up to the next anchor. Anchors: ``exists``, ``create``,
-``update``, ``createorupdate``, ``statecheck``, ``exports``, ``delete`` (``preflight`` and
+``update``, ``createorupdate``, ``statecheck``, ``exports``, ``delete``, ``command`` (a
+``type: command`` resource's statements, run on each build) (``preflight`` and
 ``postdeploy`` are stackql-deploy's old names for ``exists`` and ``statecheck``). Options:
 ``retries``, ``retry_delay``, ``postdelete_retries``, ``postdelete_retry_delay`` (integers).
 
@@ -22,7 +23,16 @@ from pathlib import Path
 from stackql_tuning.errors import Location, ManifestError, did_you_mean
 from stackql_tuning.textfile import read_text
 
-ANCHORS = ("exists", "create", "update", "createorupdate", "statecheck", "exports", "delete")
+ANCHORS = (
+    "exists",
+    "create",
+    "update",
+    "createorupdate",
+    "statecheck",
+    "exports",
+    "delete",
+    "command",
+)
 ALIASES = {"preflight": "exists", "postdeploy": "statecheck"}
 OPTIONS = ("retries", "retry_delay", "postdelete_retries", "postdelete_retry_delay")
 #: the largest value of each option (a delay of 10**20 s ended in an OverflowError)

@@ -117,7 +117,10 @@ class Engine(AnchorRunner):
         return self._operation("test", self._test_one, self.manifest.resources)
 
     def teardown(self) -> DeployReport:
-        resources = tuple(r for r in reversed(self.manifest.resources) if r.type != "query")
+        # (a command made a change, not a thing to delete)
+        resources = tuple(
+            r for r in reversed(self.manifest.resources) if r.type not in ("query", "command")
+        )
         return self._operation("teardown", self._teardown_one, resources, collect=True)
 
     def _collect_exports(self) -> None:
@@ -326,8 +329,23 @@ class Engine(AnchorRunner):
         anchors = self._anchors(res)
         if res.type == "query":
             return ResourceOutcome(res.name, "exported", self._exports(res, anchors, ctx))
+        if res.type == "command":
+            return ResourceOutcome(res.name, self._run_command(res, anchors, ctx))
         action = self._build_resource(res, anchors, ctx)
         return ResourceOutcome(res.name, action, self._exports(res, anchors, ctx))
+
+    def _run_command(self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict) -> str:
+        """A ``type: command`` resource: its command anchor's statements, on every build (no
+        exists query: a command is not a thing that exists); its ``retries`` send a failed
+        statement again, as stackql-deploy does (name them only for a change that may be)."""
+        command = anchors.get("command")
+        if command is None:
+            raise self._error(res, None, "is a command but has no /*+ command */ anchor nor 'sql'")
+        if self.dry_run:
+            self._statements(res, command, ctx)
+            return "planned"
+        self._mutate(res, command, ctx)
+        return "ran"
 
     def _build_resource(self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict) -> str:
         create = anchors.get("createorupdate") or anchors.get("create")
@@ -413,6 +431,8 @@ class Engine(AnchorRunner):
         if ctx is None:
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
+        if res.type == "command":
+            return ResourceOutcome(res.name, "skipped")  # nothing of it to test
         if res.type != "query":
             check = anchors.get("statecheck") or anchors.get("exists")
             if check is None:
@@ -566,7 +586,8 @@ class Engine(AnchorRunner):
     def _anchors(self, res: ResourceSpec) -> dict[str, Anchor]:
         if res.sql is not None:
             line = res.line or 1
-            return {"exports": Anchor("exports", res.sql, self.ctx.file, line, line)}
+            name = "command" if res.type == "command" else "exports"
+            return {name: Anchor(name, res.sql, self.ctx.file, line, line)}
         return load_anchors(res.file, resource=res.name)
 
     def _gated(self, res: ResourceSpec, omit: set[str] | None = None) -> dict[str, Any] | None:

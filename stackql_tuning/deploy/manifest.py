@@ -34,7 +34,10 @@ from stackql_tuning.deploy.yamlfile import (
 from stackql_tuning.errors import Location, ManifestError, did_you_mean
 
 MANIFEST_FILE = "stackql_manifest.yml"
-RESOURCE_TYPES = ("resource", "query", "multi")
+RESOURCE_TYPES = ("resource", "query", "multi", "command")
+#: the types whose statements may come from the manifest's ``sql`` (the query's exports, the
+#: command's command): a resource has several anchors, which only a file holds
+INLINE_SQL_TYPES = ("query", "command")
 
 _TOP_KEYS = {"version", "name", "description", "providers", "globals", "resources", "exports"}
 _GLOBAL_KEYS = {"name", "value", "description", "protected"}
@@ -402,6 +405,19 @@ def _load_resource(
     sql = r.get("sql")
     if sql is not None and not isinstance(sql, str):
         check.fail(f"'sql' of {what} must be a string", r)
+    if sql is not None and rtype not in INLINE_SQL_TYPES:
+        check.fail(
+            f"{what} has 'sql', which only a resource of type query or command has (its one "
+            f"statement); a {rtype} has anchors (exists, create, ...) in its .iql file",
+            r,
+            hint=f"put its anchors in resources/{file_name}, or set type: query / command",
+        )
+    if exports and rtype == "command":
+        check.fail(
+            f"{what} is a command, which exports nothing (as in stackql-deploy)",
+            r,
+            hint="read what the command changed with a resource of type query after it",
+        )
     sql_node = child(ynode, "sql")
     if sql is not None and isinstance(sql_node, yaml.ScalarNode) and r.get(_LINE):
         # the engine renders and parses inline SQL as if it started on the resource's line:

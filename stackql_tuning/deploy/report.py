@@ -15,7 +15,8 @@ from typing import Any
 from stackql_tuning.errors import ManifestError
 
 #: resource actions, by operation
-#:   build:    created | updated | unchanged | exported | skipped | planned
+#:   build:    created | updated | unchanged | exported | ran | skipped | planned
+#:             (ran: a command resource's statements ran)
 #:   test:     passed | exported | skipped | planned
 #:   teardown: deleted | cancelled | stopped | absent | kept | skipped | planned
 #:             (cancelled, stopped: the delete anchor ran no DELETE, only that EXEC)

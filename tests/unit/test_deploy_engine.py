@@ -302,6 +302,52 @@ def test_a_resource_its_if_skips_needs_no_prop_value_for_this_environment(stack:
     assert [r.action for r in report.resources] == ["created", "created", "skipped"]
 
 
+_COMMAND = """\
+  - name: cancel_first
+    type: command
+    sql: |
+      EXEC google.aiplatform.hyperparameter_tuning_jobs.cancel
+        @projectsId='{{ project }}', @locationsId='us-central1',
+        @hyperparameterTuningJobsId='{{ first_job_id }}';
+"""
+
+
+def test_a_command_resource_runs_on_each_build_and_nowhere_else(stack: Path) -> None:
+    # stackql-deploy's `type: command` was an unknown type here
+    manifest = MANIFEST.replace("  - name: prod_only\n", _COMMAND + "  - name: prod_only\n")
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    cloud = FakeCloud()
+    for _ in range(2):
+        report = run(build, cloud, stack)
+        assert [(r.name, r.action) for r in report.resources][2] == ("cancel_first", "ran")
+    assert cloud.kinds().count("exec") == 2
+    assert cloud.jobs["demo-dev-first"]["state"] == "JOB_STATE_CANCELLED"
+    cloud.statements.clear()
+    assert [r.action for r in run(test, cloud, stack).resources][2] == "skipped"
+    report = run(teardown, cloud, stack)
+    assert "cancel_first" not in [r.name for r in report.resources]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("    type: command\n", "is a command, which exports nothing"),
+        ("    type: multi\n", "has 'sql', which only a resource of type query or command has"),
+    ],
+)
+def test_a_command_exports_nothing_and_only_query_or_command_has_sql(
+    stack: Path, change: str, message: str
+) -> None:
+    extra = "    exports: [x]\n" if "command" in change else ""
+    manifest = MANIFEST.replace(
+        "  - name: prod_only\n",
+        _COMMAND.replace("    type: command\n", change + extra) + "  - name: prod_only\n",
+    )
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    with pytest.raises(ManifestError, match=message):
+        run(build, FakeCloud(), stack)
+
+
 def test_second_build_creates_nothing(stack: Path) -> None:
     cloud = FakeCloud()
     run(build, cloud, stack)
