@@ -331,12 +331,17 @@ def _listed_by_implied(
     ref: TableRef, b: Bindings, planned: list[tuple[TableRef, Bindings]]
 ) -> Method | None:
     """The list of a table that its dependent params' implied texts (``Bindings.implied``)
-    make listable, where the partner that gives them waits on this table's rows in turn:
-    ``h JOIN t ON t.name = h.name AND t.region = h.region WHERE t.region = 'x'``: h waited on
-    t for its region and t on h for its names (a "cycle" error); h is listed in region x (the
-    only one the query keeps), and t takes its names from h's rows. ``b`` then takes them as
-    static values. None when they do not make a list (or no partner waits on this table: a
-    get per partner row then stays, which may be fewer calls than a list to hydrate)."""
+    make listable, where that costs no call the partner's rows would not: ``b`` then takes
+    them as static values. None when they do not make a list.
+
+    - The partner that gives them waits on this table's rows in turn: ``h JOIN t ON t.name =
+      h.name AND t.region = h.region WHERE t.region = 'x'``: h waited on t for its region and
+      t on h for its names (a "cycle" error); h is listed in region x (the only one the query
+      keeps), and t takes its names from h's rows.
+    - Or this table would be listed per partner row anyway (not got per row, which may be
+      fewer calls than a list to hydrate): ``a LEFT JOIN a2 ON a2.name = a.name AND
+      a2.projectsId = a.projectsId ... WHERE a.projectsId = 'p' ...`` listed a2 once a's rows
+      were in, the same list as a's own, called twice; listed by the texts, it is a's list."""
     waiting = {
         other.alias.lower()
         for other, ob in planned
@@ -346,12 +351,19 @@ def _listed_by_implied(
     taken: dict[str, list[Any]] = {}
     for name, (alias, column, texts) in b.implied.items():
         partner = b.dependent.get(name)
-        if partner is None or name in b.static or alias.lower() not in waiting:
+        if partner is None or name in b.static:
             continue
         if (partner[0].lower(), partner[1].lower()) == (alias.lower(), column.lower()):
             taken[name] = texts
     if not taken:
         return None
+    if not {alias.lower() for alias, _, _ in (b.implied[n] for n in taken)} <= waiting:
+        try:
+            per_row = choose_method(ref.resource, set(b.static) | set(b.dependent), node=ref.node)
+        except PlanError:
+            return None
+        if not per_row.is_list:
+            return None
     try:
         method = choose_method(ref.resource, set(b.static) | set(taken), node=ref.node)
     except PlanError:

@@ -38,7 +38,7 @@ VALUES = {"on_error": ("continue", "fail"), "value": ("continue", "fail")}
 #: stackql-deploy's anchors and their old names (deploy/anchors.py), accepted and ignored
 ANCHORS = frozenset(
     {"EXISTS", "CREATE", "UPDATE", "CREATEORUPDATE", "STATECHECK", "EXPORTS", "DELETE"}
-    | {"PREFLIGHT", "POSTDEPLOY"}
+    | {"COMMAND", "PREFLIGHT", "POSTDEPLOY"}
 )
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")

@@ -1276,10 +1276,28 @@ def test_a_chain_of_three_google_tables_takes_each_table_from_the_one_before() -
         "WHERE h1.projectsId = 'p' AND h1.locationsId = 'us-central1'"
     )
     stages = p.stages()
-    assert [s.aliases for s in stages[0]] == [["h1"]]
-    by_alias = {s.aliases[0]: s for s in p.slots}
-    assert {src for src, _ in by_alias["h2"].dependent.values()} == {by_alias["h1"].name}
-    assert {src for src, _ in by_alias["h3"].dependent.values()} == {by_alias["h2"].name}
+    # h2's project and location are h1's literals: it is h1's own list (one call, not a list
+    # once h1's rows are in); h3 takes them from h2's rows
+    assert [s.aliases for s in stages[0]] == [["h1", "h2"]]
+    shared, h3 = p.slots
+    assert shared.static == {"projectsId": ["p"], "locationsId": ["us-central1"]}
+    assert {src for src, _ in h3.dependent.values()} == {shared.name}
+
+
+def test_a_self_join_on_the_project_and_location_the_where_holds_reads_one_list() -> None:
+    # b was listed once a's rows were in: the same list as a's own, called twice
+    on = "ON b.name = a.name AND b.projectsId = a.projectsId AND b.locationsId = a.locationsId"
+    where = "WHERE a.projectsId = 'p' AND a.locationsId IN ('l1', 'l2')"
+    for join in ("JOIN", "LEFT JOIN"):
+        p = plan(f"SELECT a.name, b.state FROM {HPT} a {join} {HPT} b {on} {where}")
+        [slot] = p.slots
+        assert slot.aliases == ["a", "b"] and slot.method.name == "list"
+    # a get per joined id stays one (the list to hydrate could be more calls)
+    on = on.replace(
+        "b.name = a.name", "b.hyperparameterTuningJobsId = a.hyperparameterTuningJobsId"
+    )
+    p = plan(f"SELECT a.name, b.trials FROM {HPT} a JOIN {HPT} b {on} {where}")
+    assert [(s.aliases, s.method.name) for s in p.slots] == [(["a"], "list"), (["b"], "get")]
 
 
 _CHILD = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
