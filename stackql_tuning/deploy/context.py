@@ -105,6 +105,8 @@ class StackContext:
         self.stack_env = stack_env
         self.file = str(manifest.path)
         self._secrets: set[str] = set()
+        #: a dry run's stand-ins for exported values (``<job_id>``): only the build knows them
+        self.stand_ins: set[str] = set()
         self.values: dict[str, Any] = {"env": EnvVars({k: str(v) for k, v in env_vars.items()})}
         #: the DuckDB type of an exported value, where a query gave it (JSON, FLOAT, a LIST of
         #: JSON): the output file writes it as ``-o json`` does
@@ -172,10 +174,12 @@ class StackContext:
         return value
 
     def resource_context(
-        self, resource: ResourceSpec, *, omit: Iterable[str] = ()
+        self, resource: ResourceSpec, *, omit: Iterable[str] = (), lenient: bool = False
     ) -> dict[str, Any]:
         """The context of ``resource``: everything so far plus its own props, in order (but
-        those named in ``omit``: they need values no resource gave)."""
+        those named in ``omit``: they need values no resource gave). ``lenient``: a prop whose
+        value cannot be made (none for this environment, an undefined variable, a merge of
+        what is not there) is left out, not an error: the context an ``if`` is read with."""
         omit = set(omit)
         ctx = dict(self.values)
         ctx["resource_name"] = resource.name
@@ -187,16 +191,20 @@ class StackContext:
         for prop in resource.props:
             if prop.name in omit:
                 continue
-            raw = self.prop_value(resource, prop)
-            value = self.render_value(
-                raw,
-                ctx,
-                line=prop.line,
-                what=f"prop {prop.name!r}",
-                resource=resource.name,
-                lines=prop.lines_for(self.stack_env),
-            )
-            ctx[prop.name] = self._merged(resource, prop, value, ctx)
+            try:
+                raw = self.prop_value(resource, prop)
+                value = self.render_value(
+                    raw,
+                    ctx,
+                    line=prop.line,
+                    what=f"prop {prop.name!r}",
+                    resource=resource.name,
+                    lines=prop.lines_for(self.stack_env),
+                )
+                ctx[prop.name] = self._merged(resource, prop, value, ctx)
+            except ManifestError:
+                if not lenient:
+                    raise
         return ctx
 
     def _merged(self, resource: ResourceSpec, prop: Any, value: Any, ctx: Mapping[str, Any]) -> Any:
@@ -212,6 +220,14 @@ class StackContext:
                     location=where,
                     hint="merge names a global (globals:) or an export a resource before it gives",
                 )
+            stand_in = next(
+                (v for v in (value, ctx[name]) if isinstance(v, str) and v in self.stand_ins), None
+            )
+            if stand_in is not None:
+                # a dry run's export: the merged value is not known either, and a statement
+                # that holds a stand-in is not planned
+                value = stand_in
+                continue
             other, mine = json_text_value(ctx[name]), json_text_value(value)
             if isinstance(mine, list) and isinstance(other, list):
                 value = merge_lists(mine, other)
@@ -247,13 +263,30 @@ class StackContext:
             self.protect(value)
 
     def protect(self, value: Any) -> None:
+        """Mask ``value`` from now on. A list or object (or JSON text of one) is masked whole,
+        as JSON, and by each text and number inside it: merged into a prop (``merge:``) or
+        written item by item, its parts were printed as they were."""
+        decoded = json_text_value(value)
+        if isinstance(decoded, list | dict):
+            if not isinstance(value, str):
+                self._secrets.add(str(value))
+                value = json.dumps(value)
+            for form in (value, json.dumps(decoded), json.dumps(decoded, ensure_ascii=False)):
+                self._secrets.add(form)
+            for leaf in _leaves(decoded):
+                self.protect(leaf)
+            return
         text = value if isinstance(value, str) else str(value)
         if text:
             self._secrets.add(text)
 
     def is_protected(self, value: Any) -> bool:
         """Whether ``value`` is itself a protected value."""
-        return value is not None and str(value) in self._secrets
+        if value is None:
+            return False
+        if isinstance(value, list | dict):
+            return json.dumps(value) in self._secrets
+        return str(value) in self._secrets
 
     def mask(self, text: str) -> str:
         """``text`` with every protected value replaced by ``****``, in each form a template or
@@ -293,6 +326,21 @@ def _written_forms(secret: str) -> set[str]:
         json.dumps(secret, ensure_ascii=False)[1:-1],
         secret.replace("'", "''"),
     }
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The texts and numbers inside a list or object (not its keys, nor true/false/null)."""
+    out: list[Any] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+            out.append(item)
+    return out
 
 
 def _kind(value: Any) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 from stackql_tuning.deploy.anchors import Anchor, load_anchors
 from stackql_tuning.deploy.condition import evaluate
 from stackql_tuning.deploy.context import StackContext
-from stackql_tuning.deploy.manifest import MISSING, Manifest, ResourceSpec
+from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
 from stackql_tuning.deploy.preflight import check_anchor
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome
 from stackql_tuning.deploy.runner import RETRYABLE, AnchorRunner, Log, Parse, SessionLike
@@ -210,7 +210,7 @@ class Engine(AnchorRunner):
         self.log(f"{name} of {self.manifest.name} [{self.ctx.stack_env}]{mode}")
         start = time.monotonic()
         try:
-            self._preflight(resources, props=name != "teardown")
+            self._preflight(resources, name)
             if name in ("build", "test"):
                 self._check_stack_exports()
             if collect:
@@ -293,33 +293,79 @@ class Engine(AnchorRunner):
             failure.message += f"; rolled back: {', '.join(undone)}"
         return failure
 
-    def _preflight(self, resources: Sequence[ResourceSpec], *, props: bool) -> None:
+    def _preflight(self, resources: Sequence[ResourceSpec], operation: str) -> None:
         """What needs no provider, of every resource, before the first call (``preflight``):
-        its query file and anchors, their templates, and (build, test) its props' values for
-        the environment (teardown reads a prop only where an anchor it runs needs it). Not the
-        props of a resource with an ``if``: one that only runs in prod need not have a value
-        for dev (its ``if`` may read exports, known only once earlier resources ran)."""
-        known = self._known_names()
-        for res in resources:
-            if res.condition and res.sql is None and not res.file.exists():
-                continue  # its 'if' may skip it: a missing file is its error when it runs
-            for anchor in self._anchors(res).values():
-                check_anchor(anchor, res.name)
-            if props and not res.condition:
-                for prop in res.props:
-                    self.ctx.prop_value(res, prop)
-            for prop in res.props:
-                for name in prop.merge:
-                    if name not in known:
-                        raise ManifestError(
-                            f"prop {prop.name!r} of resource {res.name!r} merges {name!r}, "
-                            "which is no global, variable or resource export",
-                            location=Location(
-                                file=self.ctx.file, line=prop.line, resource=res.name
-                            ),
-                            hint="merge names a global (globals:) or an export of an earlier "
-                            "resource",
-                        )
+        its query file and anchors (those its type runs), their templates, what its props merge
+        and (build, test) its props' values for the environment (teardown reads a prop only
+        where an anchor it runs needs it). A resource with an ``if`` has its props checked when
+        the ``if`` can be read now and holds (not when it reads an export, known only once
+        earlier resources ran: that resource's props are checked when it runs)."""
+        known = set(self.ctx.values)  # what a prop may merge: globals, variables, and
+        for res in self.manifest.resources:  # the exports of the resources before it
+            if any(res is r for r in resources):
+                self._preflight_one(res, operation, known)
+            known |= {e.alias for e in res.exports}
+
+    def _preflight_one(self, res: ResourceSpec, operation: str, known: set[str]) -> None:
+        if res.condition and res.sql is None and not res.file.exists():
+            return  # its 'if' may skip it: a missing file is its error when it runs
+        anchors = self._anchors(res)
+        for anchor in anchors.values():
+            check_anchor(anchor, res.name)
+        self._check_anchor_kinds(res, anchors)
+        for prop in res.props:
+            for name in prop.merge:
+                if name not in known:
+                    raise ManifestError(
+                        f"prop {prop.name!r} of resource {res.name!r} merges {name!r}, which "
+                        "is no global, variable or export of a resource before it",
+                        location=Location(file=self.ctx.file, line=prop.line, resource=res.name),
+                        hint="merge names a global (globals:) or an export of an earlier resource",
+                    )
+        skipped = operation == "teardown" or (operation == "test" and res.type == "command")
+        if skipped or (res.condition and self._condition_now(res) is not True):
+            return
+        for prop in res.props:
+            self.ctx.prop_value(res, prop)
+
+    def _check_anchor_kinds(self, res: ResourceSpec, anchors: dict[str, Anchor]) -> None:
+        """A command runs its command anchor alone, and only a command has one: the others
+        were silently never run."""
+        if res.type == "command":
+            extra = sorted(set(anchors) - {"command"})
+            problem = (
+                "has no /*+ command */ anchor nor 'sql'"
+                if "command" not in anchors
+                else f"is a command, which runs only its /*+ command */ anchor; it also has "
+                f"{', '.join(f'/*+ {a} */' for a in extra)}"
+                if extra
+                else None
+            )
+        elif "command" in anchors:
+            problem = f"is a {res.type}, which never runs a /*+ command */ anchor"
+        else:
+            problem = None
+        if problem is not None:
+            raise self._error(
+                res,
+                anchors.get("command"),
+                problem,
+                hint="type: command runs one /*+ command */ anchor on each build; a resource's "
+                "anchors are exists, create, update, statecheck, exports, delete",
+            )
+
+    def _condition_now(self, res: ResourceSpec) -> bool | None:
+        """Whether ``res``'s ``if`` holds, read before anything ran; None when it reads what
+        is not known yet (an export, a prop that needs one)."""
+        gate = self.ctx.resource_context(res, lenient=True)
+        assert res.condition is not None
+        names = references(res.condition)
+        for prop in res.props:  # one it reads that has no value here: its error, now
+            if prop.name in names:
+                self.ctx.prop_value(res, prop)
+        if not names <= set(gate):
+            return None
+        return self._condition(res, gate, quiet=True)
 
     # -- one resource per operation -----------------------------------------------------------
     def _build_one(self, res: ResourceSpec) -> ResourceOutcome:
@@ -592,24 +638,24 @@ class Engine(AnchorRunner):
 
     def _gated(self, res: ResourceSpec, omit: set[str] | None = None) -> dict[str, Any] | None:
         """``res``'s context (``_context``) when its ``if`` holds or it has none; None when
-        its ``if`` skips it. The ``if`` is read before the props with no value for this
-        environment: a resource only for prod needs no value for dev (its dev build failed
-        on one); a resource that runs needs them all."""
-        omit = set(omit or ())
+        its ``if`` skips it. The ``if`` is read with the props that can be made (a prod-only
+        resource's props may need a value only prod has, or an export of another prod-only
+        resource: its dev build and teardown failed on one), without its ``auth``; a
+        resource that runs needs them all."""
         if res.condition is not None:
-            unset = {p.name for p in res.props if p.value_for(self.ctx.stack_env) is MISSING}
-            if not self._condition(res, self._context(res, omit | unset)):
+            gate = self.ctx.resource_context(res, omit=omit or (), lenient=True)
+            if not self._condition(res, gate):
                 return None
         return self._context(res, omit)
 
-    def _condition(self, res: ResourceSpec, ctx: dict[str, Any]) -> bool:
+    def _condition(self, res: ResourceSpec, ctx: dict[str, Any], *, quiet: bool = False) -> bool:
         if res.condition is None:
             return True
         what = f"'if' of resource {res.name!r}"
         line = res.condition_line or res.line
         text = self.ctx.render_value(res.condition, ctx, line=line, what=what)
         ok = evaluate(text, file=self.ctx.file, line=line, resource=res.name)
-        if not ok:
+        if not ok and not quiet:
             self.log(f"[{res.name}] skipped: if {res.condition} is false")
         return ok
 

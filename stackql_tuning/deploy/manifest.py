@@ -407,9 +407,10 @@ def _load_resource(
         check.fail(f"'sql' of {what} must be a string", r)
     if sql is not None and rtype not in INLINE_SQL_TYPES:
         check.fail(
-            f"{what} has 'sql', which only a resource of type query or command has (its one "
-            f"statement); a {rtype} has anchors (exists, create, ...) in its .iql file",
-            r,
+            f"{what} has 'sql', which only a resource of type query or command has (the "
+            f"statements of its one anchor); a {rtype} has anchors (exists, create, ...) in its "
+            ".iql file",
+            line=_line(child(ynode, "sql")) or r.get(_LINE),
             hint=f"put its anchors in resources/{file_name}, or set type: query / command",
         )
     if exports and rtype == "command":

@@ -87,8 +87,6 @@ class AnchorRunner:
         self._sessions: dict[str, SessionLike] = {}
         #: sessions made for resources' auth, by auth (and a dry run's): closed by :meth:`close`
         self._made: dict[str, Any] = {}
-        #: a dry run's stand-ins for exported values (``<job_id>``)
-        self._stand_ins: set[str] = set()
 
     def log(self, message: str, level: int = logging.INFO) -> None:
         """A progress line, masked; below ``log_level`` it is dropped."""
@@ -200,7 +198,7 @@ class AnchorRunner:
                 self._made[key] = derive(dry_run=True)
             session = self._made[key]
         for stmt in statements:
-            if any(stand_in in stmt.text for stand_in in self._stand_ins):
+            if any(stand_in in stmt.text for stand_in in self.ctx.stand_ins):
                 continue
             try:
                 session.execute(stmt)
@@ -358,7 +356,7 @@ class AnchorRunner:
         statements = self._statements(res, anchor, ctx)
         if self.dry_run:
             for e in res.exports:
-                self._stand_ins.add(f"<{e.alias}>")
+                self.ctx.stand_ins.add(f"<{e.alias}>")
                 self._set(res, e.alias, f"<{e.alias}>", ctx)
             return {e.alias: f"<{e.alias}>" for e in res.exports}
         attempts, delay = anchor.option("retries", 0) + 1, anchor.option("retry_delay", 0)

@@ -348,6 +348,153 @@ def test_a_command_exports_nothing_and_only_query_or_command_has_sql(
         run(build, FakeCloud(), stack)
 
 
+_PROD_ONLY = """\
+  - name: p1
+    file: job.iql
+    if: "'{{ stack_env }}' == 'prod'"
+    props:
+      - name: region
+        values: {prod: {value: eu}}
+      - name: display_name
+        value: "p1-{{ region }}"
+    exports:
+      - job_id: p1_id
+  - name: p2
+    file: job.iql
+    if: "'{{ stack_env }}' == 'prod'"
+    props:
+      - name: display_name
+        value: "after-{{ p1_id }}"
+      - name: tags
+        value: [a]
+        merge: [p1_id]
+"""
+
+
+def _with(stack: Path, extra: str) -> None:
+    manifest = MANIFEST.replace("  - name: prod_only\n", extra + "  - name: prod_only\n")
+    (stack / "stackql_manifest.yml").write_text(manifest)
+
+
+def test_prod_only_resources_that_read_each_other_are_skipped_in_dev(stack: Path) -> None:
+    # their props were made before their `if` was read: p1's needs a value only prod has,
+    # p2's an export of p1 (skipped): the dev build and teardown failed after `first`
+    _with(stack, _PROD_ONLY)
+    cloud = FakeCloud()
+    report = run(build, cloud, stack)
+    assert [r.action for r in report.resources] == [
+        "created",
+        "created",
+        "skipped",
+        "skipped",
+        "skipped",
+    ]
+    report = run(teardown, cloud, stack)
+    assert [r.action for r in report.resources][:3] == ["skipped", "skipped", "skipped"]
+
+
+def test_a_resource_whose_if_holds_has_its_props_checked_before_the_first_call(
+    stack: Path,
+) -> None:
+    # an `if` that reads only what is known before the build: its props are checked in
+    # preflight as any resource's (the prod build created `first`, then stopped)
+    _with(stack, _PROD_ONLY.replace("values: {prod: {value: eu}}", "values: {dev: {value: eu}}"))
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match="prop 'region' of resource 'p1' has no value for"):
+        run(build, cloud, stack, env="prod")
+    assert cloud.statements == []
+
+
+def test_a_merge_of_an_export_in_a_dry_run_is_not_planned(stack: Path) -> None:
+    # the export's stand-in `<first_job_id>` is no list: the dry run failed to merge it
+    extra = """\
+  - name: third
+    file: tagged.iql
+    props:
+      - name: display_name
+        value: third
+      - name: tags
+        value: [a]
+        merge: [first_job_id]
+"""
+    _with(stack, extra)
+    iql = JOB_IQL.replace("'{{ display_name }}';", "'{{ display_name }}' || '{{ tags }}';")
+    (stack / "resources" / "tagged.iql").write_text(iql)
+    report = run(build, FakeCloud(), stack, dry_run=True)
+    assert [r.action for r in report.resources][:3] == ["planned"] * 3
+
+
+@pytest.mark.parametrize("name", ["later_id", "own_id"])
+def test_a_merge_of_a_later_or_its_own_export_is_found_before_the_first_call(
+    stack: Path, name: str
+) -> None:
+    extra = f"""\
+  - name: third
+    file: job.iql
+    props:
+      - name: display_name
+        value: third
+      - name: tags
+        value: [a]
+        merge: [{name}]
+    exports:
+      - job_id: own_id
+  - name: fourth
+    file: job.iql
+    props:
+      - name: display_name
+        value: fourth
+    exports:
+      - job_id: later_id
+"""
+    _with(stack, extra)
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match=f"merges '{name}', which is no global"):
+        run(build, cloud, stack)
+    assert cloud.statements == []
+
+
+def test_a_protected_list_is_masked_item_by_item_once_merged(tmp_path: Path) -> None:
+    from stackql_tuning.deploy import load_manifest
+    from stackql_tuning.deploy.context import StackContext
+
+    (tmp_path / "stackql_manifest.yml").write_text(
+        "name: s\nglobals:\n  - name: keys\n    value: [tok-secret-xyz]\n    protected: true\n"
+        "resources:\n  - name: r\n    props:\n      - name: all\n        value: [a]\n"
+        "        merge: [keys]\n"
+    )
+    m = load_manifest(tmp_path)
+    ctx = StackContext(m, "dev", {})
+    merged = ctx.resource_context(m.resources[0])["all"]
+    assert merged == ["a", "tok-secret-xyz"]
+    assert "tok-secret-xyz" not in ctx.mask(f"INSERT ... SELECT '{json.dumps(merged)}'")
+    assert ctx.mask(str(["tok-secret-xyz"])) == "****"  # the list itself, as Python prints it
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "  - name: c\n    type: command\n    file: cmd.iql\n",
+            "is a command, which runs only its /\\*\\+ command \\*/ anchor",
+        ),
+        (
+            "  - name: c\n    file: cmd.iql\n",
+            "is a resource, which never runs a /\\*\\+ command \\*/ anchor",
+        ),
+    ],
+)
+def test_an_anchor_its_type_never_runs_is_an_error_before_the_first_call(
+    stack: Path, extra: str, message: str
+) -> None:
+    (stack / "resources" / "cmd.iql").write_text(JOB_IQL + "\n/*+ command */\nSELECT 1;\n")
+    _with(stack, extra)
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match=message):
+        run(build, cloud, stack)
+    assert cloud.statements == []
+
+
 def test_second_build_creates_nothing(stack: Path) -> None:
     cloud = FakeCloud()
     run(build, cloud, stack)
