@@ -473,12 +473,12 @@ class Engine(AnchorRunner):
         return action
 
     def _test_one(self, res: ResourceSpec) -> ResourceOutcome:
+        if res.type == "command":
+            return ResourceOutcome(res.name, "skipped")  # nothing of it to test
         ctx = self._gated(res)
         if ctx is None:
             return ResourceOutcome(res.name, "skipped")
         anchors = self._anchors(res)
-        if res.type == "command":
-            return ResourceOutcome(res.name, "skipped")  # nothing of it to test
         if res.type != "query":
             check = anchors.get("statecheck") or anchors.get("exists")
             if check is None:
