@@ -397,13 +397,20 @@ def _refuse_outer_filter(ref: TableRef, refs: list[TableRef], names: set[str]) -
             continue
         view = enclosing_view(ref.node, VIEW) or ref.resource.id
         spelled = param_spellings(ref.resource).get(name, name)
+        mine = through_user_view(ref.node)  # a view of the user's that reads it
+        where = f"the view {mine}" if mine else "the subquery or CTE"
         raise PlanError(
-            f"{spelled} of {view} is constrained by `{pred.sql(dialect='duckdb')}` outside the "
-            f"subquery or CTE that reads {view}, which binds no call: the branches of {view} "
-            f"that need {spelled} would not be read, and their rows would be missing",
+            f"{spelled} of {view} is constrained by `{pred.sql(dialect='duckdb')}` outside "
+            f"{where} that reads {view}, which binds no call: the branches of {view} that need "
+            f"{spelled} would not be read, and their rows would be missing",
             location=node_location(pred, Location(resource=view)),
-            hint=f"move the condition inside, next to the view: (SELECT ... FROM {view} "
-            f"WHERE {spelled} = '...'), or give it as literals there",
+            hint=(
+                f"bind it in the view's own WHERE (CREATE OR REPLACE VIEW {mine} AS SELECT ... "
+                f"FROM {view} WHERE {spelled} = '...')"
+                if mine
+                else f"move the condition inside, next to the view: (SELECT ... FROM {view} "
+                f"WHERE {spelled} = '...'), or give it as literals there"
+            ),
         )
 
 

@@ -342,3 +342,18 @@ def test_a_macro_over_a_provider_table_or_view_is_refused(session: Session) -> N
             session.execute(f"CREATE MACRO m() AS TABLE {body}")
     session.execute("CREATE MACRO plus1(x) AS x + 1")
     assert session.execute("SELECT plus1(2)").rows == [(3,)]
+
+
+def test_a_routed_param_of_the_unified_view_filtered_outside_a_users_view_is_refused(
+    session: Session,
+) -> None:
+    # the AWS branch inside the view was skipped (no region there) and the outer condition
+    # then dropped every Google row: 0 rows, exit 0
+    session.execute(
+        "CREATE VIEW unified_prod AS SELECT * FROM unified.tuning.jobs "
+        "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    )
+    with pytest.raises(errors.PlanError) as e:
+        session.execute("SELECT count(*) FROM unified_prod WHERE region = 'us-east-1'")
+    assert "outside the view unified_prod that reads unified.tuning.jobs" in e.value.message
+    assert "CREATE OR REPLACE VIEW unified_prod" in (e.value.hint or "")
