@@ -397,6 +397,20 @@ def _keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
     return side == "FULL" or (side == "LEFT" and not joined) or (side == "RIGHT" and joined)
 
 
+def is_null_test(pred: exp.Expr) -> bool:
+    """Whether ``pred`` is true only of NULL: ``x IS NULL``, ``NOT (x IS NOT NULL)``, ``x IS
+    NOT DISTINCT FROM NULL``."""
+    negations = 0
+    while isinstance(pred, exp.Paren | exp.Not):
+        negations += isinstance(pred, exp.Not)
+        pred = pred.this
+    if isinstance(pred, exp.Is) and isinstance(pred.expression, exp.Null):
+        return negations % 2 == 0
+    if isinstance(pred, exp.NullSafeEQ) and negations % 2 == 0:
+        return any(isinstance(side, exp.Null) for side in (pred.left, pred.right))
+    return False
+
+
 def split_and(node: exp.Expr) -> Iterator[exp.Expr]:
     """The top-level AND conjuncts of ``node``, parentheses around them taken off."""
     while isinstance(node, exp.Paren):

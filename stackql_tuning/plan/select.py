@@ -8,7 +8,7 @@ and StackQL-compatibility functions rewritten (see ``plan.rewrite``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from stackql_tuning.plan.bindings import (
     filters_first,
     find_provider_tables,
     first_select,
+    is_null_test,
     local_in_alone,
     node_location,
     owner,
@@ -42,11 +43,10 @@ from stackql_tuning.plan.bindings import (
     unstable,
     unstable_part,
     view_named,
-    within,
-    withs,
 )
 from stackql_tuning.plan.columns import used_columns
 from stackql_tuning.plan.implied import BoundPredicate, placed_well
+from stackql_tuning.plan.readers import outer_conditions
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.star import leave_out_call_options
 from stackql_tuning.plan.user_views import through_user_view
@@ -241,7 +241,8 @@ def _explain_constrained(
         "(not an OR with other columns, LIKE, <>, an IN (SELECT ...) that is correlated or "
         "reads a DuckDB view, a macro, a sample or the clock, JOIN ... USING, NATURAL "
         "JOIN, a correlated subquery's outer column: write a JOIN ... ON; nor a condition "
-        "outside the CTE or subquery that reads the table: move it inside), and config defaults "
+        "outside the CTE or subquery that reads the table: move it inside; nor a HAVING: "
+        "write it in the WHERE), and config defaults "
         "do not stand in for it; " + (e.hint or "")
     )
     return e
@@ -389,9 +390,7 @@ def _refuse_outer_filter(ref: TableRef, refs: list[TableRef], names: set[str]) -
         mention = mention.parent
     own = mention.find_ancestor(exp.Select) if mention is not None else None
     for name, pred in outer_conditions(ref, refs):
-        if name not in names or (
-            isinstance(pred, exp.Is) and isinstance(pred.expression, exp.Null)
-        ):
+        if name not in names or is_null_test(pred):
             continue
         if own is not None and pred.find_ancestor(exp.Select) is own:
             continue
@@ -553,6 +552,13 @@ def constrained_params(
                 continue
             if owner(col, refs, ref.scope) is ref or (nested and col.table):
                 out.add(name)
+    # a HAVING (or QUALIFY) on it filters the groups: `GROUP BY region HAVING region = 'x'`
+    # read the default region, and the HAVING dropped its group (no row, exit 0)
+    for clause in ("having", "qualify"):
+        node = ref.scope.args.get(clause) if ref.scope is not None else None
+        for col in node.find_all(exp.Column) if node is not None else []:
+            if col.name.lower() in params and owner(col, refs, ref.scope) is ref:
+                out.add(col.name.lower())
     # a JOIN ... USING (region) compares the column without binding it: left to its default,
     # only the default region's rows were read
     for join in (ref.scope.args.get("joins") or []) if ref.scope is not None else []:
@@ -595,91 +601,6 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
     subquery or CTE that holds ``ref``; unqualified ones unless another provider table of
     that scope has the column."""
     return {name for name, _ in outer_conditions(ref, refs)}
-
-
-def outer_conditions(ref: TableRef, refs: list[TableRef]) -> Iterator[tuple[str, exp.Expr]]:
-    """(param, conjunct) for each condition of a query around ``ref``'s own that names one of
-    its params (lower-case): see ``outer_constrained``."""
-    params = param_names(ref.resource)
-    # a param projected under another name (`AwsAccountId AS acct`) is constrained by an
-    # outer `acct = '...'` too: it read the default account, and the filter dropped every row;
-    # at every level out (a view's `j.region AS region`, then `region AS r` around it)
-    renames: dict[str, str] = {}
-    current = ref.scope
-    outer = ref.scope.find_ancestor(exp.Select) if ref.scope is not None else None
-    while outer is not None:
-        if not _a_source(current):
-            # the query of an IN, EXISTS or scalar subquery: no query around it sees its
-            # columns (a view's copy of a partner, `... IN (SELECT g.projectsId FROM g)`,
-            # was taken as constrained by the outer `t.projectsId = g.projectsId`, and the
-            # config defaults did not stand in for its project)
-            break
-        if isinstance(current, exp.Select):
-            for projection in current.expressions:
-                inner = projection.this if isinstance(projection, exp.Alias) else None
-                if not isinstance(inner, exp.Column):
-                    continue
-                name = renames.get(inner.name.lower(), inner.name.lower())
-                if name in params and (
-                    current is not ref.scope or owner(inner, refs, current) is ref
-                ):
-                    renames[projection.alias.lower()] = name
-        # not the ON of an outer join that keeps the source's rows: `(view) j LEFT JOIN l ON
-        # j.region = l.r` filters none of them (a default region was refused, and the AWS
-        # branch of unified.tuning.jobs went unread)
-        for pred in conjuncts(outer, _source_holding(outer, ref.node)):
-            for col in pred.find_all(exp.Column):
-                name = renames.get(col.name.lower(), col.name.lower())
-                if name not in params or col.find_ancestor(exp.Select) is not outer:
-                    continue
-                if col.table:
-                    if _holds(outer, col.table, ref.node):
-                        yield name, pred
-                elif owner(col, refs, outer) is None:
-                    yield name, pred
-        current, outer = outer, outer.find_ancestor(exp.Select)
-
-
-def _a_source(select: exp.Expr | None) -> bool:
-    """Whether ``select`` gives rows to the FROM of a query around it (a subquery or CTE
-    there, a branch of a set operation that is one; not a SEMI or ANTI join's), so that the
-    query can name its columns."""
-    node = select.parent if select is not None else None
-    while isinstance(node, exp.Subquery | exp.SetOperation | exp.Paren):
-        node = node.parent
-    if isinstance(node, exp.Join) and (node.kind or "").upper() in ("SEMI", "ANTI"):
-        return False  # an IN (SELECT ...) made a join: its columns stay inside it
-    return isinstance(node, exp.From | exp.Join | exp.CTE)
-
-
-def _holds(scope: exp.Expr, source: str, node: exp.Expr) -> bool:
-    """Whether ``scope``'s source named ``source`` (a subquery, or a CTE) contains ``node``."""
-    return any(src.alias_or_name.lower() == source.lower() for src in _holding(scope, node))
-
-
-def _holding(scope: exp.Expr, node: exp.Expr) -> list[exp.Expr]:
-    """The sources of ``scope``'s FROM and joins (subqueries, mentions of a CTE) that contain
-    ``node`` (a CTE mentioned twice: both)."""
-    sources = [scope.args.get("from_"), *(scope.args.get("joins") or [])]
-    out: list[exp.Expr] = []
-    for src in (s.this for s in sources if s is not None):
-        if isinstance(src, exp.Subquery):
-            if within(node, src):
-                out.append(src)
-            continue
-        if any(
-            cte.alias_or_name.lower() == src.name.lower() and within(node, cte)
-            for with_ in withs(scope)
-            for cte in with_.expressions
-        ):
-            out.append(src)
-    return out
-
-
-def _source_holding(scope: exp.Expr, node: exp.Expr) -> exp.Expr | None:
-    """The one source of ``scope`` that contains ``node``; None when none or several do."""
-    found = _holding(scope, node)
-    return found[0] if len(found) == 1 else None
 
 
 def _bind_chains(

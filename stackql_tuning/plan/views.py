@@ -76,6 +76,7 @@ from stackql_tuning.plan.bindings import (
     from_items,
     from_position,
     is_constant,
+    is_null_test,
     item_columns,
     limit_rows,
     names_an_output,
@@ -202,7 +203,7 @@ def _refuse_loose(node: exp.Table, view: str, names: set[str]) -> None:
     alias = node.alias_or_name.lower()
     scope = node.find_ancestor(exp.Select)
     for pred in conjuncts(scope, node):
-        if isinstance(pred, exp.Is) and isinstance(pred.expression, exp.Null):
+        if is_null_test(pred):
             continue
         for col in pred.find_all(exp.Column):
             name = col.name.lower()

@@ -32,6 +32,7 @@ from stackql_tuning.plan.clock import pin_the_clock
 from stackql_tuning.plan.hydrate_first import apply_hydrate_first
 from stackql_tuning.plan.implied import leave_out_implied
 from stackql_tuning.plan.limit import apply_early_limit
+from stackql_tuning.plan.outer_joins import inner_where_padding_drops
 from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import to_duckdb_sql
@@ -65,6 +66,9 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     def describe(sql: str) -> list[str] | None:
         return session.store.columns_of(sql)
 
+    # an outer join whose padded rows the WHERE drops is an inner one: its ON then restricts
+    # (and may bind) the other side, as the planner reads it
+    tree = inner_where_padding_drops(tree)
     tree = expand_views(equalities_as_in(tree), registry, binary=session.compares_binary)
     if any(True for _ in provider_tables(tree, registry)):
         # conditions are evaluated on pages as they come, before gets, and by the query: at

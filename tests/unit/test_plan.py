@@ -539,6 +539,52 @@ def test_a_routed_param_filtered_outside_the_subquery_over_the_view_is_refused(
     assert "move the condition inside" in (e.value.hint or "")
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # a CTE read by another CTE: the outer condition is on the second (was 0 rows)
+        "WITH a AS (SELECT * FROM unified.tuning.jobs), c AS (SELECT * FROM a) "
+        "SELECT * FROM c WHERE c.region = 'eu-west-1'",
+        "WITH a AS (SELECT * FROM unified.tuning.jobs), c AS (SELECT region AS r FROM a) "
+        "SELECT * FROM c WHERE c.r = 'eu-west-1'",
+        # renamed through an expression, and in a correlated EXISTS
+        "SELECT * FROM (SELECT region || '' AS rr FROM unified.tuning.jobs) s WHERE rr = 'x'",
+        "SELECT * FROM (SELECT * FROM unified.tuning.jobs) s WHERE EXISTS "
+        "(SELECT 1 FROM (VALUES ('eu-west-1')) q(x) WHERE q.x = s.region)",
+    ],
+)
+def test_a_routed_param_constrained_further_out_is_refused(sql: str) -> None:
+    with pytest.raises(PlanError, match=r"region of unified\.tuning\.jobs is constrained by"):
+        _view_plan(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # `region` above is the provider, not the param (a plan error before)
+        "SELECT * FROM (SELECT provider AS region, name FROM unified.tuning.jobs) s "
+        "WHERE s.region = 'aws'",
+        # the unqualified `region` is the VALUES list's
+        "SELECT * FROM (SELECT name FROM unified.tuning.jobs) s, (VALUES ('eu-west-1')) "
+        "v(region) WHERE region = 'eu-west-1'",
+        # other spellings of IS NULL ask for the other clouds' rows, as IS NULL does
+        "SELECT * FROM (SELECT * FROM unified.tuning.jobs) s WHERE NOT (s.region IS NOT NULL)",
+        "SELECT * FROM (SELECT * FROM unified.tuning.jobs) s "
+        "WHERE s.region IS NOT DISTINCT FROM NULL",
+    ],
+)
+def test_a_column_only_named_like_a_routed_param_is_no_condition_on_it(sql: str) -> None:
+    _view_plan(sql)
+
+
+def test_a_having_on_a_param_gets_no_default() -> None:
+    # GROUP BY region HAVING region = 'x' read the default region, and the HAVING dropped its
+    # group (no row, exit 0)
+    with pytest.raises(PlanError) as e:
+        _with_defaults(f"SELECT region, count(*) FROM {AWS} GROUP BY region HAVING region = 'x'")
+    assert "nor a HAVING: write it in the WHERE" in (e.value.hint or "")
+
+
 def test_a_routed_param_tested_for_null_outside_the_view_still_skips_its_branch() -> None:
     p = _view_plan("SELECT * FROM (SELECT * FROM unified.tuning.jobs) s WHERE s.region IS NULL")
     assert {s.resource.provider for s in p.slots if not s.skip} == {"google"}
