@@ -20,7 +20,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from stackql_tuning.deploy.manifest import MISSING, Manifest, Path_, ResourceSpec, TextLine
+from stackql_tuning.deploy.manifest import (
+    MISSING,
+    Manifest,
+    Path_,
+    ResourceSpec,
+    TextLine,
+    type_name,
+)
 from stackql_tuning.errors import Location, ManifestError, UsageError
 from stackql_tuning.sql.template import (
     EnvVars,
@@ -236,7 +243,7 @@ class StackContext:
             else:
                 raise ManifestError(
                     f"prop {prop.name!r} of resource {resource.name!r} cannot merge {name!r}: "
-                    f"its value is {_kind(mine)} and {name!r} is {_kind(other)}",
+                    f"its value is {type_name(mine)} and {name!r} is {type_name(other)}",
                     location=where,
                     hint="merge joins a list to a list, or an object to an object",
                 )
@@ -341,11 +348,3 @@ def _leaves(value: Any) -> list[Any]:
         elif isinstance(item, str | int | float) and not isinstance(item, bool):
             out.append(item)
     return out
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"{type(value).__name__} {value!r}"

@@ -182,7 +182,7 @@ class _Checker:
 
     def mapping(self, node: Any, what: str, *, line: int | None) -> dict[str, Any]:
         if not isinstance(node, dict):
-            self.fail(f"{what} must be a mapping, got {_type_name(node)}", line=line)
+            self.fail(f"{what} must be a mapping, got {type_name(node)}", line=line)
         return node
 
     def keys(self, node: dict[str, Any], allowed: set[str], what: str) -> None:
@@ -220,7 +220,7 @@ class _Checker:
                 self.fail(f"{what} has no {key!r}", node)
             return ""
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            self.fail(f"{key!r} of {what} must be a string, got {_type_name(value)}", node)
+            self.fail(f"{key!r} of {what} must be a string, got {type_name(value)}", node)
         return str(value)
 
     def str_list(self, node: dict[str, Any], key: str, what: str) -> list[Any]:
@@ -228,11 +228,13 @@ class _Checker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.fail(f"{key!r} of {what} must be a list, got {_type_name(value)}", node)
+            self.fail(f"{key!r} of {what} must be a list, got {type_name(value)}", node)
         return value
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """What ``value`` is, for a message: "a mapping", "a list", "nothing", or its type and
+    value."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -320,7 +322,7 @@ def _merge_names(check: _Checker, p: dict[str, Any], what: str) -> list[str]:
     for name in names:
         if not isinstance(name, str) or not name:
             check.fail(
-                f"'merge' of {what} must list variable names, got {_type_name(name)}",
+                f"'merge' of {what} must list variable names, got {type_name(name)}",
                 p,
                 hint="merge: [global_tags] names a global or an earlier resource's export",
             )
@@ -387,7 +389,7 @@ def _load_resource(
         if not isinstance(item, str):
             check.fail(
                 f"each item of 'protected' of {what} must be the name of one of its exports "
-                f"(a string), got {_type_name(item)}",
+                f"(a string), got {type_name(item)}",
                 r,
                 line=_line(child(child(ynode, "protected"), i)),
                 hint="protected: [name, ...] lists export names",
@@ -469,7 +471,7 @@ def _check_providers(
         line = _line(check.node("providers", i)) or top.get(_LINE)
         if not isinstance(p, str):
             check.fail(
-                f"each item of 'providers' must be a provider name, got {_type_name(p)}",
+                f"each item of 'providers' must be a provider name, got {type_name(p)}",
                 line=line,
                 hint="providers: [google, aws]",
             )

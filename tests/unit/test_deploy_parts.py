@@ -439,7 +439,7 @@ def test_a_prop_merges_the_lists_and_objects_it_names(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ("merge: [global_labels]", "its value is a list and 'global_labels' is an object"),
+        ("merge: [global_labels]", "its value is a list and 'global_labels' is a mapping"),
         ("merge: [nothing_here]", "merges 'nothing_here', which is no global"),
     ],
 )
