@@ -331,20 +331,17 @@ class Engine(AnchorRunner):
     def _check_anchor_kinds(self, res: ResourceSpec, anchors: dict[str, Anchor]) -> None:
         """A command runs its command anchor alone, and only a command has one: the others
         were silently never run."""
-        if res.type == "command":
-            extra = sorted(set(anchors) - {"command"})
+        extra = sorted(set(anchors) - {"command"})
+        problem = None
+        if res.type == "command" and "command" not in anchors:
+            problem = "has no /*+ command */ anchor nor 'sql'"
+        elif res.type == "command" and extra:
+            listed = ", ".join(f"/*+ {a} */" for a in extra)
             problem = (
-                "has no /*+ command */ anchor nor 'sql'"
-                if "command" not in anchors
-                else f"is a command, which runs only its /*+ command */ anchor; it also has "
-                f"{', '.join(f'/*+ {a} */' for a in extra)}"
-                if extra
-                else None
+                f"is a command, which runs only its /*+ command */ anchor; it also has {listed}"
             )
-        elif "command" in anchors:
+        elif res.type != "command" and "command" in anchors:
             problem = f"is a {res.type}, which never runs a /*+ command */ anchor"
-        else:
-            problem = None
         if problem is not None:
             raise self._error(
                 res,
@@ -383,7 +380,8 @@ class Engine(AnchorRunner):
     def _run_command(self, res: ResourceSpec, anchors: dict[str, Anchor], ctx: dict) -> str:
         """A ``type: command`` resource: its command anchor's statements, on every build (no
         exists query: a command is not a thing that exists); its ``retries`` send a failed
-        statement again, as stackql-deploy does (name them only for a change that may be)."""
+        statement again, as stackql-deploy does: give them only to a statement that may run
+        twice (nothing can tell whether a failed one took effect)."""
         command = anchors.get("command")
         if command is None:
             raise self._error(res, None, "is a command but has no /*+ command */ anchor nor 'sql'")
@@ -660,8 +658,7 @@ class Engine(AnchorRunner):
         return ok
 
     def _known_names(self) -> set[str]:
-        """The globals, variables and every resource's exports: what a stack export or a
-        prop's ``merge`` may name."""
+        """The globals, variables and every resource's exports: what a stack export may name."""
         return set(self.ctx.values) | {
             e.alias for res in self.manifest.resources for e in res.exports
         }
