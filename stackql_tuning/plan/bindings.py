@@ -179,7 +179,7 @@ def conjuncts(scope: exp.Expr | None, table: exp.Expr | None = None) -> Iterator
         on = join.args.get("on")
         if (join.kind or "").upper() == "ANTI" and table is not None and join.this is not table:
             continue  # it keeps the rows its ON fails: only the table it joins is restricted
-        if on is not None and (table is None or not _keeps_rows_of(join, table)):
+        if on is not None and (table is None or not keeps_rows_of(join, table)):
             yield from split_and(on)
 
 
@@ -390,7 +390,7 @@ def padded(item: exp.Expr) -> bool:
     return False
 
 
-def _keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
+def keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
     """Whether outer ``join`` keeps every row of ``table`` (a table of its scope)."""
     side = (join.side or "").upper()
     joined = join.this is table

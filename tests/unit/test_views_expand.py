@@ -502,6 +502,32 @@ def test_a_param_only_some_branches_have_constrained_without_binding_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        # each read no AWS account or region but the default, and dropped its rows: 0 rows
+        (
+            "u JOIN (VALUES ('210987654321')) l(AwsAccountId) USING (AwsAccountId)",
+            "AwsAccountId of unified.tuning.jobs is compared by",
+        ),
+        ("u NATURAL JOIN (VALUES ('eu-west-1')) l(region)", "region of unified.tuning.jobs is"),
+        (
+            "u GROUP BY u.AwsAccountId HAVING u.AwsAccountId = '210987654321'",
+            r"AwsAccountId of unified\.tuning\.jobs is constrained by",
+        ),
+    ],
+)
+def test_a_routed_param_compared_by_using_natural_or_having_is_refused(
+    tail: str, message: str
+) -> None:
+    from stackql_tuning.errors import PlanError
+
+    with pytest.raises(PlanError, match=message):
+        expand(f"SELECT count(*) FROM {UNIFIED} {tail}")
+    # a NATURAL JOIN that shares none of them is left alone
+    expand(f"SELECT count(*) FROM {UNIFIED} u NATURAL JOIN (VALUES ('x')) l(zzz)")
+
+
+@pytest.mark.parametrize(
     "condition",
     [
         "region IS NULL AND projectsId = 'p' AND locationsId = 'l'",  # the other clouds' rows
