@@ -10,11 +10,12 @@ rows (0 rows, exit 0, where the inner join is 28).
 A condition drops the padded rows of a source when it is a conjunct of the scope's WHERE (or
 of the ON of an inner join after the outer one) that compares one of the source's columns
 itself (``=``, ``<>``, ``<``, ``LIKE``, ``IN (...)``, ``BETWEEN``, ``IS NOT NULL``: none is
-true of NULL). Not ``IS NULL``, ``IS [NOT] DISTINCT FROM``, ``coalesce`` or an ``OR``: those
-may keep a NULL. A LEFT (RIGHT) join whose padded side is dropped so becomes an inner join; a
-FULL one whose rows padded for one side are dropped keeps only the other side's unmatched
-rows (``WHERE l.r = 'x'`` on ``s FULL JOIN l``: ``s RIGHT JOIN l``). Results never change:
-this is the rewrite SQL optimizers make (DuckDB makes it too). Pure: edits the tree.
+true of NULL), or an ``OR`` whose every side does. Not ``IS NULL``, ``IS [NOT] DISTINCT
+FROM``, ``coalesce``, or an ``OR`` with a side that does not: those may keep a NULL. A
+LEFT (RIGHT) join whose padded side is dropped so becomes an inner join; a FULL one whose
+rows padded for one side are dropped keeps only the other side's unmatched rows (``WHERE
+l.r = 'x'`` on ``s FULL JOIN l``: ``s RIGHT JOIN l``). Results never change: this is the
+rewrite SQL optimizers make (DuckDB makes it too). Pure: edits the tree.
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ def _strict_sources(cond: exp.Expr) -> set[str]:
     NULL``): ``cond`` is not true when that column is NULL. Qualified columns only."""
     while isinstance(cond, exp.Paren):
         cond = cond.this
+    if isinstance(cond, exp.Or):  # (l.r = 'x' OR l.r = 'y': neither is true of a NULL)
+        return _strict_sources(cond.left) & _strict_sources(cond.right)
+    if isinstance(cond, exp.And):
+        return _strict_sources(cond.left) | _strict_sources(cond.right)
     if isinstance(cond, exp.Not):
         inner = cond.this
         while isinstance(inner, exp.Paren):

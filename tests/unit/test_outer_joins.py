@@ -33,6 +33,11 @@ def _sides(sql: str) -> list[str]:
         ("SELECT 1 FROM s LEFT JOIN l ON s.r = l.r WHERE l.r IS NULL", ["LEFT"]),
         ("SELECT 1 FROM s LEFT JOIN l ON s.r = l.r WHERE coalesce(l.r, 'x') = 'x'", ["LEFT"]),
         ("SELECT 1 FROM s LEFT JOIN l ON s.r = l.r WHERE l.r = 'x' OR s.a = 1", ["LEFT"]),
+        ("SELECT 1 FROM s LEFT JOIN l ON s.r = l.r WHERE (l.r = 'x' OR l.r = 'y')", ["INNER"]),
+        (
+            "SELECT 1 FROM s LEFT JOIN l ON s.r = l.r WHERE (l.r = 'x' AND s.a = 1) OR l.n > 2",
+            ["INNER"],
+        ),
         ("SELECT 1 FROM s LEFT JOIN l ON s.r = l.r WHERE l.r IS DISTINCT FROM 'x'", ["LEFT"]),
         ("SELECT 1 FROM s LEFT JOIN l ON s.r = l.r WHERE s.r = 'x'", ["LEFT"]),
         ("SELECT 1 FROM s LEFT JOIN l ON s.r = l.r AND l.r = 'x'", ["LEFT"]),
