@@ -217,14 +217,7 @@ def _refuse_loose(node: exp.Table, view: str, names: set[str]) -> None:
         if hit and not keeps_rows_of(join, node):
             spelled = {i.name.lower(): i.name for i in join.find_all(exp.Identifier)}
             name = spelled.get(hit[0], hit[0])
-            raise PlanError(
-                f"{name} of {view} is compared by `{join.sql(dialect='duckdb')}`, which binds "
-                f"no call: the branches of {view} that need it would not be read, and their "
-                "rows would be missing",
-                location=node_location(join, Location(resource=view)),
-                hint=f"write the join with ON and give {name} as literals ({name} = '...' "
-                f"or {name} IN ('...', '...')), or query the table of that cloud itself",
-            )
+            raise _binds_no_call(name, view, "compared by", join, "write the join with ON and ")
     for pred in preds:
         if is_null_test(pred):
             continue
@@ -232,14 +225,21 @@ def _refuse_loose(node: exp.Table, view: str, names: set[str]) -> None:
             name = col.name.lower()
             if name not in names or (col.table and col.table.lower() != alias):
                 continue
-            raise PlanError(
-                f"{col.name} of {view} is constrained by `{pred.sql(dialect='duckdb')}`, "
-                f"which binds no call: the branches of {view} that need a {col.name} would "
-                "not be read, and their rows would be missing",
-                location=node_location(col, Location(resource=view)),
-                hint=f"give it as literals ({col.name} = '...' or {col.name} IN ('...', "
-                "'...')), or query the table of that cloud itself",
-            )
+            raise _binds_no_call(col.name, view, "constrained by", pred, "", at=col)
+
+
+def _binds_no_call(
+    name: str, view: str, how: str, node: exp.Expr, hint: str, at: exp.Expr | None = None
+) -> PlanError:
+    """The error for a routed param ``name`` that ``node`` constrains without binding it."""
+    return PlanError(
+        f"{name} of {view} is {how} `{node.sql(dialect='duckdb')}`, which binds no call: the "
+        f"branches of {view} that need a {name} would not be read, and their rows would be "
+        "missing",
+        location=node_location(at if at is not None else node, Location(resource=view)),
+        hint=f"{hint}give {name} as literals ({name} = '...' or {name} IN ('...', '...')), or "
+        "query the table of that cloud itself",
+    )
 
 
 def _known_columns(item: exp.Expr) -> set[str] | None:
