@@ -382,9 +382,7 @@ class Engine(AnchorRunner):
         exists query: a command is not a thing that exists); its ``retries`` send a failed
         statement again, as stackql-deploy does: give them only to a statement that may run
         twice (nothing can tell whether a failed one took effect)."""
-        command = anchors.get("command")
-        if command is None:
-            raise self._error(res, None, "is a command but has no /*+ command */ anchor nor 'sql'")
+        command = anchors["command"]  # (preflight: _check_anchor_kinds)
         if self.dry_run:
             self._statements(res, command, ctx)
             return "planned"

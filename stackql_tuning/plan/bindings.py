@@ -397,6 +397,29 @@ def keeps_rows_of(join: exp.Join, table: exp.Expr) -> bool:
     return side == "FULL" or (side == "LEFT" and not joined) or (side == "RIGHT" and joined)
 
 
+def group_filters(scope: exp.Expr | None) -> Iterator[exp.Expr]:
+    """The AND conjuncts of ``scope``'s HAVING and QUALIFY: filters of its grouped (or
+    windowed) rows, which ``conjuncts`` does not give."""
+    for clause in ("having", "qualify"):
+        node = scope.args.get(clause) if scope is not None else None
+        if node is not None:
+            yield from split_and(node.this)
+
+
+def known_columns(item: exp.Expr) -> set[str] | None:
+    """The (lower-case) columns of a FROM item when its SQL names them (a VALUES list's or a
+    subquery's alias columns, a subquery's projections); None when it does not."""
+    alias = item.args.get("alias")
+    if isinstance(alias, exp.TableAlias) and alias.columns:
+        return {c.name.lower() for c in alias.columns}
+    query = item.this if isinstance(item, exp.Subquery) else None
+    if isinstance(query, exp.Select) and not any(
+        isinstance(p, exp.Star) for p in query.expressions
+    ):
+        return {p.alias_or_name.lower() for p in query.expressions}
+    return None
+
+
 def is_null_test(pred: exp.Expr) -> bool:
     """Whether ``pred`` is true only of NULL: ``x IS NULL``, ``NOT (x IS NOT NULL)``, ``x IS
     NOT DISTINCT FROM NULL``."""
@@ -901,7 +924,7 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
     provider_fed: set[str] = set()  # ... by a FROM_PROVIDER_IN one
     #: params read from the identity column's constants (``name = 'projects/p/...'``)
     from_identity: list[dict[str, list[Any]]] = []
-    held = _held_to_texts(ref, refs, const_eval)
+    held: dict[tuple[str, str], list[Any]] | None = None  # (_held_to_texts, once asked)
     for pred in conjuncts(ref.scope, ref.node):
         named = _identity_parts(pred, ref, refs, const_eval)
         if named is not None:
@@ -943,6 +966,8 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                         # chain from it, not in a cycle that binds neither
                         if name not in from_query:
                             out.dependent[name] = (src.alias, other.name)
+                            if held is None:
+                                held = _held_to_texts(ref, refs, const_eval)
                             texts = held.get((src.alias.lower(), other.name.lower()))
                             if texts:
                                 out.implied[name] = (src.alias, other.name, texts)

@@ -29,9 +29,10 @@ from stackql_tuning.plan.bindings import (
     TableRef,
     conjuncts,
     from_items,
+    group_filters,
+    known_columns,
     owner,
     param_names,
-    split_and,
     within,
 )
 
@@ -154,12 +155,7 @@ def _conditions(
     reader: exp.Select, source: exp.Expr, names: dict[str, str], refs: list[TableRef]
 ) -> Iterator[tuple[str, exp.Expr]]:
     alias = source.alias_or_name.lower()
-    preds = list(conjuncts(reader, source))
-    for clause in ("having", "qualify"):
-        node = reader.args.get(clause)
-        if node is not None:
-            preds += list(split_and(node.this))
-    for pred in preds:
+    for pred in [*conjuncts(reader, source), *group_filters(reader)]:
         for col in pred.find_all(exp.Column):
             param = names.get(col.name.lower())
             if param is None:
@@ -196,19 +192,6 @@ def _another_has(reader: exp.Select, source: exp.Expr, name: str) -> bool:
     """Whether another source of ``reader`` is known to have a column ``name``: a VALUES
     list's or a subquery's named columns (an unqualified column is then that one's, or
     ambiguous: DuckDB's error)."""
-    for item in from_items(reader):
-        if item is source:
-            continue
-        alias = item.args.get("alias")
-        if isinstance(alias, exp.TableAlias) and alias.columns:
-            if any(c.name.lower() == name for c in alias.columns):
-                return True
-            continue
-        query = item.this if isinstance(item, exp.Subquery) else None
-        if not isinstance(query, exp.Select) or any(
-            isinstance(p, exp.Star) for p in query.expressions
-        ):
-            continue
-        if any(p.alias_or_name.lower() == name for p in query.expressions):
-            return True
-    return False
+    return any(
+        name in (known_columns(item) or ()) for item in from_items(reader) if item is not source
+    )

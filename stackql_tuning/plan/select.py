@@ -30,6 +30,7 @@ from stackql_tuning.plan.bindings import (
     filters_first,
     find_provider_tables,
     first_select,
+    group_filters,
     is_null_test,
     local_in_alone,
     node_location,
@@ -343,12 +344,6 @@ def _listed_by_implied(
       fewer calls than a list to hydrate): ``a LEFT JOIN a2 ON a2.name = a.name AND
       a2.projectsId = a.projectsId ... WHERE a.projectsId = 'p' ...`` listed a2 once a's rows
       were in, the same list as a's own, called twice; listed by the texts, it is a's list."""
-    waiting = {
-        other.alias.lower()
-        for other, ob in planned
-        if other.scope is ref.scope
-        and any(src.lower() == ref.alias.lower() for src, _ in ob.dependent.values())
-    }
     taken: dict[str, list[Any]] = {}
     for name, (alias, column, texts) in b.implied.items():
         partner = b.dependent.get(name)
@@ -358,6 +353,12 @@ def _listed_by_implied(
             taken[name] = texts
     if not taken:
         return None
+    waiting = {
+        other.alias.lower()
+        for other, ob in planned
+        if other.scope is ref.scope
+        and any(src.lower() == ref.alias.lower() for src, _ in ob.dependent.values())
+    }
     if not {alias.lower() for alias, _, _ in (b.implied[n] for n in taken)} <= waiting:
         try:
             per_row = choose_method(ref.resource, set(b.static) | set(b.dependent), node=ref.node)
@@ -389,12 +390,12 @@ def _refuse_outer_filter(ref: TableRef, refs: list[TableRef], names: set[str]) -
     while mention is not None and not (isinstance(mention, exp.Subquery) and VIEW in mention.meta):
         mention = mention.parent
     own = mention.find_ancestor(exp.Select) if mention is not None else None
+    view = str(mention.meta[VIEW]) if mention is not None else ref.resource.id
     for name, pred in outer_conditions(ref, refs):
         if name not in names or is_null_test(pred):
             continue
         if own is not None and pred.find_ancestor(exp.Select) is own:
             continue
-        view = enclosing_view(ref.node, VIEW) or ref.resource.id
         spelled = param_spellings(ref.resource).get(name, name)
         mine = through_user_view(ref.node)  # a view of the user's that reads it
         where = f"the view {mine}" if mine else "the subquery or CTE"
@@ -554,9 +555,8 @@ def constrained_params(
                 out.add(name)
     # a HAVING (or QUALIFY) on it filters the groups: `GROUP BY region HAVING region = 'x'`
     # read the default region, and the HAVING dropped its group (no row, exit 0)
-    for clause in ("having", "qualify"):
-        node = ref.scope.args.get(clause) if ref.scope is not None else None
-        for col in node.find_all(exp.Column) if node is not None else []:
+    for pred in group_filters(ref.scope):
+        for col in pred.find_all(exp.Column):
             if col.name.lower() in params and owner(col, refs, ref.scope) is ref:
                 out.add(col.name.lower())
     # a JOIN ... USING (region) compares the column without binding it: left to its default,
@@ -597,9 +597,8 @@ def outer_constrained(ref: TableRef, refs: list[TableRef]) -> set[str]:
     """The (lower-case) param columns of ``ref`` that predicates of the queries around its
     own name: ``WITH x AS (SELECT * FROM t) SELECT ... FROM x WHERE region = 'a'`` constrains
     t's region, which the CTE's own scope leaves unbound (the config default stood in, and the
-    outer filter then dropped every row). Qualified columns count when their qualifier is the
-    subquery or CTE that holds ``ref``; unqualified ones unless another provider table of
-    that scope has the column."""
+    outer filter then dropped every row). Which queries and conditions count:
+    ``plan.readers``."""
     return {name for name, _ in outer_conditions(ref, refs)}
 
 

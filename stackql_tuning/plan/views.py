@@ -75,10 +75,12 @@ from stackql_tuning.plan.bindings import (
     filters_first,
     from_items,
     from_position,
+    group_filters,
     is_constant,
     is_null_test,
     item_columns,
     keeps_rows_of,
+    known_columns,
     limit_rows,
     names_an_output,
     node_location,
@@ -203,15 +205,13 @@ def _refuse_loose(node: exp.Table, view: str, names: set[str]) -> None:
         return
     alias = node.alias_or_name.lower()
     scope = node.find_ancestor(exp.Select)
-    preds = list(conjuncts(scope, node))
-    for clause in ("having", "qualify"):  # (GROUP BY region HAVING region = 'x': 0 rows)
-        found = scope.args.get(clause) if scope is not None else None
-        preds += list(split_and(found.this)) if found is not None else []
+    # (and GROUP BY region HAVING region = 'x': 0 rows)
+    preds = [*conjuncts(scope, node), *group_filters(scope)]
     for join in (scope.args.get("joins") or []) if scope is not None else []:
         # USING (region) and NATURAL JOIN compare it, as an ON would (0 rows, exit 0)
         compared = {i.name.lower() for i in join.args.get("using") or []}
         if join.method.upper() == "NATURAL":
-            other = _known_columns(join.this) if join.this is not node else None
+            other = known_columns(join.this) if join.this is not node else None
             compared |= names if other is None else other  # (unknown: it may have them)
         hit = sorted(compared & names)
         if hit and not keeps_rows_of(join, node):
@@ -240,20 +240,6 @@ def _binds_no_call(
         hint=f"{hint}give {name} as literals ({name} = '...' or {name} IN ('...', '...')), or "
         "query the table of that cloud itself",
     )
-
-
-def _known_columns(item: exp.Expr) -> set[str] | None:
-    """The (lower-case) columns of a FROM item when its SQL names them (a VALUES list's or a
-    subquery's alias columns, a subquery's projections); None when it does not."""
-    alias = item.args.get("alias")
-    if isinstance(alias, exp.TableAlias) and alias.columns:
-        return {c.name.lower() for c in alias.columns}
-    query = item.this if isinstance(item, exp.Subquery) else None
-    if isinstance(query, exp.Select) and not any(
-        isinstance(p, exp.Star) for p in query.expressions
-    ):
-        return {p.alias_or_name.lower() for p in query.expressions}
-    return None
 
 
 def _subquery_predicates(node: exp.Table, names: set[str]) -> list[tuple[list[str], exp.In]]:

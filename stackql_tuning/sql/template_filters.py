@@ -69,10 +69,7 @@ def sql_list(value: Any) -> str:
     NULL; an empty list is ``(NULL)``, which ``IN`` matches nothing with (``IN ()`` is a
     syntax error). A text that is not a JSON array, or a single number, is a list of one."""
     if isinstance(value, str):
-        try:
-            decoded = json.loads(value)
-        except json.JSONDecodeError:
-            decoded = [value]
+        decoded = json_text_value(value)
         value = decoded if isinstance(decoded, list) else [value]
     elif isinstance(value, int | float):
         value = [value]
