@@ -16,7 +16,10 @@ counts when it is a conjunct of the reader's WHERE, of an ON that restricts the 
 USING of the name. A column counts when it is qualified by the source, or unqualified and no
 other source of the reader is known to have it; a correlated subquery's column qualified by
 the source counts as well. The query of an IN, EXISTS or scalar subquery does not give its
-rows to a FROM: nothing above it sees its columns. Pure.
+rows to a FROM: nothing above it sees its columns. A NULL test (``region IS NULL``) does not
+count once an outer join on the way up pads the rows (a FULL or LEFT join adds rows with the
+param NULL): it then asks which rows found no match, not which of the table's rows to read,
+so it leaves the table to its defaults as an unconstrained one. Pure.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from stackql_tuning.plan.bindings import (
     conjuncts,
     from_items,
     group_filters,
+    is_null_test,
     known_columns,
     owner,
+    padded,
     param_names,
     within,
 )
@@ -45,9 +50,10 @@ def outer_conditions(ref: TableRef, refs: list[TableRef]) -> Iterator[tuple[str,
     params = param_names(ref.resource)
     visible = {p: p for p in params}
     seen: set[int] = set()
-    stack: list[tuple[exp.Select, dict[str, str]]] = [(ref.scope, visible)]
+    # (a query, the names the params have in it, whether an outer join below padded its rows)
+    stack: list[tuple[exp.Select, dict[str, str], bool]] = [(ref.scope, visible, False)]
     while stack:
-        current, names = stack.pop()
+        current, names, was_padded = stack.pop()
         if id(current) in seen:
             continue  # (WITH RECURSIVE reads itself)
         seen.add(id(current))
@@ -55,8 +61,9 @@ def outer_conditions(ref: TableRef, refs: list[TableRef]) -> Iterator[tuple[str,
         if not above:
             continue
         for reader, source in _readers(current):
-            yield from _conditions(reader, source, above, refs)
-            stack.append((reader, above))
+            pads = was_padded or padded(source)
+            yield from _conditions(reader, source, above, refs, pads)
+            stack.append((reader, above, pads))
 
 
 def _readers(select: exp.Select) -> list[tuple[exp.Select, exp.Expr]]:
@@ -152,10 +159,16 @@ def _output_names(select: exp.Select) -> list[str] | None:
 
 
 def _conditions(
-    reader: exp.Select, source: exp.Expr, names: dict[str, str], refs: list[TableRef]
+    reader: exp.Select,
+    source: exp.Expr,
+    names: dict[str, str],
+    refs: list[TableRef],
+    pads: bool,
 ) -> Iterator[tuple[str, exp.Expr]]:
     alias = source.alias_or_name.lower()
     for pred in [*conjuncts(reader, source), *group_filters(reader)]:
+        if pads and is_null_test(pred):
+            continue
         for col in pred.find_all(exp.Column):
             param = names.get(col.name.lower())
             if param is None:

@@ -591,6 +591,29 @@ def test_a_routed_param_tested_for_null_outside_the_view_still_skips_its_branch(
     assert any("branch 3" in w and "not queried" in w for w in p.warnings)
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM unified.tuning.jobs s FULL JOIN (VALUES ('us-east-1')) v(r) "
+        "ON s.region = v.r WHERE s.region IS NULL",
+        "SELECT * FROM (VALUES ('us-east-1')) v(r) LEFT JOIN "
+        "(SELECT * FROM unified.tuning.jobs) s ON true WHERE s.region IS NULL",
+        # padded one level down, tested two levels up
+        "SELECT * FROM (SELECT s.* FROM unified.tuning.jobs s FULL JOIN (VALUES ('x')) v(r) "
+        "ON s.region = v.r) w WHERE w.region IS NULL",
+    ],
+)
+def test_a_null_test_of_padded_rows_leaves_the_routed_param_to_the_defaults(sql: str) -> None:
+    # an outer join pads the view's rows: `s.region IS NULL` keeps the rows that found no
+    # match, so skipping the AWS branch padded a row its jobs would have matched (256 rows
+    # where 255 were true)
+    p = _view_plan(sql)
+    aws = [s for s in p.slots if s.resource.provider == "aws"]
+    assert aws and not any(s.skip for s in aws)
+    assert aws[0].static["region"] == ["us-east-1"]
+    assert not p.warnings
+
+
 def test_an_outer_join_that_keeps_the_views_rows_leaves_its_routed_params_to_the_defaults() -> None:
     # `j.region = l.r` in the ON of a LEFT JOIN that keeps every row of the view was taken
     # as constraining the region: the default stood in for no branch, and the AWS one went
