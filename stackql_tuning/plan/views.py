@@ -377,12 +377,7 @@ def _joined_predicates(
     dropped, and with it every view row it matched): binding them changes what is fetched,
     never the answer."""
     scope = node.find_ancestor(exp.Select)
-    where = scope.args.get("where") if scope is not None else None
-    if scope is None or where is None:
-        return []
-    held = [*split_and(where.this), *scope.meta.get(_MOVED, [])]
-    consts = [(col, pred) for pred in held if (col := column_and_constants(pred)[0]) is not None]
-    consts = [(col, pred) for col, pred in consts if col.table]  # qualified: the partner's
+    consts = _held_constants(scope)
     out: list[tuple[str, exp.Expr]] = []
     for mine, other in _equalities(node, scope, set(names) - set(skip)):
         for col, pred in consts:
@@ -393,6 +388,40 @@ def _joined_predicates(
                 for c in copy.find_all(exp.Column):
                     c.replace(exp.column(mine.name, table=mine.table))
                 out.append((mine.name.lower(), copy))
+    return out
+
+
+def _held_constants(scope: exp.Select | None) -> list[tuple[exp.Column, exp.Expr]]:
+    """(qualified column, conjunct) for each top-level conjunct of ``scope``'s WHERE (or one a
+    view expanded before moved out of it) that holds a column to constants: ``x.region = 'r'``,
+    ``x.region IN ('a', 'b')``."""
+    where = scope.args.get("where") if scope is not None else None
+    if scope is None or where is None:
+        return []
+    held = [*split_and(where.this), *scope.meta.get(_MOVED, [])]
+    consts = [(col, pred) for pred in held if (col := column_and_constants(pred)[0]) is not None]
+    return [(col, pred) for col, pred in consts if col.table]  # qualified: a partner's
+
+
+def _colocated(node: exp.Table, names: set[str], keys: set[str]) -> list[tuple[str, exp.Expr]]:
+    """(view column, predicate on it) for each routed param of ``names`` (lower-case; ones the
+    statement leaves alone) that a partner the view is joined to on one of ``keys`` (its
+    params every branch has: a job's name) holds to constants in the WHERE under the same name:
+    ``t JOIN unified.tuning.jobs h ON t.HyperParameterTuningJobName = h.name WHERE t.region =
+    'r' AND t.AwsAccountId = 'a'`` reads h's AWS branch in region r of account a, as a
+    provider table joined on its name takes its partner's location (``select.colocate``).
+    The defaults stood in before: another region or account was read, and nothing matched."""
+    scope = node.find_ancestor(exp.Select)
+    if not names or scope is None:
+        return []
+    partners = {other.table.lower() for _, other in _equalities(node, scope, keys)}
+    out: list[tuple[str, exp.Expr]] = []
+    for col, pred in _held_constants(scope):
+        if col.table.lower() in partners and col.name.lower() in names:
+            copy = pred.copy()
+            for c in copy.find_all(exp.Column):
+                c.replace(exp.column(col.name, table=node.alias_or_name))
+            out.append((col.name.lower(), copy))
     return out
 
 
@@ -921,7 +950,11 @@ def expand_view(
         for i in range(len(branches)):
             bind(param, pred, i)
     routed = {p for p, spec_ in params.items() if _routed(spec_, len(branches))}
-    _refuse_loose(node, view.id, routed - direct - {param for param, _ in joined})
+    alone = routed - direct - {param for param, _ in joined}
+    _refuse_loose(node, view.id, alone)
+    for param, pred in _colocated(node, alone, set(params) - routed):
+        for i in range(len(branches)):
+            bind(param, pred, i)
     # not under a sample taken before the WHERE (or an ASOF / POSITIONAL join): fewer rows
     # of the view in it, another sample of the join (these copies are not needed to bind)
     in_subqueries = _subquery_predicates(node, set(params)) if free else []

@@ -1481,3 +1481,36 @@ def test_a_parent_child_join_with_the_region_on_the_child_lists_the_parent_there
             ).expression,
             REG,
         ).stages()
+
+
+@pytest.mark.parametrize(
+    "on",
+    [
+        "t.HyperParameterTuningJobName = h.name",
+        "t.HyperParameterTuningJobName = h.name AND t.region = h.region",
+    ],
+)
+def test_a_view_joined_on_a_job_name_is_read_where_its_partner_is_held(on: str) -> None:
+    # the view's AWS branch read the default region and account (0 rows, exit 0) where a
+    # provider table joined on its name is read in its partner's (select.colocate)
+    p = _view_plan(
+        f"SELECT * FROM {AWS} t JOIN unified.tuning.jobs h ON {on} "
+        "WHERE t.region IN ('eu-central-1', 'eu-west-1') AND t.AwsAccountId = '210987654321'"
+    )
+    [view_aws] = [s for s in p.slots if s.resource.id == AWS and "t" not in s.aliases]
+    assert sorted(view_aws.static["region"]) == ["eu-central-1", "eu-west-1"]
+    assert view_aws.static["AwsAccountId"] == ["210987654321"]
+    # the Google branches are the view's own: their params are not the AWS partner's
+    google = [s for s in p.slots if s.resource.provider == "google"]
+    assert google and all(s.static["projectsId"] == ["p"] for s in google)
+
+
+def test_a_view_joined_on_no_job_param_keeps_its_defaults() -> None:
+    # joined on a field, not on one of the view's params: nothing says the two are in one
+    # place, so the defaults stand in as before
+    p = _view_plan(
+        f"SELECT * FROM {AWS} t JOIN unified.tuning.jobs h ON t.Strategy = h.display_name "
+        "WHERE t.region = 'eu-central-1'"
+    )
+    [view_aws] = [s for s in p.slots if s.resource.id == AWS and "t" not in s.aliases]
+    assert view_aws.static["region"] == ["us-east-1"]
