@@ -8,7 +8,8 @@ but they hold a value only where the statement named them: every other row has N
 ``SELECT *`` over SageMaker's jobs ended in nine such columns, and an EXEC's SHOWRESULTS in
 three. A star now leaves each one out (``* EXCLUDE (j.MaxResults, ...)``) unless the statement
 names it anywhere (``WHERE NameContains = 'x'`` keeps ``NameContains``; so does an outer
-query that reads it through a subquery). Pure: a rewrite of the tree.
+query that reads it through a subquery). The star of DuckDB's ``COLUMNS(*)`` leaves them
+out too (a ``COLUMNS('regex')`` is left as written). Pure: a rewrite of the tree.
 """
 
 from __future__ import annotations
@@ -33,16 +34,32 @@ def leave_out_call_options(
         if not options or not isinstance(select, exp.Select) or node.args.get("pivots"):
             continue  # (a PIVOT or UNPIVOT reshapes the table: its star has other columns)
         alias = node.alias_or_name
-        for item in select.expressions:
+        for item in _stars(select):
             if isinstance(item, exp.Star):  # every table's columns: name this one's
                 _exclude(item, [exp.column(o, table=alias, quoted=True) for o in options])
-            elif (
-                isinstance(item, exp.Column)
-                and isinstance(item.this, exp.Star)
-                and item.table.lower() == alias.lower()
-            ):
+            elif item.table.lower() == alias.lower():
                 _exclude(item.this, [exp.column(o, quoted=True) for o in options])
     return tree
+
+
+def _stars(select: exp.Select) -> list[exp.Star | exp.Column]:
+    """The stars of ``select``'s own projections: ``*`` and ``alias.*``, and those inside
+    DuckDB's ``COLUMNS(*)`` anywhere in a projection (``max(COLUMNS(*))``), not a nested
+    query's."""
+    out: list[exp.Star | exp.Column] = []
+    for item in select.expressions:
+        found = [item] if _is_star(item) else []
+        for columns in item.find_all(exp.Columns):
+            if _is_star(columns.this) and columns.find_ancestor(exp.Select) is select:
+                found.append(columns.this)
+        out += found
+    return out
+
+
+def _is_star(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Star) or (
+        isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+    )
 
 
 def _exclude(star: exp.Star, columns: list[exp.Column]) -> None:

@@ -47,6 +47,11 @@ def test_the_call_options_are_the_optional_request_params() -> None:
             f"SELECT * EXCLUDE (trials, j.filter) FROM {HPT} j WHERE {W}",
             '* EXCLUDE (trials, j.filter, "j"."pageSize", "j"."readMask")',
         ),
+        (  # DuckDB's COLUMNS(*) (SageMaker's nine options ended its columns), also nested
+            f"SELECT max(COLUMNS(j.*)), COLUMNS(*) FROM {HPT} j WHERE {W}",
+            'MAX(COLUMNS(j.* EXCLUDE ("filter", "pageSize", "readMask"))), '
+            'COLUMNS(* EXCLUDE ("j"."filter", "j"."pageSize", "j"."readMask"))',
+        ),
     ],
 )
 def test_a_star_leaves_the_call_options_out(sql: str, star: str) -> None:
