@@ -37,6 +37,16 @@ ERRORS = {
         "SELECT displayNme FROM google.aiplatform.hyperparameter_tuning_jobs "
         "WHERE projectsId = 'p' AND locationsId = 'us-central1'",
     ],
+    "page_token": [
+        "exec",
+        "SELECT count(*) FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+        "WHERE region = 'us-east-1' AND NextToken = 'abc'",
+    ],
+    "timestamp_as_text": [
+        "exec",
+        "SELECT name FROM google.aiplatform.hyperparameter_tuning_jobs "
+        "WHERE projectsId = 'p' AND locationsId = 'us-central1' AND createTime LIKE '2026%'",
+    ],
     "unknown_resource": ["exec", "SELECT * FROM google.aiplatform.hyperparameter_tuning_job"],
     "unknown_service": ["exec", "SHOW RESOURCES IN google.vertex"],
     "unknown_method": ["exec", "EXEC google.aiplatform.tuning_jobs.stop @projectsId='p'"],

@@ -1,0 +1,56 @@
+"""Hints, from the registry, for DuckDB's bind errors over provider tables.
+
+DuckDB says what it cannot bind, not why a provider table is made the way it is:
+- ``Referenced column "NextToken" not found``: the page token is a request param of the list
+  call, never a column (pages are followed for the user);
+- ``No function matches ... '~~(TIMESTAMP WITH TIME ZONE, STRING_LITERAL)'``: the APIs' date-time
+  strings (``createTime``, ``CreationTime``) are TIMESTAMPTZ columns here, which DESCRIBE shows
+  as the API's ``string`` (its EXTENDED form gives the SQL type).
+
+Pure: (DuckDB's message, the statement's text, the resources it reads) -> a hint or None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from stackql_tuning.registry.model import Resource
+
+_NOT_FOUND = re.compile(r'Referenced column "([^"]+)" not found')
+_TIMESTAMP = re.compile(r"No function matches .*TIMESTAMP WITH TIME ZONE")
+
+
+def bind_hint(message: str, sql: str, resources: Iterable[Resource]) -> str | None:
+    """The hint for DuckDB's bind error ``message`` about statement ``sql`` over
+    ``resources``, or None when the registry has nothing to add."""
+    resources = list({r.id: r for r in resources}.values())
+    missing = _NOT_FOUND.match(message)
+    if missing:
+        return _page_token(missing.group(1), resources)
+    if _TIMESTAMP.search(message):
+        return _timestamp(sql, resources)
+    return None
+
+
+def _page_token(name: str, resources: list[Resource]) -> str | None:
+    for resource in resources:
+        for method in resource.methods_for("SELECT"):
+            pages = method.pagination
+            if pages and name.lower() in (pages.input_token.lower(), pages.output_token.lower()):
+                return (
+                    f"{name} is the page token of {resource.id}'s {method.name} call, not a "
+                    "column: every page is read for you (a LIMIT stops the paging early)"
+                )
+    return None
+
+
+def _timestamp(sql: str, resources: list[Resource]) -> str:
+    stamps = [c.name for r in resources for c in r.columns if c.db_type == "TIMESTAMPTZ"]
+    named = [n for n in stamps if re.search(rf"\b{re.escape(n)}\b", sql, re.IGNORECASE)]
+    example = (named or stamps or ["createTime"])[0]
+    return (
+        f"the APIs' date-time strings are TIMESTAMPTZ columns here ({example}: DESCRIBE "
+        f"EXTENDED gives each column's sql_type): compare with a timestamp ({example} >= "
+        f"'2026-01-01'), or cast to text ({example}::VARCHAR LIKE '2026%')"
+    )

@@ -1,0 +1,34 @@
+"""Hints from the registry for DuckDB's bind errors (``run.bind_hints``): pure."""
+
+from __future__ import annotations
+
+from stackql_tuning.registry.loader import Registry
+from stackql_tuning.run.bind_hints import bind_hint
+
+REG = Registry()
+AWS = REG.resource("aws.sagemaker.hyper_parameter_tuning_jobs")
+HPT = REG.resource("google.aiplatform.hyperparameter_tuning_jobs")
+
+
+def test_a_page_token_is_said_to_be_the_calls_not_a_column() -> None:
+    for name, resource in (("NextToken", AWS), ("nextpagetoken", HPT), ("pageToken", HPT)):
+        message = f'Referenced column "{name}" not found in FROM clause!'
+        hint = bind_hint(message, f"SELECT {name} FROM t", [resource, HPT])
+        assert hint is not None and f"{name} is the page token of {resource.id}" in hint
+
+
+def test_another_missing_column_gets_no_hint_from_here() -> None:
+    message = 'Referenced column "nope" not found in FROM clause!'
+    assert bind_hint(message, "SELECT nope FROM t", [AWS, HPT]) is None
+
+
+def test_a_timestamp_type_error_names_the_statements_timestamp_column() -> None:
+    message = (
+        "No function matches the given name and argument types "
+        "'~~(TIMESTAMP WITH TIME ZONE, STRING_LITERAL)'. You might need to add explicit type casts."
+    )
+    hint = bind_hint(message, "SELECT 1 FROM t WHERE creationtime LIKE '2026%'", [AWS])
+    assert hint is not None
+    assert "CreationTime::VARCHAR LIKE '2026%'" in hint and "DESCRIBE EXTENDED" in hint
+    # a statement that names none: the resource's first
+    assert "TIMESTAMPTZ" in (bind_hint(message, "SELECT 1", [HPT]) or "")
