@@ -130,9 +130,19 @@ def params_note(reg: Registry, resource_id: str) -> str | None:
             f"the call options {', '.join(options)} (in SELECT * only where the statement "
             "names them)"
         )
+    sizes = sorted(
+        {m.pagination.limit_param for m in res.methods_for("SELECT") if m.pagination} - {None},
+        key=str,
+    )
+    paging = (
+        f"; {', '.join(map(str, sizes))} sets the size of each page, not the rows: every page "
+        "is read, and a LIMIT caps the rows"
+        if sizes
+        else ""
+    )
     return (
         f"also columns of {res.id}: its parameters {names}; a WHERE on them binds the calls "
-        f"(SHOW METHODS IN {res.id} lists what each method needs)"
+        f"(SHOW METHODS IN {res.id} lists what each method needs){paging}"
     )
 
 

@@ -130,6 +130,14 @@ def test_describe(reg: Registry) -> None:
     assert by_name["TrainingJobCounters"][3]
 
 
+def test_describe_says_a_page_size_option_does_not_cap_the_rows(reg: Registry) -> None:
+    # MaxResults is "the maximum number of tuning jobs to return" in the API's words: here it
+    # sizes each page of a list that is read to its end
+    note = catalog.params_note(reg, SM) or ""
+    assert "MaxResults sets the size of each page, not the rows" in note
+    assert "pageSize sets the size of each page" in (catalog.params_note(reg, HPT) or "")
+
+
 def _fill(sql: str) -> str:
     return re.sub(r"\{\{ (\w+) \}\}", lambda m: f"v_{m.group(1)}", sql)
 
