@@ -430,10 +430,15 @@ def _enum_hint(name: str, value: str, enum: tuple[str, ...]) -> str:
 
 def check_param_values(slot: Slot) -> None:
     """A PlanError for a value bound to a param of ``slot``'s method that the API's definition
-    refuses: outside the param's enum or its integer bounds.
+    refuses: outside the param's enum or its integer bounds, or (a request member's) not of its
+    pattern.
 
     The API answers some of these with nothing rather than an error: ``StatusEquals =
     'completed'`` gave 0 rows and ``SortOrder = 'desc'`` sorted ascending, both with exit 0.
+    SageMaker refuses a job name that is not one (``'bad_name!'``, 33 characters) with a
+    ValidationException, the sandbox with an empty answer: both are this error now, before any
+    call. (A path param's own check, a '/' in it, is the transport's; an account's, the
+    accounts'.)
     """
     for name, values in slot.static.items():
         p = slot.method.param(name)
@@ -453,6 +458,14 @@ def check_param_values(slot: Slot) -> None:
                 if not low <= number <= high:
                     problem = "is out of the API's range"
                     hint = f"{p.name} is between {p.minimum} and {p.maximum}"
+            elif (
+                p.pattern
+                and p.location == "body"
+                and isinstance(value, str)
+                and not matches_pattern(p.pattern, value)
+            ):
+                problem = "is not a value the API takes"
+                hint = f"{p.name} matches the API's pattern {p.pattern}"
             if problem is None:
                 continue
             where = Location(resource=slot.resource.id)

@@ -351,11 +351,11 @@ def test_missing_params_unknown_columns_and_provider_errors(session: Any, sandbo
         "WHERE region = 'us-east-1' AND HyperParameterTuningJobName = 'no-such-job'"
     )
     assert r.rows == []
-    # a value botocore refuses before sending (an empty name) is the statement's mistake: a
-    # PlanError naming the call and the rule, even with --on-error continue, not a failed call
+    # a value the API's definition refuses (an empty name) is the statement's mistake: a
+    # PlanError naming the param and the rule, even with --on-error continue, not a failed call
     sandbox.aws.reset_log()
     for mode in ("FAIL", "CONTINUE"):
-        with pytest.raises(PlanError, match=r"does not fit the DescribeHyperParameterTuningJob"):
+        with pytest.raises(PlanError, match=r"HyperParameterTuningJobName = '' is not a value"):
             session.execute(
                 f"SELECT /*+ ON_ERROR={mode} */ HyperParameterTuningJobStatus"
                 " FROM aws.sagemaker.hyper_parameter_tuning_jobs"

@@ -112,6 +112,14 @@ def test_a_trailing_newline_does_not_pass_the_apis_pattern() -> None:
         ("SortOrder = 'desc'", "SortOrder = 'desc' is not a value", "Descending"),
         ("SortBy = 'Bogus'", "SortBy = 'Bogus'", "Name, Status, CreationTime"),
         ("MaxResults = 500", "MaxResults = 500 is out of the API's range", "between 1 and 100"),
+        # not a job name: SageMaker refuses it (ValidationException), the sandbox answered 0 rows
+        (
+            "HyperParameterTuningJobName IN ('xgb-a', 'bad_name!')",
+            "HyperParameterTuningJobName = 'bad_name!' is not a value",
+            "pattern ^(?=.{1,32}$)",
+        ),
+        ("HyperParameterTuningJobName = '" + "a" * 33 + "'", "is not a value", "{1,32}"),
+        ("NameContains = 'a.b'", "NameContains = 'a.b' is not a value", "pattern"),
     ],
 )
 def test_param_values_outside_the_api_definition_are_plan_errors(
