@@ -255,9 +255,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sandbox", help="run the local emulators standalone")
     p.add_argument("action", choices=("serve",))
-    p.add_argument("--port-google", type=int, default=0, metavar="N")
-    p.add_argument("--port-aws", type=int, default=0, metavar="N")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--port-google",
+        type=int,
+        default=0,
+        metavar="N",
+        help="port of the Vertex AI emulator on 127.0.0.1 (default 0: a free one)",
+    )
+    p.add_argument(
+        "--port-aws",
+        type=int,
+        default=0,
+        metavar="N",
+        help="port of the SageMaker server on 127.0.0.1 (default 0: a free one)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the demo jobs (the same seed gives the same jobs; default 0)",
+    )
 
     p = sub.add_parser("registry", help="generate provider definitions and docs")
     p.add_argument("action", choices=("generate", "docs"))

@@ -31,7 +31,7 @@ from stackql_tuning.deploy.yamlfile import (
     text_line,
     text_lines,
 )
-from stackql_tuning.errors import Location, ManifestError, did_you_mean
+from stackql_tuning.errors import Location, ManifestError, UsageError, did_you_mean
 
 MANIFEST_FILE = "stackql_manifest.yml"
 RESOURCE_TYPES = ("resource", "query", "multi", "command")
@@ -488,8 +488,8 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
     provider names (the registry's) that its ``providers`` list may name."""
     stack_dir = Path(stack_dir)
     path = stack_dir / MANIFEST_FILE
-    if not stack_dir.is_dir():
-        raise ManifestError(
+    if not stack_dir.is_dir():  # a wrong STACK_DIR argument: usage (exit 2), as a missing -f file
+        raise UsageError(
             f"stack directory {str(stack_dir)!r} does not exist",
             hint="create one with: stackql-tuning deploy init NAME --provider google|aws",
         )

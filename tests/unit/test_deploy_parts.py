@@ -164,8 +164,10 @@ def test_deploy_checks_providers_against_the_registry(tmp_path: Path) -> None:
 
 
 def test_missing_stack_dir_and_manifest(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="does not exist"):
+    # a STACK_DIR that is not there is the command line's mistake: exit 2, as a missing -f file
+    with pytest.raises(UsageError, match="does not exist") as info:
         load_manifest(tmp_path / "nope")
+    assert info.value.exit_code == 2
     with pytest.raises(ManifestError, match=r"no stackql_manifest\.yml"):
         load_manifest(tmp_path)
 
