@@ -166,12 +166,20 @@ def insert_method(res: Resource) -> Method:
 
 
 def insert_columns(res: Resource, required_only: bool = False) -> list[str]:
-    """INSERT column names: required params (sorted), then writable body fields in API order."""
+    """INSERT column names: required params (sorted), then writable body fields in API order
+    (with ``required_only``: the required ones, and the first of each group of which the API
+    needs one)."""
     m = insert_method(res)
     params = sorted(m.required_params, key=lambda n: (n.lower(), n))
     if not required_only:
         params += [p.name for p in m.params if not p.required]
-    fields = [b.name for b in m.body if not b.output_only and (b.required or not required_only)]
+    # of a group of which the API needs one field (a tuning job's spec), the first
+    firsts = {group[0] for group in m.body_one_of}
+    fields = [
+        b.name
+        for b in m.body
+        if not b.output_only and (b.required or b.name in firsts or not required_only)
+    ]
     return params + [f for f in fields if f not in params]
 
 

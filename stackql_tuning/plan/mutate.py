@@ -241,6 +241,23 @@ def build_insert_call(
     return PlannedCall(row=row, params=params, body=body)
 
 
+def check_one_of(resource: Resource, method: Method, planned: list[PlannedCall]) -> None:
+    """A PlanError for the first planned row that gives no field of one of ``method``'s
+    ``body_one_of`` groups: an API's oneof (a tuning job's spec), which the API requires
+    (Vertex: 400 "Required field is not specified"; SageMaker needs a training job
+    definition) though its definition cannot mark it. Checked after the calls' own checks,
+    so that what they find about a row is said first."""
+    for call in planned:
+        for group in method.body_one_of:
+            if not any(name in (call.body or {}) for name in group):
+                raise PlanError(
+                    f"INSERT INTO {resource.id}, row {call.row}: needs one of {', '.join(group)}",
+                    location=Location(resource=resource.id),
+                    hint=f"give a value (not NULL) for one of {', '.join(group)}; SHOW INSERT "
+                    f"INTO {resource.id} lists every column",
+                )
+
+
 def literal_rows(node: exp.Insert, const_eval: ConstEval | None) -> list[list[Any]] | None:
     """The rows of ``INSERT ... VALUES`` (constants only); None when the source is a query."""
     source = node.expression
@@ -268,6 +285,7 @@ __all__ = [
     "PlannedCall",
     "body_value",
     "build_insert_call",
+    "check_one_of",
     "dropped_warning",
     "insert_target",
     "literal_rows",

@@ -14,7 +14,7 @@ import importlib.metadata
 import re
 from typing import Any
 
-from stackql_tuning.registry.model import db_type_for
+from stackql_tuning.registry.model import body_one_of, db_type_for
 
 #: botocore shape type -> (API type as the docs show it, format)
 SHAPE_TYPES: dict[str, tuple[str, str | None]] = {
@@ -298,6 +298,7 @@ def _method(
         "omits": [],
         "body": body,
         "body_schema": spec["input"]["shape"] if insert and "input" in spec else None,
+        **body_one_of(ms, body),
     }
 
 

@@ -144,11 +144,18 @@ def _insert(res: Resource) -> list[str]:
     for p in props:
         manifest += [f"      - name: {p}", f"        value: '{{{{ {p} }}}}'"]
     manifest.append("```")
+    # an API's oneof that the definition cannot mark: the required tab gives its first field
+    one_of = [
+        f"The API needs one of {', '.join(f'`{n}`' for n in group)} (the required properties "
+        f"give `{group[0]}`)."
+        for group in m.body_one_of
+    ]
     return [
         "## `INSERT` example",
         "",
         f"Use the following StackQL query and manifest file to create a new <code>{res.name}</code>"
         " resource.",
+        *[line for note in one_of for line in ("", note)],
         "",
         "<Tabs",
         '    defaultValue="all"',
@@ -187,6 +194,10 @@ def _delete(res: Resource) -> list[str]:
     return out
 
 
+def _var(name: str) -> str:
+    return f"{{{{ {name} }}}}"
+
+
 def _exec(res: Resource) -> list[str]:
     methods = res.methods_for("EXEC")
     if not methods:
@@ -202,7 +213,12 @@ def _exec(res: Resource) -> list[str]:
         body = [b for b in m.body if not b.output_only]
         lines = [f"@{name}='{{{{ {name} }}}}'" for name, _ in args]
         if body:
-            pairs = ",\n".join(f'"{b.name}": "{{{{ {b.name} }}}}"' for b in body)
+            # a string's placeholder is quoted; any other type's value is JSON as given
+            # (`--var deployToSameEndpoint=false`, an object as its JSON text)
+            pairs = ",\n".join(
+                f'"{b.name}": ' + (f'"{{{{ {b.name} }}}}"' if b.type == "string" else _var(b.name))
+                for b in body
+            )
             lines.append("@@json=\n'{\n" + pairs + "\n}'")
         notes = [note for _, note in args] + (["request body"] if body else [])
         out += [f"{_first_sentence(m.description)} (method `{m.name}`)", "", "```sql"]

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stackql_tuning.registry.model import db_type_for
+from stackql_tuning.registry.model import body_one_of, db_type_for
 
 EMPTY_SCHEMA = "GoogleProtobufEmpty"
 OPERATION_SCHEMA = "GoogleLongrunningOperation"
@@ -341,6 +341,7 @@ def build_resource(
                 "omits": omits,
                 "body": body,
                 "body_schema": body_schema,
+                **body_one_of(ms, body),
             }
         )
         omits_by_method[ms["name"]] = omits

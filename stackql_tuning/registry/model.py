@@ -40,6 +40,19 @@ DB_TYPES: dict[tuple[str, str | None], str] = {
 }
 
 
+def body_one_of(ms: dict[str, Any], body: list[dict[str, Any]]) -> dict[str, Any]:
+    """For a generated method: the selection's ``body_one_of`` groups (a create needs one
+    field of each: an API's oneof, which neither a discovery document nor botocore's
+    ``required`` can say), checked against the method's body; {} when there are none."""
+    groups = [list(g) for g in ms.get("body_one_of", [])]
+    names = {f["name"] for f in body}
+    for group in groups:
+        unknown = [n for n in group if n not in names]
+        if unknown:
+            raise ValueError(f"body_one_of of {ms['name']} names no body field: {unknown}")
+    return {"body_one_of": groups} if groups else {}
+
+
 def db_type_for(api_type: str, fmt: str | None = None) -> str:
     """The DuckDB type for an API type and format (unknown formats fall back to the bare type)."""
     return DB_TYPES.get((api_type, fmt)) or DB_TYPES.get((api_type, None)) or "JSON"
@@ -212,6 +225,8 @@ class Method:
     aliases: tuple[str, ...] = ()
     #: for select methods: columns the reply lacks although the resource has them
     omits: tuple[str, ...] = ()
+    #: groups of body fields of which a create needs one (an API's oneof)
+    body_one_of: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Method:
@@ -227,6 +242,7 @@ class Method:
             body_schema=d.get("body_schema"),
             aliases=tuple(d.get("aliases", [])),
             omits=tuple(d.get("omits", [])),
+            body_one_of=tuple(tuple(g) for g in d.get("body_one_of", [])),
         )
 
     @property

@@ -32,6 +32,7 @@ from stackql_tuning.plan.bindings import find_provider_tables
 from stackql_tuning.plan.mutate import (
     MutationPlan,
     build_insert_call,
+    check_one_of,
     dropped_warning,
     insert_target,
     literal_rows,
@@ -163,6 +164,7 @@ def run_insert(session: Session, stmt: Statement) -> Result:
     plan = MutationPlan(resource, method, planned, warnings)
     calls = to_calls(plan, session.settings.defaults)
     check_calls(session, calls)
+    check_one_of(resource, method, planned)
     returning = node.args.get("returning")
     # /*+ SHOWRESULTS */ prints the created resources, as RETURNING * does
     show = returning is None and stmt.has_hint("SHOWRESULTS")

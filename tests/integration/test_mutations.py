@@ -469,7 +469,8 @@ def test_dry_run_sends_nothing_and_shows_no_credentials(
         for sql in (
             hpt_insert("h7-dry"),
             f"INSERT INTO {SM} (region, HyperParameterTuningJobName, "
-            f"HyperParameterTuningJobConfig) VALUES ('{REGION}', 'h7-dry', '{AWS_CONFIG}')",
+            "HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES "
+            f"('{REGION}', 'h7-dry', '{AWS_CONFIG}', '{AWS_DEFINITION}')",
             f"DELETE FROM {HPT} WHERE {WHERE} AND hyperparameterTuningJobsId IN ('1', '2')",
             f"/*+ AWAIT */ EXEC {SM}.stop @region='{REGION}', @HyperParameterTuningJobName='x'",
             f"EXEC {HPT}._list @projectsId='{PROJECT}', @locationsId='{LOC}'",

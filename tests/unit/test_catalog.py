@@ -161,6 +161,7 @@ def test_show_insert_is_a_valid_insert(reg: Registry, res: str, required_only: b
     resource = reg.resource(res)
     create = resource.methods_for("INSERT")[0]
     required = set(create.required_params) | {b.name for b in create.body if b.required}
+    required |= {group[0] for group in create.body_one_of}  # one of a group: its first
     assert required <= set(names)
     output_only = {b.name for b in create.body if b.output_only}
     assert not output_only & set(names)

@@ -26,6 +26,12 @@ HPT = "google.aiplatform.hyperparameter_tuning_jobs"
 TJ = "google.aiplatform.tuning_jobs"
 SM = "aws.sagemaker.hyper_parameter_tuning_jobs"
 STUDY = '{"metrics": [{"metricId": "acc", "goal": "MAXIMIZE"}], "parameters": []}'
+TRAINING_DEFINITION = (
+    '{"AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"}, '
+    '"RoleArn": "arn:aws:iam::123456789012:role/r", "OutputDataConfig": {"S3OutputPath": '
+    '"s3://b/o"}, "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, '
+    '"VolumeSizeInGB": 5}, "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}'
+)
 
 
 @pytest.fixture(scope="module")
@@ -279,6 +285,8 @@ def test_show_insert_output_is_a_runnable_insert(reg: Registry) -> None:
         "studySpec": STUDY,
         "trialJobSpec": "{}",
         "baseModel": "m",
+        "supervisedTuningSpec": '{"trainingDatasetUri": "gs://b/t.jsonl"}',
+        "TrainingJobDefinition": TRAINING_DEFINITION,
         "HyperParameterTuningJobName": "j",
         "HyperParameterTuningJobConfig": '{"Strategy": "Random", "ResourceLimits": '
         '{"MaxParallelTrainingJobs": 1}}',
@@ -440,8 +448,8 @@ def test_dry_run_lists_calls_and_makes_none(monkeypatch: pytest.MonkeyPatch) -> 
     try:
         texts = []
         for sql in (
-            f"INSERT INTO {TJ} (projectsId, locationsId, baseModel) "
-            "VALUES ('p', 'us-central1', 'm')",
+            f"INSERT INTO {TJ} (projectsId, locationsId, baseModel, supervisedTuningSpec) "
+            "VALUES ('p', 'us-central1', 'm', '{\"trainingDatasetUri\": \"gs://b/t.jsonl\"}')",
             f"DELETE FROM {SM} WHERE region = 'us-east-1' "
             "AND HyperParameterTuningJobName IN ('a', 'b')",
             f"/*+ AWAIT */ EXEC {HPT}.cancel @projectsId='p', @locationsId='us-central1', "

@@ -85,6 +85,14 @@ INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTun
 INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig) VALUES ('mars-1', 'j1', '{"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}');
 # error: PlanError: region = 'mars-1' is not an AWS region name
 
+# title: INSERT a tuning job without a tuning spec (the API needs one of them)
+INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, baseModel) VALUES ('p', 'us-central1', 'gemini-1.0-pro-002');
+# error: PlanError: row 1: needs one of supervisedTuningSpec, preferenceOptimizationSpec
+
+# title: AWS INSERT without a training job definition (SageMaker needs one; moto does not)
+INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES ('us-east-1', 'j1', '{"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}', NULL);
+# error: PlanError: needs one of TrainingJobDefinition, TrainingJobDefinitions
+
 # title: DELETE without WHERE
 DELETE FROM google.aiplatform.hyperparameter_tuning_jobs;
 # error: PlanError: without WHERE would delete every resource
