@@ -14,6 +14,7 @@ Must not: talk HTTP (it writes to the store directly).
 from __future__ import annotations
 
 import random
+import zlib
 from typing import Any
 
 from stackql_tuning.sandbox.vertex.clock import rfc3339
@@ -272,6 +273,17 @@ def _tuning_job(rng: random.Random, project: str, location: str, created: float)
 _BUILDERS = {HPT: _hpt_job, TUNING: _tuning_job}
 
 
+def _with_key(body: dict[str, Any], project: str, location: str) -> dict[str, Any]:
+    """``body``, encrypted with a customer-managed key for every fourth job (by its name's
+    checksum: no draw of the seed's generator, so every other value stays as it was), so
+    that ``encryptionSpec`` has rows."""
+    name = str(body.get("displayName") or body.get("tunedModelDisplayName") or "")
+    if zlib.crc32(name.encode()) % 4 == 0:
+        ring = f"projects/{project}/locations/{location}/keyRings/ml-{project}"
+        body["encryptionSpec"] = {"kmsKeyName": f"{ring}/cryptoKeys/vertex-jobs"}
+    return body
+
+
 def _states(rng: random.Random, count: int) -> list[str]:
     """Every state at least once (when count allows), the rest drawn by realistic weights."""
     out = list(STATES[:count]) + rng.choices(STATES, _STATE_WEIGHTS, k=max(0, count - len(STATES)))
@@ -314,7 +326,7 @@ def seed_google(
                 counts = summary["counts"].setdefault(collection, {})
                 for state in _states(rng, rng.randint(lo, hi)):
                     created = anchor - rng.uniform(*_AGE.get(state, _OLD))
-                    body = build(rng, project, location, created)
+                    body = _with_key(build(rng, project, location, created), project, location)
                     job = store.insert(collection, parent, body, state=state, create_time=created)
                     display = job.get("displayName") or job.get("tunedModelDisplayName")
                     listed[collection].append(
