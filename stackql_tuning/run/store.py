@@ -446,6 +446,9 @@ class Store:
         #: while a fetch runs (``fetching``): the threads to give back, once one was taken
         self._fetch: dict[str, int] | None = None
         self._fetch_lock = threading.Lock()
+        #: the last query ``bind`` checked and whether a column of it needs DuckDB's text
+        #: (``_NEEDS_TEXT``): its ``run`` does not ask DuckDB for the types again
+        self._bound: tuple[str, bool] | None = None
 
     def execute(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run ``sql`` and fetch its rows (DuckDB 2 wants every result consumed)."""
@@ -622,7 +625,11 @@ class Store:
             has_rows = bool(kinds) and (kinds[0] == returns or (multi and returns in kinds))
             # one statement runs as parsed here, not parsed again (~0.5 ms of a small query)
             query: Any = statements[0] if len(statements) == 1 else sql
-            lossless = self._lossless(statements)
+            bound, self._bound = self._bound, None
+            if bound is not None and bound[0] == sql and not bound[1]:
+                lossless = None  # its types are known from the bind: none needs the text
+            else:
+                lossless = self._lossless(statements)
             if lossless is not None:
                 query = lossless.sql
             cursor, rows = self._query(query)
@@ -704,10 +711,14 @@ class Store:
 
     def bind(self, sql: str) -> None:
         """Bind query ``sql`` without running it (unknown columns, bad functions: PlanError)."""
+        self._bound = None
         try:
-            self.con.execute("DESCRIBE " + sql).fetchall()
+            described = self.con.execute("DESCRIBE " + sql).fetchall()
         except self.duckdb.Error as e:
             raise duckdb_error(e, sql) from None
+        # what ``_lossless`` would ask DuckDB again when the query runs (~1 ms of a fan-out's
+        # end, after its last reply); the provider tables' types do not change as they fill
+        self._bound = (sql, any(str(r[1]) in _NEEDS_TEXT for r in described))
 
     @contextlib.contextmanager
     def fetching(self) -> Iterator[None]:
