@@ -259,6 +259,14 @@ def duckdb_name(node: exp.Expr) -> str:
     for ident in copy.find_all(exp.Identifier):
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", ident.name):
             ident.set("quoted", False)  # DuckDB quotes only names that need it
+    for test in list(copy.find_all(exp.In)):
+        query = test.args.get("query")
+        if query is not None:  # DuckDB says `x IN (SELECT ...)` as `x = ANY(SELECT ...)`
+            inner = query.this if isinstance(query, exp.Subquery) else query
+            test.replace(exp.EQ(this=test.this, expression=exp.Any(this=inner)))
+    for count in list(copy.find_all(exp.Count)):
+        if isinstance(count.this, exp.Star) and not count.args.get("distinct"):
+            count.replace(exp.Anonymous(this="count_star", expressions=[]))  # DuckDB's name
     for paren in list(copy.find_all(exp.Paren)):
         if paren is not copy:
             paren.replace(paren.this)
@@ -290,6 +298,39 @@ def _keep_names(tree: exp.Expr) -> None:
             for e in items
         ]
         select.set("expressions", named)
+
+
+def keep_subquery_names(tree: exp.Expr) -> exp.Expr:
+    """``tree`` (changed in place) with each unaliased select item that holds a query (a
+    scalar subquery, ``EXISTS``, ``x IN (SELECT ...)``) named after the item as written
+    (``duckdb_name``). DuckDB names such a column by its SQL, which by then was the planner's:
+    a view expanded into it, a condition every row met left out (``(SELECT count_star() FROM
+    (SELECT 'aws' AS provider, ...) AS jobs ...)`` for ``(SELECT count(*) FROM
+    unified.tuning.jobs WHERE ...)``)."""
+    for select in list(tree.find_all(exp.Select)):
+        items = list(select.expressions)
+        if not any(_holds_a_query(e) for e in items):
+            continue
+        select.set(
+            "expressions",
+            [
+                exp.Alias(this=e, alias=exp.to_identifier(duckdb_name(e), quoted=True))
+                if _holds_a_query(e)
+                else e
+                for e in items
+            ],
+        )
+    return tree
+
+
+def _holds_a_query(item: exp.Expr) -> bool:
+    """An unnamed select item with a query in it (a subquery named by its own alias, as a
+    user view's header is, has a name)."""
+    return (
+        not isinstance(item, exp.Alias | exp.Star)
+        and not item.alias
+        and any(True for _ in item.find_all(exp.Subquery, exp.Exists, exp.Select))
+    )
 
 
 def sqlite_json_compat(tree: exp.Expr) -> exp.Expr:

@@ -35,7 +35,7 @@ from stackql_tuning.plan.limit import apply_early_limit
 from stackql_tuning.plan.outer_joins import inner_where_padding_drops
 from stackql_tuning.plan.precheck import names_resolve
 from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
-from stackql_tuning.plan.rewrite import to_duckdb_sql
+from stackql_tuning.plan.rewrite import keep_subquery_names, to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
 from stackql_tuning.plan.semi_joins import has_in_subquery, in_subqueries_as_semi_joins
 from stackql_tuning.plan.targets import check_no_macro_over_provider, check_not_written
@@ -67,6 +67,8 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     def describe(sql: str) -> list[str] | None:
         return session.store.columns_of(sql)
 
+    # a column DuckDB would name by its SQL keeps the name of the user's text
+    tree = keep_subquery_names(tree)
     # an outer join whose padded rows the WHERE drops is an inner one: its ON then restricts
     # (and may bind) the other side, as the planner reads it
     tree = inner_where_padding_drops(tree)
