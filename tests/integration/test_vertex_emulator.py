@@ -132,6 +132,27 @@ def test_errors_use_googles_json_shape(emu: VertexEmulator) -> None:
     assert requests.get(base, params={"filter": "colour=red"}).json()["error"]["code"] == 400
 
 
+def test_a_tuning_job_takes_either_side_of_each_oneof(emu: VertexEmulator) -> None:
+    # the model tuned (base or pre-tuned) and the spec (supervised or preference) are oneofs
+    base = emu.url + "v1/" + PARENT + "/tuningJobs"
+    data = {"trainingDatasetUri": "gs://b/t.jsonl"}
+    pre = {"tunedModelName": "projects/p/locations/l/models/1"}
+    for body in (
+        {"baseModel": "gemini-2.5-flash", "supervisedTuningSpec": data},
+        {"preTunedModel": pre, "supervisedTuningSpec": data},
+        {"baseModel": "gemini-2.5-flash", "preferenceOptimizationSpec": data},
+    ):
+        assert requests.post(base, json=body).status_code == 200, body
+    for body, field in (
+        ({"supervisedTuningSpec": data}, "baseModel"),
+        ({"baseModel": "gemini-2.5-flash"}, "supervisedTuningSpec.trainingDatasetUri"),
+        ({"preTunedModel": {}, "supervisedTuningSpec": data}, "baseModel"),
+    ):
+        bad = requests.post(base, json=body)
+        assert bad.status_code == 400
+        assert f"Required field is not specified: {field}" in bad.json()["error"]["message"]
+
+
 def test_pretty_print_and_compact_replies(emu: VertexEmulator) -> None:
     emu.store.insert_many(
         "hyperparameterTuningJobs", PARENT, 3, HPT_BODY, state="JOB_STATE_SUCCEEDED"

@@ -216,7 +216,12 @@ KINDS: dict[str, Kind] = {
         outputs={"trials": _hpt_trials},
     ),
     "tuningJobs": Kind(
-        required=("baseModel", "supervisedTuningSpec.trainingDatasetUri"),
+        # the API's oneofs: the model tuned (a base model, or a tuned one tuned further) and
+        # the tuning spec (supervised, or preference optimization)
+        required=(
+            "baseModel|preTunedModel.tunedModelName",
+            "supervisedTuningSpec.trainingDatasetUri|preferenceOptimizationSpec.trainingDatasetUri",
+        ),
         display_field="tunedModelDisplayName",
         pending=(60.0, 900.0),
         running=(3600.0, 5 * 3600.0),

@@ -140,8 +140,12 @@ def lookup(body: dict[str, Any], dotted: str) -> Any:
 
 
 def require(body: dict[str, Any], fields: tuple[str, ...]) -> None:
-    """400 naming every required dotted field path that is missing or empty."""
-    missing = [f for f in fields if lookup(body, f) is None]
+    """400 naming every required dotted field path that is missing or empty; an entry
+    ``a|b`` is a oneof (``baseModel|preTunedModel.tunedModelName``), missing when every
+    alternative is, and named by its first."""
+    missing = [
+        f.split("|")[0] for f in fields if all(lookup(body, a) is None for a in f.split("|"))
+    ]
     if missing:
         raise ApiError.invalid(
             "Required field"

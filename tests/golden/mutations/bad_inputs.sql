@@ -12,16 +12,20 @@ INSERT INTO google.aiplatform.tuning_jobs VALUES ('us-central1', 'p', 'gemini-1.
 # error: PlanError: needs a column list
 
 # title: INSERT missing a required body field
-INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, description) VALUES ('p', 'us-central1', 'no base model');
-# error: PlanError: missing required value for baseModel
+INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, displayName, maxTrialCount, parallelTrialCount, studySpec) VALUES ('p', 'us-central1', 'x', 1, 1, '{}');
+# error: PlanError: missing required value for trialJobSpec
+
+# title: INSERT missing the model to tune (a base model or a pre-tuned one)
+INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, description, supervisedTuningSpec) VALUES ('p', 'us-central1', 'no base model', '{"trainingDatasetUri": "gs://b/t.jsonl"}');
+# error: PlanError: needs one of baseModel, preTunedModel
 
 # title: INSERT missing a required path param
 INSERT INTO google.aiplatform.tuning_jobs (locationsId, baseModel) VALUES ('us-central1', 'gemini-1.0-pro-002');
 # error: PlanError: missing required value for projectsId
 
 # title: INSERT a required field given as NULL
-INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, baseModel) VALUES ('p', 'us-central1', NULL);
-# error: PlanError: missing required value for baseModel
+INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, baseModel, supervisedTuningSpec) VALUES ('p', 'us-central1', NULL, '{"trainingDatasetUri": "gs://b/t.jsonl"}');
+# error: PlanError: needs one of baseModel, preTunedModel
 
 # title: INSERT wrong type: string for an integer field
 INSERT INTO google.aiplatform.hyperparameter_tuning_jobs (projectsId, locationsId, displayName, maxTrialCount, parallelTrialCount, studySpec, trialJobSpec) VALUES ('p', 'us-central1', 'x', 'ten', 1, '{}', '{}');
