@@ -311,6 +311,16 @@ def _joined_sources(
     return out
 
 
+def _in_speculative(node: exp.Expr) -> bool:
+    """Whether ``node`` is inside a speculative copy of a partner (``SPECULATIVE``)."""
+    test = node.find_ancestor(exp.In)
+    while test is not None:
+        if test.meta.get(SPECULATIVE):
+            return True
+        test = test.find_ancestor(exp.In)
+    return False
+
+
 def _listed(resource: Resource, query: exp.Select) -> bool:
     """Whether a list of ``resource`` returns every column ``query`` reads of it."""
     lists = [m for m in resource.methods_for("SELECT") if m.is_list]
@@ -981,7 +991,11 @@ def expand_view(
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"
             for t in branch.find_all(exp.Table):
-                t.meta[OPTIONAL] = label
+                # not a partner's speculative copy (``_joined_sources``): skipped as optional,
+                # it held no row, and the branch's rows all failed its IN (0 rows, exit 0);
+                # as a plan error, the statement is planned without the copy
+                if not _in_speculative(t):
+                    t.meta[OPTIONAL] = label
     alias = node.alias_or_name
     if _plain_union_all(tree):
         names = [p.alias_or_name for p in branches[0].expressions]
@@ -1021,10 +1035,16 @@ def expand_view(
 
 def keep_sample(mention: exp.Table, sub: exp.Subquery) -> None:
     """The TABLESAMPLE of a view's mention, onto the subquery that replaces it (it was
-    dropped: ``tuning_jobs TABLESAMPLE 4 ROWS`` counted 31 rows)."""
+    dropped: ``tuning_jobs TABLESAMPLE 4 ROWS`` counted 31 rows); and the joins a mention
+    holds itself, as sqlglot keeps those of a parenthesized join (``FROM (v CROSS JOIN r)``):
+    they were dropped, and the SQL left (``FROM ((SELECT ...) AS v)``) was DuckDB's syntax
+    error."""
     sample = mention.args.get("sample")
     if sample is not None:
         sub.set("sample", sample.copy())
+    joins = mention.args.get("joins")
+    if joins:
+        sub.set("joins", [j.copy() for j in joins])
 
 
 def relocate(tree: exp.Expr, mention: exp.Table) -> None:

@@ -688,6 +688,29 @@ def test_a_view_is_a_dependent_joins_source(fresh_sandbox: Sandbox, session: Ses
     assert unified == [(sum(n for _, n in native),)]
 
 
+def test_a_view_joined_to_training_jobs_held_to_a_region_gets_its_rows(
+    session: Session,
+) -> None:
+    # the view's AWS branch read a copy of the training-jobs partner (which needs a tuning
+    # job's name to be listed): skipped as an optional branch's table, it held no row, and
+    # every row of the branch failed its IN (0 rows, exit 0, a warning). Now the statement is
+    # planned without the copy, as when the copy cannot be made
+    region = "us-east-1"
+    expected = session.execute(
+        "SELECT count(*) FROM aws.sagemaker.hyper_parameter_tuning_jobs AS j"
+        " JOIN aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
+        " ON t.HyperParameterTuningJobName = j.HyperParameterTuningJobName"
+        f" AND t.region = j.region WHERE j.region = '{region}'"
+    ).rows
+    result = session.execute(
+        "SELECT count(*) FROM aws.sagemaker.hyper_parameter_tuning_job_training_jobs AS t"
+        " JOIN unified.tuning.jobs AS h ON h.name = t.HyperParameterTuningJobName"
+        f" WHERE t.region = '{region}'"
+    )
+    assert result.rows == expected and expected[0][0] > 0
+    assert not any("training_jobs not queried" in w for w in result.warnings)
+
+
 def test_the_readmes_dependent_join_on_a_cte_runs(session: Session) -> None:
     """The README's example of a CTE as a dependent join's source, as printed there."""
     from pathlib import Path

@@ -537,3 +537,17 @@ def test_a_routed_param_compared_by_using_natural_or_having_is_refused(
 )
 def test_a_bound_or_null_routed_param_is_not_refused(condition: str) -> None:
     expand(f"SELECT * FROM {UNIFIED} WHERE {condition}")
+
+
+def test_a_view_in_a_parenthesized_join_keeps_the_join() -> None:
+    # sqlglot keeps the joins of `(v CROSS JOIN r)` on the view's mention: they were dropped
+    # with it, and `FROM ((SELECT ...) AS u)` was DuckDB's syntax error
+    tree = expand(
+        "SELECT count(*) FROM (aws.sagemaker.tuning_jobs u CROSS JOIN (VALUES (2)) r(x)) "
+        "WHERE u.region = 'us-east-1'"
+    )
+    sql = tree.sql(dialect="duckdb")
+    assert ") AS u CROSS JOIN (VALUES (2)) AS r(x))" in sql
+    import duckdb
+
+    duckdb.connect().extract_statements(sql)  # DuckDB parses it
