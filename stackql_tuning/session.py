@@ -161,7 +161,7 @@ class Session:
         for key, values in (fallback_defaults or {}).items():
             if key not in defaults:
                 defaults[key] = list(values)
-                origin[key.lower()] = "a fallback (under --sandbox, the sandbox's)"
+                origin[key.lower()] = "the sandbox's fallback under --sandbox"
         settings["defaults"] = defaults
         settings.setdefault("google_endpoint", os.environ.get("STACKQL_TUNING_GOOGLE_ENDPOINT"))
         settings.setdefault("aws_endpoint", os.environ.get("AWS_ENDPOINT_URL"))

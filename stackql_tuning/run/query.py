@@ -443,7 +443,9 @@ class QueryRun:
         # StackQL and SQL: WHERE id = 'x' matches nothing), and so is a list of its children;
         # a list of a project's or a region's jobs that 404s stays an error
         registry = self.session.registry
-        stats.failures = [f for f in stats.failures if not _empty_if_gone(registry, self.plan, f)]
+        gone = [f for f in stats.failures if _empty_if_gone(registry, self.plan, f)]
+        stats.failures = [f for f in stats.failures if not any(f is g for g in gone)]
+        stats.warnings += _looked_in_defaults(self.plan, gone, self.session.defaults_origin)
         self.stats.add(stats)
 
 
@@ -464,6 +466,33 @@ def _from_defaults(error: PlanError, call: Call, slot: Slot, session: Session) -
             else f"fix the default, or give {name} in the statement",
         )
     return error
+
+
+def _looked_in_defaults(
+    plan: QueryPlan, gone: list[FailedCall], origin: dict[str, str]
+) -> list[str]:
+    """A warning per table whose calls found nothing where the config defaults sent them
+    (the statement named no region, project or location): ``TuningJobName = 'x'`` over a job
+    of eu-west-1 with the default region us-east-1 was 0 rows and no word of where it
+    looked. Each names the defaults used and how many calls found nothing."""
+    out: list[str] = []
+    for slot in plan.slots:
+        missed = [f for f in gone if f.resource == slot.resource.id]
+        where = sorted(n for n in slot.defaulted if any(n in f.params for f in missed))
+        if not missed or not where:
+            continue
+        values = {n: sorted({str(f.params[n]) for f in missed if n in f.params}) for n in where}
+        said = "; ".join(
+            f"{n} {', '.join(map(repr, v))}, {origin.get(n.lower(), 'set in the Session defaults')}"
+            for n, v in values.items()
+        )
+        calls = "call" if len(missed) == 1 else "calls"
+        out.append(
+            f"{slot.resource.id}: {len(missed)} {calls} found nothing where the defaults sent "
+            f"{'it' if len(missed) == 1 else 'them'} ({said}); name {' / '.join(where)} in the "
+            "statement to look elsewhere"
+        )
+    return out
 
 
 def _empty_if_gone(registry: Registry, plan: QueryPlan, failure: FailedCall) -> bool:

@@ -487,6 +487,27 @@ def test_seed_004_where_name_and_account_with_a_default_region(sandbox: Sandbox)
     assert consumed["Jobs"]["Running"] > 0
 
 
+def test_a_name_not_found_in_the_default_region_says_where_it_looked(sandbox: Sandbox) -> None:
+    # seed 004's request shape (a name and an account, no region) for a job of eu-west-1,
+    # with the default region us-east-1: 0 rows, and not a word of where it looked
+    name = sorted(sandbox.truth["aws"]["jobs"]["eu-west-1"])[0]
+    with Session(**sandbox.settings(), defaults={"region": ["us-east-1"]}) as s:
+        result = s.execute(
+            "SELECT TuningJobName FROM aws.sagemaker.tuning_jobs"
+            f" WHERE TuningJobName = '{name}' AND AwsAccountId = '{DEFAULT_ACCOUNT}'"
+        )
+        assert result.rows == []
+        [warning] = result.warnings
+        assert "1 call found nothing where the defaults sent it (region 'us-east-1'" in warning
+        assert "name region in the statement" in warning
+        # named in the statement: where it looked is the statement's own, nothing to say
+        named = s.execute(
+            "SELECT TuningJobName FROM aws.sagemaker.tuning_jobs WHERE region = 'us-east-1'"
+            f" AND TuningJobName = '{name}' AND AwsAccountId = '{DEFAULT_ACCOUNT}'"
+        )
+        assert named.rows == [] and not named.warnings
+
+
 def test_a_branch_is_dropped_by_a_names_form_only_where_text_compares_binary(
     sandbox: Sandbox,
 ) -> None:
