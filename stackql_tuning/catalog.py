@@ -131,11 +131,14 @@ def params_note(reg: Registry, resource_id: str) -> str | None:
             "names them)"
         )
     sizes = sorted(
-        {m.pagination.limit_param for m in res.methods_for("SELECT") if m.pagination} - {None},
-        key=str,
+        {
+            m.pagination.limit_param
+            for m in res.methods_for("SELECT")
+            if m.pagination and m.pagination.limit_param
+        }
     )
     paging = (
-        f"; {', '.join(map(str, sizes))} sets the size of each page, not the rows: every page "
+        f"; {', '.join(sizes)} sets the size of each page, not the rows: every page "
         "is read, and a LIMIT caps the rows"
         if sizes
         else ""

@@ -94,9 +94,14 @@ def _methods(res: Resource) -> list[str]:
     return [*out, ""]
 
 
+def _var(name: str) -> str:
+    """The template placeholder of ``name`` (``{{ name }}``)."""
+    return f"{{{{ {name} }}}}"
+
+
 def _where(m: Method) -> list[str]:
     req = sorted(m.required_params, key=lambda n: (n.lower(), n))
-    return [("WHERE " if i == 0 else "AND ") + f"{p} = '{{{{ {p} }}}}'" for i, p in enumerate(req)]
+    return [("WHERE " if i == 0 else "AND ") + f"{p} = '{_var(p)}'" for i, p in enumerate(req)]
 
 
 def _first_sentence(text: str) -> str:
@@ -134,7 +139,7 @@ def _insert(res: Resource) -> list[str]:
             ",\n".join(cols),
             ")",
             "SELECT",
-            ",\n".join(f"'{{{{ {c} }}}}'" for c in cols),
+            ",\n".join(f"'{_var(c)}'" for c in cols),
             ";",
             "```",
         ]
@@ -142,7 +147,7 @@ def _insert(res: Resource) -> list[str]:
     props = [c for c in insert_columns(res) if c not in params]
     manifest = ["```yaml", "resources:", f"  - name: {res.name}", "    props:"]
     for p in props:
-        manifest += [f"      - name: {p}", f"        value: '{{{{ {p} }}}}'"]
+        manifest += [f"      - name: {p}", f"        value: '{_var(p)}'"]
     manifest.append("```")
     # an API's oneof that the definition cannot mark: the required tab gives its first field
     one_of = [
@@ -194,10 +199,6 @@ def _delete(res: Resource) -> list[str]:
     return out
 
 
-def _var(name: str) -> str:
-    return f"{{{{ {name} }}}}"
-
-
 def _exec(res: Resource) -> list[str]:
     methods = res.methods_for("EXEC")
     if not methods:
@@ -211,12 +212,12 @@ def _exec(res: Resource) -> list[str]:
         ]
         args += [(p.name, "optional") for p in m.params if not p.required]
         body = [b for b in m.body if not b.output_only]
-        lines = [f"@{name}='{{{{ {name} }}}}'" for name, _ in args]
+        lines = [f"@{name}='{_var(name)}'" for name, _ in args]
         if body:
             # a string's placeholder is quoted; any other type's value is JSON as given
             # (`--var deployToSameEndpoint=false`, an object as its JSON text)
             pairs = ",\n".join(
-                f'"{b.name}": ' + (f'"{{{{ {b.name} }}}}"' if b.type == "string" else _var(b.name))
+                f'"{b.name}": ' + (f'"{_var(b.name)}"' if b.type == "string" else _var(b.name))
                 for b in body
             )
             lines.append("@@json=\n'{\n" + pairs + "\n}'")

@@ -233,7 +233,7 @@ def _pagination(
 
 
 def _body(
-    schemas: dict[str, Any], method: dict[str, Any], extra_required: list[str]
+    schemas: dict[str, Any], method: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], str | None]:
     ref = (method.get("request") or {}).get("$ref")
     if ref is None:
@@ -246,7 +246,7 @@ def _body(
             {
                 "name": name,
                 "type": typ,
-                "required": desc.startswith("Required.") or name in extra_required,
+                "required": desc.startswith("Required."),
                 "output_only": bool(prop.get("readOnly", False)),
                 "format": fmt,
                 "description": desc,
@@ -323,7 +323,7 @@ def build_resource(
         if response["kind"] == "list":
             omits = sorted(set(_list_omits(schemas, response["schema"], response["items_key"])))
             omits = sorted(set(omits) | set(ms.get("omits", [])))
-        body, body_schema = _body(schemas, am, ms.get("required_body", []))
+        body, body_schema = _body(schemas, am)
         methods.append(
             {
                 "name": ms["name"],

@@ -443,8 +443,11 @@ class QueryRun:
         # StackQL and SQL: WHERE id = 'x' matches nothing), and so is a list of its children;
         # a list of a project's or a region's jobs that 404s stays an error
         registry = self.session.registry
-        gone = [f for f in stats.failures if _empty_if_gone(registry, self.plan, f)]
-        stats.failures = [f for f in stats.failures if not any(f is g for g in gone)]
+        gone: list[FailedCall] = []
+        failed: list[FailedCall] = []
+        for f in stats.failures:
+            (gone if _empty_if_gone(registry, self.plan, f) else failed).append(f)
+        stats.failures = failed
         stats.warnings += _looked_in_defaults(self.plan, gone, self.session.defaults_origin)
         self.stats.add(stats)
 
