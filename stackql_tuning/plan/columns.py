@@ -17,13 +17,22 @@ from stackql_tuning.plan.bindings import first_select, from_items, provider_rela
 
 if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
-    from stackql_tuning.registry.model import Resource
+    from stackql_tuning.registry.model import Method, Resource
 
 
 def table_column_names(resource: Resource) -> set[str]:
     """The lower-cased names of every column of ``resource``'s table: its fields, then its
     param columns."""
     return {name.lower() for name, _ in provider_relation(resource)}
+
+
+def identity_fields(resource: Resource, get: Method) -> tuple[str, ...] | None:
+    """The item fields a list reply needs for ``run.query.identity_params`` to build each hydration
+    get: the identity column and the get's required params that are columns (None: unknown,
+    ask for every field)."""
+    names = [str(resource.identity.get("column") or ""), *get.required_params]
+    fields = tuple(dict.fromkeys(n for n in names if n and resource.column(n) is not None))
+    return fields or None
 
 
 def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str] | None:

@@ -49,9 +49,12 @@ def limit_text(slot: Slot) -> str | None:
 
 def hydrate_text(slot: Slot) -> str:
     """Which listed rows are got again: all, or those its conditions and its ORDER BY ...
-    LIMIT keep (``plan.hydrate_first``)."""
+    LIMIT keep, and when the gets stop (``plan.hydrate_first``)."""
     text = "one call per listed row" + _passing(slot.hydrate_where, "passes")
     if slot.hydrate_limit is not None:
         order = ", ".join(k.sql(dialect="duckdb") for k in slot.hydrate_order)
         text += f", the first {slot.hydrate_limit}" + (f" by {order}" if order else "")
+    if slot.hydrate_expand is not None:
+        rows, column = slot.hydrate_expand
+        text += f", in waves until {rows} items of {column} have arrived"
     return text

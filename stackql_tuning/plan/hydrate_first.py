@@ -47,6 +47,7 @@ def apply_hydrate_first(plan: QueryPlan, is_scalar: IsScalar | None = None) -> N
         slot.hydrate_where = [p for p in slot.residual if _evaluable(p, mention, own)]
         if len(slot.hydrate_where) == len(slot.residual):
             _order_and_limit(plan, slot, mention, own, is_scalar)
+            _expand_limit(plan, slot, mention, is_scalar)
 
 
 def _own_columns(slot: Slot) -> set[str]:
@@ -95,6 +96,88 @@ def _order_and_limit(
         return
     slot.hydrate_limit = n
     slot.hydrate_order = [k.copy() for k in order.expressions] if order is not None else []
+
+
+#: DuckDB's table functions that give a row per item of a JSON array (``json_tree`` recurses)
+_PER_ITEM = frozenset({"json_each"})
+
+
+def _expand_limit(
+    plan: QueryPlan, slot: Slot, mention: exp.Expr, is_scalar: IsScalar | None
+) -> None:
+    """For a SELECT whose FROM is ``slot``'s mention and a row per item of one of its columns'
+    arrays (``FROM jobs j, json_each(j.trials) t``: the trials view's branch) whose every
+    condition is in ``hydrate_where``, with a LIMIT and nothing that needs more rows than it:
+    that LIMIT (plus OFFSET) and the column, so that the kept rows are got until that many
+    items have arrived. A got row gives every item of its array, and a window partitioned
+    by the row's identity (the view's ``is_best``) sees all of them: the first items to
+    arrive are a correct answer. Not with an ORDER BY, a QUALIFY, a condition on the items,
+    or a window over several rows."""
+    scope = slot.scope
+    first = scope.args.get("from_") if isinstance(scope, exp.Select) else None
+    if first is None or first.this is not mention or not isinstance(scope, exp.Select):
+        return
+    if scope is plan.tree and len(plan.slots) != 1:
+        return  # another provider table in a subquery of the statement
+    joins = scope.args.get("joins") or []
+    if len(joins) != 1 or not _crosses(joins[0]) or scope.args.get("qualify") is not None:
+        return
+    column = _expanded_column(joins[0].this, mention, slot)
+    if column is None:
+        return
+    bare = scope.copy()
+    bare.set("joins", None)
+    for window in list(bare.find_all(exp.Window)):
+        if not _per_row(window, mention, slot):
+            return
+        window.replace(exp.null())  # it reads one got row's items, all of which arrive
+    n = early_limit(_without_hydration(plan, bare, slot), is_scalar)
+    if n is not None:
+        slot.hydrate_expand = (n, column)
+
+
+def _crosses(join: exp.Join) -> bool:
+    """Whether ``join`` pairs every row with every row of its item (a comma or a CROSS
+    JOIN: no condition, no outer side)."""
+    if join.side or join.args.get("on") or join.args.get("using") or join.args.get("method"):
+        return False
+    return (join.kind or "").upper() in ("", "CROSS")
+
+
+def _expanded_column(item: exp.Expr, mention: exp.Expr, slot: Slot) -> str | None:
+    """The column of ``slot``'s table whose array ``item`` gives a row per item of
+    (``json_each(j.trials)``, ``unnest(j.x)``), as the resource names it; else None."""
+    if isinstance(item, exp.Unnest):
+        args = item.expressions
+    elif isinstance(item, exp.Table) and isinstance(item.this, exp.Anonymous):
+        args = item.this.expressions if item.this.name.lower() in _PER_ITEM else []
+    else:
+        return None
+    if len(args) != 1 or not isinstance(args[0], exp.Column):
+        return None
+    if item_columns(args[0], mention) is None:
+        return None
+    column = slot.resource.column(args[0].name)
+    return column.name if column is not None else None
+
+
+def _per_row(window: exp.Window, mention: exp.Expr, slot: Slot) -> bool:
+    """Whether ``window`` is partitioned by what tells the got rows apart: the resource's
+    identity (a name that holds its project and location), or every param of its get and
+    every param the calls fan out over."""
+    alias = mention.alias_or_name.lower()
+    keys = {
+        c.name.lower()
+        for c in window.args.get("partition_by") or []
+        if isinstance(c, exp.Column) and c.table.lower() == alias and not c.args.get("db")
+    }
+    ident = slot.resource.identity
+    if ident.get("template") and str(ident.get("column") or "").lower() in keys:
+        return True
+    assert slot.hydrate is not None
+    needed = {p.lower() for p in slot.hydrate.required_params}
+    needed |= {p.lower() for p, values in slot.static.items() if len(values) > 1}
+    return needed <= keys
 
 
 def _without_hydration(plan: QueryPlan, tree: exp.Select, slot: Slot) -> QueryPlan:

@@ -100,6 +100,10 @@ class Slot:
     hydrate_where: list[exp.Expr] = field(default_factory=list)
     hydrate_order: list[exp.Expr] = field(default_factory=list)
     hydrate_limit: int | None = None
+    #: a LIMIT over the items of each got row's array (``FROM jobs j, json_each(j.trials) t
+    #: ... LIMIT 3``): the rows needed, and the column whose array each get's reply holds;
+    #: the kept rows are got in waves until that many items have arrived
+    hydrate_expand: tuple[int, str] | None = None
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)
     reply_fields: tuple[str, ...] | None = None
@@ -118,7 +122,9 @@ class Slot:
     def hydrates_first(self) -> bool:
         """Whether the listed rows are filtered before they are got."""
         return self.hydrate is not None and (
-            bool(self.hydrate_where) or self.hydrate_limit is not None
+            bool(self.hydrate_where)
+            or self.hydrate_limit is not None
+            or self.hydrate_expand is not None
         )
 
     @property

@@ -8,8 +8,9 @@ are queued as the list pages that need them arrive.
 from __future__ import annotations
 
 import itertools
+import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from sqlglot import exp
 
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError
 from stackql_tuning.plan.bindings import VIEW
+from stackql_tuning.plan.columns import identity_fields
 from stackql_tuning.plan.mutate import split_identity
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, Slot
@@ -163,15 +165,6 @@ def apply_reply_fields(slots: Iterable[Slot]) -> None:
         if slot.columns is not None:
             loaded = TableSchema(slot.resource, read=slot.columns).loaded
             slot.reply_fields = tuple(c.name for c in loaded if not c.derive)
-
-
-def identity_fields(resource: Resource, get: Method) -> tuple[str, ...] | None:
-    """The item fields a list reply needs for ``identity_params`` to build each hydration
-    get: the identity column and the get's required params that are columns (None: unknown,
-    ask for every field)."""
-    names = [str(resource.identity.get("column") or ""), *get.required_params]
-    fields = tuple(dict.fromkeys(n for n in names if n and resource.column(n) is not None))
-    return fields or None
 
 
 def identity_params(
@@ -419,10 +412,18 @@ class QueryRun:
                     first[s.name] = _KeptFirst(self.store, s)
             with self.store.fetching():
                 stats = begun.started.drain(sink)
-                gets = [g for kept in first.values() for g in kept.gets(stats)]
+                gets = [
+                    g
+                    for kept in first.values()
+                    if kept.slot.hydrate_expand is None
+                    for g in kept.gets(stats)
+                ]
                 if gets:  # the rows the statement can return, got now
                     started = self._scheduler().start(gets, follow_ups=False)
                     stats.add(started.drain(sink))
+                for kept in first.values():
+                    if kept.slot.hydrate_expand is not None:
+                        self._get_in_waves(kept.slot.hydrate_expand, kept.gets(stats), sink, stats)
             # a name asked for only in another case: the row may be dropped by the WHERE
             stats.warnings += [n for by in answered.values() for n in by.values() if n]
             for loader in files.values():
@@ -437,6 +438,36 @@ class QueryRun:
                 f.remove()
             for kept in first.values():
                 kept.remove()
+
+    def _get_in_waves(
+        self,
+        expand: tuple[int, str],
+        gets: list[Call],
+        sink: Callable[[Call, Page], tuple[Iterable[Call], int]],
+        stats: RunStats,
+    ) -> None:
+        """Make ``gets`` (the kept rows', in order) a wave at a time until their replies hold
+        ``expand``'s number of items in its column (``plan.hydrate_first._expand_limit``):
+        each wave as many as the items still needed take at the items per get so far (one
+        each, at first), at most ``--concurrency``: a LIMIT 3 over a location's trials made
+        a get of each of its 37 jobs. A reply's item that is not an array counts none."""
+        needed, column = expand
+        width = max(1, self.session.settings.concurrency)
+        have = got = 0
+        arrived: list[int] = []
+
+        def counted(call: Call, page: Page) -> tuple[Iterable[Call], int]:
+            [obj] = _items(call, page)
+            items = obj.get(column) if isinstance(obj, dict) else None
+            arrived.append(len(items) if isinstance(items, list) else 0)
+            return sink(call, page)
+
+        while gets and have < needed:
+            each = have / got if got else 1.0
+            size = width if each == 0 else min(width, max(1, math.ceil((needed - have) / each)))
+            wave, gets = gets[:size], gets[size:]
+            stats.add(self._scheduler().start(wave, follow_ups=False).drain(counted))
+            got, have = got + len(wave), sum(arrived)
 
     def _merge(self, stats: RunStats) -> None:
         # a get of a resource that does not exist is an empty answer, not an error (as in

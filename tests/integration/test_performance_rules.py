@@ -1326,3 +1326,51 @@ def test_the_scheduler_respects_its_bounds(
     peak = _max_in_flight(entries, latency)
     assert 2 <= peak <= bound
     session.close()
+
+
+def test_a_limit_over_the_trials_view_gets_jobs_until_it_has_the_rows(
+    fresh_sandbox: Sandbox,
+) -> None:
+    # LIMIT 3 over a location's trials made a get of each of its 37 jobs: the listed jobs
+    # are got a wave at a time until their replies hold the rows (at most --concurrency a
+    # wave, as many as the rows still needed take at the trials per job so far). The rows
+    # are rows of the whole view, is_best among them (its window reads one job's trials)
+    fresh_sandbox.google.clock.set_speed(0.0)
+    trials = "google.aiplatform.hyperparameter_tuning_job_trials"
+    where = "projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
+    columns = "job_name, job_state, trial_id, state, metric_value, is_best"
+    session = Session(**fresh_sandbox.settings())
+    narrow = Session(**fresh_sandbox.settings(), concurrency=2)
+    jobs = len(fresh_sandbox.truth["google"]["jobs"]["ml-research-prod"]["us-central1"][HPT])
+
+    def gets() -> int:
+        return sum(1 for r in fresh_sandbox.google.requests() if r.get("action") == "get")
+
+    def listed(states: str) -> int:  # a list call, no get
+        sql = f"SELECT count(*) FROM {G} WHERE {where} AND state IN ({states})"
+        return int(session.execute(sql).rows[0][0])
+
+    try:
+        every = set(session.execute(f"SELECT {columns} FROM {trials} WHERE {where}").rows)
+        assert gets() == jobs and len(every) > 40
+        pending, running = listed("'JOB_STATE_PENDING'"), listed("'JOB_STATE_RUNNING'")
+        no_trials = "'JOB_STATE_PENDING', 'JOB_STATE_FAILED'"
+        assert pending and running > 2
+        cases = [
+            # every job but a pending one has 7 trials at least: one wave
+            (session, "LIMIT 3", 3, 3),
+            (session, "LIMIT 2 OFFSET 1", 2, 3),
+            # pending jobs have no trials yet: each is got, and no row is made up
+            (session, "AND job_state = 'JOB_STATE_PENDING' LIMIT 5", 0, pending),
+            # two a wave, until 25 trials have arrived (8 at least a running job)
+            (narrow, "AND job_state = 'JOB_STATE_RUNNING' LIMIT 20 OFFSET 5", 20, running - 1),
+            (narrow, f"AND job_state IN ({no_trials}) LIMIT 12", 12, listed(no_trials)),
+        ]
+        for s, tail, n, most in cases:
+            fresh_sandbox.google.reset_log()
+            rows = s.execute(f"SELECT {columns} FROM {trials} WHERE {where} {tail}").rows
+            assert len(rows) == n and set(rows) <= every, tail
+            assert 0 < gets() <= most, (tail, gets())
+    finally:
+        session.close()
+        narrow.close()

@@ -144,3 +144,83 @@ def test_the_kept_side_of_a_left_join_is_filtered_first() -> None:
 def test_no_filter_first_where_the_rows_it_removes_matter(sql: str) -> None:
     slot = planned(sql.format(A=A))
     assert slot.hydrate is not None and not slot.hydrates_first and not slot.filters_first
+
+
+TRIALS = "google.aiplatform.hyperparameter_tuning_job_trials"
+G = "google.aiplatform.hyperparameter_tuning_jobs"
+IN_L = "projectsId = 'p' AND locationsId = 'l'"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # the trials view: a row per item of each got job's trials
+        (f"SELECT * FROM {TRIALS} WHERE {IN_L} LIMIT 3", (3, "trials")),
+        (f"SELECT trial_id FROM {TRIALS} WHERE {IN_L} LIMIT 3", (3, "trials")),
+        (
+            f"SELECT * FROM {TRIALS} WHERE projectsId IN ('p', 'q') AND locationsId = 'l' LIMIT 3",
+            (3, "trials"),
+        ),
+        (
+            f"SELECT * FROM {TRIALS} WHERE {IN_L} AND job_state = 'JOB_STATE_RUNNING' "
+            "LIMIT 3 OFFSET 2",
+            (5, "trials"),
+        ),
+        (
+            f"SELECT j.name, t.value FROM {G} j, json_each(j.trials) t WHERE j.{IN_L} LIMIT 4",
+            (4, "trials"),
+        ),
+        (
+            f"SELECT t.* FROM {G} j CROSS JOIN json_each(j.trials) t WHERE j.{IN_L} LIMIT 4",
+            (4, "trials"),
+        ),
+        (
+            "SELECT d FROM aws.sagemaker.hyper_parameter_tuning_jobs j, "
+            "unnest(j.TrainingJobDefinitions) AS t(d) WHERE j.region = 'r' LIMIT 2",
+            (2, "TrainingJobDefinitions"),
+        ),
+        # a window over one job's items sees them all; over several jobs' it does not
+        (
+            "SELECT count(*) OVER (PARTITION BY j.HyperParameterTuningJobName, j.region) "
+            "FROM aws.sagemaker.hyper_parameter_tuning_jobs j, unnest(j.TrainingJobDefinitions) "
+            "AS t(d) WHERE j.region IN ('r', 's') LIMIT 2",
+            (2, "TrainingJobDefinitions"),
+        ),
+        (
+            "SELECT count(*) OVER (PARTITION BY j.HyperParameterTuningJobName) "
+            "FROM aws.sagemaker.hyper_parameter_tuning_jobs j, unnest(j.TrainingJobDefinitions) "
+            "AS t(d) WHERE j.region IN ('r', 's') LIMIT 2",
+            None,
+        ),
+        (
+            f"SELECT j.name, count(*) OVER (PARTITION BY j.state) FROM {G} j, "
+            f"json_each(j.trials) t WHERE j.{IN_L} LIMIT 4",
+            None,
+        ),
+        # a condition on the items, an order, a window's value, a QUALIFY: not the first items
+        (f"SELECT * FROM {TRIALS} WHERE {IN_L} AND state = 'SUCCEEDED' LIMIT 3", None),
+        (f"SELECT * FROM {TRIALS} WHERE {IN_L} ORDER BY metric_value LIMIT 3", None),
+        (f"SELECT * FROM {TRIALS} WHERE {IN_L} AND is_best LIMIT 3", None),
+        (
+            f"SELECT j.name FROM {G} j, json_each(j.trials) t WHERE j.{IN_L} "
+            "QUALIFY row_number() OVER (PARTITION BY j.name) = 1 LIMIT 3",
+            None,
+        ),
+        (f"SELECT count(*) FROM (SELECT * FROM {TRIALS} WHERE {IN_L})", None),
+        # a job without trials keeps a row of a LEFT JOIN; a path, a recursion: other counts
+        (
+            f"SELECT j.name FROM {G} j LEFT JOIN json_each(j.trials) t ON true "
+            f"WHERE j.{IN_L} LIMIT 4",
+            None,
+        ),
+        (f"SELECT j.name FROM {G} j, json_each(j.trials, '$[0]') t WHERE j.{IN_L} LIMIT 4", None),
+        (f"SELECT j.name FROM {G} j, json_tree(j.trials) t WHERE j.{IN_L} LIMIT 4", None),
+    ],
+)
+def test_a_limit_over_each_got_rows_items_gets_rows_until_it_has_them(
+    sql: str, expected: Any
+) -> None:
+    slot = planned(sql)
+    assert slot.hydrate is not None
+    assert slot.hydrate_expand == expected
+    assert slot.hydrates_first or expected is None
