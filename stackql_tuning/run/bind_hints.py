@@ -7,6 +7,11 @@ DuckDB says what it cannot bind, not why a provider table is made the way it is:
   strings (``createTime``, ``CreationTime``) are TIMESTAMPTZ columns here, which DESCRIBE shows
   as the API's ``string`` (its EXTENDED form gives the SQL type).
 
+- ``Star expression "COLUMNS(list_filter(...))" resulted in an empty set of columns``: a
+  star with a pattern or a ``COLUMNS(...)`` that matches no column (DuckDB's message spells
+  out its expansion, every column of the FROM); the call options are left out of such a
+  selector unless the statement names them (``plan.star``), so ``* LIKE 'Max%'`` matches none.
+
 Pure: (DuckDB's message, the statement's text, the resources it reads) -> a hint or None.
 """
 
@@ -15,10 +20,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from stackql_tuning.registry.model import Resource
+from stackql_tuning.registry.model import Resource, call_options
 
 _NOT_FOUND = re.compile(r'Referenced column "([^"]+)" not found')
 _TIMESTAMP = re.compile(r"No function matches .*TIMESTAMP WITH TIME ZONE")
+
+
+_EMPTY_SELECTOR = re.compile(r'^Star expression ".*" resulted in an empty set of columns$', re.S)
+
+
+def bind_message(message: str) -> str:
+    """DuckDB's bind error ``message`` said of the user's text: a selector that matched no
+    column is named as the user wrote it, not as DuckDB's expansion of it."""
+    if _EMPTY_SELECTOR.match(message):
+        return "a star with a pattern or a COLUMNS(...) of this query matches no column"
+    return message
 
 
 def bind_hint(message: str, sql: str, resources: Iterable[Resource]) -> str | None:
@@ -30,7 +46,21 @@ def bind_hint(message: str, sql: str, resources: Iterable[Resource]) -> str | No
         return _page_token(missing.group(1), resources)
     if _TIMESTAMP.search(message):
         return _timestamp(sql, resources)
+    if _EMPTY_SELECTOR.match(message):
+        return _options(resources)
     return None
+
+
+def _options(resources: list[Resource]) -> str | None:
+    options = [(r.id, call_options(r)) for r in resources if call_options(r)]
+    if not options:
+        return None
+    said = "; ".join(f"{rid}: {', '.join(names)}" for rid, names in options)
+    return (
+        "a star or COLUMNS(...) leaves out the call options, which hold a value only where a "
+        f"condition gave one ({said}), unless the statement names them: name the column you "
+        "want, or change the pattern"
+    )
 
 
 def _page_token(name: str, resources: list[Resource]) -> str | None:

@@ -41,7 +41,7 @@ from stackql_tuning.plan.semi_joins import has_in_subquery, in_subqueries_as_sem
 from stackql_tuning.plan.targets import check_no_macro_over_provider, check_not_written
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
-from stackql_tuning.run.bind_hints import bind_hint
+from stackql_tuning.run.bind_hints import bind_hint, bind_message
 from stackql_tuning.run.query import (
     QueryRun,
     apply_reply_fields,
@@ -186,6 +186,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
                 if not error.hint:
                     resources = (s.resource for s in plan.slots)
                     error.hint = bind_hint(error.message, stmt.text, resources)
+                error.message = bind_message(error.message)
                 raise error from None
             run.load_every_column()
             if early is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.run.bind_hints import bind_hint
+from stackql_tuning.run.bind_hints import bind_hint, bind_message
 
 REG = Registry()
 AWS = REG.resource("aws.sagemaker.hyper_parameter_tuning_jobs")
@@ -32,3 +32,23 @@ def test_a_timestamp_type_error_names_the_statements_timestamp_column() -> None:
     assert "CreationTime::VARCHAR LIKE '2026%'" in hint and "DESCRIBE EXTENDED" in hint
     # a statement that names none: the resource's first
     assert "TIMESTAMPTZ" in (bind_hint(message, "SELECT 1", [HPT]) or "")
+
+
+def test_a_selector_that_matches_no_column_is_said_as_written_with_the_options() -> None:
+    message = (
+        "Star expression \"COLUMNS(list_filter(\"system\".main.list_value('a', 'MaxResults'), "
+        "(lambda __column: regexp_matches(__column, 'Max.*'))))\" resulted in an empty set "
+        "of columns"
+    )
+    assert bind_message(message) == (
+        "a star with a pattern or a COLUMNS(...) of this query matches no column"
+    )
+    hint = bind_hint(message, "SELECT COLUMNS('Max.*') FROM t", [AWS])
+    assert (
+        hint is not None and "MaxResults, SortBy" in hint and "unless the statement names" in hint
+    )
+    # a local table only: no option to speak of; other messages pass unchanged
+    assert bind_hint(message, "SELECT COLUMNS('x') FROM t", []) is None
+    assert (
+        bind_message('Referenced column "nope" not found') == 'Referenced column "nope" not found'
+    )

@@ -93,3 +93,49 @@ def test_a_pivoted_table_keeps_its_star() -> None:
         "('Completed', 'Failed')) WHERE region = 'us-east-1'"
     )
     assert "EXCLUDE" not in sql
+
+
+@pytest.mark.parametrize(
+    ("sql", "select"),
+    [
+        (  # a star with a pattern: its EXCLUDE before the pattern, where DuckDB reads it
+            f"SELECT * LIKE 'Max%' FROM {AWS} WHERE region = 'r'",
+            """SELECT * EXCLUDE ("hyper_parameter_tuning_jobs"."MaxResults", """,
+        ),
+        (  # sqlglot holds ``* ILIKE`` in the star, and wrote it before the EXCLUDE
+            f"SELECT j.* ILIKE '%time%' FROM {AWS} j WHERE region = 'r'",
+            'SELECT j.* EXCLUDE ("MaxResults", ',
+        ),
+        (  # ``NOT * SIMILAR TO`` as sqlglot writes it, which DuckDB reads as written
+            f"SELECT * NOT SIMILAR TO '.*Time.*' FROM {AWS} j WHERE region = 'r'",
+            'SELECT NOT * EXCLUDE ("j"."MaxResults", ',
+        ),
+        (  # a regex or a lambda over provider tables only: a lambda that leaves them out
+            f"SELECT COLUMNS('.*Time.*') FROM {AWS} WHERE region = 'r'",
+            "SELECT COLUMNS(LAMBDA __column : (REGEXP_MATCHES(__column, '.*Time.*')) AND NOT "
+            "__column IN ('CreationTimeAfter', 'CreationTimeBefore', 'LastModifiedTimeAfter', ",
+        ),
+        (
+            f"SELECT max(COLUMNS(lambda c: c LIKE '%e%')) FROM {AWS} WHERE region = 'r' "
+            "AND NameContains = 'x'",
+            "SELECT MAX(COLUMNS(LAMBDA c : (c LIKE '%e%') AND NOT c IN ('CreationTimeAfter', ",
+        ),
+    ],
+)
+def test_a_selector_with_a_pattern_leaves_the_call_options_out(sql: str, select: str) -> None:
+    planned_sql = planned(sql)
+    assert planned_sql.startswith(select), planned_sql
+    assert "'NameContains'" not in planned_sql.split(" FROM ")[0] or "NameContains = " not in sql
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # another source's columns are not known: one of them may be named as an option
+        f"SELECT COLUMNS('Time') FROM {AWS} j, (SELECT 1 AS x) s WHERE j.region = 'r'",
+        # a regex whose alias renames its matches (a lambda has no groups to rename by)
+        f"SELECT COLUMNS('(.*)Time') AS 'x' FROM {AWS} WHERE region = 'r'",
+    ],
+)
+def test_a_selector_over_other_sources_is_left_as_written(sql: str) -> None:
+    assert "LAMBDA" not in planned(sql)
