@@ -231,7 +231,8 @@ def counted_conditions(plan: QueryPlan, slot: Slot) -> list[exp.Expr] | None:
 def apply_early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> None:
     """Set ``slot.limit`` for the statement's one table, or for a table alone in a subquery,
     a CTE or a view's branch with a LIMIT of its own (``views`` rule 6 gives a view's
-    branches the LIMIT of a query over it): what is around that SELECT sees only its rows."""
+    branches the LIMIT of a query over it): what is around that SELECT sees only its rows;
+    and for the child of a parent-child join, in the statement or alone in such a SELECT."""
     for slot in plan.slots:
         if slot.scope is plan.tree:
             found = _early_limit(plan, is_scalar)
@@ -241,6 +242,14 @@ def apply_early_limit(plan: QueryPlan, is_scalar: IsScalar | None = None) -> Non
             bound = [b for b in plan.bound if b.slot is slot]
             one = replace(plan, tree=slot.scope, slots=[slot], bound=bound)
             found = _early_limit(one, is_scalar)
+        elif isinstance(slot.scope, exp.Select) and slot.dependent:
+            # the join of a subquery or CTE with a LIMIT of its own (what is around it sees
+            # only its rows): as the statement's
+            both = [s for s in plan.slots if s.scope is slot.scope]
+            bound = [b for b in plan.bound if b.slot in both]
+            found = _dependent_limit(
+                replace(plan, tree=slot.scope, slots=both, bound=bound), slot, is_scalar
+            )
         else:
             continue
         if found is not None:

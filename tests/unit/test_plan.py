@@ -1417,6 +1417,37 @@ def test_no_early_limit_for_a_parent_child_join_whose_rows_may_not_meet(sql: str
     assert all(s.limit is None for s in plan(sql).slots)
 
 
+_THIRD = _PARENT_CHILD.replace(" WHERE ", ", (SELECT 1) z WHERE ")
+
+
+@pytest.mark.parametrize(
+    ("sql", "limit"),
+    [
+        # a subquery or CTE with the join alone and a LIMIT of its own: what is around it
+        # sees only its rows
+        (f"SELECT * FROM (SELECT t.TrainingJobName {_PARENT_CHILD} LIMIT 5) x", 5),
+        (f"WITH x AS (SELECT t.* {_PARENT_CHILD} LIMIT 4) SELECT count(*) FROM x", 4),
+        (
+            f"SELECT x.n, y.c FROM (SELECT t.TrainingJobName AS n {_PARENT_CHILD} LIMIT 2 "
+            "OFFSET 1) x, (SELECT 1 AS c) y",
+            3,
+        ),
+        # not when the SELECT sorts, groups or joins a third source
+        (f"SELECT * FROM (SELECT t.TrainingJobName {_PARENT_CHILD} ORDER BY 1 LIMIT 5) x", None),
+        (f"SELECT * FROM (SELECT count(*) {_PARENT_CHILD} LIMIT 5) x", None),
+        (f"SELECT * FROM (SELECT t.TrainingJobName {_THIRD} LIMIT 5) x", None),
+    ],
+)
+def test_a_parent_child_join_in_a_subquery_stops_at_its_own_limit(
+    sql: str, limit: int | None
+) -> None:
+    slots = plan(sql).slots
+    [parent] = [s for s in slots if not s.dependent]
+    [child] = [s for s in slots if s.dependent]
+    assert parent.limit is None
+    assert child.limit == limit
+
+
 def test_a_limit_past_a_bigint_is_no_early_limit() -> None:
     # LIMIT 9223372036854775807 OFFSET 1: n + offset overflowed the LIMIT the planner wrote
     # for DuckDB ("INT128 ... out of range for INT64"); it limits nothing anyway
