@@ -56,5 +56,5 @@ def hydrate_text(slot: Slot) -> str:
         text += f", the first {slot.hydrate_limit}" + (f" by {order}" if order else "")
     if slot.hydrate_expand is not None:
         rows, column = slot.hydrate_expand
-        text += f", in waves until {rows} items of {column} have arrived"
+        text += f", until {rows} items of {column} have arrived"
     return text

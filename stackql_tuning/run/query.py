@@ -8,7 +8,6 @@ are queued as the list pages that need them arrive.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import orjson
 from sqlglot import exp
 
 from stackql_tuning.errors import FailedCall, PlanError, ProviderError
-from stackql_tuning.plan.bindings import VIEW
+from stackql_tuning.plan.bindings import VIEW, unqualified
 from stackql_tuning.plan.columns import identity_fields
 from stackql_tuning.plan.mutate import split_identity
 from stackql_tuning.plan.rewrite import to_duckdb_sql
@@ -340,9 +339,7 @@ class QueryRun:
             origin = (call.resource.id, call.method.name, call.describe_params())
             if page.next_token is None and begun.started.last_round():
                 f.last_round()  # a chain ended and no other starts: load pages as they come
-            # pushed filters are not the user's bindings: they do not show as columns
-            params = {**(call.row_params or {}), **call.params}
-            params = {k: v for k, v in params.items() if k not in slot.pushed}
+            params = _row_params(call, slot)
             raw = page.raw
             if raw is not None:
                 rows = len(_items(call, page)) if count_rows else 0
@@ -412,18 +409,13 @@ class QueryRun:
                     first[s.name] = _KeptFirst(self.store, s)
             with self.store.fetching():
                 stats = begun.started.drain(sink)
-                gets = [
-                    g
-                    for kept in first.values()
-                    if kept.slot.hydrate_expand is None
-                    for g in kept.gets(stats)
-                ]
+                counted_gets = [k for k in first.values() if k.counts]
+                gets = [g for kept in first.values() if not kept.counts for g in kept.gets(stats)]
                 if gets:  # the rows the statement can return, got now
                     started = self._scheduler().start(gets, follow_ups=False)
                     stats.add(started.drain(sink))
-                for kept in first.values():
-                    if kept.slot.hydrate_expand is not None:
-                        self._get_in_waves(kept.slot.hydrate_expand, kept.gets(stats), sink, stats)
+                for kept in counted_gets:  # those of a LIMIT: until its rows have come
+                    self._get_until_counted(kept, files[kept.slot.name].schema, sink, stats)
             # a name asked for only in another case: the row may be dropped by the WHERE
             stats.warnings += [n for by in answered.values() for n in by.values() if n]
             for loader in files.values():
@@ -439,35 +431,64 @@ class QueryRun:
             for kept in first.values():
                 kept.remove()
 
-    def _get_in_waves(
+    def _get_until_counted(
         self,
-        expand: tuple[int, str],
-        gets: list[Call],
+        kept: _KeptFirst,
+        schema: TableSchema,
         sink: Callable[[Call, Page], tuple[Iterable[Call], int]],
         stats: RunStats,
     ) -> None:
-        """Make ``gets`` (the kept rows', in order) a wave at a time until their replies hold
-        ``expand``'s number of items in its column (``plan.hydrate_first._expand_limit``):
-        each wave as many as the items still needed take at the items per get so far (one
-        each, at first), at most ``--concurrency``: a LIMIT 3 over a location's trials made
-        a get of each of its 37 jobs. A reply's item that is not an array counts none."""
-        needed, column = expand
-        width = max(1, self.session.settings.concurrency)
-        have = got = 0
-        arrived: list[int] = []
+        """The gets of a slot whose kept rows a LIMIT picks (``plan.hydrate_first``), until
+        the replies that still pass the conditions the rows were kept by (a job may have
+        ended between its list and its get) hold the rows the LIMIT needs:
 
-        def counted(call: Call, page: Page) -> tuple[Iterable[Call], int]:
-            [obj] = _items(call, page)
-            items = obj.get(column) if isinstance(obj, dict) else None
-            arrived.append(len(items) if isinstance(items, list) else 0)
+        - a LIMIT over each row's array items (``hydrate_expand``: the trials view) gets the
+          rows as one limited group, counting each reply's items, with no more in flight than
+          the items still needed take at the items per get so far (``Scheduler``): LIMIT 3
+          over a location's trials made a get of each of its 37 jobs, now 3;
+        - an ORDER BY ... LIMIT n gets the first n rows, then as many of the next as failed
+          the conditions (each round waits for the one before it: the rows are in order)."""
+        slot = kept.slot
+        gets = kept.gets(stats)
+        where = None
+        if slot.hydrate_where:
+            test = exp.and_(*(unqualified(p.copy()) for p in slot.hydrate_where))
+            where = to_duckdb_sql(test)
+
+        def passes(call: Call, page: Page) -> bool:
+            if where is None:
+                return True
+            raw = page.raw if page.raw is not None else reply_json(page.obj or {})
+            # DuckDB could not say: not counted (a get more, never a row fewer)
+            return bool(
+                self.store.count_where(schema, _row_params(call, slot), raw, "o", None, where)
+            )
+
+        if slot.hydrate_expand is not None:
+            needed, column = slot.hydrate_expand
+
+            def items(call: Call, page: Page) -> tuple[Iterable[Call], int]:
+                follow, _ = sink(call, page)
+                [obj] = _items(call, page)
+                found = obj.get(column) if isinstance(obj, dict) else None
+                n = len(found) if isinstance(found, list) and passes(call, page) else 0
+                return follow, n  # a value that is not an array: no item counted
+
+            started = self._scheduler().start(
+                gets, follow_ups=False, limits={slot.name: needed}, group_of=lambda c: slot.name
+            )
+            stats.add(started.drain(items))
+            return
+        needed = slot.hydrate_limit or 0
+        passed: list[bool] = []
+
+        def one(call: Call, page: Page) -> tuple[Iterable[Call], int]:
+            passed.append(passes(call, page))
             return sink(call, page)
 
-        while gets and have < needed:
-            each = have / got if got else 1.0
-            size = width if each == 0 else min(width, max(1, math.ceil((needed - have) / each)))
-            wave, gets = gets[:size], gets[size:]
-            stats.add(self._scheduler().start(wave, follow_ups=False).drain(counted))
-            got, have = got + len(wave), sum(arrived)
+        while gets and sum(passed) < needed:
+            wave, gets = gets[: needed - sum(passed)], gets[needed - sum(passed) :]
+            stats.add(self._scheduler().start(wave, follow_ups=False).drain(one))
 
     def _merge(self, stats: RunStats) -> None:
         # a get of a resource that does not exist is an empty answer, not an error (as in
@@ -570,8 +591,15 @@ class _KeptFirst:
         key += tuple(listed_by.params.get(c) for c in self.client)
         self.waiting.setdefault(key, []).append(get)
 
+    @property
+    def counts(self) -> bool:
+        """Whether a LIMIT picks the rows, so that the gets stop once it has them
+        (``QueryRun._get_until_counted``); else every kept row is got."""
+        return self.slot.hydrate_limit is not None or self.slot.hydrate_expand is not None
+
     def gets(self, stats: RunStats) -> list[Call]:
-        """The gets of the rows kept; the pages that could not be read go to ``stats``."""
+        """The gets of the rows kept, in the ORDER BY's order when there is one; the pages
+        that could not be read go to ``stats``."""
         self.loader.finish()
         stats.failures.extend(self.loader.failures)
         slot = self.slot
@@ -581,8 +609,6 @@ class _KeptFirst:
             sql += " WHERE " + " AND ".join(f"({to_duckdb_sql(p)})" for p in slot.hydrate_where)
         if slot.hydrate_order:
             sql += " ORDER BY " + ", ".join(to_duckdb_sql(k) for k in slot.hydrate_order)
-        if slot.hydrate_limit is not None:
-            sql += f" LIMIT {slot.hydrate_limit}"
         try:
             rows = self.store.execute(sql)
         except Exception as e:
@@ -595,6 +621,13 @@ class _KeptFirst:
     def remove(self) -> None:
         self.loader.remove()
         self.store.execute(f"DROP TABLE IF EXISTS {qualified(self.table)}")
+
+
+def _row_params(call: Call, slot: Slot) -> dict[str, Any]:
+    """The param columns of ``call``'s rows: its params and those of the list it came from,
+    but the pushed filters, which are not the user's bindings (they do not show as columns)."""
+    params = {**(call.row_params or {}), **call.params}
+    return {k: v for k, v in params.items() if k not in slot.pushed}
 
 
 def _answered_before(answered: dict[tuple[Any, ...], str | None], call: Call, page: Page) -> bool:

@@ -14,7 +14,10 @@ credentials) stop the statement at once.
 With a row limit (early LIMIT) a chain's next page is decided by the calling thread after the
 sink has counted the rows, so no page is fetched past the limit. Limits may be per group of
 calls (``group_of``: a statement's provider table, each view branch its own): a group that has
-its rows starts no more pages or chains, while the others go on.
+its rows starts no more pages or chains, while the others go on. A limited group also has at
+most as many requests in flight as the rows it still needs take at the rows per page so far
+(one each, at first): ``LIMIT 5`` over the training jobs of a region's tuning jobs sent 8 to
+13 lists at once, of which the first one or two held the rows.
 
 Idle workers are woken only when something changed for them (work queued, a host slot freed
 for queued work, the reply backlog under its bound, the run finished), and when the sink can
@@ -24,6 +27,7 @@ fan-out, the last replies no longer wait behind idle workers' GIL turns.
 
 from __future__ import annotations
 
+import math
 import queue
 import re
 import threading
@@ -204,6 +208,8 @@ class Scheduler:
         started.limited = {w.group for w in initial if w.group in limits}
         if not initial:
             return started
+        # at first each page is taken to hold a row: no more in flight than the rows needed
+        board.caps = {g: max(1, min(self.concurrency, n)) for g, n in limits.items()}
         board.add(initial)
         workers = [
             threading.Thread(target=board.work, name=f"fetch-{i}", daemon=True)
@@ -217,6 +223,7 @@ class Scheduler:
     def _drain(self, started: Started, sink: Sink) -> RunStats:
         board, stats, limits = started.board, started.stats, started.limits
         rows_of: dict[Any, int] = dict.fromkeys(limits, 0)  # rows per limited group
+        pages_of: dict[Any, int] = dict.fromkeys(limits, 0)  # their pages read
         done: set[Any] = set()  # the groups that have their rows
         group_failed: dict[int, Any] = {}  # id of a failure -> the group of its call
         total = stats.calls
@@ -245,7 +252,7 @@ class Scheduler:
                     stats.failures.append(failed)
                     group_failed[id(failed)] = reply.work.group
                     stats.calls_done += 1
-                    board.done()
+                    board.done(reply.work.group)
                     if self.progress is not None:
                         self.progress(stats.calls_done, total, stats.rows, stats.requests)
                     continue
@@ -261,14 +268,17 @@ class Scheduler:
                 new = [Work(c, host=self.host_of(c), group=started.group_of(c)) for c in follow]
                 stats.calls += len(new)
                 total += len(new)
-                nxt = None
+                nxt, cap = None, None
                 if group in rows_of:
                     rows_of[group] += rows
+                    pages_of[group] += 1
                     if rows_of[group] >= limits[group] and group not in done:
                         done.add(group)  # its rows are in: its queued chains are not needed
                         dropped = board.drop(done)
                         stats.calls -= dropped  # never started
                         total -= dropped
+                    elif group not in done:
+                        cap = self._in_flight(limits[group], rows_of[group], pages_of[group])
                 if limits and page.next_token and group not in done:
                     # the worker left the next page to this thread: the sink has counted rows
                     nxt, reply.failure, reply.warning = self._next(reply.work, page)
@@ -282,7 +292,7 @@ class Scheduler:
                 if reply.warning is not None:
                     stats.warnings.append(reply.warning)
                 board.add(new)
-                board.done()
+                board.done(group, cap)
                 if self.progress is not None:
                     self.progress(stats.calls_done, total, stats.rows, stats.requests)
                 if limits and not started.unlimited and done >= started.limited:
@@ -303,6 +313,14 @@ class Scheduler:
             ]
             stats.failures = [f for f in stats.failures if f not in needless]
         return stats
+
+    def _in_flight(self, limit: int, rows: int, pages: int) -> int:
+        """How many requests of a limited group may be in flight once ``pages`` of its pages
+        have held ``rows`` rows: as many as the rows still needed take at that many rows a
+        page, or every worker while no row has come."""
+        if not rows:
+            return self.concurrency
+        return max(1, min(self.concurrency, math.ceil((limit - rows) * pages / rows)))
 
     def _next(self, work: Work, page: Page) -> tuple[Work | None, FailedCall | None, str | None]:
         """The chain's next page after ``page``, or why there is none."""
@@ -445,6 +463,10 @@ class _Board:
         self.stopped = False
         self.spare = 0  # workers that may still be started for follow-up work
         self.max_unread = 2 * scheduler.concurrency
+        #: limited group -> the most of its requests in flight at once (set before the
+        #: workers start, resized by ``Scheduler._drain``), and how many are
+        self.caps: dict[Any, int] = {}
+        self.in_group: dict[Any, int] = {}
         self.cond = threading.Condition()
 
     # -- calling thread ----------------------------------------------------------------------
@@ -468,15 +490,23 @@ class _Board:
             self.queued += 1
             self.cond.notify()
 
-    def done(self) -> None:
-        """The calling thread has handled a reply. Workers are woken only when that changes
-        something for them: a worker held back by ``max_unread`` may go on, or the run is
-        finished and the idle ones end. (Waking every idle worker on every reply made the
-        last replies of a fan-out wait for up to 15 workers' GIL turns each.)"""
+    def done(self, group: Any = None, cap: int | None = None) -> None:
+        """The calling thread has handled a reply of ``group`` (its rows are counted: a
+        limited group's place in flight is free now, and its cap is ``cap`` when given).
+        Workers are woken only when that changes something for them: a worker held back by
+        ``max_unread`` may go on, a limited group has room, or the run is finished and the
+        idle ones end. (Waking every idle worker on every reply made the last replies of a
+        fan-out wait for up to 15 workers' GIL turns each.)"""
         with self.cond:
             held = self.unread >= self.max_unread
             self.unread -= 1
-            if held or (not self.queued and self.busy == 0 and self.unread == 0):
+            room = False
+            if group in self.caps:
+                self.in_group[group] -= 1
+                if cap is not None:
+                    self.caps[group] = cap
+                room = self.queued > 0
+            if room or held or (not self.queued and self.busy == 0 and self.unread == 0):
                 self.cond.notify_all()
 
     def finished(self) -> bool:
@@ -522,16 +552,35 @@ class _Board:
                 if self.stopped:
                     return None
                 for host, works in self.ready.items():
-                    if works and self.per_host.get(host, 0) < self.s.per_host:
+                    if not works or self.per_host.get(host, 0) >= self.s.per_host:
+                        continue
+                    work = self._startable(works)
+                    if work is not None:
                         self.queued -= 1
                         self.per_host[host] = self.per_host.get(host, 0) + 1
                         self.busy += 1
-                        return works.popleft()
+                        return work
                 if not self.queued and (
                     not self.follow_ups or (self.busy == 0 and self.unread == 0)
                 ):
                     return None
                 self.cond.wait()
+
+    def _startable(self, works: deque[Work]) -> Work | None:
+        """(under the lock) The first of a host's queued chains whose group has room for
+        another request in flight, taken off the list; None when none has."""
+        if not self.caps:
+            return works.popleft()
+        for i, work in enumerate(works):
+            cap = self.caps.get(work.group)
+            if cap is None:
+                del works[i]
+                return work
+            if self.in_group.get(work.group, 0) < cap:
+                del works[i]
+                self.in_group[work.group] = self.in_group.get(work.group, 0) + 1
+                return work
+        return None
 
     def work(self) -> None:
         me = threading.get_ident()

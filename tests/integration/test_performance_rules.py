@@ -1374,3 +1374,44 @@ def test_a_limit_over_the_trials_view_gets_jobs_until_it_has_the_rows(
     finally:
         session.close()
         narrow.close()
+
+
+def test_a_job_that_changed_between_its_list_and_its_get_uses_up_no_limit(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the running jobs are listed as running and got as succeeded (they ended in between):
+    # their rows fail the condition the jobs were kept by, so they count toward no LIMIT and
+    # the next jobs are got (LIMIT 1 over the trials gave 0 rows; ORDER BY createTime DESC
+    # LIMIT 3, whose first 3 are running jobs, gave none either)
+    fresh_sandbox.google.clock.set_speed(0.0)
+    store = fresh_sandbox.google.store
+    got = store.get
+
+    def ended(collection: str, parent: str, job_id: str) -> bytes:
+        return got(collection, parent, job_id).replace(
+            b'"JOB_STATE_RUNNING"', b'"JOB_STATE_SUCCEEDED"'
+        )
+
+    monkeypatch.setattr(store, "get", ended)
+    where = (
+        "projectsId = 'ml-research-prod' AND locationsId = 'us-central1' "
+        "AND {state} IN ('JOB_STATE_RUNNING', 'JOB_STATE_FAILED')"
+    )
+    trials = "google.aiplatform.hyperparameter_tuning_job_trials"
+    on = Session(**fresh_sandbox.settings())
+    off = Session(**fresh_sandbox.settings(), pushdown=False)
+    try:
+        sql = f"SELECT job_name, trial_id, job_state FROM {trials} WHERE "
+        sql += where.format(state="job_state")
+        every = set(off.execute(sql).rows)
+        assert every and {r[2] for r in every} == {"JOB_STATE_FAILED"}
+        for n in (1, 10):
+            rows = on.execute(f"{sql} LIMIT {n}").rows
+            assert len(rows) == n and set(rows) <= every
+        jobs = f"SELECT name, state, json_array_length(trials) FROM {G} WHERE "
+        jobs += where.format(state="state") + " ORDER BY createTime DESC LIMIT 3"
+        assert on.execute(jobs).rows == off.execute(jobs).rows
+        assert len(off.execute(jobs).rows) == 3
+    finally:
+        on.close()
+        off.close()

@@ -308,3 +308,30 @@ def test_parsed_pages_repeating_their_items_end_as_a_failure_too() -> None:
     stats = Scheduler(fetch, concurrency=1).run([call], lambda c, p: ((), 0))
     [failure] = stats.failures
     assert "repeated the page before them" in failure.message
+
+
+@pytest.mark.parametrize(
+    ("rows", "limit", "most"),
+    [
+        (10, 5, 5),  # every call holds the rows: the first five in flight are all it sends
+        (10, 25, 16),  # (at first one row a page is assumed: 16 in flight, the concurrency)
+        (0, 5, 40),  # calls that hold no row: every call, at full width once none came
+    ],
+)
+def test_a_limited_group_has_no_more_in_flight_than_its_rows_still_need(
+    rows: int, limit: int, most: int
+) -> None:
+    # LIMIT 5 over the training jobs of a region's tuning jobs sent 8 to 13 lists, where the
+    # first reply held the rows: a group's requests in flight (or read but not counted) are
+    # those the rows still needed take at the rows per page so far
+    api = FakeApi(pages=1, delay=0.002)
+
+    def sink(call: Call, page: Page) -> tuple[Iterable[Call], int]:
+        return (), rows
+
+    stats = Scheduler(api.fetch, concurrency=16).run(_calls(40), sink, row_limit=limit)
+    assert api.fetched <= most and stats.rows >= min(limit, rows * api.fetched)
+    if rows:
+        assert api.peak_in_flight <= min(16, limit)
+    # the width grows back when calls hold no row: 40 calls, not one at a time
+    assert rows or api.peak_in_flight > limit
