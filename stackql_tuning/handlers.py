@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from stackql_tuning import catalog
 from stackql_tuning.errors import Location, ParseError, PlanError, QueryError, StackqlTuningError
 from stackql_tuning.result import Result
+from stackql_tuning.sql.hints import idle_hints
 from stackql_tuning.sql.statement import Statement
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ def run_statement(session: Session, stmt: Statement) -> Result:
                 e.location.line = stmt.line
         raise
     result.elapsed = time.monotonic() - started
+    result.warnings.extend(idle_hints(stmt.kind, [h.name for h in stmt.hints]))
     return result
 
 

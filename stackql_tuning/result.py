@@ -16,6 +16,12 @@ from typing import Any
 from stackql_tuning.errors import FailedCall
 
 
+class CutShort(str):
+    """A warning that a read's rows are not all there: a listing that ``--page-limit``
+    stopped. A change never acts on such a read (an INSERT's SELECT, a deploy's exists or
+    statecheck query): a NOT EXISTS guard that read page 1 only created a duplicate."""
+
+
 @dataclass
 class Result:
     columns: list[str]

@@ -30,7 +30,7 @@ from stackql_tuning.errors import (
     StackqlTuningError,
     StatementTimeout,
 )
-from stackql_tuning.result import Result, unique_names
+from stackql_tuning.result import CutShort, Result, unique_names
 from stackql_tuning.sql.statement import Statement
 from stackql_tuning.sql.template import render, rendered_source
 
@@ -213,6 +213,16 @@ class AnchorRunner:
                 result = self._sessions.get(res.name, self.session).execute(stmt)
                 if result.failures:
                     raise self._failed_calls(res, anchor, stmt, result)
+                cut = [w for w in result.warnings if isinstance(w, CutShort)]
+                if cut:
+                    raise ProviderError(
+                        self.ctx.mask(
+                            f"resource {res.name!r}: its /*+ {anchor.name} */ query read only "
+                            f"part of the rows ({cut[0]}), and deploy takes no decision on a "
+                            "partial read"
+                        ),
+                        hint="run deploy without --page-limit (or with a higher one)",
+                    )
                 return result
             except RETRYABLE as e:
                 if attempt == attempts:

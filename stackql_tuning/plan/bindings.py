@@ -519,8 +519,11 @@ def column_and_constants(pred: exp.Expr) -> tuple[exp.Column | None, list[exp.Ex
     return None, []
 
 
-def constant_value(node: exp.Expr, const_eval: ConstEval | None) -> Any:
-    """The Python value of a constant expression; literals without calling out."""
+def constant_value(node: exp.Expr, const_eval: ConstEval | None, *, names: bool = False) -> Any:
+    """The Python value of a constant expression; literals without calling out. ``names``:
+    the value names a resource to change (a DELETE's job), so it must be the same in the
+    next run and under ``--dry-run``: no macro or function the planner does not know (a
+    macro over ``random()``, or one that reads a table), and no clock."""
     if isinstance(node, exp.Literal):
         if node.is_string:
             return node.this
@@ -536,9 +539,11 @@ def constant_value(node: exp.Expr, const_eval: ConstEval | None) -> Any:
     if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
         return -constant_value(node.this, const_eval)
     if isinstance(node, exp.Paren):
-        return constant_value(node.this, const_eval)
+        return constant_value(node.this, const_eval, names=names)
     if const_eval is None:
         raise PlanError(f"cannot evaluate {node.sql()} while planning")
+    if names:
+        _check_names_the_same(node)
     volatile = next(
         (
             f
@@ -557,6 +562,26 @@ def constant_value(node: exp.Expr, const_eval: ConstEval | None) -> Any:
         )
     return const_eval(node.sql(dialect="duckdb"))
 
+
+def _check_names_the_same(node: exp.Expr) -> None:
+    """A PlanError when ``node`` may give another value in another run: a call the planner
+    does not know (a user's macro: ``pick_id()`` over ``random()`` deleted a job picked at
+    random), or the clock (``epoch_ms(now())``: --dry-run showed another job than the run)."""
+    unknown = [f for f in node.find_all(exp.Anonymous) if f.name.lower() not in _KNOWN_PURE]
+    if not timeless(node):
+        why = "it reads the clock, which gives another value in the next run (and under --dry-run)"
+    elif unknown:
+        why = f"{unknown[0].name} is a macro or a function the planner does not know"
+    else:
+        return
+    raise PlanError(
+        f"{node.sql(dialect='duckdb')} cannot name a resource to change: {why}",
+        hint="write the value itself (a literal), so that what --dry-run shows is what runs",
+    )
+
+
+#: functions sqlglot does not know that give the same value for the same arguments
+_KNOWN_PURE = frozenset({"printf", "format", "lpad", "rpad", "string_split", "regexp_replace"})
 
 #: DuckDB functions whose value changes between evaluations (``random()``, ``uuid()`` and
 #: ``gen_random_uuid()`` are their own sqlglot nodes)

@@ -242,19 +242,27 @@ def build_insert_call(
 
 
 def check_one_of(resource: Resource, method: Method, planned: list[PlannedCall]) -> None:
-    """A PlanError for the first planned row that gives no field of one of ``method``'s
-    ``body_one_of`` groups: an API's oneof (a tuning job's spec), which the API requires
-    (Vertex: 400 "Required field is not specified"; SageMaker needs a training job
-    definition) though its definition cannot mark it. Checked after the calls' own checks,
-    so that what they find about a row is said first."""
+    """A PlanError for the first planned row that gives no field, or more than one, of one of
+    ``method``'s ``body_one_of`` groups: an API's oneof (a tuning job's spec), which the API
+    requires exactly one of (Vertex: 400 "Required field is not specified"; SageMaker needs a
+    training job definition) though its definition cannot mark it. Checked after the calls'
+    own checks, so that what they find about a row is said first."""
     for call in planned:
         for group in method.body_one_of:
-            if not any(name in (call.body or {}) for name in group):
+            given = [name for name in group if name in (call.body or {})]
+            if not given:
                 raise PlanError(
                     f"INSERT INTO {resource.id}, row {call.row}: needs one of {', '.join(group)}",
                     location=Location(resource=resource.id),
                     hint=f"give a value (not NULL) for one of {', '.join(group)}; SHOW INSERT "
                     f"INTO {resource.id} lists every column",
+                )
+            if len(given) > 1:  # a oneof: the API takes one (Vertex: 400, oneof field set twice)
+                raise PlanError(
+                    f"INSERT INTO {resource.id}, row {call.row}: gives {' and '.join(given)}, "
+                    f"of which the API takes one",
+                    location=Location(resource=resource.id),
+                    hint=f"keep one of {', '.join(given)} (or make the others NULL)",
                 )
 
 

@@ -115,7 +115,7 @@ def _bind(
     consts: list[exp.Expr],
     const_eval: ConstEval | None,
 ) -> dict[str, list[Any]]:
-    raw = [constant_value(c, const_eval) for c in consts]
+    raw = [constant_value(c, const_eval, names=True) for c in consts]
     if any(v is None for v in raw):
         raise PlanError(
             f"DELETE FROM {resource.id}: {name} is compared with NULL",

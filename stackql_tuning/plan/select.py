@@ -102,7 +102,7 @@ class Slot:
     hydrate_limit: int | None = None
     #: a LIMIT over the items of each got row's array (``FROM jobs j, json_each(j.trials) t
     #: ... LIMIT 3``): the rows needed, and the column whose array each get's reply holds;
-    #: the kept rows are got in waves until that many items have arrived
+    #: the kept rows are got until that many items have arrived
     hydrate_expand: tuple[int, str] | None = None
     #: the reply fields the loaded rows need, asked of APIs that offer partial responses
     #: (None: every field)

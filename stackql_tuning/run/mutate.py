@@ -42,7 +42,7 @@ from stackql_tuning.plan.mutate_delete import plan_delete
 from stackql_tuning.plan.mutate_exec import plan_exec
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.registry.model import Resource, get_method
-from stackql_tuning.result import Result
+from stackql_tuning.result import CutShort, Result
 from stackql_tuning.run.await_ import (
     await_gone,
     await_operation,
@@ -137,6 +137,13 @@ def insert_source_rows(session: Session, node: exp.Insert, stmt: Statement) -> l
             hint="run it again once the reads succeed (--on-error continue does not apply "
             "to a change)",
         )
+    cut = [w for w in result.warnings if isinstance(w, CutShort)]
+    if cut:
+        raise ProviderError(
+            "nothing was created: the INSERT's SELECT read only part of the rows "
+            f"({cut[0]}), and a change never runs on a partial read",
+            hint="run it without --page-limit (or with a higher one)",
+        )
     return [list(r) for r in result.rows]
 
 
@@ -162,7 +169,7 @@ def run_insert(session: Session, stmt: Statement) -> Result:
         build_insert_call(resource, method, slots, list(r), i) for i, r in enumerate(rows, 1)
     ]
     plan = MutationPlan(resource, method, planned, warnings)
-    calls = to_calls(plan, session.settings.defaults)
+    calls = to_calls(plan, session.settings.defaults, form="insert")
     check_calls(session, calls)
     check_one_of(resource, method, planned)
     returning = node.args.get("returning")
@@ -415,7 +422,7 @@ def run_delete(session: Session, stmt: Statement) -> Result:
 def run_exec(session: Session, stmt: Statement) -> Result:
     plan = plan_exec(stmt.expression, session.registry)
     resource, method = plan.resource, plan.method
-    calls = to_calls(plan, session.settings.defaults, exec_form=True)
+    calls = to_calls(plan, session.settings.defaults, form="exec")
     check_calls(session, calls)
     if session.settings.dry_run:
         result = dry_run_table(session, calls, [])

@@ -54,15 +54,24 @@ class Outcome:
         return self.error is None
 
 
+#: how a statement of each form names a param, for the hint of a missing one
+_NAMES_A_PARAM = {
+    "where": "add {name} = '{value}' to the WHERE",
+    "exec": "add @{name}='{value}'",
+    "insert": "add a column {name} with '{value}'",
+}
+
+
 def to_calls(
-    plan: MutationPlan, defaults: dict[str, list[Any]] | None = None, *, exec_form: bool = False
+    plan: MutationPlan, defaults: dict[str, list[Any]] | None = None, *, form: str = "where"
 ) -> list[Call]:
     """The plan's calls. A mutation never uses the config file's defaults (it touches only what
     its statement names); but where the statement leaves out an optional param that picks
     where a call goes (``AwsAccountId``) and the defaults name one, a SELECT with the same
     WHERE reads the default's resources while the call would go to the credentials' own
     account (a DELETE removed a job of account A that the SELECT had shown in account B).
-    That is a plan error: the statement must name it (``exec_form``: an EXEC's ``@param``)."""
+    That is a plan error: the statement must name it (``form``: in a WHERE, as an EXEC's
+    ``@param`` or as an INSERT's column)."""
     lowered = {k.lower(): v for k, v in (defaults or {}).items()}
     for p in plan.method.params:
         values = list(dict.fromkeys(lowered.get(p.name.lower()) or []))
@@ -74,9 +83,7 @@ def to_calls(
                 f"name {', '.join(map(str, values))}, which a SELECT with this WHERE reads; a "
                 "change goes only where its statement says",
                 location=Location(resource=plan.resource.id),
-                hint=(
-                    f"add @{p.name}='{values[0]}'" if exec_form else f"add {p.name} = '{values[0]}'"
-                )
+                hint=_NAMES_A_PARAM[form].format(name=p.name, value=values[0])
                 + " (or the one to change)",
             )
     return [Call(plan.resource, plan.method, dict(c.params), c.body) for c in plan.calls]

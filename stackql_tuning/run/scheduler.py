@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stackql_tuning.errors import Cancelled, FailedCall, StackqlTuningError, StatementTimeout
+from stackql_tuning.result import CutShort
 from stackql_tuning.transports.base import Call, CallError, Page
 
 #: what to do with a page: returns follow-up calls (e.g. hydration) and the rows it held
@@ -341,8 +342,10 @@ class Scheduler:
             return (
                 None,
                 None,
-                f"page limit {self.page_limit} reached for {work.call.label}: "
-                "more rows exist (raise --page-limit to get them)",
+                CutShort(
+                    f"page limit {self.page_limit} reached for {work.call.label}: "
+                    "more rows exist (raise --page-limit to get them)"
+                ),
             )
         empty_run = work.empty_run + 1 if _empty(work.call, page) else 0
         if empty_run >= MAX_EMPTY_PAGES:

@@ -17,6 +17,7 @@ This module must not import duckdb or any SDK, and must not name any resource.
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 from sqlglot import exp
@@ -101,6 +102,10 @@ def _show(what: str, extended: bool = False) -> t.Callable[[Stackql.Parser], Sho
     return _parse
 
 
+#: ``CREATE MACRO m(a) AS 'x' || a``: a DuckDB macro whose body starts with a string
+_STRING_BODY = re.compile(r"CREATE\b[^;]*?\b(MACRO|FUNCTION)\b[^;]*?\bAS\s+'", re.I)
+
+
 class Stackql(DuckDB):
     """DuckDB + StackQL statements. Registered as ``"stackql"`` for ``sqlglot.parse_one``."""
 
@@ -178,9 +183,15 @@ class Stackql(DuckDB):
                 last.stackql_hint = hint  # type: ignore[attr-defined]
 
         def _parse_as_command(self, start: Token) -> exp.Command:
+            hint = None
+            if _STRING_BODY.match(self.sql or "", start.start):
+                # sqlglot reads ``AS 'x'`` as a whole quoted body, and DuckDB's does not end there
+                hint = "a macro whose body starts with a string is read in parentheses only: "
+                hint += "CREATE MACRO m(a) AS ('x' || a)"
             self.raise_error(
                 f"'{start.text.upper()}' is not a statement the stackql dialect understands",
                 start,
+                hint=hint,
             )
             return super()._parse_as_command(start)  # only reached with ErrorLevel.IGNORE
 

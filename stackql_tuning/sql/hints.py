@@ -31,6 +31,28 @@ HINTS = {
     "REQUIRED": "SHOW INSERT INTO: only the required columns",
     "ON_ERROR": "SELECT: ON_ERROR=CONTINUE keeps the rows of the calls that succeeded",
 }
+#: the statement kinds each hint acts on (another kind is warned of: ``/*+ SHOWRESULTS */
+#: DELETE`` looked as if it would print the deleted job)
+APPLIES: dict[str, frozenset[str]] = {
+    "AWAIT": frozenset({"insert", "delete", "exec"}),
+    "SHOWRESULTS": frozenset({"insert", "exec"}),
+    "REQUIRED": frozenset({"show"}),
+    "ON_ERROR": frozenset({"select", "other", "insert", "delete"}),
+}
+
+
+def idle_hints(kind: str, names: list[str]) -> list[str]:
+    """A warning for each of ``names`` (hints of a statement of ``kind``) that does nothing
+    on that kind of statement."""
+    out = []
+    for name in dict.fromkeys(names):
+        kinds = APPLIES.get(name)
+        if kinds is not None and kind not in kinds:
+            on = " / ".join(sorted(k.upper() for k in kinds if k != "other"))
+            out.append(f"/*+ {name} */ does nothing on {kind.upper()} (it acts on {on})")
+    return out
+
+
 #: the options each hint takes (``/*+ ON_ERROR=CONTINUE */`` is ON_ERROR's option on_error), and
 #: the values an option takes when they are few
 OPTIONS: dict[str, tuple[str, ...]] = {"ON_ERROR": ("on_error", "value")}

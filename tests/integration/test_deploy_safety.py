@@ -269,3 +269,42 @@ def test_what_a_stack_creates_carries_its_marker(
             assert marker.items() <= labels.items()
     finally:
         teardown(session, stack, "dev", **_kw())
+
+
+def test_a_read_cut_by_the_page_limit_is_no_answer(sandbox: Any, tmp_path: Path) -> None:
+    # --page-limit 1 cut an exists query (a condition the API cannot filter on) to its
+    # first page: the stack's job, on page 2, was not seen and build created a second one
+    from tests.integration.test_mutations import STUDY, TRIAL
+
+    project = "h10-cut"
+    stack = tmp_path / "cut"
+    (stack / "resources").mkdir(parents=True)
+    (stack / "stackql_manifest.yml").write_text(
+        "version: 1\nname: cut\nproviders:\n  - google\nresources:\n  - name: job\n"
+        f"    props:\n      - name: project\n        value: {project}\n"
+    )
+    hpt = "google.aiplatform.hyperparameter_tuning_jobs"
+    create = (
+        f"INSERT INTO {hpt} (projectsId, locationsId, displayName, maxTrialCount, "
+        f"parallelTrialCount, studySpec, trialJobSpec) SELECT '{{{{ project }}}}', '{LOCATION}', "
+        f"'target', 8, 2, '{STUDY}', '{TRIAL}'"
+    )
+    (stack / "resources" / "job.iql").write_text(
+        f"/*+ exists */\nSELECT count(*) AS count FROM {hpt} WHERE projectsId = "
+        f"'{{{{ project }}}}' AND locationsId = '{LOCATION}' AND lower(displayName) = 'target' "
+        f"AND pageSize = 1;\n\n/*+ create */\n{create};\n"
+    )
+    with Session(**sandbox.settings()) as session:
+        session.execute(create.replace("{{ project }}", project).replace("'target'", "'other'"))
+        assert [r.action for r in build(session, stack, "dev", **_kw()).resources] == ["created"]
+    with (
+        Session(**sandbox.settings(), page_limit=1) as cut,
+        pytest.raises(ProviderError, match="read only part of the rows"),
+    ):
+        build(cut, stack, "dev", **_kw())
+    with Session(**sandbox.settings()) as session:
+        names = session.execute(
+            f"SELECT displayName FROM {hpt} WHERE projectsId = '{project}' "
+            f"AND locationsId = '{LOCATION}' ORDER BY 1"
+        ).rows
+    assert names == [("other",), ("target",)]

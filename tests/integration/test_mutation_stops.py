@@ -119,6 +119,27 @@ def test_an_insert_never_runs_on_a_partial_read(fresh_sandbox: Sandbox, sandbox_
     ]
 
 
+def test_an_insert_never_runs_on_a_read_cut_by_the_page_limit(
+    fresh_sandbox: Sandbox, sandbox_env: dict
+) -> None:
+    # --page-limit 1 cut a NOT EXISTS guard's read to its first page: the job on page 2 was
+    # not seen, a duplicate was created, "1 resource created", exit 0, no warning
+    settings = fresh_sandbox.settings()
+    with Session(**settings) as session:
+        session.execute(insert(3, "h7-stop-cut"))
+    guard = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {HPT} WHERE projectsId = '{PROJECT}' "
+        f"AND locationsId = '{LOC}' AND lower(displayName) = 'h7-stop-cut-0' AND pageSize = 1)"
+    )
+    fresh_sandbox.google.reset_log()
+    with (
+        Session(**settings, page_limit=1) as cut,
+        pytest.raises(errors.ProviderError, match="read only part of the rows"),
+    ):
+        cut.execute(insert(1, "h7-stop-cut") + guard)
+    assert not [e for e in fresh_sandbox.google.requests() if e["method"] == "POST"]
+
+
 def test_every_account_is_resolved_before_the_first_change(
     session: Session, fresh_sandbox: Sandbox
 ) -> None:
@@ -136,13 +157,20 @@ def test_every_account_is_resolved_before_the_first_change(
     [
         ("IN (unnest(['h7-stops-u1', 'h7-stops-u2']))", "gives 2 values where one is expected"),
         ("= CASE WHEN random() < 0.5 THEN 'a' ELSE 'b' END", "gives another value each time"),
+        # a macro may hide random() or a table read; the clock names another job next run
+        ("= pick_name()", "pick_name is a macro or a function the planner does not know"),
+        ("= 'h7-' || CAST(epoch_ms(now()) AS VARCHAR)", "it reads the clock"),
     ],
 )
 def test_a_constant_must_be_one_fixed_value(
     session: Session, fresh_sandbox: Sandbox, value: str, error: str
 ) -> None:
     # unnest's first value alone was deleted (reported as success); random() could name
-    # other jobs in --dry-run than in the run
+    # other jobs in --dry-run than in the run, and so could a macro over it (a job picked
+    # at random was deleted) or the clock
+    session.execute(
+        "CREATE MACRO pick_name() AS ('h7-stops-' || CAST(CAST(random() * 9 AS INT) AS VARCHAR))"
+    )
     with pytest.raises(errors.PlanError, match=error):
         session.execute(
             f"DELETE FROM {SM} WHERE region = 'eu-west-1' AND HyperParameterTuningJobName {value}"

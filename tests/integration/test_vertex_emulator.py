@@ -151,6 +151,11 @@ def test_a_tuning_job_takes_either_side_of_each_oneof(emu: VertexEmulator) -> No
         bad = requests.post(base, json=body)
         assert bad.status_code == 400
         assert f"Required field is not specified: {field}" in bad.json()["error"]["message"]
+    # and one side only: both is a 400 too
+    both = {"baseModel": "gemini-2.5-flash", "preTunedModel": pre, "supervisedTuningSpec": data}
+    bad = requests.post(base, json=both)
+    assert bad.status_code == 400
+    assert "Only one of baseModel, preTunedModel" in bad.json()["error"]["message"]
 
 
 def test_pretty_print_and_compact_replies(emu: VertexEmulator) -> None:

@@ -209,3 +209,24 @@ def test_unknown_hint_is_refused_before_anything_runs() -> None:
     # one hint twice, in two comments: which one counts was the last's (now refused)
     with pytest.raises(ParseError, match="hint ON_ERROR is given twice"):
         parse("/*+ ON_ERROR=continue */ /*+ on_error value=FAIL */ SELECT 1")
+
+
+def test_a_hint_that_does_nothing_on_its_statement_is_named() -> None:
+    from stackql_tuning.sql.hints import idle_hints
+
+    # /*+ SHOWRESULTS */ DELETE looked as if it would print the deleted job
+    assert idle_hints("delete", ["SHOWRESULTS", "AWAIT"]) == [
+        "/*+ SHOWRESULTS */ does nothing on DELETE (it acts on EXEC / INSERT)"
+    ]
+    assert idle_hints("select", ["AWAIT", "ON_ERROR", "EXISTS"]) == [
+        "/*+ AWAIT */ does nothing on SELECT (it acts on DELETE / EXEC / INSERT)"
+    ]
+    assert idle_hints("show", ["REQUIRED"]) == [] and idle_hints("insert", ["ON_ERROR"]) == []
+
+
+def test_a_macro_body_that_starts_with_a_string_gets_a_hint() -> None:
+    # sqlglot reads `AS 'x'` as a quoted body and then stops at `||`: DuckDB would run it
+    with pytest.raises(ParseError) as e:
+        parse("CREATE MACRO m(a) AS 'x' || a")
+    assert "CREATE MACRO m(a) AS ('x' || a)" in (e.value.hint or "")
+    assert parse("CREATE MACRO m(a) AS ('x' || a)")[0].kind == "other"

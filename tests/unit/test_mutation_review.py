@@ -216,8 +216,20 @@ def test_an_exec_is_told_to_name_the_account_in_exec_form() -> None:
         f"EXEC {AWS}.stop @region='us-east-1', @HyperParameterTuningJobName='x'"
     ).expression
     with pytest.raises(PlanError) as e:
-        to_calls(plan_exec(node, REG), {"AwsAccountId": ["210987654321"]}, exec_form=True)
+        to_calls(plan_exec(node, REG), {"AwsAccountId": ["210987654321"]}, form="exec")
     assert "@AwsAccountId='210987654321'" in (e.value.hint or "")
+
+
+def test_an_insert_is_told_to_name_the_account_as_a_column() -> None:
+    # the hint read "add AwsAccountId = '...'": WHERE syntax, for a statement without one
+    from stackql_tuning.plan.mutate import MutationPlan, PlannedCall
+
+    resource = REG.resource(AWS)
+    method = resource.method("create")
+    plan = MutationPlan(resource, method, [PlannedCall(row=1, params={"region": "us-east-1"})])
+    with pytest.raises(PlanError) as e:
+        to_calls(plan, {"AwsAccountId": ["210987654321"]}, form="insert")
+    assert "add a column AwsAccountId with '210987654321'" in (e.value.hint or "")
 
 
 def test_a_pivot_returns_its_rows() -> None:

@@ -142,7 +142,14 @@ def lookup(body: dict[str, Any], dotted: str) -> Any:
 def require(body: dict[str, Any], fields: tuple[str, ...]) -> None:
     """400 naming every required dotted field path that is missing or empty; an entry
     ``a|b`` is a oneof (``baseModel|preTunedModel.tunedModelName``), missing when every
-    alternative is, and named by its first."""
+    alternative is, and named by its first; two of its alternatives set are a 400 too (the
+    API's oneof takes one)."""
+    for f in fields:
+        given = [a for a in f.split("|") if lookup(body, a) is not None]
+        if len(given) > 1:
+            raise ApiError.invalid(
+                f"Only one of {', '.join(given)} may be set (oneof)", field=given[1]
+            )
     missing = [
         f.split("|")[0] for f in fields if all(lookup(body, a) is None for a in f.split("|"))
     ]

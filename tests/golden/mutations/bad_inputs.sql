@@ -97,6 +97,14 @@ INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, baseModel) V
 INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES ('us-east-1', 'j1', '{"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}', NULL);
 # error: PlanError: needs one of TrainingJobDefinition, TrainingJobDefinitions
 
+# title: INSERT a tuning job from a base model and a tuned model both (a oneof: one of them)
+INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, baseModel, preTunedModel, supervisedTuningSpec) VALUES ('p', 'us-central1', 'gemini-1.0-pro-002', '{"tunedModelName": "projects/p/locations/us-central1/models/1"}', '{"trainingDatasetUri": "gs://b/t.jsonl"}');
+# error: PlanError: row 1: gives baseModel and preTunedModel, of which the API takes one
+
+# title: AWS INSERT with both training job definition forms
+INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, TrainingJobDefinition, TrainingJobDefinitions) VALUES ('us-east-1', 'j1', '{"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}', '{"AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "i"}, "RoleArn": "arn:aws:iam::123456789012:role/r", "OutputDataConfig": {"S3OutputPath": "s3://b/o"}, "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}, "StoppingCondition": {"MaxRuntimeInSeconds": 60}}', '[{"AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "i"}, "RoleArn": "arn:aws:iam::123456789012:role/r", "OutputDataConfig": {"S3OutputPath": "s3://b/o"}, "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}, "StoppingCondition": {"MaxRuntimeInSeconds": 60}}]');
+# error: PlanError: gives TrainingJobDefinition and TrainingJobDefinitions, of which the API takes one
+
 # title: DELETE without WHERE
 DELETE FROM google.aiplatform.hyperparameter_tuning_jobs;
 # error: PlanError: without WHERE would delete every resource
