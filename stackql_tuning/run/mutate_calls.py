@@ -30,7 +30,7 @@ from stackql_tuning.errors import (
     StatementTimeout,
 )
 from stackql_tuning.plan.mutate import MutationPlan
-from stackql_tuning.registry.model import Method, Resource, get_method
+from stackql_tuning.registry.model import Method, Resource, get_method, matches_pattern
 from stackql_tuning.run.await_ import notify, reply_obj
 from stackql_tuning.transports.base import Call, CallError, Page
 from stackql_tuning.transports.retry import WaitStopped, stoppable_waits
@@ -117,6 +117,48 @@ def validate_aws(session: Session, call: Call, row: int) -> None:
             f"{op.name}'s input: {validation_report(e)}",
             hint=f"the body follows the {op.name} input shape (see the AWS API reference)",
         ) from None
+    problem = shape_limits(detail["params"], op.input_shape)
+    if problem is not None:
+        raise PlanError(
+            f"{call.resource.id}.{call.method.name}, row {row}: {problem}",
+            hint=f"SageMaker refuses it (ValidationException); see {op.name}'s input shape",
+        )
+
+
+def shape_limits(value: Any, shape: Any, path: str = "") -> str | None:
+    """What of ``value`` breaks a limit of botocore ``shape`` that botocore's own validation
+    leaves to the service: a string's pattern or most length, a list's most items (a job named
+    ``bad name!`` or 48 characters long was created by the sandbox; SageMaker refuses it).
+    None when all of it fits."""
+    meta = shape.metadata
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                found = shape_limits(value[name], member, f"{path}.{name}" if path else name)
+                if found:
+                    return found
+    elif kind == "list" and isinstance(value, list):
+        if meta.get("max") is not None and len(value) > meta["max"]:
+            return f"{path} has {len(value)} items, more than the {meta['max']} the API takes"
+        for i, item in enumerate(value):
+            found = shape_limits(item, shape.member, f"{path}[{i}]")
+            if found:
+                return found
+    elif kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            found = shape_limits(item, shape.value, f"{path}.{key}")
+            if found:
+                return found
+    elif kind == "string" and isinstance(value, str):
+        if meta.get("max") is not None and len(value) > meta["max"]:
+            return (
+                f"{path} = {value[:60]!r} has {len(value)} characters, more than the "
+                f"{meta['max']} the API takes"
+            )
+        if meta.get("pattern") and not matches_pattern(meta["pattern"], value):
+            return f"{path} = {value[:60]!r} does not match the API's pattern {meta['pattern']}"
+    return None
 
 
 #: transport name -> extra pre-flight validation of a call

@@ -105,6 +105,18 @@ INSERT INTO google.aiplatform.tuning_jobs (projectsId, locationsId, baseModel, p
 INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, TrainingJobDefinition, TrainingJobDefinitions) VALUES ('us-east-1', 'j1', '{"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}', '{"AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "i"}, "RoleArn": "arn:aws:iam::123456789012:role/r", "OutputDataConfig": {"S3OutputPath": "s3://b/o"}, "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}, "StoppingCondition": {"MaxRuntimeInSeconds": 60}}', '[{"AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "i"}, "RoleArn": "arn:aws:iam::123456789012:role/r", "OutputDataConfig": {"S3OutputPath": "s3://b/o"}, "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}, "StoppingCondition": {"MaxRuntimeInSeconds": 60}}]');
 # error: PlanError: gives TrainingJobDefinition and TrainingJobDefinitions, of which the API takes one
 
+# title: AWS INSERT with a job name SageMaker refuses (botocore does not check its pattern)
+INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES ('us-east-1', 'bad name!', '{"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}', '{"AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "i"}, "RoleArn": "arn:aws:iam::123456789012:role/r", "OutputDataConfig": {"S3OutputPath": "s3://b/o"}, "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}, "StoppingCondition": {"MaxRuntimeInSeconds": 60}}');
+# error: PlanError: HyperParameterTuningJobName = 'bad name!' does not match the API's pattern
+
+# title: AWS INSERT with a job name longer than SageMaker takes
+INSERT INTO aws.sagemaker.hyper_parameter_tuning_jobs (region, HyperParameterTuningJobName, HyperParameterTuningJobConfig, TrainingJobDefinition) VALUES ('us-east-1', 'a-name-of-forty-eight-characters-for-sagemaker-x', '{"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}}', '{"AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "i"}, "RoleArn": "arn:aws:iam::123456789012:role/r", "OutputDataConfig": {"S3OutputPath": "s3://b/o"}, "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}, "StoppingCondition": {"MaxRuntimeInSeconds": 60}}');
+# error: PlanError: has 48 characters, more than the 32 the API takes
+
+# title: AWS stop of a job name SageMaker refuses
+EXEC aws.sagemaker.hyper_parameter_tuning_jobs.stop @region='us-east-1', @HyperParameterTuningJobName='bad_name';
+# error: PlanError: HyperParameterTuningJobName = 'bad_name' does not match the API's pattern
+
 # title: DELETE without WHERE
 DELETE FROM google.aiplatform.hyperparameter_tuning_jobs;
 # error: PlanError: without WHERE would delete every resource
