@@ -352,6 +352,8 @@ def limit_rows(select: exp.Expr) -> int | None:
         total = n + (int(offset.expression.this) if offset is not None else 0)
     except ValueError:  # OFFSET 1.5: DuckDB's to read
         return None
+    if n == 0:
+        return 0  # no row, whatever the OFFSET skips (LIMIT 0 OFFSET 5 made 5 gets)
     # past a BIGINT (LIMIT 9223372036854775807 OFFSET 1) it limits nothing, and the LIMIT that
     # the planner wrote from it overflowed in DuckDB ("INT128 ... out of range for INT64")
     return total if total < 2**63 else None

@@ -450,6 +450,8 @@ class QueryRun:
           the conditions (each round waits for the one before it: the rows are in order)."""
         slot = kept.slot
         gets = kept.gets(stats)
+        if (slot.hydrate_expand or (slot.hydrate_limit, ""))[0] == 0:
+            return  # LIMIT 0: no row is needed
         where = None
         if slot.hydrate_where:
             test = exp.and_(*(unqualified(p.copy()) for p in slot.hydrate_where))

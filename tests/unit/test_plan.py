@@ -1460,6 +1460,7 @@ def test_a_limit_past_a_bigint_is_no_early_limit() -> None:
     assert rows("LIMIT 9223372036854775807 OFFSET 1") is None
     assert rows("LIMIT 1 OFFSET 9223372036854775807") is None
     assert rows("LIMIT 9223372036854775806 OFFSET 1") == 2**63 - 1
+    assert rows("LIMIT 0 OFFSET 5") == 0  # no row at all: 5 gets were made for it
 
 
 def test_a_parent_child_join_with_only_a_default_region_lists_the_parent_there() -> None:
