@@ -450,7 +450,8 @@ class QueryRun:
           the conditions (each round waits for the one before it: the rows are in order)."""
         slot = kept.slot
         gets = kept.gets(stats)
-        if (slot.hydrate_expand or (slot.hydrate_limit, ""))[0] == 0:
+        needed = slot.hydrate_expand[0] if slot.hydrate_expand else slot.hydrate_limit or 0
+        if not needed:
             return  # LIMIT 0: no row is needed
         where = None
         if slot.hydrate_where:
@@ -467,7 +468,7 @@ class QueryRun:
             )
 
         if slot.hydrate_expand is not None:
-            needed, column = slot.hydrate_expand
+            column = slot.hydrate_expand[1]
 
             def items(call: Call, page: Page) -> tuple[Iterable[Call], int]:
                 follow, _ = sink(call, page)
@@ -481,7 +482,6 @@ class QueryRun:
             )
             stats.add(started.drain(items))
             return
-        needed = slot.hydrate_limit or 0
         passed: list[bool] = []
 
         def one(call: Call, page: Page) -> tuple[Iterable[Call], int]:
