@@ -33,7 +33,8 @@ no such param). Expanding a mention of a view applies six rules, in this order:
    values a filter before it would change (one partitioned by a table's identity keeps its
    values under a condition on that table's columns alone: ``_whole_partitions``), and never
    onto a param column of a branch's table (that would bind its calls: a project of one
-   cloud read as the other's account).
+   cloud read as the other's account), but for a condition that binds nothing on a column
+   the row fills from its name and only a get takes (``_got_by_id``: a job's id).
 5. **Unused columns are pruned.** Projections the outer query never names are removed from every
    branch (when that cannot change the rows: no DISTINCT, GROUP BY, aggregates...), so a
    column that needs a per-row describe call hydrates only when it is asked for. A view joined
@@ -95,6 +96,7 @@ from stackql_tuning.plan.bindings import (
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import (
     Resource,
+    derived_params,
     get_method,
     matches_pattern,
     split_identity,
@@ -462,12 +464,14 @@ def _filters_into(
     param_columns: list[dict[str, set[str]]],
     identities: list[dict[str, str]],
     landed: dict[int, set[int]],
+    row_params: list[dict[str, set[str]]],
 ) -> None:
     """Rule 4: copies of the scope's other conjuncts on the view's columns alone into every
     branch that can take them (``done``: the conjuncts rules 1 and 2 used). ``param_columns``:
     per branch, a provider table's alias in it -> its param columns (lower-cased);
-    ``identities``: -> its identity column. ``landed``: each conjunct's branches that took a
-    copy are added to it."""
+    ``identities``: -> its identity column; ``row_params``: -> the param columns a condition
+    that binds nothing may read (``_got_by_id``). ``landed``: each conjunct's branches that
+    took a copy are added to it."""
     scope = node.find_ancestor(exp.Select)
     if scope is None or padded(node) or not filters_first(node):
         return
@@ -480,7 +484,8 @@ def _filters_into(
         for i, (branch, params) in enumerate(zip(branches, param_columns, strict=True)):
             if not _prunable(branch):
                 continue
-            copy = _over_branch(pred, branch, params)
+            free = row_params[i] if not _may_bind(pred) else {}
+            copy = _over_branch(pred, branch, params, free)
             if copy is None or not _whole_partitions(copy, branch, identities[i]):
                 continue
             copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
@@ -636,20 +641,49 @@ def _onto_branch(
 
 
 def _over_branch(
-    pred: exp.Expr, branch: exp.Select, param_columns: dict[str, set[str]]
+    pred: exp.Expr,
+    branch: exp.Select,
+    param_columns: dict[str, set[str]],
+    free: dict[str, set[str]] | None = None,
 ) -> exp.Expr | None:
     """A copy of ``pred`` over ``branch``'s expressions for the view columns it reads, or None
     when one is not there, reads what is not a qualified column of the branch's FROM (a
-    lateral alias), or reads a param column of a provider table."""
+    lateral alias), or reads a param column of a provider table (but those of ``free``)."""
 
     def inner_copy(col: exp.Column, inner: exp.Expr) -> exp.Expr | None:
         for c in inner.find_all(exp.Column):
-            if c.name.lower() in param_columns.get(c.table.lower(), set()):
+            table = c.table.lower()
+            name = c.name.lower()
+            if name in param_columns.get(table, set()) and name not in (free or {}).get(
+                table, set()
+            ):
                 return None
         simple = isinstance(inner, (exp.Column, exp.Literal, exp.Boolean, exp.Null))
         return inner.copy() if simple else exp.Paren(this=inner.copy())
 
     return _onto_branch(pred, branch, inner_copy)
+
+
+def _got_by_id(resource: Resource) -> set[str]:
+    """The (lower-case) param columns of ``resource`` that its rows fill themselves (read from
+    the name) and that no list needs nor locates a call by: a job's id. A condition that binds
+    nothing (``hyperparameterTuningJobsId LIKE '%7'``) filters them as a field; copied into a
+    view's branch, it keeps the trials view from getting every job of the location."""
+    listed = {p.name.lower() for m in resource.methods_for("SELECT") if m.is_list for p in m.params}
+    derived = derived_params(resource)
+    return {
+        p.name.lower()
+        for p in resource.param_columns
+        if p.name.lower() in derived and p.name.lower() not in listed and p.location != "client"
+    }
+
+
+def _may_bind(pred: exp.Expr) -> bool:
+    """Whether ``pred`` may bind a param (an equality, an IN, an OR of them), as opposed to
+    only filtering rows (``LIKE``, ``<>``, ``NOT IN``, a range)."""
+    if pred.find(exp.EQ, exp.NullSafeEQ) is not None:
+        return True
+    return any(not isinstance(i.parent, exp.Not) for i in pred.find_all(exp.In))
 
 
 def _binds_a_param(inner_sql: str, params: dict[str, set[str]]) -> bool:
@@ -909,6 +943,9 @@ def expand_view(
         {t.alias_or_name.lower(): {p.name.lower() for p in r.param_columns} for t, r in found}
         for found in tables
     ]
+    # -> the param columns a row's own values fill that only a get takes (a job's id, read
+    # from its name): a condition that binds nothing filters them as it does a field
+    row_params = [{t.alias_or_name.lower(): _got_by_id(r) for t, r in found} for found in tables]
     # -> the names a condition on them can bind (a get's params too: a job's name)
     bindable = [{t.alias_or_name.lower(): param_names(r) for t, r in found} for found in tables]
     identities = [
@@ -986,7 +1023,7 @@ def expand_view(
                 branch.where(copy, copy=False)
     if registry is not None and _plain_union_all(tree):
         done = [pred for _, pred in bound]
-        _filters_into(node, branches, done, view.id, inner_params, identities, landed)
+        _filters_into(node, branches, done, view.id, inner_params, identities, landed, row_params)
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"

@@ -1371,6 +1371,16 @@ def test_a_limit_over_the_trials_view_gets_jobs_until_it_has_the_rows(
             rows = s.execute(f"SELECT {columns} FROM {trials} WHERE {where} {tail}").rows
             assert len(rows) == n and set(rows) <= every, tail
             assert 0 < gets() <= most, (tail, gets())
+        # a condition on the job's id that binds nothing filters the listed jobs before their
+        # gets, as on the jobs table (it stayed outside the view: a get of every job)
+        ids = sorted({r[0].rsplit("/", 1)[1] for r in every})
+        fresh_sandbox.google.reset_log()
+        like = f"hyperparameterTuningJobsId LIKE '%{ids[0][-2:]}'"
+        rows = session.execute(f"SELECT {columns} FROM {trials} WHERE {where} AND {like}").rows
+        wanted = {r for r in every if r[0].endswith(ids[0][-2:])}
+        assert set(rows) == wanted and len(rows) == len(wanted)
+        matched = session.execute(f"SELECT count(*) FROM {G} WHERE {where} AND {like}").rows
+        assert gets() == matched[0][0] < jobs  # (that count is a list's: no get)
     finally:
         session.close()
         narrow.close()
