@@ -1371,6 +1371,14 @@ def test_a_limit_over_the_trials_view_gets_jobs_until_it_has_the_rows(
             rows = s.execute(f"SELECT {columns} FROM {trials} WHERE {where} {tail}").rows
             assert len(rows) == n and set(rows) <= every, tail
             assert 0 < gets() <= most, (tail, gets())
+        # the same LIMIT over the view in a subquery or a CTE (it stayed outside: 37 gets)
+        for sql in (
+            f"SELECT * FROM (SELECT {columns} FROM {trials} WHERE {where}) s LIMIT 4",
+            f"WITH s AS (SELECT {columns} FROM {trials} WHERE {where}) SELECT * FROM s LIMIT 4",
+        ):
+            fresh_sandbox.google.reset_log()
+            rows = session.execute(sql).rows
+            assert len(rows) == 4 and set(rows) <= every and gets() <= 4, sql
         # a condition on the job's id that binds nothing filters the listed jobs before their
         # gets, as on the jobs table (it stayed outside the view: a get of every job)
         ids = sorted({r[0].rsplit("/", 1)[1] for r in every})
