@@ -7,6 +7,8 @@ DuckDB says what it cannot bind, not why a provider table is made the way it is:
   strings (``createTime``, ``CreationTime``) are TIMESTAMPTZ columns here, which DESCRIBE shows
   as the API's ``string`` (its EXTENDED form gives the SQL type).
 
+- ``UNNEST requires a single list or array as input`` (or ``... not JSON``): the APIs'
+  arrays (``trials``, ``TrainingJobDefinitions``) are JSON columns; ``json_each`` expands them;
 - ``Star expression "COLUMNS(list_filter(...))" resulted in an empty set of columns``: a
   star with a pattern or a ``COLUMNS(...)`` that matches no column (DuckDB's message spells
   out its expansion, every column of the FROM); the call options are left out of such a
@@ -26,6 +28,7 @@ _NOT_FOUND = re.compile(r'Referenced column "([^"]+)" not found')
 _TIMESTAMP = re.compile(r"No function matches .*TIMESTAMP WITH TIME ZONE")
 
 
+_UNNEST = re.compile(r"UNNEST(\(\))? (requires a single list|can only be applied to lists)")
 _EMPTY_SELECTOR = re.compile(r'^Star expression ".*" resulted in an empty set of columns$', re.S)
 
 
@@ -48,7 +51,19 @@ def bind_hint(message: str, sql: str, resources: Iterable[Resource]) -> str | No
         return _timestamp(sql, resources)
     if _EMPTY_SELECTOR.match(message):
         return _options(resources)
+    if _UNNEST.match(message):
+        return _json_arrays(sql, resources)
     return None
+
+
+def _json_arrays(sql: str, resources: list[Resource]) -> str:
+    arrays = [c.name for r in resources for c in r.columns if c.type == "array"]
+    named = [n for n in arrays if re.search(rf"\b{re.escape(n)}\b", sql)]
+    example = (named or arrays or ["trials"])[0]
+    return (
+        f"the APIs' arrays are JSON columns here ({example}): json_each({example}) gives a row "
+        f"per item (its value column), or unnest(CAST({example} AS JSON[])) a list's items"
+    )
 
 
 def _options(resources: list[Resource]) -> str | None:

@@ -52,3 +52,12 @@ def test_a_selector_that_matches_no_column_is_said_as_written_with_the_options()
     assert (
         bind_message('Referenced column "nope" not found') == 'Referenced column "nope" not found'
     )
+
+
+def test_unnest_of_an_api_array_is_told_the_column_is_json() -> None:
+    for message in (
+        "UNNEST requires a single list or array as input",
+        "UNNEST() can only be applied to lists, structs and NULL, not JSON",
+    ):
+        hint = bind_hint(message, "SELECT unnest(j.trials) FROM t j", [HPT]) or ""
+        assert "json_each(trials)" in hint and "CAST(trials AS JSON[])" in hint
