@@ -153,11 +153,12 @@ def _expanded_column(item: exp.Expr, mention: exp.Expr, slot: Slot) -> str | Non
         args = item.this.expressions if item.this.name.lower() in _PER_ITEM else []
     else:
         return None
-    if len(args) != 1 or not isinstance(args[0], exp.Column):
+    arg = args[0] if len(args) == 1 else None
+    if isinstance(arg, exp.Cast) and isinstance(item, exp.Unnest):
+        arg = arg.this  # unnest(CAST(j.trials AS JSON[])): the JSON array's items
+    if not isinstance(arg, exp.Column) or item_columns(arg, mention) is None:
         return None
-    if item_columns(args[0], mention) is None:
-        return None
-    column = slot.resource.column(args[0].name)
+    column = slot.resource.column(arg.name)
     return column.name if column is not None else None
 
 

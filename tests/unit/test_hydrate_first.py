@@ -179,6 +179,10 @@ IN_L = "projectsId = 'p' AND locationsId = 'l'"
             "unnest(j.TrainingJobDefinitions) AS t(d) WHERE j.region = 'r' LIMIT 2",
             (2, "TrainingJobDefinitions"),
         ),
+        (
+            f"SELECT v FROM {G} j, unnest(CAST(j.trials AS JSON[])) AS t(v) WHERE j.{IN_L} LIMIT 4",
+            (4, "trials"),
+        ),
         # a window over one job's items sees them all; over several jobs' it does not
         (
             "SELECT count(*) OVER (PARTITION BY j.HyperParameterTuningJobName, j.region) "
