@@ -283,6 +283,28 @@ def carries(resource: Resource, method: Method, column: str) -> bool:
     return src_col is not None and method.name in src_col.methods
 
 
+#: a star with a pattern: DuckDB's ``* LIKE 'x%'``, ``* ILIKE``, ``* SIMILAR TO``, ``* GLOB``
+#: (sqlglot keeps a plain ``* ILIKE`` in the star itself, and reads ``* NOT GLOB 'x'`` as
+#: ``NOT * GLOB 'x'``)
+STAR_PATTERNS = (exp.Like, exp.ILike, exp.SimilarTo, exp.Glob)
+
+
+def star_in(projection: exp.Expr) -> exp.Star | exp.Column | None:
+    """The star (``*``, or ``alias.*`` as a Column) that a SELECT's ``projection`` selects
+    columns by: the projection itself, or the star under its pattern (``* NOT ILIKE 'x'``);
+    None for any other projection."""
+    node = projection
+    if isinstance(node, exp.Not) and isinstance(node.this, STAR_PATTERNS):
+        node = node.this
+    if isinstance(node, STAR_PATTERNS):
+        node = node.this
+    if isinstance(node, exp.Star):
+        return node
+    if isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
+        return node
+    return None
+
+
 def alone_in(item: exp.Expr) -> exp.Select | None:
     """The SELECT whose FROM holds ``item`` and nothing else (no join), or None."""
     scope = item.find_ancestor(exp.Select)

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import first_select, from_items, provider_relation, withs
+from stackql_tuning.plan.bindings import (
+    STAR_PATTERNS,
+    first_select,
+    from_items,
+    provider_relation,
+    star_in,
+    withs,
+)
 
 if TYPE_CHECKING:
     from stackql_tuning.plan.bindings import TableRef
@@ -46,12 +53,12 @@ def used_columns(tree: exp.Expr, ref: TableRef, refs: list[TableRef]) -> set[str
         return None
     for node in tree.find_all(exp.Star, exp.Column):
         if isinstance(node, exp.Star):
-            parent = node.parent
-            if isinstance(parent, exp.Column):
+            if isinstance(node.parent, exp.Column):
                 continue  # alias.* is handled as a Column below
-            if isinstance(parent, _STAR_PATTERNS):
-                parent = parent.parent  # `* LIKE 'Best%'`: the columns whose names match
-            if isinstance(parent, exp.Select) and parent is ref.scope:
+            top: exp.Expr = node  # `* LIKE 'Best%'`, `* NOT GLOB ...`: the matching columns
+            while isinstance(top.parent, (*STAR_PATTERNS, exp.Not)):
+                top = top.parent
+            if top.parent is ref.scope and star_in(top) is node:
                 return None
             continue
         col = node
@@ -117,17 +124,9 @@ def _may_give(item: exp.Expr, name: str, ref: TableRef) -> bool:
     return any(_is_star(out) or out.alias_or_name.lower() == name for out in select.expressions)
 
 
-#: ``* LIKE 'x%'``, ``* GLOB ...``, ``* SIMILAR TO ...``: a star of the matching columns
-_STAR_PATTERNS = (exp.Like, exp.Glob, exp.SimilarTo)
-
-
 def _is_star(projection: exp.Expr) -> bool:
     """Whether a projection is ``*`` or ``alias.*`` (with EXCLUDE, REPLACE, LIKE...)."""
-    if isinstance(projection, _STAR_PATTERNS):
-        projection = projection.this
-    if isinstance(projection, exp.Column):
-        projection = projection.this
-    return isinstance(projection, exp.Star)
+    return star_in(projection) is not None
 
 
 def _holds_through(tree: exp.Expr, node: exp.Table, seen: set[int] | None = None) -> bool:

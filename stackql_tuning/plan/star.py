@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from sqlglot import exp
 
-from stackql_tuning.plan.bindings import from_items
+from stackql_tuning.plan.bindings import from_items, star_in
 from stackql_tuning.registry.model import Resource, call_options
 
 
@@ -104,22 +104,15 @@ def _stars(select: exp.Select) -> list[exp.Star | exp.Column]:
     query's."""
     out: list[exp.Star | exp.Column] = []
     for item in select.expressions:
-        if isinstance(item, exp.Not) and isinstance(item.this, _PATTERNS):
-            item = item.this  # ``* NOT GLOB 'x'`` (``NOT * GLOB 'x'`` to sqlglot)
-        if isinstance(item, _PATTERNS) and _is_star(item.this):
-            item = item.this  # ``* LIKE 'Max%'``: the star, then its pattern
-        elif _is_star(item):
-            item = _pattern_last(item)
-        found = [item] if _is_star(item) else []
+        star = star_in(item)  # ``* LIKE 'Max%'``: the star, then its pattern
+        if star is item:
+            star = _pattern_last(star)
+        found: list[exp.Star | exp.Column] = [star] if star is not None else []
         for columns in item.find_all(exp.Columns):
             if _is_star(columns.this) and columns.find_ancestor(exp.Select) is select:
                 found.append(columns.this)
         out += found
     return out
-
-
-#: a star with a pattern: DuckDB's ``* LIKE 'x%'`` (sqlglot keeps ``* ILIKE`` in the star)
-_PATTERNS = (exp.Like, exp.ILike, exp.SimilarTo, exp.Glob)
 
 
 def _pattern_last(item: exp.Star | exp.Column) -> exp.Star | exp.Column:

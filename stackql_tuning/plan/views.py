@@ -91,6 +91,7 @@ from stackql_tuning.plan.bindings import (
     provider_tables,
     source_named,
     split_and,
+    star_in,
     steady,
 )
 from stackql_tuning.registry.loader import Registry
@@ -161,6 +162,31 @@ def _accepted(pred: exp.Expr, spec: Any, branch: int) -> exp.Expr | None:
         copy.set("expressions", [v.copy() for v in kept])
         return copy
     return pred
+
+
+def _of_its_form(
+    pred: exp.Expr, inner_sql: str, forms: dict[str, dict[str, Fits]]
+) -> exp.Expr | None:
+    """``pred`` (``= const`` / ``IN (consts)``) with only the values that have the form of
+    the branch column ``inner_sql`` (``column_forms``: the others name none of its rows), None
+    when none has: ``display_name IN (<a Vertex job's>, <a SageMaker job's>)`` over the
+    unified view gave the SageMaker branch the Vertex name, which its describe refused as not
+    a SageMaker name (a plan error for a query with an answer)."""
+    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
+    if not isinstance(inner, exp.Column):
+        return pred
+    form = forms.get(inner.table.lower(), {}).get(inner.name.lower())
+    literals = _literal_values(pred)
+    if form is None or literals is None or not all(v.is_string for v in literals):
+        return pred
+    kept = [v for v in literals if form(v.this)]
+    if len(kept) == len(literals):
+        return pred
+    if not kept:
+        return None
+    copy = pred.copy() if isinstance(pred, exp.In) else exp.In(this=pred.find(exp.Column))
+    copy.set("expressions", [v.copy() for v in kept])
+    return copy
 
 
 def _routed(spec: Any, n_branches: int) -> bool:
@@ -465,13 +491,15 @@ def _filters_into(
     identities: list[dict[str, str]],
     landed: dict[int, set[int]],
     row_params: list[dict[str, set[str]]],
+    forms: list[dict[str, dict[str, Fits]]],
 ) -> None:
     """Rule 4: copies of the scope's other conjuncts on the view's columns alone into every
     branch that can take them (``done``: the conjuncts rules 1 and 2 used). ``param_columns``:
     per branch, a provider table's alias in it -> its param columns (lower-cased);
     ``identities``: -> its identity column; ``row_params``: -> the param columns a condition
-    that binds nothing may read (``_got_by_id``). ``landed``: each conjunct's branches that
-    took a copy are added to it."""
+    that binds nothing may read (``_got_by_id``); ``forms``: -> its columns' forms (a copy's
+    values of another form are left out, ``_of_its_form``). ``landed``: each conjunct's
+    branches that took a copy are added to it."""
     scope = node.find_ancestor(exp.Select)
     if scope is None or padded(node) or not filters_first(node):
         return
@@ -488,6 +516,12 @@ def _filters_into(
             copy = _over_branch(pred, branch, params, free)
             if copy is None or not _whole_partitions(copy, branch, identities[i]):
                 continue
+            column = copy.find(exp.Column) if len(branches) > 1 else None
+            if isinstance(copy, (exp.EQ, exp.In)) and column is not None:
+                # a value of another branch's form, not this one's (one branch: it is wrong)
+                copy = _of_its_form(copy, column.sql(dialect="duckdb"), forms[i])
+                if copy is None:
+                    continue  # no value of its form: no row of the branch passes (rule 3)
             copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
             copy.meta[FLOWED] = True
             branch.where(copy, copy=False)
@@ -822,7 +856,7 @@ def _outer_refs(node: exp.Table) -> set[str] | None:
         return None
     alias = node.alias_or_name.lower()
     for proj in scope.expressions:
-        if isinstance(proj, exp.Star):
+        if isinstance(star_in(proj), exp.Star):  # `*`, `* LIKE '%time%'`: every column
             return None
     used: set[str] = set()
     for join in scope.args.get("joins") or []:
@@ -966,10 +1000,14 @@ def expand_view(
             return inner
         return inner if _binds_a_param(inner, inner_params[i]) else None
 
+    forms = [{t.alias_or_name.lower(): column_forms(r) for t, r in f} for f in tables]
+
     def bind(param: str, pred: exp.Expr, i: int) -> bool:
         """Bind ``param`` in branch ``i`` by the values of ``pred`` it accepts; whether any."""
         inner = flows(param, i)
         part = _accepted(pred, params[param], i) if inner else None
+        if part is not None and inner and binary() and len(branches) > 1:
+            part = _of_its_form(part, inner, forms[i])  # (one branch: the value is wrong)
         if not inner or part is None:
             return False
         _bind_into(branches[i], param, part, inner, view.id)
@@ -1023,7 +1061,9 @@ def expand_view(
                 branch.where(copy, copy=False)
     if registry is not None and _plain_union_all(tree):
         done = [pred for _, pred in bound]
-        _filters_into(node, branches, done, view.id, inner_params, identities, landed, row_params)
+        _filters_into(
+            node, branches, done, view.id, inner_params, identities, landed, row_params, forms
+        )
     if spec.get("optional_branches"):
         for i, branch in enumerate(branches):
             label = f"{view.id} (branch {i + 1})"
@@ -1038,7 +1078,6 @@ def expand_view(
         names = [p.alias_or_name for p in branches[0].expressions]
         columns = {c.name.lower() for c in view.columns}
         preds = _const_predicates(node, columns) + _joined_predicates(node, columns)
-        forms = [{t.alias_or_name.lower(): column_forms(r) for t, r in f} for f in tables]
         kept = [
             b
             for i, b in enumerate(branches)

@@ -71,3 +71,11 @@ def test_a_qualified_column_belongs_to_the_item_it_names(
     sql: str, expected: list[tuple[str, bool]]
 ) -> None:
     assert hydrated(sql) == expected
+
+
+@pytest.mark.parametrize("pattern", ["NOT GLOB '*Job*'", "NOT ILIKE '%job%'", "NOT SIMILAR TO 'x'"])
+def test_a_negated_star_pattern_reads_every_column(pattern: str) -> None:
+    # `* NOT GLOB` is NOT over the pattern to sqlglot, `* NOT ILIKE` an ILIKE: neither was
+    # seen as a star, so a describe-only column of the matches was NULL (0 where 7)
+    sql = f"SELECT * {pattern} FROM {A} WHERE region = 'r'"
+    assert hydrated(sql) == [(A, True)]

@@ -119,6 +119,11 @@ def test_unused_columns_are_pruned_from_every_branch(sql: str, columns: list[str
         # the whole row by its alias: every column (it kept only those named elsewhere)
         f"SELECT to_json(u) FROM {UNIFIED} AS u WHERE provider = 'aws'",
         f"SELECT u FROM {UNIFIED} u",
+        # a star with a pattern: the columns whose names match, which pruning cannot know
+        # (it kept only those named elsewhere: no column matched, or a third of them)
+        f"SELECT * LIKE '%time%' FROM {UNIFIED}",
+        f"SELECT * NOT GLOB '*_*' FROM {UNIFIED}",
+        f"SELECT * EXCLUDE (raw) ILIKE '%a%' FROM {UNIFIED}",
     ],
 )
 def test_a_star_keeps_every_column(sql: str) -> None:
@@ -551,3 +556,15 @@ def test_a_view_in_a_parenthesized_join_keeps_the_join() -> None:
     import duckdb
 
     duckdb.connect().extract_statements(sql)  # DuckDB parses it
+
+
+def test_a_value_of_another_branchs_form_is_left_out_of_that_branch() -> None:
+    # display_name IN (<a Vertex job's>, <a SageMaker job's>): the SageMaker branch was given
+    # the Vertex name, which its describe refused as no SageMaker name (a plan error)
+    tree = expand(
+        f"SELECT name FROM {UNIFIED} WHERE display_name IN ('gemini-1.5-flash', 'xgb-hpo-1') "
+        "AND region = 'us-east-1'"
+    )
+    [aws] = [b for b in branches(tree) if "aws." in b.sql()]
+    where = aws.args["where"].sql()
+    assert "'xgb-hpo-1'" in where and "'gemini-1.5-flash'" not in where
