@@ -49,7 +49,8 @@ def idle_hints(kind: str, names: list[str]) -> list[str]:
         kinds = APPLIES.get(name)
         if kinds is not None and kind not in kinds:
             on = " / ".join(sorted(k.upper() for k in kinds if k != "other"))
-            out.append(f"/*+ {name} */ does nothing on {kind.upper()} (it acts on {on})")
+            what = "this statement" if kind == "other" else kind.upper()
+            out.append(f"/*+ {name} */ does nothing on {what} (it acts on {on})")
     return out
 
 
