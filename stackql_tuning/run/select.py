@@ -134,7 +134,7 @@ def on_error_continue(session: Session, stmt: Statement) -> bool:
     hint = stmt.hint("ON_ERROR")
     if hint is not None:
         value = (hint.options.get("value") or next(iter(hint.options.values()), "")).lower()
-        return value in ("continue", "")
+        return value == "continue"  # (a bare ON_ERROR is a parse error: sql.hints)
     return session.settings.on_error == "continue"
 
 

@@ -150,6 +150,13 @@ def _check_hint(h: Hint, text: str, start: int, end: int) -> None:
             hint=did_you_mean(h.name, HINTS) or "a plain comment is written /* ... */, without '+'",
         )
     allowed = OPTIONS.get(h.name, ())
+    if allowed and not h.options:  # a bare /*+ ON_ERROR */ meant CONTINUE, unsaid
+        values = [v.upper() for v in VALUES[allowed[0]]]
+        raise HintSyntaxError(
+            f"hint {h.name} needs a value: {h.name}={' or '.join(values)}",
+            at(h.name),
+            hint=f"write /*+ {h.name}={values[0]} */ (or {h.name}={values[-1]})",
+        )
     for key, value in h.options.items():
         if key not in allowed:
             takes = f"takes {', '.join(allowed)}" if allowed else "takes no options"

@@ -230,3 +230,11 @@ def test_a_macro_body_that_starts_with_a_string_gets_a_hint() -> None:
         parse("CREATE MACRO m(a) AS 'x' || a")
     assert "CREATE MACRO m(a) AS ('x' || a)" in (e.value.hint or "")
     assert parse("CREATE MACRO m(a) AS ('x' || a)")[0].kind == "other"
+
+
+def test_a_bare_on_error_hint_is_a_parse_error() -> None:
+    # /*+ ON_ERROR */ meant CONTINUE (and overrode --on-error fail) without saying so
+    with pytest.raises(ParseError, match="hint ON_ERROR needs a value") as e:
+        parse("/*+ ON_ERROR */ SELECT 1")
+    assert "ON_ERROR=CONTINUE" in (e.value.hint or "")
+    assert parse("/*+ ON_ERROR=FAIL */ SELECT 1")[0].hint("ON_ERROR") is not None
