@@ -50,6 +50,12 @@ class Result:
     verbatim: bool = False
     _relation: Any = field(default=None, repr=False, compare=False)
 
+    @property
+    def cut_short(self) -> list[str]:
+        """The warnings that say a listing was cut short (``CutShort``): its rows are not all
+        there, so no change may act on them."""
+        return [w for w in self.warnings if isinstance(w, CutShort)]
+
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         """The rows, as tuples."""
         return iter(self.rows)

@@ -30,7 +30,7 @@ from stackql_tuning.errors import (
     StackqlTuningError,
     StatementTimeout,
 )
-from stackql_tuning.result import CutShort, Result, unique_names
+from stackql_tuning.result import Result, unique_names
 from stackql_tuning.sql.statement import Statement
 from stackql_tuning.sql.template import render, rendered_source
 
@@ -213,7 +213,7 @@ class AnchorRunner:
                 result = self._sessions.get(res.name, self.session).execute(stmt)
                 if result.failures:
                     raise self._failed_calls(res, anchor, stmt, result)
-                cut = [w for w in result.warnings if isinstance(w, CutShort)]
+                cut = result.cut_short
                 if cut:
                     raise ProviderError(
                         self.ctx.mask(

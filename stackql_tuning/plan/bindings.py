@@ -604,8 +604,9 @@ def _check_names_the_same(node: exp.Expr) -> None:
     )
 
 
-#: functions sqlglot does not know that give the same value for the same arguments
-_KNOWN_PURE = frozenset({"printf", "format", "lpad", "rpad", "string_split", "regexp_replace"})
+#: functions sqlglot does not know (its own nodes are known) that give the same value for
+#: the same arguments
+_KNOWN_PURE = frozenset({"printf"})
 
 #: DuckDB functions whose value changes between evaluations (``random()``, ``uuid()`` and
 #: ``gen_random_uuid()`` are their own sqlglot nodes)

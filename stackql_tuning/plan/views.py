@@ -154,37 +154,36 @@ def _accepted(pred: exp.Expr, spec: Any, branch: int) -> exp.Expr | None:
     literals = _literal_values(pred)
     if literals is None or not all(v.is_string for v in literals):
         return None
-    kept = [v for v in literals if pattern.fullmatch(v.this)]
-    if not kept:
-        return None
-    if isinstance(pred, exp.In):
-        copy = pred.copy()
-        copy.set("expressions", [v.copy() for v in kept])
-        return copy
-    return pred
+    return _with_values(pred, literals, lambda text: pattern.fullmatch(text) is not None)
 
 
 def _of_its_form(
-    pred: exp.Expr, inner_sql: str, forms: dict[str, dict[str, Fits]]
+    pred: exp.Expr, inner: exp.Expr, forms: dict[str, dict[str, Fits]]
 ) -> exp.Expr | None:
     """``pred`` (``= const`` / ``IN (consts)``) with only the values that have the form of
-    the branch column ``inner_sql`` (``column_forms``: the others name none of its rows), None
+    the branch column ``inner`` (``column_forms``: the others name none of its rows), None
     when none has: ``display_name IN (<a Vertex job's>, <a SageMaker job's>)`` over the
     unified view gave the SageMaker branch the Vertex name, which its describe refused as not
     a SageMaker name (a plan error for a query with an answer)."""
-    inner: exp.Expr = exp.maybe_parse(inner_sql, dialect="duckdb")
     if not isinstance(inner, exp.Column):
         return pred
     form = forms.get(inner.table.lower(), {}).get(inner.name.lower())
     literals = _literal_values(pred)
     if form is None or literals is None or not all(v.is_string for v in literals):
         return pred
-    kept = [v for v in literals if form(v.this)]
-    if len(kept) == len(literals):
-        return pred
+    return _with_values(pred, literals, form)
+
+
+def _with_values(pred: exp.Expr, literals: list[exp.Literal], keep: Fits) -> exp.Expr | None:
+    """``pred`` (``= const`` / ``IN (consts)``, of string ``literals``) with the values that
+    ``keep`` accepts: itself when it accepts all, a copy of the IN with those, None when it
+    accepts none."""
+    kept = [v for v in literals if keep(v.this)]
     if not kept:
         return None
-    copy = pred.copy() if isinstance(pred, exp.In) else exp.In(this=pred.find(exp.Column))
+    if len(kept) == len(literals):
+        return pred
+    copy = pred.copy()  # an IN: the one value of an equality is kept or not
     copy.set("expressions", [v.copy() for v in kept])
     return copy
 
@@ -519,7 +518,7 @@ def _filters_into(
             column = copy.find(exp.Column) if len(branches) > 1 else None
             if isinstance(copy, (exp.EQ, exp.In)) and column is not None:
                 # a value of another branch's form, not this one's (one branch: it is wrong)
-                copy = _of_its_form(copy, column.sql(dialect="duckdb"), forms[i])
+                copy = _of_its_form(copy, column, forms[i])
                 if copy is None:
                     continue  # no value of its form: no row of the branch passes (rule 3)
             copy.meta[VIEW_COLUMN] = f"{view}.{columns[0].name}"
@@ -1007,7 +1006,8 @@ def expand_view(
         inner = flows(param, i)
         part = _accepted(pred, params[param], i) if inner else None
         if part is not None and inner and binary() and len(branches) > 1:
-            part = _of_its_form(part, inner, forms[i])  # (one branch: the value is wrong)
+            # (one branch: the value is wrong)
+            part = _of_its_form(part, exp.maybe_parse(inner, dialect="duckdb"), forms[i])
         if not inner or part is None:
             return False
         _bind_into(branches[i], param, part, inner, view.id)

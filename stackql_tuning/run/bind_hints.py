@@ -56,10 +56,15 @@ def bind_hint(message: str, sql: str, resources: Iterable[Resource]) -> str | No
     return None
 
 
+def _example(names: list[str], sql: str, default: str) -> str:
+    """The first of ``names`` that ``sql`` names, else the first of them, else ``default``."""
+    named = [n for n in names if re.search(rf"\b{re.escape(n)}\b", sql, re.IGNORECASE)]
+    return (named or names or [default])[0]
+
+
 def _json_arrays(sql: str, resources: list[Resource]) -> str:
     arrays = [c.name for r in resources for c in r.columns if c.type == "array"]
-    named = [n for n in arrays if re.search(rf"\b{re.escape(n)}\b", sql)]
-    example = (named or arrays or ["trials"])[0]
+    example = _example(arrays, sql, "trials")
     return (
         f"the APIs' arrays are JSON columns here ({example}): json_each({example}) gives a row "
         f"per item (its value column), or unnest(CAST({example} AS JSON[])) a list's items"
@@ -92,8 +97,7 @@ def _page_token(name: str, resources: list[Resource]) -> str | None:
 
 def _timestamp(sql: str, resources: list[Resource]) -> str:
     stamps = [c.name for r in resources for c in r.columns if c.db_type == "TIMESTAMPTZ"]
-    named = [n for n in stamps if re.search(rf"\b{re.escape(n)}\b", sql, re.IGNORECASE)]
-    example = (named or stamps or ["createTime"])[0]
+    example = _example(stamps, sql, "createTime")
     return (
         f"the APIs' date-time strings are TIMESTAMPTZ columns here ({example}: DESCRIBE "
         f"EXTENDED gives each column's sql_type): compare with a timestamp ({example} >= "

@@ -42,7 +42,7 @@ from stackql_tuning.plan.mutate_delete import plan_delete
 from stackql_tuning.plan.mutate_exec import plan_exec
 from stackql_tuning.plan.rewrite import to_duckdb_sql
 from stackql_tuning.registry.model import Resource, get_method
-from stackql_tuning.result import CutShort, Result
+from stackql_tuning.result import Result
 from stackql_tuning.run.await_ import (
     await_gone,
     await_operation,
@@ -137,7 +137,7 @@ def insert_source_rows(session: Session, node: exp.Insert, stmt: Statement) -> l
             hint="run it again once the reads succeed (--on-error continue does not apply "
             "to a change)",
         )
-    cut = [w for w in result.warnings if isinstance(w, CutShort)]
+    cut = result.cut_short
     if cut:
         raise ProviderError(
             "nothing was created: the INSERT's SELECT read only part of the rows "

@@ -488,8 +488,8 @@ class QueryRun:
             passed.append(passes(call, page))
             return sink(call, page)
 
-        while gets and sum(passed) < needed:
-            wave, gets = gets[: needed - sum(passed)], gets[needed - sum(passed) :]
+        while gets and (short := needed - sum(passed)) > 0:
+            wave, gets = gets[:short], gets[short:]
             stats.add(self._scheduler().start(wave, follow_ups=False).drain(one))
 
     def _merge(self, stats: RunStats) -> None:

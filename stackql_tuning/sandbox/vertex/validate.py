@@ -144,15 +144,16 @@ def require(body: dict[str, Any], fields: tuple[str, ...]) -> None:
     ``a|b`` is a oneof (``baseModel|preTunedModel.tunedModelName``), missing when every
     alternative is, and named by its first; two of its alternatives set are a 400 too (the
     API's oneof takes one)."""
+    missing = []
     for f in fields:
-        given = [a for a in f.split("|") if lookup(body, a) is not None]
+        alternatives = f.split("|")
+        given = [a for a in alternatives if lookup(body, a) is not None]
         if len(given) > 1:
             raise ApiError.invalid(
                 f"Only one of {', '.join(given)} may be set (oneof)", field=given[1]
             )
-    missing = [
-        f.split("|")[0] for f in fields if all(lookup(body, a) is None for a in f.split("|"))
-    ]
+        if not given:
+            missing.append(alternatives[0])
     if missing:
         raise ApiError.invalid(
             "Required field"
