@@ -20,9 +20,9 @@ Pure: (DuckDB's message, the statement's text, the resources it reads) -> a hint
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from stackql_tuning.registry.model import Resource, call_options
+from stackql_tuning.registry.model import Column, Resource, call_options
 
 _NOT_FOUND = re.compile(r'Referenced column "([^"]+)" not found')
 _TIMESTAMP = re.compile(r"No function matches .*TIMESTAMP WITH TIME ZONE")
@@ -56,15 +56,18 @@ def bind_hint(message: str, sql: str, resources: Iterable[Resource]) -> str | No
     return None
 
 
-def _example(names: list[str], sql: str, default: str) -> str:
-    """The first of ``names`` that ``sql`` names, else the first of them, else ``default``."""
+def _example(
+    resources: list[Resource], kind: Callable[[Column], bool], sql: str, default: str
+) -> str:
+    """The first column of ``resources`` of a ``kind`` that ``sql`` names, else the first of
+    that kind, else ``default``."""
+    names = [c.name for r in resources for c in r.columns if kind(c)]
     named = [n for n in names if re.search(rf"\b{re.escape(n)}\b", sql, re.IGNORECASE)]
     return (named or names or [default])[0]
 
 
 def _json_arrays(sql: str, resources: list[Resource]) -> str:
-    arrays = [c.name for r in resources for c in r.columns if c.type == "array"]
-    example = _example(arrays, sql, "trials")
+    example = _example(resources, lambda c: c.type == "array", sql, "trials")
     return (
         f"the APIs' arrays are JSON columns here ({example}): json_each({example}) gives a row "
         f"per item (its value column), or unnest(CAST({example} AS JSON[])) a list's items"
@@ -96,8 +99,7 @@ def _page_token(name: str, resources: list[Resource]) -> str | None:
 
 
 def _timestamp(sql: str, resources: list[Resource]) -> str:
-    stamps = [c.name for r in resources for c in r.columns if c.db_type == "TIMESTAMPTZ"]
-    example = _example(stamps, sql, "createTime")
+    example = _example(resources, lambda c: c.db_type == "TIMESTAMPTZ", sql, "createTime")
     return (
         f"the APIs' date-time strings are TIMESTAMPTZ columns here ({example}: DESCRIBE "
         f"EXTENDED gives each column's sql_type): compare with a timestamp ({example} >= "
