@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from stackql_tuning.errors import Location, PlanError
+from stackql_tuning.errors import Location, PlanError, closest
 from stackql_tuning.plan.bindings import (
     TENTATIVE,
     VIEW,
@@ -252,6 +252,34 @@ def _explain_constrained(
         "write it in the WHERE), and config defaults "
         "do not stand in for it; " + (e.hint or "")
     )
+    return e
+
+
+def _with_misspelled(e: PlanError, ref: TableRef, refs: list[TableRef]) -> PlanError:
+    """``e`` (a table's required params are not bound) saying which of the names the
+    statement gives that table is no column of it but close to a param it needs:
+    `WHERE projectId = 'p'` was only "cannot query ... without its required parameters"."""
+    resource, scope = ref.resource, ref.scope
+    if scope is None:
+        return e
+    known = {c.lower() for c in _resource_columns(resource)}
+    needed = {p for m in resource.methods_for("SELECT") for p in m.required_params}
+    alias = ref.alias.lower()
+    alone = len([r for r in refs if r.scope is scope]) == 1 and not any(
+        isinstance(t, exp.Table) and all(r.node is not t for r in refs)
+        for t in scope.find_all(exp.Table)
+    )
+    said: list[str] = []
+    for col in scope.find_all(exp.Column):
+        name, table = col.name, col.table.lower()
+        if not name or name.lower() in known or (table != alias if table else not alone):
+            continue
+        close = closest(name, needed)
+        if close and name not in said:
+            said.append(name)
+            e.hint = f"{name} is not a column of {resource.id} (did you mean {close[0]}?); " + (
+                e.hint or ""
+            )
     return e
 
 
@@ -767,7 +795,8 @@ def plan_query(
             except PlanError as unbound:
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
-                    raise _explain_constrained(unbound, constrained, resource, ref.node) from None
+                    unbound = _explain_constrained(unbound, constrained, resource, ref.node)
+                    raise _with_misspelled(unbound, ref, refs) from None
                 _refuse_outer_filter(ref, refs, constrained)
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True

@@ -1546,3 +1546,36 @@ def test_a_view_joined_on_no_job_param_keeps_its_defaults() -> None:
     )
     [view_aws] = [s for s in p.slots if s.resource.id == AWS and "t" not in s.aliases]
     assert view_aws.static["region"] == ["us-east-1"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        (
+            "SELECT * FROM google.aiplatform.hyperparameter_tuning_jobs "
+            "WHERE projectId = 'p' AND locationsId = 'us-central1'",
+            "projectId is not a column of google.aiplatform.hyperparameter_tuning_jobs "
+            "(did you mean projectsId?)",
+        ),
+        (
+            "SELECT j.name FROM google.aiplatform.hyperparameter_tuning_jobs j "
+            "WHERE j.projectsId = 'p' AND j.locationID = 'us-central1'",
+            "locationID is not a column of google.aiplatform.hyperparameter_tuning_jobs "
+            "(did you mean locationsId?)",
+        ),
+    ],
+)
+def test_a_misspelled_param_is_named_beside_the_missing_one(sql: str, said: str) -> None:
+    # the error said only "cannot query ... without its required parameters"
+    with pytest.raises(PlanError, match="without its required parameters") as e:
+        plan(sql)
+    assert said in (e.value.hint or "")
+
+
+def test_another_tables_unknown_column_is_not_taken_for_a_misspelling() -> None:
+    with pytest.raises(PlanError) as e:
+        plan(
+            "SELECT 1 FROM google.aiplatform.hyperparameter_tuning_jobs j, picks p "
+            "WHERE p.projectId = 'x' AND j.locationsId = 'us-central1'"
+        )
+    assert "did you mean" not in (e.value.hint or "")
