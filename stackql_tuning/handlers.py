@@ -128,7 +128,32 @@ def handle_mutation(session: Session, stmt: Statement) -> Result:
     from stackql_tuning.run.mutate import run_mutation
     from stackql_tuning.run.user_views import with_user_views
 
+    if _writes_local_table(session, stmt):
+        return handle_other(session, stmt)
     return run_mutation(session, with_user_views(session, stmt))
+
+
+def handle_update(session: Session, stmt: Statement) -> Result:
+    """UPDATE of a local table (DuckDB's); no provider resource is changed by an UPDATE."""
+    if _writes_local_table(session, stmt):
+        return handle_other(session, stmt)
+    from stackql_tuning.plan.mutate import target_resource
+
+    resource = target_resource(stmt.expression.this, session.registry, "UPDATE")
+    raise PlanError(
+        f"UPDATE cannot change {resource.id}: none of its methods updates a resource",
+        location=Location(file=stmt.source, line=stmt.line, column=stmt.column),
+        hint=f"SHOW METHODS IN {resource.id} lists what it can do (create, delete, "
+        "cancel or stop: INSERT, DELETE, EXEC)",
+    )
+
+
+def _writes_local_table(session: Session, stmt: Statement) -> bool:
+    """Whether ``stmt`` (INSERT, UPDATE, DELETE) writes a DuckDB table of the session, not a
+    provider resource: DuckDB runs it as any statement of its own."""
+    from stackql_tuning.plan.targets import local_target
+
+    return local_target(stmt, session.registry, lambda name: session.store.is_attached(name))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -139,6 +164,7 @@ HANDLERS: dict[str, Handler] = {
     "other": handle_other,
     "insert": handle_mutation,
     "delete": handle_mutation,
+    "update": handle_update,
     "exec": handle_mutation,
 }
 

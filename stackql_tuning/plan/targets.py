@@ -3,11 +3,17 @@ a provider table (a provider table is the cloud's resources, read per statement:
 DROP or MERGE on it would change only the local copy, and report success for a change the
 cloud never saw); nor is a macro made over one (it would keep the rows of its CREATE).
 
+Which INSERT, UPDATE and DELETE statements are DuckDB's own (``local_target``: their table is
+a local one, not a provider resource), and which statements ``--dry-run`` runs all the same
+(``runs_in_dry_run``: they change only the session's in-memory database, so that the
+statements after them, which read their macros, tables and views, can be previewed).
+
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
@@ -70,4 +76,82 @@ def check_no_macro_over_provider(stmt: Statement, registry: Registry) -> None:
         )
 
 
-__all__ = ["check_no_macro_over_provider", "check_not_written", "written_tables"]
+#: DuckDB's names of the session's own in-memory database (a table named with another catalog
+#: is in an attached database, which may be a file)
+IN_MEMORY = frozenset({"", "memory", "temp"})
+#: what a statement that ``--dry-run`` runs may create: objects of the database itself
+_CREATED = frozenset({"TABLE", "VIEW", "MACRO", "FUNCTION", "SEQUENCE", "SCHEMA", "INDEX"})
+
+
+def _dml_target(node: exp.Expr) -> exp.Table | None:
+    """The table an INSERT, UPDATE or DELETE writes."""
+    if not isinstance(node, exp.Insert | exp.Update | exp.Delete):
+        return None
+    table = node.this
+    if isinstance(table, exp.Schema):  # INSERT INTO t (cols)
+        table = table.this
+    return table if isinstance(table, exp.Table) else None
+
+
+def local_target(stmt: Statement, registry: Registry, attached: Callable[[str], bool]) -> bool:
+    """Whether ``stmt`` (an INSERT, UPDATE or DELETE) writes a table of DuckDB's own: its
+    name has no catalog, or one that is an attached database (``attached``) and no provider.
+    Anything else is a provider resource, named rightly or not (a misspelled provider gets the
+    registry's "did you mean")."""
+    table = _dml_target(stmt.expression)
+    if table is None:
+        return False
+    catalog = table.catalog.lower()
+    if not catalog:
+        return True
+    return catalog not in registry.providers and attached(catalog)
+
+
+def runs_in_dry_run(stmt: Statement, attached: Callable[[str], bool]) -> bool:
+    """Whether ``--dry-run`` runs ``stmt`` all the same: it changes only the session's
+    in-memory database (a macro, a table, a view, a setting, a local table's rows), never a
+    file, an extension or an attached database, and makes no call (its provider tables, if
+    it reads any, are read empty). ``attached``: whether a name is an attached database's
+    (``f.t`` is then that database's table ``t``, not schema ``f``'s)."""
+    node = stmt.expression
+    if isinstance(node, exp.Set | exp.Transaction | exp.Commit | exp.Rollback):
+        return True
+    if isinstance(node, exp.Create):
+        kind = str(node.args.get("kind") or "").upper()
+        made = node.this
+        if isinstance(made, exp.UserDefinedFunction):  # a macro's or function's name
+            made = made.this
+        elif isinstance(made, exp.Index):  # the table it indexes
+            made = made.args.get("table")
+        elif isinstance(made, exp.Schema):  # CREATE TABLE x (cols)
+            made = made.this
+        if kind not in _CREATED or not isinstance(made, exp.Table):
+            return False
+        targets: list[exp.Table] = [made]
+    elif isinstance(node, exp.Drop | exp.Alter | exp.Comment | exp.TruncateTable | exp.Copy):
+        targets = written_tables(node)  # (a COPY TO writes a file: it has none)
+        if not targets:
+            return False
+    else:
+        target = _dml_target(node)
+        if target is None:
+            return False
+        targets = [target]
+    return all(_in_memory(t, attached) for t in targets)
+
+
+def _in_memory(table: exp.Table, attached: Callable[[str], bool]) -> bool:
+    catalog, db = table.catalog.lower(), table.db.lower()
+    if catalog:
+        return catalog in IN_MEMORY
+    return not db or db in IN_MEMORY or not attached(db)
+
+
+__all__ = [
+    "IN_MEMORY",
+    "check_no_macro_over_provider",
+    "check_not_written",
+    "local_target",
+    "runs_in_dry_run",
+    "written_tables",
+]

@@ -39,7 +39,11 @@ from stackql_tuning.plan.pushdown import apply_pushdown, check_literals
 from stackql_tuning.plan.rewrite import keep_subquery_names, to_duckdb_sql
 from stackql_tuning.plan.select import QueryPlan, plan_query
 from stackql_tuning.plan.semi_joins import has_in_subquery, in_subqueries_as_semi_joins
-from stackql_tuning.plan.targets import check_no_macro_over_provider, check_not_written
+from stackql_tuning.plan.targets import (
+    check_no_macro_over_provider,
+    check_not_written,
+    runs_in_dry_run,
+)
 from stackql_tuning.plan.views import expand_views
 from stackql_tuning.result import Result
 from stackql_tuning.run.bind_hints import bind_hint, bind_message
@@ -169,7 +173,13 @@ def run_query(session: Session, stmt: Statement) -> Result:
     sql = to_duckdb_sql(plan.tree)
     run = QueryRun(session, plan)
     early = None
-    if not session.settings.dry_run:
+    dry, local = session.settings.dry_run, False
+    if dry and not is_query:
+        # a macro, table or view of the session's own database is made all the same, so that
+        # the statements after it can be previewed; one that reads provider tables is not
+        local = runs_in_dry_run(stmt, lambda name: session.store.is_attached(name))
+        dry = bool(plan.slots) or not local
+    if not dry:
         if is_query and session.store_starting and names_resolve(plan.tree, plan.slots):
             # DuckDB is still starting: the first calls leave now and the bind runs beside them
             early = run.begin_early()
@@ -199,8 +209,14 @@ def run_query(session: Session, stmt: Statement) -> Result:
         if early is not None:
             early.abort()  # nothing was read into the store: the replies are dropped
         raise
-    if session.settings.dry_run:
-        return dry_run_result(session, plan)
+    if dry:
+        result = dry_run_result(session, plan)
+        if local:
+            result.warnings.append(
+                "dry run: this statement reads provider tables, so it was not run (no call "
+                "was made): what it makes or changes is not there for the statements after it"
+            )
+        return result
     stats = run.fill(early)
     result_failures = []
     if stats.failures:

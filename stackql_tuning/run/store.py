@@ -775,6 +775,12 @@ class Store:
         )
         return bool(rows) and {str(r[0]) for r in rows} == {"scalar"}
 
+    def is_attached(self, name: str) -> bool:
+        """Whether ``name`` is a database attached to this one (``ATTACH ... AS name``; the
+        providers' catalogs are too)."""
+        sql = "SELECT 1 FROM duckdb_databases() WHERE lower(database_name) = ?"
+        return bool(self.execute(sql, [name.lower()]))
+
     def plain_table(self, name: str, schema: str | None = None) -> bool:
         """Whether ``name`` (in ``schema``, or in any) is a base table of this database, not a
         view, whose definition names no collation: its rows are the same at each read, and

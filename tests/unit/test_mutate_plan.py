@@ -469,6 +469,51 @@ def test_dry_run_lists_calls_and_makes_none(monkeypatch: pytest.MonkeyPatch) -> 
         session.close()
 
 
+def test_a_dry_run_makes_the_scripts_own_macros_and_tables() -> None:
+    # the INSERT's macro did not exist in a dry run ("Scalar Function with name nm does not
+    # exist!"), nor a table made from VALUES: a script that ran could not be previewed
+    session = no_call_session(dry_run=True)
+    try:
+        results = session.execute_script(
+            "CREATE MACRO nm(x) AS ('dry-' || x);"
+            "CREATE TABLE picks AS SELECT * FROM (VALUES ('a'), ('b')) t(x);"
+            f"INSERT INTO {TJ} (projectsId, locationsId, baseModel, supervisedTuningSpec, "
+            "tunedModelDisplayName) SELECT 'p', 'us-central1', 'm', "
+            '\'{"trainingDatasetUri": "gs://b/t.jsonl"}\', nm(x) FROM picks'
+        )
+        assert [r.kind for r in results] == ["other", "other", "dry-run"]
+        assert len(results[2].rows) == 2  # one create per row of picks
+        assert '"tunedModelDisplayName": "dry-a"' in repr(results[2].rows)
+        # one that reads provider tables is not run, and says so
+        made = session.execute(
+            f"CREATE TABLE snap AS SELECT name FROM {HPT} "
+            "WHERE projectsId = 'p' AND locationsId = 'us-central1'"
+        )
+        assert made.kind == "dry-run" and len(made.rows) == 1
+        assert any("was not run" in w for w in made.warnings)
+        with pytest.raises(errors.PlanError, match="snap does not exist"):
+            session.execute("SELECT * FROM snap")
+    finally:
+        session.close()
+
+
+def test_insert_update_and_delete_of_a_local_table_run_in_duckdb() -> None:
+    # they were "INSERT needs a provider resource" and "UPDATE statements are not supported"
+    session = no_call_session()
+    try:
+        session.execute_script(
+            "CREATE TABLE picks (x VARCHAR);"
+            "INSERT INTO picks VALUES ('a'), ('b');"
+            "UPDATE picks SET x = 'c' WHERE x = 'b';"
+            "DELETE FROM picks WHERE x = 'a'"
+        )
+        assert session.execute("SELECT x FROM picks").rows == [("c",)]
+        with pytest.raises(errors.PlanError, match=f"UPDATE cannot change {HPT}"):
+            session.execute(f"UPDATE {HPT} SET displayName = 'x' WHERE projectsId = 'p'")
+    finally:
+        session.close()
+
+
 # ----------------------------------------------------------------------------- AWAIT
 class ScriptedFetcher:
     """Replies from a script, one per fetch; records the calls."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.targets import check_not_written
+from stackql_tuning.plan.targets import check_not_written, local_target, runs_in_dry_run
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.sql import parse
 
@@ -54,3 +54,60 @@ def test_reading_a_provider_table_or_writing_a_local_one_is_allowed(
 ) -> None:
     (stmt,) = parse(sql)
     check_not_written(stmt, reg)
+
+
+@pytest.mark.parametrize(
+    ("sql", "local"),
+    [
+        ("INSERT INTO picks VALUES ('a')", True),
+        ("INSERT INTO main.picks (x) SELECT 'a'", True),
+        ("UPDATE picks SET x = 'b'", True),
+        ("DELETE FROM picks WHERE x = 'z'", True),
+        ("INSERT INTO files.main.picks VALUES ('a')", True),  # an attached database's
+        (f"DELETE FROM {SM} WHERE region = 'us-east-1'", False),
+        (f"INSERT INTO {SM} (region) VALUES ('us-east-1')", False),
+        # a misspelled provider is a provider resource (the registry's "did you mean")
+        ("INSERT INTO googel.aiplatform.hyperparameter_tuning_jobs VALUES (1)", False),
+        ("UPDATE unified.tuning.jobs SET display_name = 'x'", False),
+    ],
+)
+def test_an_insert_update_or_delete_of_a_local_table_is_duckdbs(
+    reg: Registry, sql: str, local: bool
+) -> None:
+    (stmt,) = parse(sql)
+    assert local_target(stmt, reg, lambda name: name == "files") is local
+
+
+@pytest.mark.parametrize(
+    ("sql", "runs"),
+    [
+        ("CREATE MACRO m(x) AS (x || '!')", True),
+        ("CREATE OR REPLACE TEMP MACRO m(x) AS x", True),
+        ("CREATE TABLE picks AS SELECT 1 AS x", True),
+        ("CREATE TABLE picks (x VARCHAR)", True),
+        ("CREATE VIEW v AS SELECT 1 AS x", True),
+        ("CREATE INDEX i ON picks (x)", True),
+        ("INSERT INTO picks VALUES ('a')", True),
+        ("UPDATE picks SET x = 'b'", True),
+        ("DELETE FROM picks", True),
+        ("DROP TABLE picks", True),
+        ("SET TimeZone = 'UTC'", True),
+        ("COPY picks FROM 'picks.csv'", True),  # reads a file into the session's table
+        ("BEGIN", True),
+        # a file, an extension, an attached database: not in a dry run
+        ("COPY picks TO 'picks.csv'", False),
+        ("ATTACH 'f.db' AS files", False),
+        ("INSTALL httpfs", False),
+        ("USE files", False),
+        ("CREATE TABLE files.main.picks (x VARCHAR)", False),
+        ("CREATE TABLE files.picks (x VARCHAR)", False),  # files is attached: its table
+        ("CREATE TABLE s.picks (x VARCHAR)", True),  # schema s of the session's database
+        ("INSERT INTO files.picks VALUES ('a')", False),
+        ("CREATE MACRO files.main.m(x) AS x", False),
+        ("DROP TABLE files.main.picks", False),
+        ("SELECT 1", False),
+    ],
+)
+def test_a_dry_run_runs_what_changes_only_the_sessions_database(sql: str, runs: bool) -> None:
+    (stmt,) = parse(sql)
+    assert runs_in_dry_run(stmt, lambda name: name == "files") is runs
