@@ -247,7 +247,8 @@ def _explain_constrained(
         "but not WITH RECURSIVE, subquery, VALUES list or local table) binds a parameter "
         "(not an OR with other columns, LIKE, <>, an IN (SELECT ...) that is correlated or "
         "reads a DuckDB view, a macro, a sample or the clock, JOIN ... USING, NATURAL "
-        "JOIN, a correlated subquery's outer column: write a JOIN ... ON; nor a condition "
+        "JOIN, a correlated subquery's outer column under an OR, in an ON or unqualified: "
+        "write a JOIN ... ON; nor a condition "
         "outside the CTE or subquery that reads the table: move it inside; nor a HAVING: "
         "write it in the WHERE), and config defaults "
         "do not stand in for it; " + (e.hint or "")

@@ -29,6 +29,7 @@ from stackql_tuning.plan.bindings import (
     provider_tables,
 )
 from stackql_tuning.plan.clock import pin_the_clock
+from stackql_tuning.plan.correlated import bind_correlated
 from stackql_tuning.plan.derived_limit import limit_into_derived
 from stackql_tuning.plan.hydrate_first import apply_hydrate_first
 from stackql_tuning.plan.implied import leave_out_implied
@@ -79,6 +80,8 @@ def plan_select(session: Session, tree: exp.Expr) -> QueryPlan:
     tree = inner_where_padding_drops(tree)
     # a LIMIT over a subquery or CTE alone is that query's too: its table stops paging
     tree = limit_into_derived(tree)
+    # a correlated subquery's params compared to an outer row take that source's values
+    tree = bind_correlated(tree, registry)
     tree = expand_views(equalities_as_in(tree), registry, binary=session.compares_binary)
     if any(True for _ in provider_tables(tree, registry)):
         # conditions are evaluated on pages as they come, before gets, and by the query: at

@@ -453,3 +453,49 @@ def test_provider_tables_load_without_file_access(sandbox: Sandbox) -> None:
             "WHERE projectsId = 'ml-research-prod' AND locationsId = 'us-central1'"
         ).rows
     assert jobs[0][0] > 0 and trials[0][0] > 0
+
+
+CORRELATED = [
+    # each form of correlated subquery: the training jobs' params compared to the outer row
+    (
+        "SELECT j.HyperParameterTuningJobName AS job, (SELECT count(*) FROM {TJ} t "
+        "WHERE t.HyperParameterTuningJobName = j.HyperParameterTuningJobName "
+        "AND t.region = j.region) AS n FROM {SM} j WHERE j.region = 'us-east-1'"
+    ),
+    (
+        "SELECT j.HyperParameterTuningJobName AS job, x.n FROM {SM} j, LATERAL (SELECT count(*) "
+        "AS n FROM {TJ} t WHERE t.HyperParameterTuningJobName = j.HyperParameterTuningJobName "
+        "AND t.region = j.region) x WHERE j.region = 'us-east-1'"
+    ),
+]
+
+
+@pytest.mark.parametrize("sql", CORRELATED)
+def test_a_correlated_subquery_binds_from_the_outer_row(session: Any, sql: str) -> None:
+    # it was "cannot query ... without its required parameters": the outer column bound
+    # nothing; the answer is the join's
+    tables = {"SM": "aws.sagemaker.hyper_parameter_tuning_jobs"}
+    tables["TJ"] = "aws.sagemaker.hyper_parameter_tuning_job_training_jobs"
+    got = session.execute(sql.format(**tables) + " ORDER BY job")
+    joined = session.execute(
+        "SELECT j.HyperParameterTuningJobName AS job, count(t.TrainingJobName) AS n "
+        "FROM {SM} j LEFT JOIN {TJ} t ON t.HyperParameterTuningJobName = "
+        "j.HyperParameterTuningJobName AND t.region = j.region WHERE j.region = 'us-east-1' "
+        "GROUP BY ALL ORDER BY job".format(**tables)
+    )
+    assert got.rows == joined.rows and len(got.rows) > 5
+    assert any(n > 0 for _, n in got.rows)
+
+
+def test_exists_over_a_provider_table_binds_from_the_outer_values(session: Any) -> None:
+    hpt = "google.aiplatform.hyperparameter_tuning_jobs"
+    got = session.execute(
+        "SELECT p.project FROM (VALUES ('ml-research-prod'), ('ml-platform-dev')) p(project) "
+        f"WHERE EXISTS (SELECT 1 FROM {hpt} t WHERE t.projectsId = p.project "
+        "AND t.locationsId = 'us-central1') ORDER BY 1"
+    )
+    direct = session.execute(
+        f"SELECT DISTINCT projectsId FROM {hpt} WHERE projectsId IN ('ml-research-prod', "
+        "'ml-platform-dev') AND locationsId = 'us-central1' ORDER BY 1"
+    )
+    assert got.rows == direct.rows and got.rows

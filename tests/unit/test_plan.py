@@ -802,7 +802,7 @@ def test_a_correlated_subquery_hint_names_the_param_as_spelled_and_says_join() -
         )
     hint = e.value.hint or ""
     assert hint.startswith("HyperParameterTuningJobName is constrained here")
-    assert "correlated subquery's outer column: write a JOIN" in hint
+    assert "correlated subquery's outer column under an OR, in an ON or unqualified" in hint
 
 
 def test_a_view_is_a_dependent_joins_source_after_the_tables_it_reads() -> None:
