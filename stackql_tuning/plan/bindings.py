@@ -469,13 +469,16 @@ def split_and(node: exp.Expr) -> Iterator[exp.Expr]:
         yield node
 
 
+#: what keeps an expression from being a value the API can be given: a column, a query, a
+#: placeholder, and a COLLATE (``= 'X' COLLATE NOCASE`` matches 'x' too, which a get by the
+#: name 'X' never answers with: it bound the name, and gave 0 rows where DuckDB gives 1)
+_NOT_CONSTANT = (exp.Column, exp.Star, exp.Subquery, exp.Select, exp.Placeholder, exp.Collate)
+
+
 def is_constant(node: exp.Expr) -> bool:
-    if isinstance(node, (exp.Column, exp.Star, exp.Subquery, exp.Select, exp.Placeholder)):
+    if isinstance(node, _NOT_CONSTANT):
         return False
-    return not any(
-        isinstance(n, (exp.Column, exp.Subquery, exp.Select, exp.Placeholder))
-        for n in node.find_all(exp.Expr)
-    )
+    return not any(isinstance(n, _NOT_CONSTANT) for n in node.find_all(exp.Expr))
 
 
 def equalities_as_in(tree: exp.Expr) -> exp.Expr:

@@ -1579,3 +1579,18 @@ def test_another_tables_unknown_column_is_not_taken_for_a_misspelling() -> None:
             "WHERE p.projectId = 'x' AND j.locationsId = 'us-central1'"
         )
     assert "did you mean" not in (e.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    "cond",
+    [
+        "HyperParameterTuningJobName = 'BERT-X' COLLATE NOCASE",
+        "HyperParameterTuningJobName IN ('BERT-X' COLLATE NOCASE, 'b')",
+    ],
+)
+def test_a_comparison_under_a_collation_binds_nothing(cond: str) -> None:
+    # a get by the name 'BERT-X' never answers with 'bert-x', which the condition matches:
+    # it bound the name, and gave 0 rows where DuckDB gives 1
+    (slot,) = plan(f"SELECT * FROM {AWS} WHERE region = 'us-east-1' AND {cond}").slots
+    assert slot.method.name == "list"
+    assert "hyperparametertuningjobname" not in slot.static
