@@ -67,9 +67,17 @@ def _as(kind: type, value: Any, name: str) -> Any:
 def sql_list(value: Any) -> str:
     """``('a', 'b', 3)``: text quoted (quotes doubled), finite numbers as they are, None as
     NULL; an empty list is ``(NULL)``, which ``IN`` matches nothing with (``IN ()`` is a
-    syntax error). A text that is not a JSON array, or a single number, is a list of one."""
+    syntax error). A text that is not a JSON array, or a single number, is a list of one; a
+    text with a comma in it is an error (``--var names=a,b`` made ``IN ('a,b')``, which
+    matched nothing: an empty answer, exit 0)."""
     if isinstance(value, str):
         decoded = json_text_value(value)
+        if not isinstance(decoded, list) and "," in value:
+            raise ValueError(
+                f"sql_list: got the text {value!r}, one value with a comma in it: for several "
+                "values give a list (a JSON array, '[\"a\", \"b\"]', or a vars file's list), "
+                "or split it (names.split(',') | sql_list); for one value, [name] | sql_list"
+            )
         value = decoded if isinstance(decoded, list) else [value]
     elif isinstance(value, int | float):
         value = [value]

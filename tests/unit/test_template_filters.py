@@ -66,3 +66,11 @@ def test_a_filter_given_the_wrong_kind_of_value_names_itself() -> None:
     with pytest.raises(ManifestError, match=r"sql_list: wants a list .* got dict"):
         render("{{ {'a': 1} | sql_list }}", {})
     assert json.loads(render("{{ a | merge_lists(b) | tojson }}", {"a": [], "b": []})) == []
+
+
+def test_sql_list_of_a_text_with_a_comma_is_an_error_not_one_value() -> None:
+    # --var names=a,b made IN ('a,b'): it matched nothing, an empty answer and exit 0
+    with pytest.raises(ManifestError, match=r"sql_list: got the text 'a,b'.*split"):
+        render("{{ names | sql_list }}", {"names": "a,b"})
+    assert render("{{ names.split(',') | sql_list }}", {"names": "a,b"}) == "('a', 'b')"
+    assert render("{{ [name] | sql_list }}", {"name": "a,b"}) == "('a,b')"
