@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -812,3 +813,33 @@ def test_the_trials_join_takes_the_partners_project_from_the_config_defaults(
             f"{query} AND g.projectsId IN {tuple(PROJECTS)} AND g.locationsId IN {tuple(LOCATIONS)}"
         ).rows
     assert by_default == literal and by_default[0][0] > 0
+
+
+def test_pending_training_jobs_of_running_jobs_grid_ones_included(
+    sandbox: Sandbox, session: Session
+) -> None:
+    # a Grid job has no MaxNumberOfTrainingJobs: DuckDB's greatest(NULL - n, 0) is 0, and
+    # every running Grid job said 0 pending however much of its grid was left
+    regions = _in(sorted(sandbox.truth["aws"]["jobs"]))
+    rows = session.execute(
+        "SELECT t.Strategy, t.ResourcesStats, h.HyperParameterTuningJobConfig AS config, "
+        "h.TrainingJobStatusCounters AS counters FROM aws.sagemaker.tuning_jobs t "
+        "JOIN aws.sagemaker.hyper_parameter_tuning_jobs h ON h.HyperParameterTuningJobName = "
+        f"t.TuningJobName AND h.region = t.region WHERE t.region IN {regions} "
+        "AND t.TuningJobStatus = 'InProgress'"
+    ).to_dicts()
+    grids = 0
+    for row in rows:
+        config, counters = json.loads(row["config"]), json.loads(row["counters"])
+        limit = config["ResourceLimits"].get("MaxNumberOfTrainingJobs")
+        if row["Strategy"] == "Grid" and limit is None:
+            grids += 1
+            limit = math.prod(
+                len(r["Values"]) for r in config["ParameterRanges"]["CategoricalParameterRanges"]
+            )
+        launched = sum(counters[k] for k in counters)
+        pending = json.loads(row["ResourcesStats"])["ConsumedResources"]["Jobs"]["Pending"]
+        assert pending == max(limit - launched, 0), row
+    assert grids and any(
+        json.loads(r["ResourcesStats"])["ConsumedResources"]["Jobs"]["Pending"] for r in rows
+    )
