@@ -120,16 +120,18 @@ def _hints(
 ) -> tuple[tuple[Hint, ...], int, set[str]]:
     """The statement's hints, the offset its text starts at (its first hint or token) and the
     hint comments as sqlglot keeps them."""
+    # StackQL writes SHOW INSERT /*+ REQUIRED */ INTO ...: its first word is two
+    heads = 2 if [t.text.upper() for t in tokens[:2]] == ["SHOW", "INSERT"] else 1
     try:
         before, first, raw = hints_in_gap(text, gap_start, tokens[0].start)
-        if len(tokens) > 1:
-            after, _, raw_after = hints_in_gap(text, tokens[0].end + 1, tokens[1].start)
+        for k in range(min(heads, len(tokens) - 1)):
+            after, _, raw_after = hints_in_gap(text, tokens[k].end + 1, tokens[k + 1].start)
             before, raw = before + after, raw + raw_after
     except HintSyntaxError as error:
         raise parse_error(
             error.message, text, error.offset, source=source, hint=error.hint
         ) from None
-    _check_hint_places(text, tokens, source)
+    _check_hint_places(text, tokens[heads - 1 :], source)
     names = [h.name for h in before]
     twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if twice is not None:  # the last one won: /*+ ON_ERROR=CONTINUE, ON_ERROR=FAIL */

@@ -238,3 +238,22 @@ def test_a_bare_on_error_hint_is_a_parse_error() -> None:
         parse("/*+ ON_ERROR */ SELECT 1")
     assert "ON_ERROR=CONTINUE" in (e.value.hint or "")
     assert parse("/*+ ON_ERROR=FAIL */ SELECT 1")[0].hint("ON_ERROR") is not None
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SHOW INSERT /*+ REQUIRED */ INTO google.aiplatform.hyperparameter_tuning_jobs",
+        "SHOW /*+ REQUIRED */ INSERT INTO google.aiplatform.hyperparameter_tuning_jobs",
+        "/*+ REQUIRED */ SHOW INSERT INTO google.aiplatform.hyperparameter_tuning_jobs",
+    ],
+)
+def test_show_insert_takes_its_hint_where_stackql_writes_it(sql: str) -> None:
+    # StackQL's documented form (after INSERT) was "a hint here is not read"
+    (stmt,) = parse(sql)
+    assert [h.name for h in stmt.hints] == ["REQUIRED"]
+
+
+def test_a_hint_further_into_show_insert_is_still_misplaced() -> None:
+    with pytest.raises(ParseError, match="a hint here is not read"):
+        parse("SHOW INSERT INTO /*+ REQUIRED */ google.aiplatform.hyperparameter_tuning_jobs")
