@@ -75,7 +75,7 @@ def sql_list(value: Any) -> str:
         if not isinstance(decoded, list) and "," in value:
             raise ValueError(
                 f"sql_list: got the text {value!r}, one value with a comma in it: for several "
-                "values give a list (a JSON array, '[\"a\", \"b\"]', or a vars file's list), "
+                'values give a list (a JSON array, \'["a", "b"]\', or a vars file\'s list), '
                 "or split it (names.split(',') | sql_list); for one value, [name] | sql_list"
             )
         value = decoded if isinstance(decoded, list) else [value]
