@@ -256,13 +256,15 @@ def _explain_constrained(
     return e
 
 
-def _with_misspelled(e: PlanError, ref: TableRef, refs: list[TableRef]) -> PlanError:
+def _with_misspelled(e: PlanError, ref: TableRef, refs: list[TableRef]) -> bool:
     """``e`` (a table's required params are not bound) saying which of the names the
     statement gives that table is no column of it but close to a param it needs:
-    `WHERE projectId = 'p'` was only "cannot query ... without its required parameters"."""
+    `WHERE projectId = 'p'` was only "cannot query ... without its required parameters"; and
+    which is a double-quoted value (`region = "us-east-1"` compares with a column so named).
+    Whether it found one."""
     resource, scope = ref.resource, ref.scope
     if scope is None:
-        return e
+        return False
     known = {c.lower() for c in _resource_columns(resource)}
     needed = {p for m in resource.methods_for("SELECT") for p in m.required_params}
     alias = ref.alias.lower()
@@ -275,13 +277,20 @@ def _with_misspelled(e: PlanError, ref: TableRef, refs: list[TableRef]) -> PlanE
         name, table = col.name, col.table.lower()
         if not name or name.lower() in known or (table != alias if table else not alone):
             continue
+        if not table and col.this.args.get("quoted") and name not in said:
+            said.append(name)  # region = "us-east-1": a name, not a value
+            e.hint = (
+                f'"{name}" is a name (double quotes): a text value takes single quotes, '
+                f"'{name}'; " + (e.hint or "")
+            )
+            continue
         close = closest(name, needed)
         if close and name not in said:
             said.append(name)
             e.hint = f"{name} is not a column of {resource.id} (did you mean {close[0]}?); " + (
                 e.hint or ""
             )
-    return e
+    return bool(said)
 
 
 def _hint(resource: Resource) -> str:
@@ -796,8 +805,11 @@ def plan_query(
             except PlanError as unbound:
                 branch = ref.node.meta.get(OPTIONAL)
                 if not branch:
-                    unbound = _explain_constrained(unbound, constrained, resource, ref.node)
-                    raise _with_misspelled(unbound, ref, refs) from None
+                    # a misspelled name or a double-quoted value says what is wrong; the
+                    # rules of binding would hide it
+                    if not _with_misspelled(unbound, ref, refs):
+                        _explain_constrained(unbound, constrained, resource, ref.node)
+                    raise unbound from None
                 _refuse_outer_filter(ref, refs, constrained)
                 # an optional view branch the query does not bind: skipped, and said so
                 method, skip = resource.methods_for("SELECT")[0], True

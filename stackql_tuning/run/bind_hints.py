@@ -2,7 +2,8 @@
 
 DuckDB says what it cannot bind, not why a provider table is made the way it is:
 - ``Referenced column "NextToken" not found``: the page token is a request param of the list
-  call, never a column (pages are followed for the user);
+  call, never a column (pages are followed for the user); ``Referenced column "Completed" not
+  found`` where the statement wrote ``"Completed"``: a text value in double quotes;
 - ``No function matches ... '~~(TIMESTAMP WITH TIME ZONE, STRING_LITERAL)'``: the APIs' date-time
   strings (``createTime``, ``CreationTime``) are TIMESTAMPTZ columns here, which DESCRIBE shows
   as the API's ``string`` (its EXTENDED form gives the SQL type).
@@ -46,7 +47,7 @@ def bind_hint(message: str, sql: str, resources: Iterable[Resource]) -> str | No
     resources = list({r.id: r for r in resources}.values())
     missing = _NOT_FOUND.match(message)
     if missing:
-        return _page_token(missing.group(1), resources)
+        return _page_token(missing.group(1), resources) or _double_quoted(missing.group(1), sql)
     if _TIMESTAMP.search(message):
         return _timestamp(sql, resources)
     if _EMPTY_SELECTOR.match(message):
@@ -96,6 +97,14 @@ def _page_token(name: str, resources: list[Resource]) -> str | None:
                     "column: every page is read for you (a LIMIT stops the paging early)"
                 )
     return None
+
+
+def _double_quoted(name: str, sql: str) -> str | None:
+    """A column DuckDB cannot find that the statement wrote in double quotes
+    (``= "Completed"``): a name, where a text value was meant."""
+    if f'"{name}"' not in sql:
+        return None
+    return f"\"{name}\" is a name (double quotes): a text value takes single quotes, '{name}'"
 
 
 def _timestamp(sql: str, resources: list[Resource]) -> str:

@@ -61,3 +61,13 @@ def test_unnest_of_an_api_array_is_told_the_column_is_json() -> None:
     ):
         hint = bind_hint(message, "SELECT unnest(j.trials) FROM t j", [HPT]) or ""
         assert "json_each(trials)" in hint and "CAST(trials AS JSON[])" in hint
+
+
+def test_a_double_quoted_value_is_said_to_be_a_name() -> None:
+    sql = 'SELECT 1 FROM t WHERE HyperParameterTuningJobStatus = "Completed"'
+    hint = bind_hint('Referenced column "Completed" not found in FROM clause!', sql, [])
+    assert (
+        hint
+        == "\"Completed\" is a name (double quotes): a text value takes single quotes, 'Completed'"
+    )
+    assert bind_hint('Referenced column "Completed" not found', "SELECT Completed", []) is None

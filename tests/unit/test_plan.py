@@ -1594,3 +1594,12 @@ def test_a_comparison_under_a_collation_binds_nothing(cond: str) -> None:
     (slot,) = plan(f"SELECT * FROM {AWS} WHERE region = 'us-east-1' AND {cond}").slots
     assert slot.method.name == "list"
     assert "hyperparametertuningjobname" not in slot.static
+
+
+def test_a_double_quoted_value_of_a_required_param_is_said_to_be_a_name() -> None:
+    # the hint was every rule of binding, which never said the value was a name
+    with pytest.raises(PlanError, match="without its required parameters") as e:
+        plan(f'SELECT count(*) FROM {AWS} WHERE region = "us-east-1"')
+    hint = e.value.hint or ""
+    assert hint.startswith('"us-east-1" is a name (double quotes): a text value takes single')
+    assert "is constrained here" not in hint
