@@ -543,11 +543,23 @@ def _looked_in_defaults(
             f"{n} {', '.join(map(repr, v))}, {origin.get(n.lower(), 'set in the Session defaults')}"
             for n, v in values.items()
         )
+        # a param that picks where the call goes and was not given at all (AwsAccountId: the
+        # credentials' own account): the job may be in another one (the warning named only
+        # the region, which was right)
+        unset = [
+            p.name
+            for p in slot.method.params
+            if p.location == "client"
+            and p.name not in where
+            and all(f.params.get(p.name) is None for f in missed)
+        ]
+        if unset:
+            said += f"; {' / '.join(unset)} not given: the credentials' default"
         calls = "call" if len(missed) == 1 else "calls"
         out.append(
             f"{slot.resource.id}: {len(missed)} {calls} found nothing where the defaults sent "
-            f"{'it' if len(missed) == 1 else 'them'} ({said}); name {' / '.join(where)} in the "
-            "statement to look elsewhere"
+            f"{'it' if len(missed) == 1 else 'them'} ({said}); name {' / '.join(where + unset)} "
+            "in the statement to look elsewhere"
         )
     return out
 

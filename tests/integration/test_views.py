@@ -843,3 +843,18 @@ def test_pending_training_jobs_of_running_jobs_grid_ones_included(
     assert grids and any(
         json.loads(r["ResourcesStats"])["ConsumedResources"]["Jobs"]["Pending"] for r in rows
     )
+
+
+def test_a_name_not_found_without_an_account_says_the_account_was_not_given(
+    sandbox: Sandbox,
+) -> None:
+    # a job of the second account in the default region: the warning said only "name region",
+    # which was right; the account was what was missing
+    name = sorted(sandbox.truth["aws"]["accounts"][SECOND_ACCOUNT]["jobs"]["us-east-1"])[0]
+    with Session(**sandbox.settings(), defaults={"region": ["us-east-1"]}) as s:
+        result = s.execute(
+            f"SELECT TuningJobName FROM aws.sagemaker.tuning_jobs WHERE TuningJobName = '{name}'"
+        )
+    assert result.rows == []
+    [warning] = result.warnings
+    assert "AwsAccountId not given" in warning and "name region / AwsAccountId" in warning
