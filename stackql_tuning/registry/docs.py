@@ -14,11 +14,12 @@ names a particular resource.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from stackql_tuning.catalog import insert_columns, required_params_text
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.registry.model import Method, Resource
+from stackql_tuning.registry.model import Method, Resource, call_options
 
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "docs"
 INDEX_BEGIN = "<!-- BEGIN generated resource index -->"
@@ -82,6 +83,46 @@ def _fields(res: Resource) -> list[str]:
     return [*out, ""]
 
 
+def _param_columns(res: Resource) -> list[str]:
+    """The params of the SELECT methods, which are columns too: where a row lives, and the
+    call options a WHERE sets (``StatusEquals``, ``filter``, ``MaxResults``...)."""
+    params = res.param_columns
+    if not params:
+        return []
+    options = set(call_options(res))
+    out = [
+        "## Parameter columns",
+        "Columns beside the fields: a `WHERE` on them binds the calls (`= 'x'` or `IN (...)`),",
+        "and each row says where it lives. A call option has a value only where the statement",
+        "names it (`SELECT *` leaves it out otherwise).",
+        "",
+        "| Name | Datatype | Kind | Methods | Description |",
+        "|:-----|:---------|:-----|:--------|:------------|",
+    ]
+    for prm in params:
+        takes = [m.name for m in res.methods_for("SELECT") if m.param(prm.name) is not None]
+        kind = "call option" if prm.name in options else "says where the row is"
+        desc = _first_sentence(prm.description) if prm.description.strip() else ""
+        out.append(
+            f"| {_code(prm.name)} | `{prm.type}` | {kind} | {_code(', '.join(takes))} | "
+            f"{_cell(desc)} |"
+        )
+    sizes = sorted(
+        {
+            m.pagination.limit_param
+            for m in res.methods_for("SELECT")
+            if m.pagination and m.pagination.limit_param
+        }
+    )
+    if sizes:
+        out += [
+            "",
+            f"{', '.join(f'`{s}`' for s in sizes)} sets the size of each page, not the number "
+            "of rows: every page is read for you (a `LIMIT` caps the rows and stops the paging).",
+        ]
+    return [*out, ""]
+
+
 def _methods(res: Resource) -> list[str]:
     out = [
         "## Methods",
@@ -105,7 +146,11 @@ def _where(m: Method) -> list[str]:
 
 
 def _first_sentence(text: str) -> str:
-    return " ".join(text.split()).split(". ")[0].rstrip(".") + "."
+    """The text up to its first full stop (not the one of an "e.g." or "i.e.")."""
+    return _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0].rstrip(".") + "."
+
+
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\. ")
 
 
 def _select(res: Resource) -> list[str]:
@@ -237,7 +282,8 @@ def resource_page(res: Resource, reg: Registry | None = None) -> str:
         from stackql_tuning.registry.docs_view import view_sections
 
         return "\n".join(lines + view_sections(res, reg)).rstrip("\n") + "\n"
-    for part in (_overview, _fields, _methods, _select, _insert, _delete, _exec):
+    parts = (_overview, _fields, _param_columns, _methods, _select, _insert, _delete, _exec)
+    for part in parts:
         lines += part(res)
     return "\n".join(lines).rstrip("\n") + "\n"
 
