@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 
 from stackql_tuning.registry.model import Column, Resource, call_options
 
-_NOT_FOUND = re.compile(r'Referenced column "([^"]+)" not found')
+_NOT_FOUND = re.compile(r'Referenced column "([^"]+)" (?:was )?not found')
 _TIMESTAMP = re.compile(r"No function matches .*TIMESTAMP WITH TIME ZONE")
 
 

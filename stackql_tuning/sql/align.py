@@ -113,7 +113,7 @@ def error_offset(message: str, spot: tuple[str, str] | None, text: str) -> int |
     if not tokens:
         return found
     keys = [_key(t) for t in tokens]
-    named = re.match(r'Referenced column "([^"]+)" not found', message) or re.search(
+    named = re.match(r'Referenced column "([^"]+)" (?:was )?not found', message) or re.search(
         r"when casting from source column (\w+)", message
     )
     if named:  # a column: not a name given with AS, nor a function's

@@ -106,3 +106,10 @@ def test_a_data_value_that_equals_a_literal_is_no_evidence() -> None:
     text = "SELECT strptime(s, '%Y') FROM t WHERE s = 'run-1'"
     message = 'Could not parse string "run-1" according to format specifier "%Y"'
     assert error_offset(message, None, text) is None
+
+
+def test_a_column_not_found_for_want_of_a_from_is_located() -> None:
+    # DuckDB's other wording of it ("was not found because the FROM clause is missing") left
+    # the error with no place at all
+    message = 'Referenced column "nope" was not found because the FROM clause is missing'
+    assert error_offset(message, None, "SELECT 1 AS a, nope") == 15
