@@ -198,9 +198,18 @@ def _syntax_error(
 ) -> ManifestError:
     """A jinja syntax error as ``error`` at ``source:line`` (``render``'s and
     ``check_syntax``'s)."""
+    message = str(e.message or "")
+    # jinja's lexer counts characters: "unexpected char \"'\" at 10" of `SELECT '{{' AS x`
+    at = re.match(r"unexpected char (.+) at \d+$", message)
+    if at:
+        message = f"unexpected {at.group(1)} inside {{{{ ... }}}} or {{% ... %}}"
     return error(
-        f"template syntax error{where}: {e.message}",
+        f"template syntax error{where}: {message}",
         location=Location(file=source, line=line, resource=resource),
+        hint="SQL holding {{, {% or {# is a jinja template; for those characters as text "
+        "write {% raw %}...{% endraw %} around them"
+        if at
+        else None,
     )
 
 

@@ -343,3 +343,14 @@ def test_a_variable_named_env_is_refused_and_text_variables_are_named_strings() 
     with pytest.raises(ManifestError) as info:
         render_script("SELECT '{{ n.HOME }}'", variables=n)
     assert info.value.message.startswith("str value has no attribute")
+
+
+def test_braces_meant_as_text_get_the_raw_hint() -> None:
+    # it said "unexpected char "'" at 10": a character offset and no way out
+    with pytest.raises(ManifestError) as e:
+        render("SELECT '{{' AS x", {})
+    assert 'unexpected "\'" inside {{ ... }}' in e.value.message
+    assert "{% raw %}" in (e.value.hint or "")
+    with pytest.raises(ManifestError) as e:
+        render("SELECT 1 {% endfi %}", {})
+    assert e.value.hint is None  # a template's own mistake
