@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from stackql_tuning.cli_args import FORMATS, build_parser
+from stackql_tuning.cli_args import FORMATS, build_parser, check_option_names
 from stackql_tuning.errors import PartialResult, StackqlTuningError, UsageError
 from stackql_tuning.settings import NUMERIC_RULES, check_numeric
 from stackql_tuning.textfile import read_text
@@ -358,7 +358,9 @@ def main(
     term = _Term()
     try:
         try:
-            args = parser.parse_args(_utf8_args(sys.argv[1:] if argv is None else argv))
+            given = _utf8_args(sys.argv[1:] if argv is None else argv)
+            check_option_names(parser, given)
+            args = parser.parse_args(given)
         except SystemExit as e:  # --help, --version
             return int(e.code or 0)
         _check_global_options(parser, args)

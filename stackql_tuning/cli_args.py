@@ -5,11 +5,13 @@ the sub-commands. Parsing only: what each command does is in ``cli.py``.
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from stackql_tuning import __version__
-from stackql_tuning.errors import UsageError
+from stackql_tuning.errors import UsageError, did_you_mean
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "text")
 
@@ -22,6 +24,37 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:
         raise UsageError(message, hint=f"{self.prog} --help")
+
+
+#: what a misspelled option looks like (SQL text that starts with "--" is a comment: not one)
+_OPTION = re.compile(r"--[A-Za-z][\w-]*")
+
+
+def check_option_names(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """A UsageError naming an option no command has (with the one it is close to): argparse
+    took ``--outptu json exec ...`` for the command ``json`` ("invalid choice: 'json'"), and
+    after the command said "unrecognized arguments: --outptu SELECT 1"."""
+    known = sorted(_option_strings(parser))
+    for arg in argv:
+        if arg == "--":
+            return
+        name = arg.split("=", 1)[0]
+        if not _OPTION.fullmatch(name) or any(k.startswith(name) for k in known):
+            continue  # (argparse takes a unique prefix of an option as the option)
+        raise UsageError(
+            f"unknown option {name}",
+            hint=did_you_mean(name, known) or f"{parser.prog} --help lists the options",
+        )
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    out: set[str] = set()
+    for action in parser._actions:
+        out.update(o for o in action.option_strings if o.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out |= _option_strings(sub)
+    return out
 
 
 def _global_options(p: argparse.ArgumentParser, *, suppress: bool) -> list[argparse.Action]:

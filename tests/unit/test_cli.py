@@ -319,3 +319,21 @@ def test_deploy_teardown_says_it_writes_no_output_file(tmp_path: Path) -> None:
     )
     assert "teardown exports nothing, and writes no file" in err
     assert code == 1 and "no stackql_manifest.yml" in err  # and the stack's own error
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--outptu", "json", "exec", "SELECT 1"],  # was "invalid choice: 'json'"
+        ["exec", "--outptu", "json", "SELECT 1"],  # was "unrecognized arguments: --outptu ..."
+    ],
+)
+def test_a_misspelled_option_is_named_with_the_one_meant(argv: list[str]) -> None:
+    code, out, err = run(argv)
+    assert code == 2 and out == ""
+    assert "unknown option --outptu" in err and "'--output'" in err
+
+
+def test_sql_text_that_starts_with_a_comment_and_a_prefix_of_an_option_pass() -> None:
+    assert run(["exec", "-- a comment\nSELECT 1 AS x", "-o", "csv"])[:2] == (0, "x\n1\n")
+    assert run(["--outp", "csv", "exec", "SELECT 1 AS x"])[:2] == (0, "x\n1\n")
