@@ -248,6 +248,18 @@ def environment_variables() -> EnvVars:
     return EnvVars(os.environ)
 
 
+#: names a template reads as jinja's own, whatever a variable of that name holds (literals)
+#: or that a variable would hide (its functions)
+_JINJA_NAMES = {
+    **dict.fromkeys(("true", "false", "none", "True", "False", "None"), "a literal"),
+    **dict.fromkeys(
+        ("range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "self"),
+        "a name templates use",
+    ),
+    **dict.fromkeys(GLOBALS, "a function templates use"),
+}
+
+
 def render_script(text: str, *, variables: Mapping[str, Any], source: str | None = None) -> str:
     """Render an ``.iql`` script before it is parsed.
 
@@ -263,6 +275,15 @@ def render_script(text: str, *, variables: Mapping[str, Any], source: str | None
             "the variable name env is taken: {{ env.NAME }} reads the environment",
             location=Location(file=source),
             hint="give the variable another name (--var stack_env=prod)",
+        )
+    hidden = sorted(n for n in variables if n in _JINJA_NAMES)
+    if hidden:
+        # --var true=5 was ignored ({{ true }} is jinja's literal) and --var range=5 broke
+        # {% for i in range(3) %}, silently
+        raise TemplateError(
+            f"the variable name {hidden[0]} is jinja's own ({_JINJA_NAMES[hidden[0]]})",
+            location=Location(file=source),
+            hint=f"give the variable another name (--var my_{hidden[0]}=...)",
         )
     context: dict[str, Any] = {"env": environment_variables()}
     context.update(variables)

@@ -354,3 +354,10 @@ def test_braces_meant_as_text_get_the_raw_hint() -> None:
     with pytest.raises(ManifestError) as e:
         render("SELECT 1 {% endfi %}", {})
     assert e.value.hint is None  # a template's own mistake
+
+
+@pytest.mark.parametrize("name", ["true", "None", "range", "namespace", "uuid"])
+def test_a_variable_named_as_jinjas_own_is_refused(name: str) -> None:
+    # --var true=5 was ignored ({{ true }} is the literal), --var range=5 broke range(3)
+    with pytest.raises(ManifestError, match=f"the variable name {name} is jinja's own"):
+        render_script("SELECT 1", variables={name: "5"})
