@@ -470,14 +470,17 @@ def check_param_values(slot: Slot) -> None:
                 continue
             where = Location(resource=slot.resource.id)
             if slot.scope is not None:
+                shown = str(value).removeprefix("-")  # -1 is the literal 1 negated
                 lit = next(
                     (
                         lit
                         for lit in slot.scope.find_all(exp.Literal)
-                        if lit.this == str(value) and lit.find_ancestor(exp.Select) is slot.scope
+                        if lit.this == shown and lit.find_ancestor(exp.Select) is slot.scope
                     ),
                     None,
                 )
+                if lit is not None and isinstance(lit.parent, exp.Neg):
+                    lit = lit.parent
                 if lit is not None:
                     where = node_location(lit, where)
             raise PlanError(f"parameter {p.name} = {value!r} {problem}", location=where, hint=hint)

@@ -112,6 +112,8 @@ def test_a_trailing_newline_does_not_pass_the_apis_pattern() -> None:
         ("SortOrder = 'desc'", "SortOrder = 'desc' is not a value", "Descending"),
         ("SortBy = 'Bogus'", "SortBy = 'Bogus'", "Name, Status, CreationTime"),
         ("MaxResults = 500", "MaxResults = 500 is out of the API's range", "between 1 and 100"),
+        # a negative number is the literal negated: it was not located
+        ("MaxResults = -1", "MaxResults = -1 is out of the API's range", "between 1 and 100"),
         # not a job name: SageMaker refuses it (ValidationException), the sandbox answered 0 rows
         (
             "HyperParameterTuningJobName IN ('xgb-a', 'bad_name!')",
