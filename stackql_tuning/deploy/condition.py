@@ -3,16 +3,19 @@
 After jinja rendering, an ``if`` is a Python-looking expression such as
 ``'prod' == 'prod' and 'us-east-1' in ['us-east-1', 'eu-west-1']``. It is parsed with ``ast`` and
 evaluated by walking the tree; only literals (strings, numbers, booleans, None, and lists /
-tuples / sets of them), comparisons (``== != < <= > >= in not in``) and ``and`` / ``or`` /
-``not`` are allowed. Anything else (names, calls, attributes, subscripts, arithmetic) is a
-ManifestError: nothing is ever passed to ``eval``.
+tuples / sets of them), the stack's variables by name (``stack_env == 'prod'``, as
+stackql-deploy's documentation writes it: a global, ``stack_env``, an export), comparisons
+(``== != < <= > >= in not in``) and ``and`` / ``or`` / ``not`` are allowed. Anything else
+(another name, calls, attributes, subscripts, arithmetic) is a ManifestError: nothing is
+ever passed to ``eval``.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stackql_tuning.errors import Location, ManifestError
@@ -29,7 +32,7 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
 }
 
 _DESCRIBE: dict[type[ast.AST], str] = {
-    ast.Name: "a bare name (quote strings, e.g. 'prod')",
+    ast.Name: "a name that is no variable of the stack (quote strings, e.g. 'prod')",
     ast.Call: "a function call",
     ast.Attribute: "an attribute access",
     ast.Subscript: "a subscript",
@@ -48,32 +51,36 @@ class _Unsafe(Exception):
 _WORDS = {"true": True, "false": False, "null": None}
 
 
-def _literal(node: ast.AST) -> Any:
+def _literal(node: ast.AST, names: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Name) and node.id in _WORDS:
         return _WORDS[node.id]
+    if isinstance(node, ast.Name) and node.id in names:
+        value = names[node.id]
+        if value is None or isinstance(value, str | int | float | bool | list | tuple):
+            return list(value) if isinstance(value, tuple) else value
     if isinstance(node, ast.Constant) and (
         node.value is None or isinstance(node.value, str | int | float | bool)
     ):
         return node.value
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        return [_literal(e) for e in node.elts]
+        return [_literal(e, names) for e in node.elts]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        value = _literal(node.operand)
+        value = _literal(node.operand, names)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return -value
     raise _Unsafe(node)
 
 
-def _eval(node: ast.AST) -> Any:
+def _eval(node: ast.AST, names: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.BoolOp):
-        values = (_eval(v) for v in node.values)
+        values = (_eval(v, names) for v in node.values)
         return all(values) if isinstance(node.op, ast.And) else any(values)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return not _eval(node.operand)
+        return not _eval(node.operand, names)
     if isinstance(node, ast.Compare):
-        left = _eval(node.left)
+        left = _eval(node.left, names)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _eval(comparator)
+            right = _eval(comparator, names)
             try:
                 ok = _COMPARE[type(op)](left, right)
             except TypeError as e:
@@ -82,7 +89,20 @@ def _eval(node: ast.AST) -> Any:
                 return False
             left = right
         return True
-    return _literal(node)
+    return _literal(node, names)
+
+
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+
+
+def bare_names(expression: str) -> set[str]:
+    """The variables an ``if`` reads by bare name (``stack_env == 'prod'``), its jinja left
+    out; none when it is not an expression yet."""
+    try:
+        tree = ast.parse(_JINJA.sub("0", expression).strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in _WORDS}
 
 
 def _shown(text: str, limit: int = 200) -> str:
@@ -98,15 +118,17 @@ def evaluate(
     file: str | None = None,
     line: int | None = None,
     resource: str | None = None,
+    names: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Evaluate a rendered ``if`` expression; ManifestError unless it is a plain comparison."""
+    """Evaluate a rendered ``if`` expression; ManifestError unless it is a plain comparison.
+    ``names``: the stack's variables a bare name reads (a text, number, boolean or list)."""
     where = Location(file=file, line=line, resource=resource)
     text = expression.strip()
     if not text:
         raise ManifestError("'if' expression is empty", location=where)
     try:
         tree = ast.parse(text, mode="eval")
-        result = _eval(tree.body)
+        result = _eval(tree.body, names or {})
     except (RecursionError, MemoryError):  # parsing and evaluating recurse once per level
         raise ManifestError(
             "'if' expression nests too deeply to be evaluated",

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from stackql_tuning.deploy.anchors import Anchor, load_anchors
-from stackql_tuning.deploy.condition import evaluate
+from stackql_tuning.deploy.condition import bare_names, evaluate
 from stackql_tuning.deploy.context import StackContext
 from stackql_tuning.deploy.manifest import Manifest, ResourceSpec
 from stackql_tuning.deploy.preflight import check_anchor
@@ -360,7 +360,9 @@ class Engine(AnchorRunner):
         for prop in res.props:  # one it reads that has no value here: its error, now
             if prop.name in names:
                 self.ctx.prop_value(res, prop)
-        if not names <= set(gate):
+        exported = {e.alias for r in self.manifest.resources for e in r.exports}
+        # an export it reads by bare name (stack_env == 'prod' style) is not known yet either
+        if not names <= set(gate) or (bare_names(res.condition) & exported) - set(gate):
             return None
         return self._condition(res, gate, quiet=True)
 
@@ -650,7 +652,7 @@ class Engine(AnchorRunner):
         what = f"'if' of resource {res.name!r}"
         line = res.condition_line or res.line
         text = self.ctx.render_value(res.condition, ctx, line=line, what=what)
-        ok = evaluate(text, file=self.ctx.file, line=line, resource=res.name)
+        ok = evaluate(text, file=self.ctx.file, line=line, resource=res.name, names=ctx)
         if not ok and not quiet:
             self.log(f"[{res.name}] skipped: if {res.condition} is false")
         return ok

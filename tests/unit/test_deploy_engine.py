@@ -1043,3 +1043,24 @@ def test_a_dry_run_does_not_plan_an_anchor_with_local_sql(stack: Path) -> None:
     cloud = PlanningCloud()
     run(build, cloud, stack, dry_run=True)
     assert not any("picked" in s.text for s in cloud.statements)
+
+
+def test_an_if_reads_the_stacks_variables_by_bare_name(stack: Path) -> None:
+    # stackql-deploy's documentation writes `if: "environment == 'production'"`: a bare
+    # name was "not a plain comparison"
+    _with(stack, _PROD_ONLY.replace("'{{ stack_env }}' == 'prod'", "stack_env == 'prod'"))
+    report = run(build, FakeCloud(), stack)
+    assert [r.action for r in report.resources][:4] == ["created", "created", "skipped", "skipped"]
+
+
+def test_an_if_that_reads_an_export_by_bare_name_waits_for_its_resource(stack: Path) -> None:
+    # known only once p1 ran: preflight must not read it as "no variable of the stack"
+    _with(
+        stack,
+        _PROD_ONLY.replace(
+            "  - name: p2\n    file: job.iql\n    if: \"'{{ stack_env }}' == 'prod'\"",
+            "  - name: p2\n    file: job.iql\n    if: \"p1_id != ''\"",
+        ).replace("        merge: [p1_id]\n", ""),
+    )
+    report = run(build, FakeCloud(), stack, "prod")
+    assert [r.action for r in report.resources][:4] == ["created", "created", "created", "created"]

@@ -229,7 +229,7 @@ def test_condition_plain_comparisons(expr: str, expected: bool) -> None:
     [
         "__import__('os').system('true')",
         "open('/etc/passwd')",
-        "prod == 'prod'",
+        "prod == 'prod'",  # a name that is no variable
         "'a'.upper() == 'A'",
         "[x for x in 'ab']",
         "1 + 1 == 2",
@@ -540,3 +540,18 @@ def test_a_teardown_that_ran_only_a_cancel_reports_cancelled() -> None:
     assert _teardown_action(parse(exec_.format("stop"))) == "stopped"
     delete = "DELETE FROM google.aiplatform.hyperparameter_tuning_jobs WHERE projectsId = 'p';"
     assert _teardown_action(parse(exec_.format("cancel") + delete)) == "deleted"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("stack_env == 'prod'", True),  # stackql-deploy's documented form
+        ("stack_env != 'prod' or regions == ['a', 'b']", True),
+        ("'b' in regions and not dry", True),
+    ],
+)
+def test_condition_reads_the_stacks_variables_by_name(expr: str, expected: bool) -> None:
+    names = {"stack_env": "prod", "regions": ["a", "b"], "dry": False}
+    assert evaluate(expr, names=names) is expected
+    with pytest.raises(ManifestError, match="a name that is no variable"):
+        evaluate("stack_envv == 'prod'", names=names)
