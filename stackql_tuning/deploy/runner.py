@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
@@ -33,6 +34,9 @@ from stackql_tuning.errors import (
 from stackql_tuning.result import Result, unique_names
 from stackql_tuning.sql.statement import Statement
 from stackql_tuning.sql.template import render, rendered_source
+
+#: the tests of a template's {% if %} and {% elif %} blocks
+_BRANCH = re.compile(r"\{%-?\s*(?:el)?if\b(.*?)-?%\}", re.S)
 
 logger = logging.getLogger("stackql_tuning.deploy")
 
@@ -150,11 +154,30 @@ class AnchorRunner:
         if self.show_queries or self.dry_run:
             verb = "would run" if self.dry_run else "running"
             line = f"[{res.name}] {verb} /*+ {anchor.name} */:\n{masked}"
+            waiting = self._stand_in_branches(anchor, ctx) if self.dry_run else []
+            if waiting:
+                # teardown --dry-run showed only the DELETE where the run stops the job first
+                line += (
+                    f"\n(its template branches on {', '.join(waiting)}, which only a real run "
+                    "reads: the statements above follow the dry run's stand-in, not the value)"
+                )
             if self._log is None:
                 logger.warning(line)
             else:
                 self._log(line)
         return text
+
+    def _stand_in_branches(self, anchor: Anchor, ctx: dict[str, Any]) -> list[str]:
+        """The variables holding a dry run's stand-in (an export) that ``anchor``'s template
+        tests in an ``{% if %}`` or ``{% elif %}``."""
+        tests = " ".join(_BRANCH.findall(anchor.text))
+        return sorted(
+            name
+            for name, value in ctx.items()
+            if isinstance(value, str)
+            and value in self.ctx.stand_ins
+            and re.search(rf"\b{re.escape(name)}\b", tests)
+        )
 
     def _statements(
         self, res: ResourceSpec, anchor: Anchor, ctx: dict, *, allow_empty: bool = False

@@ -1064,3 +1064,18 @@ def test_an_if_that_reads_an_export_by_bare_name_waits_for_its_resource(stack: P
     )
     report = run(build, FakeCloud(), stack, "prod")
     assert [r.action for r in report.resources][:4] == ["created", "created", "created", "created"]
+
+
+def test_a_dry_run_says_when_a_template_branches_on_an_export(stack: Path) -> None:
+    # teardown --dry-run showed the branch of the stand-in (only the DELETE) where the run
+    # stops the job first, and said nothing of it
+    iql = JOB_IQL.replace(
+        "/*+ delete */\nEXEC", "/*+ delete */\n{% if job_id != 'x' %}\nEXEC"
+    ).replace("'{{ job_id }}';\nDELETE", "'{{ job_id }}';\n{% endif %}\nDELETE")
+    (stack / "resources" / "job.iql").write_text(iql)
+    cloud, rec = FakeCloud(), Recorder()
+    run(build, cloud, stack)
+    run(teardown, cloud, stack, rec=rec, dry_run=True)
+    notes = [line for line in rec.lines if "branches on" in line]
+    assert notes and all("/*+ delete */" in n and "branches on job_id" in n for n in notes)
+    assert not any("branches on" in line for line in rec.lines if "/*+ exists */" in line)
