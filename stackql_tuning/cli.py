@@ -208,6 +208,11 @@ def _note_not_run(error: StackqlTuningError, left: list[Any]) -> None:
 def cmd_shell(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from stackql_tuning.shell import run_shell
 
+    variables: dict[str, Any] = {}
+    if _opt(args, "var") or _opt(args, "vars_file"):  # as exec's: checked before the session
+        from stackql_tuning.sql.template import load_vars
+
+        variables = load_vars(args.var, args.vars_file)
     with open_session(args) as session:
         if session.settings.cache_ttl is None:
             session.settings.cache_ttl = 300.0
@@ -219,6 +224,7 @@ def cmd_shell(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 pager=False if _opt(args, "no_pager", False) else None,
                 stdout=out,
                 stderr=err,
+                variables=variables,
             )
         )
 

@@ -207,6 +207,27 @@ def _no_pager(p: argparse.ArgumentParser, *, suppress: bool) -> argparse.Action:
     )
 
 
+def _template_variables(p: argparse.ArgumentParser, *, where: str = "") -> None:
+    """``--var`` and ``--vars-file``: the variables of the scripts ``p``'s command renders
+    (exec's ``-f`` and inline SQL; the shell's ``\\i`` and its stdin script)."""
+    also = f"; {where}" if where else ""
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"a template variable (repeatable){also}",
+    )
+    p.add_argument(
+        "--vars-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help=f"template variables from a JSON or YAML file (repeatable){also}",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stackql-tuning",
@@ -225,25 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(p, suppress=True)
     p.add_argument("sql", nargs="?", help="the statement(s) to run")
     p.add_argument("-f", "--file", type=Path, help="an .iql script to run (- reads it from stdin)")
-    p.add_argument(
-        "--var",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a template variable (repeatable)",
-    )
-    p.add_argument(
-        "--vars-file",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="FILE",
-        help="template variables from a JSON or YAML file (repeatable)",
-    )
+    _template_variables(p)
 
     p = sub.add_parser("shell", help="the interactive SQL shell")
     _global_options(p, suppress=True)
     _no_pager(p, suppress=True)
+    _template_variables(p, where="for \\i FILE and a script on stdin, as exec -f")
 
     p = sub.add_parser("deploy", help="build, test or tear down a stack from a manifest")
     _global_options(p, suppress=True)

@@ -9,6 +9,7 @@ imports it. prompt_toolkit is imported only for the interactive mode.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,19 +27,22 @@ def run_shell(
     stdin: IO[str] | None = None,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
+    variables: Mapping[str, Any] | None = None,
 ) -> int:
     """Run the shell over ``session``; return the process exit code.
 
     ``pager``: None pages wide/long results when stdout is a terminal; False never pages.
     ``hide_headers``: no header line in csv, text and table output (``--hide-headers``).
+    ``variables``: the template variables (``--var``, ``--vars-file``) of ``\\i`` files and of
+    a script on stdin, which are rendered as ``exec -f`` renders its script.
     """
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     state = ShellState(output=output, hide_headers=hide_headers, pager=pager is not False)
-    shell = Shell(session, out=stdout, err=stderr, state=state)
-    if not _is_tty(stdin):
-        return run_batch(shell, stdin.read().removeprefix(BOM))  # a script piped in
+    shell = Shell(session, out=stdout, err=stderr, state=state, variables=variables)
+    if not _is_tty(stdin):  # a script piped in: a template, as `exec -f -` takes it
+        return run_template(shell, stdin.read().removeprefix(BOM))
     from stackql_tuning.shell.repl import run_repl
 
     return run_repl(shell, session.registry, history_file=history_file)
@@ -49,6 +53,20 @@ def run_batch(shell: Shell, text: str, *, source: str | None = None) -> int:
     return shell.handle(text, source=source)
 
 
+def run_template(shell: Shell, text: str) -> int:
+    """Render the script ``text`` (stdin's) with the shell's variables, then :func:`run_batch`
+    it; an error of the template is printed as the shell prints any error."""
+    from stackql_tuning.errors import StackqlTuningError
+    from stackql_tuning.shell.script import render
+
+    try:
+        text, source = render(text, variables=shell.variables, source=None)
+    except StackqlTuningError as e:
+        shell.error(str(e))
+        return e.exit_code
+    return run_batch(shell, text, source=source)
+
+
 def _is_tty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
@@ -56,4 +74,4 @@ def _is_tty(stream: Any) -> bool:
         return False
 
 
-__all__ = ["Shell", "ShellState", "run_batch", "run_shell"]
+__all__ = ["Shell", "ShellState", "run_batch", "run_shell", "run_template"]

@@ -136,7 +136,11 @@ def _include(shell: Shell, arg: str) -> None:
             location=Location(file=name),
             hint="give the path of an existing .iql or .sql file",
         ) from None
-    shell.run_script(text, source=str(path))
+    from stackql_tuning.shell.script import render  # (script imports this module)
+
+    # a template, as exec -f renders it (the shell's --var / --vars-file)
+    text, source = render(text, variables=shell.variables, source=str(path))
+    shell.run_script(text, source=source)
 
 
 _TOGGLE_ARGS = lambda: ("on", "off")  # noqa: E731

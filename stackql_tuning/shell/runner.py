@@ -19,6 +19,7 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -74,11 +75,14 @@ class Shell:
         state: ShellState | None = None,
         progress: bool | None = None,
         color: bool | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> None:
         self.session = session
         self.out = out
         self.err = err
         self.state = state or ShellState()
+        #: the template variables of ``\\i`` files and a script on stdin (--var, --vars-file)
+        self.variables: Mapping[str, Any] = variables or {}
         self.progress = _is_tty(err) if progress is None else progress
         self.color = _is_tty(err) if color is None else color
         self._latest: Any = None

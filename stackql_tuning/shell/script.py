@@ -3,12 +3,15 @@
 A meta command (``\\o json``, ``help``, ``quit``) is one line of its own, between statements.
 Everything else accumulates until it ends with ``;`` outside quotes and comments; the chunk
 (which may hold several statements) keeps the line it started on so that error positions
-point into the original text. Pure: no I/O.
+point into the original text. :func:`render` makes a script's text what ``exec -f`` runs (its
+jinja rendered). Pure: no I/O.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from stackql_tuning.shell.lexing import code_tokens, is_complete, tokenize
 from stackql_tuning.shell.meta import parse_meta
@@ -54,3 +57,23 @@ def split_units(text: str) -> list[Unit]:
     if pending and not _blank(chunk):
         units.append(Unit("sql", chunk, first))
     return units
+
+
+def render(
+    text: str, *, variables: Mapping[str, Any], source: str | None
+) -> tuple[str, str | None]:
+    """``text`` rendered as ``exec -f`` renders a script (jinja, strict undefined, ``env``,
+    ``--var`` / ``--vars-file`` as ``variables``), and the source its errors name: ``source``,
+    or ``source (rendered)`` when rendering moved its lines. Text without a jinja marker and no
+    variables is returned as it is (rendering would not change it; jinja is not imported)."""
+    from stackql_tuning.sql.template_markers import is_template
+
+    if not variables and not is_template(text):
+        return text, source
+    from stackql_tuning.sql.template import render_script, rendered_source
+
+    rendered = render_script(text, variables=variables, source=source)
+    if source is None:  # a script on stdin: positions are its lines
+        moved = rendered_source("<stdin>", text, rendered) != "<stdin>"
+        return rendered, "<stdin> (rendered)" if moved else None
+    return rendered, rendered_source(source, text, rendered)

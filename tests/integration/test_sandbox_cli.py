@@ -5,6 +5,7 @@ first command)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,28 @@ def test_the_readme_example_script_runs() -> None:
     p = cli("exec", "-f", "examples/inventory.iql")
     assert p.returncode == 0, p.stderr
     assert "provider" in p.stdout and "google" in p.stdout and "aws" in p.stdout
+
+
+def test_the_readme_example_script_runs_in_the_shell_as_in_exec() -> None:
+    """``shell < examples/inventory.iql`` said "'{%' does not start a statement"."""
+    script = (ROOT / "examples" / "inventory.iql").read_text()
+    shell = subprocess.run(
+        [sys.executable, "-m", "stackql_tuning", "--sandbox", "-o", "csv", "shell"],
+        cwd=ROOT,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shell.returncode == 0, shell.stderr
+    exec_ = cli("-o", "csv", "exec", "-f", "examples/inventory.iql")
+    assert exec_.returncode == 0, exec_.stderr
+    # exec separates its results with a blank line; the shell writes each one as it comes. The
+    # seed's times follow the clock: the two runs' differ by a few seconds
+    times = re.compile(r"\d{4}-\d\d-\d\d[T ][\d:.]+Z?")
+    assert times.sub("<time>", shell.stdout) == times.sub("<time>", exec_.stdout).replace(
+        "\n\n", "\n"
+    )
 
 
 def test_the_config_files_defaults_apply_on_the_sandbox(

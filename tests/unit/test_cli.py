@@ -196,6 +196,29 @@ def test_the_shell_hides_headers_as_exec_does(
     assert run(["--hide-headers", "-o", "csv", "exec", "SELECT 1 AS x, 'a' AS y"])[1] == out
 
 
+def test_the_shell_renders_its_stdin_script_with_var_as_exec_f_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = "{% set y = y | default('b') %}\nSELECT {{ x }} AS x, '{{ y }}' AS y;\n"
+    vars_file = tmp_path / "v.yaml"
+    vars_file.write_text("y: c\n")
+    options = ["--var", "x=7", "--vars-file", str(vars_file)]
+    code, out, err = shell(["-o", "csv", "shell", *options], script, monkeypatch)
+    assert (code, out) == (0, "x,y\n7,c\n"), err
+    path = tmp_path / "s.iql"
+    path.write_text(script)
+    assert run(["-o", "csv", "exec", "-f", str(path), *options])[1] == out
+    # \i renders the file with the same variables
+    code, out, err = shell(["-o", "csv", "shell", *options], f"\\i {path}\n", monkeypatch)
+    assert (code, out) == (0, "x,y\n7,c\n"), err
+
+
+def test_a_bad_shell_var_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = shell(["shell", "--var", "nokey"], "SELECT 1;\n", monkeypatch)
+    assert (code, out) == (2, "")
+    assert err.startswith("usage error: --var expects KEY=VALUE")
+
+
 @pytest.mark.parametrize(
     ("argv", "no_pager"),
     [

@@ -396,6 +396,38 @@ def test_include_of_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     assert "internal error" not in err.getvalue()
 
 
+def test_include_renders_the_file_as_exec_f_does(tmp_path: Path) -> None:
+    """``\\i examples/inventory.iql`` said "'{%' does not start a statement": the file is a
+    template, rendered with the shell's --var / --vars-file as exec -f renders it."""
+    script = tmp_path / "t.iql"
+    script.write_text("{% set n = n | default(1) %}\nROWS {{ n }};\nROWS {{ m | int + 1 }};\n")
+    shell, session, _, err = make_shell()
+    shell.variables = {"m": "2"}
+    assert shell.handle(f"\\i {script}") == 0, err.getvalue()
+    assert session.ran == ["ROWS 1", "ROWS 3"]
+    assert set(session.sources) == {str(script)}  # its lines kept: errors name the file's lines
+
+
+def test_an_include_s_template_error_is_located_in_the_file(tmp_path: Path) -> None:
+    script = tmp_path / "t.iql"
+    script.write_text("ROWS 1;\nROWS {{ x }};\n")
+    shell, session, _, err = make_shell()
+    assert shell.handle(f"\\i {script}") == 1
+    assert session.ran == []  # rendered before anything runs, as exec -f
+    assert err.getvalue().startswith(
+        f"template error ({script}:2): variable 'x' is undefined\nhint: define it (--var k=v"
+    )
+
+
+def test_an_include_whose_rendering_moves_lines_is_named_rendered(tmp_path: Path) -> None:
+    script = tmp_path / "t.iql"
+    script.write_text("{% for n in [1, 2] %}\nROWS {{ n }};\n{% endfor %}\n")
+    shell, session, _, _ = make_shell()
+    assert shell.handle(f"\\i {script}") == 0
+    assert session.ran == ["ROWS 1", "ROWS 2"]
+    assert set(session.sources) == {f"{script} (rendered)"}  # as exec -f names it
+
+
 # -- scripts and the non-interactive mode ---------------------------------------------------------
 def test_split_units_keeps_lines_and_meta() -> None:
     text = "-- intro\nROWS 1;\n\\o json\nROWS\n 2; ROWS 3;\nROWS 4"
@@ -427,6 +459,24 @@ def test_non_interactive_stops_at_first_error_with_its_line() -> None:
     assert session.ran == ["ROWS 1", "FAIL"]
     assert "failed at line 3" in err.getvalue()
     assert out.getvalue().startswith("id,name")
+
+
+def test_a_script_on_stdin_is_rendered_as_exec_f_dash_renders_it() -> None:
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    stdin = io.StringIO("{% for n in [1, 2] %}ROWS {{ n }};{% endfor %}\nROWS {{ k }};\n")
+    code = run_shell(session, stdin=stdin, stdout=out, stderr=err, variables={"k": "3"})
+    assert code == 0, err.getvalue()
+    assert session.ran == ["ROWS 1", "ROWS 2", "ROWS 3"]
+
+
+def test_a_template_error_on_stdin_names_its_line_and_runs_nothing() -> None:
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    stdin = io.StringIO("ROWS 1;\n\nROWS {{ nope }};\n")
+    assert run_shell(session, stdin=stdin, stdout=out, stderr=err) == 1
+    assert session.ran == []
+    assert err.getvalue().startswith("template error (line 3): variable 'nope' is undefined\n")
 
 
 def test_pager_is_skipped_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
