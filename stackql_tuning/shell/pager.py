@@ -2,9 +2,10 @@
 
 As pgcli does: when paging is on and the output is a terminal, text wider or taller than the
 terminal goes through ``$STACKQL_TUNING_PAGER``, else ``$PAGER``, else ``less -SRXF`` (with
-``LESS=-SRXF`` unless the user set ``LESS``). A pager that cannot start falls back to writing
-directly; one that cannot even be read as a command (``less "x``) does too, with a warning.
-The command is split with shlex and run without a shell.
+``LESS=-SRXF`` unless the user set ``LESS``). A pager that cannot start, one that exits with a
+non-zero status (``PAGER=false``: the result was not shown) and one that cannot even be read as a
+command (``less "x``) fall back to writing directly, with a warning naming the pager (once per
+pager and reason, not at every result). The command is split with shlex and run without a shell.
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ class BadPager(ValueError):
     """A pager setting that is no command."""
 
 
+def pager_setting() -> tuple[str, str]:
+    """The variable the pager comes from (``STACKQL_TUNING_PAGER``, else ``PAGER``) and its
+    text (the default pager when neither is set)."""
+    name = "STACKQL_TUNING_PAGER" if os.environ.get("STACKQL_TUNING_PAGER") else "PAGER"
+    return name, os.environ.get(name) or DEFAULT_PAGER
+
+
 def pager_command() -> list[str]:
     """The pager to run, as an argument list (BadPager: the setting cannot be split into one)."""
-    name = "STACKQL_TUNING_PAGER" if os.environ.get("STACKQL_TUNING_PAGER") else "PAGER"
-    text = os.environ.get(name) or DEFAULT_PAGER
+    name, text = pager_setting()
     try:
         argv = shlex.split(text)
     except ValueError as e:  # an unclosed quote, a trailing escape
@@ -60,29 +67,40 @@ def show(
     text: str, out: IO[str], *, paging: bool, warn: Callable[[str], None] | None = None
 ) -> None:
     """Write ``text`` to ``out``, through the pager when paging is on and it does not fit.
-    ``warn``: told (once per setting) when the pager setting is no command."""
+    ``warn``: told (once per pager and reason) when the pager setting is no command, the pager
+    cannot start or it fails; the text is then written to ``out``."""
     if paging and _is_tty(out):
         size = shutil.get_terminal_size()
         if not fits(text, size.columns, size.lines):
             out.flush()
             try:
-                if _run_pager(text):
-                    return
+                failure = _run_pager(text)
             except BadPager as e:
-                if warn is not None and str(e) not in _warned:
-                    _warned.add(str(e))
-                    warn(f"warning: {e}; writing results unpaged")
+                failure = str(e)
+            if failure is None:
+                return
+            if warn is not None and failure not in _warned:
+                _warned.add(failure)
+                warn(f"warning: {failure}; writing results unpaged")
     out.write(text)
     out.flush()
 
 
-def _run_pager(text: str) -> bool:
+def _run_pager(text: str) -> str | None:
+    """Page ``text``; None when the pager showed it, else why it did not (naming the pager)."""
+    argv = pager_command()
+    name, setting = pager_setting()
+    named = f"the pager {setting!r} (${name})" if os.environ.get(name) else f"the pager {setting!r}"
     env = dict(os.environ)
     env.setdefault("LESS", "-SRXF")
     try:
-        subprocess.run(pager_command(), input=text, text=True, env=env, check=False)
-    except OSError:
-        return False
-    except KeyboardInterrupt:
-        return True
-    return True
+        done = subprocess.run(argv, input=text, text=True, env=env, check=False)
+    except OSError as e:  # not found, not executable
+        return f"{named} cannot start: {e.strerror or e}"
+    except KeyboardInterrupt:  # the user left the pager with Ctrl-C: it was shown
+        return None
+    if done.returncode < 0:
+        return f"{named} was ended by signal {-done.returncode}"
+    if done.returncode:  # PAGER=false: nothing was shown
+        return f"{named} exited with status {done.returncode}"
+    return None

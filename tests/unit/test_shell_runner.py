@@ -519,10 +519,41 @@ def test_missing_pager_falls_back_to_direct_output(monkeypatch: pytest.MonkeyPat
     from stackql_tuning.shell import pager
 
     monkeypatch.setenv("STACKQL_TUNING_PAGER", "/nonexistent/pager")
+    monkeypatch.setattr(pager, "_warned", set())
     monkeypatch.setattr(pager.shutil, "get_terminal_size", lambda: os.terminal_size((40, 10)))
-    out = _TTY()
-    pager.show("y" * 100 + "\n", out, paging=True)
+    out, warnings = _TTY(), []
+    pager.show("y" * 100 + "\n", out, paging=True, warn=warnings.append)
     assert out.getvalue() == "y" * 100 + "\n"
+    assert warnings == [
+        "warning: the pager '/nonexistent/pager' ($STACKQL_TUNING_PAGER) cannot start: No such "
+        "file or directory; writing results unpaged"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("false", "the pager 'false' ($PAGER) exited with status 1"),
+        ("sh -c 'kill -9 $$'", "the pager \"sh -c 'kill -9 $$'\" ($PAGER) was ended by signal 9"),
+    ],
+)
+def test_a_failing_pager_warns_and_the_result_is_written_directly(
+    monkeypatch: pytest.MonkeyPatch, value: str, said: str
+) -> None:
+    """``PAGER=false``: a wide result printed only its footer (``2 rows in 0.50 s``)."""
+    from stackql_tuning.shell import pager
+
+    monkeypatch.delenv("STACKQL_TUNING_PAGER", raising=False)
+    monkeypatch.setenv("PAGER", value)
+    monkeypatch.setattr(pager, "_warned", set())
+    monkeypatch.setattr(pager.shutil, "get_terminal_size", lambda: os.terminal_size((40, 10)))
+    session = FakeSession()
+    out, err = _TTY(), io.StringIO()
+    shell = Shell(session, out=out, err=err, progress=False, color=False)
+    assert shell.handle("WIDE; WIDE;") == 0
+    assert out.getvalue().count("x" * 200 + " │ end") == 2  # each result, unpaged
+    assert err.getvalue().count(f"warning: {said}; writing results unpaged\n") == 1  # once
+    assert err.getvalue().count("1 row in ") == 2
 
 
 def test_non_interactive_script_with_a_bom() -> None:
