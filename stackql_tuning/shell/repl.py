@@ -4,7 +4,8 @@ Multi-line input that is submitted on Enter only when the buffer is a complete s
 (ends with ``;`` outside quotes and comments), a meta command, or empty; Alt-Enter submits
 anyway. Persistent file history, auto-suggest from history, threaded completion, SQL
 highlighting (pygments, when installed) and a bottom toolbar with the shell's switches.
-Ctrl-C at the prompt clears the buffer; Ctrl-D on an empty buffer exits.
+Ctrl-C at the prompt clears the buffer; Ctrl-D on an empty buffer exits. The prompt is drawn
+on stdout, or on stderr when only stderr is a terminal (``shell > out.txt``).
 
 Everything that runs statements is in :mod:`stackql_tuning.shell.runner`; this module only
 reads input.
@@ -73,6 +74,32 @@ def _continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
     return "-> ".rjust(width)
 
 
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def prompt_stream(out: Any, err: Any) -> Any:
+    """The stream the prompt, the echoed input and the toolbar are drawn on: stdout (None,
+    prompt_toolkit's default) when it is a terminal; stderr when only stderr is one
+    (``shell > out.txt``: stdout then carries results only, as in exec); else None."""
+    if _is_tty(out) or not _is_tty(err):
+        return None
+    return err
+
+
+def prompt_output(out: Any, err: Any) -> Any:
+    """The prompt_toolkit Output for :func:`prompt_stream` (None: prompt_toolkit's default)."""
+    stream = prompt_stream(out, err)
+    if stream is None:
+        return None
+    from prompt_toolkit.output import create_output
+
+    return create_output(stdout=stream)
+
+
 def build_prompt(
     shell: Shell,
     registry: Any,
@@ -119,8 +146,11 @@ def run_repl(
     output: Any = None,
     banner: bool = True,
 ) -> int:
-    """Read and run input until ``\\q`` or Ctrl-D; return 0."""
+    """Read and run input until ``\\q`` or Ctrl-D; return 0. Without ``output`` the prompt is
+    drawn where :func:`prompt_stream` says."""
     history = open_history(history_file, shell)
+    if output is None:
+        output = prompt_output(shell.out, shell.err)
     prompt = build_prompt(shell, registry, history=history, input=input, output=output)
     if banner:
         from stackql_tuning import __version__

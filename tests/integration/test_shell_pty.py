@@ -144,3 +144,43 @@ def test_ctrl_c_stops_a_long_local_query(shell: Any) -> None:
     shell.expect(pexpect.EOF)
     shell.close()
     assert shell.exitstatus == 0
+
+
+def test_with_stdout_redirected_the_prompt_is_on_the_terminal_and_the_file_has_results(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """``shell > out.txt`` from a terminal: the prompt, the echoed input and the toolbar went
+    into the file and the screen stayed blank."""
+    env = dict(os.environ)
+    env.update(sandbox.env())
+    env.update(
+        {
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "TERM": "xterm",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    target = tmp_path / "out.txt"
+    child = pexpect.spawn(
+        "/bin/sh",
+        ["-c", 'exec "$0" -m stackql_tuning -o csv shell > "$1"', sys.executable, str(target)],
+        cwd=str(ROOT),
+        env=env,
+        encoding="utf-8",
+        dimensions=(40, 200),
+        timeout=30,
+    )
+    try:
+        child.expect_exact(PROMPT)  # on the terminal (stderr)
+        child.send("SELECT 42 AS answer;\r")
+        child.expect(r"1 row in \d+\.\d\d s")
+        child.expect_exact(PROMPT)
+        child.send("\\q\r")
+        child.expect(pexpect.EOF)
+        child.close()
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    assert child.exitstatus == 0
+    assert target.read_text() == "answer\n42\n"  # results only: no prompt, input or toolbar

@@ -11,7 +11,13 @@ from prompt_toolkit.output import DummyOutput
 from test_shell_runner import FakeSession
 
 from stackql_tuning.registry.loader import Registry
-from stackql_tuning.shell.repl import history_path, open_history, run_repl, should_submit
+from stackql_tuning.shell.repl import (
+    history_path,
+    open_history,
+    prompt_stream,
+    run_repl,
+    should_submit,
+)
 from stackql_tuning.shell.runner import Shell
 
 
@@ -97,3 +103,58 @@ def test_a_history_path_that_is_a_directory_falls_back_to_memory(tmp_path: Path)
     history = open_history(target, shell)
     assert type(history).__name__ == "InMemoryHistory"
     assert f"warning: history not saved ({target}: Is a directory)" in err.getvalue()
+
+
+class _TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_prompt_is_drawn_on_stderr_when_only_stderr_is_a_terminal() -> None:
+    """``shell > out.txt`` put the prompt, the echoed input and the toolbar into the file."""
+    tty_out, tty_err, file_out, file_err = _TTY(), _TTY(), io.StringIO(), io.StringIO()
+    assert prompt_stream(tty_out, tty_err) is None  # stdout: prompt_toolkit's default
+    assert prompt_stream(tty_out, file_err) is None
+    assert prompt_stream(file_out, tty_err) is tty_err
+    assert prompt_stream(file_out, file_err) is None  # no terminal at all: as before
+
+
+def test_with_stdout_in_a_file_the_prompt_reaches_the_terminal_on_stderr(tmp_path: Path) -> None:
+    import os
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    err = open(slave, "w", encoding="utf-8", closefd=True)  # noqa: SIM115
+    drawn: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other end closed
+                return
+            if not chunk:
+                return
+            drawn.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    session = FakeSession()
+    session.registry = Registry(tmp_path / "no-providers")
+    out = io.StringIO()
+    shell = Shell(session, out=out, err=err, progress=False, color=False)
+    try:
+        with create_pipe_input() as inp:
+            inp.send_text("ROWS 1;\r\\q\r")
+            code = run_repl(shell, session.registry, history_file=tmp_path / "h", input=inp)
+    finally:
+        err.close()
+        reader.join(5)
+        os.close(master)
+    assert code == 0
+    assert session.ran == ["ROWS 1"]
+    screen = b"".join(drawn).decode("utf-8", "replace")
+    assert "stackql-tuning> " in screen and "ROWS" in screen and "help, \\q" in screen
+    assert "stackql-tuning>" not in out.getvalue() and "\x1b" not in out.getvalue()
+    assert "n0" in out.getvalue()  # stdout: the result only
