@@ -8,8 +8,9 @@
     stackql-tuning registry generate [--out DIR] | registry docs [--out DIR]
 
 Exit codes: 0 ok, 1 statement/provider error, 2 usage error, 3 partial result
-(``--on-error continue`` with failed calls). Errors print as one or two lines, never a traceback
-(set STACKQL_TUNING_DEBUG=1 to see one for an internal error).
+(``--on-error continue`` with failed calls), 141 stdout closed with statements left to run
+(``| head``; 0 when the cut result was the last). Errors print as one or two lines, never a
+traceback (set STACKQL_TUNING_DEBUG=1 to see one for an internal error).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from stackql_tuning.cli_args import FORMATS, build_parser, check_option_names
-from stackql_tuning.errors import PartialResult, StackqlTuningError, UsageError
+from stackql_tuning.errors import OutputClosed, PartialResult, StackqlTuningError, UsageError
 from stackql_tuning.settings import NUMERIC_RULES, check_numeric
 from stackql_tuning.textfile import read_text
 
@@ -103,7 +104,7 @@ def _print_result(
 
     if result.has_rows:
         fmt = str(_opt(args, "output", "table"))
-        with writing():  # a closed pipe (`| head`) passes to main, which ends quietly
+        with writing():  # a closed pipe (`| head`) passes to cmd_exec (output_closed)
             if after and result.columns and fmt.strip().lower() in SEPARATED:
                 out.write("\n")
             render(
@@ -183,9 +184,15 @@ def cmd_exec(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             except StackqlTuningError as e:
                 _note_not_run(e, statements[i + 1 :])
                 if e.partial is not None:  # what it did before it failed (RETURNING rows)
-                    _print_result(e.partial, args, out, err, after=wrote)
+                    with suppress(BrokenPipeError):  # the error is still said (it was exit 0)
+                        _print_result(e.partial, args, out, err, after=wrote)
                 raise
-            code = max(code, _print_result(result, args, out, err, after=wrote))
+            try:
+                code = max(code, _print_result(result, args, out, err, after=wrote))
+            except BrokenPipeError:  # `| head`: no further statement runs (main says so)
+                from stackql_tuning.render.output import output_closed
+
+                raise output_closed([s.line for s in statements[i + 1 :]]) from None
             wrote = wrote or bool(result.has_rows and result.columns)
     return code
 
@@ -372,6 +379,13 @@ def main(
         _check_global_options(parser, args)
         with _terminate_as_interrupt(term, args.command in _TERM_AS_INTERRUPT):
             return COMMANDS[args.command](args, out, err)
+    except OutputClosed as e:
+        # `| head`: when nothing was left to run, the reader just stopped early (exit 0, as
+        # before); else what did not run is said, with 141 (128 + SIGPIPE)
+        if not e.left:
+            return 0
+        print(str(e), file=err)
+        return e.exit_code
     except StackqlTuningError as e:
         print(str(e), file=err)
         return 143 if term.seen else e.exit_code

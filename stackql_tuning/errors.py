@@ -145,6 +145,30 @@ class OutputError(StackqlTuningError):
     kind = "output error"
 
 
+class OutputClosed(OutputError):
+    """stdout was closed while a result was written (a reader that stopped early: ``| head``):
+    nothing further runs, as no result of it could be shown. ``left``: what was then not run;
+    when nothing was (the closed output was the last result's), the command ends quietly with
+    exit code 0, else it says what was not run and exits 141 (128 + SIGPIPE, a closed pipe's
+    status in the shell)."""
+
+    exit_code = 141
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        left: bool,
+        lines: list[int] | None = None,
+        commands: list[int] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.left = left
+        #: the lines of the statements, and of the shell's meta commands, that were not run
+        self.lines = list(lines or [])
+        self.commands = list(commands or [])
+
+
 class StatementTimeout(StackqlTuningError):
     """A statement or request that ran past its time limit."""
 

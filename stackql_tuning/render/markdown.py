@@ -16,6 +16,7 @@ from typing import TextIO
 
 from stackql_tuning.render.cell import escape_controls, text_grid
 from stackql_tuning.render.encoding import encodable, limited_encoding
+from stackql_tuning.render.output import write_text
 from stackql_tuning.render.width import display_width, pad
 from stackql_tuning.result import Result
 
@@ -49,4 +50,4 @@ def render_markdown(
 
     lines = [line(headers, [False] * len(headers)), line(rule, [False] * len(rule))]
     lines.extend(line(cells, right) for cells in body)
-    out.write("\n".join(lines) + "\n")
+    write_text(out, "\n".join(lines) + "\n")  # in pieces: a reader that left is noticed

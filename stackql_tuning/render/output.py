@@ -2,12 +2,15 @@
 
 - :func:`table_width`: a table fits the terminal when the output is one (or COLUMNS is set);
   through a pipe or into a file it keeps its natural width (nothing is cut silently).
+- :func:`write_text`: a large text written in pieces, so that a reader that left is noticed.
 - :func:`writing`: an output that cannot be written (a full disk, a file that went away) is an
   :class:`~stackql_tuning.errors.OutputError`; a reader that stopped early (``| head``) stays a
-  ``BrokenPipeError``, which the command ends on quietly.
+  ``BrokenPipeError``, which the command turns into :func:`output_closed`.
 - :func:`standard_output`: the process's stdout as results are written to it: a closed one
   (``>&-``) writes nothing and fails as a full disk does (an output error), and one whose
   encoding is not UTF-8 writes what it lacks as backslash escapes instead of failing.
+- :func:`output_closed`: the error a closed output (``| head``) ends a command with: what was
+  then not run (exec and the shell stop at once: a further result could not be shown).
 - :func:`failure_report`: the lines (for stderr) that list the failed calls of a partial result
   (``--on-error continue``); a statement with failed calls makes the command exit 3.
 
@@ -23,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from stackql_tuning.errors import OutputError
+from stackql_tuning.errors import OutputClosed, OutputError
 
 #: the most cells of a table line when the output is not a terminal: in effect no limit
 UNLIMITED_WIDTH = 1_000_000
@@ -40,6 +43,19 @@ def table_width(out: Any) -> int | None:
     if tty or os.environ.get("COLUMNS"):
         return None
     return UNLIMITED_WIDTH
+
+
+#: the most characters handed to one ``write`` of a result (see :func:`write_text`)
+WRITE_CHUNK = 64 * 1024
+
+
+def write_text(out: Any, text: str) -> None:
+    """Write ``text`` to ``out`` in pieces of at most :data:`WRITE_CHUNK` characters. One large
+    write to a pipe whose reader leaves half-way (``| head``) was cut short without an error
+    (CPython's buffered writer took the pipe's partial write as the end of it): no
+    BrokenPipeError, and the statements after it ran; a later piece raises it."""
+    for start in range(0, len(text), WRITE_CHUNK):
+        out.write(text[start : start + WRITE_CHUNK])
 
 
 @contextmanager
@@ -109,3 +125,34 @@ def failure_report(result: Any) -> list[str]:
         return []
     shown = "; the rows that arrived are shown" if getattr(result, "has_rows", True) else ""
     return [f"{len(failures)} call(s) failed{shown}:"] + [f"  - {f.describe()}" for f in failures]
+
+
+def output_closed(
+    lines: list[int], *, commands: list[int] | None = None, ending: str | None = None
+) -> OutputClosed:
+    """The OutputClosed a closed stdout ends a command with: ``lines`` are those of the
+    statements that were then not run, ``commands`` those of the shell's meta commands not run;
+    ``ending`` says what else stops (the interactive shell). Nothing left: a quiet error."""
+    commands = commands or []
+    parts = []
+    if lines:
+        parts.append(f"{len(lines)} statement{'s' if len(lines) > 1 else ''}")
+    if commands:
+        parts.append(f"{len(commands)} meta command{'s' if len(commands) > 1 else ''}")
+    said = ""
+    if parts:
+        numbers = sorted(set(lines + commands))  # several on one line: that line once
+        shown = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
+        many = len(lines) + len(commands) > 1
+        said = (
+            f": {' and '.join(parts)} {'were' if many else 'was'} not run "
+            f"(line{'s' if len(numbers) > 1 else ''} {shown})"
+        )
+    if ending:
+        said += f"; {ending}"
+    return OutputClosed(
+        f"stdout was closed (its reader stopped early){said}",
+        left=bool(parts or ending),
+        lines=lines,
+        commands=commands,
+    )

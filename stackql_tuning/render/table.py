@@ -19,6 +19,7 @@ from typing import TextIO
 
 from stackql_tuning.render.cell import escape_controls, text_grid
 from stackql_tuning.render.encoding import can_encode, encodable, limited_encoding
+from stackql_tuning.render.output import write_text
 from stackql_tuning.render.width import ELLIPSIS, display_width, pad, truncate
 from stackql_tuning.result import Result
 
@@ -120,4 +121,4 @@ def render_table(
         lines.append(_line(joints[3:6], horizontal, widths))
     lines.extend(_row(cells, widths, right, vertical, cut) for cells in body)
     lines.append(_line(joints[6:9], horizontal, widths))
-    out.write("\n".join(lines) + "\n")
+    write_text(out, "\n".join(lines) + "\n")  # in pieces: a reader that left is noticed

@@ -17,6 +17,8 @@ import subprocess
 from collections.abc import Callable
 from typing import IO
 
+from stackql_tuning.render.output import write_text
+
 DEFAULT_PAGER = "less -SRXF"
 
 
@@ -82,7 +84,7 @@ def show(
             if warn is not None and failure not in _warned:
                 _warned.add(failure)
                 warn(f"warning: {failure}; writing results unpaged")
-    out.write(text)
+    write_text(out, text)  # in pieces: a reader that left (`| head`) is noticed
     out.flush()
 
 

@@ -24,6 +24,8 @@ from prompt_toolkit.completion import ThreadedCompleter
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
+from stackql_tuning.errors import OutputClosed
+from stackql_tuning.render.output import output_closed
 from stackql_tuning.shell.completer import StackqlCompleter
 from stackql_tuning.shell.lexing import is_complete
 from stackql_tuning.shell.meta import parse_meta
@@ -146,7 +148,8 @@ def run_repl(
     output: Any = None,
     banner: bool = True,
 ) -> int:
-    """Read and run input until ``\\q`` or Ctrl-D; return 0. Without ``output`` the prompt is
+    """Read and run input until ``\\q`` or Ctrl-D; return 0 (stdout closed: an OutputClosed
+    that says the shell ends, exit code 141). Without ``output`` the prompt is
     drawn where :func:`prompt_stream` says."""
     history = open_history(history_file, shell)
     if output is None:
@@ -167,5 +170,8 @@ def run_repl(
         except EOFError:
             break
         if text.strip():
-            shell.handle(text)
+            try:
+                shell.handle(text)
+            except OutputClosed as e:  # no result could be shown any more: the shell ends
+                raise output_closed(e.lines, commands=e.commands, ending="the shell ends") from None
     return 0

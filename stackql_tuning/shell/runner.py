@@ -6,7 +6,9 @@ non-interactive mode both hand it text. A SQL chunk runs in a worker thread
 0.5 s. On Ctrl-C it cancels the session and waits for the statement to stop, and shows its
 report (a mutation's rows: done, not sent, unknown); a second Ctrl-C abandons it and discards
 whatever the worker still produces, so nothing is half-printed. Each result is rendered
-whole, shown (paged when needed), then followed by ``N rows in X.XX s`` on stderr.
+whole, shown (paged when needed), then followed by ``N rows in X.XX s`` on stderr; the next
+statement starts only once it is shown. A closed stdout (``| head``) stops everything: an
+:class:`~stackql_tuning.errors.OutputClosed` that lists what was not run goes to the command.
 
 Errors are raised to the caller (:meth:`Shell.handle` prints them); this module never exits
 the process.
@@ -23,11 +25,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from stackql_tuning.errors import PartialResult, StackqlTuningError, UsageError
-from stackql_tuning.render.output import failure_report, table_width, writing
+from stackql_tuning.errors import OutputClosed, PartialResult, StackqlTuningError, UsageError
+from stackql_tuning.render.output import failure_report, output_closed, table_width, writing
 from stackql_tuning.shell import pager
 from stackql_tuning.shell.meta import parse_meta, run_meta
-from stackql_tuning.shell.script import split_units
+from stackql_tuning.shell.script import Unit, split_units, statement_lines
 
 #: a statement shows a progress line after running this long (seconds)
 PROGRESS_AFTER = 0.5
@@ -118,11 +120,13 @@ class Shell:
         except KeyboardInterrupt:
             self.error("cancelled")
             return 130
+        except OutputClosed:  # `| head`: nothing further runs; the command says what did not
+            raise
         except StackqlTuningError as e:
             self.error(str(e))
             return e.exit_code
-        except BrokenPipeError:  # a reader that stopped early (`| head`): the command ends quietly
-            raise
+        except BrokenPipeError:  # (run_sql says it as OutputClosed)
+            raise output_closed([]) from None
         except Exception as e:  # never let a bug kill the shell
             self.error(f"internal error: {type(e).__name__}: {e} (please report this)")
             return 1
@@ -135,24 +139,42 @@ class Shell:
                 f"\\i nested more than {MAX_INCLUDE_DEPTH} deep", hint="check for a loop"
             )
         self._depth += 1
+        units = split_units(text)
         try:
-            for unit in split_units(text):
+            for n, unit in enumerate(units):
                 if self.state.quit:
                     return
-                if unit.kind == "meta":
-                    parsed = parse_meta(unit.text)
-                    assert parsed is not None
-                    try:
-                        run_meta(self, *parsed)
-                    except StackqlTuningError as e:
-                        # its line, where there are several (a script, `shell < file`)
-                        if e.location.line is None and (source or "\n" in text.strip()):
-                            e.location.file, e.location.line = source, unit.line
-                        raise
-                else:
-                    self.run_sql(unit.positioned(), source=source)
+                try:
+                    self._run_unit(unit, text, source)
+                except OutputClosed as e:  # and the units after it are not run either
+                    lines, commands = list(e.lines), list(e.commands)
+                    if unit.kind == "meta":  # \\i: its file's lines are that of the \\i here
+                        lines, commands = [unit.line] * len(lines), [unit.line] * len(commands)
+                    for later in units[n + 1 :]:
+                        if later.kind == "meta":
+                            commands.append(later.line)
+                        else:
+                            lines += statement_lines(later.positioned())
+                    raise output_closed(lines, commands=commands) from None
         finally:
             self._depth -= 1
+
+    def _run_unit(self, unit: Unit, text: str, source: str | None) -> None:
+        """Run one unit of ``text``: a meta command, or a chunk of SQL."""
+        if unit.kind != "meta":
+            self.run_sql(unit.positioned(), source=source)
+            return
+        parsed = parse_meta(unit.text)
+        assert parsed is not None
+        try:
+            run_meta(self, *parsed)
+        except OutputClosed:  # (in a file run by \\i) its own lines
+            raise
+        except StackqlTuningError as e:
+            # its line, where there are several (a script, `shell < file`)
+            if e.location.line is None and (source or "\n" in text.strip()):
+                e.location.file, e.location.line = source, unit.line
+            raise
 
     # -- SQL ------------------------------------------------------------------------------------
     def run_sql(self, text: str, *, source: str | None = None) -> None:
@@ -164,6 +186,9 @@ class Shell:
         session = self.session
 
         stopping = threading.Event()  # Ctrl-C once: the running statement is the last
+        # a result was shown: the next statement may run (it ran while the result before it was
+        # written, and a closed output (`| head`) then stopped it half-way, a DELETE included)
+        shown = threading.Semaphore(0)
 
         def work() -> None:
             try:
@@ -171,6 +196,11 @@ class Shell:
                     if abandoned.is_set():
                         return
                     results.put(("result", result, time.monotonic()))
+                    while not shown.acquire(timeout=0.05):
+                        if abandoned.is_set() or stopping.is_set():
+                            break
+                    if abandoned.is_set():
+                        return
                     if stopping.is_set():
                         results.put(("error", Cancelled(), time.monotonic()))
                         return
@@ -188,6 +218,7 @@ class Shell:
         self._worker = worker
         started = time.monotonic()
         drawn = False
+        received = 0  # the results shown
         try:
             worker.start()
             while True:
@@ -232,8 +263,14 @@ class Shell:
                     # itself is (it was done)
                     for message in getattr(payload, "messages", None) or []:
                         self.info(message)
+                    shown.release()
                     continue
-                self._show(payload, at - started)
+                try:
+                    self._show(payload, at - started)
+                except BrokenPipeError:  # `| head`: the statements after it are not run
+                    raise output_closed(statement_lines(text)[received + 1 :]) from None
+                received += 1
+                shown.release()
                 started = time.monotonic()
                 self._latest = None
         except KeyboardInterrupt:
@@ -341,7 +378,7 @@ class Shell:
             text = render_text(
                 result, self.state.output, width=width, hide_headers=self.state.hide_headers
             )
-            with writing():  # a full disk is an output error; a closed pipe ends the command
+            with writing():  # a full disk is an output error; a closed pipe ends the script
                 pager.show(text, self.out, paging=paging, warn=self.info)
         report = failure_report(result)
         if report:

@@ -59,6 +59,23 @@ def split_units(text: str) -> list[Unit]:
     return units
 
 
+def statement_lines(text: str) -> list[int]:
+    """The 1-based line on which each statement of ``text`` starts (for saying which were not
+    run); comments and empty statements are not statements."""
+    lines: list[int] = []
+    start: int | None = None
+    for token in code_tokens(tokenize(text)):
+        if token.kind == "punct" and token.text == ";":
+            if start is not None:
+                lines.append(text.count("\n", 0, start) + 1)
+            start = None
+        elif start is None:
+            start = token.start
+    if start is not None:
+        lines.append(text.count("\n", 0, start) + 1)
+    return lines
+
+
 def render(
     text: str, *, variables: Mapping[str, Any], source: str | None
 ) -> tuple[str, str | None]:

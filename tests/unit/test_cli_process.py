@@ -66,11 +66,34 @@ def test_atexit_handlers_and_non_daemon_threads_still_run(tmp_path: Path) -> Non
     assert marks.read_text().splitlines() == ["thread", "atexit"]
 
 
+def _piped(command: str) -> subprocess.CompletedProcess[str]:
+    """``command`` run by bash with pipefail: its exit code is the command's, not head's."""
+    return subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120
+    )
+
+
 def test_a_reader_that_stops_early_is_not_an_error() -> None:
     code = f'{sys.executable} -c "{RUN}" -o csv exec "SELECT i FROM range(200000) t(i)" | head -n 2'
-    out = subprocess.run(["bash", "-c", code], capture_output=True, text=True, timeout=120)
+    out = _piped(code)
     assert out.stdout.splitlines() == ["i", "0"]
-    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+    # every statement ran: the reader only stopped early (exit 0, nothing said)
+    assert (out.returncode, out.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table", "markdown", "json"])
+def test_a_closed_output_stops_exec_and_says_what_did_not_run(fmt: str, tmp_path: Path) -> None:
+    """The COPY (an INSERT, a DELETE) after a result cut by `| head` was skipped without a word,
+    exit 0; with one large write (table, markdown) it even ran, unseen."""
+    target = tmp_path / "m.csv"
+    sql = f"SELECT * FROM range(100000); COPY (SELECT 42 AS x) TO '{target}'"
+    out = _piped(f'{sys.executable} -c "{RUN}" -o {fmt} exec "{sql}" | head -n 2')
+    assert out.returncode == 141
+    assert out.stderr == (
+        "output error: stdout was closed (its reader stopped early): 1 statement was not run "
+        "(line 1)\n"
+    )
+    assert not target.exists()
 
 
 def test_the_command_collects_garbage_less_often_during_start_up(tmp_path: Path) -> None:
@@ -109,14 +132,29 @@ def test_a_full_disk_is_an_output_error_not_an_internal_one(
 
 
 def test_a_reader_that_stops_early_ends_a_shell_script_quietly() -> None:
-    script = "SELECT i FROM range(200000) t(i);\\nSELECT 2;\\n"
-    code = f"printf '{script}' | {sys.executable} -c \"{RUN}\" -o csv shell | head -n 2"
-    out = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", code], capture_output=True, text=True, timeout=120
-    )
-    assert out.stdout.splitlines() == ["i", "0"]
-    assert out.returncode == 0, out.stderr  # the shell's own exit code (pipefail), as exec's
+    script = "SELECT 1 AS i;\\nSELECT i FROM range(200000) t(i);\\n"
+    out = _piped(f"printf '{script}' | {sys.executable} -c \"{RUN}\" -o csv shell | head -n 2")
+    assert out.stdout.splitlines() == ["i", "1"]
+    assert out.returncode == 0, out.stderr  # nothing was left to run: as exec
     assert "internal error" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_closed_output_stops_a_shell_script_and_says_what_did_not_run(tmp_path: Path) -> None:
+    """The shell ran every later statement (its one large write of a result was cut short
+    without an error)."""
+    target = tmp_path / "m.csv"
+    script = (
+        f"SELECT i FROM range(200000) t(i);\\nCOPY (SELECT 42 AS x) TO '\"'{target}'\"';\\n"
+        "\\\\o json\\nSELECT 2;\\n"
+    )
+    out = _piped(f"printf '{script}' | {sys.executable} -c \"{RUN}\" -o csv shell | head -n 2")
+    assert out.stdout.splitlines() == ["i", "0"]
+    assert out.returncode == 141
+    assert out.stderr.endswith(
+        "output error: stdout was closed (its reader stopped early): 2 statements and 1 meta "
+        "command were not run (lines 2, 3, 4)\n"
+    )
+    assert not target.exists()
 
 
 #: a local query that runs 14+ s to its end

@@ -158,3 +158,27 @@ def test_with_stdout_in_a_file_the_prompt_reaches_the_terminal_on_stderr(tmp_pat
     assert "stackql-tuning> " in screen and "ROWS" in screen and "help, \\q" in screen
     assert "stackql-tuning>" not in out.getvalue() and "\x1b" not in out.getvalue()
     assert "n0" in out.getvalue()  # stdout: the result only
+
+
+def test_a_closed_output_ends_the_repl_and_says_so(tmp_path: Path) -> None:
+    import pytest
+
+    from stackql_tuning.errors import OutputClosed
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    session = FakeSession()
+    session.registry = Registry(tmp_path / "no-providers")
+    shell = Shell(session, out=Closed(), err=io.StringIO(), progress=False)
+    with create_pipe_input() as inp, pytest.raises(OutputClosed) as caught:
+        inp.send_text("ROWS 1; ROWS 2;\rROWS 3;\r\\q\r")
+        history = tmp_path / "h"
+        run_repl(shell, session.registry, history_file=history, input=inp, output=DummyOutput())
+    assert session.ran == ["ROWS 1"]
+    assert caught.value.exit_code == 141
+    assert str(caught.value) == (
+        "output error: stdout was closed (its reader stopped early): 1 statement was not run "
+        "(line 1); the shell ends"
+    )

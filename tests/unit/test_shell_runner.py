@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stackql_tuning.errors import Cancelled, FailedCall, PlanError
+from stackql_tuning.errors import Cancelled, FailedCall, OutputClosed, PlanError
 from stackql_tuning.result import Result
 from stackql_tuning.session import Progress
 from stackql_tuning.settings import Settings
@@ -575,13 +575,59 @@ class _Failing(io.StringIO):
         raise self.failure
 
 
-def test_a_closed_output_pipe_ends_the_script_quietly() -> None:
+def test_a_closed_output_pipe_stops_the_script_and_says_what_did_not_run() -> None:
+    """`| head`: the statements after the result that met the closed pipe ran on (a DELETE
+    included), and nothing said so."""
     session = FakeSession()
     err = io.StringIO()
     shell = Shell(session, out=_Failing(BrokenPipeError(32, "Broken pipe")), err=err)
-    with pytest.raises(BrokenPipeError):  # to the command, which ends quietly as exec does
-        shell.handle("ROWS 2; ROWS 3;")
+    with pytest.raises(OutputClosed) as caught:  # to the command: it prints it, exits 141
+        shell.handle("ROWS 2; ROWS 3;\nDELETE;\n\\o csv\nROWS 4;")
+    assert session.ran == ["ROWS 2"]  # not even the rest of its own line
+    assert caught.value.left and caught.value.exit_code == 141
+    assert str(caught.value) == (
+        "output error: stdout was closed (its reader stopped early): 3 statements and 1 meta "
+        "command were not run (lines 1, 2, 3, 4)"
+    )
     assert err.getvalue() == ""  # no "internal error", and no footer of an unseen result
+    assert shell.state.output == "table"
+
+
+def test_the_next_statement_waits_until_the_result_before_it_is_shown() -> None:
+    """It ran while the result before it was written: a closed output then stopped it half-way
+    (a change sent) or it ran to its end unseen."""
+    session = FakeSession()
+    seen: list[list[str]] = []
+
+    class Recording(io.StringIO):
+        def write(self, text: str) -> int:
+            seen.append(list(session.ran))
+            time.sleep(0.05)  # a slow terminal
+            return super().write(text)
+
+    shell = Shell(session, out=Recording(), err=io.StringIO(), progress=False)
+    assert shell.handle("ROWS 1; ROWS 2; ROWS 3;") == 0
+    assert seen[0] == ["ROWS 1"] and seen[-1] == ["ROWS 1", "ROWS 2", "ROWS 3"]
+    assert ["ROWS 1", "ROWS 2"] in seen
+
+
+def test_a_closed_output_in_an_included_file_names_the_include_s_line(tmp_path: Path) -> None:
+    script = tmp_path / "s.iql"
+    script.write_text("ROWS 1;\nROWS 2;\n")
+    session = FakeSession()
+    shell = Shell(session, out=_Failing(BrokenPipeError(32, "Broken pipe")), err=io.StringIO())
+    with pytest.raises(OutputClosed) as caught:
+        shell.handle(f"\\o csv\n\\i {script}\nROWS 3;\n")
+    assert session.ran == ["ROWS 1"]
+    assert str(caught.value).endswith("2 statements were not run (lines 2, 3)")
+
+
+def test_a_closed_output_at_the_last_result_is_quiet() -> None:
+    session = FakeSession()
+    shell = Shell(session, out=_Failing(BrokenPipeError(32, "Broken pipe")), err=io.StringIO())
+    with pytest.raises(OutputClosed) as caught:
+        shell.handle("ROWS 2;")
+    assert not caught.value.left  # nothing left to run: the command ends with exit 0
 
 
 def test_a_full_disk_is_an_output_error_not_an_internal_one() -> None:
