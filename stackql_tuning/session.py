@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stackql_tuning.errors import Cancelled, ParseError, StackqlTuningError, UsageError
+from stackql_tuning.errors import Cancelled, Location, ParseError, StackqlTuningError, UsageError
 from stackql_tuning.registry.loader import Registry, default_registry
 from stackql_tuning.result import Result
 from stackql_tuning.settings import Settings
 from stackql_tuning.sql.statement import Statement
+from stackql_tuning.textfile import lone_surrogate
 
 if TYPE_CHECKING:
     from stackql_tuning.sql.params import Params
@@ -77,8 +78,19 @@ def check_no_placeholders(text: str, source: str | None) -> None:
 
 
 def _check_text(sql: object, method: str) -> None:
-    """Refuse what is not SQL text (None, bytes, a number) with a UsageError."""
+    """Refuse what is not SQL text (None, bytes, a number, a str with a lone surrogate) with a
+    UsageError."""
     if isinstance(sql, str):
+        at = lone_surrogate(sql)
+        if at is not None:  # DuckDB said "Python Conversion Failure: cannot encode str"
+            line = sql.count("\n", 0, at) + 1
+            column = at - (sql.rfind("\n", 0, at) + 1) + 1
+            raise UsageError(
+                f"the SQL is not text: it holds a lone surrogate {sql[at]!a}",
+                location=Location(line=line, column=column),
+                hint="a lone surrogate is what errors='surrogateescape' makes of bytes that are "
+                "not UTF-8: decode the bytes with the encoding they are in",
+            )
         return
     hint = f'e.g. session.{method}("SHOW PROVIDERS")'
     if isinstance(sql, (bytes, bytearray)):

@@ -55,3 +55,13 @@ def read_text(
 ) -> str:
     """The text of a user's file (see :func:`decode`); ``OSError`` propagates to the caller."""
     return decode(path.read_bytes(), file=str(path), error=error, resource=resource)
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The index of the first lone surrogate in ``text`` (what ``errors='surrogateescape'``
+    makes of a byte that is not UTF-8), None when ``text`` is valid Unicode text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return e.start
+    return None

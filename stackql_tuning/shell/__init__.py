@@ -13,8 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from stackql_tuning.errors import StackqlTuningError
 from stackql_tuning.shell.runner import Shell, ShellState
-from stackql_tuning.textfile import BOM
+from stackql_tuning.textfile import BOM, decode, lone_surrogate
+
+#: the name errors give a script on stdin (as exec -f - names it)
+STDIN = "<stdin>"
 
 
 def run_shell(
@@ -42,10 +46,32 @@ def run_shell(
     state = ShellState(output=output, hide_headers=hide_headers, pager=pager is not False)
     shell = Shell(session, out=stdout, err=stderr, state=state, variables=variables)
     if not _is_tty(stdin):  # a script piped in: a template, as `exec -f -` takes it
-        return run_template(shell, stdin.read().removeprefix(BOM))
+        try:
+            text = read_script(stdin)
+        except StackqlTuningError as e:  # not UTF-8: as `exec -f -` says it
+            shell.error(str(e))
+            return e.exit_code
+        return run_template(shell, text)
     from stackql_tuning.shell.repl import run_repl
 
     return run_repl(shell, session.registry, history_file=history_file)
+
+
+def read_script(stdin: IO[str]) -> str:
+    """The script on ``stdin``, read as ``exec -f -`` reads it: its bytes as UTF-8 without a
+    BOM, else a UsageError naming the byte (a locale's surrogate escapes, or a strict decoder's
+    exception, were a DuckDB "conversion failure" or an internal error)."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is not None:
+        return decode(raw.read(), file=STDIN)
+    text = stdin.read()  # a text stream (tests): its surrogate escapes are the bytes it had
+    if lone_surrogate(text) is not None:
+        try:
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no byte gave
+            data = text.encode("utf-8", "surrogatepass")
+        return decode(data, file=STDIN)
+    return text.removeprefix(BOM)
 
 
 def run_batch(shell: Shell, text: str, *, source: str | None = None) -> int:
@@ -56,7 +82,6 @@ def run_batch(shell: Shell, text: str, *, source: str | None = None) -> int:
 def run_template(shell: Shell, text: str) -> int:
     """Render the script ``text`` (stdin's) with the shell's variables, then :func:`run_batch`
     it; an error of the template is printed as the shell prints any error."""
-    from stackql_tuning.errors import StackqlTuningError
     from stackql_tuning.shell.script import render
 
     try:

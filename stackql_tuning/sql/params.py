@@ -24,6 +24,7 @@ from sqlglot.tokens import TokenType
 
 from stackql_tuning.errors import Location, UsageError
 from stackql_tuning.sql.locate import line_col
+from stackql_tuning.textfile import lone_surrogate
 
 #: what ``params`` may be: values for ``?`` / ``$1`` in order, or for ``$name`` by name
 Params = Sequence[Any] | Mapping[str, Any]
@@ -130,6 +131,8 @@ def bind(text: str, params: Params | None, *, source: str | None = None) -> str:
                 )
             value = params[index - 1]
         used.add(key if key is not None else n)
+        if isinstance(value, str):
+            _check_unicode(value, text, start, source, key, n)
         out.append(text[last:start])
         out.append(literal(value))
         last = end + 1
@@ -154,6 +157,25 @@ def _check_all_used(params: Params, spots: list[tuple[int, int, Any]], used: set
                 f"{len(params)} values given for {n} placeholder{'s' if n != 1 else ''}",
                 hint="pass one value per ? (or per $1, $2, ...)",
             )
+
+
+def _check_unicode(
+    value: str, text: str, offset: int, source: str | None, key: str | int | None, n: int
+) -> None:
+    """A UsageError naming the placeholder whose value holds a lone surrogate (DuckDB said
+    "Python Conversion Failure: cannot encode str as UTF-8")."""
+    at = lone_surrogate(value)
+    if at is None:
+        return
+    name = f"${key}" if key is not None else f"parameter {n} (?)"
+    line, column = line_col(text, offset)
+    raise UsageError(
+        f"the value of {name} is not text: it holds a lone surrogate {value[at]!a} at "
+        f"character {at + 1}",
+        location=Location(file=source, line=line, column=column),
+        hint="a lone surrogate is what errors='surrogateescape' makes of bytes that are not "
+        "UTF-8: decode the bytes with the encoding they are in",
+    )
 
 
 def _at(text: str, offset: int, source: str | None, message: str) -> UsageError:

@@ -197,3 +197,22 @@ def test_exec_file_dash_reads_the_script_from_stdin() -> None:
     out = _cli("exec", "-f", "-", input="SELECT 1;\nSELEC 2;\n")
     assert out.returncode == 1
     assert out.stderr.startswith("parse error (<stdin>:2:1)")
+
+
+def test_a_shell_script_that_is_not_utf8_is_said_as_exec_f_dash_says_it() -> None:
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", RUN, *args],
+            input=b"SELECT 1;\nSELECT \xff;\n",
+            capture_output=True,
+            timeout=120,
+        )
+        for args in (("shell",), ("exec", "-f", "-"))
+    ]
+    for out in outs:
+        assert out.returncode == 2
+        assert out.stdout == b""
+        assert out.stderr == (
+            b"usage error (<stdin>:2:8): the file is not UTF-8 text: byte 0xff at byte offset 17 "
+            b"(invalid start byte)\nhint: save the file as UTF-8\n"
+        )

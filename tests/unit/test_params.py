@@ -105,3 +105,31 @@ def test_a_provider_param_is_bound_from_a_parameter(monkeypatch: pytest.MonkeyPa
         sql = "SELECT * FROM aws.sagemaker.hyper_parameter_tuning_jobs WHERE region = ?"
         result = s.execute(sql, ["eu-west-1"])
     assert "region=eu-west-1" in str(result.rows)
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "said"),
+    [
+        ("SELECT ? AS a", ["\udcff"], "(line 1, column 8): the value of parameter 1 (?) is not"),
+        ("SELECT 1 AS b,\n $n AS a", {"n": "a\ud800"}, "(line 2, column 2): the value of $n is"),
+        ("SELECT $1 AS a", ["x\udce9"], "the value of $1 is not text"),
+    ],
+)
+def test_a_lone_surrogate_in_a_parameter_is_a_usage_error_naming_it(
+    sql: str, params: Any, said: str
+) -> None:
+    """It was "query error: Python Conversion Failure: cannot encode str as UTF-8"."""
+    with Session() as s, pytest.raises(UsageError) as caught:
+        s.execute(sql, params)
+    assert said in str(caught.value)
+    assert "a lone surrogate" in str(caught.value) and "Conversion" not in str(caught.value)
+
+
+def test_a_lone_surrogate_in_the_sql_is_a_usage_error() -> None:
+    with Session() as s, pytest.raises(UsageError) as caught:
+        s.execute("SELECT 1 AS a,\n '\udcff' AS b")
+    assert str(caught.value).startswith(
+        "usage error (line 2, column 3): the SQL is not text: it holds a lone surrogate '\\udcff'"
+    )
+    with Session() as s, pytest.raises(UsageError):
+        s.execute_script("SELECT 1; SELECT '\udcff';")

@@ -564,6 +564,31 @@ def test_non_interactive_script_with_a_bom() -> None:
     assert session.ran == ["ROWS 1"]
 
 
+EXEC_F_DASH_SAYS = (
+    "usage error (<stdin>:1:8): the file is not UTF-8 text: byte 0xff at byte offset 7 "
+    "(invalid start byte)\nhint: save the file as UTF-8\n"
+)
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        # a locale that decodes with surrogate escapes (a C locale, or Python's UTF-8 mode)
+        io.StringIO("ROWS 1;\udcff\n"),
+        # a strict UTF-8 decoder (it raised UnicodeDecodeError: an internal error)
+        io.TextIOWrapper(io.BytesIO(b"ROWS 1;\xff\n"), encoding="utf-8"),
+    ],
+)
+def test_a_script_on_stdin_that_is_not_utf8_is_exec_f_dash_s_usage_error(stdin: Any) -> None:
+    """``printf 'SELECT \\xff;' | shell``: "query error: Python Conversion Failure: cannot encode
+    str as UTF-8", exit 1."""
+    session = FakeSession()
+    out, err = io.StringIO(), io.StringIO()
+    assert run_shell(session, stdin=stdin, stdout=out, stderr=err) == 2
+    assert session.ran == []
+    assert err.getvalue() == EXEC_F_DASH_SAYS
+
+
 class _Failing(io.StringIO):
     """An output whose writes fail with ``error``."""
 
