@@ -479,10 +479,9 @@ def check_param_values(slot: Slot) -> None:
                     ),
                     None,
                 )
-                if lit is not None and isinstance(lit.parent, exp.Neg):
-                    lit = lit.parent
                 if lit is not None:
-                    where = node_location(lit, where)
+                    negated = isinstance(lit.parent, exp.Neg)
+                    where = node_location(lit.parent if negated else lit, where)
             raise PlanError(f"parameter {p.name} = {value!r} {problem}", location=where, hint=hint)
 
 
