@@ -480,8 +480,8 @@ def check_param_values(slot: Slot) -> None:
                     None,
                 )
                 if lit is not None:
-                    negated = isinstance(lit.parent, exp.Neg)
-                    where = node_location(lit.parent if negated else lit, where)
+                    spot: exp.Expr = lit.parent if isinstance(lit.parent, exp.Neg) else lit
+                    where = node_location(spot, where)
             raise PlanError(f"parameter {p.name} = {value!r} {problem}", location=where, hint=hint)
 
 
