@@ -7,6 +7,8 @@
 - teardown: exports of every resource first (to learn ids), then in reverse order:
   exists -> delete -> exists again until it returns 0 (``postdelete_retries``). Each attempt
   of the delete anchor reads the resource's exports again first (a state may have changed).
+  A resource whose exists query needs an export of a resource that is gone cannot be checked:
+  it fails (``unknown``), never ``absent`` and never deleted.
 
 ``exists`` and ``statecheck`` must return exactly one row with a ``count`` column of 0 or 1;
 ``exports`` exactly one row holding the exported columns. Retries: ``retries=N`` gives N more
@@ -108,6 +110,8 @@ class Engine(AnchorRunner):
         self._missing: set[str] = set()
         #: build: the resources it created, in order (what a rollback tears down)
         self._created: list[ResourceSpec] = []
+        #: teardown: the resources whose state cannot be checked (reported ``unknown``)
+        self._unknown: set[str] = set()
 
     # -- operations ---------------------------------------------------------------------------
     def build(self) -> DeployReport:
@@ -237,19 +241,26 @@ class Engine(AnchorRunner):
                     self._mask_error(e)
                     if self.on_failure == "rollback" and name == "build":
                         raise self._rolled_back(e) from None
-                    self.log(f"[{res.name}] failed, going on (--on-failure {self.on_failure}): {e}")
+                    action = "unknown" if res.name in self._unknown else "failed"
+                    self.log(
+                        f"[{res.name}] {'could not be checked' if action == 'unknown' else action}"
+                        f", going on (--on-failure {self.on_failure}): {e}"
+                    )
                     failed.append((res.name, e))
-                    outcome = ResourceOutcome(res.name, "failed")
+                    outcome = ResourceOutcome(res.name, action)
                 self.log(f"[{res.name}] {outcome.action}")
                 self.log(f"[{res.name}] exports: {outcome.exports}", logging.DEBUG)
                 self.report.resources.append(outcome)
             if failed:
                 error = ManifestError(
                     f"{name} of {self.manifest.name} [{self.ctx.stack_env}]: "
-                    f"{len(failed)} resource(s) failed ({', '.join(n for n, _ in failed)}); "
+                    f"{len(failed)} resource(s) failed"
+                    + (" or could not be checked" if self._unknown else "")
+                    + f" ({', '.join(n for n, _ in failed)}); "
                     f"--on-failure {self.on_failure} went on past them:"
                     + "".join(f"\n  - {n}: {e.message}" for n, e in failed),
                     location=Location(file=self.ctx.file),
+                    hint="; ".join(dict.fromkeys(e.hint for _, e in failed if e.hint)) or None,
                 )
                 error.report = self.report  # type: ignore[attr-defined]
                 raise error
@@ -503,21 +514,19 @@ class Engine(AnchorRunner):
         delete = anchors.get("delete")
         check = anchors.get("exists") or anchors.get("statecheck")
         missing, omit = self._needs_missing(res, [check])
-        if missing:
+        if missing and delete is not None:
             # its exists query (or 'if') identifies it by what a resource that is gone
-            # exported: it went with that resource
-            names = ", ".join(sorted(missing))
-            self.log(
-                f"[{res.name}] its exists query needs {names}, exported by a resource that "
-                "is gone: taken as gone with it"
-            )
-            return ResourceOutcome(res.name, "absent")
-        ctx = self._gated(res, omit)
-        if ctx is None:
+            # exported: nothing can tell whether it exists (a resource does not go with
+            # another: a tuning job outlives the job whose id it was made with), and nothing
+            # can name it to delete it: neither is tried
+            raise self._unknown_state(res, check, missing)
+        ctx = None if missing else self._gated(res, omit)
+        if ctx is None and not missing:
             return ResourceOutcome(res.name, "skipped")
         if delete is None:
             self.log(f"[{res.name}] has no /*+ delete */ anchor: left in place")
             return ResourceOutcome(res.name, "kept")
+        assert ctx is not None  # (missing with a delete anchor: raised above)
         if check is None:
             raise self._error(
                 res,
@@ -554,6 +563,32 @@ class Engine(AnchorRunner):
                 hint="raise postdelete_retries / postdelete_retry_delay on the exists anchor",
             )
         return ResourceOutcome(res.name, action)
+
+    def _unknown_state(
+        self, res: ResourceSpec, check: Anchor | None, missing: set[str]
+    ) -> ManifestError:
+        """Teardown: ``res`` cannot be checked, for its exists query (or ``if``) needs the
+        exports ``missing`` of resources that are gone; it is reported ``unknown``, never
+        ``absent``, and it fails as any resource does (``--on-failure``)."""
+        self._unknown.add(res.name)
+        by_if = self._needs_missing(res, [])[0]
+        what = "its 'if'" if check is None or missing <= by_if else f"its {check.name} query"
+        owners = [
+            r.name for r in self.manifest.resources if any(e.alias in missing for e in r.exports)
+        ]
+        names = ", ".join(sorted(missing))
+        by = ", ".join(repr(o) for o in owners)
+        by = f"resource{'s' if len(owners) > 1 else ''} {by}" if owners else "a resource"
+        return self._error(
+            res,
+            check,
+            f"cannot be checked: {what} needs {names}, exported by {by} that is gone "
+            "(teardown could not read its exports); whether it still exists is unknown, "
+            "and it was not deleted",
+            hint="delete it by hand if it still exists, or make its exists query find it "
+            "without another resource's export"
+            + ("; --on-failure ignore goes on past it" if self.on_failure != "ignore" else ""),
+        )
 
     def _create(
         self, res: ResourceSpec, create: Anchor, exists_q: Anchor | None, ctx: dict[str, Any]

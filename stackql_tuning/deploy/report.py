@@ -18,8 +18,10 @@ from stackql_tuning.errors import ManifestError
 #:   build:    created | updated | unchanged | exported | ran | skipped | planned
 #:             (ran: a command resource's statements ran)
 #:   test:     passed | exported | skipped | planned
-#:   teardown: deleted | cancelled | stopped | absent | kept | skipped | planned
-#:             (cancelled, stopped: the delete anchor ran no DELETE, only that EXEC)
+#:   teardown: deleted | cancelled | stopped | absent | kept | skipped | planned | unknown
+#:             (cancelled, stopped: the delete anchor ran no DELETE, only that EXEC;
+#:             unknown: its exists query needs an export of a resource that is gone)
+#:   any, with --on-failure ignore: failed
 
 
 @dataclass

@@ -308,3 +308,82 @@ def test_a_read_cut_by_the_page_limit_is_no_answer(sandbox: Any, tmp_path: Path)
             f"AND locationsId = '{LOCATION}' ORDER BY 1"
         ).rows
     assert names == [("other",), ("target",)]
+
+
+# -- a resource that cannot be checked is never taken as absent ----------------------------------
+def _two_clouds(tmp_path: Path, project: str) -> Path:
+    """hpt_job (vertex-hpt's) then hpo_job (sagemaker-hpo's), whose exists query also reads
+    hpt_job's export: when hpt_job is gone, nothing can check hpo_job."""
+    import yaml
+
+    stack = tmp_path / "two-clouds"
+    (stack / "resources").mkdir(parents=True)
+    hpt = _copy("vertex-hpt", tmp_path, "ml-research-dev", project)
+    hpo = _copy("sagemaker-hpo", tmp_path, "us-east-1", REGION)
+    vertex, sagemaker = (
+        yaml.safe_load((s / "stackql_manifest.yml").read_text()) for s in (hpt, hpo)
+    )
+    manifest = {
+        "version": 1,
+        "name": "two-clouds",
+        "providers": ["google", "aws"],
+        "globals": vertex["globals"] + sagemaker["globals"],
+        "resources": vertex["resources"] + sagemaker["resources"],
+    }
+    (stack / "stackql_manifest.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    shutil.copy(hpt / "resources" / "hpt_job.iql", stack / "resources")
+    iql = (hpo / "resources" / "hpo_job.iql").read_text()
+    exists, rest = iql.split(";\n\n/*+ create */", 1)
+    exists += "\n  AND '{{ hyperparameter_tuning_job_id }}' <> ''"
+    (stack / "resources" / "hpo_job.iql").write_text(f"{exists};\n\n/*+ create */{rest}")
+    return stack
+
+
+def test_teardown_never_reports_a_job_it_cannot_check_as_absent(
+    fresh_sandbox: Any, session: Session, tmp_path: Path
+) -> None:
+    # the Vertex job is deleted by hand: the SageMaker job, whose exists query needs the
+    # Vertex job's id, was "taken as gone with it" (absent, exit 0) while it still existed
+    from stackql_tuning.errors import ManifestError
+
+    project = "deploy-safety-gone"
+    stack = _two_clouds(tmp_path, project)
+    built = build(session, stack, "dev", **_kw())
+    assert built.created == ["hpt_job", "hpo_job"]
+    (job,) = _jobs(fresh_sandbox, "hyperparameterTuningJobs", project)
+    where = f"projectsId = '{project}' AND locationsId = '{LOCATION}'"
+    job_id = job.rsplit("/", 1)[1]
+    session.execute(
+        "EXEC /*+ AWAIT */ google.aiplatform.hyperparameter_tuning_jobs.cancel "
+        f"@projectsId='{project}', @locationsId='{LOCATION}', "
+        f"@hyperparameterTuningJobsId='{job_id}'"
+    )
+    session.execute(
+        "DELETE /*+ AWAIT */ FROM google.aiplatform.hyperparameter_tuning_jobs "
+        f"WHERE {where} AND hyperparameterTuningJobsId = '{job_id}'"
+    )
+    client = fresh_sandbox.aws.client(REGION)
+    try:
+        fresh_sandbox.aws.reset_log()
+        with pytest.raises(ManifestError) as info:
+            teardown(session, stack, "dev", **_kw())
+        error = info.value
+        assert error.exit_code == 1
+        assert "resource 'hpo_job' cannot be checked" in error.message
+        assert "hyperparameter_tuning_job_id, exported by resource 'hpt_job'" in error.message
+        assert "delete it by hand" in (error.hint or "")
+        # --on-failure ignore goes on to hpt_job, reports hpo_job unknown, and fails at the end
+        with pytest.raises(ManifestError, match="could not be checked") as info:
+            teardown(session, stack, "dev", on_failure="ignore", **_kw())
+        report = info.value.report  # type: ignore[attr-defined]
+        assert [(r.name, r.action) for r in report.resources] == [
+            ("hpo_job", "unknown"),
+            ("hpt_job", "absent"),
+        ]
+        operations = {e.get("operation") for e in fresh_sandbox.aws.requests()}
+        assert "StopHyperParameterTuningJob" not in operations
+        assert "DeleteHyperParameterTuningJob" not in operations
+        client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="two-clouds-dev")
+    finally:
+        with contextlib.suppress(client.exceptions.ResourceNotFound):
+            client.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName="two-clouds-dev")

@@ -549,16 +549,31 @@ def test_test_passes_then_fails_after_teardown(stack: Path) -> None:
     assert "first.iql:9" in str(err)
 
 
+#: the demo stack with second named on its own (its exists query needs no export of first)
+INDEPENDENT = MANIFEST.replace('value: "after-{{ first_job_id }}"', 'value: "second"')
+
+
 def test_teardown_of_absent_stack_deletes_nothing(stack: Path) -> None:
+    (stack / "stackql_manifest.yml").write_text(INDEPENDENT)
     cloud = FakeCloud()
     report = run(teardown, cloud, stack)
     assert [r.action for r in report.resources] == ["skipped", "absent", "absent"]
+    assert set(cloud.kinds()) == {"select"}
+    # second named after first's id: with first absent, nothing can check second (it may
+    # exist): unknown, an error, and still nothing deleted
+    (stack / "stackql_manifest.yml").write_text(MANIFEST)
+    cloud = FakeCloud()
+    with pytest.raises(ManifestError, match="resource 'second' cannot be checked") as caught:
+        run(teardown, cloud, stack, on_failure="ignore")
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert [r.action for r in report.resources] == ["skipped", "unknown", "absent"]
     assert set(cloud.kinds()) == {"select"}
 
 
 def test_teardown_of_absent_stack_does_not_wait_out_the_exports_retries(stack: Path) -> None:
     # the exports retries wait for a resource being made: an absent one (its exists query
     # counts 0) has nothing to wait for (6 s per resource before)
+    (stack / "stackql_manifest.yml").write_text(INDEPENDENT)
     for iql in (stack / "resources").iterdir():
         text = iql.read_text().replace("/*+ exports */", "/*+ exports, retries=3, retry_delay=2 */")
         iql.write_text(text)
@@ -1079,3 +1094,31 @@ def test_a_dry_run_says_when_a_template_branches_on_an_export(stack: Path) -> No
     notes = [line for line in rec.lines if "branches on" in line]
     assert notes and all("/*+ delete */" in n and "branches on job_id" in n for n in notes)
     assert not any("branches on" in line for line in rec.lines if "/*+ exists */" in line)
+
+
+def test_teardown_never_takes_a_resource_it_cannot_check_as_absent(stack: Path) -> None:
+    # second's exists query reads first's id (through its display_name): first deleted by
+    # hand, second was "taken as gone with it" (absent, exit 0) while it still existed
+    cloud, rec = FakeCloud(), Recorder()
+    run(build, cloud, stack)
+    del cloud.jobs["demo-dev-first"]
+    cloud.statements.clear()
+    with pytest.raises(ManifestError) as caught:
+        run(teardown, cloud, stack, rec=rec)
+    err = caught.value
+    assert "resource 'second' cannot be checked: its exists query needs first_job_id" in (
+        err.message
+    )
+    assert "exported by resource 'first' that is gone" in err.message
+    assert "whether it still exists is unknown" in err.message
+    assert err.location.resource == "resource second, anchor exists"
+    assert "delete it by hand" in (err.hint or "") and "--on-failure ignore" in (err.hint or "")
+    assert "[second] absent" not in rec.text
+    # --on-failure ignore goes on past it, reports it unknown, and fails at the end
+    with pytest.raises(ManifestError, match="could not be checked \\(second\\)") as caught:
+        run(teardown, cloud, stack, on_failure="ignore")
+    report = caught.value.report  # type: ignore[attr-defined]
+    assert [r.action for r in report.resources] == ["skipped", "unknown", "absent"]
+    assert "delete it by hand" in (caught.value.hint or "")
+    assert "after-101" in cloud.jobs  # never touched
+    assert "exec" not in cloud.kinds() and "delete" not in cloud.kinds()
