@@ -706,7 +706,9 @@ class Engine(AnchorRunner):
             if name not in known:
                 raise ManifestError(
                     f"stack export {name!r} is not a global, a resource export or a variable",
-                    location=Location(file=self.ctx.file),
+                    location=Location(
+                        file=self.ctx.file, line=self.manifest.export_lines.get(name)
+                    ),
                     hint=did_you_mean(name, sorted(k for k in known if k != "env"))
                     or "list it under 'exports' of the resource that produces it",
                 )
@@ -733,7 +735,9 @@ class Engine(AnchorRunner):
                     continue
                 raise ManifestError(
                     f"stack export {name!r} has no value: no resource gave it a value",
-                    location=Location(file=self.ctx.file),
+                    location=Location(
+                        file=self.ctx.file, line=self.manifest.export_lines.get(name)
+                    ),
                     hint="drop it from the stack's exports, or export it only when it exists",
                 )
             value = self.ctx.values[name]

@@ -145,6 +145,8 @@ class Manifest:
     resources: tuple[ResourceSpec, ...] = ()
     exports: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the line of each stack-level export (errors about it point there)
+    export_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
 
 class _Checker:
@@ -175,9 +177,19 @@ class _Checker:
             )
         return lines
 
-    def fail(self, message: str, node: Any = None, *, line: int | None = None, **kw: Any) -> Any:
+    def fail(
+        self,
+        message: str,
+        node: Any = None,
+        *,
+        line: int | None = None,
+        key: str | None = None,
+        **kw: Any,
+    ) -> Any:
+        """A ManifestError at ``line``, else at the line of ``key`` in the mapping ``node``
+        (the key the message is about), else at ``node``'s own line."""
         if line is None and isinstance(node, dict):
-            line = node.get(_LINE)
+            line = self.key_line(node, key) if key is not None else node.get(_LINE)
         raise ManifestError(message, location=Location(file=str(self.path), line=line), **kw)
 
     def mapping(self, node: Any, what: str, *, line: int | None) -> dict[str, Any]:
@@ -220,7 +232,7 @@ class _Checker:
                 self.fail(f"{what} has no {key!r}", node)
             return ""
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            self.fail(f"{key!r} of {what} must be a string, got {type_name(value)}", node)
+            self.fail(f"{key!r} of {what} must be a string, got {type_name(value)}", node, key=key)
         return str(value)
 
     def str_list(self, node: dict[str, Any], key: str, what: str) -> list[Any]:
@@ -228,7 +240,7 @@ class _Checker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.fail(f"{key!r} of {what} must be a list, got {type_name(value)}", node)
+            self.fail(f"{key!r} of {what} must be a list, got {type_name(value)}", node, key=key)
         return value
 
 
@@ -292,7 +304,9 @@ def _load_prop(
         return Prop(
             name, value=value, description=_desc(p), line=p.get(_LINE), merge=merge, lines=lines
         )
-    values_node = check.mapping(p["values"], f"'values' of {what}", line=p.get(_LINE))
+    values_node = check.mapping(
+        p["values"], f"'values' of {what}", line=check.key_line(p, "values")
+    )
     values: dict[str, Any] = {}
     lines = {}
     for env, entry in values_node.items():
@@ -324,6 +338,7 @@ def _merge_names(check: _Checker, p: dict[str, Any], what: str) -> list[str]:
             check.fail(
                 f"'merge' of {what} must list variable names, got {type_name(name)}",
                 p,
+                key="merge",
                 hint="merge: [global_tags] names a global or an earlier resource's export",
             )
     return names
@@ -345,6 +360,7 @@ def _load_exports(check: _Checker, r: dict[str, Any], what: str) -> tuple[Export
             check.fail(
                 f"each export of {what} must be a name or a one-key mapping column: alias",
                 r,
+                key="exports",
             )
         ((column, alias),) = pairs.items()
         out.append(Export(str(column), alias))
@@ -386,27 +402,30 @@ def _load_resource(
     protected = check.str_list(r, "protected", what)
     aliases = {e.alias for e in exports}
     for i, item in enumerate(protected):
+        item_line = _line(child(child(ynode, "protected"), i))
         if not isinstance(item, str):
             check.fail(
                 f"each item of 'protected' of {what} must be the name of one of its exports "
                 f"(a string), got {type_name(item)}",
                 r,
-                line=_line(child(child(ynode, "protected"), i)),
+                line=item_line,
                 hint="protected: [name, ...] lists export names",
             )
         if item not in aliases:
             check.fail(
                 f"{what} protects {item!r}, which is not one of its exports",
                 r,
+                line=item_line,
+                key="protected",
                 hint=did_you_mean(str(item), aliases) or "protected names are a subset of exports",
             )
     condition = r.get("if")
     if condition is not None and not isinstance(condition, str):
-        check.fail(f"'if' of {what} must be a string expression", r)
+        check.fail(f"'if' of {what} must be a string expression", r, key="if")
     condition_line = _line(child(ynode, "if")) or r.get(_LINE)
     sql = r.get("sql")
     if sql is not None and not isinstance(sql, str):
-        check.fail(f"'sql' of {what} must be a string", r)
+        check.fail(f"'sql' of {what} must be a string", r, key="sql")
     if sql is not None and rtype not in INLINE_SQL_TYPES:
         check.fail(
             f"{what} has 'sql', which only a resource of type query or command has (the "
@@ -419,6 +438,7 @@ def _load_resource(
         check.fail(
             f"{what} is a command, which exports nothing (as in stackql-deploy)",
             r,
+            key="exports",
             hint="read what the command changed with a resource of type query after it",
         )
     sql_node = child(ynode, "sql")
@@ -428,7 +448,7 @@ def _load_resource(
         sql = "\n" * max(text_line(sql_node).line - r[_LINE], 0) + sql
     auth = r.get("auth")
     if auth is not None:
-        entries = check.mapping(auth, f"'auth' of {what}", line=r.get(_LINE))
+        entries = check.mapping(auth, f"'auth' of {what}", line=check.key_line(r, "auth"))
         for provider, entry in entries.items():
             if provider == _LINE:
                 continue
@@ -521,7 +541,7 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
         names.add(res.name)
     exports = check.str_list(top, "exports", "the manifest")
     if not all(isinstance(e, str) for e in exports):
-        check.fail("stack-level 'exports' must be a list of names", top)
+        check.fail("stack-level 'exports' must be a list of names", top, key="exports")
     listed = check.str_list(top, "providers", "the manifest")
     _check_providers(check, top, listed, providers)
     version = top.get("version", 1)
@@ -531,6 +551,7 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
             f"version {version!r} is not a manifest version this tool reads: it reads "
             "stackql-deploy's version 1",
             top,
+            key="version",
         )
     return Manifest(
         path=path,
@@ -542,4 +563,9 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
         globals=globals_,
         resources=resources,
         exports=tuple(exports),
+        export_lines={
+            e: line
+            for i, e in enumerate(exports)
+            if (line := _line(check.node("exports", i))) is not None
+        },
     )

@@ -839,6 +839,8 @@ def test_an_unknown_stack_export_fails_before_anything_runs(stack: Path) -> None
     with pytest.raises(ManifestError, match="stack export 'projekt' is not a global") as e:
         run(build, cloud, stack)
     assert "did you mean 'project'" in (e.value.hint or "")
+    line = manifest.read_text().splitlines().index("  - projekt") + 1
+    assert e.value.location.line == line  # its own line (the file alone before)
     assert cloud.statements == []  # it was found after the jobs were created
 
 

@@ -86,7 +86,7 @@ exports: [id]
         (
             "name: s\nresources:\n  - name: r\n    exports: [a]\n    protected: [b]\n",
             "protects 'b'",
-            3,
+            5,  # its item's line (it was the resource's)
         ),
         ("name: s\nresources: []\n", "no resources", 1),
         ("name: s\nresources:\n  - r\n", "each entry of 'resources' must be a mapping", 3),
@@ -104,7 +104,7 @@ exports: [id]
             "must be the name of one of its exports (a string), got a list",
             5,
         ),
-        ("name: s\nresources:\n  - name: r\n    exports: [{a: [b]}]\n", "each export", 3),
+        ("name: s\nresources:\n  - name: r\n    exports: [{a: [b]}]\n", "each export", 4),
         ("name: s\nproviders:\n  - {aws: 1}\nresources:\n  - name: r\n", "providers", 3),
         # a key given twice is an error at the second one
         ("name: s\nresources:\n  - name: r\n    name: q\n", "'name' appears twice", 4),
@@ -118,6 +118,22 @@ exports: [id]
         ("version: one\nname: s\nresources:\n  - name: r\n", "version 'one' is not", 1),
         ("version: 7\nname: s\nresources:\n  - name: r\n", "version 7 is not", 1),
         ("version: true\nname: s\nresources:\n  - name: r\n", "version True is not", 1),
+        # a key of the wrong type is an error at the key's own line (they were at the line of
+        # the mapping holding it: line 1 for the manifest's own keys)
+        (
+            "version: 1\nname: s\ndescription: d\nglobals:\n  - name: g\n    value: 1\n"
+            "resources: 7\n",
+            "'resources' of the manifest must be a list, got int 7",
+            7,
+        ),
+        (
+            "name: s\nresources:\n  - name: r\n    description: x\n    props: 3\n",
+            "'props' of resource 'r' must be a list",
+            5,
+        ),
+        ("name: s\nresources:\n  - name: r\n    file: x.iql\n    if: 3\n", "'if' of", 5),
+        ("name: s\nresources:\n  - name: r\nexports: [[a]]\n", "stack-level 'exports'", 4),
+        ("name: s\nresources:\n  - name: r\n    auth: 3\n", "'auth' of resource 'r'", 4),
     ],
 )
 def test_manifest_errors(tmp_path: Path, text: str, message: str, line: int) -> None:
