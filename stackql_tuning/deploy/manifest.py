@@ -39,23 +39,46 @@ RESOURCE_TYPES = ("resource", "query", "multi", "command")
 #: command's command): a resource has several anchors, which only a file holds
 INLINE_SQL_TYPES = ("query", "command")
 
-_TOP_KEYS = {"version", "name", "description", "providers", "globals", "resources", "exports"}
-_GLOBAL_KEYS = {"name", "value", "description", "protected"}
-_RESOURCE_KEYS = {
-    "name",
-    "type",
-    "file",
-    "props",
-    "exports",
-    "protected",
-    "if",
-    "description",
-    "sql",
-    "auth",
-    "skip_validation",
-    "skipvalidation",
+#: every key of each kind of mapping, with the type its value must have (``object``: any
+#: value; ``version`` has a check of its own); a key given as null is a key not given
+_KEY_TYPES: dict[str, dict[str, type]] = {
+    "manifest": {
+        "version": object,
+        "name": str,
+        "description": str,
+        "providers": list,
+        "globals": list,
+        "resources": list,
+        "exports": list,
+    },
+    "global": {"name": str, "value": object, "description": str, "protected": bool},
+    "resource": {
+        "name": str,
+        "type": str,
+        "file": str,
+        "props": list,
+        "exports": list,
+        "protected": list,
+        "if": str,
+        "description": str,
+        "sql": str,
+        "auth": dict,
+        "skip_validation": bool,
+        "skipvalidation": bool,
+    },
+    "prop": {"name": str, "value": object, "values": dict, "description": str, "merge": list},
 }
-_PROP_KEYS = {"name", "value", "values", "description", "merge"}
+#: how a message names each type, and how the hint says to write one
+_TYPE_WORDS: dict[type, tuple[str, str]] = {
+    str: ("a string", "quote it to make it text: {key}: '...'"),
+    bool: ("true or false", "write {key}: true or {key}: false, without quotes"),
+    list: ("a list", "write {key}: [a, b], or one '- item' per line under it"),
+    dict: ("a mapping", "write 'name: value' lines under {key}:"),
+}
+_TOP_KEYS = set(_KEY_TYPES["manifest"])
+_GLOBAL_KEYS = set(_KEY_TYPES["global"])
+_RESOURCE_KEYS = set(_KEY_TYPES["resource"])
+_PROP_KEYS = set(_KEY_TYPES["prop"])
 
 
 class _Missing:
@@ -225,15 +248,27 @@ class _Checker:
                 stack.extend(ynode.value)
         return start if isinstance(start, int) else None
 
-    def string(self, node: dict[str, Any], key: str, what: str, *, required: bool = True) -> str:
-        value = node.get(key)
-        if value is None:
-            if required:
-                self.fail(f"{what} has no {key!r}", node)
-            return ""
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            self.fail(f"{key!r} of {what} must be a string, got {type_name(value)}", node, key=key)
-        return str(value)
+    def typed(self, node: dict[str, Any], kind: str, what: str, *keys: str) -> None:
+        """Each key of ``node`` (``keys``: those only) has the type ``_KEY_TYPES[kind]`` gives
+        it: ``protected: "no"`` was taken as true, ``name: 7`` as a name."""
+        for key, want in _KEY_TYPES[kind].items():
+            value = node.get(key)
+            if (keys and key not in keys) or value is None or isinstance(value, want):
+                continue
+            word, hint = _TYPE_WORDS[want]
+            self.fail(
+                f"{key!r} of {what} must be {word}, got {type_name(value)}",
+                node,
+                key=key,
+                hint=hint.format(key=key),
+            )
+
+    def string(self, node: dict[str, Any], key: str, what: str, kind: str) -> str:
+        """The string ``key`` of ``node`` (a ``kind`` of mapping), which it must have."""
+        if node.get(key) is None:
+            self.fail(f"{what} has no {key!r}", node)
+        self.typed(node, kind, what, key)
+        return str(node[key])
 
     def str_list(self, node: dict[str, Any], key: str, what: str) -> list[Any]:
         value = node.get(key)
@@ -266,14 +301,15 @@ def _load_global(
 ) -> Global:
     g = check.mapping(node, "each entry of 'globals'", line=_line_of(ynode, parent_line))
     check.keys(g, _GLOBAL_KEYS, "a global")
-    name = check.string(g, "name", "a global")
+    name = check.string(g, "name", "a global", "global")
+    check.typed(g, "global", f"global {name!r}")
     if "value" not in g:
         check.fail(f"global {name!r} has no 'value'", g)
     return Global(
         name=name,
         value=strip_lines(g["value"]),
-        description=check.string(g, "description", "a global", required=False),
-        protected=bool(g.get("protected", False)),
+        description=_desc(g),
+        protected=g.get("protected") is True,
         line=g.get(_LINE),
         lines=check.value_lines(child(ynode, "value"), f"global {name!r}"),
     )
@@ -289,8 +325,9 @@ def _load_prop(
     what = f"a prop of resource {resource!r}"
     p = check.mapping(node, what, line=_line_of(ynode, parent_line))
     check.keys(p, _PROP_KEYS, what)
-    name = check.string(p, "name", what)
+    name = check.string(p, "name", what, "prop")
     what = f"prop {name!r} of resource {resource!r}"
+    check.typed(p, "prop", what)
     has_value, has_values = "value" in p, "values" in p
     if has_value == has_values:
         check.fail(
@@ -375,17 +412,18 @@ def _load_resource(
     ynode: yaml.Node | None = None,
 ) -> ResourceSpec:
     r = check.mapping(node, "each entry of 'resources'", line=_line_of(ynode, parent_line))
-    name = check.string(r, "name", "a resource")
+    name = check.string(r, "name", "a resource", "resource")
     what = f"resource {name!r}"
     check.keys(r, _RESOURCE_KEYS, what)
-    rtype = check.string(r, "type", what, required=False) or "resource"
+    check.typed(r, "resource", what)
+    rtype = r.get("type") or "resource"
     if rtype not in RESOURCE_TYPES:
         check.fail(
             f"{what} has type {rtype!r}; the types are {', '.join(RESOURCE_TYPES)}",
             r,
             hint=did_you_mean(rtype, RESOURCE_TYPES),
         )
-    file_name = check.string(r, "file", what, required=False) or f"{name}.iql"
+    file_name = r.get("file") or f"{name}.iql"
     file = Path(file_name)
     if not file.is_absolute():
         file = stack_dir / "resources" / file
@@ -420,12 +458,8 @@ def _load_resource(
                 hint=did_you_mean(str(item), aliases) or "protected names are a subset of exports",
             )
     condition = r.get("if")
-    if condition is not None and not isinstance(condition, str):
-        check.fail(f"'if' of {what} must be a string expression", r, key="if")
     condition_line = _line(child(ynode, "if")) or r.get(_LINE)
     sql = r.get("sql")
-    if sql is not None and not isinstance(sql, str):
-        check.fail(f"'sql' of {what} must be a string", r, key="sql")
     if sql is not None and rtype not in INLINE_SQL_TYPES:
         check.fail(
             f"{what} has 'sql', which only a resource of type query or command has (the "
@@ -470,7 +504,7 @@ def _load_resource(
         condition=condition,
         description=_desc(r),
         sql=sql,
-        skip_validation=bool(r.get("skip_validation") or r.get("skipvalidation")),
+        skip_validation=r.get("skip_validation") is True or r.get("skipvalidation") is True,
         line=r.get(_LINE),
         auth=auth,
         condition_line=condition_line,
@@ -523,7 +557,8 @@ def load_manifest(stack_dir: Path | str, providers: Iterable[str] | None = None)
     check = _Checker(path, root)
     top = check.mapping(data, "the manifest", line=1)
     check.keys(top, _TOP_KEYS, "the manifest")
-    name = check.string(top, "name", "the manifest")
+    name = check.string(top, "name", "the manifest", "manifest")
+    check.typed(top, "manifest", "the manifest")
     globals_ = tuple(
         _load_global(check, g, top.get(_LINE), check.node("globals", i))
         for i, g in enumerate(check.str_list(top, "globals", "manifest"))

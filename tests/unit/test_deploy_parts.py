@@ -134,6 +134,57 @@ exports: [id]
         ("name: s\nresources:\n  - name: r\n    file: x.iql\n    if: 3\n", "'if' of", 5),
         ("name: s\nresources:\n  - name: r\nexports: [[a]]\n", "stack-level 'exports'", 4),
         ("name: s\nresources:\n  - name: r\n    auth: 3\n", "'auth' of resource 'r'", 4),
+        # every key with a type is checked, at its line: protected: "no" was taken as true,
+        # name: 7 as a name
+        *[
+            (
+                f"name: s\nglobals:\n  - name: g\n    value: 1\n    {key}: {value}\n"
+                "resources:\n  - name: r\n",
+                f"{key!r} of global 'g' must be {word}",
+                5,
+            )
+            for key, value, word in [
+                ("protected", '"no"', "true or false, got str 'no'"),
+                ("protected", "1", "true or false, got int 1"),
+                ("description", "[a]", "a string, got a list"),
+            ]
+        ],
+        ("name: 7\nresources:\n  - name: r\n", "'name' of the manifest must be a string", 1),
+        ("name: s\ndescription: 2024-01-01\nresources:\n  - name: r\n", "must be a string", 2),
+        ("name: s\nresources:\n  - name: 7\n", "'name' of a resource must be a string", 3),
+        ("name: s\nglobals:\n  - name: 1.5\n    value: 1\nresources: []\n", "a string", 3),
+        *[
+            (
+                f"name: s\nresources:\n  - name: r\n    props: []\n    {key}: {value}\n",
+                f"{key!r} of resource 'r' must be {word}",
+                5,
+            )
+            for key, value, word in [
+                ("type", "3", "a string, got int 3"),
+                ("file", "[a.iql]", "a string, got a list"),
+                ("skip_validation", '"false"', "true or false, got str 'false'"),
+                ("skipvalidation", "0", "true or false, got int 0"),
+                ("sql", "{a: 1}", "a string, got a mapping"),
+                ("description", "7", "a string, got int 7"),
+            ]
+        ],
+        *[
+            (
+                "name: s\nresources:\n  - name: r\n    props:\n      - name: a\n"
+                f"        value: 1\n        {key}: {value}\n",
+                f"{key!r} of {what} must be {word}",
+                7,
+            )
+            for key, value, what, word in [
+                ("description", "[x]", "prop 'a' of resource 'r'", "a string, got a list"),
+                ("merge", "tags", "prop 'a' of resource 'r'", "a list, got str 'tags'"),
+            ]
+        ],
+        (
+            "name: s\nresources:\n  - name: r\n    props:\n      - value: 1\n        name: 7\n",
+            "'name' of a prop of resource 'r' must be a string, got int 7",
+            6,
+        ),
     ],
 )
 def test_manifest_errors(tmp_path: Path, text: str, message: str, line: int) -> None:
@@ -142,6 +193,21 @@ def test_manifest_errors(tmp_path: Path, text: str, message: str, line: int) -> 
     assert message in info.value.message
     assert info.value.location.line == line
     assert info.value.location.file.endswith("stackql_manifest.yml")
+
+
+def test_boolean_keys_take_true_and_false(tmp_path: Path) -> None:
+    text = (
+        "name: s\nglobals:\n  - name: a\n    value: 1\n    protected: true\n"
+        "  - name: b\n    value: 2\n    protected: false\n  - name: c\n    value: 3\n"
+        "resources:\n  - name: r\n    skip_validation: true\n  - name: q\n"
+        "    skipvalidation: false\n"
+    )
+    m = load_manifest(write(tmp_path, text))
+    assert [g.protected for g in m.globals] == [True, False, False]
+    assert [r.skip_validation for r in m.resources] == [True, False]
+    with pytest.raises(ManifestError) as info:
+        load_manifest(write(tmp_path, text.replace("protected: false", 'protected: "no"')))
+    assert info.value.hint == "write protected: true or protected: false, without quotes"
 
 
 def test_manifest_nested_too_deeply(tmp_path: Path) -> None:
