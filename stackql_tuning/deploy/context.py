@@ -98,8 +98,8 @@ def load_env_vars(
         # each value is one string: a loop over it is refused (``OneString``)
         found = parse_env_file(path)
         out.update({k: OneString(v, f"{k} (from {path})", k) for k, v in found.items()})
-    for pair in pairs:
-        key, value = parse_pair(pair, option="-e")
+    for index, pair in enumerate(pairs, 1):
+        key, value = parse_pair(pair, option="-e", index=index)
         out[key] = OneString(value, f"-e {key}", key)
     return out
 

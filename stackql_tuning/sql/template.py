@@ -314,24 +314,35 @@ def is_name(key: str) -> bool:
     return key.isidentifier()
 
 
-def parse_pair(pair: str, *, option: str = "--var") -> tuple[str, str]:
-    """``k=v`` -> (k, v); a clear UsageError otherwise (that never shows the value)."""
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def parse_pair(pair: str, *, option: str = "--var", index: int | None = None) -> tuple[str, str]:
+    """``k=v`` -> (k, v); a clear UsageError otherwise, which says which ``option`` it is
+    (``index``: the how-manieth, from 1) and never shows its text, which may be a secret
+    (``-e $TOKEN`` with the ``KEY=`` forgotten): only the name it seems to start with."""
     key, sep, value = pair.partition("=")
     key = key.strip()
+    if sep and key and is_name(key):
+        return key, value
+    if not sep:
+        problem = "no '='"
+    elif not key:
+        problem = "nothing before its '='"
+    else:
+        problem = "no variable name before its '='"
+    which = f"the {_ordinal(index)} {option}" if index else option
     name = leading_name(pair)
-    seen = f" (it starts with {name!r})" if name else ""
-    if not sep or not key:
-        raise UsageError(
-            f"{option} expects KEY=VALUE; the argument given is not{seen}",
-            hint=f"write e.g. {option} project=my-project",
-        )
-    if not is_name(key):
-        raise UsageError(
-            f"{option} expects KEY=VALUE where KEY is a variable name; the argument given "
-            f"has none before its '='{seen}",
-            hint="use letters, digits and underscores, not starting with a digit",
-        )
-    return key, value
+    shown = f"it starts with {name!r}" if name else "not shown: it may be a password or a token"
+    example = f"{option} project=my-project"
+    raise UsageError(
+        f"{option} expects KEY=VALUE, got an argument with {problem} ({which}; {shown})",
+        hint=f"write e.g. {example}"
+        if not sep
+        else f"a KEY is letters, digits and underscores, not starting with a digit ({example})",
+    )
 
 
 def _too_deep(path: Path) -> UsageError:
@@ -412,7 +423,7 @@ def load_vars(pairs: Iterable[str], files: Iterable[Path]) -> dict[str, Any]:
             out[key] = (
                 OneString(value, f"{key} (from {f})", key) if isinstance(value, str) else value
             )
-    for pair in pairs:
-        key, value = parse_pair(pair)
+    for index, pair in enumerate(pairs, 1):
+        key, value = parse_pair(pair, index=index)
         out[key] = OneString(value, f"--var {key}", key)
     return out

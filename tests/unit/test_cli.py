@@ -360,3 +360,32 @@ def test_a_misspelled_option_is_named_with_the_one_meant(argv: list[str]) -> Non
 def test_sql_text_that_starts_with_a_comment_and_a_prefix_of_an_option_pass() -> None:
     assert run(["exec", "-- a comment\nSELECT 1 AS x", "-o", "csv"])[:2] == (0, "x\n1\n")
     assert run(["--outp", "csv", "exec", "SELECT 1 AS x"])[:2] == (0, "x\n1\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["deploy", "build", "manifests/vertex-hpt", "dev", "-e", "A=1", "-e", "NOEQUALS"],
+            "-e expects KEY=VALUE, got an argument with no '=' (the 2nd -e; not shown: it may "
+            "be a password or a token)",
+        ),
+        (
+            ["exec", "SELECT 1", "--var", "TOKEN:Sup3rS3cret"],
+            "--var expects KEY=VALUE, got an argument with no '=' (the 1st --var; it starts "
+            "with 'TOKEN')",
+        ),
+        (
+            ["exec", "SELECT 1", "--var", "a=1", "--var", "b=2", "--var", "3x=Sup3rS3cret"],
+            "--var expects KEY=VALUE, got an argument with no variable name before its '=' "
+            "(the 3rd --var;",
+        ),
+    ],
+)
+def test_a_malformed_pair_is_a_whole_sentence_naming_which_one(argv: list[str], said: str) -> None:
+    # it was "-e expects KEY=VALUE; the argument given is not": cut off, and which one unsaid;
+    # its text stays unshown (a value forgotten its KEY= may be a secret)
+    code, out, err = run(argv)
+    assert code == 2 and out == ""
+    assert said in err and "Sup3rS3cret" not in err and "NOEQUALS" not in err
+    assert "Traceback" not in err
