@@ -212,6 +212,14 @@ class Engine(AnchorRunner):
         self.report.operation = name
         mode = " (dry run)" if self.dry_run else ""
         self.log(f"{name} of {self.manifest.name} [{self.ctx.stack_env}]{mode}")
+        if self.on_failure == "rollback" and name != "build":
+            # (a warning, not a usage error, as for --output-file: a CI line may give the
+            # same flags to every operation)
+            self.log(
+                f"warning: --on-failure rollback is for build: {name} creates nothing to roll "
+                "back, and stops at its first failure as --on-failure error does",
+                logging.WARNING,
+            )
         start = time.monotonic()
         try:
             self._preflight(resources, name)

@@ -1046,9 +1046,24 @@ def test_rollback_is_for_build_a_teardown_stops_at_its_failure(stack: Path) -> N
         return original(stmt)
 
     cloud.execute = failing_delete  # type: ignore[method-assign]
+    rec = Recorder()
     with pytest.raises(ProviderError):
-        run(teardown, cloud, stack, on_failure="rollback")
+        run(teardown, cloud, stack, on_failure="rollback", rec=rec)
     assert "demo-dev-first" in cloud.jobs  # not gone on past the failure
+    # said, not silently taken as error
+    assert rec.lines[1] == (
+        "warning: --on-failure rollback is for build: teardown creates nothing to roll back, "
+        "and stops at its first failure as --on-failure error does"
+    )
+    rec = Recorder()
+    run(test, cloud, stack, on_failure="rollback", rec=rec, log_level="WARNING")
+    assert rec.lines == [
+        "warning: --on-failure rollback is for build: test creates nothing to roll back, "
+        "and stops at its first failure as --on-failure error does"
+    ]
+    rec = Recorder()
+    run(build, FakeCloud(), stack, on_failure="rollback", rec=rec)
+    assert "warning" not in rec.text
 
 
 def test_a_dry_run_does_not_plan_an_anchor_with_local_sql(stack: Path) -> None:
