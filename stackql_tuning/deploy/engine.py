@@ -301,10 +301,16 @@ class Engine(AnchorRunner):
             except StackqlTuningError as e:
                 self._mask_error(e)
                 left = [r.name for r in list(reversed(created))[index:]]
+                # its message and where, not str(e): its "hint:" line went into the middle of
+                # this message (and, the same as the failure's hint, was said twice)
+                where = f" ({e.location})" if str(e.location) else f", at resource {res.name!r}"
                 failure.message += (
-                    f"; the rollback failed too, at resource {res.name!r}: {e} (rolled back: "
+                    f"; the rollback failed too{where}: {e.message} (rolled back: "
                     f"{', '.join(undone) or 'nothing'}; still there: {', '.join(left)})"
                 )
+                if e.hint and e.hint != failure.hint:  # (each hint once, after the message)
+                    hints = [failure.hint] if failure.hint else []
+                    failure.hint = "; ".join([*hints, f"the rollback: {e.hint}"])
                 return failure
             self.log(f"[{res.name}] rolled back: {outcome.action}")
             undone.append(f"{res.name} {outcome.action}")

@@ -1139,3 +1139,31 @@ def test_teardown_never_takes_a_resource_it_cannot_check_as_absent(stack: Path) 
     assert "delete it by hand" in (caught.value.hint or "")
     assert "after-101" in cloud.jobs  # never touched
     assert "exec" not in cloud.kinds() and "delete" not in cloud.kinds()
+
+
+def test_a_failed_rollback_says_its_error_and_each_hint_once(stack: Path) -> None:
+    # second's exports query returns two rows: the build fails there, and the rollback, which
+    # reads second's exports to delete it, fails on them too; its error (with its location and
+    # "hint:" line) was pasted into the middle of the build's message, the hint twice
+    class TwoExports(FakeCloud):
+        def execute(self, stmt: Statement | str) -> Result:
+            result = super().execute(stmt)
+            if result.columns == ["job_id", "token"] and result.rows and "after-" in str(stmt):
+                result.rows = result.rows * 2
+            return result
+
+    cloud = TwoExports()
+    with pytest.raises(ManifestError) as caught:
+        run(build, cloud, stack, on_failure="rollback")
+    err = caught.value
+    said = str(err)
+    assert said.count("hint:") == 1 and "\n" not in err.message
+    assert said.count("make the WHERE clause match exactly one resource") == 1
+    assert err.hint == "make the WHERE clause match exactly one resource"
+    where = f"{stack / 'resources' / 'job.iql'}:14, resource second, anchor exports"
+    assert err.message == (
+        "resource 'second' the exports query must return exactly one row; it returned 2; "
+        f"the rollback failed too ({where}): resource 'second' the exports query must return "
+        "exactly one row; it returned 2 (rolled back: nothing; still there: second, first)"
+    )
+    assert "after-101" in cloud.jobs and "demo-dev-first" in cloud.jobs  # nothing deleted
