@@ -467,11 +467,11 @@ class Engine(AnchorRunner):
                     "anchor is an INSERT, which would create a second one, not update it",
                     hint="tear the stack down and build it again, or add an /*+ update */ anchor",
                 )
-            self._mutate(res, update, ctx, statements=statements)
-            action = "updated"
+            ignored = self._mutate(res, update, ctx, statements=statements)
+            action, change = "updated", update
         else:
             try:
-                self._create(res, create, exists_q, ctx)
+                ignored = self._create(res, create, exists_q, ctx)
             except StackqlTuningError:
                 # a create that failed after its INSERT went through (a later statement of
                 # the anchor, a timeout) made it: a rollback must delete it too
@@ -481,17 +481,26 @@ class Engine(AnchorRunner):
                             self._created.append(res)
                 raise
             self._created.append(res)  # (before its statecheck: a rollback deletes it too)
-            action = "created"
+            action, change = "created", create
         check = None if res.skip_validation else state_q or exists_q
         if check is not None:
             attempts = check.option("retries", 0) + 1
             if self._count(res, check, ctx, want=1, attempts=attempts) != 1:
+                # a multi's failed statements were ignored: it was not (all) "created"
+                done = (
+                    f"failed its /*+ {change.name} */ ({len(ignored)} statement(s); ignored, as "
+                    "type multi does), and"
+                    if ignored
+                    else f"was {action} but"
+                )
                 raise self._error(
                     res,
                     check,
-                    f"was {action} but its {check.name} query still returns count 0 "
+                    f"{done} its {check.name} query still returns count 0 "
                     f"after {attempts} attempt(s)",
-                    hint="raise retries / retry_delay on the anchor, or check the query",
+                    hint="see the failed statement logged above; fix it, or check the query"
+                    if ignored
+                    else "raise retries / retry_delay on the anchor, or check the query",
                 )
         return action
 
@@ -606,7 +615,7 @@ class Engine(AnchorRunner):
 
     def _create(
         self, res: ResourceSpec, create: Anchor, exists_q: Anchor | None, ctx: dict[str, Any]
-    ) -> None:
+    ) -> list[StackqlTuningError]:
         """Run the create anchor; its ``retries`` send it again only when the exists query
         says it did not land. A failed or timed-out create may still have made the resource
         (a reply lost, an AWAIT past its limit, a poll that failed): sent again, it made
@@ -616,8 +625,7 @@ class Engine(AnchorRunner):
         delay = create.option("retry_delay", 0)
         for attempt in range(1, attempts + 1):
             try:
-                self._mutate(res, create, ctx, attempts=1)
-                return
+                return self._mutate(res, create, ctx, attempts=1)
             except RETRYABLE as e:
                 if attempt == attempts:
                     raise
@@ -633,12 +641,13 @@ class Engine(AnchorRunner):
                         f"[{res.name}] /*+ {create.name} */ failed ({e.message}), but its "
                         "exists query finds it: it was made, and is not sent again"
                     )
-                    return
+                    return []
                 self.log(
                     f"[{res.name}] /*+ {create.name} */ failed (attempt {attempt}/{attempts}): "
                     f"{e.message}; its exists query finds nothing: sending it again in {delay}s"
                 )
                 self.sleep(delay)
+        return []  # pragma: no cover - the last attempt returned or raised
 
     def _delete(
         self, res: ResourceSpec, anchors: dict[str, Anchor], delete: Anchor, ctx: dict[str, Any]

@@ -294,12 +294,14 @@ class AnchorRunner:
         ctx: dict[str, Any],
         attempts: int | None = None,
         statements: Sequence[Statement] | None = None,
-    ) -> None:
-        """Run a mutation anchor's statements (``statements``: already rendered and parsed)."""
+    ) -> list[StackqlTuningError]:
+        """Run a mutation anchor's statements (``statements``: already rendered and parsed);
+        the errors of those that failed and were ignored (a ``multi`` resource's)."""
         if attempts is None:
             attempts = anchor.option("retries", 0) + 1
         if statements is None:
             statements = self._statements(res, anchor, ctx)
+        ignored: list[StackqlTuningError] = []
         for stmt in statements:
             try:
                 result = self._execute(res, anchor, stmt, attempts)
@@ -307,9 +309,11 @@ class AnchorRunner:
                 if res.type != "multi":
                     raise
                 self.log(f"[{res.name}] /*+ {anchor.name} */ failed, ignored (multi): {e}")
+                ignored.append(e)
                 continue
             for message in result.messages:
                 self.log(f"[{res.name}] {message}")
+        return ignored
 
     def _count(
         self,

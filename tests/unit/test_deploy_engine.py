@@ -1167,3 +1167,23 @@ def test_a_failed_rollback_says_its_error_and_each_hint_once(stack: Path) -> Non
         "exactly one row; it returned 2 (rolled back: nothing; still there: second, first)"
     )
     assert "after-101" in cloud.jobs and "demo-dev-first" in cloud.jobs  # nothing deleted
+
+
+def test_a_multi_whose_create_failed_does_not_say_it_was_created(stack: Path) -> None:
+    # type multi ignores a failed create; its statecheck then counts 0, and the error said
+    # "was created but its statecheck query still returns count 0": nothing was created
+    manifest = MANIFEST.replace("  - name: first\n", "  - name: first\n    type: multi\n")
+    (stack / "stackql_manifest.yml").write_text(manifest)
+    cloud, rec = FakeCloud(), Recorder()
+    cloud.fail_next_insert = 1
+    with pytest.raises(ManifestError) as caught:
+        run(build, cloud, stack, rec=rec)
+    err = caught.value
+    assert "was created" not in err.message
+    assert err.message == (
+        "resource 'first' failed its /*+ create */ (1 statement(s); ignored, as type multi "
+        "does), and its statecheck query still returns count 0 after 5 attempt(s)"
+    )
+    assert "failed, ignored (multi): provider error" in rec.text and "503" in rec.text
+    assert "see the failed statement logged above" in (err.hint or "")
+    assert cloud.jobs == {}
