@@ -22,7 +22,37 @@ from stackql_tuning.deploy.engine import Engine, Log, SessionLike
 from stackql_tuning.deploy.manifest import Manifest, load_manifest
 from stackql_tuning.deploy.report import DeployReport, ResourceOutcome, write_output_file
 from stackql_tuning.deploy.scaffold import init_stack
+from stackql_tuning.errors import StackqlTuningError
 from stackql_tuning.registry.loader import Registry, default_registry
+
+
+def _dry_run_first(
+    session: SessionLike,
+    manifest: Manifest,
+    stack_env: str,
+    operation: str,
+    env_vars: dict[str, Any] | None,
+    sleep: Callable[[float], None],
+) -> None:
+    """The operation as ``--dry-run`` makes it, silently, before its first call: every
+    resource's statements rendered and planned (no call), so that what a dry run finds (a
+    mistyped column, a value the API refuses, a prop out of range) stops the build before it
+    creates anything, not after the resources before it were made (a build created a job,
+    then failed on its exports query; its teardown failed on the same query)."""
+    dry = Engine(
+        session,
+        manifest,
+        stack_env,
+        env_vars=dict(env_vars or {}),
+        dry_run=True,
+        log=lambda line: None,
+        sleep=sleep,
+    )
+    try:
+        getattr(dry, operation)()
+    except StackqlTuningError as e:
+        e.message = f"{e.message} (found by the {operation}'s dry run, before any call)"
+        raise
 
 
 def _run(
@@ -44,6 +74,8 @@ def _run(
     if not isinstance(registry, Registry):
         registry = default_registry()
     manifest = load_manifest(stack_dir, providers=registry.providers)
+    if not dry_run and operation == "build":
+        _dry_run_first(session, manifest, stack_env, operation, env_vars, sleep)
     engine = Engine(
         session,
         manifest,

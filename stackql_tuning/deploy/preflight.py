@@ -6,7 +6,8 @@ environment, an INSERT in an exports anchor) was found only when its resource ca
 resources before it were created, or deleted. The engine runs these checks over every resource
 first (``Engine._preflight``). What needs values only the build makes (exports) or the
 provider's answer (a mistyped column: ``--dry-run`` plans the statements) is checked when its
-resource runs.
+resource runs; a build also makes its dry run first (``deploy._dry_run_first``), which
+plans every statement that holds no export's stand-in.
 
 A read anchor (exists, statecheck, exports) must only read: ``deploy test`` runs them, and so
 do build and teardown. Its template is checked here for a statement that starts with INSERT,

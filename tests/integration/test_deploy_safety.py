@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from stackql_tuning.deploy import build, teardown, test
-from stackql_tuning.errors import ProviderError
+from stackql_tuning.errors import PlanError, ProviderError
 from stackql_tuning.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -387,3 +387,24 @@ def test_teardown_never_reports_a_job_it_cannot_check_as_absent(
     finally:
         with contextlib.suppress(client.exceptions.ResourceNotFound):
             client.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName="two-clouds-dev")
+
+
+def test_what_a_dry_run_finds_stops_the_build_before_any_call(
+    fresh_sandbox: Any, session: Session, tmp_path: Path
+) -> None:
+    # a value the API refuses in the exports query: the build created the job, then failed on
+    # it (and its test and teardown on the same query, so the job could not be torn down)
+    project = "deploy-safety-preflight"
+    stack = _copy("vertex-hpt", tmp_path, "ml-research-dev", project)
+    iql = stack / "resources" / "hpt_job.iql"
+    text = iql.read_text()
+    exports = text.index("/*+ exports")
+    iql.write_text(
+        text[:exports]
+        + text[exports:].replace("AND state NOT IN", "AND state = 'NOPE' AND state NOT IN", 1)
+    )
+    fresh_sandbox.google.reset_log()
+    with pytest.raises(PlanError, match="found by the build's dry run, before any call"):
+        build(session, stack, "dev", **_kw())
+    assert not _google(fresh_sandbox, "create", "hyperparameterTuningJobs")
+    assert not list(_jobs(fresh_sandbox, "hyperparameterTuningJobs", project))

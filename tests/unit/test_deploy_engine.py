@@ -246,7 +246,8 @@ def test_a_change_that_jinja_writes_into_a_read_anchor_is_refused_when_rendered(
     cloud = FakeCloud()
     with pytest.raises(ManifestError, match="nothing of the anchor was run"):
         run(build, cloud, stack)
-    assert "sneaky" not in cloud.jobs and cloud.kinds().count("insert") == 2
+    # the build's dry run found it before any call (both resources were created before it)
+    assert "sneaky" not in cloud.jobs and cloud.kinds().count("insert") == 0
 
 
 @pytest.mark.parametrize(
