@@ -26,28 +26,12 @@ from stackql_tuning.errors import StackqlTuningError
 from stackql_tuning.registry.loader import Registry, default_registry
 
 
-def _dry_run_first(
-    session: SessionLike,
-    manifest: Manifest,
-    stack_env: str,
-    operation: str,
-    env_vars: dict[str, Any] | None,
-    sleep: Callable[[float], None],
-) -> None:
-    """The operation as ``--dry-run`` makes it, silently, before its first call: every
-    resource's statements rendered and planned (no call), so that what a dry run finds (a
-    mistyped column, a value the API refuses, a prop out of range) stops the build before it
-    creates anything, not after the resources before it were made (a build created a job,
-    then failed on its exports query; its teardown failed on the same query)."""
-    dry = Engine(
-        session,
-        manifest,
-        stack_env,
-        env_vars=dict(env_vars or {}),
-        dry_run=True,
-        log=lambda line: None,
-        sleep=sleep,
-    )
+def _dry_run_first(dry: Engine, operation: str) -> None:
+    """The operation as ``--dry-run`` makes it (``dry``: its engine, silent), before its first
+    call: every resource's statements rendered and planned (no call), so that what a dry run
+    finds (a mistyped column, a value the API refuses, a prop out of range) stops the build
+    before it creates anything, not after the resources before it were made (a build created
+    a job, then failed on its exports query; its teardown failed on the same query)."""
     try:
         getattr(dry, operation)()
     except StackqlTuningError as e:
@@ -74,20 +58,24 @@ def _run(
     if not isinstance(registry, Registry):
         registry = default_registry()
     manifest = load_manifest(stack_dir, providers=registry.providers)
+
+    def engine_for(dry: bool, log: Log | None, show_queries: bool) -> Engine:
+        return Engine(
+            session,
+            manifest,
+            stack_env,
+            env_vars=dict(env_vars or {}),
+            dry_run=dry,
+            show_queries=show_queries,
+            log=log,
+            log_level=log_level,
+            sleep=sleep,
+            on_failure=on_failure,
+        )
+
     if not dry_run and operation == "build":
-        _dry_run_first(session, manifest, stack_env, operation, env_vars, sleep)
-    engine = Engine(
-        session,
-        manifest,
-        stack_env,
-        env_vars=dict(env_vars or {}),
-        dry_run=dry_run,
-        show_queries=show_queries,
-        log=log,
-        log_level=log_level,
-        sleep=sleep,
-        on_failure=on_failure,
-    )
+        _dry_run_first(engine_for(True, lambda line: None, False), operation)
+    engine = engine_for(dry_run, log, show_queries)
     report: DeployReport = getattr(engine, operation)()
     if output_file is not None and operation != "teardown":
         if dry_run:
