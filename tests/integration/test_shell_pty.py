@@ -51,19 +51,25 @@ def _admin(base: str, action: str, body: dict[str, Any]) -> None:
         reply.read()
 
 
-@pytest.fixture()
-def shell(sandbox: Any, tmp_path: Path) -> Iterator[Any]:
+def _shell_env(sandbox: Any, tmp_path: Path, **more: str) -> dict[str, str]:
+    """The environment a shell under test runs in: the sandbox's, its own history directory."""
     env = dict(os.environ)
     env.update(sandbox.env())
     env.update(
         {
             "XDG_DATA_HOME": str(tmp_path / "data"),
             "PROMPT_TOOLKIT_NO_CPR": "1",
-            "PAGER": "cat",
             "TERM": "xterm",
             "PYTHONPATH": str(ROOT),
+            **more,
         }
     )
+    return env
+
+
+@pytest.fixture()
+def shell(sandbox: Any, tmp_path: Path) -> Iterator[Any]:
+    env = _shell_env(sandbox, tmp_path, PAGER="cat")
     child = pexpect.spawn(
         sys.executable,
         ["-m", "stackql_tuning", "shell"],
@@ -151,16 +157,7 @@ def test_with_stdout_redirected_the_prompt_is_on_the_terminal_and_the_file_has_r
 ) -> None:
     """``shell > out.txt`` from a terminal: the prompt, the echoed input and the toolbar went
     into the file and the screen stayed blank."""
-    env = dict(os.environ)
-    env.update(sandbox.env())
-    env.update(
-        {
-            "XDG_DATA_HOME": str(tmp_path / "data"),
-            "PROMPT_TOOLKIT_NO_CPR": "1",
-            "TERM": "xterm",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
+    env = _shell_env(sandbox, tmp_path)
     target = tmp_path / "out.txt"
     child = pexpect.spawn(
         "/bin/sh",
