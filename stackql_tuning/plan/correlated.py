@@ -126,8 +126,22 @@ def _twin(
         values = _values_query(theirs, inner)
         if values is None:
             continue
+        if _is_text(resource, mine.name):
+            # (a number compared with a text id: DuckDB casts in `=`, not in IN's list, and
+            # the twin failed "Cannot compare values of type VARCHAR and BIGINT")
+            picked = values.expressions[0]
+            values.set("expressions", [exp.cast(picked, exp.DataType.build("VARCHAR"))])
         return exp.In(this=mine.copy(), query=exp.Subquery(this=values))
     return None
+
+
+def _is_text(resource: Resource, name: str) -> bool:
+    """Whether column or param ``name`` of ``resource`` holds text."""
+    column = resource.column(name)
+    if column is not None:
+        return column.db_type == "VARCHAR"
+    params = (m.param(name) for m in resource.methods_for("SELECT"))
+    return any(p is not None and p.db_type == "VARCHAR" for p in params)
 
 
 def _owned(col: exp.Column, own: dict[str, Resource]) -> Resource | None:
@@ -155,7 +169,7 @@ def _values_query(outer_col: exp.Column, inner: exp.Select) -> exp.Select | None
             named = [i for i in from_items(scope) if i.alias_or_name.lower() == alias]
             if named:
                 item = named[0]
-                if len(named) > 1 or not _stands_alone(item):
+                if len(named) > 1 or not _stands_alone(item) or _shadowed(item, inner, scope):
                     return None
                 query = exp.Select(
                     expressions=[exp.column(outer_col.name, table=outer_col.table)],
@@ -167,6 +181,24 @@ def _values_query(outer_col: exp.Column, inner: exp.Select) -> exp.Select | None
                 return query
         scope = scope.parent
     return None
+
+
+def _shadowed(item: exp.Expr, inner: exp.Select, scope: exp.Expr) -> bool:
+    """Whether a table ``item`` reads is named, where the twin sits, by a CTE of the subquery
+    (or of a query between it and ``scope``): the copy would read that CTE, not the outer
+    source (``EXISTS (WITH c AS (...) SELECT ... WHERE h.projectsId = c.p)``)."""
+    read = {t.name.lower() for t in item.find_all(exp.Table) if not t.args.get("db")}
+    if isinstance(item, exp.Table) and not item.args.get("db"):
+        read.add(item.name.lower())
+    node: exp.Expr | None = inner
+    while node is not None and node is not scope:
+        with_ = node.args.get("with_")
+        if isinstance(with_, exp.With) and read & {
+            c.alias_or_name.lower() for c in with_.expressions
+        }:
+            return True
+        node = node.parent
+    return False
 
 
 def _stands_alone(item: exp.Expr) -> bool:

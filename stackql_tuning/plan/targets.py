@@ -61,6 +61,32 @@ def check_not_written(stmt: Statement, registry: Registry) -> None:
             )
 
 
+def check_no_provider_default(stmt: Statement, registry: Registry) -> None:
+    """A PlanError for ``USE`` of a provider's catalog or a ``search_path`` through one: an
+    unqualified name then meant a provider table's local copy, which holds what the last
+    statement loaded (``DELETE FROM hyperparameter_tuning_jobs WHERE ...`` said "37 rows
+    changed": no call was made, no job deleted; TRUNCATE and DROP got past
+    ``check_not_written``)."""
+    node = stmt.expression
+    named: list[str] = []
+    if isinstance(node, exp.Use) and isinstance(node.this, exp.Table):
+        table = node.this
+        named = [(table.db or table.name).lower()]
+    elif isinstance(node, exp.Set) and "search_path" in _set_names(node):
+        for item in node.expressions:
+            value = item.this.expression if isinstance(item.this, exp.EQ) else None
+            if isinstance(value, exp.Literal):
+                named += [e.strip().split(".")[0].lower() for e in str(value.this).split(",")]
+    provider = next((n for n in named if n in registry.providers), None)
+    if provider is not None:
+        raise PlanError(
+            f"{provider} is a provider: its tables are read per statement, and an unqualified "
+            "name would reach only their local copies (what the last statement loaded)",
+            location=Location(file=stmt.source, line=stmt.line, column=stmt.column),
+            hint="name provider tables in full (provider.service.resource)",
+        )
+
+
 def check_no_macro_over_provider(stmt: Statement, registry: Registry) -> None:
     """A macro is a plan error when it reads a provider table (or a view over one): DuckDB
     would keep it over whatever table the session loaded last (the calls made at CREATE, a
@@ -107,14 +133,48 @@ def local_target(stmt: Statement, registry: Registry, attached: Callable[[str], 
     return catalog not in registry.providers and attached(catalog)
 
 
-def runs_in_dry_run(stmt: Statement, attached: Callable[[str], bool]) -> bool:
+#: the settings a dry run sets all the same: how values compare and print, and how hard
+#: DuckDB works (others may write files, ``log_query_path``, ``profiling_output``, or move
+#: unqualified names out of memory, ``search_path``)
+_DRY_SETTINGS = frozenset(
+    {
+        "timezone",
+        "calendar",
+        "default_collation",
+        "default_order",
+        "default_null_order",
+        "threads",
+        "memory_limit",
+        "max_memory",
+    }
+)
+
+
+def _set_names(node: exp.Set) -> list[str]:
+    """The settings a SET names (lower case)."""
+    out = []
+    for item in node.expressions:
+        target = item.this.this if isinstance(item.this, exp.EQ) else item.this
+        out.append(target.name.lower() if isinstance(target, exp.Expr) else str(target).lower())
+    return out
+
+
+def runs_in_dry_run(
+    stmt: Statement,
+    attached: Callable[[str], bool],
+    default_in_memory: Callable[[], bool] = lambda: True,
+) -> bool:
     """Whether ``--dry-run`` runs ``stmt`` all the same: it changes only the session's
     in-memory database (a macro, a table, a view, a setting, a local table's rows), never a
     file, an extension or an attached database, and makes no call (its provider tables, if
     it reads any, are read empty). ``attached``: whether a name is an attached database's
-    (``f.t`` is then that database's table ``t``, not schema ``f``'s)."""
+    (``f.t`` is then that database's table ``t``, not schema ``f``'s); ``default_in_memory``:
+    whether an unqualified name is in the session's own database (after ``USE f`` or a
+    ``search_path``, it was a file's: a dry run wrote to it)."""
     node = stmt.expression
-    if isinstance(node, exp.Set | exp.Transaction | exp.Commit | exp.Rollback):
+    if isinstance(node, exp.Set):
+        return all(name in _DRY_SETTINGS for name in _set_names(node))
+    if isinstance(node, exp.Transaction | exp.Commit | exp.Rollback):
         return True
     if isinstance(node, exp.Create):
         kind = str(node.args.get("kind") or "").upper()
@@ -137,19 +197,26 @@ def runs_in_dry_run(stmt: Statement, attached: Callable[[str], bool]) -> bool:
         if target is None:
             return False
         targets = [target]
-    return all(_in_memory(t, attached) for t in targets)
+    return all(_in_memory(t, attached, default_in_memory) for t in targets)
 
 
-def _in_memory(table: exp.Table, attached: Callable[[str], bool]) -> bool:
+def _in_memory(
+    table: exp.Table, attached: Callable[[str], bool], default_in_memory: Callable[[], bool]
+) -> bool:
     catalog, db = table.catalog.lower(), table.db.lower()
     if catalog:
         return catalog in IN_MEMORY
-    return not db or db in IN_MEMORY or not attached(db)
+    if db and db in IN_MEMORY:
+        return True
+    if db and attached(db):
+        return False
+    return default_in_memory()
 
 
 __all__ = [
     "IN_MEMORY",
     "check_no_macro_over_provider",
+    "check_no_provider_default",
     "check_not_written",
     "local_target",
     "runs_in_dry_run",

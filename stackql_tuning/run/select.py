@@ -42,6 +42,7 @@ from stackql_tuning.plan.select import QueryPlan, plan_query
 from stackql_tuning.plan.semi_joins import has_in_subquery, in_subqueries_as_semi_joins
 from stackql_tuning.plan.targets import (
     check_no_macro_over_provider,
+    check_no_provider_default,
     check_not_written,
     runs_in_dry_run,
 )
@@ -149,6 +150,7 @@ def run_query(session: Session, stmt: Statement) -> Result:
     if stmt.kind == "other":
         check_not_written(stmt, session.registry)
         check_no_macro_over_provider(stmt, session.registry)
+        check_no_provider_default(stmt, session.registry)
     plan = plan_select(session, stmt.expression.copy())
     if plan.slots and session.in_transaction:
         # said before any call (DuckDB said "a reply does not fit the API's schema")
@@ -179,7 +181,8 @@ def run_query(session: Session, stmt: Statement) -> Result:
     if dry and not is_query:
         # a macro, table or view of the session's own database is made all the same, so that
         # the statements after it can be previewed; one that reads provider tables is not
-        local = runs_in_dry_run(stmt, lambda name: session.store.is_attached(name))
+        store = session.store
+        local = runs_in_dry_run(stmt, store.is_attached, store.default_in_memory)
         dry = bool(plan.slots) or not local
     if not dry:
         if is_query and session.store_starting and names_resolve(plan.tree, plan.slots):
@@ -218,6 +221,11 @@ def run_query(session: Session, stmt: Statement) -> Result:
             result.warnings.append(
                 "dry run: this statement reads provider tables, so it was not run (no call "
                 "was made): what it makes or changes is not there for the statements after it"
+            )
+        elif not is_query and not plan.slots:
+            result.warnings.append(
+                "dry run: this statement was not run: it may change what is outside the "
+                "session's in-memory database (a file, another database, a setting)"
             )
         return result
     stats = run.fill(early)

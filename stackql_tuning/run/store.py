@@ -781,6 +781,17 @@ class Store:
         sql = "SELECT 1 FROM duckdb_databases() WHERE lower(database_name) = ?"
         return bool(self.execute(sql, [name.lower()]))
 
+    def default_in_memory(self) -> bool:
+        """Whether an unqualified table name is this session's in-memory database's: no
+        ``USE`` of another database, no ``search_path`` beyond it."""
+        database, path = self.execute("SELECT current_database(), current_setting('search_path')")[
+            0
+        ]
+        entries = [e.strip().split(".")[0].lower() for e in str(path or "").split(",") if e.strip()]
+        return str(database).lower() == "memory" and all(
+            e in ("memory", "temp", "main", "pg_catalog", "information_schema") for e in entries
+        )
+
     def plain_table(self, name: str, schema: str | None = None) -> bool:
         """Whether ``name`` (in ``schema``, or in any) is a base table of this database, not a
         view, whose definition names no collation: its rows are the same at each read, and

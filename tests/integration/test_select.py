@@ -499,3 +499,14 @@ def test_exists_over_a_provider_table_binds_from_the_outer_values(session: Any) 
         "'ml-platform-dev') AND locationsId = 'us-central1' ORDER BY 1"
     )
     assert got.rows == direct.rows and got.rows
+
+
+def test_a_correlated_number_compared_with_a_text_param_binds(session: Any) -> None:
+    # the twin IN failed "Cannot compare values of type VARCHAR and BIGINT" (an IN the user
+    # never wrote), where `=` casts and the join works
+    session.execute("CREATE OR REPLACE TABLE acc AS SELECT 123456789012::BIGINT AS id")
+    got = session.execute(
+        "SELECT id FROM acc WHERE EXISTS (SELECT 1 FROM aws.sagemaker.hyper_parameter_tuning_jobs "
+        "a WHERE a.AwsAccountId = acc.id AND a.region = 'us-east-1')"
+    )
+    assert got.rows == [(123456789012,)]

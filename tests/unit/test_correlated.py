@@ -30,8 +30,8 @@ def test_exists_gets_the_outer_sources_values() -> None:
         f"FROM {HPT} t WHERE t.projectsId = p.project AND t.locationsId = 'us-central1')"
     )
     assert twins(sql) == [
-        "t.projectsId IN (SELECT p.project FROM (VALUES ('a'), ('b')) AS p(project) "
-        "WHERE p.project LIKE 'a%')"
+        "t.projectsId IN (SELECT CAST(p.project AS TEXT) FROM (VALUES ('a'), ('b')) AS "
+        "p(project) WHERE p.project LIKE 'a%')"
     ]
 
 
@@ -41,7 +41,7 @@ def test_a_lateral_subquery_and_an_unqualified_table_column() -> None:
         "WHERE projectsId = p.project AND locationsId = 'us-central1') x"
     )
     assert twins(sql) == [
-        "projectsId IN (SELECT p.project FROM (VALUES ('a'), ('b')) AS p(project))"
+        "projectsId IN (SELECT CAST(p.project AS TEXT) FROM (VALUES ('a'), ('b')) AS p(project))"
     ]
 
 
@@ -61,6 +61,10 @@ def test_a_lateral_subquery_and_an_unqualified_table_column() -> None:
         # a join in the subquery's own FROM is the planner's, as at the top level
         f"SELECT * FROM {VALUES} WHERE EXISTS (SELECT 1 FROM {HPT} t, {VALUES.replace('p(', 'q(')} "
         "WHERE t.projectsId = q.project AND t.locationsId = 'l')",
+        # the subquery's own CTE is named as the outer source: a copy would read it (rows of
+        # another project were called for, and the answer was 0 rows where DuckDB gives 1)
+        f"WITH c AS (SELECT 'a' AS p) SELECT * FROM c WHERE EXISTS (WITH c AS (SELECT 'b' AS p) "
+        f"SELECT 1 FROM {HPT} t WHERE t.projectsId = c.p AND t.locationsId = 'l')",
         # not a param: no call is made for it
         f"SELECT * FROM {VALUES} WHERE EXISTS (SELECT 1 FROM {HPT} t WHERE t.displayName = "
         "p.project AND t.projectsId = 'a' AND t.locationsId = 'l')",

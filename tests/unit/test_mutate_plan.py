@@ -709,3 +709,21 @@ def test_a_struct_with_decimals_and_dates_becomes_json_values() -> None:
         "n": [1, 2],
     }
     assert isinstance(got["parameters"][0]["doubleValueSpec"]["minValue"], float)
+
+
+def test_a_dry_run_writes_nothing_to_a_database_in_use(tmp_path: Path) -> None:
+    # with `USE f` (a file database) a dry run's CREATE TABLE and INSERT went into the file
+    session = no_call_session()
+    try:
+        path = tmp_path / "f.duckdb"
+        session.execute_script(f"ATTACH '{path}' AS f; CREATE TABLE f.t (x INT); USE f")
+        session.settings.dry_run = True
+        made = session.execute("CREATE TABLE made (x INT)")
+        assert made.kind == "dry-run" and any("was not run" in w for w in made.warnings)
+        session.execute("INSERT INTO t VALUES (1)")
+        session.settings.dry_run = False
+        assert session.execute("SELECT count(*) FROM f.t").rows == [(0,)]
+        tables = "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'made'"
+        assert session.execute(tables).rows == [(0,)]
+    finally:
+        session.close()

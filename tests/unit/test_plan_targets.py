@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from stackql_tuning.errors import PlanError
-from stackql_tuning.plan.targets import check_not_written, local_target, runs_in_dry_run
+from stackql_tuning.plan.targets import (
+    check_no_provider_default,
+    check_not_written,
+    local_target,
+    runs_in_dry_run,
+)
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.sql import parse
 
@@ -111,3 +116,53 @@ def test_an_insert_update_or_delete_of_a_local_table_is_duckdbs(
 def test_a_dry_run_runs_what_changes_only_the_sessions_database(sql: str, runs: bool) -> None:
     (stmt,) = parse(sql)
     assert runs_in_dry_run(stmt, lambda name: name == "files") is runs
+
+
+@pytest.mark.parametrize(
+    ("sql", "runs"),
+    [
+        ("SET TimeZone = 'Europe/Paris'", True),
+        ("SET threads = 2", True),
+        # these write files, or move unqualified names out of memory
+        ("SET log_query_path = '/tmp/q.log'", False),
+        ("SET profiling_output = '/tmp/p.json'", False),
+        ("SET search_path = 'f.main'", False),
+        ("SET temp_directory = '/tmp/spill'", False),
+    ],
+)
+def test_a_dry_run_sets_only_what_stays_in_the_session(sql: str, runs: bool) -> None:
+    (stmt,) = parse(sql)
+    assert runs_in_dry_run(stmt, lambda name: False) is runs
+
+
+@pytest.mark.parametrize(
+    "sql", ["CREATE TABLE t (x INT)", "INSERT INTO t VALUES (1)", "CREATE MACRO m(x) AS x"]
+)
+def test_after_use_of_another_database_an_unqualified_name_is_not_in_memory(sql: str) -> None:
+    # USE f (or a search_path) made `CREATE TABLE t` f's: a dry run wrote to the file
+    (stmt,) = parse(sql)
+    assert runs_in_dry_run(stmt, lambda name: False, lambda: False) is False
+    assert runs_in_dry_run(stmt, lambda name: False, lambda: True) is True
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "USE google.aiplatform",
+        "USE aws",
+        "SET search_path = 'google.aiplatform'",
+        "SET search_path = 'memory.main,aws.sagemaker'",
+    ],
+)
+def test_a_providers_catalog_cannot_be_the_default(reg: Registry, sql: str) -> None:
+    # after it, DELETE FROM hyperparameter_tuning_jobs emptied the local copy: "37 rows
+    # changed", no call made, no job deleted
+    (stmt,) = parse(sql)
+    with pytest.raises(PlanError, match="is a provider: its tables are read per statement"):
+        check_no_provider_default(stmt, reg)
+
+
+@pytest.mark.parametrize("sql", ["USE memory", "SET search_path = 'main'", "SET threads = 1"])
+def test_another_default_passes(reg: Registry, sql: str) -> None:
+    (stmt,) = parse(sql)
+    check_no_provider_default(stmt, reg)
