@@ -488,7 +488,12 @@ def equalities_as_in(tree: exp.Expr) -> exp.Expr:
 
     Only where the two forms surely agree: the values are literals of one kind (DuckDB casts an
     IN list to one type: ``x = '1.0' OR x = 2`` matched ``'1'`` as ``x IN ('1.0', 2)``), and
-    the OR is no part of a SELECT list (its text names the output column)."""
+    the OR is no part of a SELECT list (its text names the output column). ``c = ANY(['a',
+    'b'])`` (a list of such literals) is that IN too: it was "cannot evaluate ANY([...])"."""
+    for eq in list(tree.find_all(exp.EQ)):
+        listed = _any_of_literals(eq)
+        if listed is not None and not _in_projection(eq):
+            eq.replace(exp.In(this=listed[0].copy(), expressions=[v.copy() for v in listed[1]]))
     for node in list(tree.find_all(exp.Or)):
         if node.root() is not tree:
             continue  # inside an OR already rewritten
@@ -517,6 +522,23 @@ def equalities_as_in(tree: exp.Expr) -> exp.Expr:
         if column is not None and len(kinds) == 1 and None not in kinds:
             node.replace(exp.In(this=column.copy(), expressions=[v.copy() for v in values]))
     return tree
+
+
+def _any_of_literals(eq: exp.EQ) -> tuple[exp.Column, list[exp.Expr]] | None:
+    """(column, values) of ``column = ANY([literals of one kind])``, else None."""
+    for col, other in ((eq.left, eq.right), (eq.right, eq.left)):
+        if not isinstance(col, exp.Column) or not isinstance(other, exp.Any):
+            continue
+        inner = other.this
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if not isinstance(inner, exp.Array) or not inner.expressions:
+            return None
+        values = list(inner.expressions)
+        kinds = {v.is_string if isinstance(v, exp.Literal) else None for v in values}
+        if len(kinds) == 1 and None not in kinds:
+            return col, values
+    return None
 
 
 def _in_projection(node: exp.Expr) -> bool:

@@ -1603,3 +1603,14 @@ def test_a_double_quoted_value_of_a_required_param_is_said_to_be_a_name() -> Non
     hint = e.value.hint or ""
     assert hint.startswith('"us-east-1" is a name (double quotes): a text value takes single')
     assert "is constrained here" not in hint
+
+
+def test_equal_to_any_of_a_list_of_literals_binds_as_in() -> None:
+    # it was "cannot evaluate ANY([...]): Parser Error"
+    from stackql_tuning.plan.bindings import equalities_as_in
+
+    tree = parse_one(
+        f"SELECT 1 FROM {HPT} WHERE projectsId = ANY(['p']) AND locationsId = ANY(['a', 'b'])"
+    ).expression
+    (slot,) = plan_query(equalities_as_in(tree), REG).slots
+    assert slot.static["projectsId"] == ["p"] and slot.static["locationsId"] == ["a", "b"]
