@@ -147,6 +147,10 @@ def render(
             hint = "the variable is a string, with no fields (a vars file can give a mapping)"
         else:
             hint = f"define it ({define}), or guard it with {{% if name is defined %}}"
+        rel = _template_line(e, name)
+        if rel and _in_sql_comment(text, rel, message):
+            # `-- AND region = {{ old_region }}`: jinja renders SQL comments too
+            hint = "it is in a -- comment, which jinja renders too: comment it out with {# ... #}"
         raise error(
             f"{message}{where}",
             location=Location(file=source, line=lineno, resource=resource),
@@ -186,6 +190,17 @@ def render(
             if mixed
             else None,
         ) from None
+
+
+def _in_sql_comment(text: str, line: int, message: str) -> bool:
+    """Whether the variable ``message`` names (``'x' is undefined``) is used on ``line`` of
+    ``text`` only after a ``--`` (a SQL comment jinja renders all the same)."""
+    lines = text.splitlines()
+    named = re.search(r"'(\w+)' is undefined", message)
+    if not named or not 0 < line <= len(lines):
+        return False
+    code, dash, comment = lines[line - 1].partition("--")
+    return bool(dash) and named.group(1) in comment and named.group(1) not in code
 
 
 def _syntax_error(

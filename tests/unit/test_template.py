@@ -361,3 +361,14 @@ def test_a_variable_named_as_jinjas_own_is_refused(name: str) -> None:
     # --var true=5 was ignored ({{ true }} is the literal), --var range=5 broke range(3)
     with pytest.raises(ManifestError, match=f"the variable name {name} is jinja's own"):
         render_script("SELECT 1", variables={name: "5"})
+
+
+def test_an_undefined_variable_in_a_sql_comment_gets_the_jinja_comment_hint() -> None:
+    # `-- AND region = {{ old_region }}`: jinja renders the SQL comment too, and the hint
+    # said only to define the variable
+    with pytest.raises(ManifestError) as e:
+        render_script("SELECT 1;\n-- AND region = {{ old_region }}\nSELECT 2;", variables={})
+    assert "{# ... #}" in (e.value.hint or "")
+    with pytest.raises(ManifestError) as e:
+        render_script("SELECT {{ old_region }}; -- old_region", variables={})
+    assert "{# ... #}" not in (e.value.hint or "")
