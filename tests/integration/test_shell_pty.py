@@ -67,18 +67,17 @@ def _shell_env(sandbox: Any, tmp_path: Path, **more: str) -> dict[str, str]:
     return env
 
 
+def _spawn(command: str, args: list[str], env: dict[str, str]) -> Any:
+    """``command args`` on a pty of 40 x 200, from the repository's root."""
+    return pexpect.spawn(
+        command, args, cwd=str(ROOT), env=env, encoding="utf-8", dimensions=(40, 200), timeout=30
+    )
+
+
 @pytest.fixture()
 def shell(sandbox: Any, tmp_path: Path) -> Iterator[Any]:
     env = _shell_env(sandbox, tmp_path, PAGER="cat")
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "stackql_tuning", "shell"],
-        cwd=str(ROOT),
-        env=env,
-        encoding="utf-8",
-        dimensions=(40, 200),
-        timeout=30,
-    )
+    child = _spawn(sys.executable, ["-m", "stackql_tuning", "shell"], env)
     try:
         child.expect_exact(PROMPT)
         yield child
@@ -159,14 +158,10 @@ def test_with_stdout_redirected_the_prompt_is_on_the_terminal_and_the_file_has_r
     into the file and the screen stayed blank."""
     env = _shell_env(sandbox, tmp_path)
     target = tmp_path / "out.txt"
-    child = pexpect.spawn(
+    child = _spawn(
         "/bin/sh",
         ["-c", 'exec "$0" -m stackql_tuning -o csv shell > "$1"', sys.executable, str(target)],
-        cwd=str(ROOT),
-        env=env,
-        encoding="utf-8",
-        dimensions=(40, 200),
-        timeout=30,
+        env,
     )
     try:
         child.expect_exact(PROMPT)  # on the terminal (stderr)
