@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
@@ -1016,8 +1017,10 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
                 if name not in known:
                     continue
                 if is_constant(other):
-                    out.static.setdefault(name, [])
                     value = constant_value(other, const_eval)
+                    if _inexact_text(ref.resource, name, [value]):
+                        break  # DuckDB compares it as a number: the list's rows decide
+                    out.static.setdefault(name, [])
                     if value is None:
                         # as IN (NULL): a call with no value was "needs parameter" next to the
                         # WHERE that gives it
@@ -1071,10 +1074,13 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
             and all(is_constant(e) for e in pred.expressions)
         ):
             name = pred.this.name.lower()
+            given = [constant_value(e, const_eval) for e in pred.expressions]
+            if _inexact_text(ref.resource, name, given):
+                out.residual.append(pred)  # DuckDB compares them as numbers
+                continue
             values = out.static.setdefault(name, [])
             own: list[Any] = []
-            for e in pred.expressions:
-                v = constant_value(e, const_eval)
+            for e, v in zip(pred.expressions, given, strict=True):
                 _pin(e, v)
                 if v is not None and v not in own:  # a NULL in IN matches nothing (SQL)
                     own.append(v)
@@ -1096,6 +1102,16 @@ def collect_bindings(ref: TableRef, refs: list[TableRef], const_eval: ConstEval 
             if key not in out.static and key not in out.dependent:
                 out.static[key] = values
     return out
+
+
+def _inexact_text(resource: Resource, name: str, values: list[Any]) -> bool:
+    """Whether a text param (an id) is compared with a value whose text is not the id DuckDB
+    matches: a float or decimal (``= 1000345775479742579.0``: DuckDB compares as a DOUBLE and
+    finds the job; the get was sent ``1.0003457754797426e+18`` and found none) or bytes."""
+    if not any(isinstance(v, float | Decimal | bytes) for v in values):
+        return False
+    params = (m.param(name) for m in resource.methods_for("SELECT"))
+    return any(p is not None and p.db_type == "VARCHAR" for p in params)
 
 
 def _held_to_texts(

@@ -1614,3 +1614,30 @@ def test_equal_to_any_of_a_list_of_literals_binds_as_in() -> None:
     ).expression
     (slot,) = plan_query(equalities_as_in(tree), REG).slots
     assert slot.static["projectsId"] == ["p"] and slot.static["locationsId"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "cond",
+    [
+        "hyperparameterTuningJobsId = 1000345775479742579.0",
+        "hyperparameterTuningJobsId = 12::DECIMAL(10, 2)",
+        "hyperparameterTuningJobsId IN (1.5e3, 12)",
+        "hyperparameterTuningJobsId = 'x'::BLOB",
+    ],
+)
+def test_a_text_id_compared_with_a_float_decimal_or_bytes_binds_nothing(cond: str) -> None:
+    # DuckDB compares it as a number and finds the job; the get was sent the float's text
+    # ('1.0003457754797426e+18') and found none: 0 rows where DuckDB gives 1
+    import duckdb
+
+    con = duckdb.connect()
+    tree = parse_one(f"SELECT 1 FROM {HPT} {W} AND {cond}").expression
+    (slot,) = plan_query(
+        tree, REG, const_eval=lambda s: con.execute(f"SELECT {s}").fetchall()[0][0]
+    ).slots
+    assert slot.method.name == "list" and "hyperparameterTuningJobsId" not in slot.static
+
+
+def test_a_text_id_compared_with_an_integer_still_binds() -> None:
+    (slot,) = plan(f"SELECT 1 FROM {HPT} {W} AND hyperparameterTuningJobsId = 12").slots
+    assert slot.method.name == "get"
