@@ -1108,8 +1108,13 @@ def _inexact_text(resource: Resource, name: str, values: list[Any]) -> bool:
     """Whether a text param (an id) is compared with a value whose text is not the id DuckDB
     matches: a float or decimal (``= 1000345775479742579.0``: DuckDB compares as a DOUBLE and
     finds the job; the get was sent ``1.0003457754797426e+18`` and found none) or bytes."""
-    if not any(isinstance(v, float | Decimal | bytes) for v in values):
-        return False
+    return any(isinstance(v, float | Decimal | bytes) for v in values) and text_param(
+        resource, name
+    )
+
+
+def text_param(resource: Resource, name: str) -> bool:
+    """Whether ``name`` is a param of ``resource``'s SELECT methods that holds text."""
     params = (m.param(name) for m in resource.methods_for("SELECT"))
     return any(p is not None and p.db_type == "VARCHAR" for p in params)
 

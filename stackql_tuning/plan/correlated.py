@@ -37,11 +37,12 @@ from sqlglot import exp
 
 from stackql_tuning.plan.bindings import (
     SPECULATIVE,
+    column_and_constants,
     from_items,
-    is_constant,
     param_names,
     split_and,
     steady,
+    text_param,
 )
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Resource
@@ -95,16 +96,10 @@ def _given_literals(conjuncts: list[exp.Expr], own: dict[str, Resource]) -> set[
     subquery's conjuncts on its own tables."""
     out = set()
     for pred in conjuncts:
-        col, values = None, []
-        if isinstance(pred, exp.EQ):
-            for a, b in ((pred.left, pred.right), (pred.right, pred.left)):
-                if isinstance(a, exp.Column) and is_constant(b):
-                    col, values = a, [b]
-        elif isinstance(pred, exp.In) and isinstance(pred.this, exp.Column):
-            col, values = pred.this, list(pred.expressions)
+        col, _ = column_and_constants(pred)
         resource = _owned(col, own) if col is not None else None
-        if resource is not None and values and all(is_constant(v) for v in values):
-            out.add((id(resource), col.name.lower()))  # type: ignore[union-attr]
+        if col is not None and resource is not None:
+            out.add((id(resource), col.name.lower()))
     return out
 
 
@@ -140,8 +135,7 @@ def _is_text(resource: Resource, name: str) -> bool:
     column = resource.column(name)
     if column is not None:
         return column.db_type == "VARCHAR"
-    params = (m.param(name) for m in resource.methods_for("SELECT"))
-    return any(p is not None and p.db_type == "VARCHAR" for p in params)
+    return text_param(resource, name)
 
 
 def _owned(col: exp.Column, own: dict[str, Resource]) -> Resource | None:
