@@ -76,7 +76,7 @@ def check_no_provider_default(stmt: Statement, registry: Registry) -> None:
         for item in node.expressions:
             value = item.this.expression if isinstance(item.this, exp.EQ) else None
             if isinstance(value, exp.Literal):
-                named += [e.strip().split(".")[0].lower() for e in str(value.this).split(",")]
+                named += search_path_catalogs(str(value.this))
     provider = next((n for n in named if n in registry.providers), None)
     if provider is not None:
         raise PlanError(
@@ -105,6 +105,15 @@ def check_no_macro_over_provider(stmt: Statement, registry: Registry) -> None:
 #: DuckDB's names of the session's own in-memory database (a table named with another catalog
 #: is in an attached database, which may be a file)
 IN_MEMORY = frozenset({"", "memory", "temp"})
+#: what a ``search_path`` may hold and still keep unqualified names in that database
+IN_MEMORY_PATH = IN_MEMORY | {"main", "pg_catalog", "information_schema"}
+
+
+def search_path_catalogs(path: str) -> list[str]:
+    """The first part (lower case) of each entry of a ``search_path`` value ("f.main, memory")."""
+    return [e.strip().split(".")[0].lower() for e in path.split(",") if e.strip()]
+
+
 #: what a statement that ``--dry-run`` runs may create: objects of the database itself
 _CREATED = frozenset({"TABLE", "VIEW", "MACRO", "FUNCTION", "SEQUENCE", "SCHEMA", "INDEX"})
 
@@ -215,10 +224,12 @@ def _in_memory(
 
 __all__ = [
     "IN_MEMORY",
+    "IN_MEMORY_PATH",
     "check_no_macro_over_provider",
     "check_no_provider_default",
     "check_not_written",
     "local_target",
     "runs_in_dry_run",
+    "search_path_catalogs",
     "written_tables",
 ]

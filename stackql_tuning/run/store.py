@@ -784,13 +784,12 @@ class Store:
     def default_in_memory(self) -> bool:
         """Whether an unqualified table name is this session's in-memory database's: no
         ``USE`` of another database, no ``search_path`` beyond it."""
-        database, path = self.execute("SELECT current_database(), current_setting('search_path')")[
-            0
-        ]
-        entries = [e.strip().split(".")[0].lower() for e in str(path or "").split(",") if e.strip()]
-        return str(database).lower() == "memory" and all(
-            e in ("memory", "temp", "main", "pg_catalog", "information_schema") for e in entries
-        )
+        from stackql_tuning.plan.targets import IN_MEMORY_PATH, search_path_catalogs
+
+        sql = "SELECT current_database(), current_setting('search_path')"
+        database, path = self.execute(sql)[0]
+        catalogs = search_path_catalogs(str(path or ""))
+        return str(database).lower() == "memory" and set(catalogs) <= IN_MEMORY_PATH
 
     def plain_table(self, name: str, schema: str | None = None) -> bool:
         """Whether ``name`` (in ``schema``, or in any) is a base table of this database, not a
