@@ -385,9 +385,9 @@ class Engine(AnchorRunner):
         for prop in res.props:  # one it reads that has no value here: its error, now
             if prop.name in names:
                 self.ctx.prop_value(res, prop)
-        exported = {e.alias for r in self.manifest.resources for e in r.exports}
         # an export it reads by bare name (stack_env == 'prod' style) is not known yet either
-        if not names <= set(gate) or (bare_names(res.condition) & exported) - set(gate):
+        waiting = (bare_names(res.condition) & self._exported_names()) - set(gate)
+        if not names <= set(gate) or waiting:
             return None
         return self._condition(res, gate, quiet=True)
 
@@ -717,9 +717,11 @@ class Engine(AnchorRunner):
 
     def _known_names(self) -> set[str]:
         """The globals, variables and every resource's exports: what a stack export may name."""
-        return set(self.ctx.values) | {
-            e.alias for res in self.manifest.resources for e in res.exports
-        }
+        return set(self.ctx.values) | self._exported_names()
+
+    def _exported_names(self) -> set[str]:
+        """What the stack's resources export, by name."""
+        return {e.alias for res in self.manifest.resources for e in res.exports}
 
     def _check_stack_exports(self) -> None:
         """Before anything runs: every stack export is a global, a variable or an export some
