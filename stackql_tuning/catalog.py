@@ -116,6 +116,17 @@ def view_note(reg: Registry, resource_id: str) -> str | None:
     )
 
 
+def page_size_params(res: Resource) -> list[str]:
+    """The params that set the size of a SELECT method's pages (``MaxResults``, ``pageSize``)."""
+    return sorted(
+        {
+            m.pagination.limit_param
+            for m in res.methods_for("SELECT")
+            if m.pagination and m.pagination.limit_param
+        }
+    )
+
+
 def params_note(reg: Registry, resource_id: str) -> str | None:
     """What DESCRIBE says beside a resource's fields: its params, which are columns too (and
     which a WHERE binds), and where to see what each method needs."""
@@ -130,13 +141,7 @@ def params_note(reg: Registry, resource_id: str) -> str | None:
             f"the call options {', '.join(options)} (in SELECT * only where the statement "
             "names them)"
         )
-    sizes = sorted(
-        {
-            m.pagination.limit_param
-            for m in res.methods_for("SELECT")
-            if m.pagination and m.pagination.limit_param
-        }
-    )
+    sizes = page_size_params(res)
     paging = (
         f"; {', '.join(sizes)} sets the size of each page, not the rows: every page "
         "is read, and a LIMIT caps the rows"

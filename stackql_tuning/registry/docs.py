@@ -17,7 +17,7 @@ import argparse
 import re
 from pathlib import Path
 
-from stackql_tuning.catalog import insert_columns, required_params_text
+from stackql_tuning.catalog import insert_columns, page_size_params, required_params_text
 from stackql_tuning.registry.loader import Registry
 from stackql_tuning.registry.model import Method, Resource, call_options
 
@@ -107,13 +107,7 @@ def _param_columns(res: Resource) -> list[str]:
             f"| {_code(prm.name)} | `{prm.type}` | {kind} | {_code(', '.join(takes))} | "
             f"{_cell(desc)} |"
         )
-    sizes = sorted(
-        {
-            m.pagination.limit_param
-            for m in res.methods_for("SELECT")
-            if m.pagination and m.pagination.limit_param
-        }
-    )
+    sizes = page_size_params(res)
     if sizes:
         out += [
             "",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.defaults import DEFAULT_NAMESPACE
 from jinja2.sandbox import SandboxedEnvironment
 
 from stackql_tuning.errors import Location, ManifestError, TemplateError, UsageError
@@ -267,10 +268,7 @@ def environment_variables() -> EnvVars:
 #: or that a variable would hide (its functions)
 _JINJA_NAMES = {
     **dict.fromkeys(("true", "false", "none", "True", "False", "None"), "a literal"),
-    **dict.fromkeys(
-        ("range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop", "self"),
-        "a name templates use",
-    ),
+    **dict.fromkeys((*DEFAULT_NAMESPACE, "loop", "self"), "a name templates use"),
     **dict.fromkeys(GLOBALS, "a function templates use"),
 }
 
