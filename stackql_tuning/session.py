@@ -20,8 +20,9 @@ from stackql_tuning.errors import Cancelled, Location, ParseError, StackqlTuning
 from stackql_tuning.registry.loader import Registry, default_registry
 from stackql_tuning.result import Result
 from stackql_tuning.settings import Settings
+from stackql_tuning.sql.locate import line_col
 from stackql_tuning.sql.statement import Statement
-from stackql_tuning.textfile import lone_surrogate
+from stackql_tuning.textfile import SURROGATE_HINT, lone_surrogate
 
 if TYPE_CHECKING:
     from stackql_tuning.sql.params import Params
@@ -83,13 +84,11 @@ def _check_text(sql: object, method: str) -> None:
     if isinstance(sql, str):
         at = lone_surrogate(sql)
         if at is not None:  # DuckDB said "Python Conversion Failure: cannot encode str"
-            line = sql.count("\n", 0, at) + 1
-            column = at - (sql.rfind("\n", 0, at) + 1) + 1
+            line, column = line_col(sql, at)
             raise UsageError(
                 f"the SQL is not text: it holds a lone surrogate {sql[at]!a}",
                 location=Location(line=line, column=column),
-                hint="a lone surrogate is what errors='surrogateescape' makes of bytes that are "
-                "not UTF-8: decode the bytes with the encoding they are in",
+                hint=SURROGATE_HINT,
             )
         return
     hint = f'e.g. session.{method}("SHOW PROVIDERS")'

@@ -65,3 +65,10 @@ def lone_surrogate(text: str) -> int | None:
     except UnicodeEncodeError as e:
         return e.start
     return None
+
+
+#: what to do about a lone surrogate (:func:`lone_surrogate`), for the errors that find one
+SURROGATE_HINT = (
+    "a lone surrogate is what errors='surrogateescape' makes of bytes that are not UTF-8: "
+    "decode the bytes with the encoding they are in"
+)

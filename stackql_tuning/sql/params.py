@@ -24,7 +24,7 @@ from sqlglot.tokens import TokenType
 
 from stackql_tuning.errors import Location, UsageError
 from stackql_tuning.sql.locate import line_col
-from stackql_tuning.textfile import lone_surrogate
+from stackql_tuning.textfile import SURROGATE_HINT, lone_surrogate
 
 #: what ``params`` may be: values for ``?`` / ``$1`` in order, or for ``$name`` by name
 Params = Sequence[Any] | Mapping[str, Any]
@@ -173,8 +173,7 @@ def _check_unicode(
         f"the value of {name} is not text: it holds a lone surrogate {value[at]!a} at "
         f"character {at + 1}",
         location=Location(file=source, line=line, column=column),
-        hint="a lone surrogate is what errors='surrogateescape' makes of bytes that are not "
-        "UTF-8: decode the bytes with the encoding they are in",
+        hint=SURROGATE_HINT,
     )
 
 
