@@ -1,5 +1,6 @@
 """Writing results to the user's output: the rules ``exec`` and the shell share.
 
+- :func:`is_terminal`: whether a stream is a terminal.
 - :func:`table_width`: a table fits the terminal when the output is one (or COLUMNS is set);
   through a pipe or into a file it keeps its natural width (nothing is cut silently).
 - :func:`write_text`: a large text written in pieces, so that a reader that left is noticed.
@@ -32,15 +33,19 @@ from stackql_tuning.errors import OutputClosed, OutputError
 UNLIMITED_WIDTH = 1_000_000
 
 
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (a stream without ``isatty``, or a closed one, is not)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(callable(isatty) and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 def table_width(out: Any) -> int | None:
     """The ``width`` to render a table with for ``out``: None (the terminal's width) for a
     terminal or when COLUMNS is set; unlimited through a pipe or into a file."""
-    isatty = getattr(out, "isatty", None)
-    try:
-        tty = bool(callable(isatty) and isatty())
-    except ValueError:  # a closed stream
-        tty = False
-    if tty or os.environ.get("COLUMNS"):
+    if is_terminal(out) or os.environ.get("COLUMNS"):
         return None
     return UNLIMITED_WIDTH
 

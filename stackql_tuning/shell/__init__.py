@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from stackql_tuning.errors import StackqlTuningError
+from stackql_tuning.render.output import is_terminal
 from stackql_tuning.shell.runner import Shell, ShellState
 from stackql_tuning.textfile import BOM, decode, lone_surrogate
 
@@ -45,7 +46,7 @@ def run_shell(
     stderr = stderr if stderr is not None else sys.stderr
     state = ShellState(output=output, hide_headers=hide_headers, pager=pager is not False)
     shell = Shell(session, out=stdout, err=stderr, state=state, variables=variables)
-    if not _is_tty(stdin):  # a script piped in: a template, as `exec -f -` takes it
+    if not is_terminal(stdin):  # a script piped in: a template, as `exec -f -` takes it
         try:
             text = read_script(stdin)
         except StackqlTuningError as e:  # not UTF-8: as `exec -f -` says it
@@ -90,13 +91,6 @@ def run_template(shell: Shell, text: str) -> int:
         shell.error(str(e))
         return e.exit_code
     return run_batch(shell, text, source=source)
-
-
-def _is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
 
 
 __all__ = ["Shell", "ShellState", "run_batch", "run_shell", "run_template"]

@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Callable
 from typing import IO
 
-from stackql_tuning.render.output import write_text
+from stackql_tuning.render.output import is_terminal, write_text
 
 DEFAULT_PAGER = "less -SRXF"
 
@@ -57,21 +57,13 @@ def fits(text: str, columns: int, lines: int) -> bool:
     return all(len(r) <= columns for r in rows)
 
 
-def _is_tty(stream: IO[str]) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # closed stream
-        return False
-
-
 def show(
     text: str, out: IO[str], *, paging: bool, warn: Callable[[str], None] | None = None
 ) -> None:
     """Write ``text`` to ``out``, through the pager when paging is on and it does not fit.
     ``warn``: told (once per pager and reason) when the pager setting is no command, the pager
     cannot start or it fails; the text is then written to ``out``."""
-    if paging and _is_tty(out):
+    if paging and is_terminal(out):
         size = shutil.get_terminal_size()
         if not fits(text, size.columns, size.lines):
             out.flush()

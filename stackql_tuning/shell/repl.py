@@ -25,7 +25,7 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from stackql_tuning.errors import OutputClosed
-from stackql_tuning.render.output import output_closed
+from stackql_tuning.render.output import is_terminal, output_closed
 from stackql_tuning.shell.completer import StackqlCompleter
 from stackql_tuning.shell.lexing import is_complete
 from stackql_tuning.shell.meta import parse_meta
@@ -76,18 +76,11 @@ def _continuation(width: int, line_number: int, is_soft_wrap: int) -> str:
     return "-> ".rjust(width)
 
 
-def _is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
 def prompt_stream(out: Any, err: Any) -> Any:
     """The stream the prompt, the echoed input and the toolbar are drawn on: stdout (None,
     prompt_toolkit's default) when it is a terminal; stderr when only stderr is one
     (``shell > out.txt``: stdout then carries results only, as in exec); else None."""
-    if _is_tty(out) or not _is_tty(err):
+    if is_terminal(out) or not is_terminal(err):
         return None
     return err
 

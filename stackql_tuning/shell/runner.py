@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from stackql_tuning.errors import OutputClosed, PartialResult, StackqlTuningError, UsageError
-from stackql_tuning.render.output import failure_report, output_closed, table_width, writing
+from stackql_tuning.render.output import (
+    failure_report,
+    is_terminal,
+    output_closed,
+    table_width,
+    writing,
+)
 from stackql_tuning.shell import pager
 from stackql_tuning.shell.meta import parse_meta, run_meta
 from stackql_tuning.shell.script import Unit, split_units, statement_lines
@@ -58,13 +64,6 @@ class ShellState:
     quit: bool = False
 
 
-def _is_tty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
 class Shell:
     """Runs meta commands and SQL against one session, writing to ``out`` and ``err``."""
 
@@ -85,8 +84,8 @@ class Shell:
         self.state = state or ShellState()
         #: the template variables of ``\\i`` files and a script on stdin (--var, --vars-file)
         self.variables: Mapping[str, Any] = variables or {}
-        self.progress = _is_tty(err) if progress is None else progress
-        self.color = _is_tty(err) if color is None else color
+        self.progress = is_terminal(err) if progress is None else progress
+        self.color = is_terminal(err) if color is None else color
         self._latest: Any = None
         self._stopping = False  # Ctrl-C pressed once while the statement runs
         self._depth = 0
@@ -371,7 +370,7 @@ class Shell:
     def _show(self, result: Any, measured: float) -> None:
         elapsed = getattr(result, "elapsed", 0.0) or measured
         if getattr(result, "has_rows", True):
-            paging = self.state.pager and _is_tty(self.out)
+            paging = self.state.pager and is_terminal(self.out)
             # when paging, tables keep their natural width and the pager scrolls sideways; not
             # on a terminal, they keep it too (as in exec: nothing is cut where no one sees it)
             width = PAGED_WIDTH if paging else table_width(self.out)
